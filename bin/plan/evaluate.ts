@@ -1,0 +1,143 @@
+// Runs the program once under the Pulumi SDK's mock runtime, in a process of its own, and writes
+// every resource it declares (URN, inputs, parent, dependencies, protect) to a JSON file.
+// Started by bin/plan.ts with the stack's config in PULUMI_CONFIG; needs no CLI, no credentials,
+// no network.
+import * as fs from "fs";
+import * as pulumi from "@pulumi/pulumi";
+import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime";
+import { dot254 } from "../../components/gateway";
+import { DeclaredResource, Evaluation, InvokeRecord, knownAfterApply, SIG, UNKNOWN_TEXT, VIRTUAL_MAC_TYPE } from "./model";
+
+interface Job {
+    project: string;
+    stack: string;
+    main: string;
+    output: string;
+}
+
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getCustom(): boolean;
+    getProtect(): boolean | undefined;
+    getDependenciesList(): string[];
+    getDeletebeforereplace(): boolean;
+    getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+
+interface Monitor {
+    registerResource(req: RegisterRequest, callback: (err: unknown, resp?: { getUrn(): string }) => void): void;
+}
+
+/** Replaces the wire forms of secrets, unknowns and resource references by readable values. */
+export function readable(value: unknown): unknown {
+    if (value === SIG.unknownValue) return UNKNOWN_TEXT;
+    if (Array.isArray(value)) return value.map(readable);
+    if (typeof value !== "object" || value === null) return value;
+    const obj = value as Record<string, unknown>;
+    const sig = obj[SIG.key];
+    if (sig === SIG.secret) return "[secret]";
+    if (sig === SIG.resourceReference) return obj.urn;
+    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, readable(v)]));
+}
+
+/** The outputs a resource would have: its inputs, and stand-ins for what only the API knows. */
+function offlineState(args: MockResourceArgs): Record<string, unknown> {
+    if (args.type === VIRTUAL_MAC_TYPE) {
+        return { ...args.inputs, macAddress: knownAfterApply(`vmac-of-${String(args.inputs.ipAddress)}`) };
+    }
+    return args.inputs as Record<string, unknown>;
+}
+
+/** What a data source answers when there is no API to ask. */
+function offlineAnswer(args: MockCallArgs, record: InvokeRecord): Record<string, unknown> {
+    if (args.token === "ovh:Dedicated/getServerSpecificationsNetwork:getServerSpecificationsNetwork") {
+        const facts = JSON.parse(process.env.OVH_FAILOVER_OFFLINE_SERVERS ?? "{}") as Record<string, { mainIp?: string }>;
+        const mainIp = facts[String(args.inputs.serviceName)]?.mainIp;
+        if (mainIp) {
+            const ipv4 = { ip: mainIp, gateway: dot254(mainIp) };
+            record.answer = { routing: { ipv4 } };
+            record.note = `answered offline with routing.ipv4.gateway = ${ipv4.gateway} (the .254 of the server's mainIp ${mainIp}); pulumi preview asks the OVH API`;
+            return { serviceName: args.inputs.serviceName, routing: { ipv4 } };
+        }
+        record.answer = { routing: null };
+        record.note = "answered offline with no routing (no mainIp in the stack); the gateway comes from the stack's gateway key";
+        return { serviceName: args.inputs.serviceName };
+    }
+    record.answer = {};
+    record.note = "no offline answer: answered with an empty result";
+    return {};
+}
+
+function run(job: Job): void {
+    const evaluation: Evaluation = { resources: [], invokes: [] };
+    let written = false;
+    const finish = (error?: string) => {
+        if (written) return;
+        written = true;
+        if (error !== undefined) evaluation.error = error;
+        fs.writeFileSync(job.output, JSON.stringify(evaluation));
+        process.exit(error === undefined ? 0 : 2);
+    };
+    const fail = (err: unknown) => {
+        // RunError and ResourceError carry a message meant for the user; anything else is a bug.
+        const message = err instanceof Error ? (err instanceof pulumi.RunError || err instanceof pulumi.ResourceError ? err.message : err.stack ?? err.message) : String(err);
+        finish(message);
+    };
+    process.on("uncaughtException", fail);
+    process.on("unhandledRejection", fail);
+
+    pulumi.runtime.setMocks(
+        {
+            newResource: (args: MockResourceArgs) => ({ id: undefined, state: offlineState(args) }),
+            call: (args: MockCallArgs) => {
+                const record: InvokeRecord = { token: args.token, args: readable(args.inputs) as Record<string, unknown> };
+                evaluation.invokes.push(record);
+                return offlineAnswer(args, record);
+            },
+        },
+        job.project,
+        job.stack,
+        true,
+    );
+
+    // The mock runtime's newResource does not see parents, dependencies or protect: read them
+    // off the registration request itself.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): Monitor };
+    const monitor = settings.getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, callback) => {
+        const entry: DeclaredResource = {
+            urn: "",
+            type: req.getType(),
+            name: req.getName(),
+            parent: req.getParent() || undefined,
+            custom: req.getCustom(),
+            protect: req.getProtect() === true,
+            deleteBeforeReplace: req.getDeletebeforereplace(),
+            dependencies: [...req.getDependenciesList()].sort(),
+            inputs: readable(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+        };
+        // A dynamic provider's serialized code changes with any edit of the code: not intent.
+        delete entry.inputs.__provider;
+        register(req, (err, resp) => {
+            if (resp) {
+                entry.urn = resp.getUrn();
+                evaluation.resources.push(entry);
+            }
+            callback(err, resp);
+        });
+    };
+
+    process.on("beforeExit", () => finish());
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        require(job.main);
+    } catch (err) {
+        fail(err);
+    }
+}
+
+run(JSON.parse(process.env.OVH_FAILOVER_PLAN_JOB ?? "{}") as Job);

@@ -1,0 +1,168 @@
+// Loading a stack's configuration as the Pulumi CLI would hand it to the program: the stack file's
+// values over Pulumi.yaml's defaults, structured values as JSON, secure values never decrypted.
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+
+export const SECRET_PLACEHOLDER = "[secret]";
+
+export interface ConfigValue {
+    /** The value as the program sees it: a string, or JSON text for structured values. */
+    text: string;
+    secret: boolean;
+}
+
+/** Keyed by namespaced key, e.g. "ovh-failover:endpoints". */
+export type StackConfig = Map<string, ConfigValue>;
+
+export interface ProjectFile {
+    name: string;
+    main: string;
+    stackConfigDir: string;
+    /** Declared keys with a default, namespaced. */
+    defaults: Map<string, unknown>;
+}
+
+export function loadProject(dir: string, text?: string): ProjectFile {
+    const file = path.join(dir, "Pulumi.yaml");
+    const doc = YAML.parse(text ?? fs.readFileSync(file, "utf8")) as Record<string, unknown>;
+    if (typeof doc?.name !== "string") throw new Error(`${file}: no project name`);
+    const defaults = new Map<string, unknown>();
+    const config = (doc.config ?? {}) as Record<string, unknown>;
+    for (const [key, decl] of Object.entries(config)) {
+        const full = key.includes(":") ? key : `${doc.name}:${key}`;
+        if (typeof decl === "object" && decl !== null && "default" in decl) defaults.set(full, (decl as { default: unknown }).default);
+        else if (typeof decl !== "object") defaults.set(full, decl);
+    }
+    return {
+        name: doc.name,
+        main: typeof doc.main === "string" ? doc.main : "index.ts",
+        stackConfigDir: typeof doc.stackConfigDir === "string" ? doc.stackConfigDir : ".",
+        defaults,
+    };
+}
+
+export function stackFilePath(dir: string, project: ProjectFile, stack: string): string {
+    return path.join(dir, project.stackConfigDir, `Pulumi.${stack}.yaml`);
+}
+
+/** Replaces every `secure:` leaf by the placeholder; reports whether there was one. */
+function maskSecure(value: unknown): { value: unknown; secret: boolean } {
+    if (typeof value !== "object" || value === null) return { value, secret: false };
+    if (!Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value) {
+        return { value: SECRET_PLACEHOLDER, secret: true };
+    }
+    let secret = false;
+    const walk = (v: unknown): unknown => {
+        const r = maskSecure(v);
+        secret ||= r.secret;
+        return r.value;
+    };
+    const out = Array.isArray(value) ? value.map(walk) : Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    return { value: out, secret };
+}
+
+export function toText(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** Parses stack file text into the config the program sees; `origin` names the file in messages. */
+export function parseStackFile(project: ProjectFile, text: string, origin: string): StackConfig {
+    const doc = (YAML.parse(text) ?? {}) as { config?: Record<string, unknown> };
+    const config: StackConfig = new Map();
+    for (const [key, value] of project.defaults) config.set(key, { text: toText(value), secret: false });
+    for (const [key, raw] of Object.entries(doc.config ?? {})) {
+        if (!key.includes(":")) throw new Error(`${origin}: config key ${key} has no namespace (expected ${project.name}:${key})`);
+        const { value, secret } = maskSecure(raw);
+        config.set(key, { text: toText(value), secret });
+    }
+    return config;
+}
+
+export function loadStackConfig(dir: string, project: ProjectFile, stack: string): StackConfig {
+    const file = stackFilePath(dir, project, stack);
+    if (!fs.existsSync(file)) {
+        const available = listStacks(dir, project);
+        throw new Error(`no stack file ${path.relative(dir, file)}; stacks here: ${available.join(", ") || "none"}`);
+    }
+    return parseStackFile(project, fs.readFileSync(file, "utf8"), file);
+}
+
+export function listStacks(dir: string, project: ProjectFile): string[] {
+    const folder = path.join(dir, project.stackConfigDir);
+    if (!fs.existsSync(folder)) return [];
+    return fs.readdirSync(folder)
+        .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
+        .filter((s): s is string => s !== undefined)
+        .sort();
+}
+
+type PathSegment = string | number;
+
+/** Splits a `pulumi config set --path` key: endpoints.proxy.ip, a[0].b, records["example.org"].a */
+export function parseConfigPath(key: string): PathSegment[] {
+    const segments: PathSegment[] = [];
+    const re = /\.?([^.[\]]+)|\[(\d+)\]|\["([^"]*)"\]/gy;
+    let m: RegExpExecArray | null;
+    let at = 0;
+    while (at < key.length && (m = re.exec(key)) !== null) {
+        if (m[1] !== undefined) segments.push(m[1]);
+        else if (m[2] !== undefined) segments.push(Number(m[2]));
+        else segments.push(m[3]);
+        at = re.lastIndex;
+    }
+    if (at !== key.length || segments.length === 0) {
+        throw new Error(`--set ${key}: not a config path (write it as pulumi config set --path does, e.g. endpoints.proxy.ip or endpoints.proxy.records["example.org"].a[0])`);
+    }
+    return segments;
+}
+
+/** Applies `key=value` (key in --path syntax, namespace optional) to a copy of the config. */
+export function applySet(project: ProjectFile, config: StackConfig, assignment: string): StackConfig {
+    const eq = assignment.indexOf("=");
+    if (eq <= 0) throw new Error(`--set ${assignment}: expected <key>=<value>`);
+    const rawKey = assignment.slice(0, eq);
+    const value = assignment.slice(eq + 1);
+    const [namespace, keyPath] = /^[^.[]+:/.test(rawKey) ? [rawKey.slice(0, rawKey.indexOf(":")), rawKey.slice(rawKey.indexOf(":") + 1)] : [project.name, rawKey];
+    const [top, ...rest] = parseConfigPath(keyPath);
+    if (typeof top !== "string") throw new Error(`--set ${assignment}: a config key cannot start with an index`);
+    const fullKey = `${namespace}:${top}`;
+    const next = new Map(config);
+    if (rest.length === 0) {
+        next.set(fullKey, { text: value, secret: false });
+        return next;
+    }
+    const current = config.get(fullKey);
+    let root: unknown = current ? JSON.parse(current.text) : typeof rest[0] === "number" ? [] : {};
+    root = setIn(root, rest, value, assignment);
+    next.set(fullKey, { text: JSON.stringify(root), secret: current?.secret ?? false });
+    return next;
+}
+
+function setIn(node: unknown, segments: PathSegment[], value: string, assignment: string): unknown {
+    const [head, ...rest] = segments;
+    const container = node ?? (typeof head === "number" ? [] : {});
+    if (typeof container !== "object" || (typeof head === "number") !== Array.isArray(container)) {
+        throw new Error(`--set ${assignment}: ${String(head)} does not match the shape of the existing value`);
+    }
+    const next = (current: unknown) => (rest.length === 0 ? value : setIn(current, rest, value, assignment));
+    if (Array.isArray(container)) {
+        const copy: unknown[] = [...container];
+        copy[head as number] = next(copy[head as number]);
+        return copy;
+    }
+    const copy: Record<string, unknown> = { ...(container as Record<string, unknown>) };
+    copy[head as string] = next(copy[head as string]);
+    return copy;
+}
+
+/** The environment Pulumi gives a program: PULUMI_CONFIG and PULUMI_CONFIG_SECRET_KEYS. */
+export function configEnvironment(config: StackConfig): { PULUMI_CONFIG: string; PULUMI_CONFIG_SECRET_KEYS: string } {
+    const values: Record<string, string> = {};
+    const secrets: string[] = [];
+    for (const [key, v] of config) {
+        values[key] = v.text;
+        if (v.secret) secrets.push(key);
+    }
+    return { PULUMI_CONFIG: JSON.stringify(values), PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(secrets) };
+}

@@ -1,0 +1,13 @@
+export * from "./checked";
+export * from "./containerNic";
+export * from "./failoverIp";
+export * from "./gateway";
+export * from "./pct";
+export * from "./publicEndpoint";
+export * from "./records";
+export * from "./serviceRecords";
+export * from "./stackConfig";
+export * from "./validate";
+export * from "./virtualMac";
+export { VirtualMacInputs, VirtualMacOutputs, VirtualMacTiming, virtualMacProvider } from "./virtualMacProvider";
+export * from "./ovhApiClient";

@@ -1,0 +1,165 @@
+// The one way this project talks to the OVH API outside the Pulumi provider: the official client
+// (@ovhcloud/node-ovh), credentials from the same environment variables as the OVH Pulumi
+// provider, bounded retries with backoff on 5xx and 429, and errors that carry the route and
+// OVH's own message. Used by the VirtualMac dynamic provider and by bin/ovh-ipmove.
+import type { URL as NodeUrl } from "url";
+
+export interface RetryPolicy {
+    /** Total attempts for one request, the first included. */
+    attempts: number;
+    /** Delay before the first retry; doubled at each retry, with jitter. */
+    baseDelayMs: number;
+    maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 1000, maxDelayMs: 15000 };
+
+export interface OvhClientOptions {
+    /** Connection parameters handed to @ovhcloud/node-ovh. */
+    client: Record<string, string | number>;
+    /** Where the requests go, for messages. */
+    description: string;
+}
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
+
+/** An answer from the OVH API that was not a success, or no answer at all (status undefined). */
+export class OvhApiError extends Error {
+    constructor(
+        readonly method: HttpMethod,
+        readonly path: string,
+        readonly status: number | undefined,
+        readonly ovhMessage: string,
+    ) {
+        super(`OVH API ${method} ${path} failed: ${status === undefined ? "no answer" : `HTTP ${status}`}: ${ovhMessage}`);
+        this.name = "OvhApiError";
+    }
+
+    /** 429 and 503 mean the request was not processed, so even a POST can be sent again. */
+    get notProcessed(): boolean {
+        return this.status === 429 || this.status === 503;
+    }
+
+    /** The request may or may not have been applied: the caller must look before it retries. */
+    get ambiguous(): boolean {
+        return this.status === undefined || (this.status >= 500 && !this.notProcessed);
+    }
+
+    get retriable(): boolean {
+        return this.notProcessed || this.ambiguous;
+    }
+}
+
+const ENDPOINT_NAMES = ["ovh-eu", "ovh-ca", "ovh-us", "kimsufi-eu", "kimsufi-ca", "soyoustart-eu", "soyoustart-ca"];
+
+/**
+ * Reads OVH_ENDPOINT and the credentials as the OVH Pulumi provider does: an application key,
+ * secret and consumer key, or an OAuth2 client id and secret. OVH_ENDPOINT may also be an https
+ * URL (https://host[:port]/1.0), for a proxy or a test stand-in.
+ */
+export function ovhClientOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): OvhClientOptions {
+    const endpoint = env.OVH_ENDPOINT || "ovh-eu";
+    const client: Record<string, string | number> = {};
+    if (/^https:\/\//.test(endpoint)) {
+        const url: NodeUrl = new URL(endpoint);
+        client.host = url.hostname;
+        client.port = url.port ? Number(url.port) : 443;
+        client.basePath = url.pathname.replace(/\/$/, "") || "/1.0";
+    } else if (ENDPOINT_NAMES.includes(endpoint)) {
+        client.endpoint = endpoint;
+    } else {
+        throw new Error(`OVH_ENDPOINT=${JSON.stringify(endpoint)} is not valid: expected one of ${ENDPOINT_NAMES.join(", ")} or an https:// URL`);
+    }
+    if (env.OVH_CLIENT_ID || env.OVH_CLIENT_SECRET) {
+        if (!env.OVH_CLIENT_ID || !env.OVH_CLIENT_SECRET) {
+            throw new Error("OAuth2 credentials need both OVH_CLIENT_ID and OVH_CLIENT_SECRET");
+        }
+        client.clientID = env.OVH_CLIENT_ID;
+        client.clientSecret = env.OVH_CLIENT_SECRET;
+    } else {
+        const missing = ["OVH_APPLICATION_KEY", "OVH_APPLICATION_SECRET", "OVH_CONSUMER_KEY"].filter((k) => !env[k]);
+        if (missing.length > 0) {
+            throw new Error(
+                `OVH API credentials are missing: set ${missing.join(", ")} (or OVH_CLIENT_ID and OVH_CLIENT_SECRET), as for the OVH Pulumi provider`,
+            );
+        }
+        client.appKey = env.OVH_APPLICATION_KEY as string;
+        client.appSecret = env.OVH_APPLICATION_SECRET as string;
+        client.consumerKey = env.OVH_CONSUMER_KEY as string;
+    }
+    client.timeout = 30000;
+    return { client, description: endpoint };
+}
+
+interface NodeOvhClient {
+    requestPromised(method: string, path: string, params?: object): Promise<unknown>;
+}
+
+interface NodeOvhRejection {
+    error?: unknown;
+    message?: unknown;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class OvhApi {
+    private readonly client: NodeOvhClient;
+
+    constructor(
+        options: OvhClientOptions = ovhClientOptionsFromEnv(),
+        private readonly retry: RetryPolicy = DEFAULT_RETRY,
+        private readonly log: (line: string) => void = () => undefined,
+    ) {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const createClient = require("@ovhcloud/node-ovh") as (params: object) => NodeOvhClient;
+        this.client = createClient({ ...options.client });
+    }
+
+    /**
+     * One request, retried with exponential backoff while the API answers 429 or 5xx or does not
+     * answer. A POST or DELETE is retried only on 429/503, when it was certainly not processed;
+     * any other failure of theirs goes to the caller, which must look at the state first.
+     */
+    async request<T>(method: HttpMethod, path: string, body?: object): Promise<T> {
+        const idempotent = method === "GET" || method === "PUT";
+        for (let attempt = 1; ; attempt++) {
+            try {
+                return (await this.client.requestPromised(method, path, body ? { ...body } : {})) as T;
+            } catch (raw) {
+                const err = toOvhApiError(method, path, raw);
+                const again = idempotent ? err.retriable : err.notProcessed;
+                if (!again || attempt >= this.retry.attempts) throw err;
+                const delay = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
+                const jittered = Math.round(delay * (0.75 + Math.random() * 0.5));
+                this.log(`${err.message}; retry ${attempt}/${this.retry.attempts - 1} in ${jittered} ms`);
+                await sleep(jittered);
+            }
+        }
+    }
+}
+
+function toOvhApiError(method: HttpMethod, path: string, raw: unknown): OvhApiError {
+    if (raw instanceof OvhApiError) return raw;
+    const r = (typeof raw === "object" && raw !== null ? raw : { error: raw }) as NodeOvhRejection;
+    // node-ovh rejects with { error: <HTTP status or errno or message>, message: <OVH's message> }.
+    const status = typeof r.error === "number" && r.error >= 100 ? r.error : undefined;
+    const message =
+        typeof r.message === "string" && r.message
+            ? r.message
+            : typeof r.error === "string"
+              ? r.error
+              : r.error instanceof Error
+                ? r.error.message
+                : raw instanceof Error
+                  ? raw.message
+                  : JSON.stringify(r.error ?? raw);
+    return new OvhApiError(method, path, status, message);
+}
+
+/** Path segments are always encoded: an IP or a MAC in a path must not change the route. */
+export function route(template: string, params: Record<string, string | number>): string {
+    return template.replace(/\{(\w+)\}/g, (_, name: string) => {
+        if (!(name in params)) throw new Error(`route ${template}: no value for {${name}}`);
+        return encodeURIComponent(String(params[name]));
+    });
+}

@@ -1,0 +1,121 @@
+// The public endpoint of a service in a Proxmox container on an OVH dedicated server, in the order
+// a safe IP change needs: the IP is routed to the server, a virtual MAC is bound to it, the
+// container's NIC takes IP, MAC and gateway, and only then does DNS point at the IP.
+import * as ovh from "@ovhcloud/pulumi-ovh";
+import * as pulumi from "@pulumi/pulumi";
+import { ContainerNic, OwnedContainer, ProxmoxConnection } from "./containerNic";
+import { FailoverIp } from "./failoverIp";
+import { GatewayRuleError, GatewaySource, resolveGateway } from "./gateway";
+import { ZoneNames } from "./records";
+import { ServiceRecords } from "./serviceRecords";
+import { VirtualMac } from "./virtualMac";
+
+export interface DedicatedServer {
+    /** OVH service name, e.g. ns3012345.ip-198-51-100.eu. */
+    serviceName: string;
+    /** The server's main IPv4, for the .254 gateway rule when the API does not say. */
+    mainIp?: string;
+    /** Read routing.ipv4.gateway from the OVH API (default true). */
+    gatewayFromApi?: boolean;
+    /** A gateway written by hand, used when neither the API nor mainIp gives one. */
+    gateway?: string;
+}
+
+export interface PublicEndpointArgs {
+    ip: string;
+    server: DedicatedServer;
+    reverse?: string;
+    virtualMac?: { type?: "ovh" | "vmware"; virtualMachineName?: string };
+    container: {
+        proxmox: ProxmoxConnection;
+        vmid: number;
+        nic: number;
+        interfaceName: string;
+        bridge: string;
+        owned?: OwnedContainer;
+    };
+    zones: ZoneNames[];
+    cnameTarget?: string;
+    ttl?: number;
+    /** Protect the IP's routing, reverse and virtual MAC from `pulumi destroy` (default true). */
+    protect?: boolean;
+}
+
+export class PublicEndpoint extends pulumi.ComponentResource {
+    readonly ip: pulumi.Output<string>;
+    readonly macAddress: pulumi.Output<string>;
+    readonly gateway: pulumi.Output<string>;
+    readonly gatewaySource: pulumi.Output<GatewaySource>;
+    readonly failoverIp: FailoverIp;
+    readonly virtualMac: VirtualMac;
+    readonly nic: ContainerNic;
+    readonly records: ServiceRecords;
+
+    constructor(name: string, args: PublicEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ovh-failover:endpoint:PublicEndpoint", name, {}, opts);
+        const protect = args.protect ?? true;
+
+        this.failoverIp = new FailoverIp(`${name}-ip`, {
+            ip: args.ip,
+            routeTo: { dedicatedServer: args.server.serviceName },
+            reverse: args.reverse,
+            description: `${name} (ovh-failover)`,
+            protect,
+        }, { parent: this });
+
+        this.virtualMac = new VirtualMac(`${name}-vmac`, {
+            serviceName: args.server.serviceName,
+            ipAddress: args.ip,
+            type: args.virtualMac?.type ?? "ovh",
+            virtualMachineName: args.virtualMac?.virtualMachineName ?? name,
+        }, { parent: this, protect, dependsOn: this.failoverIp.routing ? [this.failoverIp.routing] : [] });
+
+        const resolved = this.gatewayOf(args.server);
+        this.gateway = resolved.apply((r) => r.gateway);
+        this.gatewaySource = resolved.apply((r) => r.source);
+
+        this.nic = new ContainerNic(`${name}-nic`, {
+            proxmox: args.container.proxmox,
+            vmid: args.container.vmid,
+            index: args.container.nic,
+            interfaceName: args.container.interfaceName,
+            bridge: args.container.bridge,
+            macAddress: this.virtualMac.macAddress,
+            address: args.ip,
+            prefixLength: 32,
+            gateway: this.gateway,
+            owned: args.container.owned,
+        }, { parent: this });
+
+        this.records = new ServiceRecords(`${name}-dns`, {
+            ip: args.ip,
+            zones: args.zones,
+            cnameTarget: args.cnameTarget,
+            ttl: args.ttl,
+        }, { parent: this, dependsOn: [this.nic.applied] });
+
+        this.ip = pulumi.output(args.ip);
+        this.macAddress = this.virtualMac.macAddress;
+        this.registerOutputs({ ip: this.ip, macAddress: this.macAddress, gateway: this.gateway, gatewaySource: this.gatewaySource });
+    }
+
+    private gatewayOf(server: DedicatedServer): pulumi.Output<{ gateway: string; source: GatewaySource }> {
+        const apiGateway: pulumi.Output<string | undefined> = server.gatewayFromApi === false
+            ? pulumi.output(undefined)
+            : ovh.dedicated
+                  .getServerSpecificationsNetworkOutput({ serviceName: server.serviceName }, { parent: this })
+                  .apply((spec) => spec.routing?.ipv4?.gateway || undefined);
+        return apiGateway.apply((gw) => {
+            try {
+                const r = resolveGateway({ apiGateway: gw, mainIp: server.mainIp, configured: server.gateway });
+                if (server.gateway && r.source !== "config" && server.gateway !== r.gateway) {
+                    pulumi.log.warn(`configured gateway ${server.gateway} differs from ${r.gateway} (from the ${r.source}); using ${r.gateway}`, this);
+                }
+                return r;
+            } catch (err) {
+                if (err instanceof GatewayRuleError) throw new pulumi.ResourceError(`server ${server.serviceName}: ${err.message}`, this);
+                throw err;
+            }
+        });
+    }
+}

@@ -1,0 +1,103 @@
+// The record plan: which DNS records an endpoint needs. Canonical names get A records holding the
+// IP; every alias is a CNAME to the endpoint's canonical name, so an IP change touches only the
+// A records (seed 000: "we only changed proxy1 and the apex, because the others are CNAMEs").
+export interface ZoneNames {
+    /** The zone apex, e.g. example.org. */
+    zone: string;
+    /** Names that get an A record; "" is the apex. */
+    a: string[];
+    /** Names that get a CNAME to the canonical name. Never the apex. */
+    cname: string[];
+}
+
+export interface EndpointNames {
+    endpoint: string;
+    zones: ZoneNames[];
+    /** Where CNAMEs point, an FQDN with its trailing dot; defaults to the first A name. */
+    cnameTarget?: string;
+}
+
+export type RecordType = "A" | "CNAME";
+
+export interface RecordSpec {
+    zone: string;
+    /** Relative to the zone; "" is the apex. */
+    subdomain: string;
+    fieldtype: RecordType;
+    target: string;
+    ttl: number;
+}
+
+export function fqdn(subdomain: string, zone: string): string {
+    return subdomain === "" ? `${zone}.` : `${subdomain}.${zone}.`;
+}
+
+/** The name the endpoint's CNAMEs point at: the first A record's name, as an FQDN with a dot. */
+export function canonicalName(names: EndpointNames): string | undefined {
+    if (names.cnameTarget) return names.cnameTarget;
+    const first = names.zones.find((z) => z.a.length > 0);
+    return first ? fqdn(first.a[0], first.zone) : undefined;
+}
+
+export function planRecords(names: EndpointNames, ip: string, ttl: number): RecordSpec[] {
+    const target = canonicalName(names);
+    const records: RecordSpec[] = [];
+    for (const z of names.zones) {
+        for (const subdomain of z.a) records.push({ zone: z.zone, subdomain, fieldtype: "A", target: ip, ttl });
+        for (const subdomain of z.cname) {
+            if (target === undefined) throw new Error(`endpoint ${names.endpoint} has CNAMEs but no canonical name`);
+            records.push({ zone: z.zone, subdomain, fieldtype: "CNAME", target, ttl });
+        }
+    }
+    return records;
+}
+
+export interface RecordConflict {
+    /** The config key of the offending name. */
+    key: string;
+    value: string;
+    expected: string;
+}
+
+/**
+ * Rules a zone must keep across all endpoints of a stack: no CNAME at the apex (RFC 1034 §3.6.2
+ * forbids a CNAME beside the apex's SOA and NS), no name that is a CNAME and anything else, no
+ * record declared twice, and CNAMEs that point somewhere.
+ */
+export function findRecordConflicts(endpoints: EndpointNames[]): RecordConflict[] {
+    const conflicts: RecordConflict[] = [];
+    const seen = new Map<string, { type: RecordType; key: string }>();
+    for (const ep of endpoints) {
+        const hasCname = ep.zones.some((z) => z.cname.length > 0);
+        if (hasCname && canonicalName(ep) === undefined) {
+            conflicts.push({
+                key: `endpoints.${ep.endpoint}.records`,
+                value: "(no A record)",
+                expected: "at least one A name, or cnameTarget, for the CNAMEs to point at",
+            });
+        }
+        for (const z of ep.zones) {
+            const entries: [RecordType, string[]][] = [["A", z.a], ["CNAME", z.cname]];
+            for (const [type, list] of entries) {
+                list.forEach((name, i) => {
+                    const key = `endpoints.${ep.endpoint}.records.${z.zone}.${type === "A" ? "a" : "cname"}[${i}]`;
+                    const shown = name === "" ? "@" : name;
+                    if (type === "CNAME" && name === "") {
+                        conflicts.push({ key, value: shown, expected: `not the apex of ${z.zone}: a CNAME cannot sit at a zone apex; make it an A record` });
+                        return;
+                    }
+                    const id = fqdn(name, z.zone);
+                    const previous = seen.get(id);
+                    if (previous === undefined) {
+                        seen.set(id, { type, key });
+                    } else if (previous.type !== type) {
+                        conflicts.push({ key, value: shown, expected: `a name that is not also a ${previous.type} (${previous.key}): a CNAME cannot coexist with other records` });
+                    } else {
+                        conflicts.push({ key, value: shown, expected: `a name declared once (it is already at ${previous.key})` });
+                    }
+                });
+            }
+        }
+    }
+    return conflicts;
+}

@@ -1,0 +1,222 @@
+// Pure validators for the values a stack file holds. Each returns the parsed value or
+// throws a ConfigValueError that names what was expected; the config reader adds the key.
+import * as ipaddr from "ipaddr.js";
+
+export class ConfigValueError extends Error {}
+
+/** One problem with one config key: which key, what value, what is expected. */
+export interface ConfigIssue {
+    key: string;
+    value: unknown;
+    expected: string;
+}
+
+/** Every problem found in a stack's configuration, reported together before any resource exists. */
+export class ConfigError extends Error {
+    constructor(readonly issues: ConfigIssue[]) {
+        super(formatIssues(issues));
+        this.name = "ConfigError";
+    }
+}
+
+export function formatIssues(issues: ConfigIssue[]): string {
+    const lines = issues.map((i) => `  ${i.key}: ${describeValue(i.value)} is not valid: expected ${i.expected}`);
+    return `invalid stack configuration (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${lines.join("\n")}`;
+}
+
+function describeValue(value: unknown): string {
+    if (value === undefined) return "(missing)";
+    if (typeof value === "string") return JSON.stringify(value);
+    const json = JSON.stringify(value);
+    return json.length > 80 ? `${json.slice(0, 77)}...` : json;
+}
+
+export function parseIpv4(value: unknown): string {
+    if (typeof value !== "string" || !ipaddr.IPv4.isValidFourPartDecimal(value)) {
+        throw new ConfigValueError("an IPv4 address in dotted-quad form, such as 192.0.2.10");
+    }
+    // isValidFourPartDecimal accepts leading zeros ("010"); an address is written once, canonically.
+    const canonical = ipaddr.IPv4.parse(value).toString();
+    if (canonical !== value) throw new ConfigValueError(`an IPv4 address written canonically (${canonical})`);
+    return value;
+}
+
+/** A unicast public address: what a failover IP, a gateway or a DNS A record must be. */
+export function parsePublicIpv4(value: unknown): string {
+    const ip = parseIpv4(value);
+    const range = ipaddr.IPv4.parse(ip).range();
+    // Documentation ranges (TEST-NET) are allowed so that example stacks can be written.
+    if (!["unicast", "reserved"].includes(range) && !isDocumentationAddress(ip)) {
+        throw new ConfigValueError(`a public unicast IPv4 address (${ip} is in the ${range} range)`);
+    }
+    return ip;
+}
+
+export function isDocumentationAddress(ip: string): boolean {
+    const addr = ipaddr.IPv4.parse(ip);
+    return ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"].some((cidr) =>
+        addr.match(ipaddr.IPv4.parseCIDR(cidr)),
+    );
+}
+
+/** An address with a prefix length, such as 10.1.0.100/24 (a private NIC in a container). */
+export function parseIpv4Cidr(value: unknown): { address: string; prefixLength: number } {
+    if (typeof value !== "string" || !value.includes("/")) {
+        throw new ConfigValueError("an IPv4 address with a prefix length, such as 10.1.0.100/24");
+    }
+    const [address, prefix] = value.split("/");
+    parseIpv4(address);
+    const prefixLength = Number(prefix);
+    if (!/^\d{1,2}$/.test(prefix) || prefixLength < 1 || prefixLength > 32) {
+        throw new ConfigValueError("an IPv4 address with a prefix length from /1 to /32, such as 10.1.0.100/24");
+    }
+    return { address, prefixLength };
+}
+
+/** A MAC address in the colon form Proxmox and OVH both use, normalised to lower case. */
+export function parseMac(value: unknown): string {
+    if (typeof value !== "string" || !/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(value)) {
+        throw new ConfigValueError("a MAC address such as 02:00:00:12:34:56");
+    }
+    const mac = value.toLowerCase();
+    if (parseInt(mac.slice(0, 2), 16) & 1) throw new ConfigValueError("a unicast MAC address (the first octet must be even)");
+    return mac;
+}
+
+/** Proxmox VE guest ids run from 100 to 999999999. */
+export function parseVmid(value: unknown): number {
+    const n = parseInteger(value);
+    if (n === undefined || n < 100 || n > 999_999_999) {
+        throw new ConfigValueError("a Proxmox container id (vmid), an integer from 100 to 999999999");
+    }
+    return n;
+}
+
+/** The N of a container's netN; Proxmox allows net0 to net31. */
+export function parseNicIndex(value: unknown): number {
+    const n = parseInteger(value);
+    if (n === undefined || n < 0 || n > 31) {
+        throw new ConfigValueError("a NIC index from 0 to 31 (the N of netN)");
+    }
+    return n;
+}
+
+/** A Linux bridge name as Proxmox accepts it: vmbr0 … vmbr4094, or any interface name up to 15 characters. */
+export function parseBridge(value: unknown): string {
+    if (typeof value !== "string" || !/^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$/.test(value)) {
+        throw new ConfigValueError("a bridge name such as vmbr0 (a letter, then letters, digits, '_', '.', '-', at most 15 characters)");
+    }
+    return value;
+}
+
+/** An interface name inside the container (eth1): at most 15 characters, no '/', no spaces. */
+export function parseInterfaceName(value: unknown): string {
+    if (typeof value !== "string" || !/^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$/.test(value)) {
+        throw new ConfigValueError("an interface name such as eth1 (a letter, then letters, digits, '_', '.', '-', at most 15 characters)");
+    }
+    return value;
+}
+
+/** OVH zone records accept TTL 0 (the zone's default) or at least 60 seconds. */
+export function parseTtl(value: unknown): number {
+    const n = parseInteger(value);
+    if (n === undefined || (n !== 0 && n < 60) || n > 2_147_483_647) {
+        throw new ConfigValueError("a TTL in seconds: 0 (the zone's default) or from 60 to 2147483647");
+    }
+    return n;
+}
+
+export function parsePort(value: unknown): number {
+    const n = parseInteger(value);
+    if (n === undefined || n < 1 || n > 65535) throw new ConfigValueError("a TCP port from 1 to 65535");
+    return n;
+}
+
+export function parseBoolean(value: unknown): boolean {
+    if (value === true || value === "true") return true;
+    if (value === false || value === "false") return false;
+    throw new ConfigValueError("true or false");
+}
+
+export function parseNonEmptyString(value: unknown, what = "a non-empty string"): string {
+    if (typeof value !== "string" || value.trim() === "") throw new ConfigValueError(what);
+    return value;
+}
+
+/** A name used in resource names and as the VM name OVH shows next to a virtual MAC. */
+export function parseSimpleName(value: unknown): string {
+    if (typeof value !== "string" || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(value)) {
+        throw new ConfigValueError("a name of letters, digits, '_', '.', '-' (at most 63 characters, starting with a letter or digit)");
+    }
+    return value;
+}
+
+/** The service name OVH gives a dedicated server, e.g. ns3012345.ip-198-51-100.eu. */
+export function parseServiceName(value: unknown): string {
+    if (typeof value !== "string" || !/^[a-zA-Z0-9][a-zA-Z0-9.-]{1,252}$/.test(value)) {
+        throw new ConfigValueError("an OVH service name such as ns3012345.ip-198-51-100.eu");
+    }
+    return value;
+}
+
+export const VIRTUAL_MAC_TYPES = ["ovh", "vmware"] as const;
+export type VirtualMacType = (typeof VIRTUAL_MAC_TYPES)[number];
+
+export function parseVirtualMacType(value: unknown): VirtualMacType {
+    if (typeof value !== "string" || !(VIRTUAL_MAC_TYPES as readonly string[]).includes(value)) {
+        throw new ConfigValueError(`one of ${VIRTUAL_MAC_TYPES.join(", ")} (dedicated.server.VmacTypeEnum)`);
+    }
+    return value as VirtualMacType;
+}
+
+// RFC 1035 §2.3.1/§2.3.4: labels of letters, digits and hyphens, 1–63 octets, names up to 255
+// octets on the wire (253 characters written without the final dot). A leading '*' label is a
+// wildcard, and '_' is allowed for service labels such as _dmarc.
+const LABEL = /^(?:[a-zA-Z0-9_](?:[a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?)$/;
+
+/** A zone apex such as example.org (at least two labels, no trailing dot), lower-cased. */
+export function parseZoneName(value: unknown): string {
+    const zone = typeof value === "string" ? value.replace(/\.$/, "").toLowerCase() : undefined;
+    if (zone === undefined || zone.length === 0 || zone.length > 253) {
+        throw new ConfigValueError("a DNS zone name such as example.org (at most 253 characters)");
+    }
+    const labels = zone.split(".");
+    if (labels.length < 2 || !labels.every((l) => LABEL.test(l) && !l.includes("_"))) {
+        throw new ConfigValueError("a DNS zone name such as example.org: labels of letters, digits and '-', 1 to 63 characters each, at least two labels");
+    }
+    return zone;
+}
+
+/** A record name relative to its zone: "@" (or "") for the apex, "www", "*.dev", … lower-cased. */
+export function parseRecordName(value: unknown, zone: string): string {
+    if (typeof value !== "string") throw new ConfigValueError(`a name relative to ${zone}, or "@" for the apex`);
+    const name = value === "@" ? "" : value.toLowerCase();
+    if (name === "") return "";
+    if (name.endsWith(".")) {
+        throw new ConfigValueError(`a name relative to ${zone} (write "www", not "www.${zone}.")`);
+    }
+    const labels = name.split(".");
+    const ok = labels.every((l, i) => LABEL.test(l) || (l === "*" && i === 0));
+    if (!ok) {
+        throw new ConfigValueError(`a DNS name relative to ${zone}: labels of letters, digits and '-', 1 to 63 characters each ("*" only as the first label)`);
+    }
+    if (`${name}.${zone}`.length > 253) {
+        throw new ConfigValueError(`a name whose full form ${name}.${zone} is at most 253 characters`);
+    }
+    return name;
+}
+
+/** A fully qualified name written with its trailing dot, e.g. proxy1.example.org. */
+export function parseFqdn(value: unknown): string {
+    if (typeof value !== "string" || !value.endsWith(".")) {
+        throw new ConfigValueError("a fully qualified DNS name with a trailing dot, such as proxy1.example.org.");
+    }
+    parseZoneName(value.slice(0, -1));
+    return value.toLowerCase();
+}
+
+function parseInteger(value: unknown): number | undefined {
+    if (typeof value === "number" && Number.isInteger(value)) return value;
+    if (typeof value === "string" && /^-?\d+$/.test(value)) return Number(value);
+    return undefined;
+}

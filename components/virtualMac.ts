@@ -1,0 +1,42 @@
+// A virtual MAC bound to a failover IP on a dedicated server. OVH only lets a bridged guest use a
+// failover IP from the MAC the IP is bound to (seed 000: "OVH associate IP address with a MAC").
+import * as pulumi from "@pulumi/pulumi";
+import { VirtualMacTiming, virtualMacProvider } from "./virtualMacProvider";
+
+export interface VirtualMacArgs {
+    /** Service name of the dedicated server the IP is routed to. */
+    serviceName: pulumi.Input<string>;
+    ipAddress: pulumi.Input<string>;
+    /** dedicated.server.VmacTypeEnum: "ovh" (default) or "vmware". */
+    type?: pulumi.Input<"ovh" | "vmware">;
+    /** The name OVH shows beside the MAC; defaults to the resource name. */
+    virtualMachineName?: pulumi.Input<string>;
+    /** Task polling and retry bounds (defaults: poll every 5 s, give up after 10 min). */
+    timing?: pulumi.Input<Partial<VirtualMacTiming>>;
+}
+
+export class VirtualMac extends pulumi.dynamic.Resource {
+    /** The MAC OVH bound to the IP, lower-case colon form. */
+    declare readonly macAddress: pulumi.Output<string>;
+    declare readonly ipAddress: pulumi.Output<string>;
+    declare readonly serviceName: pulumi.Output<string>;
+    declare readonly type: pulumi.Output<string>;
+
+    constructor(name: string, args: VirtualMacArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            virtualMacProvider,
+            name,
+            {
+                serviceName: args.serviceName,
+                ipAddress: args.ipAddress,
+                type: args.type ?? "ovh",
+                virtualMachineName: args.virtualMachineName ?? name,
+                timing: args.timing,
+                macAddress: undefined,
+            },
+            opts,
+            "ovh-failover",
+            "VirtualMac",
+        );
+    }
+}

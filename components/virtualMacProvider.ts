@@ -1,0 +1,221 @@
+// The Pulumi dynamic provider for an OVH virtual MAC, which the OVH Pulumi provider does not have.
+// Routes (dedicated-server.json): POST /dedicated/server/{sn}/virtualMac creates a task; the task
+// does not say which MAC it made, so the MAC is found afterwards as the one carrying the IP.
+import type * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_RETRY, OvhApi, OvhApiError, route, sleep } from "./ovhApiClient";
+
+export interface VirtualMacTiming {
+    /** How often a task is polled. */
+    pollIntervalMs: number;
+    /** How long a task may run before the operation fails. */
+    taskTimeoutMs: number;
+    retryAttempts: number;
+    retryBaseDelayMs: number;
+}
+
+export const DEFAULT_TIMING: VirtualMacTiming = {
+    pollIntervalMs: 5000,
+    taskTimeoutMs: 10 * 60 * 1000,
+    retryAttempts: DEFAULT_RETRY.attempts,
+    retryBaseDelayMs: DEFAULT_RETRY.baseDelayMs,
+};
+
+export interface VirtualMacInputs {
+    /** Service name of the dedicated server the IP is routed to. */
+    serviceName: string;
+    ipAddress: string;
+    /** dedicated.server.VmacTypeEnum. */
+    type: "ovh" | "vmware";
+    virtualMachineName: string;
+    /** Operational tuning; never a reason to replace the MAC. */
+    timing?: Partial<VirtualMacTiming>;
+}
+
+export interface VirtualMacOutputs extends VirtualMacInputs {
+    macAddress: string;
+}
+
+/** dedicated.server.Task, the fields this provider reads. */
+interface ServerTask {
+    taskId: number;
+    function: string;
+    status: "cancelled" | "customerError" | "doing" | "done" | "init" | "ovhError" | "todo";
+    comment?: string | null;
+}
+
+const UNFINISHED: ServerTask["status"][] = ["init", "todo", "doing"];
+
+function timingOf(inputs: VirtualMacInputs): VirtualMacTiming {
+    return { ...DEFAULT_TIMING, ...(inputs.timing ?? {}) };
+}
+
+function apiFor(inputs: VirtualMacInputs, log: (line: string) => void = () => undefined): OvhApi {
+    const t = timingOf(inputs);
+    return new OvhApi(undefined, { attempts: t.retryAttempts, baseDelayMs: t.retryBaseDelayMs, maxDelayMs: 15000 }, log);
+}
+
+/** The virtual MAC of the server that carries this IP, if any, with its type. */
+export async function findMacForIp(api: OvhApi, serviceName: string, ip: string): Promise<{ macAddress: string; type: string } | undefined> {
+    const macs = await api.request<string[]>("GET", route("/dedicated/server/{serviceName}/virtualMac", { serviceName }));
+    for (const mac of macs) {
+        const ips = await api.request<string[]>("GET", route("/dedicated/server/{serviceName}/virtualMac/{macAddress}/virtualAddress", { serviceName, macAddress: mac }));
+        if (ips.includes(ip)) {
+            const details = await api.request<{ macAddress: string; type: string }>(
+                "GET",
+                route("/dedicated/server/{serviceName}/virtualMac/{macAddress}", { serviceName, macAddress: mac }),
+            );
+            return { macAddress: mac.toLowerCase(), type: details.type };
+        }
+    }
+    return undefined;
+}
+
+/** Polls a server task until it ends; a task that fails or outlives the bound is an error. */
+export async function waitForTask(api: OvhApi, serviceName: string, task: ServerTask, timing: VirtualMacTiming, what: string): Promise<void> {
+    const deadline = Date.now() + timing.taskTimeoutMs;
+    let current = task;
+    while (UNFINISHED.includes(current.status)) {
+        if (Date.now() >= deadline) {
+            throw new Error(
+                `${what}: OVH task ${task.taskId} (${task.function}) on ${serviceName} is still '${current.status}' after ${Math.round(timing.taskTimeoutMs / 1000)} s; ` +
+                    `see GET /dedicated/server/${serviceName}/task/${task.taskId}, then run pulumi up again: the operation resumes where it is`,
+            );
+        }
+        await sleep(timing.pollIntervalMs);
+        current = await api.request<ServerTask>("GET", route("/dedicated/server/{serviceName}/task/{taskId}", { serviceName, taskId: task.taskId }));
+    }
+    if (current.status !== "done") {
+        throw new Error(`${what}: OVH task ${task.taskId} (${task.function}) on ${serviceName} ended '${current.status}'${current.comment ? `: ${current.comment}` : ""}`);
+    }
+}
+
+/** Waits for every unfinished task of a function, e.g. an addVirtualMac sent by a run that crashed. */
+// dedicated.TaskFunctionEnum names each of these two ways; the live API may use either.
+const ADD_FUNCTIONS = ["addVirtualMac", "virtualMacAdd"];
+const REMOVE_FUNCTIONS = ["removeVirtualMac", "virtualMacDelete"];
+
+async function waitForPendingTasks(api: OvhApi, serviceName: string, functions: string[], timing: VirtualMacTiming, what: string): Promise<number> {
+    let waited = 0;
+    for (const fn of functions) for (const status of UNFINISHED) {
+        const ids = await api.request<number[]>("GET", `${route("/dedicated/server/{serviceName}/task", { serviceName })}?function=${fn}&status=${status}`);
+        for (const taskId of ids) {
+            const task = await api.request<ServerTask>("GET", route("/dedicated/server/{serviceName}/task/{taskId}", { serviceName, taskId }));
+            // A pending task that failed is someone else's problem; ours will be sent anew.
+            await waitForTask(api, serviceName, task, timing, what).catch(() => undefined);
+            waited++;
+        }
+    }
+    return waited;
+}
+
+function describe(inputs: VirtualMacInputs): string {
+    return `virtual MAC for ${inputs.ipAddress} on ${inputs.serviceName}`;
+}
+
+export async function createVirtualMac(inputs: VirtualMacInputs, log: (line: string) => void = () => undefined): Promise<VirtualMacOutputs> {
+    const api = apiFor(inputs, log);
+    const timing = timingOf(inputs);
+    const what = `create ${describe(inputs)}`;
+    const { serviceName, ipAddress } = inputs;
+
+    // Adopt: the IP may already have a MAC (made by hand, or by an earlier run that crashed).
+    const adopt = async (): Promise<VirtualMacOutputs | undefined> => {
+        const found = await findMacForIp(api, serviceName, ipAddress);
+        if (!found) return undefined;
+        if (found.type !== inputs.type) {
+            log(`${ipAddress} already has virtual MAC ${found.macAddress} of type ${found.type} (not ${inputs.type}); adopting it as it is`);
+        }
+        return { ...inputs, type: found.type as VirtualMacInputs["type"], macAddress: found.macAddress };
+    };
+    const existing = await adopt();
+    if (existing) return existing;
+    if ((await waitForPendingTasks(api, serviceName, ADD_FUNCTIONS, timing, what)) > 0) {
+        const made = await adopt();
+        if (made) return made;
+    }
+
+    let task: ServerTask | undefined;
+    try {
+        task = await api.request<ServerTask>("POST", route("/dedicated/server/{serviceName}/virtualMac", { serviceName }), {
+            ipAddress,
+            type: inputs.type,
+            virtualMachineName: inputs.virtualMachineName,
+        });
+    } catch (err) {
+        // No answer, or a 5xx: the MAC may be on its way. Look before doing anything else.
+        if (!(err instanceof OvhApiError) || !err.ambiguous) throw err;
+        log(`${err.message}; checking whether the virtual MAC was created anyway`);
+        await waitForPendingTasks(api, serviceName, ADD_FUNCTIONS, timing, what);
+        const made = await adopt();
+        if (made) return made;
+        throw err;
+    }
+    await waitForTask(api, serviceName, task, timing, what);
+    const made = await adopt();
+    if (!made) {
+        throw new Error(`${what}: OVH task ${task.taskId} is done but no virtual MAC of ${serviceName} carries ${ipAddress}`);
+    }
+    return made;
+}
+
+export async function deleteVirtualMac(outputs: VirtualMacOutputs, log: (line: string) => void = () => undefined): Promise<void> {
+    const api = apiFor(outputs, log);
+    const { serviceName, ipAddress } = outputs;
+    const path = route("/dedicated/server/{serviceName}/virtualMac/{macAddress}/virtualAddress/{ipAddress}", {
+        serviceName,
+        macAddress: outputs.macAddress,
+        ipAddress,
+    });
+    let task: ServerTask;
+    try {
+        task = await api.request<ServerTask>("DELETE", path);
+    } catch (err) {
+        if (err instanceof OvhApiError && err.status === 404) return; // already gone
+        if (!(err instanceof OvhApiError) || !err.ambiguous) throw err;
+        await waitForPendingTasks(api, serviceName, REMOVE_FUNCTIONS, timingOf(outputs), `delete ${describe(outputs)}`);
+        const still = await findMacForIp(api, serviceName, ipAddress);
+        if (still?.macAddress === outputs.macAddress) throw err;
+        return;
+    }
+    await waitForTask(api, serviceName, task, timingOf(outputs), `delete ${describe(outputs)}`);
+}
+
+/** The live state, or undefined when the IP no longer has a virtual MAC on that server. */
+export async function readVirtualMac(state: VirtualMacOutputs): Promise<VirtualMacOutputs | undefined> {
+    const found = await findMacForIp(apiFor(state), state.serviceName, state.ipAddress);
+    if (!found) return undefined;
+    return { ...state, macAddress: found.macAddress, type: found.type as VirtualMacInputs["type"] };
+}
+
+const REPLACING_KEYS: (keyof VirtualMacInputs)[] = ["serviceName", "ipAddress", "type", "virtualMachineName"];
+
+/** Which inputs changed; each of them needs a new MAC (OVH has no update for any of them). */
+export function changedKeys(olds: VirtualMacOutputs, news: VirtualMacInputs): (keyof VirtualMacInputs)[] {
+    return REPLACING_KEYS.filter((k) => olds[k] !== news[k]);
+}
+
+/** The provider object Pulumi serializes; each method only calls the functions above. */
+export const virtualMacProvider: pulumi.dynamic.ResourceProvider = {
+    async create(inputs: VirtualMacInputs) {
+        const outs = await createVirtualMac(inputs);
+        return { id: `${outs.serviceName}/${outs.macAddress}/${outs.ipAddress}`, outs };
+    },
+    async read(id: string, props: VirtualMacOutputs) {
+        const live = await readVirtualMac(props);
+        // Without a MAC carrying the IP the resource is gone; Pulumi drops it from state.
+        if (!live) return {};
+        return { id: `${live.serviceName}/${live.macAddress}/${live.ipAddress}`, props: live };
+    },
+    async diff(_id: string, olds: VirtualMacOutputs, news: VirtualMacInputs) {
+        const replaces: string[] = changedKeys(olds, news);
+        if (replaces.length === 0) {
+            // Drift: the MAC in state no longer carries the IP (removed or moved by hand).
+            const live = await findMacForIp(apiFor(news), news.serviceName, news.ipAddress);
+            if (live?.macAddress !== olds.macAddress) replaces.push("macAddress");
+        }
+        return { changes: replaces.length > 0, replaces, deleteBeforeReplace: replaces.includes("ipAddress") ? false : true };
+    },
+    async delete(_id: string, props: VirtualMacOutputs) {
+        await deleteVirtualMac(props);
+    },
+};

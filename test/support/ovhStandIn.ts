@@ -1,0 +1,1105 @@
+/**
+ * A local HTTPS stand-in for the OVH API v1, for tests.
+ *
+ * - Every request is checked against the official schemas in /work/shared/ovh-api
+ *   (route, method, path/query/body parameter types, enums, required and unknown fields);
+ *   each problem is answered like OVH does (400/404) and recorded in `violations`.
+ * - Authentication is checked like OVH's application key/secret + consumer key scheme
+ *   (the "$1$" SHA-1 signature that @ovhcloud/node-ovh computes).
+ * - The dedicated-server virtual MAC routes are backed by in-memory state with tasks
+ *   (todo -> doing -> done, one step per GET of the task).
+ * - Faults can be injected: error statuses, task failures, slowness, a dropped connection.
+ *
+ * Node built-ins only. Start it with `startOvhStandIn()`, close it with `close()`.
+ */
+import { execFile } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+
+// ---------------------------------------------------------------------------------------
+// Public types
+// ---------------------------------------------------------------------------------------
+
+export interface StandInOptions {
+  applicationKey?: string;
+  applicationSecret?: string;
+  consumerKey?: string;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** Path as sent, without the /1.0 prefix and without the query string. */
+  path: string;
+  query: Record<string, string>;
+  /** Percent-decoded path parameters of the matched route. */
+  params: Record<string, string>;
+  /** Parsed JSON body, or undefined when there was none (or it was not JSON). */
+  body: unknown;
+  /** Schema path template that matched, e.g. /dedicated/server/{serviceName}/virtualMac. */
+  route: string | null;
+  /** Status answered (0 while pending). */
+  status: number;
+  /** True when the connection was destroyed instead of answering (crashAfterCreate). */
+  dropped: boolean;
+}
+
+export interface FaultSpec {
+  method: string;
+  route: string;
+  status: number;
+  count?: number;
+  message?: string;
+}
+
+export type TaskOutcome = 'done' | 'customerError' | 'ovhError' | 'never';
+
+export interface TaskOutcomeOptions {
+  /** GETs of the task answering `doing` before the one answering the end status (default 1). */
+  stepsBeforeEnd?: number;
+  /** Comment set on the task when it ends in error (a default is used otherwise). */
+  comment?: string;
+}
+
+export type VirtualMacSnapshot = Record<string, { type: string; addresses: Record<string, string> }>;
+
+/** dedicated.server.Task */
+export interface DedicatedServerTask {
+  taskId: number;
+  function: string;
+  status: string;
+  comment: string | null;
+  startDate: string;
+  lastUpdate: string | null;
+  doneDate: string | null;
+  needSchedule: boolean;
+  note: string | null;
+  plannedInterventionId: number | null;
+  ticketReference: string | null;
+}
+
+export interface StandInRequest {
+  method: string;
+  path: string;
+  route: string;
+  params: Record<string, string>;
+  query: Record<string, string>;
+  body: unknown;
+}
+
+export interface StandInReply {
+  status: number;
+  body?: unknown;
+  headers?: OutgoingHttpHeaders;
+}
+
+export type StandInHandler = (request: StandInRequest) => StandInReply | Promise<StandInReply>;
+
+export interface OvhStandIn {
+  /** e.g. https://127.0.0.1:PORT/1.0 */
+  url: string;
+  port: number;
+  caPem: string;
+  /** Path of the certificate PEM (usable as NODE_EXTRA_CA_CERTS). */
+  caFile: string;
+  applicationKey: string;
+  applicationSecret: string;
+  consumerKey: string;
+  requests: RecordedRequest[];
+  violations: string[];
+  close(): Promise<void>;
+  addServer(serviceName: string, opts?: { mainIp?: string; gateway?: string }): void;
+  seedVirtualMac(
+    serviceName: string,
+    mac: string,
+    type: string,
+    addresses: Array<{ ipAddress: string; virtualMachineName: string }>,
+  ): void;
+  virtualMacs(serviceName: string): VirtualMacSnapshot;
+  tasks(serviceName: string): DedicatedServerTask[];
+  failNext(fault: FaultSpec): void;
+  taskOutcome(fn: string, outcome: TaskOutcome, opts?: TaskOutcomeOptions): void;
+  delayMs(ms: number): void;
+  /** The next matching create (default POST /dedicated/server/{serviceName}/virtualMac) is applied, then the connection is destroyed. */
+  crashAfterCreate(opts?: { method?: string; route?: string }): void;
+  /** Serve another schema route (schema checking and auth still apply). */
+  handle(method: string, route: string, handler: StandInHandler): void;
+}
+
+// ---------------------------------------------------------------------------------------
+// Schemas
+// ---------------------------------------------------------------------------------------
+
+interface SchemaParameter {
+  name?: string;
+  dataType: string;
+  paramType: 'path' | 'query' | 'body';
+  required?: boolean;
+}
+
+interface SchemaOperation {
+  httpMethod: string;
+  noAuthentication?: boolean;
+  responseType?: string;
+  parameters: SchemaParameter[];
+}
+
+interface SchemaProperty {
+  type: string;
+  canBeNull?: boolean;
+  readOnly?: boolean;
+  required?: boolean;
+}
+
+interface SchemaModel {
+  enum?: Array<string | number>;
+  enumType?: string;
+  generics?: string[];
+  properties?: Record<string, SchemaProperty>;
+}
+
+interface SchemaFile {
+  apis: Array<{ path: string; operations: SchemaOperation[] }>;
+  models: Record<string, SchemaModel>;
+}
+
+type ModelLookup = (name: string) => SchemaModel | undefined;
+
+interface RouteEntry {
+  template: string;
+  segments: string[];
+  operations: Map<string, SchemaOperation>;
+  models: ModelLookup;
+}
+
+interface RouteMatch {
+  entry: RouteEntry;
+  params: Record<string, string>;
+}
+
+interface Catalog {
+  byLength: Map<number, RouteEntry[]>;
+  find(template: string): RouteEntry | undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isSchemaFile(value: unknown): value is SchemaFile {
+  return isRecord(value) && Array.isArray(value.apis) && isRecord(value.models);
+}
+
+export function schemaDir(): string {
+  return process.env.OVH_API_SCHEMA_DIR ?? path.resolve(__dirname, '../../../shared/ovh-api');
+}
+
+let cachedCatalog: { dir: string; catalog: Catalog } | undefined;
+
+function loadCatalog(dir: string): Catalog {
+  if (cachedCatalog?.dir === dir) return cachedCatalog.catalog;
+  const files = fs.readdirSync(dir).filter((name) => name.endsWith('.json')).sort();
+  if (files.length === 0) throw new Error(`ovhStandIn: no OVH API schemas (*.json) in ${dir}`);
+  const schemas = files.map((name) => {
+    const parsed: unknown = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8'));
+    if (!isSchemaFile(parsed)) throw new Error(`ovhStandIn: ${name} is not an OVH API schema`);
+    return parsed;
+  });
+  const allModels: Record<string, SchemaModel> = Object.assign({}, ...schemas.map((s) => s.models));
+  const byLength = new Map<number, RouteEntry[]>();
+  const byTemplate = new Map<string, RouteEntry>();
+  for (const schema of schemas) {
+    const models: ModelLookup = (name) => schema.models[name] ?? allModels[name];
+    for (const api of schema.apis) {
+      const entry: RouteEntry = {
+        template: api.path,
+        segments: api.path.split('/').slice(1),
+        operations: new Map(api.operations.map((op) => [op.httpMethod.toUpperCase(), op])),
+        models,
+      };
+      byTemplate.set(api.path, entry);
+      const bucket = byLength.get(entry.segments.length) ?? [];
+      bucket.push(entry);
+      byLength.set(entry.segments.length, bucket);
+    }
+  }
+  const catalog: Catalog = { byLength, find: (template) => byTemplate.get(template) };
+  cachedCatalog = { dir, catalog };
+  return catalog;
+}
+
+function isParamSegment(segment: string): boolean {
+  return segment.startsWith('{') && segment.endsWith('}');
+}
+
+function safeDecode(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
+function matchEntry(entry: RouteEntry, segments: string[]): Record<string, string> | null {
+  const params: Record<string, string> = {};
+  for (let i = 0; i < segments.length; i++) {
+    const wanted = entry.segments[i];
+    const decoded = safeDecode(segments[i]);
+    if (decoded === null) return null;
+    if (isParamSegment(wanted)) {
+      if (decoded === '') return null;
+      params[wanted.slice(1, -1)] = decoded;
+    } else if (decoded !== wanted) {
+      return null;
+    }
+  }
+  return params;
+}
+
+/** '0' for a literal segment, '1' for a {param}: sorting ascending prefers literals, left to right. */
+function specificity(entry: RouteEntry): string {
+  return entry.segments.map((s) => (isParamSegment(s) ? '1' : '0')).join('');
+}
+
+function matchRoute(catalog: Catalog, apiPath: string): RouteMatch | null {
+  const segments = apiPath.split('/').slice(1);
+  const candidates: RouteMatch[] = [];
+  for (const entry of catalog.byLength.get(segments.length) ?? []) {
+    const params = matchEntry(entry, segments);
+    if (params) candidates.push({ entry, params });
+  }
+  candidates.sort((a, b) => specificity(a.entry).localeCompare(specificity(b.entry)));
+  return candidates[0] ?? null;
+}
+
+// ---------------------------------------------------------------------------------------
+// Value checking against schema types
+// ---------------------------------------------------------------------------------------
+
+interface CheckContext {
+  models: ModelLookup;
+  /** 'input': request values (required / read-only apply); 'output': stand-in answers. */
+  mode: 'input' | 'output';
+  bindings: ReadonlyMap<string, string>;
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+function isString(v: unknown): v is string {
+  return typeof v === 'string';
+}
+
+function isIpv4(v: unknown): boolean {
+  return isString(v) && IPV4.test(v);
+}
+
+function isBlock(v: unknown, isAddress: (s: string) => boolean, maxPrefix: number): boolean {
+  if (!isString(v)) return false;
+  const [address, prefix, extra] = v.split('/');
+  if (extra !== undefined || !isAddress(address)) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix);
+}
+
+const isIpv4Block = (v: unknown): boolean => isBlock(v, (s) => IPV4.test(s), 32);
+const isIpv6Block = (v: unknown): boolean => isBlock(v, (s) => net.isIPv6(s), 128);
+
+const PRIMITIVES: Record<string, { expected: string; test: (v: unknown) => boolean }> = {
+  string: { expected: 'a string', test: isString },
+  text: { expected: 'a string', test: isString },
+  password: { expected: 'a string', test: isString },
+  phoneNumber: { expected: 'a string', test: isString },
+  time: { expected: 'a string', test: isString },
+  duration: { expected: 'a string', test: isString },
+  long: { expected: 'an integer', test: (v) => Number.isInteger(v) },
+  int: { expected: 'an integer', test: (v) => Number.isInteger(v) },
+  double: { expected: 'a number', test: (v) => typeof v === 'number' && Number.isFinite(v) },
+  float: { expected: 'a number', test: (v) => typeof v === 'number' && Number.isFinite(v) },
+  boolean: { expected: 'a boolean', test: (v) => typeof v === 'boolean' },
+  ipv4: { expected: 'an IPv4 address', test: isIpv4 },
+  ipv6: { expected: 'an IPv6 address', test: (v) => isString(v) && net.isIPv6(v) },
+  ip: { expected: 'an IP address', test: (v) => isString(v) && net.isIP(v) !== 0 },
+  ipv4Block: { expected: 'an IPv4 block', test: isIpv4Block },
+  ipv6Block: { expected: 'an IPv6 block', test: isIpv6Block },
+  ipBlock: { expected: 'an IP block', test: (v) => isIpv4Block(v) || isIpv6Block(v) },
+  macAddress: { expected: 'a MAC address', test: (v) => isString(v) && MAC.test(v) },
+  uuid: { expected: 'a UUID', test: (v) => isString(v) && UUID.test(v) },
+  datetime: { expected: 'a date-time', test: (v) => isString(v) && !Number.isNaN(Date.parse(v)) },
+  date: { expected: 'a date (YYYY-MM-DD)', test: (v) => isString(v) && /^\d{4}-\d{2}-\d{2}$/.test(v) },
+};
+
+function show(value: unknown): string {
+  return JSON.stringify(value) ?? String(value);
+}
+
+/** Resolves `name` or `name<Arg>` to its model and the generic bindings it introduces. */
+function resolveModel(type: string, ctx: CheckContext): { model: SchemaModel; ctx: CheckContext } | undefined {
+  const generic = /^([^<]+)<(.+)>$/.exec(type);
+  const model = ctx.models(type) ?? (generic ? ctx.models(`${generic[1]}<T>`) : undefined);
+  if (!model) return undefined;
+  if (!generic || !model.generics) return { model, ctx };
+  const args = generic[2].split(',').map((a) => a.trim());
+  const bindings = new Map(ctx.bindings);
+  model.generics.forEach((name, i) => bindings.set(name, args[i] ?? 'string'));
+  return { model, ctx: { ...ctx, bindings } };
+}
+
+function checkValue(value: unknown, type: string, where: string, ctx: CheckContext): string[] {
+  const bound = ctx.bindings.get(type);
+  if (bound) return checkValue(value, bound, where, ctx);
+  if (type.endsWith('[]')) {
+    if (!Array.isArray(value)) return [`${where}: ${show(value)} is not an array (${type})`];
+    return value.flatMap((item, i) => checkValue(item, type.slice(0, -2), `${where}[${i}]`, ctx));
+  }
+  const mapOf = /^map\[string\](.+)$/.exec(type);
+  if (mapOf) {
+    if (!isRecord(value)) return [`${where}: ${show(value)} is not an object (${type})`];
+    return Object.entries(value).flatMap(([k, v]) => checkValue(v, mapOf[1], `${where}.${k}`, ctx));
+  }
+  const primitive = PRIMITIVES[type];
+  if (primitive) return primitive.test(value) ? [] : [`${where}: ${show(value)} is not ${primitive.expected} (${type})`];
+  const resolved = resolveModel(type, ctx);
+  if (!resolved) return []; // a type the schemas do not describe: nothing to check
+  const { model } = resolved;
+  if (model.enum) {
+    // Some long enums are listed as strings ("500"), others as numbers: compare as text, but type-check first.
+    const rightType = model.enumType === 'long' ? Number.isInteger(value) : typeof value === 'string';
+    const ok = rightType && model.enum.some((e) => String(e) === String(value));
+    return ok ? [] : [`${where}: ${show(value)} is not one of ${type} (${model.enum.join(', ')})`];
+  }
+  if (model.properties) return checkObject(value, type, model.properties, where, resolved.ctx);
+  return [];
+}
+
+function checkObject(
+  value: unknown,
+  type: string,
+  properties: Record<string, SchemaProperty>,
+  where: string,
+  ctx: CheckContext,
+): string[] {
+  if (!isRecord(value)) return [`${where}: ${show(value)} is not an object (${type})`];
+  const problems: string[] = [];
+  for (const [key, field] of Object.entries(value)) {
+    const prop = properties[key];
+    if (!prop) problems.push(`${where}: unknown field "${key}" (not in ${type})`);
+    else if (ctx.mode === 'input' && prop.readOnly) problems.push(`${where}: field "${key}" of ${type} is read-only`);
+    else if (field === null) {
+      if (prop.canBeNull === false) problems.push(`${where}.${key}: must not be null`);
+    } else problems.push(...checkValue(field, prop.type, `${where}.${key}`, ctx));
+  }
+  if (ctx.mode === 'input') {
+    for (const [key, prop] of Object.entries(properties)) {
+      if (prop.required && !prop.readOnly && value[key] === undefined) {
+        problems.push(`${where}: missing required field "${key}" (${type})`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** Query and path values arrive as strings: turn them into what the type expects first. */
+function fromString(raw: string, type: string, ctx: CheckContext): unknown {
+  const model = resolveModel(type, ctx)?.model;
+  const numeric = ['long', 'int', 'double', 'float'].includes(type) || model?.enumType === 'long';
+  if (numeric && /^-?\d+(\.\d+)?$/.test(raw)) return Number(raw);
+  if (type === 'boolean' && (raw === 'true' || raw === 'false')) return raw === 'true';
+  return raw;
+}
+
+function checkRequest(
+  op: SchemaOperation,
+  entry: RouteEntry,
+  params: Record<string, string>,
+  query: Record<string, string>,
+  body: unknown,
+): string[] {
+  const ctx: CheckContext = { models: entry.models, mode: 'input', bindings: new Map() };
+  const problems: string[] = [];
+  const byType = (kind: SchemaParameter['paramType']): SchemaParameter[] =>
+    op.parameters.filter((p) => p.paramType === kind);
+
+  for (const p of byType('path')) {
+    const raw = params[p.name ?? ''];
+    if (raw !== undefined) problems.push(...checkValue(fromString(raw, p.dataType, ctx), p.dataType, `path ${p.name}`, ctx));
+  }
+
+  const queryParams = byType('query');
+  for (const key of Object.keys(query)) {
+    if (!queryParams.some((p) => p.name === key)) problems.push(`query: unknown parameter "${key}"`);
+  }
+  for (const p of queryParams) {
+    const raw = query[p.name ?? ''];
+    if (raw === undefined) {
+      if (p.required) problems.push(`query: missing required parameter "${p.name}"`);
+    } else problems.push(...checkValue(fromString(raw, p.dataType, ctx), p.dataType, `query ${p.name}`, ctx));
+  }
+
+  problems.push(...checkBody(byType('body'), body, ctx));
+  return problems;
+}
+
+function checkBody(bodyParams: SchemaParameter[], body: unknown, ctx: CheckContext): string[] {
+  const whole = bodyParams.find((p) => p.name === undefined);
+  if (whole) {
+    // The whole body is one model (e.g. domain.zone.RecordCreate).
+    if (body === undefined) return whole.required ? [`body: missing (${whole.dataType})`] : [];
+    return checkValue(body, whole.dataType, 'body', ctx);
+  }
+  if (bodyParams.length === 0) {
+    return body === undefined || (isRecord(body) && Object.keys(body).length === 0) ? [] : ['body: this call takes no body'];
+  }
+  const fields = body ?? {};
+  if (!isRecord(fields)) return [`body: ${show(body)} is not an object`];
+  const problems: string[] = [];
+  for (const key of Object.keys(fields)) {
+    if (!bodyParams.some((p) => p.name === key)) problems.push(`body: unknown field "${key}"`);
+  }
+  for (const p of bodyParams) {
+    const value = fields[p.name ?? ''];
+    if (value === undefined || value === null) {
+      if (p.required) problems.push(`body: missing required field "${p.name}" (${p.dataType})`);
+    } else problems.push(...checkValue(value, p.dataType, `body.${p.name}`, ctx));
+  }
+  return problems;
+}
+
+// ---------------------------------------------------------------------------------------
+// Authentication (application key / secret + consumer key)
+// ---------------------------------------------------------------------------------------
+
+export function signOvhRequest(input: {
+  applicationSecret: string;
+  consumerKey: string;
+  method: string;
+  /** 'https://' + host (no port) + full path with /1.0 prefix and query */
+  url: string;
+  body: string;
+  timestamp: number | string;
+}): string {
+  const payload = [input.applicationSecret, input.consumerKey, input.method, input.url, input.body, input.timestamp];
+  return '$1$' + crypto.createHash('sha1').update(payload.join('+')).digest('hex');
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Returns why the request is not authenticated, or null when it is. */
+function authProblem(req: IncomingMessage, rawBody: string, keys: Required<StandInOptions>): string | null {
+  if (header(req, 'x-ovh-application') !== keys.applicationKey) return 'Invalid application key';
+  if (header(req, 'x-ovh-consumer') !== keys.consumerKey) return 'Invalid credential';
+  const timestamp = header(req, 'x-ovh-timestamp') ?? '';
+  if (!/^\d+$/.test(timestamp) || Math.abs(Number(timestamp) - nowSeconds()) > 300) return 'Invalid timestamp';
+  const host = (header(req, 'host') ?? '127.0.0.1').replace(/:\d+$/, '');
+  const expected = signOvhRequest({
+    applicationSecret: keys.applicationSecret,
+    consumerKey: keys.consumerKey,
+    method: req.method ?? 'GET',
+    url: `https://${host}${req.url ?? ''}`,
+    body: rawBody,
+    timestamp,
+  });
+  return header(req, 'x-ovh-signature') === expected ? null : 'Invalid signature';
+}
+
+// ---------------------------------------------------------------------------------------
+// Replies
+// ---------------------------------------------------------------------------------------
+
+const ERROR_CLASSES: Record<number, string> = {
+  400: 'Client::BadRequest',
+  401: 'Client::Unauthorized',
+  403: 'Client::Forbidden',
+  404: 'Client::NotFound',
+  409: 'Client::Conflict',
+  429: 'Client::TooManyRequests',
+  500: 'Server::InternalServerError',
+  501: 'Server::NotImplemented',
+  502: 'Server::BadGateway',
+  503: 'Server::ServiceUnavailable',
+  504: 'Server::GatewayTimeout',
+};
+
+const DEFAULT_MESSAGES: Record<number, string> = {
+  429: 'Too many requests',
+  500: 'Internal server error',
+  502: 'Bad gateway',
+  503: 'Service temporarily unavailable',
+  504: 'Gateway timeout',
+};
+
+function errorClass(status: number): string {
+  return ERROR_CLASSES[status] ?? (status >= 500 ? 'Server::InternalServerError' : 'Client::BadRequest');
+}
+
+function ovhError(status: number, message: string): StandInReply {
+  const headers: OutgoingHttpHeaders = status === 429 ? { 'Retry-After': '0' } : {};
+  return { status, body: { class: errorClass(status), message }, headers };
+}
+
+function notFound(what: string): StandInReply {
+  return ovhError(404, `The requested object (${what}) does not exist`);
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/** OVH-style date: 2024-07-23T10:00:00+00:00 */
+function ovhDate(date = new Date()): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, '+00:00');
+}
+
+// ---------------------------------------------------------------------------------------
+// Dedicated servers, virtual MACs and their tasks
+// ---------------------------------------------------------------------------------------
+
+interface VirtualMacState {
+  type: string;
+  addresses: Map<string, string>;
+}
+
+interface TaskState {
+  task: DedicatedServerTask;
+  outcome: TaskOutcome;
+  stepsLeft: number;
+  failComment: string;
+  /** Applies the change when the task completes; returns an error comment if it cannot. */
+  apply: () => string | null;
+}
+
+interface ServerState {
+  mainIp: string;
+  gateway: string;
+  network: string;
+  vmacs: Map<string, VirtualMacState>;
+  tasks: Map<number, TaskState>;
+}
+
+interface OutcomeRule {
+  outcome: TaskOutcome;
+  stepsBeforeEnd: number;
+  comment?: string;
+}
+
+const DEFAULT_FAIL_COMMENTS: Record<string, string> = {
+  'addVirtualMac/customerError': 'The IP is not routed to this server',
+  'removeVirtualMac/customerError': 'This IP address is not associated with this virtual MAC',
+  ovhError: 'An internal error occurred, OVHcloud has been notified',
+};
+
+const ALREADY_ASSOCIATED = 'This IP address is already associated with a virtual MAC';
+const VMAC_TYPES = ['ovh', 'vmware'];
+
+class DedicatedServers {
+  private readonly servers = new Map<string, ServerState>();
+  private readonly outcomes = new Map<string, OutcomeRule>();
+  private nextTaskId = 4_200_001;
+
+  add(serviceName: string, opts: { mainIp?: string; gateway?: string } = {}): void {
+    if (this.servers.has(serviceName)) throw new Error(`ovhStandIn: server ${serviceName} already exists`);
+    const mainIp = opts.mainIp ?? '198.51.100.10';
+    if (!IPV4.test(mainIp)) throw new Error(`ovhStandIn: mainIp ${mainIp} is not IPv4`);
+    const prefix = mainIp.split('.').slice(0, 3).join('.');
+    this.servers.set(serviceName, {
+      mainIp,
+      gateway: opts.gateway ?? `${prefix}.254`,
+      network: `${prefix}.0/24`,
+      vmacs: new Map(),
+      tasks: new Map(),
+    });
+  }
+
+  get(serviceName: string): ServerState | undefined {
+    return this.servers.get(serviceName);
+  }
+
+  names(): string[] {
+    return [...this.servers.keys()];
+  }
+
+  mustGet(serviceName: string): ServerState {
+    const server = this.servers.get(serviceName);
+    if (!server) throw new Error(`ovhStandIn: unknown server ${serviceName} (call addServer first)`);
+    return server;
+  }
+
+  seed(serviceName: string, mac: string, type: string, addresses: Array<{ ipAddress: string; virtualMachineName: string }>): void {
+    const server = this.mustGet(serviceName);
+    if (!MAC.test(mac)) throw new Error(`ovhStandIn: ${mac} is not a MAC address`);
+    if (!VMAC_TYPES.includes(type)) throw new Error(`ovhStandIn: vMAC type must be one of ${VMAC_TYPES.join(', ')}`);
+    const vmac = server.vmacs.get(mac.toLowerCase()) ?? { type, addresses: new Map<string, string>() };
+    for (const a of addresses) {
+      if (!IPV4.test(a.ipAddress)) throw new Error(`ovhStandIn: ${a.ipAddress} is not IPv4`);
+      const owner = this.macOfIp(server, a.ipAddress);
+      if (owner && owner !== mac.toLowerCase()) throw new Error(`ovhStandIn: ${a.ipAddress} already has vMAC ${owner}`);
+      vmac.addresses.set(a.ipAddress, a.virtualMachineName);
+    }
+    server.vmacs.set(mac.toLowerCase(), vmac);
+  }
+
+  snapshot(serviceName: string): VirtualMacSnapshot {
+    const result: VirtualMacSnapshot = {};
+    for (const [mac, vmac] of this.mustGet(serviceName).vmacs) {
+      result[mac] = { type: vmac.type, addresses: Object.fromEntries(vmac.addresses) };
+    }
+    return result;
+  }
+
+  taskList(serviceName: string): DedicatedServerTask[] {
+    return [...this.mustGet(serviceName).tasks.values()].map((t) => ({ ...t.task }));
+  }
+
+  setOutcome(fn: string, outcome: TaskOutcome, opts: TaskOutcomeOptions = {}): void {
+    this.outcomes.set(fn, { outcome, stepsBeforeEnd: opts.stepsBeforeEnd ?? 1, comment: opts.comment });
+  }
+
+  macOfIp(server: ServerState, ip: string): string | undefined {
+    for (const [mac, vmac] of server.vmacs) if (vmac.addresses.has(ip)) return mac;
+    return undefined;
+  }
+
+  newMac(): string {
+    const taken = new Set([...this.servers.values()].flatMap((s) => [...s.vmacs.keys()]));
+    for (;;) {
+      const mac = '02:00:00:' + [...crypto.randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':');
+      if (!taken.has(mac)) return mac;
+    }
+  }
+
+  createTask(server: ServerState, fn: string, apply: () => string | null): DedicatedServerTask {
+    const rule = this.outcomes.get(fn) ?? { outcome: 'done', stepsBeforeEnd: 1 };
+    const failKey = rule.outcome === 'ovhError' ? 'ovhError' : `${fn}/${rule.outcome}`;
+    const now = ovhDate();
+    const task: DedicatedServerTask = {
+      taskId: this.nextTaskId++,
+      function: fn,
+      status: 'todo',
+      comment: null,
+      startDate: now,
+      lastUpdate: now,
+      doneDate: null,
+      needSchedule: false,
+      note: null,
+      plannedInterventionId: null,
+      ticketReference: null,
+    };
+    server.tasks.set(task.taskId, {
+      task,
+      outcome: rule.outcome,
+      stepsLeft: rule.stepsBeforeEnd,
+      failComment: rule.comment ?? DEFAULT_FAIL_COMMENTS[failKey] ?? 'The task failed',
+      apply,
+    });
+    return { ...task };
+  }
+
+  /** One step per GET: todo -> doing -> (end status). */
+  advance(state: TaskState): void {
+    const { task } = state;
+    if (task.status !== 'todo' && task.status !== 'doing') return;
+    task.lastUpdate = ovhDate();
+    if (state.outcome === 'never' || state.stepsLeft > 0) {
+      task.status = 'doing';
+      state.stepsLeft--;
+      return;
+    }
+    task.doneDate = task.lastUpdate;
+    if (state.outcome !== 'done') {
+      task.status = state.outcome;
+      task.comment = state.failComment;
+      return;
+    }
+    const error = state.apply();
+    task.status = error ? 'customerError' : 'done';
+    task.comment = error;
+  }
+}
+
+function stringField(body: unknown, key: string): string {
+  const value = isRecord(body) ? body[key] : undefined;
+  return typeof value === 'string' ? value : '';
+}
+
+type RouteTable = Array<[method: string, route: string, handler: StandInHandler]>;
+
+const SERVER = '/dedicated/server/{serviceName}';
+const VMAC = `${SERVER}/virtualMac/{macAddress}`;
+
+function dedicatedServerRoutes(world: DedicatedServers): RouteTable {
+  /** Runs `then` with the server (and the vMAC when the route has one), or answers 404. */
+  const withServer =
+    (then: (server: ServerState, r: StandInRequest) => StandInReply): StandInHandler =>
+    (r) => {
+      const server = world.get(r.params.serviceName);
+      return server ? then(server, r) : notFound(`serviceName = ${r.params.serviceName}`);
+    };
+  const withVmac = (then: (server: ServerState, mac: string, vmac: VirtualMacState, r: StandInRequest) => StandInReply) =>
+    withServer((server, r) => {
+      const mac = r.params.macAddress.toLowerCase();
+      const vmac = server.vmacs.get(mac);
+      return vmac ? then(server, mac, vmac, r) : notFound(`macAddress = ${r.params.macAddress}`);
+    });
+
+  const addVirtualMac = (server: ServerState, ip: string, vmName: string, toMac: () => [string, VirtualMacState]) => {
+    if (world.macOfIp(server, ip)) return ovhError(400, ALREADY_ASSOCIATED);
+    const task = world.createTask(server, 'addVirtualMac', () => {
+      if (world.macOfIp(server, ip)) return ALREADY_ASSOCIATED;
+      const [mac, vmac] = toMac();
+      vmac.addresses.set(ip, vmName);
+      server.vmacs.set(mac, vmac);
+      return null;
+    });
+    return { status: 200, body: task };
+  };
+
+  return [
+    ['GET', '/dedicated/server', () => ({ status: 200, body: world.names() })],
+    [
+      'GET',
+      `${SERVER}/specifications/network`,
+      withServer((s) => ({
+        status: 200,
+        body: { routing: { ipv4: { ip: s.mainIp, gateway: s.gateway, network: s.network } }, vmac: { supported: true } },
+      })),
+    ],
+    ['GET', `${SERVER}/virtualMac`, withServer((s) => ({ status: 200, body: [...s.vmacs.keys()] }))],
+    [
+      'POST',
+      `${SERVER}/virtualMac`,
+      withServer((s, r) => {
+        const type = stringField(r.body, 'type');
+        const newVmac = (): [string, VirtualMacState] => [world.newMac(), { type, addresses: new Map() }];
+        return addVirtualMac(s, stringField(r.body, 'ipAddress'), stringField(r.body, 'virtualMachineName'), newVmac);
+      }),
+    ],
+    ['GET', VMAC, withVmac((_s, mac, v) => ({ status: 200, body: { macAddress: mac, type: v.type } }))],
+    ['GET', `${VMAC}/virtualAddress`, withVmac((_s, _m, v) => ({ status: 200, body: [...v.addresses.keys()] }))],
+    [
+      'POST',
+      `${VMAC}/virtualAddress`,
+      withVmac((s, mac, v, r) =>
+        addVirtualMac(s, stringField(r.body, 'ipAddress'), stringField(r.body, 'virtualMachineName'), () => [
+          mac,
+          s.vmacs.get(mac) ?? v,
+        ]),
+      ),
+    ],
+    [
+      'GET',
+      `${VMAC}/virtualAddress/{ipAddress}`,
+      withVmac((_s, _m, v, r) => {
+        const vmName = v.addresses.get(r.params.ipAddress);
+        if (vmName === undefined) return notFound(`ipAddress = ${r.params.ipAddress}`);
+        return { status: 200, body: { ipAddress: r.params.ipAddress, virtualMachineName: vmName } };
+      }),
+    ],
+    [
+      'DELETE',
+      `${VMAC}/virtualAddress/{ipAddress}`,
+      withVmac((s, mac, v, r) => {
+        const ip = r.params.ipAddress;
+        if (!v.addresses.has(ip)) return notFound(`ipAddress = ${ip}`);
+        const task = world.createTask(s, 'removeVirtualMac', () => {
+          const current = s.vmacs.get(mac);
+          if (!current?.addresses.delete(ip)) return DEFAULT_FAIL_COMMENTS['removeVirtualMac/customerError'];
+          if (current.addresses.size === 0) s.vmacs.delete(mac);
+          return null;
+        });
+        return { status: 200, body: task };
+      }),
+    ],
+    [
+      'GET',
+      `${SERVER}/task`,
+      withServer((s, r) => {
+        const ids = [...s.tasks.values()]
+          .filter(({ task }) => (r.query.function ?? task.function) === task.function)
+          .filter(({ task }) => (r.query.status ?? task.status) === task.status)
+          .map(({ task }) => task.taskId);
+        return { status: 200, body: ids };
+      }),
+    ],
+    [
+      'GET',
+      `${SERVER}/task/{taskId}`,
+      withServer((s, r) => {
+        const state = s.tasks.get(Number(r.params.taskId));
+        if (!state) return notFound(`taskId = ${r.params.taskId}`);
+        world.advance(state);
+        return { status: 200, body: { ...state.task } };
+      }),
+    ],
+  ];
+}
+
+// ---------------------------------------------------------------------------------------
+// HTTP server
+// ---------------------------------------------------------------------------------------
+
+const execFileAsync = promisify(execFile);
+
+async function makeCertificate(dir: string): Promise<{ key: string; cert: string; certFile: string }> {
+  const keyFile = path.join(dir, 'key.pem');
+  const certFile = path.join(dir, 'cert.pem');
+  await execFileAsync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes',
+    '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-days', '2',
+    '-keyout', keyFile,
+    '-out', certFile,
+  ]);
+  return { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8'), certFile };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, reply: StandInReply): void {
+  const payload = reply.body === undefined ? 'null' : JSON.stringify(reply.body);
+  res.writeHead(reply.status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(payload),
+    'X-Ovh-QueryID': `EU.stand-in.${crypto.randomBytes(6).toString('hex')}`,
+    ...reply.headers,
+  });
+  res.end(payload);
+}
+
+interface PendingFault {
+  method: string;
+  route: string;
+  status: number;
+  remaining: number;
+  message?: string;
+}
+
+interface Crash {
+  method: string;
+  route: string;
+}
+
+/** Everything one running stand-in knows; `decide` turns a request into a reply. */
+class StandInCore {
+  readonly requests: RecordedRequest[] = [];
+  readonly violations: string[] = [];
+  readonly world = new DedicatedServers();
+  readonly handlers = new Map<string, StandInHandler>();
+  readonly faults: PendingFault[] = [];
+  crash: Crash | null = null;
+  delay = 0;
+
+  constructor(
+    readonly catalog: Catalog,
+    readonly keys: Required<StandInOptions>,
+  ) {
+    this.handle('GET', '/auth/time', () => ({ status: 200, body: nowSeconds() }));
+    for (const [method, route, handler] of dedicatedServerRoutes(this.world)) this.handle(method, route, handler);
+  }
+
+  /** Throws when the route/method is not in the schemas (catches typos in tests). */
+  operation(method: string, route: string): SchemaOperation {
+    const op = this.catalog.find(route)?.operations.get(method.toUpperCase());
+    if (!op) throw new Error(`ovhStandIn: ${method} ${route} is not in the OVH API schemas`);
+    return op;
+  }
+
+  handle(method: string, route: string, handler: StandInHandler): void {
+    this.operation(method, route);
+    this.handlers.set(`${method.toUpperCase()} ${route}`, handler);
+  }
+
+  violation(reply: StandInReply, text: string): StandInReply {
+    this.violations.push(text);
+    return reply;
+  }
+
+  takeFault(method: string, route: string): StandInReply | null {
+    const fault = this.faults.find((f) => f.method === method && f.route === route && f.remaining > 0);
+    if (!fault) return null;
+    fault.remaining--;
+    return ovhError(fault.status, fault.message ?? DEFAULT_MESSAGES[fault.status] ?? `Error ${fault.status}`);
+  }
+
+  takeCrash(method: string, route: string): boolean {
+    if (this.crash?.method !== method || this.crash.route !== route) return false;
+    this.crash = null;
+    return true;
+  }
+
+  async decide(req: IncomingMessage, rawBody: string, record: RecordedRequest): Promise<StandInReply & { drop?: boolean }> {
+    const method = record.method;
+    const fullPath = new URL(req.url ?? '/', 'https://127.0.0.1').pathname;
+    const label = `${method} ${fullPath}`;
+    if (!fullPath.startsWith('/1.0/')) return this.violation(notFound(fullPath), `${label}: not under /1.0`);
+
+    const match = matchRoute(this.catalog, record.path);
+    if (!match) return this.violation(notFound(record.path), `${label}: no such route in the OVH API schemas`);
+    const { entry, params } = match;
+    record.route = entry.template;
+    record.params = params;
+    const op = entry.operations.get(method);
+    if (!op) return this.violation(notFound(record.path), `${method} ${entry.template}: no such method in the OVH API schemas`);
+
+    if (!op.noAuthentication) {
+      const problem = authProblem(req, rawBody, this.keys);
+      if (problem) return this.violation(ovhError(403, problem), `${method} ${entry.template}: ${problem}`);
+    }
+
+    if (rawBody.trim() !== '') {
+      try {
+        record.body = JSON.parse(rawBody) as unknown;
+      } catch {
+        return this.violation(ovhError(400, 'Invalid JSON body'), `${method} ${entry.template}: body is not JSON`);
+      }
+    }
+
+    const problems = checkRequest(op, entry, params, record.query, record.body);
+    if (problems.length > 0) {
+      this.violations.push(...problems.map((p) => `${method} ${entry.template}: ${p}`));
+      return ovhError(400, problems.join('; '));
+    }
+
+    const fault = this.takeFault(method, entry.template);
+    if (fault) return fault;
+
+    const reply = await this.run(method, entry, op, record);
+    return this.takeCrash(method, entry.template) ? { ...reply, drop: true } : reply;
+  }
+
+  async run(method: string, entry: RouteEntry, op: SchemaOperation, record: RecordedRequest): Promise<StandInReply> {
+    const handler = this.handlers.get(`${method} ${entry.template}`);
+    if (!handler) {
+      return ovhError(501, `The OVH stand-in does not implement ${method} ${entry.template} (use standIn.handle)`);
+    }
+    const { path: reqPath, params, query, body } = record;
+    const request: StandInRequest = { method, path: reqPath, route: entry.template, params, query, body };
+    let reply: StandInReply;
+    try {
+      reply = await handler(request);
+    } catch (error) {
+      return this.violation(ovhError(500, 'Stand-in handler failed'), `stand-in bug in ${method} ${entry.template}: ${String(error)}`);
+    }
+    if (reply.status >= 200 && reply.status < 300 && op.responseType && op.responseType !== 'void') {
+      const ctx: CheckContext = { models: entry.models, mode: 'output', bindings: new Map() };
+      const problems = checkValue(reply.body, op.responseType, 'response', ctx);
+      this.violations.push(...problems.map((p) => `stand-in answer to ${method} ${entry.template} breaks the schema: ${p}`));
+    }
+    return reply;
+  }
+}
+
+function sleep(ms: number, timers: Set<NodeJS.Timeout>): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      resolve();
+    }, ms);
+    timers.add(timer);
+  });
+}
+
+function newRecord(req: IncomingMessage): RecordedRequest {
+  const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+  return {
+    method: (req.method ?? 'GET').toUpperCase(),
+    path: url.pathname.replace(/^\/1\.0(?=\/)/, ''),
+    query: Object.fromEntries(url.searchParams),
+    params: {},
+    body: undefined,
+    route: null,
+    status: 0,
+    dropped: false,
+  };
+}
+
+export async function startOvhStandIn(opts: StandInOptions = {}): Promise<OvhStandIn> {
+  const keys: Required<StandInOptions> = {
+    applicationKey: opts.applicationKey ?? 'test-ak',
+    applicationSecret: opts.applicationSecret ?? 'test-as',
+    consumerKey: opts.consumerKey ?? 'test-ck',
+  };
+  const core = new StandInCore(loadCatalog(schemaDir()), keys);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovh-stand-in-'));
+  const { key, cert, certFile } = await makeCertificate(dir);
+  const timers = new Set<NodeJS.Timeout>();
+
+  const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const rawBody = await readBody(req);
+    const record = newRecord(req);
+    core.requests.push(record);
+    if (core.delay > 0) await sleep(core.delay, timers);
+    const reply = await core.decide(req, rawBody, record);
+    record.status = reply.status;
+    if (reply.drop) {
+      record.dropped = true;
+      req.socket.destroy();
+      return;
+    }
+    send(res, reply);
+  };
+
+  const server = https.createServer({ key, cert }, (req, res) => {
+    onRequest(req, res).catch((error: unknown) => {
+      core.violations.push(`stand-in failure: ${String(error)}`);
+      if (!res.headersSent) send(res, ovhError(500, 'Stand-in failure'));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('ovhStandIn: no TCP address');
+
+  return {
+    url: `https://127.0.0.1:${address.port}/1.0`,
+    port: address.port,
+    caPem: cert,
+    caFile: certFile,
+    ...keys,
+    requests: core.requests,
+    violations: core.violations,
+    async close() {
+      for (const timer of timers) clearTimeout(timer);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+    addServer: (serviceName, serverOpts) => core.world.add(serviceName, serverOpts),
+    seedVirtualMac: (serviceName, mac, type, addresses) => core.world.seed(serviceName, mac, type, addresses),
+    virtualMacs: (serviceName) => core.world.snapshot(serviceName),
+    tasks: (serviceName) => core.world.taskList(serviceName),
+    failNext(fault) {
+      const method = fault.method.toUpperCase();
+      core.operation(method, fault.route);
+      core.faults.push({ method, route: fault.route, status: fault.status, remaining: fault.count ?? 1, message: fault.message });
+    },
+    taskOutcome: (fn, outcome, outcomeOpts) => core.world.setOutcome(fn, outcome, outcomeOpts),
+    delayMs(ms) {
+      core.delay = ms;
+    },
+    crashAfterCreate(crashOpts = {}) {
+      const method = (crashOpts.method ?? 'POST').toUpperCase();
+      const route = crashOpts.route ?? `${SERVER}/virtualMac`;
+      core.operation(method, route);
+      core.crash = { method, route };
+    },
+    handle: (method, route, handler) => core.handle(method, route, handler),
+  };
+}
