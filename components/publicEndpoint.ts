@@ -25,7 +25,8 @@ export interface PublicEndpointArgs {
     ip: string;
     server: DedicatedServer;
     reverse?: string;
-    virtualMac?: { type?: "ovh" | "vmware"; virtualMachineName?: string };
+    /** macAddress: the MAC the IP already has, when adopting one made by hand. */
+    virtualMac?: { type?: "ovh" | "vmware"; virtualMachineName?: string; macAddress?: string };
     container: {
         proxmox: ProxmoxConnection;
         vmid: number;
@@ -68,6 +69,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
             ipAddress: args.ip,
             type: args.virtualMac?.type ?? "ovh",
             virtualMachineName: args.virtualMac?.virtualMachineName ?? name,
+            expectedMacAddress: args.virtualMac?.macAddress,
         }, { parent: this, protect, dependsOn: this.failoverIp.routing ? [this.failoverIp.routing] : [] });
 
         const resolved = this.gatewayOf(args.server);

@@ -59,7 +59,7 @@ export interface EndpointSpec {
     server: string;
     ip: string;
     reverse?: string;
-    virtualMac: { type: v.VirtualMacType; virtualMachineName: string };
+    virtualMac: { type: v.VirtualMacType; virtualMachineName: string; macAddress?: string };
     container: ContainerSpec;
     records: ZoneNames[];
     cnameTarget?: string;
@@ -135,7 +135,7 @@ class Reader {
 const SERVER_KEYS = ["serviceName", "mainIp", "gatewayFromApi", "gateway", "proxmox"];
 const PROXMOX_KEYS = ["host", "port", "user", "node"];
 const ENDPOINT_KEYS = ["server", "ip", "reverse", "virtualMac", "container", "records", "cnameTarget", "ttl"];
-const VMAC_KEYS = ["type", "virtualMachineName"];
+const VMAC_KEYS = ["type", "virtualMachineName", "macAddress"];
 const CONTAINER_KEYS = ["vmid", "nic", "interfaceName", "bridge", "owned"];
 const OWNED_KEYS = ["hostname", "template", "osType", "cores", "memoryMb", "diskGb", "datastore", "privateNics"];
 const PRIVATE_NIC_KEYS = ["nic", "interfaceName", "bridge", "ip", "gateway"];
@@ -273,6 +273,7 @@ function parseEndpoint(r: Reader, name: string, raw: unknown, servers: Map<strin
         virtualMac: {
             type: r.optional(`${key}.virtualMac.type`, vmac.type, v.parseVirtualMacType, "ovh"),
             virtualMachineName: r.optional(`${key}.virtualMac.virtualMachineName`, vmac.virtualMachineName, v.parseSimpleName, name),
+            macAddress: r.optional(`${key}.virtualMac.macAddress`, vmac.macAddress, v.parseMac),
         },
         container: container ?? { vmid: 0, nic: 0, interfaceName: "eth0", bridge: "vmbr0" },
         records: o.records === undefined ? [] : parseZones(r, `${key}.records`, o.records),

@@ -11,6 +11,8 @@ export interface VirtualMacArgs {
     type?: pulumi.Input<"ovh" | "vmware">;
     /** The name OVH shows beside the MAC; defaults to the resource name. */
     virtualMachineName?: pulumi.Input<string>;
+    /** The MAC the IP already has, when adopting one made by hand; creation fails if OVH reports another. */
+    expectedMacAddress?: pulumi.Input<string>;
     /** Task polling and retry bounds (defaults: poll every 5 s, give up after 10 min). */
     timing?: pulumi.Input<Partial<VirtualMacTiming>>;
 }
@@ -31,6 +33,7 @@ export class VirtualMac extends pulumi.dynamic.Resource {
                 ipAddress: args.ipAddress,
                 type: args.type ?? "ovh",
                 virtualMachineName: args.virtualMachineName ?? name,
+                expectedMacAddress: args.expectedMacAddress,
                 timing: args.timing,
                 macAddress: undefined,
             },

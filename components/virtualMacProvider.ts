@@ -27,6 +27,8 @@ export interface VirtualMacInputs {
     /** dedicated.server.VmacTypeEnum. */
     type: "ovh" | "vmware";
     virtualMachineName: string;
+    /** The MAC the IP is known to have already (adoption); a different one is an error. */
+    expectedMacAddress?: string;
     /** Operational tuning; never a reason to replace the MAC. */
     timing?: Partial<VirtualMacTiming>;
 }
@@ -122,6 +124,9 @@ export async function createVirtualMac(inputs: VirtualMacInputs, log: (line: str
     const adopt = async (): Promise<VirtualMacOutputs | undefined> => {
         const found = await findMacForIp(api, serviceName, ipAddress);
         if (!found) return undefined;
+        if (inputs.expectedMacAddress && inputs.expectedMacAddress.toLowerCase() !== found.macAddress) {
+            throw new Error(`${what}: ${ipAddress} has virtual MAC ${found.macAddress}, not the expected ${inputs.expectedMacAddress}`);
+        }
         if (found.type !== inputs.type) {
             log(`${ipAddress} already has virtual MAC ${found.macAddress} of type ${found.type} (not ${inputs.type}); adopting it as it is`);
         }
