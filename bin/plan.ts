@@ -70,8 +70,8 @@ export async function evaluate(dir: string, project: ProjectFile, stack: string,
         OVH_FAILOVER_OFFLINE_SERVERS: offlineServerFacts(project, config),
     };
     const evaluator = path.join(__dirname, "plan", "evaluate.ts");
-    // process.execArgv carries tsx's loader, so the child runs TypeScript as this process does.
-    const child = spawn(process.execPath, [...process.execArgv, evaluator], { cwd: dir, env, stdio: ["ignore", "inherit", "pipe"] });
+    // tsx (a dependency) runs the TypeScript program as `pulumi` itself would, without a build.
+    const child = spawn(process.execPath, ["--import", "tsx", evaluator], { cwd: dir, env, stdio: ["ignore", "inherit", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const code: number = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? 1)));

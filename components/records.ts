@@ -91,7 +91,7 @@ export function findRecordConflicts(endpoints: EndpointNames[]): RecordConflict[
                     if (previous === undefined) {
                         seen.set(id, { type, key });
                     } else if (previous.type !== type) {
-                        conflicts.push({ key, value: shown, expected: `a name that is not also a ${previous.type} (${previous.key}): a CNAME cannot coexist with other records` });
+                        conflicts.push({ key, value: shown, expected: `a name that is not also ${previous.type === "A" ? "an A record" : "a CNAME"} (${previous.key}): a CNAME cannot coexist with other records` });
                     } else {
                         conflicts.push({ key, value: shown, expected: `a name declared once (it is already at ${previous.key})` });
                     }

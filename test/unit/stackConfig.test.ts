@@ -66,7 +66,7 @@ describe("stack config", () => {
         ["DNS name", (c) => (c.endpoints.proxy.records["example.org"].a = ["proxy_1!"]), 'endpoints.proxy.records.example.org.a[0]', /labels of letters/],
         ["zone name", (c) => (c.endpoints.proxy.records.localhost = { a: ["x"] }), "endpoints.proxy.records.localhost", /zone name/],
         ["duplicate name", (c) => c.endpoints.proxy.records["example.org"].cname.push("api"), "endpoints.proxy.records.example.org.cname[5]", /declared once/],
-        ["CNAME and A on one name", (c) => c.endpoints.proxy.records["example.org"].a.push("blog"), "endpoints.proxy.records.example.org.cname[2]", /not also a A/],
+        ["CNAME and A on one name", (c) => c.endpoints.proxy.records["example.org"].a.push("blog"), "endpoints.proxy.records.example.org.cname[2]", /not also an A record/],
         ["CNAME at the apex", (c) => c.endpoints.proxy.records["example.net"].cname.push("@"), "endpoints.proxy.records.example.net.cname[1]", /cannot sit at a zone apex/],
         ["unknown server", (c) => (c.endpoints.proxy.server = "ovh9"), "endpoints.proxy.server", /declared under servers \(ovh1\)/],
         ["typo in a key", (c) => (c.endpoints.proxy.container.vmId = 101), "endpoints.proxy.container.vmId", /allowed keys are: vmid/],
