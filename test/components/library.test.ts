@@ -1,0 +1,79 @@
+// The components used directly as a library, under Pulumi's mock runtime in this process.
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
+
+beforeAll(() => {
+    pulumi.runtime.setMocks(
+        {
+            newResource: (args) => {
+                registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+                return { id: `${args.name}-id`, state: args.inputs };
+            },
+            call: () => ({}),
+        },
+        "ovh-failover",
+        "library",
+        false,
+    );
+});
+
+const outputOf = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply(resolve));
+
+describe("FailoverIp", () => {
+    it("attaches to a Public Cloud instance when told to, with no ip.Move", async () => {
+        const { FailoverIp } = await import("../../components/failoverIp");
+        const ip = new FailoverIp("edge", { ip: "198.51.100.7", routeTo: { cloudProject: "0123abcd", instanceId: "inst-1" } });
+        expect(await outputOf(ip.block)).toBe("198.51.100.7/32");
+        await outputOf(ip.routing!.urn);
+        const attach = registered.find((r) => r.name === "edge-routing");
+        expect(attach?.type).toBe("ovh:CloudProject/failoverIpAttach:FailoverIpAttach");
+        expect(attach?.inputs).toMatchObject({ serviceName: "0123abcd", ip: "198.51.100.7", routedTo: "inst-1" });
+    });
+
+    it("declares no routing when the edge nodes own it", async () => {
+        const { FailoverIp } = await import("../../components/failoverIp");
+        const ip = new FailoverIp("edge2", { ip: "198.51.100.8" });
+        expect(ip.routing).toBeUndefined();
+    });
+
+    it("rejects a bad IP with a ResourceError naming the argument", async () => {
+        const { FailoverIp } = await import("../../components/failoverIp");
+        expect(() => new FailoverIp("bad", { ip: "198.51.100" })).toThrow(pulumi.ResourceError);
+        expect(() => new FailoverIp("bad2", { ip: "198.51.100" })).toThrow(/ip: "198.51.100" is not valid: expected an IPv4 address/);
+    });
+});
+
+describe("ServiceRecords", () => {
+    it("refuses a CNAME at the apex before declaring any record", async () => {
+        const { ServiceRecords } = await import("../../components/serviceRecords");
+        const before = registered.filter((r) => r.type === "ovh:Domain/zoneRecord:ZoneRecord").length;
+        expect(() => new ServiceRecords("apex", { ip: "192.0.2.1", zones: [{ zone: "example.org", a: ["www"], cname: [""] }] })).toThrow(/cannot sit at a zone apex/);
+        expect(registered.filter((r) => r.type === "ovh:Domain/zoneRecord:ZoneRecord").length).toBe(before);
+    });
+
+    it("rejects a TTL of 30", async () => {
+        const { ServiceRecords } = await import("../../components/serviceRecords");
+        expect(() => new ServiceRecords("ttl", { ip: "192.0.2.1", zones: [], ttl: 30 })).toThrow(/ttl: 30 is not valid/);
+    });
+});
+
+describe("ContainerNic", () => {
+    it("refuses an owned container whose NICs leave a gap", async () => {
+        const { ContainerNic } = await import("../../components/containerNic");
+        expect(() => new ContainerNic("gap", {
+            proxmox: { host: "198.51.100.20" }, vmid: 120, index: 2, interfaceName: "eth2", bridge: "vmbr0",
+            macAddress: "02:00:00:00:00:01", address: "192.0.2.20", gateway: "198.51.100.254",
+            owned: { node: "pve", hostname: "gap", template: "local:vztmpl/debian.tar.zst", privateNics: [{ index: 0, interfaceName: "eth0", bridge: "vmbr1", cidr: "10.0.0.2/24" }] },
+        })).toThrow(/NIC indices 0, 2 must run from 0 with no gap/);
+    });
+
+    it("rejects a vmid below 100", async () => {
+        const { ContainerNic } = await import("../../components/containerNic");
+        expect(() => new ContainerNic("low", {
+            proxmox: { host: "198.51.100.20" }, vmid: 7, index: 1, interfaceName: "eth1", bridge: "vmbr0",
+            macAddress: "02:00:00:00:00:01", address: "192.0.2.20", gateway: "198.51.100.254",
+        })).toThrow(/vmid: 7 is not valid/);
+    });
+});
