@@ -14,6 +14,9 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 1000, maxDelayMs: 15000 };
 
+/** A request with no answer by then counts as no answer (node-ovh's own timeout leaks listeners). */
+const REQUEST_TIMEOUT_MS = 30000;
+
 export interface OvhClientOptions {
     /** Connection parameters handed to @ovhcloud/node-ovh. */
     client: Record<string, string | number>;
@@ -87,7 +90,6 @@ export function ovhClientOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): O
         client.appSecret = env.OVH_APPLICATION_SECRET as string;
         client.consumerKey = env.OVH_CONSUMER_KEY as string;
     }
-    client.timeout = 30000;
     return { client, description: endpoint };
 }
 
@@ -124,7 +126,7 @@ export class OvhApi {
         const idempotent = method === "GET" || method === "PUT";
         for (let attempt = 1; ; attempt++) {
             try {
-                return (await this.client.requestPromised(method, path, body ? { ...body } : {})) as T;
+                return (await withTimeout(this.client.requestPromised(method, path, body ? { ...body } : {}), REQUEST_TIMEOUT_MS)) as T;
             } catch (raw) {
                 const err = toOvhApiError(method, path, raw);
                 const again = idempotent ? err.retriable : err.notProcessed;
@@ -136,6 +138,14 @@ export class OvhApi {
             }
         }
     }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject({ error: `no answer within ${ms / 1000} s` }), ms);
+    });
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function toOvhApiError(method: HttpMethod, path: string, raw: unknown): OvhApiError {

@@ -72,14 +72,17 @@ export async function findMacForIp(api: OvhApi, serviceName: string, ip: string)
     return undefined;
 }
 
+/** A task still unfinished when the wait ran out: nothing is known yet, so nothing may be retried. */
+export class TaskTimeoutError extends Error {}
+
 /** Polls a server task until it ends; a task that fails or outlives the bound is an error. */
 export async function waitForTask(api: OvhApi, serviceName: string, task: ServerTask, timing: VirtualMacTiming, what: string): Promise<void> {
     const deadline = Date.now() + timing.taskTimeoutMs;
     let current = task;
     while (UNFINISHED.includes(current.status)) {
         if (Date.now() >= deadline) {
-            throw new Error(
-                `${what}: OVH task ${task.taskId} (${task.function}) on ${serviceName} is still '${current.status}' after ${Math.round(timing.taskTimeoutMs / 1000)} s; ` +
+            throw new TaskTimeoutError(
+                `${what}: OVH task ${task.taskId} (${task.function}) on ${serviceName} is still '${current.status}' after ${(timing.taskTimeoutMs / 1000).toFixed(1)} s; ` +
                     `see GET /dedicated/server/${serviceName}/task/${task.taskId}, then run pulumi up again: the operation resumes where it is`,
             );
         }
@@ -102,8 +105,12 @@ async function waitForPendingTasks(api: OvhApi, serviceName: string, functions: 
         const ids = await api.request<number[]>("GET", `${route("/dedicated/server/{serviceName}/task", { serviceName })}?function=${fn}&status=${status}`);
         for (const taskId of ids) {
             const task = await api.request<ServerTask>("GET", route("/dedicated/server/{serviceName}/task/{taskId}", { serviceName, taskId }));
-            // A pending task that failed is someone else's problem; ours will be sent anew.
-            await waitForTask(api, serviceName, task, timing, what).catch(() => undefined);
+            // A pending task that failed made nothing, so ours can be sent. One still running may be
+            // making this very MAC (a run that crashed after its POST): sending again could make a
+            // second one, so the wait's timeout is an error.
+            await waitForTask(api, serviceName, task, timing, what).catch((err: unknown) => {
+                if (err instanceof TaskTimeoutError) throw err;
+            });
             waited++;
         }
     }

@@ -249,7 +249,7 @@ describe('VirtualMac provider against the OVH stand-in', () => {
     expect(polls).toBeGreaterThan(5);
     expect(polls).toBeLessThanOrEqual(TIMING.taskTimeoutMs / TIMING.pollIntervalMs + 1);
     expect(macsCarrying(ip)).toEqual([]);
-  });
+  }, 8000);
 
   it('crash after the create: the run recovers, a re-run returns the same MAC, and only one POST was ever sent', async () => {
     const ip = '203.0.113.70';
@@ -275,6 +275,19 @@ describe('VirtualMac provider against the OVH stand-in', () => {
     // This provider recovers in the same run: it waits for the pending task and adopts its MAC.
     expect(firstError).toBeUndefined();
   });
+
+  it('crash after the create while the task is still running: the re-run waits, then fails without a second POST', async () => {
+    const ip = '203.0.113.75';
+    standIn.taskOutcome('addVirtualMac', 'never');
+    standIn.crashAfterCreate();
+    const first = await failureOf(createVirtualMac(inputs(ip)));
+    expect(first.message).toContain(`still 'doing'`);
+    const again = await failureOf(createVirtualMac(inputs(ip)));
+    expect(again.message).toContain(`still 'doing'`);
+    expect(again.message).toContain('run pulumi up again');
+    expect(sent('POST', VMACS_ROUTE)).toHaveLength(1);
+    expect(standIn.tasks(sn)).toHaveLength(1);
+  }, 10000);
 
   it('delete: removes the address; deleting again (404) is not an error; other addresses of the MAC stay', async () => {
     const ip = '203.0.113.80';
