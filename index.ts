@@ -34,7 +34,13 @@ function declareEndpoint(spec: StackSpec, e: EndpointSpec, sshPrivateKey: pulumi
     const proxmox = server.proxmox!;
     return new PublicEndpoint(e.name, {
         ip: e.ip,
-        server: { serviceName: server.serviceName, mainIp: server.mainIp, gatewayFromApi: server.gatewayFromApi, gateway: server.gateway },
+        server: {
+            serviceName: server.serviceName,
+            mainIp: server.mainIp,
+            gatewayFromApi: server.gatewayFromApi,
+            gateway: server.gateway,
+            gatewayCandidates: server.gatewayCandidates,
+        },
         reverse: e.reverse,
         virtualMac: e.virtualMac,
         container: {

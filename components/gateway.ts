@@ -3,7 +3,7 @@
 // as routing.ipv4.gateway, and on OVH dedicated servers it is the .254 of the main IP's /24.
 import * as ipaddr from "ipaddr.js";
 
-export type GatewaySource = "api" | "main-ip" | "config";
+export type GatewaySource = "api" | "main-ip" | "config" | "probe";
 
 export interface GatewayFacts {
     /** routing.ipv4.gateway from GET /dedicated/server/{sn}/specifications/network, when known. */
@@ -12,11 +12,16 @@ export interface GatewayFacts {
     mainIp?: string;
     /** A gateway written in the stack file, for servers where neither of the above is known. */
     configured?: string;
+    /** Gateways to try in order from inside the container when nothing above is known. */
+    candidates?: string[];
 }
 
 export interface ResolvedGateway {
+    /** The gateway the NIC is set with first. */
     gateway: string;
     source: GatewaySource;
+    /** What the probe tries, in order: the gateway alone, or the candidates. */
+    probe: string[];
 }
 
 export class GatewayRuleError extends Error {}
@@ -28,11 +33,15 @@ export function dot254(mainIp: string): string {
 }
 
 export function resolveGateway(facts: GatewayFacts): ResolvedGateway {
-    if (facts.apiGateway) return { gateway: facts.apiGateway, source: "api" };
-    if (facts.mainIp) return { gateway: dot254(facts.mainIp), source: "main-ip" };
-    if (facts.configured) return { gateway: facts.configured, source: "config" };
+    const one = (gateway: string, source: GatewaySource): ResolvedGateway => ({ gateway, source, probe: [gateway] });
+    if (facts.apiGateway) return one(facts.apiGateway, "api");
+    if (facts.mainIp) return one(dot254(facts.mainIp), "main-ip");
+    if (facts.configured) return one(facts.configured, "config");
+    if (facts.candidates && facts.candidates.length > 0) {
+        return { gateway: facts.candidates[0], source: "probe", probe: [...facts.candidates] };
+    }
     throw new GatewayRuleError(
-        "no gateway can be derived: the server's routing.ipv4.gateway is unknown, no mainIp is given, and no gateway is configured",
+        "no gateway can be derived: the server's routing.ipv4.gateway is unknown, no mainIp is given, and neither gateway nor gatewayCandidates is configured",
     );
 }
 

@@ -5,7 +5,8 @@ import * as ovh from "@ovhcloud/pulumi-ovh";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerNic, OwnedContainer, ProxmoxConnection } from "./containerNic";
 import { FailoverIp } from "./failoverIp";
-import { GatewayRuleError, GatewaySource, resolveGateway } from "./gateway";
+import { GatewayRuleError, GatewaySource, ResolvedGateway, resolveGateway } from "./gateway";
+import { GatewayProbe } from "./gatewayProbe";
 import { ZoneNames } from "./records";
 import { ServiceRecords } from "./serviceRecords";
 import { VirtualMac } from "./virtualMac";
@@ -19,6 +20,8 @@ export interface DedicatedServer {
     gatewayFromApi?: boolean;
     /** A gateway written by hand, used when neither the API nor mainIp gives one. */
     gateway?: string;
+    /** Gateways tried in order from inside the container when nothing else gives one. */
+    gatewayCandidates?: string[];
 }
 
 export interface PublicEndpointArgs {
@@ -40,6 +43,8 @@ export interface PublicEndpointArgs {
     ttl?: number;
     /** Protect the IP's routing, reverse and virtual MAC from `pulumi destroy` (default true). */
     protect?: boolean;
+    /** ARP requests per gateway and seconds allowed for a verdict (defaults 3 and 5). */
+    probe?: { tries?: number; timeoutSeconds?: number };
 }
 
 export class PublicEndpoint extends pulumi.ComponentResource {
@@ -50,6 +55,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
     readonly failoverIp: FailoverIp;
     readonly virtualMac: VirtualMac;
     readonly nic: ContainerNic;
+    readonly probe: GatewayProbe;
     readonly records: ServiceRecords;
 
     constructor(name: string, args: PublicEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -73,7 +79,6 @@ export class PublicEndpoint extends pulumi.ComponentResource {
         }, { parent: this, protect, dependsOn: this.failoverIp.routing ? [this.failoverIp.routing] : [] });
 
         const resolved = this.gatewayOf(args.server);
-        this.gateway = resolved.apply((r) => r.gateway);
         this.gatewaySource = resolved.apply((r) => r.source);
 
         this.nic = new ContainerNic(`${name}-nic`, {
@@ -85,23 +90,37 @@ export class PublicEndpoint extends pulumi.ComponentResource {
             macAddress: this.virtualMac.macAddress,
             address: args.ip,
             prefixLength: 32,
-            gateway: this.gateway,
+            gateway: resolved.apply((r) => r.gateway),
             owned: args.container.owned,
         }, { parent: this });
+
+        // DNS moves only once the container has shown that its gateway answers.
+        this.probe = new GatewayProbe(`${name}-gateway`, {
+            proxmox: args.container.proxmox,
+            vmid: args.container.vmid,
+            index: args.container.nic,
+            interfaceName: args.container.interfaceName,
+            gateways: resolved.apply((r) => r.probe),
+            address: args.ip,
+            macAddress: this.virtualMac.macAddress,
+            tries: args.probe?.tries,
+            timeoutSeconds: args.probe?.timeoutSeconds,
+        }, { parent: this, dependsOn: [this.nic.applied] });
+        this.gateway = this.probe.gateway;
 
         this.records = new ServiceRecords(`${name}-dns`, {
             ip: args.ip,
             zones: args.zones,
             cnameTarget: args.cnameTarget,
             ttl: args.ttl,
-        }, { parent: this, dependsOn: [this.nic.applied] });
+        }, { parent: this, dependsOn: [this.probe.command] });
 
         this.ip = pulumi.output(args.ip);
         this.macAddress = this.virtualMac.macAddress;
         this.registerOutputs({ ip: this.ip, macAddress: this.macAddress, gateway: this.gateway, gatewaySource: this.gatewaySource });
     }
 
-    private gatewayOf(server: DedicatedServer): pulumi.Output<{ gateway: string; source: GatewaySource }> {
+    private gatewayOf(server: DedicatedServer): pulumi.Output<ResolvedGateway> {
         const apiGateway: pulumi.Output<string | undefined> = server.gatewayFromApi === false
             ? pulumi.output(undefined)
             : ovh.dedicated
@@ -109,7 +128,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
                   .apply((spec) => spec.routing?.ipv4?.gateway || undefined);
         return apiGateway.apply((gw) => {
             try {
-                const r = resolveGateway({ apiGateway: gw, mainIp: server.mainIp, configured: server.gateway });
+                const r = resolveGateway({ apiGateway: gw, mainIp: server.mainIp, configured: server.gateway, candidates: server.gatewayCandidates });
                 if (server.gateway && r.source !== "config" && server.gateway !== r.gateway) {
                     pulumi.log.warn(`configured gateway ${server.gateway} differs from ${r.gateway} (from the ${r.source}); using ${r.gateway}`, this);
                 }

@@ -21,6 +21,8 @@ export interface ServerSpec {
     /** Read routing.ipv4.gateway from the OVH API (default true). */
     gatewayFromApi: boolean;
     gateway?: string;
+    /** Gateways tried in order from inside the container when no rule gives one. */
+    gatewayCandidates?: string[];
     proxmox?: ProxmoxHostSpec;
 }
 
@@ -132,7 +134,7 @@ class Reader {
     }
 }
 
-const SERVER_KEYS = ["serviceName", "mainIp", "gatewayFromApi", "gateway", "proxmox"];
+const SERVER_KEYS = ["serviceName", "mainIp", "gatewayFromApi", "gateway", "gatewayCandidates", "proxmox"];
 const PROXMOX_KEYS = ["host", "port", "user", "node"];
 const ENDPOINT_KEYS = ["server", "ip", "reverse", "virtualMac", "container", "records", "cnameTarget", "ttl"];
 const VMAC_KEYS = ["type", "virtualMachineName", "macAddress"];
@@ -172,6 +174,11 @@ function parseServer(r: Reader, name: string, raw: unknown): ServerSpec | undefi
         mainIp: r.optional(`${key}.mainIp`, o.mainIp, v.parsePublicIpv4),
         gatewayFromApi: r.optional(`${key}.gatewayFromApi`, o.gatewayFromApi, v.parseBoolean, true),
         gateway: r.optional(`${key}.gateway`, o.gateway, v.parsePublicIpv4),
+        gatewayCandidates: o.gatewayCandidates === undefined
+            ? undefined
+            : (r.list(`${key}.gatewayCandidates`, o.gatewayCandidates) ?? [])
+                  .map((g, i) => r.parse(`${key}.gatewayCandidates[${i}]`, g, v.parsePublicIpv4))
+                  .filter((g): g is string => g !== undefined),
         proxmox,
     };
 }

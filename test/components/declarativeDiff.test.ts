@@ -1,5 +1,6 @@
 // The promise of the project: changing the IP of the example stack is one edit, and the diff
-// touches exactly the IP's routing, its virtual MAC, the container NIC and the A records. A CNAME
+// touches exactly the IP's routing, its virtual MAC, the container NIC and the A records, plus
+// the gateway probe, which runs again to prove the new NIC's gateway before DNS moves. A CNAME
 // that came to depend on the IP, or anything else that moved, makes this test fail.
 import { execFile } from "child_process";
 import * as path from "path";
@@ -16,6 +17,7 @@ const EXPECTED: Record<string, Step["op"]> = {
     "proxy-ip-routing": "replace",
     "proxy-vmac": "replace",
     "proxy-nic-pct-set": "update",
+    "proxy-gateway-arp": "replace",
     "proxy-dns-A-proxy1.example.org": "update",
     "proxy-dns-A-apex.example.net": "update",
 };
@@ -28,7 +30,7 @@ describe("an IP change is one declarative diff", () => {
         steps = result.steps;
     });
 
-    it("changes exactly the routing, the vMAC, the NIC and the A records", () => {
+    it("changes exactly the routing, the vMAC, the NIC, the probe and the A records", () => {
         const changed = Object.fromEntries(steps.filter((s) => s.op !== "same").map((s) => [s.name, s.op]));
         expect(changed).toEqual(EXPECTED);
     });
@@ -57,13 +59,13 @@ describe("an IP change is one declarative diff", () => {
             changeSummary: Record<string, number>;
         };
         expect(Object.fromEntries(json.steps.map((s) => [s.name, s.op]))).toEqual(EXPECTED);
-        expect(json.changeSummary).toEqual({ update: 3, replace: 2, same: 10 });
+        expect(json.changeSummary).toEqual({ update: 3, replace: 3, same: 11 });
         for (const s of json.steps) expect(s.urn).toMatch(/^urn:pulumi:reverse-proxy::ovh-failover::/);
 
         const text = (await run(process.execPath, cli, { cwd: root })).stdout;
         expect(text).toContain(`~ target: "192.0.2.10" => "${NEW_IP}"`);
         expect(text).toContain(`~ ip: "192.0.2.10/32" => "${NEW_IP}/32" (forces replacement)`);
-        expect(text).toMatch(/~ 3 to update\n\s+\+-2 to replace\n\s+5 changes\. \d+ unchanged/);
+        expect(text).toMatch(/~ 3 to update\n\s+\+-3 to replace\n\s+6 changes\. \d+ unchanged/);
         expect(text).not.toContain("\x1b["); // no colours when not on a terminal
     });
 });

@@ -52,7 +52,18 @@ describe("seed 000 stack: an existing container's NIC", () => {
         expect(byName(e, "proxy-nic-pct-set").inputs.connection).toBe("[secret]");
     });
 
-    it("declares A records for the canonical names and CNAMEs for the aliases, all after the NIC", () => {
+    it("probes the gateway from inside container 101 after the NIC, and re-probes when IP or MAC change", () => {
+        const probe = byName(e, "proxy-gateway-arp");
+        expect(probe.type).toBe("command:remote:Command");
+        expect(probe.dependencies).toContain(byName(e, "proxy-nic-pct-set").urn);
+        const script = String(probe.inputs.create);
+        expect(script).toContain(`out=$(pct exec "$vmid" -- sh -c '`);
+        expect(script).toContain("vmid=101");
+        expect(script).toContain("gateways='\\''198.51.100.254'\\''");
+        expect(probe.inputs.triggers).toEqual(["192.0.2.10", "[vmac-of-192.0.2.10]", ["198.51.100.254"]]);
+    });
+
+    it("declares A records for the canonical names and CNAMEs for the aliases, all after the probe", () => {
         const records = e.resources.filter((r) => r.type === "ovh:Domain/zoneRecord:ZoneRecord");
         const summary = records.map((r) => `${r.inputs.fieldtype} ${r.inputs.subdomain || "@"}.${r.inputs.zone} -> ${r.inputs.target} ttl ${r.inputs.ttl}`);
         expect(summary.sort()).toEqual([
@@ -65,8 +76,8 @@ describe("seed 000 stack: an existing container's NIC", () => {
             "CNAME world.example.org -> proxy1.example.org. ttl 300",
             "CNAME www.example.net -> proxy1.example.org. ttl 300",
         ]);
-        const nic = byName(e, "proxy-nic-pct-set").urn;
-        for (const r of records) expect(r.dependencies, r.name).toContain(nic);
+        const probe = byName(e, "proxy-gateway-arp").urn;
+        for (const r of records) expect(r.dependencies, r.name).toContain(probe);
     });
 
     it("evaluates the same twice: no random names, no timestamps", async () => {
@@ -97,11 +108,13 @@ describe("seed 003 stack: a container the stack owns", () => {
         expect(ct.dependencies).toContain(byName(e, "off1-proxy-vmac").urn);
     });
 
-    it("sets the reverse and an A record that waits for the container", () => {
+    it("sets the reverse and an A record that waits for the container and its gateway probe", () => {
         expect(byName(e, "off1-proxy-ip-reverse").inputs).toMatchObject({ ip: "203.0.113.215/32", ReverseIp: "203.0.113.215", ReverseValue: "off1-proxy.example.org." });
         const a = byName(e, "off1-proxy-dns-A-off1-proxy.example.org");
         expect(a.inputs).toMatchObject({ zone: "example.org", subdomain: "off1-proxy", fieldtype: "A", target: "203.0.113.215", ttl: 300 });
-        expect(a.dependencies).toContain(byName(e, "off1-proxy-nic-container").urn);
+        const probe = byName(e, "off1-proxy-gateway-arp");
+        expect(probe.dependencies).toContain(byName(e, "off1-proxy-nic-container").urn);
+        expect(a.dependencies).toContain(probe.urn);
     });
 });
 
