@@ -28,6 +28,8 @@ export function renderHostProbeScript(vmid: number, index: number, probe: string
     return `set -u
 vmid=${vmid}
 key=net${index}
+# The probe is passed whole and literal to the container's shell.
+# shellcheck disable=SC2016
 out=$(pct exec "$vmid" -- sh -c ${shellQuote(probe)})
 status=$?
 printf '%s\\n' "$out"
