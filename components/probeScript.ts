@@ -39,7 +39,8 @@ iface=${shellQuote(spec.interfaceName)}
 label=${shellQuote(spec.label)}
 tries=${spec.tries}
 bound=${spec.timeoutSeconds}
-gateways=${shellQuote(spec.gateways.join(" "))}
+# PROBE_GATEWAYS overrides the rendered list: monitoring probes the gateway the NIC has now.
+gateways=\${PROBE_GATEWAYS:-${shellQuote(spec.gateways.join(" "))}}
 
 say() {
   echo "gateway-probe: $label $iface gateway $1: $2"

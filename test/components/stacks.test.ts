@@ -59,7 +59,7 @@ describe("seed 000 stack: an existing container's NIC", () => {
         const script = String(probe.inputs.create);
         expect(script).toContain(`out=$(pct exec "$vmid" -- sh -c '`);
         expect(script).toContain("vmid=101");
-        expect(script).toContain("gateways='\\''198.51.100.254'\\''");
+        expect(script).toContain("gateways=${PROBE_GATEWAYS:-'\\''198.51.100.254'\\''}");
         expect(probe.inputs.triggers).toEqual(["192.0.2.10", "[vmac-of-192.0.2.10]", ["198.51.100.254"]]);
     });
 

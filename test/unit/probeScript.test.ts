@@ -28,7 +28,7 @@ describe("gateway probe script", () => {
     });
 
     it("tries the gateways in the order given and uses both arping flavours", () => {
-        expect(probe).toContain("gateways='198.51.100.1 198.51.100.254'");
+        expect(probe).toContain("gateways=${PROBE_GATEWAYS:-'198.51.100.1 198.51.100.254'}");
         expect(probe).toContain('arping -q -f -c "$tries" -w "$bound" -I "$iface"'); // iputils
         expect(probe).toContain('arping -q -C 1 -c "$tries" -w "$bound" -i "$iface"'); // Habets
         expect(probe).toContain("REACHABLE|STALE|DELAY)");

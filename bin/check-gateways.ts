@@ -1,0 +1,132 @@
+// Monitoring: runs the gateway probe for every endpoint of a stack, from inside its container, as
+// `pulumi up` does, and says which gateways do not answer. Usage:
+//
+//   npm run -s check-gateways -- <stack> [--textfile <file.prom>]
+//
+// It prints one Prometheus sample per endpoint on stdout (ovh_failover_gateway_up 1 or 0), writes
+// the same to --textfile for node_exporter's textfile collector, prints a line per dead gateway on
+// stderr, and exits 1 when any gateway is dead, 2 when the check itself could not run.
+// SSH goes through the system's ssh client (agent, ~/.ssh/config); OVH_FAILOVER_SSH replaces it.
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { renderProbeScript } from "../components/probeScript";
+import { shellQuote } from "../components/pct";
+import { EndpointSpec, parseStackConfig, RawConfig, StackSpec } from "../components/stackConfig";
+import { loadProject, loadStackConfig } from "./plan/stackFiles";
+
+export interface EndpointVerdict {
+    endpoint: string;
+    vmid: number;
+    nic: string;
+    gateway: string;
+    up: boolean;
+    /** The probe's own lines: what it saw. */
+    seen: string;
+}
+
+/** Reads the gateway netN has now from `pct config`, then probes it from inside the container. */
+export function renderCheckScript(e: EndpointSpec, tries: number, timeoutSeconds: number): string {
+    const probe = renderProbeScript({
+        interfaceName: e.container.interfaceName,
+        gateways: ["0.0.0.0"],
+        tries,
+        timeoutSeconds,
+        label: `container ${e.container.vmid} net${e.container.nic}`,
+    });
+    return `set -u
+vmid=${e.container.vmid}
+key=net${e.container.nic}
+gw=$(pct config "$vmid" | sed -n "s/^$key: .*gw=\\([0-9.]*\\).*/\\1/p")
+if [ -z "$gw" ]; then echo "gateway=none"; echo "$key of container $vmid has no gateway"; exit 1; fi
+echo "gateway=$gw"
+# shellcheck disable=SC2016
+pct exec "$vmid" -- env PROBE_GATEWAYS="$gw" sh -c ${shellQuote(probe)} 2>&1
+`;
+}
+
+export function sshCommand(host: string, port: number, user: string): string[] {
+    const custom = process.env.OVH_FAILOVER_SSH;
+    if (custom) return [...custom.split(" ").filter(Boolean), `${user}@${host}`, "sh -s"];
+    return ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-p", String(port), `${user}@${host}`, "sh -s"];
+}
+
+function run(argv: string[], input: string): Promise<{ code: number; out: string }> {
+    return new Promise((resolve) => {
+        const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+        child.on("error", (err) => resolve({ code: 255, out: `${argv[0]}: ${err.message}` }));
+        child.on("close", (code) => resolve({ code: code ?? 255, out }));
+        child.stdin.end(input);
+    });
+}
+
+export async function checkEndpoint(spec: StackSpec, e: EndpointSpec, tries = 3, timeoutSeconds = 5): Promise<EndpointVerdict> {
+    const proxmox = spec.servers.get(e.server)?.proxmox;
+    const nic = `net${e.container.nic}`;
+    if (!proxmox) return { endpoint: e.name, vmid: e.container.vmid, nic, gateway: "", up: false, seen: "no proxmox host in the stack" };
+    const { code, out } = await run(sshCommand(proxmox.host, proxmox.port, proxmox.user), renderCheckScript(e, tries, timeoutSeconds));
+    const gateway = /^gateway=(\S+)$/m.exec(out)?.[1] ?? "";
+    const seen = out.split("\n").filter((l) => l && !l.startsWith("gateway=") && !l.startsWith("chosen=")).join("; ");
+    return { endpoint: e.name, vmid: e.container.vmid, nic, gateway, up: code === 0, seen };
+}
+
+const label = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+
+export function renderMetrics(stack: string, verdicts: EndpointVerdict[]): string {
+    const lines = [
+        "# HELP ovh_failover_gateway_up Whether the endpoint's gateway answers ARP from inside its container.",
+        "# TYPE ovh_failover_gateway_up gauge",
+        ...verdicts.map((v) =>
+            `ovh_failover_gateway_up{stack="${label(stack)}",endpoint="${label(v.endpoint)}",container="${v.vmid}",nic="${v.nic}",gateway="${label(v.gateway)}"} ${v.up ? 1 : 0}`),
+    ];
+    return `${lines.join("\n")}\n`;
+}
+
+function stackSpec(dir: string, stack: string): StackSpec {
+    const project = loadProject(dir);
+    const prefix = `${project.name}:`;
+    const raw: RawConfig = {};
+    for (const [key, value] of loadStackConfig(dir, project, stack)) {
+        if (!key.startsWith(prefix)) continue;
+        try {
+            raw[key.slice(prefix.length)] = JSON.parse(value.text);
+        } catch {
+            raw[key.slice(prefix.length)] = value.text;
+        }
+    }
+    return parseStackConfig(raw);
+}
+
+async function main(): Promise<void> {
+    const args = process.argv.slice(2);
+    const stack = args.find((a, i) => !a.startsWith("-") && args[i - 1] !== "--textfile");
+    const textfileAt = args.indexOf("--textfile");
+    const textfile = textfileAt >= 0 ? args[textfileAt + 1] : undefined;
+    if (!stack || (textfileAt >= 0 && !textfile)) {
+        process.stderr.write("usage: npm run -s check-gateways -- <stack> [--textfile <file.prom>]\n");
+        process.exit(2);
+    }
+    let spec: StackSpec;
+    try {
+        spec = stackSpec(path.resolve(__dirname, ".."), stack);
+    } catch (err) {
+        process.stderr.write(`error: ${(err as Error).message}\n`);
+        process.exit(2);
+    }
+    const verdicts = await Promise.all(spec.endpoints.map((e) => checkEndpoint(spec, e)));
+    const metrics = renderMetrics(stack, verdicts);
+    process.stdout.write(metrics);
+    if (textfile) {
+        fs.writeFileSync(`${textfile}.tmp`, metrics);
+        fs.renameSync(`${textfile}.tmp`, textfile); // the collector never reads half a file
+    }
+    for (const v of verdicts.filter((x) => !x.up)) {
+        process.stderr.write(`DEAD: endpoint ${v.endpoint} (container ${v.vmid} ${v.nic}) gateway ${v.gateway || "?"}: ${v.seen}\n`);
+    }
+    process.exitCode = verdicts.every((v) => v.up) ? 0 : 1;
+}
+
+if (require.main === module) void main();
