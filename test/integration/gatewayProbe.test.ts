@@ -38,7 +38,7 @@ describe.runIf(runnable)("gateway probe with real packets", () => {
     });
 
     for (const mode of ["arping", "ping + ip neigh"] as const) {
-        const env = () => (mode === "arping" ? {} : { PATH: noArping });
+        const env = (): Record<string, string> => (mode === "arping" ? {} : { PATH: noArping });
 
         describe(mode, () => {
             it("passes against the .254 gateway", () => {
