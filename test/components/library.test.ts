@@ -9,7 +9,11 @@ beforeAll(() => {
         {
             newResource: (args) => {
                 registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-                return { id: `${args.name}-id`, state: args.inputs };
+                // What the real providers would answer: a MAC from OVH, the probe's output.
+                const computed: Record<string, unknown> = {};
+                if (args.type.endsWith("ovh-failover:VirtualMac")) computed.macAddress = "02:00:00:00:00:30";
+                if (args.type === "command:remote:Command") computed.stdout = "chosen=198.51.100.254\n";
+                return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
             },
             call: () => ({}),
         },
@@ -75,5 +79,25 @@ describe("ContainerNic", () => {
             proxmox: { host: "198.51.100.20" }, vmid: 7, index: 1, interfaceName: "eth1", bridge: "vmbr0",
             macAddress: "02:00:00:00:00:01", address: "192.0.2.20", gateway: "198.51.100.254",
         })).toThrow(/vmid: 7 is not valid/);
+    });
+});
+
+describe("PublicEndpoint with gateway candidates", () => {
+    it("starts the NIC on the first candidate and probes them all in order, before any record", async () => {
+        const { PublicEndpoint } = await import("../../components/publicEndpoint");
+        const ep = new PublicEndpoint("cand", {
+            ip: "192.0.2.30",
+            server: { serviceName: "ns1.example.net", gatewayFromApi: false, gatewayCandidates: ["198.51.100.1", "198.51.100.254"] },
+            container: { proxmox: { host: "198.51.100.20" }, vmid: 130, nic: 1, interfaceName: "eth1", bridge: "vmbr0" },
+            zones: [{ zone: "example.org", a: ["cand"], cname: [] }],
+            protect: false,
+        });
+        expect(await outputOf(ep.gateway)).toBe("198.51.100.254");
+        await outputOf(ep.records.records[0].urn);
+        const nic = registered.find((r) => r.name === "cand-nic-pct-set");
+        const probe = registered.find((r) => r.name === "cand-gateway-arp");
+        expect(String(nic?.inputs.create)).toContain("gw=198.51.100.1,");
+        expect(String(probe?.inputs.create)).toContain("198.51.100.1 198.51.100.254");
+        expect(await outputOf(ep.gatewaySource)).toBe("probe");
     });
 });
