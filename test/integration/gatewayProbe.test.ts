@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderHostProbeScript } from "../../components/gatewayProbe";
 import { renderProbeScript } from "../../components/probeScript";
 import { canMakeNamespaces, createLab, GATEWAY, Lab, NOTHING_THERE, pathWithoutArping } from "../support/netns";
 
@@ -77,19 +78,49 @@ describe.runIf(runnable)("gateway probe with real packets", () => {
         });
     }
 
-    it("check-gateways reports each endpoint as a Prometheus sample and exits 1 when a gateway is dead", () => {
-        // pct and ssh stand-ins: `pct exec 101` enters the container namespace; ssh runs locally.
+    /**
+     * Stand-ins for the Proxmox host's `pct` (containers are the lab's namespaces, their config a
+     * file) and for `ssh` (runs the script here). Returns the folder to put first on PATH.
+     */
+    function proxmoxHostStandIns(gateway: string): string {
         const bin = path.join(work, "bin");
         fs.mkdirSync(bin, { recursive: true });
-        fs.writeFileSync(path.join(work, "101.conf"), `net1: name=eth1,bridge=vmbr0,gw=${GATEWAY},hwaddr=02:00:00:00:01:01,ip=${lab.containers.get("101")!.address}/32,type=veth\n`);
+        fs.writeFileSync(path.join(work, "101.conf"), `net1: name=eth1,bridge=vmbr0,gw=${gateway},hwaddr=02:00:00:00:01:01,ip=${lab.containers.get("101")!.address}/32,type=veth\n`);
         fs.writeFileSync(path.join(bin, "pct"), `#!/bin/sh
+cfg="${work}/$2.conf"
 case "$1" in
-  config) cat "${work}/$2.conf" ;;
+  config) cat "$cfg" ;;
   exec) vmid=$2; shift 3; exec ip netns exec "${lab.containers.get("101")!.ns.replace(/101$/, "")}$vmid" "$@" ;;
+  set) k=\${3#--}; grep -v "^$k: " "$cfg" > "$cfg.new"; echo "$k: $4" >> "$cfg.new"; mv "$cfg.new" "$cfg" ;;
   *) echo "pct stand-in: $1 not supported" >&2; exit 2 ;;
 esac
 `, { mode: 0o755 });
         fs.writeFileSync(path.join(bin, "fake-ssh"), `#!/bin/sh\nshift\nexec sh -s\n`, { mode: 0o755 });
+        return bin;
+    }
+
+    const onHost = (bin: string, script: string) =>
+        spawnSync("sh", ["-s"], { input: script, encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+
+    it("on the Proxmox host, a dead gateway fails the step with container, NIC, gateway and what was seen", () => {
+        const bin = proxmoxHostStandIns(NOTHING_THERE);
+        const r = onHost(bin, renderHostProbeScript(101, 1, probe([NOTHING_THERE])));
+        expect(r.status).toBe(1);
+        expect(r.stdout).toContain(`gateway-probe: container 101 net1 eth1 gateway ${NOTHING_THERE}: DEAD (arping: no ARP reply`);
+        expect(r.stderr).toContain("gateway probe failed in container 101 (net1): DNS is left as it was");
+    });
+
+    it("on the Proxmox host, candidates set the one that answered on the NIC", () => {
+        const bin = proxmoxHostStandIns(NOTHING_THERE);
+        const r = onHost(bin, renderHostProbeScript(101, 1, probe([NOTHING_THERE, GATEWAY])));
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toContain(`chosen=${GATEWAY}`);
+        expect(r.stdout).toContain(`nic-gateway=${GATEWAY}`);
+        expect(fs.readFileSync(path.join(work, "101.conf"), "utf8")).toContain(`net1: name=eth1,bridge=vmbr0,gw=${GATEWAY},hwaddr=02:00:00:00:01:01`);
+    });
+
+    it("check-gateways reports each endpoint as a Prometheus sample and exits 1 when a gateway is dead", () => {
+        const bin = proxmoxHostStandIns(GATEWAY);
         const textfile = path.join(work, "gateways.prom");
         const check = () => spawnSync(process.execPath, ["--import", "tsx", path.join(root, "bin/check-gateways.ts"), "reverse-proxy", "--textfile", textfile], {
             cwd: root,
