@@ -6,6 +6,7 @@
 // Each evaluation of index.ts runs in a fresh process under the Pulumi SDK's mock runtime
 // (bin/plan/evaluate.ts). It complements `pulumi preview`, which also sees drift in the real world.
 import { spawn } from "child_process";
+import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -57,6 +58,9 @@ function offlineServerFacts(project: ProjectFile, config: StackConfig): string {
     return JSON.stringify(facts);
 }
 
+/** Shared by the evaluations of one process, so that they can compare secrets; never printed. */
+const PLAN_KEY = randomBytes(32).toString("hex");
+
 /** Evaluates the program once, in a fresh process, with this config. */
 export async function evaluate(dir: string, project: ProjectFile, stack: string, config: StackConfig): Promise<Evaluation> {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ovh-failover-plan-")), "evaluation.json");
@@ -67,6 +71,7 @@ export async function evaluate(dir: string, project: ProjectFile, stack: string,
         PULUMI_NODEJS_STACK: stack,
         PULUMI_NODEJS_PROJECT: project.name,
         OVH_FAILOVER_PLAN_JOB: JSON.stringify(job),
+        OVH_FAILOVER_PLAN_KEY: PLAN_KEY,
         OVH_FAILOVER_OFFLINE_SERVERS: offlineServerFacts(project, config),
     };
     const evaluator = path.join(__dirname, "plan", "evaluate.ts");

@@ -2,6 +2,7 @@
 // every resource it declares (URN, inputs, parent, dependencies, protect) to a JSON file.
 // Started by bin/plan.ts with the stack's config in PULUMI_CONFIG; needs no CLI, no credentials,
 // no network.
+import { createHmac } from "crypto";
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime";
@@ -30,6 +31,10 @@ interface Monitor {
     registerResource(req: RegisterRequest, callback: (err: unknown, resp?: { getUrn(): string }) => void): void;
 }
 
+// A key that lives only as long as one plan: it lets two evaluations tell whether a secret
+// changed, without the secret, or anything that could be matched against it, leaving the plan.
+const SECRET_KEY = process.env.OVH_FAILOVER_PLAN_KEY ?? "";
+
 /** Replaces the wire forms of secrets, unknowns and resource references by readable values. */
 export function readable(value: unknown): unknown {
     if (value === SIG.unknownValue) return UNKNOWN_TEXT;
@@ -37,9 +42,14 @@ export function readable(value: unknown): unknown {
     if (typeof value !== "object" || value === null) return value;
     const obj = value as Record<string, unknown>;
     const sig = obj[SIG.key];
-    if (sig === SIG.secret) return "[secret]";
+    if (sig === SIG.secret) return secretToken(JSON.stringify(obj.value ?? null));
     if (sig === SIG.resourceReference) return obj.urn;
     return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, readable(v)]));
+}
+
+function secretToken(plain: string): string {
+    if (!SECRET_KEY) return "[secret]";
+    return `[secret#${createHmac("sha256", SECRET_KEY).update(plain).digest("hex").slice(0, 16)}]`;
 }
 
 /** The outputs a resource would have: its inputs, and stand-ins for what only the API knows. */

@@ -23,9 +23,13 @@ function protectWarning(step: Step, style: Style): string | undefined {
     return style.color ? `${BOLD}${text}${RESET}` : text;
 }
 
+/** Secrets travel as [secret#<keyed hash>] so that a change shows; they print as [secret]. */
+export function maskSecretTokens(text: string): string {
+    return text.replace(/\[secret#[0-9a-f]+\]/g, "[secret]");
+}
+
 function show(value: unknown): string {
-    if (typeof value === "string") return JSON.stringify(value);
-    return JSON.stringify(value);
+    return maskSecretTokens(JSON.stringify(value));
 }
 
 function inputLines(inputs: Record<string, unknown>, indent: string, sign: string): string[] {
@@ -33,7 +37,7 @@ function inputLines(inputs: Record<string, unknown>, indent: string, sign: strin
     for (const [key, value] of Object.entries(inputs)) {
         if (typeof value === "string" && value.includes("\n")) {
             lines.push(`${indent}${sign} ${key}: |`);
-            for (const l of value.replace(/\n$/, "").split("\n")) lines.push(`${indent}      ${l}`);
+            for (const l of value.replace(/\n$/, "").split("\n")) lines.push(`${indent}      ${maskSecretTokens(l)}`);
         } else {
             lines.push(`${indent}${sign} ${key}: ${show(value)}`);
         }
@@ -61,8 +65,8 @@ function changeLines(step: Step, indent: string): string[] {
             lines.push(`${indent}~ ${path}:${mark}`);
             const a = before.split("\n");
             const b = after.split("\n");
-            for (const l of a) if (!b.includes(l)) lines.push(`${indent}    - ${l}`);
-            for (const l of b) if (!a.includes(l)) lines.push(`${indent}    + ${l}`);
+            for (const l of a) if (!b.includes(l)) lines.push(`${indent}    - ${maskSecretTokens(l)}`);
+            for (const l of b) if (!a.includes(l)) lines.push(`${indent}    + ${maskSecretTokens(l)}`);
         } else if (d.kind.startsWith("add")) {
             lines.push(`${indent}+ ${path}: ${show(after)}${mark}`);
         } else if (d.kind.startsWith("delete")) {
@@ -162,5 +166,5 @@ export function renderJson(steps: Step[], summary: ChangeSummary, invokes: Invok
         changeSummary: Object.fromEntries(Object.entries(summary).filter(([, n]) => n > 0)),
         dataSources: invokes.map((i) => ({ token: i.token, args: i.args, answer: i.answer, note: i.note })),
     };
-    return `${JSON.stringify(doc, null, 2)}\n`;
+    return `${maskSecretTokens(JSON.stringify(doc, null, 2))}\n`;
 }

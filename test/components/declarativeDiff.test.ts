@@ -67,5 +67,7 @@ describe("an IP change is one declarative diff", () => {
         expect(text).toContain(`~ ip: "192.0.2.10/32" => "${NEW_IP}/32" (forces replacement)`);
         expect(text).toMatch(/~ 3 to update\n\s+\+-3 to replace\n\s+6 changes\. \d+ unchanged/);
         expect(text).not.toContain("\x1b["); // no colours when not on a terminal
+        // Secrets print as [secret], never as the keyed hash the plan compares them by.
+        expect(`${text}${JSON.stringify(json)}`).not.toMatch(/\[secret#/);
     });
 });
