@@ -1,9 +1,11 @@
 // The program: the stack's configuration, checked whole before anything is declared, becomes one
 // PublicEndpoint per service IP.
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, EndpointSpec, parseStackConfig, PublicEndpoint, RawConfig, StackSpec } from "./components";
+import {
+    CarpPair, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, formatIssues, OvhCredentialsForNodes, parseEdges, parseStackConfig, PublicEndpoint, RawConfig, StackSpec,
+} from "./components";
 
-const CONFIG_KEYS = ["ovhEndpoint", "dnsTtl", "protectIps", "servers", "endpoints"];
+const CONFIG_KEYS = ["ovhEndpoint", "dnsTtl", "protectIps", "servers", "endpoints", "edges"];
 
 function readRawConfig(config: pulumi.Config): RawConfig {
     const raw: RawConfig = {};
@@ -19,14 +21,42 @@ function readRawConfig(config: pulumi.Config): RawConfig {
     return raw;
 }
 
-function loadStack(config: pulumi.Config): StackSpec {
-    try {
-        return parseStackConfig(readRawConfig(config));
-    } catch (err) {
-        // The message names every bad key; a stack trace would only hide it.
-        if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
-        throw err;
+function loadStack(config: pulumi.Config): { stack: StackSpec; edges: EdgeConfig[] } {
+    const raw = readRawConfig(config);
+    // Edge pairs are optional; a stack of only edges has no endpoints.
+    const issues: ConfigIssue[] = [];
+    let stack: StackSpec = { ovhEndpoint: "ovh-eu", protectIps: true, servers: new Map(), endpoints: [] };
+    if (raw.endpoints !== undefined || raw.servers !== undefined || raw.edges === undefined) {
+        try {
+            stack = parseStackConfig(raw);
+        } catch (err) {
+            if (!(err instanceof ConfigError)) throw err;
+            issues.push(...err.issues);
+        }
     }
+    // Read to be checked, never printed: the resources get them through getSecretObject.
+    const edges = parseEdges(raw.edges, config.getObject("edgePasswords"));
+    issues.push(...edges.issues);
+    // The message names every bad key; a stack trace would only hide it.
+    if (issues.length > 0) throw new pulumi.RunError(formatIssues(issues));
+    return { stack, edges: edges.edges };
+}
+
+function declareEdge(e: EdgeConfig, passwords: pulumi.Output<Record<string, string>>, credentials: pulumi.Output<Record<string, OvhCredentialsForNodes>>, sshPrivateKey: pulumi.Output<string> | undefined): CarpPair {
+    return new CarpPair(e.name, {
+        flavour: e.flavour,
+        failoverIp: e.failoverIp,
+        reverse: e.reverse,
+        group: e.group,
+        password: passwords.apply((p) => p[e.name]),
+        nodes: e.nodes.map((n) => ({ ...n, ssh: { ...n.ssh, privateKey: sshPrivateKey } })),
+        health: e.health,
+        ovhCredentials: credentials.apply((c) => {
+            if (!c[e.name]) throw new pulumi.RunError(`edgeOvhCredentials.${e.name} is missing: the OVH credentials ovh-ipmove uses on the nodes of ${e.name}`);
+            return c[e.name];
+        }),
+        ipmovePath: e.ipmovePath,
+    });
 }
 
 function declareEndpoint(spec: StackSpec, e: EndpointSpec, sshPrivateKey: pulumi.Output<string> | undefined): PublicEndpoint {
@@ -69,10 +99,19 @@ function declareEndpoint(spec: StackSpec, e: EndpointSpec, sshPrivateKey: pulumi
 }
 
 const config = new pulumi.Config();
-const stack = loadStack(config);
+const { stack, edges } = loadStack(config);
 const sshPrivateKey = config.getSecret("proxmoxSshPrivateKey");
 
 const declared = stack.endpoints.map((e) => declareEndpoint(stack, e, sshPrivateKey));
+const declaredEdges = edges.length === 0 ? [] : edges.map((e) => declareEdge(
+    e,
+    config.requireSecretObject<Record<string, string>>("edgePasswords"),
+    config.requireSecretObject<Record<string, OvhCredentialsForNodes>>("edgeOvhCredentials"),
+    config.getSecret("edgeSshPrivateKey"),
+));
+
+/** Per edge pair and node, the OVH API rules the node's consumer key needs. */
+export const edgeAccessRules = Object.fromEntries(declaredEdges.map((d, i) => [edges[i].name, d.accessRules]));
 
 export const endpoints = Object.fromEntries(
     declared.map((d, i) => [

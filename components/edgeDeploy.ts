@@ -5,29 +5,57 @@ import { shellQuote } from "./pct";
 
 export type EdgeFlavour = "openbsd" | "keepalived";
 
-export interface NodeFile {
+export interface DeployFile {
     path: string;
+    /** The content, with PASSWORD_MARKER where the CARP password goes. */
     content: string;
     /** Octal mode, e.g. "0600" for a file that holds the CARP password. */
     mode: string;
 }
 
+/**
+ * Stands for the CARP password in rendered files. The deploy script itself holds no secret, so
+ * that a plan can show every line it changes; the password and the OVH credentials reach the
+ * node on the command's standard input (a Pulumi secret) and are put in place there. The marker
+ * passes the password rules the renderers check ([A-Za-z0-9_-], at most 8 characters).
+ */
+export const PASSWORD_MARKER = "_CARPPW_";
+
+/** What the deploy script reads on standard input: the password, then ovh-ipmove's configuration. */
+export function renderSecretsInput(password: string, ipmoveConfig: string): string {
+    return `CARP_PASSWORD=${password}\n${ipmoveConfig}`;
+}
+
 const DELIMITER = "OVH_FAILOVER_EOF";
 
-function writeNew(file: NodeFile): string {
+function writeNew(file: DeployFile): string {
     if (file.content.split("\n").includes(DELIMITER)) {
         throw new Error(`${file.path}: its content holds the line ${DELIMITER}, which would end the here-document early`);
     }
     const body = file.content.endsWith("\n") ? file.content : `${file.content}\n`;
-    return `cat > ${shellQuote(`${file.path}.new`)} <<'${DELIMITER}'\n${body}${DELIMITER}\nchmod ${file.mode} ${shellQuote(`${file.path}.new`)}`;
+    const target = shellQuote(`${file.path}.new`);
+    // The password ([A-Za-z0-9_-], checked before) is safe in a sed replacement.
+    const writer = file.content.includes(PASSWORD_MARKER) ? `sed "s/${PASSWORD_MARKER}/$password/g" > ${target}` : `cat > ${target}`;
+    return `${writer} <<'${DELIMITER}'\n${body}${DELIMITER}\nchmod ${file.mode} ${target}`;
 }
 
-function install(files: NodeFile[]): string {
+/** Reads the secrets from standard input and writes ovh-ipmove's configuration beside the old one. */
+function readSecrets(ipmoveConfig: string): string {
+    return `secrets=$(cat)
+password=$(printf '%s\\n' "$secrets" | sed -n 's/^CARP_PASSWORD=//p')
+case "$password" in ""|*[!A-Za-z0-9_-]*) echo "the CARP password on standard input is missing or not [A-Za-z0-9_-]" >&2; exit 2 ;; esac
+printf '%s\\n' "$secrets" | grep '^OVH_' > ${shellQuote(`${ipmoveConfig}.new`)}
+chmod 0600 ${shellQuote(`${ipmoveConfig}.new`)}`;
+}
+
+function install(files: DeployFile[]): string {
     return files.map((f) => `mv -f ${shellQuote(`${f.path}.new`)} ${shellQuote(f.path)}`).join("\n");
 }
 
 export interface OpenbsdDeploy {
-    files: NodeFile[];
+    files: DeployFile[];
+    /** Path of ovh-ipmove's configuration (the OVH credentials, from standard input). */
+    ipmoveConfig: string;
     pfRule: string;
     carpdev: string;
     carpUnit: number;
@@ -37,6 +65,7 @@ export interface OpenbsdDeploy {
 export function renderOpenbsdDeploy(d: OpenbsdDeploy): string {
     return `set -eu
 umask 077
+${readSecrets(d.ipmoveConfig)}
 ${d.files.map(writeNew).join("\n")}
 # pf.conf is the node's own: add the CARP rule once, keep the rest.
 cp /etc/pf.conf /etc/pf.conf.new
@@ -44,19 +73,21 @@ grep -qxF ${shellQuote(d.pfRule)} /etc/pf.conf.new || printf '%s\\n' ${shellQuot
 # Validate everything before anything replaces the running files.
 ifstated -n -f ${shellQuote(`${d.ifstatedConf}.new`)}
 pfctl -nf /etc/pf.conf.new
-${install(d.files)}
+${install([...d.files, { path: d.ipmoveConfig, content: "", mode: "0600" }])}
 mv -f /etc/pf.conf.new /etc/pf.conf
 sh /etc/netstart ${d.carpdev} carp${d.carpUnit}
 pfctl -f /etc/pf.conf
 rcctl enable ifstated >/dev/null
 rcctl set ifstated flags -f ${shellQuote(d.ifstatedConf)} >/dev/null
 rcctl restart ifstated
-echo "deployed: ${d.files.map((f) => f.path).join(" ")} /etc/pf.conf"
+echo "deployed: ${d.files.map((f) => f.path).join(" ")} ${d.ipmoveConfig} /etc/pf.conf"
 `;
 }
 
 export interface KeepalivedDeploy {
-    files: NodeFile[];
+    files: DeployFile[];
+    /** Path of ovh-ipmove's configuration (the OVH credentials, from standard input). */
+    ipmoveConfig: string;
     /** keepalived.conf's path; the other files are its notify scripts. */
     conf: string;
 }
@@ -67,14 +98,15 @@ export function renderKeepalivedDeploy(d: KeepalivedDeploy): string {
     return `set -eu
 umask 077
 mkdir -p ${shellQuote(d.conf.replace(/\/[^/]+$/, ""))}
+${readSecrets(d.ipmoveConfig)}
 ${d.files.map(writeNew).join("\n")}
 # The notify scripts are inert until keepalived calls them: install them first, so that the
 # new configuration is validated against the scripts it names.
-${install(scripts)}
+${install([...scripts, { path: d.ipmoveConfig, content: "", mode: "0600" }])}
 keepalived -t -f ${shellQuote(`${d.conf}.new`)}
 ${install(conf)}
 systemctl enable keepalived >/dev/null 2>&1 || true
 systemctl reload-or-restart keepalived
-echo "deployed: ${d.files.map((f) => f.path).join(" ")}"
+echo "deployed: ${d.files.map((f) => f.path).join(" ")} ${d.ipmoveConfig}"
 `;
 }

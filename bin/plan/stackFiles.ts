@@ -4,7 +4,12 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 
-export const SECRET_PLACEHOLDER = "[secret]";
+/**
+ * What a secure value becomes in the offline plan, which never decrypts one. A plain word that
+ * passes the checks a secret must pass (a CARP password's characters and length), so that the
+ * plan goes on; the program still marks it secret, and the plan prints it as [secret].
+ */
+export const SECRET_PLACEHOLDER = "offline";
 
 export interface ConfigValue {
     /** The value as the program sees it: a string, or JSON text for structured values. */

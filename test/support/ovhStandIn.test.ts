@@ -314,3 +314,103 @@ describe('OVH stand-in', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
   });
 });
+
+describe('OVH stand-in: Public Cloud failover IPs and /ip moves', () => {
+  const PROJECT = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+  const FIP = `/cloud/project/${PROJECT}/ip/failover`;
+  const EDGE1 = '8c6e0f8a-1b2c-4d3e-9f40-5a6b7c8d9e01';
+  const EDGE2 = '8c6e0f8a-1b2c-4d3e-9f40-5a6b7c8d9e02';
+  const BLOCK = '203.0.113.50/32';
+  const IPPATH = `/ip/${encodeURIComponent(BLOCK)}`;
+
+  async function startCloud(): Promise<{ standIn: OvhStandIn; ovh: OvhClient }> {
+    const started = await start();
+    started.standIn.addCloudProject(PROJECT, {
+      instances: [
+        { id: EDGE1, name: 'edge-1' },
+        { id: EDGE2, name: 'edge-2', region: 'GRA11' },
+      ],
+      failoverIps: [{ id: 'fo-1', ip: '203.0.113.50', routedTo: EDGE2 }],
+    });
+    return started;
+  }
+
+  it('lists instances and failover IPs; attach is operationPending for a step, then ok and routed', async () => {
+    const { standIn, ovh } = await startCloud();
+    const instances = (await ovh.requestPromised('GET', `/cloud/project/${PROJECT}/instance`)) as Array<Record<string, unknown>>;
+    expect(instances.map((i) => [i.id, i.name, i.region, i.status])).toEqual([
+      [EDGE1, 'edge-1', 'SBG5', 'ACTIVE'],
+      [EDGE2, 'edge-2', 'GRA11', 'ACTIVE'],
+    ]);
+    expect(await ovh.requestPromised('GET', `/cloud/project/${PROJECT}/instance`, { region: 'GRA11' })).toHaveLength(1);
+    expect(await ovh.requestPromised('GET', FIP)).toEqual([expect.objectContaining({ id: 'fo-1', ip: '203.0.113.50', routedTo: EDGE2, status: 'ok' })]);
+
+    const attached = (await ovh.requestPromised('POST', `${FIP}/fo-1/attach`, { instanceId: EDGE1 })) as Record<string, unknown>;
+    expect(attached).toMatchObject({ routedTo: EDGE2, status: 'operationPending' });
+    // A second attach while the first is pending is refused.
+    const again = await failure(ovh.requestPromised('POST', `${FIP}/fo-1/attach`, { instanceId: EDGE1 }));
+    expect(again.error).toBe(409);
+
+    const first = (await ovh.requestPromised('GET', `${FIP}/fo-1`)) as Record<string, unknown>;
+    expect(first).toMatchObject({ routedTo: EDGE2, status: 'operationPending' });
+    const second = (await ovh.requestPromised('GET', `${FIP}/fo-1`)) as Record<string, unknown>;
+    expect(second).toMatchObject({ routedTo: EDGE1, status: 'ok' });
+    expect(standIn.cloudFailoverIps(PROJECT)).toEqual([expect.objectContaining({ routedTo: EDGE1, status: 'ok' })]);
+
+    const unknown = await failure(ovh.requestPromised('POST', `${FIP}/fo-1/attach`, { instanceId: 'no-such-instance' }));
+    expect(unknown.error).toBe(404);
+    const badBody = await failure(ovh.requestPromised('POST', `${FIP}/fo-1/attach`, { instance: EDGE2 }));
+    expect(badBody.error).toBe(400);
+    expect(standIn.violations).toEqual([
+      expect.stringMatching(/body: unknown field "instance"/),
+      expect.stringMatching(/body: missing required field "instanceId"/),
+    ]);
+  });
+
+  it("refuseAttach answers 400 with OVH's message; attachOutcome 'never' stays pending", async () => {
+    const { standIn, ovh } = await startCloud();
+    standIn.refuseAttach();
+    const refused = await failure(ovh.requestPromised('POST', `${FIP}/fo-1/attach`, { instanceId: EDGE1 }));
+    expect(refused).toEqual({ error: 400, message: 'The instance is not in the same region' });
+    expect(standIn.cloudFailoverIps(PROJECT)[0]).toMatchObject({ routedTo: EDGE2, status: 'ok' });
+
+    standIn.attachOutcome('never');
+    await ovh.requestPromised('POST', `${FIP}/fo-1/attach`, { instanceId: EDGE1 });
+    for (let i = 0; i < 5; i++) {
+      expect(await ovh.requestPromised('GET', `${FIP}/fo-1`)).toMatchObject({ routedTo: EDGE2, status: 'operationPending' });
+    }
+    expect(standIn.violations).toEqual([]);
+  });
+
+  it('routes an /ip block and moves it through a genericMoveFloatingIp task', async () => {
+    const { standIn, ovh } = await start();
+    standIn.addServer('ns2.ip-198-51-100.eu', { mainIp: '198.51.100.20' });
+    standIn.addIp('203.0.113.50', { routedTo: SN });
+
+    expect(await ovh.requestPromised('GET', IPPATH)).toMatchObject({ ip: BLOCK, routedTo: { serviceName: SN }, type: 'failover', version: 4 });
+    const nowhere = await failure(ovh.requestPromised('POST', `${IPPATH}/move`, { to: 'ns-unknown' }));
+    expect(nowhere.error).toBe(400);
+
+    const task = (await ovh.requestPromised('POST', `${IPPATH}/move`, { to: 'ns2.ip-198-51-100.eu' })) as Record<string, unknown>;
+    expect(task).toMatchObject({ function: 'genericMoveFloatingIp', status: 'todo', destination: { serviceName: 'ns2.ip-198-51-100.eu' } });
+    expect(await ovh.requestPromised('GET', `${IPPATH}/task`, { function: 'genericMoveFloatingIp', status: 'todo' })).toEqual([task.taskId]);
+    const statuses: unknown[] = [];
+    for (let i = 0; i < 2; i++) statuses.push(((await ovh.requestPromised('GET', `${IPPATH}/task/${String(task.taskId)}`)) as Record<string, unknown>).status);
+    expect(statuses).toEqual(['doing', 'done']);
+    expect(standIn.ipRoutedTo(BLOCK)).toBe('ns2.ip-198-51-100.eu');
+    expect(standIn.ipTasks(BLOCK)).toEqual([expect.objectContaining({ taskId: task.taskId, status: 'done' })]);
+
+    standIn.taskOutcome('genericMoveFloatingIp', 'customerError', { comment: 'The destination is in another datacenter' });
+    const failing = (await ovh.requestPromised('POST', `${IPPATH}/move`, { to: SN })) as Record<string, unknown>;
+    await ovh.requestPromised('GET', `${IPPATH}/task/${String(failing.taskId)}`);
+    expect(await ovh.requestPromised('GET', `${IPPATH}/task/${String(failing.taskId)}`)).toMatchObject({
+      status: 'customerError',
+      comment: 'The destination is in another datacenter',
+    });
+    expect(standIn.ipRoutedTo(BLOCK)).toBe('ns2.ip-198-51-100.eu');
+
+    const notABlock = await failure(ovh.requestPromised('GET', '/ip/203.0.113.999'));
+    expect(notABlock.error).toBe(400);
+    expect(standIn.violations).toEqual([expect.stringContaining('path ip')]);
+  });
+});

@@ -8,7 +8,12 @@
  *   (the "$1$" SHA-1 signature that @ovhcloud/node-ovh computes).
  * - The dedicated-server virtual MAC routes are backed by in-memory state with tasks
  *   (todo -> doing -> done, one step per GET of the task).
- * - Faults can be injected: error statuses, task failures, slowness, a dropped connection.
+ * - Public Cloud projects (instances, failover IPs and their attach, which leaves the IP
+ *   operationPending for a step before it is ok and routed to the new instance, one step per
+ *   GET of the failover IP) and /ip blocks (routing, POST move making a genericMoveFloatingIp
+ *   task that advances like the server tasks) are stateful too.
+ * - Faults can be injected: error statuses, task failures, slowness, a dropped connection,
+ *   an attach that stays pending or is refused.
  *
  * Node built-ins only. Start it with `startOvhStandIn()`, close it with `close()`.
  */
@@ -83,6 +88,54 @@ export interface DedicatedServerTask {
   ticketReference: string | null;
 }
 
+export interface CloudProjectSeed {
+  /** cloud.instance.Instance: id (a UUID at OVH), name, region (default SBG5). */
+  instances?: Array<{ id: string; name: string; region?: string }>;
+  /** cloud.ip.FailoverIp: its id, its address, and the id of the instance it is routed to. */
+  failoverIps?: Array<{ id: string; ip: string; routedTo: string }>;
+}
+
+/** cloud.ip.FailoverIp as the stand-in answers it. */
+export interface CloudFailoverIp {
+  id: string;
+  ip: string;
+  block: string | null;
+  continentCode: string | null;
+  geoloc: string | null;
+  progress: number;
+  routedTo: string;
+  /** cloud.ip.IpStatusEnum */
+  status: 'ok' | 'operationPending';
+  subType: 'cloud' | 'ovh';
+}
+
+/** How the next attaches end: 'ok' (after stepsBeforeEnd GETs answering operationPending) or 'never'. */
+export type AttachOutcome = 'ok' | 'never';
+
+export interface AttachOutcomeOptions {
+  /** GETs of the failover IP answering operationPending before the one answering ok (default 1). */
+  stepsBeforeEnd?: number;
+}
+
+export interface IpBlockSeed {
+  /** Service name the block is routed to (ip.RoutedTo.serviceName), null when it is not routed. */
+  routedTo: string | null;
+  /** ip.IpTypeEnum (default failover). */
+  type?: string;
+}
+
+/** ip.IpTask */
+export interface IpTask {
+  taskId: number;
+  function: string;
+  status: string;
+  comment: string | null;
+  destination: { serviceName: string | null } | null;
+  startDate: string;
+  lastUpdate: string | null;
+  doneDate: string | null;
+}
+
 export interface StandInRequest {
   method: string;
   path: string;
@@ -129,6 +182,24 @@ export interface OvhStandIn {
   crashAfterCreate(opts?: { method?: string; route?: string }): void;
   /** Serve another schema route (schema checking and auth still apply). */
   handle(method: string, route: string, handler: StandInHandler): void;
+  /** A Public Cloud project with instances and failover IPs (GET instance, GET/POST ip/failover routes). */
+  addCloudProject(serviceName: string, seed?: CloudProjectSeed): void;
+  cloudFailoverIps(serviceName: string): CloudFailoverIp[];
+  /**
+   * How the next POST .../ip/failover/{id}/attach ends; 'never' leaves the IP operationPending
+   * for good (a stuck operation). Global to the stand-in, like taskOutcome.
+   */
+  attachOutcome(outcome: AttachOutcome, opts?: AttachOutcomeOptions): void;
+  /** The next `count` (default 1) attaches are refused with 400 and OVH's message (nothing changes). */
+  refuseAttach(message?: string, count?: number): void;
+  /**
+   * An IP block under /ip (an address alone is its /32) and where it is routed; POST /ip/{ip}/move
+   * to a server added with addServer makes a genericMoveFloatingIp task, driven by taskOutcome.
+   */
+  addIp(block: string, seed: IpBlockSeed): void;
+  /** ip.RoutedTo.serviceName of the block now. */
+  ipRoutedTo(block: string): string | null;
+  ipTasks(block: string): IpTask[];
 }
 
 // ---------------------------------------------------------------------------------------
@@ -567,8 +638,16 @@ interface VirtualMacState {
   addresses: Map<string, string>;
 }
 
-interface TaskState {
-  task: DedicatedServerTask;
+/** The fields every OVH task type has that the stand-in moves along. */
+interface TaskCore {
+  status: string;
+  comment: string | null;
+  lastUpdate: string | null;
+  doneDate: string | null;
+}
+
+interface TaskState<T extends TaskCore = DedicatedServerTask> {
+  task: T;
   outcome: TaskOutcome;
   stepsLeft: number;
   failComment: string;
@@ -593,6 +672,7 @@ interface OutcomeRule {
 const DEFAULT_FAIL_COMMENTS: Record<string, string> = {
   'addVirtualMac/customerError': 'The IP is not routed to this server',
   'removeVirtualMac/customerError': 'This IP address is not associated with this virtual MAC',
+  'genericMoveFloatingIp/customerError': 'The IP cannot be routed to this service',
   ovhError: 'An internal error occurred, OVHcloud has been notified',
 };
 
@@ -676,7 +756,7 @@ class DedicatedServers {
   }
 
   createTask(server: ServerState, fn: string, apply: () => string | null): DedicatedServerTask {
-    const rule = this.outcomes.get(fn) ?? { outcome: 'done', stepsBeforeEnd: 1 };
+    const rule = this.outcomeOf(fn);
     const failKey = rule.outcome === 'ovhError' ? 'ovhError' : `${fn}/${rule.outcome}`;
     const now = ovhDate();
     const task: DedicatedServerTask = {
@@ -702,26 +782,38 @@ class DedicatedServers {
     return { ...task };
   }
 
+  /** The rule for tasks of a function (shared with the /ip tasks). */
+  outcomeOf(fn: string): OutcomeRule {
+    return this.outcomes.get(fn) ?? { outcome: 'done', stepsBeforeEnd: 1 };
+  }
+
   /** One step per GET: todo -> doing -> (end status). */
   advance(state: TaskState): void {
-    const { task } = state;
-    if (task.status !== 'todo' && task.status !== 'doing') return;
-    task.lastUpdate = ovhDate();
-    if (state.outcome === 'never' || state.stepsLeft > 0) {
-      task.status = 'doing';
-      state.stepsLeft--;
-      return;
-    }
-    task.doneDate = task.lastUpdate;
-    if (state.outcome !== 'done') {
-      task.status = state.outcome;
-      task.comment = state.failComment;
-      return;
-    }
-    const error = state.apply();
-    task.status = error ? 'customerError' : 'done';
-    task.comment = error;
+    advanceTask(state);
   }
+}
+
+const UNFINISHED_TASK = ['init', 'todo', 'doing'];
+
+/** One step per GET of a task: todo/init -> doing -> (end status). */
+function advanceTask<T extends TaskCore>(state: TaskState<T>): void {
+  const { task } = state;
+  if (!UNFINISHED_TASK.includes(task.status)) return;
+  task.lastUpdate = ovhDate();
+  if (state.outcome === 'never' || state.stepsLeft > 0) {
+    task.status = 'doing';
+    state.stepsLeft--;
+    return;
+  }
+  task.doneDate = task.lastUpdate;
+  if (state.outcome !== 'done') {
+    task.status = state.outcome;
+    task.comment = state.failComment;
+    return;
+  }
+  const error = state.apply();
+  task.status = error ? 'customerError' : 'done';
+  task.comment = error;
 }
 
 function stringField(body: unknown, key: string): string {
@@ -842,6 +934,299 @@ function dedicatedServerRoutes(world: DedicatedServers): RouteTable {
 }
 
 // ---------------------------------------------------------------------------------------
+// Public Cloud projects: instances and failover IPs
+// ---------------------------------------------------------------------------------------
+
+interface CloudInstanceState {
+  id: string;
+  name: string;
+  region: string;
+  created: string;
+}
+
+interface CloudFailoverIpState {
+  ip: CloudFailoverIp;
+  /** The instance an attach is moving the IP to, while the IP is operationPending. */
+  pendingTo: string | null;
+  stepsLeft: number;
+  outcome: AttachOutcome;
+}
+
+interface CloudProjectState {
+  instances: CloudInstanceState[];
+  failoverIps: Map<string, CloudFailoverIpState>;
+}
+
+const OPERATION_PENDING = 'An operation is already pending on this failover IP';
+
+class CloudProjects {
+  private readonly projects = new Map<string, CloudProjectState>();
+  private attachRule: { outcome: AttachOutcome; stepsBeforeEnd: number } = { outcome: 'ok', stepsBeforeEnd: 1 };
+
+  add(serviceName: string, seed: CloudProjectSeed = {}): void {
+    if (this.projects.has(serviceName)) throw new Error(`ovhStandIn: cloud project ${serviceName} already exists`);
+    const instances = (seed.instances ?? []).map((i) => ({ id: i.id, name: i.name, region: i.region ?? 'SBG5', created: ovhDate() }));
+    const failoverIps = new Map<string, CloudFailoverIpState>();
+    for (const f of seed.failoverIps ?? []) {
+      if (!IPV4.test(f.ip)) throw new Error(`ovhStandIn: failover IP ${f.ip} is not IPv4`);
+      if (failoverIps.has(f.id)) throw new Error(`ovhStandIn: failover IP id ${f.id} is there twice`);
+      failoverIps.set(f.id, {
+        // block is typed "ip" in cloud.ip.FailoverIp, so it holds the address, not a CIDR.
+        ip: { id: f.id, ip: f.ip, block: f.ip, continentCode: 'EU', geoloc: 'fr', progress: 0, routedTo: f.routedTo, status: 'ok', subType: 'cloud' },
+        pendingTo: null,
+        stepsLeft: 0,
+        outcome: 'ok',
+      });
+    }
+    this.projects.set(serviceName, { instances, failoverIps });
+  }
+
+  get(serviceName: string): CloudProjectState | undefined {
+    return this.projects.get(serviceName);
+  }
+
+  mustGet(serviceName: string): CloudProjectState {
+    const project = this.projects.get(serviceName);
+    if (!project) throw new Error(`ovhStandIn: unknown cloud project ${serviceName} (call addCloudProject first)`);
+    return project;
+  }
+
+  snapshot(serviceName: string): CloudFailoverIp[] {
+    return [...this.mustGet(serviceName).failoverIps.values()].map((f) => ({ ...f.ip }));
+  }
+
+  setAttachOutcome(outcome: AttachOutcome, opts: AttachOutcomeOptions = {}): void {
+    this.attachRule = { outcome, stepsBeforeEnd: opts.stepsBeforeEnd ?? 1 };
+  }
+
+  attach(state: CloudFailoverIpState, instanceId: string): void {
+    state.pendingTo = instanceId;
+    state.stepsLeft = this.attachRule.stepsBeforeEnd;
+    state.outcome = this.attachRule.outcome;
+    state.ip.status = 'operationPending';
+    state.ip.progress = 0;
+  }
+
+  /** One step per GET of the failover IP: operationPending (progress grows) -> ok, routed to the new instance. */
+  advance(state: CloudFailoverIpState): void {
+    if (state.pendingTo === null) return;
+    if (state.outcome === 'never' || state.stepsLeft > 0) {
+      state.stepsLeft--;
+      state.ip.progress = Math.min(90, state.ip.progress + 30);
+      return;
+    }
+    state.ip.routedTo = state.pendingTo;
+    state.ip.status = 'ok';
+    state.ip.progress = 0;
+    state.pendingTo = null;
+  }
+}
+
+function instanceBody(i: CloudInstanceState): Record<string, unknown> {
+  return {
+    id: i.id,
+    name: i.name,
+    region: i.region,
+    status: 'ACTIVE',
+    created: i.created,
+    flavorId: '906e8259-0340-4856-95b5-4ea2d26fe377',
+    imageId: 'a3b8a4bd-9d2c-4a0e-9f51-0a3f0e2b7f3c',
+    ipAddresses: [],
+    monthlyBilling: null,
+    operationIds: [],
+    planCode: null,
+    sshKeyId: null,
+    currentMonthOutgoingTraffic: null,
+  };
+}
+
+const PROJECT = '/cloud/project/{serviceName}';
+const FAILOVER = `${PROJECT}/ip/failover/{id}`;
+
+function cloudRoutes(world: CloudProjects): RouteTable {
+  const withProject =
+    (then: (project: CloudProjectState, r: StandInRequest) => StandInReply): StandInHandler =>
+    (r) => {
+      const project = world.get(r.params.serviceName);
+      return project ? then(project, r) : notFound(`serviceName = ${r.params.serviceName}`);
+    };
+  const withFailoverIp = (then: (project: CloudProjectState, f: CloudFailoverIpState, r: StandInRequest) => StandInReply) =>
+    withProject((project, r) => {
+      const f = project.failoverIps.get(r.params.id);
+      return f ? then(project, f, r) : notFound(`id = ${r.params.id}`);
+    });
+
+  return [
+    ['GET', `${PROJECT}/instance`, withProject((p, r) => ({
+      status: 200,
+      body: p.instances.filter((i) => (r.query.region ?? i.region) === i.region).map(instanceBody),
+    }))],
+    ['GET', `${PROJECT}/ip/failover`, withProject((p) => ({ status: 200, body: [...p.failoverIps.values()].map((f) => ({ ...f.ip })) }))],
+    [
+      'GET',
+      FAILOVER,
+      withFailoverIp((_p, f) => {
+        world.advance(f);
+        return { status: 200, body: { ...f.ip } };
+      }),
+    ],
+    [
+      'POST',
+      `${FAILOVER}/attach`,
+      withFailoverIp((p, f, r) => {
+        const instanceId = stringField(r.body, 'instanceId');
+        if (!p.instances.some((i) => i.id === instanceId)) return notFound(`instanceId = ${instanceId}`);
+        if (f.ip.status === 'operationPending') return ovhError(409, OPERATION_PENDING);
+        world.attach(f, instanceId);
+        return { status: 200, body: { ...f.ip } };
+      }),
+    ],
+  ];
+}
+
+// ---------------------------------------------------------------------------------------
+// IP blocks (/ip): routing and move tasks
+// ---------------------------------------------------------------------------------------
+
+interface IpBlockState {
+  block: string;
+  type: string;
+  routedTo: string | null;
+  tasks: Map<number, TaskState<IpTask>>;
+}
+
+const MOVE_FUNCTION = 'genericMoveFloatingIp';
+const MOVE_PENDING = 'A move of this IP is already in progress';
+
+/** An address without a prefix length is the /32 (or /128) block. */
+function normalizeBlock(block: string): string {
+  if (block.includes('/')) return block;
+  return `${block}/${net.isIPv6(block) ? 128 : 32}`;
+}
+
+class IpBlocks {
+  private readonly blocks = new Map<string, IpBlockState>();
+  private nextTaskId = 9_100_001;
+
+  constructor(private readonly rules: (fn: string) => OutcomeRule) {}
+
+  add(block: string, opts: IpBlockSeed): void {
+    const key = normalizeBlock(block);
+    if (!isIpv4Block(key) && !isIpv6Block(key)) throw new Error(`ovhStandIn: ${block} is not an IP block`);
+    if (this.blocks.has(key)) throw new Error(`ovhStandIn: IP block ${key} already exists`);
+    this.blocks.set(key, { block: key, type: opts.type ?? 'failover', routedTo: opts.routedTo, tasks: new Map() });
+  }
+
+  get(block: string): IpBlockState | undefined {
+    return this.blocks.get(normalizeBlock(block));
+  }
+
+  mustGet(block: string): IpBlockState {
+    const state = this.get(block);
+    if (!state) throw new Error(`ovhStandIn: unknown IP block ${block} (call addIp first)`);
+    return state;
+  }
+
+  pendingMove(state: IpBlockState): boolean {
+    return [...state.tasks.values()].some((t) => UNFINISHED_TASK.includes(t.task.status));
+  }
+
+  createMove(state: IpBlockState, to: string): IpTask {
+    const rule = this.rules(MOVE_FUNCTION);
+    const now = ovhDate();
+    const task: IpTask = {
+      taskId: this.nextTaskId++,
+      function: MOVE_FUNCTION,
+      status: 'todo',
+      comment: null,
+      destination: { serviceName: to },
+      startDate: now,
+      lastUpdate: now,
+      doneDate: null,
+    };
+    const failKey = rule.outcome === 'ovhError' ? 'ovhError' : `${MOVE_FUNCTION}/${rule.outcome}`;
+    state.tasks.set(task.taskId, {
+      task,
+      outcome: rule.outcome,
+      stepsLeft: rule.stepsBeforeEnd,
+      failComment: rule.comment ?? DEFAULT_FAIL_COMMENTS[failKey] ?? 'The task failed',
+      apply: () => {
+        state.routedTo = to;
+        return null;
+      },
+    });
+    return { ...task, destination: { serviceName: to } };
+  }
+}
+
+function ipBody(state: IpBlockState): Record<string, unknown> {
+  return {
+    ip: state.block,
+    type: state.type,
+    version: state.block.includes(':') ? 6 : 4,
+    routedTo: { serviceName: state.routedTo },
+    description: null,
+    canBeTerminated: true,
+    isAdditionalIp: true,
+    bringYourOwnIp: false,
+    country: null,
+    campus: null,
+    organisationId: null,
+    regions: null,
+    rir: 'RIPE',
+  };
+}
+
+function taskBody(task: IpTask): IpTask {
+  return { ...task, destination: task.destination ? { ...task.destination } : null };
+}
+
+function ipRoutes(blocks: IpBlocks, servers: DedicatedServers): RouteTable {
+  const withBlock =
+    (then: (state: IpBlockState, r: StandInRequest) => StandInReply): StandInHandler =>
+    (r) => {
+      const state = blocks.get(r.params.ip);
+      return state ? then(state, r) : notFound(`ip = ${r.params.ip}`);
+    };
+
+  return [
+    ['GET', '/ip/{ip}', withBlock((state) => ({ status: 200, body: ipBody(state) }))],
+    [
+      'POST',
+      '/ip/{ip}/move',
+      withBlock((state, r) => {
+        const to = stringField(r.body, 'to');
+        if (!servers.get(to)) return ovhError(400, `${to} is not a valid destination for ${state.block}`);
+        if (state.routedTo === to) return ovhError(400, `${state.block} is already routed to ${to}`);
+        if (blocks.pendingMove(state)) return ovhError(409, MOVE_PENDING);
+        return { status: 200, body: blocks.createMove(state, to) };
+      }),
+    ],
+    [
+      'GET',
+      '/ip/{ip}/task',
+      withBlock((state, r) => {
+        const ids = [...state.tasks.values()]
+          .filter(({ task }) => (r.query.function ?? task.function) === task.function)
+          .filter(({ task }) => (r.query.status ?? task.status) === task.status)
+          .map(({ task }) => task.taskId);
+        return { status: 200, body: ids };
+      }),
+    ],
+    [
+      'GET',
+      '/ip/{ip}/task/{taskId}',
+      withBlock((state, r) => {
+        const task = state.tasks.get(Number(r.params.taskId));
+        if (!task) return notFound(`taskId = ${r.params.taskId}`);
+        advanceTask(task);
+        return { status: 200, body: taskBody(task.task) };
+      }),
+    ],
+  ];
+}
+
+// ---------------------------------------------------------------------------------------
 // HTTP server
 // ---------------------------------------------------------------------------------------
 
@@ -899,6 +1284,8 @@ class StandInCore {
   readonly requests: RecordedRequest[] = [];
   readonly violations: string[] = [];
   readonly world = new DedicatedServers();
+  readonly cloud = new CloudProjects();
+  readonly ips = new IpBlocks((fn) => this.world.outcomeOf(fn));
   readonly handlers = new Map<string, StandInHandler>();
   readonly faults: PendingFault[] = [];
   crash: Crash | null = null;
@@ -909,7 +1296,8 @@ class StandInCore {
     readonly keys: Required<StandInOptions>,
   ) {
     this.handle('GET', '/auth/time', () => ({ status: 200, body: nowSeconds() }));
-    for (const [method, route, handler] of dedicatedServerRoutes(this.world)) this.handle(method, route, handler);
+    const routes = [...dedicatedServerRoutes(this.world), ...cloudRoutes(this.cloud), ...ipRoutes(this.ips, this.world)];
+    for (const [method, route, handler] of routes) this.handle(method, route, handler);
   }
 
   /** Throws when the route/method is not in the schemas (catches typos in tests). */
@@ -1101,5 +1489,14 @@ export async function startOvhStandIn(opts: StandInOptions = {}): Promise<OvhSta
       core.crash = { method, route };
     },
     handle: (method, route, handler) => core.handle(method, route, handler),
+    addCloudProject: (serviceName, seed) => core.cloud.add(serviceName, seed),
+    cloudFailoverIps: (serviceName) => core.cloud.snapshot(serviceName),
+    attachOutcome: (outcome, attachOpts) => core.cloud.setAttachOutcome(outcome, attachOpts),
+    refuseAttach(message = 'The instance is not in the same region', count = 1) {
+      core.faults.push({ method: 'POST', route: `${FAILOVER}/attach`, status: 400, remaining: count, message });
+    },
+    addIp: (block, seed) => core.ips.add(block, seed),
+    ipRoutedTo: (block) => core.ips.mustGet(block).routedTo,
+    ipTasks: (block) => [...core.ips.mustGet(block).tasks.values()].map((t) => taskBody(t.task)),
   };
 }
