@@ -44,7 +44,7 @@ function readSecrets(ipmoveConfig: string): string {
     return `secrets=$(cat)
 password=$(printf '%s\\n' "$secrets" | sed -n 's/^CARP_PASSWORD=//p')
 case "$password" in ""|*[!A-Za-z0-9_-]*) echo "the CARP password on standard input is missing or not [A-Za-z0-9_-]" >&2; exit 2 ;; esac
-printf '%s\\n' "$secrets" | grep '^OVH_' > ${shellQuote(`${ipmoveConfig}.new`)}
+printf '%s\\n' "$secrets" | grep '^OVH_' > ${shellQuote(`${ipmoveConfig}.new`)} || { echo "no OVH_ credentials on standard input" >&2; exit 2; }
 chmod 0600 ${shellQuote(`${ipmoveConfig}.new`)}`;
 }
 

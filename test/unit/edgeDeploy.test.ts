@@ -1,0 +1,93 @@
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { afterEach, describe, expect, it } from "vitest";
+import { PASSWORD_MARKER, renderKeepalivedDeploy, renderOpenbsdDeploy, renderSecretsInput } from "../../components/edgeDeploy";
+
+let dir = "";
+afterEach(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Stand-ins for the node's tools that validate and apply: they record that they ran, with what. */
+function stubs(names: string[]): string {
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    for (const n of names) fs.writeFileSync(path.join(bin, n), `#!/bin/sh\necho "${n} $*" >> ${dir}/calls\n`, { mode: 0o755 });
+    return bin;
+}
+
+describe("edge deploy scripts", () => {
+    it("are valid sh", () => {
+        execFileSync("sh", ["-n"], { input: renderOpenbsdDeploy({ files: [{ path: "/etc/hostname.carp0", content: "up\n", mode: "0640" }], ipmoveConfig: "/etc/ovh-ipmove.conf", pfRule: "pass on vio2 proto carp", carpdev: "vio2", carpUnit: 0, ifstatedConf: "/etc/ifstated.conf" }) });
+    });
+
+    it("put the password and the credentials from stdin into place, validate, then install and apply", () => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-deploy-"));
+        const conf = path.join(dir, "keepalived", "keepalived.conf");
+        const script = path.join(dir, "keepalived", "notify-master.sh");
+        const ipmove = path.join(dir, "ovh-ipmove.conf");
+        const text = renderKeepalivedDeploy({
+            conf,
+            ipmoveConfig: ipmove,
+            files: [
+                { path: conf, content: `vrrp_instance x {\n  authentication { auth_type PASS auth_pass ${PASSWORD_MARKER} }\n}\n`, mode: "0600" },
+                { path: script, content: "#!/bin/sh\necho promoted\n", mode: "0755" },
+            ],
+        });
+        const bin = stubs(["keepalived", "systemctl"]);
+        const r = spawnSync("sh", ["-c", text], {
+            input: renderSecretsInput("s3cr3t_x", "OVH_ENDPOINT=ovh-eu\nOVH_APPLICATION_KEY=ak\nOVH_APPLICATION_SECRET=as\nOVH_CONSUMER_KEY=ck\n"),
+            encoding: "utf8",
+            env: { PATH: `${bin}:/usr/bin:/bin` },
+        });
+        expect(r.status, r.stderr).toBe(0);
+        expect(fs.readFileSync(conf, "utf8")).toContain("auth_pass s3cr3t_x");
+        expect(fs.readFileSync(conf, "utf8")).not.toContain(PASSWORD_MARKER);
+        expect(fs.statSync(conf).mode & 0o777).toBe(0o600);
+        expect(fs.statSync(script).mode & 0o777).toBe(0o755);
+        expect(fs.readFileSync(ipmove, "utf8")).toBe("OVH_ENDPOINT=ovh-eu\nOVH_APPLICATION_KEY=ak\nOVH_APPLICATION_SECRET=as\nOVH_CONSUMER_KEY=ck\n");
+        expect(fs.statSync(ipmove).mode & 0o777).toBe(0o600);
+        expect(fs.readFileSync(path.join(dir, "calls"), "utf8").split("\n").filter(Boolean)).toEqual([
+            `keepalived -t -f ${conf}.new`,
+            "systemctl enable keepalived",
+            "systemctl reload-or-restart keepalived",
+        ]);
+        expect(r.stdout).not.toContain("s3cr3t_x");
+    });
+
+    it("refuse to go on without credentials", () => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-deploy-"));
+        const conf = path.join(dir, "k.conf");
+        const text = renderKeepalivedDeploy({ conf, ipmoveConfig: path.join(dir, "i.conf"), files: [{ path: conf, content: "x\n", mode: "0600" }] });
+        const bin = stubs(["keepalived", "systemctl"]);
+        const r = spawnSync("sh", ["-c", text], { input: renderSecretsInput("pw", ""), encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin` } });
+        expect(r.status).toBe(2);
+        expect(r.stderr).toContain("no OVH_ credentials");
+    });
+
+    it("refuse a password with characters sed or the shell would read", () => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-deploy-"));
+        const conf = path.join(dir, "k.conf");
+        const text = renderKeepalivedDeploy({ conf, ipmoveConfig: path.join(dir, "i.conf"), files: [{ path: conf, content: `pass ${PASSWORD_MARKER}\n`, mode: "0600" }] });
+        const bin = stubs(["keepalived", "systemctl"]);
+        const r = spawnSync("sh", ["-c", text], { input: renderSecretsInput("a/b&c", ""), encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin` } });
+        expect(r.status).toBe(2);
+        expect(r.stderr).toContain("not [A-Za-z0-9_-]");
+        expect(fs.existsSync(conf)).toBe(false);
+    });
+
+    it("leave the running files alone when validation fails", () => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-deploy-"));
+        const conf = path.join(dir, "k.conf");
+        fs.writeFileSync(conf, "running\n");
+        const text = renderKeepalivedDeploy({ conf, ipmoveConfig: path.join(dir, "i.conf"), files: [{ path: conf, content: "broken {\n", mode: "0600" }] });
+        const bin = path.join(dir, "bin");
+        fs.mkdirSync(bin);
+        fs.writeFileSync(path.join(bin, "keepalived"), "#!/bin/sh\necho 'missing }' >&2\nexit 5\n", { mode: 0o755 });
+        const r = spawnSync("sh", ["-c", text], { input: renderSecretsInput("pw", "OVH_ENDPOINT=ovh-eu\n"), encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin` } });
+        expect(r.status).toBe(5);
+        expect(fs.readFileSync(conf, "utf8")).toBe("running\n");
+    });
+});
