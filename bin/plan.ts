@@ -1,11 +1,11 @@
 // The offline plan: what a stack declares, or what a change to it would do, with no Pulumi CLI,
 // no credentials and no network. Usage:
 //
-//   npm run plan -- <stack> [--set <key>=<value>]... [--json] [--show-same]
+//   npm run plan -- <stack> [--set <key>=<value>]... [--against <git-ref>] [--expect-no-changes] [--json] [--show-same]
 //
 // Each evaluation of index.ts runs in a fresh process under the Pulumi SDK's mock runtime
 // (bin/plan/evaluate.ts). It complements `pulumi preview`, which also sees drift in the real world.
-import { spawn } from "child_process";
+import { execFileSync, spawn } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -13,16 +13,23 @@ import * as path from "path";
 import { diffEvaluations, summarize } from "./plan/diff";
 import { Evaluation, Step } from "./plan/model";
 import { renderJson, renderText } from "./plan/render";
-import { applySet, configEnvironment, loadProject, loadStackConfig, ProjectFile, StackConfig } from "./plan/stackFiles";
+import { applySet, configEnvironment, loadProject, loadStackConfig, ProjectFile, StackConfig, stackFilePath } from "./plan/stackFiles";
 
 export interface PlanOptions {
     stack: string;
     sets: string[];
+    /** Compare with the stack file and the program as they are at this git ref. */
+    against?: string;
+    /** Exit non-zero when anything would change, as pulumi preview --expect-no-changes. */
+    expectNoChanges?: boolean;
     json: boolean;
     showSame: boolean;
 }
 
-const USAGE = "usage: npm run plan -- <stack> [--set <key>=<value>]... [--json] [--show-same]";
+const USAGE = "usage: npm run plan -- <stack> [--set <key>=<value>]... [--against <git-ref>] [--expect-no-changes] [--json] [--show-same]";
+
+/** Exit code when --expect-no-changes finds changes. */
+export const EXIT_CHANGES = 1;
 
 export function parseArgs(argv: string[]): PlanOptions {
     const opts: PlanOptions = { stack: "", sets: [], json: false, showSame: false };
@@ -30,6 +37,11 @@ export function parseArgs(argv: string[]): PlanOptions {
         const a = argv[i];
         if (a === "--json") opts.json = true;
         else if (a === "--show-same") opts.showSame = true;
+        else if (a === "--expect-no-changes") opts.expectNoChanges = true;
+        else if (a === "--against") {
+            if (argv[i + 1] === undefined) throw new Error(`--against needs a git ref\n${USAGE}`);
+            opts.against = argv[++i];
+        } else if (a.startsWith("--against=")) opts.against = a.slice("--against=".length);
         else if (a === "--set") {
             if (argv[i + 1] === undefined) throw new Error(`--set needs <key>=<value>\n${USAGE}`);
             opts.sets.push(argv[++i]);
@@ -40,6 +52,9 @@ export function parseArgs(argv: string[]): PlanOptions {
         else throw new Error(`one stack at a time (got ${opts.stack} and ${a})\n${USAGE}`);
     }
     if (!opts.stack) throw new Error(USAGE);
+    if (opts.expectNoChanges && !opts.against && opts.sets.length === 0) {
+        throw new Error(`--expect-no-changes compares two states: give --against <git-ref> or --set\n${USAGE}`);
+    }
     return opts;
 }
 
@@ -90,10 +105,49 @@ export async function evaluate(dir: string, project: ProjectFile, stack: string,
     }
 }
 
+/**
+ * The project as it is at a git ref, unpacked into a temporary folder that borrows today's
+ * node_modules. Returns the folder and a clean-up function.
+ */
+export function checkoutAt(dir: string, ref: string): { dir: string; commit: string; cleanup: () => void } {
+    let commit: string;
+    try {
+        commit = execFileSync("git", ["-C", dir, "rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { encoding: "utf8" }).trim();
+    } catch {
+        throw new Error(`--against ${ref}: not a commit in this repository (try a branch, a tag, HEAD~1 or origin/main)`);
+    }
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ovh-failover-at-"));
+    const cleanup = () => fs.rmSync(tmp, { recursive: true, force: true });
+    try {
+        const archive = execFileSync("git", ["-C", dir, "archive", "--format=tar", commit], { maxBuffer: 512 * 1024 * 1024 });
+        execFileSync("tar", ["-x", "-C", tmp], { input: archive });
+        fs.symlinkSync(path.join(dir, "node_modules"), path.join(tmp, "node_modules"), "dir");
+    } catch (err) {
+        cleanup();
+        throw err;
+    }
+    return { dir: tmp, commit, cleanup };
+}
+
 export interface PlanResult {
     steps: Step[];
+    /** What goes to stdout. */
     output: string;
+    /** What goes to stderr: why the plan failed, or that changes were not expected. */
+    message?: string;
     exitCode: number;
+}
+
+/** The stack as it was at a ref: evaluated there, or nothing if the stack did not exist then. */
+async function evaluateAt(dir: string, ref: string, stack: string): Promise<{ evaluation: Evaluation; commit: string }> {
+    const at = checkoutAt(dir, ref);
+    try {
+        const project = loadProject(at.dir);
+        if (!fs.existsSync(stackFilePath(at.dir, project, stack))) return { evaluation: { resources: [], invokes: [] }, commit: at.commit };
+        return { evaluation: await evaluate(at.dir, project, stack, loadStackConfig(at.dir, project, stack)), commit: at.commit };
+    } finally {
+        at.cleanup();
+    }
 }
 
 export async function plan(dir: string, opts: PlanOptions, color: boolean): Promise<PlanResult> {
@@ -102,22 +156,35 @@ export async function plan(dir: string, opts: PlanOptions, color: boolean): Prom
     const changed = opts.sets.reduce((c, s) => applySet(project, c, s), asWritten);
     const empty: Evaluation = { resources: [], invokes: [] };
 
-    const [before, after] = opts.sets.length > 0
-        ? await Promise.all([evaluate(dir, project, opts.stack, asWritten), evaluate(dir, project, opts.stack, changed)])
-        : [empty, await evaluate(dir, project, opts.stack, asWritten)];
-    for (const [label, e] of [["as written", before], ["as changed", after]] as const) {
+    let beforeLabel = "as written";
+    let base: Promise<Evaluation>;
+    if (opts.against) {
+        const at = evaluateAt(dir, opts.against, opts.stack);
+        base = at.then((a) => a.evaluation);
+        beforeLabel = `at ${opts.against} (${(await at).commit.slice(0, 12)})`;
+    } else {
+        base = opts.sets.length > 0 ? evaluate(dir, project, opts.stack, asWritten) : Promise.resolve(empty);
+    }
+    const [before, after] = await Promise.all([base, evaluate(dir, project, opts.stack, changed)]);
+    const comparing = opts.against !== undefined || opts.sets.length > 0;
+    for (const [label, e] of [[beforeLabel, before], ["now", after]] as const) {
         if (e.error !== undefined) {
-            const which = opts.sets.length > 0 ? ` (${label})` : "";
-            return { steps: [], output: `error: stack ${opts.stack}${which}: ${e.error}\n`, exitCode: 2 };
+            const which = comparing ? ` (${label})` : "";
+            return { steps: [], output: "", message: `error: stack ${opts.stack}${which}: ${e.error}\n`, exitCode: 2 };
         }
     }
     const steps = diffEvaluations(before, after);
     const summary = summarize(steps);
-    const what = opts.sets.length > 0 ? `with ${opts.sets.join(", ")}` : "as written";
+    const sets = opts.sets.length > 0 ? ` with ${opts.sets.join(", ")}` : "";
+    const what = opts.against ? `${beforeLabel} → now${sets}` : opts.sets.length > 0 ? sets.trim() : "as written";
     const title = `Offline plan of stack ${opts.stack} ${what} (the program under Pulumi's mock runtime: no credentials, no API calls)`;
     const output = opts.json
         ? renderJson(steps, summary, after.invokes)
-        : renderText(title, steps, summary, after.invokes, { color }, opts.showSame || opts.sets.length === 0);
+        : renderText(title, steps, summary, after.invokes, { color }, opts.showSame || !comparing);
+    const changes = summary.create + summary.update + summary.replace + summary.delete;
+    if (opts.expectNoChanges && changes > 0) {
+        return { steps, output, message: `error: no changes were expected but ${changes} were proposed\n`, exitCode: EXIT_CHANGES };
+    }
     return { steps, output, exitCode: 0 };
 }
 
@@ -132,7 +199,8 @@ async function main(): Promise<void> {
     const dir = path.resolve(__dirname, "..");
     try {
         const result = await plan(dir, opts, process.stdout.isTTY === true && !opts.json);
-        (result.exitCode === 0 ? process.stdout : process.stderr).write(result.output);
+        process.stdout.write(result.output);
+        if (result.message) process.stderr.write(result.message);
         process.exitCode = result.exitCode;
     } catch (err) {
         process.stderr.write(`error: ${(err as Error).message}\n`);

@@ -43,7 +43,7 @@ describe("changing only the failover IP of the edge pair", () => {
     let steps: Step[];
     beforeAll(async () => {
         const r = await plan(root, { stack: "edge-pair", sets: ["edges.edge.failoverIp=203.0.113.232"], json: false, showSame: false }, false);
-        expect(r.exitCode, r.output).toBe(0);
+        expect(r.exitCode, r.message).toBe(0);
         steps = r.steps;
     });
 
