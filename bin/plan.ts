@@ -156,16 +156,11 @@ export async function plan(dir: string, opts: PlanOptions, color: boolean): Prom
     const changed = opts.sets.reduce((c, s) => applySet(project, c, s), asWritten);
     const empty: Evaluation = { resources: [], invokes: [] };
 
-    let beforeLabel = "as written";
-    let base: Promise<Evaluation>;
-    if (opts.against) {
-        const at = evaluateAt(dir, opts.against, opts.stack);
-        base = at.then((a) => a.evaluation);
-        beforeLabel = `at ${opts.against} (${(await at).commit.slice(0, 12)})`;
-    } else {
-        base = opts.sets.length > 0 ? evaluate(dir, project, opts.stack, asWritten) : Promise.resolve(empty);
-    }
-    const [before, after] = await Promise.all([base, evaluate(dir, project, opts.stack, changed)]);
+    // The two evaluations run side by side, each in its own process.
+    const baseline: Promise<{ evaluation: Evaluation; label: string }> = opts.against
+        ? evaluateAt(dir, opts.against, opts.stack).then((a) => ({ evaluation: a.evaluation, label: `at ${opts.against} (${a.commit.slice(0, 12)})` }))
+        : (opts.sets.length > 0 ? evaluate(dir, project, opts.stack, asWritten) : Promise.resolve(empty)).then((evaluation) => ({ evaluation, label: "as written" }));
+    const [{ evaluation: before, label: beforeLabel }, after] = await Promise.all([baseline, evaluate(dir, project, opts.stack, changed)]);
     const comparing = opts.against !== undefined || opts.sets.length > 0;
     for (const [label, e] of [[beforeLabel, before], ["now", after]] as const) {
         if (e.error !== undefined) {

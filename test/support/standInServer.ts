@@ -13,7 +13,8 @@
 // signed. Everything the stand-in sees is written to --log as JSON lines, as it happens:
 //
 //   {"type":"request","t":<ms since epoch, when the request reached the stand-in>,"method","path",
-//    "route","body","status","routedTo","ipStatus"}    (routedTo/ipStatus: the failover IP after it)
+//    "route","body","status","routedTo","ipStatus"}    (routedTo/ipStatus: the failover IP right
+//                                                       after the stand-in handled the request)
 //   {"type":"routing","t","routedTo","ipStatus"}       (each change of the failover IP's routing)
 //   {"type":"violation","t","text"}                    (the stand-in's schema/auth violations)
 //
@@ -155,19 +156,36 @@ export async function serve(args: StandInServerArgs): Promise<() => Promise<void
         failoverIps: [{ id: args.failoverId, ip: args.failoverIp, routedTo: args.routedTo }],
     });
 
-    // When each request reached the stand-in: its record is pushed once the body is read.
-    const arrived = new Map<RecordedRequest, number>();
+    const failoverIp = () => standIn.cloudFailoverIps(args.project).find((f) => f.id === args.failoverId)!;
+
+    // When each request reached the stand-in (its record is pushed once the body is read), and
+    // the failover IP right after it was handled (the stand-in sets the status then).
+    const seen = new Map<RecordedRequest, { t: number; routedTo?: string; ipStatus?: string }>();
     const requests = standIn.requests;
     const push = requests.push.bind(requests);
     requests.push = (...items: RecordedRequest[]) => {
         const t = Date.now();
-        for (const r of items) arrived.set(r, t);
+        for (const r of items) {
+            const note: { t: number; routedTo?: string; ipStatus?: string } = { t };
+            seen.set(r, note);
+            let status = r.status;
+            Object.defineProperty(r, "status", {
+                enumerable: true,
+                configurable: true,
+                get: () => status,
+                set: (value: number) => {
+                    status = value;
+                    const f = failoverIp();
+                    note.routedTo = f.routedTo;
+                    note.ipStatus = f.status;
+                },
+            });
+        }
         return push(...items);
     };
 
     const log = fs.openSync(args.log, "a");
     const write = (line: StandInLogLine) => fs.writeSync(log, `${JSON.stringify(line)}\n`);
-    const failoverIp = () => standIn.cloudFailoverIps(args.project).find((f) => f.id === args.failoverId)!;
     let written = 0;
     let violations = 0;
     let routing = `${failoverIp().routedTo} ${failoverIp().status}`;
@@ -177,9 +195,20 @@ export async function serve(args: StandInServerArgs): Promise<() => Promise<void
     const flush = () => {
         while (written < requests.length && requests[written].status !== 0) {
             const r = requests[written++];
+            const note = seen.get(r) ?? { t: Date.now() };
             const f = failoverIp();
-            write({ type: "request", t: arrived.get(r) ?? Date.now(), method: r.method, path: r.path, route: r.route, body: r.body, status: r.status, routedTo: f.routedTo, ipStatus: f.status });
-            arrived.delete(r);
+            write({
+                type: "request",
+                t: note.t,
+                method: r.method,
+                path: r.path,
+                route: r.route,
+                body: r.body,
+                status: r.status,
+                routedTo: note.routedTo ?? f.routedTo,
+                ipStatus: note.ipStatus ?? f.status,
+            });
+            seen.delete(r);
         }
         while (violations < standIn.violations.length) write({ type: "violation", t: Date.now(), text: standIn.violations[violations++] });
         const f = failoverIp();
