@@ -2,6 +2,7 @@
 // no credentials and no network. Usage:
 //
 //   npm run plan -- <stack> [--set <key>=<value>]... [--against <git-ref>] [--expect-no-changes] [--json] [--show-same]
+//                           [--stack-file <file>] [--program <file>]
 //
 // Each evaluation of index.ts runs in a fresh process under the Pulumi SDK's mock runtime
 // (bin/plan/evaluate.ts). It complements `pulumi preview`, which also sees drift in the real world.
@@ -13,7 +14,7 @@ import * as path from "path";
 import { diffEvaluations, summarize } from "./plan/diff";
 import { Evaluation, Step } from "./plan/model";
 import { renderJson, renderText } from "./plan/render";
-import { applySet, configEnvironment, loadProject, loadStackConfig, ProjectFile, StackConfig, stackFilePath } from "./plan/stackFiles";
+import { applySet, configEnvironment, loadProject, loadStackConfig, parseStackFile, ProjectFile, StackConfig, stackFilePath } from "./plan/stackFiles";
 
 export interface PlanOptions {
     stack: string;
@@ -22,11 +23,15 @@ export interface PlanOptions {
     against?: string;
     /** Exit non-zero when anything would change, as pulumi preview --expect-no-changes. */
     expectNoChanges?: boolean;
+    /** Read the stack's config from this file instead of stacks/Pulumi.<stack>.yaml. */
+    stackFile?: string;
+    /** Evaluate this program instead of the project's main (your own program on this library). */
+    program?: string;
     json: boolean;
     showSame: boolean;
 }
 
-const USAGE = "usage: npm run plan -- <stack> [--set <key>=<value>]... [--against <git-ref>] [--expect-no-changes] [--json] [--show-same]";
+const USAGE = "usage: npm run plan -- <stack> [--set <key>=<value>]... [--against <git-ref>] [--expect-no-changes] [--json] [--show-same] [--stack-file <file>] [--program <file>]";
 
 /** Exit code when --expect-no-changes finds changes. */
 export const EXIT_CHANGES = 1;
@@ -42,7 +47,11 @@ export function parseArgs(argv: string[]): PlanOptions {
             if (argv[i + 1] === undefined) throw new Error(`--against needs a git ref\n${USAGE}`);
             opts.against = argv[++i];
         } else if (a.startsWith("--against=")) opts.against = a.slice("--against=".length);
-        else if (a === "--set") {
+        else if (a === "--stack-file" || a === "--program") {
+            if (argv[i + 1] === undefined) throw new Error(`${a} needs a file\n${USAGE}`);
+            if (a === "--stack-file") opts.stackFile = path.resolve(argv[++i]);
+            else opts.program = path.resolve(argv[++i]);
+        } else if (a === "--set") {
             if (argv[i + 1] === undefined) throw new Error(`--set needs <key>=<value>\n${USAGE}`);
             opts.sets.push(argv[++i]);
         } else if (a.startsWith("--set=")) opts.sets.push(a.slice("--set=".length));
@@ -151,8 +160,11 @@ async function evaluateAt(dir: string, ref: string, stack: string): Promise<{ ev
 }
 
 export async function plan(dir: string, opts: PlanOptions, color: boolean): Promise<PlanResult> {
-    const project = loadProject(dir);
-    const asWritten = loadStackConfig(dir, project, opts.stack);
+    const loaded = loadProject(dir);
+    const project = opts.program ? { ...loaded, main: opts.program } : loaded;
+    const asWritten = opts.stackFile
+        ? parseStackFile(project, fs.readFileSync(opts.stackFile, "utf8"), opts.stackFile)
+        : loadStackConfig(dir, project, opts.stack);
     const changed = opts.sets.reduce((c, s) => applySet(project, c, s), asWritten);
     const empty: Evaluation = { resources: [], invokes: [] };
 

@@ -80,7 +80,19 @@ function offlineAnswer(args: MockCallArgs, record: InvokeRecord): Record<string,
     return {};
 }
 
+/**
+ * The Pulumi SDK records a stack trace for every promise it makes (for leak reports) and every
+ * resource (for its source position). Under tsx each trace goes through source maps, which cost
+ * more than everything else in a plan of a few hundred endpoints. The plan needs neither: traces
+ * stay short and unmapped while the program is evaluated.
+ */
+function cheapStackTraces(): void {
+    process.setSourceMapsEnabled(false);
+    Error.stackTraceLimit = Number(process.env.OVH_FAILOVER_PLAN_STACK_LIMIT ?? 0);
+}
+
 function run(job: Job): void {
+    cheapStackTraces();
     const evaluation: Evaluation = { resources: [], invokes: [] };
     let written = false;
     const finish = (error?: string) => {
