@@ -68,7 +68,7 @@ describe("stack config", () => {
         ["duplicate name", (c) => c.endpoints.proxy.records["example.org"].cname.push("api"), "endpoints.proxy.records.example.org.cname[5]", /declared once/],
         ["CNAME and A on one name", (c) => c.endpoints.proxy.records["example.org"].a.push("blog"), "endpoints.proxy.records.example.org.cname[2]", /not also an A record/],
         ["CNAME at the apex", (c) => c.endpoints.proxy.records["example.net"].cname.push("@"), "endpoints.proxy.records.example.net.cname[1]", /cannot sit at a zone apex/],
-        ["unknown server", (c) => (c.endpoints.proxy.server = "ovh9"), "endpoints.proxy.server", /declared under servers \(ovh1\)/],
+        ["unknown server", (c) => (c.endpoints.proxy.server = "ovh9"), "endpoints.proxy.server", /declared under servers \(ovh1, ovh2\)/],
         ["typo in a key", (c) => (c.endpoints.proxy.container.vmId = 101), "endpoints.proxy.container.vmId", /allowed keys are: vmid/],
         ["vMAC type", (c) => (c.endpoints.proxy.virtualMac.type = "kvm"), "endpoints.proxy.virtualMac.type", /ovh, vmware/],
         ["reverse without dot", (c) => (c.endpoints.proxy.reverse = "proxy1.example.org"), "endpoints.proxy.reverse", /trailing dot/],
