@@ -47,9 +47,9 @@ export const IPMOVE_CONFIG = "/etc/ovh-ipmove.conf";
 const KEEPALIVED_DIR = "/etc/keepalived";
 
 /** The command a promoted node runs to claim the IP, written literally (ifstated cannot use variables). */
-export function renderMoveCommand(ipmovePath: string, ip: string, move: MoveTarget): string {
+export function renderMoveCommand(ipmovePath: string, ip: string, move: MoveTarget, configPath = IPMOVE_CONFIG): string {
     const target = move.kind === "cloud" ? `-project ${move.project} -ip ${ip} -instance ${move.instance}` : `-server ${move.serviceName} -ip ${ip}`;
-    return `${ipmovePath} -config ${IPMOVE_CONFIG} ${target}`;
+    return `${ipmovePath} -config ${configPath} ${target}`;
 }
 
 /** ovh-ipmove's configuration: the OVH credentials, as environment-style lines. */

@@ -237,7 +237,7 @@ oneline() {
 /**
  * The notify script keepalived runs when this node enters `role`. POSIX sh, every value written
  * literally. master: add the failover IP as a /32 alias on the public interface if it is not
- * there, send a gratuitous ARP if arping is installed (never fatal), run `moveCommand`; the
+ * there, run `moveCommand` with a gratuitous ARP beside it if arping is installed (never fatal); the
  * script fails only when the move fails. backup and fault: remove the alias if it is there.
  * Every step logs one line to syslog (daemon.info, tag ovh-failover) and to stdout.
  */
@@ -290,8 +290,10 @@ else
   log "could not add alias ${alias} to ${dev}: $(oneline "$out")"
 fi
 
-# Gratuitous ARP for neighbours on the public segment; optional, never fatal. OVH routes the IP
-# to this node only after the move below.
+log 'asking OVH to move ${ip} to ${node.name}'
+# Gratuitous ARP for neighbours on the public segment, in the background: optional, never
+# fatal, and never in the way of the move (arping waits a second for a reply that never comes).
+(
 if command -v arping >/dev/null 2>&1; then
   if arping -V 2>&1 | grep -q iputils; then
     arping -q -U -c 1 -w 2 -I ${dev} -s ${ip} ${ip} >/dev/null 2>&1
@@ -302,8 +304,7 @@ if command -v arping >/dev/null 2>&1; then
 else
   log 'arping not installed: no gratuitous ARP for ${ip}'
 fi
-
-log 'asking OVH to move ${ip} to ${node.name}'
+) </dev/null >/dev/null 2>&1 &
 out=$( { ${moveCommand}; } 2>&1 )
 status=$?
 if [ "$status" -eq 0 ]; then

@@ -71,13 +71,16 @@ export interface AttachRequest {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Polls `check` every `everyMs` until it returns something other than undefined/false; throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, timeoutMs: number, check: () => T | undefined | false, everyMs = 50): Promise<T> {
+/**
+ * Polls `check` every `everyMs` until it returns something other than undefined/false; throws
+ * after `timeoutMs`, with `what` (a function is called then, to describe the state at the end).
+ */
+export async function waitFor<T>(what: string | (() => string), timeoutMs: number, check: () => T | undefined | false, everyMs = 50): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
         const value = check();
         if (value !== undefined && value !== false) return value;
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === "function" ? what() : what}`);
         await sleep(everyMs);
     }
 }
@@ -272,6 +275,16 @@ export class EdgeLab {
             confPath: path.join(n.dir, "keepalived.conf"),
         });
         for (const f of files) write(f.path, f.content, parseInt(f.mode, 8));
+        if (this.daemon === "ucarp") {
+            // ucarp waits for its up script and sends no advertisement meanwhile: with the move
+            // (seconds) in it, the backup would declare the master dead and claim the IP too.
+            // keepalived runs its notify scripts without waiting; so does this up script.
+            write(
+                path.join(n.dir, "ucarp-up.sh"),
+                `#!/bin/sh\n# ucarp up script for ${n.name}: keepalived's notify_master, in the background as keepalived runs it\n'${notifyScriptPath(n.dir, "master")}' "$@" &\nexit 0\n`,
+                0o755,
+            );
+        }
     }
 
     private daemonCommand(n: EdgeLabNode): string[] {
@@ -284,11 +297,12 @@ export class EdgeLab {
             ];
         }
         const { group } = this.spec;
-        // The notify scripts as up/down scripts; -z runs the down script at exit (notify_stop).
+        // The notify scripts as up/down scripts (the up one in the background, see writeNodeFiles);
+        // --shutdown runs the down script at exit, as notify_stop.
         return [
             "ucarp", "--interface", group.carpdev, "--srcip", n.privateAddress, "--vhid", String(group.vhid),
             "--pass", group.password, "--addr", group.address, "--advbase", String(group.advbase), "--advskew", String(n.spec.advskew),
-            "--upscript", notifyScriptPath(n.dir, "master"), "--downscript", notifyScriptPath(n.dir, "backup"),
+            "--upscript", path.join(n.dir, "ucarp-up.sh"), "--downscript", notifyScriptPath(n.dir, "backup"),
             "--preempt", "--shutdown",
         ];
     }
@@ -324,19 +338,27 @@ export class EdgeLab {
      * Sends `signal` to the node's daemon by its pid, at once (before returning the promise), and
      * resolves when the daemon has exited. SIGTERM is a clean stop (keepalived sends priority 0
      * and runs notify_stop; ucarp runs its down script with --shutdown). SIGKILL is a crash: for
-     * keepalived its VRRP child is killed too, or it would see its parent die and stop cleanly.
+     * keepalived its VRRP child is killed too, or it would see its parent die and stop cleanly
+     * (the parent is stopped first, so that it cannot respawn the child).
      */
     kill(name: string, signal: NodeJS.Signals = "SIGTERM", timeoutMs = 10_000): Promise<void> {
         const child = this.daemons.get(name);
         if (!alive(child)) return Promise.reject(new Error(`edge lab: ${this.daemon} of ${name} is not running`));
         const n = this.node(name);
         const vrrp = this.daemon === "keepalived" && signal === "SIGKILL" ? readPid(path.join(n.dir, "vrrp.pid")) : undefined;
-        const vrrpOurs = vrrp !== undefined && this.namespacePids(n.ns).includes(vrrp);
+        if (vrrp !== undefined && vrrp !== child.pid && this.namespacePids(n.ns).includes(vrrp)) {
+            child.kill("SIGSTOP");
+            process.kill(vrrp, "SIGKILL");
+        }
         child.kill(signal);
-        if (vrrpOurs) process.kill(vrrp, "SIGKILL");
         return exited(child, timeoutMs).then((gone) => {
             if (!gone) throw new Error(`${this.daemon} of ${name} did not exit within ${timeoutMs} ms of ${signal}`);
         });
+    }
+
+    /** A clean stop of the node's daemon (SIGTERM by its pid); resolves when it has exited. */
+    stop(name: string): Promise<void> {
+        return this.kill(name, "SIGTERM");
     }
 
     /** Pids of every process in the namespace (`ip netns pids`). */
@@ -368,7 +390,7 @@ export class EdgeLab {
 
     /** Everything the stand-in wrote so far. */
     apiLog(): StandInLogLine[] {
-        let text = "";
+        let text: string;
         try {
             text = fs.readFileSync(this.requestLog, "utf8");
         } catch {
