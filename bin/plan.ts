@@ -87,11 +87,15 @@ const PLAN_KEY = randomBytes(32).toString("hex");
 
 /** Evaluates the program once, in a fresh process, with this config. */
 export async function evaluate(dir: string, project: ProjectFile, stack: string, config: StackConfig): Promise<Evaluation> {
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ovh-failover-plan-")), "evaluation.json");
-    const job = { project: project.name, stack, main: path.resolve(dir, project.main), output: out };
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "ovh-failover-plan-"));
+    const out = path.join(work, "evaluation.json");
+    // The config goes through a file: a stack of hundreds of endpoints is larger than one
+    // environment variable may be.
+    const configFile = path.join(work, "config.json");
+    fs.writeFileSync(configFile, JSON.stringify(configEnvironment(config)), { mode: 0o600 });
+    const job = { project: project.name, stack, main: path.resolve(dir, project.main), output: out, configFile };
     const env: NodeJS.ProcessEnv = {
         ...process.env,
-        ...configEnvironment(config),
         PULUMI_NODEJS_STACK: stack,
         PULUMI_NODEJS_PROJECT: project.name,
         OVH_FAILOVER_PLAN_JOB: JSON.stringify(job),

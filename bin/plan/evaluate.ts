@@ -14,6 +14,8 @@ interface Job {
     stack: string;
     main: string;
     output: string;
+    /** { PULUMI_CONFIG, PULUMI_CONFIG_SECRET_KEYS } as Pulumi would put them in the environment. */
+    configFile: string;
 }
 
 interface RegisterRequest {
@@ -122,6 +124,9 @@ function run(job: Job): void {
     };
     process.on("uncaughtException", fail);
     process.on("unhandledRejection", fail);
+
+    const config = JSON.parse(fs.readFileSync(job.configFile, "utf8")) as { PULUMI_CONFIG: string; PULUMI_CONFIG_SECRET_KEYS: string };
+    pulumi.runtime.setAllConfig(JSON.parse(config.PULUMI_CONFIG) as Record<string, string>, JSON.parse(config.PULUMI_CONFIG_SECRET_KEYS) as string[]);
 
     pulumi.runtime.setMocks(
         {
