@@ -35,6 +35,11 @@ export interface VirtualMacInputs {
 
 export interface VirtualMacOutputs extends VirtualMacInputs {
     macAddress: string;
+    /**
+     * The type OVH reports. An adopted MAC may differ from the `type` asked for (seed 000 made a
+     * vmware one by hand); it is kept here, not in `type`, so that it never reads as a change.
+     */
+    liveType: string;
 }
 
 /** dedicated.server.Task, the fields this provider reads. */
@@ -137,7 +142,7 @@ export async function createVirtualMac(inputs: VirtualMacInputs, log: (line: str
         if (found.type !== inputs.type) {
             log(`${ipAddress} already has virtual MAC ${found.macAddress} of type ${found.type} (not ${inputs.type}); adopting it as it is`);
         }
-        return { ...inputs, type: found.type as VirtualMacInputs["type"], macAddress: found.macAddress };
+        return { ...inputs, macAddress: found.macAddress, liveType: found.type };
     };
     const existing = await adopt();
     if (existing) return existing;
@@ -196,7 +201,7 @@ export async function deleteVirtualMac(outputs: VirtualMacOutputs, log: (line: s
 export async function readVirtualMac(state: VirtualMacOutputs): Promise<VirtualMacOutputs | undefined> {
     const found = await findMacForIp(apiFor(state), state.serviceName, state.ipAddress);
     if (!found) return undefined;
-    return { ...state, macAddress: found.macAddress, type: found.type as VirtualMacInputs["type"] };
+    return { ...state, macAddress: found.macAddress, liveType: found.type };
 }
 
 const REPLACING_KEYS: (keyof VirtualMacInputs)[] = ["serviceName", "ipAddress", "type", "virtualMachineName"];

@@ -5,6 +5,7 @@ import * as https from 'node:https';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OvhApi, route } from '../../components/ovhApiClient';
 import {
+  changedKeys,
   createVirtualMac,
   deleteVirtualMac,
   readVirtualMac,
@@ -145,7 +146,11 @@ describe('VirtualMac provider against the OVH stand-in', () => {
     standIn.seedVirtualMac(sn, upper, 'vmware', [{ ipAddress: '203.0.113.22', virtualMachineName: 'vm' }]);
     const other = await createVirtualMac(inputs('203.0.113.22'));
     expect(other.macAddress).toBe(upper.toLowerCase());
-    expect(other.type).toBe('vmware');
+    // The MAC keeps OVH's type, reported as liveType; `type` stays what the stack asked for, so
+    // that adopting a MAC made by hand never reads as a change to replace it.
+    expect(other.liveType).toBe('vmware');
+    expect(other.type).toBe('ovh');
+    expect(changedKeys(other, inputs('203.0.113.22'))).toEqual([]);
     expect(sent('POST')).toEqual([]);
   });
 
@@ -310,7 +315,7 @@ describe('VirtualMac provider against the OVH stand-in', () => {
       { ipAddress: '203.0.113.81', virtualMachineName: 'a' },
       { ipAddress: '203.0.113.82', virtualMachineName: 'b' },
     ]);
-    const shared: VirtualMacOutputs = { ...inputs('203.0.113.81'), macAddress: mac };
+    const shared: VirtualMacOutputs = { ...inputs('203.0.113.81'), macAddress: mac, liveType: 'ovh' };
     await virtualMacProvider.delete!(`${sn}/${mac}/203.0.113.81`, shared);
     expect(standIn.virtualMacs(sn)).toEqual({ [mac]: { type: 'ovh', addresses: { '203.0.113.82': 'b' } } });
   });
