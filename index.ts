@@ -34,16 +34,34 @@ function loadStack(config: pulumi.Config): { stack: StackSpec; edges: EdgeConfig
             issues.push(...err.issues);
         }
     }
-    // Read to be checked, never printed: the resources get them through getSecretObject.
-    const edges = parseEdges(raw.edges, config.getObject("edgePasswords"));
+    // Read to be checked, never printed: the resources get them as secrets.
+    const edges = parseEdges(raw.edges, secretObject(config, "edgePasswords").plain);
     issues.push(...edges.issues);
     // The message names every bad key; a stack trace would only hide it.
     if (issues.length > 0) throw new pulumi.RunError(formatIssues(issues));
     return { stack, edges: edges.edges };
 }
 
-function declareEdge(e: EdgeConfig, passwords: pulumi.Output<Record<string, string>>, credentials: pulumi.Output<Record<string, OvhCredentialsForNodes>>, sshPrivateKey: pulumi.Output<string> | undefined): CarpPair {
+/**
+ * A secret structured value. Pulumi's own getSecretObject puts the value in its error when it is
+ * not JSON (a `pulumi config set --secret` without `--path`): this says so without it.
+ */
+function secretObject<T>(config: pulumi.Config, key: string): { plain: T | undefined; secret: pulumi.Output<T> } {
+    const text = config.get(key);
+    let plain: T | undefined;
+    if (text !== undefined) {
+        try {
+            plain = JSON.parse(text) as T;
+        } catch {
+            throw new pulumi.RunError(`${key}: [secret] is not valid: expected a map (set it with pulumi config set --secret --path '${key}.<name>' <value>)`);
+        }
+    }
+    return { plain, secret: pulumi.secret(plain ?? ({} as T)) as unknown as pulumi.Output<T> };
+}
+
+function declareEdge(e: EdgeConfig, passwords: pulumi.Output<Record<string, string>>, credentials: pulumi.Output<Record<string, OvhCredentialsForNodes>>, sshPrivateKey: pulumi.Output<string> | undefined, protect: boolean): CarpPair {
     return new CarpPair(e.name, {
+        protect,
         flavour: e.flavour,
         failoverIp: e.failoverIp,
         reverse: e.reverse,
@@ -105,9 +123,10 @@ const sshPrivateKey = config.getSecret("proxmoxSshPrivateKey");
 const declared = stack.endpoints.map((e) => declareEndpoint(stack, e, sshPrivateKey));
 const declaredEdges = edges.length === 0 ? [] : edges.map((e) => declareEdge(
     e,
-    config.requireSecretObject<Record<string, string>>("edgePasswords"),
-    config.requireSecretObject<Record<string, OvhCredentialsForNodes>>("edgeOvhCredentials"),
+    secretObject<Record<string, string>>(config, "edgePasswords").secret,
+    secretObject<Record<string, OvhCredentialsForNodes>>(config, "edgeOvhCredentials").secret,
     config.getSecret("edgeSshPrivateKey"),
+    stack.protectIps,
 ));
 
 /** Per edge pair and node, the OVH API rules the node's consumer key needs. */

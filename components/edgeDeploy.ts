@@ -34,8 +34,10 @@ function writeNew(file: DeployFile): string {
     }
     const body = file.content.endsWith("\n") ? file.content : `${file.content}\n`;
     const target = shellQuote(`${file.path}.new`);
-    // The password ([A-Za-z0-9_-], checked before) is safe in a sed replacement.
-    const writer = file.content.includes(PASSWORD_MARKER) ? `sed "s/${PASSWORD_MARKER}/$password/g" > ${target}` : `cat > ${target}`;
+    // awk takes the password from its environment, never from its command line (ps shows that).
+    const writer = file.content.includes(PASSWORD_MARKER)
+        ? `CARP_PASSWORD="$password" awk '{ gsub(/${PASSWORD_MARKER}/, ENVIRON["CARP_PASSWORD"]); print }' > ${target}`
+        : `cat > ${target}`;
     return `${writer} <<'${DELIMITER}'\n${body}${DELIMITER}\nchmod ${file.mode} ${target}`;
 }
 

@@ -19,6 +19,8 @@ export interface GatewayProbeArgs {
     /** The IP and MAC of the NIC: the probe runs again whenever they change. */
     address: pulumi.Input<string>;
     macAddress: pulumi.Input<string>;
+    /** The NIC's whole value as applied: any change to it (a bridge, a gateway) is proved again. */
+    netValue?: pulumi.Input<string>;
     tries?: number;
     timeoutSeconds?: number;
 }
@@ -38,7 +40,8 @@ if [ "$status" -ne 0 ]; then
   exit 1
 fi
 chosen=$(printf '%s\\n' "$out" | sed -n 's/^chosen=//p')
-current=$(pct config "$vmid" | sed -n "s/^$key: //p")
+config=$(pct config "$vmid") || { echo "pct config $vmid failed" >&2; exit 1; }
+current=$(printf '%s\n' "$config" | sed -n "s/^$key: //p")
 case "$current" in
   *"gw=$chosen,"*|*"gw=$chosen") ;;
   *) pct set "$vmid" "--$key" "$(printf '%s\\n' "$current" | sed "s/gw=[^,]*/gw=$chosen/")"
@@ -80,7 +83,7 @@ export class GatewayProbe extends pulumi.ComponentResource {
             },
             create: script,
             // A new IP, MAC or gateway is a new fact to prove: run the probe again.
-            triggers: [args.address, args.macAddress, args.gateways],
+            triggers: [args.address, args.macAddress, args.gateways, args.netValue ?? ""],
             // The component's dependsOn (the NIC) must hold for the command itself.
         }, { parent: this, dependsOn: opts?.dependsOn });
         this.gateway = this.command.stdout.apply((out) => {

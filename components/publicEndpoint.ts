@@ -103,6 +103,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
             gateways: resolved.apply((r) => r.probe),
             address: args.ip,
             macAddress: this.virtualMac.macAddress,
+            netValue: this.nic.netValue,
             tries: args.probe?.tries,
             timeoutSeconds: args.probe?.timeoutSeconds,
         }, { parent: this, dependsOn: [this.nic.applied] });

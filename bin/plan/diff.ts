@@ -7,8 +7,7 @@ import { ChangeSummary, DeclaredResource, Evaluation, PropertyDiff, Step, VIRTUA
 
 /** Top-level inputs whose change replaces the resource, per resource type. */
 const REPLACE_ON: Record<string, string[]> = {
-    // POST /ip/{ip}/move changes where an IP is routed; the IP itself is the resource.
-    "ovh:Ip/move:Move": ["ip"],
+    // ip.Move updates in place (a new POST /ip/{ip}/move) and its delete does nothing: no entry.
     // /ip/{ip}/reverse has POST and DELETE, no PUT.
     "ovh:Ip/reverse:Reverse": ["ip", "ReverseIp", "ReverseValue"],
     "ovh:CloudProject/failoverIpAttach:FailoverIpAttach": ["serviceName", "ip"],

@@ -14,7 +14,7 @@ const NEW_IP = "203.0.113.77";
 const SET = `endpoints.proxy.ip=${NEW_IP}`;
 
 const EXPECTED: Record<string, Step["op"]> = {
-    "proxy-ip-routing": "replace",
+    "proxy-ip-routing": "update",
     "proxy-vmac": "replace",
     "proxy-nic-pct-set": "update",
     "proxy-gateway-arp": "replace",
@@ -43,7 +43,7 @@ describe("an IP change is one declarative diff", () => {
 
     it("says what changes, old -> new", () => {
         const byName = Object.fromEntries(steps.map((s) => [s.name, s]));
-        expect(byName["proxy-ip-routing"].detailedDiff).toEqual({ ip: { kind: "update-replace" } });
+        expect(byName["proxy-ip-routing"].detailedDiff).toEqual({ ip: { kind: "update" } });
         expect(byName["proxy-vmac"].detailedDiff).toEqual({ ipAddress: { kind: "update-replace" } });
         expect(byName["proxy-dns-A-proxy1.example.org"].detailedDiff).toEqual({ target: { kind: "update" } });
         expect(byName["proxy-dns-A-proxy1.example.org"].new?.inputs.target).toBe(NEW_IP);
@@ -59,13 +59,14 @@ describe("an IP change is one declarative diff", () => {
             changeSummary: Record<string, number>;
         };
         expect(Object.fromEntries(json.steps.map((s) => [s.name, s.op]))).toEqual(EXPECTED);
-        expect(json.changeSummary).toEqual({ update: 3, replace: 3, same: 11 });
+        expect(json.changeSummary).toEqual({ update: 4, replace: 2, same: 11 });
         for (const s of json.steps) expect(s.urn).toMatch(/^urn:pulumi:reverse-proxy::ovh-failover::/);
 
         const text = (await run(process.execPath, cli, { cwd: root })).stdout;
         expect(text).toContain(`~ target: "192.0.2.10" => "${NEW_IP}"`);
-        expect(text).toContain(`~ ip: "192.0.2.10/32" => "${NEW_IP}/32" (forces replacement)`);
-        expect(text).toMatch(/~ 3 to update\n\s+\+-3 to replace\n\s+6 changes\. \d+ unchanged/);
+        expect(text).toContain(`~ ip: "192.0.2.10/32" => "${NEW_IP}/32"`);
+        expect(text).not.toContain(`"${NEW_IP}/32" (forces replacement)`);
+        expect(text).toMatch(/~ 4 to update\n\s+\+-2 to replace\n\s+6 changes\. \d+ unchanged/);
         expect(text).not.toContain("\x1b["); // no colours when not on a terminal
         // Secrets print as [secret], never as the keyed hash the plan compares them by.
         expect(`${text}${JSON.stringify(json)}`).not.toMatch(/\[secret#/);

@@ -32,7 +32,7 @@ describe("plan --against", () => {
         expect(r.status, r.stderr).toBe(0);
         const doc = JSON.parse(r.stdout) as { steps: { name: string; op: string }[] };
         expect(Object.fromEntries(doc.steps.map((s) => [s.name, s.op]))).toEqual({
-            "proxy-ip-routing": "replace",
+            "proxy-ip-routing": "update",
             "proxy-vmac": "replace",
             "proxy-nic-pct-set": "update",
             "proxy-gateway-arp": "replace",

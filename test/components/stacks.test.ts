@@ -60,7 +60,12 @@ describe("seed 000 stack: an existing container's NIC", () => {
         expect(script).toContain(`out=$(pct exec "$vmid" -- sh -c '`);
         expect(script).toContain("vmid=101");
         expect(script).toContain("gateways=${PROBE_GATEWAYS:-'\\''198.51.100.254'\\''}");
-        expect(probe.inputs.triggers).toEqual(["192.0.2.10", "[vmac-of-192.0.2.10]", ["198.51.100.254"]]);
+        expect(probe.inputs.triggers).toEqual([
+            "192.0.2.10",
+            "[vmac-of-192.0.2.10]",
+            ["198.51.100.254"],
+            "name=eth1,bridge=vmbr0,gw=198.51.100.254,hwaddr=[vmac-of-192.0.2.10],ip=192.0.2.10/32,type=veth",
+        ]);
     });
 
     it("declares A records for the canonical names and CNAMEs for the aliases, all after the probe", () => {
