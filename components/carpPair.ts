@@ -11,7 +11,7 @@ import { ProxmoxConnection } from "./containerNic";
 import { DeployFile, EdgeFlavour, PASSWORD_MARKER, renderKeepalivedDeploy, renderOpenbsdDeploy, renderSecretsInput } from "./edgeDeploy";
 import { FailoverIp } from "./failoverIp";
 import { ipmoveAccessRules } from "./ipMove";
-import { KEEPALIVED_ADVSKEW_MAX, KEEPALIVED_PASSWORD_MAX, renderKeepalivedNodeFiles } from "./keepalived";
+import { KEEPALIVED_ADVSKEW_MAX, KEEPALIVED_PASSWORD_MAX, notifyScriptPath, renderKeepalivedNodeFiles } from "./keepalived";
 import { renderOpenbsdNodeFiles } from "./openbsd";
 import { formatIssues } from "./validate";
 
@@ -74,6 +74,8 @@ export function renderNodeDeployment(flavour: EdgeFlavour, spec: EdgePairSpec, n
         const files: DeployFile[] = rendered.files.map((f) => ({ path: f.path, content: f.content, mode: f.mode }));
         return renderOpenbsdDeploy({
             files,
+            failoverIp: spec.failoverIp,
+            publicInterface: node.publicInterface,
             ipmoveConfig: IPMOVE_CONFIG,
             pfRule: rendered.pfRule.trim(),
             carpdev: spec.group.carpdev,
@@ -86,7 +88,16 @@ export function renderNodeDeployment(flavour: EdgeFlavour, spec: EdgePairSpec, n
         content: f.content,
         mode: f.mode,
     }));
-    return renderKeepalivedDeploy({ files, ipmoveConfig: IPMOVE_CONFIG, conf: `${KEEPALIVED_DIR}/keepalived.conf` });
+    return renderKeepalivedDeploy({
+        files,
+        ipmoveConfig: IPMOVE_CONFIG,
+        conf: `${KEEPALIVED_DIR}/keepalived.conf`,
+        failoverIp: spec.failoverIp,
+        publicInterface: node.publicInterface,
+        vip: spec.group.address,
+        carpdev: spec.group.carpdev,
+        masterScript: notifyScriptPath(KEEPALIVED_DIR, "master"),
+    });
 }
 
 export class CarpPair extends pulumi.ComponentResource {

@@ -54,7 +54,25 @@ function install(files: DeployFile[]): string {
     return files.map((f) => `mv -f ${shellQuote(`${f.path}.new`)} ${shellQuote(f.path)}`).join("\n");
 }
 
-export interface OpenbsdDeploy {
+/** The failover IP this node carries, and where: an IP change must take the old alias away. */
+export interface FailoverAlias {
+    failoverIp: string;
+    publicInterface: string;
+}
+
+/**
+ * Removes the alias of the IP the previous deploy installed (read from the previous run's output,
+ * which the command provider hands back), if the IP changed. The new one is claimed by the daemon.
+ */
+function dropOldAlias(a: FailoverAlias, remove: (ip: string) => string): string {
+    return `old_ip=$(printf '%s\\n' "\${PULUMI_COMMAND_STDOUT:-}" | sed -n 's/^failover-ip=//p' | head -n 1)
+if [ -n "$old_ip" ] && [ "$old_ip" != ${shellQuote(a.failoverIp)} ]; then
+  ${remove("$old_ip")} 2>/dev/null || true
+  echo "removed the alias of the previous failover IP $old_ip"
+fi`;
+}
+
+export interface OpenbsdDeploy extends FailoverAlias {
     files: DeployFile[];
     /** Path of ovh-ipmove's configuration (the OVH credentials, from standard input). */
     ipmoveConfig: string;
@@ -77,17 +95,25 @@ ifstated -n -f ${shellQuote(`${d.ifstatedConf}.new`)}
 pfctl -nf /etc/pf.conf.new
 ${install([...d.files, { path: d.ipmoveConfig, content: "", mode: "0600" }])}
 mv -f /etc/pf.conf.new /etc/pf.conf
+${dropOldAlias(d, (ip) => `ifconfig ${d.publicInterface} inet -alias "${ip}"`)}
 sh /etc/netstart ${d.carpdev} carp${d.carpUnit}
 pfctl -f /etc/pf.conf
 rcctl enable ifstated >/dev/null
 rcctl set ifstated flags -f ${shellQuote(d.ifstatedConf)} >/dev/null
+# ifstated starts again in its first state, promoted: a master claims the (new) IP at once.
 rcctl restart ifstated
 echo "deployed: ${d.files.map((f) => f.path).join(" ")} ${d.ipmoveConfig} /etc/pf.conf"
+echo "failover-ip=${d.failoverIp}"
 `;
 }
 
-export interface KeepalivedDeploy {
+export interface KeepalivedDeploy extends FailoverAlias {
     files: DeployFile[];
+    /** The VRRP address and its interface: holding it means this node is master. */
+    vip: string;
+    carpdev: string;
+    /** The notify script that claims the failover IP. */
+    masterScript: string;
     /** Path of ovh-ipmove's configuration (the OVH credentials, from standard input). */
     ipmoveConfig: string;
     /** keepalived.conf's path; the other files are its notify scripts. */
@@ -107,8 +133,14 @@ ${d.files.map(writeNew).join("\n")}
 ${install([...scripts, { path: d.ipmoveConfig, content: "", mode: "0600" }])}
 keepalived -t -f ${shellQuote(`${d.conf}.new`)}
 ${install(conf)}
+${dropOldAlias(d, (ip) => `ip -4 addr del "${ip}/32" dev ${d.publicInterface}`)}
 systemctl enable keepalived >/dev/null 2>&1 || true
 systemctl reload-or-restart keepalived
+# A reload keeps a master master, so its notify_master does not run again: claim the IP now.
+if ip -4 addr show dev ${d.carpdev} | grep -q " ${d.vip}/"; then
+  ${shellQuote(d.masterScript)}
+fi
 echo "deployed: ${d.files.map((f) => f.path).join(" ")} ${d.ipmoveConfig}"
+echo "failover-ip=${d.failoverIp}"
 `;
 }

@@ -52,14 +52,17 @@ describe("changing only the failover IP of the edge pair", () => {
         expect(changed).toEqual({ "edge-edge-sbg-1-deploy": "update", "edge-edge-sbg-2-deploy": "update" });
     });
 
-    it("changes exactly the alias and claim lines of ifstated.conf", () => {
+    it("changes exactly the alias and claim lines of ifstated.conf, and the IP the deploy records", () => {
         for (const s of steps.filter((x) => x.op === "update")) {
             const before = String(s.old?.inputs.create).split("\n");
             const after = String(s.new?.inputs.create).split("\n");
             const removed = before.filter((l) => !after.includes(l));
             const added = after.filter((l) => !before.includes(l));
-            expect(removed.length).toBe(3);
-            expect(added.length).toBe(3);
+            // ifstated.conf: alias add, claim, alias remove; the deploy: the old-alias check and the
+            // failover-ip= line the next deploy reads.
+            expect(removed.length).toBe(5);
+            expect(added.length).toBe(5);
+            expect(added.filter((l) => l.includes("run ")).length).toBe(3);
             for (const l of removed) expect(l).toContain("203.0.113.231");
             for (const l of added) expect(l).toContain("203.0.113.232");
             expect(Object.keys(s.detailedDiff).sort()).toEqual(["create", "update"]);
