@@ -21,6 +21,8 @@ export interface EndpointVerdict {
     nic: string;
     gateway: string;
     up: boolean;
+    /** False when the check itself could not run (SSH, pct): not a verdict on the gateway. */
+    checked: boolean;
     /** The probe's own lines: what it saw. */
     seen: string;
 }
@@ -59,6 +61,8 @@ function run(argv: string[], input: string): Promise<{ code: number; out: string
         child.stderr.on("data", (d: Buffer) => (out += d.toString()));
         child.on("error", (err) => resolve({ code: 255, out: `${argv[0]}: ${err.message}` }));
         child.on("close", (code) => resolve({ code: code ?? 255, out }));
+        // A client that exits at once (no route, refused key) closes its stdin under us.
+        child.stdin.on("error", () => undefined);
         child.stdin.end(input);
     });
 }
@@ -66,11 +70,13 @@ function run(argv: string[], input: string): Promise<{ code: number; out: string
 export async function checkEndpoint(spec: StackSpec, e: EndpointSpec, tries = 3, timeoutSeconds = 5): Promise<EndpointVerdict> {
     const proxmox = spec.servers.get(e.server)?.proxmox;
     const nic = `net${e.container.nic}`;
-    if (!proxmox) return { endpoint: e.name, vmid: e.container.vmid, nic, gateway: "", up: false, seen: "no proxmox host in the stack" };
+    if (!proxmox) return { endpoint: e.name, vmid: e.container.vmid, nic, gateway: "", up: false, checked: false, seen: "no proxmox host in the stack" };
     const { code, out } = await run(sshCommand(proxmox.host, proxmox.port, proxmox.user), renderCheckScript(e, tries, timeoutSeconds));
     const gateway = /^gateway=(\S+)$/m.exec(out)?.[1] ?? "";
     const seen = out.split("\n").filter((l) => l && !l.startsWith("gateway=") && !l.startsWith("chosen=")).join("; ");
-    return { endpoint: e.name, vmid: e.container.vmid, nic, gateway, up: code === 0, seen };
+    // ssh exits 255 on its own errors; a probe that ran prints its gateway= line first.
+    const checked = code !== 255 && /^gateway=/m.test(out);
+    return { endpoint: e.name, vmid: e.container.vmid, nic, gateway, up: checked && code === 0, checked, seen: seen || `ssh exited ${code} with no output` };
 }
 
 const label = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
@@ -81,6 +87,9 @@ export function renderMetrics(stack: string, verdicts: EndpointVerdict[]): strin
         "# TYPE ovh_failover_gateway_up gauge",
         ...verdicts.map((v) =>
             `ovh_failover_gateway_up{stack="${label(stack)}",endpoint="${label(v.endpoint)}",container="${v.vmid}",nic="${v.nic}",gateway="${label(v.gateway)}"} ${v.up ? 1 : 0}`),
+        "# HELP ovh_failover_gateway_check_ok Whether the check could run at all (SSH to the host, pct).",
+        "# TYPE ovh_failover_gateway_check_ok gauge",
+        ...verdicts.map((v) => `ovh_failover_gateway_check_ok{stack="${label(stack)}",endpoint="${label(v.endpoint)}"} ${v.checked ? 1 : 0}`),
     ];
     return `${lines.join("\n")}\n`;
 }
@@ -123,10 +132,13 @@ async function main(): Promise<void> {
         fs.writeFileSync(`${textfile}.tmp`, metrics);
         fs.renameSync(`${textfile}.tmp`, textfile); // the collector never reads half a file
     }
-    for (const v of verdicts.filter((x) => !x.up)) {
+    for (const v of verdicts.filter((x) => !x.checked)) {
+        process.stderr.write(`UNCHECKED: endpoint ${v.endpoint} (container ${v.vmid} ${v.nic}): ${v.seen}\n`);
+    }
+    for (const v of verdicts.filter((x) => x.checked && !x.up)) {
         process.stderr.write(`DEAD: endpoint ${v.endpoint} (container ${v.vmid} ${v.nic}) gateway ${v.gateway || "?"}: ${v.seen}\n`);
     }
-    process.exitCode = verdicts.every((v) => v.up) ? 0 : 1;
+    process.exitCode = verdicts.some((v) => v.checked && !v.up) ? 1 : verdicts.every((v) => v.checked) ? 0 : 2;
 }
 
 if (require.main === module) void main();
