@@ -5,7 +5,7 @@ import {
     CarpPair, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, formatIssues, OvhCredentialsForNodes, parseEdges, parseStackConfig, PublicEndpoint, RawConfig, StackSpec,
 } from "./components";
 
-const CONFIG_KEYS = ["ovhEndpoint", "dnsTtl", "protectIps", "servers", "endpoints", "edges"];
+const CONFIG_KEYS = ["dnsTtl", "protectIps", "servers", "endpoints", "edges"];
 
 function readRawConfig(config: pulumi.Config): RawConfig {
     const raw: RawConfig = {};
@@ -25,7 +25,7 @@ function loadStack(config: pulumi.Config): { stack: StackSpec; edges: EdgeConfig
     const raw = readRawConfig(config);
     // Edge pairs are optional; a stack of only edges has no endpoints.
     const issues: ConfigIssue[] = [];
-    let stack: StackSpec = { ovhEndpoint: "ovh-eu", protectIps: true, servers: new Map(), endpoints: [] };
+    let stack: StackSpec = { protectIps: true, servers: new Map(), endpoints: [] };
     if (raw.endpoints !== undefined || raw.servers !== undefined || raw.edges === undefined) {
         try {
             stack = parseStackConfig(raw);

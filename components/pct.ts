@@ -56,11 +56,20 @@ echo "applied=$value"`;
 
 /**
  * Create: remember what netN was before (empty if none), then set it. The previous value goes
- * to stdout, which the command provider keeps in state and hands back to update and delete.
+ * to stdout, which the command provider keeps in state and hands back to update and delete. It
+ * is also kept in a file on the host, written once: a create that failed half-way and runs
+ * again must not take the stack's own value for the original.
  */
 export function renderCreateScript(nic: NicSpec): string {
     return `${header(nic)}
-previous=$(pct config "$vmid" | sed -n "s/^$key: //p")
+state_dir=\${OVH_FAILOVER_STATE_DIR:-/var/lib/ovh-failover}
+state="$state_dir/pct-$vmid-$key.previous"
+mkdir -p "$state_dir"
+if [ ! -e "$state" ]; then
+  pct config "$vmid" | sed -n "s/^$key: //p" > "$state.new"
+  mv "$state.new" "$state"
+fi
+previous=$(cat "$state")
 echo "previous=$previous"
 ${APPLY}
 `;
@@ -84,8 +93,10 @@ export function renderDeleteScript(nic: NicSpec): string {
 mac=${shellQuote(nic.macAddress)}
 previous=$(printf '%s\\n' "\${PULUMI_COMMAND_STDOUT:-}" | sed -n 's/^previous=//p' | head -n 1)
 current=$(pct config "$vmid" | sed -n "s/^$key: //p")
+state="\${OVH_FAILOVER_STATE_DIR:-/var/lib/ovh-failover}/pct-$vmid-$key.previous"
 if ! printf '%s\\n' "$current" | grep -qi "hwaddr=$mac"; then
   echo "$key of $vmid no longer carries $mac; left as it is"
+  rm -f "$state"
   exit 0
 fi
 if [ -n "$previous" ]; then
@@ -95,5 +106,6 @@ else
   pct set "$vmid" --delete "$key"
   echo "deleted=$key"
 fi
+rm -f "$state"
 `;
 }

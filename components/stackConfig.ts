@@ -69,7 +69,6 @@ export interface EndpointSpec {
 }
 
 export interface StackSpec {
-    ovhEndpoint: string;
     protectIps: boolean;
     servers: Map<string, ServerSpec>;
     endpoints: EndpointSpec[];
@@ -300,7 +299,6 @@ function entries(r: Reader, key: string, raw: unknown, what: string): [string, u
 /** Parses and checks a whole stack's configuration; throws ConfigError listing every problem. */
 export function parseStackConfig(raw: RawConfig): StackSpec {
     const r = new Reader();
-    const ovhEndpoint = r.optional("ovhEndpoint", raw.ovhEndpoint, (x) => v.parseNonEmptyString(x, "an OVH API endpoint name (ovh-eu, ovh-ca, ovh-us) or an https URL"), "ovh-eu");
     const dnsTtl = r.optional("dnsTtl", raw.dnsTtl, v.parseTtl, 300);
     const protectIps = r.optional("protectIps", raw.protectIps, v.parseBoolean, true);
 
@@ -330,5 +328,5 @@ export function parseStackConfig(raw: RawConfig): StackSpec {
     for (const c of findRecordConflicts(names)) r.issues.push({ key: c.key, value: c.value, expected: c.expected });
 
     if (r.issues.length > 0) throw new v.ConfigError(r.issues);
-    return { ovhEndpoint: ovhEndpoint, protectIps, servers, endpoints };
+    return { protectIps, servers, endpoints };
 }

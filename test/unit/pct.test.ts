@@ -26,7 +26,7 @@ describe("pct rendering", () => {
     }
 
     it("create remembers the previous value; update keeps the first one; delete restores only its own NIC", () => {
-        expect(renderCreateScript(nic)).toMatch(/previous=\$\(pct config "\$vmid" \| sed -n "s\/\^\$key: \/\/p"\)/);
+        expect(renderCreateScript(nic)).toContain(`pct config "$vmid" | sed -n "s/^$key: //p" > "$state.new"`);
         expect(renderUpdateScript(nic)).toContain("PULUMI_COMMAND_STDOUT");
         const del = renderDeleteScript(nic);
         expect(del).toContain(`grep -qi "hwaddr=$mac"`);
@@ -52,11 +52,12 @@ esac
 `;
         execFileSync("sh", ["-c", `mkdir -p ${dir}/bin && cat > ${dir}/bin/pct && chmod +x ${dir}/bin/pct`], { input: fake });
         execFileSync("sh", ["-c", `cat > ${dir}/101.conf`], { input: config });
-        const out = execFileSync("sh", ["-s"], { input: script, env: { PATH: `${dir}/bin:/usr/bin:/bin`, PULUMI_COMMAND_STDOUT: stdout } }).toString();
+        const out = execFileSync("sh", ["-s"], { input: script, env: { PATH: `${dir}/bin:/usr/bin:/bin`, PULUMI_COMMAND_STDOUT: stdout, OVH_FAILOVER_STATE_DIR: stateDir } }).toString();
         const after = execFileSync("cat", [`${dir}/101.conf`]).toString();
         execFileSync("rm", ["-rf", dir]);
         return { config: after, out };
     };
+    const stateDir = execFileSync("mktemp", ["-d"]).toString().trim();
     const before = "hostname: proxy\nnet0: name=eth0,bridge=vmbr1,ip=10.1.0.100/24\nnet1: name=eth1,bridge=vmbr0,hwaddr=BC:24:11:00:00:01,ip=192.0.2.5/32,gw=198.51.100.254\n";
 
     it("create sets net1 and reports the old value; delete puts it back", () => {
@@ -65,6 +66,15 @@ esac
         expect(created.config).toContain("net0: name=eth0");
         expect(created.out).toContain("previous=name=eth1,bridge=vmbr0,hwaddr=BC:24:11:00:00:01,ip=192.0.2.5/32,gw=198.51.100.254");
         const deleted = run(renderDeleteScript(nic), created.config, created.out);
+        expect(deleted.config).toContain("net1: name=eth1,bridge=vmbr0,hwaddr=BC:24:11:00:00:01,ip=192.0.2.5/32");
+    });
+
+    it("a create run again after failing half-way keeps the original value, not its own", () => {
+        const first = run(renderCreateScript(nic), before);
+        // The run died before Pulumi recorded it: the NIC already has the stack's value.
+        const again = run(renderCreateScript(nic), first.config);
+        expect(again.out).toContain("previous=name=eth1,bridge=vmbr0,hwaddr=BC:24:11:00:00:01,ip=192.0.2.5/32,gw=198.51.100.254");
+        const deleted = run(renderDeleteScript(nic), again.config, again.out);
         expect(deleted.config).toContain("net1: name=eth1,bridge=vmbr0,hwaddr=BC:24:11:00:00:01,ip=192.0.2.5/32");
     });
 
