@@ -128,11 +128,12 @@ umask 077
 mkdir -p ${shellQuote(d.conf.replace(/\/[^/]+$/, ""))}
 ${readSecrets(d.ipmoveConfig)}
 ${d.files.map(writeNew).join("\n")}
-# The notify scripts are inert until keepalived calls them: install them first, so that the
-# new configuration is validated against the scripts it names.
-${install([...scripts, { path: d.ipmoveConfig, content: "", mode: "0600" }])}
-keepalived -t -f ${shellQuote(`${d.conf}.new`)}
-${install(conf)}
+# Validate the new configuration against the new scripts (keepalived checks that the scripts
+# it names exist and are safe), on a copy that names them; nothing runs from them yet.
+sed ${scripts.map((f) => `-e ${shellQuote(`s#${f.path}#${f.path}.new#g`)}`).join(" ") || "-e ''"} ${shellQuote(`${d.conf}.new`)} > ${shellQuote(`${d.conf}.check`)}
+keepalived -t -f ${shellQuote(`${d.conf}.check`)} || { rm -f ${shellQuote(`${d.conf}.check`)}; exit 5; }
+rm -f ${shellQuote(`${d.conf}.check`)}
+${install([...scripts, ...conf, { path: d.ipmoveConfig, content: "", mode: "0600" }])}
 ${dropOldAlias(d, (ip) => `ip -4 addr del "${ip}/32" dev ${d.publicInterface}`)}
 systemctl enable keepalived >/dev/null 2>&1 || true
 systemctl reload-or-restart keepalived

@@ -53,7 +53,7 @@ describe("edge deploy scripts", () => {
         expect(fs.readFileSync(ipmove, "utf8")).toBe("OVH_ENDPOINT=ovh-eu\nOVH_APPLICATION_KEY=ak\nOVH_APPLICATION_SECRET=as\nOVH_CONSUMER_KEY=ck\n");
         expect(fs.statSync(ipmove).mode & 0o777).toBe(0o600);
         expect(fs.readFileSync(path.join(dir, "calls"), "utf8").split("\n").filter(Boolean)).toEqual([
-            `keepalived -t -f ${conf}.new`,
+            `keepalived -t -f ${conf}.check`,
             "systemctl enable keepalived",
             "systemctl reload-or-restart keepalived",
             "ip -4 addr show dev eth2",
@@ -107,13 +107,20 @@ describe("edge deploy scripts", () => {
     it("leave the running files alone when validation fails", () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-deploy-"));
         const conf = path.join(dir, "k.conf");
+        const script = path.join(dir, "notify.sh");
         fs.writeFileSync(conf, "running\n");
-        const text = renderKeepalivedDeploy({ ...pair(), conf, ipmoveConfig: path.join(dir, "i.conf"), files: [{ path: conf, content: "broken {\n", mode: "0600" }] });
+        fs.writeFileSync(script, "running script\n");
+        const text = renderKeepalivedDeploy({
+            ...pair(), conf, ipmoveConfig: path.join(dir, "i.conf"),
+            files: [{ path: conf, content: `broken { notify_master ${script}\n`, mode: "0600" }, { path: script, content: "new script\n", mode: "0755" }],
+        });
         const bin = path.join(dir, "bin");
         fs.mkdirSync(bin);
         fs.writeFileSync(path.join(bin, "keepalived"), "#!/bin/sh\necho 'missing }' >&2\nexit 5\n", { mode: 0o755 });
         const r = spawnSync("sh", ["-c", text], { input: renderSecretsInput("pw", "OVH_ENDPOINT=ovh-eu\n"), encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin` } });
         expect(r.status).toBe(5);
         expect(fs.readFileSync(conf, "utf8")).toBe("running\n");
+        expect(fs.readFileSync(script, "utf8")).toBe("running script\n");
+        expect(fs.existsSync(path.join(dir, "i.conf"))).toBe(false);
     });
 });
