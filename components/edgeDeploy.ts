@@ -89,6 +89,8 @@ ${readSecrets(d.ipmoveConfig)}
 ${d.files.map(writeNew).join("\n")}
 # pf.conf is the node's own: add the CARP rule once, keep the rest.
 cp /etc/pf.conf /etc/pf.conf.new
+# A last line without its newline would swallow the rule.
+if [ -n "$(tail -c 1 /etc/pf.conf.new)" ]; then echo >> /etc/pf.conf.new; fi
 grep -qxF ${shellQuote(d.pfRule)} /etc/pf.conf.new || printf '%s\\n' ${shellQuote(d.pfRule)} >> /etc/pf.conf.new
 # Validate everything before anything replaces the running files.
 ifstated -n -f ${shellQuote(`${d.ifstatedConf}.new`)}
