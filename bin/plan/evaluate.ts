@@ -57,7 +57,7 @@ function secretToken(plain: string): string {
 /** The outputs a resource would have: its inputs, and stand-ins for what only the API knows. */
 function offlineState(args: MockResourceArgs): Record<string, unknown> {
     if (args.type === VIRTUAL_MAC_TYPE) {
-        return { ...args.inputs, macAddress: knownAfterApply(`vmac-of-${String(args.inputs.ipAddress)}`) };
+        return { ...args.inputs, macAddress: knownAfterApply(`vmac-of-${String(args.inputs.ipAddress)}@${String(args.inputs.serviceName)}`) };
     }
     return args.inputs as Record<string, unknown>;
 }

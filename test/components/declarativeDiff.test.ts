@@ -48,7 +48,7 @@ describe("an IP change is one declarative diff", () => {
         expect(byName["proxy-dns-A-proxy1.example.org"].detailedDiff).toEqual({ target: { kind: "update" } });
         expect(byName["proxy-dns-A-proxy1.example.org"].new?.inputs.target).toBe(NEW_IP);
         expect(String(byName["proxy-nic-pct-set"].new?.inputs.create)).toContain(`ip=${NEW_IP}/32`);
-        expect(String(byName["proxy-nic-pct-set"].new?.inputs.create)).toContain(`hwaddr=[vmac-of-${NEW_IP}]`);
+        expect(String(byName["proxy-nic-pct-set"].new?.inputs.create)).toContain(`hwaddr=[vmac-of-${NEW_IP}@ns3012345.ip-198-51-100.eu]`);
     });
 
     it("prints the same through the command line, as JSON and as text", async () => {

@@ -44,7 +44,7 @@ describe("seed 000 stack: an existing container's NIC", () => {
         const create = String(cmd.inputs.create);
         expect(create).toContain("vmid=101");
         expect(create).toContain("key=net1");
-        expect(create).toContain("value='name=eth1,bridge=vmbr0,gw=198.51.100.254,hwaddr=[vmac-of-192.0.2.10],ip=192.0.2.10/32,type=veth'");
+        expect(create).toContain("value='name=eth1,bridge=vmbr0,gw=198.51.100.254,hwaddr=[vmac-of-192.0.2.10@ns3012345.ip-198-51-100.eu],ip=192.0.2.10/32,type=veth'");
         expect(cmd.inputs.triggers).toEqual(["198.51.100.20", 101, 1]);
     });
 
@@ -62,9 +62,9 @@ describe("seed 000 stack: an existing container's NIC", () => {
         expect(script).toContain("gateways=${PROBE_GATEWAYS:-'\\''198.51.100.254'\\''}");
         expect(probe.inputs.triggers).toEqual([
             "192.0.2.10",
-            "[vmac-of-192.0.2.10]",
+            "[vmac-of-192.0.2.10@ns3012345.ip-198-51-100.eu]",
             ["198.51.100.254"],
-            "name=eth1,bridge=vmbr0,gw=198.51.100.254,hwaddr=[vmac-of-192.0.2.10],ip=192.0.2.10/32,type=veth",
+            "name=eth1,bridge=vmbr0,gw=198.51.100.254,hwaddr=[vmac-of-192.0.2.10@ns3012345.ip-198-51-100.eu],ip=192.0.2.10/32,type=veth",
         ]);
     });
 
@@ -104,7 +104,7 @@ describe("seed 003 stack: a container the stack owns", () => {
         expect(ct.inputs).toMatchObject({ nodeName: "off1", vmId: 100, unprivileged: true });
         expect(ct.inputs.networkInterfaces).toEqual([
             { name: "eth0", bridge: "vmbr1" },
-            { name: "eth1", bridge: "vmbr0", macAddress: "[VMAC-OF-203.0.113.215]" },
+            { name: "eth1", bridge: "vmbr0", macAddress: "[VMAC-OF-203.0.113.215@NS3054321.IP-198-51-100.EU]" },
         ]);
         expect((ct.inputs.initialization as { ipConfigs: unknown }).ipConfigs).toEqual([
             { ipv4: { address: "10.1.0.100/24" } },
