@@ -7,7 +7,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { CarpGroupSpec, CarpNodeSpec, checkEdgePair, EdgePairSpec, HealthCheckSpec, MoveTarget } from "./carpSpec";
-import { ProxmoxConnection } from "./containerNic";
+import { ProxmoxConnection, sshConnection } from "./containerNic";
 import { DeployFile, EdgeFlavour, PASSWORD_MARKER, renderKeepalivedDeploy, renderOpenbsdDeploy, renderSecretsInput } from "./edgeDeploy";
 import { FailoverIp } from "./failoverIp";
 import { ipmoveAccessRules } from "./ipMove";
@@ -138,12 +138,7 @@ export class CarpPair extends pulumi.ComponentResource {
         this.deployments = args.nodes.map((node, i) => {
             const script = renderNodeDeployment(args.flavour, spec, nodes[i]);
             return new command.remote.Command(`${name}-${node.name}-deploy`, {
-                connection: {
-                    host: node.ssh.host,
-                    port: node.ssh.port ?? 22,
-                    user: node.ssh.user ?? "root",
-                    privateKey: node.ssh.privateKey,
-                },
+                connection: sshConnection(node.ssh),
                 // The script changes when a rendered file changes: the node is redeployed then, and
                 // only then. It holds no secret; the password and the credentials go on stdin.
                 create: script,

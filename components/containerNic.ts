@@ -18,6 +18,11 @@ export interface ProxmoxConnection {
     privateKey?: pulumi.Input<string>;
 }
 
+/** The connection @pulumi/command uses: root on port 22 unless told otherwise. */
+export function sshConnection(c: ProxmoxConnection): command.types.input.remote.ConnectionArgs {
+    return { host: c.host, port: c.port ?? 22, user: c.user ?? "root", privateKey: c.privateKey };
+}
+
 export interface PrivateNic {
     index: number;
     interfaceName: string;
@@ -79,12 +84,7 @@ export class ContainerNic extends pulumi.ComponentResource {
         this.applied = args.owned
             ? this.ownedContainer(name, args, args.owned, vmid, index, interfaceName, bridge, prefixLength)
             : new command.remote.Command(`${name}-pct-set`, {
-                  connection: {
-                      host: args.proxmox.host,
-                      port: args.proxmox.port ?? 22,
-                      user: args.proxmox.user ?? "root",
-                      privateKey: args.proxmox.privateKey,
-                  },
+                  connection: sshConnection(args.proxmox),
                   create: spec.apply(renderCreateScript),
                   update: spec.apply(renderUpdateScript),
                   delete: spec.apply(renderDeleteScript),

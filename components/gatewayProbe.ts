@@ -4,7 +4,7 @@
 // the probe are left as they were.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { ProxmoxConnection } from "./containerNic";
+import { ProxmoxConnection, sshConnection } from "./containerNic";
 import { shellQuote } from "./pct";
 import { DEFAULT_PROBE, renderProbeScript } from "./probeScript";
 
@@ -75,12 +75,7 @@ export class GatewayProbe extends pulumi.ComponentResource {
             return renderHostProbeScript(args.vmid, args.index, probe);
         });
         this.command = new command.remote.Command(`${name}-arp`, {
-            connection: {
-                host: args.proxmox.host,
-                port: args.proxmox.port ?? 22,
-                user: args.proxmox.user ?? "root",
-                privateKey: args.proxmox.privateKey,
-            },
+            connection: sshConnection(args.proxmox),
             create: script,
             // A new IP, MAC or gateway is a new fact to prove: run the probe again.
             triggers: [args.address, args.macAddress, args.gateways, args.netValue ?? ""],
