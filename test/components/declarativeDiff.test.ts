@@ -8,19 +8,13 @@ import { promisify } from "util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { plan } from "../../bin/plan";
 import { Step } from "../../bin/plan/model";
+import { IP_CHANGE_STEPS } from "../support/ipChange";
 
 const root = path.resolve(__dirname, "../..");
 const NEW_IP = "203.0.113.77";
 const SET = `endpoints.proxy.ip=${NEW_IP}`;
 
-const EXPECTED: Record<string, Step["op"]> = {
-    "proxy-ip-routing": "update",
-    "proxy-vmac": "replace",
-    "proxy-nic-pct-set": "update",
-    "proxy-gateway-arp": "replace",
-    "proxy-dns-A-proxy1.example.org": "update",
-    "proxy-dns-A-apex.example.net": "update",
-};
+const EXPECTED = IP_CHANGE_STEPS;
 
 describe("an IP change is one declarative diff", () => {
     let steps: Step[];

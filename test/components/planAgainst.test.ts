@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { IP_CHANGE_STEPS } from "../support/ipChange";
 
 const root = path.resolve(__dirname, "../..");
 let clone = "";
@@ -31,14 +32,7 @@ describe("plan --against", () => {
         const r = plan("reverse-proxy", "--against", "HEAD~1", "--json");
         expect(r.status, r.stderr).toBe(0);
         const doc = JSON.parse(r.stdout) as { steps: { name: string; op: string }[] };
-        expect(Object.fromEntries(doc.steps.map((s) => [s.name, s.op]))).toEqual({
-            "proxy-ip-routing": "update",
-            "proxy-vmac": "replace",
-            "proxy-nic-pct-set": "update",
-            "proxy-gateway-arp": "replace",
-            "proxy-dns-A-proxy1.example.org": "update",
-            "proxy-dns-A-apex.example.net": "update",
-        });
+        expect(Object.fromEntries(doc.steps.map((s) => [s.name, s.op]))).toEqual(IP_CHANGE_STEPS);
     });
 
     it("prints the same change as text, old => new", () => {

@@ -1,0 +1,13 @@
+// What changing the example stack's IP must change, and nothing else: the IP's routing, its
+// virtual MAC, the container NIC, the gateway probe (it proves the new NIC again) and the A
+// records. Shared by the tests that reach that diff by --set and by --against.
+import { Step } from "../../bin/plan/model";
+
+export const IP_CHANGE_STEPS: Record<string, Step["op"]> = {
+    "proxy-ip-routing": "update",
+    "proxy-vmac": "replace",
+    "proxy-nic-pct-set": "update",
+    "proxy-gateway-arp": "replace",
+    "proxy-dns-A-proxy1.example.org": "update",
+    "proxy-dns-A-apex.example.net": "update",
+};
