@@ -3,7 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
     test: {
         include: ["test/**/*.test.ts"],
-        exclude: ["test/integration/**"],
+        // Real daemons and real packets (root, Linux): npm run test:integration.
+        exclude: ["test/**/*.integration.test.ts"],
         testTimeout: 60_000,
         hookTimeout: 60_000,
         // Plan tests start child processes; two cores are all there is.

@@ -4,13 +4,13 @@
 import * as ovh from "@ovhcloud/pulumi-ovh";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { parseStackConfig, RawConfig } from "../components/stackConfig";
-import { planRecords } from "../components/records";
-import { renderCreateScript, renderDeleteScript, renderUpdateScript } from "../components/pct";
-import { renderHostProbeScript } from "../components/gatewayProbe";
-import { renderProbeScript } from "../components/probeScript";
-import { resolveGateway } from "../components/gateway";
-import { VirtualMac } from "../components/virtualMac";
+import { parseStackConfig, RawConfig } from "../components/config/stackConfig";
+import { planRecords } from "../components/dns/records";
+import { renderCreateScript, renderDeleteScript, renderUpdateScript } from "../components/proxmox/pct";
+import { renderHostProbeScript } from "../components/proxmox/gatewayProbe";
+import { renderProbeScript } from "../components/proxmox/probeScript";
+import { resolveGateway } from "../components/proxmox/gateway";
+import { VirtualMac } from "../components/network/virtualMac";
 
 const config = new pulumi.Config();
 const raw: RawConfig = {};

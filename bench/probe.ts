@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { renderProbeScript } from "../components/probeScript";
+import { renderProbeScript } from "../components/proxmox/probeScript";
 import { canMakeNamespaces, createLab, GATEWAY, NOTHING_THERE, pathWithoutArping } from "../test/support/netns";
 
 const runs = Number(process.argv[2] ?? 10);

@@ -10,9 +10,10 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { renderProbeScript } from "../components/probeScript";
-import { shellQuote } from "../components/pct";
-import { EndpointSpec, parseStackConfig, RawConfig, StackSpec } from "../components/stackConfig";
+import { renderProbeScript } from "../components/proxmox/probeScript";
+import { shellQuote } from "../components/shared/shell";
+import { EndpointSpec, parseStackConfig, RawConfig, StackSpec } from "../components/config/stackConfig";
+import { parseCommandLine, UsageError } from "./cli";
 import { loadProject, loadStackConfig } from "./plan/stackFiles";
 
 export interface EndpointVerdict {
@@ -109,13 +110,23 @@ function stackSpec(dir: string, stack: string): StackSpec {
     return parseStackConfig(raw);
 }
 
+const USAGE = "usage: npm run -s check-gateways -- <stack> [--textfile <file.prom>]";
+
+/** The stack and where to write the metrics; a usage error throws UsageError. */
+export function parseCheckArgs(argv: string[]): { stack: string; textfile?: string } {
+    const { values, positionals } = parseCommandLine(argv, { textfile: { type: "string" } });
+    if (positionals.length !== 1 || values.textfile === "") throw new UsageError(positionals.length > 1 ? `one stack at a time (got ${positionals.join(" and ")})` : "a stack is needed");
+    return { stack: positionals[0], textfile: values.textfile };
+}
+
 async function main(): Promise<void> {
-    const args = process.argv.slice(2);
-    const stack = args.find((a, i) => !a.startsWith("-") && args[i - 1] !== "--textfile");
-    const textfileAt = args.indexOf("--textfile");
-    const textfile = textfileAt >= 0 ? args[textfileAt + 1] : undefined;
-    if (!stack || (textfileAt >= 0 && !textfile)) {
-        process.stderr.write("usage: npm run -s check-gateways -- <stack> [--textfile <file.prom>]\n");
+    let stack: string;
+    let textfile: string | undefined;
+    try {
+        ({ stack, textfile } = parseCheckArgs(process.argv.slice(2)));
+    } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        process.stderr.write(`${USAGE}\n`);
         process.exit(2);
     }
     let spec: StackSpec;

@@ -6,23 +6,24 @@
 //
 // with the same flags (GNU --flag and --flag=value work too), -server for a dedicated server, and
 // bounded waits. One line per step on stdout, `ovh-ipmove: <ip>: ...`, for `2>&1 | logger`; the
-// error on stderr; the exit codes of components/ipMove.ts (EXIT_CODES_HELP). Credentials from the
+// error on stderr; the exit codes of components/network/ipMove.ts (EXIT_CODES_HELP). Credentials from the
 // environment as for the OVH Pulumi provider (OVH_ENDPOINT, OVH_APPLICATION_KEY,
 // OVH_APPLICATION_SECRET, OVH_CONSUMER_KEY, or OVH_CLIENT_ID and OVH_CLIENT_SECRET), or from
 // -config <file> (KEY=VALUE lines; the OVH_* variables then come from that file alone).
 import * as fs from "fs";
-import type { MoveTarget } from "../components/carpSpec";
+import { parseCommandLine, ParsedCommandLine, UsageError } from "./cli";
 import {
     EXIT_CODES_HELP,
     EXIT_OK,
     EXIT_TIMEOUT,
     EXIT_USAGE,
     exitCodeOf,
+    type MoveTarget,
     moveFailoverIp,
     MoveConfigError,
     parseIpBlock,
-} from "../components/ipMove";
-import { DEFAULT_RETRY, OvhApi, ovhClientOptionsFromEnv, type RetryPolicy } from "../components/ovhApiClient";
+} from "../components/network/ipMove";
+import { DEFAULT_RETRY, OvhApi, ovhClientOptionsFromEnv, type RetryPolicy } from "../components/network/ovhApiClient";
 
 export const USAGE = [
     "usage: ovh-ipmove -ip <address>[/<prefix>] -project <project id> -instance <instance name or id> [options]",
@@ -45,6 +46,9 @@ export const USAGE = [
     ...EXIT_CODES_HELP.map((l) => `  ${l}`),
 ].join("\n");
 
+/** Bad flags: exit 2 with the usage text. */
+export { UsageError };
+
 export interface IpmoveArgs {
     ip: string;
     target: MoveTarget;
@@ -53,11 +57,17 @@ export interface IpmoveArgs {
     configFile?: string;
 }
 
-/** Bad flags: exit 2 with the usage text. */
-export class UsageError extends Error {}
-
-const VALUE_FLAGS = ["ip", "project", "instance", "server", "timeout", "poll", "config"] as const;
-type ValueFlag = (typeof VALUE_FLAGS)[number];
+const OPTIONS = {
+    ip: { type: "string", multiple: true },
+    project: { type: "string", multiple: true },
+    instance: { type: "string", multiple: true },
+    server: { type: "string", multiple: true },
+    timeout: { type: "string", multiple: true },
+    poll: { type: "string", multiple: true },
+    config: { type: "string", multiple: true },
+    help: { type: "boolean", short: "h" },
+} as const;
+type ValueFlag = Exclude<keyof typeof OPTIONS, "help">;
 
 function positiveSeconds(flag: string, raw: string): number {
     const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
@@ -65,21 +75,41 @@ function positiveSeconds(flag: string, raw: string): number {
     return n;
 }
 
+/**
+ * seed 001's tool took Go-style flags (-ip, -project): each one-dash word is read as its two-dash
+ * form, which util.parseArgs understands; -h stays the short form of -help.
+ */
+function gnuStyle(argv: string[]): { args: string[]; asWritten: Map<string, string> } {
+    const asWritten = new Map<string, string>();
+    const args = argv.map((arg) => {
+        const m = /^-([a-z]{2,})(=.*)?$/s.exec(arg);
+        if (!m) return arg;
+        asWritten.set(`--${m[1]}`, `-${m[1]}`);
+        return `--${m[1]}${m[2] ?? ""}`;
+    });
+    return { args, asWritten };
+}
+
 /** Parses the arguments (without node and the script); undefined for -h. Throws UsageError. */
 export function parseArgs(argv: string[]): IpmoveArgs | undefined {
+    const { args, asWritten } = gnuStyle(argv);
+    let parsed: ParsedCommandLine<typeof OPTIONS>;
+    try {
+        parsed = parseCommandLine(args, OPTIONS, { spell: (name) => `-${name}` });
+    } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        throw new UsageError(err.message.replace(/--?[a-z]+$/, (o) => asWritten.get(o) ?? o));
+    }
+    if (parsed.values.help) return undefined;
+    if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`);
     const values: Partial<Record<ValueFlag, string>> = {};
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        const m = /^--?([a-z]+)(?:=(.*))?$/s.exec(arg);
-        if (!m) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
-        const [, name, inline] = m;
-        if (name === "h" || name === "help") return undefined;
-        if (!(VALUE_FLAGS as readonly string[]).includes(name)) throw new UsageError(`unknown option ${arg}`);
-        const flag = name as ValueFlag;
-        const value = inline ?? argv[++i];
-        if (value === undefined || value === "") throw new UsageError(`-${flag} needs a value`);
-        if (values[flag] !== undefined) throw new UsageError(`-${flag} is given twice`);
-        values[flag] = value;
+    for (const flag of Object.keys(OPTIONS) as (keyof typeof OPTIONS)[]) {
+        if (flag === "help") continue;
+        const given = parsed.values[flag];
+        if (given === undefined) continue;
+        if (given.length > 1) throw new UsageError(`-${flag} is given twice`);
+        if (given[0] === "") throw new UsageError(`-${flag} needs a value`);
+        values[flag] = given[0];
     }
     if (!values.ip) throw new UsageError("-ip is required");
     try {

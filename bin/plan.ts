@@ -11,6 +11,7 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parseCommandLine } from "./cli";
 import { diffEvaluations, summarize } from "./plan/diff";
 import { Evaluation, Step } from "./plan/model";
 import { renderJson, renderText } from "./plan/render";
@@ -36,31 +37,37 @@ const USAGE = "usage: npm run plan -- <stack> [--set <key>=<value>]... [--agains
 /** Exit code when --expect-no-changes finds changes. */
 export const EXIT_CHANGES = 1;
 
+const OPTIONS = {
+    set: { type: "string", multiple: true },
+    against: { type: "string" },
+    "expect-no-changes": { type: "boolean" },
+    json: { type: "boolean" },
+    "show-same": { type: "boolean" },
+    "stack-file": { type: "string" },
+    program: { type: "string" },
+    help: { type: "boolean", short: "h" },
+} as const;
+
+/** Parses the arguments (without node and the script); a usage error throws with the usage line. */
 export function parseArgs(argv: string[]): PlanOptions {
-    const opts: PlanOptions = { stack: "", sets: [], json: false, showSame: false };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        if (a === "--json") opts.json = true;
-        else if (a === "--show-same") opts.showSame = true;
-        else if (a === "--expect-no-changes") opts.expectNoChanges = true;
-        else if (a === "--against") {
-            if (argv[i + 1] === undefined) throw new Error(`--against needs a git ref\n${USAGE}`);
-            opts.against = argv[++i];
-        } else if (a.startsWith("--against=")) opts.against = a.slice("--against=".length);
-        else if (a === "--stack-file" || a === "--program") {
-            if (argv[i + 1] === undefined) throw new Error(`${a} needs a file\n${USAGE}`);
-            if (a === "--stack-file") opts.stackFile = path.resolve(argv[++i]);
-            else opts.program = path.resolve(argv[++i]);
-        } else if (a === "--set") {
-            if (argv[i + 1] === undefined) throw new Error(`--set needs <key>=<value>\n${USAGE}`);
-            opts.sets.push(argv[++i]);
-        } else if (a.startsWith("--set=")) opts.sets.push(a.slice("--set=".length));
-        else if (a === "-h" || a === "--help") throw new Error(USAGE);
-        else if (a.startsWith("-")) throw new Error(`unknown option ${a}\n${USAGE}`);
-        else if (!opts.stack) opts.stack = a;
-        else throw new Error(`one stack at a time (got ${opts.stack} and ${a})\n${USAGE}`);
-    }
-    if (!opts.stack) throw new Error(USAGE);
+    const { values, positionals } = parseCommandLine(argv, OPTIONS, {
+        needs: { against: "--against needs a git ref", set: "--set needs <key>=<value>", "stack-file": "--stack-file needs a file", program: "--program needs a file" },
+        usage: USAGE,
+    });
+    if (values.help) throw new Error(USAGE);
+    if (positionals.length > 1) throw new Error(`one stack at a time (got ${positionals[0]} and ${positionals[1]})\n${USAGE}`);
+    const [stack] = positionals;
+    if (!stack) throw new Error(USAGE);
+    const opts: PlanOptions = {
+        stack,
+        sets: values.set ?? [],
+        against: values.against,
+        expectNoChanges: values["expect-no-changes"],
+        stackFile: values["stack-file"] === undefined ? undefined : path.resolve(values["stack-file"]),
+        program: values.program === undefined ? undefined : path.resolve(values.program),
+        json: values.json ?? false,
+        showSame: values["show-same"] ?? false,
+    };
     if (opts.expectNoChanges && !opts.against && opts.sets.length === 0) {
         throw new Error(`--expect-no-changes compares two states: give --against <git-ref> or --set\n${USAGE}`);
     }

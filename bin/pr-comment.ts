@@ -8,6 +8,7 @@
 // comment to edit on the next push, and stays under GitHub's limit for a comment's body.
 import * as fs from "fs";
 import * as path from "path";
+import { parseCommandLine } from "./cli";
 
 /** Finds the comment again on the next push; the workflow passes the same string to github-script. */
 export const MARKER = "<!-- ovh-failover-offline-plan -->";
@@ -246,30 +247,29 @@ export function readPlans(dir: string): StackPlan[] {
 
 const USAGE = "usage: npx tsx bin/pr-comment.ts <plans-dir> [--base <ref>] [--commit <sha>] [--run-url <url>] [--limit <chars>]";
 
+const OPTIONS = {
+    base: { type: "string" },
+    commit: { type: "string" },
+    "run-url": { type: "string" },
+    limit: { type: "string" },
+} as const;
+
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = {}): { dir: string; ctx: CommentContext; limit: number } {
-    let dir = "";
-    let limit = COMMENT_LIMIT;
+    const { values, positionals } = parseCommandLine(argv, OPTIONS, { usage: USAGE });
     const ctx: CommentContext = {};
     if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID) {
         ctx.runUrl = `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
     }
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        const value = () => {
-            const v = argv[++i];
-            if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
-            return v;
-        };
-        if (a === "--base") ctx.base = value();
-        else if (a === "--commit") ctx.commit = value();
-        else if (a === "--run-url") ctx.runUrl = value();
-        else if (a === "--limit") {
-            limit = Number(value());
-            if (!Number.isInteger(limit) || limit < 1000) throw new Error(`--limit needs a whole number of characters, at least 1000\n${USAGE}`);
-        } else if (a.startsWith("-")) throw new Error(`unknown option ${a}\n${USAGE}`);
-        else if (!dir) dir = a;
-        else throw new Error(`one plans directory (got ${dir} and ${a})\n${USAGE}`);
+    if (values.base !== undefined) ctx.base = values.base;
+    if (values.commit !== undefined) ctx.commit = values.commit;
+    if (values["run-url"] !== undefined) ctx.runUrl = values["run-url"];
+    let limit = COMMENT_LIMIT;
+    if (values.limit !== undefined) {
+        limit = Number(values.limit);
+        if (!Number.isInteger(limit) || limit < 1000) throw new Error(`--limit needs a whole number of characters, at least 1000\n${USAGE}`);
     }
+    if (positionals.length > 1) throw new Error(`one plans directory (got ${positionals[0]} and ${positionals[1]})\n${USAGE}`);
+    const [dir] = positionals;
     if (!dir) throw new Error(USAGE);
     return { dir, ctx, limit };
 }

@@ -1,22 +1,10 @@
-export * from "./carpPair";
-export * from "./carpSpec";
-export * from "./checked";
-export * from "./containerNic";
-export * from "./edgeConfig";
-export * from "./edgeDeploy";
-export * from "./failoverIp";
-export * from "./gateway";
-export * from "./gatewayProbe";
-export * from "./ipMove";
-export * from "./keepalived";
-export * from "./openbsd";
-export * from "./pct";
-export * from "./probeScript";
+// The library: one folder per domain, named as the type tokens' module (ovh-failover:<module>:<Name>),
+// and PublicEndpoint, which composes them. Imports run one way:
+//   shared <- network, proxmox, dns <- edge <- config;  PublicEndpoint <- network, proxmox, dns.
+export * from "./config";
+export * from "./dns";
+export * from "./edge";
+export * from "./network";
+export * from "./proxmox";
 export * from "./publicEndpoint";
-export * from "./records";
-export * from "./serviceRecords";
-export * from "./stackConfig";
-export * from "./validate";
-export * from "./virtualMac";
-export { VirtualMacInputs, VirtualMacOutputs, VirtualMacTiming, virtualMacProvider } from "./virtualMacProvider";
-export * from "./ovhApiClient";
+export * from "./shared";

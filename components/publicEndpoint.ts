@@ -3,13 +3,13 @@
 // container's NIC takes IP, MAC and gateway, and only then does DNS point at the IP.
 import * as ovh from "@ovhcloud/pulumi-ovh";
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerNic, OwnedContainer, ProxmoxConnection } from "./containerNic";
-import { FailoverIp } from "./failoverIp";
-import { GatewayRuleError, GatewaySource, ResolvedGateway, resolveGateway } from "./gateway";
-import { GatewayProbe } from "./gatewayProbe";
-import { ZoneNames } from "./records";
-import { ServiceRecords } from "./serviceRecords";
-import { VirtualMac } from "./virtualMac";
+import { ContainerNic, OwnedContainer, ProxmoxConnection } from "./proxmox/containerNic";
+import { FailoverIp } from "./network/failoverIp";
+import { GatewayRuleError, GatewaySource, ResolvedGateway, resolveGateway } from "./proxmox/gateway";
+import { GatewayProbe } from "./proxmox/gatewayProbe";
+import { ZoneNames } from "./dns/records";
+import { ServiceRecords } from "./dns/serviceRecords";
+import { VirtualMac } from "./network/virtualMac";
 
 export interface DedicatedServer {
     /** OVH service name, e.g. ns3012345.ip-198-51-100.eu. */

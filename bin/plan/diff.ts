@@ -2,7 +2,7 @@
 // updated, replaced or deleted, and which of their inputs change. Whether a change replaces a
 // resource is the provider's call; offline, it is read from the table below, taken from the
 // providers' schemas (ForceNew properties) and the OVH API (what has no update route).
-import { changedKeys, VirtualMacInputs, VirtualMacOutputs } from "../../components/virtualMacProvider";
+import { changedKeys, VirtualMacInputs, VirtualMacOutputs } from "../../components/network/virtualMacProvider";
 import { ChangeSummary, DeclaredResource, Evaluation, PropertyDiff, Step, VIRTUAL_MAC_TYPE } from "./model";
 
 /** Top-level inputs whose change replaces the resource, per resource type. */

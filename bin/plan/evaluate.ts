@@ -6,7 +6,7 @@ import { createHmac } from "crypto";
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime";
-import { dot254 } from "../../components/gateway";
+import { dot254 } from "../../components/proxmox/gateway";
 import { DeclaredResource, Evaluation, InvokeRecord, knownAfterApply, SIG, UNKNOWN_TEXT, VIRTUAL_MAC_TYPE } from "./model";
 
 interface Job {
@@ -96,7 +96,7 @@ function cheapStackTraces(): void {
 /**
  * A dynamic resource serializes its provider's code into a `__provider` input, which the plan
  * leaves out of every diff. Serializing it (closure analysis with the TypeScript compiler) is a
- * quarter of a small plan's time, so here it is skipped; test/components/serialization.test.ts
+ * quarter of a small plan's time, so here it is skipped; test/components/network/serialization.test.ts
  * serializes the real provider, so that what `pulumi up` does is still checked.
  */
 function skipProviderSerialization(): void {

@@ -27,7 +27,7 @@ const outputOf = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) =
 
 describe("FailoverIp", () => {
     it("attaches to a Public Cloud instance when told to, with no ip.Move", async () => {
-        const { FailoverIp } = await import("../../components/failoverIp");
+        const { FailoverIp } = await import("../../components/network/failoverIp");
         const ip = new FailoverIp("edge", { ip: "198.51.100.7", routeTo: { cloudProject: "0123abcd", instanceId: "inst-1" } });
         expect(await outputOf(ip.block)).toBe("198.51.100.7/32");
         await outputOf(ip.routing!.urn);
@@ -37,13 +37,13 @@ describe("FailoverIp", () => {
     });
 
     it("declares no routing when the edge nodes own it", async () => {
-        const { FailoverIp } = await import("../../components/failoverIp");
+        const { FailoverIp } = await import("../../components/network/failoverIp");
         const ip = new FailoverIp("edge2", { ip: "198.51.100.8" });
         expect(ip.routing).toBeUndefined();
     });
 
     it("rejects a bad IP with a ResourceError naming the argument", async () => {
-        const { FailoverIp } = await import("../../components/failoverIp");
+        const { FailoverIp } = await import("../../components/network/failoverIp");
         expect(() => new FailoverIp("bad", { ip: "198.51.100" })).toThrow(pulumi.ResourceError);
         expect(() => new FailoverIp("bad2", { ip: "198.51.100" })).toThrow(/ip: "198.51.100" is not valid: expected an IPv4 address/);
     });
@@ -51,21 +51,21 @@ describe("FailoverIp", () => {
 
 describe("ServiceRecords", () => {
     it("refuses a CNAME at the apex before declaring any record", async () => {
-        const { ServiceRecords } = await import("../../components/serviceRecords");
+        const { ServiceRecords } = await import("../../components/dns/serviceRecords");
         const before = registered.filter((r) => r.type === "ovh:Domain/zoneRecord:ZoneRecord").length;
         expect(() => new ServiceRecords("apex", { ip: "192.0.2.1", zones: [{ zone: "example.org", a: ["www"], cname: [""] }] })).toThrow(/cannot sit at a zone apex/);
         expect(registered.filter((r) => r.type === "ovh:Domain/zoneRecord:ZoneRecord").length).toBe(before);
     });
 
     it("rejects a TTL of 30", async () => {
-        const { ServiceRecords } = await import("../../components/serviceRecords");
+        const { ServiceRecords } = await import("../../components/dns/serviceRecords");
         expect(() => new ServiceRecords("ttl", { ip: "192.0.2.1", zones: [], ttl: 30 })).toThrow(/ttl: 30 is not valid/);
     });
 });
 
 describe("ContainerNic", () => {
     it("refuses an owned container whose NICs leave a gap", async () => {
-        const { ContainerNic } = await import("../../components/containerNic");
+        const { ContainerNic } = await import("../../components/proxmox/containerNic");
         expect(() => new ContainerNic("gap", {
             proxmox: { host: "198.51.100.20" }, vmid: 120, index: 2, interfaceName: "eth2", bridge: "vmbr0",
             macAddress: "02:00:00:00:00:01", address: "192.0.2.20", gateway: "198.51.100.254",
@@ -74,7 +74,7 @@ describe("ContainerNic", () => {
     });
 
     it("rejects a vmid below 100", async () => {
-        const { ContainerNic } = await import("../../components/containerNic");
+        const { ContainerNic } = await import("../../components/proxmox/containerNic");
         expect(() => new ContainerNic("low", {
             proxmox: { host: "198.51.100.20" }, vmid: 7, index: 1, interfaceName: "eth1", bridge: "vmbr0",
             macAddress: "02:00:00:00:00:01", address: "192.0.2.20", gateway: "198.51.100.254",

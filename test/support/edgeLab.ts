@@ -15,9 +15,9 @@ import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { CarpNodeSpec, EdgePairSpec } from "../../components/carpSpec";
-import { IPMOVE_CONFIG, renderIpmoveConfig, renderMoveCommand } from "../../components/carpPair";
-import { notifyScriptPath, renderKeepalivedNodeFiles } from "../../components/keepalived";
+import type { CarpNodeSpec, EdgePairSpec } from "../../components/edge/carpSpec";
+import { IPMOVE_CONFIG, renderIpmoveConfig, renderMoveCommand } from "../../components/edge/carpPair";
+import { notifyScriptPath, renderKeepalivedNodeFiles } from "../../components/edge/keepalived";
 import type { StandInLogLine, StandInReady } from "./standInServer";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");

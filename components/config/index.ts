@@ -1,0 +1,3 @@
+// The stack configuration: parsing and validation of a stack's keys, before any resource exists.
+export * from "./edgeConfig";
+export * from "./stackConfig";

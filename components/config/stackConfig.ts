@@ -1,0 +1,332 @@
+// Parses a stack's configuration into typed values, all of it before any resource is declared.
+// Every bad value becomes one ConfigIssue naming its key (in `pulumi config set --path` syntax),
+// the value, and what is expected; all issues are reported together.
+import { EndpointNames, findRecordConflicts, ZoneNames } from "../dns/records";
+import * as v from "../shared/validate";
+
+export interface ProxmoxHostSpec {
+    /** SSH address of the Proxmox host. */
+    host: string;
+    port: number;
+    user: string;
+    /** The Proxmox node name, needed for containers the stack owns. */
+    node?: string;
+}
+
+export interface ServerSpec {
+    name: string;
+    /** The OVH service name of the dedicated server. */
+    serviceName: string;
+    mainIp?: string;
+    /** Read routing.ipv4.gateway from the OVH API (default true). */
+    gatewayFromApi: boolean;
+    gateway?: string;
+    /** Gateways tried in order from inside the container when no rule gives one. */
+    gatewayCandidates?: string[];
+    proxmox?: ProxmoxHostSpec;
+}
+
+export interface PrivateNicSpec {
+    index: number;
+    interfaceName: string;
+    bridge: string;
+    address: string;
+    prefixLength: number;
+    gateway?: string;
+}
+
+export interface OwnedContainerSpec {
+    hostname: string;
+    template: string;
+    osType: string;
+    cores: number;
+    memoryMb: number;
+    diskGb: number;
+    datastore: string;
+    privateNics: PrivateNicSpec[];
+}
+
+export interface ContainerSpec {
+    vmid: number;
+    /** The N of netN for the public NIC. */
+    nic: number;
+    interfaceName: string;
+    bridge: string;
+    /** Present when the stack creates and owns the whole container. */
+    owned?: OwnedContainerSpec;
+}
+
+export interface EndpointSpec {
+    name: string;
+    server: string;
+    ip: string;
+    reverse?: string;
+    virtualMac: { type: v.VirtualMacType; virtualMachineName: string; macAddress?: string };
+    container: ContainerSpec;
+    records: ZoneNames[];
+    cnameTarget?: string;
+    ttl: number;
+}
+
+export interface StackSpec {
+    protectIps: boolean;
+    servers: Map<string, ServerSpec>;
+    endpoints: EndpointSpec[];
+}
+
+/** The raw values of the stack's keys, without the project namespace. */
+export type RawConfig = Record<string, unknown>;
+
+type Parser<T> = (value: unknown) => T;
+
+class Reader {
+    readonly issues: v.ConfigIssue[] = [];
+
+    /** Runs a validator; on failure records the issue and returns undefined. */
+    parse<T>(key: string, value: unknown, parser: Parser<T>): T | undefined {
+        try {
+            return parser(value);
+        } catch (err) {
+            if (!(err instanceof v.ConfigValueError)) throw err;
+            this.issues.push({ key, value, expected: err.message });
+            return undefined;
+        }
+    }
+
+    required<T>(key: string, value: unknown, parser: Parser<T>): T | undefined {
+        if (value === undefined || value === null) {
+            // Let the parser describe what is expected.
+            return this.parse(key, undefined, parser);
+        }
+        return this.parse(key, value, parser);
+    }
+
+    optional<T>(key: string, value: unknown, parser: Parser<T>, fallback: T): T;
+    optional<T>(key: string, value: unknown, parser: Parser<T>): T | undefined;
+    optional<T>(key: string, value: unknown, parser: Parser<T>, fallback?: T): T | undefined {
+        if (value === undefined || value === null) return fallback;
+        return this.parse(key, value, parser) ?? fallback;
+    }
+
+    /** An object with only the allowed keys; unknown keys are typos worth reporting. */
+    object(key: string, value: unknown, allowed: string[]): Record<string, unknown> | undefined {
+        if (typeof value !== "object" || value === null || Array.isArray(value)) {
+            this.issues.push({ key, value, expected: `an object with keys among: ${allowed.join(", ")}` });
+            return undefined;
+        }
+        const obj = value as Record<string, unknown>;
+        for (const k of Object.keys(obj)) {
+            if (!allowed.includes(k)) {
+                this.issues.push({ key: `${key}.${k}`, value: obj[k], expected: `no such key here; allowed keys are: ${allowed.join(", ")}` });
+            }
+        }
+        return obj;
+    }
+
+    list(key: string, value: unknown): unknown[] | undefined {
+        if (value === undefined || value === null) return [];
+        if (!Array.isArray(value)) {
+            this.issues.push({ key, value, expected: "a list" });
+            return undefined;
+        }
+        return value;
+    }
+}
+
+const SERVER_KEYS = ["serviceName", "mainIp", "gatewayFromApi", "gateway", "gatewayCandidates", "proxmox"];
+const PROXMOX_KEYS = ["host", "port", "user", "node"];
+const ENDPOINT_KEYS = ["server", "ip", "reverse", "virtualMac", "container", "records", "cnameTarget", "ttl"];
+const VMAC_KEYS = ["type", "virtualMachineName", "macAddress"];
+const CONTAINER_KEYS = ["vmid", "nic", "interfaceName", "bridge", "owned"];
+const OWNED_KEYS = ["hostname", "template", "osType", "cores", "memoryMb", "diskGb", "datastore", "privateNics"];
+const PRIVATE_NIC_KEYS = ["nic", "interfaceName", "bridge", "ip", "gateway"];
+const ZONE_KEYS = ["a", "cname"];
+
+const positive = (what: string) => (x: unknown): number => {
+    const n = typeof x === "string" && /^\d+$/.test(x) ? Number(x) : x;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 1) throw new v.ConfigValueError(`${what}, a positive integer`);
+    return n;
+};
+
+function parseServer(r: Reader, name: string, raw: unknown): ServerSpec | undefined {
+    const key = `servers.${name}`;
+    r.parse(key, name, v.parseSimpleName);
+    const o = r.object(key, raw, SERVER_KEYS);
+    if (!o) return undefined;
+    const serviceName = r.required(`${key}.serviceName`, o.serviceName, v.parseServiceName);
+    let proxmox: ProxmoxHostSpec | undefined;
+    if (o.proxmox !== undefined) {
+        const p = r.object(`${key}.proxmox`, o.proxmox, PROXMOX_KEYS);
+        if (p) {
+            const host = r.required(`${key}.proxmox.host`, p.host, (x) => v.parseNonEmptyString(x, "the SSH address of the Proxmox host"));
+            proxmox = {
+                host: host ?? "",
+                port: r.optional(`${key}.proxmox.port`, p.port, v.parsePort, 22),
+                user: r.optional(`${key}.proxmox.user`, p.user, (x) => v.parseNonEmptyString(x, "an SSH user name"), "root"),
+                node: r.optional(`${key}.proxmox.node`, p.node, v.parseSimpleName),
+            };
+        }
+    }
+    return {
+        name,
+        serviceName: serviceName ?? "",
+        mainIp: r.optional(`${key}.mainIp`, o.mainIp, v.parsePublicIpv4),
+        gatewayFromApi: r.optional(`${key}.gatewayFromApi`, o.gatewayFromApi, v.parseBoolean, true),
+        gateway: r.optional(`${key}.gateway`, o.gateway, v.parsePublicIpv4),
+        gatewayCandidates: o.gatewayCandidates === undefined
+            ? undefined
+            : (r.list(`${key}.gatewayCandidates`, o.gatewayCandidates) ?? [])
+                  .map((g, i) => r.parse(`${key}.gatewayCandidates[${i}]`, g, v.parsePublicIpv4))
+                  .filter((g): g is string => g !== undefined),
+        proxmox,
+    };
+}
+
+function parseOwned(r: Reader, key: string, raw: unknown): OwnedContainerSpec | undefined {
+    const o = r.object(key, raw, OWNED_KEYS);
+    if (!o) return undefined;
+    const privateNics: PrivateNicSpec[] = [];
+    (r.list(`${key}.privateNics`, o.privateNics) ?? []).forEach((item, i) => {
+        const k = `${key}.privateNics[${i}]`;
+        const n = r.object(k, item, PRIVATE_NIC_KEYS);
+        if (!n) return;
+        const cidr = r.required(`${k}.ip`, n.ip, v.parseIpv4Cidr);
+        privateNics.push({
+            index: r.required(`${k}.nic`, n.nic, v.parseNicIndex) ?? 0,
+            interfaceName: r.optional(`${k}.interfaceName`, n.interfaceName, v.parseInterfaceName, `eth${i}`),
+            bridge: r.required(`${k}.bridge`, n.bridge, v.parseBridge) ?? "",
+            address: cidr?.address ?? "",
+            prefixLength: cidr?.prefixLength ?? 0,
+            gateway: r.optional(`${k}.gateway`, n.gateway, v.parseIpv4),
+        });
+    });
+    return {
+        hostname: r.required(`${key}.hostname`, o.hostname, v.parseSimpleName) ?? "",
+        template: r.required(`${key}.template`, o.template, (x) => v.parseNonEmptyString(x, "a container template volume id, such as local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst")) ?? "",
+        osType: r.optional(`${key}.osType`, o.osType, v.parseSimpleName, "debian"),
+        cores: r.optional(`${key}.cores`, o.cores, positive("a number of CPU cores"), 1),
+        memoryMb: r.optional(`${key}.memoryMb`, o.memoryMb, positive("memory in MiB"), 512),
+        diskGb: r.optional(`${key}.diskGb`, o.diskGb, positive("root disk size in GiB"), 8),
+        datastore: r.optional(`${key}.datastore`, o.datastore, v.parseSimpleName, "local-lvm"),
+        privateNics,
+    };
+}
+
+function parseContainer(r: Reader, key: string, raw: unknown): ContainerSpec | undefined {
+    const o = r.object(key, raw, CONTAINER_KEYS);
+    if (!o) return undefined;
+    const nic = r.required(`${key}.nic`, o.nic, v.parseNicIndex);
+    const spec: ContainerSpec = {
+        vmid: r.required(`${key}.vmid`, o.vmid, v.parseVmid) ?? 0,
+        nic: nic ?? 0,
+        interfaceName: r.optional(`${key}.interfaceName`, o.interfaceName, v.parseInterfaceName, `eth${nic ?? 0}`),
+        bridge: r.optional(`${key}.bridge`, o.bridge, v.parseBridge, "vmbr0"),
+        owned: o.owned === undefined ? undefined : parseOwned(r, `${key}.owned`, o.owned),
+    };
+    for (const [i, p] of (spec.owned?.privateNics ?? []).entries()) {
+        if (p.index === spec.nic) {
+            r.issues.push({ key: `${key}.owned.privateNics[${i}].nic`, value: p.index, expected: `a NIC index other than ${spec.nic}, which the public NIC uses` });
+        }
+    }
+    return spec;
+}
+
+function parseZones(r: Reader, key: string, raw: unknown): ZoneNames[] {
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+        r.issues.push({ key, value: raw, expected: "a map from zone (example.org) to { a: [names], cname: [names] }" });
+        return [];
+    }
+    const zones: ZoneNames[] = [];
+    for (const [zoneKey, body] of Object.entries(raw as Record<string, unknown>)) {
+        const zk = `${key}.${zoneKey}`;
+        const zone = r.parse(zk, zoneKey, v.parseZoneName);
+        const o = r.object(zk, body, ZONE_KEYS);
+        if (!zone || !o) continue;
+        const names = (field: "a" | "cname"): string[] =>
+            (r.list(`${zk}.${field}`, o[field]) ?? [])
+                .map((n, i) => r.parse(`${zk}.${field}[${i}]`, n, (x) => v.parseRecordName(x, zone)))
+                .filter((n): n is string => n !== undefined);
+        zones.push({ zone, a: names("a"), cname: names("cname") });
+    }
+    return zones;
+}
+
+function parseEndpoint(r: Reader, name: string, raw: unknown, servers: Map<string, ServerSpec>, defaultTtl: number): EndpointSpec | undefined {
+    const key = `endpoints.${name}`;
+    r.parse(key, name, v.parseSimpleName);
+    const o = r.object(key, raw, ENDPOINT_KEYS);
+    if (!o) return undefined;
+    const server = r.required(`${key}.server`, o.server, (x) => {
+        if (typeof x !== "string" || !servers.has(x)) {
+            throw new v.ConfigValueError(`the name of a server declared under servers (${[...servers.keys()].join(", ") || "none declared"})`);
+        }
+        return x;
+    });
+    const vmac = o.virtualMac === undefined ? {} : r.object(`${key}.virtualMac`, o.virtualMac, VMAC_KEYS) ?? {};
+    const container = parseContainer(r, `${key}.container`, o.container);
+    const serverSpec = server ? servers.get(server) : undefined;
+    if (container && serverSpec && !serverSpec.proxmox) {
+        r.issues.push({ key: `servers.${server}.proxmox`, value: undefined, expected: `the Proxmox host's SSH address ({ host, user, port }), needed by endpoints.${name}.container` });
+    }
+    if (container?.owned && serverSpec?.proxmox && !serverSpec.proxmox.node) {
+        r.issues.push({ key: `servers.${server}.proxmox.node`, value: undefined, expected: `the Proxmox node name, needed to create the container of endpoints.${name}` });
+    }
+    return {
+        name,
+        server: server ?? "",
+        ip: r.required(`${key}.ip`, o.ip, v.parsePublicIpv4) ?? "",
+        reverse: r.optional(`${key}.reverse`, o.reverse, v.parseFqdn),
+        virtualMac: {
+            type: r.optional(`${key}.virtualMac.type`, vmac.type, v.parseVirtualMacType, "ovh"),
+            virtualMachineName: r.optional(`${key}.virtualMac.virtualMachineName`, vmac.virtualMachineName, v.parseSimpleName, name),
+            macAddress: r.optional(`${key}.virtualMac.macAddress`, vmac.macAddress, v.parseMac),
+        },
+        container: container ?? { vmid: 0, nic: 0, interfaceName: "eth0", bridge: "vmbr0" },
+        records: o.records === undefined ? [] : parseZones(r, `${key}.records`, o.records),
+        cnameTarget: r.optional(`${key}.cnameTarget`, o.cnameTarget, v.parseFqdn),
+        ttl: r.optional(`${key}.ttl`, o.ttl, v.parseTtl, defaultTtl),
+    };
+}
+
+function entries(r: Reader, key: string, raw: unknown, what: string): [string, unknown][] {
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw) || Object.keys(raw).length === 0) {
+        r.issues.push({ key, value: raw, expected: what });
+        return [];
+    }
+    return Object.entries(raw as Record<string, unknown>);
+}
+
+/** Parses and checks a whole stack's configuration; throws ConfigError listing every problem. */
+export function parseStackConfig(raw: RawConfig): StackSpec {
+    const r = new Reader();
+    const dnsTtl = r.optional("dnsTtl", raw.dnsTtl, v.parseTtl, 300);
+    const protectIps = r.optional("protectIps", raw.protectIps, v.parseBoolean, true);
+
+    const servers = new Map<string, ServerSpec>();
+    for (const [name, body] of entries(r, "servers", raw.servers, "a map from server name to { serviceName, mainIp, proxmox }")) {
+        const s = parseServer(r, name, body);
+        if (s) servers.set(name, s);
+    }
+    const endpoints: EndpointSpec[] = [];
+    for (const [name, body] of entries(r, "endpoints", raw.endpoints, "a map from endpoint name to { server, ip, container, records }")) {
+        const e = parseEndpoint(r, name, body, servers, dnsTtl);
+        if (e) endpoints.push(e);
+    }
+
+    const byIp = new Map<string, string>();
+    const byNic = new Map<string, string>();
+    for (const e of endpoints) {
+        const otherIp = byIp.get(e.ip);
+        if (e.ip && otherIp) r.issues.push({ key: `endpoints.${e.name}.ip`, value: e.ip, expected: `an IP no other endpoint uses (endpoints.${otherIp}.ip has it)` });
+        byIp.set(e.ip, e.name);
+        const nicId = `${e.server}/${e.container.vmid}/net${e.container.nic}`;
+        const otherNic = byNic.get(nicId);
+        if (otherNic) r.issues.push({ key: `endpoints.${e.name}.container.nic`, value: e.container.nic, expected: `a NIC no other endpoint uses (endpoints.${otherNic} has net${e.container.nic} of ${e.container.vmid})` });
+        byNic.set(nicId, e.name);
+    }
+    const names: EndpointNames[] = endpoints.map((e) => ({ endpoint: e.name, zones: e.records, cnameTarget: e.cnameTarget }));
+    for (const c of findRecordConflicts(names)) r.issues.push({ key: c.key, value: c.value, expected: c.expected });
+
+    if (r.issues.length > 0) throw new v.ConfigError(r.issues);
+    return { protectIps, servers, endpoints };
+}

@@ -1,0 +1,51 @@
+// The DNS records of a service in OVH zones: A records for the canonical names, CNAMEs for the
+// aliases, so that an IP change touches only the A records. TTL 300 by default (seed 002: a 4 h
+// TTL made an IP change slow).
+import * as ovh from "@ovhcloud/pulumi-ovh";
+import * as pulumi from "@pulumi/pulumi";
+import { checked } from "../shared/checked";
+import { canonicalName, findRecordConflicts, fqdn, planRecords, ZoneNames } from "./records";
+import { parseFqdn, parsePublicIpv4, parseTtl } from "../shared/validate";
+
+export interface ServiceRecordsArgs {
+    /** The IP the A records hold. */
+    ip: string;
+    zones: ZoneNames[];
+    /** Where the CNAMEs point; defaults to the first A name. */
+    cnameTarget?: string;
+    /** 0 (the zone's default) or at least 60; default 300. */
+    ttl?: number;
+}
+
+export class ServiceRecords extends pulumi.ComponentResource {
+    /** Fully qualified names of the A records. */
+    readonly addressNames: string[];
+    /** Fully qualified names of the CNAMEs. */
+    readonly aliasNames: string[];
+    readonly canonicalName?: string;
+    readonly records: ovh.domain.ZoneRecord[];
+
+    constructor(name: string, args: ServiceRecordsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ovh-failover:dns:ServiceRecords", name, {}, opts);
+        const ip = checked(this, "ip", args.ip, parsePublicIpv4);
+        const ttl = checked(this, "ttl", args.ttl ?? 300, parseTtl);
+        if (args.cnameTarget !== undefined) checked(this, "cnameTarget", args.cnameTarget, parseFqdn);
+        const names = { endpoint: name, zones: args.zones, cnameTarget: args.cnameTarget };
+        const conflicts = findRecordConflicts([names]);
+        if (conflicts.length > 0) {
+            throw new pulumi.ResourceError(conflicts.map((c) => `${c.key}: ${JSON.stringify(c.value)} is not valid: expected ${c.expected}`).join("\n"), this);
+        }
+
+        // dependsOn given to the component holds for every record: DNS moves after what it waits for.
+        const dependsOn = opts?.dependsOn;
+        this.records = planRecords(names, ip, ttl).map((r) => new ovh.domain.ZoneRecord(
+            `${name}-${r.fieldtype}-${r.subdomain === "" ? "apex" : r.subdomain}.${r.zone}`,
+            { zone: r.zone, subdomain: r.subdomain, fieldtype: r.fieldtype, target: r.target, ttl: r.ttl },
+            { parent: this, dependsOn },
+        ));
+        this.addressNames = args.zones.flatMap((z) => z.a.map((n) => fqdn(n, z.zone)));
+        this.aliasNames = args.zones.flatMap((z) => z.cname.map((n) => fqdn(n, z.zone)));
+        this.canonicalName = canonicalName(names);
+        this.registerOutputs({ addressNames: this.addressNames, aliasNames: this.aliasNames });
+    }
+}

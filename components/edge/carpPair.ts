@@ -1,0 +1,153 @@
+// An edge pair (seed 001): the failover IP, the CARP/VRRP group and the nodes are declared once;
+// every node's files are rendered from them and deployed over SSH, validated on the node before
+// they replace the running ones. A change of IP re-renders every node in the same diff.
+//
+// Who routes the IP: the nodes do, at run time (ovh-ipmove when promoted). The stack only adopts
+// the IP and sets its reverse; it declares no ip.Move or attach that would move it back.
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { MoveTarget } from "../network/ipMove";
+import { sshConnection, SshConnection } from "../shared/ssh";
+import { CarpGroupSpec, CarpNodeSpec, checkEdgePair, EdgePairSpec, HealthCheckSpec } from "./carpSpec";
+import { DeployFile, EdgeFlavour, PASSWORD_MARKER, renderKeepalivedDeploy, renderOpenbsdDeploy, renderSecretsInput } from "./edgeDeploy";
+import { FailoverIp } from "../network/failoverIp";
+import { ipmoveAccessRules } from "../network/ipMove";
+import { KEEPALIVED_ADVSKEW_MAX, KEEPALIVED_PASSWORD_MAX, notifyScriptPath, renderKeepalivedNodeFiles } from "./keepalived";
+import { renderOpenbsdNodeFiles } from "./openbsd";
+import { formatIssues } from "../shared/validate";
+
+export interface EdgeNode extends CarpNodeSpec {
+    /** How to reach the node over SSH (root, or a user that may write /etc and restart the daemon). */
+    ssh: SshConnection;
+}
+
+export interface OvhCredentialsForNodes {
+    endpoint: string;
+    applicationKey: string;
+    applicationSecret: string;
+    consumerKey: string;
+}
+
+export interface CarpPairArgs {
+    flavour: EdgeFlavour;
+    failoverIp: string;
+    group: Omit<CarpGroupSpec, "password" | "carpUnit" | "advbase"> & { advbase?: number; carpUnit?: number };
+    /** [A-Za-z0-9_-]; keep it a Pulumi secret. */
+    password: pulumi.Input<string>;
+    nodes: EdgeNode[];
+    health: HealthCheckSpec;
+    /** The credentials ovh-ipmove uses on the nodes; keep them a Pulumi secret, least privilege (see accessRules). */
+    ovhCredentials: pulumi.Input<OvhCredentialsForNodes>;
+    /** Where ovh-ipmove lives on the nodes (default /usr/local/bin/ovh-ipmove). */
+    ipmovePath?: string;
+    reverse?: string;
+    protect?: boolean;
+}
+
+export const IPMOVE_CONFIG = "/etc/ovh-ipmove.conf";
+const KEEPALIVED_DIR = "/etc/keepalived";
+
+/** The command a promoted node runs to claim the IP, written literally (ifstated cannot use variables). */
+export function renderMoveCommand(ipmovePath: string, ip: string, move: MoveTarget, configPath = IPMOVE_CONFIG): string {
+    const target = move.kind === "cloud" ? `-project ${move.project} -ip ${ip} -instance ${move.instance}` : `-server ${move.serviceName} -ip ${ip}`;
+    return `${ipmovePath} -config ${configPath} ${target}`;
+}
+
+/** ovh-ipmove's configuration: the OVH credentials, as environment-style lines. */
+export function renderIpmoveConfig(c: OvhCredentialsForNodes): string {
+    return [
+        `OVH_ENDPOINT=${c.endpoint}`,
+        `OVH_APPLICATION_KEY=${c.applicationKey}`,
+        `OVH_APPLICATION_SECRET=${c.applicationSecret}`,
+        `OVH_CONSUMER_KEY=${c.consumerKey}`,
+        "",
+    ].join("\n");
+}
+
+/**
+ * All files of one node and the script that deploys them. Pure, and free of secrets: the spec's
+ * password is PASSWORD_MARKER, replaced on the node by the one read from standard input.
+ */
+export function renderNodeDeployment(flavour: EdgeFlavour, spec: EdgePairSpec, node: CarpNodeSpec): string {
+    const moveCommand = renderMoveCommand(spec.ipmovePath, spec.failoverIp, node.move);
+    if (flavour === "openbsd") {
+        const rendered = renderOpenbsdNodeFiles(spec, node, moveCommand);
+        const files: DeployFile[] = rendered.files.map((f) => ({ path: f.path, content: f.content, mode: f.mode }));
+        return renderOpenbsdDeploy({
+            files,
+            failoverIp: spec.failoverIp,
+            publicInterface: node.publicInterface,
+            ipmoveConfig: IPMOVE_CONFIG,
+            pfRule: rendered.pfRule.trim(),
+            carpdev: spec.group.carpdev,
+            carpUnit: spec.group.carpUnit,
+            ifstatedConf: "/etc/ifstated.conf",
+        });
+    }
+    const files: DeployFile[] = renderKeepalivedNodeFiles(spec, node, { scriptDir: KEEPALIVED_DIR, moveCommand }).map((f) => ({
+        path: f.path,
+        content: f.content,
+        mode: f.mode,
+    }));
+    return renderKeepalivedDeploy({
+        files,
+        ipmoveConfig: IPMOVE_CONFIG,
+        conf: `${KEEPALIVED_DIR}/keepalived.conf`,
+        failoverIp: spec.failoverIp,
+        publicInterface: node.publicInterface,
+        vip: spec.group.address,
+        carpdev: spec.group.carpdev,
+        masterScript: notifyScriptPath(KEEPALIVED_DIR, "master"),
+    });
+}
+
+export class CarpPair extends pulumi.ComponentResource {
+    readonly failoverIp: FailoverIp;
+    readonly deployments: command.remote.Command[];
+    /** Per node, the OVH API access rules its consumer key needs: only what ovh-ipmove calls. */
+    readonly accessRules: Record<string, { method: string; path: string }[]>;
+
+    constructor(name: string, args: CarpPairArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ovh-failover:edge:CarpPair", name, {}, opts);
+        const group = { ...args.group, advbase: args.group.advbase ?? 1, carpUnit: args.group.carpUnit ?? 0 };
+        // The password is checked where it is known; a secret Output is checked when it resolves.
+        const issues = checkEdgePair({ group: { ...group, password: "placeholder" }, nodes: args.nodes, failoverIp: args.failoverIp, health: args.health }, "args");
+        if (args.flavour === "keepalived") {
+            args.nodes.forEach((n, i) => {
+                if (!n.privateAddress) issues.push({ key: `args.nodes[${i}].privateAddress`, value: undefined, expected: "the node's address on the CARP network (keepalived's unicast source)" });
+                if (n.advskew > KEEPALIVED_ADVSKEW_MAX) issues.push({ key: `args.nodes[${i}].advskew`, value: n.advskew, expected: `at most ${KEEPALIVED_ADVSKEW_MAX} with keepalived (VRRP has no priority left for 254)` });
+            });
+        }
+        if (issues.length > 0) throw new pulumi.ResourceError(formatIssues(issues), this);
+
+        this.failoverIp = new FailoverIp(`${name}-ip`, { ip: args.failoverIp, reverse: args.reverse, protect: args.protect }, { parent: this });
+
+        const password = pulumi.secret(args.password).apply((p) => {
+            const problems = checkEdgePair({ group: { ...group, password: p }, nodes: args.nodes, failoverIp: args.failoverIp, health: args.health }, "args")
+                .filter((i) => i.key.endsWith("password"));
+            if (args.flavour === "keepalived" && p.length > KEEPALIVED_PASSWORD_MAX) {
+                problems.push({ key: "args.password", value: "[secret]", expected: `at most ${KEEPALIVED_PASSWORD_MAX} characters: VRRP's PASS authentication keeps only that many` });
+            }
+            if (problems.length > 0) throw new pulumi.ResourceError(formatIssues(problems.map((i) => ({ ...i, value: "[secret]" }))), this);
+            return p;
+        });
+        const ipmovePath = args.ipmovePath ?? "/usr/local/bin/ovh-ipmove";
+        const nodes: CarpNodeSpec[] = args.nodes.map(({ ssh: _ssh, ...node }) => node);
+
+        const spec: EdgePairSpec = { group: { ...group, password: PASSWORD_MARKER }, nodes, failoverIp: args.failoverIp, health: args.health, ipmovePath };
+        const secrets = pulumi.all([password, pulumi.secret(args.ovhCredentials)]).apply(([p, creds]) => renderSecretsInput(p, renderIpmoveConfig(creds)));
+        this.deployments = args.nodes.map((node, i) => {
+            const script = renderNodeDeployment(args.flavour, spec, nodes[i]);
+            return new command.remote.Command(`${name}-${node.name}-deploy`, {
+                connection: sshConnection(node.ssh),
+                // The script changes when a rendered file changes: the node is redeployed then, and
+                // only then. It holds no secret; the password and the credentials go on stdin.
+                create: script,
+                update: script,
+                stdin: secrets,
+            }, { parent: this });
+        });
+        this.accessRules = Object.fromEntries(args.nodes.map((n) => [n.name, ipmoveAccessRules(n.move, args.failoverIp)]));
+        this.registerOutputs({ accessRules: this.accessRules });
+    }
+}

@@ -1,0 +1,131 @@
+// The values of an edge pair, declared once for every node (seed 001: "do not forget to update
+// the script on the second node"), and their validation. Pure: the renderers and the CarpPair
+// component take these typed values.
+import * as ipaddr from "ipaddr.js";
+import type { MoveTarget } from "../network/ipMove";
+import { ConfigIssue, ConfigValueError, parseInterfaceName, parseIpv4, parsePublicIpv4 } from "../shared/validate";
+
+export interface CarpGroupSpec {
+    /** Virtual host id, 1–255, the same on every node. */
+    vhid: number;
+    /** The CARP address on the private network, e.g. 10.25.0.10. */
+    address: string;
+    prefixLength: number;
+    /** The interface CARP runs on (the private VLAN), e.g. vio2. */
+    carpdev: string;
+    /** Seconds between advertisements. */
+    advbase: number;
+    /** [A-Za-z0-9_-] only; a Pulumi secret in the component. */
+    password: string;
+    /** The carp interface's number: carp0. */
+    carpUnit: number;
+}
+
+export interface CarpNodeSpec {
+    name: string;
+    /** 0–254, distinct per node: the lowest is the preferred master. */
+    advskew: number;
+    /** Internet-facing interface that gets the failover IP as an alias, e.g. vio0. */
+    publicInterface: string;
+    /** Interface on the private network, watched like the public one, e.g. vio1. */
+    privateInterface: string;
+    /** This node's own address on the CARP VLAN (keepalived's unicast source). */
+    privateAddress?: string;
+    move: MoveTarget;
+}
+
+export interface HealthCheckSpec {
+    /** An address the node must reach to deserve the IP, e.g. a resolver. */
+    pingTarget: string;
+    intervalSeconds: number;
+}
+
+export interface EdgePairSpec {
+    group: CarpGroupSpec;
+    nodes: CarpNodeSpec[];
+    failoverIp: string;
+    health: HealthCheckSpec;
+    /** Path of ovh-ipmove on the nodes. */
+    ipmovePath: string;
+}
+
+const PASSWORD = /^[A-Za-z0-9_-]+$/;
+
+export function netmaskOf(prefixLength: number): string {
+    return ipaddr.IPv4.subnetMaskFromPrefixLength(prefixLength).toString();
+}
+
+export function broadcastOf(address: string, prefixLength: number): string {
+    return ipaddr.IPv4.broadcastAddressFromCIDR(`${address}/${prefixLength}`).toString();
+}
+
+function int(value: unknown, min: number, max: number, what: string): number {
+    const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
+        throw new ConfigValueError(`${what}, an integer from ${min} to ${max}`);
+    }
+    return n;
+}
+
+export const parseVhid = (v: unknown) => int(v, 1, 255, "a CARP/VRRP virtual host id (vhid)");
+export const parseAdvskew = (v: unknown) => int(v, 0, 254, "an advskew (lower wins the master role)");
+export const parseAdvbase = (v: unknown) => int(v, 1, 255, "an advertisement interval in seconds (advbase)");
+
+export function parseCarpPassword(value: unknown): string {
+    if (typeof value !== "string" || !PASSWORD.test(value)) {
+        throw new ConfigValueError("a CARP password of letters, digits, '_' and '-' only (no spaces)");
+    }
+    return value;
+}
+
+/** Every problem with an edge pair's values, keyed as in the stack file (edge.group.vhid, edge.nodes[1].advskew, …). */
+export function checkEdgePair(raw: {
+    group: Partial<Record<keyof CarpGroupSpec, unknown>>;
+    nodes: Partial<Record<keyof CarpNodeSpec, unknown>>[];
+    failoverIp: unknown;
+    health: Partial<Record<keyof HealthCheckSpec, unknown>>;
+}, prefix = "edge"): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    const check = (key: string, value: unknown, parse: (v: unknown) => unknown) => {
+        try {
+            parse(value);
+        } catch (err) {
+            if (!(err instanceof ConfigValueError)) throw err;
+            issues.push({ key: `${prefix}.${key}`, value, expected: err.message });
+        }
+    };
+    check("group.vhid", raw.group.vhid, parseVhid);
+    check("group.address", raw.group.address, parseIpv4);
+    check("group.prefixLength", raw.group.prefixLength, (v) => int(v, 1, 32, "a prefix length"));
+    check("group.carpdev", raw.group.carpdev, parseInterfaceName);
+    check("group.advbase", raw.group.advbase ?? 1, parseAdvbase);
+    check("group.password", raw.group.password, parseCarpPassword);
+    check("failoverIp", raw.failoverIp, parsePublicIpv4);
+    check("health.pingTarget", raw.health.pingTarget, parseIpv4);
+    check("health.intervalSeconds", raw.health.intervalSeconds ?? 15, (v) => int(v, 1, 3600, "a health check interval in seconds"));
+    if (raw.nodes.length < 2) {
+        issues.push({ key: `${prefix}.nodes`, value: raw.nodes.length, expected: "at least two nodes (a pair needs a backup)" });
+    }
+    const seenSkew = new Map<unknown, number>();
+    const seenName = new Map<unknown, number>();
+    raw.nodes.forEach((n, i) => {
+        check(`nodes[${i}].name`, n.name, (v) => {
+            if (typeof v !== "string" || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(v)) throw new ConfigValueError("a node name of letters, digits, '_', '.', '-'");
+        });
+        check(`nodes[${i}].advskew`, n.advskew, parseAdvskew);
+        check(`nodes[${i}].publicInterface`, n.publicInterface, parseInterfaceName);
+        check(`nodes[${i}].privateInterface`, n.privateInterface, parseInterfaceName);
+        if (n.privateAddress !== undefined) check(`nodes[${i}].privateAddress`, n.privateAddress, parseIpv4);
+        if (seenSkew.has(n.advskew)) {
+            issues.push({ key: `${prefix}.nodes[${i}].advskew`, value: n.advskew, expected: `an advskew no other node has (nodes[${seenSkew.get(n.advskew)}] has it): equal advskews make the master a coin toss` });
+        } else {
+            seenSkew.set(n.advskew, i);
+        }
+        if (seenName.has(n.name)) {
+            issues.push({ key: `${prefix}.nodes[${i}].name`, value: n.name, expected: `a name no other node has (nodes[${seenName.get(n.name)}])` });
+        } else {
+            seenName.set(n.name, i);
+        }
+    });
+    return issues;
+}

@@ -1,0 +1,149 @@
+// The script that deploys an edge node's rendered files over SSH: write each file beside the
+// running one, validate the new set on the node itself (the checks need its own interfaces), and
+// only then move them into place and apply. Pure: CarpPair runs the text with @pulumi/command.
+import { shellQuote } from "../shared/shell";
+
+export type EdgeFlavour = "openbsd" | "keepalived";
+
+export interface DeployFile {
+    path: string;
+    /** The content, with PASSWORD_MARKER where the CARP password goes. */
+    content: string;
+    /** Octal mode, e.g. "0600" for a file that holds the CARP password. */
+    mode: string;
+}
+
+/**
+ * Stands for the CARP password in rendered files. The deploy script itself holds no secret, so
+ * that a plan can show every line it changes; the password and the OVH credentials reach the
+ * node on the command's standard input (a Pulumi secret) and are put in place there. The marker
+ * passes the password rules the renderers check ([A-Za-z0-9_-], at most 8 characters).
+ */
+export const PASSWORD_MARKER = "_CARPPW_";
+
+/** What the deploy script reads on standard input: the password, then ovh-ipmove's configuration. */
+export function renderSecretsInput(password: string, ipmoveConfig: string): string {
+    return `CARP_PASSWORD=${password}\n${ipmoveConfig}`;
+}
+
+const DELIMITER = "OVH_FAILOVER_EOF";
+
+function writeNew(file: DeployFile): string {
+    if (file.content.split("\n").includes(DELIMITER)) {
+        throw new Error(`${file.path}: its content holds the line ${DELIMITER}, which would end the here-document early`);
+    }
+    const body = file.content.endsWith("\n") ? file.content : `${file.content}\n`;
+    const target = shellQuote(`${file.path}.new`);
+    // awk takes the password from its environment, never from its command line (ps shows that).
+    const writer = file.content.includes(PASSWORD_MARKER)
+        ? `CARP_PASSWORD="$password" awk '{ gsub(/${PASSWORD_MARKER}/, ENVIRON["CARP_PASSWORD"]); print }' > ${target}`
+        : `cat > ${target}`;
+    return `${writer} <<'${DELIMITER}'\n${body}${DELIMITER}\nchmod ${file.mode} ${target}`;
+}
+
+/** Reads the secrets from standard input and writes ovh-ipmove's configuration beside the old one. */
+function readSecrets(ipmoveConfig: string): string {
+    return `secrets=$(cat)
+password=$(printf '%s\\n' "$secrets" | sed -n 's/^CARP_PASSWORD=//p')
+case "$password" in ""|*[!A-Za-z0-9_-]*) echo "the CARP password on standard input is missing or not [A-Za-z0-9_-]" >&2; exit 2 ;; esac
+printf '%s\\n' "$secrets" | grep '^OVH_' > ${shellQuote(`${ipmoveConfig}.new`)} || { echo "no OVH_ credentials on standard input" >&2; exit 2; }
+chmod 0600 ${shellQuote(`${ipmoveConfig}.new`)}`;
+}
+
+function install(files: DeployFile[]): string {
+    return files.map((f) => `mv -f ${shellQuote(`${f.path}.new`)} ${shellQuote(f.path)}`).join("\n");
+}
+
+/** The failover IP this node carries, and where: an IP change must take the old alias away. */
+export interface FailoverAlias {
+    failoverIp: string;
+    publicInterface: string;
+}
+
+/**
+ * Removes the alias of the IP the previous deploy installed (read from the previous run's output,
+ * which the command provider hands back), if the IP changed. The new one is claimed by the daemon.
+ */
+function dropOldAlias(a: FailoverAlias, remove: (ip: string) => string): string {
+    return `old_ip=$(printf '%s\\n' "\${PULUMI_COMMAND_STDOUT:-}" | sed -n 's/^failover-ip=//p' | head -n 1)
+if [ -n "$old_ip" ] && [ "$old_ip" != ${shellQuote(a.failoverIp)} ]; then
+  ${remove("$old_ip")} 2>/dev/null || true
+  echo "removed the alias of the previous failover IP $old_ip"
+fi`;
+}
+
+export interface OpenbsdDeploy extends FailoverAlias {
+    files: DeployFile[];
+    /** Path of ovh-ipmove's configuration (the OVH credentials, from standard input). */
+    ipmoveConfig: string;
+    pfRule: string;
+    carpdev: string;
+    carpUnit: number;
+    ifstatedConf: string;
+}
+
+export function renderOpenbsdDeploy(d: OpenbsdDeploy): string {
+    return `set -eu
+umask 077
+${readSecrets(d.ipmoveConfig)}
+${d.files.map(writeNew).join("\n")}
+# pf.conf is the node's own: add the CARP rule once, keep the rest.
+cp /etc/pf.conf /etc/pf.conf.new
+# A last line without its newline would swallow the rule.
+if [ -n "$(tail -c 1 /etc/pf.conf.new)" ]; then echo >> /etc/pf.conf.new; fi
+grep -qxF ${shellQuote(d.pfRule)} /etc/pf.conf.new || printf '%s\\n' ${shellQuote(d.pfRule)} >> /etc/pf.conf.new
+# Validate everything before anything replaces the running files.
+ifstated -n -f ${shellQuote(`${d.ifstatedConf}.new`)}
+pfctl -nf /etc/pf.conf.new
+${install([...d.files, { path: d.ipmoveConfig, content: "", mode: "0600" }])}
+mv -f /etc/pf.conf.new /etc/pf.conf
+${dropOldAlias(d, (ip) => `ifconfig ${d.publicInterface} inet -alias "${ip}"`)}
+sh /etc/netstart ${d.carpdev} carp${d.carpUnit}
+pfctl -f /etc/pf.conf
+rcctl enable ifstated >/dev/null
+rcctl set ifstated flags -f ${shellQuote(d.ifstatedConf)} >/dev/null
+# ifstated starts again in its first state, promoted: a master claims the (new) IP at once.
+rcctl restart ifstated
+echo "deployed: ${d.files.map((f) => f.path).join(" ")} ${d.ipmoveConfig} /etc/pf.conf"
+echo "failover-ip=${d.failoverIp}"
+`;
+}
+
+export interface KeepalivedDeploy extends FailoverAlias {
+    files: DeployFile[];
+    /** The VRRP address and its interface: holding it means this node is master. */
+    vip: string;
+    carpdev: string;
+    /** The notify script that claims the failover IP. */
+    masterScript: string;
+    /** Path of ovh-ipmove's configuration (the OVH credentials, from standard input). */
+    ipmoveConfig: string;
+    /** keepalived.conf's path; the other files are its notify scripts. */
+    conf: string;
+}
+
+export function renderKeepalivedDeploy(d: KeepalivedDeploy): string {
+    const scripts = d.files.filter((f) => f.path !== d.conf);
+    const conf = d.files.filter((f) => f.path === d.conf);
+    return `set -eu
+umask 077
+mkdir -p ${shellQuote(d.conf.replace(/\/[^/]+$/, ""))}
+${readSecrets(d.ipmoveConfig)}
+${d.files.map(writeNew).join("\n")}
+# Validate the new configuration against the new scripts (keepalived checks that the scripts
+# it names exist and are safe), on a copy that names them; nothing runs from them yet.
+sed ${scripts.map((f) => `-e ${shellQuote(`s#${f.path}#${f.path}.new#g`)}`).join(" ") || "-e ''"} ${shellQuote(`${d.conf}.new`)} > ${shellQuote(`${d.conf}.check`)}
+keepalived -t -f ${shellQuote(`${d.conf}.check`)} || { rm -f ${shellQuote(`${d.conf}.check`)}; exit 5; }
+rm -f ${shellQuote(`${d.conf}.check`)}
+${install([...scripts, ...conf, { path: d.ipmoveConfig, content: "", mode: "0600" }])}
+${dropOldAlias(d, (ip) => `ip -4 addr del "${ip}/32" dev ${d.publicInterface}`)}
+systemctl enable keepalived >/dev/null 2>&1 || true
+systemctl reload-or-restart keepalived
+# A reload keeps a master master, so its notify_master does not run again: claim the IP now.
+if ip -4 addr show dev ${d.carpdev} | grep -q " ${d.vip}/"; then
+  ${shellQuote(d.masterScript)}
+fi
+echo "deployed: ${d.files.map((f) => f.path).join(" ")} ${d.ipmoveConfig}"
+echo "failover-ip=${d.failoverIp}"
+`;
+}

@@ -1,0 +1,336 @@
+// keepalived for an edge pair on Linux: the equivalent of the OpenBSD carp + ifstated setup of
+// seed 001. VRRP runs unicast over the private network (like CARP on the private VLAN) and holds
+// the private CARP address; the failover IP is not a VRRP address: the notify scripts add it as a
+// /32 alias on the public interface and ask OVH to route it to the new master ("ip move").
+//
+// Pure: values in, text out. The component writes the files and restarts keepalived.
+import { CarpNodeSpec, EdgePairSpec, parseCarpPassword } from "./carpSpec";
+import { shellQuote } from "../shared/shell";
+import { ConfigValueError, parseInterfaceName, parseIpv4, parsePublicIpv4, parseSimpleName } from "../shared/validate";
+
+/**
+ * keepalived keeps at most 8 characters of auth_pass: VRRPv2's authentication data is 8 octets
+ * (RFC 2338 §5.3.10; keepalived's vrrp_t.auth_data is uint8_t[8]). A longer password is truncated
+ * and `keepalived -t` reports "Truncating auth_pass to 8 characters" as a configuration error, so
+ * the renderer refuses it rather than let the effective password differ from the declared one.
+ */
+export const KEEPALIVED_PASSWORD_MAX = 8;
+
+/**
+ * The highest advskew keepalived can express. VRRP priority 255 means "address owner" (keepalived
+ * forces such an instance to MASTER and ignores tracking weights) and 0 means "leaving", so the
+ * usable priorities are 1–254: 254 values for CARP's 255 advskews (0–254). advskew 254 is refused.
+ */
+export const KEEPALIVED_ADVSKEW_MAX = 253;
+
+/** The highest priority a node gets (advskew 0). */
+const TOP_PRIORITY = 254;
+
+/**
+ * CARP's advskew (lower wins) as a VRRP priority (higher wins): 254 − advskew, so advskew 0 → 254,
+ * 1 → 253, 50 → 204, 253 → 1. Strictly decreasing, so distinct advskews stay distinct priorities
+ * and the node CARP would make master is the one VRRP makes master. Throws a RangeError for
+ * anything outside 0–253 (see KEEPALIVED_ADVSKEW_MAX).
+ */
+export function vrrpPriority(advskew: number): number {
+    if (!Number.isInteger(advskew) || advskew < 0 || advskew > KEEPALIVED_ADVSKEW_MAX) {
+        throw new RangeError(
+            `advskew ${advskew} has no VRRP priority: keepalived needs an advskew from 0 to ${KEEPALIVED_ADVSKEW_MAX} ` +
+                "(priority = 254 - advskew; 255 would make the node the address owner, 0 means leaving)",
+        );
+    }
+    return TOP_PRIORITY - advskew;
+}
+
+export interface KeepalivedOptions {
+    /** Absolute directory of the notify scripts on the node, e.g. /etc/keepalived. */
+    scriptDir: string;
+    /** Shell command that moves the failover IP to this node at OVH (already quoted by the caller). */
+    moveCommand: string;
+    /** Where keepalived.conf goes; /etc/keepalived/keepalived.conf unless told. */
+    confPath?: string;
+}
+
+export type NotifyRole = "master" | "backup" | "fault";
+
+export interface KeepalivedNodeFile {
+    path: string;
+    content: string;
+    /** Octal, as chmod takes it. */
+    mode: string;
+    /** True when the content must be handled as a secret (it holds the VRRP password). */
+    secret: boolean;
+}
+
+export const DEFAULT_CONF_PATH = "/etc/keepalived/keepalived.conf";
+
+/** Name of the vrrp_script and vrrp_instance blocks. */
+const CHECK_NAME = "ovh_failover_ping";
+const INSTANCE_NAME = "ovh_failover";
+
+/**
+ * The ping check demotes after `FALL` failures in a row and promotes after `RISE` successes: a
+ * single lost packet does not move the failover IP (every move costs an OVH API call and some
+ * seconds of unreachability), two in a row do. The script starts failed (init_fail), so a node
+ * that has just booted proves it reaches the target before it may preempt.
+ */
+const FALL = 2;
+const RISE = 2;
+
+export function notifyScriptPath(scriptDir: string, role: NotifyRole): string {
+    return `${scriptDir.replace(/\/+$/, "")}/ovh-failover-${role}.sh`;
+}
+
+// keepalived.conf has no quoting for '"' or '#'/'!' (comments), and the scripts write paths
+// unquoted in comments: keep paths to plain characters.
+function checkPath(path: string, what: string): string {
+    if (!/^\/[A-Za-z0-9._/-]*$/.test(path) || path.split("/").includes("..")) {
+        throw new Error(`keepalived: ${what} must be an absolute path of letters, digits, '.', '_', '-' and '/' (got ${JSON.stringify(path)})`);
+    }
+    return path;
+}
+
+function checked<T>(parse: (v: unknown) => T, value: unknown, what: string): T {
+    try {
+        return parse(value);
+    } catch (err) {
+        if (err instanceof ConfigValueError) {
+            throw new Error(`keepalived: ${what} ${JSON.stringify(value)} is not valid: expected ${err.message}`, { cause: err });
+        }
+        throw err;
+    }
+}
+
+/** The node as listed in the spec, with the values written literally into files checked. */
+function checkNode(spec: EdgePairSpec, node: CarpNodeSpec): void {
+    if (!spec.nodes.some((n) => n.name === node.name)) {
+        throw new Error(`keepalived: node ${node.name} is not one of the edge pair's nodes (${spec.nodes.map((n) => n.name).join(", ")})`);
+    }
+    checked(parseSimpleName, node.name, "node name");
+    checked(parseInterfaceName, node.publicInterface, `node ${node.name} publicInterface`);
+    checked(parseInterfaceName, node.privateInterface, `node ${node.name} privateInterface`);
+    checked(parsePublicIpv4, spec.failoverIp, "failoverIp");
+}
+
+function privateAddressOf(node: CarpNodeSpec): string {
+    if (node.privateAddress === undefined) {
+        throw new Error(`keepalived: node ${node.name} needs a privateAddress (its unicast VRRP source on the private network)`);
+    }
+    return checked(parseIpv4, node.privateAddress, `node ${node.name} privateAddress`);
+}
+
+function checkPassword(password: string): string {
+    checked(parseCarpPassword, password, "group.password");
+    if (password.length > KEEPALIVED_PASSWORD_MAX) {
+        throw new Error(
+            `keepalived: group.password has ${password.length} characters; VRRPv2 (auth_type PASS) uses at most ${KEEPALIVED_PASSWORD_MAX} ` +
+                "and keepalived would silently truncate it",
+        );
+    }
+    return password;
+}
+
+/**
+ * keepalived.conf for one node of the pair.
+ *
+ * Preemption: every node starts as BACKUP and preempts (keepalived's default; no `nopreempt`), so
+ * the elected master is always the healthy node with the highest priority, i.e. the lowest
+ * advskew: when the preferred master comes back it takes the role back, as CARP does with
+ * preempt. `state MASTER` is not used: a node starting as MASTER would claim the role (and move
+ * the failover IP) before hearing the current master. The ping check starting failed delays
+ * the preemption of a node that has just booted until it has shown it reaches the target.
+ *
+ * Demotion, as in ifstated: the public and private links are tracked interfaces and the ping a
+ * tracked script, all without weight, so any of them failing puts the instance in FAULT (it stops
+ * advertising and the peer takes over); the carpdev link is watched by VRRP itself.
+ */
+export function renderKeepalivedConf(spec: EdgePairSpec, node: CarpNodeSpec, opts: KeepalivedOptions): string {
+    checkNode(spec, node);
+    const { group, health } = spec;
+    const scriptDir = checkPath(opts.scriptDir, "scriptDir");
+    const carpdev = checked(parseInterfaceName, group.carpdev, "group.carpdev");
+    const address = checked(parseIpv4, group.address, "group.address");
+    const pingTarget = checked(parseIpv4, health.pingTarget, "health.pingTarget");
+    const source = privateAddressOf(node);
+    const peers = spec.nodes.filter((n) => n.name !== node.name).map(privateAddressOf);
+    const password = checkPassword(group.password);
+    const interval = health.intervalSeconds;
+    // ping -W 1 waits one second for the reply; the timeout only catches a hung ping.
+    const timeout = Math.max(2, Math.min(interval, 5));
+    const notify = (role: NotifyRole) => `"${notifyScriptPath(scriptDir, role)}"`;
+
+    return `# keepalived.conf for ${node.name}, generated by ovh-failover: edit the stack, not this file.
+# VRRP over the private network holds ${address}/${group.prefixLength} on ${carpdev}. The failover IP
+# is not a VRRP address: the notify scripts alias it on ${node.publicInterface} and move it at OVH
+# (it is not named here, so that changing it does not touch this file nor restart keepalived).
+
+global_defs {
+    enable_script_security
+    script_user root
+    router_id ${node.name}
+}
+
+# Demote when ${pingTarget} stops answering (${FALL} failures in a row, every ${interval}s).
+vrrp_script ${CHECK_NAME} {
+    script "/bin/ping -c 1 -W 1 ${pingTarget}"
+    interval ${interval}
+    timeout ${timeout}
+    fall ${FALL}
+    rise ${RISE}
+    init_fail
+}
+
+vrrp_instance ${INSTANCE_NAME} {
+    # Every node starts as BACKUP; the highest priority preempts (CARP with preempt).
+    state BACKUP
+    interface ${carpdev}
+    virtual_router_id ${group.vhid}
+    # advskew ${node.advskew}: priority = 254 - advskew
+    priority ${vrrpPriority(node.advskew)}
+    advert_int ${group.advbase}
+    # VRRPv2: the only version with authentication (at most ${KEEPALIVED_PASSWORD_MAX} characters).
+    version 2
+
+    unicast_src_ip ${source}
+    unicast_peer {
+${peers.map((p) => `        ${p}`).join("\n")}
+    }
+
+    authentication {
+        auth_type PASS
+        auth_pass ${password}
+    }
+
+    virtual_ipaddress {
+        ${address}/${group.prefixLength} dev ${carpdev}
+    }
+
+    # Public and private links: either one down means FAULT.
+    track_interface {
+        ${node.publicInterface}
+        ${node.privateInterface}
+    }
+
+    track_script {
+        ${CHECK_NAME}
+    }
+
+    notify_master ${notify("master")}
+    notify_backup ${notify("backup")}
+    notify_fault ${notify("fault")}
+    # keepalived stopping: release the alias as a backup does.
+    notify_stop ${notify("backup")}
+}
+`;
+}
+
+const LOG_FUNCTIONS = `log() {
+  printf '%s\\n' "ovh-failover: $*"
+  logger -t ovh-failover -p daemon.info -- "$*" 2>/dev/null || :
+}
+
+# Command output as one log line.
+oneline() {
+  printf '%s' "$1" | tr '\\n' ' '
+}`;
+
+/**
+ * The notify script keepalived runs when this node enters `role`. POSIX sh, every value written
+ * literally. master: add the failover IP as a /32 alias on the public interface if it is not
+ * there, run `moveCommand` with a gratuitous ARP beside it if arping is installed (never fatal); the
+ * script fails only when the move fails. backup and fault: remove the alias if it is there.
+ * Every step logs one line to syslog (daemon.info, tag ovh-failover) and to stdout.
+ */
+export function renderNotifyScript(spec: EdgePairSpec, node: CarpNodeSpec, role: NotifyRole, moveCommand: string): string {
+    checkNode(spec, node);
+    if (role === "master" && (moveCommand.trim() === "" || /[\r\n]/.test(moveCommand))) {
+        throw new Error("keepalived: moveCommand must be one non-empty line of shell");
+    }
+    const ip = spec.failoverIp;
+    const dev = node.publicInterface;
+    const alias = `${ip}/32`;
+    const present = `ip -4 addr show dev ${dev} 2>/dev/null | grep -qF ' inet ${alias} '`;
+    const why: Record<NotifyRole, string> = {
+        master: `is now MASTER of vhid ${spec.group.vhid}: claiming failover IP ${ip}`,
+        backup: `is now BACKUP of vhid ${spec.group.vhid} (or keepalived is stopping): releasing failover IP ${ip}`,
+        fault: `is in FAULT for vhid ${spec.group.vhid} (${dev}, ${node.privateInterface} or ${spec.group.carpdev} down, or ${spec.health.pingTarget} unreachable): releasing failover IP ${ip}`,
+    };
+    const head = `#!/bin/sh
+# keepalived notify_${role} for ${node.name}, generated by ovh-failover: edit the stack, not this file.
+set -u
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+
+${LOG_FUNCTIONS}
+
+log ${shellQuote(`${node.name} ${why[role]}`)}
+`;
+
+    if (role !== "master") {
+        return `${head}
+if ${present}; then
+  if out=$(ip addr del ${alias} dev ${dev} 2>&1); then
+    log 'removed alias ${alias} from ${dev}'
+  else
+    log "could not remove alias ${alias} from ${dev}: $(oneline "$out")"
+  fi
+else
+  log 'alias ${alias} not on ${dev}: nothing to remove'
+fi
+exit 0
+`;
+    }
+
+    return `${head}
+if ${present}; then
+  log 'alias ${alias} already on ${dev}'
+elif out=$(ip addr add ${alias} dev ${dev} 2>&1); then
+  log 'added alias ${alias} to ${dev}'
+else
+  log "could not add alias ${alias} to ${dev}: $(oneline "$out")"
+fi
+
+log 'asking OVH to move ${ip} to ${node.name}'
+# Gratuitous ARP for neighbours on the public segment, in the background: optional, never
+# fatal, and never in the way of the move (arping waits a second for a reply that never comes).
+(
+if command -v arping >/dev/null 2>&1; then
+  if arping -V 2>&1 | grep -q iputils; then
+    arping -q -U -c 1 -w 2 -I ${dev} -s ${ip} ${ip} >/dev/null 2>&1
+  else
+    arping -q -U -c 1 -w 2 -i ${dev} -S ${ip} ${ip} >/dev/null 2>&1
+  fi
+  log "gratuitous ARP for ${ip} sent on ${dev} (arping exit $?, no reply expected)"
+else
+  log 'arping not installed: no gratuitous ARP for ${ip}'
+fi
+) </dev/null >/dev/null 2>&1 &
+out=$( { ${moveCommand}; } 2>&1 )
+status=$?
+if [ "$status" -eq 0 ]; then
+  log "OVH move of ${ip} to ${node.name} done: $(oneline "$out")"
+  exit 0
+fi
+log "OVH move of ${ip} to ${node.name} FAILED (exit $status): $(oneline "$out")"
+exit "$status"
+`;
+}
+
+/**
+ * Everything keepalived needs on one node: keepalived.conf (0600, secret: it holds the VRRP
+ * password) and the three notify scripts (0755; root must own them and every directory above
+ * them must not be writable by anyone but root, or enable_script_security disables them).
+ */
+export function renderKeepalivedNodeFiles(spec: EdgePairSpec, node: CarpNodeSpec, opts: KeepalivedOptions): KeepalivedNodeFile[] {
+    const confPath = checkPath(opts.confPath ?? DEFAULT_CONF_PATH, "confPath");
+    const roles: NotifyRole[] = ["master", "backup", "fault"];
+    return [
+        { path: confPath, content: renderKeepalivedConf(spec, node, opts), mode: "0600", secret: true },
+        ...roles.map((role) => ({
+            path: notifyScriptPath(checkPath(opts.scriptDir, "scriptDir"), role),
+            content: renderNotifyScript(spec, node, role, opts.moveCommand),
+            mode: "0755",
+            secret: false,
+        })),
+    ];
+}

@@ -1,0 +1,128 @@
+// The Proxmox LXC NIC that carries a failover IP: bridge, hwaddr = the virtual MAC, ip=<addr>/32
+// and the gateway. For a container the stack does not own (importing a whole container into the
+// Proxmox provider risks replacing it) the NIC is set in place with `pct set` over SSH; for a
+// container the stack owns, the same values feed proxmoxve.ContainerLegacy.
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { checked } from "../shared/checked";
+import { sshConnection, SshConnection } from "../shared/ssh";
+import { NicSpec, renderCreateScript, renderDeleteScript, renderNetValue, renderUpdateScript } from "./pct";
+import { parseBridge, parseInterfaceName, parseNicIndex, parseVmid } from "../shared/validate";
+
+export interface PrivateNic {
+    index: number;
+    interfaceName: string;
+    bridge: string;
+    /** Address with prefix length, e.g. 10.1.0.100/24. */
+    cidr: string;
+    gateway?: string;
+}
+
+/** A container the stack creates and owns (seed 003: a new container with a private and a public NIC). */
+export interface OwnedContainer {
+    node: pulumi.Input<string>;
+    hostname: string;
+    /** Template volume id, e.g. local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst. */
+    template: pulumi.Input<string>;
+    osType?: string;
+    cores?: number;
+    memoryMb?: number;
+    diskGb?: number;
+    datastore?: string;
+    privateNics?: PrivateNic[];
+}
+
+/** How the Proxmox host is reached over SSH. */
+export type ProxmoxConnection = SshConnection;
+
+export interface ContainerNicArgs {
+    proxmox: ProxmoxConnection;
+    vmid: number;
+    /** The N of netN. */
+    index: number;
+    interfaceName: string;
+    bridge: string;
+    macAddress: pulumi.Input<string>;
+    address: pulumi.Input<string>;
+    /** 32 for a failover IP. */
+    prefixLength?: number;
+    gateway: pulumi.Input<string>;
+    /** Set when the stack owns the whole container. */
+    owned?: OwnedContainer;
+}
+
+export class ContainerNic extends pulumi.ComponentResource {
+    /** The value Proxmox holds for netN once applied. */
+    readonly netValue: pulumi.Output<string>;
+    /** The resource that applies the NIC: what anything needing the NIC in place depends on. */
+    readonly applied: command.remote.Command | proxmoxve.ContainerLegacy;
+
+    constructor(name: string, args: ContainerNicArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ovh-failover:proxmox:ContainerNic", name, {}, opts);
+        const vmid = checked(this, "vmid", args.vmid, parseVmid);
+        const index = checked(this, "index", args.index, parseNicIndex);
+        const interfaceName = checked(this, "interfaceName", args.interfaceName, parseInterfaceName);
+        const bridge = checked(this, "bridge", args.bridge, parseBridge);
+        const prefixLength = args.prefixLength ?? 32;
+
+        const spec: pulumi.Output<NicSpec> = pulumi
+            .all([args.macAddress, args.address, args.gateway])
+            .apply(([macAddress, address, gateway]) => ({ vmid, index, interfaceName, bridge, macAddress, address, prefixLength, gateway }));
+        this.netValue = spec.apply(renderNetValue);
+
+        this.applied = args.owned
+            ? this.ownedContainer(name, args, args.owned, vmid, index, interfaceName, bridge, prefixLength)
+            : new command.remote.Command(`${name}-pct-set`, {
+                  connection: sshConnection(args.proxmox),
+                  create: spec.apply(renderCreateScript),
+                  update: spec.apply(renderUpdateScript),
+                  delete: spec.apply(renderDeleteScript),
+                  // Another container or another netN is another NIC: replace, do not update.
+                  triggers: [args.proxmox.host, vmid, index],
+              }, { parent: this });
+        this.registerOutputs({ netValue: this.netValue });
+    }
+
+    private ownedContainer(
+        name: string, args: ContainerNicArgs, owned: OwnedContainer,
+        vmid: number, index: number, interfaceName: string, bridge: string, prefixLength: number,
+    ): proxmoxve.ContainerLegacy {
+        const privateNics = owned.privateNics ?? [];
+        const indices = [index, ...privateNics.map((n) => n.index)].sort((a, b) => a - b);
+        // The provider numbers NICs by their position in the list: net0, net1, … with no gap.
+        if (indices.some((n, i) => n !== i)) {
+            throw new pulumi.ResourceError(
+                `owned container ${vmid}: NIC indices ${indices.join(", ")} must run from 0 with no gap or repeat (the public NIC and privateNics together)`,
+                this,
+            );
+        }
+        const nics: { index: number; nic: proxmoxve.types.input.ContainerLegacyNetworkInterface; ip: proxmoxve.types.input.ContainerLegacyInitializationIpConfig }[] = [
+            {
+                index,
+                nic: { name: interfaceName, bridge, macAddress: pulumi.output(args.macAddress).apply((m) => m.toUpperCase()) },
+                ip: { ipv4: { address: pulumi.interpolate`${args.address}/${prefixLength}`, gateway: args.gateway } },
+            },
+            ...privateNics.map((p) => ({
+                index: p.index,
+                nic: { name: p.interfaceName, bridge: p.bridge },
+                ip: { ipv4: { address: p.cidr, gateway: p.gateway } },
+            })),
+        ].sort((a, b) => a.index - b.index);
+
+        return new proxmoxve.ContainerLegacy(`${name}-container`, {
+            nodeName: owned.node,
+            vmId: vmid,
+            description: "Managed by ovh-failover",
+            unprivileged: true,
+            startOnBoot: true,
+            started: true,
+            operatingSystem: { templateFileId: owned.template, type: owned.osType ?? "debian" },
+            cpu: { cores: owned.cores ?? 1 },
+            memory: { dedicated: owned.memoryMb ?? 512 },
+            disk: { datastoreId: owned.datastore ?? "local-lvm", size: owned.diskGb ?? 8 },
+            initialization: { hostname: owned.hostname, ipConfigs: nics.map((n) => n.ip) },
+            networkInterfaces: nics.map((n) => n.nic),
+        }, { parent: this });
+    }
+}

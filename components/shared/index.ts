@@ -1,0 +1,5 @@
+// Pure helpers every folder may import: value validators, the one shell-quoting path, the SSH connection.
+export * from "./checked";
+export * from "./shell";
+export * from "./ssh";
+export * from "./validate";

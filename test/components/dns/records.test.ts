@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { canonicalName, findRecordConflicts, planRecords } from "../../../components/dns/records";
+
+const proxy = {
+    endpoint: "proxy",
+    zones: [
+        { zone: "example.org", a: ["proxy1"], cname: ["world", "api"] },
+        { zone: "example.net", a: [""], cname: ["www"] },
+    ],
+};
+
+describe("record plan", () => {
+    it("gives A records the IP and points every CNAME at the canonical FQDN with its dot", () => {
+        expect(planRecords(proxy, "192.0.2.10", 300)).toEqual([
+            { zone: "example.org", subdomain: "proxy1", fieldtype: "A", target: "192.0.2.10", ttl: 300 },
+            { zone: "example.org", subdomain: "world", fieldtype: "CNAME", target: "proxy1.example.org.", ttl: 300 },
+            { zone: "example.org", subdomain: "api", fieldtype: "CNAME", target: "proxy1.example.org.", ttl: 300 },
+            { zone: "example.net", subdomain: "", fieldtype: "A", target: "192.0.2.10", ttl: 300 },
+            { zone: "example.net", subdomain: "www", fieldtype: "CNAME", target: "proxy1.example.org.", ttl: 300 },
+        ]);
+    });
+
+    it("keeps every CNAME independent of the IP", () => {
+        const a = planRecords(proxy, "192.0.2.10", 300).filter((r) => r.fieldtype === "CNAME");
+        const b = planRecords(proxy, "203.0.113.77", 300).filter((r) => r.fieldtype === "CNAME");
+        expect(b).toEqual(a);
+    });
+
+    it("uses cnameTarget when given, the apex as canonical when it is the first A", () => {
+        expect(canonicalName({ ...proxy, cnameTarget: "edge.example.com." })).toBe("edge.example.com.");
+        expect(canonicalName({ endpoint: "x", zones: [{ zone: "example.net", a: [""], cname: [] }] })).toBe("example.net.");
+    });
+
+    it("finds conflicts: apex CNAME, CNAME beside other data, duplicates, CNAMEs with no target", () => {
+        const conflicts = findRecordConflicts([
+            { endpoint: "a", zones: [{ zone: "example.org", a: ["www", "www"], cname: ["", "mail"] }] },
+            { endpoint: "b", zones: [{ zone: "example.org", a: ["mail"], cname: [] }] },
+            { endpoint: "c", zones: [{ zone: "example.com", a: [], cname: ["x"] }] },
+        ]);
+        const byKey = Object.fromEntries(conflicts.map((c) => [c.key, c.expected]));
+        expect(byKey["endpoints.a.records.example.org.a[1]"]).toMatch(/declared once/);
+        expect(byKey["endpoints.a.records.example.org.cname[0]"]).toMatch(/zone apex/);
+        expect(byKey["endpoints.b.records.example.org.a[0]"]).toMatch(/not also a CNAME/);
+        expect(byKey["endpoints.c.records"]).toMatch(/at least one A name/);
+        expect(conflicts).toHaveLength(4);
+    });
+});

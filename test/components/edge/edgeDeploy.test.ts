@@ -1,0 +1,126 @@
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { afterEach, describe, expect, it } from "vitest";
+import { PASSWORD_MARKER, renderKeepalivedDeploy, renderOpenbsdDeploy, renderSecretsInput } from "../../../components/edge/edgeDeploy";
+
+let dir = "";
+/** The failover IP and the VRRP address of the pair the scripts deploy. */
+const pair = (masterScript = "/nonexistent/master.sh") => ({ failoverIp: "203.0.113.50", publicInterface: "eth0", vip: "10.25.0.10", carpdev: "eth2", masterScript });
+afterEach(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Stand-ins for the node's tools that validate and apply: they record that they ran, with what. */
+function stubs(names: string[]): string {
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    for (const n of names) fs.writeFileSync(path.join(bin, n), `#!/bin/sh\necho "${n} $*" >> ${dir}/calls\n`, { mode: 0o755 });
+    return bin;
+}
+
+describe("edge deploy scripts", () => {
+    it("are valid sh", () => {
+        execFileSync("sh", ["-n"], { input: renderOpenbsdDeploy({ failoverIp: "203.0.113.50", publicInterface: "vio0", files: [{ path: "/etc/hostname.carp0", content: "up\n", mode: "0640" }], ipmoveConfig: "/etc/ovh-ipmove.conf", pfRule: "pass on vio2 proto carp", carpdev: "vio2", carpUnit: 0, ifstatedConf: "/etc/ifstated.conf" }) });
+    });
+
+    it("put the password and the credentials from stdin into place, validate, then install and apply", () => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-deploy-"));
+        const conf = path.join(dir, "keepalived", "keepalived.conf");
+        const script = path.join(dir, "keepalived", "notify-master.sh");
+        const ipmove = path.join(dir, "ovh-ipmove.conf");
+        const text = renderKeepalivedDeploy({
+            ...pair(),
+            conf,
+            ipmoveConfig: ipmove,
+            files: [
+                { path: conf, content: `vrrp_instance x {\n  authentication { auth_type PASS auth_pass ${PASSWORD_MARKER} }\n}\n`, mode: "0600" },
+                { path: script, content: "#!/bin/sh\necho promoted\n", mode: "0755" },
+            ],
+        });
+        const bin = stubs(["keepalived", "systemctl", "ip"]);
+        const r = spawnSync("sh", ["-c", text], {
+            input: renderSecretsInput("s3cr3t_x", "OVH_ENDPOINT=ovh-eu\nOVH_APPLICATION_KEY=ak\nOVH_APPLICATION_SECRET=as\nOVH_CONSUMER_KEY=ck\n"),
+            encoding: "utf8",
+            env: { PATH: `${bin}:/usr/bin:/bin` },
+        });
+        expect(r.status, r.stderr).toBe(0);
+        expect(fs.readFileSync(conf, "utf8")).toContain("auth_pass s3cr3t_x");
+        expect(fs.readFileSync(conf, "utf8")).not.toContain(PASSWORD_MARKER);
+        expect(fs.statSync(conf).mode & 0o777).toBe(0o600);
+        expect(fs.statSync(script).mode & 0o777).toBe(0o755);
+        expect(fs.readFileSync(ipmove, "utf8")).toBe("OVH_ENDPOINT=ovh-eu\nOVH_APPLICATION_KEY=ak\nOVH_APPLICATION_SECRET=as\nOVH_CONSUMER_KEY=ck\n");
+        expect(fs.statSync(ipmove).mode & 0o777).toBe(0o600);
+        expect(fs.readFileSync(path.join(dir, "calls"), "utf8").split("\n").filter(Boolean)).toEqual([
+            `keepalived -t -f ${conf}.check`,
+            "systemctl enable keepalived",
+            "systemctl reload-or-restart keepalived",
+            "ip -4 addr show dev eth2",
+        ]);
+        expect(r.stdout).toContain("failover-ip=203.0.113.50");
+        expect(r.stdout).not.toContain("s3cr3t_x");
+    });
+
+    it("on an IP change, drop the old alias, and let a master claim the new IP at once", () => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-deploy-"));
+        const conf = path.join(dir, "k.conf");
+        const master = path.join(dir, "master.sh");
+        fs.writeFileSync(master, `#!/bin/sh\necho "claimed" >> ${dir}/calls\n`, { mode: 0o755 });
+        const bin = stubs(["keepalived", "systemctl"]);
+        // This node holds the VRRP address: it is the master.
+        fs.writeFileSync(path.join(bin, "ip"), `#!/bin/sh\necho "ip $*" >> ${dir}/calls\ncase "$*" in *show*) echo "    inet 10.25.0.10/16 scope global eth2" ;; esac\n`, { mode: 0o755 });
+        const text = renderKeepalivedDeploy({ ...pair(master), conf, ipmoveConfig: path.join(dir, "i.conf"), files: [{ path: conf, content: "x\n", mode: "0600" }] });
+        const r = spawnSync("sh", ["-c", text], {
+            input: renderSecretsInput("pw", "OVH_ENDPOINT=ovh-eu\n"),
+            encoding: "utf8",
+            env: { PATH: `${bin}:/usr/bin:/bin`, PULUMI_COMMAND_STDOUT: "deployed: …\nfailover-ip=203.0.113.49\n" },
+        });
+        expect(r.status, r.stderr).toBe(0);
+        const calls = fs.readFileSync(path.join(dir, "calls"), "utf8").split("\n").filter(Boolean);
+        expect(calls).toContain("ip -4 addr del 203.0.113.49/32 dev eth0");
+        expect(calls.indexOf("claimed")).toBeGreaterThan(calls.indexOf("systemctl reload-or-restart keepalived"));
+        expect(r.stdout).toContain("failover-ip=203.0.113.50");
+    });
+
+    it("refuse to go on without credentials", () => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-deploy-"));
+        const conf = path.join(dir, "k.conf");
+        const text = renderKeepalivedDeploy({ ...pair(), conf, ipmoveConfig: path.join(dir, "i.conf"), files: [{ path: conf, content: "x\n", mode: "0600" }] });
+        const bin = stubs(["keepalived", "systemctl", "ip"]);
+        const r = spawnSync("sh", ["-c", text], { input: renderSecretsInput("pw", ""), encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin` } });
+        expect(r.status).toBe(2);
+        expect(r.stderr).toContain("no OVH_ credentials");
+    });
+
+    it("refuse a password with characters sed or the shell would read", () => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-deploy-"));
+        const conf = path.join(dir, "k.conf");
+        const text = renderKeepalivedDeploy({ ...pair(), conf, ipmoveConfig: path.join(dir, "i.conf"), files: [{ path: conf, content: `pass ${PASSWORD_MARKER}\n`, mode: "0600" }] });
+        const bin = stubs(["keepalived", "systemctl", "ip"]);
+        const r = spawnSync("sh", ["-c", text], { input: renderSecretsInput("a/b&c", ""), encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin` } });
+        expect(r.status).toBe(2);
+        expect(r.stderr).toContain("not [A-Za-z0-9_-]");
+        expect(fs.existsSync(conf)).toBe(false);
+    });
+
+    it("leave the running files alone when validation fails", () => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-deploy-"));
+        const conf = path.join(dir, "k.conf");
+        const script = path.join(dir, "notify.sh");
+        fs.writeFileSync(conf, "running\n");
+        fs.writeFileSync(script, "running script\n");
+        const text = renderKeepalivedDeploy({
+            ...pair(), conf, ipmoveConfig: path.join(dir, "i.conf"),
+            files: [{ path: conf, content: `broken { notify_master ${script}\n`, mode: "0600" }, { path: script, content: "new script\n", mode: "0755" }],
+        });
+        const bin = path.join(dir, "bin");
+        fs.mkdirSync(bin);
+        fs.writeFileSync(path.join(bin, "keepalived"), "#!/bin/sh\necho 'missing }' >&2\nexit 5\n", { mode: 0o755 });
+        const r = spawnSync("sh", ["-c", text], { input: renderSecretsInput("pw", "OVH_ENDPOINT=ovh-eu\n"), encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin` } });
+        expect(r.status).toBe(5);
+        expect(fs.readFileSync(conf, "utf8")).toBe("running\n");
+        expect(fs.readFileSync(script, "utf8")).toBe("running script\n");
+        expect(fs.existsSync(path.join(dir, "i.conf"))).toBe(false);
+    });
+});

@@ -1,0 +1,148 @@
+// The gateway probe with real packets: network namespaces stand for the Proxmox bridge, OVH's
+// gateway and a container with a failover IP (/32 and an on-link route). Linux and root only;
+// run by `npm run test:integration` and by CI.
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderHostProbeScript } from "../../../components/proxmox/gatewayProbe";
+import { renderProbeScript } from "../../../components/proxmox/probeScript";
+import { canMakeNamespaces, createLab, GATEWAY, Lab, NOTHING_THERE, pathWithoutArping } from "../../support/netns";
+
+const root = path.resolve(__dirname, "../../..");
+const BOUND = 5;
+const probe = (gateways: string[]) =>
+    renderProbeScript({ interfaceName: "eth1", gateways, tries: 3, timeoutSeconds: BOUND, label: "container 101 net1" });
+
+// In CI (root) this must run; anywhere else without root it says why it is skipped.
+const runnable = canMakeNamespaces();
+if (!runnable && process.env.CI === "true") throw new Error("integration tests need root and iproute2 in CI");
+
+describe.runIf(runnable)("gateway probe with real packets", () => {
+    let lab: Lab;
+    let work: string;
+    let noArping: string;
+
+    beforeAll(() => {
+        expect(spawnSync("sh", ["-c", "command -v arping"]).status, "arping must be installed").toBe(0);
+        lab = createLab(`ovhf${process.pid}`, ["101"]);
+        work = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-probe-"));
+        noArping = pathWithoutArping(path.join(work, "no-arping"));
+    });
+
+    afterAll(() => {
+        lab?.destroy();
+        if (work) fs.rmSync(work, { recursive: true, force: true });
+        const left = execFileSync("ip", ["netns", "list"]).toString();
+        expect(left).not.toContain(`ovhf${process.pid}`);
+    });
+
+    for (const mode of ["arping", "ping + ip neigh"] as const) {
+        const env = (): Record<string, string> => (mode === "arping" ? {} : { PATH: noArping });
+
+        describe(mode, () => {
+            it("passes against the .254 gateway", () => {
+                const r = lab.exec("101", probe([GATEWAY]), env());
+                expect(r.out).toMatch(new RegExp(`gateway ${GATEWAY}: alive \\(${mode === "arping" ? "arping" : "ip neigh: (REACHABLE|STALE|DELAY)"}`));
+                expect(r.out).toContain(`chosen=${GATEWAY}`);
+                expect(r.code).toBe(0);
+            });
+
+            it("fails against .1, where nothing answers, within its bound", () => {
+                const r = lab.exec("101", probe([NOTHING_THERE]), env());
+                expect(r.code).toBe(1);
+                expect(r.out).toContain(`gateway ${NOTHING_THERE}: DEAD`);
+                expect(r.out).toContain("no gateway answered");
+                expect(r.ms).toBeLessThan((BOUND + 2) * 1000);
+            });
+
+            it("picks .254 from the candidates [.1, .254]", () => {
+                const r = lab.exec("101", probe([NOTHING_THERE, GATEWAY]), env());
+                expect(r.code).toBe(0);
+                expect(r.out.indexOf(`gateway ${NOTHING_THERE}: DEAD`)).toBeLessThan(r.out.indexOf(`gateway ${GATEWAY}: alive`));
+                expect(r.out).toContain(`chosen=${GATEWAY}`);
+            });
+
+            it("reports the gateway dead once its link drops mid-way", () => {
+                expect(lab.exec("101", probe([GATEWAY]), env()).code).toBe(0);
+                lab.gatewayLink(false);
+                try {
+                    const r = lab.exec("101", probe([GATEWAY]), env());
+                    expect(r.code).toBe(1);
+                    expect(r.out).toMatch(mode === "arping" ? /DEAD \(arping: no ARP reply/ : /DEAD \(ip neigh: FAILED/);
+                } finally {
+                    lab.gatewayLink(true);
+                }
+            });
+        });
+    }
+
+    /**
+     * Stand-ins for the Proxmox host's `pct` (containers are the lab's namespaces, their config a
+     * file) and for `ssh` (runs the script here). Returns the folder to put first on PATH.
+     */
+    function proxmoxHostStandIns(gateway: string): string {
+        const bin = path.join(work, "bin");
+        fs.mkdirSync(bin, { recursive: true });
+        fs.writeFileSync(path.join(work, "101.conf"), `net1: name=eth1,bridge=vmbr0,gw=${gateway},hwaddr=02:00:00:00:01:01,ip=${lab.containers.get("101")!.address}/32,type=veth\n`);
+        fs.writeFileSync(path.join(bin, "pct"), `#!/bin/sh
+cfg="${work}/$2.conf"
+case "$1" in
+  config) cat "$cfg" ;;
+  exec) vmid=$2; shift 3; exec ip netns exec "${lab.containers.get("101")!.ns.replace(/101$/, "")}$vmid" "$@" ;;
+  set) k=\${3#--}; grep -v "^$k: " "$cfg" > "$cfg.new"; echo "$k: $4" >> "$cfg.new"; mv "$cfg.new" "$cfg" ;;
+  *) echo "pct stand-in: $1 not supported" >&2; exit 2 ;;
+esac
+`, { mode: 0o755 });
+        fs.writeFileSync(path.join(bin, "fake-ssh"), `#!/bin/sh\nshift\nexec sh -s\n`, { mode: 0o755 });
+        return bin;
+    }
+
+    const onHost = (bin: string, script: string) =>
+        spawnSync("sh", ["-s"], { input: script, encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+
+    it("on the Proxmox host, a dead gateway fails the step with container, NIC, gateway and what was seen", () => {
+        const bin = proxmoxHostStandIns(NOTHING_THERE);
+        const r = onHost(bin, renderHostProbeScript(101, 1, probe([NOTHING_THERE])));
+        expect(r.status).toBe(1);
+        expect(r.stdout).toContain(`gateway-probe: container 101 net1 eth1 gateway ${NOTHING_THERE}: DEAD (arping: no ARP reply`);
+        expect(r.stderr).toContain("gateway probe failed in container 101 (net1): DNS is left as it was");
+    });
+
+    it("on the Proxmox host, candidates set the one that answered on the NIC", () => {
+        const bin = proxmoxHostStandIns(NOTHING_THERE);
+        const r = onHost(bin, renderHostProbeScript(101, 1, probe([NOTHING_THERE, GATEWAY])));
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toContain(`chosen=${GATEWAY}`);
+        expect(r.stdout).toContain(`nic-gateway=${GATEWAY}`);
+        expect(fs.readFileSync(path.join(work, "101.conf"), "utf8")).toContain(`net1: name=eth1,bridge=vmbr0,gw=${GATEWAY},hwaddr=02:00:00:00:01:01`);
+    });
+
+    it("check-gateways reports each endpoint as a Prometheus sample and exits 1 when a gateway is dead", () => {
+        const bin = proxmoxHostStandIns(GATEWAY);
+        const textfile = path.join(work, "gateways.prom");
+        const check = () => spawnSync(process.execPath, ["--import", "tsx", path.join(root, "bin/check-gateways.ts"), "reverse-proxy", "--textfile", textfile], {
+            cwd: root,
+            encoding: "utf8",
+            env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, OVH_FAILOVER_SSH: path.join(bin, "fake-ssh") },
+        });
+
+        const up = check();
+        expect(up.status, up.stderr).toBe(0);
+        const sample = `ovh_failover_gateway_up{stack="reverse-proxy",endpoint="proxy",container="101",nic="net1",gateway="${GATEWAY}"}`;
+        expect(up.stdout).toContain(`${sample} 1`);
+        expect(fs.readFileSync(textfile, "utf8")).toContain(`${sample} 1`);
+
+        lab.gatewayLink(false);
+        try {
+            const down = check();
+            expect(down.status).toBe(1);
+            expect(down.stdout).toContain(`${sample} 0`);
+            expect(down.stderr).toContain(`DEAD: endpoint proxy (container 101 net1) gateway ${GATEWAY}`);
+            expect(fs.readFileSync(textfile, "utf8")).toContain(`${sample} 0`);
+        } finally {
+            lab.gatewayLink(true);
+        }
+    });
+});
