@@ -7,6 +7,22 @@ import {
 
 const CONFIG_KEYS = ["dnsTtl", "protectIps", "servers", "endpoints", "edges"];
 
+/** Keys that must be `secure:` values in the stack file; Pulumi.yaml cannot require it of optional keys. */
+const SECRET_KEYS = ["proxmoxSshPrivateKey", "edgeSshPrivateKey", "edgePasswords", "edgeOvhCredentials"];
+
+// The SDK's own record of which config keys the CLI decrypted (PULUMI_CONFIG_SECRET_KEYS);
+// pulumi/pulumi sdk/nodejs/runtime/config.ts, isConfigSecret.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(fullKey: string): boolean };
+
+function plainSecrets(config: pulumi.Config): ConfigIssue[] {
+    return SECRET_KEYS.filter((key) => config.get(key) !== undefined && !isConfigSecret(`${config.name}:${key}`)).map((key) => ({
+        key,
+        value: "[not shown]",
+        expected: `a secure value (pulumi config set --secret${key.endsWith("Key") ? "" : " --path"}), not plain text in the stack file`,
+    }));
+}
+
 function readRawConfig(config: pulumi.Config): RawConfig {
     const raw: RawConfig = {};
     for (const key of CONFIG_KEYS) {
@@ -24,7 +40,7 @@ function readRawConfig(config: pulumi.Config): RawConfig {
 function loadStack(config: pulumi.Config): { stack: StackSpec; edges: EdgeConfig[] } {
     const raw = readRawConfig(config);
     // Edge pairs are optional; a stack of only edges has no endpoints.
-    const issues: ConfigIssue[] = [];
+    const issues: ConfigIssue[] = plainSecrets(config);
     let stack: StackSpec = { protectIps: true, servers: new Map(), endpoints: [] };
     if (raw.endpoints !== undefined || raw.servers !== undefined || raw.edges === undefined) {
         try {

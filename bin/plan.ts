@@ -14,6 +14,7 @@ import * as path from "path";
 import { parseCommandLine } from "./cli";
 import { diffEvaluations, summarize } from "./plan/diff";
 import { Evaluation, Step } from "./plan/model";
+import { validateStackConfig } from "./plan/projectConfig";
 import { renderJson, renderText } from "./plan/render";
 import { applySet, configEnvironment, loadProject, loadStackConfig, parseStackFile, ProjectFile, StackConfig, stackFilePath } from "./plan/stackFiles";
 
@@ -94,6 +95,9 @@ const PLAN_KEY = randomBytes(32).toString("hex");
 
 /** Evaluates the program once, in a fresh process, with this config. */
 export async function evaluate(dir: string, project: ProjectFile, stack: string, config: StackConfig): Promise<Evaluation> {
+    // `pulumi preview` checks the config against Pulumi.yaml before the program runs.
+    const refused = validateStackConfig(stack, project.declared, config);
+    if (refused !== undefined) return { resources: [], invokes: [], error: `validating stack config: ${refused}` };
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "ovh-failover-plan-"));
     const out = path.join(work, "evaluation.json");
     // The config goes through a file: a stack of hundreds of endpoints is larger than one

@@ -3,6 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
+import { ConfigDeclaration, readDeclarations } from "./projectConfig";
 
 /**
  * What a secure value becomes in the offline plan, which never decrypts one. A plain word that
@@ -14,7 +15,12 @@ export const SECRET_PLACEHOLDER = "offline";
 export interface ConfigValue {
     /** The value as the program sees it: a string, or JSON text for structured values. */
     text: string;
+    /** A `secure:` value, or a list or object holding one. */
     secret: boolean;
+    /** A list or an object (JSON text), not a scalar. */
+    structured: boolean;
+    /** Set in the stack (or by --set), not a default of Pulumi.yaml. */
+    fromStack: boolean;
 }
 
 /** Keyed by namespaced key, e.g. "ovh-failover:endpoints". */
@@ -24,26 +30,19 @@ export interface ProjectFile {
     name: string;
     main: string;
     stackConfigDir: string;
-    /** Declared keys with a default, namespaced. */
-    defaults: Map<string, unknown>;
+    /** The `config:` block's keys of the project's namespace, by namespaced key. */
+    declared: Map<string, ConfigDeclaration>;
 }
 
 export function loadProject(dir: string, text?: string): ProjectFile {
     const file = path.join(dir, "Pulumi.yaml");
     const doc = YAML.parse(text ?? fs.readFileSync(file, "utf8")) as Record<string, unknown>;
     if (typeof doc?.name !== "string") throw new Error(`${file}: no project name`);
-    const defaults = new Map<string, unknown>();
-    const config = (doc.config ?? {}) as Record<string, unknown>;
-    for (const [key, decl] of Object.entries(config)) {
-        const full = key.includes(":") ? key : `${doc.name}:${key}`;
-        if (typeof decl === "object" && decl !== null && "default" in decl) defaults.set(full, (decl as { default: unknown }).default);
-        else if (typeof decl !== "object") defaults.set(full, decl);
-    }
     return {
         name: doc.name,
         main: typeof doc.main === "string" ? doc.main : "index.ts",
         stackConfigDir: typeof doc.stackConfigDir === "string" ? doc.stackConfigDir : ".",
-        defaults,
+        declared: readDeclarations(doc.name, (doc.config ?? {}) as Record<string, unknown>),
     };
 }
 
@@ -67,6 +66,10 @@ function maskSecure(value: unknown): { value: unknown; secret: boolean } {
     return { value: out, secret };
 }
 
+function isStructured(value: unknown): boolean {
+    return typeof value === "object" && value !== null;
+}
+
 export function toText(value: unknown): string {
     return typeof value === "string" ? value : JSON.stringify(value);
 }
@@ -75,11 +78,15 @@ export function toText(value: unknown): string {
 export function parseStackFile(project: ProjectFile, text: string, origin: string): StackConfig {
     const doc = (YAML.parse(text) ?? {}) as { config?: Record<string, unknown> };
     const config: StackConfig = new Map();
-    for (const [key, value] of project.defaults) config.set(key, { text: toText(value), secret: false });
+    for (const [key, d] of project.declared) {
+        if (d.hasDefault) config.set(key, { text: toText(d.default), secret: false, structured: isStructured(d.default), fromStack: false });
+    }
     for (const [key, raw] of Object.entries(doc.config ?? {})) {
-        if (!key.includes(":")) throw new Error(`${origin}: config key ${key} has no namespace (expected ${project.name}:${key})`);
+        // A bare key is the project's (pulumi/pulumi pkg/workspace/config.go, parseConfigKey).
+        const full = key.includes(":") ? key : `${project.name}:${key}`;
+        if (config.has(full) && config.get(full)!.fromStack) throw new Error(`${origin}: config key ${full} is set twice`);
         const { value, secret } = maskSecure(raw);
-        config.set(key, { text: toText(value), secret });
+        config.set(full, { text: toText(value), secret, structured: isStructured(value), fromStack: true });
     }
     return config;
 }
@@ -134,13 +141,13 @@ export function applySet(project: ProjectFile, config: StackConfig, assignment: 
     const fullKey = `${namespace}:${top}`;
     const next = new Map(config);
     if (rest.length === 0) {
-        next.set(fullKey, { text: value, secret: false });
+        next.set(fullKey, { text: value, secret: false, structured: false, fromStack: true });
         return next;
     }
     const current = config.get(fullKey);
     let root: unknown = current ? JSON.parse(current.text) : typeof rest[0] === "number" ? [] : {};
     root = setIn(root, rest, value, assignment);
-    next.set(fullKey, { text: JSON.stringify(root), secret: current?.secret ?? false });
+    next.set(fullKey, { text: JSON.stringify(root), secret: current?.secret ?? false, structured: true, fromStack: true });
     return next;
 }
 

@@ -127,7 +127,7 @@ describe("secrets", () => {
     it("never reach the plan's output, even when the program has their value", async () => {
         const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdGVzdC1vbmx5\n-----END OPENSSH PRIVATE KEY-----";
         const config: StackConfig = new Map(loadStackConfig(root, project, "reverse-proxy"));
-        config.set("ovh-failover:proxmoxSshPrivateKey", { text: key, secret: true });
+        config.set("ovh-failover:proxmoxSshPrivateKey", { text: key, secret: true, structured: false, fromStack: true });
         const e = await evaluate(root, project, "reverse-proxy", config);
         expect(e.error).toBeUndefined();
         const text = JSON.stringify(e);

@@ -94,7 +94,7 @@ describe("bad edge values are rejected with their key, before any resource", () 
         const config = new Map(loadStackConfig(root, project, "edge-pair"));
         const edges = JSON.parse(config.get("ovh-failover:edges")!.text) as { edge: { nodes: unknown[] } };
         edges.edge.nodes = edges.edge.nodes.slice(0, 1);
-        config.set("ovh-failover:edges", { text: JSON.stringify(edges), secret: false });
+        config.set("ovh-failover:edges", { text: JSON.stringify(edges), secret: false, structured: true, fromStack: true });
         const e = await evaluate(root, project, "edge-pair", config);
         expect(e.resources).toEqual([]);
         expect(e.error).toMatch(/edges\.edge\.nodes: 1 is not valid: expected at least two nodes/);
