@@ -7,14 +7,13 @@
 // the same to --textfile for node_exporter's textfile collector, prints a line per dead gateway on
 // stderr, and exits 1 when any gateway is dead, 2 when the check itself could not run.
 // SSH goes through the system's ssh client (agent, ~/.ssh/config); OVH_FAILOVER_SSH replaces it.
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { renderProbeScript } from "../components/proxmox/probeScript";
 import { shellQuote } from "../components/shared/shell";
-import { EndpointSpec, parseStackConfig, RawConfig, StackSpec } from "../components/config/stackConfig";
+import { EndpointSpec, StackSpec } from "../components/config/stackConfig";
 import { parseCommandLine, UsageError } from "./cli";
-import { loadProject, loadStackConfig } from "./plan/stackFiles";
+import { runOnHost, sshCommand, stackSpec } from "./hostShell";
 
 export interface EndpointVerdict {
     endpoint: string;
@@ -48,31 +47,11 @@ pct exec "$vmid" -- env PROBE_GATEWAYS="$gw" sh -c ${shellQuote(probe)} 2>&1
 `;
 }
 
-export function sshCommand(host: string, port: number, user: string): string[] {
-    const custom = process.env.OVH_FAILOVER_SSH;
-    if (custom) return [...custom.split(" ").filter(Boolean), `${user}@${host}`, "sh -s"];
-    return ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-p", String(port), `${user}@${host}`, "sh -s"];
-}
-
-function run(argv: string[], input: string): Promise<{ code: number; out: string }> {
-    return new Promise((resolve) => {
-        const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
-        let out = "";
-        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-        child.on("error", (err) => resolve({ code: 255, out: `${argv[0]}: ${err.message}` }));
-        child.on("close", (code) => resolve({ code: code ?? 255, out }));
-        // A client that exits at once (no route, refused key) closes its stdin under us.
-        child.stdin.on("error", () => undefined);
-        child.stdin.end(input);
-    });
-}
-
 export async function checkEndpoint(spec: StackSpec, e: EndpointSpec, tries = 3, timeoutSeconds = 5): Promise<EndpointVerdict> {
     const proxmox = spec.servers.get(e.server)?.proxmox;
     const nic = `net${e.container.nic}`;
     if (!proxmox) return { endpoint: e.name, vmid: e.container.vmid, nic, gateway: "", up: false, checked: false, seen: "no proxmox host in the stack" };
-    const { code, out } = await run(sshCommand(proxmox.host, proxmox.port, proxmox.user), renderCheckScript(e, tries, timeoutSeconds));
+    const { code, out } = await runOnHost(sshCommand(proxmox.host, proxmox.port, proxmox.user), renderCheckScript(e, tries, timeoutSeconds));
     const gateway = /^gateway=(\S+)$/m.exec(out)?.[1] ?? "";
     const seen = out.split("\n").filter((l) => l && !l.startsWith("gateway=") && !l.startsWith("chosen=")).join("; ");
     // ssh exits 255 on its own errors; a probe that ran prints its gateway= line first.
@@ -93,21 +72,6 @@ export function renderMetrics(stack: string, verdicts: EndpointVerdict[]): strin
         ...verdicts.map((v) => `ovh_failover_gateway_check_ok{stack="${label(stack)}",endpoint="${label(v.endpoint)}"} ${v.checked ? 1 : 0}`),
     ];
     return `${lines.join("\n")}\n`;
-}
-
-function stackSpec(dir: string, stack: string): StackSpec {
-    const project = loadProject(dir);
-    const prefix = `${project.name}:`;
-    const raw: RawConfig = {};
-    for (const [key, value] of loadStackConfig(dir, project, stack)) {
-        if (!key.startsWith(prefix)) continue;
-        try {
-            raw[key.slice(prefix.length)] = JSON.parse(value.text);
-        } catch {
-            raw[key.slice(prefix.length)] = value.text;
-        }
-    }
-    return parseStackConfig(raw);
 }
 
 const USAGE = "usage: npm run -s check-gateways -- <stack> [--textfile <file.prom>]";

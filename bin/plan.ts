@@ -1,7 +1,7 @@
 // The offline plan: what a stack declares, or what a change to it would do, with no Pulumi CLI,
 // no credentials and no network. Usage:
 //
-//   npm run plan -- <stack> [--set <key>=<value>]... [--against <git-ref>] [--expect-no-changes] [--json] [--show-same]
+//   npm run plan -- <stack> [--set <key>=<value>]... [--against <git-ref>] [--expect-no-changes] [--json] [--show-same] [--show-replacement-steps]
 //                           [--stack-file <file>] [--program <file>]
 //
 // Each evaluation of index.ts runs in a fresh process under the Pulumi SDK's mock runtime
@@ -31,9 +31,11 @@ export interface PlanOptions {
     program?: string;
     json: boolean;
     showSame: boolean;
+    /** List each replacement as its create and delete steps, in the engine's order. */
+    showReplacementSteps?: boolean;
 }
 
-const USAGE = "usage: npm run plan -- <stack> [--set <key>=<value>]... [--against <git-ref>] [--expect-no-changes] [--json] [--show-same] [--stack-file <file>] [--program <file>]";
+const USAGE = "usage: npm run plan -- <stack> [--set <key>=<value>]... [--against <git-ref>] [--expect-no-changes] [--json] [--show-same] [--show-replacement-steps] [--stack-file <file>] [--program <file>]";
 
 /** Exit code when --expect-no-changes finds changes. */
 export const EXIT_CHANGES = 1;
@@ -44,6 +46,7 @@ const OPTIONS = {
     "expect-no-changes": { type: "boolean" },
     json: { type: "boolean" },
     "show-same": { type: "boolean" },
+    "show-replacement-steps": { type: "boolean" },
     "stack-file": { type: "string" },
     program: { type: "string" },
     help: { type: "boolean", short: "h" },
@@ -68,6 +71,7 @@ export function parseArgs(argv: string[]): PlanOptions {
         program: values.program === undefined ? undefined : path.resolve(values.program),
         json: values.json ?? false,
         showSame: values["show-same"] ?? false,
+        showReplacementSteps: values["show-replacement-steps"] ?? false,
     };
     if (opts.expectNoChanges && !opts.against && opts.sets.length === 0) {
         throw new Error(`--expect-no-changes compares two states: give --against <git-ref> or --set\n${USAGE}`);
@@ -201,8 +205,8 @@ export async function plan(dir: string, opts: PlanOptions, color: boolean): Prom
     const what = opts.against ? `${beforeLabel} → now${sets}` : opts.sets.length > 0 ? sets.trim() : "as written";
     const title = `Offline plan of stack ${opts.stack} ${what} (the program under Pulumi's mock runtime: no credentials, no API calls)`;
     const output = opts.json
-        ? renderJson(steps, summary, after.invokes)
-        : renderText(title, steps, summary, after.invokes, { color }, opts.showSame || !comparing);
+        ? renderJson(steps, summary, after.invokes, opts.showReplacementSteps)
+        : renderText(title, steps, summary, after.invokes, { color, showReplacementSteps: opts.showReplacementSteps }, opts.showSame || !comparing);
     const changes = summary.create + summary.update + summary.replace + summary.delete;
     if (opts.expectNoChanges && changes > 0) {
         return { steps, output, message: `error: no changes were expected but ${changes} were proposed\n`, exitCode: EXIT_CHANGES };

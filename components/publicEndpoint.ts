@@ -1,6 +1,7 @@
 // The public endpoint of a service in a Proxmox container on an OVH dedicated server, in the order
 // a safe IP change needs: the IP is routed to the server, a virtual MAC is bound to it, the
-// container's NIC takes IP, MAC and gateway, and only then does DNS point at the IP.
+// container's NIC takes IP, MAC and gateway, and only then does DNS point at the IP; the reverse
+// comes last, once its name resolves to the IP.
 import * as ovh from "@ovhcloud/pulumi-ovh";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerNic, OwnedContainer, ProxmoxConnection } from "./proxmox/containerNic";
@@ -41,10 +42,19 @@ export interface PublicEndpointArgs {
     zones: ZoneNames[];
     cnameTarget?: string;
     ttl?: number;
-    /** Protect the IP's routing, reverse and virtual MAC from `pulumi destroy` (default true). */
+    /** Protect the IP's routing from `pulumi destroy` (default true); it is retained on delete either way. */
     protect?: boolean;
     /** ARP requests per gateway and seconds allowed for a verdict (defaults 3 and 5). */
     probe?: { tries?: number; timeoutSeconds?: number };
+}
+
+/**
+ * How long the provider may retry the reverse (a Go duration): OVH checks that the name resolves
+ * to the IP, and a resolver may hold the record's previous value for its TTL. TTL 0 is the zone's
+ * default, unknown here: an hour is assumed.
+ */
+export function reverseReadiness(ttl: number): string {
+    return `${(ttl === 0 ? 3600 : ttl) + 60}s`;
 }
 
 export class PublicEndpoint extends pulumi.ComponentResource {
@@ -60,14 +70,17 @@ export class PublicEndpoint extends pulumi.ComponentResource {
 
     constructor(name: string, args: PublicEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ovh-failover:endpoint:PublicEndpoint", name, {}, opts);
-        const protect = args.protect ?? true;
+        // The reverse waits for the records, which are declared below.
+        let recordsDeclared: (records: pulumi.Resource[]) => void = () => undefined;
+        const records = new Promise<pulumi.Resource[]>((resolve) => (recordsDeclared = resolve));
 
         this.failoverIp = new FailoverIp(`${name}-ip`, {
             ip: args.ip,
             routeTo: { dedicatedServer: args.server.serviceName },
             reverse: args.reverse,
-            description: `${name} (ovh-failover)`,
-            protect,
+            reverseAfter: records,
+            reverseReadiness: reverseReadiness(args.ttl ?? 300),
+            protect: args.protect,
         }, { parent: this });
 
         this.virtualMac = new VirtualMac(`${name}-vmac`, {
@@ -76,7 +89,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
             type: args.virtualMac?.type ?? "ovh",
             virtualMachineName: args.virtualMac?.virtualMachineName ?? name,
             expectedMacAddress: args.virtualMac?.macAddress,
-        }, { parent: this, protect, dependsOn: this.failoverIp.routing ? [this.failoverIp.routing] : [] });
+        }, { parent: this, dependsOn: this.failoverIp.routing ? [this.failoverIp.routing] : [] });
 
         const resolved = this.gatewayOf(args.server);
         this.gatewaySource = resolved.apply((r) => r.source);
@@ -115,6 +128,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
             cnameTarget: args.cnameTarget,
             ttl: args.ttl,
         }, { parent: this, dependsOn: [this.probe.command] });
+        recordsDeclared(this.records.records);
 
         this.ip = pulumi.output(args.ip);
         this.macAddress = this.virtualMac.macAddress;

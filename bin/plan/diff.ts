@@ -1,29 +1,33 @@
 // The difference between two evaluations of the program: which resources would be created,
-// updated, replaced or deleted, and which of their inputs change. Whether a change replaces a
-// resource is the provider's call; offline, it is read from the table below, taken from the
-// providers' schemas (ForceNew properties) and the OVH API (what has no update route).
-import { changedKeys, VirtualMacInputs, VirtualMacOutputs } from "../../components/network/virtualMacProvider";
-import { ChangeSummary, DeclaredResource, Evaluation, PropertyDiff, Step, VIRTUAL_MAC_TYPE } from "./model";
+// updated, replaced or deleted, which of their inputs change, and in which order the engine runs
+// a replacement. Whether a change replaces is the provider's call; offline it is read from
+// PROVIDER_RULES (providerRules.ts), and the engine's own rules are applied on top:
+// pulumi/pulumi pkg/resource/deploy/step_generator.go (replacement order, protect) and step.go
+// (retainOnDelete).
+import { changedKeys, deleteBeforeReplace as virtualMacDeletesFirst, VirtualMacInputs, VirtualMacOutputs } from "../../components/network/virtualMacProvider";
+import { ChangeSummary, DeclaredResource, Evaluation, PropertyDiff, ReplacementOrder, Step, VIRTUAL_MAC_TYPE } from "./model";
+import { deleteEffectOf, ruleFor } from "./providerRules";
 
-/** Top-level inputs whose change replaces the resource, per resource type. */
-const REPLACE_ON: Record<string, string[]> = {
-    // ip.Move updates in place (a new POST /ip/{ip}/move) and its delete does nothing: no entry.
-    // /ip/{ip}/reverse has POST and DELETE, no PUT.
-    "ovh:Ip/reverse:Reverse": ["ip", "ReverseIp", "ReverseValue"],
-    "ovh:CloudProject/failoverIpAttach:FailoverIpAttach": ["serviceName", "ip"],
-    // PUT /domain/zone/{zone}/record/{id} takes subDomain, target and ttl only.
-    "ovh:Domain/zoneRecord:ZoneRecord": ["zone", "fieldtype"],
-    "command:remote:Command": ["triggers", "connection"],
-    "proxmoxve:index/containerLegacy:ContainerLegacy": ["nodeName", "vmId", "operatingSystem", "unprivileged"],
-};
+function topKey(path: string): string {
+    return path.split(/[.[]/)[0];
+}
 
 function replacingKeys(old: DeclaredResource, next: DeclaredResource, changed: string[]): string[] {
     // Our own provider answers for itself, with the function its diff uses.
-    if (next.type === VIRTUAL_MAC_TYPE) {
-        return changedKeys(old.inputs as unknown as VirtualMacOutputs, next.inputs as unknown as VirtualMacInputs);
-    }
-    const rule = REPLACE_ON[next.type] ?? [];
-    return changed.filter((k) => rule.includes(k));
+    const byProvider = next.type === VIRTUAL_MAC_TYPE
+        ? changedKeys(old.inputs as unknown as VirtualMacOutputs, next.inputs as unknown as VirtualMacInputs)
+        : changed.filter((k) => ruleFor(next.type)?.replaceOn.includes(k));
+    const byOption = next.replaceOnChanges.map(topKey);
+    return changed.filter((k) => byProvider.includes(k) || byOption.includes(k) || byOption.includes("*"));
+}
+
+/**
+ * The program's deleteBeforeReplace wins; else the provider's diff decides (ours asks for it when
+ * the IP stays the same; the OVH and command providers never do); else create-before-delete.
+ */
+function replacementOrder(next: DeclaredResource, replaces: string[]): ReplacementOrder {
+    const deleteFirst = next.deleteBeforeReplace ?? (next.type === VIRTUAL_MAC_TYPE ? virtualMacDeletesFirst(replaces) : false);
+    return deleteFirst ? "delete-before-replace" : "create-before-delete";
 }
 
 /** Paths that differ between two values: a.b, list[0], … in the form of pulumi's detailedDiff. */
@@ -42,8 +46,17 @@ export function diffPaths(a: unknown, b: unknown, prefix = ""): Record<string, "
     return out;
 }
 
-function topKey(path: string): string {
-    return path.split(/[.[]/)[0];
+/** ignoreChanges: the engine keeps the old value of these paths, so they never differ. */
+function withoutIgnored(paths: Record<string, "add" | "delete" | "update">, ignore: string[]): Record<string, "add" | "delete" | "update"> {
+    const ignored = (p: string) => ignore.some((i) => p === i || p.startsWith(`${i}.`) || p.startsWith(`${i}[`));
+    return Object.fromEntries(Object.entries(paths).filter(([p]) => !ignored(p)));
+}
+
+/** What the old resource's delete does, unless the engine is told to forget it instead. */
+function deleteSide(old: DeclaredResource): Pick<Step, "retained" | "deleteEffect"> {
+    if (old.retainOnDelete) return { retained: true };
+    const effect = deleteEffectOf(old.type, old.inputs);
+    return effect ? { retained: false, deleteEffect: effect } : { retained: false };
 }
 
 export function diffEvaluations(before: Evaluation, after: Evaluation): Step[] {
@@ -57,7 +70,7 @@ export function diffEvaluations(before: Evaluation, after: Evaluation): Step[] {
             steps.push({ ...base, op: "create", diffs: [], detailedDiff: {} });
             continue;
         }
-        const paths = diffPaths(o.inputs, n.inputs);
+        const paths = withoutIgnored(diffPaths(o.inputs, n.inputs), n.ignoreChanges);
         const diffs = [...new Set(Object.keys(paths).map(topKey))].sort();
         if (diffs.length === 0) {
             steps.push({ ...base, op: "same", diffs, detailedDiff: {} });
@@ -68,11 +81,28 @@ export function diffEvaluations(before: Evaluation, after: Evaluation): Step[] {
         for (const [p, kind] of Object.entries(paths)) {
             detailedDiff[p] = { kind: replaces.includes(topKey(p)) ? `${kind}-replace` : kind } as PropertyDiff;
         }
-        steps.push({ ...base, op: replaces.length > 0 ? "replace" : "update", diffs, detailedDiff });
+        if (replaces.length === 0) {
+            steps.push({ ...base, op: "update", diffs, detailedDiff });
+            continue;
+        }
+        steps.push({
+            ...base,
+            op: "replace",
+            diffs,
+            detailedDiff,
+            replacementOrder: replacementOrder(n, replaces),
+            ...deleteSide(o),
+            // The engine refuses a replace only when the resource is protected before and after.
+            ...(o.protect && n.protect ? { blockedBy: "protect" } : {}),
+        });
     }
     // What is gone is deleted, children before their parents (the reverse of declaration order).
     for (const o of [...olds.values()].reverse()) {
-        steps.push({ op: "delete", urn: o.urn, type: o.type, name: o.name, protect: o.protect, diffs: [], detailedDiff: {}, old: o });
+        steps.push({
+            op: "delete", urn: o.urn, type: o.type, name: o.name, protect: o.protect, diffs: [], detailedDiff: {}, old: o,
+            ...deleteSide(o),
+            ...(o.protect ? { blockedBy: "protect" } : {}),
+        });
     }
     return steps;
 }

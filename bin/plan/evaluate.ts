@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime";
 import { dot254 } from "../../components/proxmox/gateway";
-import { DeclaredResource, Evaluation, InvokeRecord, knownAfterApply, SIG, UNKNOWN_TEXT, VIRTUAL_MAC_TYPE } from "./model";
+import { DeclaredResource, engineUrn, Evaluation, InvokeRecord, knownAfterApply, SIG, UNKNOWN_TEXT, VIRTUAL_MAC_TYPE } from "./model";
 
 interface Job {
     project: string;
@@ -26,6 +26,10 @@ interface RegisterRequest {
     getProtect(): boolean | undefined;
     getDependenciesList(): string[];
     getDeletebeforereplace(): boolean;
+    getDeletebeforereplacedefined(): boolean;
+    getRetainondelete(): boolean | undefined;
+    getIgnorechangesList(): string[];
+    getReplaceonchangesList(): string[];
     getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
@@ -142,29 +146,36 @@ function run(job: Job): void {
         true,
     );
 
-    // The mock runtime's newResource does not see parents, dependencies or protect: read them
-    // off the registration request itself.
+    // The mock runtime's newResource does not see parents, dependencies or options: read them
+    // off the registration request itself. URNs are the engine's (every parent type chained),
+    // not the mock's; the mock's are kept only to translate parents and dependencies.
+    const engineUrnOf = new Map<string, string>();
+    const translate = (mockUrn: string) => engineUrnOf.get(mockUrn) ?? mockUrn;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): Monitor };
     const monitor = settings.getMonitor();
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, callback) => {
+        const parent = req.getParent() ? translate(req.getParent()) : undefined;
         const entry: DeclaredResource = {
-            urn: "",
+            urn: engineUrn(job.stack, job.project, parent, req.getType(), req.getName()),
             type: req.getType(),
             name: req.getName(),
-            parent: req.getParent() || undefined,
+            parent,
             custom: req.getCustom(),
             protect: req.getProtect() === true,
-            deleteBeforeReplace: req.getDeletebeforereplace(),
-            dependencies: [...req.getDependenciesList()].sort(),
+            deleteBeforeReplace: req.getDeletebeforereplacedefined() ? req.getDeletebeforereplace() : undefined,
+            retainOnDelete: req.getRetainondelete() === true,
+            ignoreChanges: [...req.getIgnorechangesList()],
+            replaceOnChanges: [...req.getReplaceonchangesList()],
+            dependencies: req.getDependenciesList().map(translate).sort(),
             inputs: readable(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
         };
         // A dynamic provider's serialized code changes with any edit of the code: not intent.
         delete entry.inputs.__provider;
         register(req, (err, resp) => {
             if (resp) {
-                entry.urn = resp.getUrn();
+                engineUrnOf.set(resp.getUrn(), entry.urn);
                 evaluation.resources.push(entry);
             }
             callback(err, resp);

@@ -24,6 +24,19 @@ export function knownAfterApply(what: string): string {
 /** How an input that is only known once applied (a MAC OVH will assign) is shown. */
 export const UNKNOWN_TEXT = "[unknown]";
 
+/**
+ * The URN the engine gives a resource: its parent's qualified type, then `$` and its own type, so
+ * that every ancestor's type is chained; the root stack's type is never part of it.
+ * pulumi/pulumi sdk/go/common/resource/urn/urn.go (New) and pkg/resource/deploy/deployment.go
+ * (generateURN). The SDK's mock runtime keeps only the last parent type
+ * (sdk/nodejs/runtime/mocks.ts, newUrn), so the plan computes its own.
+ */
+export function engineUrn(stack: string, project: string, parentUrn: string | undefined, type: string, name: string): string {
+    const parentType = parentUrn ? parentUrn.split("::")[2] : undefined;
+    const qualified = parentType && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$${type}` : type;
+    return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
+}
+
 export interface DeclaredResource {
     urn: string;
     type: string;
@@ -31,7 +44,13 @@ export interface DeclaredResource {
     parent?: string;
     custom: boolean;
     protect: boolean;
-    deleteBeforeReplace: boolean;
+    /** The program's deleteBeforeReplace option; undefined when it leaves the choice to the provider. */
+    deleteBeforeReplace?: boolean;
+    retainOnDelete: boolean;
+    /** Input paths whose changes the engine ignores (the ignoreChanges option). */
+    ignoreChanges: string[];
+    /** Input paths whose changes replace (the replaceOnChanges option, and what an SDK adds). */
+    replaceOnChanges: string[];
     dependencies: string[];
     inputs: Record<string, unknown>;
 }
@@ -51,6 +70,12 @@ export interface Evaluation {
 
 export type StepOp = "same" | "create" | "update" | "replace" | "delete";
 
+/** The steps of a replacement as `pulumi preview --show-replacement-steps` lists them. */
+export type ReplacementOp = "create-replacement" | "replace" | "delete-replaced";
+
+/** Create the new one then delete the old (Pulumi's default), or the other way round. */
+export type ReplacementOrder = "create-before-delete" | "delete-before-replace";
+
 export interface PropertyDiff {
     kind: "add" | "delete" | "update" | "add-replace" | "delete-replace" | "update-replace";
 }
@@ -67,6 +92,14 @@ export interface Step {
     detailedDiff: Record<string, PropertyDiff>;
     old?: DeclaredResource;
     new?: DeclaredResource;
+    /** For a replace: in which order the engine runs its create and its delete. */
+    replacementOrder?: ReplacementOrder;
+    /** For a delete or replace: the engine forgets the old one without the provider's delete. */
+    retained?: boolean;
+    /** For a delete or replace that reaches the provider: what its delete does in the world. */
+    deleteEffect?: string;
+    /** Why `pulumi up` would stop at this step (protect), if it would. */
+    blockedBy?: string;
 }
 
 export interface ChangeSummary {

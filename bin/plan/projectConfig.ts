@@ -15,7 +15,20 @@
 //   objects are JSON-decoded, so their elements keep their JSON types;
 // - keys of the project's namespace that are set but not declared are allowed, silently;
 // - the CLI prefixes the message with "validating stack config: ".
-import type { StackConfig } from "./stackFiles";
+export interface ConfigValue {
+    /** The value as the program sees it: a string, or JSON text for structured values. */
+    text: string;
+    /** A `secure:` value, or a list or object holding one. */
+    secret: boolean;
+    /** A list or an object (JSON text), not a scalar. */
+    structured: boolean;
+    /** Set in the stack (or by --set), not a default of Pulumi.yaml. */
+    fromStack: boolean;
+}
+
+/** A stack's config as the program sees it, keyed by namespaced key, e.g. "ovh-failover:endpoints". */
+export type StackConfig = Map<string, ConfigValue>;
+
 
 export type ConfigTypeName = "string" | "integer" | "boolean" | "array" | "object";
 

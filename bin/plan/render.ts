@@ -1,13 +1,50 @@
 // Printing a plan: text in the shape of `pulumi preview --diff`, or JSON in the shape of
 // `pulumi preview --json`.
-import { ChangeSummary, DeclaredResource, InvokeRecord, Step, StepOp } from "./model";
+import { ChangeSummary, DeclaredResource, InvokeRecord, ReplacementOp, Step, StepOp } from "./model";
 
 export interface Style {
     color: boolean;
+    /** List a replacement as its steps, in the engine's order (pulumi preview --show-replacement-steps). */
+    showReplacementSteps?: boolean;
 }
 
-const SYMBOL: Record<StepOp, string> = { same: " ", create: "+", update: "~", replace: "+-", delete: "-" };
-const COLOR: Record<StepOp, string> = { same: "", create: "\x1b[32m", update: "\x1b[33m", replace: "\x1b[35m", delete: "\x1b[31m" };
+type DisplayOp = StepOp | ReplacementOp;
+
+// The engine's symbols: pulumi/pulumi pkg/resource/deploy/step.go (RawPrefix).
+const SYMBOL: Record<DisplayOp, string> = {
+    same: " ", create: "+", update: "~", replace: "+-", delete: "-", "create-replacement": "++", "delete-replaced": "--",
+};
+const COLOR: Record<DisplayOp, string> = {
+    same: "", create: "\x1b[32m", update: "\x1b[33m", replace: "\x1b[35m", delete: "\x1b[31m",
+    "create-replacement": "\x1b[32m", "delete-replaced": "\x1b[31m",
+};
+
+/** One line of the listing: a step, or one of a replacement's steps. */
+interface DisplayStep {
+    op: DisplayOp;
+    step: Step;
+}
+
+/**
+ * A replacement as the engine runs it (pulumi/pulumi pkg/resource/deploy/step_generator.go):
+ * create-before-delete is create-replacement and replace in place, and delete-replaced after
+ * every create and update; delete-before-replace is delete-replaced, replace, create-replacement.
+ */
+export function engineOrder(steps: Step[], expand: boolean): DisplayStep[] {
+    const inPlace: DisplayStep[] = [];
+    const atEnd: DisplayStep[] = [];
+    for (const step of steps) {
+        if (step.op !== "replace" || !expand) {
+            (step.op === "delete" ? atEnd : inPlace).push({ op: step.op, step });
+        } else if (step.replacementOrder === "delete-before-replace") {
+            inPlace.push({ op: "delete-replaced", step }, { op: "replace", step }, { op: "create-replacement", step });
+        } else {
+            inPlace.push({ op: "create-replacement", step }, { op: "replace", step });
+            atEnd.unshift({ op: "delete-replaced", step });
+        }
+    }
+    return [...inPlace, ...atEnd];
+}
 const RESET = "\x1b[0m";
 const BOLD = "\x1b[1m";
 
@@ -17,10 +54,16 @@ function paint(style: Style, code: string, text: string): string {
 
 /** Protected resources cannot be deleted or replaced: `pulumi up` would stop there. */
 function protectWarning(step: Step, style: Style): string | undefined {
-    if (!step.protect && !step.old?.protect) return undefined;
-    if (step.op !== "delete" && step.op !== "replace") return undefined;
+    if (step.blockedBy !== "protect") return undefined;
     const text = `** PROTECTED: pulumi up refuses to ${step.op} this resource; unprotect it on purpose first (pulumi state unprotect '${step.urn}') **`;
     return style.color ? `${BOLD}${text}${RESET}` : text;
+}
+
+/** What the delete half of a step does in the world, or that the engine only forgets the resource. */
+function deleteLine(step: Step): string | undefined {
+    if (step.op !== "delete" && step.op !== "replace") return undefined;
+    if (step.retained) return "[retain] the provider's delete does not run: Pulumi forgets the old one and it stays as it is";
+    return step.deleteEffect ? `the provider's delete ${step.deleteEffect}` : undefined;
 }
 
 /** Secrets travel as [secret#<keyed hash>] so that a change shows; they print as [secret]. */
@@ -114,17 +157,28 @@ export function renderText(title: string, steps: Step[], summary: ChangeSummary,
         if (s.op === "same") continue;
         for (let p = (s.new ?? s.old)?.parent; p; p = byUrn.get(p)?.parent) context.add(p);
     }
-    for (const step of treeOrder(steps)) {
+    for (const { op, step } of engineOrder(treeOrder(steps), style.showReplacementSteps === true)) {
         if (step.op === "same" && !showUnchanged && !context.has(step.urn)) continue;
         const indent = "    ".repeat(depth(step.urn, byUrn));
-        const sym = SYMBOL[step.op].padEnd(2);
+        const sym = SYMBOL[op].padEnd(2);
         const r = (step.new ?? step.old)!;
-        const tag = step.op === "same" ? "(same)" : `(${step.op})`;
-        out.push(paint(style, COLOR[step.op], `${indent}${sym}${step.type}: ${tag}${r.protect ? " [protect]" : ""}`));
+        const tags = [
+            step.op === "replace" && op === "replace" ? `[${step.replacementOrder}]` : "",
+            step.retained && (op === "delete" || op === "replace" || op === "delete-replaced") ? "[retain]" : "",
+            r.protect ? "[protect]" : "",
+        ].filter(Boolean);
+        out.push(paint(style, COLOR[op], `${indent}${sym}${step.type}: (${op})${tags.map((t) => ` ${t}`).join("")}`));
         out.push(`${indent}      [urn=${step.urn}]`);
+        if (op === "create-replacement") continue;
+        const effect = op === "replace" && style.showReplacementSteps ? undefined : deleteLine(step);
+        if (op === "delete-replaced") {
+            if (deleteLine(step)) out.push(`${indent}      ${deleteLine(step)}`);
+            continue;
+        }
         if (r.dependencies.length > 0) out.push(`${indent}      [dependsOn=${r.dependencies.map((u) => u.split("::").pop()).join(", ")}]`);
         const warning = protectWarning(step, style);
         if (warning) out.push(`${indent}      ${warning}`);
+        if (effect) out.push(`${indent}      ${effect}`);
         if (step.op === "create" && r.custom) out.push(...inputLines(r.inputs, `${indent}    `, "+").map((l) => paint(style, COLOR.create, l)));
         if (step.op === "update" || step.op === "replace") out.push(...changeLines(step, `${indent}    `).map((l) => paint(style, COLOR[step.op], l)));
     }
@@ -148,20 +202,32 @@ export function renderText(title: string, steps: Step[], summary: ChangeSummary,
     return `${out.join("\n")}\n`;
 }
 
-export function renderJson(steps: Step[], summary: ChangeSummary, invokes: InvokeRecord[]): string {
+/**
+ * `pulumi preview --json`'s steps (pulumi/pulumi pkg/display/json.go, PreviewStep): one `replace`
+ * per replacement, or its three steps with showReplacementSteps. `replacementOrder`, `retained`,
+ * `deleteEffect` and `blockedBy` are this plan's own additions.
+ */
+export function renderJson(steps: Step[], summary: ChangeSummary, invokes: InvokeRecord[], showReplacementSteps = false): string {
+    const state = (r: DeclaredResource) => ({
+        urn: r.urn, type: r.type, inputs: r.inputs, parent: r.parent, protect: r.protect,
+        retainOnDelete: r.retainOnDelete, deleteBeforeReplace: r.deleteBeforeReplace, dependencies: r.dependencies,
+    });
     const doc = {
-        steps: steps
-            .filter((s) => s.op !== "same")
-            .map((s) => ({
-                op: s.op,
+        steps: engineOrder(steps.filter((s) => s.op !== "same"), showReplacementSteps)
+            .map(({ op, step: s }) => ({
+                op,
                 urn: s.urn,
                 type: s.type,
                 name: s.name,
                 protect: s.protect,
                 diffs: s.diffs,
                 detailedDiff: Object.fromEntries(Object.entries(s.detailedDiff).map(([k, v]) => [k, { kind: v.kind, inputDiff: true }])),
-                ...(s.old ? { oldState: { urn: s.old.urn, type: s.old.type, inputs: s.old.inputs, parent: s.old.parent, protect: s.old.protect } } : {}),
-                ...(s.new ? { newState: { urn: s.new.urn, type: s.new.type, inputs: s.new.inputs, parent: s.new.parent, protect: s.new.protect, dependencies: s.new.dependencies } } : {}),
+                ...(s.replacementOrder ? { replacementOrder: s.replacementOrder } : {}),
+                ...(s.retained !== undefined ? { retained: s.retained } : {}),
+                ...(s.deleteEffect ? { deleteEffect: s.deleteEffect } : {}),
+                ...(s.blockedBy ? { blockedBy: s.blockedBy } : {}),
+                ...(s.old ? { oldState: state(s.old) } : {}),
+                ...(s.new ? { newState: state(s.new) } : {}),
             })),
         changeSummary: Object.fromEntries(Object.entries(summary).filter(([, n]) => n > 0)),
         dataSources: invokes.map((i) => ({ token: i.token, args: i.args, answer: i.answer, note: i.note })),

@@ -3,7 +3,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ConfigDeclaration, readDeclarations } from "./projectConfig";
+import { ConfigDeclaration, ConfigValue, readDeclarations, StackConfig } from "./projectConfig";
+
+export type { ConfigValue, StackConfig };
 
 /**
  * What a secure value becomes in the offline plan, which never decrypts one. A plain word that
@@ -11,20 +13,6 @@ import { ConfigDeclaration, readDeclarations } from "./projectConfig";
  * plan goes on; the program still marks it secret, and the plan prints it as [secret].
  */
 export const SECRET_PLACEHOLDER = "offline";
-
-export interface ConfigValue {
-    /** The value as the program sees it: a string, or JSON text for structured values. */
-    text: string;
-    /** A `secure:` value, or a list or object holding one. */
-    secret: boolean;
-    /** A list or an object (JSON text), not a scalar. */
-    structured: boolean;
-    /** Set in the stack (or by --set), not a default of Pulumi.yaml. */
-    fromStack: boolean;
-}
-
-/** Keyed by namespaced key, e.g. "ovh-failover:endpoints". */
-export type StackConfig = Map<string, ConfigValue>;
 
 export interface ProjectFile {
     name: string;

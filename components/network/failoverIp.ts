@@ -1,5 +1,8 @@
 // A failover (additional) IP you already rent: where it is routed and its reverse DNS. The stack
-// adopts the IP; it never buys one and, protected by default, `pulumi destroy` never gives it back.
+// adopts the IP and never buys one. Its routing is retained on delete: `pulumi destroy`, removing
+// an endpoint or renaming it never unroutes or parks a paid IP (the OVH provider's delete of an
+// ip.Move parks the IP: terraform-provider-ovh ovh/resource_ip_move.go, resourceIpMoveDelete,
+// since v2.14). See bin/plan/providerRules.ts for each provider rule relied on here.
 import * as ovh from "@ovhcloud/pulumi-ovh";
 import * as pulumi from "@pulumi/pulumi";
 import { checked } from "../shared/checked";
@@ -17,8 +20,17 @@ export interface FailoverIpArgs {
     routeTo?: FailoverIpRoute;
     /** Reverse DNS, an FQDN with its trailing dot. */
     reverse?: string;
-    description?: pulumi.Input<string>;
-    /** Protect the routing and reverse from `pulumi destroy` (default true). */
+    /**
+     * What makes the reverse's name resolve to the IP (the A records): OVH refuses a reverse
+     * whose name does not, so the reverse is set after them. May be given before they exist.
+     */
+    reverseAfter?: Promise<pulumi.Resource[]>;
+    /**
+     * How long the provider retries a reverse OVH refuses (a Go duration, default "60s"): at
+     * least the TTL of the A record it waits for, since resolvers may hold the old one that long.
+     */
+    reverseReadiness?: string;
+    /** Protect the routing, so that `pulumi destroy` stops at it (default true). It is retained on delete either way. */
     protect?: boolean;
 }
 
@@ -34,28 +46,39 @@ export class FailoverIp extends pulumi.ComponentResource {
         const ip = checked(this, "ip", args.ip, parsePublicIpv4);
         const reverse = args.reverse === undefined ? undefined : checked(this, "reverse", args.reverse, parseFqdn);
         const block = `${ip}/32`;
-        const protect = args.protect ?? true;
-        const childOpts: pulumi.CustomResourceOptions = { parent: this, protect };
+        // An IP change updates the routing in place (no ForceNew in ovh_ip_move), so protecting it
+        // never stands in the way of one.
+        const routingOpts: pulumi.CustomResourceOptions = { parent: this, protect: args.protect ?? true, retainOnDelete: true };
 
         if (args.routeTo && "dedicatedServer" in args.routeTo) {
+            // No description: the provider never sends it (IpMoveOpts has nexthop and to only).
             this.routing = new ovh.ip.Move(`${name}-routing`, {
                 ip: block,
                 routedTo: { serviceName: args.routeTo.dedicatedServer },
-                description: args.description,
-            }, childOpts);
+            }, routingOpts);
         } else if (args.routeTo) {
             this.routing = new ovh.cloudproject.FailoverIpAttach(`${name}-routing`, {
                 serviceName: args.routeTo.cloudProject,
                 ip,
                 routedTo: args.routeTo.instanceId,
-            }, childOpts);
+            }, routingOpts);
         }
         if (reverse) {
+            const routing = this.routing;
+            const after: Promise<pulumi.Resource[]> = (args.reverseAfter ?? Promise.resolve([])).then((rs) => [...(routing ? [routing] : []), ...rs]);
             this.reverse = new ovh.ip.Reverse(`${name}-reverse`, {
                 ip: block,
                 ReverseIp: ip,
                 ReverseValue: reverse,
-            }, { ...childOpts, dependsOn: this.routing ? [this.routing] : [] });
+                readinessTimeoutDuration: args.reverseReadiness,
+            }, {
+                parent: this,
+                dependsOn: after,
+                // The id is the address: the old reverse's delete would remove the new one.
+                deleteBeforeReplace: true,
+                // A retry bound, not a fact about the reverse: never a reason to replace it.
+                ignoreChanges: ["readinessTimeoutDuration"],
+            });
         }
         this.ip = pulumi.output(ip);
         this.block = pulumi.output(block);

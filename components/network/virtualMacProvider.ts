@@ -211,6 +211,15 @@ export function changedKeys(olds: VirtualMacOutputs, news: VirtualMacInputs): (k
     return REPLACING_KEYS.filter((k) => olds[k] !== news[k]);
 }
 
+/**
+ * A new MAC for the same IP must wait until the old one has let the IP go (OVH binds an IP to one
+ * MAC): delete first. For another IP, the new MAC comes first, so the old IP keeps working until
+ * everything after it (NIC, DNS) has moved.
+ */
+export function deleteBeforeReplace(replaces: string[]): boolean {
+    return !replaces.includes("ipAddress");
+}
+
 /** The provider object Pulumi serializes; each method only calls the functions above. */
 export const virtualMacProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: VirtualMacInputs) {
@@ -230,7 +239,7 @@ export const virtualMacProvider: pulumi.dynamic.ResourceProvider = {
             const live = await findMacForIp(apiFor(news), news.serviceName, news.ipAddress);
             if (live?.macAddress !== olds.macAddress) replaces.push("macAddress");
         }
-        return { changes: replaces.length > 0, replaces, deleteBeforeReplace: replaces.includes("ipAddress") ? false : true };
+        return { changes: replaces.length > 0, replaces, deleteBeforeReplace: deleteBeforeReplace(replaces) };
     },
     async delete(_id: string, props: VirtualMacOutputs) {
         await deleteVirtualMac(props);

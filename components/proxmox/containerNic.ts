@@ -80,7 +80,12 @@ export class ContainerNic extends pulumi.ComponentResource {
                   delete: spec.apply(renderDeleteScript),
                   // Another container or another netN is another NIC: replace, do not update.
                   triggers: [args.proxmox.host, vmid, index],
-              }, { parent: this });
+              }, {
+                  parent: this,
+                  // The old NIC is put back before the new one is set: created first, the new
+                  // value would be undone by the old delete when both are the same NIC.
+                  deleteBeforeReplace: true,
+              });
         this.registerOutputs({ netValue: this.netValue });
     }
 

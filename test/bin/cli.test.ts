@@ -28,8 +28,9 @@ describe("plan", () => {
             showSame: true,
             stackFile: path.resolve("x.yaml"),
             program: path.resolve("p.ts"),
+            showReplacementSteps: false,
         });
-        expect(parsePlanArgs(["s", "--against", "origin/main"])).toMatchObject({ stack: "s", sets: [], against: "origin/main", json: false, showSame: false });
+        expect(parsePlanArgs(["s", "--against", "origin/main", "--show-replacement-steps"])).toMatchObject({ stack: "s", sets: [], against: "origin/main", json: false, showSame: false, showReplacementSteps: true });
     });
 
     it.each([

@@ -146,11 +146,13 @@ describe("preview.yml", () => {
             expect(pulumi.permissions).toEqual({ contents: "read", "pull-requests": "write" });
         });
 
-        it("previews every stack the offline plan found, each on its own", () => {
-            expect(offline.outputs?.stacks).toBe("${{ steps.plan.outputs.stacks }}");
-            expect(pulumi.strategy?.matrix?.stack).toBe("${{ fromJSON(needs.offline-plan.outputs.stacks) }}");
+        it("previews only the stacks listed in stacks/live-stacks.txt, each on its own, none by default", () => {
+            expect(offline.outputs?.live).toBe("${{ steps.plan.outputs.live }}");
+            expect(pulumi.strategy?.matrix?.stack).toBe("${{ fromJSON(needs.offline-plan.outputs.live) }}");
             expect(pulumi.strategy?.["fail-fast"]).toBe(false);
-            expect(pulumi.if).toContain("needs.offline-plan.outputs.stacks != '[]'");
+            expect(pulumi.if).toContain("needs.offline-plan.outputs.live != '[]'");
+            const listed = fs.readFileSync(path.join(root, "stacks", "live-stacks.txt"), "utf8").split("\n").filter((l) => l.trim() && !l.startsWith("#"));
+            expect(listed).toEqual([]);
         });
 
         it("runs pulumi preview --diff on the DIY backend and comments on the pull request", () => {
@@ -160,6 +162,8 @@ describe("preview.yml", () => {
                 "stack-name": "${{ matrix.stack }}",
                 "comment-on-pr": true,
                 diff: true,
+                // pulumi preview refreshes only when told (pkg/cmd/pulumi/operations/io.go, getRefreshOption).
+                refresh: true,
                 "cloud-url": "${{ secrets.PULUMI_BACKEND_URL }}",
             });
             const runsNpmCi = pulumi.steps.findIndex(runs(pulumi, /^npm ci$/m));
@@ -223,6 +227,7 @@ describe("the offline job's scripts", () => {
         );
         expect(JSON.parse(outputs.stacks)).toEqual(["broken", "edge-pair", "reverse-proxy"]);
         expect(outputs.failed).toBe("broken");
+        expect(JSON.parse(outputs.live)).toEqual([]);
 
         const read = readPlans(plans);
         expect(read.map((p) => [p.stack, p.exitCode])).toEqual([["broken", 2], ["edge-pair", 0], ["reverse-proxy", 0]]);
@@ -230,7 +235,7 @@ describe("the offline job's scripts", () => {
 
         // The next step as it is: npx tsx bin/pr-comment.ts on those plans.
         fs.mkdirSync(path.join(work, "bin"));
-        fs.copyFileSync(path.join(root, "bin/pr-comment.ts"), path.join(work, "bin/pr-comment.ts"));
+        for (const file of ["pr-comment.ts", "cli.ts"]) fs.copyFileSync(path.join(root, "bin", file), path.join(work, "bin", file));
         fs.symlinkSync(path.join(root, "node_modules"), path.join(work, "node_modules"), "dir");
         const summary = path.join(tmp, "summary.md");
         const body = runBlock(bodyStep, work, {
@@ -254,7 +259,22 @@ describe("the offline job's scripts", () => {
         fs.writeFileSync(output, "");
         const r = runBlock(planStep, work, { RUNNER_TEMP: work, GITHUB_OUTPUT: output, BASE_REF: "main" });
         expect(r.status, r.stderr).toBe(0);
-        expect(fs.readFileSync(output, "utf8")).toBe("stacks=[]\nfailed=\n");
+        expect(fs.readFileSync(output, "utf8")).toBe("stacks=[]\nfailed=\nlive=[]\n");
+    });
+
+    it("lists the live stacks of stacks/live-stacks.txt, and fails on a name without a stack file", () => {
+        const work = fs.mkdtempSync(path.join(tmp, "live-"));
+        fs.mkdirSync(path.join(work, "stacks"));
+        fs.writeFileSync(path.join(work, "stacks", "Pulumi.prod.yaml"), "config: {}\n");
+        fs.writeFileSync(path.join(work, "stacks", "live-stacks.txt"), "# comment\n\nprod\nstaging  # not yet\n");
+        const bin = fs.mkdtempSync(path.join(tmp, "bin-"));
+        fs.writeFileSync(path.join(bin, "npm"), "#!/bin/sh\necho ok\n", { mode: 0o755 });
+        const output = path.join(work, "out");
+        fs.writeFileSync(output, "");
+        const r = runBlock(planStep, work, { PATH: `${bin}:${process.env.PATH}`, RUNNER_TEMP: work, GITHUB_OUTPUT: output, BASE_REF: "main" });
+        expect(r.status, r.stderr).toBe(0);
+        expect(fs.readFileSync(output, "utf8")).toBe('stacks=["prod"]\nfailed=staging\nlive=["prod"]\n');
+        expect(r.stdout).toContain("::error title=stacks/live-stacks.txt::staging has no stack file stacks/Pulumi.staging.yaml");
     });
 });
 

@@ -22,19 +22,20 @@ describe("seed 000 stack: an existing container's NIC", () => {
         expect(e.error).toBeUndefined();
     });
 
-    it("routes the IP to the server, protected", () => {
+    it("routes the IP to the server, protected and retained on delete, with no input the provider ignores", () => {
         const move = byName(e, "proxy-ip-routing");
         expect(move.type).toBe("ovh:Ip/move:Move");
-        expect(move.inputs).toMatchObject({ ip: "192.0.2.10/32", routedTo: { serviceName: "ns3012345.ip-198-51-100.eu" } });
+        expect(move.inputs).toEqual({ ip: "192.0.2.10/32", routedTo: { serviceName: "ns3012345.ip-198-51-100.eu" } });
         expect(move.protect).toBe(true);
+        expect(move.retainOnDelete).toBe(true);
     });
 
-    it("binds a virtual MAC to the IP after routing it, protected", () => {
+    it("binds a virtual MAC to the IP after routing it, unprotected: an IP change replaces it", () => {
         const vmac = byName(e, "proxy-vmac");
         expect(vmac.type).toBe("pulumi-nodejs:dynamic/ovh-failover:VirtualMac");
         expect(vmac.inputs).toMatchObject({ serviceName: "ns3012345.ip-198-51-100.eu", ipAddress: "192.0.2.10", type: "ovh", virtualMachineName: "proxy" });
         expect(vmac.dependencies).toContain(byName(e, "proxy-ip-routing").urn);
-        expect(vmac.protect).toBe(true);
+        expect(vmac.protect).toBe(false);
     });
 
     it("sets net1 of container 101 over SSH with the vMAC, a /32 and the .254 gateway, after the vMAC", () => {
@@ -46,6 +47,8 @@ describe("seed 000 stack: an existing container's NIC", () => {
         expect(create).toContain("key=net1");
         expect(create).toContain("value='name=eth1,bridge=vmbr0,gw=198.51.100.254,hwaddr=[vmac-of-192.0.2.10@ns3012345.ip-198-51-100.eu],ip=192.0.2.10/32,type=veth'");
         expect(cmd.inputs.triggers).toEqual(["198.51.100.20", 101, 1]);
+        // The same NIC is rewritten by a replacement: the old one is restored before the new is set.
+        expect(cmd.deleteBeforeReplace).toBe(true);
     });
 
     it("keeps the SSH connection secret", () => {

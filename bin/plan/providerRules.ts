@@ -1,0 +1,85 @@
+// What each provider does with the resources the stack declares, read in the provider's source:
+// which input changes replace, which inputs it never sends, and what its delete does in the
+// world. The offline plan decides replacements from this table and prints the delete effects;
+// the components are written against it (test/bin/plan/providerRules.test.ts checks both).
+// Versions: @ovhcloud/pulumi-ovh 2.19 (terraform-provider-ovh v2.19), @pulumi/command 1.2.
+import { VIRTUAL_MAC_TYPE } from "./model";
+
+export interface ProviderRule {
+    /** The upstream file the rule was read in. */
+    source: string;
+    /** Top-level inputs whose change replaces (ForceNew, replaceOnChanges). */
+    replaceOn: string[];
+    /** Inputs the provider accepts but never sends: setting them only makes a permanent diff. */
+    neverSent: string[];
+    /** What the provider's delete does (also the delete half of a replacement), given the old inputs. */
+    onDelete: string | ((inputs: Record<string, unknown>) => string | undefined);
+    /** What the resource's id is, and what `pulumi import` takes. */
+    importId: string;
+}
+
+export const PROVIDER_RULES: Record<string, ProviderRule> = {
+    "ovh:Ip/move:Move": {
+        source: "ovh/terraform-provider-ovh ovh/resource_ip_move.go (no ForceNew; IpMoveOpts in ovh/types_ip_service.go sends nexthop and to only)",
+        replaceOn: [],
+        neverSent: ["description"],
+        // resourceIpMoveDelete sets routed_to.service_name to "" and calls update: POST /ip/{ip}/park
+        // (since v2.14, PR #1301).
+        onDelete: "parks the IP (POST /ip/{ip}/park): it stops being routed to any server",
+        importId: "the IP block, e.g. 192.0.2.10/32",
+    },
+    "ovh:Ip/reverse:Reverse": {
+        source: "ovh/terraform-provider-ovh ovh/resource_ip_reverse.go (every field ForceNew; id = ip_reverse; create retries the POST every 5 s on HTTP 400 for readiness_timeout_duration, 60 s by default)",
+        replaceOn: ["ip", "ReverseIp", "ReverseValue", "readinessTimeoutDuration"],
+        neverSent: [],
+        onDelete: "removes the reverse of the address (DELETE /ip/{ip}/reverse/{ipReverse}), whichever resource set it",
+        importId: "ip|ip_reverse, e.g. 192.0.2.10/32|192.0.2.10",
+    },
+    "ovh:Domain/zoneRecord:ZoneRecord": {
+        source: "ovh/terraform-provider-ovh ovh/resource_domain_zone_record.go (zone and fieldtype ForceNew; subdomain, target, ttl updated with PUT; a zone refresh after each change, a failed one only logged)",
+        replaceOn: ["zone", "fieldtype"],
+        neverSent: [],
+        onDelete: "deletes that record (DELETE /domain/zone/{zone}/record/{id}) and refreshes the zone",
+        importId: "<recordId>.<zone>",
+    },
+    "ovh:CloudProject/failoverIpAttach:FailoverIpAttach": {
+        source: "ovh/terraform-provider-ovh ovh/resource_cloud_project_failover_ip_attach.go (serviceName and routedTo ForceNew; no update function)",
+        replaceOn: ["serviceName", "routedTo"],
+        neverSent: [],
+        onDelete: "nothing: a failover IP cannot be detached, it stays attached",
+        importId: "the failover IP's id in the project (an import by id alone cannot find the IP)",
+    },
+    "command:remote:Command": {
+        source: "pulumi/pulumi-command provider/pkg/provider/common/inputs.go (only triggers is replaceOnChanges; any other change runs update) and remote/command.go (Delete runs the delete script with the old state; no Read)",
+        replaceOn: ["triggers"],
+        neverSent: [],
+        onDelete: (inputs) => (typeof inputs.delete === "string" && inputs.delete !== "" ? "runs its delete script on the host" : undefined),
+        importId: "none: a command cannot be imported",
+    },
+    "proxmoxve:index/containerLegacy:ContainerLegacy": {
+        source: "bpg/terraform-provider-proxmox proxmoxtf/resource/container/container.go, Container() (node_name, operating_system, unprivileged, template, pool_id, mount_point, initialization.user_account ForceNew; vm_id by CustomizeDiff; network_interface and ip_config updated in place, a running container rebooted)",
+        replaceOn: ["nodeName", "vmId", "operatingSystem", "unprivileged", "template", "poolId", "mountPoints"],
+        neverSent: [],
+        onDelete: "destroys the container",
+        importId: "<node>/<vmid>",
+    },
+    [VIRTUAL_MAC_TYPE]: {
+        source: "components/network/virtualMacProvider.ts (this project's dynamic provider: changedKeys, diff, delete)",
+        replaceOn: ["serviceName", "ipAddress", "type", "virtualMachineName"],
+        neverSent: [],
+        onDelete: "removes the IP from the virtual MAC (DELETE /dedicated/server/{sn}/virtualMac/{mac}/virtualAddress/{ip})",
+        importId: "<serviceName>/<macAddress>/<ipAddress>",
+    },
+};
+
+/** Component resources have no provider: nothing in the world is replaced or deleted with them. */
+export function ruleFor(type: string): ProviderRule | undefined {
+    return PROVIDER_RULES[type];
+}
+
+/** What the provider's delete of a resource with these inputs does, if anything. */
+export function deleteEffectOf(type: string, inputs: Record<string, unknown>): string | undefined {
+    const rule = ruleFor(type);
+    if (!rule) return undefined;
+    return typeof rule.onDelete === "string" ? rule.onDelete : rule.onDelete(inputs);
+}
