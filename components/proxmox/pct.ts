@@ -16,6 +16,18 @@ export interface NicSpec {
     gateway: string;
 }
 
+/**
+ * The options of a netN value, in their order: `name=eth1,bridge=vmbr0,...`. Proxmox writes
+ * `key=value` pairs joined by commas (pve-container src/PVE/LXC/Config.pm, the netN format).
+ */
+export function parseNetValue(value: string): [string, string][] {
+    if (value.trim() === "") return [];
+    return value.split(",").map((part) => {
+        const eq = part.indexOf("=");
+        return eq < 0 ? [part, ""] : [part.slice(0, eq), part.slice(eq + 1)];
+    });
+}
+
 /** The value of --netN, in the order Proxmox itself writes it. */
 export function renderNetValue(nic: NicSpec): string {
     return [

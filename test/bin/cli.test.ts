@@ -124,7 +124,7 @@ describe("check-gateways", () => {
 describe("no hand-written argument loop is left in bin/", () => {
     it("reads process.argv only to hand it to a parser built on util.parseArgs", async () => {
         const fs = await import("fs");
-        for (const file of ["plan.ts", "ovh-ipmove.ts", "pr-comment.ts", "check-gateways.ts"]) {
+        for (const file of ["plan.ts", "ovh-ipmove.ts", "pr-comment.ts", "check-gateways.ts", "drift.ts"]) {
             const text = fs.readFileSync(path.join(root, "bin", file), "utf8");
             expect({ file, loops: /for \(let i = 0; i < argv\.length/.test(text) }).toEqual({ file, loops: false });
             expect({ file, parser: /parseCommandLine\(/.test(text) }).toEqual({ file, parser: true });
