@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MoveTarget } from "../network/ipMove";
 import { sshConnection, SshConnection } from "../shared/ssh";
 import { CarpGroupSpec, CarpNodeSpec, checkEdgePair, EdgePairSpec, HealthCheckSpec } from "./carpSpec";
-import { DeployFile, EdgeFlavour, PASSWORD_MARKER, renderKeepalivedDeploy, renderOpenbsdDeploy, renderSecretsInput } from "./edgeDeploy";
+import { DeployFile, EDGE_STATE_FILE, EdgeFlavour, PASSWORD_MARKER, renderKeepalivedDeploy, renderOpenbsdDeploy, renderSecretsInput } from "./edgeDeploy";
 import { FailoverIp } from "../network/failoverIp";
 import { ipmoveAccessRules } from "../network/ipMove";
 import { KEEPALIVED_ADVSKEW_MAX, KEEPALIVED_PASSWORD_MAX, notifyScriptPath, renderKeepalivedNodeFiles } from "./keepalived";
@@ -77,6 +77,7 @@ export function renderNodeDeployment(flavour: EdgeFlavour, spec: EdgePairSpec, n
             files,
             failoverIp: spec.failoverIp,
             publicInterface: node.publicInterface,
+            stateFile: EDGE_STATE_FILE.openbsd,
             ipmoveConfig: IPMOVE_CONFIG,
             pfRule: rendered.pfRule.trim(),
             carpdev: spec.group.carpdev,
@@ -95,6 +96,7 @@ export function renderNodeDeployment(flavour: EdgeFlavour, spec: EdgePairSpec, n
         conf: `${KEEPALIVED_DIR}/keepalived.conf`,
         failoverIp: spec.failoverIp,
         publicInterface: node.publicInterface,
+        stateFile: EDGE_STATE_FILE.keepalived,
         vip: spec.group.address,
         carpdev: spec.group.carpdev,
         masterScript: notifyScriptPath(KEEPALIVED_DIR, "master"),
@@ -145,6 +147,8 @@ export class CarpPair extends pulumi.ComponentResource {
                 create: script,
                 update: script,
                 stdin: secrets,
+                // Nothing is read back from the environment: the node keeps what it needs.
+                addPreviousOutputInEnv: false,
             }, { parent: this });
         });
         this.accessRules = Object.fromEntries(args.nodes.map((n) => [n.name, ipmoveAccessRules(n.move, args.failoverIp)]));

@@ -58,18 +58,34 @@ function install(files: DeployFile[]): string {
 export interface FailoverAlias {
     failoverIp: string;
     publicInterface: string;
+    /**
+     * The file on the node that holds the failover IP the last deploy installed. The node keeps
+     * it: @pulumi/command would hand back the previous output through SSH SetEnv, which stock
+     * sshd refuses (OpenBSD accepts no variable, Debian LANG and LC_* only).
+     */
+    stateFile: string;
 }
 
-/**
- * Removes the alias of the IP the previous deploy installed (read from the previous run's output,
- * which the command provider hands back), if the IP changed. The new one is claimed by the daemon.
- */
+/** Where each flavour keeps the failover IP it deployed: each system's own place for such files. */
+export const EDGE_STATE_FILE = { openbsd: "/var/db/ovh-failover/failover-ip", keepalived: "/var/lib/ovh-failover/failover-ip" } as const;
+
+/** Removes the alias of the IP the previous deploy installed, if the IP changed; the daemon claims the new one. */
 function dropOldAlias(a: FailoverAlias, remove: (ip: string) => string): string {
-    return `old_ip=$(printf '%s\\n' "\${PULUMI_COMMAND_STDOUT:-}" | sed -n 's/^failover-ip=//p' | head -n 1)
+    const state = shellQuote(a.stateFile);
+    return `old_ip=$(cat ${state} 2>/dev/null || true)
+case "$old_ip" in *[!0-9.]*) echo "ignoring ${a.stateFile}: not an IPv4 address" >&2; old_ip="" ;; esac
 if [ -n "$old_ip" ] && [ "$old_ip" != ${shellQuote(a.failoverIp)} ]; then
   ${remove("$old_ip")} 2>/dev/null || true
   echo "removed the alias of the previous failover IP $old_ip"
 fi`;
+}
+
+/** Records the failover IP now deployed, atomically, for the next deploy. */
+function recordAlias(a: FailoverAlias): string {
+    const state = shellQuote(a.stateFile);
+    return `mkdir -p "$(dirname ${state})"
+printf '%s\\n' ${shellQuote(a.failoverIp)} > ${shellQuote(`${a.stateFile}.new`)}
+mv -f ${shellQuote(`${a.stateFile}.new`)} ${state}`;
 }
 
 export interface OpenbsdDeploy extends FailoverAlias {
@@ -104,6 +120,7 @@ rcctl enable ifstated >/dev/null
 rcctl set ifstated flags -f ${shellQuote(d.ifstatedConf)} >/dev/null
 # ifstated starts again in its first state, promoted: a master claims the (new) IP at once.
 rcctl restart ifstated
+${recordAlias(d)}
 echo "deployed: ${d.files.map((f) => f.path).join(" ")} ${d.ipmoveConfig} /etc/pf.conf"
 echo "failover-ip=${d.failoverIp}"
 `;
@@ -143,6 +160,7 @@ systemctl reload-or-restart keepalived
 if ip -4 addr show dev ${d.carpdev} | grep -q " ${d.vip}/"; then
   ${shellQuote(d.masterScript)}
 fi
+${recordAlias(d)}
 echo "deployed: ${d.files.map((f) => f.path).join(" ")} ${d.ipmoveConfig}"
 echo "failover-ip=${d.failoverIp}"
 `;

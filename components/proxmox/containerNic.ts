@@ -80,6 +80,8 @@ export class ContainerNic extends pulumi.ComponentResource {
                   delete: spec.apply(renderDeleteScript),
                   // Another container or another netN is another NIC: replace, do not update.
                   triggers: [args.proxmox.host, vmid, index],
+                  // The host keeps what update and delete need (see pct.ts).
+                  addPreviousOutputInEnv: false,
               }, {
                   parent: this,
                   // The old NIC is put back before the new one is set: created first, the new

@@ -80,6 +80,7 @@ export class GatewayProbe extends pulumi.ComponentResource {
             create: script,
             // A new IP, MAC or gateway is a new fact to prove: run the probe again.
             triggers: [args.address, args.macAddress, args.gateways, args.netValue ?? ""],
+            addPreviousOutputInEnv: false,
             // The component's dependsOn (the NIC) must hold for the command itself.
         }, { parent: this, dependsOn: opts?.dependsOn });
         this.gateway = this.command.stdout.apply((out) => {

@@ -14,6 +14,8 @@ export interface NicSpec {
     address: string;
     prefixLength: number;
     gateway: string;
+    /** Where the host keeps the NIC's original value (default DEFAULT_STATE_DIR). */
+    stateDir?: string;
 }
 
 /**
@@ -40,16 +42,40 @@ export function renderNetValue(nic: NicSpec): string {
     ].join(",");
 }
 
+/** Where the Proxmox host keeps what a later step needs: the NIC's value before the stack set it. */
+export const DEFAULT_STATE_DIR = "/var/lib/ovh-failover";
+
+/** The options of netN the stack manages; every other option (firewall, tag, mtu, ip6, …) is the NIC's own. */
+export const MANAGED_NET_OPTIONS = ["name", "bridge", "gw", "hwaddr", "ip"] as const;
+
 function header(nic: NicSpec): string {
+    const stateDir = nic.stateDir ?? DEFAULT_STATE_DIR;
     return [
         "set -eu",
         `vmid=${nic.vmid}`,
         `key=net${nic.index}`,
         `value=${shellQuote(renderNetValue(nic))}`,
+        `managed=${shellQuote(renderNetValue(nic).replace(/,type=veth$/, ""))}`,
         `ifname=${shellQuote(nic.interfaceName)}`,
         `gw=${shellQuote(nic.gateway)}`,
+        `mac=${shellQuote(nic.macAddress)}`,
+        `state=${shellQuote(`${stateDir}/pct-${nic.vmid}-net${nic.index}.original`)}`,
     ].join("\n");
 }
+
+// `pct set --netN` replaces the whole property string: an option not written is dropped
+// (pve-container src/PVE/LXC/Config.pm). So the value set is the NIC's current one with the
+// managed options put in place, every other option kept where it is; a NIC that does not
+// exist yet gets the stack's whole value.
+const MERGE = `current=$(pct config "$vmid" | sed -n "s/^$key: //p")
+if [ -n "$current" ]; then
+  value=$(printf '%s\\n' "$current" | awk -v managed="$managed" '
+    BEGIN { n = split(managed, m, ","); for (i = 1; i <= n; i++) { k = m[i]; sub(/=.*/, "", k); want[k] = m[i]; order[i] = k } }
+    { c = split($0, p, ","); out = ""
+      for (i = 1; i <= c; i++) { k = p[i]; sub(/=.*/, "", k); v = (k in want) ? want[k] : p[i]; if (k in want) done[k] = 1; out = out (out == "" ? "" : ",") v }
+      for (i = 1; i <= n; i++) if (!(order[i] in done)) out = out (out == "" ? "" : ",") want[order[i]]
+      print out }')
+fi`;
 
 // A gateway outside a /32 is reachable only through an on-link route. Proxmox writes one into
 // the container's network configuration (post-up "ip route add <gw> dev <if>"); on a running
@@ -64,53 +90,53 @@ fi
 echo "applied=$value"`;
 
 /**
- * Create: remember what netN was before (empty if none), then set it. The previous value goes
- * to stdout, which the command provider keeps in state and hands back to update and delete. It
- * is also kept in a file on the host, written once: a create that failed half-way and runs
- * again must not take the stack's own value for the original.
+ * Create: record what netN was before (an empty file when there was none) in a file on the host,
+ * written once, so that a create that failed half-way and runs again does not take the stack's
+ * own value for the original; then set the merged value. Nothing a later step needs travels in
+ * the command's output: @pulumi/command hands it back through SSH SetEnv, which stock sshd
+ * refuses (AcceptEnv LANG LC_* on Debian, nothing on OpenBSD).
  */
 export function renderCreateScript(nic: NicSpec): string {
     return `${header(nic)}
-state_dir=\${OVH_FAILOVER_STATE_DIR:-/var/lib/ovh-failover}
-state="$state_dir/pct-$vmid-$key.previous"
-mkdir -p "$state_dir"
+mkdir -p "$(dirname "$state")"
 if [ ! -e "$state" ]; then
   pct config "$vmid" | sed -n "s/^$key: //p" > "$state.new"
   mv "$state.new" "$state"
 fi
-previous=$(cat "$state")
-echo "previous=$previous"
+${MERGE}
 ${APPLY}
 `;
 }
 
-/** Update: same as create, but the value from before the stack stays the one remembered. */
+/** Update: the same merge on the NIC as it is now; the recorded original stays as it was. */
 export function renderUpdateScript(nic: NicSpec): string {
     return `${header(nic)}
-previous=$(printf '%s\\n' "\${PULUMI_COMMAND_STDOUT:-}" | sed -n 's/^previous=//p' | head -n 1)
-echo "previous=$previous"
+[ -e "$state" ] || echo "warning: no record of $key of $vmid before the stack ($state): delete will leave it as it is"
+${MERGE}
 ${APPLY}
 `;
 }
 
 /**
- * Delete removes only what the stack added: if netN still carries the stack's MAC it is put back
- * as it was before (or removed if there was none); if someone changed it since, it is left alone.
+ * Delete puts back the recorded original byte for byte (or removes a NIC the stack added), and
+ * only if netN still carries the stack's MAC: changed since, it is someone else's and is left.
  */
 export function renderDeleteScript(nic: NicSpec): string {
     return `${header(nic)}
-mac=${shellQuote(nic.macAddress)}
-previous=$(printf '%s\\n' "\${PULUMI_COMMAND_STDOUT:-}" | sed -n 's/^previous=//p' | head -n 1)
 current=$(pct config "$vmid" | sed -n "s/^$key: //p")
-state="\${OVH_FAILOVER_STATE_DIR:-/var/lib/ovh-failover}/pct-$vmid-$key.previous"
 if ! printf '%s\\n' "$current" | grep -qi "hwaddr=$mac"; then
   echo "$key of $vmid no longer carries $mac; left as it is"
   rm -f "$state"
   exit 0
 fi
-if [ -n "$previous" ]; then
-  pct set "$vmid" "--$key" "$previous"
-  echo "restored=$previous"
+if [ ! -e "$state" ]; then
+  echo "no record of $key of $vmid before the stack ($state); left as it is" >&2
+  exit 0
+fi
+original=$(cat "$state")
+if [ -n "$original" ]; then
+  pct set "$vmid" "--$key" "$original"
+  echo "restored=$original"
 else
   pct set "$vmid" --delete "$key"
   echo "deleted=$key"

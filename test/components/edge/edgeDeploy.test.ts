@@ -7,7 +7,7 @@ import { PASSWORD_MARKER, renderKeepalivedDeploy, renderOpenbsdDeploy, renderSec
 
 let dir = "";
 /** The failover IP and the VRRP address of the pair the scripts deploy. */
-const pair = (masterScript = "/nonexistent/master.sh") => ({ failoverIp: "203.0.113.50", publicInterface: "eth0", vip: "10.25.0.10", carpdev: "eth2", masterScript });
+const pair = (masterScript = "/nonexistent/master.sh") => ({ failoverIp: "203.0.113.50", publicInterface: "eth0", vip: "10.25.0.10", carpdev: "eth2", masterScript, stateFile: path.join(dir, "state", "failover-ip") });
 afterEach(() => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -22,7 +22,7 @@ function stubs(names: string[]): string {
 
 describe("edge deploy scripts", () => {
     it("are valid sh", () => {
-        execFileSync("sh", ["-n"], { input: renderOpenbsdDeploy({ failoverIp: "203.0.113.50", publicInterface: "vio0", files: [{ path: "/etc/hostname.carp0", content: "up\n", mode: "0640" }], ipmoveConfig: "/etc/ovh-ipmove.conf", pfRule: "pass on vio2 proto carp", carpdev: "vio2", carpUnit: 0, ifstatedConf: "/etc/ifstated.conf" }) });
+        execFileSync("sh", ["-n"], { input: renderOpenbsdDeploy({ failoverIp: "203.0.113.50", publicInterface: "vio0", stateFile: "/var/db/ovh-failover/failover-ip", files: [{ path: "/etc/hostname.carp0", content: "up\n", mode: "0640" }], ipmoveConfig: "/etc/ovh-ipmove.conf", pfRule: "pass on vio2 proto carp", carpdev: "vio2", carpUnit: 0, ifstatedConf: "/etc/ifstated.conf" }) });
     });
 
     it("put the password and the credentials from stdin into place, validate, then install and apply", () => {
@@ -59,11 +59,14 @@ describe("edge deploy scripts", () => {
             "ip -4 addr show dev eth2",
         ]);
         expect(r.stdout).toContain("failover-ip=203.0.113.50");
+        expect(fs.readFileSync(path.join(dir, "state", "failover-ip"), "utf8")).toBe("203.0.113.50\n");
         expect(r.stdout).not.toContain("s3cr3t_x");
     });
 
-    it("on an IP change, drop the old alias, and let a master claim the new IP at once", () => {
+    it("on an IP change, drop the old alias (recorded on the node, not read from the environment), and let a master claim the new IP at once", () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-deploy-"));
+        fs.mkdirSync(path.join(dir, "state"));
+        fs.writeFileSync(path.join(dir, "state", "failover-ip"), "203.0.113.49\n");
         const conf = path.join(dir, "k.conf");
         const master = path.join(dir, "master.sh");
         fs.writeFileSync(master, `#!/bin/sh\necho "claimed" >> ${dir}/calls\n`, { mode: 0o755 });
@@ -74,11 +77,14 @@ describe("edge deploy scripts", () => {
         const r = spawnSync("sh", ["-c", text], {
             input: renderSecretsInput("pw", "OVH_ENDPOINT=ovh-eu\n"),
             encoding: "utf8",
-            env: { PATH: `${bin}:/usr/bin:/bin`, PULUMI_COMMAND_STDOUT: "deployed: …\nfailover-ip=203.0.113.49\n" },
+            // What @pulumi/command would try to send: stock sshd refuses it, and the script must not need it.
+            env: { PATH: `${bin}:/usr/bin:/bin`, PULUMI_COMMAND_STDOUT: "deployed: …\nfailover-ip=203.0.113.48\n" },
         });
         expect(r.status, r.stderr).toBe(0);
         const calls = fs.readFileSync(path.join(dir, "calls"), "utf8").split("\n").filter(Boolean);
         expect(calls).toContain("ip -4 addr del 203.0.113.49/32 dev eth0");
+        expect(calls.join("\n")).not.toContain("203.0.113.48");
+        expect(fs.readFileSync(path.join(dir, "state", "failover-ip"), "utf8")).toBe("203.0.113.50\n");
         expect(calls.indexOf("claimed")).toBeGreaterThan(calls.indexOf("systemctl reload-or-restart keepalived"));
         expect(r.stdout).toContain("failover-ip=203.0.113.50");
     });

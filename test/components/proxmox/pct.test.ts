@@ -1,7 +1,14 @@
-import { execFileSync } from "child_process";
-import { describe, expect, it } from "vitest";
-import { NicSpec, renderCreateScript, renderDeleteScript, renderNetValue, renderUpdateScript } from "../../../components/proxmox/pct";
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { afterAll, describe, expect, it } from "vitest";
+import { NicSpec, parseNetValue, renderCreateScript, renderDeleteScript, renderNetValue, renderUpdateScript } from "../../../components/proxmox/pct";
 import { shellQuote } from "../../../components/shared/shell";
+import { netLineOf, readContainerConfig, writeContainerConfig, writePctStandIn } from "../../support/pctStandIn";
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "ovh-failover-pct-"));
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 const nic: NicSpec = {
     vmid: 101, index: 1, interfaceName: "eth1", bridge: "vmbr0",
@@ -11,6 +18,7 @@ const nic: NicSpec = {
 describe("pct rendering", () => {
     it("renders --net1 with bridge, the vMAC, a /32 and the gateway", () => {
         expect(renderNetValue(nic)).toBe("name=eth1,bridge=vmbr0,gw=198.51.100.254,hwaddr=02:00:00:12:34:56,ip=192.0.2.10/32,type=veth");
+        expect(parseNetValue("name=eth1,firewall=1")).toEqual([["name", "eth1"], ["firewall", "1"]]);
     });
 
     it("quotes for the shell", () => {
@@ -18,74 +26,81 @@ describe("pct rendering", () => {
     });
 
     for (const [name, render] of [["create", renderCreateScript], ["update", renderUpdateScript], ["delete", renderDeleteScript]] as const) {
-        it(`${name} script is valid POSIX sh and targets net1 of 101`, () => {
+        it(`${name} script is valid POSIX sh, targets net1 of 101 and reads nothing from the environment`, () => {
             const script = render(nic);
             execFileSync("sh", ["-n"], { input: script });
             expect(script).toContain("vmid=101");
             expect(script).toContain("key=net1");
+            expect(script).not.toContain("PULUMI_COMMAND");
+            expect(script).not.toMatch(/\$\{?OVH_FAILOVER/);
         });
     }
-
-    it("create remembers the previous value; update keeps the first one; delete restores only its own NIC", () => {
-        expect(renderCreateScript(nic)).toContain(`pct config "$vmid" | sed -n "s/^$key: //p" > "$state.new"`);
-        expect(renderUpdateScript(nic)).toContain("PULUMI_COMMAND_STDOUT");
-        const del = renderDeleteScript(nic);
-        expect(del).toContain(`grep -qi "hwaddr=$mac"`);
-        expect(del).toContain(`pct set "$vmid" "--$key" "$previous"`);
-        expect(del).toContain(`pct set "$vmid" --delete "$key"`);
-    });
 });
 
-// The scripts run against a fake `pct` that keeps one container's config in a file, to show
-// what they do to it: this is the behaviour on the Proxmox host, minus Proxmox.
-describe("pct scripts against a recorded container config", () => {
-    const run = (script: string, config: string, stdout = ""): { config: string; out: string } => {
-        const dir = execFileSync("mktemp", ["-d"]).toString().trim();
-        const fake = `#!/bin/sh
-cfg=${dir}/101.conf
-case "$1" in
-  config) cat "$cfg" ;;
-  status) echo "status: stopped" ;;
-  set) shift; shift
-       if [ "$1" = --delete ]; then grep -v "^$2: " "$cfg" > "$cfg.new" || true; mv "$cfg.new" "$cfg"
-       else k=\${1#--}; grep -v "^$k: " "$cfg" > "$cfg.new" || true; echo "$k: $2" >> "$cfg.new"; mv "$cfg.new" "$cfg"; fi ;;
-esac
-`;
-        execFileSync("sh", ["-c", `mkdir -p ${dir}/bin && cat > ${dir}/bin/pct && chmod +x ${dir}/bin/pct`], { input: fake });
-        execFileSync("sh", ["-c", `cat > ${dir}/101.conf`], { input: config });
-        const out = execFileSync("sh", ["-s"], { input: script, env: { PATH: `${dir}/bin:/usr/bin:/bin`, PULUMI_COMMAND_STDOUT: stdout, OVH_FAILOVER_STATE_DIR: stateDir } }).toString();
-        const after = execFileSync("cat", [`${dir}/101.conf`]).toString();
-        execFileSync("rm", ["-rf", dir]);
-        return { config: after, out };
-    };
-    const stateDir = execFileSync("mktemp", ["-d"]).toString().trim();
-    const before = "hostname: proxy\nnet0: name=eth0,bridge=vmbr1,ip=10.1.0.100/24\nnet1: name=eth1,bridge=vmbr0,hwaddr=BC:24:11:00:00:01,ip=192.0.2.5/32,gw=198.51.100.254\n";
+// The scripts against the pct stand-in (Proxmox's semantics: the whole property string replaced,
+// name first then sorted, hwaddr generated when missing), on one host folder per test.
+describe("pct scripts against a container configuration", () => {
+    let count = 0;
+    function host(lines: string[]) {
+        const root = path.join(work, `host-${++count}`);
+        const bin = path.join(root, "bin");
+        writePctStandIn(bin, root);
+        writeContainerConfig(root, 101, lines);
+        const spec = { ...nic, stateDir: path.join(root, "var/lib/ovh-failover") };
+        const run = (script: string) => {
+            const r = spawnSync("sh", ["-s"], { input: script, encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin` } });
+            expect(r.status, r.stderr).toBe(0);
+            return r.stdout;
+        };
+        return { root, spec, run, net1: () => netLineOf(readContainerConfig(root, 101), 1) };
+    }
+    const ORIGINAL = "name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.1,gw6=fe80::1,hwaddr=BC:24:11:00:00:01,ip=192.0.2.5/24,ip6=2001:db8::5/64,mtu=1400,rate=10,tag=5,type=veth";
 
-    it("create sets net1 and reports the old value; delete puts it back", () => {
-        const created = run(renderCreateScript(nic), before);
-        expect(created.config).toContain(`net1: ${renderNetValue(nic)}`);
-        expect(created.config).toContain("net0: name=eth0");
-        expect(created.out).toContain("previous=name=eth1,bridge=vmbr0,hwaddr=BC:24:11:00:00:01,ip=192.0.2.5/32,gw=198.51.100.254");
-        const deleted = run(renderDeleteScript(nic), created.config, created.out);
-        expect(deleted.config).toContain("net1: name=eth1,bridge=vmbr0,hwaddr=BC:24:11:00:00:01,ip=192.0.2.5/32");
+    it("create merges: the managed options change, firewall, tag, mtu, rate and IPv6 stay; delete restores the line exactly", () => {
+        const h = host(["hostname: proxy", "net0: name=eth0,bridge=vmbr1,hwaddr=BC:24:11:00:00:02,ip=10.1.0.100/24,type=veth", `net1: ${ORIGINAL}`]);
+        h.run(renderCreateScript(h.spec));
+        expect(h.net1()).toBe("name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.254,gw6=fe80::1,hwaddr=02:00:00:12:34:56,ip=192.0.2.10/32,ip6=2001:db8::5/64,mtu=1400,rate=10,tag=5,type=veth");
+        h.run(renderDeleteScript(h.spec));
+        expect(h.net1()).toBe(ORIGINAL);
+        expect(readContainerConfig(h.root, 101)).toContain("net0: name=eth0,bridge=vmbr1");
     });
 
     it("a create run again after failing half-way keeps the original value, not its own", () => {
-        const first = run(renderCreateScript(nic), before);
-        // The run died before Pulumi recorded it: the NIC already has the stack's value.
-        const again = run(renderCreateScript(nic), first.config);
-        expect(again.out).toContain("previous=name=eth1,bridge=vmbr0,hwaddr=BC:24:11:00:00:01,ip=192.0.2.5/32,gw=198.51.100.254");
-        const deleted = run(renderDeleteScript(nic), again.config, again.out);
-        expect(deleted.config).toContain("net1: name=eth1,bridge=vmbr0,hwaddr=BC:24:11:00:00:01,ip=192.0.2.5/32");
+        const h = host([`net1: ${ORIGINAL}`]);
+        h.run(renderCreateScript(h.spec));
+        h.run(renderCreateScript(h.spec));
+        h.run(renderDeleteScript(h.spec));
+        expect(h.net1()).toBe(ORIGINAL);
     });
 
-    it("delete removes a NIC it added, and leaves alone one changed since", () => {
-        const fresh = "hostname: proxy\n";
-        const created = run(renderCreateScript(nic), fresh);
-        expect(run(renderDeleteScript(nic), created.config, created.out).config).not.toContain("net1:");
-        const changed = created.config.replace("02:00:00:12:34:56", "02:00:00:99:99:99");
-        const kept = run(renderDeleteScript(nic), changed, created.out);
-        expect(kept.config).toContain("02:00:00:99:99:99");
-        expect(kept.out).toContain("left as it is");
+    it("an update (an IP change) merges on the NIC as it is, and delete still restores the original", () => {
+        const h = host([`net1: ${ORIGINAL}`]);
+        h.run(renderCreateScript(h.spec));
+        const changed = { ...h.spec, address: "203.0.113.77", macAddress: "02:00:00:aa:bb:cc" };
+        h.run(renderUpdateScript(changed));
+        expect(h.net1()).toBe("name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.254,gw6=fe80::1,hwaddr=02:00:00:aa:bb:cc,ip=203.0.113.77/32,ip6=2001:db8::5/64,mtu=1400,rate=10,tag=5,type=veth");
+        h.run(renderDeleteScript(changed));
+        expect(h.net1()).toBe(ORIGINAL);
+    });
+
+    it("delete removes a NIC it added, and leaves alone one changed since, or one it has no record of", () => {
+        const fresh = host(["hostname: proxy"]);
+        fresh.run(renderCreateScript(fresh.spec));
+        expect(fresh.net1()).toBe("name=eth1,bridge=vmbr0,gw=198.51.100.254,hwaddr=02:00:00:12:34:56,ip=192.0.2.10/32,type=veth");
+        fresh.run(renderDeleteScript(fresh.spec));
+        expect(fresh.net1()).toBeUndefined();
+
+        const changed = host([`net1: ${ORIGINAL}`]);
+        changed.run(renderCreateScript(changed.spec));
+        const byHand = changed.net1()!.replace("02:00:00:12:34:56", "02:00:00:99:99:99");
+        writeContainerConfig(changed.root, 101, [`net1: ${byHand}`]);
+        expect(changed.run(renderDeleteScript(changed.spec))).toContain("left as it is");
+        expect(changed.net1()).toBe(byHand);
+
+        const unknown = host([`net1: ${ORIGINAL}`]);
+        unknown.run(renderCreateScript(unknown.spec));
+        fs.rmSync(unknown.spec.stateDir, { recursive: true });
+        unknown.run(renderDeleteScript(unknown.spec));
+        expect(unknown.net1()).toContain("hwaddr=02:00:00:12:34:56");
     });
 });

@@ -1,0 +1,84 @@
+// A stand-in for Proxmox's `pct`, for what cannot run here: it keeps each container's
+// configuration in <root>/etc/pve/lxc/<vmid>.conf and follows pve-container's documented
+// semantics for what the scripts use (src/PVE/LXC/Config.pm, src/PVE/API2/LXC/Config.pm):
+// - `pct set <vmid> --netN <value>` replaces the whole property string: options not written are
+//   dropped; unknown options are refused; a missing hwaddr is generated anew; `type=veth` is
+//   added; the value is written back `name` first, then the other options in alphabetical order;
+// - `pct set <vmid> --delete netN` removes the line;
+// - `pct config <vmid>` prints the `key: value` lines, sorted by key;
+// - `pct status <vmid>` prints `status: running` or `status: stopped`;
+// - `pct exec <vmid> -- <cmd…>` runs the command (here, in the caller's network namespace).
+import * as fs from "fs";
+import * as path from "path";
+
+const NET_KEYS = ["name", "bridge", "hwaddr", "mtu", "ip", "gw", "ip6", "gw6", "firewall", "tag", "trunks", "rate", "link_down", "host-managed", "type"];
+
+export function writePctStandIn(binDir: string, root: string): string {
+    fs.mkdirSync(binDir, { recursive: true });
+    fs.mkdirSync(path.join(root, "etc/pve/lxc"), { recursive: true });
+    const file = path.join(binDir, "pct");
+    fs.writeFileSync(file, `#!/bin/sh
+# pct stand-in (test/support/pctStandIn.ts)
+dir=${root}/etc/pve/lxc
+cmd=$1; vmid=$2
+cfg="$dir/$vmid.conf"
+[ -n "$vmid" ] || { echo "400 not enough arguments" >&2; exit 255; }
+if [ "$cmd" != exec ] && [ ! -e "$cfg" ]; then echo "Configuration file 'nodes/pve/lxc/$vmid.conf' does not exist" >&2; exit 255; fi
+write() { # key value: replace the line, keep the file sorted
+  grep -v "^$1: " "$cfg" > "$cfg.new" || true
+  printf '%s: %s\\n' "$1" "$2" >> "$cfg.new"
+  sort "$cfg.new" > "$cfg"; rm -f "$cfg.new"
+}
+case "$cmd" in
+  config) sort "$cfg" ;;
+  status) if [ -e "$dir/$vmid.running" ]; then echo "status: running"; else echo "status: stopped"; fi ;;
+  exec) shift 2; [ "$1" = -- ] && shift; exec "$@" ;;
+  set)
+    shift 2
+    if [ "$1" = --delete ]; then
+      grep -v "^$2: " "$cfg" > "$cfg.new" || true; mv "$cfg.new" "$cfg"; exit 0
+    fi
+    key=\${1#--}; value=$2
+    case "$key" in
+      net[0-9]|net[12][0-9]|net3[01]) ;;
+      *) echo "pct stand-in: --$key not supported" >&2; exit 2 ;;
+    esac
+    normalized=$(printf '%s\\n' "$value" | awk -v keys="${NET_KEYS.join(" ")}" '
+      BEGIN { n = split(keys, k, " "); for (i = 1; i <= n; i++) known[k[i]] = 1; srand() }
+      { c = split($0, p, ",")
+        for (i = 1; i <= c; i++) {
+          kv = p[i]; key = kv; sub(/=.*/, "", key)
+          if (!(key in known)) { print "invalid format - property " key " is not defined in schema" > "/dev/stderr"; exit 1 }
+          if (key in seen) { print "invalid format - duplicate key in comma-separated list property: " key > "/dev/stderr"; exit 1 }
+          seen[key] = kv
+        }
+        if (!("name" in seen)) { print "invalid format - missing value for required option name" > "/dev/stderr"; exit 1 }
+        if (!("hwaddr" in seen)) seen["hwaddr"] = sprintf("hwaddr=BC:24:11:%02X:%02X:%02X", int(rand() * 256), int(rand() * 256), int(rand() * 256))
+        if (!("type" in seen)) seen["type"] = "type=veth"
+        out = seen["name"]; m = 0
+        for (key in seen) if (key != "name") rest[++m] = key
+        for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (rest[j] < rest[i]) { t = rest[i]; rest[i] = rest[j]; rest[j] = t }
+        for (i = 1; i <= m; i++) out = out "," seen[rest[i]]
+        print out }') || exit 255
+    write "$key" "$normalized" ;;
+  *) echo "pct stand-in: $cmd not supported" >&2; exit 2 ;;
+esac
+`, { mode: 0o755 });
+    return file;
+}
+
+export function writeContainerConfig(root: string, vmid: number, lines: string[], running = false): void {
+    const dir = path.join(root, "etc/pve/lxc");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${vmid}.conf`), `${[...lines].sort().join("\n")}\n`);
+    if (running) fs.writeFileSync(path.join(dir, `${vmid}.running`), "");
+    else fs.rmSync(path.join(dir, `${vmid}.running`), { force: true });
+}
+
+export function readContainerConfig(root: string, vmid: number): string {
+    return fs.readFileSync(path.join(root, "etc/pve/lxc", `${vmid}.conf`), "utf8");
+}
+
+export function netLineOf(config: string, index: number): string | undefined {
+    return config.split("\n").find((l) => l.startsWith(`net${index}: `))?.slice(`net${index}: `.length);
+}
