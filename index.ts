@@ -2,7 +2,8 @@
 // PublicEndpoint per service IP.
 import * as pulumi from "@pulumi/pulumi";
 import {
-    CarpPair, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, formatIssues, OvhCredentialsForNodes, parseEdges, parseStackConfig, PublicEndpoint, RawConfig, StackSpec,
+    CarpPair, ConfigError, ConfigIssue, crossCheck, EdgeConfig, EndpointSpec, formatIssues, nearestKey, OvhCredentialsForNodes, parseEdges, parseStackConfig, PublicEndpoint, RawConfig,
+    StackSpec,
 } from "./components";
 
 const CONFIG_KEYS = ["dnsTtl", "protectIps", "servers", "endpoints", "edges"];
@@ -14,6 +15,19 @@ const SECRET_KEYS = ["proxmoxSshPrivateKey", "edgeSshPrivateKey", "edgePasswords
 // pulumi/pulumi sdk/nodejs/runtime/config.ts, isConfigSecret.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(fullKey: string): boolean };
+
+/** Keys of the project's namespace the program does not know: a typo would silently fall back to a default. */
+function unknownKeys(config: pulumi.Config): ConfigIssue[] {
+    const known = [...CONFIG_KEYS, ...SECRET_KEYS];
+    return Object.keys(pulumi.runtime.allConfig())
+        .filter((k) => k.startsWith(`${config.name}:`))
+        .map((k) => k.slice(config.name.length + 1))
+        .filter((k) => !known.includes(k))
+        .map((key) => {
+            const near = nearestKey(key, known);
+            return { key, value: "[not shown]", expected: `no such key${near ? ` (did you mean ${near}?)` : ""}; the keys are: ${known.join(", ")}` };
+        });
+}
 
 function plainSecrets(config: pulumi.Config): ConfigIssue[] {
     return SECRET_KEYS.filter((key) => config.get(key) !== undefined && !isConfigSecret(`${config.name}:${key}`)).map((key) => ({
@@ -40,7 +54,7 @@ function readRawConfig(config: pulumi.Config): RawConfig {
 function loadStack(config: pulumi.Config): { stack: StackSpec; edges: EdgeConfig[] } {
     const raw = readRawConfig(config);
     // Edge pairs are optional; a stack of only edges has no endpoints.
-    const issues: ConfigIssue[] = plainSecrets(config);
+    const issues: ConfigIssue[] = [...unknownKeys(config), ...plainSecrets(config)];
     let stack: StackSpec = { protectIps: true, servers: new Map(), endpoints: [] };
     if (raw.endpoints !== undefined || raw.servers !== undefined || raw.edges === undefined) {
         try {
@@ -51,8 +65,8 @@ function loadStack(config: pulumi.Config): { stack: StackSpec; edges: EdgeConfig
         }
     }
     // Read to be checked, never printed: the resources get them as secrets.
-    const edges = parseEdges(raw.edges, secretObject(config, "edgePasswords").plain);
-    issues.push(...edges.issues);
+    const edges = parseEdges(raw.edges, secretObject(config, "edgePasswords").plain, raw.edges === undefined ? undefined : secretObject(config, "edgeOvhCredentials").plain ?? {});
+    issues.push(...edges.issues, ...crossCheck(stack, edges.edges));
     // The message names every bad key; a stack trace would only hide it.
     if (issues.length > 0) throw new pulumi.RunError(formatIssues(issues));
     return { stack, edges: edges.edges };
@@ -85,10 +99,8 @@ function declareEdge(e: EdgeConfig, passwords: pulumi.Output<Record<string, stri
         password: passwords.apply((p) => p[e.name]),
         nodes: e.nodes.map((n) => ({ ...n, ssh: { ...n.ssh, privateKey: sshPrivateKey } })),
         health: e.health,
-        ovhCredentials: credentials.apply((c) => {
-            if (!c[e.name]) throw new pulumi.RunError(`edgeOvhCredentials.${e.name} is missing: the OVH credentials ovh-ipmove uses on the nodes of ${e.name}`);
-            return c[e.name];
-        }),
+        // Checked with the rest of the config (parseEdges), before any resource.
+        ovhCredentials: credentials.apply((c) => c[e.name]),
         ipmovePath: e.ipmovePath,
     });
 }
@@ -108,7 +120,7 @@ function declareEndpoint(spec: StackSpec, e: EndpointSpec, sshPrivateKey: pulumi
         reverse: e.reverse,
         virtualMac: e.virtualMac,
         container: {
-            proxmox: { host: proxmox.host, port: proxmox.port, user: proxmox.user, privateKey: sshPrivateKey },
+            proxmox: { host: proxmox.host, port: proxmox.port, user: proxmox.user, privateKey: sshPrivateKey, hostKey: proxmox.hostKey },
             vmid: e.container.vmid,
             nic: e.container.nic,
             interfaceName: e.container.interfaceName,
@@ -136,6 +148,11 @@ const config = new pulumi.Config();
 const { stack, edges } = loadStack(config);
 const sshPrivateKey = config.getSecret("proxmoxSshPrivateKey");
 
+for (const [name, server] of stack.servers) {
+    if (server.proxmox && !server.proxmox.hostKey && stack.endpoints.some((e) => e.server === name)) {
+        void pulumi.log.warn(`servers.${name}.proxmox.hostKey is not set: the SSH connection to ${server.proxmox.host} accepts any host key; set it from ssh-keyscan -t ed25519 ${server.proxmox.host}`);
+    }
+}
 const declared = stack.endpoints.map((e) => declareEndpoint(stack, e, sshPrivateKey));
 const declaredEdges = edges.length === 0 ? [] : edges.map((e) => declareEdge(
     e,

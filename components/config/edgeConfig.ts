@@ -1,10 +1,12 @@
 // Parses the `edges` key of a stack: CARP/VRRP edge pairs (seed 001), checked whole before any
-// resource is declared, every problem named by its key.
+// resource is declared, every problem named by its key. Every string that reaches a node's shell,
+// a file or an ifstated `run` line has a strict grammar here; the renderers quote it as well.
 import { checkEdgePair } from "../edge/carpSpec";
-import type { MoveTarget } from "../network/ipMove";
-import { EdgeFlavour } from "../edge/edgeDeploy";
+import type { EdgeFlavour } from "../edge/edgeDeploy";
 import { KEEPALIVED_ADVSKEW_MAX, KEEPALIVED_PASSWORD_MAX } from "../edge/keepalived";
+import type { MoveTarget } from "../network/ipMove";
 import * as v from "../shared/validate";
+import { ConfigReader } from "./reader";
 
 export interface EdgeNodeConfig {
     name: string;
@@ -12,7 +14,7 @@ export interface EdgeNodeConfig {
     publicInterface: string;
     privateInterface: string;
     privateAddress?: string;
-    ssh: { host: string; port: number; user: string };
+    ssh: { host: string; port: number; user: string; hostKey?: string };
     move: MoveTarget;
 }
 
@@ -27,101 +29,209 @@ export interface EdgeConfig {
     ipmovePath: string;
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !Array.isArray(x);
-const num = (x: unknown): unknown => (typeof x === "string" && /^\d+$/.test(x) ? Number(x) : x);
+const EDGE_KEYS = ["flavour", "failoverIp", "reverse", "group", "health", "nodes", "ipmovePath"];
+const GROUP_KEYS = ["vhid", "address", "prefixLength", "carpdev", "advbase", "carpUnit"];
+const HEALTH_KEYS = ["pingTarget", "intervalSeconds"];
+const NODE_KEYS = ["name", "advskew", "publicInterface", "privateInterface", "privateAddress", "ssh", "move"];
+const SSH_KEYS = ["host", "port", "user", "hostKey", "insecureSkipHostKeyCheck"];
+const CREDENTIAL_KEYS = ["endpoint", "applicationKey", "applicationSecret", "consumerKey"];
 
-function parseMove(key: string, raw: unknown, issues: v.ConfigIssue[]): MoveTarget {
-    if (isObj(raw) && typeof raw.project === "string" && typeof raw.instance === "string") {
-        return { kind: "cloud", project: raw.project, instance: raw.instance };
+const integer = (min: number, max: number, what: string) => (x: unknown): number => {
+    const n = typeof x === "string" && /^\d+$/.test(x) ? Number(x) : x;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) throw new v.ConfigValueError(`${what}, an integer from ${min} to ${max}`);
+    return n;
+};
+
+function parseFlavour(x: unknown): EdgeFlavour {
+    if (x !== "openbsd" && x !== "keepalived") throw new v.ConfigValueError("openbsd (CARP + ifstated) or keepalived (VRRP, Debian/Proxmox)");
+    return x;
+}
+
+function parseMove(r: ConfigReader, key: string, raw: unknown): MoveTarget {
+    const o = r.object(key, raw, ["project", "instance", "server"]);
+    if (o && o.server !== undefined && o.project === undefined && o.instance === undefined) {
+        return { kind: "dedicated", serviceName: r.required(`${key}.server`, o.server, v.parseServiceName) ?? "" };
     }
-    if (isObj(raw) && typeof raw.server === "string") return { kind: "dedicated", serviceName: raw.server };
-    issues.push({ key, value: raw, expected: "{ project, instance } (a Public Cloud instance) or { server } (a dedicated server's service name)" });
+    if (o && (o.project !== undefined || o.instance !== undefined) && o.server === undefined) {
+        return {
+            kind: "cloud",
+            project: r.required(`${key}.project`, o.project, v.parseCloudProjectId) ?? "",
+            instance: r.required(`${key}.instance`, o.instance, v.parseInstanceRef) ?? "",
+        };
+    }
+    if (o) r.issues.push({ key, value: raw, expected: "{ project, instance } (a Public Cloud instance) or { server } (a dedicated server's service name)" });
     return { kind: "dedicated", serviceName: "" };
 }
 
-function parseEdge(name: string, raw: unknown, issues: v.ConfigIssue[]): EdgeConfig | undefined {
-    const key = `edges.${name}`;
-    if (!isObj(raw)) {
-        issues.push({ key, value: raw, expected: "{ flavour, failoverIp, group, health, nodes }" });
-        return undefined;
+function parseNode(r: ConfigReader, key: string, raw: unknown, flavour: EdgeFlavour | undefined): EdgeNodeConfig | undefined {
+    const n = r.object(key, raw, NODE_KEYS);
+    if (!n) return undefined;
+    const s = r.object(`${key}.ssh`, n.ssh, SSH_KEYS) ?? {};
+    const insecure = r.optional(`${key}.ssh.insecureSkipHostKeyCheck`, s.insecureSkipHostKeyCheck, v.parseBoolean, false);
+    const hostKey = r.optional(`${key}.ssh.hostKey`, s.hostKey, v.parseHostKey);
+    // The deploy sends this node the CARP password and OVH credentials: its key must be known.
+    if (hostKey === undefined && !insecure && s.hostKey === undefined) {
+        r.issues.push({ key: `${key}.ssh.hostKey`, value: undefined, expected: "the node's host key (ssh-keyscan -t ed25519 <host>, without the host name): the deploy sends it secrets; or insecureSkipHostKeyCheck: true" });
     }
-    const group = isObj(raw.group) ? raw.group : {};
-    const health = isObj(raw.health) ? raw.health : {};
-    const nodes = Array.isArray(raw.nodes) ? raw.nodes.map((n) => (isObj(n) ? n : {})) : [];
-    if (!isObj(raw.group)) issues.push({ key: `${key}.group`, value: raw.group, expected: "{ vhid, address, prefixLength, carpdev, advbase }" });
-    // The password is a secret of its own key (edgePasswords); checked there.
-    issues.push(...checkEdgePair({
-        group: { ...group, vhid: num(group.vhid), prefixLength: num(group.prefixLength), advbase: num(group.advbase), password: "checked-elsewhere" },
-        nodes: nodes.map((n) => ({ ...n, advskew: num(n.advskew) })),
-        failoverIp: raw.failoverIp,
-        health: { ...health, intervalSeconds: num(health.intervalSeconds) },
-    }, key));
-    const flavour = raw.flavour ?? "openbsd";
-    if (flavour !== "openbsd" && flavour !== "keepalived") issues.push({ key: `${key}.flavour`, value: flavour, expected: "openbsd (CARP + ifstated) or keepalived (VRRP, Debian/Proxmox)" });
-    const parsedNodes = nodes.map((n, i): EdgeNodeConfig => {
-        const ssh = isObj(n.ssh) ? n.ssh : {};
-        if (typeof ssh.host !== "string" || !ssh.host) issues.push({ key: `${key}.nodes[${i}].ssh.host`, value: ssh.host, expected: "the node's SSH address" });
-        if (flavour === "keepalived" && n.privateAddress === undefined) {
-            issues.push({ key: `${key}.nodes[${i}].privateAddress`, value: undefined, expected: "the node's address on the CARP network (keepalived's unicast source)" });
-        }
-        if (flavour === "keepalived" && Number(num(n.advskew)) > KEEPALIVED_ADVSKEW_MAX) {
-            issues.push({ key: `${key}.nodes[${i}].advskew`, value: n.advskew, expected: `at most ${KEEPALIVED_ADVSKEW_MAX} with keepalived (VRRP has no priority left for 254)` });
-        }
-        return {
-            name: String(n.name),
-            advskew: Number(num(n.advskew)),
-            publicInterface: String(n.publicInterface),
-            privateInterface: String(n.privateInterface),
-            privateAddress: typeof n.privateAddress === "string" ? n.privateAddress : undefined,
-            ssh: { host: String(ssh.host), port: Number(num(ssh.port ?? 22)), user: typeof ssh.user === "string" ? ssh.user : "root" },
-            move: parseMove(`${key}.nodes[${i}].move`, n.move, issues),
-        };
-    });
-    let reverse: string | undefined;
-    if (raw.reverse !== undefined) {
-        try {
-            reverse = v.parseFqdn(raw.reverse);
-        } catch (err) {
-            if (err instanceof v.ConfigValueError) issues.push({ key: `${key}.reverse`, value: raw.reverse, expected: err.message });
-        }
+    const advskew = r.required(`${key}.advskew`, n.advskew, integer(0, 254, "an advskew (lower wins the master role)"));
+    if (flavour === "keepalived" && advskew !== undefined && advskew > KEEPALIVED_ADVSKEW_MAX) {
+        r.issues.push({ key: `${key}.advskew`, value: n.advskew, expected: `at most ${KEEPALIVED_ADVSKEW_MAX} with keepalived (VRRP has no priority left for 254)` });
+    }
+    if (flavour === "keepalived" && n.privateAddress === undefined) {
+        r.issues.push({ key: `${key}.privateAddress`, value: undefined, expected: "the node's address on the CARP network (keepalived's unicast source)" });
     }
     return {
-        name,
-        flavour: flavour as EdgeFlavour,
-        failoverIp: String(raw.failoverIp),
-        reverse,
-        group: {
-            vhid: Number(num(group.vhid)),
-            address: String(group.address),
-            prefixLength: Number(num(group.prefixLength)),
-            carpdev: String(group.carpdev),
-            advbase: Number(num(group.advbase ?? 1)),
-            carpUnit: Number(num(group.carpUnit ?? 0)),
+        name: r.required(`${key}.name`, n.name, v.parseSimpleName) ?? "",
+        advskew: advskew ?? 0,
+        publicInterface: r.required(`${key}.publicInterface`, n.publicInterface, v.parseInterfaceName) ?? "",
+        privateInterface: r.required(`${key}.privateInterface`, n.privateInterface, v.parseInterfaceName) ?? "",
+        privateAddress: r.optional(`${key}.privateAddress`, n.privateAddress, v.parseIpv4),
+        ssh: {
+            host: r.required(`${key}.ssh.host`, s.host, v.parseHostname) ?? "",
+            port: r.optional(`${key}.ssh.port`, s.port, v.parsePort, 22),
+            user: r.optional(`${key}.ssh.user`, s.user, v.parseUserName, "root"),
+            hostKey,
         },
-        health: { pingTarget: String(health.pingTarget), intervalSeconds: Number(num(health.intervalSeconds ?? 15)) },
-        nodes: parsedNodes,
-        ipmovePath: typeof raw.ipmovePath === "string" ? raw.ipmovePath : "/usr/local/bin/ovh-ipmove",
+        move: parseMove(r, `${key}.move`, n.move),
     };
 }
 
-/** Parses `edges` and checks each pair's password from `edgePasswords` (read, never printed). */
-export function parseEdges(raw: unknown, passwords: unknown): { edges: EdgeConfig[]; issues: v.ConfigIssue[] } {
-    const issues: v.ConfigIssue[] = [];
-    if (raw === undefined) return { edges: [], issues };
-    if (!isObj(raw)) return { edges: [], issues: [{ key: "edges", value: raw, expected: "a map from edge pair name to { flavour, failoverIp, group, health, nodes }" }] };
-    const edges = Object.entries(raw)
-        .map(([name, body]) => parseEdge(name, body, issues))
+function parseEdge(r: ConfigReader, name: string, raw: unknown): EdgeConfig | undefined {
+    const key = `edges.${name}`;
+    r.parse(key, name, v.parseSimpleName);
+    const o = r.object(key, raw, EDGE_KEYS);
+    if (!o) return undefined;
+    const flavour = r.optional(`${key}.flavour`, o.flavour, parseFlavour, "openbsd");
+    const g = r.object(`${key}.group`, o.group, GROUP_KEYS) ?? {};
+    const h = o.health === undefined ? {} : r.object(`${key}.health`, o.health, HEALTH_KEYS) ?? {};
+    const nodes = (r.list(`${key}.nodes`, o.nodes) ?? [])
+        .map((n, i) => parseNode(r, `${key}.nodes[${i}]`, n, flavour))
+        .filter((n): n is EdgeNodeConfig => n !== undefined);
+    const edge: EdgeConfig = {
+        name,
+        flavour,
+        failoverIp: r.required(`${key}.failoverIp`, o.failoverIp, v.parsePublicIpv4) ?? "",
+        reverse: r.optional(`${key}.reverse`, o.reverse, v.parseFqdn),
+        group: {
+            vhid: r.required(`${key}.group.vhid`, g.vhid, integer(1, 255, "a CARP/VRRP virtual host id (vhid)")) ?? 0,
+            address: r.required(`${key}.group.address`, g.address, v.parseIpv4) ?? "",
+            prefixLength: r.required(`${key}.group.prefixLength`, g.prefixLength, integer(1, 32, "a prefix length")) ?? 0,
+            carpdev: r.required(`${key}.group.carpdev`, g.carpdev, v.parseInterfaceName) ?? "",
+            advbase: r.optional(`${key}.group.advbase`, g.advbase, integer(1, 255, "an advertisement interval in seconds (advbase)"), 1),
+            carpUnit: r.optional(`${key}.group.carpUnit`, g.carpUnit, integer(0, 255, "the number of the carp interface (0 for carp0)"), 0),
+        },
+        health: {
+            pingTarget: r.required(`${key}.health.pingTarget`, h.pingTarget, v.parseIpv4) ?? "",
+            intervalSeconds: r.optional(`${key}.health.intervalSeconds`, h.intervalSeconds, integer(1, 3600, "a health check interval in seconds"), 15),
+        },
+        nodes,
+        ipmovePath: r.optional(`${key}.ipmovePath`, o.ipmovePath, v.parseAbsolutePath, "/usr/local/bin/ovh-ipmove"),
+    };
+    // What only holds across the values: two nodes at least, distinct advskews and names.
+    const known = new Set(r.issues.map((i) => i.key));
+    for (const issue of checkEdgePair({ group: { ...edge.group, password: "checked-elsewhere" }, nodes: edge.nodes, failoverIp: edge.failoverIp, health: edge.health }, key)) {
+        if (!known.has(issue.key)) r.issues.push(issue);
+    }
+    checkLayout(r, key, edge);
+    return edge;
+}
+
+/** Layouts that cannot work: two nodes on one host or one address, the CARP address taken. */
+function checkLayout(r: ConfigReader, key: string, e: EdgeConfig): void {
+    const sshAt = new Map<string, number>();
+    const privateAt = new Map<string, number>();
+    e.nodes.forEach((n, i) => {
+        const ssh = `${n.ssh.host}:${n.ssh.port}`;
+        if (sshAt.has(ssh)) r.issues.push({ key: `${key}.nodes[${i}].ssh.host`, value: n.ssh.host, expected: `a host no other node has (${key}.nodes[${sshAt.get(ssh)}].ssh.host is ${n.ssh.host} too): one machine cannot be both nodes` });
+        else sshAt.set(ssh, i);
+        if (n.privateAddress !== undefined) {
+            if (privateAt.has(n.privateAddress)) r.issues.push({ key: `${key}.nodes[${i}].privateAddress`, value: n.privateAddress, expected: `an address no other node has (${key}.nodes[${privateAt.get(n.privateAddress)}].privateAddress)` });
+            else privateAt.set(n.privateAddress, i);
+            if (n.privateAddress === e.group.address) r.issues.push({ key: `${key}.group.address`, value: e.group.address, expected: `the shared CARP address, not a node's own (${key}.nodes[${i}].privateAddress)` });
+        }
+    });
+    if (e.group.address !== "" && e.group.address === e.failoverIp) {
+        r.issues.push({ key: `${key}.group.address`, value: e.group.address, expected: `an address on the private network, not the failover IP (${key}.failoverIp)` });
+    }
+}
+
+/** The credentials ovh-ipmove gets on each pair's nodes: present and well-formed, never printed. */
+function checkCredentials(r: ConfigReader, edges: EdgeConfig[], credentials: unknown): void {
+    const all = typeof credentials === "object" && credentials !== null ? (credentials as Record<string, unknown>) : {};
+    for (const name of Object.keys(all)) {
+        if (!edges.some((e) => e.name === name)) r.issues.push({ key: `edgeOvhCredentials.${name}`, value: "[secret]", expected: `the name of an edge pair (${edges.map((e) => e.name).join(", ") || "none declared"})` });
+    }
+    for (const e of edges) {
+        const key = `edgeOvhCredentials.${e.name}`;
+        const c = all[e.name];
+        if (typeof c !== "object" || c === null || Array.isArray(c)) {
+            r.issues.push({ key, value: c === undefined ? undefined : "[secret]", expected: `{ ${CREDENTIAL_KEYS.join(", ")} } for ovh-ipmove on the nodes of ${e.name}, set with pulumi config set --secret --path` });
+            continue;
+        }
+        const o = c as Record<string, unknown>;
+        for (const k of Object.keys(o)) if (!CREDENTIAL_KEYS.includes(k)) r.issues.push({ key: `${key}.${k}`, value: "[secret]", expected: `no such key here; allowed keys are: ${CREDENTIAL_KEYS.join(", ")}` });
+        r.parse(`${key}.endpoint`, o.endpoint, v.parseOvhEndpoint);
+        for (const k of CREDENTIAL_KEYS.slice(1)) {
+            // Written into ovh-ipmove's KEY=VALUE file on the node: no space, quote or newline.
+            if (typeof o[k] !== "string" || !/^[A-Za-z0-9_-]{1,128}$/.test(o[k] as string)) {
+                r.issues.push({ key: `${key}.${k}`, value: o[k] === undefined ? undefined : "[secret]", expected: "an OVH key of letters, digits, '_' and '-'" });
+            }
+        }
+    }
+}
+
+/**
+ * Parses `edges`, and checks each pair's password from `edgePasswords` and credentials from
+ * `edgeOvhCredentials` (read, never printed).
+ */
+export function parseEdges(raw: unknown, passwords: unknown, credentials?: unknown): { edges: EdgeConfig[]; issues: v.ConfigIssue[] } {
+    const r = new ConfigReader();
+    if (raw === undefined) return { edges: [], issues: [] };
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+        return { edges: [], issues: [{ key: "edges", value: raw, expected: "a map from edge pair name to { flavour, failoverIp, group, health, nodes }" }] };
+    }
+    const edges = Object.entries(raw as Record<string, unknown>)
+        .map(([name, body]) => parseEdge(r, name, body))
         .filter((e): e is EdgeConfig => e !== undefined);
-    const pw = isObj(passwords) ? passwords : {};
+    const pw = typeof passwords === "object" && passwords !== null ? (passwords as Record<string, unknown>) : {};
     for (const e of edges) {
         const p = pw[e.name];
         const shown = p === undefined ? undefined : "[secret]";
         if (typeof p !== "string" || !/^[A-Za-z0-9_-]+$/.test(p)) {
-            issues.push({ key: `edgePasswords.${e.name}`, value: shown, expected: "a CARP password of letters, digits, '_' and '-' only (no spaces), set with pulumi config set --secret --path" });
+            r.issues.push({ key: `edgePasswords.${e.name}`, value: shown, expected: "a CARP password of letters, digits, '_' and '-' only (no spaces), set with pulumi config set --secret --path" });
         } else if (e.flavour === "keepalived" && p.length > KEEPALIVED_PASSWORD_MAX) {
-            issues.push({ key: `edgePasswords.${e.name}`, value: shown, expected: `at most ${KEEPALIVED_PASSWORD_MAX} characters with keepalived (VRRP's PASS authentication keeps only that many)` });
+            r.issues.push({ key: `edgePasswords.${e.name}`, value: shown, expected: `at most ${KEEPALIVED_PASSWORD_MAX} characters with keepalived (VRRP's PASS authentication keeps only that many)` });
         }
     }
-    return { edges, issues };
+    if (credentials !== undefined) checkCredentials(r, edges, credentials);
+    // Two pairs cannot share a node or a failover IP.
+    const byIp = new Map<string, string>();
+    const byHost = new Map<string, string>();
+    for (const e of edges) {
+        if (byIp.has(e.failoverIp)) r.issues.push({ key: `edges.${e.name}.failoverIp`, value: e.failoverIp, expected: `an IP no other pair moves (edges.${byIp.get(e.failoverIp)}.failoverIp)` });
+        byIp.set(e.failoverIp, e.name);
+        e.nodes.forEach((n, i) => {
+            const at = `${n.ssh.host}:${n.ssh.port}`;
+            const other = byHost.get(at);
+            if (other && !other.startsWith(`edges.${e.name}.`)) r.issues.push({ key: `edges.${e.name}.nodes[${i}].ssh.host`, value: n.ssh.host, expected: `a host no node of another pair has (${other})` });
+            byHost.set(at, `edges.${e.name}.nodes[${i}].ssh.host`);
+        });
+    }
+    return { edges, issues: r.issues };
+}
+
+/** What cannot hold across endpoints and edge pairs: one IP owned twice, or a server's own IP moved. */
+export function crossCheck(stack: { servers: Map<string, { mainIp?: string }>; endpoints: { name: string; ip: string }[] }, edges: EdgeConfig[]): v.ConfigIssue[] {
+    const issues: v.ConfigIssue[] = [];
+    for (const e of edges) {
+        for (const ep of stack.endpoints) {
+            if (ep.ip === e.failoverIp) {
+                issues.push({ key: `edges.${e.name}.failoverIp`, value: e.failoverIp, expected: `an IP no endpoint routes (endpoints.${ep.name}.ip): ip.Move and the nodes' ovh-ipmove would move it back and forth` });
+            }
+        }
+        for (const [name, server] of stack.servers) {
+            if (server.mainIp === e.failoverIp) issues.push({ key: `edges.${e.name}.failoverIp`, value: e.failoverIp, expected: `a failover IP, not the main IP of a server (servers.${name}.mainIp)` });
+        }
+    }
+    return issues;
 }

@@ -3,6 +3,7 @@
 // the value, and what is expected; all issues are reported together.
 import { EndpointNames, findRecordConflicts, ZoneNames } from "../dns/records";
 import * as v from "../shared/validate";
+import { ConfigReader as Reader } from "./reader";
 
 export interface ProxmoxHostSpec {
     /** SSH address of the Proxmox host. */
@@ -11,6 +12,8 @@ export interface ProxmoxHostSpec {
     user: string;
     /** The Proxmox node name, needed for containers the stack owns. */
     node?: string;
+    /** The host's public key, `<type> <base64>`; without it any key is accepted (the plan warns). */
+    hostKey?: string;
 }
 
 export interface ServerSpec {
@@ -77,64 +80,8 @@ export interface StackSpec {
 /** The raw values of the stack's keys, without the project namespace. */
 export type RawConfig = Record<string, unknown>;
 
-type Parser<T> = (value: unknown) => T;
-
-class Reader {
-    readonly issues: v.ConfigIssue[] = [];
-
-    /** Runs a validator; on failure records the issue and returns undefined. */
-    parse<T>(key: string, value: unknown, parser: Parser<T>): T | undefined {
-        try {
-            return parser(value);
-        } catch (err) {
-            if (!(err instanceof v.ConfigValueError)) throw err;
-            this.issues.push({ key, value, expected: err.message });
-            return undefined;
-        }
-    }
-
-    required<T>(key: string, value: unknown, parser: Parser<T>): T | undefined {
-        if (value === undefined || value === null) {
-            // Let the parser describe what is expected.
-            return this.parse(key, undefined, parser);
-        }
-        return this.parse(key, value, parser);
-    }
-
-    optional<T>(key: string, value: unknown, parser: Parser<T>, fallback: T): T;
-    optional<T>(key: string, value: unknown, parser: Parser<T>): T | undefined;
-    optional<T>(key: string, value: unknown, parser: Parser<T>, fallback?: T): T | undefined {
-        if (value === undefined || value === null) return fallback;
-        return this.parse(key, value, parser) ?? fallback;
-    }
-
-    /** An object with only the allowed keys; unknown keys are typos worth reporting. */
-    object(key: string, value: unknown, allowed: string[]): Record<string, unknown> | undefined {
-        if (typeof value !== "object" || value === null || Array.isArray(value)) {
-            this.issues.push({ key, value, expected: `an object with keys among: ${allowed.join(", ")}` });
-            return undefined;
-        }
-        const obj = value as Record<string, unknown>;
-        for (const k of Object.keys(obj)) {
-            if (!allowed.includes(k)) {
-                this.issues.push({ key: `${key}.${k}`, value: obj[k], expected: `no such key here; allowed keys are: ${allowed.join(", ")}` });
-            }
-        }
-        return obj;
-    }
-
-    list(key: string, value: unknown): unknown[] | undefined {
-        if (value === undefined || value === null) return [];
-        if (!Array.isArray(value)) {
-            this.issues.push({ key, value, expected: "a list" });
-            return undefined;
-        }
-        return value;
-    }
-}
-
 const SERVER_KEYS = ["serviceName", "mainIp", "gatewayFromApi", "gateway", "gatewayCandidates", "proxmox"];
-const PROXMOX_KEYS = ["host", "port", "user", "node"];
+const PROXMOX_KEYS = ["host", "port", "user", "node", "hostKey"];
 const ENDPOINT_KEYS = ["server", "ip", "reverse", "virtualMac", "container", "records", "cnameTarget", "ttl"];
 const VMAC_KEYS = ["type", "virtualMachineName", "macAddress"];
 const CONTAINER_KEYS = ["vmid", "nic", "interfaceName", "bridge", "owned"];
@@ -158,16 +105,16 @@ function parseServer(r: Reader, name: string, raw: unknown): ServerSpec | undefi
     if (o.proxmox !== undefined) {
         const p = r.object(`${key}.proxmox`, o.proxmox, PROXMOX_KEYS);
         if (p) {
-            const host = r.required(`${key}.proxmox.host`, p.host, (x) => v.parseNonEmptyString(x, "the SSH address of the Proxmox host"));
             proxmox = {
-                host: host ?? "",
+                host: r.required(`${key}.proxmox.host`, p.host, v.parseHostname) ?? "",
                 port: r.optional(`${key}.proxmox.port`, p.port, v.parsePort, 22),
-                user: r.optional(`${key}.proxmox.user`, p.user, (x) => v.parseNonEmptyString(x, "an SSH user name"), "root"),
+                user: r.optional(`${key}.proxmox.user`, p.user, v.parseUserName, "root"),
                 node: r.optional(`${key}.proxmox.node`, p.node, v.parseSimpleName),
+                hostKey: r.optional(`${key}.proxmox.hostKey`, p.hostKey, v.parseHostKey),
             };
         }
     }
-    return {
+    const server: ServerSpec = {
         name,
         serviceName: serviceName ?? "",
         mainIp: r.optional(`${key}.mainIp`, o.mainIp, v.parsePublicIpv4),
@@ -180,6 +127,11 @@ function parseServer(r: Reader, name: string, raw: unknown): ServerSpec | undefi
                   .filter((g): g is string => g !== undefined),
         proxmox,
     };
+    // The gateway rule needs one source (components/proxmox/gateway.ts, resolveGateway).
+    if (!server.gatewayFromApi && !server.mainIp && !server.gateway && !(server.gatewayCandidates?.length)) {
+        r.issues.push({ key: `${key}.gatewayFromApi`, value: false, expected: `true, or one of mainIp, gateway or gatewayCandidates under ${key}: without them no gateway can be derived` });
+    }
+    return server;
 }
 
 function parseOwned(r: Reader, key: string, raw: unknown): OwnedContainerSpec | undefined {
@@ -202,7 +154,7 @@ function parseOwned(r: Reader, key: string, raw: unknown): OwnedContainerSpec | 
     });
     return {
         hostname: r.required(`${key}.hostname`, o.hostname, v.parseSimpleName) ?? "",
-        template: r.required(`${key}.template`, o.template, (x) => v.parseNonEmptyString(x, "a container template volume id, such as local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst")) ?? "",
+        template: r.required(`${key}.template`, o.template, v.parseTemplateVolume) ?? "",
         osType: r.optional(`${key}.osType`, o.osType, v.parseSimpleName, "debian"),
         cores: r.optional(`${key}.cores`, o.cores, positive("a number of CPU cores"), 1),
         memoryMb: r.optional(`${key}.memoryMb`, o.memoryMb, positive("memory in MiB"), 512),
@@ -226,6 +178,17 @@ function parseContainer(r: Reader, key: string, raw: unknown): ContainerSpec | u
     for (const [i, p] of (spec.owned?.privateNics ?? []).entries()) {
         if (p.index === spec.nic) {
             r.issues.push({ key: `${key}.owned.privateNics[${i}].nic`, value: p.index, expected: `a NIC index other than ${spec.nic}, which the public NIC uses` });
+        }
+        if (p.interfaceName === spec.interfaceName) {
+            r.issues.push({ key: `${key}.owned.privateNics[${i}].interfaceName`, value: p.interfaceName, expected: `an interface name other than ${spec.interfaceName}, which ${key}.interfaceName gives the public NIC` });
+        }
+    }
+    if (spec.owned) {
+        // The Proxmox provider numbers NICs by their place in its list: net0, net1, … with no gap
+        // (bpg/terraform-provider-proxmox, network_interface).
+        const indices = [spec.nic, ...spec.owned.privateNics.map((p) => p.index)].sort((a, b) => a - b);
+        if (indices.some((n, i) => n !== i)) {
+            r.issues.push({ key: `${key}.nic`, value: spec.nic, expected: `NIC indices that run from 0 with no gap, the public NIC and ${key}.owned.privateNics together (now ${indices.join(", ")})` });
         }
     }
     return spec;
@@ -315,7 +278,15 @@ export function parseStackConfig(raw: RawConfig): StackSpec {
 
     const byIp = new Map<string, string>();
     const byNic = new Map<string, string>();
+    const byInterface = new Map<string, string>();
     for (const e of endpoints) {
+        for (const [s, server] of servers) {
+            if (server.mainIp === e.ip) r.issues.push({ key: `endpoints.${e.name}.ip`, value: e.ip, expected: `a failover IP, not the main IP of a server (servers.${s}.mainIp)` });
+        }
+        const ifId = `${e.server}/${e.container.vmid}/${e.container.interfaceName}`;
+        const otherIf = byInterface.get(ifId);
+        if (otherIf) r.issues.push({ key: `endpoints.${e.name}.container.interfaceName`, value: e.container.interfaceName, expected: `an interface name no other NIC of container ${e.container.vmid} has (endpoints.${otherIf}.container.interfaceName)` });
+        byInterface.set(ifId, e.name);
         const otherIp = byIp.get(e.ip);
         if (e.ip && otherIp) r.issues.push({ key: `endpoints.${e.name}.ip`, value: e.ip, expected: `an IP no other endpoint uses (endpoints.${otherIp}.ip has it)` });
         byIp.set(e.ip, e.name);

@@ -7,6 +7,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { MoveTarget } from "../network/ipMove";
+import { shellQuote } from "../shared/shell";
 import { sshConnection, SshConnection } from "../shared/ssh";
 import { CarpGroupSpec, CarpNodeSpec, checkEdgePair, EdgePairSpec, HealthCheckSpec } from "./carpSpec";
 import { DeployFile, EDGE_STATE_FILE, EdgeFlavour, PASSWORD_MARKER, renderKeepalivedDeploy, renderOpenbsdDeploy, renderSecretsInput } from "./edgeDeploy";
@@ -47,10 +48,15 @@ export interface CarpPairArgs {
 export const IPMOVE_CONFIG = "/etc/ovh-ipmove.conf";
 const KEEPALIVED_DIR = "/etc/keepalived";
 
-/** The command a promoted node runs to claim the IP, written literally (ifstated cannot use variables). */
+/**
+ * The command a promoted node runs to claim the IP, written literally (ifstated cannot use
+ * variables). Every value is single-quoted: the validators allow no quote, and the quoting makes
+ * any other character inert.
+ */
 export function renderMoveCommand(ipmovePath: string, ip: string, move: MoveTarget, configPath = IPMOVE_CONFIG): string {
-    const target = move.kind === "cloud" ? `-project ${move.project} -ip ${ip} -instance ${move.instance}` : `-server ${move.serviceName} -ip ${ip}`;
-    return `${ipmovePath} -config ${configPath} ${target}`;
+    const q = shellQuote;
+    const target = move.kind === "cloud" ? `-project ${q(move.project)} -ip ${q(ip)} -instance ${q(move.instance)}` : `-server ${q(move.serviceName)} -ip ${q(ip)}`;
+    return `${q(ipmovePath)} -config ${q(configPath)} ${target}`;
 }
 
 /** ovh-ipmove's configuration: the OVH credentials, as environment-style lines. */

@@ -3,6 +3,7 @@
 // provider, bounded retries with backoff on 5xx and 429, and errors that carry the route and
 // OVH's own message. Used by the VirtualMac dynamic provider and by bin/ovh-ipmove.
 import type { URL as NodeUrl } from "url";
+import { OVH_ENDPOINT_NAMES } from "../shared/validate";
 
 export interface RetryPolicy {
     /** Total attempts for one request, the first included. */
@@ -53,7 +54,7 @@ export class OvhApiError extends Error {
     }
 }
 
-const ENDPOINT_NAMES = ["ovh-eu", "ovh-ca", "ovh-us", "kimsufi-eu", "kimsufi-ca", "soyoustart-eu", "soyoustart-ca"];
+const ENDPOINT_NAMES = OVH_ENDPOINT_NAMES;
 
 /**
  * Reads OVH_ENDPOINT and the credentials as the OVH Pulumi provider does: an application key,

@@ -9,9 +9,14 @@ export interface SshConnection {
     user?: pulumi.Input<string>;
     /** A private key (a Pulumi secret); without it the SSH agent (SSH_AUTH_SOCK) is used. */
     privateKey?: pulumi.Input<string>;
+    /**
+     * The host's public key, `<type> <base64>`. Without it @pulumi/command accepts any key
+     * (ssh.InsecureIgnoreHostKey in pulumi/pulumi-command provider/pkg/provider/remote/connection.go).
+     */
+    hostKey?: pulumi.Input<string>;
 }
 
 /** The connection @pulumi/command uses: root on port 22 unless told otherwise. */
 export function sshConnection(c: SshConnection): command.types.input.remote.ConnectionArgs {
-    return { host: c.host, port: c.port ?? 22, user: c.user ?? "root", privateKey: c.privateKey };
+    return { host: c.host, port: c.port ?? 22, user: c.user ?? "root", privateKey: c.privateKey, hostKey: c.hostKey };
 }

@@ -220,3 +220,108 @@ function parseInteger(value: unknown): number | undefined {
     if (typeof value === "string" && /^-?\d+$/.test(value)) return Number(value);
     return undefined;
 }
+
+// RFC 1123 §2.1: a host name is labels of letters, digits and hyphens, 1 to 63 characters, not
+// starting or ending with a hyphen, at most 253 characters in all.
+const HOST_LABEL = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
+
+/** An SSH host: an IPv4 address or an RFC 1123 host name; never `user@host` or `host:port`. */
+export function parseHostname(value: unknown): string {
+    const what = "an IPv4 address or a host name (RFC 1123: letters, digits, '-' and '.'; no user@, no :port, no '_')";
+    if (typeof value !== "string" || value.length === 0 || value.length > 253) throw new ConfigValueError(what);
+    if (/^[0-9.]+$/.test(value)) return parseIpv4(value);
+    if (!value.split(".").every((l) => HOST_LABEL.test(l))) throw new ConfigValueError(what);
+    return value.toLowerCase();
+}
+
+/** A POSIX login name, as useradd accepts it: [a-z_][a-z0-9_-]*, at most 32 characters. */
+export function parseUserName(value: unknown): string {
+    if (typeof value !== "string" || !/^[a-z_][a-z0-9_-]{0,31}$/.test(value)) {
+        throw new ConfigValueError("a login name such as root (a lower-case letter or '_', then letters, digits, '_' or '-', at most 32 characters)");
+    }
+    return value;
+}
+
+const HOST_KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"];
+
+/**
+ * A host's public key in the form @pulumi/command parses (ssh.ParseAuthorizedKey in
+ * pulumi/pulumi-command provider/pkg/provider/remote/connection.go): `<type> <base64>`, as
+ * /etc/ssh/ssh_host_ed25519_key.pub holds it, or `ssh-keyscan -t ed25519 <host>` prints it after
+ * the host name. A comment after the key is dropped.
+ */
+export function parseHostKey(value: unknown): string {
+    const what = `a host key "<type> <base64>" such as "ssh-ed25519 AAAAC3Nza…" (from ssh-keyscan -t ed25519 <host>, without the host name); types: ${HOST_KEY_TYPES.join(", ")}`;
+    if (typeof value !== "string") throw new ConfigValueError(what);
+    const [type, key] = value.trim().split(/\s+/);
+    if (!HOST_KEY_TYPES.includes(type) || !/^[A-Za-z0-9+/]{40,}={0,2}$/.test(key ?? "")) throw new ConfigValueError(what);
+    // The base64 blob starts with the type's own name (RFC 4253 §6.6).
+    const blob = Buffer.from(key, "base64");
+    const length = blob.readUInt32BE(0);
+    if (blob.subarray(4, 4 + length).toString("latin1") !== type) throw new ConfigValueError(`${what} (the key's data is not a ${type} key)`);
+    return `${type} ${key}`;
+}
+
+/** An absolute path of plain characters: no spaces, quotes, `..` or shell metacharacters. */
+export function parseAbsolutePath(value: unknown): string {
+    if (typeof value !== "string" || !/^(\/[A-Za-z0-9._+-]+)+$/.test(value) || value.split("/").includes("..")) {
+        throw new ConfigValueError("an absolute path of letters, digits, '.', '_', '+', '-' and '/', such as /usr/local/bin/ovh-ipmove");
+    }
+    return value;
+}
+
+/** An OVH Public Cloud project id: 32 hexadecimal digits (the serviceName of /cloud/project/{serviceName}). */
+export function parseCloudProjectId(value: unknown): string {
+    if (typeof value !== "string" || !/^[0-9a-f]{32}$/.test(value)) {
+        throw new ConfigValueError("a Public Cloud project id: 32 lower-case hexadecimal digits, as in GET /cloud/project");
+    }
+    return value;
+}
+
+/** A Public Cloud instance, by its id (a UUID) or by a name of plain characters. */
+export function parseInstanceRef(value: unknown): string {
+    if (typeof value !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(value)) {
+        throw new ConfigValueError("an instance id (a UUID) or name of letters, digits, '.', '_', '-' (at most 64 characters)");
+    }
+    return value;
+}
+
+/** The OVH API endpoints node-ovh and the OVH provider know by name. */
+export const OVH_ENDPOINT_NAMES = ["ovh-eu", "ovh-ca", "ovh-us", "kimsufi-eu", "kimsufi-ca", "soyoustart-eu", "soyoustart-ca"];
+
+export function parseOvhEndpoint(value: unknown): string {
+    if (typeof value === "string" && OVH_ENDPOINT_NAMES.includes(value)) return value;
+    if (typeof value === "string" && /^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._/-]*)?$/.test(value)) return value;
+    throw new ConfigValueError(`one of ${OVH_ENDPOINT_NAMES.join(", ")}, or an https:// URL`);
+}
+
+/** The key nearest to a misspelt one, if one is near enough to be what was meant. */
+export function nearestKey(key: string, known: readonly string[]): string | undefined {
+    const distance = (a: string, b: string): number => {
+        const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+        for (let i = 1; i <= a.length; i++) {
+            let previous = row[0];
+            row[0] = i;
+            for (let j = 1; j <= b.length; j++) {
+                const current = row[j];
+                row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+                previous = current;
+            }
+        }
+        return row[b.length];
+    };
+    let best: { key: string; d: number } | undefined;
+    for (const k of known) {
+        const d = distance(key, k);
+        if (!best || d < best.d) best = { key: k, d };
+    }
+    return best && best.d <= Math.max(2, Math.floor(key.length / 3)) ? best.key : undefined;
+}
+
+/** A container template volume, `<storage>:vztmpl/<file>`, as pveam lists them. */
+export function parseTemplateVolume(value: unknown): string {
+    if (typeof value !== "string" || !/^[A-Za-z][A-Za-z0-9_.-]*:vztmpl\/[A-Za-z0-9][A-Za-z0-9_.+-]*$/.test(value)) {
+        throw new ConfigValueError("a container template volume id, such as local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst");
+    }
+    return value;
+}

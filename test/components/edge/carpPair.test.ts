@@ -31,7 +31,7 @@ describe("seed 001 edge pair", () => {
             expect(pfCheck).toBeGreaterThan(validate);
             expect(install).toBeGreaterThan(pfCheck);
             expect(script.indexOf("sh /etc/netstart vio2 carp0")).toBeGreaterThan(install);
-            expect(script).toContain(`-instance ${node}`);
+            expect(script).toContain(`-instance '${node}'`);
             // The password and the OVH credentials travel on stdin, a secret; the script holds neither.
             expect(script).toContain("pass _CARPPW_ advskew");
             expect(cmd.inputs.stdin).toMatch(/^\[secret#[0-9a-f]{16}\]$/);
