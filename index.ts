@@ -125,6 +125,7 @@ function declareEndpoint(spec: StackSpec, e: EndpointSpec, sshPrivateKey: pulumi
             nic: e.container.nic,
             interfaceName: e.container.interfaceName,
             bridge: e.container.bridge,
+            hostUnreachable: server.unreachable,
             owned: e.container.owned && {
                 ...e.container.owned,
                 node: proxmox.node!,

@@ -38,6 +38,8 @@ export interface PublicEndpointArgs {
         interfaceName: string;
         bridge: string;
         owned?: OwnedContainer;
+        /** The Proxmox host is gone (README, "the server is gone"). */
+        hostUnreachable?: boolean;
     };
     zones: ZoneNames[];
     cnameTarget?: string;
@@ -70,66 +72,76 @@ export class PublicEndpoint extends pulumi.ComponentResource {
 
     constructor(name: string, args: PublicEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ovh-failover:endpoint:PublicEndpoint", name, {}, opts);
-        // The reverse waits for the records, which are declared below.
+        // The reverse waits for the A records, which are declared below. Should anything in
+        // between throw, the reverse's registration fails too instead of waiting for ever.
         let recordsDeclared: (records: pulumi.Resource[]) => void = () => undefined;
-        const records = new Promise<pulumi.Resource[]>((resolve) => (recordsDeclared = resolve));
+        let recordsFailed: (err: unknown) => void = () => undefined;
+        const records = new Promise<pulumi.Resource[]>((resolve, reject) => {
+            recordsDeclared = resolve;
+            recordsFailed = reject;
+        });
+        try {
+            this.failoverIp = new FailoverIp(`${name}-ip`, {
+                ip: args.ip,
+                routeTo: { dedicatedServer: args.server.serviceName },
+                reverse: args.reverse,
+                reverseAfter: records,
+                reverseReadiness: reverseReadiness(args.ttl ?? 300),
+                protect: args.protect,
+            }, { parent: this });
 
-        this.failoverIp = new FailoverIp(`${name}-ip`, {
-            ip: args.ip,
-            routeTo: { dedicatedServer: args.server.serviceName },
-            reverse: args.reverse,
-            reverseAfter: records,
-            reverseReadiness: reverseReadiness(args.ttl ?? 300),
-            protect: args.protect,
-        }, { parent: this });
+            this.virtualMac = new VirtualMac(`${name}-vmac`, {
+                serviceName: args.server.serviceName,
+                ipAddress: args.ip,
+                type: args.virtualMac?.type ?? "ovh",
+                virtualMachineName: args.virtualMac?.virtualMachineName ?? name,
+                expectedMacAddress: args.virtualMac?.macAddress,
+            }, { parent: this, dependsOn: this.failoverIp.routing ? [this.failoverIp.routing] : [] });
 
-        this.virtualMac = new VirtualMac(`${name}-vmac`, {
-            serviceName: args.server.serviceName,
-            ipAddress: args.ip,
-            type: args.virtualMac?.type ?? "ovh",
-            virtualMachineName: args.virtualMac?.virtualMachineName ?? name,
-            expectedMacAddress: args.virtualMac?.macAddress,
-        }, { parent: this, dependsOn: this.failoverIp.routing ? [this.failoverIp.routing] : [] });
+            const resolved = this.gatewayOf(args.server);
+            this.gatewaySource = resolved.apply((r) => r.source);
 
-        const resolved = this.gatewayOf(args.server);
-        this.gatewaySource = resolved.apply((r) => r.source);
+            this.nic = new ContainerNic(`${name}-nic`, {
+                proxmox: args.container.proxmox,
+                vmid: args.container.vmid,
+                index: args.container.nic,
+                interfaceName: args.container.interfaceName,
+                bridge: args.container.bridge,
+                macAddress: this.virtualMac.macAddress,
+                address: args.ip,
+                prefixLength: 32,
+                gateway: resolved.apply((r) => r.gateway),
+                owned: args.container.owned,
+                hostUnreachable: args.container.hostUnreachable,
+            }, { parent: this });
 
-        this.nic = new ContainerNic(`${name}-nic`, {
-            proxmox: args.container.proxmox,
-            vmid: args.container.vmid,
-            index: args.container.nic,
-            interfaceName: args.container.interfaceName,
-            bridge: args.container.bridge,
-            macAddress: this.virtualMac.macAddress,
-            address: args.ip,
-            prefixLength: 32,
-            gateway: resolved.apply((r) => r.gateway),
-            owned: args.container.owned,
-        }, { parent: this });
+            // DNS moves only once the container has shown that its gateway answers.
+            this.probe = new GatewayProbe(`${name}-gateway`, {
+                proxmox: args.container.proxmox,
+                vmid: args.container.vmid,
+                index: args.container.nic,
+                interfaceName: args.container.interfaceName,
+                gateways: resolved.apply((r) => r.probe),
+                address: args.ip,
+                macAddress: this.virtualMac.macAddress,
+                netValue: this.nic.netValue,
+                tries: args.probe?.tries,
+                timeoutSeconds: args.probe?.timeoutSeconds,
+                hostUnreachable: args.container.hostUnreachable,
+            }, { parent: this, dependsOn: [this.nic.applied] });
+            this.gateway = this.probe.gateway;
 
-        // DNS moves only once the container has shown that its gateway answers.
-        this.probe = new GatewayProbe(`${name}-gateway`, {
-            proxmox: args.container.proxmox,
-            vmid: args.container.vmid,
-            index: args.container.nic,
-            interfaceName: args.container.interfaceName,
-            gateways: resolved.apply((r) => r.probe),
-            address: args.ip,
-            macAddress: this.virtualMac.macAddress,
-            netValue: this.nic.netValue,
-            tries: args.probe?.tries,
-            timeoutSeconds: args.probe?.timeoutSeconds,
-        }, { parent: this, dependsOn: [this.nic.applied] });
-        this.gateway = this.probe.gateway;
-
-        this.records = new ServiceRecords(`${name}-dns`, {
-            ip: args.ip,
-            zones: args.zones,
-            cnameTarget: args.cnameTarget,
-            ttl: args.ttl,
-        }, { parent: this, dependsOn: [this.probe.command] });
-        recordsDeclared(this.records.records);
-
+            this.records = new ServiceRecords(`${name}-dns`, {
+                ip: args.ip,
+                zones: args.zones,
+                cnameTarget: args.cnameTarget,
+                ttl: args.ttl,
+            }, { parent: this, dependsOn: [this.probe.command] });
+            recordsDeclared(this.records.addressRecords);
+        } catch (err) {
+            recordsFailed(err);
+            throw err;
+        }
         this.ip = pulumi.output(args.ip);
         this.macAddress = this.virtualMac.macAddress;
         this.registerOutputs({ ip: this.ip, macAddress: this.macAddress, gateway: this.gateway, gatewaySource: this.gatewaySource });

@@ -105,7 +105,8 @@ export function readDeclarations(projectName: string, block: Record<string, unkn
         if (type === "array" && items === undefined) {
             throw new Error(`The configuration key '${key}' declares an array but does not specify the underlying type via the 'items' attribute`);
         }
-        const hasDefault = "default" in d || "value" in d;
+        // The CLI tests Default != nil: `default: null` is no default.
+        const hasDefault = (d.default !== undefined && d.default !== null) || (d.value !== undefined && d.value !== null);
         const fallback = "default" in d ? d.default : d.value;
         if (type !== undefined && hasDefault && !fitsType(type, items, fallback)) {
             throw new Error(`The default value specified for configuration key '${key}' is not of the expected type '${fullTypeName(type, items)}'`);

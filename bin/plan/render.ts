@@ -25,25 +25,50 @@ interface DisplayStep {
     step: Step;
 }
 
+/** The replace steps that depend, directly or not, on this one, deepest first. */
+function replacedDependents(step: Step, steps: Step[]): Step[] {
+    const found: Step[] = [];
+    const visit = (urn: string) => {
+        for (const s of steps) {
+            if (s.op === "replace" && !found.includes(s) && s !== step && (s.old?.dependencies.includes(urn) || s.new?.dependencies.includes(urn))) {
+                found.push(s);
+                visit(s.urn);
+            }
+        }
+    };
+    visit(step.urn);
+    return found.reverse();
+}
+
 /**
- * A replacement as the engine runs it (pulumi/pulumi pkg/resource/deploy/step_generator.go):
- * create-before-delete is create-replacement and replace in place, and delete-replaced after
- * every create and update; delete-before-replace is delete-replaced, replace, create-replacement.
+ * A replacement as the engine runs it (pulumi/pulumi pkg/resource/deploy/step_generator.go), in
+ * the order resources register: create-before-delete is create-replacement and replace in place,
+ * and delete-replaced after every create and update; delete-before-replace is delete-replaced,
+ * replace, create-replacement, and the replaced resources that depend on it are deleted before it
+ * (calculateDependentReplacements).
  */
 export function engineOrder(steps: Step[], expand: boolean): DisplayStep[] {
     const inPlace: DisplayStep[] = [];
     const atEnd: DisplayStep[] = [];
+    const deletedEarly = new Set<Step>();
     for (const step of steps) {
         if (step.op !== "replace" || !expand) {
             (step.op === "delete" ? atEnd : inPlace).push({ op: step.op, step });
         } else if (step.replacementOrder === "delete-before-replace") {
-            inPlace.push({ op: "delete-replaced", step }, { op: "replace", step }, { op: "create-replacement", step });
+            for (const d of replacedDependents(step, steps).filter((s) => !deletedEarly.has(s))) {
+                inPlace.push({ op: "delete-replaced", step: d });
+                deletedEarly.add(d);
+            }
+            if (!deletedEarly.has(step)) inPlace.push({ op: "delete-replaced", step });
+            deletedEarly.add(step);
+            inPlace.push({ op: "replace", step }, { op: "create-replacement", step });
         } else {
             inPlace.push({ op: "create-replacement", step }, { op: "replace", step });
-            atEnd.unshift({ op: "delete-replaced", step });
+            if (!deletedEarly.has(step)) atEnd.unshift({ op: "delete-replaced", step });
         }
     }
-    return [...inPlace, ...atEnd];
+    // A create-before-delete step seen before the delete-first one that deletes it early.
+    return [...inPlace, ...atEnd.filter((d) => d.op !== "delete-replaced" || !inPlace.some((p) => p.step === d.step && p.op === "delete-replaced"))];
 }
 const RESET = "\x1b[0m";
 const BOLD = "\x1b[1m";
@@ -55,7 +80,10 @@ function paint(style: Style, code: string, text: string): string {
 /** Protected resources cannot be deleted or replaced: `pulumi up` would stop there. */
 function protectWarning(step: Step, style: Style): string | undefined {
     if (step.blockedBy !== "protect") return undefined;
-    const text = `** PROTECTED: pulumi up refuses to ${step.op} this resource; unprotect it on purpose first (pulumi state unprotect '${step.urn}') **`;
+    const what = step.op === "delete"
+        ? "pulumi up stops at this resource, after deleting what depends on it"
+        : "pulumi up refuses to replace this resource";
+    const text = `** PROTECTED: ${what}; unprotect it on purpose first (pulumi state unprotect '${step.urn}') **`;
     return style.color ? `${BOLD}${text}${RESET}` : text;
 }
 
@@ -157,7 +185,10 @@ export function renderText(title: string, steps: Step[], summary: ChangeSummary,
         if (s.op === "same") continue;
         for (let p = (s.new ?? s.old)?.parent; p; p = byUrn.get(p)?.parent) context.add(p);
     }
-    for (const { op, step } of engineOrder(treeOrder(steps), style.showReplacementSteps === true)) {
+    // Replacement steps are listed in the engine's order, which is the order of registration;
+    // otherwise each resource sits under its parent.
+    const ordered = style.showReplacementSteps ? engineOrder(steps, true) : engineOrder(treeOrder(steps), false);
+    for (const { op, step } of ordered) {
         if (step.op === "same" && !showUnchanged && !context.has(step.urn)) continue;
         const indent = "    ".repeat(depth(step.urn, byUrn));
         const sym = SYMBOL[op].padEnd(2);

@@ -27,6 +27,11 @@ export interface ServerSpec {
     /** Gateways tried in order from inside the container when no rule gives one. */
     gatewayCandidates?: string[];
     proxmox?: ProxmoxHostSpec;
+    /**
+     * The server is gone: what the stack ran on its Proxmox host is forgotten on delete instead
+     * of being undone over SSH (README, "the server is gone").
+     */
+    unreachable: boolean;
 }
 
 export interface PrivateNicSpec {
@@ -80,7 +85,7 @@ export interface StackSpec {
 /** The raw values of the stack's keys, without the project namespace. */
 export type RawConfig = Record<string, unknown>;
 
-const SERVER_KEYS = ["serviceName", "mainIp", "gatewayFromApi", "gateway", "gatewayCandidates", "proxmox"];
+const SERVER_KEYS = ["serviceName", "mainIp", "gatewayFromApi", "gateway", "gatewayCandidates", "proxmox", "unreachable"];
 const PROXMOX_KEYS = ["host", "port", "user", "node", "hostKey"];
 const ENDPOINT_KEYS = ["server", "ip", "reverse", "virtualMac", "container", "records", "cnameTarget", "ttl"];
 const VMAC_KEYS = ["type", "virtualMachineName", "macAddress"];
@@ -126,6 +131,7 @@ function parseServer(r: Reader, name: string, raw: unknown): ServerSpec | undefi
                   .map((g, i) => r.parse(`${key}.gatewayCandidates[${i}]`, g, v.parsePublicIpv4))
                   .filter((g): g is string => g !== undefined),
         proxmox,
+        unreachable: r.optional(`${key}.unreachable`, o.unreachable, v.parseBoolean, false),
     };
     // The gateway rule needs one source (components/proxmox/gateway.ts, resolveGateway).
     if (!server.gatewayFromApi && !server.mainIp && !server.gateway && !(server.gatewayCandidates?.length)) {

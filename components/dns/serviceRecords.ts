@@ -24,6 +24,8 @@ export class ServiceRecords extends pulumi.ComponentResource {
     readonly aliasNames: string[];
     readonly canonicalName?: string;
     readonly records: ovh.domain.ZoneRecord[];
+    /** The A records: what makes the canonical names resolve to the IP. */
+    readonly addressRecords: ovh.domain.ZoneRecord[];
 
     constructor(name: string, args: ServiceRecordsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ovh-failover:dns:ServiceRecords", name, {}, opts);
@@ -43,6 +45,7 @@ export class ServiceRecords extends pulumi.ComponentResource {
             { zone: r.zone, subdomain: r.subdomain, fieldtype: r.fieldtype, target: r.target, ttl: r.ttl },
             { parent: this, dependsOn },
         ));
+        this.addressRecords = this.records.filter((_, i) => planRecords(names, ip, ttl)[i].fieldtype === "A");
         this.addressNames = args.zones.flatMap((z) => z.a.map((n) => fqdn(n, z.zone)));
         this.aliasNames = args.zones.flatMap((z) => z.cname.map((n) => fqdn(n, z.zone)));
         this.canonicalName = canonicalName(names);

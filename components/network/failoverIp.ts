@@ -76,8 +76,9 @@ export class FailoverIp extends pulumi.ComponentResource {
                 dependsOn: after,
                 // The id is the address: the old reverse's delete would remove the new one.
                 deleteBeforeReplace: true,
-                // A retry bound, not a fact about the reverse: never a reason to replace it.
-                ignoreChanges: ["readinessTimeoutDuration"],
+                // No ignoreChanges on the retry bound: the engine would then create a replacement
+                // with the old value (pulumi/pulumi step_generator.go, processIgnoreChanges). A
+                // change of it replaces the reverse, delete-first.
             });
         }
         this.ip = pulumi.output(ip);

@@ -50,6 +50,8 @@ export interface ContainerNicArgs {
     gateway: pulumi.Input<string>;
     /** Set when the stack owns the whole container. */
     owned?: OwnedContainer;
+    /** The host is gone: on delete or replacement, forget the NIC instead of undoing it over SSH. */
+    hostUnreachable?: boolean;
 }
 
 export class ContainerNic extends pulumi.ComponentResource {
@@ -87,6 +89,7 @@ export class ContainerNic extends pulumi.ComponentResource {
                   // The old NIC is put back before the new one is set: created first, the new
                   // value would be undone by the old delete when both are the same NIC.
                   deleteBeforeReplace: true,
+                  retainOnDelete: args.hostUnreachable === true,
               });
         this.registerOutputs({ netValue: this.netValue });
     }
@@ -130,6 +133,6 @@ export class ContainerNic extends pulumi.ComponentResource {
             disk: { datastoreId: owned.datastore ?? "local-lvm", size: owned.diskGb ?? 8 },
             initialization: { hostname: owned.hostname, ipConfigs: nics.map((n) => n.ip) },
             networkInterfaces: nics.map((n) => n.nic),
-        }, { parent: this });
+        }, { parent: this, retainOnDelete: args.hostUnreachable === true });
     }
 }

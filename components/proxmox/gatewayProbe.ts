@@ -24,6 +24,8 @@ export interface GatewayProbeArgs {
     netValue?: pulumi.Input<string>;
     tries?: number;
     timeoutSeconds?: number;
+    /** The host is gone: forget the probe instead of reaching it. */
+    hostUnreachable?: boolean;
 }
 
 /** The host-side script: run the probe in the container; with candidates, set the one that answered. */
@@ -82,7 +84,7 @@ export class GatewayProbe extends pulumi.ComponentResource {
             triggers: [args.address, args.macAddress, args.gateways, args.netValue ?? ""],
             addPreviousOutputInEnv: false,
             // The component's dependsOn (the NIC) must hold for the command itself.
-        }, { parent: this, dependsOn: opts?.dependsOn });
+        }, { parent: this, dependsOn: opts?.dependsOn, retainOnDelete: args.hostUnreachable === true });
         this.gateway = this.command.stdout.apply((out) => {
             const gw = chosenGateway(out);
             if (!gw) throw new pulumi.ResourceError(`the gateway probe of ${label} printed no chosen gateway`, this);

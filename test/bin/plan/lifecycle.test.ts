@@ -79,8 +79,11 @@ describe("an IP change is one pulumi up", () => {
         for (const a of ["proxy-dns-A-proxy1.example.org", "proxy-dns-A-apex.example.net"]) {
             expect(reverse.new!.dependencies).toContain(byName(steps, a).urn);
         }
+        // Only the A records make the name resolve; the CNAMEs are not waited for.
+        expect(reverse.new!.dependencies.filter((d) => d.includes("-CNAME-"))).toEqual([]);
         expect(reverse.new!.inputs.readinessTimeoutDuration).toBe("360s");
-        expect(reverse.new!.ignoreChanges).toEqual(["readinessTimeoutDuration"]);
+        // No ignoreChanges: the engine would create the replacement with the old value.
+        expect(reverse.new!.ignoreChanges).toEqual([]);
         expect(r.output).toMatch(/\+-ovh:Ip\/reverse:Reverse: \(replace\) \[delete-before-replace\]/);
     });
 
@@ -108,6 +111,34 @@ describe("an IP change is one pulumi up", () => {
         expect(ops.indexOf("delete-replaced proxy-vmac")).toBeGreaterThan(lastUpdate);
         const text = await plan(root, { ...opts, json: false }, false);
         expect(text.output).toMatch(/--ovh:Ip\/reverse:Reverse: \(delete-replaced\)[\s\S]*\+-ovh:Ip\/reverse:Reverse: \(replace\)[\s\S]*\+\+ovh:Ip\/reverse:Reverse: \(create-replacement\)/);
+    });
+});
+
+describe("a server that is gone", () => {
+    it("is forgotten on delete once marked unreachable, so a move to another server needs no SSH to it", async () => {
+        const marked = stackDoc();
+        (marked.config["ovh-failover:servers"] as Record<string, Record<string, unknown>>).ovh1.unreachable = true;
+        const [before, after] = await Promise.all([
+            evaluate(root, project, "reverse-proxy", parseStackFile(project, YAML.stringify(marked), "marked")),
+            evaluate(root, project, "reverse-proxy", parseStackFile(project, YAML.stringify(marked).replace("server: ovh1", "server: ovh2"), "moved")),
+        ]);
+        expect([before.error, after.error]).toEqual([undefined, undefined]);
+        const steps = diffEvaluations(before, after);
+        for (const name of ["proxy-nic-pct-set", "proxy-gateway-arp"]) {
+            expect(byName(steps, name)).toMatchObject({ op: "replace", retained: true });
+            expect(byName(steps, name).deleteEffect).toBeUndefined();
+        }
+        // The virtual MAC is the OVH API's: it is really removed from the old server.
+        expect(byName(steps, "proxy-vmac")).toMatchObject({ op: "replace", replacementOrder: "delete-before-replace", retained: false });
+    });
+
+    it("lists, delete-first, the replaced resources that depend on the virtual MAC before it (calculateDependentReplacements)", async () => {
+        const r = await plan(root, { stack: "reverse-proxy", sets: ["endpoints.proxy.server=ovh2"], json: true, showSame: false, showReplacementSteps: true }, false);
+        const ops = (JSON.parse(r.output) as { steps: { op: string; name: string }[] }).steps.map((s) => `${s.op} ${s.name}`);
+        const vmacDelete = ops.indexOf("delete-replaced proxy-vmac");
+        expect(ops.indexOf("delete-replaced proxy-gateway-arp")).toBeLessThan(vmacDelete);
+        expect(ops.indexOf("delete-replaced proxy-nic-pct-set")).toBeLessThan(vmacDelete);
+        expect(ops.filter((o) => o.startsWith("delete-replaced")).length).toBe(3);
     });
 });
 
