@@ -2,8 +2,7 @@
 // PublicEndpoint per service IP.
 import * as pulumi from "@pulumi/pulumi";
 import {
-    CarpPair, ConfigError, ConfigIssue, crossCheck, EdgeConfig, EndpointSpec, formatIssues, nearestKey, OvhCredentialsForNodes, parseEdges, parseStackConfig, PublicEndpoint, RawConfig,
-    StackSpec,
+    CarpPair, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, nearestKey, OvhCredentialsForNodes, parseProgramConfig, ProgramConfig, PublicEndpoint, RawConfig, StackSpec,
 } from "./components";
 
 const CONFIG_KEYS = ["dnsTtl", "protectIps", "servers", "endpoints", "edges"];
@@ -51,25 +50,18 @@ function readRawConfig(config: pulumi.Config): RawConfig {
     return raw;
 }
 
-function loadStack(config: pulumi.Config): { stack: StackSpec; edges: EdgeConfig[] } {
-    const raw = readRawConfig(config);
-    // Edge pairs are optional; a stack of only edges has no endpoints.
-    const issues: ConfigIssue[] = [...unknownKeys(config), ...plainSecrets(config)];
-    let stack: StackSpec = { protectIps: true, servers: new Map(), endpoints: [] };
-    if (raw.endpoints !== undefined || raw.servers !== undefined || raw.edges === undefined) {
-        try {
-            stack = parseStackConfig(raw);
-        } catch (err) {
-            if (!(err instanceof ConfigError)) throw err;
-            issues.push(...err.issues);
-        }
+function loadStack(config: pulumi.Config): ProgramConfig {
+    try {
+        // Read to be checked, never printed: the resources get them as secrets.
+        return parseProgramConfig(readRawConfig(config), {
+            edgePasswords: secretObject(config, "edgePasswords").plain,
+            edgeOvhCredentials: secretObject(config, "edgeOvhCredentials").plain,
+        }, [...unknownKeys(config), ...plainSecrets(config)]);
+    } catch (err) {
+        // The message names every bad key; a stack trace would only hide it.
+        if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+        throw err;
     }
-    // Read to be checked, never printed: the resources get them as secrets.
-    const edges = parseEdges(raw.edges, secretObject(config, "edgePasswords").plain, raw.edges === undefined ? undefined : secretObject(config, "edgeOvhCredentials").plain ?? {});
-    issues.push(...edges.issues, ...crossCheck(stack, edges.edges));
-    // The message names every bad key; a stack trace would only hide it.
-    if (issues.length > 0) throw new pulumi.RunError(formatIssues(issues));
-    return { stack, edges: edges.edges };
 }
 
 /**

@@ -1,0 +1,34 @@
+// The whole configuration the program reads, checked at once: endpoints, edge pairs, and what
+// must hold across them. Pure: index.ts hands it the raw values and the secrets (never printed).
+import { ConfigError, ConfigIssue } from "../shared/validate";
+import { crossCheck, EdgeConfig, parseEdges } from "./edgeConfig";
+import { parseStackConfig, RawConfig, StackSpec } from "./stackConfig";
+
+export interface ProgramConfig {
+    stack: StackSpec;
+    edges: EdgeConfig[];
+}
+
+export interface ConfigSecrets {
+    edgePasswords?: unknown;
+    edgeOvhCredentials?: unknown;
+}
+
+/** Every problem with the configuration, or the parsed values; `extra` are issues found elsewhere. */
+export function parseProgramConfig(raw: RawConfig, secrets: ConfigSecrets, extra: ConfigIssue[] = []): ProgramConfig {
+    const issues: ConfigIssue[] = [...extra];
+    let stack: StackSpec = { protectIps: true, servers: new Map(), endpoints: [] };
+    // Edge pairs are optional; a stack of only edges has no endpoints.
+    if (raw.endpoints !== undefined || raw.servers !== undefined || raw.edges === undefined) {
+        try {
+            stack = parseStackConfig(raw);
+        } catch (err) {
+            if (!(err instanceof ConfigError)) throw err;
+            issues.push(...err.issues);
+        }
+    }
+    const edges = parseEdges(raw.edges, secrets.edgePasswords, raw.edges === undefined ? undefined : secrets.edgeOvhCredentials ?? {});
+    issues.push(...edges.issues, ...crossCheck(stack, edges.edges));
+    if (issues.length > 0) throw new ConfigError(issues);
+    return { stack, edges: edges.edges };
+}
