@@ -73,6 +73,20 @@ describe("ContainerNic", () => {
         })).toThrow(/NIC indices 0, 2 must run from 0 with no gap/);
     });
 
+    it("checks the host key it is given, and reads nothing back from the environment", async () => {
+        const { ContainerNic } = await import("../../components/proxmox/containerNic");
+        const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMl7ZAtKZt9Ij7jq387j6PueCz+uHHISJPDZE3dAKT3u";
+        const nic = new ContainerNic("keyed", {
+            proxmox: { host: "198.51.100.20", hostKey }, vmid: 130, index: 1, interfaceName: "eth1", bridge: "vmbr0",
+            macAddress: "02:00:00:00:00:01", address: "192.0.2.30", gateway: "198.51.100.254",
+        });
+        await outputOf(nic.applied.urn);
+        const cmd = registered.find((r) => r.name === "keyed-pct-set")!;
+        // The connection travels as a secret (the wire form: a signature and the value).
+        expect((cmd.inputs.connection as { value: unknown }).value).toMatchObject({ host: "198.51.100.20", hostKey, user: "root", port: 22 });
+        expect(cmd.inputs.addPreviousOutputInEnv).toBe(false);
+    });
+
     it("rejects a vmid below 100", async () => {
         const { ContainerNic } = await import("../../components/proxmox/containerNic");
         expect(() => new ContainerNic("low", {

@@ -16,7 +16,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { CarpNodeSpec, EdgePairSpec } from "../../components/edge/carpSpec";
-import { IPMOVE_CONFIG, renderIpmoveConfig, renderMoveCommand } from "../../components/edge/carpPair";
+import { renderIpmoveConfig, renderMoveCommand } from "../../components/edge/carpPair";
 import { notifyScriptPath, renderKeepalivedNodeFiles } from "../../components/edge/keepalived";
 import type { StandInLogLine, StandInReady } from "./standInServer";
 
@@ -265,10 +265,8 @@ export class EdgeLab {
             renderIpmoveConfig({ endpoint: ready.url, applicationKey: ready.applicationKey, applicationSecret: ready.applicationSecret, consumerKey: ready.consumerKey }),
             0o600,
         );
-        // renderMoveCommand writes the production config path; the lab's is per node.
-        const production = renderMoveCommand(n.ipmove, FAILOVER_IP, n.spec.move);
-        n.moveCommand = production.replace(`-config ${IPMOVE_CONFIG}`, `-config ${ipmoveConfig}`);
-        if (n.moveCommand === production) throw new Error(`edge lab: no "-config ${IPMOVE_CONFIG}" in ${production}`);
+        // The production command, with the lab's per-node config path in place of IPMOVE_CONFIG.
+        n.moveCommand = renderMoveCommand(n.ipmove, FAILOVER_IP, n.spec.move, ipmoveConfig);
         const files = renderKeepalivedNodeFiles({ ...this.spec, ipmovePath: n.ipmove }, n.spec, {
             scriptDir: n.dir,
             moveCommand: n.moveCommand,

@@ -1,5 +1,6 @@
 // The example stacks evaluated as the plan evaluates them: index.ts under Pulumi's mock runtime in
 // a fresh process, every registration recorded with its parent, dependencies and protect flag.
+import { spawnSync } from "child_process";
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluate } from "../../../bin/plan";
@@ -155,4 +156,18 @@ describe("validation before any resource", () => {
             expect(e.error).not.toMatch(/\n\s+at /);
         });
     }
+});
+
+describe("host keys", () => {
+    it("the plan warns when a Proxmox host's key is not given: the connection would accept any", async () => {
+        const fsMod = await import("fs");
+        const os = await import("os");
+        const text = fsMod.readFileSync(path.join(root, "stacks", "Pulumi.reverse-proxy.yaml"), "utf8").replace(/\n\s+# ssh-keyscan[^\n]*\n\s+hostKey: [^\n]+/, "");
+        const file = path.join(fsMod.mkdtempSync(path.join(os.tmpdir(), "ovhf-hostkey-")), "Pulumi.reverse-proxy.yaml");
+        fsMod.writeFileSync(file, text);
+        const r = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "bin/plan.ts"), "reverse-proxy", "--stack-file", file], { cwd: root, encoding: "utf8" });
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stderr).toContain("servers.ovh1.proxmox.hostKey is not set: the SSH connection to 198.51.100.20 accepts any host key");
+        expect(r.stderr).not.toContain("servers.ovh2");
+    });
 });
