@@ -40,7 +40,7 @@ for (const e of stack.endpoints) {
         connection,
         create: gateway.apply((g) => renderHostProbeScript(e.container.vmid, e.container.nic, renderProbeScript({
             interfaceName: e.container.interfaceName, gateways: g.probe, tries: 3, timeoutSeconds: 5, label: `container ${e.container.vmid} net${e.container.nic}`,
-        }))),
+        }), g.probe)),
         triggers: [e.ip, vmac.macAddress, gateway.apply((g) => g.probe)],
     }, { dependsOn: [pct] });
     for (const r of planRecords({ endpoint: e.name, zones: e.records, cnameTarget: e.cnameTarget }, e.ip, e.ttl)) {

@@ -51,7 +51,7 @@ export async function checkEndpoint(spec: StackSpec, e: EndpointSpec, tries = 3,
     const proxmox = spec.servers.get(e.server)?.proxmox;
     const nic = `net${e.container.nic}`;
     if (!proxmox) return { endpoint: e.name, vmid: e.container.vmid, nic, gateway: "", up: false, checked: false, seen: "no proxmox host in the stack" };
-    const { code, out } = await runOnHost(sshCommand(proxmox.host, proxmox.port, proxmox.user), renderCheckScript(e, tries, timeoutSeconds));
+    const { code, out } = await runOnHost(sshCommand(proxmox.host, proxmox.port, proxmox.user, proxmox.hostKey), renderCheckScript(e, tries, timeoutSeconds));
     const gateway = /^gateway=(\S+)$/m.exec(out)?.[1] ?? "";
     const seen = out.split("\n").filter((l) => l && !l.startsWith("gateway=") && !l.startsWith("chosen=")).join("; ");
     // ssh exits 255 on its own errors; a probe that ran prints its gateway= line first.

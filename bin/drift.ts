@@ -74,7 +74,7 @@ export async function checkDrift(spec: StackSpec, e: EndpointSpec, outputs: Stac
     const unknown = (["hwaddr", "gw"] as const).filter((k) => expected[k] === undefined);
     if (!proxmox) return { endpoint: e.name, where, checked: false, differences: ["no proxmox host in the stack"], unknown };
     if (e.container.owned) return { endpoint: e.name, where, checked: true, differences: [], unknown: ["all: the container is a Proxmox provider resource, which pulumi refresh reads"] };
-    const { code, out } = await runOnHost(sshCommand(proxmox.host, proxmox.port, proxmox.user), `pct config ${e.container.vmid}\n`);
+    const { code, out } = await runOnHost(sshCommand(proxmox.host, proxmox.port, proxmox.user, proxmox.hostKey), `pct config ${e.container.vmid}\n`);
     if (code !== 0) return { endpoint: e.name, where, checked: false, differences: [out.trim() || `ssh exited ${code}`], unknown };
     return { endpoint: e.name, where, checked: true, differences: nicDrift(expected, netLine(out, e.container.nic)), unknown };
 }

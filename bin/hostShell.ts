@@ -2,13 +2,35 @@
 // run on a Proxmox host over the system's ssh client (agent, ~/.ssh/config, known_hosts), which
 // OVH_FAILOVER_SSH replaces (tests, or another client).
 import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { parseStackConfig, RawConfig, StackSpec } from "../components/config/stackConfig";
 import { loadProject, loadStackConfig } from "./plan/stackFiles";
 
-export function sshCommand(host: string, port: number, user: string): string[] {
+let knownHostsDir: string | undefined;
+
+/** A known_hosts file holding only this host's key, as the stack gives it. */
+function knownHostsFor(host: string, port: number, hostKey: string): string {
+    if (!knownHostsDir) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovh-failover-known-hosts-"));
+        knownHostsDir = dir;
+        process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    }
+    const file = path.join(knownHostsDir, `${host}-${port}`);
+    fs.writeFileSync(file, `${port === 22 ? host : `[${host}]:${port}`} ${hostKey}\n`);
+    return file;
+}
+
+/**
+ * ssh to the host. With the stack's hostKey for it, that key and no other is accepted (as the
+ * stack's own connections check it); without, ~/.ssh/known_hosts decides.
+ */
+export function sshCommand(host: string, port: number, user: string, hostKey?: string): string[] {
     const custom = process.env.OVH_FAILOVER_SSH;
     if (custom) return [...custom.split(" ").filter(Boolean), `${user}@${host}`, "sh -s"];
-    return ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-p", String(port), `${user}@${host}`, "sh -s"];
+    const pinned = hostKey ? ["-o", `UserKnownHostsFile=${knownHostsFor(host, port, hostKey)}`, "-o", "StrictHostKeyChecking=yes"] : [];
+    return ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", ...pinned, "-p", String(port), `${user}@${host}`, "sh -s"];
 }
 
 /** Runs a command with this standard input; resolves to its exit code and its stdout and stderr together. */

@@ -119,7 +119,7 @@ export class CarpPair extends pulumi.ComponentResource {
         super("ovh-failover:edge:CarpPair", name, {}, opts);
         const group = { ...args.group, advbase: args.group.advbase ?? 1, carpUnit: args.group.carpUnit ?? 0 };
         // The password is checked where it is known; a secret Output is checked when it resolves.
-        const issues = checkEdgePair({ group: { ...group, password: "placeholder" }, nodes: args.nodes, failoverIp: args.failoverIp, health: args.health }, "args");
+        const issues = checkEdgePair({ group: { ...group, password: "placeholder" }, nodes: args.nodes, failoverIp: args.failoverIp, health: args.health, ipmovePath: args.ipmovePath }, "args");
         if (args.flavour === "keepalived") {
             args.nodes.forEach((n, i) => {
                 if (!n.privateAddress) issues.push({ key: `args.nodes[${i}].privateAddress`, value: undefined, expected: "the node's address on the CARP network (keepalived's unicast source)" });

@@ -3,7 +3,7 @@
 // component take these typed values.
 import * as ipaddr from "ipaddr.js";
 import type { MoveTarget } from "../network/ipMove";
-import { ConfigIssue, ConfigValueError, parseInterfaceName, parseIpv4, parsePublicIpv4 } from "../shared/validate";
+import { ConfigIssue, ConfigValueError, parseAbsolutePath, parseCloudProjectId, parseInstanceRef, parseInterfaceName, parseIpv4, parsePublicIpv4, parseServiceName } from "../shared/validate";
 
 export interface CarpGroupSpec {
     /** Virtual host id, 1–255, the same on every node. */
@@ -84,6 +84,7 @@ export function checkEdgePair(raw: {
     nodes: Partial<Record<keyof CarpNodeSpec, unknown>>[];
     failoverIp: unknown;
     health: Partial<Record<keyof HealthCheckSpec, unknown>>;
+    ipmovePath?: unknown;
 }, prefix = "edge"): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
     const check = (key: string, value: unknown, parse: (v: unknown) => unknown) => {
@@ -100,6 +101,8 @@ export function checkEdgePair(raw: {
     check("group.carpdev", raw.group.carpdev, parseInterfaceName);
     check("group.advbase", raw.group.advbase ?? 1, parseAdvbase);
     check("group.password", raw.group.password, parseCarpPassword);
+    check("group.carpUnit", raw.group.carpUnit ?? 0, (v) => int(v, 0, 255, "the number of the carp interface (0 for carp0)"));
+    if (raw.ipmovePath !== undefined) check("ipmovePath", raw.ipmovePath, parseAbsolutePath);
     check("failoverIp", raw.failoverIp, parsePublicIpv4);
     check("health.pingTarget", raw.health.pingTarget, parseIpv4);
     check("health.intervalSeconds", raw.health.intervalSeconds ?? 15, (v) => int(v, 1, 3600, "a health check interval in seconds"));
@@ -116,6 +119,16 @@ export function checkEdgePair(raw: {
         check(`nodes[${i}].publicInterface`, n.publicInterface, parseInterfaceName);
         check(`nodes[${i}].privateInterface`, n.privateInterface, parseInterfaceName);
         if (n.privateAddress !== undefined) check(`nodes[${i}].privateAddress`, n.privateAddress, parseIpv4);
+        // What reaches the move command the node runs as root.
+        const move = n.move as Partial<MoveTarget> | undefined;
+        if (move?.kind === "cloud") {
+            check(`nodes[${i}].move.project`, move.project, parseCloudProjectId);
+            check(`nodes[${i}].move.instance`, move.instance, parseInstanceRef);
+        } else if (move?.kind === "dedicated") {
+            check(`nodes[${i}].move.server`, move.serviceName, parseServiceName);
+        } else {
+            issues.push({ key: `${prefix}.nodes[${i}].move`, value: n.move, expected: "{ kind: cloud, project, instance } or { kind: dedicated, serviceName }" });
+        }
         if (seenSkew.has(n.advskew)) {
             issues.push({ key: `${prefix}.nodes[${i}].advskew`, value: n.advskew, expected: `an advskew no other node has (nodes[${seenSkew.get(n.advskew)}] has it): equal advskews make the master a coin toss` });
         } else {

@@ -35,8 +35,10 @@ function writeNew(file: DeployFile): string {
     const body = file.content.endsWith("\n") ? file.content : `${file.content}\n`;
     const target = shellQuote(`${file.path}.new`);
     // awk takes the password from its environment, never from its command line (ps shows that).
-    const writer = file.content.includes(PASSWORD_MARKER)
-        ? `CARP_PASSWORD="$password" awk '{ gsub(/${PASSWORD_MARKER}/, ENVIRON["CARP_PASSWORD"]); print }' > ${target}`
+    // Only the marker after "pass " (OpenBSD's carp `pass`, keepalived's `auth_pass`) is the
+    // password: a node or interface name may contain the marker's letters too.
+    const writer = file.content.includes(`pass ${PASSWORD_MARKER}`)
+        ? `CARP_PASSWORD="$password" awk '{ gsub(/pass ${PASSWORD_MARKER}/, "pass " ENVIRON["CARP_PASSWORD"]); print }' > ${target}`
         : `cat > ${target}`;
     return `${writer} <<'${DELIMITER}'\n${body}${DELIMITER}\nchmod ${file.mode} ${target}`;
 }
@@ -108,6 +110,8 @@ cp /etc/pf.conf /etc/pf.conf.new
 # A last line without its newline would swallow the rule.
 if [ -n "$(tail -c 1 /etc/pf.conf.new)" ]; then echo >> /etc/pf.conf.new; fi
 grep -qxF ${shellQuote(d.pfRule)} /etc/pf.conf.new || printf '%s\\n' ${shellQuote(d.pfRule)} >> /etc/pf.conf.new
+# ifstated -n refuses an interface that does not exist yet: a first deploy creates carp first.
+ifconfig carp${d.carpUnit} >/dev/null 2>&1 || ifconfig carp${d.carpUnit} create
 # Validate everything before anything replaces the running files.
 ifstated -n -f ${shellQuote(`${d.ifstatedConf}.new`)}
 pfctl -nf /etc/pf.conf.new

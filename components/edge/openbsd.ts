@@ -1,6 +1,7 @@
 // The files of an OpenBSD edge node (seed 001): CARP on the private VLAN, and ifstated moving the
 // failover IP, which CARP cannot carry because its advertisements stay off the public network.
 // Pure renderers: each returns a file's text, ending with a newline.
+import { shellQuote } from "../shared/shell";
 import { broadcastOf, CarpGroupSpec, CarpNodeSpec, EdgePairSpec, netmaskOf, parseCarpPassword } from "./carpSpec";
 
 export interface NodeFile {
@@ -58,7 +59,7 @@ function run(command: string): string {
     return `run "${command}"`;
 }
 
-const log = (message: string) => run(`${LOGGER} '${message}'`);
+const log = (message: string) => run(`${LOGGER} ${shellQuote(message)}`);
 const logged = (command: string) => run(`${command} 2>&1 | ${LOGGER}`);
 
 function block(head: string, body: string[]): string[] {
@@ -91,7 +92,7 @@ function promoted(spec: EdgePairSpec, node: CarpNodeSpec, moveCommand: string): 
         "# we are the master: claim the failover IP",
         ...block("if $external_if_up && $internal_if_up && $ping_ok && $carp_if_up", [
             log("=> configure an alias for the failover public ip"),
-            logged(`ifconfig ${node.publicInterface} inet alias ${spec.failoverIp} netmask 255.255.255.255`),
+            logged(`ifconfig ${shellQuote(node.publicInterface)} inet alias ${shellQuote(spec.failoverIp)} netmask 255.255.255.255`),
             log("=> claim failover public ip"),
             logged(moveCommand),
         ]),
@@ -109,7 +110,7 @@ function demoted(spec: EdgePairSpec, node: CarpNodeSpec): string[] {
         "# only remove the alias once no traffic comes to this host",
         ...block("if $carp_if_down", [
             log("=> remove the alias of the failover public ip"),
-            run(`ifconfig ${node.publicInterface} inet -alias ${spec.failoverIp}`),
+            run(`ifconfig ${shellQuote(node.publicInterface)} inet -alias ${shellQuote(spec.failoverIp)}`),
         ]),
         "",
         "# everything is fine again: decrease the counter",

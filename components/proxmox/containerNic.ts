@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { checked } from "../shared/checked";
 import { sshConnection, SshConnection } from "../shared/ssh";
 import { NicSpec, renderCreateScript, renderDeleteScript, renderNetValue, renderUpdateScript } from "./pct";
-import { parseBridge, parseInterfaceName, parseNicIndex, parseVmid } from "../shared/validate";
+import { parseBridge, parseInterfaceName, parseIpv4, parseNicIndex, parseVmid } from "../shared/validate";
 
 export interface PrivateNic {
     index: number;
@@ -70,7 +70,13 @@ export class ContainerNic extends pulumi.ComponentResource {
 
         const spec: pulumi.Output<NicSpec> = pulumi
             .all([args.macAddress, args.address, args.gateway])
-            .apply(([macAddress, address, gateway]) => ({ vmid, index, interfaceName, bridge, macAddress, address, prefixLength, gateway }));
+            // The gateway may come from the OVH API: checked like a value of the stack. The MAC is
+            // the VirtualMac provider's (and a named stand-in in the offline plan).
+            .apply(([macAddress, address, gateway]) => ({
+                vmid, index, interfaceName, bridge, macAddress, prefixLength,
+                address: checked(this, "address", address, parseIpv4),
+                gateway: checked(this, "gateway", gateway, parseIpv4),
+            }));
         this.netValue = spec.apply(renderNetValue);
 
         this.applied = args.owned

@@ -4,8 +4,10 @@
 // the probe are left as they were.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { checked } from "../shared/checked";
 import { shellQuote } from "../shared/shell";
 import { sshConnection } from "../shared/ssh";
+import { parseInterfaceName, parseIpv4, parseNicIndex, parseVmid } from "../shared/validate";
 import type { ProxmoxConnection } from "./containerNic";
 import { DEFAULT_PROBE, renderProbeScript } from "./probeScript";
 
@@ -28,8 +30,13 @@ export interface GatewayProbeArgs {
     hostUnreachable?: boolean;
 }
 
-/** The host-side script: run the probe in the container; with candidates, set the one that answered. */
-export function renderHostProbeScript(vmid: number, index: number, probe: string): string {
+/**
+ * The host-side script: run the probe in the container; with candidates, set the one that
+ * answered. What the container prints is the container's to forge (its root runs the probe with
+ * its own sh and tools), so the host takes its answer only when it is exactly one of the
+ * candidates it rendered, and writes it without passing it through sed or a shell.
+ */
+export function renderHostProbeScript(vmid: number, index: number, probe: string, candidates: string[]): string {
     return `set -u
 vmid=${vmid}
 key=net${index}
@@ -37,25 +44,35 @@ key=net${index}
 # shellcheck disable=SC2016
 out=$(pct exec "$vmid" -- sh -c ${shellQuote(probe)})
 status=$?
-printf '%s\\n' "$out"
+printf '%s\n' "$out"
 if [ "$status" -ne 0 ]; then
   echo "gateway probe failed in container $vmid ($key): DNS is left as it was" >&2
   exit 1
 fi
-chosen=$(printf '%s\\n' "$out" | sed -n 's/^chosen=//p')
+chosen=$(printf '%s\n' "$out" | sed -n 's/^chosen=//p')
+verified=""
+for candidate in ${candidates.map(shellQuote).join(" ")}; do
+  if [ "$chosen" = "$candidate" ]; then verified=$candidate; fi
+done
+if [ -z "$verified" ]; then
+  echo "the probe in container $vmid named no gateway it was given to try; its answer is not used" >&2
+  exit 1
+fi
 config=$(pct config "$vmid") || { echo "pct config $vmid failed" >&2; exit 1; }
 current=$(printf '%s\n' "$config" | sed -n "s/^$key: //p")
-case "$current" in
-  *"gw=$chosen,"*|*"gw=$chosen") ;;
-  *) pct set "$vmid" "--$key" "$(printf '%s\\n' "$current" | sed "s/gw=[^,]*/gw=$chosen/")"
-     echo "nic-gateway=$chosen" ;;
+case ",$current," in
+  *",gw=$verified,"*) ;;
+  *) next=$(printf '%s\n' "$current" | GW="$verified" awk -F, -v OFS=, '{ for (i = 1; i <= NF; i++) if ($i ~ /^gw=/) $i = "gw=" ENVIRON["GW"]; print }')
+     pct set "$vmid" "--$key" "$next" || { echo "pct set $vmid --$key failed" >&2; exit 1; }
+     echo "nic-gateway=$verified" ;;
 esac
 `;
 }
 
-/** The gateway a probe chose, read from its output. */
-export function chosenGateway(stdout: string): string | undefined {
-    return /^chosen=(\S+)$/m.exec(stdout)?.[1];
+/** The gateway a probe chose, read from its output: one of the candidates, or nothing. */
+export function chosenGateway(stdout: string, candidates?: string[]): string | undefined {
+    const chosen = /^chosen=(\S+)$/m.exec(stdout)?.[1];
+    return chosen !== undefined && (candidates === undefined || candidates.includes(chosen)) ? chosen : undefined;
 }
 
 export class GatewayProbe extends pulumi.ComponentResource {
@@ -65,17 +82,23 @@ export class GatewayProbe extends pulumi.ComponentResource {
 
     constructor(name: string, args: GatewayProbeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ovh-failover:proxmox:GatewayProbe", name, {}, opts);
-        const label = `container ${args.vmid} net${args.index}`;
-        const script = pulumi.output(args.gateways).apply((gateways) => {
-            if (gateways.length === 0) throw new pulumi.ResourceError("no gateway to probe", this);
+        const vmid = checked(this, "vmid", args.vmid, parseVmid);
+        const index = checked(this, "index", args.index, parseNicIndex);
+        const interfaceName = checked(this, "interfaceName", args.interfaceName, parseInterfaceName);
+        const label = `container ${vmid} net${index}`;
+        const gateways = pulumi.output(args.gateways).apply((list) => {
+            if (list.length === 0) throw new pulumi.ResourceError("no gateway to probe", this);
+            return list.map((g, i) => checked(this, `gateways[${i}]`, g, parseIpv4));
+        });
+        const script = gateways.apply((gateways) => {
             const probe = renderProbeScript({
-                interfaceName: args.interfaceName,
+                interfaceName,
                 gateways,
                 tries: args.tries ?? DEFAULT_PROBE.tries,
                 timeoutSeconds: args.timeoutSeconds ?? DEFAULT_PROBE.timeoutSeconds,
                 label,
             });
-            return renderHostProbeScript(args.vmid, args.index, probe);
+            return renderHostProbeScript(vmid, index, probe, gateways);
         });
         this.command = new command.remote.Command(`${name}-arp`, {
             connection: sshConnection(args.proxmox),
@@ -85,9 +108,9 @@ export class GatewayProbe extends pulumi.ComponentResource {
             addPreviousOutputInEnv: false,
             // The component's dependsOn (the NIC) must hold for the command itself.
         }, { parent: this, dependsOn: opts?.dependsOn, retainOnDelete: args.hostUnreachable === true });
-        this.gateway = this.command.stdout.apply((out) => {
-            const gw = chosenGateway(out);
-            if (!gw) throw new pulumi.ResourceError(`the gateway probe of ${label} printed no chosen gateway`, this);
+        this.gateway = pulumi.all([this.command.stdout, gateways]).apply(([out, list]) => {
+            const gw = chosenGateway(out, list);
+            if (!gw) throw new pulumi.ResourceError(`the gateway probe of ${label} named none of the gateways it was given`, this);
             return gw;
         });
         this.registerOutputs({ gateway: this.gateway });

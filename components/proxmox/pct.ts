@@ -63,12 +63,19 @@ function header(nic: NicSpec): string {
     ].join("\n");
 }
 
+// The NIC as it is now. A failed read (pmxcfs without quorum, the container moved to another
+// node) stops the step: an empty answer would pass for "no such NIC".
+const READ = `config=$(pct config "$vmid") || { echo "pct config $vmid failed: $key left as it is" >&2; exit 1; }
+current=$(printf '%s\\n' "$config" | sed -n "s/^$key: //p")`;
+
+// What delete writes back when the NIC's value before the stack is not known.
+const UNKNOWN = "#unknown";
+
 // `pct set --netN` replaces the whole property string: an option not written is dropped
 // (pve-container src/PVE/LXC/Config.pm). So the value set is the NIC's current one with the
 // managed options put in place, every other option kept where it is; a NIC that does not
 // exist yet gets the stack's whole value.
-const MERGE = `current=$(pct config "$vmid" | sed -n "s/^$key: //p")
-if [ -n "$current" ]; then
+const MERGE = `if [ -n "$current" ]; then
   value=$(printf '%s\\n' "$current" | awk -v managed="$managed" '
     BEGIN { n = split(managed, m, ","); for (i = 1; i <= n; i++) { k = m[i]; sub(/=.*/, "", k); want[k] = m[i]; order[i] = k } }
     { c = split($0, p, ","); out = ""
@@ -82,7 +89,7 @@ fi`;
 // container this makes sure it is there now, and says so when it had to add it.
 const APPLY = `pct set "$vmid" "--$key" "$value"
 if pct status "$vmid" | grep -q 'status: running'; then
-  if ! pct exec "$vmid" -- ip -4 route show "$gw" | grep -q "dev $ifname"; then
+  if ! pct exec "$vmid" -- ip -4 route show "$gw" | grep -qE "dev $ifname( |$)"; then
     pct exec "$vmid" -- ip -4 route replace "$gw" dev "$ifname" scope link
     echo "onlink=added"
   fi
@@ -98,9 +105,17 @@ echo "applied=$value"`;
  */
 export function renderCreateScript(nic: NicSpec): string {
     return `${header(nic)}
+${READ}
 mkdir -p "$(dirname "$state")"
 if [ ! -e "$state" ]; then
-  pct config "$vmid" | sed -n "s/^$key: //p" > "$state.new"
+  # A NIC that already carries the stack's MAC with no record is the stack's own from before
+  # the record was lost: its original is not known, and delete will leave it as it is.
+  if printf '%s\\n' "$current" | grep -qiF "hwaddr=$mac"; then
+    echo "${UNKNOWN}" > "$state.new"
+    echo "warning: $key of $vmid already carries $mac and nothing records its value before the stack" >&2
+  else
+    printf '%s\\n' "$current" > "$state.new"
+  fi
   mv "$state.new" "$state"
 fi
 ${MERGE}
@@ -111,6 +126,7 @@ ${APPLY}
 /** Update: the same merge on the NIC as it is now; the recorded original stays as it was. */
 export function renderUpdateScript(nic: NicSpec): string {
     return `${header(nic)}
+${READ}
 [ -e "$state" ] || echo "warning: no record of $key of $vmid before the stack ($state): delete will leave it as it is"
 ${MERGE}
 ${APPLY}
@@ -123,8 +139,8 @@ ${APPLY}
  */
 export function renderDeleteScript(nic: NicSpec): string {
     return `${header(nic)}
-current=$(pct config "$vmid" | sed -n "s/^$key: //p")
-if ! printf '%s\\n' "$current" | grep -qi "hwaddr=$mac"; then
+${READ}
+if ! printf '%s\\n' "$current" | grep -qiF "hwaddr=$mac"; then
   echo "$key of $vmid no longer carries $mac; left as it is"
   rm -f "$state"
   exit 0
@@ -134,7 +150,9 @@ if [ ! -e "$state" ]; then
   exit 0
 fi
 original=$(cat "$state")
-if [ -n "$original" ]; then
+if [ "$original" = "${UNKNOWN}" ]; then
+  echo "$key of $vmid: its value before the stack is not known; left as it is"
+elif [ -n "$original" ]; then
   pct set "$vmid" "--$key" "$original"
   echo "restored=$original"
 else

@@ -225,10 +225,11 @@ function parseInteger(value: unknown): number | undefined {
 // starting or ending with a hyphen, at most 253 characters in all.
 const HOST_LABEL = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
 
-/** An SSH host: an IPv4 address or an RFC 1123 host name; never `user@host` or `host:port`. */
+/** An SSH host: an IP address or an RFC 1123 host name; never `user@host` or `host:port`. */
 export function parseHostname(value: unknown): string {
-    const what = "an IPv4 address or a host name (RFC 1123: letters, digits, '-' and '.'; no user@, no :port, no '_')";
+    const what = "an IP address or a host name (RFC 1123: letters, digits, '-' and '.'; no user@, no :port, no '_')";
     if (typeof value !== "string" || value.length === 0 || value.length > 253) throw new ConfigValueError(what);
+    if (value.includes(":") && ipaddr.IPv6.isValid(value) && !value.includes("%")) return ipaddr.IPv6.parse(value).toString();
     if (/^[0-9.]+$/.test(value)) return parseIpv4(value);
     if (!value.split(".").every((l) => HOST_LABEL.test(l))) throw new ConfigValueError(what);
     return value.toLowerCase();
@@ -242,7 +243,10 @@ export function parseUserName(value: unknown): string {
     return value;
 }
 
-const HOST_KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"];
+// Not ssh-rsa: @pulumi/command offers only the key's own type as host key algorithm
+// (connection.go: hostKeyAlgorithms = []string{publicKey.Type()}), and OpenSSH 8.8 and later
+// (Debian 12, Proxmox 8) no longer sign with ssh-rsa: the connection would fail.
+const HOST_KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"];
 
 /**
  * A host's public key in the form @pulumi/command parses (ssh.ParseAuthorizedKey in
@@ -251,7 +255,7 @@ const HOST_KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp3
  * the host name. A comment after the key is dropped.
  */
 export function parseHostKey(value: unknown): string {
-    const what = `a host key "<type> <base64>" such as "ssh-ed25519 AAAAC3Nza…" (from ssh-keyscan -t ed25519 <host>, without the host name); types: ${HOST_KEY_TYPES.join(", ")}`;
+    const what = `a host key "<type> <base64>" such as "ssh-ed25519 AAAAC3Nza…" (from ssh-keyscan -t ed25519 <host>, without the host name); types: ${HOST_KEY_TYPES.join(", ")} (not ssh-rsa: @pulumi/command would offer only ssh-rsa, which OpenSSH 8.8 and later refuse)`;
     if (typeof value !== "string") throw new ConfigValueError(what);
     const [type, key] = value.trim().split(/\s+/);
     if (!HOST_KEY_TYPES.includes(type) || !/^[A-Za-z0-9+/]{40,}={0,2}$/.test(key ?? "")) throw new ConfigValueError(what);

@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { expectedNic, netLine, nicDrift } from "../../bin/drift";
-import { stackSpec } from "../../bin/hostShell";
+import { sshCommand, stackSpec } from "../../bin/hostShell";
 
 const root = path.resolve(__dirname, "../..");
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "ovh-failover-drift-"));
@@ -42,6 +42,23 @@ describe("comparing a NIC", () => {
         const config = `arch: amd64\nhostname: proxy\nnet0: name=eth0,bridge=vmbr1,ip=10.1.0.5/24\nnet1: ${AS_STACK}\n`;
         expect(netLine(config, 1)).toBe(AS_STACK);
         expect(netLine(config, 2)).toBeUndefined();
+    });
+});
+
+describe("the SSH of the host tools", () => {
+    it("pins the stack's host key when there is one", () => {
+        const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMl7ZAtKZt9Ij7jq387j6PueCz+uHHISJPDZE3dAKT3u";
+        const saved = process.env.OVH_FAILOVER_SSH;
+        delete process.env.OVH_FAILOVER_SSH;
+        try {
+            const argv = sshCommand("198.51.100.20", 2222, "root", key);
+            expect(argv).toContain("StrictHostKeyChecking=yes");
+            const file = argv.find((a) => a.startsWith("UserKnownHostsFile="))!.slice("UserKnownHostsFile=".length);
+            expect(fs.readFileSync(file, "utf8")).toBe(`[198.51.100.20]:2222 ${key}\n`);
+            expect(sshCommand("198.51.100.20", 22, "root").join(" ")).not.toContain("UserKnownHostsFile");
+        } finally {
+            if (saved !== undefined) process.env.OVH_FAILOVER_SSH = saved;
+        }
     });
 });
 

@@ -58,6 +58,18 @@ function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number, wh
     });
 }
 
+/**
+ * What the lab relies on being Debian's stock setting, read from the effective configuration
+ * (`sshd -T`): a drop-in under /etc/ssh/sshd_config.d on this machine could change it.
+ */
+export function stockSshdSettings(hostKey: string): void {
+    const effective = execFileSync("/usr/sbin/sshd", ["-T", "-f", "/etc/ssh/sshd_config", "-o", `HostKey=${hostKey}`], { encoding: "utf8" }).split("\n");
+    const acceptEnv = effective.filter((l) => l.startsWith("acceptenv ")).sort();
+    if (JSON.stringify(acceptEnv) !== JSON.stringify(["acceptenv LANG", "acceptenv LC_*"]) || !effective.includes("permituserenvironment no")) {
+        throw new Error(`this machine's sshd is not Debian's stock one (AcceptEnv LANG LC_*, PermitUserEnvironment no): ${acceptEnv.join(", ")}`);
+    }
+}
+
 /** Starts sshd in a fresh namespace pair; each interface asked for is one end of a veth pair there, up. */
 export async function startSshHost(interfaces: string[] = []): Promise<SshHost> {
     const ns = `ovhf${process.pid}-ssh${++count}`;
@@ -68,6 +80,7 @@ export async function startSshHost(interfaces: string[] = []): Promise<SshHost> 
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(work, "host_key")]);
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(work, "client_key")]);
     fs.copyFileSync(path.join(work, "client_key.pub"), path.join(work, "authorized_keys"));
+    stockSshdSettings(path.join(work, "host_key"));
     const hostPub = fs.readFileSync(path.join(work, "host_key.pub"), "utf8").trim().split(" ").slice(0, 2).join(" ");
     fs.writeFileSync(path.join(work, "known_hosts"), `[127.0.0.1]:2222 ${hostPub}\n`);
 

@@ -71,6 +71,7 @@ describe("strict values", () => {
         ["an OVH endpoint that does not exist", (c, s) => (s.edgeOvhCredentials.edge.endpoint = "ovh-mars"), "edgeOvhCredentials.edge.endpoint", /ovh-eu, ovh-ca/],
         ["a consumer key with a newline", (c, s) => (s.edgeOvhCredentials.edge.consumerKey = "ck\nOVH_ENDPOINT=https://evil.example"), "edgeOvhCredentials.edge.consumerKey", /letters, digits/],
         ["a host key that is not one", (c) => (c.edges.edge.nodes[0].ssh.hostKey = "198.51.100.41 ssh-ed25519 AAAA"), "edges.edge.nodes[0].ssh.hostKey", /host key/],
+        ["an RSA host key, which @pulumi/command would offer as ssh-rsa only", (c) => (c.edges.edge.nodes[0].ssh.hostKey = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7"), "edges.edge.nodes[0].ssh.hostKey", /not ssh-rsa/],
         ["a template with a space", (c) => (c.endpoints.proxy.container.owned = { hostname: "p", template: "local:vztmpl/x y.tar.zst" }), "endpoints.proxy.container.owned.template", /template volume/],
     ];
     it.each(cases)("refuses %s, naming its key", (_, edit, key, expected) => {
@@ -78,6 +79,20 @@ describe("strict values", () => {
         const issue = issues.find((i) => i.key === key);
         expect(issue, JSON.stringify(issues)).toBeDefined();
         expect(issue!.expected).toMatch(expected);
+    });
+
+    it("accepts an IPv6 address as an SSH host", () => {
+        expect(issuesOf((c) => (c.servers.ovh1.proxmox.host = "2001:db8::20"))).toEqual([]);
+    });
+
+    it("never puts the CARP password anywhere but after pass, whatever the names hold", () => {
+        const { raw, secrets } = fullConfig();
+        (raw.edges as any).edge.nodes[0].name = "x_CARPPW_"; // eslint-disable-line @typescript-eslint/no-explicit-any
+        const config = parseProgramConfig(raw, secrets);
+        const [script] = renderedScripts(config).slice(-2);
+        const awked = script.split("\n").filter((l) => l.includes("awk") && l.includes("CARP_PASSWORD"));
+        for (const l of awked) expect(l).toContain(`gsub(/pass ${PASSWORD_MARKER}/`);
+        expect(script).toContain("x_CARPPW_");
     });
 
     it("never shows a secret in its message", () => {
@@ -145,7 +160,7 @@ function renderedScripts(config: ProgramConfig): string[] {
     for (const e of config.stack.endpoints) {
         const nic: NicSpec = { vmid: e.container.vmid, index: e.container.nic, interfaceName: e.container.interfaceName, bridge: e.container.bridge, macAddress: "02:00:00:00:00:01", address: e.ip, prefixLength: 32, gateway: "198.51.100.254" };
         scripts.push(renderCreateScript(nic), renderUpdateScript(nic), renderDeleteScript(nic));
-        scripts.push(renderHostProbeScript(e.container.vmid, e.container.nic, renderProbeScript({ interfaceName: e.container.interfaceName, gateways: ["198.51.100.254"], tries: 3, timeoutSeconds: 5, label: e.name })));
+        scripts.push(renderHostProbeScript(e.container.vmid, e.container.nic, renderProbeScript({ interfaceName: e.container.interfaceName, gateways: ["198.51.100.254"], tries: 3, timeoutSeconds: 5, label: e.name }), ["198.51.100.254"]));
     }
     for (const edge of config.edges) {
         const spec = { group: { ...edge.group, password: PASSWORD_MARKER }, nodes: edge.nodes, failoverIp: edge.failoverIp, health: edge.health, ipmovePath: edge.ipmovePath };

@@ -152,13 +152,13 @@ describe("notify scripts", () => {
         for (const s of scripts) execFileSync("shellcheck", ["-s", "sh", "-"], { input: s });
     });
 
-    it("write the IP and the interfaces literally and log through logger", () => {
+    it("write the IP and the interfaces literally, single-quoted, and log through logger", () => {
         const [master, backup] = scripts;
         expect(master).toContain("set -u\n");
-        expect(master).toContain("ip addr add 203.0.113.50/32 dev eth0");
-        expect(master).toContain("ip -4 addr show dev eth0 2>/dev/null | grep -qF ' inet 203.0.113.50/32 '");
+        expect(master).toContain("ip addr add '203.0.113.50/32' dev 'eth0'");
+        expect(master).toContain("ip -4 addr show dev 'eth0' 2>/dev/null | grep -qF ' inet 203.0.113.50/32 '");
         expect(master).toContain(`{ ${MOVE}; }`);
-        expect(backup).toContain("ip addr del 203.0.113.50/32 dev eth0");
+        expect(backup).toContain("ip addr del '203.0.113.50/32' dev 'eth0'");
         expect(backup).not.toContain("ovh-ipmove");
         for (const s of scripts) expect(s).toContain("logger -t ovh-failover -p daemon.info");
     });

@@ -56,10 +56,14 @@ function stripComment(line: string): string {
     return line;
 }
 
+/**
+ * Statements, comments and blanks normalised. A plain word single-quoted ('vio0') is the same word
+ * to the shell that runs an ifstated action: the renderer quotes every value, the seed did not.
+ */
 function statements(text: string): string[] {
     return text
         .split("\n")
-        .map((line) => stripComment(line).trim().replace(/[ \t]+/g, " "))
+        .map((line) => stripComment(line).trim().replace(/[ \t]+/g, " ").replace(/'([A-Za-z0-9._/:-]+)'/g, "$1"))
         .filter((line) => line !== "");
 }
 
@@ -116,11 +120,11 @@ describe("a new failover IP", () => {
         expect(b).toHaveLength(a.length);
         const changed = a.flatMap((line, i) => (line === b[i] ? [] : [[line.trim(), b[i].trim()]]));
         expect(changed).toEqual([
-            [`run "ifconfig vio0 inet alias 146.59.143.231 netmask 255.255.255.255 2>&1 | logger -p daemon.info -sit ifstated"`,
-             `run "ifconfig vio0 inet alias 51.75.1.2 netmask 255.255.255.255 2>&1 | logger -p daemon.info -sit ifstated"`],
+            [`run "ifconfig 'vio0' inet alias '146.59.143.231' netmask 255.255.255.255 2>&1 | logger -p daemon.info -sit ifstated"`,
+             `run "ifconfig 'vio0' inet alias '51.75.1.2' netmask 255.255.255.255 2>&1 | logger -p daemon.info -sit ifstated"`],
             [`run "/usr/local/bin/ipmoveOvh -project t18s -ip 146.59.143.231 -instance ${node.name} 2>&1 | logger -p daemon.info -sit ifstated"`,
              `run "/usr/local/bin/ipmoveOvh -project t18s -ip 51.75.1.2 -instance ${node.name} 2>&1 | logger -p daemon.info -sit ifstated"`],
-            [`run "ifconfig vio0 inet -alias 146.59.143.231"`, `run "ifconfig vio0 inet -alias 51.75.1.2"`],
+            [`run "ifconfig 'vio0' inet -alias '146.59.143.231'"`, `run "ifconfig 'vio0' inet -alias '51.75.1.2'"`],
         ]);
     });
 

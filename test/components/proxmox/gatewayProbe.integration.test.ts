@@ -104,7 +104,7 @@ esac
 
     it("on the Proxmox host, a dead gateway fails the step with container, NIC, gateway and what was seen", () => {
         const bin = proxmoxHostStandIns(NOTHING_THERE);
-        const r = onHost(bin, renderHostProbeScript(101, 1, probe([NOTHING_THERE])));
+        const r = onHost(bin, renderHostProbeScript(101, 1, probe([NOTHING_THERE]), [NOTHING_THERE]));
         expect(r.status).toBe(1);
         expect(r.stdout).toContain(`gateway-probe: container 101 net1 eth1 gateway ${NOTHING_THERE}: DEAD (arping: no ARP reply`);
         expect(r.stderr).toContain("gateway probe failed in container 101 (net1): DNS is left as it was");
@@ -112,7 +112,7 @@ esac
 
     it("on the Proxmox host, candidates set the one that answered on the NIC", () => {
         const bin = proxmoxHostStandIns(NOTHING_THERE);
-        const r = onHost(bin, renderHostProbeScript(101, 1, probe([NOTHING_THERE, GATEWAY])));
+        const r = onHost(bin, renderHostProbeScript(101, 1, probe([NOTHING_THERE, GATEWAY]), [NOTHING_THERE, GATEWAY]));
         expect(r.status, r.stderr).toBe(0);
         expect(r.stdout).toContain(`chosen=${GATEWAY}`);
         expect(r.stdout).toContain(`nic-gateway=${GATEWAY}`);

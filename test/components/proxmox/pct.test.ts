@@ -52,7 +52,14 @@ describe("pct scripts against a container configuration", () => {
             expect(r.status, r.stderr).toBe(0);
             return r.stdout;
         };
-        return { root, spec, run, net1: () => netLineOf(readContainerConfig(root, 101), 1) };
+        /** Runs with `pct config` failing, as it does without quorum or after a migration. */
+        const runWithoutConfig = (script: string) => {
+            const broken = path.join(root, "broken");
+            fs.mkdirSync(broken, { recursive: true });
+            fs.writeFileSync(path.join(broken, "pct"), `#!/bin/sh\n[ "$1" = config ] && { echo "cluster not ready - no quorum?" >&2; exit 255; }\nexec ${bin}/pct "$@"\n`, { mode: 0o755 });
+            return spawnSync("sh", ["-s"], { input: script, encoding: "utf8", env: { PATH: `${broken}:/usr/bin:/bin` } });
+        };
+        return { root, spec, run, runWithoutConfig, net1: () => netLineOf(readContainerConfig(root, 101), 1) };
     }
     const ORIGINAL = "name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.1,gw6=fe80::1,hwaddr=BC:24:11:00:00:01,ip=192.0.2.5/24,ip6=2001:db8::5/64,mtu=1400,rate=10,tag=5,type=veth";
 
@@ -81,6 +88,32 @@ describe("pct scripts against a container configuration", () => {
         expect(h.net1()).toBe("name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.254,gw6=fe80::1,hwaddr=02:00:00:aa:bb:cc,ip=203.0.113.77/32,ip6=2001:db8::5/64,mtu=1400,rate=10,tag=5,type=veth");
         h.run(renderDeleteScript(changed));
         expect(h.net1()).toBe(ORIGINAL);
+    });
+
+    it("stops, changing nothing and recording nothing, when pct config fails", () => {
+        const h = host([`net1: ${ORIGINAL}`]);
+        for (const render of [renderCreateScript, renderUpdateScript, renderDeleteScript]) {
+            const r = h.runWithoutConfig(render(h.spec));
+            expect(r.status).toBe(1);
+            expect(r.stderr).toContain("pct config 101 failed: net1 left as it is");
+        }
+        expect(h.net1()).toBe(ORIGINAL);
+        expect(fs.existsSync(h.spec.stateDir)).toBe(false);
+        // And once it works again, the original is the true one.
+        h.run(renderCreateScript(h.spec));
+        const r = h.runWithoutConfig(renderDeleteScript(h.spec));
+        expect(r.status).toBe(1);
+        h.run(renderDeleteScript(h.spec));
+        expect(h.net1()).toBe(ORIGINAL);
+    });
+
+    it("does not take its own value for the original when the record was lost", () => {
+        const h = host([`net1: ${ORIGINAL}`]);
+        h.run(renderCreateScript(h.spec));
+        fs.rmSync(h.spec.stateDir, { recursive: true });
+        h.run(renderCreateScript(h.spec));
+        expect(h.run(renderDeleteScript(h.spec))).toContain("its value before the stack is not known; left as it is");
+        expect(h.net1()).toContain("hwaddr=02:00:00:12:34:56");
     });
 
     it("delete removes a NIC it added, and leaves alone one changed since, or one it has no record of", () => {

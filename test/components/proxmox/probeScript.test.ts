@@ -1,10 +1,13 @@
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
 import { describe, expect, it } from "vitest";
 import { chosenGateway, renderHostProbeScript } from "../../../components/proxmox/gatewayProbe";
 import { renderProbeScript } from "../../../components/proxmox/probeScript";
 
 const probe = renderProbeScript({ interfaceName: "eth1", gateways: ["198.51.100.1", "198.51.100.254"], tries: 3, timeoutSeconds: 5, label: "container 101 net1" });
-const host = renderHostProbeScript(101, 1, probe);
+const host = renderHostProbeScript(101, 1, probe, ["198.51.100.1", "198.51.100.254"]);
 
 function hasShellcheck(): boolean {
     try {
@@ -34,9 +37,52 @@ describe("gateway probe script", () => {
         expect(probe).toContain("REACHABLE|STALE|DELAY)");
     });
 
-    it("reads the chosen gateway from the output", () => {
+    it("reads the chosen gateway from the output, only if it is one it was given", () => {
         expect(chosenGateway("gateway-probe: x eth1 gateway 198.51.100.1: DEAD (...)\ngateway-probe: x eth1 gateway 198.51.100.254: alive\nchosen=198.51.100.254\n")).toBe("198.51.100.254");
         expect(chosenGateway("nothing")).toBeUndefined();
+        expect(chosenGateway("chosen=203.0.113.9\n", ["198.51.100.254"])).toBeUndefined();
+    });
+
+    // The container's root controls what the probe prints: the host must not trust it.
+    it.each([
+        ["a sed command with the e flag", "chosen=1/;s|.*|touch PWNED|e;#"],
+        ["extra NIC options", "chosen=198.51.100.254,link_down=1"],
+        ["two answers", "chosen=198.51.100.254\nchosen=198.51.100.1"],
+        ["a gateway it was not given", "chosen=203.0.113.9"],
+    ])("refuses a forged answer from the container: %s", (_, forged) => {
+        const dir = mkdtempSync(join(tmpdir(), "ovhf-forged-"));
+        try {
+            const conf = join(dir, "101.conf");
+            writeFileSync(conf, "net1: name=eth1,bridge=vmbr0,gw=198.51.100.1,hwaddr=02:00:00:00:01:01,ip=192.0.2.10/32,type=veth\n");
+            writeFileSync(join(dir, "pct"), `#!/bin/sh
+case "$1" in
+  exec) printf '%b\\n' ${JSON.stringify(forged).replace(/"/g, "'")} ;;
+  config) cat ${conf} ;;
+  set) echo "$4" > ${dir}/set ;;
+esac
+`, { mode: 0o755 });
+            const r = spawnSync("sh", ["-s"], { input: host, cwd: dir, encoding: "utf8", env: { PATH: `${dir}:/usr/bin:/bin` } });
+            expect(r.status).toBe(1);
+            expect(r.stderr).toContain("named no gateway it was given to try");
+            expect(existsSync(join(dir, "PWNED"))).toBe(false);
+            expect(existsSync(join(dir, "set"))).toBe(false);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("sets the gateway that answered without touching the NIC's other options", () => {
+        const dir = mkdtempSync(join(tmpdir(), "ovhf-chosen-"));
+        try {
+            const conf = join(dir, "101.conf");
+            writeFileSync(conf, "net1: name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.1,hwaddr=02:00:00:00:01:01,ip=192.0.2.10/32,tag=5,type=veth\n");
+            writeFileSync(join(dir, "pct"), `#!/bin/sh\ncase "$1" in\n  exec) echo chosen=198.51.100.254 ;;\n  config) cat ${conf} ;;\n  set) echo "$4" > ${dir}/set ;;\nesac\n`, { mode: 0o755 });
+            const r = spawnSync("sh", ["-s"], { input: host, cwd: dir, encoding: "utf8", env: { PATH: `${dir}:/usr/bin:/bin` } });
+            expect(r.status, r.stderr).toBe(0);
+            expect(readFileSync(join(dir, "set"), "utf8")).toBe("name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.254,hwaddr=02:00:00:00:01:01,ip=192.0.2.10/32,tag=5,type=veth\n");
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("quotes the probe whole into pct exec, so no value becomes shell syntax on the host", () => {
