@@ -1,8 +1,11 @@
 // The program: the stack's configuration, checked whole before anything is declared, becomes one
 // PublicEndpoint per service IP.
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    CarpPair, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, nearestKey, OvhCredentialsForNodes, parseProgramConfig, ProgramConfig, PublicEndpoint, RawConfig, StackSpec,
+    AdoptFile, CarpPair, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, endpointResourceNames, importIdsFor, nearestKey, OvhCredentialsForNodes, parseAdoptFile, parseProgramConfig,
+    ProgramConfig, PublicEndpoint, RawConfig, StackSpec,
 } from "./components";
 
 const CONFIG_KEYS = ["dnsTtl", "protectIps", "servers", "endpoints", "edges"];
@@ -97,7 +100,18 @@ function declareEdge(e: EdgeConfig, passwords: pulumi.Output<Record<string, stri
     });
 }
 
-function declareEndpoint(spec: StackSpec, e: EndpointSpec, sshPrivateKey: pulumi.Output<string> | undefined): PublicEndpoint {
+/** stacks/<stack>.adopt.yaml, written by `npm run adopt`, if there is one (Pulumi runs the program in the project's folder). */
+function loadAdoptFile(): AdoptFile | undefined {
+    const file = path.join("stacks", `${pulumi.getStack()}.adopt.yaml`);
+    if (!fs.existsSync(file)) return undefined;
+    try {
+        return parseAdoptFile(fs.readFileSync(file, "utf8"), file);
+    } catch (err) {
+        throw new pulumi.RunError((err as Error).message);
+    }
+}
+
+function declareEndpoint(spec: StackSpec, e: EndpointSpec, sshPrivateKey: pulumi.Output<string> | undefined, adopt: AdoptFile | undefined): PublicEndpoint {
     const server = spec.servers.get(e.server)!;
     const proxmox = server.proxmox!;
     return new PublicEndpoint(e.name, {
@@ -134,6 +148,7 @@ function declareEndpoint(spec: StackSpec, e: EndpointSpec, sshPrivateKey: pulumi
         cnameTarget: e.cnameTarget,
         ttl: e.ttl,
         protect: spec.protectIps,
+        importIds: importIdsFor(e, endpointResourceNames(e.name), adopt),
     });
 }
 
@@ -146,7 +161,8 @@ for (const [name, server] of stack.servers) {
         void pulumi.log.warn(`servers.${name}.proxmox.hostKey is not set: the SSH connection to ${server.proxmox.host} accepts any host key; set it from ssh-keyscan -t ed25519 ${server.proxmox.host}`);
     }
 }
-const declared = stack.endpoints.map((e) => declareEndpoint(stack, e, sshPrivateKey));
+const adopt = loadAdoptFile();
+const declared = stack.endpoints.map((e) => declareEndpoint(stack, e, sshPrivateKey, adopt));
 const declaredEdges = edges.length === 0 ? [] : edges.map((e) => declareEdge(
     e,
     secretObject<Record<string, string>>(config, "edgePasswords").secret,

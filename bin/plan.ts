@@ -11,6 +11,7 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parseAdoptFile } from "../components/config/adoptFile";
 import { parseCommandLine } from "./cli";
 import { diffEvaluations, summarize } from "./plan/diff";
 import { Evaluation, Step } from "./plan/model";
@@ -199,7 +200,10 @@ export async function plan(dir: string, opts: PlanOptions, color: boolean): Prom
             return { steps: [], output: "", message: `error: stack ${opts.stack}${which}: ${e.error}\n`, exitCode: 2 };
         }
     }
-    const steps = diffEvaluations(before, after);
+    // What `npm run adopt` found live: the plan shows what an import will change.
+    const adoptPath = path.join(dir, project.stackConfigDir, `${opts.stack}.adopt.yaml`);
+    const adopt = fs.existsSync(adoptPath) ? parseAdoptFile(fs.readFileSync(adoptPath, "utf8"), adoptPath) : undefined;
+    const steps = diffEvaluations(before, after, adopt);
     const summary = summarize(steps);
     const sets = opts.sets.length > 0 ? ` with ${opts.sets.join(", ")}` : "";
     const what = opts.against ? `${beforeLabel} → now${sets}` : opts.sets.length > 0 ? sets.trim() : "as written";
@@ -207,7 +211,7 @@ export async function plan(dir: string, opts: PlanOptions, color: boolean): Prom
     const output = opts.json
         ? renderJson(steps, summary, after.invokes, opts.showReplacementSteps)
         : renderText(title, steps, summary, after.invokes, { color, showReplacementSteps: opts.showReplacementSteps }, opts.showSame || !comparing);
-    const changes = summary.create + summary.update + summary.replace + summary.delete;
+    const changes = summary.import + summary.create + summary.update + summary.replace + summary.delete;
     if (opts.expectNoChanges && changes > 0) {
         return { steps, output, message: `error: no changes were expected but ${changes} were proposed\n`, exitCode: EXIT_CHANGES };
     }

@@ -48,6 +48,13 @@ export interface PublicEndpointArgs {
     protect?: boolean;
     /** ARP requests per gateway and seconds allowed for a verdict (defaults 3 and 5). */
     probe?: { tries?: number; timeoutSeconds?: number };
+    /** Ids of what exists already, by resource name (endpointResourceNames), for Pulumi to import. */
+    importIds?: Record<string, string>;
+}
+
+/** The names of an endpoint's resources that can be adopted: what an adopt file is keyed by. */
+export function endpointResourceNames(name: string): { routing: string; reverse: string; vmac: string; nic: string; records: string } {
+    return { routing: `${name}-ip-routing`, reverse: `${name}-ip-reverse`, vmac: `${name}-vmac`, nic: `${name}-nic-pct-set`, records: `${name}-dns` };
 }
 
 /**
@@ -88,6 +95,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
                 reverseAfter: records,
                 reverseReadiness: reverseReadiness(args.ttl ?? 300),
                 protect: args.protect,
+                importIds: { routing: args.importIds?.[endpointResourceNames(name).routing], reverse: args.importIds?.[endpointResourceNames(name).reverse] },
             }, { parent: this });
 
             this.virtualMac = new VirtualMac(`${name}-vmac`, {
@@ -136,6 +144,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
                 zones: args.zones,
                 cnameTarget: args.cnameTarget,
                 ttl: args.ttl,
+                importIds: args.importIds,
             }, { parent: this, dependsOn: [this.probe.command] });
             recordsDeclared(this.records.addressRecords);
         } catch (err) {

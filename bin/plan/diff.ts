@@ -6,6 +6,7 @@
 // (retainOnDelete).
 import { changedKeys, deleteBeforeReplace as virtualMacDeletesFirst, VirtualMacInputs, VirtualMacOutputs } from "../../components/network/virtualMacProvider";
 import { ChangeSummary, DeclaredResource, Evaluation, PropertyDiff, ReplacementOrder, Step, VIRTUAL_MAC_TYPE } from "./model";
+import type { AdoptFile } from "../../components/config/adoptFile";
 import { deleteEffectOf, ruleFor } from "./providerRules";
 
 function topKey(path: string): string {
@@ -59,15 +60,58 @@ function deleteSide(old: DeclaredResource): Pick<Step, "retained" | "deleteEffec
     return effect ? { retained: false, deleteEffect: effect } : { retained: false };
 }
 
-export function diffEvaluations(before: Evaluation, after: Evaluation): Step[] {
+/** A record's live TTL above this makes an IP change wait in resolvers (seed 002: 4 h). */
+export const SLOW_TTL = 300;
+
+/**
+ * With an adopt file, a resource not in the (offline) state with an `import` id is imported, and
+ * updated where the program differs from what was found live (pulumi/pulumi#19339).
+ */
+function importStep(n: DeclaredResource, adopt: AdoptFile | undefined): Pick<Step, "op" | "diffs" | "detailedDiff" | "old"> {
+    const live = adopt?.resources[n.name]?.live ?? {};
+    const paths = diffPaths(Object.fromEntries(Object.keys(live).map((k) => [k, live[k]])), Object.fromEntries(Object.keys(live).map((k) => [k, n.inputs[k]])));
+    return {
+        op: "import",
+        diffs: [...new Set(Object.keys(paths).map(topKey))].sort(),
+        detailedDiff: Object.fromEntries(Object.entries(paths).map(([p, kind]) => [p, { kind }])),
+        // What is imported is the live object: the "old" side of the update that follows.
+        old: { ...n, inputs: { ...n.inputs, ...live } },
+    };
+}
+
+/** What a create will find and adopt by itself: the MAC an IP already has, the NIC it merges into. */
+function adopts(n: DeclaredResource, adopt: AdoptFile | undefined): string | undefined {
+    const seen = adopt?.observed[n.name];
+    if (!seen) return undefined;
+    if (n.type === VIRTUAL_MAC_TYPE) return `the ${String(seen.type)} MAC ${String(seen.macAddress)} the IP already has (found by npm run adopt)`;
+    if (n.type === "command:remote:Command" && "value" in seen) {
+        return seen.value ? `${String(seen.key)} of ${String(seen.vmid)} as it is, merged: ${String(seen.value)}` : `no ${String(seen.key)} on ${String(seen.vmid)}: the NIC is new`;
+    }
+    return undefined;
+}
+
+function ttlWarnings(n: DeclaredResource, diffs: string[], adopt: AdoptFile | undefined): string[] {
+    const live = adopt?.resources[n.name]?.live;
+    if (n.type !== "ovh:Domain/zoneRecord:ZoneRecord" || !diffs.includes("target") || typeof live?.ttl !== "number" || live.ttl <= SLOW_TTL) return [];
+    return [`the record's live TTL is ${live.ttl} s (npm run adopt): resolvers may keep the old target that long; lower the TTL first and wait it out`];
+}
+
+export function diffEvaluations(before: Evaluation, after: Evaluation, adopt?: AdoptFile): Step[] {
     const olds = new Map(before.resources.map((r) => [r.urn, r]));
     const steps: Step[] = [];
     for (const n of after.resources) {
         const o = olds.get(n.urn);
         olds.delete(n.urn);
         const base = { urn: n.urn, type: n.type, name: n.name, protect: n.protect, old: o, new: n };
+        if (!o && n.importId) {
+            const imported = importStep(n, adopt);
+            const warnings = ttlWarnings(n, imported.diffs, adopt);
+            steps.push({ ...base, ...imported, ...(warnings.length ? { warnings } : {}) });
+            continue;
+        }
         if (!o) {
-            steps.push({ ...base, op: "create", diffs: [], detailedDiff: {} });
+            const found = adopts(n, adopt);
+            steps.push({ ...base, op: "create", diffs: [], detailedDiff: {}, ...(found ? { adopts: found } : {}) });
             continue;
         }
         const paths = withoutIgnored(diffPaths(o.inputs, n.inputs), n.ignoreChanges);
@@ -82,7 +126,8 @@ export function diffEvaluations(before: Evaluation, after: Evaluation): Step[] {
             detailedDiff[p] = { kind: replaces.includes(topKey(p)) ? `${kind}-replace` : kind } as PropertyDiff;
         }
         if (replaces.length === 0) {
-            steps.push({ ...base, op: "update", diffs, detailedDiff });
+            const warnings = ttlWarnings(n, diffs, adopt);
+            steps.push({ ...base, op: "update", diffs, detailedDiff, ...(warnings.length ? { warnings } : {}) });
             continue;
         }
         steps.push({
@@ -108,7 +153,7 @@ export function diffEvaluations(before: Evaluation, after: Evaluation): Step[] {
 }
 
 export function summarize(steps: Step[]): ChangeSummary {
-    const s: ChangeSummary = { create: 0, update: 0, replace: 0, delete: 0, same: 0 };
+    const s: ChangeSummary = { import: 0, create: 0, update: 0, replace: 0, delete: 0, same: 0 };
     for (const step of steps) s[step.op]++;
     return s;
 }

@@ -30,6 +30,7 @@ interface RegisterRequest {
     getRetainondelete(): boolean | undefined;
     getIgnorechangesList(): string[];
     getReplaceonchangesList(): string[];
+    getImportid(): string;
     getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
@@ -170,6 +171,7 @@ function run(job: Job): void {
             replaceOnChanges: [...req.getReplaceonchangesList()],
             dependencies: req.getDependenciesList().map(translate).sort(),
             inputs: readable(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+            ...(req.getImportid() ? { importId: req.getImportid() } : {}),
         };
         // A dynamic provider's serialized code changes with any edit of the code: not intent.
         delete entry.inputs.__provider;

@@ -53,6 +53,8 @@ export interface DeclaredResource {
     replaceOnChanges: string[];
     dependencies: string[];
     inputs: Record<string, unknown>;
+    /** The `import` option: the id of an existing object to adopt (from the adopt file). */
+    importId?: string;
 }
 
 export interface InvokeRecord {
@@ -68,7 +70,7 @@ export interface Evaluation {
     error?: string;
 }
 
-export type StepOp = "same" | "create" | "update" | "replace" | "delete";
+export type StepOp = "same" | "create" | "update" | "replace" | "delete" | "import";
 
 /** The steps of a replacement as `pulumi preview --show-replacement-steps` lists them. */
 export type ReplacementOp = "create-replacement" | "replace" | "delete-replaced";
@@ -100,9 +102,14 @@ export interface Step {
     deleteEffect?: string;
     /** Why `pulumi up` would stop at this step (protect), if it would. */
     blockedBy?: string;
+    /** For a create, what the provider will find and adopt instead (a virtual MAC, a NIC). */
+    adopts?: string;
+    /** Warnings for the reviewer (a live TTL that would slow an IP change). */
+    warnings?: string[];
 }
 
 export interface ChangeSummary {
+    import: number;
     create: number;
     update: number;
     replace: number;

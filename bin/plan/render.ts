@@ -12,11 +12,11 @@ type DisplayOp = StepOp | ReplacementOp;
 
 // The engine's symbols: pulumi/pulumi pkg/resource/deploy/step.go (RawPrefix).
 const SYMBOL: Record<DisplayOp, string> = {
-    same: " ", create: "+", update: "~", replace: "+-", delete: "-", "create-replacement": "++", "delete-replaced": "--",
+    same: " ", create: "+", update: "~", replace: "+-", delete: "-", "create-replacement": "++", "delete-replaced": "--", import: "=",
 };
 const COLOR: Record<DisplayOp, string> = {
     same: "", create: "\x1b[32m", update: "\x1b[33m", replace: "\x1b[35m", delete: "\x1b[31m",
-    "create-replacement": "\x1b[32m", "delete-replaced": "\x1b[31m",
+    "create-replacement": "\x1b[32m", "delete-replaced": "\x1b[31m", import: "\x1b[36m",
 };
 
 /** One line of the listing: a step, or one of a replacement's steps. */
@@ -100,7 +100,7 @@ export function maskSecretTokens(text: string): string {
 }
 
 function show(value: unknown): string {
-    return maskSecretTokens(JSON.stringify(value));
+    return value === undefined ? "(none)" : maskSecretTokens(JSON.stringify(value));
 }
 
 function inputLines(inputs: Record<string, unknown>, indent: string, sign: string): string[] {
@@ -191,14 +191,16 @@ export function renderText(title: string, steps: Step[], summary: ChangeSummary,
     for (const { op, step } of ordered) {
         if (step.op === "same" && !showUnchanged && !context.has(step.urn)) continue;
         const indent = "    ".repeat(depth(step.urn, byUrn));
-        const sym = SYMBOL[op].padEnd(2);
+        // An import the program then changes is `=~ (import-update)`: the engine imports, then updates.
+        const importUpdate = op === "import" && step.diffs.length > 0;
+        const sym = importUpdate ? "=~" : SYMBOL[op].padEnd(2);
         const r = (step.new ?? step.old)!;
         const tags = [
             step.op === "replace" && op === "replace" ? `[${step.replacementOrder}]` : "",
             step.retained && (op === "delete" || op === "replace" || op === "delete-replaced") ? "[retain]" : "",
             r.protect ? "[protect]" : "",
         ].filter(Boolean);
-        out.push(paint(style, COLOR[op], `${indent}${sym}${step.type}: (${op})${tags.map((t) => ` ${t}`).join("")}`));
+        out.push(paint(style, COLOR[op], `${indent}${sym}${step.type}: (${importUpdate ? "import-update" : op})${tags.map((t) => ` ${t}`).join("")}`));
         out.push(`${indent}      [urn=${step.urn}]`);
         if (op === "create-replacement") continue;
         const effect = op === "replace" && style.showReplacementSteps ? undefined : deleteLine(step);
@@ -210,8 +212,11 @@ export function renderText(title: string, steps: Step[], summary: ChangeSummary,
         const warning = protectWarning(step, style);
         if (warning) out.push(`${indent}      ${warning}`);
         if (effect) out.push(`${indent}      ${effect}`);
+        if (op === "import") out.push(`${indent}      [import=${r.importId}]`);
+        if (step.adopts) out.push(`${indent}      adopts ${step.adopts}`);
+        for (const w of step.warnings ?? []) out.push(`${indent}      ${style.color ? `${BOLD}warning: ${w}${RESET}` : `warning: ${w}`}`);
         if (step.op === "create" && r.custom) out.push(...inputLines(r.inputs, `${indent}    `, "+").map((l) => paint(style, COLOR.create, l)));
-        if (step.op === "update" || step.op === "replace") out.push(...changeLines(step, `${indent}    `).map((l) => paint(style, COLOR[step.op], l)));
+        if (step.op === "update" || step.op === "replace" || importUpdate) out.push(...changeLines(step, `${indent}    `).map((l) => paint(style, COLOR[step.op], l)));
     }
     const notes = invokes.filter((i) => i.note);
     if (notes.length > 0) {
@@ -224,11 +229,11 @@ export function renderText(title: string, steps: Step[], summary: ChangeSummary,
         }
     }
     out.push("", "Resources:");
-    const rows: [StepOp, string][] = [["create", "to create"], ["update", "to update"], ["replace", "to replace"], ["delete", "to delete"]];
+    const rows: [StepOp, string][] = [["import", "to import"], ["create", "to create"], ["update", "to update"], ["replace", "to replace"], ["delete", "to delete"]];
     for (const [op, label] of rows) {
         if (summary[op] > 0) out.push(paint(style, COLOR[op], `    ${SYMBOL[op].padEnd(2)}${summary[op]} ${label}`));
     }
-    const changes = summary.create + summary.update + summary.replace + summary.delete;
+    const changes = summary.import + summary.create + summary.update + summary.replace + summary.delete;
     out.push(`    ${changes} change${changes === 1 ? "" : "s"}. ${summary.same} unchanged`);
     return `${out.join("\n")}\n`;
 }
@@ -243,8 +248,11 @@ export function renderJson(steps: Step[], summary: ChangeSummary, invokes: Invok
         urn: r.urn, type: r.type, inputs: r.inputs, parent: r.parent, protect: r.protect,
         retainOnDelete: r.retainOnDelete, deleteBeforeReplace: r.deleteBeforeReplace, dependencies: r.dependencies,
     });
+    // An import the program then changes is two steps to the engine: import, then update.
+    const listed = engineOrder(steps.filter((s) => s.op !== "same"), showReplacementSteps)
+        .flatMap((d) => (d.op === "import" && d.step.diffs.length > 0 ? [d, { op: "update" as const, step: d.step }] : [d]));
     const doc = {
-        steps: engineOrder(steps.filter((s) => s.op !== "same"), showReplacementSteps)
+        steps: listed
             .map(({ op, step: s }) => ({
                 op,
                 urn: s.urn,
@@ -257,6 +265,9 @@ export function renderJson(steps: Step[], summary: ChangeSummary, invokes: Invok
                 ...(s.retained !== undefined ? { retained: s.retained } : {}),
                 ...(s.deleteEffect ? { deleteEffect: s.deleteEffect } : {}),
                 ...(s.blockedBy ? { blockedBy: s.blockedBy } : {}),
+                ...(op === "import" ? { importId: s.new?.importId } : {}),
+                ...(s.adopts ? { adopts: s.adopts } : {}),
+                ...(s.warnings ? { warnings: s.warnings } : {}),
                 ...(s.old ? { oldState: state(s.old) } : {}),
                 ...(s.new ? { newState: state(s.new) } : {}),
             })),

@@ -3,3 +3,4 @@ export * from "./edgeConfig";
 export * from "./stackConfig";
 export * from "./programConfig";
 export * from "./reader";
+export * from "./adoptFile";

@@ -4,7 +4,7 @@
 import * as ovh from "@ovhcloud/pulumi-ovh";
 import * as pulumi from "@pulumi/pulumi";
 import { checked } from "../shared/checked";
-import { canonicalName, findRecordConflicts, fqdn, planRecords, ZoneNames } from "./records";
+import { canonicalName, findRecordConflicts, fqdn, planRecords, RecordSpec, ZoneNames } from "./records";
 import { parseFqdn, parsePublicIpv4, parseTtl } from "../shared/validate";
 
 export interface ServiceRecordsArgs {
@@ -15,6 +15,16 @@ export interface ServiceRecordsArgs {
     cnameTarget?: string;
     /** 0 (the zone's default) or at least 60; default 300. */
     ttl?: number;
+    /**
+     * Records that exist already, by resource name: `<recordId>.<zone>`, the id the OVH provider
+     * imports a record by (terraform-provider-ovh ovh/resource_domain_zone_record.go, importer).
+     */
+    importIds?: Record<string, string>;
+}
+
+/** The name of a record's resource: what an adopt file keys it by. */
+export function recordResourceName(component: string, r: Pick<RecordSpec, "fieldtype" | "subdomain" | "zone">): string {
+    return `${component}-${r.fieldtype}-${r.subdomain === "" ? "apex" : r.subdomain}.${r.zone}`;
 }
 
 export class ServiceRecords extends pulumi.ComponentResource {
@@ -40,11 +50,14 @@ export class ServiceRecords extends pulumi.ComponentResource {
 
         // dependsOn given to the component holds for every record: DNS moves after what it waits for.
         const dependsOn = opts?.dependsOn;
-        this.records = planRecords(names, ip, ttl).map((r) => new ovh.domain.ZoneRecord(
-            `${name}-${r.fieldtype}-${r.subdomain === "" ? "apex" : r.subdomain}.${r.zone}`,
-            { zone: r.zone, subdomain: r.subdomain, fieldtype: r.fieldtype, target: r.target, ttl: r.ttl },
-            { parent: this, dependsOn },
-        ));
+        this.records = planRecords(names, ip, ttl).map((r) => {
+            const resourceName = recordResourceName(name, r);
+            return new ovh.domain.ZoneRecord(
+                resourceName,
+                { zone: r.zone, subdomain: r.subdomain, fieldtype: r.fieldtype, target: r.target, ttl: r.ttl },
+                { parent: this, dependsOn, import: args.importIds?.[resourceName] },
+            );
+        });
         this.addressRecords = this.records.filter((_, i) => planRecords(names, ip, ttl)[i].fieldtype === "A");
         this.addressNames = args.zones.flatMap((z) => z.a.map((n) => fqdn(n, z.zone)));
         this.aliasNames = args.zones.flatMap((z) => z.cname.map((n) => fqdn(n, z.zone)));

@@ -32,6 +32,12 @@ export interface FailoverIpArgs {
     reverseReadiness?: string;
     /** Protect the routing, so that `pulumi destroy` stops at it (default true). It is retained on delete either way. */
     protect?: boolean;
+    /**
+     * Adopt what exists: the ids the OVH provider imports by. The routing's is the IP block
+     * (ovh/resource_ip_move.go, importer: `d.Set("ip", d.Id())`); the reverse's is
+     * `<block>|<address>` (ovh/resource_ip_reverse.go, importer).
+     */
+    importIds?: { routing?: string; reverse?: string };
 }
 
 export class FailoverIp extends pulumi.ComponentResource {
@@ -48,7 +54,7 @@ export class FailoverIp extends pulumi.ComponentResource {
         const block = `${ip}/32`;
         // An IP change updates the routing in place (no ForceNew in ovh_ip_move), so protecting it
         // never stands in the way of one.
-        const routingOpts: pulumi.CustomResourceOptions = { parent: this, protect: args.protect ?? true, retainOnDelete: true };
+        const routingOpts: pulumi.CustomResourceOptions = { parent: this, protect: args.protect ?? true, retainOnDelete: true, import: args.importIds?.routing };
 
         if (args.routeTo && "dedicatedServer" in args.routeTo) {
             // No description: the provider never sends it (IpMoveOpts has nexthop and to only).
@@ -76,6 +82,7 @@ export class FailoverIp extends pulumi.ComponentResource {
                 dependsOn: after,
                 // The id is the address: the old reverse's delete would remove the new one.
                 deleteBeforeReplace: true,
+                import: args.importIds?.reverse,
                 // No ignoreChanges on the retry bound: the engine would then create a replacement
                 // with the old value (pulumi/pulumi step_generator.go, processIgnoreChanges). A
                 // change of it replaces the reverse, delete-first.

@@ -68,9 +68,6 @@ function header(nic: NicSpec): string {
 const READ = `config=$(pct config "$vmid") || { echo "pct config $vmid failed: $key left as it is" >&2; exit 1; }
 current=$(printf '%s\\n' "$config" | sed -n "s/^$key: //p")`;
 
-// What delete writes back when the NIC's value before the stack is not known.
-const UNKNOWN = "#unknown";
-
 // `pct set --netN` replaces the whole property string: an option not written is dropped
 // (pve-container src/PVE/LXC/Config.pm). So the value set is the NIC's current one with the
 // managed options put in place, every other option kept where it is; a NIC that does not
@@ -108,14 +105,9 @@ export function renderCreateScript(nic: NicSpec): string {
 ${READ}
 mkdir -p "$(dirname "$state")"
 if [ ! -e "$state" ]; then
-  # A NIC that already carries the stack's MAC with no record is the stack's own from before
-  # the record was lost: its original is not known, and delete will leave it as it is.
-  if printf '%s\\n' "$current" | grep -qiF "hwaddr=$mac"; then
-    echo "${UNKNOWN}" > "$state.new"
-    echo "warning: $key of $vmid already carries $mac and nothing records its value before the stack" >&2
-  else
-    printf '%s\\n' "$current" > "$state.new"
-  fi
+  # The NIC as the stack first finds it, made by hand or by nobody: what delete puts back. (One
+  # that already carries the stack's MAC is adopted as it is: it was there before the stack.)
+  printf '%s\\n' "$current" > "$state.new"
   mv "$state.new" "$state"
 fi
 ${MERGE}
@@ -150,9 +142,7 @@ if [ ! -e "$state" ]; then
   exit 0
 fi
 original=$(cat "$state")
-if [ "$original" = "${UNKNOWN}" ]; then
-  echo "$key of $vmid: its value before the stack is not known; left as it is"
-elif [ -n "$original" ]; then
+if [ -n "$original" ]; then
   pct set "$vmid" "--$key" "$original"
   echo "restored=$original"
 else

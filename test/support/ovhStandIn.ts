@@ -199,6 +199,12 @@ export interface OvhStandIn {
   addIp(block: string, seed: IpBlockSeed): void;
   /** ip.RoutedTo.serviceName of the block now. */
   ipRoutedTo(block: string): string | null;
+  /** The reverse of an address of a block (GET /ip/{ip}/reverse/{ipReverse}). */
+  setReverse(block: string, ipReverse: string, reverse: string): void;
+  /** A DNS zone (GET /domain/zone/{zoneName}/record…), empty until addRecord. */
+  addZone(zone: string): void;
+  /** A record of a zone; returns its id. */
+  addRecord(zone: string, record: ZoneRecordSeed): number;
   ipTasks(block: string): IpTask[];
 }
 
@@ -1093,6 +1099,8 @@ interface IpBlockState {
   type: string;
   routedTo: string | null;
   tasks: Map<number, TaskState<IpTask>>;
+  /** ip.ReverseIp by address (GET /ip/{ip}/reverse/{ipReverse}). */
+  reverses: Map<string, string>;
 }
 
 const MOVE_FUNCTION = 'genericMoveFloatingIp';
@@ -1114,7 +1122,7 @@ class IpBlocks {
     const key = normalizeBlock(block);
     if (!isIpv4Block(key) && !isIpv6Block(key)) throw new Error(`ovhStandIn: ${block} is not an IP block`);
     if (this.blocks.has(key)) throw new Error(`ovhStandIn: IP block ${key} already exists`);
-    this.blocks.set(key, { block: key, type: opts.type ?? 'failover', routedTo: opts.routedTo, tasks: new Map() });
+    this.blocks.set(key, { block: key, type: opts.type ?? 'failover', routedTo: opts.routedTo, tasks: new Map(), reverses: new Map() });
   }
 
   get(block: string): IpBlockState | undefined {
@@ -1202,6 +1210,15 @@ function ipRoutes(blocks: IpBlocks, servers: DedicatedServers): RouteTable {
         return { status: 200, body: blocks.createMove(state, to) };
       }),
     ],
+    ['GET', '/ip/{ip}/reverse', withBlock((state) => ({ status: 200, body: [...state.reverses.keys()] }))],
+    [
+      'GET',
+      '/ip/{ip}/reverse/{ipReverse}',
+      withBlock((state, r) => {
+        const reverse = state.reverses.get(r.params.ipReverse);
+        return reverse === undefined ? notFound(`ipReverse = ${r.params.ipReverse}`) : { status: 200, body: { ipReverse: r.params.ipReverse, reverse } };
+      }),
+    ],
     [
       'GET',
       '/ip/{ip}/task',
@@ -1221,6 +1238,85 @@ function ipRoutes(blocks: IpBlocks, servers: DedicatedServers): RouteTable {
         if (!task) return notFound(`taskId = ${r.params.taskId}`);
         advanceTask(task);
         return { status: 200, body: taskBody(task.task) };
+      }),
+    ],
+  ];
+}
+
+// ---------------------------------------------------------------------------------------
+// DNS zones (domain.json): the records of a zone, as GET /domain/zone/{zoneName}/record lists them
+// ---------------------------------------------------------------------------------------
+
+/** domain.zone.Record: what GET /domain/zone/{zoneName}/record/{id} returns. */
+export interface ZoneRecordSeed {
+  fieldType: string;
+  /** "" for the apex. */
+  subDomain: string;
+  target: string;
+  ttl: number;
+}
+
+export interface ZoneRecord extends ZoneRecordSeed {
+  id: number;
+  zone: string;
+}
+
+class DnsZones {
+  private readonly zones = new Map<string, Map<number, ZoneRecord>>();
+  private nextId = 5_000_000_001;
+  readonly refreshes: string[] = [];
+
+  add(zone: string): void {
+    if (!this.zones.has(zone)) this.zones.set(zone, new Map());
+  }
+
+  addRecord(zone: string, seed: ZoneRecordSeed): number {
+    const records = this.zones.get(zone);
+    if (!records) throw new Error(`ovhStandIn: unknown zone ${zone} (call addZone first)`);
+    const id = this.nextId++;
+    records.set(id, { ...seed, id, zone });
+    return id;
+  }
+
+  get(zone: string): Map<number, ZoneRecord> | undefined {
+    return this.zones.get(zone);
+  }
+}
+
+function dnsRoutes(zones: DnsZones): RouteTable {
+  const withZone =
+    (then: (records: Map<number, ZoneRecord>, r: StandInRequest) => StandInReply): StandInHandler =>
+    (r) => {
+      const records = zones.get(r.params.zoneName);
+      return records ? then(records, r) : notFound(`zoneName = ${r.params.zoneName}`);
+    };
+  return [
+    [
+      'GET',
+      '/domain/zone/{zoneName}/record',
+      // The filters compare whole values; subDomain= (empty) is the apex.
+      withZone((records, r) => ({
+        status: 200,
+        body: [...records.values()]
+          .filter((rec) => r.query.fieldType === undefined || rec.fieldType === r.query.fieldType)
+          .filter((rec) => r.query.subDomain === undefined || rec.subDomain === r.query.subDomain)
+          .map((rec) => rec.id),
+      })),
+    ],
+    [
+      'GET',
+      '/domain/zone/{zoneName}/record/{id}',
+      withZone((records, r) => {
+        const rec = records.get(Number(r.params.id));
+        return rec ? { status: 200, body: { ...rec } } : notFound(`id = ${r.params.id}`);
+      }),
+    ],
+    [
+      'POST',
+      '/domain/zone/{zoneName}/refresh',
+      withZone((_, r) => {
+        zones.refreshes.push(r.params.zoneName);
+        return { status: 200, body: null };
       }),
     ],
   ];
@@ -1286,6 +1382,7 @@ class StandInCore {
   readonly world = new DedicatedServers();
   readonly cloud = new CloudProjects();
   readonly ips = new IpBlocks((fn) => this.world.outcomeOf(fn));
+  readonly dns = new DnsZones();
   readonly handlers = new Map<string, StandInHandler>();
   readonly faults: PendingFault[] = [];
   crash: Crash | null = null;
@@ -1296,7 +1393,7 @@ class StandInCore {
     readonly keys: Required<StandInOptions>,
   ) {
     this.handle('GET', '/auth/time', () => ({ status: 200, body: nowSeconds() }));
-    const routes = [...dedicatedServerRoutes(this.world), ...cloudRoutes(this.cloud), ...ipRoutes(this.ips, this.world)];
+    const routes = [...dedicatedServerRoutes(this.world), ...cloudRoutes(this.cloud), ...ipRoutes(this.ips, this.world), ...dnsRoutes(this.dns)];
     for (const [method, route, handler] of routes) this.handle(method, route, handler);
   }
 
@@ -1497,6 +1594,9 @@ export async function startOvhStandIn(opts: StandInOptions = {}): Promise<OvhSta
     },
     addIp: (block, seed) => core.ips.add(block, seed),
     ipRoutedTo: (block) => core.ips.mustGet(block).routedTo,
+    setReverse: (block, ipReverse, reverse) => void core.ips.mustGet(block).reverses.set(ipReverse, reverse),
+    addZone: (zone) => core.dns.add(zone),
+    addRecord: (zone, record) => core.dns.addRecord(zone, record),
     ipTasks: (block) => [...core.ips.mustGet(block).tasks.values()].map((t) => taskBody(t.task)),
   };
 }

@@ -164,7 +164,7 @@ describe("removing an endpoint never unroutes its IP", () => {
         const routing = byName(steps, "proxy-ip-routing");
         expect(routing).toMatchObject({ op: "delete", blockedBy: "protect", retained: true });
         expect(routing.deleteEffect).toBeUndefined();
-        const text = renderText("t", steps, { create: 0, update: 0, replace: 0, delete: 0, same: 0 }, [], { color: false }, false);
+        const text = renderText("t", steps, { import: 0, create: 0, update: 0, replace: 0, delete: 0, same: 0 }, [], { color: false }, false);
         expect(text).toContain("pulumi state unprotect 'urn:pulumi:reverse-proxy::ovh-failover::ovh-failover:endpoint:PublicEndpoint$ovh-failover:network:FailoverIp$ovh:Ip/move:Move::proxy-ip-routing'");
     });
 
@@ -179,7 +179,7 @@ describe("removing an endpoint never unroutes its IP", () => {
         expect(byName(steps, "proxy-ip-routing")).toMatchObject({ retained: true });
         // web, which stays, is untouched.
         expect(steps.filter((s) => s.name.startsWith("web") && s.op !== "same")).toEqual([]);
-        const json = JSON.parse(renderJson(steps, { create: 0, update: 0, replace: 0, delete: deletes.length, same: 0 }, [])) as { steps: { name: string; retained?: boolean; oldState: { retainOnDelete: boolean } }[] };
+        const json = JSON.parse(renderJson(steps, { import: 0, create: 0, update: 0, replace: 0, delete: deletes.length, same: 0 }, [])) as { steps: { name: string; retained?: boolean; oldState: { retainOnDelete: boolean } }[] };
         expect(json.steps.find((s) => s.name === "proxy-ip-routing")).toMatchObject({ retained: true, oldState: { retainOnDelete: true } });
     });
 });

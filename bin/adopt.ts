@@ -1,0 +1,246 @@
+// Bring what already exists into the stack: for every resource a stack declares, find the live
+// object (OVH API, Proxmox hosts) and write the ids Pulumi imports it by into
+// stacks/<stack>.adopt.yaml, which index.ts reads. Usage:
+//
+//   npm run -s adopt -- <stack> [--output <file>] [--skip-hosts]
+//
+// With the same OVH credentials as `pulumi up` (OVH_ENDPOINT, OVH_APPLICATION_KEY, …) and the
+// system's ssh for the Proxmox hosts. It prints, per resource, what was found, its id, and what
+// `pulumi up` will do with it; a name found twice is reported, never guessed. Exit 0 when the
+// file is written, 1 when something needs a decision first (a record found twice), 2 on a usage,
+// credentials or API error.
+import * as fs from "fs";
+import * as path from "path";
+import { AdoptFile, ADOPT_FILE_VERSION, renderAdoptFile } from "../components/config/adoptFile";
+import type { EndpointSpec, StackSpec } from "../components/config/stackConfig";
+import { fqdn, planRecords, RecordSpec } from "../components/dns/records";
+import { recordResourceName } from "../components/dns/serviceRecords";
+import { DEFAULT_RETRY, OvhApi, OvhApiError, ovhClientOptionsFromEnv, route } from "../components/network/ovhApiClient";
+import { findMacForIp } from "../components/network/virtualMacProvider";
+import { parseNetValue, renderNetValue } from "../components/proxmox/pct";
+import { endpointResourceNames } from "../components/publicEndpoint";
+import { parseCommandLine, UsageError } from "./cli";
+import { netLine } from "./drift";
+import { runOnHost, sshCommand, stackSpec } from "./hostShell";
+
+export const USAGE = "usage: npm run -s adopt -- <stack> [--output <file>] [--skip-hosts]";
+
+/** What `pulumi up` will do with a resource once the adopt file is in place. */
+export type AdoptAction = "leave" | "update" | "create" | "conflict" | "replace" | "adopt" | "merge";
+
+export interface AdoptRow {
+    resource: string;
+    found: string;
+    id?: string;
+    action: AdoptAction;
+    /** The fields that differ (target, ttl, …), old → new, or why it is a conflict. */
+    detail?: string;
+}
+
+export interface AdoptResult {
+    file: AdoptFile;
+    rows: AdoptRow[];
+    /** Records whose live TTL is above the stack's: an IP change waits that long in resolvers. */
+    ttlWarnings: string[];
+}
+
+/** The host side: netN of a container, or undefined when it has none; throws when the host cannot be read. */
+export type NicReader = (e: EndpointSpec) => Promise<string | undefined>;
+
+interface LiveRecord {
+    id: number;
+    zone: string;
+    subDomain: string | null;
+    fieldType: string;
+    target: string;
+    ttl: number | null;
+}
+
+const sameTarget = (a: string, b: string) => a.replace(/\.$/, "").toLowerCase() === b.replace(/\.$/, "").toLowerCase();
+
+async function adoptRecord(api: OvhApi, component: string, r: RecordSpec, result: AdoptResult): Promise<void> {
+    const name = recordResourceName(component, r);
+    const where = `${r.fieldtype} ${fqdn(r.subdomain, r.zone)}`;
+    const query = `?fieldType=${encodeURIComponent(r.fieldtype)}&subDomain=${encodeURIComponent(r.subdomain)}`;
+    let ids: number[];
+    try {
+        ids = await api.request<number[]>("GET", `${route("/domain/zone/{zoneName}/record", { zoneName: r.zone })}${query}`);
+    } catch (err) {
+        if (err instanceof OvhApiError && err.status === 404) throw new Error(`zone ${r.zone} is not in this OVH account (${err.message})`, { cause: err });
+        throw err;
+    }
+    if (ids.length === 0) {
+        result.rows.push({ resource: name, found: `no ${where}`, action: "create" });
+        return;
+    }
+    const live = await Promise.all(ids.map((id) => api.request<LiveRecord>("GET", route("/domain/zone/{zoneName}/record/{id}", { zoneName: r.zone, id }))));
+    if (live.length > 1) {
+        result.rows.push({
+            resource: name,
+            found: `${live.length} records ${where}`,
+            action: "conflict",
+            detail: `zone ${r.zone}, name ${r.subdomain || "@"}: ${live.map((l) => `${l.target} (id ${l.id}, ttl ${l.ttl ?? 0})`).join(" and ")}; the stack wants one, ${r.target}: delete the others, then run adopt again`,
+        });
+        return;
+    }
+    const [one] = live;
+    const ttl = one.ttl ?? 0;
+    result.file.resources[name] = {
+        type: "ovh:Domain/zoneRecord:ZoneRecord",
+        id: `${one.id}.${r.zone}`,
+        live: { zone: r.zone, subdomain: one.subDomain ?? "", fieldtype: one.fieldType, target: one.target, ttl },
+    };
+    const changes = [
+        ...(sameTarget(one.target, r.target) ? [] : [`target: ${one.target} → ${r.target}`]),
+        ...(ttl === r.ttl ? [] : [`ttl: ${ttl} → ${r.ttl}`]),
+    ];
+    if (ttl > r.ttl && r.ttl !== 0) {
+        result.ttlWarnings.push(`${where}: TTL ${ttl} s is above the stack's ${r.ttl} s; lower it first and wait ${ttl} s before an IP change (seed 002)`);
+    }
+    result.rows.push({ resource: name, found: `${where} ${one.target} ttl ${ttl}`, id: `${one.id}.${r.zone}`, action: changes.length ? "update" : "leave", detail: changes.join(", ") || undefined });
+}
+
+async function adoptEndpoint(api: OvhApi, spec: StackSpec, e: EndpointSpec, readNic: NicReader | undefined, result: AdoptResult): Promise<void> {
+    const server = spec.servers.get(e.server)!;
+    const names = endpointResourceNames(e.name);
+    const block = `${e.ip}/32`;
+
+    // The routing: GET /ip/{ip}; ovh_ip_move imports by the block.
+    let routedTo: string | null;
+    try {
+        const ip = await api.request<{ routedTo?: { serviceName?: string | null } }>("GET", route("/ip/{ip}", { ip: block }));
+        routedTo = ip.routedTo?.serviceName ?? null;
+    } catch (err) {
+        if (err instanceof OvhApiError && err.status === 404) throw new Error(`${block} is not in this OVH account: the stack routes IPs you rent, it does not order them (${err.message})`, { cause: err });
+        throw err;
+    }
+    result.file.resources[names.routing] = { type: "ovh:Ip/move:Move", id: block, live: { ip: block, routedTo: { serviceName: routedTo } } };
+    result.rows.push({
+        resource: names.routing,
+        found: `${block} routed to ${routedTo ?? "nothing (parked)"}`,
+        id: block,
+        action: routedTo === server.serviceName ? "leave" : "update",
+        detail: routedTo === server.serviceName ? undefined : `routedTo.serviceName: ${routedTo} → ${server.serviceName}`,
+    });
+
+    // The reverse: GET /ip/{ip}/reverse/{ipReverse}; imported by `<block>|<address>`. A reverse
+    // to change is not imported: its fields force a replacement, which Pulumi refuses to do to a
+    // resource that still has an import id; the stack's POST sets it anew.
+    if (e.reverse) {
+        const reverses = await api.request<string[]>("GET", route("/ip/{ip}/reverse", { ip: block }));
+        if (!reverses.includes(e.ip)) {
+            result.rows.push({ resource: names.reverse, found: `no reverse for ${e.ip}`, action: "create" });
+        } else {
+            const live = await api.request<{ ipReverse: string; reverse: string }>("GET", route("/ip/{ip}/reverse/{ipReverse}", { ip: block, ipReverse: e.ip }));
+            if (sameTarget(live.reverse, e.reverse)) {
+                const id = `${block}|${e.ip}`;
+                result.file.resources[names.reverse] = { type: "ovh:Ip/reverse:Reverse", id, live: { ip: block, ReverseIp: e.ip, ReverseValue: live.reverse } };
+                result.rows.push({ resource: names.reverse, found: `reverse ${live.reverse}`, id, action: "leave" });
+            } else {
+                result.file.observed[names.reverse] = { reverse: live.reverse };
+                result.rows.push({ resource: names.reverse, found: `reverse ${live.reverse}`, action: "replace", detail: `ReverseValue: ${live.reverse} → ${e.reverse} (set anew, not imported)` });
+            }
+        }
+    }
+
+    // The virtual MAC: the VirtualMac provider adopts the MAC the IP has when it creates (one way
+    // of adopting, not two): recorded here for the review and the plan.
+    const mac = await findMacForIp(api, server.serviceName, e.ip);
+    if (mac) result.file.observed[names.vmac] = { serviceName: server.serviceName, macAddress: mac.macAddress, type: mac.type };
+    result.rows.push(mac
+        ? { resource: names.vmac, found: `${mac.type} MAC ${mac.macAddress} carries ${e.ip}`, action: "adopt", detail: mac.type === e.virtualMac.type ? undefined : `adopted as ${mac.type} (the stack asks ${e.virtualMac.type}; kept)` }
+        : { resource: names.vmac, found: `no virtual MAC carries ${e.ip} on ${server.serviceName}`, action: "create" });
+
+    // The NIC, read on the Proxmox host: the first pct set merges into it.
+    if (readNic && !e.container.owned && server.proxmox) {
+        const value = await readNic(e);
+        const key = `net${e.container.nic}`;
+        result.file.observed[names.nic] = { host: server.proxmox.host, vmid: e.container.vmid, key, value: value ?? null };
+        const live = new Map(parseNetValue(value ?? ""));
+        const wanted = new Map(parseNetValue(renderNetValue({ vmid: e.container.vmid, index: e.container.nic, interfaceName: e.container.interfaceName, bridge: e.container.bridge, macAddress: mac?.macAddress ?? "(the new MAC)", address: e.ip, prefixLength: 32, gateway: "(the gateway rule's)" })));
+        const differing = ["name", "bridge", "hwaddr", "ip"].filter((k) => (k === "hwaddr" ? live.get(k)?.toLowerCase() !== wanted.get(k)?.toLowerCase() : live.get(k) !== wanted.get(k)));
+        result.rows.push(value === undefined
+            ? { resource: names.nic, found: `no ${key} on container ${e.container.vmid}`, action: "create" }
+            : { resource: names.nic, found: `${key}: ${value}`, action: "merge", detail: differing.map((k) => `${k}: ${live.get(k) ?? "(none)"} → ${wanted.get(k)}`).join(", ") || "the managed options are as the stack says" });
+    }
+
+    for (const r of planRecords({ endpoint: e.name, zones: e.records, cnameTarget: e.cnameTarget }, e.ip, e.ttl)) {
+        await adoptRecord(api, names.records, r, result);
+    }
+}
+
+export async function adopt(spec: StackSpec, api: OvhApi, readNic?: NicReader): Promise<AdoptResult> {
+    const result: AdoptResult = { file: { version: ADOPT_FILE_VERSION, resources: {}, observed: {} }, rows: [], ttlWarnings: [] };
+    for (const e of spec.endpoints) await adoptEndpoint(api, spec, e, readNic, result);
+    return result;
+}
+
+/** netN of a container, read with `pct config` over the system's ssh (the host key pinned when the stack gives it). */
+export const readNicOverSsh = (spec: StackSpec): NicReader => async (e) => {
+    const proxmox = spec.servers.get(e.server)!.proxmox!;
+    const { code, out } = await runOnHost(sshCommand(proxmox.host, proxmox.port, proxmox.user, proxmox.hostKey), `pct config ${e.container.vmid}\n`);
+    if (code !== 0) throw new Error(`pct config ${e.container.vmid} on ${proxmox.host} failed (exit ${code}): ${out.trim()}`);
+    return netLine(out, e.container.nic);
+};
+
+const WILL: Record<AdoptAction, string> = {
+    leave: "import it, change nothing",
+    update: "import it, then update",
+    create: "create it",
+    conflict: "stop: decide first",
+    replace: "set it anew",
+    adopt: "adopt it when it creates it (its provider finds it)",
+    merge: "merge the stack's options into it, keep the others, put it back as found on delete",
+};
+
+export function renderTable(rows: AdoptRow[]): string {
+    const lines = rows.map((r) => [r.resource, r.found, r.id ?? "-", `${WILL[r.action]}${r.detail ? ` (${r.detail})` : ""}`]);
+    const head = ["resource", "found live", "id", "pulumi up will"];
+    const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => Math.min(l[i].length, 60))));
+    const row = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ");
+    return [row(head), row(widths.map((w) => "-".repeat(w))), ...lines.map(row)].join("\n") + "\n";
+}
+
+async function main(): Promise<void> {
+    let stack: string;
+    let output: string | undefined;
+    let skipHosts = false;
+    try {
+        const { values, positionals } = parseCommandLine(process.argv.slice(2), { output: { type: "string" }, "skip-hosts": { type: "boolean" } }, { usage: USAGE });
+        if (positionals.length !== 1) throw new UsageError(USAGE);
+        stack = positionals[0];
+        output = values.output;
+        skipHosts = values["skip-hosts"] ?? false;
+    } catch (err) {
+        process.stderr.write(`${(err as Error).message}\n`);
+        process.exit(2);
+    }
+    const dir = path.resolve(__dirname, "..");
+    let spec: StackSpec;
+    let api: OvhApi;
+    try {
+        spec = stackSpec(dir, stack);
+        // Without credentials this names the missing variables.
+        api = new OvhApi(ovhClientOptionsFromEnv(process.env), DEFAULT_RETRY, (line) => process.stderr.write(`adopt: ${line}\n`));
+    } catch (err) {
+        process.stderr.write(`error: ${(err as Error).message}\n`);
+        process.exit(2);
+    }
+    let result: AdoptResult;
+    try {
+        result = await adopt(spec, api, skipHosts ? undefined : readNicOverSsh(spec));
+    } catch (err) {
+        process.stderr.write(`error: ${(err as Error).message}\n`);
+        process.exit(2);
+    }
+    process.stdout.write(renderTable(result.rows));
+    for (const w of result.ttlWarnings) process.stdout.write(`TTL: ${w}\n`);
+    const conflicts = result.rows.filter((r) => r.action === "conflict");
+    for (const c of conflicts) process.stderr.write(`CONFLICT: ${c.resource}: ${c.detail}\n`);
+    const file = output ?? path.join(dir, "stacks", `${stack}.adopt.yaml`);
+    fs.writeFileSync(file, renderAdoptFile(result.file, `Written by npm run adopt -- ${stack}: what exists at OVH and on the Proxmox hosts, and\nthe ids Pulumi imports it by (index.ts). Commit it with the stack; run adopt again to refresh it.`));
+    process.stdout.write(`wrote ${path.relative(process.cwd(), file) || file}\n`);
+    process.exitCode = conflicts.length > 0 ? 1 : 0;
+}
+
+if (require.main === module) void main();

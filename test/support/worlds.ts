@@ -1,0 +1,52 @@
+// Worlds the OVH stand-in and the Proxmox host stand-ins can start with, for `npm run adopt`:
+// - seed 000 after its incident: the IP routed by hand, a vmware virtual MAC typed by hand, the
+//   records made in the OVH manager with an hour's TTL, net1 of container 101 set in the Proxmox
+//   interface (with the firewall on);
+// - a lost state: everything exactly as `pulumi up` of the reverse-proxy stack left it.
+// Documentation addresses only, the stack's own (stacks/Pulumi.reverse-proxy.yaml).
+import type { OvhStandIn } from "./ovhStandIn";
+
+export const OVH1 = "ns3012345.ip-198-51-100.eu";
+export const OVH2 = "ns3023456.ip-203-0-113.eu";
+export const IP = "192.0.2.10";
+const CANONICAL = "proxy1.example.org.";
+const ALIASES = ["world", "api", "blog", "static", "images"];
+
+export interface World {
+    /** net1 of container 101 on the Proxmox host (`pct config`), or undefined. */
+    net1: string | undefined;
+    macAddress: string;
+}
+
+function servers(s: OvhStandIn): void {
+    s.addServer(OVH1, { mainIp: "198.51.100.20", gateway: "198.51.100.254" });
+    s.addServer(OVH2, { mainIp: "203.0.113.20", gateway: "203.0.113.254" });
+    s.addIp(IP, { routedTo: OVH1 });
+    s.addZone("example.org");
+    s.addZone("example.net");
+}
+
+function records(s: OvhStandIn, ttl: number): void {
+    s.addRecord("example.org", { fieldType: "A", subDomain: "proxy1", target: IP, ttl });
+    for (const a of ALIASES) s.addRecord("example.org", { fieldType: "CNAME", subDomain: a, target: CANONICAL, ttl });
+    s.addRecord("example.net", { fieldType: "A", subDomain: "", target: IP, ttl });
+    s.addRecord("example.net", { fieldType: "CNAME", subDomain: "www", target: CANONICAL, ttl });
+    // What the stack does not manage stays out of it.
+    s.addRecord("example.org", { fieldType: "MX", subDomain: "", target: "10 mail.example.org.", ttl: 3600 });
+}
+
+export function seed000World(s: OvhStandIn): World {
+    servers(s);
+    const mac = "00:50:56:00:12:34";
+    s.seedVirtualMac(OVH1, mac, "vmware", [{ ipAddress: IP, virtualMachineName: "proxy" }]);
+    records(s, 3600);
+    return { macAddress: mac, net1: `name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.254,hwaddr=00:50:56:00:12:34,ip=${IP}/32,type=veth` };
+}
+
+export function lostStateWorld(s: OvhStandIn): World {
+    servers(s);
+    const mac = "02:00:00:5e:00:10";
+    s.seedVirtualMac(OVH1, mac, "ovh", [{ ipAddress: IP, virtualMachineName: "proxy" }]);
+    records(s, 300);
+    return { macAddress: mac, net1: `name=eth1,bridge=vmbr0,gw=198.51.100.254,hwaddr=${mac},ip=${IP}/32,type=veth` };
+}
