@@ -122,6 +122,18 @@ describe("npm run adopt, seed 000's world after the incident", () => {
         expect(r.stdout).toMatch(/proxy-nic-pct-set\s+no net1 on container 101\s+-\s+create it/);
     });
 
+    it("reports a record whose target differs with its zone, its name and both values", async () => {
+        standIn.addServer("ns3012345.ip-198-51-100.eu", { mainIp: "198.51.100.20" });
+        standIn.addIp(IP, { routedTo: "ns3012345.ip-198-51-100.eu" });
+        standIn.addZone("example.org");
+        standIn.addZone("example.net");
+        // The apex of example.net was left on an old address.
+        standIn.addRecord("example.net", { fieldType: "A", subDomain: "", target: "198.51.100.77", ttl: 300 });
+        const r = await runAdopt({ net1: undefined, macAddress: "" }, project());
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toMatch(/proxy-dns-A-apex\.example\.net\s+A example\.net\. 198\.51\.100\.77 ttl 300\s+\d+\.example\.net\s+import it, then update \(target: 198\.51\.100\.77 → 192\.0\.2\.10\)/);
+    });
+
     it("retries a 503 and a 429 as the other clients do, and checks every request against the schema", async () => {
         const world = seed000World(standIn);
         standIn.failNext({ method: "GET", route: "/domain/zone/{zoneName}/record", status: 503 });
