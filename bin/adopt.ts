@@ -17,16 +17,17 @@ import { fqdn, planRecords, RecordSpec } from "../components/dns/records";
 import { recordResourceName } from "../components/dns/serviceRecords";
 import { DEFAULT_RETRY, OvhApi, OvhApiError, ovhClientOptionsFromEnv, route } from "../components/network/ovhApiClient";
 import { findMacForIp } from "../components/network/virtualMacProvider";
+import { SLOW_TTL } from "./plan/diff";
 import { parseNetValue, renderNetValue } from "../components/proxmox/pct";
 import { endpointResourceNames } from "../components/publicEndpoint";
 import { parseCommandLine, UsageError } from "./cli";
 import { netLine } from "./drift";
 import { runOnHost, sshCommand, stackSpec } from "./hostShell";
 
-export const USAGE = "usage: npm run -s adopt -- <stack> [--output <file>] [--skip-hosts]";
+export const USAGE = "usage: npm run -s adopt -- <stack> (--state <pulumi stack export file> | --no-state) [--output <file>] [--stack-file <file>] [--skip-hosts]";
 
 /** What `pulumi up` will do with a resource once the adopt file is in place. */
-export type AdoptAction = "leave" | "update" | "create" | "conflict" | "replace" | "adopt" | "merge";
+export type AdoptAction = "import" | "leave" | "update" | "create" | "conflict" | "replace" | "adopt" | "merge";
 
 export interface AdoptRow {
     resource: string;
@@ -56,56 +57,80 @@ interface LiveRecord {
     ttl: number | null;
 }
 
-const sameTarget = (a: string, b: string) => a.replace(/\.$/, "").toLowerCase() === b.replace(/\.$/, "").toLowerCase();
+/** The zone's default TTL (its SOA's), which a record of TTL 0 gets. */
+async function zoneDefaultTtl(api: OvhApi, zone: string, cache: Map<string, number>): Promise<number> {
+    if (!cache.has(zone)) cache.set(zone, (await api.request<{ ttl: number }>("GET", route("/domain/zone/{zoneName}/soa", { zoneName: zone }))).ttl);
+    return cache.get(zone)!;
+}
 
-async function adoptRecord(api: OvhApi, component: string, r: RecordSpec, result: AdoptResult): Promise<void> {
-    const name = recordResourceName(component, r);
-    const where = `${r.fieldtype} ${fqdn(r.subdomain, r.zone)}`;
-    const query = `?fieldType=${encodeURIComponent(r.fieldtype)}&subDomain=${encodeURIComponent(r.subdomain)}`;
+/**
+ * The records of one name, all types. The API's subDomain filter is ilike (domain.json: "Filter
+ * the value of subDomain property (ilike)"): case ignored, '_' a wildcard; only an exact match is
+ * the name.
+ */
+async function recordsNamed(api: OvhApi, zone: string, subdomain: string): Promise<LiveRecord[]> {
     let ids: number[];
     try {
-        ids = await api.request<number[]>("GET", `${route("/domain/zone/{zoneName}/record", { zoneName: r.zone })}${query}`);
+        ids = await api.request<number[]>("GET", `${route("/domain/zone/{zoneName}/record", { zoneName: zone })}?subDomain=${encodeURIComponent(subdomain)}`);
     } catch (err) {
-        if (err instanceof OvhApiError && err.status === 404) throw new Error(`zone ${r.zone} is not in this OVH account (${err.message})`, { cause: err });
+        if (err instanceof OvhApiError && err.status === 404) throw new Error(`zone ${zone} is not in this OVH account (${err.message})`, { cause: err });
         throw err;
     }
-    if (ids.length === 0) {
-        result.rows.push({ resource: name, found: `no ${where}`, action: "create" });
-        return;
-    }
-    const live = await Promise.all(ids.map((id) => api.request<LiveRecord>("GET", route("/domain/zone/{zoneName}/record/{id}", { zoneName: r.zone, id }))));
-    if (live.length > 1) {
+    const live = await Promise.all(ids.map((id) => api.request<LiveRecord>("GET", route("/domain/zone/{zoneName}/record/{id}", { zoneName: zone, id }))));
+    return live.filter((l) => (l.subDomain ?? "") === subdomain);
+}
+
+async function adoptRecord(api: OvhApi, component: string, r: RecordSpec, inState: (name: string) => boolean, defaults: Map<string, number>, result: AdoptResult): Promise<void> {
+    const name = recordResourceName(component, r);
+    const where = `${r.fieldtype} ${fqdn(r.subdomain, r.zone)}`;
+    const all = await recordsNamed(api, r.zone, r.subdomain);
+    // A CNAME cannot share its name (RFC 1034 §3.6.2): one the stack wants beside anything, or
+    // an A the stack wants beside a live CNAME, is a decision for a person.
+    const clashing = all.filter((l) => l.fieldType !== r.fieldtype && (r.fieldtype === "CNAME" || l.fieldType === "CNAME"));
+    const live = all.filter((l) => l.fieldType === r.fieldtype);
+    const show = (l: LiveRecord) => `${l.fieldType} ${l.target} (id ${l.id}, ttl ${l.ttl ?? 0})`;
+    if (clashing.length > 0 || live.length > 1) {
         result.rows.push({
             resource: name,
-            found: `${live.length} records ${where}`,
+            found: `${all.length} records named ${fqdn(r.subdomain, r.zone)}`,
             action: "conflict",
-            detail: `zone ${r.zone}, name ${r.subdomain || "@"}: ${live.map((l) => `${l.target} (id ${l.id}, ttl ${l.ttl ?? 0})`).join(" and ")}; the stack wants one, ${r.target}: delete the others, then run adopt again`,
+            detail: `zone ${r.zone}, name ${r.subdomain || "@"}: ${[...live, ...clashing].map(show).join(" and ")}; the stack wants ${r.fieldtype} ${r.target} alone${live.length > 1 ? "" : " (a CNAME shares its name with nothing)"}: delete what should not be there, then run adopt again`,
         });
+        return;
+    }
+    if (live.length === 0) {
+        result.rows.push({ resource: name, found: `no ${where}`, action: "create" });
         return;
     }
     const [one] = live;
     const ttl = one.ttl ?? 0;
+    const effectiveTtl = ttl === 0 ? await zoneDefaultTtl(api, r.zone, defaults) : ttl;
+    const id = `${one.id}.${r.zone}`;
+    // Compared as the provider compares them: exactly (only TXT quoting is forgiven there).
+    const changes = [...(one.target === r.target ? [] : [`target: ${one.target} → ${r.target}`]), ...(ttl === r.ttl ? [] : [`ttl: ${ttl} → ${r.ttl}`])];
+    if (effectiveTtl > SLOW_TTL && r.ttl !== 0 && effectiveTtl > r.ttl) {
+        result.ttlWarnings.push(`${where}: TTL ${effectiveTtl} s${ttl === 0 ? " (the zone's default)" : ""} is above the stack's ${r.ttl} s; the first up lowers it: wait ${effectiveTtl} s after it before an IP change (seed 002)`);
+    }
+    if (inState(name)) {
+        result.rows.push({ resource: name, found: `${where} ${one.target} ttl ${ttl}`, action: "leave", detail: "in the state already: no import id written" });
+        return;
+    }
     result.file.resources[name] = {
         type: "ovh:Domain/zoneRecord:ZoneRecord",
-        id: `${one.id}.${r.zone}`,
+        id,
         live: { zone: r.zone, subdomain: one.subDomain ?? "", fieldtype: one.fieldType, target: one.target, ttl },
+        ...(ttl === 0 ? { effectiveTtl } : {}),
     };
-    const changes = [
-        ...(sameTarget(one.target, r.target) ? [] : [`target: ${one.target} → ${r.target}`]),
-        ...(ttl === r.ttl ? [] : [`ttl: ${ttl} → ${r.ttl}`]),
-    ];
-    if (ttl > r.ttl && r.ttl !== 0) {
-        result.ttlWarnings.push(`${where}: TTL ${ttl} s is above the stack's ${r.ttl} s; lower it first and wait ${ttl} s before an IP change (seed 002)`);
-    }
-    result.rows.push({ resource: name, found: `${where} ${one.target} ttl ${ttl}`, id: `${one.id}.${r.zone}`, action: changes.length ? "update" : "leave", detail: changes.join(", ") || undefined });
+    result.rows.push({ resource: name, found: `${where} ${one.target} ttl ${ttl}`, id, action: changes.length ? "update" : "import", detail: changes.join(", ") || undefined });
 }
 
-async function adoptEndpoint(api: OvhApi, spec: StackSpec, e: EndpointSpec, readNic: NicReader | undefined, result: AdoptResult): Promise<void> {
+async function adoptEndpoint(api: OvhApi, spec: StackSpec, e: EndpointSpec, readNic: NicReader | undefined, inState: (name: string) => boolean, defaults: Map<string, number>, result: AdoptResult): Promise<void> {
     const server = spec.servers.get(e.server)!;
     const names = endpointResourceNames(e.name);
     const block = `${e.ip}/32`;
 
-    // The routing: GET /ip/{ip}; ovh_ip_move imports by the block.
+    // The routing is not imported: a Move to where the IP is routed changes nothing. Routed to
+    // another server, the first up would take it away from there: a decision for a person.
     let routedTo: string | null;
     try {
         const ip = await api.request<{ routedTo?: { serviceName?: string | null } }>("GET", route("/ip/{ip}", { ip: block }));
@@ -114,32 +139,22 @@ async function adoptEndpoint(api: OvhApi, spec: StackSpec, e: EndpointSpec, read
         if (err instanceof OvhApiError && err.status === 404) throw new Error(`${block} is not in this OVH account: the stack routes IPs you rent, it does not order them (${err.message})`, { cause: err });
         throw err;
     }
-    result.file.resources[names.routing] = { type: "ovh:Ip/move:Move", id: block, live: { ip: block, routedTo: { serviceName: routedTo } } };
-    result.rows.push({
-        resource: names.routing,
-        found: `${block} routed to ${routedTo ?? "nothing (parked)"}`,
-        id: block,
-        action: routedTo === server.serviceName ? "leave" : "update",
-        detail: routedTo === server.serviceName ? undefined : `routedTo.serviceName: ${routedTo} → ${server.serviceName}`,
-    });
+    result.file.observed[names.routing] = { ip: block, routedTo };
+    result.rows.push(routedTo === server.serviceName
+        ? { resource: names.routing, found: `${block} routed to ${routedTo}`, action: "adopt", detail: "a move to where it is changes nothing" }
+        : routedTo === null
+          ? { resource: names.routing, found: `${block} parked`, action: "update", detail: `route it to ${server.serviceName}` }
+          : { resource: names.routing, found: `${block} routed to ${routedTo}`, action: "conflict", detail: `the first up would move it away from ${routedTo} to ${server.serviceName}: move it by hand, or point endpoints.${e.name}.server at that server` });
 
-    // The reverse: GET /ip/{ip}/reverse/{ipReverse}; imported by `<block>|<address>`. A reverse
-    // to change is not imported: its fields force a replacement, which Pulumi refuses to do to a
-    // resource that still has an import id; the stack's POST sets it anew.
+    // The reverse is not imported (see failoverIp.ts): the create's POST sets it over what is there.
     if (e.reverse) {
         const reverses = await api.request<string[]>("GET", route("/ip/{ip}/reverse", { ip: block }));
         if (!reverses.includes(e.ip)) {
             result.rows.push({ resource: names.reverse, found: `no reverse for ${e.ip}`, action: "create" });
         } else {
             const live = await api.request<{ ipReverse: string; reverse: string }>("GET", route("/ip/{ip}/reverse/{ipReverse}", { ip: block, ipReverse: e.ip }));
-            if (sameTarget(live.reverse, e.reverse)) {
-                const id = `${block}|${e.ip}`;
-                result.file.resources[names.reverse] = { type: "ovh:Ip/reverse:Reverse", id, live: { ip: block, ReverseIp: e.ip, ReverseValue: live.reverse } };
-                result.rows.push({ resource: names.reverse, found: `reverse ${live.reverse}`, id, action: "leave" });
-            } else {
-                result.file.observed[names.reverse] = { reverse: live.reverse };
-                result.rows.push({ resource: names.reverse, found: `reverse ${live.reverse}`, action: "replace", detail: `ReverseValue: ${live.reverse} → ${e.reverse} (set anew, not imported)` });
-            }
+            result.file.observed[names.reverse] = { ipReverse: e.ip, reverse: live.reverse };
+            result.rows.push({ resource: names.reverse, found: `reverse ${live.reverse}`, action: "replace", detail: live.reverse === e.reverse ? "the same value" : `${live.reverse} → ${e.reverse}` });
         }
     }
 
@@ -165,14 +180,27 @@ async function adoptEndpoint(api: OvhApi, spec: StackSpec, e: EndpointSpec, read
     }
 
     for (const r of planRecords({ endpoint: e.name, zones: e.records, cnameTarget: e.cnameTarget }, e.ip, e.ttl)) {
-        await adoptRecord(api, names.records, r, result);
+        await adoptRecord(api, names.records, r, inState, defaults, result);
     }
 }
 
-export async function adopt(spec: StackSpec, api: OvhApi, readNic?: NicReader): Promise<AdoptResult> {
+/**
+ * Adopts what the stack declares. `inState` says which resources the stack's state holds already
+ * (from `pulumi stack export`): no import id is written for those, since Pulumi would import-replace
+ * a record it created (its id is `<recordId>`, the import id `<recordId>.<zone>`) and delete it.
+ */
+export async function adopt(spec: StackSpec, api: OvhApi, readNic?: NicReader, inState: (name: string) => boolean = () => false): Promise<AdoptResult> {
     const result: AdoptResult = { file: { version: ADOPT_FILE_VERSION, resources: {}, observed: {} }, rows: [], ttlWarnings: [] };
-    for (const e of spec.endpoints) await adoptEndpoint(api, spec, e, readNic, result);
+    const defaults = new Map<string, number>();
+    for (const e of spec.endpoints) await adoptEndpoint(api, spec, e, readNic, inState, defaults, result);
     return result;
+}
+
+/** The logical names of the resources a `pulumi stack export` holds. */
+export function namesInState(exported: unknown): Set<string> {
+    const resources = (exported as { deployment?: { resources?: { urn?: string }[] } })?.deployment?.resources;
+    if (!Array.isArray(resources)) throw new Error("not the output of pulumi stack export (no deployment.resources)");
+    return new Set(resources.map((r) => String(r.urn ?? "").split("::").pop() ?? ""));
 }
 
 /** netN of a container, read with `pct config` over the system's ssh (the host key pinned when the stack gives it). */
@@ -184,12 +212,13 @@ export const readNicOverSsh = (spec: StackSpec): NicReader => async (e) => {
 };
 
 const WILL: Record<AdoptAction, string> = {
-    leave: "import it, change nothing",
+    import: "import it, change nothing",
+    leave: "leave it to Pulumi",
     update: "import it, then update",
     create: "create it",
     conflict: "stop: decide first",
-    replace: "set it anew",
-    adopt: "adopt it when it creates it (its provider finds it)",
+    replace: "set it anew over what is there",
+    adopt: "find it when it creates it, and keep it",
     merge: "merge the stack's options into it, keep the others, put it back as found on delete",
 };
 
@@ -205,12 +234,22 @@ async function main(): Promise<void> {
     let stack: string;
     let output: string | undefined;
     let skipHosts = false;
+    let stateFile: string | undefined;
+    let stackFile: string | undefined;
     try {
-        const { values, positionals } = parseCommandLine(process.argv.slice(2), { output: { type: "string" }, "skip-hosts": { type: "boolean" } }, { usage: USAGE });
+        const { values, positionals } = parseCommandLine(process.argv.slice(2), {
+            output: { type: "string" }, "skip-hosts": { type: "boolean" }, state: { type: "string" }, "no-state": { type: "boolean" }, "stack-file": { type: "string" },
+        }, { usage: USAGE });
         if (positionals.length !== 1) throw new UsageError(USAGE);
+        // Whether the stack has a state decides which ids may be written: never guessed.
+        if ((values.state === undefined) === (values["no-state"] !== true)) {
+            throw new UsageError(`say whether the stack has a state: --state <file> (pulumi stack export > file) or --no-state (a first adoption, or a lost state)\n${USAGE}`);
+        }
         stack = positionals[0];
         output = values.output;
         skipHosts = values["skip-hosts"] ?? false;
+        stateFile = values.state;
+        stackFile = values["stack-file"];
     } catch (err) {
         process.stderr.write(`${(err as Error).message}\n`);
         process.exit(2);
@@ -219,7 +258,7 @@ async function main(): Promise<void> {
     let spec: StackSpec;
     let api: OvhApi;
     try {
-        spec = stackSpec(dir, stack);
+        spec = stackSpec(dir, stack, stackFile);
         // Without credentials this names the missing variables.
         api = new OvhApi(ovhClientOptionsFromEnv(process.env), DEFAULT_RETRY, (line) => process.stderr.write(`adopt: ${line}\n`));
     } catch (err) {
@@ -228,7 +267,8 @@ async function main(): Promise<void> {
     }
     let result: AdoptResult;
     try {
-        result = await adopt(spec, api, skipHosts ? undefined : readNicOverSsh(spec));
+        const inState = stateFile ? namesInState(JSON.parse(fs.readFileSync(stateFile, "utf8"))) : new Set<string>();
+        result = await adopt(spec, api, skipHosts ? undefined : readNicOverSsh(spec), (name) => inState.has(name));
     } catch (err) {
         process.stderr.write(`error: ${(err as Error).message}\n`);
         process.exit(2);
@@ -237,10 +277,15 @@ async function main(): Promise<void> {
     for (const w of result.ttlWarnings) process.stdout.write(`TTL: ${w}\n`);
     const conflicts = result.rows.filter((r) => r.action === "conflict");
     for (const c of conflicts) process.stderr.write(`CONFLICT: ${c.resource}: ${c.detail}\n`);
+    // A file written beside a conflict would let an up go on: nothing is written until none is left.
+    if (conflicts.length > 0) {
+        process.stderr.write("no adopt file written: decide each conflict, then run adopt again\n");
+        process.exitCode = 1;
+        return;
+    }
     const file = output ?? path.join(dir, "stacks", `${stack}.adopt.yaml`);
     fs.writeFileSync(file, renderAdoptFile(result.file, `Written by npm run adopt -- ${stack}: what exists at OVH and on the Proxmox hosts, and\nthe ids Pulumi imports it by (index.ts). Commit it with the stack; run adopt again to refresh it.`));
     process.stdout.write(`wrote ${path.relative(process.cwd(), file) || file}\n`);
-    process.exitCode = conflicts.length > 0 ? 1 : 0;
 }
 
 if (require.main === module) void main();

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseStackConfig, RawConfig, StackSpec } from "../components/config/stackConfig";
-import { loadProject, loadStackConfig } from "./plan/stackFiles";
+import { loadProject, loadStackConfig, parseStackFile } from "./plan/stackFiles";
 
 let knownHostsDir: string | undefined;
 
@@ -48,12 +48,13 @@ export function runOnHost(argv: string[], input: string): Promise<{ code: number
     });
 }
 
-/** The stack's configuration, parsed and checked as the program does. */
-export function stackSpec(dir: string, stack: string): StackSpec {
+/** The stack's configuration, parsed and checked as the program does (from another stack file if given). */
+export function stackSpec(dir: string, stack: string, stackFile?: string): StackSpec {
     const project = loadProject(dir);
     const prefix = `${project.name}:`;
     const raw: RawConfig = {};
-    for (const [key, value] of loadStackConfig(dir, project, stack)) {
+    const config = stackFile ? parseStackFile(project, fs.readFileSync(stackFile, "utf8"), stackFile) : loadStackConfig(dir, project, stack);
+    for (const [key, value] of config) {
         if (!key.startsWith(prefix)) continue;
         try {
             raw[key.slice(prefix.length)] = JSON.parse(value.text);

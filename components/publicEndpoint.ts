@@ -48,7 +48,7 @@ export interface PublicEndpointArgs {
     protect?: boolean;
     /** ARP requests per gateway and seconds allowed for a verdict (defaults 3 and 5). */
     probe?: { tries?: number; timeoutSeconds?: number };
-    /** Ids of what exists already, by resource name (endpointResourceNames), for Pulumi to import. */
+    /** Ids of the records that exist already, by resource name, for Pulumi to import. */
     importIds?: Record<string, string>;
 }
 
@@ -95,7 +95,6 @@ export class PublicEndpoint extends pulumi.ComponentResource {
                 reverseAfter: records,
                 reverseReadiness: reverseReadiness(args.ttl ?? 300),
                 protect: args.protect,
-                importIds: { routing: args.importIds?.[endpointResourceNames(name).routing], reverse: args.importIds?.[endpointResourceNames(name).reverse] },
             }, { parent: this });
 
             this.virtualMac = new VirtualMac(`${name}-vmac`, {

@@ -91,9 +91,10 @@ function adopts(n: DeclaredResource, adopt: AdoptFile | undefined): string | und
 }
 
 function ttlWarnings(n: DeclaredResource, diffs: string[], adopt: AdoptFile | undefined): string[] {
-    const live = adopt?.resources[n.name]?.live;
-    if (n.type !== "ovh:Domain/zoneRecord:ZoneRecord" || !diffs.includes("target") || typeof live?.ttl !== "number" || live.ttl <= SLOW_TTL) return [];
-    return [`the record's live TTL is ${live.ttl} s (npm run adopt): resolvers may keep the old target that long; lower the TTL first and wait it out`];
+    const found = adopt?.resources[n.name];
+    const ttl = found?.effectiveTtl ?? found?.live.ttl;
+    if (n.type !== "ovh:Domain/zoneRecord:ZoneRecord" || !diffs.includes("target") || typeof ttl !== "number" || ttl <= SLOW_TTL) return [];
+    return [`the record's live TTL is ${ttl} s (npm run adopt): resolvers may keep the old target that long; lower the TTL first and wait it out`];
 }
 
 export function diffEvaluations(before: Evaluation, after: Evaluation, adopt?: AdoptFile): Step[] {

@@ -1,12 +1,15 @@
 // The adopt file, `stacks/<stack>.adopt.yaml`: what `npm run adopt` found live, and the ids Pulumi
-// imports it by. The program passes each id as the `import` option only while the resource is the
-// one that was found (same zone, name and type; same IP): the file can stay in the repository.
+// imports the records by. The program passes each id as the `import` option while the record is
+// the one that was found (same zone, name and type).
 //
 // What the engine does with `import` (pulumi/pulumi pkg/resource/deploy/step_generator.go): a
 // resource not in the state is imported, then updated where the program differs (since v3.174,
-// #19339); one in the state under the same id is diffed as usual; one under another id is
-// import-replaced. So the first `up` adopts, later ones are unaffected, and an `up` after a lost
-// state adopts again.
+// #19339); one in the state whose import id (or, never imported, whose own id) is the same is
+// diffed as usual; any other is import-replaced, and the old one deleted. A record Pulumi created
+// has its own id, `<recordId>`, never `<recordId>.<zone>`: so adopt writes ids only for records
+// that are not in the state (it reads `pulumi stack export`), and the file can then stay in the
+// repository: the first `up` adopts, later ones are unaffected, an `up` after a lost state adopts
+// again.
 import * as YAML from "yaml";
 import { planRecords } from "../dns/records";
 import { recordResourceName } from "../dns/serviceRecords";
@@ -21,6 +24,8 @@ export interface AdoptedResource {
     id: string;
     /** The live object in the provider's input names, as the stack would write it. */
     live: Record<string, unknown>;
+    /** For a record of TTL 0: the zone's default TTL (its SOA's), what resolvers are told. */
+    effectiveTtl?: number;
 }
 
 /** What the stack's own providers adopt without an import: recorded for the plan and the review. */
@@ -48,17 +53,13 @@ export function renderAdoptFile(file: AdoptFile, header: string): string {
 }
 
 /**
- * The import ids that still name this endpoint's resources, by resource name: a record of the
- * same zone, name and type; the routing and the reverse of the same IP.
+ * The import ids that still name this endpoint's records, by resource name: a record of the same
+ * zone, name and type. Only records are imported: the routing and the reverse are created over
+ * what is there (see failoverIp.ts), the virtual MAC and the NIC are adopted by their own steps.
  */
-export function importIdsFor(e: EndpointSpec, names: { routing: string; reverse: string; records: string }, adopt: AdoptFile | undefined): Record<string, string> {
+export function importIdsFor(e: EndpointSpec, names: { records: string }, adopt: AdoptFile | undefined): Record<string, string> {
     const ids: Record<string, string> = {};
     if (!adopt) return ids;
-    const block = `${e.ip}/32`;
-    const routing = adopt.resources[names.routing];
-    if (routing?.type === "ovh:Ip/move:Move" && routing.live.ip === block) ids[names.routing] = routing.id;
-    const reverse = adopt.resources[names.reverse];
-    if (reverse?.type === "ovh:Ip/reverse:Reverse" && reverse.live.ip === block && reverse.live.ReverseIp === e.ip) ids[names.reverse] = reverse.id;
     for (const r of planRecords({ endpoint: e.name, zones: e.records, cnameTarget: e.cnameTarget }, e.ip, e.ttl)) {
         const name = recordResourceName(names.records, r);
         const found = adopt.resources[name];

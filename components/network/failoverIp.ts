@@ -32,12 +32,6 @@ export interface FailoverIpArgs {
     reverseReadiness?: string;
     /** Protect the routing, so that `pulumi destroy` stops at it (default true). It is retained on delete either way. */
     protect?: boolean;
-    /**
-     * Adopt what exists: the ids the OVH provider imports by. The routing's is the IP block
-     * (ovh/resource_ip_move.go, importer: `d.Set("ip", d.Id())`); the reverse's is
-     * `<block>|<address>` (ovh/resource_ip_reverse.go, importer).
-     */
-    importIds?: { routing?: string; reverse?: string };
 }
 
 export class FailoverIp extends pulumi.ComponentResource {
@@ -54,7 +48,10 @@ export class FailoverIp extends pulumi.ComponentResource {
         const block = `${ip}/32`;
         // An IP change updates the routing in place (no ForceNew in ovh_ip_move), so protecting it
         // never stands in the way of one.
-        const routingOpts: pulumi.CustomResourceOptions = { parent: this, protect: args.protect ?? true, retainOnDelete: true, import: args.importIds?.routing };
+        // Nothing to import: creating a Move to where the IP is routed already changes nothing
+        // (ovh/resource_ip_move.go, resourceIpMoveUpdate: "no need to update if ip is already
+        // routed to the appropriate service").
+        const routingOpts: pulumi.CustomResourceOptions = { parent: this, protect: args.protect ?? true, retainOnDelete: true };
 
         if (args.routeTo && "dedicatedServer" in args.routeTo) {
             // No description: the provider never sends it (IpMoveOpts has nexthop and to only).
@@ -82,7 +79,9 @@ export class FailoverIp extends pulumi.ComponentResource {
                 dependsOn: after,
                 // The id is the address: the old reverse's delete would remove the new one.
                 deleteBeforeReplace: true,
-                import: args.importIds?.reverse,
+                // Not imported either: its readiness bound is ForceNew and never read back, so an
+                // imported reverse would be replaced, which Pulumi refuses to one with an import
+                // id; the create's POST /ip/{ip}/reverse sets it over what is there.
                 // No ignoreChanges on the retry bound: the engine would then create a replacement
                 // with the old value (pulumi/pulumi step_generator.go, processIgnoreChanges). A
                 // change of it replaces the reverse, delete-first.

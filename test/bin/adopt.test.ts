@@ -40,13 +40,13 @@ function project(): string {
 }
 
 /** Runs the CLI; asynchronously, since the stand-in answers from this very process. */
-async function runAdopt(world: World, dir: string, env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string; file: string }> {
+async function runAdopt(world: World, dir: string, env: NodeJS.ProcessEnv = {}, args: string[] = ["--no-state"]): Promise<{ status: number | null; stdout: string; stderr: string; file: string }> {
     const host = path.join(work, "host");
     writePctStandIn(path.join(host, "bin"), host);
     writeContainerConfig(host, 101, ["arch: amd64", "hostname: proxy", ...(world.net1 ? [`net1: ${world.net1}`] : [])], true);
     fs.writeFileSync(path.join(host, "bin", "fake-ssh"), "#!/bin/sh\nshift\nexec sh -s\n", { mode: 0o755 });
     const file = path.join(dir, "stacks", "reverse-proxy.adopt.yaml");
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "bin/adopt.ts"), "reverse-proxy", "--output", file], {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "bin/adopt.ts"), "reverse-proxy", "--output", file, ...args], {
         cwd: root,
         env: {
             PATH: `${path.join(host, "bin")}:${process.env.PATH}`,
@@ -79,12 +79,14 @@ describe("npm run adopt, seed 000's world after the incident", () => {
         const records = Object.entries(adopt.resources).filter(([, v]) => v.type === "ovh:Domain/zoneRecord:ZoneRecord");
         expect(records).toHaveLength(8);
         for (const [, rec] of records) expect(rec.id).toMatch(/^\d+\.example\.(org|net)$/);
-        expect(adopt.resources["proxy-ip-routing"]).toEqual({ type: "ovh:Ip/move:Move", id: `${IP}/32`, live: { ip: `${IP}/32`, routedTo: { serviceName: "ns3012345.ip-198-51-100.eu" } } });
+        // The routing is not imported: a Move to where the IP is routed changes nothing.
+        expect(adopt.resources["proxy-ip-routing"]).toBeUndefined();
+        expect(adopt.observed["proxy-ip-routing"]).toEqual({ ip: `${IP}/32`, routedTo: "ns3012345.ip-198-51-100.eu" });
         expect(adopt.observed["proxy-vmac"]).toMatchObject({ macAddress: world.macAddress, type: "vmware" });
         expect(adopt.observed["proxy-nic-pct-set"]).toMatchObject({ vmid: 101, key: "net1", value: world.net1 });
         // The table: each resource, what was found, its id, what pulumi up will do.
         expect(r.stdout).toMatch(/proxy-dns-A-proxy1\.example\.org\s+A proxy1\.example\.org\. 192\.0\.2\.10 ttl 3600\s+\d+\.example\.org\s+import it, then update \(ttl: 3600 → 300\)/);
-        expect(r.stdout).toMatch(/proxy-ip-routing\s+192\.0\.2\.10\/32 routed to ns3012345\.ip-198-51-100\.eu\s+192\.0\.2\.10\/32\s+import it, change nothing/);
+        expect(r.stdout).toMatch(/proxy-ip-routing\s+192\.0\.2\.10\/32 routed to ns3012345\.ip-198-51-100\.eu\s+-\s+find it when it creates it, and keep it \(a move to where it is changes nothing\)/);
         expect(r.stdout).toContain("proxy-vmac");
         expect(r.stdout).toContain("adopted as vmware (the stack asks ovh; kept)");
         // TTL hygiene (seed 002): every record above the stack's TTL is named.
@@ -93,12 +95,10 @@ describe("npm run adopt, seed 000's world after the incident", () => {
         const planned = await plan(dir, { stack: "reverse-proxy", sets: [], json: false, showSame: false }, false);
         expect(planned.exitCode, planned.message).toBe(0);
         const imported = planned.steps.filter((s) => s.op === "import").map((s) => s.name);
-        expect(imported.sort()).toEqual(["proxy-ip-routing", ...records.map(([name]) => name)].sort());
+        expect(imported.sort()).toEqual(records.map(([name]) => name).sort());
         expect(stepsOf(planned.steps, "ovh:Domain/zoneRecord:ZoneRecord").filter((s) => s.op === "create")).toEqual([]);
-        expect(stepsOf(planned.steps, "ovh:Ip/move:Move").filter((s) => s.op === "create")).toEqual([]);
         expect(planned.output).toMatch(/=~ovh:Domain\/zoneRecord:ZoneRecord: \(import-update\)/);
         expect(planned.output).toContain("~ ttl: 3600 => 300");
-        expect(planned.output).toMatch(/= ovh:Ip\/move:Move: \(import\)/);
         expect(planned.output).toContain(`adopts the vmware MAC ${world.macAddress} the IP already has`);
         expect(planned.output).toContain(`adopts net1 of 101 as it is, merged: ${world.net1}`);
         const json = JSON.parse((await plan(dir, { stack: "reverse-proxy", sets: [], json: true, showSame: false }, false)).output) as { steps: { op: string; name: string }[] };
@@ -116,10 +116,87 @@ describe("npm run adopt, seed 000's world after the incident", () => {
         const dir = project();
         const r = await runAdopt({ net1: undefined, macAddress: "" }, dir);
         expect(r.status).toBe(1);
-        expect(r.stderr).toMatch(/CONFLICT: proxy-dns-A-proxy1\.example\.org: zone example\.org, name proxy1: 192\.0\.2\.10 \(id \d+, ttl 3600\) and 203\.0\.113\.99 \(id \d+, ttl 300\)/);
+        expect(r.stderr).toMatch(/CONFLICT: proxy-dns-A-proxy1\.example\.org: zone example\.org, name proxy1: A 192\.0\.2\.10 \(id \d+, ttl 3600\) and A 203\.0\.113\.99 \(id \d+, ttl 300\)/);
+        expect(r.stderr).toContain("no adopt file written");
+        expect(fs.existsSync(r.file)).toBe(false);
+        expect(r.stdout).toMatch(/proxy-nic-pct-set\s+no net1 on container 101\s+-\s+create it/);
+    });
+
+    it("reports a CNAME where the stack wants an A, and an A where it wants a CNAME", async () => {
+        standIn.addServer("ns3012345.ip-198-51-100.eu", { mainIp: "198.51.100.20" });
+        standIn.addIp(IP, { routedTo: "ns3012345.ip-198-51-100.eu" });
+        standIn.addZone("example.org");
+        standIn.addZone("example.net");
+        standIn.addRecord("example.org", { fieldType: "CNAME", subDomain: "proxy1", target: "old.example.org.", ttl: 300 });
+        standIn.addRecord("example.org", { fieldType: "A", subDomain: "world", target: "198.51.100.5", ttl: 300 });
+        const r = await runAdopt({ net1: undefined, macAddress: "" }, project());
+        expect(r.status).toBe(1);
+        expect(r.stderr).toMatch(/CONFLICT: proxy-dns-A-proxy1\.example\.org: zone example\.org, name proxy1: CNAME old\.example\.org\. \(id \d+, ttl 300\); the stack wants A 192\.0\.2\.10 alone/);
+        expect(r.stderr).toMatch(/CONFLICT: proxy-dns-CNAME-world\.example\.org: zone example\.org, name world: A 198\.51\.100\.5/);
+    });
+
+    it("reports an IP routed to another server: the first up would take it away from there", async () => {
+        standIn.addServer("ns3012345.ip-198-51-100.eu", { mainIp: "198.51.100.20" });
+        standIn.addServer("ns3023456.ip-203-0-113.eu", { mainIp: "203.0.113.20" });
+        standIn.addIp(IP, { routedTo: "ns3023456.ip-203-0-113.eu" });
+        standIn.addZone("example.org");
+        standIn.addZone("example.net");
+        const r = await runAdopt({ net1: undefined, macAddress: "" }, project());
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain("CONFLICT: proxy-ip-routing: the first up would move it away from ns3023456.ip-203-0-113.eu to ns3012345.ip-198-51-100.eu");
+        expect(standIn.ipRoutedTo(IP)).toBe("ns3023456.ip-203-0-113.eu");
+    });
+
+    it("writes no import id for what the state holds already: Pulumi would import-replace it and delete the record", async () => {
+        const world = seed000World(standIn);
+        const state = path.join(work, "state.json");
+        fs.writeFileSync(state, JSON.stringify({ version: 3, deployment: { resources: [
+            { urn: "urn:pulumi:reverse-proxy::ovh-failover::pulumi:pulumi:Stack::ovh-failover-reverse-proxy" },
+            { urn: "urn:pulumi:reverse-proxy::ovh-failover::ovh-failover:endpoint:PublicEndpoint$ovh-failover:dns:ServiceRecords$ovh:Domain/zoneRecord:ZoneRecord::proxy-dns-A-proxy1.example.org" },
+        ] } }));
+        const r = await runAdopt(world, project(), {}, ["--state", state]);
+        expect(r.status, r.stderr).toBe(0);
         const adopt = YAML.parse(fs.readFileSync(r.file, "utf8")) as AdoptFile;
         expect(adopt.resources["proxy-dns-A-proxy1.example.org"]).toBeUndefined();
-        expect(r.stdout).toMatch(/proxy-nic-pct-set\s+no net1 on container 101\s+-\s+create it/);
+        expect(adopt.resources["proxy-dns-A-apex.example.net"]).toBeDefined();
+        expect(r.stdout).toMatch(/proxy-dns-A-proxy1\.example\.org\s+.*leave it to Pulumi \(in the state already: no import id written\)/);
+    });
+
+    it("sets a reverse anew instead of importing it, and reads a TTL of 0 as the zone's default", async () => {
+        seed000World(standIn);
+        standIn.setReverse(IP, IP, "proxy1.example.org.");
+        standIn.addRecord("example.org", { fieldType: "A", subDomain: "edge", target: "192.0.2.11", ttl: 0 });
+        const dir = project();
+        const stackFile = path.join(dir, "stacks", "Pulumi.reverse-proxy.yaml");
+        const stack = fs.readFileSync(stackFile, "utf8").replace("      ip: 192.0.2.10\n", "      ip: 192.0.2.10\n      reverse: proxy1.example.org.\n").replace("a: [proxy1]", "a: [proxy1, edge]");
+        fs.writeFileSync(stackFile, stack);
+        {
+            const child = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+                const c = spawn(process.execPath, ["--import", "tsx", path.join(root, "bin/adopt.ts"), "reverse-proxy", "--no-state", "--skip-hosts", "--stack-file", stackFile, "--output", path.join(work, "a.yaml")], {
+                    cwd: root,
+                    env: { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: standIn.caFile, OVH_ENDPOINT: standIn.url, OVH_APPLICATION_KEY: standIn.applicationKey, OVH_APPLICATION_SECRET: standIn.applicationSecret, OVH_CONSUMER_KEY: standIn.consumerKey },
+                });
+                let stdout = "";
+                let stderr = "";
+                c.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+                c.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+                c.on("close", (status) => resolve({ status, stdout, stderr }));
+            });
+            expect(child.status, child.stderr).toBe(0);
+            expect(child.stdout).toMatch(/proxy-ip-reverse\s+reverse proxy1\.example\.org\.\s+-\s+set it anew over what is there \(the same value\)/);
+            const adopt = YAML.parse(fs.readFileSync(path.join(work, "a.yaml"), "utf8")) as AdoptFile;
+            expect(Object.values(adopt.resources).map((r) => r.type)).not.toContain("ovh:Ip/reverse:Reverse");
+            expect(adopt.resources["proxy-dns-A-edge.example.org"]).toMatchObject({ live: { ttl: 0 }, effectiveTtl: 3600 });
+            expect(child.stdout).toContain("TTL: A edge.example.org.: TTL 3600 s (the zone's default) is above the stack's 300 s");
+        }
+    });
+
+    it("will not guess whether the stack has a state", async () => {
+        seed000World(standIn);
+        const r = await runAdopt({ net1: undefined, macAddress: "" }, project(), {}, []);
+        expect(r.status).toBe(2);
+        expect(r.stderr).toContain("say whether the stack has a state: --state <file> (pulumi stack export > file) or --no-state");
+        expect(standIn.requests).toEqual([]);
     });
 
     it("reports a record whose target differs with its zone, its name and both values", async () => {
@@ -168,10 +245,11 @@ describe("npm run adopt after a lost state", () => {
         const planned = await plan(dir, { stack: "reverse-proxy", sets: [], json: false, showSame: false }, false);
         expect(planned.exitCode, planned.message).toBe(0);
         const byOp = (op: string) => planned.steps.filter((s) => s.op === op && s.new?.custom).map((s) => s.type);
-        expect(byOp("import").length).toBe(9);
+        expect(byOp("import").length).toBe(8);
         expect(planned.steps.filter((s) => s.op === "import" && s.diffs.length > 0)).toEqual([]);
-        // Only what adopts by itself (the vMAC, the NIC merged as it is) and the probe are created.
-        expect(byOp("create").sort()).toEqual(["command:remote:Command", "command:remote:Command", "pulumi-nodejs:dynamic/ovh-failover:VirtualMac"]);
+        // Only what finds what exists by itself is created: the routing (a move to where it is),
+        // the vMAC (the MAC the IP has), the NIC (merged as it is), and the probe.
+        expect(byOp("create").sort()).toEqual(["command:remote:Command", "command:remote:Command", "ovh:Ip/move:Move", "pulumi-nodejs:dynamic/ovh-failover:VirtualMac"]);
         expect(planned.output).toContain(`adopts the ovh MAC ${world.macAddress} the IP already has`);
     });
 });

@@ -1265,6 +1265,8 @@ class DnsZones {
   private readonly zones = new Map<string, Map<number, ZoneRecord>>();
   private nextId = 5_000_000_001;
   readonly refreshes: string[] = [];
+  /** The SOA's TTL: a zone's default. */
+  defaultTtl = 3600;
 
   add(zone: string): void {
     if (!this.zones.has(zone)) this.zones.set(zone, new Map());
@@ -1283,6 +1285,11 @@ class DnsZones {
   }
 }
 
+function ilike(value: string, pattern: string): boolean {
+  const re = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.');
+  return new RegExp(`^${re}$`, 'i').test(value);
+}
+
 function dnsRoutes(zones: DnsZones): RouteTable {
   const withZone =
     (then: (records: Map<number, ZoneRecord>, r: StandInRequest) => StandInReply): StandInHandler =>
@@ -1294,12 +1301,13 @@ function dnsRoutes(zones: DnsZones): RouteTable {
     [
       'GET',
       '/domain/zone/{zoneName}/record',
-      // The filters compare whole values; subDomain= (empty) is the apex.
+      // domain.json: subDomain is "Filter the value of subDomain property (ilike)": case
+      // ignored, '_' one character and '%' any; subDomain= (empty) is the apex.
       withZone((records, r) => ({
         status: 200,
         body: [...records.values()]
           .filter((rec) => r.query.fieldType === undefined || rec.fieldType === r.query.fieldType)
-          .filter((rec) => r.query.subDomain === undefined || rec.subDomain === r.query.subDomain)
+          .filter((rec) => r.query.subDomain === undefined || ilike(rec.subDomain, r.query.subDomain))
           .map((rec) => rec.id),
       })),
     ],
@@ -1310,6 +1318,12 @@ function dnsRoutes(zones: DnsZones): RouteTable {
         const rec = records.get(Number(r.params.id));
         return rec ? { status: 200, body: { ...rec } } : notFound(`id = ${r.params.id}`);
       }),
+    ],
+    [
+      'GET',
+      '/domain/zone/{zoneName}/soa',
+      // The zone's default TTL is what a record of TTL 0 gets.
+      withZone((_, r) => ({ status: 200, body: { email: `hostmaster.${r.params.zoneName}`, expire: 604800, nxDomainTtl: 86400, refresh: 86400, serial: 2026112201, server: 'dns100.ovh.net.', ttl: zones.defaultTtl } })),
     ],
     [
       'POST',
