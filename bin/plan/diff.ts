@@ -84,6 +84,12 @@ function adopts(n: DeclaredResource, adopt: AdoptFile | undefined): string | und
     const seen = adopt?.observed[n.name];
     if (!seen) return undefined;
     if (n.type === VIRTUAL_MAC_TYPE) return `the ${String(seen.type)} MAC ${String(seen.macAddress)} the IP already has (found by npm run adopt)`;
+    if (n.type === "ovh:Ip/move:Move") {
+        const wanted = (n.inputs.routedTo as { serviceName?: unknown } | undefined)?.serviceName;
+        return seen.routedTo === wanted
+            ? `${String(seen.ip)} routed to ${String(seen.routedTo)} already: the move changes nothing`
+            : `${String(seen.ip)}, routed to ${String(seen.routedTo ?? "nothing")} now: the create moves it`;
+    }
     if (n.type === "command:remote:Command" && "value" in seen) {
         return seen.value ? `${String(seen.key)} of ${String(seen.vmid)} as it is, merged: ${String(seen.value)}` : `no ${String(seen.key)} on ${String(seen.vmid)}: the NIC is new`;
     }

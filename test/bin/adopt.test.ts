@@ -100,6 +100,7 @@ describe("npm run adopt, seed 000's world after the incident", () => {
         expect(planned.output).toMatch(/=~ovh:Domain\/zoneRecord:ZoneRecord: \(import-update\)/);
         expect(planned.output).toContain("~ ttl: 3600 => 300");
         expect(planned.output).toContain(`adopts the vmware MAC ${world.macAddress} the IP already has`);
+        expect(planned.output).toContain(`adopts ${IP}/32 routed to ns3012345.ip-198-51-100.eu already: the move changes nothing`);
         expect(planned.output).toContain(`adopts net1 of 101 as it is, merged: ${world.net1}`);
         const json = JSON.parse((await plan(dir, { stack: "reverse-proxy", sets: [], json: true, showSame: false }, false)).output) as { steps: { op: string; name: string }[] };
         expect(json.steps.filter((s) => s.name === "proxy-dns-A-proxy1.example.org").map((s) => s.op)).toEqual(["import", "update"]);
