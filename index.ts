@@ -97,6 +97,7 @@ function declareEdge(e: EdgeConfig, passwords: pulumi.Output<Record<string, stri
         // Checked with the rest of the config (parseEdges), before any resource.
         ovhCredentials: credentials.apply((c) => c[e.name]),
         ipmovePath: e.ipmovePath,
+        reassertSeconds: e.reassertSeconds,
     });
 }
 

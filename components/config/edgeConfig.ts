@@ -27,9 +27,10 @@ export interface EdgeConfig {
     health: { pingTarget: string; intervalSeconds: number };
     nodes: EdgeNodeConfig[];
     ipmovePath: string;
+    reassertSeconds: number;
 }
 
-const EDGE_KEYS = ["flavour", "failoverIp", "reverse", "group", "health", "nodes", "ipmovePath"];
+const EDGE_KEYS = ["flavour", "failoverIp", "reverse", "group", "health", "nodes", "ipmovePath", "reassertSeconds"];
 const GROUP_KEYS = ["vhid", "address", "prefixLength", "carpdev", "advbase", "carpUnit"];
 const HEALTH_KEYS = ["pingTarget", "intervalSeconds"];
 const NODE_KEYS = ["name", "advskew", "publicInterface", "privateInterface", "privateAddress", "ssh", "move"];
@@ -126,6 +127,9 @@ function parseEdge(r: ConfigReader, name: string, raw: unknown): EdgeConfig | un
         },
         nodes,
         ipmovePath: r.optional(`${key}.ipmovePath`, o.ipmovePath, v.parseAbsolutePath, "/usr/local/bin/ovh-ipmove"),
+        // Each re-assertion is one read of the routing at OVH (a move only when it is elsewhere):
+        // not more often than every 10 s.
+        reassertSeconds: r.optional(`${key}.reassertSeconds`, o.reassertSeconds, integer(10, 3600, "seconds between two re-assertions of the routing by the master"), 30),
     };
     // What only holds across the values: two nodes at least, distinct advskews and names.
     const known = new Set(r.issues.map((i) => i.key));

@@ -41,6 +41,8 @@ export interface CarpPairArgs {
     ovhCredentials: pulumi.Input<OvhCredentialsForNodes>;
     /** Where ovh-ipmove lives on the nodes (default /usr/local/bin/ovh-ipmove). */
     ipmovePath?: string;
+    /** Seconds between two re-assertions of the routing by the master (default 30). */
+    reassertSeconds?: number;
     reverse?: string;
     protect?: boolean;
 }
@@ -91,7 +93,7 @@ export function renderNodeDeployment(flavour: EdgeFlavour, spec: EdgePairSpec, n
             ifstatedConf: "/etc/ifstated.conf",
         });
     }
-    const files: DeployFile[] = renderKeepalivedNodeFiles(spec, node, { scriptDir: KEEPALIVED_DIR, moveCommand }).map((f) => ({
+    const files: DeployFile[] = renderKeepalivedNodeFiles(spec, node, { scriptDir: KEEPALIVED_DIR, moveCommand, reassertSeconds: spec.reassertSeconds }).map((f) => ({
         path: f.path,
         content: f.content,
         mode: f.mode,
@@ -142,7 +144,7 @@ export class CarpPair extends pulumi.ComponentResource {
         const ipmovePath = args.ipmovePath ?? "/usr/local/bin/ovh-ipmove";
         const nodes: CarpNodeSpec[] = args.nodes.map(({ ssh: _ssh, ...node }) => node);
 
-        const spec: EdgePairSpec = { group: { ...group, password: PASSWORD_MARKER }, nodes, failoverIp: args.failoverIp, health: args.health, ipmovePath };
+        const spec: EdgePairSpec = { group: { ...group, password: PASSWORD_MARKER }, nodes, failoverIp: args.failoverIp, health: args.health, ipmovePath, reassertSeconds: args.reassertSeconds };
         const secrets = pulumi.all([password, pulumi.secret(args.ovhCredentials)]).apply(([p, creds]) => renderSecretsInput(p, renderIpmoveConfig(creds)));
         this.deployments = args.nodes.map((node, i) => {
             const script = renderNodeDeployment(args.flavour, spec, nodes[i]);

@@ -47,6 +47,8 @@ export interface EdgePairSpec {
     health: HealthCheckSpec;
     /** Path of ovh-ipmove on the nodes. */
     ipmovePath: string;
+    /** Seconds between two re-assertions of the routing by the master (default 30). */
+    reassertSeconds?: number;
 }
 
 const PASSWORD = /^[A-Za-z0-9_-]+$/;

@@ -60,6 +60,14 @@ function run(command: string): string {
 }
 
 const log = (message: string) => run(`${LOGGER} ${shellQuote(message)}`);
+
+/** A command inside an ifstated string: the same limits as a run action. */
+function checkRunCommand(command: string): string {
+    run(command);
+    return command;
+}
+
+const reassertSeconds = (spec: EdgePairSpec) => spec.reassertSeconds ?? 30;
 const logged = (command: string) => run(`${command} 2>&1 | ${LOGGER}`);
 
 function block(head: string, body: string[]): string[] {
@@ -95,6 +103,15 @@ function promoted(spec: EdgePairSpec, node: CarpNodeSpec, moveCommand: string): 
             logged(`ifconfig ${shellQuote(node.publicInterface)} inet alias ${shellQuote(spec.failoverIp)} netmask 255.255.255.255`),
             log("=> claim failover public ip"),
             logged(moveCommand),
+        ]),
+        "",
+        // Not in seed 001: its claim ran only on a change of state, and after a split brain the
+        // winner's state never changes. An external test runs only while its state is current, and
+        // the body only when its value changes (ifstated.c, check_external_status): the test itself
+        // is the claim, which reads where OVH routes the IP and moves it only when it is elsewhere.
+        `# while master, every ${reassertSeconds(spec)} s: claim the failover IP again if OVH routes it elsewhere (a split brain)`,
+        ...block(`if ! "${checkRunCommand(moveCommand)} >/dev/null 2>&1" every ${reassertSeconds(spec)}`, [
+            log("=> the failover public ip could not be claimed again"),
         ]),
     ]);
 }

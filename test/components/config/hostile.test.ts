@@ -72,6 +72,7 @@ describe("strict values", () => {
         ["a consumer key with a newline", (c, s) => (s.edgeOvhCredentials.edge.consumerKey = "ck\nOVH_ENDPOINT=https://evil.example"), "edgeOvhCredentials.edge.consumerKey", /letters, digits/],
         ["a host key that is not one", (c) => (c.edges.edge.nodes[0].ssh.hostKey = "198.51.100.41 ssh-ed25519 AAAA"), "edges.edge.nodes[0].ssh.hostKey", /host key/],
         ["an RSA host key, which @pulumi/command would offer as ssh-rsa only", (c) => (c.edges.edge.nodes[0].ssh.hostKey = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7"), "edges.edge.nodes[0].ssh.hostKey", /not ssh-rsa/],
+        ["a re-assertion every 5 s (a read at OVH each time)", (c) => (c.edges.edge.reassertSeconds = 5), "edges.edge.reassertSeconds", /from 10 to 3600/],
         ["a template with a space", (c) => (c.endpoints.proxy.container.owned = { hostname: "p", template: "local:vztmpl/x y.tar.zst" }), "endpoints.proxy.container.owned.template", /template volume/],
     ];
     it.each(cases)("refuses %s, naming its key", (_, edit, key, expected) => {

@@ -58,10 +58,10 @@ describe("changing only the failover IP of the edge pair", () => {
             const after = String(s.new?.inputs.create).split("\n");
             const removed = before.filter((l) => !after.includes(l));
             const added = after.filter((l) => !before.includes(l));
-            // ifstated.conf: alias add, claim, alias remove; the deploy: the old-alias check, the
-            // IP it records on the node for the next deploy, and the failover-ip= line it prints.
-            expect(removed.length).toBe(6);
-            expect(added.length).toBe(6);
+            // ifstated.conf: alias add, claim, the periodic re-claim, alias remove; the deploy: the
+            // old-alias check, the IP it records on the node, and the failover-ip= line it prints.
+            expect(removed.length).toBe(7);
+            expect(added.length).toBe(7);
             expect(added.filter((l) => l.includes("run ")).length).toBe(3);
             for (const l of removed) expect(l).toContain("203.0.113.231");
             for (const l of added) expect(l).toContain("203.0.113.232");

@@ -13,6 +13,7 @@ import {
     renderKeepalivedConf,
     renderKeepalivedNodeFiles,
     renderNotifyScript,
+    renderReassertScript,
     vrrpPriority,
 } from "../../../components/edge/keepalived";
 import { canMakeNamespaces } from "../../support/netns";
@@ -81,7 +82,7 @@ describe("renderKeepalivedConf", () => {
         expect(block(conf1, "authentication")).toEqual(["auth_type PASS", "auth_pass Pass_w-8"]);
         expect(block(conf1, "virtual_ipaddress")).toEqual(["10.25.0.10/16 dev eth2"]);
         expect(block(conf1, "track_interface")).toEqual(["eth0", "eth1"]);
-        expect(block(conf1, "track_script")).toEqual(["ovh_failover_ping"]);
+        expect(block(conf1, "track_script")).toEqual(["ovh_failover_ping", "ovh_failover_reassert"]);
         expect(conf1).toContain('notify_master "/etc/keepalived/ovh-failover-master.sh"');
         expect(conf1).toContain('notify_backup "/etc/keepalived/ovh-failover-backup.sh"');
         expect(conf1).toContain('notify_fault "/etc/keepalived/ovh-failover-fault.sh"');
@@ -119,7 +120,8 @@ describe("renderKeepalivedConf", () => {
         expect(after[0].path).toBe("/etc/keepalived/keepalived.conf");
         expect(after[0].content).toBe(before[0].content);
         expect(conf1).not.toContain("203.0.113.50");
-        for (let i = 1; i < before.length; i++) {
+        // The notify scripts change; the re-assertion script names no IP.
+        for (let i = 1; i < 4; i++) {
             expect(after[i].path).toBe(before[i].path);
             expect(after[i].content).not.toBe(before[i].content);
             expect(after[i].content).toContain("198.51.100.77/32");
@@ -128,6 +130,17 @@ describe("renderKeepalivedConf", () => {
 });
 
 describe("renderKeepalivedNodeFiles", () => {
+    it("re-asserts while master: every reassertSeconds, and when a lower-priority master is heard", () => {
+        const opts = { scriptDir: "/etc/keepalived", moveCommand: MOVE };
+        const conf = renderKeepalivedConf(spec, edge1, { ...opts, reassertSeconds: 45 });
+        expect(conf).toMatch(/vrrp_script ovh_failover_reassert \{\n\s+script "\/etc\/keepalived\/ovh-failover-reassert\.sh"\n\s+interval 45\n\s+timeout 5\n\}/);
+        expect(conf).toContain('notify_master_rx_lower_pri "/etc/keepalived/ovh-failover-master.sh"');
+        const script = renderReassertScript(spec, edge1, opts);
+        expect(script).toContain("ip -4 addr show dev 'eth2' 2>/dev/null | grep -qF ' inet 10.25.0.10/'");
+        expect(script).toContain("setsid '/etc/keepalived/ovh-failover-master.sh' </dev/null >/dev/null 2>&1 &");
+        expect(script.trimEnd().endsWith("exit 0")).toBe(true);
+    });
+
     it("gives the conf as a 0600 secret and the notify scripts as 0755", () => {
         const files = renderKeepalivedNodeFiles(spec, edge2, { scriptDir: "/etc/keepalived/", moveCommand: MOVE });
         expect(files.map((f) => [f.path, f.mode, f.secret])).toEqual([
@@ -135,6 +148,7 @@ describe("renderKeepalivedNodeFiles", () => {
             ["/etc/keepalived/ovh-failover-master.sh", "0755", false],
             ["/etc/keepalived/ovh-failover-backup.sh", "0755", false],
             ["/etc/keepalived/ovh-failover-fault.sh", "0755", false],
+            ["/etc/keepalived/ovh-failover-reassert.sh", "0755", false],
         ]);
         expect(files.slice(1).some((f) => f.content.includes("Pass_w-8"))).toBe(false);
     });
@@ -275,19 +289,28 @@ describe.runIf(canRunKeepalived || canRunScripts)("on this machine", () => {
         it("does not check notify scripts nor that the file exists (exit 0): that is on us", () => {
             const dir = freshDir();
             const files = renderInto(dir, edge1);
-            install(files.slice(0, 1)); // the configuration only, no scripts
-            expect(keepalivedTest(files[0].path).status).toBe(0);
+            // The configuration and its vrrp_script (which keepalived -t does check), no notify script.
+            install([files[0], files.find((f) => f.path.endsWith("reassert.sh"))!]);
+            const withScript = keepalivedTest(files[0].path);
+            expect(withScript.status, withScript.output).toBe(0);
+            install([files[0]]);
+            const withoutReassert = join(dir, "no-reassert.conf");
+            writeFileSync(withoutReassert, readFileSync(files[0].path, "utf8").replace(/reassert\.sh/, "gone.sh"), { mode: 0o600 });
+            expect(keepalivedTest(withoutReassert).status).toBe(5);
             const missing = keepalivedTest(join(dir, "nothing-here.conf"));
             expect(missing.status).toBe(0);
             expect(missing.output).toMatch(/Config files missing/);
 
-            // Scripts in a directory anyone may write to: keepalived would drop them at start-up
-            // (Unsafe permissions … disabling), yet -t passes; our check sees it.
+            // Scripts in a directory anyone may write to: keepalived would drop the notify scripts at
+            // start-up (Unsafe permissions … disabling), which -t does not check for them; it does
+            // for the re-assertion vrrp_script. Our own check sees the notify scripts.
             const open = freshDir();
             const openFiles = renderInto(open, edge1);
             install(openFiles);
             chmodSync(open, 0o777);
-            expect(keepalivedTest(openFiles[0].path).status).toBe(0);
+            const unsafe = keepalivedTest(openFiles[0].path);
+            expect(unsafe.status).toBe(5);
+            expect(unsafe.output).toMatch(/Disabling track script ovh_failover_reassert/);
             expect(scriptSecurityProblems(notifyScriptPath(open, "master"))).toEqual([`${realpathSync(open)} is writable by others than root`]);
             chmodSync(open, 0o755);
             chmodSync(notifyScriptPath(open, "fault"), 0o644);

@@ -74,6 +74,16 @@ function runCommands(text: string): string[] {
     });
 }
 
+/**
+ * The statements of ifstated.conf without the re-assertion block, which seed 001 does not have
+ * (its claim ran only on a change of state: the split-brain hole).
+ */
+function withoutReassertion(lines: string[]): string[] {
+    const start = lines.findIndex((l) => /^if ! ".*" every \d+ \{$/.test(l));
+    if (start < 0) return lines;
+    return [...lines.slice(0, start), ...lines.slice(start + 3)];
+}
+
 describe("OpenBSD edge node files, seed 001", () => {
     const spec = seedSpec();
 
@@ -82,7 +92,16 @@ describe("OpenBSD edge node files, seed 001", () => {
         expect(statements(renderHostnameCarp(spec.group, master))).toEqual(statements(golden("hostname.carp0.master")));
         expect(statements(renderHostnameCarp(spec.group, backup))).toEqual(statements(golden("hostname.carp0.backup")));
         expect(statements(renderPfCarpRule(spec.group))).toEqual(statements(golden("pf-rule")));
-        expect(statements(ifstated(spec, master))).toEqual(statements(golden("ifstated.conf")));
+        expect(withoutReassertion(statements(ifstated(spec, master)))).toEqual(statements(golden("ifstated.conf")));
+    });
+
+    it("re-claim the IP every reassertSeconds while promoted, with an external test that is the claim itself", () => {
+        const conf = ifstated({ ...spec, reassertSeconds: 45 }, master);
+        const promoted = conf.slice(conf.indexOf("state promoted {"), conf.indexOf("state demoted {"));
+        const test = `if ! "${moveCommand(spec, master)} >/dev/null 2>&1" every 45 {`;
+        expect(promoted).toContain(test);
+        expect(conf.split("\n").filter((l) => l.includes("every 45") && !l.trim().startsWith("#"))).toHaveLength(1);
+        expect(statements(conf).length - withoutReassertion(statements(conf)).length).toBe(3);
     });
 
     it("write hostname.carp0 exactly as the seed does", () => {
@@ -118,7 +137,7 @@ describe("a new failover IP", () => {
         const a = ifstated(before, node).split("\n");
         const b = ifstated(after, node).split("\n");
         expect(b).toHaveLength(a.length);
-        const changed = a.flatMap((line, i) => (line === b[i] ? [] : [[line.trim(), b[i].trim()]]));
+        const changed = a.flatMap((line, i) => (line === b[i] ? [] : [[line.trim(), b[i].trim()]])).filter(([l]) => !l.includes("every 30"));
         expect(changed).toEqual([
             [`run "ifconfig 'vio0' inet alias '146.59.143.231' netmask 255.255.255.255 2>&1 | logger -p daemon.info -sit ifstated"`,
              `run "ifconfig 'vio0' inet alias '51.75.1.2' netmask 255.255.255.255 2>&1 | logger -p daemon.info -sit ifstated"`],
@@ -142,7 +161,8 @@ describe("ifstated run actions", () => {
         const spec = seedSpec();
         for (const node of [master, backup]) {
             const commands = runCommands(ifstated(spec, node));
-            expect(commands).toHaveLength(runCommands(golden("ifstated.conf")).length);
+            // The seed's, and the log line of a re-assertion that failed.
+            expect(commands).toHaveLength(runCommands(golden("ifstated.conf")).length + 1);
             for (const command of commands) expect(command).not.toContain("$");
         }
     });
