@@ -42,6 +42,8 @@ export interface EdgeLabOptions {
     vhid?: number;
     /** Namespace and directory prefix (default ovhfe<pid>). */
     prefix?: string;
+    /** Seconds between two re-assertions by the master (the renderer's default unless given). */
+    reassertSeconds?: number;
 }
 
 export interface EdgeLabNode {
@@ -131,9 +133,11 @@ export class EdgeLab {
     private readonly daemons = new Map<string, ChildProcess>();
     private standIn: ChildProcess | undefined;
     private destroyed = false;
+    readonly reassertSeconds: number | undefined;
 
     constructor(opts: EdgeLabOptions) {
         this.daemon = opts.daemon ?? "keepalived";
+        this.reassertSeconds = opts.reassertSeconds;
         this.prefix = opts.prefix ?? `ovhfe${process.pid}`;
         this.hostNs = `${this.prefix}-host`;
         this.apiNs = `${this.prefix}-api`;
@@ -271,6 +275,9 @@ export class EdgeLab {
             scriptDir: n.dir,
             moveCommand: n.moveCommand,
             confPath: path.join(n.dir, "keepalived.conf"),
+            // The nodes share this machine's /run: each its own lock, as on separate machines.
+            lockFile: path.join(n.dir, "claim.lock"),
+            reassertSeconds: this.reassertSeconds,
         });
         for (const f of files) write(f.path, f.content, parseInt(f.mode, 8));
         if (this.daemon === "ucarp") {
@@ -363,6 +370,15 @@ export class EdgeLab {
     namespacePids(ns: string): number[] {
         const r = spawnSync("ip", ["netns", "pids", ns], { encoding: "utf8" });
         return r.status === 0 ? r.stdout.split(/\s+/).filter(Boolean).map(Number) : [];
+    }
+
+    /**
+     * Cuts (or heals) the private network between the nodes without any link going down: their
+     * bridge ports are isolated from each other (bridge port isolation), so VRRP adverts no longer
+     * cross while every interface stays up. A split brain, as a broken vRack makes one.
+     */
+    partition(cut: boolean): void {
+        this.nodes.forEach((_, i) => execFileSync("bridge", ["-n", this.hostNs, "link", "set", "dev", `priv${i}`, "isolated", cut ? "on" : "off"], { stdio: ["ignore", "ignore", "pipe"] }));
     }
 
     /** Link up or down of one of the node's interfaces (eth0 public, eth2 private). */
