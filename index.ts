@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    AdoptFile, CarpPair, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, endpointResourceNames, importIdsFor, nearestKey, OvhCredentialsForNodes, parseAdoptFile, parseProgramConfig,
+    AdoptFile, buildIpmoveBundle, CarpPair, IpmoveBundle, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, endpointResourceNames, importIdsFor, nearestKey, OvhCredentialsForNodes, parseAdoptFile, parseProgramConfig,
     ProgramConfig, PublicEndpoint, RawConfig, StackSpec,
 } from "./components";
 
@@ -84,7 +84,7 @@ function secretObject<T>(config: pulumi.Config, key: string): { plain: T | undef
     return { plain, secret: pulumi.secret(plain ?? ({} as T)) as unknown as pulumi.Output<T> };
 }
 
-function declareEdge(e: EdgeConfig, passwords: pulumi.Output<Record<string, string>>, credentials: pulumi.Output<Record<string, OvhCredentialsForNodes>>, sshPrivateKey: pulumi.Output<string> | undefined, protect: boolean): CarpPair {
+function declareEdge(e: EdgeConfig, ipmove: IpmoveBundle, passwords: pulumi.Output<Record<string, string>>, credentials: pulumi.Output<Record<string, OvhCredentialsForNodes>>, sshPrivateKey: pulumi.Output<string> | undefined, protect: boolean): CarpPair {
     return new CarpPair(e.name, {
         protect,
         flavour: e.flavour,
@@ -98,6 +98,7 @@ function declareEdge(e: EdgeConfig, passwords: pulumi.Output<Record<string, stri
         ovhCredentials: credentials.apply((c) => c[e.name]),
         ipmovePath: e.ipmovePath,
         reassertSeconds: e.reassertSeconds,
+        ipmove,
     });
 }
 
@@ -164,8 +165,11 @@ for (const [name, server] of stack.servers) {
 }
 const adopt = loadAdoptFile();
 const declared = stack.endpoints.map((e) => declareEndpoint(stack, e, sshPrivateKey, adopt));
-const declaredEdges = edges.length === 0 ? [] : edges.map((e) => declareEdge(
+// ovh-ipmove for the edge nodes, bundled from this repository (dist/ovh-ipmove.cjs).
+const ipmoveBundle = edges.length === 0 ? undefined : buildIpmoveBundle(__dirname);
+const declaredEdges = edges.length === 0 || !ipmoveBundle ? [] : edges.map((e) => declareEdge(
     e,
+    ipmoveBundle,
     secretObject<Record<string, string>>(config, "edgePasswords").secret,
     secretObject<Record<string, OvhCredentialsForNodes>>(config, "edgeOvhCredentials").secret,
     config.getSecret("edgeSshPrivateKey"),

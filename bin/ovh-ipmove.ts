@@ -11,6 +11,7 @@
 // OVH_APPLICATION_SECRET, OVH_CONSUMER_KEY, or OVH_CLIENT_ID and OVH_CLIENT_SECRET), or from
 // -config <file> (KEY=VALUE lines; the OVH_* variables then come from that file alone).
 import * as fs from "fs";
+import { version as VERSION } from "../package.json";
 import { parseCommandLine, ParsedCommandLine, UsageError } from "./cli";
 import {
     EXIT_CODES_HELP,
@@ -37,6 +38,7 @@ export const USAGE = [
     "  -timeout <seconds>  give up waiting after this long (default 120)",
     "  -poll <seconds>     delay between two reads of the operation (default 2)",
     "  -config <file>      read the OVH_* settings from this file (KEY=VALUE lines) instead of the environment",
+    "  -version            print the version and exit",
     "  -h, -help           this text",
     "",
     "credentials: OVH_ENDPOINT (ovh-eu, ovh-ca, ... or an https:// URL), OVH_APPLICATION_KEY,",
@@ -66,8 +68,9 @@ const OPTIONS = {
     poll: { type: "string", multiple: true },
     config: { type: "string", multiple: true },
     help: { type: "boolean", short: "h" },
+    version: { type: "boolean" },
 } as const;
-type ValueFlag = Exclude<keyof typeof OPTIONS, "help">;
+type ValueFlag = Exclude<keyof typeof OPTIONS, "help" | "version">;
 
 function positiveSeconds(flag: string, raw: string): number {
     const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
@@ -90,8 +93,8 @@ function gnuStyle(argv: string[]): { args: string[]; asWritten: Map<string, stri
     return { args, asWritten };
 }
 
-/** Parses the arguments (without node and the script); undefined for -h. Throws UsageError. */
-export function parseArgs(argv: string[]): IpmoveArgs | undefined {
+/** Parses the arguments (without node and the script); undefined for -h, "version" for -version. Throws UsageError. */
+export function parseArgs(argv: string[]): IpmoveArgs | "version" | undefined {
     const { args, asWritten } = gnuStyle(argv);
     let parsed: ParsedCommandLine<typeof OPTIONS>;
     try {
@@ -101,10 +104,11 @@ export function parseArgs(argv: string[]): IpmoveArgs | undefined {
         throw new UsageError(err.message.replace(/--?[a-z]+$/, (o) => asWritten.get(o) ?? o));
     }
     if (parsed.values.help) return undefined;
+    if (parsed.values.version) return "version";
     if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`);
     const values: Partial<Record<ValueFlag, string>> = {};
     for (const flag of Object.keys(OPTIONS) as (keyof typeof OPTIONS)[]) {
-        if (flag === "help") continue;
+        if (flag === "help" || flag === "version") continue;
         const given = parsed.values[flag];
         if (given === undefined) continue;
         if (given.length > 1) throw new UsageError(`-${flag} is given twice`);
@@ -170,7 +174,7 @@ const processIo: CliIo = {
 
 /** Runs ovh-ipmove with these arguments (without node and the script); resolves to the exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = processIo): Promise<number> {
-    let args: IpmoveArgs | undefined;
+    let args: IpmoveArgs | "version" | undefined;
     try {
         args = parseArgs(argv);
     } catch (err) {
@@ -178,6 +182,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
         io.err(`ovh-ipmove: ${err.message}`);
         io.err(USAGE);
         return EXIT_USAGE;
+    }
+    if (args === "version") {
+        // What the deploy checks on a node before it installs this file.
+        io.out(`ovh-ipmove ${VERSION} (Node.js ${process.versions.node})`);
+        return EXIT_OK;
     }
     if (!args) {
         io.out(USAGE);

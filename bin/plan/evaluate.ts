@@ -51,6 +51,8 @@ export function readable(value: unknown): unknown {
     const sig = obj[SIG.key];
     if (sig === SIG.secret) return secretToken(JSON.stringify(obj.value ?? null));
     if (sig === SIG.resourceReference) return obj.urn;
+    // A file to copy: its name, not this machine's path (which differs in --against's checkout).
+    if (sig === SIG.asset) return typeof obj.path === "string" ? `[file ${obj.path.split("/").slice(-2).join("/")}]` : "[asset]";
     return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, readable(v)]));
 }
 

@@ -6,6 +6,7 @@ export const SIG = {
     key: "4dabf18193072939515e22adb298388d",
     secret: "1b47061264138c4ac30d75fd1eb44270",
     resourceReference: "5cf8f73096256a8f31e491e813e4eb8e",
+    asset: "c44067f5952c0a294b673a41bacd8c17",
     unknownValue: "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
 } as const;
 

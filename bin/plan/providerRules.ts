@@ -56,6 +56,13 @@ export const PROVIDER_RULES: Record<string, ProviderRule> = {
         onDelete: (inputs) => (typeof inputs.delete === "string" && inputs.delete !== "" ? "runs its delete script on the host" : undefined),
         importId: "none: a command cannot be imported",
     },
+    "command:remote:CopyToRemote": {
+        source: "pulumi/pulumi-command provider/pkg/provider/remote/copy.go and copyController.go (only triggers is replaceOnChanges; an update copies again when the asset's hash or remotePath changes; no Delete)",
+        replaceOn: ["triggers"],
+        neverSent: [],
+        onDelete: () => undefined,
+        importId: "none: a copy cannot be imported",
+    },
     "proxmoxve:index/containerLegacy:ContainerLegacy": {
         source: "bpg/terraform-provider-proxmox proxmoxtf/resource/container/container.go, Container() (node_name, operating_system, unprivileged, template, pool_id, mount_point, initialization.user_account ForceNew; vm_id by CustomizeDiff; network_interface and ip_config updated in place, a running container rebooted)",
         replaceOn: ["nodeName", "vmId", "operatingSystem", "unprivileged", "template", "poolId", "mountPoints"],

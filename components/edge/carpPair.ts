@@ -10,7 +10,8 @@ import { MoveTarget } from "../network/ipMove";
 import { shellQuote } from "../shared/shell";
 import { sshConnection, SshConnection } from "../shared/ssh";
 import { CarpGroupSpec, CarpNodeSpec, checkEdgePair, EdgePairSpec, HealthCheckSpec } from "./carpSpec";
-import { DeployFile, EDGE_STATE_FILE, EdgeFlavour, PASSWORD_MARKER, renderKeepalivedDeploy, renderOpenbsdDeploy, renderSecretsInput } from "./edgeDeploy";
+import { IPMOVE_NODE_MAJOR, IpmoveBundle } from "./ipmoveBundle";
+import { DeployFile, EDGE_STATE_FILE, EdgeFlavour, IpmoveInstall, PASSWORD_MARKER, renderKeepalivedDeploy, renderOpenbsdDeploy, renderSecretsInput } from "./edgeDeploy";
 import { FailoverIp } from "../network/failoverIp";
 import { ipmoveAccessRules } from "../network/ipMove";
 import { KEEPALIVED_ADVSKEW_MAX, KEEPALIVED_PASSWORD_MAX, notifyScriptPath, renderKeepalivedNodeFiles } from "./keepalived";
@@ -43,11 +44,16 @@ export interface CarpPairArgs {
     ipmovePath?: string;
     /** Seconds between two re-assertions of the routing by the master (default 30). */
     reassertSeconds?: number;
+    /** The bundled ovh-ipmove (buildIpmoveBundle) to copy to every node; without it, it must be there. */
+    ipmove?: IpmoveBundle;
     reverse?: string;
     protect?: boolean;
 }
 
 export const IPMOVE_CONFIG = "/etc/ovh-ipmove.conf";
+
+/** Where CopyToRemote puts the bundle, beside its place, until the deploy has checked it. */
+export const stagedIpmovePath = (ipmovePath: string) => `${ipmovePath}.new`;
 const KEEPALIVED_DIR = "/etc/keepalived";
 
 /**
@@ -76,8 +82,11 @@ export function renderIpmoveConfig(c: OvhCredentialsForNodes): string {
  * All files of one node and the script that deploys them. Pure, and free of secrets: the spec's
  * password is PASSWORD_MARKER, replaced on the node by the one read from standard input.
  */
-export function renderNodeDeployment(flavour: EdgeFlavour, spec: EdgePairSpec, node: CarpNodeSpec): string {
+export function renderNodeDeployment(flavour: EdgeFlavour, spec: EdgePairSpec, node: CarpNodeSpec, ipmoveSha256?: string): string {
     const moveCommand = renderMoveCommand(spec.ipmovePath, spec.failoverIp, node.move);
+    const ipmove: IpmoveInstall | undefined = ipmoveSha256 === undefined
+        ? undefined
+        : { path: spec.ipmovePath, staged: stagedIpmovePath(spec.ipmovePath), sha256: ipmoveSha256, nodeMajor: IPMOVE_NODE_MAJOR };
     if (flavour === "openbsd") {
         const rendered = renderOpenbsdNodeFiles(spec, node, moveCommand);
         const files: DeployFile[] = rendered.files.map((f) => ({ path: f.path, content: f.content, mode: f.mode }));
@@ -86,6 +95,7 @@ export function renderNodeDeployment(flavour: EdgeFlavour, spec: EdgePairSpec, n
             failoverIp: spec.failoverIp,
             publicInterface: node.publicInterface,
             stateFile: EDGE_STATE_FILE.openbsd,
+            ipmove,
             ipmoveConfig: IPMOVE_CONFIG,
             pfRule: rendered.pfRule.trim(),
             carpdev: spec.group.carpdev,
@@ -105,6 +115,7 @@ export function renderNodeDeployment(flavour: EdgeFlavour, spec: EdgePairSpec, n
         failoverIp: spec.failoverIp,
         publicInterface: node.publicInterface,
         stateFile: EDGE_STATE_FILE.keepalived,
+        ipmove,
         vip: spec.group.address,
         carpdev: spec.group.carpdev,
         masterScript: notifyScriptPath(KEEPALIVED_DIR, "master"),
@@ -147,7 +158,16 @@ export class CarpPair extends pulumi.ComponentResource {
         const spec: EdgePairSpec = { group: { ...group, password: PASSWORD_MARKER }, nodes, failoverIp: args.failoverIp, health: args.health, ipmovePath, reassertSeconds: args.reassertSeconds };
         const secrets = pulumi.all([password, pulumi.secret(args.ovhCredentials)]).apply(([p, creds]) => renderSecretsInput(p, renderIpmoveConfig(creds)));
         this.deployments = args.nodes.map((node, i) => {
-            const script = renderNodeDeployment(args.flavour, spec, nodes[i]);
+            const script = renderNodeDeployment(args.flavour, spec, nodes[i], args.ipmove?.sha256);
+            // The bundle goes beside its place over SFTP (CopyToRemote: stock sshd has the sftp
+            // subsystem on OpenBSD and Debian); the deploy checks and installs it. Its checksum is
+            // in the deploy script: a new bundle redeploys.
+            const copy = args.ipmove && new command.remote.CopyToRemote(`${name}-${node.name}-ipmove`, {
+                connection: sshConnection(node.ssh),
+                source: new pulumi.asset.FileAsset(args.ipmove.file),
+                remotePath: stagedIpmovePath(ipmovePath),
+                triggers: [args.ipmove.sha256],
+            }, { parent: this });
             return new command.remote.Command(`${name}-${node.name}-deploy`, {
                 connection: sshConnection(node.ssh),
                 // The script changes when a rendered file changes: the node is redeployed then, and
@@ -157,7 +177,7 @@ export class CarpPair extends pulumi.ComponentResource {
                 stdin: secrets,
                 // Nothing is read back from the environment: the node keeps what it needs.
                 addPreviousOutputInEnv: false,
-            }, { parent: this });
+            }, { parent: this, dependsOn: copy ? [copy] : [] });
         });
         this.accessRules = Object.fromEntries(args.nodes.map((n) => [n.name, ipmoveAccessRules(n.move, args.failoverIp)]));
         this.registerOutputs({ accessRules: this.accessRules });

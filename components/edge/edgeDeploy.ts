@@ -68,6 +68,39 @@ export interface FailoverAlias {
     stateFile: string;
 }
 
+/** The bundled ovh-ipmove, copied beside its place by CopyToRemote, checked, then installed. */
+export interface IpmoveInstall {
+    /** Where the move command runs it, e.g. /usr/local/bin/ovh-ipmove. */
+    path: string;
+    /** Where the copy landed. */
+    staged: string;
+    sha256: string;
+    /** The oldest Node.js major version it runs on. */
+    nodeMajor: number;
+}
+
+/**
+ * Before anything is replaced: Node.js is there and recent enough, the copy is the one the plan
+ * showed, and it starts. Exit 6, naming the package to install, when Node.js is missing or old.
+ */
+function checkIpmove(i: IpmoveInstall): string {
+    const staged = shellQuote(i.staged);
+    const missing = `ovh-ipmove needs Node.js ${i.nodeMajor} or later on this node: install it (OpenBSD: pkg_add node; Debian: apt-get install nodejs)`;
+    return `# ovh-ipmove: one bundled file; this node needs Node.js ${i.nodeMajor} or later and nothing else.
+if ! command -v node >/dev/null 2>&1; then echo ${shellQuote(`Node.js is not installed: ${missing}`)} >&2; exit 6; fi
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+case "$node_major" in ""|*[!0-9]*) node_major=0 ;; esac
+if [ "$node_major" -lt ${i.nodeMajor} ]; then echo "Node.js $(node --version 2>/dev/null) is too old: "${shellQuote(missing)} >&2; exit 6; fi
+sum=$( (sha256 -q ${staged} || sha256sum ${staged}) 2>/dev/null | cut -d' ' -f1)
+if [ "$sum" != ${shellQuote(i.sha256)} ]; then echo "the copied ovh-ipmove (${i.staged}) has sha256 $sum, not the planned ${i.sha256}" >&2; exit 6; fi
+node ${staged} -version || { echo ${shellQuote(`the copied ovh-ipmove does not start with this Node.js`)} >&2; exit 6; }`;
+}
+
+function installIpmove(i: IpmoveInstall): string {
+    return `chmod 0755 ${shellQuote(i.staged)}
+mv -f ${shellQuote(i.staged)} ${shellQuote(i.path)}`;
+}
+
 /** Where each flavour keeps the failover IP it deployed: each system's own place for such files. */
 export const EDGE_STATE_FILE = { openbsd: "/var/db/ovh-failover/failover-ip", keepalived: "/var/lib/ovh-failover/failover-ip" } as const;
 
@@ -92,6 +125,7 @@ mv -f ${shellQuote(`${a.stateFile}.new`)} ${state}`;
 
 export interface OpenbsdDeploy extends FailoverAlias {
     files: DeployFile[];
+    ipmove?: IpmoveInstall;
     /** Path of ovh-ipmove's configuration (the OVH credentials, from standard input). */
     ipmoveConfig: string;
     pfRule: string;
@@ -103,7 +137,7 @@ export interface OpenbsdDeploy extends FailoverAlias {
 export function renderOpenbsdDeploy(d: OpenbsdDeploy): string {
     return `set -eu
 umask 077
-${readSecrets(d.ipmoveConfig)}
+${d.ipmove ? `${checkIpmove(d.ipmove)}\n` : ""}${readSecrets(d.ipmoveConfig)}
 ${d.files.map(writeNew).join("\n")}
 # pf.conf is the node's own: add the CARP rule once, keep the rest.
 cp /etc/pf.conf /etc/pf.conf.new
@@ -117,7 +151,7 @@ ifstated -n -f ${shellQuote(`${d.ifstatedConf}.new`)}
 pfctl -nf /etc/pf.conf.new
 ${install([...d.files, { path: d.ipmoveConfig, content: "", mode: "0600" }])}
 mv -f /etc/pf.conf.new /etc/pf.conf
-${dropOldAlias(d, (ip) => `ifconfig ${d.publicInterface} inet -alias "${ip}"`)}
+${d.ipmove ? `${installIpmove(d.ipmove)}\n` : ""}${dropOldAlias(d, (ip) => `ifconfig ${d.publicInterface} inet -alias "${ip}"`)}
 sh /etc/netstart ${d.carpdev} carp${d.carpUnit}
 pfctl -f /etc/pf.conf
 rcctl enable ifstated >/dev/null
@@ -132,6 +166,7 @@ echo "failover-ip=${d.failoverIp}"
 
 export interface KeepalivedDeploy extends FailoverAlias {
     files: DeployFile[];
+    ipmove?: IpmoveInstall;
     /** The VRRP address and its interface: holding it means this node is master. */
     vip: string;
     carpdev: string;
@@ -149,7 +184,7 @@ export function renderKeepalivedDeploy(d: KeepalivedDeploy): string {
     return `set -eu
 umask 077
 mkdir -p ${shellQuote(d.conf.replace(/\/[^/]+$/, ""))}
-${readSecrets(d.ipmoveConfig)}
+${d.ipmove ? `${checkIpmove(d.ipmove)}\n` : ""}${readSecrets(d.ipmoveConfig)}
 ${d.files.map(writeNew).join("\n")}
 # Validate the new configuration against the new scripts (keepalived checks that the scripts
 # it names exist and are safe), on a copy that names them; nothing runs from them yet.
@@ -157,7 +192,7 @@ sed ${scripts.map((f) => `-e ${shellQuote(`s#${f.path}#${f.path}.new#g`)}`).join
 keepalived -t -f ${shellQuote(`${d.conf}.check`)} || { rm -f ${shellQuote(`${d.conf}.check`)}; exit 5; }
 rm -f ${shellQuote(`${d.conf}.check`)}
 ${install([...scripts, ...conf, { path: d.ipmoveConfig, content: "", mode: "0600" }])}
-${dropOldAlias(d, (ip) => `ip -4 addr del "${ip}/32" dev ${d.publicInterface}`)}
+${d.ipmove ? `${installIpmove(d.ipmove)}\n` : ""}${dropOldAlias(d, (ip) => `ip -4 addr del "${ip}/32" dev ${d.publicInterface}`)}
 systemctl enable keepalived >/dev/null 2>&1 || true
 systemctl reload-or-restart keepalived
 # A reload keeps a master master, so its notify_master does not run again: claim the IP now.

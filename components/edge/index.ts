@@ -5,3 +5,4 @@ export * from "./carpSpec";
 export * from "./edgeDeploy";
 export * from "./keepalived";
 export * from "./openbsd";
+export * from "./ipmoveBundle";

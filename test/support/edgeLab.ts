@@ -17,6 +17,7 @@ import * as os from "os";
 import * as path from "path";
 import type { CarpNodeSpec, EdgePairSpec } from "../../components/edge/carpSpec";
 import { renderIpmoveConfig, renderMoveCommand } from "../../components/edge/carpPair";
+import { buildIpmoveBundle } from "../../components/edge/ipmoveBundle";
 import { notifyScriptPath, renderKeepalivedNodeFiles } from "../../components/edge/keepalived";
 import type { StandInLogLine, StandInReady } from "./standInServer";
 
@@ -134,6 +135,7 @@ export class EdgeLab {
     private standIn: ChildProcess | undefined;
     private destroyed = false;
     readonly reassertSeconds: number | undefined;
+    private ipmoveBundle = "";
 
     constructor(opts: EdgeLabOptions) {
         this.daemon = opts.daemon ?? "keepalived";
@@ -212,6 +214,7 @@ export class EdgeLab {
             this.plug(n.ns, "eth2", `priv${i}`, "brpriv", `${n.privateAddress}/16`);
         });
         await this.startStandIn();
+        this.ipmoveBundle = buildIpmoveBundle(REPO_ROOT).file;
         for (const n of this.nodes) this.writeNodeFiles(n);
     }
 
@@ -256,11 +259,12 @@ export class EdgeLab {
             fs.writeFileSync(file, content, { mode });
             fs.chmodSync(file, mode);
         };
-        // The wrapper stands for /usr/local/bin/ovh-ipmove: the repository's CLI, trusting the
-        // stand-in's certificate. Node by absolute path: the notify scripts set their own PATH.
+        // The wrapper stands for /usr/local/bin/ovh-ipmove: the bundled file the deploy ships
+        // (dist/ovh-ipmove.cjs), trusting the stand-in's certificate. Node by absolute path: the
+        // notify scripts set their own PATH.
         write(
             n.ipmove,
-            `#!/bin/sh\n# ovh-ipmove for ${n.name} in the edge lab\ncd '${REPO_ROOT}' && exec env NODE_EXTRA_CA_CERTS='${ready.caFile}' '${process.execPath}' --import tsx bin/ovh-ipmove.ts "$@"\n`,
+            `#!/bin/sh\n# ovh-ipmove for ${n.name} in the edge lab\nexec env NODE_EXTRA_CA_CERTS='${ready.caFile}' '${process.execPath}' '${this.ipmoveBundle}' "$@"\n`,
             0o755,
         );
         const ipmoveConfig = path.join(n.dir, "ovh-ipmove.conf");

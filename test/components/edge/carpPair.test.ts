@@ -1,9 +1,11 @@
 // The seed 001 edge stack evaluated as the plan evaluates it, and its IP change.
+import * as fs from "fs";
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluate, plan } from "../../../bin/plan";
 import { Evaluation, Step } from "../../../bin/plan/model";
 import { applySet, loadProject, loadStackConfig } from "../../../bin/plan/stackFiles";
+import { buildIpmoveBundle } from "../../../components/edge/ipmoveBundle";
 
 const root = path.resolve(__dirname, "../../..");
 const project = loadProject(root);
@@ -13,6 +15,23 @@ describe("seed 001 edge pair", () => {
     beforeAll(async () => {
         e = await evaluate(root, project, "edge-pair", loadStackConfig(root, project, "edge-pair"));
         expect(e.error).toBeUndefined();
+    });
+
+    it("copies the bundled ovh-ipmove to each node with its checksum, which the deploy checks before installing it", () => {
+        const bundle = buildIpmoveBundle(root);
+        expect(fs.readFileSync(bundle.file, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+        for (const node of ["edge-sbg-1", "edge-sbg-2"]) {
+            const copy = e.resources.find((r) => r.name === `edge-${node}-ipmove`)!;
+            expect(copy.type).toBe("command:remote:CopyToRemote");
+            expect(copy.inputs).toMatchObject({ remotePath: "/usr/local/bin/ovh-ipmove.new", source: "[file dist/ovh-ipmove.cjs]", triggers: [bundle.sha256] });
+            const deploy = e.resources.find((r) => r.name === `edge-${node}-deploy`)!;
+            expect(deploy.dependencies).toContain(copy.urn);
+            const script = String(deploy.inputs.create);
+            expect(script).toContain(`if [ "$sum" != '${bundle.sha256}' ]`);
+            expect(script).toContain("(OpenBSD: pkg_add node; Debian: apt-get install nodejs)");
+            expect(script.indexOf("node '/usr/local/bin/ovh-ipmove.new' -version")).toBeLessThan(script.indexOf("ifstated -n -f"));
+            expect(script).toContain("mv -f '/usr/local/bin/ovh-ipmove.new' '/usr/local/bin/ovh-ipmove'");
+        }
     });
 
     it("declares no routing for the IP: the nodes own it at run time", () => {

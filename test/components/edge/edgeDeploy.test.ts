@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -94,6 +95,60 @@ describe("edge deploy scripts", () => {
         expect(fs.readFileSync(path.join(dir, "state", "failover-ip"), "utf8")).toBe("203.0.113.50\n");
         expect(calls.indexOf("claimed")).toBeGreaterThan(calls.indexOf("systemctl reload-or-restart keepalived"));
         expect(r.stdout).toContain("failover-ip=203.0.113.50");
+    });
+
+    describe("the bundled ovh-ipmove", () => {
+        const bundle = "#!/usr/bin/env node\nconsole.log('ovh-ipmove 0.1.0');\n";
+        const sha = createHash("sha256").update(bundle).digest("hex");
+        /** The keepalived deploy with the bundle staged, and `node` as given (a stand-in, or none). */
+        function deployWith(node: string | undefined, staged = bundle) {
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-deploy-"));
+            const conf = path.join(dir, "k.conf");
+            const target = path.join(dir, "ovh-ipmove");
+            fs.writeFileSync(`${target}.new`, staged);
+            const bin = stubs(["keepalived", "systemctl", "ip"]);
+            if (node !== undefined) fs.writeFileSync(path.join(bin, "node"), node, { mode: 0o755 });
+            const text = renderKeepalivedDeploy({
+                ...pair(), conf, ipmoveConfig: path.join(dir, "i.conf"), files: [{ path: conf, content: "x\n", mode: "0600" }],
+                ipmove: { path: target, staged: `${target}.new`, sha256: sha, nodeMajor: 18 },
+            });
+            // The system's tools, but no node of its own: a machine without Node.js.
+            const system = path.join(dir, "system");
+            fs.mkdirSync(system);
+            for (const tool of ["cat", "sed", "grep", "chmod", "mv", "mkdir", "awk", "cut", "sha256sum", "dirname", "rm", "tr", "head", "tail", "printf", "sh"]) {
+                const found = ["/usr/bin", "/bin"].map((d) => path.join(d, tool)).find((f) => fs.existsSync(f));
+                if (found) fs.symlinkSync(found, path.join(system, tool));
+            }
+            const r = spawnSync("/bin/sh", ["-c", text], { input: renderSecretsInput("pw", "OVH_ENDPOINT=ovh-eu\n"), encoding: "utf8", env: { PATH: `${bin}:${system}` } });
+            return { r, target };
+        }
+        const nodeOf = (version: string) => `#!/bin/sh\ncase "$1" in -p) echo ${version.split(".")[0]} ;; --version) echo v${version} ;; *) echo "ovh-ipmove 0.1.0 (Node.js ${version})" ;; esac\n`;
+
+        it("is checked, then installed with its mode, when Node.js is recent enough", () => {
+            const { r, target } = deployWith(nodeOf("20.20.2"));
+            expect(r.status, r.stderr).toBe(0);
+            expect(r.stdout).toContain("ovh-ipmove 0.1.0 (Node.js 20.20.2)");
+            expect(fs.readFileSync(target, "utf8")).toBe(bundle);
+            expect(fs.statSync(target).mode & 0o777).toBe(0o755);
+        });
+
+        it.each([
+            ["no Node.js", undefined, /Node\.js is not installed: ovh-ipmove needs Node\.js 18 or later on this node: install it \(OpenBSD: pkg_add node; Debian: apt-get install nodejs\)/],
+            ["Node.js 16", nodeOf("16.20.2"), /Node\.js v16\.20\.2 is too old: ovh-ipmove needs Node\.js 18 or later on this node: install it \(OpenBSD: pkg_add node; Debian: apt-get install nodejs\)/],
+        ])("fails clearly with %s, before anything is replaced", (_, node, message) => {
+            const { r, target } = deployWith(node);
+            expect(r.status).toBe(6);
+            expect(r.stderr).toMatch(message);
+            expect(fs.existsSync(target)).toBe(false);
+            expect(fs.existsSync(path.join(dir, "k.conf"))).toBe(false);
+        });
+
+        it("refuses a copy that is not the one planned", () => {
+            const { r, target } = deployWith(nodeOf("20.20.2"), `${bundle}// changed\n`);
+            expect(r.status).toBe(6);
+            expect(r.stderr).toContain(`not the planned ${sha}`);
+            expect(fs.existsSync(target)).toBe(false);
+        });
     });
 
     it("refuse to go on without credentials", () => {
