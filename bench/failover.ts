@@ -7,6 +7,10 @@
 //
 //   npm run bench:failover [-- --runs 10] [--signal TERM|KILL|both]
 //
+// Then (c), the heal of a split brain with keepalived: the private network between the nodes
+// isolated (every link up), the backup moving the IP last, the network back: time from the heal
+// to OVH routing the IP to the master again (the master re-asserts, see the README).
+//
 // TERM (default) stops the master cleanly: keepalived sends a priority 0 advertisement, ucarp
 // (--shutdown) runs its down script but sends nothing, so its backup waits for the master to
 // be declared dead. KILL is a crash (keepalived's VRRP child too): both backups wait 3 advbases.
@@ -130,6 +134,35 @@ function figures(xs: number[]): string {
     return `min ${String(s[0]).padStart(5)}  median ${String(Math.round(median(s))).padStart(5)}  max ${String(s[s.length - 1]).padStart(5)} ms`;
 }
 
+/** (c): time from the private network coming back to the stand-in routing the IP to the master again. */
+async function measureHeal(runs: number): Promise<number[]> {
+    const lab = await createEdgeLab({ daemon: "keepalived", nodes: [{ name: MASTER, advskew: 0 }, { name: BACKUP, advskew: 50 }], advbase: ADVBASE, healthIntervalSeconds: 1, reassertSeconds: 10 });
+    current = lab;
+    const times: number[] = [];
+    try {
+        await lab.start(MASTER);
+        await steady(lab, MASTER);
+        await lab.start(BACKUP);
+        await waitFor("the backup to settle", 20_000, () => lab.daemonOutput(BACKUP).includes("Entering BACKUP STATE"));
+        for (let run = 1; run <= runs; run++) {
+            await steady(lab, MASTER);
+            lab.partition(true);
+            // Both masters; the backup's move is the last one.
+            await waitFor(() => `the backup to move the IP as a second master (${lab.describe()})`, 30_000, () => lab.holds(BACKUP) && lab.routedTo(BACKUP), 20);
+            await sleep(Math.random() * 1000 * ADVBASE);
+            const healed = Date.now();
+            lab.partition(false);
+            await waitFor(() => `the IP back on the master (${lab.describe()})`, 60_000, () => lab.holders().join() === MASTER && lab.routedTo(MASTER), 20);
+            times.push(Date.now() - healed);
+            console.log(`  heal run ${run}: ${times[times.length - 1]} ms`);
+        }
+    } finally {
+        await lab.destroy();
+        current = undefined;
+    }
+    return times;
+}
+
 async function main(): Promise<void> {
     const options = parseOptions(process.argv.slice(2));
     if (process.getuid?.() !== 0) {
@@ -151,6 +184,9 @@ async function main(): Promise<void> {
         const ratio = (f: (s: Sample) => number) => (median(k.map(f)) / median(u.map(f))).toFixed(2);
         console.log(`  keepalived/ucarp, medians: (a) ${ratio((s) => s.holds)}  (b) ${ratio((s) => s.attach)}`);
     }
+    console.log(`\n(c) split brain healed -> OVH routes the IP to the master again, keepalived, reassertSeconds 10, ${options.runs} runs`);
+    const heal = await measureHeal(options.runs);
+    console.log(`  keepalived (c) ${figures(heal)}`);
 }
 
 let stopping = false;
