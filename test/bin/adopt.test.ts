@@ -171,25 +171,13 @@ describe("npm run adopt, seed 000's world after the incident", () => {
         const stackFile = path.join(dir, "stacks", "Pulumi.reverse-proxy.yaml");
         const stack = fs.readFileSync(stackFile, "utf8").replace("      ip: 192.0.2.10\n", "      ip: 192.0.2.10\n      reverse: proxy1.example.org.\n").replace("a: [proxy1]", "a: [proxy1, edge]");
         fs.writeFileSync(stackFile, stack);
-        {
-            const child = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-                const c = spawn(process.execPath, ["--import", "tsx", path.join(root, "bin/adopt.ts"), "reverse-proxy", "--no-state", "--skip-hosts", "--stack-file", stackFile, "--output", path.join(work, "a.yaml")], {
-                    cwd: root,
-                    env: { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: standIn.caFile, OVH_ENDPOINT: standIn.url, OVH_APPLICATION_KEY: standIn.applicationKey, OVH_APPLICATION_SECRET: standIn.applicationSecret, OVH_CONSUMER_KEY: standIn.consumerKey },
-                });
-                let stdout = "";
-                let stderr = "";
-                c.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-                c.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-                c.on("close", (status) => resolve({ status, stdout, stderr }));
-            });
-            expect(child.status, child.stderr).toBe(0);
-            expect(child.stdout).toMatch(/proxy-ip-reverse\s+reverse proxy1\.example\.org\.\s+-\s+set it anew over what is there \(the same value\)/);
-            const adopt = YAML.parse(fs.readFileSync(path.join(work, "a.yaml"), "utf8")) as AdoptFile;
-            expect(Object.values(adopt.resources).map((r) => r.type)).not.toContain("ovh:Ip/reverse:Reverse");
-            expect(adopt.resources["proxy-dns-A-edge.example.org"]).toMatchObject({ live: { ttl: 0 }, effectiveTtl: 3600 });
-            expect(child.stdout).toContain("TTL: A edge.example.org.: TTL 3600 s (the zone's default) is above the stack's 300 s");
-        }
+        const r = await runAdopt({ net1: undefined, macAddress: "" }, dir, {}, ["--no-state", "--skip-hosts", "--stack-file", stackFile]);
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toMatch(/proxy-ip-reverse\s+reverse proxy1\.example\.org\.\s+-\s+set it anew over what is there \(the same value\)/);
+        const adopt = YAML.parse(fs.readFileSync(r.file, "utf8")) as AdoptFile;
+        expect(Object.values(adopt.resources).map((x) => x.type)).not.toContain("ovh:Ip/reverse:Reverse");
+        expect(adopt.resources["proxy-dns-A-edge.example.org"]).toMatchObject({ live: { ttl: 0 }, effectiveTtl: 3600 });
+        expect(r.stdout).toContain("TTL: A edge.example.org.: TTL 3600 s (the zone's default) is above the stack's 300 s");
     });
 
     it("will not guess whether the stack has a state", async () => {
