@@ -5,7 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import {
     AdoptFile, buildIpmoveBundle, CarpPair, IpmoveBundle, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, endpointResourceNames, importIdsFor, nearestKey, OvhCredentialsForNodes, parseAdoptFile, parseProgramConfig,
-    ProgramConfig, PublicEndpoint, RawConfig, StackSpec,
+    prefixText, ProgramConfig, PublicEndpoint, RawConfig, StackSpec,
 } from "./components";
 
 const CONFIG_KEYS = ["dnsTtl", "protectIps", "servers", "endpoints", "edges"];
@@ -118,12 +118,14 @@ function declareEndpoint(spec: StackSpec, e: EndpointSpec, sshPrivateKey: pulumi
     const proxmox = server.proxmox!;
     return new PublicEndpoint(e.name, {
         ip: e.ip,
+        ip6: e.ip6,
         server: {
             serviceName: server.serviceName,
             mainIp: server.mainIp,
             gatewayFromApi: server.gatewayFromApi,
             gateway: server.gateway,
             gatewayCandidates: server.gatewayCandidates,
+            ipv6: server.ipv6 && { prefix: prefixText(server.ipv6.prefix), gateway: server.ipv6.gateway },
         },
         reverse: e.reverse,
         virtualMac: e.virtualMac,
@@ -189,6 +191,7 @@ export const endpoints = Object.fromEntries(
             gatewaySource: d.gatewaySource,
             addressNames: d.records.addressNames,
             aliasNames: d.records.aliasNames,
+            ...(d.ip6 ? { ip6: d.ip6, gateway6: d.gateway6, gateway6Source: d.gateway6Source } : {}),
         },
     ]),
 );

@@ -18,7 +18,7 @@ import { recordResourceName } from "../components/dns/serviceRecords";
 import { DEFAULT_RETRY, OvhApi, OvhApiError, ovhClientOptionsFromEnv, route } from "../components/network/ovhApiClient";
 import { findMacForIp } from "../components/network/virtualMacProvider";
 import { SLOW_TTL } from "./plan/diff";
-import { parseNetValue, renderNetValue } from "../components/proxmox/pct";
+import { NicIpv6, parseNetValue, renderNetValue } from "../components/proxmox/pct";
 import { endpointResourceNames } from "../components/publicEndpoint";
 import { parseCommandLine, UsageError } from "./cli";
 import { netLine } from "./drift";
@@ -172,16 +172,22 @@ async function adoptEndpoint(api: OvhApi, spec: StackSpec, e: EndpointSpec, read
         const key = `net${e.container.nic}`;
         result.file.observed[names.nic] = { host: server.proxmox.host, vmid: e.container.vmid, key, value: value ?? null };
         const live = new Map(parseNetValue(value ?? ""));
-        const wanted = new Map(parseNetValue(renderNetValue({ vmid: e.container.vmid, index: e.container.nic, interfaceName: e.container.interfaceName, bridge: e.container.bridge, macAddress: mac?.macAddress ?? "(the new MAC)", address: e.ip, prefixLength: 32, gateway: "(the gateway rule's)" })));
-        const differing = ["name", "bridge", "hwaddr", "ip"].filter((k) => (k === "hwaddr" ? live.get(k)?.toLowerCase() !== wanted.get(k)?.toLowerCase() : live.get(k) !== wanted.get(k)));
+        const wanted = new Map(parseNetValue(renderNetValue({ vmid: e.container.vmid, index: e.container.nic, interfaceName: e.container.interfaceName, bridge: e.container.bridge, macAddress: mac?.macAddress ?? "(the new MAC)", address: e.ip, prefixLength: 32, gateway: "(the gateway rule's)", ipv6: ipv6Of(spec, e) })));
+        const differing = ["name", "bridge", "hwaddr", "ip", ...(e.ip6 ? ["ip6"] : [])].filter((k) => (k === "hwaddr" ? live.get(k)?.toLowerCase() !== wanted.get(k)?.toLowerCase() : live.get(k) !== wanted.get(k)));
         result.rows.push(value === undefined
             ? { resource: names.nic, found: `no ${key} on container ${e.container.vmid}`, action: "create" }
             : { resource: names.nic, found: `${key}: ${value}`, action: "merge", detail: differing.map((k) => `${k}: ${live.get(k) ?? "(none)"} → ${wanted.get(k)}`).join(", ") || "the managed options are as the stack says" });
     }
 
-    for (const r of planRecords({ endpoint: e.name, zones: e.records, cnameTarget: e.cnameTarget }, e.ip, e.ttl)) {
+    for (const r of planRecords({ endpoint: e.name, zones: e.records, cnameTarget: e.cnameTarget }, e.ip, e.ttl, e.ip6)) {
         await adoptRecord(api, names.records, r, inState, defaults, result);
     }
+}
+
+/** The IPv6 part of the NIC the stack wants; the gateway is the rule's, named, as for IPv4. */
+function ipv6Of(spec: StackSpec, e: EndpointSpec): NicIpv6 | undefined {
+    const six = spec.servers.get(e.server)?.ipv6;
+    return e.ip6 && six ? { address: e.ip6, prefixLength: six.prefix.length, gateway: "(the gateway rule's)", onLink: false } : undefined;
 }
 
 /**

@@ -11,17 +11,17 @@ import * as fs from "fs";
 import * as path from "path";
 import type { EndpointSpec, StackSpec } from "../components/config/stackConfig";
 import { parseNetValue } from "../components/proxmox/pct";
-import { resolveGateway } from "../components/proxmox/gateway";
+import { resolveGateway, resolveGateway6 } from "../components/proxmox/gateway";
 import { parseCommandLine, UsageError } from "./cli";
 import { runOnHost, sshCommand, stackSpec } from "./hostShell";
 
 export const USAGE = "usage: npm run -s drift -- <stack> [--outputs <pulumi stack output --json file>]";
 
 /** What the stack says netN holds; a key it cannot know offline is absent. */
-export type ExpectedNic = Partial<Record<"name" | "bridge" | "hwaddr" | "ip" | "gw", string>>;
+export type ExpectedNic = Partial<Record<"name" | "bridge" | "hwaddr" | "ip" | "gw" | "ip6" | "gw6", string>>;
 
 interface StackOutputs {
-    endpoints?: Record<string, { macAddress?: string; gateway?: string }>;
+    endpoints?: Record<string, { macAddress?: string; gateway?: string; gateway6?: string }>;
 }
 
 export function expectedNic(spec: StackSpec, e: EndpointSpec, outputs: StackOutputs = {}): ExpectedNic {
@@ -36,6 +36,13 @@ export function expectedNic(spec: StackSpec, e: EndpointSpec, outputs: StackOutp
         gateway = resolveGateway({ mainIp: server.mainIp, configured: server.gateway }).gateway;
     }
     if (gateway) expected.gw = gateway;
+    const six = server?.ipv6;
+    if (e.ip6 && six) {
+        expected.ip6 = `${e.ip6}/${six.prefix.length}`;
+        // Likewise for IPv6: the API's gateway is known only from the stack's outputs.
+        const gateway6 = live.gateway6 ?? (server.gatewayFromApi ? undefined : resolveGateway6({ prefix: six.prefix, configured: six.gateway }).gateway);
+        if (gateway6) expected.gw6 = gateway6;
+    }
     return expected;
 }
 

@@ -6,6 +6,7 @@
 //
 // Each evaluation of index.ts runs in a fresh process under the Pulumi SDK's mock runtime
 // (bin/plan/evaluate.ts). It complements `pulumi preview`, which also sees drift in the real world.
+import type { OfflineServerFacts } from "./plan/evaluate";
 import { execFileSync, spawn } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
@@ -80,14 +81,20 @@ export function parseArgs(argv: string[]): PlanOptions {
     return opts;
 }
 
-/** Servers' main IPs, so that the offline answer of getServerSpecificationsNetwork follows the stack. */
+/**
+ * Servers' main IPs and IPv6 prefixes (with a gateway written by hand), so that the offline
+ * answer of getServerSpecificationsNetwork follows the stack.
+ */
 function offlineServerFacts(project: ProjectFile, config: StackConfig): string {
-    const facts: Record<string, { mainIp?: string }> = {};
+    const facts: Record<string, OfflineServerFacts> = {};
     const servers = config.get(`${project.name}:servers`);
+    const text = (x: unknown): string | undefined => (typeof x === "string" ? x : undefined);
     try {
-        const parsed = servers ? (JSON.parse(servers.text) as Record<string, { serviceName?: unknown; mainIp?: unknown }>) : {};
+        const parsed = servers ? (JSON.parse(servers.text) as Record<string, { serviceName?: unknown; mainIp?: unknown; ipv6?: { prefix?: unknown; gateway?: unknown } }>) : {};
         for (const s of Object.values(parsed)) {
-            if (s && typeof s.serviceName === "string") facts[s.serviceName] = { mainIp: typeof s.mainIp === "string" ? s.mainIp : undefined };
+            if (s && typeof s.serviceName === "string") {
+                facts[s.serviceName] = { mainIp: text(s.mainIp), ipv6Prefix: text(s.ipv6?.prefix), ipv6Gateway: text(s.ipv6?.gateway) };
+            }
         }
     } catch {
         // A malformed value is the program's to report, with its key.

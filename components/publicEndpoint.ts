@@ -4,9 +4,12 @@
 // comes last, once its name resolves to the IP.
 import * as ovh from "@ovhcloud/pulumi-ovh";
 import * as pulumi from "@pulumi/pulumi";
+import * as ipaddr from "ipaddr.js";
 import { ContainerNic, OwnedContainer, ProxmoxConnection } from "./proxmox/containerNic";
 import { FailoverIp } from "./network/failoverIp";
-import { GatewayRuleError, GatewaySource, ResolvedGateway, resolveGateway } from "./proxmox/gateway";
+import { Gateway6Source, GatewayRuleError, GatewaySource, ResolvedGateway, ResolvedGateway6, resolveGateway, resolveGateway6 } from "./proxmox/gateway";
+import { checked } from "./shared/checked";
+import { canonicalIpv6, inPrefix, Ipv6Prefix, parseIpv6Prefix, prefixText, resolveIpv6InPrefix } from "./shared/ipv6";
 import { GatewayProbe } from "./proxmox/gatewayProbe";
 import { ZoneNames } from "./dns/records";
 import { ServiceRecords } from "./dns/serviceRecords";
@@ -23,10 +26,14 @@ export interface DedicatedServer {
     gateway?: string;
     /** Gateways tried in order from inside the container when nothing else gives one. */
     gatewayCandidates?: string[];
+    /** The server's IPv6 prefix (2001:db8:1:4662::/64), and a gateway written by hand (fe80::1). */
+    ipv6?: { prefix: string; gateway?: string };
 }
 
 export interface PublicEndpointArgs {
     ip: string;
+    /** An IPv6 address in server.ipv6.prefix, whole or relative to it (::10): AAAA records, ip6 on the NIC. */
+    ip6?: string;
     server: DedicatedServer;
     reverse?: string;
     /** macAddress: the MAC the IP already has, when adopting one made by hand. */
@@ -71,6 +78,10 @@ export class PublicEndpoint extends pulumi.ComponentResource {
     readonly macAddress: pulumi.Output<string>;
     readonly gateway: pulumi.Output<string>;
     readonly gatewaySource: pulumi.Output<GatewaySource>;
+    /** The IPv6 address, whole, when the endpoint has one. */
+    readonly ip6?: string;
+    readonly gateway6?: pulumi.Output<string>;
+    readonly gateway6Source?: pulumi.Output<Gateway6Source>;
     readonly failoverIp: FailoverIp;
     readonly virtualMac: VirtualMac;
     readonly nic: ContainerNic;
@@ -105,8 +116,15 @@ export class PublicEndpoint extends pulumi.ComponentResource {
                 expectedMacAddress: args.virtualMac?.macAddress,
             }, { parent: this, dependsOn: this.failoverIp.routing ? [this.failoverIp.routing] : [] });
 
-            const resolved = this.gatewayOf(args.server);
+            const network = this.networkOf(args.server);
+            const resolved = this.gatewayOf(args.server, network);
             this.gatewaySource = resolved.apply((r) => r.source);
+            const prefix = args.server.ipv6 && checked(this, "server.ipv6.prefix", args.server.ipv6.prefix, parseIpv6Prefix);
+            if (args.ip6 !== undefined && !prefix) throw new pulumi.ResourceError("ip6 needs server.ipv6.prefix: the prefix the address is in", this);
+            this.ip6 = prefix && args.ip6 !== undefined ? checked(this, "ip6", args.ip6, (x) => resolveIpv6InPrefix(x, prefix)) : undefined;
+            const resolved6 = prefix && this.ip6 ? this.gateway6Of(args.server, prefix, network) : undefined;
+            this.gateway6 = resolved6?.apply((r) => r.gateway);
+            this.gateway6Source = resolved6?.apply((r) => r.source);
 
             this.nic = new ContainerNic(`${name}-nic`, {
                 proxmox: args.container.proxmox,
@@ -118,6 +136,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
                 address: args.ip,
                 prefixLength: 32,
                 gateway: resolved.apply((r) => r.gateway),
+                ipv6: prefix && this.ip6 && this.gateway6 ? { address: this.ip6, prefixLength: prefix.length, gateway: this.gateway6 } : undefined,
                 owned: args.container.owned,
                 hostUnreachable: args.container.hostUnreachable,
             }, { parent: this });
@@ -129,6 +148,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
                 index: args.container.nic,
                 interfaceName: args.container.interfaceName,
                 gateways: resolved.apply((r) => r.probe),
+                gateway6: this.gateway6,
                 address: args.ip,
                 macAddress: this.virtualMac.macAddress,
                 netValue: this.nic.netValue,
@@ -140,6 +160,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
 
             this.records = new ServiceRecords(`${name}-dns`, {
                 ip: args.ip,
+                ip6: this.ip6,
                 zones: args.zones,
                 cnameTarget: args.cnameTarget,
                 ttl: args.ttl,
@@ -152,15 +173,49 @@ export class PublicEndpoint extends pulumi.ComponentResource {
         }
         this.ip = pulumi.output(args.ip);
         this.macAddress = this.virtualMac.macAddress;
-        this.registerOutputs({ ip: this.ip, macAddress: this.macAddress, gateway: this.gateway, gatewaySource: this.gatewaySource });
+        this.registerOutputs({ ip: this.ip, macAddress: this.macAddress, gateway: this.gateway, gatewaySource: this.gatewaySource, ip6: this.ip6, gateway6: this.gateway6 });
     }
 
-    private gatewayOf(server: DedicatedServer): pulumi.Output<ResolvedGateway> {
-        const apiGateway: pulumi.Output<string | undefined> = server.gatewayFromApi === false
+    /** The server's routing as the OVH API states it (GET /dedicated/server/{sn}/specifications/network), unless turned off. */
+    private networkOf(server: DedicatedServer): pulumi.Output<ovh.types.output.Dedicated.GetServerSpecificationsNetworkRouting | undefined> {
+        return server.gatewayFromApi === false
             ? pulumi.output(undefined)
             : ovh.dedicated
                   .getServerSpecificationsNetworkOutput({ serviceName: server.serviceName }, { parent: this })
-                  .apply((spec) => spec.routing?.ipv4?.gateway || undefined);
+                  .apply((spec) => spec.routing ?? undefined);
+    }
+
+    private gateway6Of(server: DedicatedServer, prefix: Ipv6Prefix, network: pulumi.Output<ovh.types.output.Dedicated.GetServerSpecificationsNetworkRouting | undefined>): pulumi.Output<ResolvedGateway6> {
+        return network.apply((routing) => {
+            const six = routing?.ipv6;
+            // The API's answer is not the stack's to write canonically: read, not refused.
+            let apiGateway: string | undefined;
+            if (six?.gateway) {
+                if (!ipaddr.IPv6.isValid(six.gateway)) throw new pulumi.ResourceError(`server ${server.serviceName}: the OVH API's routing.ipv6.gateway ${JSON.stringify(six.gateway)} is not an IPv6 address`, this);
+                apiGateway = canonicalIpv6(six.gateway);
+            }
+            if (six?.network && ipaddr.IPv6.isValidCIDR(six.network)) {
+                const [net, len] = ipaddr.IPv6.parseCIDR(six.network);
+                if (len <= prefix.length && !inPrefix(prefix.network, { network: net.toRFC5952String(), length: len })) {
+                    pulumi.log.warn(`server ${server.serviceName}: ${prefixText(prefix)} is not inside the server's IPv6 network ${six.network} (routing.ipv6.network from the OVH API)`, this);
+                }
+            }
+            try {
+                const r = resolveGateway6({ apiGateway, prefix, configured: server.ipv6?.gateway });
+                if (server.ipv6?.gateway && r.source === "api" && server.ipv6.gateway !== r.gateway) {
+                    pulumi.log.warn(`configured IPv6 gateway ${server.ipv6.gateway} differs from ${r.gateway} (from the OVH API); using ${r.gateway}`, this);
+                }
+                if (r.gateway === this.ip6) throw new pulumi.ResourceError(`ip6 ${this.ip6} is the server's IPv6 gateway (from the ${r.source})`, this);
+                return r;
+            } catch (err) {
+                if (err instanceof GatewayRuleError) throw new pulumi.ResourceError(`server ${server.serviceName}: ${err.message}`, this);
+                throw err;
+            }
+        });
+    }
+
+    private gatewayOf(server: DedicatedServer, network: pulumi.Output<ovh.types.output.Dedicated.GetServerSpecificationsNetworkRouting | undefined>): pulumi.Output<ResolvedGateway> {
+        const apiGateway = network.apply((routing) => routing?.ipv4?.gateway || undefined);
         return apiGateway.apply((gw) => {
             try {
                 const r = resolveGateway({ apiGateway: gw, mainIp: server.mainIp, configured: server.gateway, candidates: server.gatewayCandidates });

@@ -6,7 +6,8 @@ import { createHmac } from "crypto";
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime";
-import { dot254 } from "../../components/proxmox/gateway";
+import { dot254, ovhGateway6 } from "../../components/proxmox/gateway";
+import { parseIpv6Prefix } from "../../components/shared/ipv6";
 import { DeclaredResource, engineUrn, Evaluation, InvokeRecord, knownAfterApply, SIG, UNKNOWN_TEXT, VIRTUAL_MAC_TYPE } from "./model";
 
 interface Job {
@@ -69,16 +70,44 @@ function offlineState(args: MockResourceArgs): Record<string, unknown> {
     return args.inputs as Record<string, unknown>;
 }
 
+/** What the stack says of a server, for the offline answer (bin/plan.ts, offlineServerFacts). */
+export interface OfflineServerFacts {
+    mainIp?: string;
+    ipv6Prefix?: string;
+    ipv6Gateway?: string;
+}
+
+/** routing.ipv6 as the API would state it: the stack's gateway, else OVH's rule for a /64. */
+function offlineIpv6(facts: OfflineServerFacts): { network: string; gateway: string; how: string } | undefined {
+    if (!facts.ipv6Prefix) return undefined;
+    if (facts.ipv6Gateway) return { network: facts.ipv6Prefix, gateway: facts.ipv6Gateway, how: "the stack's ipv6.gateway" };
+    try {
+        return { network: facts.ipv6Prefix, gateway: ovhGateway6(parseIpv6Prefix(facts.ipv6Prefix)), how: `OVH's rule for ${facts.ipv6Prefix}` };
+    } catch {
+        return undefined; // a bad prefix is the program's to report; a /56 has no rule
+    }
+}
+
 /** What a data source answers when there is no API to ask. */
 function offlineAnswer(args: MockCallArgs, record: InvokeRecord): Record<string, unknown> {
     if (args.token === "ovh:Dedicated/getServerSpecificationsNetwork:getServerSpecificationsNetwork") {
-        const facts = JSON.parse(process.env.OVH_FAILOVER_OFFLINE_SERVERS ?? "{}") as Record<string, { mainIp?: string }>;
-        const mainIp = facts[String(args.inputs.serviceName)]?.mainIp;
-        if (mainIp) {
-            const ipv4 = { ip: mainIp, gateway: dot254(mainIp) };
-            record.answer = { routing: { ipv4 } };
-            record.note = `answered offline with routing.ipv4.gateway = ${ipv4.gateway} (the .254 of the server's mainIp ${mainIp}); pulumi preview asks the OVH API`;
-            return { serviceName: args.inputs.serviceName, routing: { ipv4 } };
+        const all = JSON.parse(process.env.OVH_FAILOVER_OFFLINE_SERVERS ?? "{}") as Record<string, OfflineServerFacts>;
+        const facts = all[String(args.inputs.serviceName)] ?? {};
+        const routing: Record<string, unknown> = {};
+        const notes: string[] = [];
+        if (facts.mainIp) {
+            routing.ipv4 = { ip: facts.mainIp, gateway: dot254(facts.mainIp) };
+            notes.push(`routing.ipv4.gateway = ${dot254(facts.mainIp)} (the .254 of the server's mainIp ${facts.mainIp})`);
+        }
+        const six = offlineIpv6(facts);
+        if (six) {
+            routing.ipv6 = { network: six.network, gateway: six.gateway };
+            notes.push(`routing.ipv6.gateway = ${six.gateway} (${six.how})`);
+        }
+        if (notes.length > 0) {
+            record.answer = { routing };
+            record.note = `answered offline with ${notes.join(" and ")}; pulumi preview asks the OVH API`;
+            return { serviceName: args.inputs.serviceName, routing };
         }
         record.answer = { routing: null };
         record.note = "answered offline with no routing (no mainIp in the stack); the gateway comes from the stack's gateway key";

@@ -60,7 +60,7 @@ export function renderAdoptFile(file: AdoptFile, header: string): string {
 export function importIdsFor(e: EndpointSpec, names: { records: string }, adopt: AdoptFile | undefined): Record<string, string> {
     const ids: Record<string, string> = {};
     if (!adopt) return ids;
-    for (const r of planRecords({ endpoint: e.name, zones: e.records, cnameTarget: e.cnameTarget }, e.ip, e.ttl)) {
+    for (const r of planRecords({ endpoint: e.name, zones: e.records, cnameTarget: e.cnameTarget }, e.ip, e.ttl, e.ip6)) {
         const name = recordResourceName(names.records, r);
         const found = adopt.resources[name];
         if (found?.type === "ovh:Domain/zoneRecord:ZoneRecord" && found.live.zone === r.zone && found.live.subdomain === r.subdomain && found.live.fieldtype === r.fieldtype) {

@@ -2,6 +2,8 @@
 // Every bad value becomes one ConfigIssue naming its key (in `pulumi config set --path` syntax),
 // the value, and what is expected; all issues are reported together.
 import { EndpointNames, findRecordConflicts, ZoneNames } from "../dns/records";
+import { ovhGateway6 } from "../proxmox/gateway";
+import * as v6 from "../shared/ipv6";
 import * as v from "../shared/validate";
 import { ConfigReader as Reader } from "./reader";
 
@@ -16,6 +18,13 @@ export interface ProxmoxHostSpec {
     hostKey?: string;
 }
 
+export interface ServerIpv6Spec {
+    /** The server's IPv6 prefix, e.g. 2001:db8:1:4662::/64: endpoints take their ip6 in it. */
+    prefix: v6.Ipv6Prefix;
+    /** A gateway written by hand (fe80::1 on ranges with a link-local gateway). */
+    gateway?: string;
+}
+
 export interface ServerSpec {
     name: string;
     /** The OVH service name of the dedicated server. */
@@ -27,6 +36,7 @@ export interface ServerSpec {
     /** Gateways tried in order from inside the container when no rule gives one. */
     gatewayCandidates?: string[];
     proxmox?: ProxmoxHostSpec;
+    ipv6?: ServerIpv6Spec;
     /**
      * The server is gone: what the stack ran on its Proxmox host is forgotten on delete instead
      * of being undone over SSH (README, "the server is gone").
@@ -68,6 +78,8 @@ export interface EndpointSpec {
     name: string;
     server: string;
     ip: string;
+    /** The IPv6 address, whole: a relative `::10` is completed with the server's prefix. */
+    ip6?: string;
     reverse?: string;
     virtualMac: { type: v.VirtualMacType; virtualMachineName: string; macAddress?: string };
     container: ContainerSpec;
@@ -85,9 +97,10 @@ export interface StackSpec {
 /** The raw values of the stack's keys, without the project namespace. */
 export type RawConfig = Record<string, unknown>;
 
-const SERVER_KEYS = ["serviceName", "mainIp", "gatewayFromApi", "gateway", "gatewayCandidates", "proxmox", "unreachable"];
+const SERVER_KEYS = ["serviceName", "mainIp", "gatewayFromApi", "gateway", "gatewayCandidates", "proxmox", "ipv6", "unreachable"];
+const IPV6_KEYS = ["prefix", "gateway"];
 const PROXMOX_KEYS = ["host", "port", "user", "node", "hostKey"];
-const ENDPOINT_KEYS = ["server", "ip", "reverse", "virtualMac", "container", "records", "cnameTarget", "ttl"];
+const ENDPOINT_KEYS = ["server", "ip", "ip6", "reverse", "virtualMac", "container", "records", "cnameTarget", "ttl"];
 const VMAC_KEYS = ["type", "virtualMachineName", "macAddress"];
 const CONTAINER_KEYS = ["vmid", "nic", "interfaceName", "bridge", "owned"];
 const OWNED_KEYS = ["hostname", "template", "osType", "cores", "memoryMb", "diskGb", "datastore", "privateNics"];
@@ -119,6 +132,13 @@ function parseServer(r: Reader, name: string, raw: unknown): ServerSpec | undefi
             };
         }
     }
+    let ipv6: ServerIpv6Spec | undefined;
+    if (o.ipv6 !== undefined) {
+        const six = r.object(`${key}.ipv6`, o.ipv6, IPV6_KEYS);
+        const prefix = six ? r.required(`${key}.ipv6.prefix`, six.prefix, v6.parseIpv6Prefix) : undefined;
+        const gateway = six ? r.optional(`${key}.ipv6.gateway`, six.gateway, v6.parseIpv6Gateway) : undefined;
+        if (prefix) ipv6 = { prefix, gateway };
+    }
     const server: ServerSpec = {
         name,
         serviceName: serviceName ?? "",
@@ -131,8 +151,13 @@ function parseServer(r: Reader, name: string, raw: unknown): ServerSpec | undefi
                   .map((g, i) => r.parse(`${key}.gatewayCandidates[${i}]`, g, v.parsePublicIpv4))
                   .filter((g): g is string => g !== undefined),
         proxmox,
+        ipv6,
         unreachable: r.optional(`${key}.unreachable`, o.unreachable, v.parseBoolean, false),
     };
+    if (ipv6 && ipv6.prefix.length !== 64 && !ipv6.gateway && !server.gatewayFromApi) {
+        // OVH's rule is for a /64 (components/proxmox/gateway.ts, ovhGateway6).
+        r.issues.push({ key: `${key}.ipv6.gateway`, value: undefined, expected: `the IPv6 gateway (fe80::1 on High Grade and Scale servers): no rule gives one for a /${ipv6.prefix.length} when ${key}.gatewayFromApi is false` });
+    }
     // The gateway rule needs one source (components/proxmox/gateway.ts, resolveGateway).
     if (!server.gatewayFromApi && !server.mainIp && !server.gateway && !(server.gatewayCandidates?.length)) {
         r.issues.push({ key: `${key}.gatewayFromApi`, value: false, expected: `true, or one of mainIp, gateway or gatewayCandidates under ${key}: without them no gateway can be derived` });
@@ -240,10 +265,16 @@ function parseEndpoint(r: Reader, name: string, raw: unknown, servers: Map<strin
     if (container?.owned && serverSpec?.proxmox && !serverSpec.proxmox.node) {
         r.issues.push({ key: `servers.${server}.proxmox.node`, value: undefined, expected: `the Proxmox node name, needed to create the container of endpoints.${name}` });
     }
+    let ip6: string | undefined;
+    if (o.ip6 !== undefined && o.ip6 !== null && serverSpec) {
+        if (serverSpec.ipv6) ip6 = r.parse(`${key}.ip6`, o.ip6, (x) => v6.resolveIpv6InPrefix(x, serverSpec.ipv6!.prefix));
+        else r.issues.push({ key: `servers.${server}.ipv6.prefix`, value: undefined, expected: `the server's IPv6 prefix, such as 2001:db8:1:4662::/64, needed by endpoints.${name}.ip6` });
+    }
     return {
         name,
         server: server ?? "",
         ip: r.required(`${key}.ip`, o.ip, v.parsePublicIpv4) ?? "",
+        ip6,
         reverse: r.optional(`${key}.reverse`, o.reverse, v.parseFqdn),
         virtualMac: {
             type: r.optional(`${key}.virtualMac.type`, vmac.type, v.parseVirtualMacType, "ovh"),
@@ -283,6 +314,7 @@ export function parseStackConfig(raw: RawConfig): StackSpec {
     }
 
     const byIp = new Map<string, string>();
+    const byIp6 = new Map<string, string>();
     const byNic = new Map<string, string>();
     const byInterface = new Map<string, string>();
     for (const e of endpoints) {
@@ -296,6 +328,14 @@ export function parseStackConfig(raw: RawConfig): StackSpec {
         const otherIp = byIp.get(e.ip);
         if (e.ip && otherIp) r.issues.push({ key: `endpoints.${e.name}.ip`, value: e.ip, expected: `an IP no other endpoint uses (endpoints.${otherIp}.ip has it)` });
         byIp.set(e.ip, e.name);
+        if (e.ip6) {
+            const otherIp6 = byIp6.get(e.ip6);
+            if (otherIp6) r.issues.push({ key: `endpoints.${e.name}.ip6`, value: e.ip6, expected: `an IPv6 address no other endpoint uses (endpoints.${otherIp6}.ip6 has it)` });
+            byIp6.set(e.ip6, e.name);
+            const six = servers.get(e.server)?.ipv6;
+            const gateways = six ? [six.gateway, six.prefix.length === 64 ? ovhGateway6(six.prefix) : undefined] : [];
+            if (gateways.includes(e.ip6)) r.issues.push({ key: `endpoints.${e.name}.ip6`, value: e.ip6, expected: `an address other than the gateway of servers.${e.server}.ipv6 (${e.ip6})` });
+        }
         const nicId = `${e.server}/${e.container.vmid}/net${e.container.nic}`;
         const otherNic = byNic.get(nicId);
         if (otherNic) r.issues.push({ key: `endpoints.${e.name}.container.nic`, value: e.container.nic, expected: `a NIC no other endpoint uses (endpoints.${otherNic} has net${e.container.nic} of ${e.container.vmid})` });

@@ -1,5 +1,5 @@
 // The record plan: which DNS records an endpoint needs. Canonical names get A records holding the
-// IP; every alias is a CNAME to the endpoint's canonical name, so an IP change touches only the
+// IP, and AAAA records holding the IPv6 address when the endpoint has one; every alias is a CNAME to the endpoint's canonical name, so an IP change touches only the
 // A records (seed 000: "we only changed proxy1 and the apex, because the others are CNAMEs").
 export interface ZoneNames {
     /** The zone apex, e.g. example.org. */
@@ -17,7 +17,7 @@ export interface EndpointNames {
     cnameTarget?: string;
 }
 
-export type RecordType = "A" | "CNAME";
+export type RecordType = "A" | "AAAA" | "CNAME";
 
 export interface RecordSpec {
     zone: string;
@@ -39,11 +39,13 @@ export function canonicalName(names: EndpointNames): string | undefined {
     return first ? fqdn(first.a[0], first.zone) : undefined;
 }
 
-export function planRecords(names: EndpointNames, ip: string, ttl: number): RecordSpec[] {
+/** The records of an endpoint: per zone, its A records, then AAAA (with ip6), then CNAMEs. */
+export function planRecords(names: EndpointNames, ip: string, ttl: number, ip6?: string): RecordSpec[] {
     const target = canonicalName(names);
     const records: RecordSpec[] = [];
     for (const z of names.zones) {
         for (const subdomain of z.a) records.push({ zone: z.zone, subdomain, fieldtype: "A", target: ip, ttl });
+        if (ip6) for (const subdomain of z.a) records.push({ zone: z.zone, subdomain, fieldtype: "AAAA", target: ip6, ttl });
         for (const subdomain of z.cname) {
             if (target === undefined) throw new Error(`endpoint ${names.endpoint} has CNAMEs but no canonical name`);
             records.push({ zone: z.zone, subdomain, fieldtype: "CNAME", target, ttl });

@@ -1,15 +1,18 @@
-// The DNS records of a service in OVH zones: A records for the canonical names, CNAMEs for the
-// aliases, so that an IP change touches only the A records. TTL 300 by default (seed 002: a 4 h
+// The DNS records of a service in OVH zones: A (and AAAA) records for the canonical names, CNAMEs
+// for the aliases, so that an IP change touches only the address records. TTL 300 by default (seed 002: a 4 h
 // TTL made an IP change slow).
 import * as ovh from "@ovhcloud/pulumi-ovh";
 import * as pulumi from "@pulumi/pulumi";
 import { checked } from "../shared/checked";
 import { canonicalName, findRecordConflicts, fqdn, planRecords, RecordSpec, ZoneNames } from "./records";
+import { parseIpv6 } from "../shared/ipv6";
 import { parseFqdn, parsePublicIpv4, parseTtl } from "../shared/validate";
 
 export interface ServiceRecordsArgs {
     /** The IP the A records hold. */
     ip: string;
+    /** The IPv6 address the AAAA records hold, at the same names as the A records. */
+    ip6?: string;
     zones: ZoneNames[];
     /** Where the CNAMEs point; defaults to the first A name. */
     cnameTarget?: string;
@@ -34,12 +37,13 @@ export class ServiceRecords extends pulumi.ComponentResource {
     readonly aliasNames: string[];
     readonly canonicalName?: string;
     readonly records: ovh.domain.ZoneRecord[];
-    /** The A records: what makes the canonical names resolve to the IP. */
+    /** The A records: what makes the canonical names resolve to the IP (the reverse waits for them). */
     readonly addressRecords: ovh.domain.ZoneRecord[];
 
     constructor(name: string, args: ServiceRecordsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ovh-failover:dns:ServiceRecords", name, {}, opts);
         const ip = checked(this, "ip", args.ip, parsePublicIpv4);
+        const ip6 = args.ip6 === undefined ? undefined : checked(this, "ip6", args.ip6, parseIpv6);
         const ttl = checked(this, "ttl", args.ttl ?? 300, parseTtl);
         if (args.cnameTarget !== undefined) checked(this, "cnameTarget", args.cnameTarget, parseFqdn);
         const names = { endpoint: name, zones: args.zones, cnameTarget: args.cnameTarget };
@@ -50,7 +54,8 @@ export class ServiceRecords extends pulumi.ComponentResource {
 
         // dependsOn given to the component holds for every record: DNS moves after what it waits for.
         const dependsOn = opts?.dependsOn;
-        this.records = planRecords(names, ip, ttl).map((r) => {
+        const planned = planRecords(names, ip, ttl, ip6);
+        this.records = planned.map((r) => {
             const resourceName = recordResourceName(name, r);
             return new ovh.domain.ZoneRecord(
                 resourceName,
@@ -58,7 +63,7 @@ export class ServiceRecords extends pulumi.ComponentResource {
                 { parent: this, dependsOn, import: args.importIds?.[resourceName] },
             );
         });
-        this.addressRecords = this.records.filter((_, i) => planRecords(names, ip, ttl)[i].fieldtype === "A");
+        this.addressRecords = this.records.filter((_, i) => planned[i].fieldtype === "A");
         this.addressNames = args.zones.flatMap((z) => z.a.map((n) => fqdn(n, z.zone)));
         this.aliasNames = args.zones.flatMap((z) => z.cname.map((n) => fqdn(n, z.zone)));
         this.canonicalName = canonicalName(names);

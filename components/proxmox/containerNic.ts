@@ -7,6 +7,8 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { checked } from "../shared/checked";
 import { sshConnection, SshConnection } from "../shared/ssh";
+import { parseIpv6, parseIpv6Gateway, prefixOf } from "../shared/ipv6";
+import { needsOnLinkRoute6 } from "./gateway";
 import { NicSpec, renderCreateScript, renderDeleteScript, renderNetValue, renderUpdateScript } from "./pct";
 import { parseBridge, parseInterfaceName, parseIpv4, parseNicIndex, parseVmid } from "../shared/validate";
 
@@ -48,6 +50,8 @@ export interface ContainerNicArgs {
     /** 32 for a failover IP. */
     prefixLength?: number;
     gateway: pulumi.Input<string>;
+    /** The NIC's IPv6 address (in its server's prefix, of that prefix's length) and gateway. */
+    ipv6?: { address: string; prefixLength: number; gateway: pulumi.Input<string> };
     /** Set when the stack owns the whole container. */
     owned?: OwnedContainer;
     /** The host is gone: on delete or replacement, forget the NIC instead of undoing it over SSH. */
@@ -68,14 +72,17 @@ export class ContainerNic extends pulumi.ComponentResource {
         const bridge = checked(this, "bridge", args.bridge, parseBridge);
         const prefixLength = args.prefixLength ?? 32;
 
+        const ipv6 = args.ipv6;
+        const address6 = ipv6 && checked(this, "ipv6.address", ipv6.address, parseIpv6);
         const spec: pulumi.Output<NicSpec> = pulumi
-            .all([args.macAddress, args.address, args.gateway])
-            // The gateway may come from the OVH API: checked like a value of the stack. The MAC is
+            .all([args.macAddress, args.address, args.gateway, ipv6?.gateway])
+            // The gateways may come from the OVH API: checked like values of the stack. The MAC is
             // the VirtualMac provider's (and a named stand-in in the offline plan).
-            .apply(([macAddress, address, gateway]) => ({
+            .apply(([macAddress, address, gateway, gateway6]) => ({
                 vmid, index, interfaceName, bridge, macAddress, prefixLength,
                 address: checked(this, "address", address, parseIpv4),
                 gateway: checked(this, "gateway", gateway, parseIpv4),
+                ipv6: ipv6 && address6 ? this.ipv6Of(address6, ipv6.prefixLength, checked(this, "ipv6.gateway", gateway6, parseIpv6Gateway)) : undefined,
             }));
         this.netValue = spec.apply(renderNetValue);
 
@@ -100,6 +107,14 @@ export class ContainerNic extends pulumi.ComponentResource {
         this.registerOutputs({ netValue: this.netValue });
     }
 
+    private ipv6Of(address: string, prefixLength: number, gateway: string): NonNullable<NicSpec["ipv6"]> {
+        if (!Number.isInteger(prefixLength) || prefixLength < 1 || prefixLength > 128) {
+            throw new pulumi.ResourceError(`ipv6.prefixLength: ${prefixLength} is not valid: expected a prefix length from 1 to 128`, this);
+        }
+        if (gateway === address) throw new pulumi.ResourceError(`ipv6.address: ${address} is the gateway's address`, this);
+        return { address, prefixLength, gateway, onLink: needsOnLinkRoute6(prefixOf(address, prefixLength), gateway) };
+    }
+
     private ownedContainer(
         name: string, args: ContainerNicArgs, owned: OwnedContainer,
         vmid: number, index: number, interfaceName: string, bridge: string, prefixLength: number,
@@ -117,7 +132,12 @@ export class ContainerNic extends pulumi.ComponentResource {
             {
                 index,
                 nic: { name: interfaceName, bridge, macAddress: pulumi.output(args.macAddress).apply((m) => m.toUpperCase()) },
-                ip: { ipv4: { address: pulumi.interpolate`${args.address}/${prefixLength}`, gateway: args.gateway } },
+                ip: {
+                    ipv4: { address: pulumi.interpolate`${args.address}/${prefixLength}`, gateway: args.gateway },
+                    // bpg/terraform-provider-proxmox, container initialization.ip_config.ipv6: the
+                    // address in CIDR form and its gateway, sent as ip6= and gw6= of netN.
+                    ...(args.ipv6 ? { ipv6: { address: `${args.ipv6.address}/${args.ipv6.prefixLength}`, gateway: args.ipv6.gateway } } : {}),
+                },
             },
             ...privateNics.map((p) => ({
                 index: p.index,

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { checked } from "../shared/checked";
 import { shellQuote } from "../shared/shell";
 import { sshConnection } from "../shared/ssh";
+import { parseIpv6Gateway } from "../shared/ipv6";
 import { parseInterfaceName, parseIpv4, parseNicIndex, parseVmid } from "../shared/validate";
 import type { ProxmoxConnection } from "./containerNic";
 import { DEFAULT_PROBE, renderProbeScript } from "./probeScript";
@@ -19,6 +20,8 @@ export interface GatewayProbeArgs {
     interfaceName: string;
     /** One gateway, or candidates tried in order (the first that answers is set on the NIC). */
     gateways: pulumi.Input<string[]>;
+    /** The NIC's IPv6 gateway, proved by neighbour discovery as well. */
+    gateway6?: pulumi.Input<string>;
     /** The IP and MAC of the NIC: the probe runs again whenever they change. */
     address: pulumi.Input<string>;
     macAddress: pulumi.Input<string>;
@@ -90,10 +93,11 @@ export class GatewayProbe extends pulumi.ComponentResource {
             if (list.length === 0) throw new pulumi.ResourceError("no gateway to probe", this);
             return list.map((g, i) => checked(this, `gateways[${i}]`, g, parseIpv4));
         });
-        const script = gateways.apply((gateways) => {
+        const script = pulumi.all([gateways, args.gateway6]).apply(([gateways, gateway6]) => {
             const probe = renderProbeScript({
                 interfaceName,
                 gateways,
+                gateway6: gateway6 === undefined ? undefined : checked(this, "gateway6", gateway6, parseIpv6Gateway),
                 tries: args.tries ?? DEFAULT_PROBE.tries,
                 timeoutSeconds: args.timeoutSeconds ?? DEFAULT_PROBE.timeoutSeconds,
                 label,
@@ -104,7 +108,7 @@ export class GatewayProbe extends pulumi.ComponentResource {
             connection: sshConnection(args.proxmox),
             create: script,
             // A new IP, MAC or gateway is a new fact to prove: run the probe again.
-            triggers: [args.address, args.macAddress, args.gateways, args.netValue ?? ""],
+            triggers: [args.address, args.macAddress, args.gateways, args.netValue ?? "", ...(args.gateway6 === undefined ? [] : [args.gateway6])],
             addPreviousOutputInEnv: false,
             // The component's dependsOn (the NIC) must hold for the command itself.
         }, { parent: this, dependsOn: opts?.dependsOn, retainOnDelete: args.hostUnreachable === true });

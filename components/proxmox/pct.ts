@@ -14,8 +14,18 @@ export interface NicSpec {
     address: string;
     prefixLength: number;
     gateway: string;
+    /** The NIC's IPv6 address and gateway, when the endpoint has one. */
+    ipv6?: NicIpv6;
     /** Where the host keeps the NIC's original value (default DEFAULT_STATE_DIR). */
     stateDir?: string;
+}
+
+export interface NicIpv6 {
+    address: string;
+    prefixLength: number;
+    gateway: string;
+    /** The gateway is global and outside the prefix: reachable only through an on-link route. */
+    onLink: boolean;
 }
 
 /**
@@ -30,14 +40,19 @@ export function parseNetValue(value: string): [string, string][] {
     });
 }
 
-/** The value of --netN, in the order Proxmox itself writes it. */
+/**
+ * The value of --netN, in the order Proxmox itself writes it. ip6 and gw6 are pve-container's
+ * options for a static IPv6 address in CIDR form and its gateway (src/PVE/LXC/Config.pm, netN).
+ */
 export function renderNetValue(nic: NicSpec): string {
     return [
         `name=${nic.interfaceName}`,
         `bridge=${nic.bridge}`,
         `gw=${nic.gateway}`,
+        ...(nic.ipv6 ? [`gw6=${nic.ipv6.gateway}`] : []),
         `hwaddr=${nic.macAddress}`,
         `ip=${nic.address}/${nic.prefixLength}`,
+        ...(nic.ipv6 ? [`ip6=${nic.ipv6.address}/${nic.ipv6.prefixLength}`] : []),
         "type=veth",
     ].join(",");
 }
@@ -45,8 +60,13 @@ export function renderNetValue(nic: NicSpec): string {
 /** Where the Proxmox host keeps what a later step needs: the NIC's value before the stack set it. */
 export const DEFAULT_STATE_DIR = "/var/lib/ovh-failover";
 
-/** The options of netN the stack manages; every other option (firewall, tag, mtu, ip6, …) is the NIC's own. */
+/**
+ * The options of netN the stack manages; every other option (firewall, tag, mtu, …) is the NIC's
+ * own. ip6 and gw6 are managed while the endpoint has an ip6; without one they are as the NIC
+ * had them before the stack.
+ */
 export const MANAGED_NET_OPTIONS = ["name", "bridge", "gw", "hwaddr", "ip"] as const;
+export const MANAGED_NET6_OPTIONS = ["gw6", "ip6"] as const;
 
 function header(nic: NicSpec): string {
     const stateDir = nic.stateDir ?? DEFAULT_STATE_DIR;
@@ -60,6 +80,10 @@ function header(nic: NicSpec): string {
         `gw=${shellQuote(nic.gateway)}`,
         `mac=${shellQuote(nic.macAddress)}`,
         `state=${shellQuote(`${stateDir}/pct-${nic.vmid}-net${nic.index}.original`)}`,
+        // The ip6 option the stack set last: without it the stack cannot tell its own IPv6
+        // from one set by hand once the endpoint has no ip6 any more.
+        `state6=${shellQuote(`${stateDir}/pct-${nic.vmid}-net${nic.index}.ip6`)}`,
+        ...(nic.ipv6 ? [`gw6=${shellQuote(nic.ipv6.gateway)}`, `ip6=${shellQuote(`ip6=${nic.ipv6.address}/${nic.ipv6.prefixLength}`)}`] : []),
     ].join("\n");
 }
 
@@ -73,25 +97,62 @@ current=$(printf '%s\\n' "$config" | sed -n "s/^$key: //p")`;
 // managed options put in place, every other option kept where it is; a NIC that does not
 // exist yet gets the stack's whole value.
 const MERGE = `if [ -n "$current" ]; then
-  value=$(printf '%s\\n' "$current" | awk -v managed="$managed" '
-    BEGIN { n = split(managed, m, ","); for (i = 1; i <= n; i++) { k = m[i]; sub(/=.*/, "", k); want[k] = m[i]; order[i] = k } }
+  value=$(printf '%s\\n' "$current" | awk -v managed="$managed" -v drop="\${drop:-}" '
+    BEGIN { n = split(managed, m, ","); for (i = 1; i <= n; i++) { k = m[i]; sub(/=.*/, "", k); want[k] = m[i]; order[i] = k }
+            d = split(drop, x, ","); for (i = 1; i <= d; i++) gone[x[i]] = 1 }
     { c = split($0, p, ","); out = ""
-      for (i = 1; i <= c; i++) { k = p[i]; sub(/=.*/, "", k); v = (k in want) ? want[k] : p[i]; if (k in want) done[k] = 1; out = out (out == "" ? "" : ",") v }
+      for (i = 1; i <= c; i++) { k = p[i]; sub(/=.*/, "", k); if (k in gone) continue; v = (k in want) ? want[k] : p[i]; if (k in want) done[k] = 1; out = out (out == "" ? "" : ",") v }
       for (i = 1; i <= n; i++) if (!(order[i] in done)) out = out (out == "" ? "" : ",") want[order[i]]
       print out }')
 fi`;
 
-// A gateway outside a /32 is reachable only through an on-link route. Proxmox writes one into
-// the container's network configuration (post-up "ip route add <gw> dev <if>"); on a running
-// container this makes sure it is there now, and says so when it had to add it.
-const APPLY = `pct set "$vmid" "--$key" "$value"
+// A gateway outside the NIC's subnet is reachable only through an on-link route. Proxmox writes
+// one into the container's network configuration (post-up "ip route add <gw> dev <if>", for gw6
+// too unless it is inside ip6's prefix or link-local: pve-container src/PVE/LXC/Setup/Debian.pm,
+// setup_network), and adds it on a running container only when the gateway changes
+// (src/PVE/LXC.pm, update_ipconfig); this makes sure it is there now, and says so when it had to.
+function apply(nic: NicSpec): string {
+    const onLink6 = nic.ipv6?.onLink
+        ? `
+  if ! pct exec "$vmid" -- ip -6 route show "$gw6" | grep -qE "dev $ifname( |$)"; then
+    pct exec "$vmid" -- ip -6 route replace "$gw6" dev "$ifname"
+    echo "onlink6=added"
+  fi`
+        : "";
+    // The ip6 the stack set, or no record of one once it sets none (see UNMANAGED6).
+    const record6 = nic.ipv6
+        ? `mkdir -p "$(dirname "$state6")"
+printf '%s\\n' "$ip6" > "$state6.new"
+mv "$state6.new" "$state6"`
+        : `rm -f "$state6"`;
+    return `pct set "$vmid" "--$key" "$value"
+${record6}
 if pct status "$vmid" | grep -q 'status: running'; then
   if ! pct exec "$vmid" -- ip -4 route show "$gw" | grep -qE "dev $ifname( |$)"; then
     pct exec "$vmid" -- ip -4 route replace "$gw" dev "$ifname" scope link
     echo "onlink=added"
-  fi
+  fi${onLink6}
 fi
 echo "applied=$value"`;
+}
+
+// An endpoint whose ip6 was removed: the IPv6 the stack set (recorded in $state6, and still on
+// the NIC) goes back to what the NIC had before the stack, option by option; an ip6 changed by
+// hand since is not the stack's and stays.
+const UNMANAGED6 = `drop=""
+if [ -e "$state6" ] && printf ',%s,\\n' "$current" | grep -qF ",$(cat "$state6"),"; then
+  original6=""
+  if [ -e "$state" ]; then original6=$(tr ',' '\\n' < "$state" | grep -E '^(ip6|gw6)=' | paste -sd, -) || true; fi
+  managed="$managed\${original6:+,$original6}"
+  for k in ip6 gw6; do
+    printf ',%s,\\n' "$original6" | grep -q ",$k=" || drop="\${drop:+$drop,}$k"
+  done
+fi`;
+
+/** The merge of the stack's options into the NIC's current value (with UNMANAGED6 when the endpoint has no ip6). */
+function merge(nic: NicSpec): string {
+    return nic.ipv6 ? MERGE : `${UNMANAGED6}\n${MERGE}`;
+}
 
 /**
  * Create: record what netN was before (an empty file when there was none) in a file on the host,
@@ -110,8 +171,8 @@ if [ ! -e "$state" ]; then
   printf '%s\\n' "$current" > "$state.new"
   mv "$state.new" "$state"
 fi
-${MERGE}
-${APPLY}
+${merge(nic)}
+${apply(nic)}
 `;
 }
 
@@ -120,8 +181,8 @@ export function renderUpdateScript(nic: NicSpec): string {
     return `${header(nic)}
 ${READ}
 [ -e "$state" ] || echo "warning: no record of $key of $vmid before the stack ($state): delete will leave it as it is"
-${MERGE}
-${APPLY}
+${merge(nic)}
+${apply(nic)}
 `;
 }
 
@@ -134,7 +195,7 @@ export function renderDeleteScript(nic: NicSpec): string {
 ${READ}
 if ! printf '%s\\n' "$current" | grep -qiF "hwaddr=$mac"; then
   echo "$key of $vmid no longer carries $mac; left as it is"
-  rm -f "$state"
+  rm -f "$state" "$state6"
   exit 0
 fi
 if [ ! -e "$state" ]; then
@@ -149,6 +210,6 @@ else
   pct set "$vmid" --delete "$key"
   echo "deleted=$key"
 fi
-rm -f "$state"
+rm -f "$state" "$state6"
 `;
 }

@@ -9,6 +9,8 @@ export interface ProbeSpec {
     interfaceName: string;
     /** Gateways tried in order; the first that answers wins. One for a known gateway. */
     gateways: string[];
+    /** The IPv6 gateway, when the NIC has one: it must answer neighbour discovery too. */
+    gateway6?: string;
     /** ARP requests per gateway. */
     tries: number;
     /** Seconds allowed for each gateway's verdict. */
@@ -29,6 +31,13 @@ export const DEFAULT_PROBE = { tries: 3, timeoutSeconds: 5 };
  * table's state is the verdict: REACHABLE, STALE or DELAY is alive, FAILED or INCOMPLETE at the
  * bound is dead. ICMP may be filtered; ARP
  * cannot be, so the ping's own result is ignored.
+ *
+ * The IPv6 gateway is proved the same way by neighbour discovery, once the interface's addresses
+ * have left DAD's tentative state (a tentative address cannot send: ndisc6 fails with "Cannot
+ * assign requested address", ping picks the link-local source). With ndisc6 (Debian's ndisc6):
+ * its exit status is 0 for an advertisement, 2 for none after its tries, 1 for an error such as
+ * no CAP_NET_RAW (ndisc6(8)), which falls back to the neighbour table. Without it, ping -6 and
+ * `ip -6 neigh`, as for IPv4. A gateway outside the prefix needs an on-link route first.
  */
 export function renderProbeScript(spec: ProbeSpec): string {
     const ticks = spec.timeoutSeconds * 5;
@@ -41,6 +50,8 @@ tries=${spec.tries}
 bound=${spec.timeoutSeconds}
 # PROBE_GATEWAYS overrides the rendered list: monitoring probes the gateway the NIC has now.
 gateways=\${PROBE_GATEWAYS:-${shellQuote(spec.gateways.join(" "))}}
+# PROBE_GATEWAY6 likewise; empty when the NIC has no IPv6 gateway.
+gateway6=\${PROBE_GATEWAY6-${shellQuote(spec.gateway6 ?? "")}}
 
 say() {
   echo "gateway-probe: $label $iface gateway $1: $2"
@@ -54,25 +65,29 @@ arp_probe() {
   fi
 }
 
+# $1: the address, $2: -4 or -6.
 neigh_state() {
-  ip -4 neigh show "$1" dev "$iface" 2>/dev/null | awk 'NF { print $NF; exit }'
+  ip "$2" neigh show "$1" dev "$iface" 2>/dev/null | awk 'NF { print $NF; exit }'
 }
 
 neigh_probe() {
   added=""
-  if ! ip -4 route show "$1" 2>/dev/null | grep -q "dev $iface"; then
-    ip -4 route add "$1" dev "$iface" scope link 2>/dev/null && added=yes
-  fi
-  # A cached REACHABLE or STALE says nothing about now: forget it, so the ping resolves afresh.
-  case "$(neigh_state "$1")" in
-    ""|PERMANENT|NOARP) ;;
-    *) ip -4 neigh del "$1" dev "$iface" 2>/dev/null ;;
+  case "$1" in
+    fe80:*) ;; # link-local: on the link by definition
+    *) if ! ip "$2" route show "$1" 2>/dev/null | grep -q "dev $iface"; then
+         ip "$2" route add "$1" dev "$iface" 2>/dev/null && added=yes
+       fi ;;
   esac
-  ping -q -n -c 1 -W 1 -I "$iface" "$1" >/dev/null 2>&1 &
+  # A cached REACHABLE or STALE says nothing about now: forget it, so the ping resolves afresh.
+  case "$(neigh_state "$1" "$2")" in
+    ""|PERMANENT|NOARP) ;;
+    *) ip "$2" neigh del "$1" dev "$iface" 2>/dev/null ;;
+  esac
+  ping "$2" -q -n -c 1 -W 1 -I "$iface" "$1" >/dev/null 2>&1 &
   n=0
   state=""
   while [ "$n" -lt ${ticks} ]; do
-    state=$(neigh_state "$1")
+    state=$(neigh_state "$1" "$2")
     case "$state" in
       REACHABLE|STALE|DELAY|FAILED) break ;;
     esac
@@ -80,7 +95,7 @@ neigh_probe() {
     n=$((n + 1))
   done
   wait 2>/dev/null
-  if [ -n "$added" ]; then ip -4 route del "$1" dev "$iface" scope link 2>/dev/null; fi
+  if [ -n "$added" ]; then ip "$2" route del "$1" dev "$iface" 2>/dev/null; fi
   seen="\${state:-no entry}"
   case "$state" in
     REACHABLE|STALE|DELAY) return 0 ;;
@@ -94,18 +109,50 @@ probe() {
     say "$1" "DEAD (arping: no ARP reply in $tries tries within \${bound}s)"
     return 1
   fi
-  if neigh_probe "$1"; then say "$1" "alive (ip neigh: $seen)"; return 0; fi
+  if neigh_probe "$1" -4; then say "$1" "alive (ip neigh: $seen)"; return 0; fi
   say "$1" "DEAD (ip neigh: $seen within \${bound}s)"
   return 1
 }
 
+# Until no address of the interface is tentative (DAD), or the bound.
+wait_for_dad() {
+  n=0
+  while [ -n "$(ip -6 addr show dev "$iface" tentative 2>/dev/null)" ] && [ "$n" -lt ${ticks} ]; do
+    sleep 0.2
+    n=$((n + 1))
+  done
+}
+
+probe6() {
+  wait_for_dad
+  if command -v ndisc6 >/dev/null 2>&1; then
+    ndisc6 -q -n -1 -r "$tries" -w ${Math.max(1, Math.floor((spec.timeoutSeconds * 1000) / spec.tries))} "$1" "$iface" >/dev/null 2>&1
+    case $? in
+      0) say "$1" "alive (ndisc6: neighbour advertisement)"; return 0 ;;
+      2) say "$1" "DEAD (ndisc6: no neighbour advertisement in $tries tries within \${bound}s)"; return 1 ;;
+    esac
+  fi
+  if neigh_probe "$1" -6; then say "$1" "alive (ip -6 neigh: $seen)"; return 0; fi
+  say "$1" "DEAD (ip -6 neigh: $seen within \${bound}s)"
+  return 1
+}
+
+chosen=""
 for gw in $gateways; do
   if probe "$gw"; then
-    echo "chosen=$gw"
-    exit 0
+    chosen=$gw
+    break
   fi
 done
-echo "gateway-probe: $label $iface: no gateway answered (tried $gateways)" >&2
-exit 1
+if [ -z "$chosen" ]; then
+  echo "gateway-probe: $label $iface: no gateway answered (tried $gateways)" >&2
+  exit 1
+fi
+if [ -n "$gateway6" ] && ! probe6 "$gateway6"; then
+  echo "gateway-probe: $label $iface: the IPv6 gateway $gateway6 did not answer" >&2
+  exit 1
+fi
+echo "chosen=$chosen"
+exit 0
 `;
 }
