@@ -78,7 +78,7 @@ export async function checkDrift(spec: StackSpec, e: EndpointSpec, outputs: Stac
     const proxmox = spec.servers.get(e.server)?.proxmox;
     const where = `container ${e.container.vmid} net${e.container.nic}${proxmox ? ` on ${proxmox.host}` : ""}`;
     const expected = expectedNic(spec, e, outputs);
-    const unknown = (["hwaddr", "gw"] as const).filter((k) => expected[k] === undefined);
+    const unknown = (["hwaddr", "gw", ...(e.ip6 ? ["gw6" as const] : [])] as const).filter((k) => expected[k] === undefined);
     if (!proxmox) return { endpoint: e.name, where, checked: false, differences: ["no proxmox host in the stack"], unknown };
     if (e.container.owned) return { endpoint: e.name, where, checked: true, differences: [], unknown: ["all: the container is a Proxmox provider resource, which pulumi refresh reads"] };
     const { code, out } = await runOnHost(sshCommand(proxmox.host, proxmox.port, proxmox.user, proxmox.hostKey), `pct config ${e.container.vmid}\n`);

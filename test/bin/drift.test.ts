@@ -12,16 +12,19 @@ const root = path.resolve(__dirname, "../..");
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "ovh-failover-drift-"));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-const AS_STACK = "name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.254,hwaddr=02:00:00:AB:CD:EF,ip=192.0.2.10/32,type=veth";
+const AS_STACK = "name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.254,gw6=2001:db8:1:46ff:ff:ff:ff:ff,hwaddr=02:00:00:AB:CD:EF,ip=192.0.2.10/32,ip6=2001:db8:1:4662::10/64,type=veth";
 
 describe("comparing a NIC", () => {
     const spec = stackSpec(root, "reverse-proxy");
     const proxy = spec.endpoints[0];
 
-    it("expects what the stack manages: name, bridge, the /32 and the gateway rule's; the MAC from the outputs", () => {
-        expect(expectedNic(spec, proxy)).toEqual({ name: "eth1", bridge: "vmbr0", ip: "192.0.2.10/32", gw: "198.51.100.254" });
-        expect(expectedNic(spec, proxy, { endpoints: { proxy: { macAddress: "02:00:00:ab:cd:ef", gateway: "198.51.100.254" } } }))
-            .toEqual({ name: "eth1", bridge: "vmbr0", ip: "192.0.2.10/32", gw: "198.51.100.254", hwaddr: "02:00:00:ab:cd:ef" });
+    it("expects what the stack manages: name, bridge, the /32 and the gateway rule's, the ip6; the MAC and the API's v6 gateway from the outputs", () => {
+        expect(expectedNic(spec, proxy)).toEqual({ name: "eth1", bridge: "vmbr0", ip: "192.0.2.10/32", gw: "198.51.100.254", ip6: "2001:db8:1:4662::10/64" });
+        expect(expectedNic(spec, proxy, { endpoints: { proxy: { macAddress: "02:00:00:ab:cd:ef", gateway: "198.51.100.254", gateway6: "2001:db8:1:46ff:ff:ff:ff:ff" } } }))
+            .toEqual({ name: "eth1", bridge: "vmbr0", ip: "192.0.2.10/32", gw: "198.51.100.254", hwaddr: "02:00:00:ab:cd:ef", ip6: "2001:db8:1:4662::10/64", gw6: "2001:db8:1:46ff:ff:ff:ff:ff" });
+        // Without the API, the stack's rule gives the v6 gateway.
+        const offline = { ...spec, servers: new Map([...spec.servers].map(([k, s]) => [k, { ...s, gatewayFromApi: false }])) };
+        expect(expectedNic(offline, proxy).gw6).toBe("2001:db8:1:46ff:ff:ff:ff:ff");
     });
 
     it("finds nothing when the NIC is as the stack says, whatever else it holds", () => {
@@ -76,12 +79,12 @@ describe("npm run drift", () => {
     it("exits 0 and says what it could not compare without the outputs", () => {
         const r = drift(standIns(AS_STACK));
         expect(r.status, r.stderr).toBe(0);
-        expect(r.stdout).toBe("OK: endpoint proxy (container 101 net1 on 198.51.100.20) (not compared: hwaddr; give --outputs)\n");
+        expect(r.stdout).toBe("OK: endpoint proxy (container 101 net1 on 198.51.100.20) (not compared: hwaddr, gw6; give --outputs)\n");
     });
 
     it("exits 1 on a NIC changed by hand, naming the key, the value and the stack's", () => {
         const outputs = path.join(work, "outputs.json");
-        fs.writeFileSync(outputs, JSON.stringify({ endpoints: { proxy: { macAddress: "02:00:00:ab:cd:ef", gateway: "198.51.100.254" } } }));
+        fs.writeFileSync(outputs, JSON.stringify({ endpoints: { proxy: { macAddress: "02:00:00:ab:cd:ef", gateway: "198.51.100.254", gateway6: "2001:db8:1:46ff:ff:ff:ff:ff" } } }));
         const r = drift(standIns(AS_STACK.replace("hwaddr=02:00:00:AB:CD:EF", "hwaddr=BC:24:11:00:00:01")), "--outputs", outputs);
         expect(r.status).toBe(1);
         expect(r.stdout).toBe("DRIFT: endpoint proxy (container 101 net1 on 198.51.100.20): hwaddr is BC:24:11:00:00:01, the stack says 02:00:00:ab:cd:ef\n");

@@ -2,13 +2,16 @@
 // - seed 000 after its incident: the IP routed by hand, a vmware virtual MAC typed by hand, the
 //   records made in the OVH manager with an hour's TTL, net1 of container 101 set in the Proxmox
 //   interface (with the firewall on);
-// - a lost state: everything exactly as `pulumi up` of the reverse-proxy stack left it.
+// - a lost state: everything exactly as `pulumi up` of the reverse-proxy stack left it, IPv6
+//   included.
 // Documentation addresses only, the stack's own (stacks/Pulumi.reverse-proxy.yaml).
 import type { OvhStandIn } from "./ovhStandIn";
 
 export const OVH1 = "ns3012345.ip-198-51-100.eu";
 export const OVH2 = "ns3023456.ip-203-0-113.eu";
 export const IP = "192.0.2.10";
+/** ::10 of ovh1's prefix in the stack. */
+export const IP6 = "2001:db8:1:4662::10";
 const CANONICAL = "proxy1.example.org.";
 const ALIASES = ["world", "api", "blog", "static", "images"];
 
@@ -26,8 +29,12 @@ function servers(s: OvhStandIn): void {
     s.addZone("example.net");
 }
 
-function records(s: OvhStandIn, ttl: number): void {
+function records(s: OvhStandIn, ttl: number, withIpv6: boolean): void {
     s.addRecord("example.org", { fieldType: "A", subDomain: "proxy1", target: IP, ttl });
+    if (withIpv6) {
+        s.addRecord("example.org", { fieldType: "AAAA", subDomain: "proxy1", target: IP6, ttl });
+        s.addRecord("example.net", { fieldType: "AAAA", subDomain: "", target: IP6, ttl });
+    }
     for (const a of ALIASES) s.addRecord("example.org", { fieldType: "CNAME", subDomain: a, target: CANONICAL, ttl });
     s.addRecord("example.net", { fieldType: "A", subDomain: "", target: IP, ttl });
     s.addRecord("example.net", { fieldType: "CNAME", subDomain: "www", target: CANONICAL, ttl });
@@ -39,7 +46,8 @@ export function seed000World(s: OvhStandIn): World {
     servers(s);
     const mac = "00:50:56:00:12:34";
     s.seedVirtualMac(OVH1, mac, "vmware", [{ ipAddress: IP, virtualMachineName: "proxy" }]);
-    records(s, 3600);
+    // Seed 000 had no IPv6 yet: the AAAA records are the stack's to create.
+    records(s, 3600, false);
     return { macAddress: mac, net1: `name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.254,hwaddr=00:50:56:00:12:34,ip=${IP}/32,type=veth` };
 }
 
@@ -47,6 +55,6 @@ export function lostStateWorld(s: OvhStandIn): World {
     servers(s);
     const mac = "02:00:00:5e:00:10";
     s.seedVirtualMac(OVH1, mac, "ovh", [{ ipAddress: IP, virtualMachineName: "proxy" }]);
-    records(s, 300);
-    return { macAddress: mac, net1: `name=eth1,bridge=vmbr0,gw=198.51.100.254,hwaddr=${mac},ip=${IP}/32,type=veth` };
+    records(s, 300, true);
+    return { macAddress: mac, net1: `name=eth1,bridge=vmbr0,gw=198.51.100.254,gw6=2001:db8:1:46ff:ff:ff:ff:ff,hwaddr=${mac},ip=${IP}/32,ip6=${IP6}/64,type=veth` };
 }

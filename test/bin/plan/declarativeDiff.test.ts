@@ -53,7 +53,7 @@ describe("an IP change is one declarative diff", () => {
             changeSummary: Record<string, number>;
         };
         expect(Object.fromEntries(json.steps.map((s) => [s.name, s.op]))).toEqual(EXPECTED);
-        expect(json.changeSummary).toEqual({ update: 4, replace: 2, same: 11 });
+        expect(json.changeSummary).toEqual({ update: 4, replace: 2, same: 13 });
         for (const s of json.steps) expect(s.urn).toMatch(/^urn:pulumi:reverse-proxy::ovh-failover::/);
 
         const text = (await run(process.execPath, cli, { cwd: root })).stdout;

@@ -146,7 +146,7 @@ describe("removing an endpoint never unroutes its IP", () => {
     async function removal(protectIps: boolean): Promise<Step[]> {
         const two = stackDoc();
         two.config["ovh-failover:protectIps"] = protectIps;
-        endpointsOf(two).web = { ...endpointsOf(two).proxy, ip: "192.0.2.11", container: { vmid: 102, nic: 1 }, records: { "example.org": { a: ["web"] } } };
+        endpointsOf(two).web = { ...endpointsOf(two).proxy, ip: "192.0.2.11", ip6: "::11", container: { vmid: 102, nic: 1 }, records: { "example.org": { a: ["web"] } } };
         const one = stackDoc();
         one.config["ovh-failover:protectIps"] = protectIps;
         endpointsOf(one).web = endpointsOf(two).web;

@@ -39,14 +39,16 @@ describe("seed 000 stack: an existing container's NIC", () => {
         expect(vmac.protect).toBe(false);
     });
 
-    it("sets net1 of container 101 over SSH with the vMAC, a /32 and the .254 gateway, after the vMAC", () => {
+    it("sets net1 of container 101 over SSH with the vMAC, a /32 and the .254 gateway, ::10 of the server's /64 and its gateway, after the vMAC", () => {
         const cmd = byName(e, "proxy-nic-pct-set");
         expect(cmd.type).toBe("command:remote:Command");
         expect(cmd.dependencies).toContain(byName(e, "proxy-vmac").urn);
         const create = String(cmd.inputs.create);
         expect(create).toContain("vmid=101");
         expect(create).toContain("key=net1");
-        expect(create).toContain("value='name=eth1,bridge=vmbr0,gw=198.51.100.254,hwaddr=[vmac-of-192.0.2.10@ns3012345.ip-198-51-100.eu],ip=192.0.2.10/32,type=veth'");
+        expect(create).toContain("value='name=eth1,bridge=vmbr0,gw=198.51.100.254,gw6=2001:db8:1:46ff:ff:ff:ff:ff,hwaddr=[vmac-of-192.0.2.10@ns3012345.ip-198-51-100.eu],ip=192.0.2.10/32,ip6=2001:db8:1:4662::10/64,type=veth'");
+        // The v6 gateway is outside the /64: the running container gets an on-link route to it.
+        expect(create).toContain(`pct exec "$vmid" -- ip -6 route replace "$gw6" dev "$ifname"`);
         expect(cmd.inputs.triggers).toEqual(["198.51.100.20", 101, 1]);
         // The same NIC is rewritten by a replacement: the old one is restored before the new is set.
         expect(cmd.deleteBeforeReplace).toBe(true);
@@ -56,7 +58,7 @@ describe("seed 000 stack: an existing container's NIC", () => {
         expect(byName(e, "proxy-nic-pct-set").inputs.connection).toMatch(/^\[secret#[0-9a-f]{16}\]$/);
     });
 
-    it("probes the gateway from inside container 101 after the NIC, and re-probes when IP or MAC change", () => {
+    it("probes both gateways from inside container 101 after the NIC, and re-probes when IP, MAC or gateways change", () => {
         const probe = byName(e, "proxy-gateway-arp");
         expect(probe.type).toBe("command:remote:Command");
         expect(probe.dependencies).toContain(byName(e, "proxy-nic-pct-set").urn);
@@ -64,20 +66,24 @@ describe("seed 000 stack: an existing container's NIC", () => {
         expect(script).toContain(`out=$(pct exec "$vmid" -- sh -c '`);
         expect(script).toContain("vmid=101");
         expect(script).toContain("gateways=${PROBE_GATEWAYS:-'\\''198.51.100.254'\\''}");
+        expect(script).toContain("gateway6=${PROBE_GATEWAY6-'\\''2001:db8:1:46ff:ff:ff:ff:ff'\\''}");
         expect(probe.inputs.triggers).toEqual([
             "192.0.2.10",
             "[vmac-of-192.0.2.10@ns3012345.ip-198-51-100.eu]",
             ["198.51.100.254"],
-            "name=eth1,bridge=vmbr0,gw=198.51.100.254,hwaddr=[vmac-of-192.0.2.10@ns3012345.ip-198-51-100.eu],ip=192.0.2.10/32,type=veth",
+            "name=eth1,bridge=vmbr0,gw=198.51.100.254,gw6=2001:db8:1:46ff:ff:ff:ff:ff,hwaddr=[vmac-of-192.0.2.10@ns3012345.ip-198-51-100.eu],ip=192.0.2.10/32,ip6=2001:db8:1:4662::10/64,type=veth",
+            "2001:db8:1:46ff:ff:ff:ff:ff",
         ]);
     });
 
-    it("declares A records for the canonical names and CNAMEs for the aliases, all after the probe", () => {
+    it("declares A and AAAA records for the canonical names and CNAMEs for the aliases, all after the probe", () => {
         const records = e.resources.filter((r) => r.type === "ovh:Domain/zoneRecord:ZoneRecord");
         const summary = records.map((r) => `${r.inputs.fieldtype} ${r.inputs.subdomain || "@"}.${r.inputs.zone} -> ${r.inputs.target} ttl ${r.inputs.ttl}`);
         expect(summary.sort()).toEqual([
             "A @.example.net -> 192.0.2.10 ttl 300",
             "A proxy1.example.org -> 192.0.2.10 ttl 300",
+            "AAAA @.example.net -> 2001:db8:1:4662::10 ttl 300",
+            "AAAA proxy1.example.org -> 2001:db8:1:4662::10 ttl 300",
             "CNAME api.example.org -> proxy1.example.org. ttl 300",
             "CNAME blog.example.org -> proxy1.example.org. ttl 300",
             "CNAME images.example.org -> proxy1.example.org. ttl 300",
