@@ -8,12 +8,12 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderHostProbeScript } from "../../../components/proxmox/gatewayProbe";
 import { renderProbeScript } from "../../../components/proxmox/probeScript";
-import { canMakeNamespaces, createLab, GATEWAY, Lab, NOTHING_THERE, pathWithoutArping } from "../../support/netns";
+import { canMakeNamespaces, createLab, GATEWAY, GATEWAY6, Lab, LINK_LOCAL_GATEWAY6, NOTHING_THERE, NOTHING_THERE6, pathWithoutArping } from "../../support/netns";
 
 const root = path.resolve(__dirname, "../../..");
 const BOUND = 5;
-const probe = (gateways: string[]) =>
-    renderProbeScript({ interfaceName: "eth1", gateways, tries: 3, timeoutSeconds: BOUND, label: "container 101 net1" });
+const probe = (gateways: string[], gateway6?: string) =>
+    renderProbeScript({ interfaceName: "eth1", gateways, gateway6, tries: 3, timeoutSeconds: BOUND, label: "container 101 net1" });
 
 // In CI (root) this must run; anywhere else without root it says why it is skipped.
 const runnable = canMakeNamespaces();
@@ -26,6 +26,7 @@ describe.runIf(runnable)("gateway probe with real packets", () => {
 
     beforeAll(() => {
         expect(spawnSync("sh", ["-c", "command -v arping"]).status, "arping must be installed").toBe(0);
+        expect(spawnSync("sh", ["-c", "command -v ndisc6"]).status, "ndisc6 must be installed").toBe(0);
         lab = createLab(`ovhf${process.pid}`, ["101"]);
         work = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-probe-"));
         noArping = pathWithoutArping(path.join(work, "no-arping"));
@@ -78,6 +79,49 @@ describe.runIf(runnable)("gateway probe with real packets", () => {
         });
     }
 
+    // IPv6: neighbour discovery of OVH's gateway, outside the container's /64, and of fe80::1.
+    for (const mode of ["ndisc6", "ping -6 + ip -6 neigh"] as const) {
+        const env = (): Record<string, string> => (mode === "ndisc6" ? {} : { PATH: noArping });
+        const alive = mode === "ndisc6" ? "ndisc6: neighbour advertisement" : "ip -6 neigh: (REACHABLE|STALE|DELAY)";
+
+        describe(mode, () => {
+            it("passes when the IPv4 and the IPv6 gateway both answer", () => {
+                const r = lab.exec("101", probe([GATEWAY], GATEWAY6), env());
+                expect(r.out).toMatch(new RegExp(`gateway ${GATEWAY6}: alive \\(${alive}`));
+                expect(r.out).toContain(`chosen=${GATEWAY}`);
+                expect(r.code, r.out).toBe(0);
+            });
+
+            it("passes against a link-local gateway (fe80::1), with no route to add", () => {
+                const r = lab.exec("101", probe([GATEWAY], LINK_LOCAL_GATEWAY6), env());
+                expect(r.out).toMatch(new RegExp(`gateway ${LINK_LOCAL_GATEWAY6}: alive \\(${alive}`));
+                expect(r.code, r.out).toBe(0);
+            });
+
+            it("fails, within its bound, when the IPv6 gateway does not answer though the IPv4 one does", () => {
+                const r = lab.exec("101", probe([GATEWAY], NOTHING_THERE6), env());
+                expect(r.code).toBe(1);
+                expect(r.out).toContain(`gateway ${GATEWAY}: alive`);
+                expect(r.out).toMatch(new RegExp(`gateway ${NOTHING_THERE6}: DEAD \\(${mode === "ndisc6" ? "ndisc6: no neighbour advertisement" : "ip -6 neigh: (FAILED|INCOMPLETE|no entry)"}`));
+                expect(r.out).toContain(`the IPv6 gateway ${NOTHING_THERE6} did not answer`);
+                expect(r.out).not.toContain("chosen=");
+                expect(r.ms).toBeLessThan((2 * BOUND + 2) * 1000);
+                // The probe leaves no route of its own behind.
+                expect(lab.exec("101", `ip -6 route show ${NOTHING_THERE6}`).out.trim()).toBe("");
+            });
+
+            it("waits for a NIC set anew to leave DAD's tentative state before it solicits", () => {
+                lab.replug("101");
+                expect(lab.exec("101", "ip -6 addr show dev eth1 tentative").out).toContain("tentative");
+                const r = lab.exec("101", probe([GATEWAY], GATEWAY6), env());
+                // Soliciting from a tentative address fails ("Cannot assign requested address"):
+                // without the wait, ndisc6 would fail and the verdict come from the fallback.
+                expect(r.out).toMatch(new RegExp(`gateway ${GATEWAY6}: alive \\(${alive}`));
+                expect(r.code, r.out).toBe(0);
+            });
+        });
+    }
+
     /**
      * Stand-ins for the Proxmox host's `pct` (containers are the lab's namespaces, their config a
      * file) and for `ssh` (runs the script here). Returns the folder to put first on PATH.
@@ -107,6 +151,14 @@ esac
         const r = onHost(bin, renderHostProbeScript(101, 1, probe([NOTHING_THERE]), [NOTHING_THERE]));
         expect(r.status).toBe(1);
         expect(r.stdout).toContain(`gateway-probe: container 101 net1 eth1 gateway ${NOTHING_THERE}: DEAD (arping: no ARP reply`);
+        expect(r.stderr).toContain("gateway probe failed in container 101 (net1): DNS is left as it was");
+    });
+
+    it("on the Proxmox host, a dead IPv6 gateway fails the step: DNS is left as it was", () => {
+        const bin = proxmoxHostStandIns(GATEWAY);
+        const r = onHost(bin, renderHostProbeScript(101, 1, probe([GATEWAY], NOTHING_THERE6), [GATEWAY]));
+        expect(r.status).toBe(1);
+        expect(r.stdout).toContain(`gateway-probe: container 101 net1 eth1 gateway ${NOTHING_THERE6}: DEAD`);
         expect(r.stderr).toContain("gateway probe failed in container 101 (net1): DNS is left as it was");
     });
 
