@@ -3,7 +3,8 @@
 //
 //   npm run -s check-gateways -- <stack> [--textfile <file.prom>]
 //
-// It prints one Prometheus sample per endpoint on stdout (ovh_failover_gateway_up 1 or 0), writes
+// It prints one Prometheus sample per endpoint on stdout (ovh_failover_gateway_up 1 or 0, and
+// ovh_failover_gateway6_up for a NIC with an IPv6 gateway), writes
 // the same to --textfile for node_exporter's textfile collector, prints a line per dead gateway on
 // stderr, and exits 1 when any gateway is dead, 2 when the check itself could not run.
 // SSH goes through the system's ssh client (agent, ~/.ssh/config); OVH_FAILOVER_SSH replaces it.
@@ -21,6 +22,9 @@ export interface EndpointVerdict {
     nic: string;
     gateway: string;
     up: boolean;
+    /** The NIC's gw6 and whether it answered neighbour discovery, when the NIC has one. */
+    gateway6?: string;
+    up6?: boolean;
     /** False when the check itself could not run (SSH, pct): not a verdict on the gateway. */
     checked: boolean;
     /** The probe's own lines: what it saw. */
@@ -39,11 +43,14 @@ export function renderCheckScript(e: EndpointSpec, tries: number, timeoutSeconds
     return `set -u
 vmid=${e.container.vmid}
 key=net${e.container.nic}
-gw=$(pct config "$vmid" | sed -n "s/^$key: .*gw=\\([0-9.]*\\).*/\\1/p")
+config=$(pct config "$vmid") || exit 255
+gw=$(printf '%s\n' "$config" | sed -n "s/^$key: .*gw=\\([0-9.]*\\).*/\\1/p")
+gw6=$(printf '%s\n' "$config" | sed -n "s/^$key: .*gw6=\\([0-9a-fA-F:]*\\).*/\\1/p")
 if [ -z "$gw" ]; then echo "gateway=none"; echo "$key of container $vmid has no gateway"; exit 1; fi
 echo "gateway=$gw"
+[ -z "$gw6" ] || echo "gateway6=$gw6"
 # shellcheck disable=SC2016
-pct exec "$vmid" -- env PROBE_GATEWAYS="$gw" sh -c ${shellQuote(probe)} 2>&1
+pct exec "$vmid" -- env PROBE_GATEWAYS="$gw" PROBE_GATEWAY6="$gw6" sh -c ${shellQuote(probe)} 2>&1
 `;
 }
 
@@ -53,10 +60,18 @@ export async function checkEndpoint(spec: StackSpec, e: EndpointSpec, tries = 3,
     if (!proxmox) return { endpoint: e.name, vmid: e.container.vmid, nic, gateway: "", up: false, checked: false, seen: "no proxmox host in the stack" };
     const { code, out } = await runOnHost(sshCommand(proxmox.host, proxmox.port, proxmox.user, proxmox.hostKey), renderCheckScript(e, tries, timeoutSeconds));
     const gateway = /^gateway=(\S+)$/m.exec(out)?.[1] ?? "";
-    const seen = out.split("\n").filter((l) => l && !l.startsWith("gateway=") && !l.startsWith("chosen=")).join("; ");
+    const gateway6 = /^gateway6=(\S+)$/m.exec(out)?.[1];
+    const seen = out.split("\n").filter((l) => l && !/^(gateway6?|chosen)=/.test(l)).join("; ");
     // ssh exits 255 on its own errors; a probe that ran prints its gateway= line first.
     const checked = code !== 255 && /^gateway=/m.test(out);
-    return { endpoint: e.name, vmid: e.container.vmid, nic, gateway, up: checked && code === 0, checked, seen: seen || `ssh exited ${code} with no output` };
+    // Each gateway's own verdict line: the probe fails as a whole when either is dead.
+    const alive = (gw: string) => out.includes(` gateway ${gw}: alive`);
+    return {
+        endpoint: e.name, vmid: e.container.vmid, nic, gateway,
+        up: checked && (code === 0 || alive(gateway)),
+        ...(gateway6 ? { gateway6, up6: checked && (code === 0 || alive(gateway6)) } : {}),
+        checked, seen: seen || `ssh exited ${code} with no output`,
+    };
 }
 
 const label = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
@@ -67,6 +82,10 @@ export function renderMetrics(stack: string, verdicts: EndpointVerdict[]): strin
         "# TYPE ovh_failover_gateway_up gauge",
         ...verdicts.map((v) =>
             `ovh_failover_gateway_up{stack="${label(stack)}",endpoint="${label(v.endpoint)}",container="${v.vmid}",nic="${v.nic}",gateway="${label(v.gateway)}"} ${v.up ? 1 : 0}`),
+        "# HELP ovh_failover_gateway6_up Whether the endpoint's IPv6 gateway answers neighbour discovery from inside its container.",
+        "# TYPE ovh_failover_gateway6_up gauge",
+        ...verdicts.filter((v) => v.gateway6 !== undefined).map((v) =>
+            `ovh_failover_gateway6_up{stack="${label(stack)}",endpoint="${label(v.endpoint)}",container="${v.vmid}",nic="${v.nic}",gateway="${label(v.gateway6!)}"} ${v.up6 ? 1 : 0}`),
         "# HELP ovh_failover_gateway_check_ok Whether the check could run at all (SSH to the host, pct).",
         "# TYPE ovh_failover_gateway_check_ok gauge",
         ...verdicts.map((v) => `ovh_failover_gateway_check_ok{stack="${label(stack)}",endpoint="${label(v.endpoint)}"} ${v.checked ? 1 : 0}`),
@@ -113,7 +132,10 @@ async function main(): Promise<void> {
     for (const v of verdicts.filter((x) => x.checked && !x.up)) {
         process.stderr.write(`DEAD: endpoint ${v.endpoint} (container ${v.vmid} ${v.nic}) gateway ${v.gateway || "?"}: ${v.seen}\n`);
     }
-    process.exitCode = verdicts.some((v) => v.checked && !v.up) ? 1 : verdicts.every((v) => v.checked) ? 0 : 2;
+    for (const v of verdicts.filter((x) => x.checked && x.gateway6 !== undefined && !x.up6)) {
+        process.stderr.write(`DEAD: endpoint ${v.endpoint} (container ${v.vmid} ${v.nic}) IPv6 gateway ${v.gateway6}: ${v.seen}\n`);
+    }
+    process.exitCode = verdicts.some((v) => v.checked && (!v.up || v.up6 === false)) ? 1 : verdicts.every((v) => v.checked) ? 0 : 2;
 }
 
 if (require.main === module) void main();

@@ -126,10 +126,12 @@ describe.runIf(runnable)("gateway probe with real packets", () => {
      * Stand-ins for the Proxmox host's `pct` (containers are the lab's namespaces, their config a
      * file) and for `ssh` (runs the script here). Returns the folder to put first on PATH.
      */
-    function proxmoxHostStandIns(gateway: string): string {
+    function proxmoxHostStandIns(gateway: string, gateway6?: string): string {
         const bin = path.join(work, "bin");
         fs.mkdirSync(bin, { recursive: true });
-        fs.writeFileSync(path.join(work, "101.conf"), `net1: name=eth1,bridge=vmbr0,gw=${gateway},hwaddr=02:00:00:00:01:01,ip=${lab.containers.get("101")!.address}/32,type=veth\n`);
+        const { address, address6 } = lab.containers.get("101")!;
+        const six = (option: string) => (gateway6 ? option : "");
+        fs.writeFileSync(path.join(work, "101.conf"), `net1: name=eth1,bridge=vmbr0,gw=${gateway},${six(`gw6=${gateway6},`)}hwaddr=02:00:00:00:01:01,ip=${address}/32,${six(`ip6=${address6}/64,`)}type=veth\n`);
         fs.writeFileSync(path.join(bin, "pct"), `#!/bin/sh
 cfg="${work}/$2.conf"
 case "$1" in
@@ -186,6 +188,21 @@ esac
         expect(up.stdout).toContain(`${sample} 1`);
         expect(fs.readFileSync(textfile, "utf8")).toContain(`${sample} 1`);
 
+        // A NIC with IPv6: a sample for each gateway, and a silent IPv6 gateway alone makes the check fail.
+        proxmoxHostStandIns(GATEWAY, GATEWAY6);
+        const both = check();
+        expect(both.status, both.stderr).toBe(0);
+        const sample6 = (gw: string) => `ovh_failover_gateway6_up{stack="reverse-proxy",endpoint="proxy",container="101",nic="net1",gateway="${gw}"}`;
+        expect(both.stdout).toContain(`${sample} 1`);
+        expect(both.stdout).toContain(`${sample6(GATEWAY6)} 1`);
+        proxmoxHostStandIns(GATEWAY, NOTHING_THERE6);
+        const silent6 = check();
+        expect(silent6.status).toBe(1);
+        expect(silent6.stdout).toContain(`${sample} 1`);
+        expect(silent6.stdout).toContain(`${sample6(NOTHING_THERE6)} 0`);
+        expect(silent6.stderr).toContain(`DEAD: endpoint proxy (container 101 net1) IPv6 gateway ${NOTHING_THERE6}`);
+
+        proxmoxHostStandIns(GATEWAY);
         lab.gatewayLink(false);
         try {
             const down = check();
