@@ -123,6 +123,18 @@ describe("seed 003 stack: a container the stack owns", () => {
         expect(ct.dependencies).toContain(byName(e, "off1-proxy-vmac").urn);
     });
 
+    it("gives an owned container its IPv6 through initialization.ipConfigs[].ipv6 (ip6= and gw6= of netN)", async () => {
+        let config = loadStackConfig(root, project, "new-container");
+        config = applySet(project, config, "servers.off1.ipv6.prefix=2001:db8:5:a00::/64");
+        config = applySet(project, config, "endpoints.off1-proxy.ip6=::215");
+        const six = await evaluate(root, project, "new-container", config);
+        expect(six.error).toBeUndefined();
+        expect((byName(six, "off1-proxy-nic-container").inputs.initialization as { ipConfigs: unknown }).ipConfigs).toEqual([
+            { ipv4: { address: "10.1.0.100/24" } },
+            { ipv4: { address: "203.0.113.215/32", gateway: "198.51.100.254" }, ipv6: { address: "2001:db8:5:a00::215/64", gateway: "2001:db8:5:aff:ff:ff:ff:ff" } },
+        ]);
+    });
+
     it("sets the reverse and an A record that waits for the container and its gateway probe", () => {
         expect(byName(e, "off1-proxy-ip-reverse").inputs).toMatchObject({ ip: "203.0.113.215/32", ReverseIp: "203.0.113.215", ReverseValue: "off1-proxy.example.org." });
         const a = byName(e, "off1-proxy-dns-A-off1-proxy.example.org");

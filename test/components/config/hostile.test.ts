@@ -73,6 +73,26 @@ describe("strict values", () => {
         ["a host key that is not one", (c) => (c.edges.edge.nodes[0].ssh.hostKey = "198.51.100.41 ssh-ed25519 AAAA"), "edges.edge.nodes[0].ssh.hostKey", /host key/],
         ["an RSA host key, which @pulumi/command would offer as ssh-rsa only", (c) => (c.edges.edge.nodes[0].ssh.hostKey = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7"), "edges.edge.nodes[0].ssh.hostKey", /not ssh-rsa/],
         ["a re-assertion every 5 s (a read at OVH each time)", (c) => (c.edges.edge.reassertSeconds = 5), "edges.edge.reassertSeconds", /from 10 to 3600/],
+        ["an ip6 outside the server's prefix", (c) => (c.endpoints.proxy.ip6 = "2001:db8:9::10"), "endpoints.proxy.ip6", /inside the server's prefix 2001:db8:1:4662::\/64/],
+        ["an ip6 that is the subnet-router anycast address", (c) => (c.endpoints.proxy.ip6 = "2001:db8:1:4662::"), "endpoints.proxy.ip6", /subnet-router anycast/],
+        ["an ip6 among the reserved subnet anycast ids", (c) => (c.endpoints.proxy.ip6 = "::fdff:ffff:ffff:ff80"), "endpoints.proxy.ip6", /RFC 2526/],
+        ["an ip6 that is not an address", (c) => (c.endpoints.proxy.ip6 = "::10;reboot"), "endpoints.proxy.ip6", /interface id relative to it/],
+        ["an ip6 with a zone index", (c) => (c.endpoints.proxy.ip6 = "fe80::10%eth1"), "endpoints.proxy.ip6", /IPv6 address/],
+        ["an ip6 that is the server's gateway", (c) => {
+            c.servers.ovh1.ipv6.prefix = "2001:db8:1:46ff::/64";
+            c.endpoints.proxy.ip6 = "::ff:ff:ff:ff";
+        }, "endpoints.proxy.ip6", /other than the gateway/],
+        ["an ip6 that is the configured gateway", (c) => {
+            c.servers.ovh1.ipv6.gateway = "2001:db8:1:4662::1";
+            c.endpoints.proxy.ip6 = "::1";
+        }, "endpoints.proxy.ip6", /other than the gateway/],
+        ["a prefix with host bits", (c) => (c.servers.ovh1.ipv6.prefix = "2001:db8:1:4662::1/64"), "servers.ovh1.ipv6.prefix", /network address, with no host bits set \(2001:db8:1:4662::\/64\)/],
+        ["a /72 prefix", (c) => (c.servers.ovh1.ipv6.prefix = "2001:db8:1:4662::/72"), "servers.ovh1.ipv6.prefix", /from \/48 to \/64/],
+        ["a prefix without its length", (c) => (c.servers.ovh1.ipv6.prefix = "2001:db8:1:4662::"), "servers.ovh1.ipv6.prefix", /from \/48 to \/64/],
+        ["a link-local prefix", (c) => (c.servers.ovh1.ipv6.prefix = "fe80::/64"), "servers.ovh1.ipv6.prefix", /global unicast/],
+        ["a prefix not written canonically", (c) => (c.servers.ovh1.ipv6.prefix = "2001:DB8:1:4662:0::/64"), "servers.ovh1.ipv6.prefix", /canonically \(2001:db8:1:4662::\/64\)/],
+        ["a multicast gateway", (c) => (c.servers.ovh1.ipv6.gateway = "ff02::1"), "servers.ovh1.ipv6.gateway", /global unicast or a link-local/],
+        ["an IPv4 gateway for IPv6", (c) => (c.servers.ovh1.ipv6.gateway = "198.51.100.254"), "servers.ovh1.ipv6.gateway", /IPv6 address/],
         ["a template with a space", (c) => (c.endpoints.proxy.container.owned = { hostname: "p", template: "local:vztmpl/x y.tar.zst" }), "endpoints.proxy.container.owned.template", /template volume/],
     ];
     it.each(cases)("refuses %s, naming its key", (_, edit, key, expected) => {
@@ -110,6 +130,8 @@ describe("unknown keys, at every level", () => {
         [(c: any) => (c.edges.edge.health.pingTraget = "192.0.2.1"), "edges.edge.health.pingTraget", "pingTarget"], // eslint-disable-line @typescript-eslint/no-explicit-any
         [(c: any) => (c.servers.ovh1.proxmox.hots = "x"), "servers.ovh1.proxmox.hots", "host"], // eslint-disable-line @typescript-eslint/no-explicit-any
         [(c: any) => (c.endpoints.proxy.container.bridg = "vmbr1"), "endpoints.proxy.container.bridg", "bridge"], // eslint-disable-line @typescript-eslint/no-explicit-any
+        [(c: any) => (c.servers.ovh1.ipv6.prefx = "2001:db8::/64"), "servers.ovh1.ipv6.prefx", "prefix"], // eslint-disable-line @typescript-eslint/no-explicit-any
+        [(c: any) => (c.endpoints.proxy.ipv6 = "::10"), "endpoints.proxy.ipv6", "ip6"], // eslint-disable-line @typescript-eslint/no-explicit-any
     ])("%#: names the key and the nearest known one", (edit, key, near) => {
         const issue = issuesOf(edit).find((i) => i.key === key);
         expect(issue?.expected).toContain(`did you mean ${near}?`);
@@ -145,6 +167,14 @@ describe("layouts that cannot work, refused with both keys", () => {
         c.endpoints.proxy.container = { vmid: 120, nic: 2, owned: { hostname: "p", template: "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst", privateNics: [{ nic: 0, bridge: "vmbr1", ip: "10.1.0.5/24" }] } };
         c.servers.ovh1.proxmox.node = "pve1";
     }), "endpoints.proxy.container.nic", "privateNics"));
+    it("an ip6 on a server without an IPv6 prefix", () => both(issuesOf((c) => delete c.servers.ovh1.ipv6), "servers.ovh1.ipv6.prefix", "endpoints.proxy.ip6"));
+    it("two endpoints with one ip6, written whole and relative", () => both(issuesOf((c) => {
+        c.endpoints.web = { ...structuredClone(c.endpoints.proxy), ip: "192.0.2.11", ip6: "2001:db8:1:4662::10", container: { vmid: 102, nic: 1 }, records: {} };
+    }), "endpoints.web.ip6", "endpoints.proxy.ip6"));
+    it("a /56 with no source for its gateway", () => both(issuesOf((c) => {
+        c.servers.ovh1.ipv6.prefix = "2001:db8:1:4600::/56";
+        c.servers.ovh1.gatewayFromApi = false;
+    }), "servers.ovh1.ipv6.gateway", "servers.ovh1.gatewayFromApi"));
     it("an edge pair without its OVH credentials", () => both(issuesOf((c, s) => delete s.edgeOvhCredentials.edge), "edgeOvhCredentials.edge", "ovh-ipmove"));
     it("an edge node without a host key, unless told to skip the check", () => {
         both(issuesOf((c) => delete c.edges.edge.nodes[0].ssh.hostKey), "edges.edge.nodes[0].ssh.hostKey", "insecureSkipHostKeyCheck");
@@ -159,9 +189,12 @@ describe("layouts that cannot work, refused with both keys", () => {
 function renderedScripts(config: ProgramConfig): string[] {
     const scripts: string[] = [];
     for (const e of config.stack.endpoints) {
-        const nic: NicSpec = { vmid: e.container.vmid, index: e.container.nic, interfaceName: e.container.interfaceName, bridge: e.container.bridge, macAddress: "02:00:00:00:00:01", address: e.ip, prefixLength: 32, gateway: "198.51.100.254" };
+        const six = config.stack.servers.get(e.server)?.ipv6;
+        const gateway6 = six ? six.gateway ?? "fe80::1" : undefined;
+        const ipv6 = e.ip6 && six && gateway6 ? { address: e.ip6, prefixLength: six.prefix.length, gateway: gateway6, onLink: true } : undefined;
+        const nic: NicSpec = { vmid: e.container.vmid, index: e.container.nic, interfaceName: e.container.interfaceName, bridge: e.container.bridge, macAddress: "02:00:00:00:00:01", address: e.ip, prefixLength: 32, gateway: "198.51.100.254", ipv6 };
         scripts.push(renderCreateScript(nic), renderUpdateScript(nic), renderDeleteScript(nic));
-        scripts.push(renderHostProbeScript(e.container.vmid, e.container.nic, renderProbeScript({ interfaceName: e.container.interfaceName, gateways: ["198.51.100.254"], tries: 3, timeoutSeconds: 5, label: e.name }), ["198.51.100.254"]));
+        scripts.push(renderHostProbeScript(e.container.vmid, e.container.nic, renderProbeScript({ interfaceName: e.container.interfaceName, gateways: ["198.51.100.254"], gateway6: ipv6?.gateway, tries: 3, timeoutSeconds: 5, label: e.name }), ["198.51.100.254"]));
     }
     for (const edge of config.edges) {
         const spec = { group: { ...edge.group, password: PASSWORD_MARKER }, nodes: edge.nodes, failoverIp: edge.failoverIp, health: edge.health, ipmovePath: edge.ipmovePath };
@@ -179,6 +212,9 @@ const FIELDS: [string, (c: any, v: string) => void][] = [ // eslint-disable-line
     ["servers.ovh1.proxmox.hostKey", (c, v) => (c.servers.ovh1.proxmox.hostKey = v)],
     ["servers.ovh1.proxmox.port", (c, v) => (c.servers.ovh1.proxmox.port = v)],
     ["endpoints.proxy.ip", (c, v) => (c.endpoints.proxy.ip = v)],
+    ["endpoints.proxy.ip6", (c, v) => (c.endpoints.proxy.ip6 = v)],
+    ["servers.ovh1.ipv6.prefix", (c, v) => (c.servers.ovh1.ipv6.prefix = v)],
+    ["servers.ovh1.ipv6.gateway", (c, v) => (c.servers.ovh1.ipv6.gateway = v)],
     ["endpoints.proxy.reverse", (c, v) => (c.endpoints.proxy.reverse = v)],
     ["endpoints.proxy.virtualMac.virtualMachineName", (c, v) => (c.endpoints.proxy.virtualMac.virtualMachineName = v)],
     ["endpoints.proxy.virtualMac.macAddress", (c, v) => (c.endpoints.proxy.virtualMac.macAddress = v)],

@@ -20,9 +20,18 @@ describe("record plan", () => {
         ]);
     });
 
+    it("gives the canonical names AAAA records when there is an IPv6 address, the aliases nothing more", () => {
+        const records = planRecords(proxy, "192.0.2.10", 300, "2001:db8:1:4662::10");
+        expect(records.filter((r) => r.fieldtype === "AAAA")).toEqual([
+            { zone: "example.org", subdomain: "proxy1", fieldtype: "AAAA", target: "2001:db8:1:4662::10", ttl: 300 },
+            { zone: "example.net", subdomain: "", fieldtype: "AAAA", target: "2001:db8:1:4662::10", ttl: 300 },
+        ]);
+        expect(records.filter((r) => r.fieldtype !== "AAAA")).toEqual(planRecords(proxy, "192.0.2.10", 300));
+    });
+
     it("keeps every CNAME independent of the IP", () => {
         const a = planRecords(proxy, "192.0.2.10", 300).filter((r) => r.fieldtype === "CNAME");
-        const b = planRecords(proxy, "203.0.113.77", 300).filter((r) => r.fieldtype === "CNAME");
+        const b = planRecords(proxy, "203.0.113.77", 300, "2001:db8:2:100::10").filter((r) => r.fieldtype === "CNAME");
         expect(b).toEqual(a);
     });
 

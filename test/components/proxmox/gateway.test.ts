@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { dot254, GatewayRuleError, needsOnLinkRoute, resolveGateway } from "../../../components/proxmox/gateway";
+import { dot254, GatewayRuleError, needsOnLinkRoute, needsOnLinkRoute6, ovhGateway6, resolveGateway, resolveGateway6 } from "../../../components/proxmox/gateway";
+import { parseIpv6Prefix } from "../../../components/shared/ipv6";
 
 describe("gateway rule", () => {
     it("takes routing.ipv4.gateway from the API first", () => {
@@ -38,5 +39,36 @@ describe("gateway rule", () => {
         expect(needsOnLinkRoute("198.51.100.20", 24, "198.51.100.254")).toBe(false);
         expect(needsOnLinkRoute("203.0.113.215", 27, "203.0.113.222")).toBe(false);
         expect(needsOnLinkRoute("203.0.113.215", 27, "203.0.113.254")).toBe(true);
+    });
+});
+
+describe("IPv6 gateway rule", () => {
+    const prefix = parseIpv6Prefix("2001:db8:1:4662::/64");
+
+    it("derives OVH's gateway of a /64: the first 56 bits, then ff, then ff:ff:ff:ff (OVH's IPv6 guide, and its own example)", () => {
+        expect(ovhGateway6(prefix)).toBe("2001:db8:1:46ff:ff:ff:ff:ff");
+        // The guide's: 2001:41D0:1:46e::/64 -> 2001:41D0:1:4FF:FF:FF:FF:FF.
+        expect(ovhGateway6(parseIpv6Prefix("2001:41d0:1:46e::/64"))).toBe("2001:41d0:1:4ff:ff:ff:ff:ff");
+        expect(resolveGateway6({ prefix })).toEqual({ gateway: "2001:db8:1:46ff:ff:ff:ff:ff", source: "prefix" });
+    });
+
+    it("takes routing.ipv6.gateway from the API first, fe80::1 included", () => {
+        expect(resolveGateway6({ apiGateway: "fe80::1", prefix, configured: "2001:db8:1:46ff:ff:ff:ff:fe" })).toEqual({ gateway: "fe80::1", source: "api" });
+    });
+
+    it("prefers a gateway written in the stack to the rule, which newer ranges do not follow", () => {
+        expect(resolveGateway6({ prefix, configured: "fe80::1" })).toEqual({ gateway: "fe80::1", source: "config" });
+    });
+
+    it("has no rule for a /56: the API or the stack must say", () => {
+        const p56 = parseIpv6Prefix("2001:db8:1:4600::/56");
+        expect(() => resolveGateway6({ prefix: p56 })).toThrow(GatewayRuleError);
+        expect(resolveGateway6({ prefix: p56, configured: "fe80::1" }).gateway).toBe("fe80::1");
+    });
+
+    it("needs an on-link route to a global gateway outside the prefix, never to a link-local one", () => {
+        expect(needsOnLinkRoute6(prefix, "2001:db8:1:46ff:ff:ff:ff:ff")).toBe(true);
+        expect(needsOnLinkRoute6(prefix, "fe80::1")).toBe(false);
+        expect(needsOnLinkRoute6(parseIpv6Prefix("2001:db8:1:46ff::/64"), "2001:db8:1:46ff:ff:ff:ff:ff")).toBe(false);
     });
 });

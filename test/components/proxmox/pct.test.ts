@@ -136,4 +136,49 @@ describe("pct scripts against a container configuration", () => {
         unknown.run(renderDeleteScript(unknown.spec));
         expect(unknown.net1()).toContain("hwaddr=02:00:00:12:34:56");
     });
+
+    describe("IPv6", () => {
+        const V6 = { address: "2001:db8:1:4662::10", prefixLength: 64, gateway: "2001:db8:1:46ff:ff:ff:ff:ff", onLink: true };
+
+        it("sets ip6 and gw6 in place of the NIC's own, keeping every other option; delete restores the line exactly", () => {
+            const h = host([`net1: ${ORIGINAL}`]);
+            h.run(renderCreateScript({ ...h.spec, ipv6: V6 }));
+            expect(h.net1()).toBe("name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.254,gw6=2001:db8:1:46ff:ff:ff:ff:ff,hwaddr=02:00:00:12:34:56,ip=192.0.2.10/32,ip6=2001:db8:1:4662::10/64,mtu=1400,rate=10,tag=5,type=veth");
+            h.run(renderDeleteScript({ ...h.spec, ipv6: V6 }));
+            expect(h.net1()).toBe(ORIGINAL);
+        });
+
+        it("a new prefix is an update of ip6 and gw6 alone", () => {
+            const h = host([`net1: ${ORIGINAL}`]);
+            h.run(renderCreateScript({ ...h.spec, ipv6: V6 }));
+            h.run(renderUpdateScript({ ...h.spec, ipv6: { ...V6, address: "2001:db8:2:100::10", gateway: "2001:db8:2:1ff:ff:ff:ff:ff" } }));
+            expect(h.net1()).toBe("name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.254,gw6=2001:db8:2:1ff:ff:ff:ff:ff,hwaddr=02:00:00:12:34:56,ip=192.0.2.10/32,ip6=2001:db8:2:100::10/64,mtu=1400,rate=10,tag=5,type=veth");
+        });
+
+        it("an endpoint whose ip6 goes gets back the IPv6 the NIC had before the stack, or none", () => {
+            const had = host([`net1: ${ORIGINAL}`]);
+            had.run(renderCreateScript({ ...had.spec, ipv6: V6 }));
+            had.run(renderUpdateScript(had.spec));
+            expect(had.net1()).toBe(ORIGINAL.replace("gw=198.51.100.1", "gw=198.51.100.254").replace("hwaddr=BC:24:11:00:00:01", "hwaddr=02:00:00:12:34:56").replace("ip=192.0.2.5/24", "ip=192.0.2.10/32"));
+
+            const none = host(["hostname: proxy"]);
+            none.run(renderCreateScript({ ...none.spec, ipv6: V6 }));
+            none.run(renderUpdateScript(none.spec));
+            expect(none.net1()).toBe("name=eth1,bridge=vmbr0,gw=198.51.100.254,hwaddr=02:00:00:12:34:56,ip=192.0.2.10/32,type=veth");
+        });
+
+        it("leaves an ip6 changed by hand since: it is no longer the stack's", () => {
+            const h = host(["hostname: proxy"]);
+            h.run(renderCreateScript({ ...h.spec, ipv6: V6 }));
+            const byHand = h.net1()!.replace("ip6=2001:db8:1:4662::10/64", "ip6=2001:db8:1:4662::99/64");
+            writeContainerConfig(h.root, 101, [`net1: ${byHand}`]);
+            h.run(renderUpdateScript(h.spec));
+            expect(h.net1()).toBe(byHand);
+        });
+
+        it("adds the on-link route only to a gateway outside the prefix", () => {
+            expect(renderCreateScript({ ...nic, ipv6: V6 })).toContain(`ip -6 route replace "$gw6" dev "$ifname"`);
+            expect(renderCreateScript({ ...nic, ipv6: { ...V6, gateway: "fe80::1", onLink: false } })).not.toContain("ip -6 route");
+        });
+    });
 });

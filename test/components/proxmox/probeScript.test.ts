@@ -8,6 +8,7 @@ import { renderProbeScript } from "../../../components/proxmox/probeScript";
 
 const probe = renderProbeScript({ interfaceName: "eth1", gateways: ["198.51.100.1", "198.51.100.254"], tries: 3, timeoutSeconds: 5, label: "container 101 net1" });
 const host = renderHostProbeScript(101, 1, probe, ["198.51.100.1", "198.51.100.254"]);
+const probe6 = renderProbeScript({ interfaceName: "eth1", gateways: ["198.51.100.254"], gateway6: "2001:db8:1:46ff:ff:ff:ff:ff", tries: 3, timeoutSeconds: 5, label: "container 101 net1" });
 
 function hasShellcheck(): boolean {
     try {
@@ -22,12 +23,14 @@ describe("gateway probe script", () => {
     it("is valid POSIX sh, in the container and on the host", () => {
         execFileSync("sh", ["-n"], { input: probe });
         execFileSync("sh", ["-n"], { input: host });
+        execFileSync("sh", ["-n"], { input: probe6 });
     });
 
     // CI installs shellcheck from Debian's packages; there it must run, not be skipped.
     it.runIf(hasShellcheck() || process.env.CI === "true")("passes shellcheck as sh", () => {
         execFileSync("shellcheck", ["-s", "sh", "-"], { input: probe });
         execFileSync("shellcheck", ["-s", "sh", "-"], { input: host });
+        execFileSync("shellcheck", ["-s", "sh", "-"], { input: probe6 });
     });
 
     it("tries the gateways in the order given and uses both arping flavours", () => {
@@ -35,6 +38,15 @@ describe("gateway probe script", () => {
         expect(probe).toContain('arping -q -f -c "$tries" -w "$bound" -I "$iface"'); // iputils
         expect(probe).toContain('arping -q -C 1 -c "$tries" -w "$bound" -i "$iface"'); // Habets
         expect(probe).toContain("REACHABLE|STALE|DELAY)");
+    });
+
+    it("proves the IPv6 gateway after the IPv4 one, with ndisc6's documented exit statuses, and only when there is one", () => {
+        expect(probe6).toContain("gateway6=${PROBE_GATEWAY6-'2001:db8:1:46ff:ff:ff:ff:ff'}");
+        // ndisc6(8): 0 an advertisement, 2 none after the tries; 1 (an error) falls back to the neighbour table.
+        expect(probe6).toContain('ndisc6 -q -n -1 -r "$tries" -w 1666 "$1" "$iface"');
+        expect(probe6).toMatch(/0\) say "\$1" "alive \(ndisc6[^\n]*\n\s+2\) say "\$1" "DEAD \(ndisc6/);
+        expect(probe6.indexOf('if probe "$gw"')).toBeLessThan(probe6.indexOf('probe6 "$gateway6"'));
+        expect(probe).toContain("gateway6=${PROBE_GATEWAY6-''}");
     });
 
     it("reads the chosen gateway from the output, only if it is one it was given", () => {
