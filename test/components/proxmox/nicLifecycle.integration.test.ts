@@ -73,4 +73,24 @@ describe.skipIf(!runnable)("the container NIC through a real sshd (stock Debian 
         expect(net1()).toBe(ORIGINAL);
         expect(fs.existsSync(path.join(host.varDir, "lib/ovh-failover/pct-101-net1.original"))).toBe(false);
     });
+
+    it("with IPv6: ip6 and gw6 set over the NIC's own with the on-link route to OVH's gateway; ip6 removed puts the NIC's own back; delete restores the line", () => {
+        const v6: NicSpec = { ...nic, ipv6: { address: "2001:db8:1:4662::10", prefixLength: 64, gateway: "2001:db8:1:46ff:ff:ff:ff:ff", onLink: true } };
+        const create = host.run(renderCreateScript(v6));
+        expect(create.status, create.stderr).toBe(0);
+        expect(net1()).toBe("name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.254,gw6=2001:db8:1:46ff:ff:ff:ff:ff,hwaddr=02:00:00:12:34:56,ip=192.0.2.10/32,ip6=2001:db8:1:4662::10/64,mtu=1400,rate=10,tag=5,type=veth");
+        expect(create.stdout).toContain("onlink6=added");
+        expect(host.inNamespace("ip", "-6", "route", "show", "2001:db8:1:46ff:ff:ff:ff:ff")).toMatch(/dev eth1/);
+        // Run again, the route is there: nothing to add.
+        expect(host.run(renderUpdateScript(v6)).stdout).not.toContain("onlink6=added");
+
+        const without = host.run(renderUpdateScript(nic));
+        expect(without.status, without.stderr).toBe(0);
+        expect(net1()).toBe("name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.254,gw6=fe80::1,hwaddr=02:00:00:12:34:56,ip=192.0.2.10/32,ip6=2001:db8::5/64,mtu=1400,rate=10,tag=5,type=veth");
+        expect(fs.existsSync(path.join(host.varDir, "lib/ovh-failover/pct-101-net1.ip6"))).toBe(false);
+
+        const del = host.run(renderDeleteScript(nic));
+        expect(del.status, del.stderr).toBe(0);
+        expect(net1()).toBe(ORIGINAL);
+    });
 });
