@@ -90,6 +90,10 @@ export class PublicEndpoint extends pulumi.ComponentResource {
 
     constructor(name: string, args: PublicEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ovh-failover:endpoint:PublicEndpoint", name, {}, opts);
+        // IPv6 values are checked before any child is declared.
+        const prefix = args.server.ipv6 && checked(this, "server.ipv6.prefix", args.server.ipv6.prefix, parseIpv6Prefix);
+        if (args.ip6 !== undefined && !prefix) throw new pulumi.ResourceError("ip6 needs server.ipv6.prefix: the prefix the address is in", this);
+        this.ip6 = prefix && args.ip6 !== undefined ? checked(this, "ip6", args.ip6, (x) => resolveIpv6InPrefix(x, prefix)) : undefined;
         // The reverse waits for the A records, which are declared below. Should anything in
         // between throw, the reverse's registration fails too instead of waiting for ever.
         let recordsDeclared: (records: pulumi.Resource[]) => void = () => undefined;
@@ -119,9 +123,6 @@ export class PublicEndpoint extends pulumi.ComponentResource {
             const network = this.networkOf(args.server);
             const resolved = this.gatewayOf(args.server, network);
             this.gatewaySource = resolved.apply((r) => r.source);
-            const prefix = args.server.ipv6 && checked(this, "server.ipv6.prefix", args.server.ipv6.prefix, parseIpv6Prefix);
-            if (args.ip6 !== undefined && !prefix) throw new pulumi.ResourceError("ip6 needs server.ipv6.prefix: the prefix the address is in", this);
-            this.ip6 = prefix && args.ip6 !== undefined ? checked(this, "ip6", args.ip6, (x) => resolveIpv6InPrefix(x, prefix)) : undefined;
             const resolved6 = prefix && this.ip6 ? this.gateway6Of(args.server, prefix, network) : undefined;
             this.gateway6 = resolved6?.apply((r) => r.gateway);
             this.gateway6Source = resolved6?.apply((r) => r.source);

@@ -1,6 +1,6 @@
 // The components used directly as a library, under Pulumi's mock runtime in this process.
 import * as pulumi from "@pulumi/pulumi";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 
 const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
 
@@ -15,7 +15,10 @@ beforeAll(() => {
                 if (args.type === "command:remote:Command") computed.stdout = "chosen=198.51.100.254\n";
                 return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
             },
-            call: () => ({}),
+            // The OVH API's answer for one server: an IPv6 gateway in upper case, as an API may write it.
+            call: (args) => args.inputs.serviceName === "ns-v6.example.net"
+                ? { routing: { ipv4: { gateway: "198.51.100.254" }, ipv6: { gateway: "FE80::1", network: "2001:db8:7::/56" } } }
+                : {},
         },
         "ovh-failover",
         "library",
@@ -113,5 +116,50 @@ describe("PublicEndpoint with gateway candidates", () => {
         expect(String(nic?.inputs.create)).toContain("gw=198.51.100.1,");
         expect(String(probe?.inputs.create)).toContain("198.51.100.1 198.51.100.254");
         expect(await outputOf(ep.gatewaySource)).toBe("probe");
+    });
+});
+
+describe("PublicEndpoint with IPv6", () => {
+    it("takes the API's IPv6 gateway over the stack's, canonical, with no on-link route to a link-local one; AAAA records at the A names", async () => {
+        const warnings: string[] = [];
+        const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(async (message: string) => void warnings.push(message));
+        try {
+            const { PublicEndpoint } = await import("../../components/publicEndpoint");
+            const ep = new PublicEndpoint("six", {
+                ip: "192.0.2.40",
+                ip6: "::40",
+                server: { serviceName: "ns-v6.example.net", ipv6: { prefix: "2001:db8:9:1::/64", gateway: "2001:db8:9:1ff:ff:ff:ff:ff" } },
+                container: { proxmox: { host: "198.51.100.20" }, vmid: 140, nic: 1, interfaceName: "eth1", bridge: "vmbr0" },
+                zones: [{ zone: "example.org", a: ["six"], cname: ["alias"] }],
+                protect: false,
+            });
+            expect(ep.ip6).toBe("2001:db8:9:1::40");
+            expect(await outputOf(ep.gateway6!)).toBe("fe80::1");
+            expect(await outputOf(ep.gateway6Source!)).toBe("api");
+            await outputOf(ep.records.records[0].urn);
+            const create = String(registered.find((r) => r.name === "six-nic-pct-set")?.inputs.create);
+            expect(create).toContain("gw6=fe80::1,");
+            expect(create).toContain("ip6=2001:db8:9:1::40/64,");
+            expect(create).not.toContain("ip -6 route");
+            expect(String(registered.find((r) => r.name === "six-gateway-arp")?.inputs.create)).toContain("fe80::1");
+            const records = registered.filter((r) => r.name.startsWith("six-dns-")).map((r) => `${r.inputs.fieldtype} ${r.inputs.subdomain} ${r.inputs.target}`);
+            expect(records.sort()).toEqual(["A six 192.0.2.40", "AAAA six 2001:db8:9:1::40", "CNAME alias six.example.org."]);
+            expect(warnings).toContain("configured IPv6 gateway 2001:db8:9:1ff:ff:ff:ff:ff differs from fe80::1 (from the OVH API); using fe80::1");
+            expect(warnings).toContain("server ns-v6.example.net: 2001:db8:9:1::/64 is not inside the server's IPv6 network 2001:db8:7::/56 (routing.ipv6.network from the OVH API)");
+        } finally {
+            warn.mockRestore();
+        }
+    });
+
+    it("refuses an ip6 without the server's prefix, before declaring anything", async () => {
+        const { PublicEndpoint } = await import("../../components/publicEndpoint");
+        expect(() => new PublicEndpoint("six2", {
+            ip: "192.0.2.41",
+            ip6: "::41",
+            server: { serviceName: "ns1.example.net", gatewayFromApi: false, gateway: "198.51.100.254" },
+            container: { proxmox: { host: "198.51.100.20" }, vmid: 141, nic: 1, interfaceName: "eth1", bridge: "vmbr0" },
+            zones: [],
+        })).toThrow(/ip6 needs server.ipv6.prefix/);
+        expect(registered.filter((r) => r.name.startsWith("six2"))).toEqual([]);
     });
 });
