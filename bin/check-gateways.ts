@@ -45,12 +45,18 @@ vmid=${e.container.vmid}
 key=net${e.container.nic}
 config=$(pct config "$vmid") || exit 255
 gw=$(printf '%s\n' "$config" | sed -n "s/^$key: .*gw=\\([0-9.]*\\).*/\\1/p")
-gw6=$(printf '%s\n' "$config" | sed -n "s/^$key: .*gw6=\\([0-9a-fA-F:]*\\).*/\\1/p")
+${e.ip6
+    // The IPv6 gateway and address the NIC has now, for an endpoint that declares an ip6: one set
+    // by hand on a NIC the stack keeps IPv4-only is not the stack's to watch.
+    ? `gw6=$(printf '%s\\n' "$config" | sed -n "s/^$key: .*gw6=\\([0-9a-fA-F:]*\\).*/\\1/p")
+addr6=$(printf '%s\\n' "$config" | sed -n "s/^$key: .*ip6=\\([0-9a-fA-F:]*\\)\\/.*/\\1/p")`
+    : `gw6=""
+addr6=""`}
 if [ -z "$gw" ]; then echo "gateway=none"; echo "$key of container $vmid has no gateway"; exit 1; fi
 echo "gateway=$gw"
 [ -z "$gw6" ] || echo "gateway6=$gw6"
 # shellcheck disable=SC2016
-pct exec "$vmid" -- env PROBE_GATEWAYS="$gw" PROBE_GATEWAY6="$gw6" sh -c ${shellQuote(probe)} 2>&1
+pct exec "$vmid" -- env PROBE_GATEWAYS="$gw" PROBE_GATEWAY6="$gw6" PROBE_ADDRESS6="$addr6" sh -c ${shellQuote(probe)} 2>&1
 `;
 }
 

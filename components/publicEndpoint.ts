@@ -9,7 +9,7 @@ import { ContainerNic, OwnedContainer, ProxmoxConnection } from "./proxmox/conta
 import { FailoverIp } from "./network/failoverIp";
 import { Gateway6Source, GatewayRuleError, GatewaySource, ResolvedGateway, ResolvedGateway6, resolveGateway, resolveGateway6 } from "./proxmox/gateway";
 import { checked } from "./shared/checked";
-import { canonicalIpv6, inPrefix, Ipv6Prefix, parseIpv6Prefix, prefixText, resolveIpv6InPrefix } from "./shared/ipv6";
+import { canonicalIpv6, inPrefix, Ipv6Prefix, parseIpv6Gateway, parseIpv6Prefix, prefixText, resolveIpv6InPrefix } from "./shared/ipv6";
 import { GatewayProbe } from "./proxmox/gatewayProbe";
 import { ZoneNames } from "./dns/records";
 import { ServiceRecords } from "./dns/serviceRecords";
@@ -92,6 +92,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
         super("ovh-failover:endpoint:PublicEndpoint", name, {}, opts);
         // IPv6 values are checked before any child is declared.
         const prefix = args.server.ipv6 && checked(this, "server.ipv6.prefix", args.server.ipv6.prefix, parseIpv6Prefix);
+        const configured6 = args.server.ipv6?.gateway === undefined ? undefined : checked(this, "server.ipv6.gateway", args.server.ipv6.gateway, parseIpv6Gateway);
         if (args.ip6 !== undefined && !prefix) throw new pulumi.ResourceError("ip6 needs server.ipv6.prefix: the prefix the address is in", this);
         this.ip6 = prefix && args.ip6 !== undefined ? checked(this, "ip6", args.ip6, (x) => resolveIpv6InPrefix(x, prefix)) : undefined;
         // The reverse waits for the A records, which are declared below. Should anything in
@@ -123,7 +124,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
             const network = this.networkOf(args.server);
             const resolved = this.gatewayOf(args.server, network);
             this.gatewaySource = resolved.apply((r) => r.source);
-            const resolved6 = prefix && this.ip6 ? this.gateway6Of(args.server, prefix, network) : undefined;
+            const resolved6 = prefix && this.ip6 ? this.gateway6Of(args.server.serviceName, prefix, configured6, network) : undefined;
             this.gateway6 = resolved6?.apply((r) => r.gateway);
             this.gateway6Source = resolved6?.apply((r) => r.source);
 
@@ -150,6 +151,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
                 interfaceName: args.container.interfaceName,
                 gateways: resolved.apply((r) => r.probe),
                 gateway6: this.gateway6,
+                address6: this.gateway6 && this.ip6,
                 address: args.ip,
                 macAddress: this.virtualMac.macAddress,
                 netValue: this.nic.netValue,
@@ -186,30 +188,36 @@ export class PublicEndpoint extends pulumi.ComponentResource {
                   .apply((spec) => spec.routing ?? undefined);
     }
 
-    private gateway6Of(server: DedicatedServer, prefix: Ipv6Prefix, network: pulumi.Output<ovh.types.output.Dedicated.GetServerSpecificationsNetworkRouting | undefined>): pulumi.Output<ResolvedGateway6> {
+    private gateway6Of(
+        serviceName: string, prefix: Ipv6Prefix, configured: string | undefined,
+        network: pulumi.Output<ovh.types.output.Dedicated.GetServerSpecificationsNetworkRouting | undefined>,
+    ): pulumi.Output<ResolvedGateway6> {
         return network.apply((routing) => {
             const six = routing?.ipv6;
-            // The API's answer is not the stack's to write canonically: read, not refused.
+            // The API's answer is not the stack's: read in any form, not refused for its spelling.
             let apiGateway: string | undefined;
             if (six?.gateway) {
-                if (!ipaddr.IPv6.isValid(six.gateway)) throw new pulumi.ResourceError(`server ${server.serviceName}: the OVH API's routing.ipv6.gateway ${JSON.stringify(six.gateway)} is not an IPv6 address`, this);
+                if (!ipaddr.IPv6.isValid(six.gateway)) throw new pulumi.ResourceError(`server ${serviceName}: the OVH API's routing.ipv6.gateway ${JSON.stringify(six.gateway)} is not an IPv6 address`, this);
                 apiGateway = canonicalIpv6(six.gateway);
             }
+            // A prefix outside the server's own network (a typo, or a block routed some other way)
+            // is not served by the server's gateway: the API's gateway is not used for it.
             if (six?.network && ipaddr.IPv6.isValidCIDR(six.network)) {
                 const [net, len] = ipaddr.IPv6.parseCIDR(six.network);
                 if (len <= prefix.length && !inPrefix(prefix.network, { network: net.toRFC5952String(), length: len })) {
-                    pulumi.log.warn(`server ${server.serviceName}: ${prefixText(prefix)} is not inside the server's IPv6 network ${six.network} (routing.ipv6.network from the OVH API)`, this);
+                    pulumi.log.warn(`server ${serviceName}: ${prefixText(prefix)} is not inside the server's IPv6 network ${six.network} (routing.ipv6.network from the OVH API): its routing.ipv6.gateway is not used`, this);
+                    apiGateway = undefined;
                 }
             }
             try {
-                const r = resolveGateway6({ apiGateway, prefix, configured: server.ipv6?.gateway });
-                if (server.ipv6?.gateway && r.source === "api" && server.ipv6.gateway !== r.gateway) {
-                    pulumi.log.warn(`configured IPv6 gateway ${server.ipv6.gateway} differs from ${r.gateway} (from the OVH API); using ${r.gateway}`, this);
+                const r = resolveGateway6({ apiGateway, prefix, configured });
+                if (configured && r.source === "api" && configured !== r.gateway) {
+                    pulumi.log.warn(`configured IPv6 gateway ${configured} differs from ${r.gateway} (from the OVH API); using ${r.gateway}`, this);
                 }
                 if (r.gateway === this.ip6) throw new pulumi.ResourceError(`ip6 ${this.ip6} is the server's IPv6 gateway (from the ${r.source})`, this);
                 return r;
             } catch (err) {
-                if (err instanceof GatewayRuleError) throw new pulumi.ResourceError(`server ${server.serviceName}: ${err.message}`, this);
+                if (err instanceof GatewayRuleError) throw new pulumi.ResourceError(`server ${serviceName}: ${err.message}`, this);
                 throw err;
             }
         });

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime";
 import { dot254, ovhGateway6 } from "../../components/proxmox/gateway";
-import { parseIpv6Prefix } from "../../components/shared/ipv6";
+import { Ipv6Prefix, parseIpv6Prefix, prefixText } from "../../components/shared/ipv6";
 import { DeclaredResource, engineUrn, Evaluation, InvokeRecord, knownAfterApply, SIG, UNKNOWN_TEXT, VIRTUAL_MAC_TYPE } from "./model";
 
 interface Job {
@@ -80,12 +80,17 @@ export interface OfflineServerFacts {
 /** routing.ipv6 as the API would state it: the stack's gateway, else OVH's rule for a /64. */
 function offlineIpv6(facts: OfflineServerFacts): { network: string; gateway: string; how: string } | undefined {
     if (!facts.ipv6Prefix) return undefined;
-    if (facts.ipv6Gateway) return { network: facts.ipv6Prefix, gateway: facts.ipv6Gateway, how: "the stack's ipv6.gateway" };
+    let prefix: Ipv6Prefix;
     try {
-        return { network: facts.ipv6Prefix, gateway: ovhGateway6(parseIpv6Prefix(facts.ipv6Prefix)), how: `OVH's rule for ${facts.ipv6Prefix}` };
+        prefix = parseIpv6Prefix(facts.ipv6Prefix);
     } catch {
-        return undefined; // a bad prefix is the program's to report; a /56 has no rule
+        return undefined; // the program reports a bad prefix, with its key
     }
+    const network = prefixText(prefix);
+    if (facts.ipv6Gateway) return { network, gateway: facts.ipv6Gateway, how: "the stack's ipv6.gateway" };
+    if (prefix.length === 64) return { network, gateway: ovhGateway6(prefix), how: `OVH's rule for ${network}` };
+    // No rule for a /56: only the API knows. A stand-in, said as such.
+    return { network, gateway: "fe80::1", how: `a stand-in: OVH gives no rule for a /${prefix.length}, the API says which` };
 }
 
 /** What a data source answers when there is no API to ask. */

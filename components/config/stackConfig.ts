@@ -156,7 +156,7 @@ function parseServer(r: Reader, name: string, raw: unknown): ServerSpec | undefi
     };
     if (ipv6 && ipv6.prefix.length !== 64 && !ipv6.gateway && !server.gatewayFromApi) {
         // OVH's rule is for a /64 (components/proxmox/gateway.ts, ovhGateway6).
-        r.issues.push({ key: `${key}.ipv6.gateway`, value: undefined, expected: `the IPv6 gateway (fe80::1 on High Grade and Scale servers): no rule gives one for a /${ipv6.prefix.length} when ${key}.gatewayFromApi is false` });
+        r.issues.push({ key: `${key}.ipv6.gateway`, value: undefined, expected: `the IPv6 gateway from the control panel (such as fe80::1): no rule gives one for a /${ipv6.prefix.length} when ${key}.gatewayFromApi is false` });
     }
     // The gateway rule needs one source (components/proxmox/gateway.ts, resolveGateway).
     if (!server.gatewayFromApi && !server.mainIp && !server.gateway && !(server.gatewayCandidates?.length)) {

@@ -81,7 +81,7 @@ export interface ResolvedGateway6 {
  */
 export function ovhGateway6(prefix: Ipv6Prefix): string {
     if (prefix.length !== 64) {
-        throw new GatewayRuleError(`OVH's gateway rule is for a /64; ${prefixText(prefix)} needs its gateway from the API or servers.<name>.ipv6.gateway (fe80::1 on High Grade and Scale servers)`);
+        throw new GatewayRuleError(`OVH's gateway rule is for a /64; ${prefixText(prefix)} needs its gateway from the API or servers.<name>.ipv6.gateway (such as fe80::1)`);
     }
     const first56 = ipv6Bits(prefix.network) & ~((1n << 72n) - 1n);
     return ipv6FromBits(first56 | (0xffn << 64n) | 0x00ff00ff00ff00ffn);

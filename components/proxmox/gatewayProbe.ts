@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { checked } from "../shared/checked";
 import { shellQuote } from "../shared/shell";
 import { sshConnection } from "../shared/ssh";
-import { parseIpv6Gateway } from "../shared/ipv6";
+import { parseIpv6, parseIpv6Gateway } from "../shared/ipv6";
 import { parseInterfaceName, parseIpv4, parseNicIndex, parseVmid } from "../shared/validate";
 import type { ProxmoxConnection } from "./containerNic";
 import { DEFAULT_PROBE, renderProbeScript } from "./probeScript";
@@ -20,8 +20,10 @@ export interface GatewayProbeArgs {
     interfaceName: string;
     /** One gateway, or candidates tried in order (the first that answers is set on the NIC). */
     gateways: pulumi.Input<string[]>;
-    /** The NIC's IPv6 gateway, proved by neighbour discovery as well. */
+    /** The NIC's IPv6 gateway, proved by neighbour discovery as well, from address6. */
     gateway6?: pulumi.Input<string>;
+    /** The NIC's IPv6 address, which the container must hold for its gateway to count. */
+    address6?: string;
     /** The IP and MAC of the NIC: the probe runs again whenever they change. */
     address: pulumi.Input<string>;
     macAddress: pulumi.Input<string>;
@@ -89,6 +91,8 @@ export class GatewayProbe extends pulumi.ComponentResource {
         const index = checked(this, "index", args.index, parseNicIndex);
         const interfaceName = checked(this, "interfaceName", args.interfaceName, parseInterfaceName);
         const label = `container ${vmid} net${index}`;
+        const address6 = args.address6 === undefined ? undefined : checked(this, "address6", args.address6, parseIpv6);
+        if ((args.gateway6 === undefined) !== (address6 === undefined)) throw new pulumi.ResourceError("gateway6 and address6 go together: the container must hold its address for its gateway to count", this);
         const gateways = pulumi.output(args.gateways).apply((list) => {
             if (list.length === 0) throw new pulumi.ResourceError("no gateway to probe", this);
             return list.map((g, i) => checked(this, `gateways[${i}]`, g, parseIpv4));
@@ -98,6 +102,7 @@ export class GatewayProbe extends pulumi.ComponentResource {
                 interfaceName,
                 gateways,
                 gateway6: gateway6 === undefined ? undefined : checked(this, "gateway6", gateway6, parseIpv6Gateway),
+                address6,
                 tries: args.tries ?? DEFAULT_PROBE.tries,
                 timeoutSeconds: args.timeoutSeconds ?? DEFAULT_PROBE.timeoutSeconds,
                 label,

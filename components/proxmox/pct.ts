@@ -83,7 +83,14 @@ function header(nic: NicSpec): string {
         // The ip6 option the stack set last: without it the stack cannot tell its own IPv6
         // from one set by hand once the endpoint has no ip6 any more.
         `state6=${shellQuote(`${stateDir}/pct-${nic.vmid}-net${nic.index}.ip6`)}`,
-        ...(nic.ipv6 ? [`gw6=${shellQuote(nic.ipv6.gateway)}`, `ip6=${shellQuote(`ip6=${nic.ipv6.address}/${nic.ipv6.prefixLength}`)}`] : []),
+        ...(nic.ipv6
+            ? [
+                  `gw6=${shellQuote(nic.ipv6.gateway)}`,
+                  `ip6=${shellQuote(`ip6=${nic.ipv6.address}/${nic.ipv6.prefixLength}`)}`,
+                  `addr6=${shellQuote(nic.ipv6.address)}`,
+                  `len6=${nic.ipv6.prefixLength}`,
+              ]
+            : []),
     ].join("\n");
 }
 
@@ -119,10 +126,29 @@ function apply(nic: NicSpec): string {
     echo "onlink6=added"
   fi`
         : "";
+    // Proxmox's hotplug of ip6/gw6 runs "ip -6 route replace default via <gw6>" without a device,
+    // which the kernel refuses for a link-local gateway, and then takes the new address back off
+    // with only a warning, while the config keeps the new value (src/PVE/LXC.pm, update_ipconfig;
+    // vmconfig_hotplug_pending). So on a running container the address and the default route are
+    // made sure of here, each only when missing.
+    const running6 = nic.ipv6
+        ? `${onLink6}
+  if [ -z "$(pct exec "$vmid" -- ip -6 addr show dev "$ifname" to "$addr6/128")" ]; then
+    pct exec "$vmid" -- ip -6 addr add "$addr6/$len6" dev "$ifname"
+    echo "address6=added"
+  fi
+  if ! pct exec "$vmid" -- ip -6 route show default | grep -qE "via $gw6 dev $ifname( |$)"; then
+    pct exec "$vmid" -- ip -6 route replace default via "$gw6" dev "$ifname"
+    echo "default6=set"
+  fi`
+        : "";
     // The ip6 the stack set, or no record of one once it sets none (see UNMANAGED6).
+    // Its second line is the NIC's own ip6 and gw6 when the stack first set its own: what goes
+    // back when the endpoint's ip6 is removed.
     const record6 = nic.ipv6
         ? `mkdir -p "$(dirname "$state6")"
-printf '%s\\n' "$ip6" > "$state6.new"
+if [ -e "$state6" ]; then own6=$(sed -n 2p "$state6"); else own6=$(printf '%s\\n' "$current" | tr ',' '\\n' | grep -E '^(ip6|gw6)=' | paste -sd, -) || true; fi
+printf '%s\\n%s\\n' "$ip6" "$own6" > "$state6.new"
 mv "$state6.new" "$state6"`
         : `rm -f "$state6"`;
     return `pct set "$vmid" "--$key" "$value"
@@ -131,18 +157,17 @@ if pct status "$vmid" | grep -q 'status: running'; then
   if ! pct exec "$vmid" -- ip -4 route show "$gw" | grep -qE "dev $ifname( |$)"; then
     pct exec "$vmid" -- ip -4 route replace "$gw" dev "$ifname" scope link
     echo "onlink=added"
-  fi${onLink6}
+  fi${running6}
 fi
 echo "applied=$value"`;
 }
 
-// An endpoint whose ip6 was removed: the IPv6 the stack set (recorded in $state6, and still on
-// the NIC) goes back to what the NIC had before the stack, option by option; an ip6 changed by
-// hand since is not the stack's and stays.
+// An endpoint whose ip6 was removed: the IPv6 the stack set (line 1 of $state6, and still on
+// the NIC) goes back to what the NIC had when the stack first set its own (line 2), option by
+// option; an ip6 changed by hand since is not the stack's and stays.
 const UNMANAGED6 = `drop=""
-if [ -e "$state6" ] && printf ',%s,\\n' "$current" | grep -qF ",$(cat "$state6"),"; then
-  original6=""
-  if [ -e "$state" ]; then original6=$(tr ',' '\\n' < "$state" | grep -E '^(ip6|gw6)=' | paste -sd, -) || true; fi
+if [ -e "$state6" ] && printf ',%s,\\n' "$current" | grep -qF ",$(sed -n 1p "$state6"),"; then
+  original6=$(sed -n 2p "$state6")
   managed="$managed\${original6:+,$original6}"
   for k in ip6 gw6; do
     printf ',%s,\\n' "$original6" | grep -q ",$k=" || drop="\${drop:+$drop,}$k"

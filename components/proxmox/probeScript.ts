@@ -11,6 +11,8 @@ export interface ProbeSpec {
     gateways: string[];
     /** The IPv6 gateway, when the NIC has one: it must answer neighbour discovery too. */
     gateway6?: string;
+    /** The NIC's IPv6 address, which the container must hold (past DAD) for the gateway to count. */
+    address6?: string;
     /** ARP requests per gateway. */
     tries: number;
     /** Seconds allowed for each gateway's verdict. */
@@ -34,7 +36,9 @@ export const DEFAULT_PROBE = { tries: 3, timeoutSeconds: 5 };
  *
  * The IPv6 gateway is proved the same way by neighbour discovery, once the interface's addresses
  * have left DAD's tentative state (a tentative address cannot send: ndisc6 fails with "Cannot
- * assign requested address", ping picks the link-local source). With ndisc6 (Debian's ndisc6):
+ * assign requested address", ping picks the link-local source), and only if the NIC holds its
+ * own address: solicited from the link-local address, the gateway answers either way, and an
+ * address that failed DAD (a duplicate on the link) or never came is no IPv6 at all. With ndisc6 (Debian's ndisc6):
  * its exit status is 0 for an advertisement, 2 for none after its tries, 1 for an error such as
  * no CAP_NET_RAW (ndisc6(8)), which falls back to the neighbour table. Without it, ping -6 and
  * `ip -6 neigh`, as for IPv4. A gateway outside the prefix needs an on-link route first.
@@ -52,6 +56,7 @@ bound=${spec.timeoutSeconds}
 gateways=\${PROBE_GATEWAYS:-${shellQuote(spec.gateways.join(" "))}}
 # PROBE_GATEWAY6 likewise; empty when the NIC has no IPv6 gateway.
 gateway6=\${PROBE_GATEWAY6-${shellQuote(spec.gateway6 ?? "")}}
+address6=\${PROBE_ADDRESS6-${shellQuote(spec.address6 ?? "")}}
 
 say() {
   echo "gateway-probe: $label $iface gateway $1: $2"
@@ -73,7 +78,7 @@ neigh_state() {
 neigh_probe() {
   added=""
   case "$1" in
-    fe80:*) ;; # link-local: on the link by definition
+    fe[89ab]?:*) ;; # link-local (fe80::/10): on the link by definition
     *) if ! ip "$2" route show "$1" 2>/dev/null | grep -q "dev $iface"; then
          ip "$2" route add "$1" dev "$iface" 2>/dev/null && added=yes
        fi ;;
@@ -114,10 +119,14 @@ probe() {
   return 1
 }
 
-# Until no address of the interface is tentative (DAD), or the bound.
+# Until no address of the interface is tentative (DAD), or one failed DAD, or the bound.
 wait_for_dad() {
   n=0
-  while [ -n "$(ip -6 addr show dev "$iface" tentative 2>/dev/null)" ] && [ "$n" -lt ${ticks} ]; do
+  while [ "$n" -lt ${ticks} ]; do
+    pending=$(ip -6 addr show dev "$iface" tentative 2>/dev/null)
+    case "$pending" in
+      ""|*dadfailed*) return ;;
+    esac
     sleep 0.2
     n=$((n + 1))
   done
@@ -125,8 +134,15 @@ wait_for_dad() {
 
 probe6() {
   wait_for_dad
+  held=$(ip -6 addr show dev "$iface" to "$address6/128" 2>/dev/null)
+  case "$held" in
+    "") say "$1" "DEAD (the NIC does not hold $address6)"; return 1 ;;
+    *dadfailed*) say "$1" "DEAD ($address6 failed duplicate address detection: another host on the link has it)"; return 1 ;;
+    *tentative*) say "$1" "DEAD ($address6 still tentative after \${bound}s)"; return 1 ;;
+  esac
   if command -v ndisc6 >/dev/null 2>&1; then
-    ndisc6 -q -n -1 -r "$tries" -w ${Math.max(1, Math.floor((spec.timeoutSeconds * 1000) / spec.tries))} "$1" "$iface" >/dev/null 2>&1
+    # From the NIC's own address: the gateway must answer it, not only the link-local one.
+    ndisc6 -q -n -1 -r "$tries" -w ${Math.max(1, Math.floor((spec.timeoutSeconds * 1000) / spec.tries))} -s "$address6" "$1" "$iface" >/dev/null 2>&1
     case $? in
       0) say "$1" "alive (ndisc6: neighbour advertisement)"; return 0 ;;
       2) say "$1" "DEAD (ndisc6: no neighbour advertisement in $tries tries within \${bound}s)"; return 1 ;;
@@ -146,6 +162,10 @@ for gw in $gateways; do
 done
 if [ -z "$chosen" ]; then
   echo "gateway-probe: $label $iface: no gateway answered (tried $gateways)" >&2
+  exit 1
+fi
+if [ -n "$gateway6" ] && [ -z "$address6" ]; then
+  echo "gateway-probe: $label $iface: an IPv6 gateway to probe but no address to hold" >&2
   exit 1
 fi
 if [ -n "$gateway6" ] && ! probe6 "$gateway6"; then

@@ -37,15 +37,18 @@ function parseAddress(value: unknown, what: string): ipaddr.IPv6 {
     return ipaddr.IPv6.parse(value);
 }
 
-/** An IPv6 address written canonically, such as 2001:db8::1 or fe80::1. */
+/**
+ * An IPv6 address, such as 2001:db8::1 or fe80::1, returned in its canonical form: OVH's control
+ * panel and guides write them in upper case and with zeros (2001:41D0:1:4FF:FF:FF:FF:FF).
+ */
 export function parseIpv6(value: unknown): string {
-    const addr = parseAddress(value, "an IPv6 address, such as 2001:db8:1:4662::10");
-    const canonical = addr.toRFC5952String();
-    if (canonical !== value) throw new ConfigValueError(`an IPv6 address written canonically (${canonical})`);
-    return canonical;
+    return parseAddress(value, "an IPv6 address, such as 2001:db8:1:4662::10").toRFC5952String();
 }
 
-/** A server's public IPv6 prefix, such as 2001:db8:1:4662::/64: a global unicast network from /48 to /64. */
+/**
+ * A server's public IPv6 prefix, such as 2001:db8:1:4662::/64: a global unicast network from /48
+ * to /64, returned in canonical form.
+ */
 export function parseIpv6Prefix(value: unknown): Ipv6Prefix {
     const example = "a public IPv6 prefix from /48 to /64 written as its network address, such as 2001:db8:1:4662::/64";
     if (typeof value !== "string" || !value.includes("/")) throw new ConfigValueError(example);
@@ -57,7 +60,6 @@ export function parseIpv6Prefix(value: unknown): Ipv6Prefix {
     const networkValue = bigintOf(addr) & ~hostMask(length);
     const network = addressOf(networkValue).toRFC5952String();
     if (bigintOf(addr) !== networkValue) throw new ConfigValueError(`the prefix's network address, with no host bits set (${network}/${length})`);
-    if (`${network}/${length}` !== value) throw new ConfigValueError(`a prefix written canonically (${network}/${length})`);
     return { network, length };
 }
 
@@ -87,7 +89,7 @@ export function resolveIpv6InPrefix(value: unknown, prefix: Ipv6Prefix): string 
     else throw new ConfigValueError(`an address inside the server's prefix ${prefixText(prefix)}, or an interface id relative to it such as ::10 (${written.toRFC5952String()} is outside it)`);
     const interfaceId = full & mask;
     if (interfaceId === 0n) throw new ConfigValueError(`an address with a non-zero interface id: ${addressOf(full).toRFC5952String()} is the subnet-router anycast address of ${prefixText(prefix)}`);
-    if (prefix.length === 64 && interfaceId >= 0xfdffffffffffff80n) {
+    if (prefix.length === 64 && interfaceId >= 0xfdffffffffffff80n && interfaceId <= 0xfdffffffffffffffn) {
         throw new ConfigValueError(`an address outside the reserved subnet anycast ids (RFC 2526): ${addressOf(full).toRFC5952String()} is one`);
     }
     return addressOf(full).toRFC5952String();
@@ -97,7 +99,7 @@ export function isLinkLocal(address: string): boolean {
     return ipaddr.IPv6.parse(address).range() === "linkLocal";
 }
 
-/** A gateway: a global unicast address, or a link-local one (fe80::/10) such as fe80::1. */
+/** A gateway: a global unicast address, or a link-local one (fe80::/10) such as fe80::1; canonical. */
 export function parseIpv6Gateway(value: unknown): string {
     const gw = parseIpv6(value);
     const addr = ipaddr.IPv6.parse(gw);

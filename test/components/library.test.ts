@@ -17,7 +17,9 @@ beforeAll(() => {
             },
             // The OVH API's answer for one server: an IPv6 gateway in upper case, as an API may write it.
             call: (args) => args.inputs.serviceName === "ns-v6.example.net"
-                ? { routing: { ipv4: { gateway: "198.51.100.254" }, ipv6: { gateway: "FE80::1", network: "2001:db8:7::/56" } } }
+                ? { routing: { ipv4: { gateway: "198.51.100.254" }, ipv6: { gateway: "FE80::1", network: "2001:db8:9::/48" } } }
+                : args.inputs.serviceName === "ns-other.example.net"
+                ? { routing: { ipv4: { gateway: "198.51.100.254" }, ipv6: { gateway: "fe80::1", network: "2001:db8:7::/56" } } }
                 : {},
         },
         "ovh-failover",
@@ -140,12 +142,33 @@ describe("PublicEndpoint with IPv6", () => {
             const create = String(registered.find((r) => r.name === "six-nic-pct-set")?.inputs.create);
             expect(create).toContain("gw6=fe80::1,");
             expect(create).toContain("ip6=2001:db8:9:1::40/64,");
-            expect(create).not.toContain("ip -6 route");
+            expect(create).not.toContain(`ip -6 route replace "$gw6" dev`);
             expect(String(registered.find((r) => r.name === "six-gateway-arp")?.inputs.create)).toContain("fe80::1");
             const records = registered.filter((r) => r.name.startsWith("six-dns-")).map((r) => `${r.inputs.fieldtype} ${r.inputs.subdomain} ${r.inputs.target}`);
             expect(records.sort()).toEqual(["A six 192.0.2.40", "AAAA six 2001:db8:9:1::40", "CNAME alias six.example.org."]);
             expect(warnings).toContain("configured IPv6 gateway 2001:db8:9:1ff:ff:ff:ff:ff differs from fe80::1 (from the OVH API); using fe80::1");
-            expect(warnings).toContain("server ns-v6.example.net: 2001:db8:9:1::/64 is not inside the server's IPv6 network 2001:db8:7::/56 (routing.ipv6.network from the OVH API)");
+
+        } finally {
+            warn.mockRestore();
+        }
+    });
+
+    it("does not use the API's gateway for a prefix outside the server's network: the stack's, or the rule's", async () => {
+        const warnings: string[] = [];
+        const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(async (message: string) => void warnings.push(message));
+        try {
+            const { PublicEndpoint } = await import("../../components/publicEndpoint");
+            const ep = new PublicEndpoint("other6", {
+                ip: "192.0.2.42",
+                ip6: "::42",
+                server: { serviceName: "ns-other.example.net", ipv6: { prefix: "2001:DB8:9:1::/64" } },
+                container: { proxmox: { host: "198.51.100.20" }, vmid: 142, nic: 1, interfaceName: "eth1", bridge: "vmbr0" },
+                zones: [],
+                protect: false,
+            });
+            expect(await outputOf(ep.gateway6!)).toBe("2001:db8:9:ff:ff:ff:ff:ff");
+            expect(await outputOf(ep.gateway6Source!)).toBe("prefix");
+            expect(warnings).toContain("server ns-other.example.net: 2001:db8:9:1::/64 is not inside the server's IPv6 network 2001:db8:7::/56 (routing.ipv6.network from the OVH API): its routing.ipv6.gateway is not used");
         } finally {
             warn.mockRestore();
         }

@@ -24,6 +24,8 @@ export interface Lab {
     /** Runs a shell script inside a container namespace; PATH can hide arping. */
     exec(container: string, script: string, env?: Record<string, string>): { code: number; out: string; ms: number };
     gatewayLink(up: boolean): void;
+    /** Runs `ip` in the gateway's namespace (an address of its own, a duplicate of a container's). */
+    onGateway(...args: string[]): void;
     /**
      * Takes a container's NIC down and up, as a NIC set anew: its IPv6 addresses (kept nowhere
      * while down, net.ipv6.conf.*.keep_addr_on_down is 0) come back tentative until DAD is done.
@@ -60,6 +62,9 @@ export function createLab(prefix: string, containers: string[]): Lab {
             // IPv6 addresses go with the link: put the gateway's back as they were.
             if (up) gatewayAddresses6();
         },
+        onGateway(...args) {
+            ip("-n", gateway, ...args);
+        },
         replug(container) {
             const { ns, address6 } = lab.containers.get(container)!;
             ip("-n", ns, "link", "set", "eth1", "down");
@@ -74,6 +79,8 @@ export function createLab(prefix: string, containers: string[]): Lab {
     const gatewayAddresses6 = () => {
         spawnSync("ip", ["-n", gateway, "addr", "add", `${GATEWAY6}/64`, "dev", "gw0", "nodad"]);
         spawnSync("ip", ["-n", gateway, "addr", "add", `${LINK_LOCAL_GATEWAY6}/64`, "dev", "gw0", "nodad"]);
+        // OVH's router has the server's prefix on the link: it answers the containers there.
+        spawnSync("ip", ["-n", gateway, "-6", "route", "replace", PREFIX6, "dev", "gw0"]);
     };
     // What Proxmox gives a running container (pve-container src/PVE/LXC.pm, update_ipconfig): the
     // address, then a route to a gateway outside the subnet, then the default route.

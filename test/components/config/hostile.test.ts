@@ -90,7 +90,6 @@ describe("strict values", () => {
         ["a /72 prefix", (c) => (c.servers.ovh1.ipv6.prefix = "2001:db8:1:4662::/72"), "servers.ovh1.ipv6.prefix", /from \/48 to \/64/],
         ["a prefix without its length", (c) => (c.servers.ovh1.ipv6.prefix = "2001:db8:1:4662::"), "servers.ovh1.ipv6.prefix", /from \/48 to \/64/],
         ["a link-local prefix", (c) => (c.servers.ovh1.ipv6.prefix = "fe80::/64"), "servers.ovh1.ipv6.prefix", /global unicast/],
-        ["a prefix not written canonically", (c) => (c.servers.ovh1.ipv6.prefix = "2001:DB8:1:4662:0::/64"), "servers.ovh1.ipv6.prefix", /canonically \(2001:db8:1:4662::\/64\)/],
         ["a multicast gateway", (c) => (c.servers.ovh1.ipv6.gateway = "ff02::1"), "servers.ovh1.ipv6.gateway", /global unicast or a link-local/],
         ["an IPv4 gateway for IPv6", (c) => (c.servers.ovh1.ipv6.gateway = "198.51.100.254"), "servers.ovh1.ipv6.gateway", /IPv6 address/],
         ["a template with a space", (c) => (c.endpoints.proxy.container.owned = { hostname: "p", template: "local:vztmpl/x y.tar.zst" }), "endpoints.proxy.container.owned.template", /template volume/],
@@ -100,6 +99,15 @@ describe("strict values", () => {
         const issue = issues.find((i) => i.key === key);
         expect(issue, JSON.stringify(issues)).toBeDefined();
         expect(issue!.expected).toMatch(expected);
+    });
+
+    it("takes IPv6 values as OVH writes them, and uses them canonically", () => {
+        const { raw, secrets } = fullConfig();
+        (raw.servers as any).ovh1.ipv6 = { prefix: "2001:DB8:1:4662:0::/64", gateway: "2001:0DB8:0001:46FF:00FF:00FF:00FF:00FF" }; // eslint-disable-line @typescript-eslint/no-explicit-any
+        (raw.endpoints as any).proxy.ip6 = "2001:DB8:1:4662::10"; // eslint-disable-line @typescript-eslint/no-explicit-any
+        const { stack } = parseProgramConfig(raw, secrets);
+        expect(stack.servers.get("ovh1")?.ipv6).toEqual({ prefix: { network: "2001:db8:1:4662::", length: 64 }, gateway: "2001:db8:1:46ff:ff:ff:ff:ff" });
+        expect(stack.endpoints[0].ip6).toBe("2001:db8:1:4662::10");
     });
 
     it("accepts an IPv6 address as an SSH host", () => {
@@ -194,7 +202,7 @@ function renderedScripts(config: ProgramConfig): string[] {
         const ipv6 = e.ip6 && six && gateway6 ? { address: e.ip6, prefixLength: six.prefix.length, gateway: gateway6, onLink: true } : undefined;
         const nic: NicSpec = { vmid: e.container.vmid, index: e.container.nic, interfaceName: e.container.interfaceName, bridge: e.container.bridge, macAddress: "02:00:00:00:00:01", address: e.ip, prefixLength: 32, gateway: "198.51.100.254", ipv6 };
         scripts.push(renderCreateScript(nic), renderUpdateScript(nic), renderDeleteScript(nic));
-        scripts.push(renderHostProbeScript(e.container.vmid, e.container.nic, renderProbeScript({ interfaceName: e.container.interfaceName, gateways: ["198.51.100.254"], gateway6: ipv6?.gateway, tries: 3, timeoutSeconds: 5, label: e.name }), ["198.51.100.254"]));
+        scripts.push(renderHostProbeScript(e.container.vmid, e.container.nic, renderProbeScript({ interfaceName: e.container.interfaceName, gateways: ["198.51.100.254"], gateway6: ipv6?.gateway, address6: ipv6?.address, tries: 3, timeoutSeconds: 5, label: e.name }), ["198.51.100.254"]));
     }
     for (const edge of config.edges) {
         const spec = { group: { ...edge.group, password: PASSWORD_MARKER }, nodes: edge.nodes, failoverIp: edge.failoverIp, health: edge.health, ipmovePath: edge.ipmovePath };

@@ -12,8 +12,10 @@ import { canMakeNamespaces, createLab, GATEWAY, GATEWAY6, Lab, LINK_LOCAL_GATEWA
 
 const root = path.resolve(__dirname, "../../..");
 const BOUND = 5;
-const probe = (gateways: string[], gateway6?: string) =>
-    renderProbeScript({ interfaceName: "eth1", gateways, gateway6, tries: 3, timeoutSeconds: BOUND, label: "container 101 net1" });
+/** The container's own IPv6 address in the lab (test/support/netns.ts). */
+const ADDRESS6 = "2001:db8:1:4662::10";
+const probe = (gateways: string[], gateway6?: string, address6 = ADDRESS6) =>
+    renderProbeScript({ interfaceName: "eth1", gateways, gateway6, address6: gateway6 && address6, tries: 3, timeoutSeconds: BOUND, label: "container 101 net1" });
 
 // In CI (root) this must run; anywhere else without root it says why it is skipped.
 const runnable = canMakeNamespaces();
@@ -108,6 +110,27 @@ describe.runIf(runnable)("gateway probe with real packets", () => {
                 expect(r.ms).toBeLessThan((2 * BOUND + 2) * 1000);
                 // The probe leaves no route of its own behind.
                 expect(lab.exec("101", `ip -6 route show ${NOTHING_THERE6}`).out.trim()).toBe("");
+            });
+
+            it("fails when the NIC does not hold its address, though the gateway answers the link-local one", () => {
+                const r = lab.exec("101", probe([GATEWAY], GATEWAY6, "2001:db8:1:4662::77"), env());
+                expect(r.code).toBe(1);
+                expect(r.out).toContain(`gateway ${GATEWAY6}: DEAD (the NIC does not hold 2001:db8:1:4662::77)`);
+            });
+
+            it("fails at once when the NIC's address is a duplicate on the link (DAD failed)", () => {
+                const duplicate = "2001:db8:1:4662::99";
+                lab.onGateway("-6", "addr", "add", `${duplicate}/64`, "dev", "gw0", "nodad");
+                try {
+                    lab.exec("101", `ip -6 addr add ${duplicate}/64 dev eth1`);
+                    const r = lab.exec("101", probe([GATEWAY], GATEWAY6, duplicate), env());
+                    expect(r.code).toBe(1);
+                    expect(r.out).toContain(`DEAD (${duplicate} failed duplicate address detection`);
+                    expect(r.ms).toBeLessThan((BOUND - 1) * 1000);
+                } finally {
+                    lab.exec("101", `ip -6 addr del ${duplicate}/64 dev eth1`);
+                    lab.onGateway("-6", "addr", "del", `${duplicate}/64`, "dev", "gw0");
+                }
             });
 
             it("waits for a NIC set anew to leave DAD's tentative state before it solicits", () => {

@@ -81,8 +81,13 @@ describe.skipIf(!runnable)("the container NIC through a real sshd (stock Debian 
         expect(net1()).toBe("name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.254,gw6=2001:db8:1:46ff:ff:ff:ff:ff,hwaddr=02:00:00:12:34:56,ip=192.0.2.10/32,ip6=2001:db8:1:4662::10/64,mtu=1400,rate=10,tag=5,type=veth");
         expect(create.stdout).toContain("onlink6=added");
         expect(host.inNamespace("ip", "-6", "route", "show", "2001:db8:1:46ff:ff:ff:ff:ff")).toMatch(/dev eth1/);
+        // What Proxmox's hotplug may have left undone, made sure of: the address and the default route.
+        expect(create.stdout).toContain("address6=added");
+        expect(create.stdout).toContain("default6=set");
+        expect(host.inNamespace("ip", "-6", "addr", "show", "dev", "eth1", "to", "2001:db8:1:4662::10/128")).toContain("2001:db8:1:4662::10/64");
+        expect(host.inNamespace("ip", "-6", "route", "show", "default")).toMatch(/via 2001:db8:1:46ff:ff:ff:ff:ff dev eth1/);
         // Run again, the route is there: nothing to add.
-        expect(host.run(renderUpdateScript(v6)).stdout).not.toContain("onlink6=added");
+        expect(host.run(renderUpdateScript(v6)).stdout).not.toMatch(/onlink6=added|address6=added|default6=set/);
 
         const without = host.run(renderUpdateScript(nic));
         expect(without.status, without.stderr).toBe(0);

@@ -167,6 +167,18 @@ describe("pct scripts against a container configuration", () => {
             expect(none.net1()).toBe("name=eth1,bridge=vmbr0,gw=198.51.100.254,hwaddr=02:00:00:12:34:56,ip=192.0.2.10/32,type=veth");
         });
 
+        it("puts back the IPv6 the NIC had when the stack first set its own, even one set by hand after the stack came", () => {
+            const h = host([`net1: ${ORIGINAL}`]);
+            h.run(renderCreateScript(h.spec));
+            const byHand = h.net1()!.replace("ip6=2001:db8::5/64", "ip6=2001:db8::7/64");
+            writeContainerConfig(h.root, 101, [`net1: ${byHand}`]);
+            h.run(renderUpdateScript({ ...h.spec, ipv6: V6 }));
+            expect(h.net1()).toContain("ip6=2001:db8:1:4662::10/64");
+            h.run(renderUpdateScript({ ...h.spec, ipv6: { ...V6, address: "2001:db8:1:4662::11" } }));
+            h.run(renderUpdateScript(h.spec));
+            expect(h.net1()).toBe(byHand);
+        });
+
         it("leaves an ip6 changed by hand since: it is no longer the stack's", () => {
             const h = host(["hostname: proxy"]);
             h.run(renderCreateScript({ ...h.spec, ipv6: V6 }));
@@ -178,7 +190,11 @@ describe("pct scripts against a container configuration", () => {
 
         it("adds the on-link route only to a gateway outside the prefix", () => {
             expect(renderCreateScript({ ...nic, ipv6: V6 })).toContain(`ip -6 route replace "$gw6" dev "$ifname"`);
-            expect(renderCreateScript({ ...nic, ipv6: { ...V6, gateway: "fe80::1", onLink: false } })).not.toContain("ip -6 route");
+            const linkLocal = renderCreateScript({ ...nic, ipv6: { ...V6, gateway: "fe80::1", onLink: false } });
+            expect(linkLocal).not.toContain(`ip -6 route replace "$gw6" dev`);
+            // The address and the default route (with its device) are made sure of either way.
+            expect(linkLocal).toContain(`ip -6 route replace default via "$gw6" dev "$ifname"`);
+            expect(linkLocal).toContain(`ip -6 addr add "$addr6/$len6" dev "$ifname"`);
         });
     });
 });

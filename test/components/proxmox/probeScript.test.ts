@@ -8,7 +8,7 @@ import { renderProbeScript } from "../../../components/proxmox/probeScript";
 
 const probe = renderProbeScript({ interfaceName: "eth1", gateways: ["198.51.100.1", "198.51.100.254"], tries: 3, timeoutSeconds: 5, label: "container 101 net1" });
 const host = renderHostProbeScript(101, 1, probe, ["198.51.100.1", "198.51.100.254"]);
-const probe6 = renderProbeScript({ interfaceName: "eth1", gateways: ["198.51.100.254"], gateway6: "2001:db8:1:46ff:ff:ff:ff:ff", tries: 3, timeoutSeconds: 5, label: "container 101 net1" });
+const probe6 = renderProbeScript({ interfaceName: "eth1", gateways: ["198.51.100.254"], gateway6: "2001:db8:1:46ff:ff:ff:ff:ff", address6: "2001:db8:1:4662::10", tries: 3, timeoutSeconds: 5, label: "container 101 net1" });
 
 function hasShellcheck(): boolean {
     try {
@@ -43,7 +43,10 @@ describe("gateway probe script", () => {
     it("proves the IPv6 gateway after the IPv4 one, with ndisc6's documented exit statuses, and only when there is one", () => {
         expect(probe6).toContain("gateway6=${PROBE_GATEWAY6-'2001:db8:1:46ff:ff:ff:ff:ff'}");
         // ndisc6(8): 0 an advertisement, 2 none after the tries; 1 (an error) falls back to the neighbour table.
-        expect(probe6).toContain('ndisc6 -q -n -1 -r "$tries" -w 1666 "$1" "$iface"');
+        // Solicited from the NIC's own address, which the container must hold past DAD.
+        expect(probe6).toContain('ndisc6 -q -n -1 -r "$tries" -w 1666 -s "$address6" "$1" "$iface"');
+        expect(probe6).toContain("address6=${PROBE_ADDRESS6-'2001:db8:1:4662::10'}");
+        expect(probe6).toContain('held=$(ip -6 addr show dev "$iface" to "$address6/128"');
         expect(probe6).toMatch(/0\) say "\$1" "alive \(ndisc6[^\n]*\n\s+2\) say "\$1" "DEAD \(ndisc6/);
         expect(probe6.indexOf('if probe "$gw"')).toBeLessThan(probe6.indexOf('probe6 "$gateway6"'));
         expect(probe).toContain("gateway6=${PROBE_GATEWAY6-''}");

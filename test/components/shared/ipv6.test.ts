@@ -4,10 +4,11 @@ import { canonicalIpv6, inPrefix, parseIpv6, parseIpv6Gateway, parseIpv6Prefix, 
 const P64 = parseIpv6Prefix("2001:db8:1:4662::/64");
 
 describe("a server's IPv6 prefix", () => {
-    it("is a global unicast network from /48 to /64, written canonically", () => {
+    it("is a global unicast network from /48 to /64, made canonical", () => {
         expect(P64).toEqual({ network: "2001:db8:1:4662::", length: 64 });
+        expect(parseIpv6Prefix("2001:DB8:1:4662:0::/64")).toEqual(P64);
         expect(parseIpv6Prefix("2001:db8:1:4600::/56")).toEqual({ network: "2001:db8:1:4600::", length: 56 });
-        for (const bad of ["2001:db8:1:4662::1/64", "2001:db8:1:4662::/72", "2001:db8:1:4662::/47", "2001:db8:1:4662::", "fe80::/64", "fd00::/64", "2001:DB8:1:4662::/64", "192.0.2.0/24", 64, "2001:db8:1:4662::/064"]) {
+        for (const bad of ["2001:db8:1:4662::1/64", "2001:db8:1:4662::/72", "2001:db8:1:4662::/47", "2001:db8:1:4662::", "fe80::/64", "fd00::/64", "192.0.2.0/24", 64, "2001:db8:1:4662::/0640"]) {
             expect(() => parseIpv6Prefix(bad), String(bad)).toThrow();
         }
     });
@@ -29,7 +30,10 @@ describe("an endpoint's IPv6 address", () => {
         expect(() => resolveIpv6InPrefix("::", P64)).toThrow(/subnet-router anycast/);
         expect(() => resolveIpv6InPrefix("2001:db8:1:4662::", P64)).toThrow(/subnet-router anycast/);
         expect(() => resolveIpv6InPrefix("::fdff:ffff:ffff:ffff", P64)).toThrow(/RFC 2526/);
+        expect(() => resolveIpv6InPrefix("::fdff:ffff:ffff:ff80", P64)).toThrow(/RFC 2526/);
         expect(resolveIpv6InPrefix("::fdff:ffff:ffff:ff7f", P64)).toBe("2001:db8:1:4662:fdff:ffff:ffff:ff7f");
+        // Above the reserved range is an ordinary interface id.
+        expect(resolveIpv6InPrefix("::fe00:0:0:1", P64)).toBe("2001:db8:1:4662:fe00::1");
     });
 
     it("refuses what is not an address: zones, IPv4, shell", () => {
@@ -43,7 +47,8 @@ describe("gateways and canonical forms", () => {
         expect(parseIpv6Gateway("2001:db8:1:46ff:ff:ff:ff:ff")).toBe("2001:db8:1:46ff:ff:ff:ff:ff");
         expect(() => parseIpv6Gateway("ff02::2")).toThrow(/link-local/);
         expect(() => parseIpv6Gateway("::1")).toThrow();
-        expect(() => parseIpv6("2001:DB8::1")).toThrow(/canonically \(2001:db8::1\)/);
+        expect(parseIpv6("2001:DB8:0::1")).toBe("2001:db8::1");
+        expect(parseIpv6Gateway("2001:41D0:1:4FF:FF:FF:FF:FF")).toBe("2001:41d0:1:4ff:ff:ff:ff:ff");
         expect(canonicalIpv6("2001:0DB8:0:0:1:0:0:1")).toBe("2001:db8::1:0:0:1");
     });
 
