@@ -37,6 +37,12 @@ export function buildIpmoveBundle(root: string): IpmoveBundle {
         write: false,
         legalComments: "none",
         logLevel: "silent",
+        // The bundle names each module by its path (a comment per module), relative to the
+        // working directory: from the project's root, and through node_modules as it is reached,
+        // so that a checkout that borrows node_modules by a symlink (plan --against) bundles the
+        // same bytes.
+        absWorkingDir: root,
+        preserveSymlinks: true,
     });
     // esbuild keeps the entry's first line; the entry runs under tsx in the repository, the bundle
     // under node.
