@@ -51,6 +51,11 @@ describe("plan --against", () => {
         expect(changed.stderr).toContain("no changes were expected but 6 were proposed");
     });
 
+    it("sees no change in an edge pair against HEAD: the bundled ovh-ipmove is the same bytes in the borrowed node_modules", () => {
+        const same = plan("edge-pair", "--against", "HEAD", "--expect-no-changes");
+        expect(same.status, same.stdout + same.stderr).toBe(0);
+    });
+
     it("names a ref that does not exist", () => {
         const r = plan("reverse-proxy", "--against", "no-such-branch");
         expect(r.status).toBe(2);
