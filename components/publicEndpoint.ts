@@ -30,6 +30,9 @@ export interface DedicatedServer {
     ipv6?: { prefix: string; gateway?: string };
 }
 
+/** routing of GET /dedicated/server/{sn}/specifications/network: ipv4 and ipv6, each with its gateway. */
+type ServerRouting = ovh.types.output.Dedicated.GetServerSpecificationsNetworkRouting;
+
 export interface PublicEndpointArgs {
     ip: string;
     /** An IPv6 address in server.ipv6.prefix, whole or relative to it (::10): AAAA records, ip6 on the NIC. */
@@ -180,7 +183,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
     }
 
     /** The server's routing as the OVH API states it (GET /dedicated/server/{sn}/specifications/network), unless turned off. */
-    private networkOf(server: DedicatedServer): pulumi.Output<ovh.types.output.Dedicated.GetServerSpecificationsNetworkRouting | undefined> {
+    private networkOf(server: DedicatedServer): pulumi.Output<ServerRouting | undefined> {
         return server.gatewayFromApi === false
             ? pulumi.output(undefined)
             : ovh.dedicated
@@ -190,7 +193,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
 
     private gateway6Of(
         serviceName: string, prefix: Ipv6Prefix, configured: string | undefined,
-        network: pulumi.Output<ovh.types.output.Dedicated.GetServerSpecificationsNetworkRouting | undefined>,
+        network: pulumi.Output<ServerRouting | undefined>,
     ): pulumi.Output<ResolvedGateway6> {
         return network.apply((routing) => {
             const six = routing?.ipv6;
@@ -223,7 +226,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
         });
     }
 
-    private gatewayOf(server: DedicatedServer, network: pulumi.Output<ovh.types.output.Dedicated.GetServerSpecificationsNetworkRouting | undefined>): pulumi.Output<ResolvedGateway> {
+    private gatewayOf(server: DedicatedServer, network: pulumi.Output<ServerRouting | undefined>): pulumi.Output<ResolvedGateway> {
         const apiGateway = network.apply((routing) => routing?.ipv4?.gateway || undefined);
         return apiGateway.apply((gw) => {
             try {

@@ -121,58 +121,56 @@ describe("PublicEndpoint with gateway candidates", () => {
     });
 });
 
+/** Runs a test body with pulumi.log.warn captured, and hands it the warnings so far. */
+async function withWarnings(body: (warnings: string[]) => Promise<void>): Promise<void> {
+    const warnings: string[] = [];
+    const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(async (message: string) => void warnings.push(message));
+    try {
+        await body(warnings);
+    } finally {
+        warn.mockRestore();
+    }
+}
+
 describe("PublicEndpoint with IPv6", () => {
-    it("takes the API's IPv6 gateway over the stack's, canonical, with no on-link route to a link-local one; AAAA records at the A names", async () => {
-        const warnings: string[] = [];
-        const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(async (message: string) => void warnings.push(message));
-        try {
-            const { PublicEndpoint } = await import("../../components/publicEndpoint");
-            const ep = new PublicEndpoint("six", {
-                ip: "192.0.2.40",
-                ip6: "::40",
-                server: { serviceName: "ns-v6.example.net", ipv6: { prefix: "2001:db8:9:1::/64", gateway: "2001:db8:9:1ff:ff:ff:ff:ff" } },
-                container: { proxmox: { host: "198.51.100.20" }, vmid: 140, nic: 1, interfaceName: "eth1", bridge: "vmbr0" },
-                zones: [{ zone: "example.org", a: ["six"], cname: ["alias"] }],
-                protect: false,
-            });
-            expect(ep.ip6).toBe("2001:db8:9:1::40");
-            expect(await outputOf(ep.gateway6!)).toBe("fe80::1");
-            expect(await outputOf(ep.gateway6Source!)).toBe("api");
-            await outputOf(ep.records.records[0].urn);
-            const create = String(registered.find((r) => r.name === "six-nic-pct-set")?.inputs.create);
-            expect(create).toContain("gw6=fe80::1,");
-            expect(create).toContain("ip6=2001:db8:9:1::40/64,");
-            expect(create).not.toContain(`ip -6 route replace "$gw6" dev`);
-            expect(String(registered.find((r) => r.name === "six-gateway-arp")?.inputs.create)).toContain("fe80::1");
-            const records = registered.filter((r) => r.name.startsWith("six-dns-")).map((r) => `${r.inputs.fieldtype} ${r.inputs.subdomain} ${r.inputs.target}`);
-            expect(records.sort()).toEqual(["A six 192.0.2.40", "AAAA six 2001:db8:9:1::40", "CNAME alias six.example.org."]);
-            expect(warnings).toContain("configured IPv6 gateway 2001:db8:9:1ff:ff:ff:ff:ff differs from fe80::1 (from the OVH API); using fe80::1");
+    it("takes the API's IPv6 gateway over the stack's, canonical, with no on-link route to a link-local one; AAAA records at the A names", () => withWarnings(async (warnings) => {
+        const { PublicEndpoint } = await import("../../components/publicEndpoint");
+        const ep = new PublicEndpoint("six", {
+            ip: "192.0.2.40",
+            ip6: "::40",
+            server: { serviceName: "ns-v6.example.net", ipv6: { prefix: "2001:db8:9:1::/64", gateway: "2001:db8:9:1ff:ff:ff:ff:ff" } },
+            container: { proxmox: { host: "198.51.100.20" }, vmid: 140, nic: 1, interfaceName: "eth1", bridge: "vmbr0" },
+            zones: [{ zone: "example.org", a: ["six"], cname: ["alias"] }],
+            protect: false,
+        });
+        expect(ep.ip6).toBe("2001:db8:9:1::40");
+        expect(await outputOf(ep.gateway6!)).toBe("fe80::1");
+        expect(await outputOf(ep.gateway6Source!)).toBe("api");
+        await outputOf(ep.records.records[0].urn);
+        const create = String(registered.find((r) => r.name === "six-nic-pct-set")?.inputs.create);
+        expect(create).toContain("gw6=fe80::1,");
+        expect(create).toContain("ip6=2001:db8:9:1::40/64,");
+        expect(create).not.toContain(`ip -6 route replace "$gw6" dev`);
+        expect(String(registered.find((r) => r.name === "six-gateway-arp")?.inputs.create)).toContain("fe80::1");
+        const records = registered.filter((r) => r.name.startsWith("six-dns-")).map((r) => `${r.inputs.fieldtype} ${r.inputs.subdomain} ${r.inputs.target}`);
+        expect(records.sort()).toEqual(["A six 192.0.2.40", "AAAA six 2001:db8:9:1::40", "CNAME alias six.example.org."]);
+        expect(warnings).toContain("configured IPv6 gateway 2001:db8:9:1ff:ff:ff:ff:ff differs from fe80::1 (from the OVH API); using fe80::1");
+    }));
 
-        } finally {
-            warn.mockRestore();
-        }
-    });
-
-    it("does not use the API's gateway for a prefix outside the server's network: the stack's, or the rule's", async () => {
-        const warnings: string[] = [];
-        const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(async (message: string) => void warnings.push(message));
-        try {
-            const { PublicEndpoint } = await import("../../components/publicEndpoint");
-            const ep = new PublicEndpoint("other6", {
-                ip: "192.0.2.42",
-                ip6: "::42",
-                server: { serviceName: "ns-other.example.net", ipv6: { prefix: "2001:DB8:9:1::/64" } },
-                container: { proxmox: { host: "198.51.100.20" }, vmid: 142, nic: 1, interfaceName: "eth1", bridge: "vmbr0" },
-                zones: [],
-                protect: false,
-            });
-            expect(await outputOf(ep.gateway6!)).toBe("2001:db8:9:ff:ff:ff:ff:ff");
-            expect(await outputOf(ep.gateway6Source!)).toBe("prefix");
-            expect(warnings).toContain("server ns-other.example.net: 2001:db8:9:1::/64 is not inside the server's IPv6 network 2001:db8:7::/56 (routing.ipv6.network from the OVH API): its routing.ipv6.gateway is not used");
-        } finally {
-            warn.mockRestore();
-        }
-    });
+    it("does not use the API's gateway for a prefix outside the server's network: the stack's, or the rule's", () => withWarnings(async (warnings) => {
+        const { PublicEndpoint } = await import("../../components/publicEndpoint");
+        const ep = new PublicEndpoint("other6", {
+            ip: "192.0.2.42",
+            ip6: "::42",
+            server: { serviceName: "ns-other.example.net", ipv6: { prefix: "2001:DB8:9:1::/64" } },
+            container: { proxmox: { host: "198.51.100.20" }, vmid: 142, nic: 1, interfaceName: "eth1", bridge: "vmbr0" },
+            zones: [],
+            protect: false,
+        });
+        expect(await outputOf(ep.gateway6!)).toBe("2001:db8:9:ff:ff:ff:ff:ff");
+        expect(await outputOf(ep.gateway6Source!)).toBe("prefix");
+        expect(warnings).toContain("server ns-other.example.net: 2001:db8:9:1::/64 is not inside the server's IPv6 network 2001:db8:7::/56 (routing.ipv6.network from the OVH API): its routing.ipv6.gateway is not used");
+    }));
 
     it("refuses an ip6 without the server's prefix, before declaring anything", async () => {
         const { PublicEndpoint } = await import("../../components/publicEndpoint");
