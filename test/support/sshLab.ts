@@ -63,7 +63,13 @@ function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number, wh
  * (`sshd -T`): a drop-in under /etc/ssh/sshd_config.d on this machine could change it.
  */
 export function stockSshdSettings(hostKey: string): void {
-    const effective = execFileSync("/usr/sbin/sshd", ["-T", "-f", "/etc/ssh/sshd_config", "-o", `HostKey=${hostKey}`], { encoding: "utf8" }).split("\n");
+    // `sshd -T` refuses to run without its privilege separation directory, /run/sshd, which only
+    // an init system creates (Debian's ssh.service RuntimeDirectory): it is made in a private /run,
+    // so that nothing on this machine has to be left there by hand.
+    const effective = execFileSync("unshare", [
+        "--mount", "--propagation", "private", "sh", "-c",
+        `mount -t tmpfs tmpfs /run && mkdir /run/sshd && exec /usr/sbin/sshd -T -f /etc/ssh/sshd_config -o HostKey=${hostKey}`,
+    ], { encoding: "utf8" }).split("\n");
     const acceptEnv = effective.filter((l) => l.startsWith("acceptenv ")).sort();
     if (JSON.stringify(acceptEnv) !== JSON.stringify(["acceptenv LANG", "acceptenv LC_*"]) || !effective.includes("permituserenvironment no")) {
         throw new Error(`this machine's sshd is not Debian's stock one (AcceptEnv LANG LC_*, PermitUserEnvironment no): ${acceptEnv.join(", ")}`);
