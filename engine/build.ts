@@ -1,0 +1,163 @@
+// The real Pulumi engine for the tests: the CLI built from its Go module at the version engine/go.mod
+// pins, a Node.js language host (engine/pulumi-language-nodejs), and @pulumi/pulumi's dynamic
+// provider launcher beside them. Binaries go to a cache outside the work tree, in a folder keyed by
+// what went into them, so a warm machine rebuilds nothing. Usage:
+//
+//   npm run engine:build            build (or find cached) and print the versions, sizes and time
+//
+// The provider plugins (pulumi-resource-command, -ovh, -proxmoxve) are not built: the Go module
+// proxy does not serve their modules. Each build asks it again and prints its answer.
+import { execFileSync, spawnSync } from "child_process";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const ROOT = path.resolve(__dirname, "..");
+const ENGINE = __dirname;
+
+/** The oldest CLI the project runs on: import-then-update (`= import` then `~ update`) came in 3.174. */
+const MIN_CLI = "3.174.0";
+
+/** Each provider plugin the program needs, with the npm SDK whose version it must have. */
+export const PROVIDERS = [
+    { plugin: "command", npm: "@pulumi/command", modules: ["github.com/pulumi/pulumi-command/provider"] },
+    { plugin: "ovh", npm: "@ovhcloud/pulumi-ovh", modules: ["github.com/ovh/pulumi-ovh/provider/v2", "github.com/ovh/pulumi-ovh/provider"] },
+    { plugin: "proxmoxve", npm: "@muhlba91/pulumi-proxmoxve", modules: ["github.com/muhlba91/pulumi-proxmoxve/provider/v8"] },
+] as const;
+
+export interface Engine {
+    /** The folder holding pulumi, pulumi-language-nodejs and pulumi-resource-pulumi-nodejs. */
+    binDir: string;
+    cliVersion: string;
+    /** @pulumi/pulumi's version in package-lock.json: the SDK the programs run on. */
+    sdkVersion: string;
+}
+
+function lockedVersion(pkg: string): string {
+    const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { version?: string }> };
+    const version = lock.packages[`node_modules/${pkg}`]?.version;
+    if (!version) throw new Error(`package-lock.json has no ${pkg}`);
+    return version;
+}
+
+/** The CLI version engine/go.mod pins (github.com/pulumi/pulumi/pkg/v3). */
+function pinnedCliVersion(): string {
+    const goMod = fs.readFileSync(path.join(ENGINE, "go.mod"), "utf8");
+    const m = /^\s*github\.com\/pulumi\/pulumi\/pkg\/v3 v(\S+)/m.exec(goMod);
+    if (!m) throw new Error("engine/go.mod does not require github.com/pulumi/pulumi/pkg/v3");
+    return m[1];
+}
+
+function semverAtLeast(a: string, b: string): boolean {
+    const pa = a.split(".").map(Number), pb = b.split(".").map(Number);
+    for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return pa[i] > pb[i];
+    return true;
+}
+
+function launcherPath(): string {
+    return path.join(ROOT, "node_modules", "@pulumi", "pulumi", "pulumi-resource-pulumi-nodejs");
+}
+
+/** Everything that goes into the binaries: the folder's name changes when any of it does. */
+function cacheKey(cliVersion: string, sdkVersion: string): string {
+    const hash = createHash("sha256");
+    const goFiles = fs.readdirSync(ENGINE, { recursive: true, encoding: "utf8" }).filter((f) => /(\.go|go\.mod|go\.sum)$/.test(f)).sort();
+    for (const f of goFiles) hash.update(`${f}\0`).update(fs.readFileSync(path.join(ENGINE, f)));
+    hash.update(execFileSync("go", ["version"], { encoding: "utf8" }));
+    hash.update(sdkVersion).update(fs.readFileSync(launcherPath()));
+    return `pulumi-v${cliVersion}-${hash.digest("hex").slice(0, 12)}`;
+}
+
+function cacheRoot(): string {
+    const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
+    return process.env.OVH_FAILOVER_ENGINE_CACHE || path.join(base, "ovh-failover", "engine");
+}
+
+/** The engine's folder if it is built for what the work tree holds now; it builds nothing. */
+export function locateEngine(): Engine & { built: boolean } {
+    const cliVersion = pinnedCliVersion();
+    const sdkVersion = lockedVersion("@pulumi/pulumi");
+    const binDir = path.join(cacheRoot(), cacheKey(cliVersion, sdkVersion), "bin");
+    return { binDir, cliVersion, sdkVersion, built: fs.existsSync(path.join(binDir, ".complete")) };
+}
+
+function goBuild(out: string, pkg: string, version: string): void {
+    const ldflags = `-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${version}`;
+    const r = spawnSync("go", ["build", "-trimpath", "-ldflags", ldflags, "-o", out, pkg], {
+        cwd: ENGINE,
+        stdio: ["ignore", "inherit", "inherit"],
+        // The machine's own Go (engine/go.mod asks no newer one); no cgo, so the binaries are static.
+        env: { ...process.env, GOTOOLCHAIN: "local", CGO_ENABLED: "0", GOFLAGS: "-mod=readonly" },
+    });
+    if (r.status !== 0) throw new Error(`go build ${pkg} failed (exit ${r.status})`);
+}
+
+/** Builds the engine unless its folder is already there; returns it. */
+export function ensureEngine(log: (line: string) => void = console.log): Engine {
+    const found = locateEngine();
+    const { cliVersion, sdkVersion, binDir } = found;
+    if (!semverAtLeast(cliVersion, sdkVersion)) throw new Error(`engine/go.mod pins the CLI at ${cliVersion}, older than @pulumi/pulumi ${sdkVersion}`);
+    if (!semverAtLeast(cliVersion, MIN_CLI)) throw new Error(`engine/go.mod pins the CLI at ${cliVersion}; the project needs ${MIN_CLI} or newer`);
+    if (found.built) {
+        log(`engine: cached in ${binDir}`);
+        return { binDir, cliVersion, sdkVersion };
+    }
+    const started = Date.now();
+    const staging = `${path.dirname(binDir)}.partial-${process.pid}`;
+    fs.rmSync(staging, { recursive: true, force: true });
+    fs.mkdirSync(path.join(staging, "bin"), { recursive: true });
+    log(`engine: building pulumi v${cliVersion} and its Node.js language host (a cold build downloads the modules first)`);
+    goBuild(path.join(staging, "bin", "pulumi"), "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi", cliVersion);
+    goBuild(path.join(staging, "bin", "pulumi-language-nodejs"), "./pulumi-language-nodejs", cliVersion);
+    // The dynamic provider's launcher ships in @pulumi/pulumi; the CLI looks for plugins beside itself.
+    fs.copyFileSync(launcherPath(), path.join(staging, "bin", "pulumi-resource-pulumi-nodejs"));
+    fs.chmodSync(path.join(staging, "bin", "pulumi-resource-pulumi-nodejs"), 0o755);
+    fs.writeFileSync(path.join(staging, "bin", ".complete"), `${new Date().toISOString()}\n`);
+    fs.rmSync(path.dirname(binDir), { recursive: true, force: true });
+    fs.renameSync(staging, path.dirname(binDir));
+    const seconds = ((Date.now() - started) / 1000).toFixed(0);
+    log(`engine: built in ${seconds} s into ${binDir}`);
+    return { binDir, cliVersion, sdkVersion };
+}
+
+/** The Go module proxy's answer for a module at a version: "served", or its error. */
+export function proxyAnswer(module: string, version: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "engine-probe-"));
+    try {
+        // The proxy alone: without "direct", a version it lacks is not looked for in a repository.
+        const proxies = execFileSync("go", ["env", "GOPROXY"], { encoding: "utf8" }).trim().split(/[,|]/).filter((p) => p !== "direct" && p !== "off");
+        const r = spawnSync("go", ["mod", "download", "-json", `${module}@v${version}`], {
+            cwd: dir,
+            encoding: "utf8",
+            env: { ...process.env, GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local", GOPROXY: proxies.join(",") || "off" },
+        });
+        const answer = JSON.parse(r.stdout || "{}") as { Error?: string };
+        if (!answer.Error) return r.status === 0 ? "served" : (r.stderr.trim() || `go exited ${r.status}`);
+        const status = /: (\d{3} [A-Za-z ]+)(\n|$)/.exec(answer.Error)?.[1];
+        const response = /server response: (.*)/.exec(answer.Error)?.[1];
+        return [status, response].filter(Boolean).join(": ") || answer.Error.split("\n")[0];
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+function sizeMiB(file: string): string {
+    return `${(fs.statSync(file).size / 2 ** 20).toFixed(1)} MiB`;
+}
+
+function main(): void {
+    const engine = ensureEngine();
+    for (const name of ["pulumi", "pulumi-language-nodejs", "pulumi-resource-pulumi-nodejs"]) {
+        const file = path.join(engine.binDir, name);
+        const version = name === "pulumi-resource-pulumi-nodejs" ? `@pulumi/pulumi ${engine.sdkVersion}` : execFileSync(file, name === "pulumi" ? ["version"] : ["-version"], { encoding: "utf8" }).trim();
+        console.log(`  ${name.padEnd(32)} ${version.padEnd(24)} ${sizeMiB(file)}`);
+    }
+    for (const p of PROVIDERS) {
+        const version = lockedVersion(p.npm);
+        const answers = p.modules.map((m) => `${m}@v${version}: ${proxyAnswer(m, version)}`);
+        console.log(`  pulumi-resource-${p.plugin.padEnd(16)} not built (${p.npm} ${version}); the Go module proxy says:\n${answers.map((a) => `      ${a}`).join("\n")}`);
+    }
+}
+
+if (require.main === module) main();

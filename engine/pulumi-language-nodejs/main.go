@@ -1,0 +1,231 @@
+// pulumi-language-nodejs: the Node.js language host the Pulumi CLI starts to run a program.
+//
+// Pulumi's own language host is a module of its own,
+// github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3, which the Go module proxy
+// this project can reach does not serve (403 "This module version is not available."). This is a
+// small one in its place, written against the served github.com/pulumi/pulumi/sdk/v3. It does what
+// the upstream host's Run does for a program on Node.js (sdk/nodejs/cmd/pulumi-language-nodejs/
+// main.go: execRuntime, constructArguments, constructConfig, parseOptions), so the program itself
+// runs in @pulumi/pulumi's own cmd/run, the real Node.js runtime:
+//   - node [nodeargs] <@pulumi/pulumi/cmd/run> --monitor --engine --organization --project
+//     --root-directory --stack --pwd [--dry-run] --parallel <entry point> [args];
+//   - PULUMI_CONFIG holds the config with keys as <namespace>:config:<name>,
+//     PULUMI_CONFIG_SECRET_KEYS the secret keys, PULUMI_NODEJS_TYPESCRIPT=true unless the project's
+//     runtime option typescript is false, PULUMI_NODEJS_TSCONFIG_PATH for the tsconfig option;
+//   - exit code 32 means the program already told the user (Bail).
+//
+// Left out, and why: the monitor proxy and its pipes for synchronous invokes (the SDK uses them
+// only when given --sync; without it every invoke is asynchronous, as in this project), and the
+// methods the CLI needs only for `pulumi new`, `install`, `about`, code generation and plugin
+// packages; each answers Unimplemented, which the CLI handles as an older host
+// (sdk/go/common/resource/plugin/langruntime_plugin.go). GetRequiredPackages is one of them: the
+// CLI then installs nothing ahead of the run, and loads each provider when a resource needs it.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"github.com/google/shlex"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+)
+
+// exitAfterUserActionableMessage is @pulumi/pulumi cmd/run's
+// nodeJSProcessExitedAfterLoggingUserActionableMessage.
+const exitAfterUserActionableMessage = 32
+
+func main() {
+	showVersion := flag.Bool("version", false, "print the version and exit")
+	flag.String("tracing", "", "ignored: no tracing")
+	flag.Parse()
+	if *showVersion {
+		fmt.Println(version.Version)
+		return
+	}
+	// The CLI passes its own address last (buildArgsForNewPlugin).
+	engineAddress := ""
+	if args := flag.Args(); len(args) > 0 {
+		engineAddress = args[len(args)-1]
+	}
+	cancel := make(chan bool)
+	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
+		Cancel: cancel,
+		Init: func(srv *grpc.Server) error {
+			pulumirpc.RegisterLanguageRuntimeServer(srv, &host{engineAddress: engineAddress})
+			return nil
+		},
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "could not start the language host: %v\n", err)
+		os.Exit(1)
+	}
+	// The CLI reads the port from the plugin's first line of output.
+	fmt.Printf("%d\n", handle.Port)
+	if err := <-handle.Done; err != nil {
+		fmt.Fprintf(os.Stderr, "language host stopped: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+type host struct {
+	pulumirpc.UnimplementedLanguageRuntimeServer
+	engineAddress string
+}
+
+func (h *host) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
+	return &pulumirpc.PluginInfo{Version: version.Version}, nil
+}
+
+type nodeOptions struct {
+	typescript   bool
+	tsconfigPath string
+	nodeArgs     string
+}
+
+// parseOptions reads the project's runtime options as the upstream host does; typescript
+// defaults to true.
+func parseOptions(options map[string]any) (nodeOptions, error) {
+	opts := nodeOptions{typescript: true}
+	if v, ok := options["typescript"]; ok {
+		b, isBool := v.(bool)
+		if !isBool {
+			return opts, errors.New("typescript option must be a boolean")
+		}
+		opts.typescript = b
+	}
+	if v, ok := options["tsconfig"]; ok {
+		s, isString := v.(string)
+		if !isString {
+			return opts, errors.New("tsconfigpath option must be a string")
+		}
+		opts.tsconfigPath = s
+	}
+	if v, ok := options["nodeargs"]; ok {
+		s, isString := v.(string)
+		if !isString {
+			return opts, errors.New("nodeargs option must be a string")
+		}
+		opts.nodeArgs = s
+	}
+	return opts, nil
+}
+
+// locateRun finds @pulumi/pulumi/cmd/run as node resolves it from the program's directory.
+func locateRun(node, programDir string) (string, error) {
+	script := `try { console.log(require.resolve('@pulumi/pulumi/cmd/run')); } catch (e) { ` +
+		`console.error(e.code === 'MODULE_NOT_FOUND' ? 'It looks like the Pulumi SDK has not been installed. Have you run pulumi install?' : e.message); process.exit(1); }`
+	cmd := exec.Command(node, "-e", script)
+	cmd.Dir = programDir
+	out, err := cmd.Output()
+	if err != nil {
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			return "", errors.New(string(exitErr.Stderr))
+		}
+		return "", err
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
+	fail := func(err error) (*pulumirpc.RunResponse, error) {
+		return &pulumirpc.RunResponse{Error: err.Error()}, nil
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return fail(fmt.Errorf("could not find node on the $PATH: %w", err))
+	}
+	info := req.GetInfo()
+	runPath, err := locateRun(node, info.GetProgramDirectory())
+	if err != nil {
+		return fail(err)
+	}
+	opts, err := parseOptions(info.GetOptions().AsMap())
+	if err != nil {
+		return fail(err)
+	}
+
+	args, err := shlex.Split(opts.nodeArgs)
+	if err != nil {
+		return fail(err)
+	}
+	args = append(args, runPath)
+	flagIf := func(k, v string) {
+		if v != "" {
+			args = append(args, "--"+k, v)
+		}
+	}
+	flagIf("monitor", req.GetMonitorAddress())
+	flagIf("engine", h.engineAddress)
+	flagIf("organization", req.GetOrganization())
+	flagIf("project", req.GetProject())
+	flagIf("root-directory", info.GetRootDirectory())
+	flagIf("stack", req.GetStack())
+	flagIf("pwd", info.GetProgramDirectory())
+	if req.GetDryRun() {
+		args = append(args, "--dry-run")
+	}
+	flagIf("parallel", strconv.Itoa(int(req.GetParallel())))
+	args = append(args, info.GetEntryPoint())
+	args = append(args, req.GetArgs()...)
+
+	configVars := make(map[string]string, len(req.GetConfig()))
+	for k, v := range req.GetConfig() {
+		key, err := config.ParseKey(k)
+		if err != nil {
+			return fail(err)
+		}
+		configVars[key.Namespace()+":config:"+key.Name()] = v
+	}
+	configJSON, err := json.Marshal(configVars)
+	if err != nil {
+		return fail(err)
+	}
+	secretKeys := req.GetConfigSecretKeys()
+	if secretKeys == nil {
+		secretKeys = []string{}
+	}
+	secretKeysJSON, err := json.Marshal(secretKeys)
+	if err != nil {
+		return fail(err)
+	}
+	env := append(os.Environ(), "PULUMI_CONFIG="+string(configJSON), "PULUMI_CONFIG_SECRET_KEYS="+string(secretKeysJSON))
+	if opts.typescript {
+		env = append(env, "PULUMI_NODEJS_TYPESCRIPT=true")
+	}
+	if opts.tsconfigPath != "" {
+		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+opts.tsconfigPath)
+	}
+
+	cmd := exec.CommandContext(ctx, node, args...)
+	cmd.Env = env
+	// Wrapped, so that exec copies through a pipe: node may change the blocking mode of a file it
+	// is handed (upstream runWithOutput).
+	cmd.Stdout = struct{ io.Writer }{os.Stdout}
+	cmd.Stderr = struct{ io.Writer }{os.Stderr}
+	if err := cmd.Run(); err != nil {
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) {
+			return fail(fmt.Errorf("Problem executing program (could not run language executor): %w", err))
+		}
+		if exitErr.ExitCode() == exitAfterUserActionableMessage {
+			return &pulumirpc.RunResponse{Bail: true}, nil
+		}
+		return fail(fmt.Errorf("Program exited with non-zero exit code: %d", exitErr.ExitCode()))
+	}
+	return &pulumirpc.RunResponse{}, nil
+}
