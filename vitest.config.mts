@@ -3,8 +3,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
     test: {
         include: ["test/**/*.test.ts"],
-        // Real daemons and real packets (root, Linux): npm run test:integration.
-        exclude: ["test/**/*.integration.test.ts"],
+        // Real daemons and real packets (root, Linux): npm run test:integration; the real Pulumi
+        // engine: npm run test:engine.
+        exclude: ["test/**/*.integration.test.ts", "test/**/*.engine.test.ts"],
         testTimeout: 60_000,
         hookTimeout: 60_000,
         // Plan tests start child processes; two cores are all there is.
