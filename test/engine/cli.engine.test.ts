@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as YAML from "yaml";
 import { plan } from "../../bin/plan";
 import { PROVIDERS } from "../../engine/build";
-import { engineWorkspace, EngineWorkspace, REPO } from "../support/engine";
+import { engineWorkspace, EngineWorkspace, previewSteps, REPO } from "../support/engine";
 
 let ws: EngineWorkspace;
 beforeAll(async () => {
@@ -24,30 +24,27 @@ function lockedVersion(pkg: string): string {
 describe("the engine", () => {
     it("is the CLI of @pulumi/pulumi's version, with its language host and the dynamic provider's launcher beside it; nothing is downloaded", async () => {
         const sdk = lockedVersion("@pulumi/pulumi");
-        const { stdout } = await ws.run(REPO, "version");
-        const host = await ws.run(REPO, "plugin", "ls", "--json");
-        console.log(`pulumi version: ${stdout.trim()}`);
-        expect(stdout.trim()).toBe(`v${sdk}`);
-        expect(ws.cli.version?.version).toBe(sdk);
-        // No plugin in PULUMI_HOME: whatever runs comes from the engine's folder.
-        expect(JSON.parse(host.stdout || "[]")).toEqual([]);
-        for (const name of ["pulumi-language-nodejs", "pulumi-resource-pulumi-nodejs"]) {
-            expect(fs.existsSync(path.join(ws.engine.binDir, name))).toBe(true);
-        }
-        console.log(`pulumi-language-nodejs: ${ws.engine.cliVersion}; pulumi-resource-pulumi-nodejs: @pulumi/pulumi ${sdk}`);
-        for (const p of PROVIDERS) {
-            console.log(`pulumi-resource-${p.plugin}: not built (${p.npm} ${lockedVersion(p.npm)}: the Go module proxy does not serve ${p.modules[0]})`);
-        }
-
-        // An empty program runs through the language host, and preview and up reach nothing outside.
+        // An empty program runs through the language host; preview and up reach nothing outside.
         const dir = ws.project({
             "Pulumi.yaml": "name: empty\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n",
             "index.js": "require('@pulumi/pulumi');\n",
         });
-        await ws.run(dir, "stack", "init", "dev");
-        const preview = await ws.run(dir, "preview", "--json");
-        expect(JSON.parse(preview.stdout).steps.map((s: { op: string; urn: string }) => `${s.op} ${s.urn}`)).toEqual(["create urn:pulumi:dev::empty::pulumi:pulumi:Stack::empty-dev"]);
-        await ws.run(dir, "up", "--yes");
+        const stack = await ws.stack(dir, "dev");
+        console.log(`pulumi version: v${stack.workspace.pulumiVersion}`);
+        expect(stack.workspace.pulumiVersion).toBe(sdk);
+        // No plugin in PULUMI_HOME: whatever runs comes from the engine's folder.
+        expect(await stack.workspace.listPlugins()).toEqual([]);
+        for (const name of ["pulumi-language-nodejs", "pulumi-resource-pulumi-nodejs"]) {
+            expect(fs.existsSync(path.join(ws.engine.binDir, name))).toBe(true);
+        }
+        console.log(`pulumi-language-nodejs: v${ws.engine.cliVersion}; pulumi-resource-pulumi-nodejs: @pulumi/pulumi ${sdk}`);
+        for (const p of PROVIDERS) {
+            console.log(`pulumi-resource-${p.plugin}: not built (${p.npm} ${lockedVersion(p.npm)}: the Go module proxy does not serve ${p.modules[0]})`);
+        }
+
+        const steps = await previewSteps(stack);
+        expect(steps.map((s) => `${s.op} ${s.urn}`)).toEqual(["create urn:pulumi:dev::empty::pulumi:pulumi:Stack::empty-dev"]);
+        await stack.up();
         expect(ws.guard.attempts).toEqual([]);
     });
 });
@@ -100,14 +97,14 @@ describe("a stack's config: the CLI's verdict and the offline plan's are the sam
         const dir = ws.project({ "Pulumi.yaml": PROJECT, "index.js": "require('@pulumi/pulumi');\n" });
         // Stacks share the backend: each case has its own.
         const stackName = `case${CASES.indexOf(c)}`;
-        await ws.run(dir, "stack", "init", stackName);
-        for (const [key, value] of Object.entries(c.secrets ?? {})) await ws.run(dir, "config", "set", "--secret", key, value);
+        const stack = await ws.stack(dir, stackName);
+        for (const [key, value] of Object.entries(c.secrets ?? {})) await stack.setConfig(key, { value, secret: true });
         const file = path.join(dir, `Pulumi.${stackName}.yaml`);
-        const stack = fs.existsSync(file) ? (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) : {};
-        stack.config = { ...(stack.config ?? {}), ...c.values };
-        fs.writeFileSync(file, YAML.stringify(stack));
+        const stackFile = fs.existsSync(file) ? (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) : {};
+        stackFile.config = { ...(stackFile.config ?? {}), ...c.values };
+        fs.writeFileSync(file, YAML.stringify(stackFile));
 
-        const cli = await ws.run(dir, "preview").then(
+        const cli = await stack.preview().then(
             () => undefined,
             (err: Error) => {
                 const m = /error: validating stack config: (.*)/.exec(err.message);

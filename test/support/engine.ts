@@ -2,7 +2,7 @@
 // runs it: the DIY file backend, passphrase secrets, a PULUMI_HOME of its own (no plugin cache),
 // and every way the CLI could reach out shut: no update check, no plugin acquisition, and an HTTP(S)
 // proxy that records and refuses whatever still tries, so a test can assert that nothing did.
-import { PulumiCommand } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
@@ -38,9 +38,12 @@ export async function startOutboundGuard(): Promise<OutboundGuard> {
     };
 }
 
-export interface EngineRun {
-    stdout: string;
-    stderr: string;
+/** A step as the engine announces it (a ResourcePreEvent): what `pulumi preview --json` lists. */
+export interface EngineStep {
+    op: string;
+    urn: string;
+    type: string;
+    inputs: Record<string, unknown>;
 }
 
 export interface EngineWorkspace {
@@ -51,9 +54,24 @@ export interface EngineWorkspace {
     guard: OutboundGuard;
     /** A new project folder: Pulumi.yaml and files, node_modules borrowed from the repository. */
     project(files: Record<string, string>): string;
-    /** Runs the CLI in a folder; a non-zero exit rejects with the CLI's output in the message. */
-    run(cwd: string, ...args: string[]): Promise<EngineRun>;
+    /** `pulumi stack init` in a project folder, through the Automation API. */
+    stack(dir: string, name: string): Promise<Stack>;
     close(): Promise<void>;
+}
+
+/** `pulumi preview`, and the steps the engine announced. */
+export async function previewSteps(stack: Stack): Promise<EngineStep[]> {
+    const steps: EngineStep[] = [];
+    await stack.preview({
+        onEvent: (e) => {
+            const m = e.resourcePreEvent?.metadata;
+            // The event log also carries the default providers' steps, which the CLI's display and
+            // --json leave out as internal (pkg/engine/update.go isInternalStep).
+            const defaultProvider = m?.type.startsWith("pulumi:providers:") && m.urn.split("::").pop()?.startsWith("default");
+            if (m && !defaultProvider) steps.push({ op: m.op, urn: m.urn, type: m.type, inputs: (m.new ?? m.old)?.inputs ?? {} });
+        },
+    });
+    return steps;
 }
 
 export async function engineWorkspace(extraEnv: Record<string, string> = {}): Promise<EngineWorkspace> {
@@ -69,7 +87,6 @@ export async function engineWorkspace(extraEnv: Record<string, string> = {}): Pr
         PULUMI_CONFIG_PASSPHRASE: "engine-test-passphrase",
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        PULUMI_SKIP_CONFIRMATIONS: "true",
         HTTP_PROXY: guard.url,
         HTTPS_PROXY: guard.url,
         http_proxy: guard.url,
@@ -94,9 +111,8 @@ export async function engineWorkspace(extraEnv: Record<string, string> = {}): Pr
             }
             return dir;
         },
-        async run(cwd, ...args) {
-            const r = await cli.run(args, cwd, env);
-            return { stdout: r.stdout, stderr: r.stderr };
+        stack(dir, name) {
+            return LocalWorkspace.createStack({ stackName: name, workDir: dir }, { envVars: env, pulumiCommand: cli });
         },
         async close() {
             await guard.close();
