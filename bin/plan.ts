@@ -17,7 +17,7 @@ import { parseCommandLine } from "./cli";
 import { diffEvaluations, summarize } from "./plan/diff";
 import { Evaluation, Step } from "./plan/model";
 import { validateStackConfig } from "./plan/projectConfig";
-import { renderJson, renderText } from "./plan/render";
+import { renderJson, renderText, rootStack } from "./plan/render";
 import { applySet, configEnvironment, loadProject, loadStackConfig, parseStackFile, ProjectFile, StackConfig, stackFilePath } from "./plan/stackFiles";
 
 export interface PlanOptions {
@@ -216,7 +216,7 @@ export async function plan(dir: string, opts: PlanOptions, color: boolean): Prom
     const what = opts.against ? `${beforeLabel} → now${sets}` : opts.sets.length > 0 ? sets.trim() : "as written";
     const title = `Offline plan of stack ${opts.stack} ${what} (the program under Pulumi's mock runtime: no credentials, no API calls)`;
     const output = opts.json
-        ? renderJson(steps, summary, after.invokes, opts.showReplacementSteps)
+        ? renderJson(steps, summary, after.invokes, rootStack(opts.stack, project.name, comparing), opts.showReplacementSteps)
         : renderText(title, steps, summary, after.invokes, { color, showReplacementSteps: opts.showReplacementSteps }, opts.showSame || !comparing);
     const changes = summary.import + summary.create + summary.update + summary.replace + summary.delete;
     if (opts.expectNoChanges && changes > 0) {

@@ -238,41 +238,78 @@ export function renderText(title: string, steps: Step[], summary: ChangeSummary,
     return `${out.join("\n")}\n`;
 }
 
+/** The root of every stack, `pulumi:pulumi:Stack`: created on a first preview, the same after. */
+export interface RootStack {
+    urn: string;
+    op: "create" | "same";
+}
+
+export function rootStack(stack: string, project: string, exists: boolean): RootStack {
+    return { urn: `urn:pulumi:${stack}::${project}::pulumi:pulumi:Stack::${project}-${stack}`, op: exists ? "same" : "create" };
+}
+
 /**
- * `pulumi preview --json`'s steps (pulumi/pulumi pkg/display/json.go, PreviewStep): one `replace`
- * per replacement, or its three steps with showReplacementSteps. `replacementOrder`, `retained`,
- * `deleteEffect` and `blockedBy` are this plan's own additions.
+ * A resource's state as `pulumi preview --json` writes it: apitype.ResourceV3
+ * (sdk/go/common/apitype/core.go), its empty fields left out as its omitempty tags do.
  */
-export function renderJson(steps: Step[], summary: ChangeSummary, invokes: InvokeRecord[], showReplacementSteps = false): string {
-    const state = (r: DeclaredResource) => ({
-        urn: r.urn, type: r.type, inputs: r.inputs, parent: r.parent, protect: r.protect,
-        retainOnDelete: r.retainOnDelete, deleteBeforeReplace: r.deleteBeforeReplace, dependencies: r.dependencies,
-    });
+function resourceState(r: DeclaredResource, root: RootStack) {
+    return {
+        urn: r.urn,
+        custom: r.custom,
+        type: r.type,
+        ...(Object.keys(r.inputs).length > 0 ? { inputs: r.inputs } : {}),
+        parent: r.parent ?? root.urn,
+        ...(r.protect ? { protect: true } : {}),
+        ...(r.dependencies.length > 0 ? { dependencies: r.dependencies } : {}),
+        ...(r.importId !== undefined ? { importID: r.importId } : {}),
+        ...(r.retainOnDelete ? { retainOnDelete: true } : {}),
+        ...(r.ignoreChanges.length > 0 ? { ignoreChanges: r.ignoreChanges } : {}),
+        ...(r.replaceOnChanges.length > 0 ? { replaceOnChanges: r.replaceOnChanges } : {}),
+    };
+}
+
+/**
+ * `pulumi preview --json`: the digest of pulumi/pulumi pkg/display/json.go (PreviewDigest,
+ * PreviewStep) as pkg/backend/display/json.go fills it. The root stack is always listed
+ * (isRootStack), other unchanged resources are not; a replacement is one `replace` step, or its
+ * three with showReplacementSteps; `detailedDiff` is null where the engine has none (a create);
+ * changeSummary counts the root stack too. What only this plan knows is under `offlinePlan`: the
+ * replacement's order, what a delete does in the world (or that it is retained), why `up` would
+ * stop (protect), what a create adopts, warnings, and how data sources were answered.
+ */
+export function renderJson(steps: Step[], summary: ChangeSummary, invokes: InvokeRecord[], root: RootStack, showReplacementSteps = false): string {
     // An import the program then changes is two steps to the engine: import, then update.
     const listed = engineOrder(steps.filter((s) => s.op !== "same"), showReplacementSteps)
         .flatMap((d) => (d.op === "import" && d.step.diffs.length > 0 ? [d, { op: "update" as const, step: d.step }] : [d]));
+    const replaceReasons = (s: Step) => [...new Set(Object.entries(s.detailedDiff).filter(([, d]) => d.kind.endsWith("-replace")).map(([p]) => p.split(/[.[]/)[0]))];
+    const offlinePlan = (op: DisplayOp, s: Step) => {
+        const own = {
+            ...(s.replacementOrder && op === "replace" ? { replacementOrder: s.replacementOrder } : {}),
+            ...(s.retained !== undefined ? { retained: s.retained } : {}),
+            ...(s.deleteEffect ? { deleteEffect: s.deleteEffect } : {}),
+            ...(s.blockedBy ? { blockedBy: s.blockedBy } : {}),
+            ...(s.adopts ? { adopts: s.adopts } : {}),
+            ...(s.warnings ? { warnings: s.warnings } : {}),
+        };
+        return Object.keys(own).length > 0 ? { offlinePlan: own } : {};
+    };
+    const counted = { ...summary, [root.op]: summary[root.op] + 1 };
     const doc = {
-        steps: listed
-            .map(({ op, step: s }) => ({
+        steps: [
+            { op: root.op, urn: root.urn, newState: { urn: root.urn, custom: false, type: "pulumi:pulumi:Stack" }, detailedDiff: null },
+            ...listed.map(({ op, step: s }) => ({
                 op,
                 urn: s.urn,
-                type: s.type,
-                name: s.name,
-                protect: s.protect,
-                diffs: s.diffs,
-                detailedDiff: Object.fromEntries(Object.entries(s.detailedDiff).map(([k, v]) => [k, { kind: v.kind, inputDiff: true }])),
-                ...(s.replacementOrder ? { replacementOrder: s.replacementOrder } : {}),
-                ...(s.retained !== undefined ? { retained: s.retained } : {}),
-                ...(s.deleteEffect ? { deleteEffect: s.deleteEffect } : {}),
-                ...(s.blockedBy ? { blockedBy: s.blockedBy } : {}),
-                ...(op === "import" ? { importId: s.new?.importId } : {}),
-                ...(s.adopts ? { adopts: s.adopts } : {}),
-                ...(s.warnings ? { warnings: s.warnings } : {}),
-                ...(s.old ? { oldState: state(s.old) } : {}),
-                ...(s.new ? { newState: state(s.new) } : {}),
+                ...(s.old && op !== "create" && op !== "import" ? { oldState: resourceState(s.old, root) } : {}),
+                ...(s.new && op !== "delete" && op !== "delete-replaced" ? { newState: resourceState(s.new, root) } : {}),
+                ...(s.diffs.length > 0 && op !== "import" ? { diffReasons: s.diffs } : {}),
+                ...(op === "replace" || op === "create-replacement" || op === "delete-replaced" ? { replaceReasons: replaceReasons(s) } : {}),
+                detailedDiff: Object.keys(s.detailedDiff).length > 0 && op !== "import" ? Object.fromEntries(Object.entries(s.detailedDiff).map(([k, v]) => [k, { kind: v.kind, inputDiff: true }])) : null,
+                ...offlinePlan(op, s),
             })),
-        changeSummary: Object.fromEntries(Object.entries(summary).filter(([, n]) => n > 0)),
-        dataSources: invokes.map((i) => ({ token: i.token, args: i.args, answer: i.answer, note: i.note })),
+        ],
+        changeSummary: Object.fromEntries(Object.entries(counted).filter(([, n]) => n > 0)),
+        offlinePlan: { dataSources: invokes.map((i) => ({ token: i.token, args: i.args, answer: i.answer, note: i.note })) },
     };
     return `${maskSecretTokens(JSON.stringify(doc, null, 2))}\n`;
 }

@@ -12,6 +12,7 @@ import { Step } from "../../bin/plan/model";
 import { AdoptFile } from "../../components/config/adoptFile";
 import { startOvhStandIn, type OvhStandIn } from "../support/ovhStandIn";
 import { writeContainerConfig, writePctStandIn } from "../support/pctStandIn";
+import { resourceSteps } from "../support/planJson";
 import { IP, lostStateWorld, seed000World, World } from "../support/worlds";
 
 const root = path.resolve(__dirname, "../..");
@@ -105,8 +106,8 @@ describe("npm run adopt, seed 000's world after the incident", () => {
         expect(planned.output).toContain(`adopts the vmware MAC ${world.macAddress} the IP already has`);
         expect(planned.output).toContain(`adopts ${IP}/32 routed to ns3012345.ip-198-51-100.eu already: the move changes nothing`);
         expect(planned.output).toContain(`adopts net1 of 101 as it is, merged: ${world.net1}`);
-        const json = JSON.parse((await plan(dir, { stack: "reverse-proxy", sets: [], json: true, showSame: false }, false)).output) as { steps: { op: string; name: string }[] };
-        expect(json.steps.filter((s) => s.name === "proxy-dns-A-proxy1.example.org").map((s) => s.op)).toEqual(["import", "update"]);
+        const json = resourceSteps((await plan(dir, { stack: "reverse-proxy", sets: [], json: true, showSame: false }, false)).output);
+        expect(json.filter((s) => s.name === "proxy-dns-A-proxy1.example.org").map((s) => s.op)).toEqual(["import", "update"]);
 
         // An IP change warns about the A records whose live TTL is long (seed 002).
         const change = await plan(dir, { stack: "reverse-proxy", sets: ["endpoints.proxy.ip=203.0.113.77"], json: false, showSame: false }, false);

@@ -42,7 +42,7 @@ describe("the engine", () => {
             console.log(`pulumi-resource-${p.plugin}: not built (${p.npm} ${lockedVersion(p.npm)}: the Go module proxy does not serve ${p.modules[0]})`);
         }
 
-        const steps = await previewSteps(stack);
+        const { steps } = await previewSteps(stack);
         expect(steps.map((s) => `${s.op} ${s.urn}`)).toEqual(["create urn:pulumi:dev::empty::pulumi:pulumi:Stack::empty-dev"]);
         await stack.up();
         expect(ws.guard.attempts).toEqual([]);

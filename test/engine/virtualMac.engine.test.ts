@@ -7,7 +7,8 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { plan } from "../../bin/plan";
 import { Stack } from "@pulumi/pulumi/automation";
-import { EngineStep, engineWorkspace, EngineWorkspace, previewSteps, REPO } from "../support/engine";
+import { engineWorkspace, EngineWorkspace, previewSteps, REPO } from "../support/engine";
+import { PlanJson } from "../support/planJson";
 import { OvhStandIn, startOvhStandIn } from "../support/ovhStandIn";
 
 const SERVER = "ns3012345.ip-198-51-100.eu";
@@ -34,12 +35,6 @@ runtime:
 main: index.ts
 `;
 
-/** A step of the offline plan's --json. */
-interface PlanStep {
-    op: string;
-    urn: string;
-    newState?: { type: string; inputs?: Record<string, unknown> };
-}
 
 let ws: EngineWorkspace;
 let standIn: OvhStandIn;
@@ -73,23 +68,20 @@ afterAll(async () => {
 });
 
 describe("a virtual MAC through the real engine", () => {
-    it("preview: the offline plan has the engine's steps, URNs, types and inputs", async () => {
-        const real = await previewSteps(stack);
+    it("preview: the offline plan's --json has the engine's steps, URNs, types, inputs and counts", async () => {
+        const { steps: real, changeSummary: summary } = await previewSteps(stack);
+        expect(real.map((s) => s.type)).toEqual(["pulumi:pulumi:Stack", "pulumi-nodejs:dynamic/ovh-failover:VirtualMac"]);
         const offline = await plan(dir, { stack: "dev", sets: [], json: true, showSame: false }, false);
         expect(offline.exitCode).toBe(0);
-        const planned = (JSON.parse(offline.output) as { steps: PlanStep[] }).steps.map((s) => ({
-            op: s.op,
-            urn: s.urn,
-            type: s.newState?.type ?? "",
-            inputs: s.newState?.inputs ?? {},
-        }));
+        const planned = JSON.parse(offline.output) as PlanJson;
 
-        const custom = (steps: EngineStep[]) => steps.filter((s) => s.type !== "pulumi:pulumi:Stack");
-        const shape = (s: EngineStep) => ({ op: s.op, urn: s.urn, type: s.type });
-        expect(custom(planned).map(shape)).toEqual(custom(real).map(shape));
+        const shape = (s: { op: string; urn: string }) => `${s.op} ${s.urn}`;
+        expect(planned.steps.map(shape)).toEqual(real.map(shape));
+        expect(planned.steps.map((s) => s.newState?.type)).toEqual(real.map((s) => s.type));
         // Every input the plan knows is what the engine sends; the serialized provider aside.
-        const inputs = (s: EngineStep) => Object.fromEntries(Object.entries(s.inputs).filter(([k]) => k !== "__provider"));
-        expect(custom(planned).map(inputs)).toEqual(custom(real).map(inputs));
+        const known = (inputs: Record<string, unknown> = {}) => Object.fromEntries(Object.entries(inputs).filter(([k]) => k !== "__provider"));
+        expect(planned.steps.map((s) => known(s.newState?.inputs))).toEqual(real.map((s) => known(s.inputs)));
+        expect(planned.changeSummary).toEqual(summary);
         expect(ws.guard.attempts).toEqual([]);
     });
 
@@ -105,7 +97,8 @@ describe("a virtual MAC through the real engine", () => {
 
         // A second preview finds nothing to do.
         const again = await previewSteps(stack);
-        expect(again.map((s) => s.op)).toEqual(["same", "same"]);
+        expect(again.steps.map((s) => s.op)).toEqual(["same", "same"]);
+        expect(again.changeSummary).toEqual({ same: 2 });
 
         const state = JSON.stringify(await stack.exportStack());
         for (const secret of [standIn.applicationSecret, standIn.consumerKey]) expect(state).not.toContain(secret);

@@ -59,11 +59,13 @@ export interface EngineWorkspace {
     close(): Promise<void>;
 }
 
-/** `pulumi preview`, and the steps the engine announced. */
-export async function previewSteps(stack: Stack): Promise<EngineStep[]> {
+/** `pulumi preview`: the steps the engine announced, and its change summary. */
+export async function previewSteps(stack: Stack): Promise<{ steps: EngineStep[]; changeSummary: Record<string, number> }> {
     const steps: EngineStep[] = [];
+    let changeSummary: Record<string, number> = {};
     await stack.preview({
         onEvent: (e) => {
+            if (e.summaryEvent) changeSummary = { ...e.summaryEvent.resourceChanges };
             const m = e.resourcePreEvent?.metadata;
             // The event log also carries the default providers' steps, which the CLI's display and
             // --json leave out as internal (pkg/engine/update.go isInternalStep).
@@ -71,7 +73,7 @@ export async function previewSteps(stack: Stack): Promise<EngineStep[]> {
             if (m && !defaultProvider) steps.push({ op: m.op, urn: m.urn, type: m.type, inputs: (m.new ?? m.old)?.inputs ?? {} });
         },
     });
-    return steps;
+    return { steps, changeSummary };
 }
 
 export async function engineWorkspace(extraEnv: Record<string, string> = {}): Promise<EngineWorkspace> {

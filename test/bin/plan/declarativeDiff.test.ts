@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { plan } from "../../../bin/plan";
 import { Step } from "../../../bin/plan/model";
 import { IP_CHANGE_STEPS } from "../../support/ipChange";
+import { PlanJson, resourceSteps } from "../../support/planJson";
 
 const root = path.resolve(__dirname, "../../..");
 const NEW_IP = "203.0.113.77";
@@ -48,13 +49,23 @@ describe("an IP change is one declarative diff", () => {
     it("prints the same through the command line, as JSON and as text", async () => {
         const run = promisify(execFile);
         const cli = ["--import", "tsx", path.join(root, "bin/plan.ts"), "reverse-proxy", "--set", SET];
-        const json = JSON.parse((await run(process.execPath, [...cli, "--json"], { cwd: root })).stdout) as {
-            steps: { op: string; name: string; urn: string; type: string; diffs: string[]; detailedDiff: object }[];
-            changeSummary: Record<string, number>;
-        };
-        expect(Object.fromEntries(json.steps.map((s) => [s.name, s.op]))).toEqual(EXPECTED);
-        expect(json.changeSummary).toEqual({ update: 4, replace: 2, same: 13 });
+        const out = (await run(process.execPath, [...cli, "--json"], { cwd: root })).stdout;
+        const json = JSON.parse(out) as PlanJson;
+        expect(Object.fromEntries(resourceSteps(out).map((s) => [s.name, s.op]))).toEqual(EXPECTED);
+        // As pulumi preview --json: the root stack is listed, unchanged, and counted.
+        expect(json.steps[0]).toEqual({
+            op: "same",
+            urn: "urn:pulumi:reverse-proxy::ovh-failover::pulumi:pulumi:Stack::ovh-failover-reverse-proxy",
+            newState: { urn: "urn:pulumi:reverse-proxy::ovh-failover::pulumi:pulumi:Stack::ovh-failover-reverse-proxy", custom: false, type: "pulumi:pulumi:Stack" },
+            detailedDiff: null,
+        });
+        expect(json.changeSummary).toEqual({ update: 4, replace: 2, same: 14 });
         for (const s of json.steps) expect(s.urn).toMatch(/^urn:pulumi:reverse-proxy::ovh-failover::/);
+        // An update names its changed inputs (diffReasons), a replacement the ones that replace it.
+        const routing = resourceSteps(out).find((s) => s.name === "proxy-ip-routing")!;
+        expect(routing).toMatchObject({ op: "update", diffReasons: ["ip"], oldState: { inputs: { ip: "192.0.2.10/32" } }, newState: { inputs: { ip: `${NEW_IP}/32` } } });
+        const vmac = resourceSteps(out).find((s) => s.name === "proxy-vmac")!;
+        expect(vmac).toMatchObject({ op: "replace", replaceReasons: ["ipAddress"], offlinePlan: { replacementOrder: "create-before-delete" } });
 
         const text = (await run(process.execPath, cli, { cwd: root })).stdout;
         expect(text).toContain(`~ target: "192.0.2.10" => "${NEW_IP}"`);

@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { evaluate, plan } from "../../../bin/plan";
 import { diffEvaluations } from "../../../bin/plan/diff";
 import { engineUrn, Step } from "../../../bin/plan/model";
-import { renderJson, renderText } from "../../../bin/plan/render";
+import { renderJson, renderText, rootStack } from "../../../bin/plan/render";
+import { resourceSteps } from "../../support/planJson";
 import { loadProject, loadStackConfig, parseStackFile } from "../../../bin/plan/stackFiles";
 
 const root = path.resolve(__dirname, "../../..");
@@ -64,8 +65,8 @@ describe("an IP change is one pulumi up", () => {
         for (const doc of [stackDoc(), withReverse()]) {
             const r = await plan(root, { stack: "reverse-proxy", sets: ["endpoints.proxy.ip=203.0.113.77"], json: true, showSame: false, stackFile: writeStack(doc) }, false);
             expect(r.exitCode).toBe(0);
-            const steps = (JSON.parse(r.output) as { steps: { blockedBy?: string; name: string }[] }).steps;
-            expect(steps.filter((s) => s.blockedBy).map((s) => s.name)).toEqual([]);
+            const steps = resourceSteps(r.output);
+            expect(steps.filter((s) => s.offlinePlan?.blockedBy).map((s) => s.name)).toEqual([]);
             expect(r.output).not.toContain("PROTECTED");
         }
     });
@@ -100,7 +101,7 @@ describe("an IP change is one pulumi up", () => {
     it("lists a replacement's steps in the engine's order with --show-replacement-steps, in text and JSON", async () => {
         const opts = { stack: "reverse-proxy", sets: ["endpoints.proxy.ip=203.0.113.77"], showSame: false, showReplacementSteps: true, stackFile: writeStack(withReverse()) };
         const json = await plan(root, { ...opts, json: true }, false);
-        const ops = (JSON.parse(json.output) as { steps: { op: string; name: string }[] }).steps.map((s) => `${s.op} ${s.name}`);
+        const ops = resourceSteps(json.output).map((s) => `${s.op} ${s.name}`);
         // delete-before-replace: delete-replaced, replace, create-replacement, in place.
         const at = ops.indexOf("delete-replaced proxy-ip-reverse");
         expect(ops.slice(at, at + 3)).toEqual(["delete-replaced proxy-ip-reverse", "replace proxy-ip-reverse", "create-replacement proxy-ip-reverse"]);
@@ -134,7 +135,7 @@ describe("a server that is gone", () => {
 
     it("lists, delete-first, the replaced resources that depend on the virtual MAC before it (calculateDependentReplacements)", async () => {
         const r = await plan(root, { stack: "reverse-proxy", sets: ["endpoints.proxy.server=ovh2"], json: true, showSame: false, showReplacementSteps: true }, false);
-        const ops = (JSON.parse(r.output) as { steps: { op: string; name: string }[] }).steps.map((s) => `${s.op} ${s.name}`);
+        const ops = resourceSteps(r.output).map((s) => `${s.op} ${s.name}`);
         const vmacDelete = ops.indexOf("delete-replaced proxy-vmac");
         expect(ops.indexOf("delete-replaced proxy-gateway-arp")).toBeLessThan(vmacDelete);
         expect(ops.indexOf("delete-replaced proxy-nic-pct-set")).toBeLessThan(vmacDelete);
@@ -179,8 +180,9 @@ describe("removing an endpoint never unroutes its IP", () => {
         expect(byName(steps, "proxy-ip-routing")).toMatchObject({ retained: true });
         // web, which stays, is untouched.
         expect(steps.filter((s) => s.name.startsWith("web") && s.op !== "same")).toEqual([]);
-        const json = JSON.parse(renderJson(steps, { import: 0, create: 0, update: 0, replace: 0, delete: deletes.length, same: 0 }, [])) as { steps: { name: string; retained?: boolean; oldState: { retainOnDelete: boolean } }[] };
-        expect(json.steps.find((s) => s.name === "proxy-ip-routing")).toMatchObject({ retained: true, oldState: { retainOnDelete: true } });
+        const json = resourceSteps(renderJson(steps, { import: 0, create: 0, update: 0, replace: 0, delete: deletes.length, same: 0 }, [], rootStack("reverse-proxy", "ovh-failover", true)));
+        expect(json.find((s) => s.name === "proxy-ip-routing")).toMatchObject({ op: "delete", offlinePlan: { retained: true }, oldState: { retainOnDelete: true } });
+        expect(json.find((s) => s.name === "proxy-ip-routing")?.newState).toBeUndefined();
     });
 });
 

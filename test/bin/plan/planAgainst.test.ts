@@ -6,6 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IP_CHANGE_STEPS } from "../../support/ipChange";
+import { resourceSteps } from "../../support/planJson";
 
 const root = path.resolve(__dirname, "../../..");
 let clone = "";
@@ -31,8 +32,7 @@ describe("plan --against", () => {
     it("shows the last commit's IP change against HEAD~1", () => {
         const r = plan("reverse-proxy", "--against", "HEAD~1", "--json");
         expect(r.status, r.stderr).toBe(0);
-        const doc = JSON.parse(r.stdout) as { steps: { name: string; op: string }[] };
-        expect(Object.fromEntries(doc.steps.map((s) => [s.name, s.op]))).toEqual(IP_CHANGE_STEPS);
+        expect(Object.fromEntries(resourceSteps(r.stdout).map((s) => [s.name, s.op]))).toEqual(IP_CHANGE_STEPS);
     });
 
     it("prints the same change as text, old => new", () => {
