@@ -5,7 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import {
     AdoptFile, buildIpmoveBundle, CarpPair, IpmoveBundle, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, endpointResourceNames, importIdsFor, nearestKey, OvhCredentialsForNodes, parseAdoptFile, parseProgramConfig,
-    prefixText, ProgramConfig, PublicEndpoint, RawConfig, StackSpec,
+    OvhApiProvider, prefixText, ProgramConfig, PublicEndpoint, RawConfig, StackSpec,
 } from "./components";
 
 const CONFIG_KEYS = ["dnsTtl", "protectIps", "servers", "endpoints", "edges"];
@@ -113,7 +113,7 @@ function loadAdoptFile(): AdoptFile | undefined {
     }
 }
 
-function declareEndpoint(spec: StackSpec, e: EndpointSpec, sshPrivateKey: pulumi.Output<string> | undefined, adopt: AdoptFile | undefined): PublicEndpoint {
+function declareEndpoint(spec: StackSpec, e: EndpointSpec, sshPrivateKey: pulumi.Output<string> | undefined, adopt: AdoptFile | undefined, ovhApi: OvhApiProvider): PublicEndpoint {
     const server = spec.servers.get(e.server)!;
     const proxmox = server.proxmox!;
     return new PublicEndpoint(e.name, {
@@ -153,6 +153,7 @@ function declareEndpoint(spec: StackSpec, e: EndpointSpec, sshPrivateKey: pulumi
         ttl: e.ttl,
         protect: spec.protectIps,
         importIds: importIdsFor(e, endpointResourceNames(e.name), adopt),
+        ovhApi,
     });
 }
 
@@ -166,7 +167,10 @@ for (const [name, server] of stack.servers) {
     }
 }
 const adopt = loadAdoptFile();
-const declared = stack.endpoints.map((e) => declareEndpoint(stack, e, sshPrivateKey, adopt));
+// The OVH endpoint and credentials from the stack's ovh: config, for the virtual MACs (the OVH
+// provider reads the same keys itself).
+const ovhApi = stack.endpoints.length === 0 ? undefined : new OvhApiProvider("ovh-api");
+const declared = stack.endpoints.map((e) => declareEndpoint(stack, e, sshPrivateKey, adopt, ovhApi!));
 // ovh-ipmove for the edge nodes, bundled from this repository (dist/ovh-ipmove.cjs).
 const ipmoveBundle = edges.length === 0 ? undefined : buildIpmoveBundle(__dirname);
 const declaredEdges = edges.length === 0 || !ipmoveBundle ? [] : edges.map((e) => declareEdge(

@@ -13,6 +13,7 @@ import { canonicalIpv6, inPrefix, Ipv6Prefix, parseIpv6Gateway, parseIpv6Prefix,
 import { GatewayProbe } from "./proxmox/gatewayProbe";
 import { ZoneNames } from "./dns/records";
 import { ServiceRecords } from "./dns/serviceRecords";
+import { OvhApiProvider } from "./network/ovhApiProvider";
 import { VirtualMac } from "./network/virtualMac";
 
 export interface DedicatedServer {
@@ -60,6 +61,11 @@ export interface PublicEndpointArgs {
     probe?: { tries?: number; timeoutSeconds?: number };
     /** Ids of the records that exist already, by resource name, for Pulumi to import. */
     importIds?: Record<string, string>;
+    /**
+     * The provider the virtual MAC runs under, which carries the OVH endpoint and credentials;
+     * share one between endpoints. Default: one of the endpoint's own, from the stack's `ovh:` config.
+     */
+    ovhApi?: OvhApiProvider;
 }
 
 /** The names of an endpoint's resources that can be adopted: what an adopt file is keyed by. */
@@ -116,13 +122,14 @@ export class PublicEndpoint extends pulumi.ComponentResource {
                 protect: args.protect,
             }, { parent: this });
 
+            const ovhApi = args.ovhApi ?? new OvhApiProvider(`${name}-ovh-api`, {}, { parent: this });
             this.virtualMac = new VirtualMac(`${name}-vmac`, {
                 serviceName: args.server.serviceName,
                 ipAddress: args.ip,
                 type: args.virtualMac?.type ?? "ovh",
                 virtualMachineName: args.virtualMac?.virtualMachineName ?? name,
                 expectedMacAddress: args.virtualMac?.macAddress,
-            }, { parent: this, dependsOn: this.failoverIp.routing ? [this.failoverIp.routing] : [] });
+            }, { parent: this, provider: ovhApi, dependsOn: this.failoverIp.routing ? [this.failoverIp.routing] : [] });
 
             const network = this.networkOf(args.server);
             const resolved = this.gatewayOf(args.server, network);

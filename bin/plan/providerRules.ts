@@ -77,6 +77,13 @@ export const PROVIDER_RULES: Record<string, ProviderRule> = {
         onDelete: "removes the IP from the virtual MAC (DELETE /dedicated/server/{sn}/virtualMac/{mac}/virtualAddress/{ip})",
         importId: "<serviceName>/<macAddress>/<ipAddress>",
     },
+    "pulumi:providers:pulumi-nodejs": {
+        source: "@pulumi/pulumi cmd/dynamic-provider (no DiffConfig: the engine updates a provider whose config changed, never replaces it; sdk/go/common/resource/plugin/provider_plugin.go) and components/network/ovhApiProvider.ts",
+        replaceOn: [],
+        neverSent: [],
+        onDelete: "nothing in the world: it only carried the OVH endpoint and credentials to the virtual MAC provider",
+        importId: "(a provider is not imported)",
+    },
 };
 
 /** Component resources have no provider: nothing in the world is replaced or deleted with them. */

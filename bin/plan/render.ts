@@ -1,6 +1,6 @@
 // Printing a plan: text in the shape of `pulumi preview --diff`, or JSON in the shape of
 // `pulumi preview --json`.
-import { ChangeSummary, DeclaredResource, InvokeRecord, ReplacementOp, Step, StepOp } from "./model";
+import { ChangeSummary, DeclaredResource, InvokeRecord, ReplacementOp, SIG, Step, StepOp } from "./model";
 
 export interface Style {
     color: boolean;
@@ -249,6 +249,18 @@ export function rootStack(stack: string, project: string, exists: boolean): Root
 }
 
 /**
+ * A value as `pulumi preview --json` shows it: a secret (here, any string that holds one: the
+ * engine sees the whole input as secret) is the wire format's secret object with its ciphertext
+ * blinded (pkg/backend/display/json.go serializes states with no secrets shown).
+ */
+function blindSecrets(value: unknown): unknown {
+    if (typeof value === "string") return /\[secret#[0-9a-f]+\]/.test(value) ? { [SIG.key]: SIG.secret, ciphertext: "[secret]" } : value;
+    if (Array.isArray(value)) return value.map(blindSecrets);
+    if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, blindSecrets(v)]));
+    return value;
+}
+
+/**
  * A resource's state as `pulumi preview --json` writes it: apitype.ResourceV3
  * (sdk/go/common/apitype/core.go), its empty fields left out as its omitempty tags do.
  */
@@ -257,7 +269,7 @@ function resourceState(r: DeclaredResource, root: RootStack) {
         urn: r.urn,
         custom: r.custom,
         type: r.type,
-        ...(Object.keys(r.inputs).length > 0 ? { inputs: r.inputs } : {}),
+        ...(Object.keys(r.inputs).length > 0 ? { inputs: blindSecrets(r.inputs) } : {}),
         parent: r.parent ?? root.urn,
         ...(r.protect ? { protect: true } : {}),
         ...(r.dependencies.length > 0 ? { dependencies: r.dependencies } : {}),

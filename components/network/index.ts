@@ -3,5 +3,6 @@
 export * from "./failoverIp";
 export * from "./ipMove";
 export * from "./ovhApiClient";
+export * from "./ovhApiProvider";
 export * from "./virtualMac";
 export { VirtualMacInputs, VirtualMacOutputs, VirtualMacTiming, virtualMacProvider } from "./virtualMacProvider";

@@ -1,6 +1,6 @@
 // The one way this project talks to the OVH API outside the Pulumi provider: the official client
-// (@ovhcloud/node-ovh), credentials from the same environment variables as the OVH Pulumi
-// provider, bounded retries with backoff on 5xx and 429, and errors that carry the route and
+// (@ovhcloud/node-ovh), the endpoint and credentials from the same config keys and environment
+// variables as the OVH Pulumi provider, bounded retries with backoff on 5xx and 429, and errors that carry the route and
 // OVH's own message. Used by the VirtualMac dynamic provider and by bin/ovh-ipmove.
 import type { URL as NodeUrl } from "url";
 import { OVH_ENDPOINT_NAMES } from "../shared/validate";
@@ -57,12 +57,45 @@ export class OvhApiError extends Error {
 const ENDPOINT_NAMES = OVH_ENDPOINT_NAMES;
 
 /**
- * Reads OVH_ENDPOINT and the credentials as the OVH Pulumi provider does: an application key,
- * secret and consumer key, or an OAuth2 client id and secret. OVH_ENDPOINT may also be an https
- * URL (https://host[:port]/1.0), for a proxy or a test stand-in.
+ * What the OVH provider is configured with: the stack's `ovh:` config keys, each of which falls
+ * back to its environment variable when unset (terraform-provider-ovh `ovh/provider.go`: each
+ * field's DefaultFunc is EnvDefaultFunc of its variable; the bridge reads the stack's `ovh:`
+ * namespace into those fields).
  */
-export function ovhClientOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): OvhClientOptions {
-    const endpoint = env.OVH_ENDPOINT || "ovh-eu";
+export interface OvhApiSettings {
+    endpoint?: string;
+    applicationKey?: string;
+    applicationSecret?: string;
+    consumerKey?: string;
+    clientId?: string;
+    clientSecret?: string;
+}
+
+/** Each setting, its stack config key and its environment variable. */
+export const OVH_SETTINGS: readonly { key: keyof OvhApiSettings; config: string; env: string; secret: boolean }[] = [
+    { key: "endpoint", config: "ovh:endpoint", env: "OVH_ENDPOINT", secret: false },
+    { key: "applicationKey", config: "ovh:applicationKey", env: "OVH_APPLICATION_KEY", secret: true },
+    { key: "applicationSecret", config: "ovh:applicationSecret", env: "OVH_APPLICATION_SECRET", secret: true },
+    { key: "consumerKey", config: "ovh:consumerKey", env: "OVH_CONSUMER_KEY", secret: true },
+    { key: "clientId", config: "ovh:clientId", env: "OVH_CLIENT_ID", secret: true },
+    { key: "clientSecret", config: "ovh:clientSecret", env: "OVH_CLIENT_SECRET", secret: true },
+];
+
+/**
+ * The client's parameters from the settings, each unset one from its environment variable: an
+ * application key, secret and consumer key, or an OAuth2 client id and secret. The endpoint may
+ * also be an https URL (https://host[:port]/1.0), for a proxy or a test stand-in.
+ */
+export function ovhClientOptions(settings: OvhApiSettings, env: NodeJS.ProcessEnv = process.env, fromConfig = true): OvhClientOptions {
+    const value = (key: keyof OvhApiSettings) => {
+        const s = OVH_SETTINGS.find((x) => x.key === key)!;
+        return settings[key] || env[s.env] || undefined;
+    };
+    const name = (key: keyof OvhApiSettings) => {
+        const s = OVH_SETTINGS.find((x) => x.key === key)!;
+        return fromConfig ? `${s.config} (or ${s.env})` : s.env;
+    };
+    const endpoint = value("endpoint") ?? "ovh-eu";
     const client: Record<string, string | number> = {};
     if (/^https:\/\//.test(endpoint)) {
         const url: NodeUrl = new URL(endpoint);
@@ -72,26 +105,30 @@ export function ovhClientOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): O
     } else if (ENDPOINT_NAMES.includes(endpoint)) {
         client.endpoint = endpoint;
     } else {
-        throw new Error(`OVH_ENDPOINT=${JSON.stringify(endpoint)} is not valid: expected one of ${ENDPOINT_NAMES.join(", ")} or an https:// URL`);
+        throw new Error(`${name("endpoint")}=${JSON.stringify(endpoint)} is not valid: expected one of ${ENDPOINT_NAMES.join(", ")} or an https:// URL`);
     }
-    if (env.OVH_CLIENT_ID || env.OVH_CLIENT_SECRET) {
-        if (!env.OVH_CLIENT_ID || !env.OVH_CLIENT_SECRET) {
-            throw new Error("OAuth2 credentials need both OVH_CLIENT_ID and OVH_CLIENT_SECRET");
-        }
-        client.clientID = env.OVH_CLIENT_ID;
-        client.clientSecret = env.OVH_CLIENT_SECRET;
+    const clientId = value("clientId");
+    const clientSecret = value("clientSecret");
+    if (clientId || clientSecret) {
+        if (!clientId || !clientSecret) throw new Error(`OAuth2 credentials need both ${name("clientId")} and ${name("clientSecret")}`);
+        client.clientID = clientId;
+        client.clientSecret = clientSecret;
     } else {
-        const missing = ["OVH_APPLICATION_KEY", "OVH_APPLICATION_SECRET", "OVH_CONSUMER_KEY"].filter((k) => !env[k]);
+        const keys = ["applicationKey", "applicationSecret", "consumerKey"] as const;
+        const missing = keys.filter((k) => !value(k));
         if (missing.length > 0) {
-            throw new Error(
-                `OVH API credentials are missing: set ${missing.join(", ")} (or OVH_CLIENT_ID and OVH_CLIENT_SECRET), as for the OVH Pulumi provider`,
-            );
+            throw new Error(`OVH API credentials are missing: set ${missing.map(name).join(", ")}, or ${name("clientId")} and ${name("clientSecret")}, as for the OVH Pulumi provider`);
         }
-        client.appKey = env.OVH_APPLICATION_KEY as string;
-        client.appSecret = env.OVH_APPLICATION_SECRET as string;
-        client.consumerKey = env.OVH_CONSUMER_KEY as string;
+        client.appKey = value("applicationKey")!;
+        client.appSecret = value("applicationSecret")!;
+        client.consumerKey = value("consumerKey")!;
     }
     return { client, description: endpoint };
+}
+
+/** The client's parameters from the environment alone (ovh-ipmove on an edge node, adopt). */
+export function ovhClientOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): OvhClientOptions {
+    return ovhClientOptions({}, env, false);
 }
 
 interface NodeOvhClient {

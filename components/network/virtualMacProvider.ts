@@ -2,7 +2,7 @@
 // Routes (dedicated-server.json): POST /dedicated/server/{sn}/virtualMac creates a task; the task
 // does not say which MAC it made, so the MAC is found afterwards as the one carrying the IP.
 import type * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_RETRY, OvhApi, OvhApiError, route, sleep } from "./ovhApiClient";
+import { DEFAULT_RETRY, OVH_SETTINGS, OvhApi, OvhApiError, OvhApiSettings, ovhClientOptions, route, sleep } from "./ovhApiClient";
 
 export interface VirtualMacTiming {
     /** How often a task is polled. */
@@ -56,9 +56,17 @@ function timingOf(inputs: VirtualMacInputs): VirtualMacTiming {
     return { ...DEFAULT_TIMING, ...(inputs.timing ?? {}) };
 }
 
+/**
+ * What `configure` was given. A dynamic provider sees the stack's config only through the provider
+ * resource it runs under (@pulumi/pulumi cmd/dynamic-provider: `configure` gets that provider's
+ * inputs; the default `pulumi-nodejs` provider has none of the `ovh:` keys): OvhApiProvider
+ * carries them. Unset settings fall back to the environment, as the OVH provider's do.
+ */
+const configured: { ovh: OvhApiSettings } = { ovh: {} };
+
 function apiFor(inputs: VirtualMacInputs, log: (line: string) => void = () => undefined): OvhApi {
     const t = timingOf(inputs);
-    return new OvhApi(undefined, { attempts: t.retryAttempts, baseDelayMs: t.retryBaseDelayMs, maxDelayMs: 15000 }, log);
+    return new OvhApi(ovhClientOptions(configured.ovh), { attempts: t.retryAttempts, baseDelayMs: t.retryBaseDelayMs, maxDelayMs: 15000 }, log);
 }
 
 /** The virtual MAC of the server that carries this IP, if any, with its type. */
@@ -220,8 +228,14 @@ export function deleteBeforeReplace(replaces: string[]): boolean {
     return !replaces.includes("ipAddress");
 }
 
+/** The serialized provider code, which the SDK keeps beside the outputs (cmd/dynamic-provider). */
+const PROVIDER_KEY = "__provider";
+
 /** The provider object Pulumi serializes; each method only calls the functions above. */
 export const virtualMacProvider: pulumi.dynamic.ResourceProvider = {
+    async configure(req: pulumi.dynamic.ConfigureRequest) {
+        configured.ovh = Object.fromEntries(OVH_SETTINGS.map((s) => [s.key, req.config.get(s.config)]).filter(([, v]) => v)) as OvhApiSettings;
+    },
     async create(inputs: VirtualMacInputs) {
         const outs = await createVirtualMac(inputs);
         return { id: `${outs.serviceName}/${outs.macAddress}/${outs.ipAddress}`, outs };
@@ -239,7 +253,15 @@ export const virtualMacProvider: pulumi.dynamic.ResourceProvider = {
             const live = await findMacForIp(apiFor(news), news.serviceName, news.ipAddress);
             if (live?.macAddress !== olds.macAddress) replaces.push("macAddress");
         }
-        return { changes: replaces.length > 0, replaces, deleteBeforeReplace: deleteBeforeReplace(replaces) };
+        // New provider code alone is an update that only stores it: `read` and `delete` run the
+        // code kept in the state (cmd/dynamic-provider getProvider), so a fix reaches them only so.
+        const newCode = (olds as unknown as Record<string, unknown>)[PROVIDER_KEY] !== (news as unknown as Record<string, unknown>)[PROVIDER_KEY];
+        return { changes: replaces.length > 0 || newCode, replaces, deleteBeforeReplace: deleteBeforeReplace(replaces) };
+    },
+    async update(_id: string, olds: VirtualMacOutputs, news: VirtualMacInputs) {
+        // Nothing at OVH changes (every input that does replaces): the outputs stay, with the
+        // operational inputs (timing, expectedMacAddress) as now given.
+        return { outs: { ...olds, timing: news.timing, expectedMacAddress: news.expectedMacAddress } };
     },
     async delete(_id: string, props: VirtualMacOutputs) {
         await deleteVirtualMac(props);

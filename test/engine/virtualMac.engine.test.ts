@@ -14,17 +14,22 @@ import { OvhStandIn, startOvhStandIn } from "../support/ovhStandIn";
 const SERVER = "ns3012345.ip-198-51-100.eu";
 const IP = "203.0.113.10";
 
-const PROGRAM = `import * as pulumi from "@pulumi/pulumi";
-import { VirtualMac } from ${JSON.stringify(path.join(REPO, "components/network/virtualMac"))};
+/** The program: a virtual MAC, under the provider that carries the stack's ovh: config, or not. */
+function program(withProvider: boolean): string {
+    const lib = (f: string) => JSON.stringify(path.join(REPO, "components/network", f));
+    return `import * as pulumi from "@pulumi/pulumi";
+import { OvhApiProvider } from ${lib("ovhApiProvider")};
+import { VirtualMac } from ${lib("virtualMac")};
 
 const config = new pulumi.Config();
 const vmac = new VirtualMac("proxy-vmac", {
     serviceName: config.require("serviceName"),
     ipAddress: config.require("ip"),
     timing: { pollIntervalMs: 50, retryBaseDelayMs: 10 },
-});
+}${withProvider ? ", { provider: new OvhApiProvider(\"ovh-api\") }" : ""});
 export const macAddress = vmac.macAddress;
 `;
+}
 
 const PROJECT = `name: vmac
 runtime:
@@ -35,52 +40,70 @@ runtime:
 main: index.ts
 `;
 
-
-let ws: EngineWorkspace;
 let standIn: OvhStandIn;
-let dir: string;
-let stack: Stack;
-let caDir: string | undefined;
+let caDir: string;
+let ca: string;
 
 beforeAll(async () => {
     standIn = await startOvhStandIn();
     standIn.addServer(SERVER, { mainIp: "198.51.100.10" });
     caDir = fs.mkdtempSync(path.join(os.tmpdir(), "ovh-failover-ca-"));
-    const ca = path.join(caDir, "ca.pem");
+    ca = path.join(caDir, "ca.pem");
     fs.writeFileSync(ca, standIn.caPem);
-    // The dynamic provider runs in a process the engine starts: it takes the endpoint and the
-    // credentials from the environment, as the OVH provider does, and trusts the stand-in's CA.
-    ws = await engineWorkspace({
-        OVH_ENDPOINT: standIn.url,
-        OVH_APPLICATION_KEY: standIn.applicationKey,
-        OVH_APPLICATION_SECRET: standIn.applicationSecret,
-        OVH_CONSUMER_KEY: standIn.consumerKey,
-        NODE_EXTRA_CA_CERTS: ca,
-    });
-    dir = ws.project({ "Pulumi.yaml": PROJECT, "index.ts": PROGRAM });
-    stack = await ws.stack(dir, "dev");
-    await stack.setAllConfig({ serviceName: { value: SERVER }, ip: { value: IP } });
 });
 afterAll(async () => {
-    await ws?.close();
     await standIn?.close();
     if (caDir) fs.rmSync(caDir, { recursive: true, force: true });
 });
 
-describe("a virtual MAC through the real engine", () => {
+describe("a virtual MAC through the real engine, with OVH's endpoint and credentials in the stack's ovh: config", () => {
+    let ws: EngineWorkspace;
+    let dir: string;
+    let stack: Stack;
+
+    beforeAll(async () => {
+        // The environment names another endpoint and other credentials: a request that follows it
+        // goes nowhere, or is refused by the stand-in, which checks every signature.
+        ws = await engineWorkspace({
+            OVH_ENDPOINT: "https://127.0.0.1:9/1.0",
+            OVH_APPLICATION_KEY: "env-application-key",
+            OVH_APPLICATION_SECRET: "env-application-secret",
+            OVH_CONSUMER_KEY: "env-consumer-key",
+            NODE_EXTRA_CA_CERTS: ca,
+        });
+        dir = ws.project({ "Pulumi.yaml": PROJECT, "index.ts": program(true) });
+        stack = await ws.stack(dir, "dev");
+        await stack.setAllConfig({
+            serviceName: { value: SERVER },
+            ip: { value: IP },
+            "ovh:endpoint": { value: standIn.url },
+            "ovh:applicationKey": { value: standIn.applicationKey, secret: true },
+            "ovh:applicationSecret": { value: standIn.applicationSecret, secret: true },
+            "ovh:consumerKey": { value: standIn.consumerKey, secret: true },
+        });
+    });
+    afterAll(async () => {
+        await ws?.close();
+    });
+
     it("preview: the offline plan's --json has the engine's steps, URNs, types, inputs and counts", async () => {
         const { steps: real, changeSummary: summary } = await previewSteps(stack);
-        expect(real.map((s) => s.type)).toEqual(["pulumi:pulumi:Stack", "pulumi-nodejs:dynamic/ovh-failover:VirtualMac"]);
+        expect(real.map((s) => s.type)).toEqual(["pulumi:pulumi:Stack", "pulumi:providers:pulumi-nodejs", "pulumi-nodejs:dynamic/ovh-failover:VirtualMac"]);
         const offline = await plan(dir, { stack: "dev", sets: [], json: true, showSame: false }, false);
-        expect(offline.exitCode).toBe(0);
+        expect(offline.exitCode, offline.message).toBe(0);
         const planned = JSON.parse(offline.output) as PlanJson;
 
         const shape = (s: { op: string; urn: string }) => `${s.op} ${s.urn}`;
-        expect(planned.steps.map(shape)).toEqual(real.map(shape));
-        expect(planned.steps.map((s) => s.newState?.type)).toEqual(real.map((s) => s.type));
-        // Every input the plan knows is what the engine sends; the serialized provider aside.
-        const known = (inputs: Record<string, unknown> = {}) => Object.fromEntries(Object.entries(inputs).filter(([k]) => k !== "__provider"));
-        expect(planned.steps.map((s) => known(s.newState?.inputs))).toEqual(real.map((s) => known(s.inputs)));
+        expect(planned.steps.map(shape).sort()).toEqual(real.map(shape).sort());
+        const byUrn = new Map(planned.steps.map((s) => [s.urn, s]));
+        for (const r of real) {
+            const p = byUrn.get(r.urn)!;
+            expect(p.newState?.type).toBe(r.type);
+            // Every input the plan knows is what the engine sends; the serialized provider aside,
+            // and secrets as the engine's events show them.
+            const known = (inputs: Record<string, unknown> = {}) => Object.fromEntries(Object.entries(inputs).filter(([k]) => k !== "__provider"));
+            expect(known(p.newState?.inputs)).toEqual(known(r.inputs));
+        }
         expect(planned.changeSummary).toEqual(summary);
         expect(ws.guard.attempts).toEqual([]);
     });
@@ -97,17 +120,57 @@ describe("a virtual MAC through the real engine", () => {
 
         // A second preview finds nothing to do.
         const again = await previewSteps(stack);
-        expect(again.steps.map((s) => s.op)).toEqual(["same", "same"]);
-        expect(again.changeSummary).toEqual({ same: 2 });
+        expect(again.steps.map((s) => s.op)).toEqual(["same", "same", "same"]);
+        expect(again.changeSummary).toEqual({ same: 3 });
 
-        const state = JSON.stringify(await stack.exportStack());
-        for (const secret of [standIn.applicationSecret, standIn.consumerKey]) expect(state).not.toContain(secret);
+        // The credentials are in the state as the provider's config, encrypted: no file of the
+        // backend (the state, its backups, its history) holds one in clear.
+        const files = ws.backendFiles();
+        expect(files.some((f) => f.file.endsWith(path.join("stacks", "vmac", "dev.json")))).toBe(true);
+        for (const secret of [standIn.applicationKey, standIn.applicationSecret, standIn.consumerKey]) {
+            expect(files.filter((f) => f.text.includes(secret)).map((f) => f.file)).toEqual([]);
+        }
+        expect(files.some((f) => f.text.includes(standIn.url))).toBe(true);
 
         const beforeDestroy = standIn.requests.length;
         await stack.destroy();
         const destroyed = standIn.requests.slice(beforeDestroy).map((r) => `${r.method} ${r.route}`);
         expect(destroyed).toContain("DELETE /dedicated/server/{serviceName}/virtualMac/{macAddress}/virtualAddress/{ipAddress}");
         expect(Object.values(standIn.virtualMacs(SERVER)).every((m) => m.addresses[IP] === undefined)).toBe(true);
+        expect(ws.guard.attempts).toEqual([]);
+    });
+});
+
+describe("a virtual MAC made before the provider that carries the stack's ovh: config", () => {
+    let ws: EngineWorkspace;
+
+    beforeAll(async () => {
+        ws = await engineWorkspace({
+            OVH_ENDPOINT: standIn.url,
+            OVH_APPLICATION_KEY: standIn.applicationKey,
+            OVH_APPLICATION_SECRET: standIn.applicationSecret,
+            OVH_CONSUMER_KEY: standIn.consumerKey,
+            NODE_EXTRA_CA_CERTS: ca,
+        });
+    });
+    afterAll(async () => {
+        await ws?.close();
+    });
+
+    it("moves under it with no change at OVH: the MAC is neither replaced nor deleted", async () => {
+        const dir = ws.project({ "Pulumi.yaml": PROJECT, "index.ts": program(false) });
+        const stack = await ws.stack(dir, "before");
+        await stack.setAllConfig({ serviceName: { value: SERVER }, ip: { value: "203.0.113.11" }, "ovh:endpoint": { value: standIn.url } });
+        await stack.up();
+
+        fs.writeFileSync(path.join(dir, "index.ts"), program(true));
+        const { steps } = await previewSteps(stack);
+        expect(steps.find((s) => s.type === "pulumi-nodejs:dynamic/ovh-failover:VirtualMac")?.op).toBe("same");
+        const before = standIn.requests.length;
+        await stack.up();
+        const writes = standIn.requests.slice(before).filter((r) => r.method !== "GET");
+        expect(writes).toEqual([]);
+        await stack.destroy();
         expect(ws.guard.attempts).toEqual([]);
     });
 });

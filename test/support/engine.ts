@@ -52,6 +52,8 @@ export interface EngineWorkspace {
     /** The environment every command of this workspace runs with. */
     env: Record<string, string>;
     guard: OutboundGuard;
+    /** Every file the DIY backend holds (states, their backups and history), read as text. */
+    backendFiles(): { file: string; text: string }[];
     /** A new project folder: Pulumi.yaml and files, node_modules borrowed from the repository. */
     project(files: Record<string, string>): string;
     /** `pulumi stack init` in a project folder, through the Automation API. */
@@ -103,6 +105,13 @@ export async function engineWorkspace(extraEnv: Record<string, string> = {}): Pr
         cli,
         env,
         guard,
+        backendFiles() {
+            const root = path.join(work, "state");
+            return fs.readdirSync(root, { recursive: true, encoding: "utf8" })
+                .map((f) => path.join(root, f))
+                .filter((f) => fs.statSync(f).isFile())
+                .map((file) => ({ file, text: fs.readFileSync(file, "utf8") }));
+        },
         project(files) {
             const dir = path.join(work, `project-${++projects}`);
             fs.mkdirSync(dir);

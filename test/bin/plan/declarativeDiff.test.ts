@@ -59,7 +59,7 @@ describe("an IP change is one declarative diff", () => {
             newState: { urn: "urn:pulumi:reverse-proxy::ovh-failover::pulumi:pulumi:Stack::ovh-failover-reverse-proxy", custom: false, type: "pulumi:pulumi:Stack" },
             detailedDiff: null,
         });
-        expect(json.changeSummary).toEqual({ update: 4, replace: 2, same: 14 });
+        expect(json.changeSummary).toEqual({ update: 4, replace: 2, same: 15 });
         for (const s of json.steps) expect(s.urn).toMatch(/^urn:pulumi:reverse-proxy::ovh-failover::/);
         // An update names its changed inputs (diffReasons), a replacement the ones that replace it.
         const routing = resourceSteps(out).find((s) => s.name === "proxy-ip-routing")!;
