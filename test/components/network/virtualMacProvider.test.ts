@@ -3,7 +3,7 @@
 // official schemas (dedicated-server.json) and keeps virtual MAC and task state.
 import * as https from 'node:https';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OvhApi, route } from '../../../components/network/ovhApiClient';
+import { OvhApi, ovhClientOptions, route } from '../../../components/network/ovhApiClient';
 import {
   changedKeys,
   createVirtualMac,
@@ -392,5 +392,32 @@ describe('VirtualMac provider against the OVH stand-in', () => {
     expect((await provider.read!(id, out)).id).toBe(`${sn}/${intruder}/${ip}`);
     // The diff read the live state through the schema-checked routes.
     expect(sent('GET', VMAC_ROUTE).length).toBeGreaterThan(0);
+  });
+
+  it('new provider code alone: an update that stores it and keeps every output, never a replacement', async () => {
+    const ip = '203.0.113.61';
+    const provider = virtualMacProvider;
+    const { id, outs } = await provider.create!(inputs(ip));
+    const olds = { ...outs, __provider: 'code at create' } as VirtualMacOutputs;
+    const same = await provider.diff!(id, olds, { ...inputs(ip), __provider: 'code at create' } as VirtualMacInputs);
+    expect(same.changes).toBe(false);
+    const fixed = await provider.diff!(id, olds, { ...inputs(ip), __provider: 'code with a fix' } as VirtualMacInputs);
+    expect(fixed).toMatchObject({ changes: true, replaces: [] });
+    const before = sent().length;
+    const updated = await provider.update!(id, olds, { ...inputs(ip), timing: { ...TIMING, pollIntervalMs: 30 } });
+    expect(updated.outs).toMatchObject({ macAddress: outs.macAddress, liveType: 'ovh', ipAddress: ip, timing: { pollIntervalMs: 30 } });
+    // Nothing at OVH is asked to change.
+    expect(sent().slice(before)).toEqual([]);
+  });
+});
+
+describe('OVH endpoint and credentials: the stack\'s ovh: config, each unset key from its environment variable', () => {
+  it('takes each setting from the config first, then from the environment, as the OVH provider does', () => {
+    const env = { OVH_ENDPOINT: 'ovh-eu', OVH_APPLICATION_KEY: 'env-ak', OVH_APPLICATION_SECRET: 'env-as', OVH_CONSUMER_KEY: 'env-ck' };
+    expect(ovhClientOptions({ endpoint: 'ovh-ca', consumerKey: 'cfg-ck' }, env).client).toEqual({ endpoint: 'ovh-ca', appKey: 'env-ak', appSecret: 'env-as', consumerKey: 'cfg-ck' });
+    expect(ovhClientOptions({}, env).client).toEqual({ endpoint: 'ovh-eu', appKey: 'env-ak', appSecret: 'env-as', consumerKey: 'env-ck' });
+    expect(() => ovhClientOptions({ endpoint: 'ovh-ca' }, {})).toThrow(/set ovh:applicationKey \(or OVH_APPLICATION_KEY\), ovh:applicationSecret \(or OVH_APPLICATION_SECRET\), ovh:consumerKey \(or OVH_CONSUMER_KEY\)/);
+    expect(() => ovhClientOptions({ endpoint: 'ovh-mars' }, env)).toThrow(/ovh:endpoint \(or OVH_ENDPOINT\)="ovh-mars" is not valid/);
+    expect(ovhClientOptions({ clientId: 'id', clientSecret: 'secret' }, env).client).toEqual({ endpoint: 'ovh-eu', clientID: 'id', clientSecret: 'secret' });
   });
 });
