@@ -75,6 +75,16 @@ export interface KeepalivedNodeFile {
 
 export const DEFAULT_CONF_PATH = "/etc/keepalived/keepalived.conf";
 
+/**
+ * The links whose loss puts the instance in FAULT, less its own interface: keepalived follows that
+ * one by itself and refuses it as a track_interface ("Ignoring track_interface … since own
+ * interface", keepalived vrrp.c; `keepalived -t` exits 5). On Linux the private network is often
+ * the VRRP interface itself.
+ */
+export function trackedInterfaces(spec: EdgePairSpec, node: CarpNodeSpec): string[] {
+    return [...new Set([node.publicInterface, node.privateInterface])].filter((i) => i !== spec.group.carpdev);
+}
+
 /** Name of the vrrp_script and vrrp_instance blocks. */
 const CHECK_NAME = "ovh_failover_ping";
 const REASSERT_NAME = "ovh_failover_reassert";
@@ -228,12 +238,11 @@ ${peers.map((p) => `        ${p}`).join("\n")}
         ${address}/${group.prefixLength} dev ${carpdev}
     }
 
-    # Public and private links: either one down means FAULT.
+${trackedInterfaces(spec, node).length === 0 ? "" : `    # Public and private links: either one down means FAULT.
     track_interface {
-        ${node.publicInterface}
-        ${node.privateInterface}
+${trackedInterfaces(spec, node).map((i) => `        ${i}`).join("\n")}
     }
-
+`}
     track_script {
         ${CHECK_NAME}
         ${REASSERT_NAME}

@@ -264,6 +264,19 @@ describe.runIf(canRunKeepalived || canRunScripts)("on this machine", () => {
             }
         });
 
+        it("accepts the layout where the private interface is the VRRP interface (keepalived tracks its own interface itself)", () => {
+            // keepalived vrrp.c: a track_interface naming the instance's own interface is
+            // "Ignoring track_interface … since own interface", which makes -t exit 5.
+            const sameLink: EdgePairSpec = { ...spec, nodes: spec.nodes.map((n) => ({ ...n, privateInterface: spec.group.carpdev })) };
+            for (const n of sameLink.nodes) {
+                const dir = freshDir();
+                const files = renderInto(dir, n, MOVE, sameLink);
+                install(files);
+                expect(keepalivedTest(files[0].path)).toEqual({ status: 0, output: "" });
+                expect(block(files[0].content, "track_interface")).toEqual([n.publicInterface]);
+            }
+        });
+
         it("bites: unknown keywords, missing braces and a truncated password are errors (exit 5)", () => {
             const dir = freshDir();
             const files = renderInto(dir, edge1);
