@@ -51,12 +51,16 @@ export interface KeepalivedOptions {
     confPath?: string;
     /** Seconds between two re-assertions of the routing while master (default 30). */
     reassertSeconds?: number;
-    /** The lock that keeps two claims of this node from running at once (default under /run/lock). */
+    /** The lock that keeps two claims of this node from running at once (default DEFAULT_CLAIM_LOCK). */
     lockFile?: string;
 }
 
 export const DEFAULT_REASSERT_SECONDS = 30;
-export const DEFAULT_CLAIM_LOCK = "/run/lock/ovh-failover-claim.lock";
+/**
+ * In a folder only root may write or enter: /run/lock is world-writable (Debian's tmpfiles.d
+ * legacy.conf), so any local user could hold a lock there and stop every claim.
+ */
+export const DEFAULT_CLAIM_LOCK = "/run/ovh-failover/claim.lock";
 
 export function reassertScriptPath(scriptDir: string): string {
     return `${scriptDir.replace(/\/+$/, "")}/ovh-failover-reassert.sh`;
@@ -284,6 +288,8 @@ export function renderNotifyScript(spec: EdgePairSpec, node: CarpNodeSpec, role:
     }
     // Every value goes through shellQuote (validated too: checkNode); messages are quoted whole.
     const q = shellQuote;
+    const lockFile = opts.lockFile ?? DEFAULT_CLAIM_LOCK;
+    const lockDir = lockFile.replace(/\/[^/]+$/, "") || "/";
     const ipText = spec.failoverIp;
     const devText = node.publicInterface;
     const aliasText = `${ipText}/32`;
@@ -322,7 +328,9 @@ exit 0
 
     return `${head}
 # One claim at a time: the periodic re-assertion and a lower-priority advert may both start one.
-exec 9>>${q(opts.lockFile ?? DEFAULT_CLAIM_LOCK)}
+# The lock's folder is root's alone (0700), so no other user can hold the lock.
+(umask 077 && mkdir -p ${q(lockDir)})
+exec 9>>${q(lockFile)}
 if ! flock -n 9; then
   log ${q(`a claim of ${ipText} is running already: leaving it to finish`)}
   exit 0

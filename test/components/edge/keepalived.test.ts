@@ -1,10 +1,11 @@
 import { execFileSync, spawnSync } from "child_process";
 import { chmodSync, lstatSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
-import { join } from "path";
+import { dirname, join } from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CarpNodeSpec, EdgePairSpec } from "../../../components/edge/carpSpec";
 import {
+    DEFAULT_CLAIM_LOCK,
     KEEPALIVED_ADVSKEW_MAX,
     KEEPALIVED_PASSWORD_MAX,
     KeepalivedNodeFile,
@@ -16,6 +17,7 @@ import {
     renderReassertScript,
     vrrpPriority,
 } from "../../../components/edge/keepalived";
+import { shellQuote } from "../../../components/shared/shell";
 import { canMakeNamespaces } from "../../support/netns";
 
 // Documentation and private addresses only: the CARP group of seed 001 on a Linux pair.
@@ -344,9 +346,19 @@ describe.runIf(canRunKeepalived || canRunScripts)("on this machine", () => {
             install(renderInto(dir, edge1, `${fake} 203.0.113.50 edge-1`));
         });
 
-        function run(role: NotifyRole): { status: number | null; out: string } {
-            const r = spawnSync("ip", ["netns", "exec", ns, notifyScriptPath(dir, role)], { encoding: "utf8" });
+        /**
+         * A script run in the namespace with a /run of its own, laid out as Debian's: root's, 0755,
+         * and /run/lock world-writable with the sticky bit (tmpfiles.d legacy.conf). `before` runs
+         * there first, as root.
+         */
+        function inPrivateRun(command: string, before = ""): { status: number | null; out: string } {
+            const setup = `mount -t tmpfs -o mode=0755 tmpfs /run && mkdir -m 1777 /run/lock && ${before ? `${before} && ` : ""}exec ${command}`;
+            const r = spawnSync("ip", ["netns", "exec", ns, "unshare", "--mount", "--propagation", "private", "sh", "-c", setup], { encoding: "utf8" });
             return { status: r.status, out: `${r.stdout}${r.stderr}` };
+        }
+
+        function run(role: NotifyRole): { status: number | null; out: string } {
+            return inPrivateRun(notifyScriptPath(dir, role));
         }
         const aliases = () => execFileSync("ip", ["-n", ns, "-4", "-o", "addr", "show", "dev", "eth0"], { encoding: "utf8" }).split("\n").filter((l) => l.includes(ALIAS)).length;
         const moveLines = () => {
@@ -385,12 +397,30 @@ describe.runIf(canRunKeepalived || canRunScripts)("on this machine", () => {
             expect(fault.out).toContain("alias 203.0.113.50/32 not on eth0: nothing to remove");
         });
 
+        it("keeps its claim lock where only root can write: another local user cannot hold it and stop every claim", () => {
+            // nobody takes the lock first (creating its folder if it can), and leaves a mark in
+            // /run/lock when it holds it; then the master script runs: the move must happen.
+            const held = "/run/lock/held-by-nobody";
+            const lockDir = dirname(DEFAULT_CLAIM_LOCK);
+            const attacker = `setpriv --reuid=65534 --regid=65534 --clear-groups sh -c ${shellQuote(
+                `mkdir -p ${lockDir} 2>/dev/null; exec 9>>${DEFAULT_CLAIM_LOCK} && flock -n 9 && : > ${held} && exec sleep 10`,
+            )} & i=0; while [ ! -e ${held} ] && kill -0 $! 2>/dev/null && [ $i -lt 100 ]; do i=$((i+1)); sleep 0.05; done; ` +
+                `if [ -e ${held} ]; then echo HELD-BY-NOBODY; fi`;
+            const before = moveLines().length;
+            const r = inPrivateRun(notifyScriptPath(dir, "master"), attacker);
+            expect(r.out).not.toContain("HELD-BY-NOBODY");
+            expect(r.status, r.out).toBe(0);
+            expect(r.out).not.toContain("is running already");
+            expect(moveLines()).toHaveLength(before + 1);
+            expect(run("backup").status).toBe(0);
+        });
+
         it("fails only when the move fails, and says why", () => {
             const failing = freshDir();
             install(renderInto(failing, edge1, "sh -c 'echo OVH says no >&2; exit 3'"));
-            const r = spawnSync("ip", ["netns", "exec", ns, notifyScriptPath(failing, "master")], { encoding: "utf8" });
+            const r = inPrivateRun(notifyScriptPath(failing, "master"));
             expect(r.status).toBe(3);
-            expect(r.stdout).toContain("OVH move of 203.0.113.50 to edge-1 FAILED (exit 3): OVH says no");
+            expect(r.out).toContain("OVH move of 203.0.113.50 to edge-1 FAILED (exit 3): OVH says no");
             expect(aliases()).toBe(1); // the alias is there: the next promotion or the peer sorts the routing out
             expect(run("backup").status).toBe(0);
         });
