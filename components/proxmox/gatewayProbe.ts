@@ -45,6 +45,12 @@ export function renderHostProbeScript(vmid: number, index: number, probe: string
     return `set -u
 vmid=${vmid}
 key=net${index}
+# pct exec cannot reach a stopped container (src/PVE/CLI/pct.pm: lxc-attach). Its NIC is set for
+# its next start; nothing proves the gateway, so DNS stays where it is until it runs.
+if ! pct status "$vmid" | grep -q '^status: running$'; then
+  echo "container $vmid is not running: $key is set for its next start, its gateway is not proved, and DNS is left as it was; start it (pct start $vmid) and run pulumi up again" >&2
+  exit 3
+fi
 # The probe is passed whole and literal to the container's shell.
 # shellcheck disable=SC2016
 out=$(pct exec "$vmid" -- sh -c ${shellQuote(probe)})

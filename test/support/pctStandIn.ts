@@ -7,7 +7,9 @@
 // - `pct set <vmid> --delete netN` removes the line;
 // - `pct config <vmid>` prints the `key: value` lines, sorted by key;
 // - `pct status <vmid>` prints `status: running` or `status: stopped`;
-// - `pct exec <vmid> -- <cmd…>` runs the command (here, in the caller's network namespace).
+// - `pct exec <vmid> -- <cmd…>` runs the command (here, in the caller's network namespace) in a
+//   running container, and fails on a stopped one: pct.pm's exec is `lxc-attach -n <vmid> -- …`
+//   (src/PVE/CLI/pct.pm), which cannot attach to a container that has no init process.
 import * as fs from "fs";
 import * as path from "path";
 
@@ -32,7 +34,12 @@ write() { # key value: replace the line, keep the file sorted
 case "$cmd" in
   config) sort "$cfg" ;;
   status) if [ -e "$dir/$vmid.running" ]; then echo "status: running"; else echo "status: stopped"; fi ;;
-  exec) shift 2; [ "$1" = -- ] && shift; exec "$@" ;;
+  exec)
+    if [ ! -e "$dir/$vmid.running" ]; then
+      echo "lxc-attach: $vmid: attach.c: get_attach_context: Connection refused - Failed to get init pid" >&2
+      exit 1
+    fi
+    shift 2; [ "$1" = -- ] && shift; exec "$@" ;;
   set)
     shift 2
     if [ "$1" = --delete ]; then

@@ -159,6 +159,7 @@ describe.runIf(runnable)("gateway probe with real packets", () => {
 cfg="${work}/$2.conf"
 case "$1" in
   config) cat "$cfg" ;;
+  status) echo "status: running" ;;
   exec) vmid=$2; shift 3; exec ip netns exec "${lab.containers.get("101")!.ns.replace(/101$/, "")}$vmid" "$@" ;;
   set) k=\${3#--}; grep -v "^$k: " "$cfg" > "$cfg.new"; echo "$k: $4" >> "$cfg.new"; mv "$cfg.new" "$cfg" ;;
   *) echo "pct stand-in: $1 not supported" >&2; exit 2 ;;

@@ -5,6 +5,7 @@ import { join } from "path";
 import { describe, expect, it } from "vitest";
 import { chosenGateway, renderHostProbeScript } from "../../../components/proxmox/gatewayProbe";
 import { renderProbeScript } from "../../../components/proxmox/probeScript";
+import { writeContainerConfig, writePctStandIn } from "../../support/pctStandIn";
 
 const probe = renderProbeScript({ interfaceName: "eth1", gateways: ["198.51.100.1", "198.51.100.254"], tries: 3, timeoutSeconds: 5, label: "container 101 net1" });
 const host = renderHostProbeScript(101, 1, probe, ["198.51.100.1", "198.51.100.254"]);
@@ -71,6 +72,7 @@ describe("gateway probe script", () => {
             writeFileSync(conf, "net1: name=eth1,bridge=vmbr0,gw=198.51.100.1,hwaddr=02:00:00:00:01:01,ip=192.0.2.10/32,type=veth\n");
             writeFileSync(join(dir, "pct"), `#!/bin/sh
 case "$1" in
+  status) echo "status: running" ;;
   exec) printf '%b\\n' ${JSON.stringify(forged).replace(/"/g, "'")} ;;
   config) cat ${conf} ;;
   set) echo "$4" > ${dir}/set ;;
@@ -86,12 +88,36 @@ esac
         }
     });
 
+    it("on a stopped container: pct exec is refused (as pct's lxc-attach refuses it), so the step says the NIC waits for its start, DNS stays, and how to go on", () => {
+        const dir = mkdtempSync(join(tmpdir(), "ovhf-stopped-"));
+        try {
+            const bin = join(dir, "bin");
+            writePctStandIn(bin, dir);
+            writeContainerConfig(dir, 101, ["net1: name=eth1,bridge=vmbr0,gw=198.51.100.254,hwaddr=02:00:00:00:01:01,ip=192.0.2.10/32,type=veth"], false);
+            // The stand-in refuses what pct refuses.
+            const exec = spawnSync("pct", ["exec", "101", "--", "true"], { encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin` } });
+            expect(exec.status).toBe(1);
+            expect(exec.stderr).toContain("Failed to get init pid");
+
+            const r = spawnSync("sh", ["-s"], { input: host, encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin` } });
+            expect(r.status).toBe(3);
+            expect(r.stderr).toBe("container 101 is not running: net1 is set for its next start, its gateway is not proved, and DNS is left as it was; start it (pct start 101) and run pulumi up again\n");
+            expect(r.stdout).toBe("");
+            // Started, it is probed as usual.
+            writeContainerConfig(dir, 101, ["net1: name=eth1,bridge=vmbr0,gw=198.51.100.254,hwaddr=02:00:00:00:01:01,ip=192.0.2.10/32,type=veth"], true);
+            const started = spawnSync("sh", ["-s"], { input: host, encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin` } });
+            expect(started.stderr).not.toContain("is not running");
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("sets the gateway that answered without touching the NIC's other options", () => {
         const dir = mkdtempSync(join(tmpdir(), "ovhf-chosen-"));
         try {
             const conf = join(dir, "101.conf");
             writeFileSync(conf, "net1: name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.1,hwaddr=02:00:00:00:01:01,ip=192.0.2.10/32,tag=5,type=veth\n");
-            writeFileSync(join(dir, "pct"), `#!/bin/sh\ncase "$1" in\n  exec) echo chosen=198.51.100.254 ;;\n  config) cat ${conf} ;;\n  set) echo "$4" > ${dir}/set ;;\nesac\n`, { mode: 0o755 });
+            writeFileSync(join(dir, "pct"), `#!/bin/sh\ncase "$1" in\n  status) echo "status: running" ;;\n  exec) echo chosen=198.51.100.254 ;;\n  config) cat ${conf} ;;\n  set) echo "$4" > ${dir}/set ;;\nesac\n`, { mode: 0o755 });
             const r = spawnSync("sh", ["-s"], { input: host, cwd: dir, encoding: "utf8", env: { PATH: `${dir}:/usr/bin:/bin` } });
             expect(r.status, r.stderr).toBe(0);
             expect(readFileSync(join(dir, "set"), "utf8")).toBe("name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.254,hwaddr=02:00:00:00:01:01,ip=192.0.2.10/32,tag=5,type=veth\n");
