@@ -102,13 +102,17 @@ current=$(printf '%s\\n' "$config" | sed -n "s/^$key: //p")`;
 // `pct set --netN` replaces the whole property string: an option not written is dropped
 // (pve-container src/PVE/LXC/Config.pm). So the value set is the NIC's current one with the
 // managed options put in place, every other option kept where it is; a NIC that does not
-// exist yet gets the stack's whole value.
+// exist yet gets the stack's whole value. The MAC the NIC has is kept as written when it is the
+// stack's in another case: Proxmox compares hwaddr as text and a change recreates the veth
+// (pve-container src/PVE/LXC.pm, update_net), while OVH writes MACs in lower case.
 const MERGE = `if [ -n "$current" ]; then
   value=$(printf '%s\\n' "$current" | awk -v managed="$managed" -v drop="\${drop:-}" '
     BEGIN { n = split(managed, m, ","); for (i = 1; i <= n; i++) { k = m[i]; sub(/=.*/, "", k); want[k] = m[i]; order[i] = k }
             d = split(drop, x, ","); for (i = 1; i <= d; i++) gone[x[i]] = 1 }
     { c = split($0, p, ","); out = ""
-      for (i = 1; i <= c; i++) { k = p[i]; sub(/=.*/, "", k); if (k in gone) continue; v = (k in want) ? want[k] : p[i]; if (k in want) done[k] = 1; out = out (out == "" ? "" : ",") v }
+      for (i = 1; i <= c; i++) { k = p[i]; sub(/=.*/, "", k); if (k in gone) continue; v = (k in want) ? want[k] : p[i]
+        if (k == "hwaddr" && tolower(p[i]) == tolower(v)) v = p[i]
+        if (k in want) done[k] = 1; out = out (out == "" ? "" : ",") v }
       for (i = 1; i <= n; i++) if (!(order[i] in done)) out = out (out == "" ? "" : ",") want[order[i]]
       print out }')
 fi`;

@@ -63,6 +63,23 @@ describe("pct scripts against a container configuration", () => {
     }
     const ORIGINAL = "name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.1,gw6=fe80::1,hwaddr=BC:24:11:00:00:01,ip=192.0.2.5/24,ip6=2001:db8::5/64,mtu=1400,rate=10,tag=5,type=veth";
 
+    it("keeps the MAC as the NIC writes it when it is the stack's MAC in another case: Proxmox compares hwaddr as text and would recreate the veth", () => {
+        // pve-container src/PVE/LXC.pm update_net: a changed hwaddr string (case included) tears
+        // down and recreates the veth; the value is kept as written.
+        // OVH gives the MAC in lower case; the NIC was written in upper case by hand.
+        const upper = "name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.254,hwaddr=02:00:00:AB:CD:EF,ip=192.0.2.10/32,type=veth";
+        const h = host(["hostname: proxy", `net1: ${upper}`]);
+        const spec = { ...h.spec, macAddress: "02:00:00:ab:cd:ef" };
+        const out = h.run(renderCreateScript(spec));
+        expect(h.net1()).toBe(upper);
+        expect(out).toContain(`applied=${upper}`);
+        h.run(renderUpdateScript({ ...spec, address: "192.0.2.11" }));
+        expect(h.net1()).toBe(upper.replace("ip=192.0.2.10/32", "ip=192.0.2.11/32"));
+        // A different MAC is written as the stack has it.
+        h.run(renderUpdateScript({ ...spec, address: "192.0.2.11", macAddress: "02:00:00:ab:cd:f0" }));
+        expect(h.net1()).toContain("hwaddr=02:00:00:ab:cd:f0,");
+    });
+
     it("create merges: the managed options change, firewall, tag, mtu, rate and IPv6 stay; delete restores the line exactly", () => {
         const h = host(["hostname: proxy", "net0: name=eth0,bridge=vmbr1,hwaddr=BC:24:11:00:00:02,ip=10.1.0.100/24,type=veth", `net1: ${ORIGINAL}`]);
         h.run(renderCreateScript(h.spec));
