@@ -35,6 +35,9 @@ export interface GatewayProbeArgs {
     hostUnreachable?: boolean;
 }
 
+/** pve-firewall's compile period (10 s) and the time a compile takes: how long a NIC with firewall=1 is probed again. */
+export const FIREWALL_PATIENCE_SECONDS = 15;
+
 /**
  * The host-side script: run the probe in the container; with candidates, set the one that
  * answered. What the container prints is the container's to forge (its root runs the probe with
@@ -51,11 +54,25 @@ if ! pct status "$vmid" | grep -q '^status: running$'; then
   echo "container $vmid is not running: $key is set for its next start, its gateway is not proved, and DNS is left as it was; start it (pct start $vmid) and run pulumi up again" >&2
   exit 3
 fi
-# The probe is passed whole and literal to the container's shell.
-# shellcheck disable=SC2016
-out=$(pct exec "$vmid" -- sh -c ${shellQuote(probe)})
-status=$?
-printf '%s\n' "$out"
+config=$(pct config "$vmid") || { echo "pct config $vmid failed" >&2; exit 1; }
+# With firewall=1 the host's ebtables rules follow a new MAC or IP only when pve-firewall next
+# compiles them, every 10 s (pve-firewall src/PVE/Service/pve_firewall.pm, $updatetime): until
+# then the gateway's answer may be dropped. A failed probe is tried again for that long.
+patience=0
+case ",$(printf '%s\n' "$config" | sed -n "s/^$key: //p")," in
+  *,firewall=1,*) patience=${FIREWALL_PATIENCE_SECONDS} ;;
+esac
+started=$(date +%s)
+while :; do
+  # The probe is passed whole and literal to the container's shell.
+  # shellcheck disable=SC2016
+  out=$(pct exec "$vmid" -- sh -c ${shellQuote(probe)})
+  status=$?
+  printf '%s\n' "$out"
+  if [ "$status" -eq 0 ] || [ $(($(date +%s) - started)) -ge "$patience" ]; then break; fi
+  echo "gateway probe failed in container $vmid ($key), which has firewall=1: trying again until pve-firewall has compiled its rules (\${patience}s)" >&2
+  sleep 1
+done
 if [ "$status" -ne 0 ]; then
   echo "gateway probe failed in container $vmid ($key): DNS is left as it was" >&2
   exit 1

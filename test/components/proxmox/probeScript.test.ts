@@ -112,6 +112,33 @@ esac
         }
     });
 
+    it.each([
+        ["with firewall=1, tried again until pve-firewall has compiled the new MAC and IP in", "firewall=1,", 0],
+        ["without a firewall, a dead gateway fails at once", "", 1],
+    ])("a probe that fails twice before the gateway answers: %s", (_, firewall, expected) => {
+        const dir = mkdtempSync(join(tmpdir(), "ovhf-firewall-"));
+        try {
+            const conf = join(dir, "101.conf");
+            writeFileSync(conf, `net1: name=eth1,bridge=vmbr0,${firewall}gw=198.51.100.254,hwaddr=02:00:00:00:01:01,ip=192.0.2.10/32,type=veth\n`);
+            // The gateway's answers are dropped for the first two probes, as ebtables drops them
+            // until pve-firewall's next compile.
+            writeFileSync(join(dir, "pct"), `#!/bin/sh
+case "$1" in
+  status) echo "status: running" ;;
+  exec) n=$(cat ${dir}/count 2>/dev/null || echo 0); echo $((n + 1)) > ${dir}/count
+        if [ "$n" -lt 2 ]; then echo "gateway-probe: dead"; exit 1; fi; echo chosen=198.51.100.254 ;;
+  config) cat ${conf} ;;
+  set) echo "$4" > ${dir}/set ;;
+esac
+`, { mode: 0o755 });
+            const r = spawnSync("sh", ["-s"], { input: host, encoding: "utf8", env: { PATH: `${dir}:/usr/bin:/bin` } });
+            expect(r.status, r.stderr).toBe(expected);
+            expect(readFileSync(join(dir, "count"), "utf8").trim()).toBe(expected === 0 ? "3" : "1");
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("sets the gateway that answered without touching the NIC's other options", () => {
         const dir = mkdtempSync(join(tmpdir(), "ovhf-chosen-"));
         try {
