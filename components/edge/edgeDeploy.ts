@@ -82,23 +82,38 @@ export interface IpmoveInstall {
 /**
  * Before anything is replaced: Node.js is there and recent enough, the copy is the one the plan
  * showed, and it starts. Exit 6, naming the package to install, when Node.js is missing or old.
+ * CopyToRemote copies the bundle only when its hash or its remote path changes (pulumi-command
+ * provider/pkg/provider/remote/copyController.go, Update): a deploy for another reason (an IP, a
+ * password) finds no copy, and the installed bundle, when it is the planned one, is kept.
  */
 function checkIpmove(i: IpmoveInstall): string {
     const staged = shellQuote(i.staged);
+    const sha256Of = (file: string) => `$( (sha256 -q ${file} || sha256sum ${file}) 2>/dev/null | cut -d' ' -f1)`;
     const missing = `ovh-ipmove needs Node.js ${i.nodeMajor} or later on this node: install it (OpenBSD: pkg_add node; Debian: apt-get install nodejs)`;
     return `# ovh-ipmove: one bundled file; this node needs Node.js ${i.nodeMajor} or later and nothing else.
 if ! command -v node >/dev/null 2>&1; then echo ${shellQuote(`Node.js is not installed: ${missing}`)} >&2; exit 6; fi
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 case "$node_major" in ""|*[!0-9]*) node_major=0 ;; esac
 if [ "$node_major" -lt ${i.nodeMajor} ]; then echo "Node.js $(node --version 2>/dev/null) is too old: "${shellQuote(missing)} >&2; exit 6; fi
-sum=$( (sha256 -q ${staged} || sha256sum ${staged}) 2>/dev/null | cut -d' ' -f1)
-if [ "$sum" != ${shellQuote(i.sha256)} ]; then echo "the copied ovh-ipmove (${i.staged}) has sha256 $sum, not the planned ${i.sha256}" >&2; exit 6; fi
-node ${staged} -version || { echo ${shellQuote(`the copied ovh-ipmove does not start with this Node.js`)} >&2; exit 6; }`;
+ipmove_staged=no
+if [ -e ${staged} ]; then
+  sum=${sha256Of(staged)}
+  if [ "$sum" != ${shellQuote(i.sha256)} ]; then echo "the copied ovh-ipmove (${i.staged}) has sha256 $sum, not the planned ${i.sha256}" >&2; exit 6; fi
+  node ${staged} -version || { echo ${shellQuote(`the copied ovh-ipmove does not start with this Node.js`)} >&2; exit 6; }
+  ipmove_staged=yes
+elif [ "${sha256Of(shellQuote(i.path))}" = ${shellQuote(i.sha256)} ]; then
+  echo ${shellQuote(`ovh-ipmove is installed already, as planned (${i.path})`)}
+else
+  echo ${shellQuote(`neither the copy (${i.staged}) nor the installed ovh-ipmove (${i.path}) is the planned one (sha256 ${i.sha256}): copy it again with pulumi up --replace <the URN of this node's ipmove CopyToRemote> (pulumi stack --show-urns lists it)`)} >&2
+  exit 6
+fi`;
 }
 
 function installIpmove(i: IpmoveInstall): string {
-    return `chmod 0755 ${shellQuote(i.staged)}
-mv -f ${shellQuote(i.staged)} ${shellQuote(i.path)}`;
+    return `if [ "$ipmove_staged" = yes ]; then
+  chmod 0755 ${shellQuote(i.staged)}
+  mv -f ${shellQuote(i.staged)} ${shellQuote(i.path)}
+fi`;
 }
 
 /** Where each flavour keeps the failover IP it deployed: each system's own place for such files. */

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawnSync, SpawnSyncReturns } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -119,9 +119,14 @@ describe("edge deploy scripts", () => {
                 const found = ["/usr/bin", "/bin"].map((d) => path.join(d, tool)).find((f) => fs.existsSync(f));
                 if (found) fs.symlinkSync(found, path.join(system, tool));
             }
-            const r = spawnSync("/bin/sh", ["-c", text], { input: renderSecretsInput("pw", "OVH_ENDPOINT=ovh-eu\n"), encoding: "utf8", env: { PATH: `${bin}:${system}` } });
-            return { r, target };
+            const run = () => spawnSync("/bin/sh", ["-c", text], { input: renderSecretsInput("pw", "OVH_ENDPOINT=ovh-eu\n"), encoding: "utf8", env: { PATH: `${bin}:${system}` } });
+            redeploy = () => run();
+            return { r: run(), target };
         }
+        /** The same deploy again, on the same node, with nothing copied since. */
+        let redeploy: (node: string | undefined) => SpawnSyncReturns<string> = () => {
+            throw new Error("deployWith first");
+        };
         const nodeOf = (version: string) => `#!/bin/sh\ncase "$1" in -p) echo ${version.split(".")[0]} ;; --version) echo v${version} ;; *) echo "ovh-ipmove 0.1.0 (Node.js ${version})" ;; esac\n`;
 
         it("is checked, then installed with its mode, when Node.js is recent enough", () => {
@@ -141,6 +146,27 @@ describe("edge deploy scripts", () => {
             expect(r.stderr).toMatch(message);
             expect(fs.existsSync(target)).toBe(false);
             expect(fs.existsSync(path.join(dir, "k.conf"))).toBe(false);
+        });
+
+        it("a second deploy with the same bundle, which CopyToRemote does not copy again, finds it installed and goes on", () => {
+            // pulumi-command provider/pkg/provider/remote/copyController.go (Update): the file is
+            // copied again only when its hash or the remote path changes.
+            const first = deployWith(nodeOf("20.20.2"));
+            expect(first.r.status, first.r.stderr).toBe(0);
+            expect(fs.existsSync(`${first.target}.new`)).toBe(false);
+            const again = redeploy(nodeOf("20.20.2"));
+            expect(again.status, again.stderr).toBe(0);
+            expect(again.stdout).toContain("ovh-ipmove is installed already, as planned");
+            expect(fs.readFileSync(first.target, "utf8")).toBe(bundle);
+        });
+
+        it("a second deploy with neither the copy nor the planned bundle in place fails clearly", () => {
+            const first = deployWith(nodeOf("20.20.2"));
+            expect(first.r.status, first.r.stderr).toBe(0);
+            fs.writeFileSync(first.target, `${bundle}// edited by hand\n`);
+            const again = redeploy(nodeOf("20.20.2"));
+            expect(again.status).toBe(6);
+            expect(again.stderr).toContain("neither the copy");
         });
 
         it("refuses a copy that is not the one planned", () => {
