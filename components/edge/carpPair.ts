@@ -11,7 +11,10 @@ import { shellQuote } from "../shared/shell";
 import { sshConnection, SshConnection } from "../shared/ssh";
 import { CarpGroupSpec, CarpNodeSpec, checkEdgePair, EdgePairSpec, HealthCheckSpec } from "./carpSpec";
 import { IPMOVE_NODE_MAJOR, IpmoveBundle } from "./ipmoveBundle";
-import { DeployFile, EDGE_STATE_FILE, EdgeFlavour, IpmoveInstall, PASSWORD_MARKER, renderKeepalivedDeploy, renderOpenbsdDeploy, renderSecretsInput } from "./edgeDeploy";
+import {
+    DeployFile, EDGE_STATE_FILE, EdgeFlavour, IpmoveInstall, KeepalivedDeploy, OpenbsdDeploy, PASSWORD_MARKER, renderKeepalivedDeploy, renderKeepalivedRemoval, renderOpenbsdDeploy,
+    renderOpenbsdRemoval, renderSecretsInput,
+} from "./edgeDeploy";
 import { FailoverIp } from "../network/failoverIp";
 import { ipmoveAccessRules } from "../network/ipMove";
 import { KEEPALIVED_ADVSKEW_MAX, KEEPALIVED_PASSWORD_MAX, notifyScriptPath, renderKeepalivedNodeFiles } from "./keepalived";
@@ -78,11 +81,10 @@ export function renderIpmoveConfig(c: OvhCredentialsForNodes): string {
     ].join("\n");
 }
 
-/**
- * All files of one node and the script that deploys them. Pure, and free of secrets: the spec's
- * password is PASSWORD_MARKER, replaced on the node by the one read from standard input.
- */
-export function renderNodeDeployment(flavour: EdgeFlavour, spec: EdgePairSpec, node: CarpNodeSpec, ipmoveSha256?: string): string {
+type NodeDeploy = { flavour: "openbsd"; deploy: OpenbsdDeploy } | { flavour: "keepalived"; deploy: KeepalivedDeploy };
+
+/** Everything one node's deploy and removal are rendered from. */
+function nodeDeploy(flavour: EdgeFlavour, spec: EdgePairSpec, node: CarpNodeSpec, ipmoveSha256?: string): NodeDeploy {
     const moveCommand = renderMoveCommand(spec.ipmovePath, spec.failoverIp, node.move);
     const ipmove: IpmoveInstall | undefined = ipmoveSha256 === undefined
         ? undefined
@@ -90,36 +92,57 @@ export function renderNodeDeployment(flavour: EdgeFlavour, spec: EdgePairSpec, n
     if (flavour === "openbsd") {
         const rendered = renderOpenbsdNodeFiles(spec, node, moveCommand);
         const files: DeployFile[] = rendered.files.map((f) => ({ path: f.path, content: f.content, mode: f.mode }));
-        return renderOpenbsdDeploy({
-            files,
-            failoverIp: spec.failoverIp,
-            publicInterface: node.publicInterface,
-            stateFile: EDGE_STATE_FILE.openbsd,
-            ipmove,
-            ipmoveConfig: IPMOVE_CONFIG,
-            pfRule: rendered.pfRule.trim(),
-            carpdev: spec.group.carpdev,
-            carpUnit: spec.group.carpUnit,
-            ifstatedConf: "/etc/ifstated.conf",
-        });
+        return {
+            flavour,
+            deploy: {
+                files,
+                failoverIp: spec.failoverIp,
+                publicInterface: node.publicInterface,
+                stateFile: EDGE_STATE_FILE.openbsd,
+                ipmove,
+                ipmoveConfig: IPMOVE_CONFIG,
+                pfRule: rendered.pfRule.trim(),
+                carpdev: spec.group.carpdev,
+                carpUnit: spec.group.carpUnit,
+                ifstatedConf: "/etc/ifstated.conf",
+            },
+        };
     }
     const files: DeployFile[] = renderKeepalivedNodeFiles(spec, node, { scriptDir: KEEPALIVED_DIR, moveCommand, reassertSeconds: spec.reassertSeconds }).map((f) => ({
         path: f.path,
         content: f.content,
         mode: f.mode,
     }));
-    return renderKeepalivedDeploy({
-        files,
-        ipmoveConfig: IPMOVE_CONFIG,
-        conf: `${KEEPALIVED_DIR}/keepalived.conf`,
-        failoverIp: spec.failoverIp,
-        publicInterface: node.publicInterface,
-        stateFile: EDGE_STATE_FILE.keepalived,
-        ipmove,
-        vip: spec.group.address,
-        carpdev: spec.group.carpdev,
-        masterScript: notifyScriptPath(KEEPALIVED_DIR, "master"),
-    });
+    return {
+        flavour,
+        deploy: {
+            files,
+            ipmoveConfig: IPMOVE_CONFIG,
+            conf: `${KEEPALIVED_DIR}/keepalived.conf`,
+            failoverIp: spec.failoverIp,
+            publicInterface: node.publicInterface,
+            stateFile: EDGE_STATE_FILE.keepalived,
+            ipmove,
+            vip: spec.group.address,
+            carpdev: spec.group.carpdev,
+            masterScript: notifyScriptPath(KEEPALIVED_DIR, "master"),
+        },
+    };
+}
+
+/**
+ * All files of one node and the script that deploys them. Pure, and free of secrets: the spec's
+ * password is PASSWORD_MARKER, replaced on the node by the one read from standard input.
+ */
+export function renderNodeDeployment(flavour: EdgeFlavour, spec: EdgePairSpec, node: CarpNodeSpec, ipmoveSha256?: string): string {
+    const n = nodeDeploy(flavour, spec, node, ipmoveSha256);
+    return n.flavour === "openbsd" ? renderOpenbsdDeploy(n.deploy) : renderKeepalivedDeploy(n.deploy);
+}
+
+/** The script that takes the node out of the pair: no claim, no credentials, its files as they were. */
+export function renderNodeRemoval(flavour: EdgeFlavour, spec: EdgePairSpec, node: CarpNodeSpec, ipmoveSha256?: string): string {
+    const n = nodeDeploy(flavour, spec, node, ipmoveSha256);
+    return n.flavour === "openbsd" ? renderOpenbsdRemoval(n.deploy) : renderKeepalivedRemoval(n.deploy);
 }
 
 export class CarpPair extends pulumi.ComponentResource {
@@ -174,6 +197,8 @@ export class CarpPair extends pulumi.ComponentResource {
                 // only then. It holds no secret; the password and the credentials go on stdin.
                 create: script,
                 update: script,
+                // Removed from the stack, or destroyed: the node stops claiming and is put back.
+                delete: renderNodeRemoval(args.flavour, spec, nodes[i], args.ipmove?.sha256),
                 stdin: secrets,
                 // Nothing is read back from the environment: the node keeps what it needs.
                 addPreviousOutputInEnv: false,

@@ -138,6 +138,55 @@ printf '%s\\n' ${shellQuote(a.failoverIp)} > ${shellQuote(`${a.stateFile}.new`)}
 mv -f ${shellQuote(`${a.stateFile}.new`)} ${state}`;
 }
 
+/**
+ * Where a deploy keeps, for each file it replaces, what was there before the node's first deploy
+ * (a copy, or a `.absent` mark): what the node's removal puts back. Beside the failover IP's record.
+ */
+export function originalsDir(a: FailoverAlias): string {
+    return `${a.stateFile.replace(/\/[^/]+$/, "")}/originals`;
+}
+
+/** Records, once, what each of these files is before the deploy replaces it. */
+function recordOriginals(a: FailoverAlias, paths: string[]): string {
+    return `originals=${shellQuote(originalsDir(a))}
+record_original() {
+  if [ ! -e "$originals$1" ] && [ ! -e "$originals$1.absent" ]; then
+    mkdir -p "$(dirname "$originals$1")"
+    if [ -e "$1" ]; then cp -p "$1" "$originals$1"; else : > "$originals$1.absent"; fi
+  fi
+}
+${paths.map((p) => `record_original ${shellQuote(p)}`).join("\n")}`;
+}
+
+/** Puts back what each file was before the first deploy: the copy, or no file at all. */
+function restoreOriginals(a: FailoverAlias, paths: string[]): string {
+    return `originals=${shellQuote(originalsDir(a))}
+restore_original() {
+  if [ -e "$originals$1" ]; then
+    mv -f "$originals$1" "$1" && echo "restored $1 as it was before the first deploy"
+  elif [ -e "$originals$1.absent" ]; then
+    rm -f "$1" "$1.new" "$originals$1.absent" && echo "removed $1"
+  else
+    echo "no record of $1 before the first deploy: left as it is"
+  fi
+}
+${paths.map((p) => `restore_original ${shellQuote(p)}`).join("\n")}`;
+}
+
+/** The failover IPs whose alias may be on the node: the stack's, and the one the last deploy recorded. */
+function removeAliases(a: FailoverAlias, remove: (ip: string) => string): string {
+    return `for ip in ${shellQuote(a.failoverIp)} "$(cat ${shellQuote(a.stateFile)} 2>/dev/null || true)"; do
+  case "$ip" in ""|*[!0-9.]*) continue ;; esac
+  if ${remove("$ip")} 2>/dev/null; then echo "removed the alias of $ip"; fi
+done
+rm -f ${shellQuote(a.stateFile)}`;
+}
+
+/** What the deploy installs and the removal puts back: its files, the credentials, the bundle. */
+function installedPaths(files: DeployFile[], ipmoveConfig: string, ipmove?: IpmoveInstall): string[] {
+    return [...files.map((f) => f.path), ipmoveConfig, ...(ipmove ? [ipmove.path] : [])];
+}
+
 export interface OpenbsdDeploy extends FailoverAlias {
     files: DeployFile[];
     ipmove?: IpmoveInstall;
@@ -164,6 +213,9 @@ ifconfig carp${d.carpUnit} >/dev/null 2>&1 || ifconfig carp${d.carpUnit} create
 # Validate everything before anything replaces the running files.
 ifstated -n -f ${shellQuote(`${d.ifstatedConf}.new`)}
 pfctl -nf /etc/pf.conf.new
+${recordOriginals(d, installedPaths(d.files, d.ipmoveConfig, d.ipmove))}
+[ -e "$originals/ifstated.flags" ] || rcctl get ifstated flags > "$originals/ifstated.flags" 2>/dev/null || echo NO > "$originals/ifstated.flags"
+[ -e "$originals/pf.rule" ] || { if grep -qxF ${shellQuote(d.pfRule)} /etc/pf.conf; then echo kept; else echo added; fi > "$originals/pf.rule"; }
 ${install([...d.files, { path: d.ipmoveConfig, content: "", mode: "0600" }])}
 mv -f /etc/pf.conf.new /etc/pf.conf
 ${d.ipmove ? `${installIpmove(d.ipmove)}\n` : ""}${dropOldAlias(d, (ip) => `ifconfig ${d.publicInterface} inet -alias "${ip}"`)}
@@ -206,6 +258,8 @@ ${d.files.map(writeNew).join("\n")}
 sed ${scripts.map((f) => `-e ${shellQuote(`s#${f.path}#${f.path}.new#g`)}`).join(" ") || "-e ''"} ${shellQuote(`${d.conf}.new`)} > ${shellQuote(`${d.conf}.check`)}
 keepalived -t -f ${shellQuote(`${d.conf}.check`)} || { rm -f ${shellQuote(`${d.conf}.check`)}; exit 5; }
 rm -f ${shellQuote(`${d.conf}.check`)}
+${recordOriginals(d, installedPaths(d.files, d.ipmoveConfig, d.ipmove))}
+[ -e "$originals/keepalived.enabled" ] || { if systemctl is-enabled keepalived >/dev/null 2>&1; then echo enabled; else echo disabled; fi > "$originals/keepalived.enabled"; }
 ${install([...scripts, ...conf, { path: d.ipmoveConfig, content: "", mode: "0600" }])}
 ${d.ipmove ? `${installIpmove(d.ipmove)}\n` : ""}${dropOldAlias(d, (ip) => `ip -4 addr del "${ip}/32" dev ${d.publicInterface}`)}
 systemctl enable keepalived >/dev/null 2>&1 || true
@@ -217,5 +271,50 @@ fi
 ${recordAlias(d)}
 echo "deployed: ${d.files.map((f) => f.path).join(" ")} ${d.ipmoveConfig}"
 echo "failover-ip=${d.failoverIp}"
+`;
+}
+
+/**
+ * A node leaves the pair (removed from the stack, or `pulumi destroy`): it stops claiming first
+ * (its OVH credentials go, so ovh-ipmove can move nothing), then every file the deploy installed
+ * goes back to what it was before the first deploy, the daemon follows, and the alias goes.
+ */
+export function renderKeepalivedRemoval(d: KeepalivedDeploy): string {
+    return `set -u
+rm -f ${shellQuote(d.ipmoveConfig)}
+${restoreOriginals(d, installedPaths(d.files, d.ipmoveConfig, d.ipmove))}
+if [ -e ${shellQuote(d.conf)} ]; then
+  systemctl reload-or-restart keepalived || echo "keepalived did not reload its configuration as it was" >&2
+else
+  systemctl stop keepalived || true
+  if [ "$(cat "$originals/keepalived.enabled" 2>/dev/null)" != enabled ]; then systemctl disable keepalived >/dev/null 2>&1 || true; fi
+fi
+rm -f "$originals/keepalived.enabled"
+${removeAliases(d, (ip) => `ip -4 addr del "${ip}/32" dev ${d.publicInterface}`)}
+echo "left the edge pair: no claim, no credentials, the files as they were"
+`;
+}
+
+export function renderOpenbsdRemoval(d: OpenbsdDeploy): string {
+    const carp = `carp${d.carpUnit}`;
+    return `set -u
+rm -f ${shellQuote(d.ipmoveConfig)}
+${restoreOriginals(d, installedPaths(d.files, d.ipmoveConfig, d.ipmove))}
+# ifstated runs the claims: back to its flags before the first deploy, or off.
+flags=$(cat "$originals/ifstated.flags" 2>/dev/null || true)
+if [ -z "$flags" ] || [ "$flags" = NO ] || [ ! -e ${shellQuote(d.ifstatedConf)} ]; then
+  rcctl stop ifstated >/dev/null 2>&1 || true
+  rcctl disable ifstated >/dev/null 2>&1 || true
+else
+  rcctl set ifstated flags "$flags" >/dev/null && rcctl restart ifstated
+fi
+if [ -e /etc/hostname.${carp} ]; then sh /etc/netstart ${carp}; else ifconfig ${carp} destroy 2>/dev/null || true; fi
+sh /etc/netstart ${d.carpdev}
+if [ "$(cat "$originals/pf.rule" 2>/dev/null)" = added ]; then
+  grep -vxF ${shellQuote(d.pfRule)} /etc/pf.conf > /etc/pf.conf.new && mv -f /etc/pf.conf.new /etc/pf.conf && pfctl -f /etc/pf.conf
+fi
+rm -f "$originals/ifstated.flags" "$originals/pf.rule"
+${removeAliases(d, (ip) => `ifconfig ${d.publicInterface} inet "${ip}" delete`)}
+echo "left the edge pair: no claim, no credentials, the files as they were"
 `;
 }

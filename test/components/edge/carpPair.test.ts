@@ -84,7 +84,8 @@ describe("changing only the failover IP of the edge pair", () => {
             expect(added.filter((l) => l.includes("run ")).length).toBe(3);
             for (const l of removed) expect(l).toContain("203.0.113.231");
             for (const l of added) expect(l).toContain("203.0.113.232");
-            expect(Object.keys(s.detailedDiff).sort()).toEqual(["create", "update"]);
+            // The removal (delete) follows the IP too: it takes the new IP's alias away.
+            expect(Object.keys(s.detailedDiff).sort()).toEqual(["create", "delete", "update"]);
         }
     });
 });

@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderNodeDeployment } from "../../../components/edge/carpPair";
+import { renderNodeDeployment, renderNodeRemoval } from "../../../components/edge/carpPair";
 import { CarpNodeSpec, EdgePairSpec } from "../../../components/edge/carpSpec";
 import { PASSWORD_MARKER, renderSecretsInput } from "../../../components/edge/edgeDeploy";
 import { canRunSshLab, SshHost, startSshHost } from "../../support/sshLab";
@@ -48,5 +48,89 @@ describe.skipIf(!runnable)("an edge node's deploy through a real sshd (stock Deb
         expect(host.inNamespace("ip", "-4", "addr", "show", "dev", "eth0")).not.toContain("203.0.113.50");
         expect(fs.readFileSync(path.join(host.varDir, "lib/ovh-failover/failover-ip"), "utf8")).toBe("203.0.113.51\n");
         expect(fs.readFileSync(path.join(host.varDir, "log/systemctl.calls"), "utf8")).toContain("systemctl reload-or-restart keepalived");
+    });
+});
+
+// A node that leaves the pair (removed from the stack, or pulumi destroy) runs its removal: no
+// credentials are left, so nothing can claim; every file the deploy installed is as it was before
+// the first deploy (byte for byte, or absent); the daemon follows; the alias goes.
+describe.skipIf(!runnable)("an edge node leaving the pair, through a real sshd", () => {
+    const hosts: SshHost[] = [];
+    afterAll(() => hosts.forEach((h) => h.stop()));
+
+    async function lab(stubs: Record<string, string>): Promise<SshHost> {
+        const host = await startSshHost(["eth0", "eth1", "eth2"]);
+        hosts.push(host);
+        for (const [name, body] of Object.entries(stubs)) {
+            fs.writeFileSync(path.join(host.usrLocal, "sbin", name), `#!/bin/sh\necho "${name} $*" >> /var/log/calls\n${body}\n`, { mode: 0o755 });
+        }
+        return host;
+    }
+    const calls = (host: SshHost) => fs.readFileSync(path.join(host.varDir, "log/calls"), "utf8").split("\n").filter(Boolean);
+    const exists = (host: SshHost, file: string) => host.run(`test -e '${file}'`).status === 0;
+    const read = (host: SshHost, file: string) => host.run(`cat '${file}'`).stdout;
+
+    it("keepalived: the node's own keepalived.conf comes back byte for byte, the credentials, scripts and alias go", async () => {
+        // systemctl says keepalived was enabled before: it stays so, and reloads the node's own file.
+        const host = await lab({ systemctl: "exit 0" });
+        const own = "# this node's own VRRP, before ovh-failover\nvrrp_instance other { }\n";
+        fs.mkdirSync(path.join(host.etcDir, "keepalived"), { recursive: true });
+        fs.writeFileSync(path.join(host.etcDir, "keepalived/keepalived.conf"), own);
+        const s = spec("203.0.113.50");
+        const deployed = host.run(renderNodeDeployment("keepalived", s, s.nodes[1]), { stdin: SECRETS });
+        expect(deployed.status, deployed.stderr).toBe(0);
+        expect(read(host, "/etc/keepalived/keepalived.conf")).toContain("auth_pass Pass_w-8");
+        host.inNamespace("ip", "-4", "addr", "add", "203.0.113.50/32", "dev", "eth0");
+
+        const removed = host.run(renderNodeRemoval("keepalived", s, s.nodes[1]));
+        expect(removed.status, removed.stderr).toBe(0);
+        expect(exists(host, "/etc/ovh-ipmove.conf")).toBe(false);
+        expect(read(host, "/etc/keepalived/keepalived.conf")).toBe(own);
+        for (const role of ["master", "backup", "fault"]) expect(exists(host, `/etc/keepalived/ovh-failover-notify-${role}.sh`)).toBe(false);
+        expect(host.inNamespace("ip", "-4", "addr", "show", "dev", "eth0")).not.toContain("203.0.113.50");
+        expect(exists(host, "/var/lib/ovh-failover/failover-ip")).toBe(false);
+        expect(calls(host).slice(-1)[0]).toBe("systemctl reload-or-restart keepalived");
+        // Run again (a retried delete): nothing left to do, and no error.
+        const again = host.run(renderNodeRemoval("keepalived", s, s.nodes[1]));
+        expect(again.status, again.stderr).toBe(0);
+        expect(read(host, "/etc/keepalived/keepalived.conf")).toBe(own);
+    });
+
+    it("keepalived: with no configuration before, keepalived is stopped and disabled, as it was", async () => {
+        // systemctl is-enabled fails: keepalived was not enabled before the first deploy.
+        const host = await lab({ systemctl: `[ "$1" = is-enabled ] && exit 1; exit 0` });
+        const s = spec("203.0.113.50");
+        expect(host.run(renderNodeDeployment("keepalived", s, s.nodes[0]), { stdin: SECRETS }).status).toBe(0);
+        const before = calls(host).length;
+        const removed = host.run(renderNodeRemoval("keepalived", s, s.nodes[0]));
+        expect(removed.status, removed.stderr).toBe(0);
+        expect(exists(host, "/etc/keepalived/keepalived.conf")).toBe(false);
+        expect(exists(host, "/etc/ovh-ipmove.conf")).toBe(false);
+        expect(calls(host).slice(before)).toEqual(["systemctl stop keepalived", "systemctl disable keepalived"]);
+    });
+
+    it("OpenBSD: ifstated stopped as it was, carp0 destroyed, hostname.if and pf.conf as they were, the credentials and alias gone", async () => {
+        // OpenBSD's tools do not run here: they record their calls (rcctl get says ifstated was off).
+        const host = await lab({ ifconfig: "exit 0", rcctl: `[ "$1" = get ] && echo NO; exit 0`, pfctl: "exit 0", ifstated: "exit 0" });
+        fs.writeFileSync(path.join(host.etcDir, "netstart"), "echo \"netstart $*\" >> /var/log/calls\n");
+        const pf = "set skip on lo\npass\n";
+        fs.writeFileSync(path.join(host.etcDir, "pf.conf"), pf);
+        fs.writeFileSync(path.join(host.etcDir, "hostname.eth2"), "inet 10.25.0.12 255.255.0.0\n");
+        const s = spec("203.0.113.50");
+        const deployed = host.run(renderNodeDeployment("openbsd", s, s.nodes[1]), { stdin: SECRETS });
+        expect(deployed.status, deployed.stderr).toBe(0);
+        expect(read(host, "/etc/pf.conf")).not.toBe(pf);
+        expect(exists(host, "/etc/hostname.carp0")).toBe(true);
+
+        const removed = host.run(renderNodeRemoval("openbsd", s, s.nodes[1]));
+        expect(removed.status, removed.stderr).toBe(0);
+        expect(exists(host, "/etc/ovh-ipmove.conf")).toBe(false);
+        expect(exists(host, "/etc/ifstated.conf")).toBe(false);
+        expect(exists(host, "/etc/hostname.carp0")).toBe(false);
+        expect(read(host, "/etc/hostname.eth2")).toBe("inet 10.25.0.12 255.255.0.0\n");
+        expect(read(host, "/etc/pf.conf")).toBe(pf);
+        const after = calls(host).slice(calls(host).lastIndexOf("rcctl restart ifstated") + 1);
+        expect(after).toEqual(expect.arrayContaining(["rcctl stop ifstated", "rcctl disable ifstated", "ifconfig carp0 destroy", "netstart eth2", "ifconfig eth0 inet 203.0.113.50 delete"]));
+        expect(after.indexOf("rcctl stop ifstated")).toBeLessThan(after.indexOf("ifconfig eth0 inet 203.0.113.50 delete"));
     });
 });

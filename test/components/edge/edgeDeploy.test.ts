@@ -4,7 +4,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterEach, describe, expect, it } from "vitest";
-import { PASSWORD_MARKER, renderKeepalivedDeploy, renderOpenbsdDeploy, renderSecretsInput } from "../../../components/edge/edgeDeploy";
+import { PASSWORD_MARKER, renderKeepalivedDeploy, renderKeepalivedRemoval, renderOpenbsdDeploy, renderOpenbsdRemoval, renderSecretsInput } from "../../../components/edge/edgeDeploy";
+
+// CI installs shellcheck from Debian's packages; there it must run.
+const hasShellcheck = spawnSync("shellcheck", ["--version"]).status === 0 || process.env.CI === "true";
 
 let dir = "";
 /** The failover IP and the VRRP address of the pair the scripts deploy. */
@@ -27,6 +30,16 @@ describe("edge deploy scripts", () => {
         const create = text.indexOf("ifconfig carp1 >/dev/null 2>&1 || ifconfig carp1 create");
         expect(create).toBeGreaterThan(0);
         expect(text.indexOf("ifstated -n -f")).toBeGreaterThan(create);
+    });
+
+    it("deploy and removal, of both flavours, pass sh -n and shellcheck", () => {
+        const openbsd = { failoverIp: "203.0.113.50", publicInterface: "vio0", stateFile: "/var/db/ovh-failover/failover-ip", files: [{ path: "/etc/hostname.carp0", content: "up\n", mode: "0640" }], ipmoveConfig: "/etc/ovh-ipmove.conf", pfRule: "pass on vio2 proto carp", carpdev: "vio2", carpUnit: 0, ifstatedConf: "/etc/ifstated.conf", ipmove: { path: "/usr/local/bin/ovh-ipmove", staged: "/usr/local/bin/ovh-ipmove.new", sha256: "0".repeat(64), nodeMajor: 18 } };
+        const keepalived = { ...pair(), conf: "/etc/keepalived/keepalived.conf", ipmoveConfig: "/etc/ovh-ipmove.conf", files: [{ path: "/etc/keepalived/keepalived.conf", content: "x\n", mode: "0600" }] };
+        const scripts = [renderOpenbsdDeploy(openbsd), renderOpenbsdRemoval(openbsd), renderKeepalivedDeploy(keepalived), renderKeepalivedRemoval(keepalived)];
+        for (const script of scripts) {
+            execFileSync("sh", ["-n"], { input: script });
+            if (hasShellcheck) execFileSync("shellcheck", ["-s", "sh", "-"], { input: script });
+        }
     });
 
     it("are valid sh", () => {
@@ -62,6 +75,8 @@ describe("edge deploy scripts", () => {
         expect(fs.statSync(ipmove).mode & 0o777).toBe(0o600);
         expect(fs.readFileSync(path.join(dir, "calls"), "utf8").split("\n").filter(Boolean)).toEqual([
             `keepalived -t -f ${conf}.check`,
+            // Whether keepalived was enabled before the first deploy: the node's removal keeps it so.
+            "systemctl is-enabled keepalived",
             "systemctl enable keepalived",
             "systemctl reload-or-restart keepalived",
             "ip -4 addr show dev eth2",
