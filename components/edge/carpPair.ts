@@ -12,7 +12,7 @@ import { sshConnection, SshConnection } from "../shared/ssh";
 import { CarpGroupSpec, CarpNodeSpec, checkEdgePair, EdgePairSpec, HealthCheckSpec } from "./carpSpec";
 import { IPMOVE_NODE_MAJOR, IpmoveBundle } from "./ipmoveBundle";
 import {
-    DeployFile, EDGE_STATE_FILE, EdgeFlavour, IpmoveInstall, KeepalivedDeploy, OpenbsdDeploy, PASSWORD_MARKER, renderKeepalivedDeploy, renderKeepalivedRemoval, renderOpenbsdDeploy,
+    asRoot, DeployFile, EDGE_STATE_FILE, EdgeFlavour, IpmoveInstall, KeepalivedDeploy, OpenbsdDeploy, PASSWORD_MARKER, renderKeepalivedDeploy, renderKeepalivedRemoval, renderOpenbsdDeploy,
     renderOpenbsdRemoval, renderSecretsInput,
 } from "./edgeDeploy";
 import { FailoverIp } from "../network/failoverIp";
@@ -55,8 +55,12 @@ export interface CarpPairArgs {
 
 export const IPMOVE_CONFIG = "/etc/ovh-ipmove.conf";
 
-/** Where CopyToRemote puts the bundle, beside its place, until the deploy has checked it. */
-export const stagedIpmovePath = (ipmovePath: string) => `${ipmovePath}.new`;
+/**
+ * Where CopyToRemote puts the bundle until the deploy has checked it: beside its place for root;
+ * for another user, who cannot write there over SFTP, in that user's home (SFTP resolves a
+ * relative path there, and the deploy, run through doas, starts there).
+ */
+export const stagedIpmovePath = (ipmovePath: string, sshUser = "root") => (sshUser === "root" ? `${ipmovePath}.new` : "ovh-ipmove.new");
 const KEEPALIVED_DIR = "/etc/keepalived";
 
 /**
@@ -84,11 +88,11 @@ export function renderIpmoveConfig(c: OvhCredentialsForNodes): string {
 type NodeDeploy = { flavour: "openbsd"; deploy: OpenbsdDeploy } | { flavour: "keepalived"; deploy: KeepalivedDeploy };
 
 /** Everything one node's deploy and removal are rendered from. */
-function nodeDeploy(flavour: EdgeFlavour, spec: EdgePairSpec, node: CarpNodeSpec, ipmoveSha256?: string): NodeDeploy {
+function nodeDeploy(flavour: EdgeFlavour, spec: EdgePairSpec, node: CarpNodeSpec, ipmoveSha256: string | undefined, sshUser: string): NodeDeploy {
     const moveCommand = renderMoveCommand(spec.ipmovePath, spec.failoverIp, node.move);
     const ipmove: IpmoveInstall | undefined = ipmoveSha256 === undefined
         ? undefined
-        : { path: spec.ipmovePath, staged: stagedIpmovePath(spec.ipmovePath), sha256: ipmoveSha256, nodeMajor: IPMOVE_NODE_MAJOR };
+        : { path: spec.ipmovePath, staged: stagedIpmovePath(spec.ipmovePath, sshUser), sha256: ipmoveSha256, nodeMajor: IPMOVE_NODE_MAJOR };
     if (flavour === "openbsd") {
         const rendered = renderOpenbsdNodeFiles(spec, node, moveCommand);
         const files: DeployFile[] = rendered.files.map((f) => ({ path: f.path, content: f.content, mode: f.mode }));
@@ -134,15 +138,15 @@ function nodeDeploy(flavour: EdgeFlavour, spec: EdgePairSpec, node: CarpNodeSpec
  * All files of one node and the script that deploys them. Pure, and free of secrets: the spec's
  * password is PASSWORD_MARKER, replaced on the node by the one read from standard input.
  */
-export function renderNodeDeployment(flavour: EdgeFlavour, spec: EdgePairSpec, node: CarpNodeSpec, ipmoveSha256?: string): string {
-    const n = nodeDeploy(flavour, spec, node, ipmoveSha256);
-    return n.flavour === "openbsd" ? renderOpenbsdDeploy(n.deploy) : renderKeepalivedDeploy(n.deploy);
+export function renderNodeDeployment(flavour: EdgeFlavour, spec: EdgePairSpec, node: CarpNodeSpec, ipmoveSha256?: string, sshUser = "root"): string {
+    const n = nodeDeploy(flavour, spec, node, ipmoveSha256, sshUser);
+    return asRoot(sshUser, n.flavour === "openbsd" ? renderOpenbsdDeploy(n.deploy) : renderKeepalivedDeploy(n.deploy));
 }
 
 /** The script that takes the node out of the pair: no claim, no credentials, its files as they were. */
-export function renderNodeRemoval(flavour: EdgeFlavour, spec: EdgePairSpec, node: CarpNodeSpec, ipmoveSha256?: string): string {
-    const n = nodeDeploy(flavour, spec, node, ipmoveSha256);
-    return n.flavour === "openbsd" ? renderOpenbsdRemoval(n.deploy) : renderKeepalivedRemoval(n.deploy);
+export function renderNodeRemoval(flavour: EdgeFlavour, spec: EdgePairSpec, node: CarpNodeSpec, ipmoveSha256?: string, sshUser = "root"): string {
+    const n = nodeDeploy(flavour, spec, node, ipmoveSha256, sshUser);
+    return asRoot(sshUser, n.flavour === "openbsd" ? renderOpenbsdRemoval(n.deploy) : renderKeepalivedRemoval(n.deploy));
 }
 
 export class CarpPair extends pulumi.ComponentResource {
@@ -181,14 +185,16 @@ export class CarpPair extends pulumi.ComponentResource {
         const spec: EdgePairSpec = { group: { ...group, password: PASSWORD_MARKER }, nodes, failoverIp: args.failoverIp, health: args.health, ipmovePath, reassertSeconds: args.reassertSeconds };
         const secrets = pulumi.all([password, pulumi.secret(args.ovhCredentials)]).apply(([p, creds]) => renderSecretsInput(p, renderIpmoveConfig(creds)));
         this.deployments = args.nodes.map((node, i) => {
-            const script = renderNodeDeployment(args.flavour, spec, nodes[i], args.ipmove?.sha256);
+            // The user the node is reached as; root, or a user who may run /bin/sh as root with doas.
+            const user = pulumi.output(node.ssh.user ?? "root");
+            const script = user.apply((u) => renderNodeDeployment(args.flavour, spec, nodes[i], args.ipmove?.sha256, u));
             // The bundle goes beside its place over SFTP (CopyToRemote: stock sshd has the sftp
             // subsystem on OpenBSD and Debian); the deploy checks and installs it. Its checksum is
             // in the deploy script: a new bundle redeploys.
             const copy = args.ipmove && new command.remote.CopyToRemote(`${name}-${node.name}-ipmove`, {
                 connection: sshConnection(node.ssh),
                 source: new pulumi.asset.FileAsset(args.ipmove.file),
-                remotePath: stagedIpmovePath(ipmovePath),
+                remotePath: user.apply((u) => stagedIpmovePath(ipmovePath, u)),
                 triggers: [args.ipmove.sha256],
             }, { parent: this });
             return new command.remote.Command(`${name}-${node.name}-deploy`, {
@@ -198,7 +204,7 @@ export class CarpPair extends pulumi.ComponentResource {
                 create: script,
                 update: script,
                 // Removed from the stack, or destroyed: the node stops claiming and is put back.
-                delete: renderNodeRemoval(args.flavour, spec, nodes[i], args.ipmove?.sha256),
+                delete: user.apply((u) => renderNodeRemoval(args.flavour, spec, nodes[i], args.ipmove?.sha256, u)),
                 stdin: secrets,
                 // Nothing is read back from the environment: the node keeps what it needs.
                 addPreviousOutputInEnv: false,

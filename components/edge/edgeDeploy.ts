@@ -110,10 +110,23 @@ fi`;
 }
 
 function installIpmove(i: IpmoveInstall): string {
+    // Root's: the daemons run it as root, and a copy left in a user's home is that user's.
     return `if [ "$ipmove_staged" = yes ]; then
+  chown 0:0 ${shellQuote(i.staged)}
   chmod 0755 ${shellQuote(i.staged)}
   mv -f ${shellQuote(i.staged)} ${shellQuote(i.path)}
 fi`;
+}
+
+/**
+ * A script as the SSH user runs it: itself for root; otherwise through doas, as root (a stock
+ * OpenBSD writes `PermitRootLogin no`). The node needs the rule
+ * `permit nopass <user> as root cmd /bin/sh` in /etc/doas.conf (doas.conf(5)); `-n` fails at once
+ * rather than wait for a password. doas keeps the working directory (doas(1)), where the bundle
+ * was copied, and the standard input, where the secrets are.
+ */
+export function asRoot(sshUser: string, script: string): string {
+    return sshUser === "root" ? script : `doas -n /bin/sh -c ${shellQuote(script)}`;
 }
 
 /** Where each flavour keeps the failover IP it deployed: each system's own place for such files. */

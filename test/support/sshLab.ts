@@ -25,8 +25,8 @@ export interface SshHost {
     /** What the lab's /var and /etc hold, as written by the remote scripts. */
     varDir: string;
     etcDir: string;
-    /** Runs a command as root over SSH, as @pulumi/command would. */
-    run(command: string, opts?: { stdin?: string; previousStdout?: string }): RemoteRun;
+    /** Runs a command over SSH (as root unless told), as @pulumi/command would. */
+    run(command: string, opts?: { stdin?: string; previousStdout?: string; user?: string }): RemoteRun;
     /** Runs a command in the lab's network namespace, outside SSH (to look at interfaces). */
     inNamespace(...argv: string[]): string;
     stop(): void;
@@ -86,6 +86,9 @@ export async function startSshHost(interfaces: string[] = []): Promise<SshHost> 
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(work, "host_key")]);
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(work, "client_key")]);
     fs.copyFileSync(path.join(work, "client_key.pub"), path.join(work, "authorized_keys"));
+    // sshd reads a user's authorized keys as that user: a user other than root logs in too.
+    fs.chmodSync(work, 0o755);
+    fs.chmodSync(path.join(work, "authorized_keys"), 0o644);
     stockSshdSettings(path.join(work, "host_key"));
     const hostPub = fs.readFileSync(path.join(work, "host_key.pub"), "utf8").trim().split(" ").slice(0, 2).join(" ");
     fs.writeFileSync(path.join(work, "known_hosts"), `[127.0.0.1]:2222 ${hostPub}\n`);
@@ -133,7 +136,7 @@ export async function startSshHost(interfaces: string[] = []): Promise<SshHost> 
             const r = spawnSync("ip", [
                 "netns", "exec", ns, "ssh", "-F", "/dev/null", "-i", path.join(work, "client_key"), "-o", "IdentitiesOnly=yes",
                 "-o", `UserKnownHostsFile=${path.join(work, "known_hosts")}`, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
-                "-o", "SendEnv=PULUMI_COMMAND_STDOUT", "-p", "2222", "root@127.0.0.1", command,
+                "-o", "SendEnv=PULUMI_COMMAND_STDOUT", "-p", "2222", `${opts.user ?? "root"}@127.0.0.1`, command,
             ], {
                 input: opts.stdin ?? "",
                 encoding: "utf8",

@@ -2,6 +2,7 @@
 // @pulumi/command runs it (test/support/sshLab.ts): real keepalived checks the files, real
 // iproute2 holds the aliases. An IP change must remove the old IP's alias although the server
 // refuses the previous output the client offers: the node keeps what the next deploy needs.
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -132,5 +133,53 @@ describe.skipIf(!runnable)("an edge node leaving the pair, through a real sshd",
         const after = calls(host).slice(calls(host).lastIndexOf("rcctl restart ifstated") + 1);
         expect(after).toEqual(expect.arrayContaining(["rcctl stop ifstated", "rcctl disable ifstated", "ifconfig carp0 destroy", "netstart eth2", "ifconfig eth0 inet 203.0.113.50 delete"]));
         expect(after.indexOf("rcctl stop ifstated")).toBeLessThan(after.indexOf("ifconfig eth0 inet 203.0.113.50 delete"));
+    });
+});
+
+// A stock OpenBSD refuses root over SSH (the installer writes PermitRootLogin no): the node is
+// reached as another user, who runs the scripts as root with doas (real doas, Debian's package).
+describe.skipIf(!runnable || !fs.existsSync("/usr/bin/doas"))("an edge node reached as a user other than root, with doas", () => {
+    let host: SshHost;
+    const bundle = "console.log('ovh-ipmove test bundle');\n";
+    const sha = createHash("sha256").update(bundle).digest("hex");
+
+    beforeAll(async () => {
+        host = await startSshHost(["eth0", "eth1", "eth2"]);
+        fs.writeFileSync(path.join(host.usrLocal, "sbin/systemctl"), "#!/bin/sh\necho \"systemctl $*\" >> /var/log/systemctl.calls\n", { mode: 0o755 });
+        // The user and its home live in the lab's own /etc and /var.
+        const made = host.run("useradd -m -d /var/home/deploy -s /bin/sh deploy");
+        expect(made.status, made.stderr).toBe(0);
+    });
+    afterAll(() => host?.stop());
+
+    it("without the doas rule, the deploy stops at once and changes nothing", () => {
+        const s = spec("203.0.113.50");
+        const r = host.run(renderNodeDeployment("keepalived", s, s.nodes[0], undefined, "deploy"), { stdin: SECRETS, user: "deploy" });
+        expect(r.status).not.toBe(0);
+        expect(r.stderr).toMatch(/doas/);
+        expect(host.run("test -e /etc/ovh-ipmove.conf").status).not.toBe(0);
+    });
+
+    it("with the rule `permit nopass deploy as root cmd /bin/sh`, deploys (the bundle copied to its home), and its removal runs too", () => {
+        // Through the lab's sshd, as root: its /etc is an overlay mounted already. The README's
+        // rule, with one addition for the lab, which has no systemd: doas sets a PATH of its own
+        // (doas(1)), and the lab's systemctl stand-in must come first in it.
+        const rule = host.run("cat > /etc/doas.conf && chmod 0600 /etc/doas.conf", {
+            stdin: "permit nopass setenv { PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin } deploy as root cmd /bin/sh\n",
+        });
+        expect(rule.status, rule.stderr).toBe(0);
+        // As CopyToRemote leaves it: in the user's home, the user's own.
+        const copied = host.run("cat > ovh-ipmove.new", { stdin: bundle, user: "deploy" });
+        expect(copied.status, copied.stderr).toBe(0);
+        const s = spec("203.0.113.50");
+        const r = host.run(renderNodeDeployment("keepalived", s, s.nodes[0], sha, "deploy"), { stdin: SECRETS, user: "deploy" });
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toContain("ovh-ipmove test bundle");
+        expect(host.run("stat -c '%U %a' /etc/ovh-ipmove.conf /usr/local/bin/ovh-ipmove /etc/keepalived/keepalived.conf").stdout.split("\n").filter(Boolean)).toEqual(["root 600", "root 755", "root 600"]);
+        expect(host.run("test -e /var/home/deploy/ovh-ipmove.new").status).not.toBe(0);
+
+        const removed = host.run(renderNodeRemoval("keepalived", s, s.nodes[0], sha, "deploy"), { user: "deploy" });
+        expect(removed.status, removed.stderr).toBe(0);
+        expect(host.run("test -e /etc/ovh-ipmove.conf || test -e /usr/local/bin/ovh-ipmove").status).not.toBe(0);
     });
 });

@@ -130,7 +130,7 @@ describe("edge deploy scripts", () => {
             // The system's tools, but no node of its own: a machine without Node.js.
             const system = path.join(dir, "system");
             fs.mkdirSync(system);
-            for (const tool of ["cat", "sed", "grep", "chmod", "mv", "mkdir", "awk", "cut", "sha256sum", "dirname", "rm", "tr", "head", "tail", "printf", "sh"]) {
+            for (const tool of ["cat", "sed", "grep", "chmod", "chown", "mv", "mkdir", "awk", "cut", "sha256sum", "dirname", "rm", "tr", "head", "tail", "printf", "sh"]) {
                 const found = ["/usr/bin", "/bin"].map((d) => path.join(d, tool)).find((f) => fs.existsSync(f));
                 if (found) fs.symlinkSync(found, path.join(system, tool));
             }
