@@ -38,6 +38,8 @@ export const USAGE = [
     "  -timeout <seconds>  give up waiting after this long (default 120)",
     "  -poll <seconds>     delay between two reads of the operation (default 2)",
     "  -config <file>      read the OVH_* settings from this file (KEY=VALUE lines) instead of the environment",
+    "  -yield-to <a,b>     leave the IP where it is when it is routed to one of these (instances or",
+    "                      servers): a periodic re-assertion yields to the nodes of higher priority",
     "  -version            print the version and exit",
     "  -h, -help           this text",
     "",
@@ -57,6 +59,7 @@ export interface IpmoveArgs {
     timeoutSeconds: number;
     pollSeconds: number;
     configFile?: string;
+    yieldTo: string[];
 }
 
 const OPTIONS = {
@@ -67,6 +70,7 @@ const OPTIONS = {
     timeout: { type: "string", multiple: true },
     poll: { type: "string", multiple: true },
     config: { type: "string", multiple: true },
+    "yield-to": { type: "string", multiple: true },
     help: { type: "boolean", short: "h" },
     version: { type: "boolean" },
 } as const;
@@ -85,7 +89,7 @@ function positiveSeconds(flag: string, raw: string): number {
 function gnuStyle(argv: string[]): { args: string[]; asWritten: Map<string, string> } {
     const asWritten = new Map<string, string>();
     const args = argv.map((arg) => {
-        const m = /^-([a-z]{2,})(=.*)?$/s.exec(arg);
+        const m = /^-([a-z][a-z-]+)(=.*)?$/s.exec(arg);
         if (!m) return arg;
         asWritten.set(`--${m[1]}`, `-${m[1]}`);
         return `--${m[1]}${m[2] ?? ""}`;
@@ -135,7 +139,9 @@ export function parseArgs(argv: string[]): IpmoveArgs | "version" | undefined {
     }
     const timeoutSeconds = values.timeout === undefined ? 120 : positiveSeconds("timeout", values.timeout);
     const pollSeconds = values.poll === undefined ? 2 : positiveSeconds("poll", values.poll);
-    return { ip: values.ip, target, timeoutSeconds, pollSeconds, configFile: values.config };
+    const yieldTo = values["yield-to"] === undefined ? [] : values["yield-to"].split(",");
+    if (yieldTo.some((y) => !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(y))) throw new UsageError(`-yield-to takes instance or server names separated by commas, not ${JSON.stringify(values["yield-to"])}`);
+    return { ip: values.ip, target, timeoutSeconds, pollSeconds, configFile: values.config, yieldTo };
 }
 
 /**
@@ -209,6 +215,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
             timeoutMs: args.timeoutSeconds * 1000,
             pollIntervalMs: args.pollSeconds * 1000,
             log,
+            yieldTo: args.yieldTo,
         });
         return EXIT_OK;
     } catch (err) {

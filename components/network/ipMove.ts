@@ -65,6 +65,12 @@ export interface MoveOptions {
     pollIntervalMs: number;
     /** One line per step, without a prefix. */
     log: (line: string) => void;
+    /**
+     * Nodes this one yields to (instance names or ids, or servers' service names): the IP routed
+     * to one of them is left there. A periodic re-assertion yields to the pair's nodes of higher
+     * priority, so that in a split brain the IP moves at most twice and ends on the best of them.
+     */
+    yieldTo?: string[];
 }
 
 export interface MoveResult {
@@ -233,6 +239,11 @@ async function moveCloud(
         opts.log(`already routed to ${nameOf(instance.id)}: nothing to do`);
         return result(false, previous);
     }
+    const yielded = (opts.yieldTo ?? []).find((y) => instances.some((i) => (i.id === y || i.name === y) && i.id === previous));
+    if (yielded !== undefined) {
+        opts.log(`routed to ${nameOf(previous)}, a node this one yields to: left there`);
+        return { ...result(false, previous), routedTo: previous };
+    }
 
     opts.log(`attaching to instance ${nameOf(instance.id)}`);
     try {
@@ -301,6 +312,10 @@ async function moveDedicated(
     if (before === to) {
         opts.log(`already routed to ${to}: nothing to do`);
         return result(false);
+    }
+    if (before !== null && (opts.yieldTo ?? []).includes(before)) {
+        opts.log(`routed to ${before}, a node this one yields to: left there`);
+        return { ...result(false), routedTo: before };
     }
 
     const readTask = (taskId: number) => api.request<IpTask>("GET", route(IP_TASK, { ip: block, taskId }));

@@ -60,10 +60,13 @@ describe("plan", () => {
 
 describe("ovh-ipmove", () => {
     it("takes seed 001's one-dash flags, GNU flags and --flag=value alike", () => {
-        const expected = { ip: "203.0.113.9", target: { kind: "cloud", project: "t18s", instance: "edge-1" }, timeoutSeconds: 30, pollSeconds: 2, configFile: "/etc/c" };
+        const expected = { ip: "203.0.113.9", target: { kind: "cloud", project: "t18s", instance: "edge-1" }, timeoutSeconds: 30, pollSeconds: 2, configFile: "/etc/c", yieldTo: [] };
         expect(parseIpmoveArgs(["-ip", "203.0.113.9", "-project", "t18s", "-instance", "edge-1", "-timeout", "30", "-config", "/etc/c"])).toEqual(expected);
         expect(parseIpmoveArgs(["--ip=203.0.113.9", "--project", "t18s", "-instance=edge-1", "--timeout=30", "--config=/etc/c"])).toEqual(expected);
         expect(parseIpmoveArgs(["-ip", "203.0.113.9/32", "-server", "ns1.example"])).toMatchObject({ target: { kind: "dedicated", serviceName: "ns1.example" } });
+        expect(parseIpmoveArgs(["-ip", "203.0.113.9", "-server", "ns1", "-yield-to", "ns2,ns3"])).toMatchObject({ yieldTo: ["ns2", "ns3"] });
+        expect(parseIpmoveArgs(["-ip", "203.0.113.9", "-server", "ns1", "--yield-to=ns2"])).toMatchObject({ yieldTo: ["ns2"] });
+        expect(() => parseIpmoveArgs(["-ip", "203.0.113.9", "-server", "ns1", "-yield-to", "ns2;reboot"])).toThrow(/-yield-to takes instance or server names/);
         expect(parseIpmoveArgs(["-h"])).toBeUndefined();
         expect(parseIpmoveArgs(["-help"])).toBeUndefined();
     });

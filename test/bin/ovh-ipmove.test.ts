@@ -159,6 +159,20 @@ describe('ovh-ipmove, Public Cloud', () => {
     expect(sent('POST', ATTACH).map((q) => q.body)).toEqual([{ instanceId: EDGE1 }]);
   });
 
+  it('-yield-to: a periodic claim leaves the IP on a node of higher priority, and takes it from any other', async () => {
+    addProject(EDGE2);
+    const yielded = await run(cloudArgs('edge-1', ['-yield-to', 'edge-2']));
+    expect(yielded.code).toBe(EXIT_OK);
+    expect(sent('POST')).toEqual([]);
+    expect(yielded.out.at(-1)).toBe(`ovh-ipmove: ${ip}: routed to edge-2 (${EDGE2}), a node this one yields to: left there`);
+    // By id too; and a node it does not yield to loses the IP.
+    expect((await run(cloudArgs('edge-1', ['-yield-to', EDGE2]))).code).toBe(EXIT_OK);
+    expect(sent('POST')).toEqual([]);
+    const taken = await run(cloudArgs('edge-1', ['-yield-to', 'edge-3']));
+    expect(taken.code).toBe(EXIT_OK);
+    expect(sent('POST', ATTACH).map((q) => q.body)).toEqual([{ instanceId: EDGE1 }]);
+  });
+
   it('sends nothing when the IP is already routed to the instance', async () => {
     addProject(EDGE1);
     const r = await run(cloudArgs());
@@ -294,6 +308,14 @@ describe('ovh-ipmove, dedicated server', () => {
       `${p}move task ${task.taskId} is doing`,
     ]);
     expect(r.out.at(-1)).toMatch(new RegExp(`^${escape(p)}moved: routed to ${escape(sn2)} after \\d+\\.\\d s$`));
+  });
+
+  it('-yield-to: a periodic claim leaves the IP on a server of higher priority', async () => {
+    addServers(sn1);
+    const r = await run(dedicatedArgs(sn2, ['-yield-to', sn1]));
+    expect(r.code).toBe(EXIT_OK);
+    expect(sent('POST')).toEqual([]);
+    expect(r.out.at(-1)).toBe(`ovh-ipmove: ${ip}: routed to ${sn1}, a node this one yields to: left there`);
   });
 
   it('sends nothing when the IP is already routed to the server', async () => {
