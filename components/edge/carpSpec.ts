@@ -34,6 +34,19 @@ export interface CarpNodeSpec {
     move: MoveTarget;
 }
 
+/**
+ * What a node's periodic re-assertion yields to: the move targets (instances or servers) of the
+ * nodes of higher priority (lower advskew). In a split brain every node is master and
+ * re-asserts; yielding, the IP moves at most twice (a lower node's promotion, then a higher
+ * node's re-assertion) and ends on the highest-priority node that is up, however long it lasts.
+ */
+export function yieldTargets(spec: { nodes: CarpNodeSpec[] }, node: CarpNodeSpec): string[] {
+    return spec.nodes
+        .filter((n) => n.advskew < node.advskew)
+        .sort((a, b) => a.advskew - b.advskew)
+        .map((n) => (n.move.kind === "cloud" ? n.move.instance : n.move.serviceName));
+}
+
 export interface HealthCheckSpec {
     /** An address the node must reach to deserve the IP, e.g. a resolver. */
     pingTarget: string;

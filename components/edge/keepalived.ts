@@ -4,7 +4,7 @@
 // /32 alias on the public interface and ask OVH to route it to the new master ("ip move").
 //
 // Pure: values in, text out. The component writes the files and restarts keepalived.
-import { CarpNodeSpec, EdgePairSpec, parseCarpPassword } from "./carpSpec";
+import { CarpNodeSpec, EdgePairSpec, parseCarpPassword, yieldTargets } from "./carpSpec";
 import { shellQuote } from "../shared/shell";
 import { ConfigValueError, parseInterfaceName, parseIpv4, parsePublicIpv4, parseSimpleName } from "../shared/validate";
 
@@ -288,6 +288,8 @@ export function renderNotifyScript(spec: EdgePairSpec, node: CarpNodeSpec, role:
     }
     // Every value goes through shellQuote (validated too: checkNode); messages are quoted whole.
     const q = shellQuote;
+    const yieldTo = yieldTargets(spec, node);
+    const reassertCommand = yieldTo.length === 0 ? moveCommand : `${moveCommand} -yield-to ${q(yieldTo.join(","))}`;
     const lockFile = opts.lockFile ?? DEFAULT_CLAIM_LOCK;
     const lockDir = lockFile.replace(/\/[^/]+$/, "") || "/";
     const ipText = spec.failoverIp;
@@ -358,7 +360,12 @@ else
   log ${q(`arping not installed: no gratuitous ARP for ${ipText}`)}
 fi
 ) 9>&- </dev/null >/dev/null 2>&1 &
-out=$( { ${moveCommand}; } 2>&1 9>&- )
+if [ "\${1:-}" = reassert ]; then
+  # The periodic re-assertion yields to the nodes of higher priority (carpSpec.ts yieldTargets).
+  out=$( { ${reassertCommand}; } 2>&1 9>&- )
+else
+  out=$( { ${moveCommand}; } 2>&1 9>&- )
+fi
 status=$?
 if [ "$status" -eq 0 ]; then
   log ${q(`OVH move of ${ipText} to ${node.name} done: `)}"$(oneline "$out")"
@@ -407,7 +414,7 @@ export function renderReassertScript(spec: EdgePairSpec, node: CarpNodeSpec, opt
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 if ip -4 addr show dev ${q(carpdev)} 2>/dev/null | grep -qF ${q(` inet ${address}/`)}; then
-  setsid ${q(master)} </dev/null >/dev/null 2>&1 &
+  setsid ${q(master)} reassert </dev/null >/dev/null 2>&1 &
 fi
 exit 0
 `;

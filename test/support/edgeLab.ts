@@ -45,6 +45,8 @@ export interface EdgeLabOptions {
     prefix?: string;
     /** Seconds between two re-assertions by the master (the renderer's default unless given). */
     reassertSeconds?: number;
+    /** How long the stand-in's attach takes, in ms (default 0: done at the next read). */
+    attachMs?: number;
 }
 
 export interface EdgeLabNode {
@@ -135,11 +137,13 @@ export class EdgeLab {
     private standIn: ChildProcess | undefined;
     private destroyed = false;
     readonly reassertSeconds: number | undefined;
+    readonly attachMs: number;
     private ipmoveBundle = "";
 
     constructor(opts: EdgeLabOptions) {
         this.daemon = opts.daemon ?? "keepalived";
         this.reassertSeconds = opts.reassertSeconds;
+        this.attachMs = opts.attachMs ?? 0;
         this.prefix = opts.prefix ?? `ovhfe${process.pid}`;
         this.hostNs = `${this.prefix}-host`;
         this.apiNs = `${this.prefix}-api`;
@@ -234,6 +238,7 @@ export class EdgeLab {
             "--failover-ip", FAILOVER_IP,
             "--failover-id", FAILOVER_IP_ID,
             ...this.nodes.flatMap((n) => ["--instance", `${n.name}=${n.instanceId}`]),
+            "--attach-ms", String(this.attachMs),
         ];
         this.standIn = spawn("ip", args, { cwd: REPO_ROOT, stdio: ["ignore", out, out] });
         fs.closeSync(out);

@@ -115,6 +115,8 @@ export type AttachOutcome = 'ok' | 'never';
 export interface AttachOutcomeOptions {
   /** GETs of the failover IP answering operationPending before the one answering ok (default 1). */
   stepsBeforeEnd?: number;
+  /** And at least this long after the attach, as a real attach takes seconds (default 0). */
+  durationMs?: number;
 }
 
 export interface IpBlockSeed {
@@ -955,6 +957,8 @@ interface CloudFailoverIpState {
   /** The instance an attach is moving the IP to, while the IP is operationPending. */
   pendingTo: string | null;
   stepsLeft: number;
+  /** When the pending attach may end (ms since epoch). */
+  endsAt: number;
   outcome: AttachOutcome;
 }
 
@@ -967,7 +971,7 @@ const OPERATION_PENDING = 'An operation is already pending on this failover IP';
 
 class CloudProjects {
   private readonly projects = new Map<string, CloudProjectState>();
-  private attachRule: { outcome: AttachOutcome; stepsBeforeEnd: number } = { outcome: 'ok', stepsBeforeEnd: 1 };
+  private attachRule: { outcome: AttachOutcome; stepsBeforeEnd: number; durationMs: number } = { outcome: 'ok', stepsBeforeEnd: 1, durationMs: 0 };
 
   add(serviceName: string, seed: CloudProjectSeed = {}): void {
     if (this.projects.has(serviceName)) throw new Error(`ovhStandIn: cloud project ${serviceName} already exists`);
@@ -981,6 +985,7 @@ class CloudProjects {
         ip: { id: f.id, ip: f.ip, block: f.ip, continentCode: 'EU', geoloc: 'fr', progress: 0, routedTo: f.routedTo, status: 'ok', subType: 'cloud' },
         pendingTo: null,
         stepsLeft: 0,
+        endsAt: 0,
         outcome: 'ok',
       });
     }
@@ -1002,12 +1007,13 @@ class CloudProjects {
   }
 
   setAttachOutcome(outcome: AttachOutcome, opts: AttachOutcomeOptions = {}): void {
-    this.attachRule = { outcome, stepsBeforeEnd: opts.stepsBeforeEnd ?? 1 };
+    this.attachRule = { outcome, stepsBeforeEnd: opts.stepsBeforeEnd ?? 1, durationMs: opts.durationMs ?? 0 };
   }
 
   attach(state: CloudFailoverIpState, instanceId: string): void {
     state.pendingTo = instanceId;
     state.stepsLeft = this.attachRule.stepsBeforeEnd;
+    state.endsAt = Date.now() + this.attachRule.durationMs;
     state.outcome = this.attachRule.outcome;
     state.ip.status = 'operationPending';
     state.ip.progress = 0;
@@ -1016,7 +1022,7 @@ class CloudProjects {
   /** One step per GET of the failover IP: operationPending (progress grows) -> ok, routed to the new instance. */
   advance(state: CloudFailoverIpState): void {
     if (state.pendingTo === null) return;
-    if (state.outcome === 'never' || state.stepsLeft > 0) {
+    if (state.outcome === 'never' || state.stepsLeft > 0 || Date.now() < state.endsAt) {
       state.stepsLeft--;
       state.ip.progress = Math.min(90, state.ip.progress + 30);
       return;

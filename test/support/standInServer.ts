@@ -41,6 +41,8 @@ export interface StandInServerArgs {
     instances: Record<string, string>;
     /** Where the failover IP is routed at start ("" for nowhere). */
     routedTo: string;
+    /** How long an attach stays operationPending, in ms, as a real one takes seconds (default 0). */
+    attachMs: number;
 }
 
 export interface StandInReady {
@@ -72,7 +74,7 @@ export type StandInLogLine =
 
 const USAGE =
     "usage: standInServer.ts --listen <address> [--port 443] --dir <dir> --ready <file> --log <file> " +
-    "--project <serviceName> --failover-ip <ip> --failover-id <id> --instance <name>=<id> ... [--routed-to <instance id>]";
+    "--project <serviceName> --failover-ip <ip> --failover-id <id> --instance <name>=<id> ... [--routed-to <instance id>] [--attach-ms <ms>]";
 
 export function parseServerArgs(argv: string[]): StandInServerArgs {
     const one: Record<string, string> = {};
@@ -105,6 +107,7 @@ export function parseServerArgs(argv: string[]): StandInServerArgs {
         failoverId: one["failover-id"],
         instances,
         routedTo: one["routed-to"] ?? "",
+        attachMs: Number(one["attach-ms"] ?? 0),
     };
 }
 
@@ -155,6 +158,7 @@ export async function serve(args: StandInServerArgs): Promise<() => Promise<void
         instances: Object.entries(args.instances).map(([name, id]) => ({ id, name })),
         failoverIps: [{ id: args.failoverId, ip: args.failoverIp, routedTo: args.routedTo }],
     });
+    standIn.attachOutcome("ok", { durationMs: args.attachMs });
 
     const failoverIp = () => standIn.cloudFailoverIps(args.project).find((f) => f.id === args.failoverId)!;
 

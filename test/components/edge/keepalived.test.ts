@@ -139,8 +139,18 @@ describe("renderKeepalivedNodeFiles", () => {
         expect(conf).toContain('notify_master_rx_lower_pri "/etc/keepalived/ovh-failover-master.sh"');
         const script = renderReassertScript(spec, edge1, opts);
         expect(script).toContain("ip -4 addr show dev 'eth2' 2>/dev/null | grep -qF ' inet 10.25.0.10/'");
-        expect(script).toContain("setsid '/etc/keepalived/ovh-failover-master.sh' </dev/null >/dev/null 2>&1 &");
+        expect(script).toContain("setsid '/etc/keepalived/ovh-failover-master.sh' reassert </dev/null >/dev/null 2>&1 &");
         expect(script.trimEnd().endsWith("exit 0")).toBe(true);
+    });
+
+    it("re-asserts yielding to the nodes of higher priority: the best node yields to none, the others to those above them", () => {
+        const master1 = renderNotifyScript(spec, edge1, "master", MOVE);
+        const master2 = renderNotifyScript(spec, edge2, "master", MOVE);
+        // edge-1 (advskew 0) yields to no one: its re-assertion is its claim.
+        expect(master1).not.toContain("-yield-to");
+        // edge-2 yields to edge-1's instance on a re-assertion only; its promotion claims outright.
+        expect(master2).toContain(`out=$( { ${MOVE} -yield-to 'edge-1'; } 2>&1 9>&- )`);
+        expect(master2).toContain(`out=$( { ${MOVE}; } 2>&1 9>&- )`);
     });
 
     it("gives the conf as a 0600 secret and the notify scripts as 0755", () => {

@@ -1,9 +1,9 @@
-// A split brain for real (keepalived issue #100): two keepalived 2.2.7 nodes whose private network
-// breaks while every link stays up, so both become master and both move the failover IP at the
-// OVH API stand-in; the backup moves it last. When the network heals, VRRP elects the preferred
-// node again, but it was master all along, so nothing would move the IP back: its re-assertion
-// must, within one period plus one advertisement. Linux and root; run by `npm run
-// test:integration` and by CI, where it must not be skipped.
+// A split brain for real: two keepalived 2.2.7 nodes whose private network breaks while every link
+// stays up, so both are master and both claim the failover IP at the OVH API stand-in, whose
+// attach takes seconds, as OVH's does. Each master re-asserts every period; the lower one yields to
+// the higher (ovh-ipmove -yield-to), so however long the partition lasts the IP moves at most
+// twice and ends on the preferred node, and healing moves nothing. Linux and root; run by
+// `npm run test:integration` and by CI, where it must not be skipped.
 import { spawnSync } from "child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canRunEdgeLab, createEdgeLab, EdgeLab, leftovers, sleep, waitFor } from "../../support/edgeLab";
@@ -15,14 +15,16 @@ if (!runnable && ci) throw new Error("the split-brain test needs root, iproute2 
 
 const REASSERT_SECONDS = 10;
 const ADVBASE_SECONDS = 1;
-/** A backup declares the master dead after three advertisements plus skew; then its move. */
+/** How long the stand-in's attach stays operationPending: OVH's take seconds. */
+const ATTACH_MS = 3_000;
+/** A backup declares the master dead after three advertisements plus skew; then its claim. */
 const SPLIT_BOUND_MS = 15_000;
-/** One period plus one advertisement, and ovh-ipmove's own time (start, GET, attach, poll). */
-const HEAL_BOUND_MS = (REASSERT_SECONDS + ADVBASE_SECONDS) * 1000 + 8_000;
-const QUIET_MS = 30_000;
+/** One period, one attach and ovh-ipmove's own time (start, reads, polls). */
+const PERIOD_BOUND_MS = REASSERT_SECONDS * 1000 + ATTACH_MS + 8_000;
+const PARTITION_PERIODS = 10;
 const SAMPLE_MS = 500;
 
-describe.runIf(runnable)("a split brain heals with the IP routed to the master", () => {
+describe.runIf(runnable)("a sustained split brain moves the IP at most twice, and healing moves nothing", () => {
     let lab: EdgeLab;
     let prefix = "";
 
@@ -36,12 +38,12 @@ describe.runIf(runnable)("a split brain heals with the IP routed to the master",
             advbase: ADVBASE_SECONDS,
             healthIntervalSeconds: 1,
             reassertSeconds: REASSERT_SECONDS,
+            attachMs: ATTACH_MS,
         });
         prefix = lab.prefix;
         await lab.start("edge-1");
-        await waitFor(() => `edge-1 to hold the IP and OVH to route it there (${lab.describe()})`, 20_000, () => lab.holds("edge-1") && lab.routedTo("edge-1"));
+        await waitFor(() => `edge-1 to hold the IP and OVH to route it there (${lab.describe()})`, 30_000, () => lab.holds("edge-1") && lab.routedTo("edge-1"));
         await lab.start("edge-2");
-        // edge-2 settles as backup: it hears edge-1.
         await waitFor(() => `edge-2 to run as backup (${lab.describe()})`, 20_000, () => lab.daemonOutput("edge-2").includes("Entering BACKUP STATE"));
     });
 
@@ -50,39 +52,58 @@ describe.runIf(runnable)("a split brain heals with the IP routed to the master",
         if (prefix) expect(leftovers(prefix)).toEqual([]);
     });
 
-    it("both become master and move the IP when the private network breaks; on healing, the master alone holds it and OVH routes it there", async () => {
+    const settledAttaches = (from: number) => lab.attaches().slice(from).map((a) => a.node);
+
+    it(`through ${PARTITION_PERIODS} re-assertion periods: edge-2's claim, edge-1's one move back, then nothing; healing moves nothing`, async () => {
         const before = lab.attaches().length;
         lab.partition(true);
-        // edge-2 hears nothing more: master too, it aliases the IP and moves it.
-        await waitFor(() => `edge-2 to claim the IP as a second master (${lab.describe()})`, SPLIT_BOUND_MS, () =>
-            lab.holds("edge-2") && lab.holds("edge-1") && lab.routedTo("edge-2"),
+        const cutAt = Date.now();
+        await waitFor(() => `edge-2 to claim the IP as a second master (${lab.describe()})`, SPLIT_BOUND_MS, () => lab.holds("edge-2") && lab.holds("edge-1"));
+        // edge-2's promotion claims outright (edge-1 might be dead); edge-1, master all along,
+        // takes it back at its next re-assertion, and edge-2's re-assertions then yield to it.
+        await waitFor(() => `edge-2's claim and edge-1's move back (${lab.describe()})`, SPLIT_BOUND_MS + PERIOD_BOUND_MS, () =>
+            settledAttaches(before).join() === "edge-2,edge-1" && lab.routedTo("edge-1"),
         );
-        // Make sure edge-2 moved last, as in the incident: the case where nothing brings it back.
-        const routedBeforeHeal = lab.routing().node;
-        expect(routedBeforeHeal).toBe("edge-2");
-        const attachesAtHeal = lab.attaches().length;
-        expect(lab.attaches().slice(before).map((a) => a.node)).toContain("edge-2");
-
-        const healedAt = Date.now();
-        lab.partition(false);
-        await waitFor(() => `edge-1 alone to hold the IP and OVH to route it there again (${lab.describe()})`, HEAL_BOUND_MS, () =>
-            lab.holders().join() === "edge-1" && lab.routedTo("edge-1"),
-        );
-        const healed = Date.now() - healedAt;
-        console.log(`split brain healed: edge-1 alone holds the IP and OVH routes it there ${healed} ms after the private network came back`);
-        // One move back, no more.
-        await sleep(1_000);
-        const after = lab.attaches().slice(attachesAtHeal);
-        expect(after.map((a) => a.node), lab.describe()).toEqual(["edge-1"]);
-
-        // Nothing flaps: edge-1 alone holds it, OVH routes it there, no attach.
-        const end = Date.now() + QUIET_MS;
+        const settledAt = Date.now();
+        console.log(`split brain: edge-2 claimed, and the IP was back on edge-1 ${settledAt - cutAt} ms after the private network broke`);
+        const end = cutAt + PARTITION_PERIODS * REASSERT_SECONDS * 1000;
         while (Date.now() < end) {
-            expect(lab.holders(), lab.describe()).toEqual(["edge-1"]);
-            expect(lab.routedTo("edge-1"), lab.describe()).toBe(true);
+            expect(lab.routing().node, lab.describe()).toBe("edge-1");
+            expect(settledAttaches(before), lab.describe()).toEqual(["edge-2", "edge-1"]);
             await sleep(SAMPLE_MS);
         }
-        expect(lab.attaches().length).toBe(attachesAtHeal + 1);
+
+        lab.partition(false);
+        const healedAt = Date.now();
+        await waitFor(() => `edge-1 alone to hold the IP (${lab.describe()})`, PERIOD_BOUND_MS, () => lab.holders().join() === "edge-1");
+        // A period and more after the heal: still no move, and the IP where it was.
+        while (Date.now() < healedAt + PERIOD_BOUND_MS) {
+            expect(lab.routing().node, lab.describe()).toBe("edge-1");
+            await sleep(SAMPLE_MS);
+        }
+        expect(settledAttaches(before), lab.describe()).toEqual(["edge-2", "edge-1"]);
+        expect(lab.holders()).toEqual(["edge-1"]);
         expect(lab.violations()).toEqual([]);
-    });
+    }, (PARTITION_PERIODS * REASSERT_SECONDS * 1000) + 3 * PERIOD_BOUND_MS + SPLIT_BOUND_MS);
+
+    it("a claim still in flight when the network heals: the IP ends on edge-1, two moves in all, then nothing", async () => {
+        const before = lab.attaches().length;
+        lab.partition(true);
+        // Heal while edge-2's attach is still operationPending at OVH.
+        await waitFor(() => `edge-2's attach to be sent (${lab.describe()})`, SPLIT_BOUND_MS, () => settledAttaches(before).includes("edge-2"));
+        expect(lab.routing().ipStatus, lab.describe()).toBe("operationPending");
+        lab.partition(false);
+        const healedAt = Date.now();
+        await waitFor(() => `edge-1 alone to hold the IP and OVH to route it there (${lab.describe()})`, PERIOD_BOUND_MS + ATTACH_MS, () =>
+            lab.holders().join() === "edge-1" && lab.routedTo("edge-1"),
+        );
+        console.log(`a claim in flight at the heal: edge-1 alone holds the IP and OVH routes it there ${Date.now() - healedAt} ms after`);
+        while (Date.now() < healedAt + PERIOD_BOUND_MS + ATTACH_MS) {
+            expect(lab.holders(), lab.describe()).toEqual(["edge-1"]);
+            await sleep(SAMPLE_MS);
+        }
+        expect(lab.routedTo("edge-1"), lab.describe()).toBe(true);
+        expect(settledAttaches(before), lab.describe()).toEqual(["edge-2", "edge-1"]);
+        expect(lab.violations()).toEqual([]);
+    }, 3 * PERIOD_BOUND_MS + SPLIT_BOUND_MS);
 });
