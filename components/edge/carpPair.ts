@@ -15,7 +15,7 @@ import { DeployFile, EDGE_STATE_FILE, EdgeFlavour, IpmoveInstall, PASSWORD_MARKE
 import { FailoverIp } from "../network/failoverIp";
 import { ipmoveAccessRules } from "../network/ipMove";
 import { KEEPALIVED_ADVSKEW_MAX, KEEPALIVED_PASSWORD_MAX, notifyScriptPath, renderKeepalivedNodeFiles } from "./keepalived";
-import { renderOpenbsdNodeFiles } from "./openbsd";
+import { CLAIM_SCRIPT_PATH, renderOpenbsdNodeFiles } from "./openbsd";
 import { formatIssues } from "../shared/validate";
 
 export interface EdgeNode extends CarpNodeSpec {
@@ -101,6 +101,7 @@ export function renderNodeDeployment(flavour: EdgeFlavour, spec: EdgePairSpec, n
             carpdev: spec.group.carpdev,
             carpUnit: spec.group.carpUnit,
             ifstatedConf: "/etc/ifstated.conf",
+            claimScript: CLAIM_SCRIPT_PATH,
         });
     }
     const files: DeployFile[] = renderKeepalivedNodeFiles(spec, node, { scriptDir: KEEPALIVED_DIR, moveCommand, reassertSeconds: spec.reassertSeconds }).map((f) => ({
