@@ -18,7 +18,7 @@ import {
 import { FailoverIp } from "../network/failoverIp";
 import { ipmoveAccessRules } from "../network/ipMove";
 import { KEEPALIVED_ADVSKEW_MAX, KEEPALIVED_PASSWORD_MAX, notifyScriptPath, renderKeepalivedNodeFiles } from "./keepalived";
-import { renderOpenbsdNodeFiles } from "./openbsd";
+import { CLAIM_SCRIPT_PATH, renderOpenbsdNodeFiles } from "./openbsd";
 import { formatIssues } from "../shared/validate";
 
 export interface EdgeNode extends CarpNodeSpec {
@@ -109,6 +109,7 @@ function nodeDeploy(flavour: EdgeFlavour, spec: EdgePairSpec, node: CarpNodeSpec
                 carpdev: spec.group.carpdev,
                 carpUnit: spec.group.carpUnit,
                 ifstatedConf: "/etc/ifstated.conf",
+                claimScript: CLAIM_SCRIPT_PATH,
             },
         };
     }

@@ -209,6 +209,8 @@ export interface OpenbsdDeploy extends FailoverAlias {
     carpdev: string;
     carpUnit: number;
     ifstatedConf: string;
+    /** The claim script ifstated.conf starts (a file among `files`). */
+    claimScript: string;
 }
 
 export function renderOpenbsdDeploy(d: OpenbsdDeploy): string {
@@ -225,6 +227,7 @@ grep -qxF ${shellQuote(d.pfRule)} /etc/pf.conf.new || printf '%s\\n' ${shellQuot
 ifconfig carp${d.carpUnit} >/dev/null 2>&1 || ifconfig carp${d.carpUnit} create
 # Validate everything before anything replaces the running files.
 ifstated -n -f ${shellQuote(`${d.ifstatedConf}.new`)}
+sh -n ${shellQuote(`${d.claimScript}.new`)}
 pfctl -nf /etc/pf.conf.new
 ${recordOriginals(d, installedPaths(d.files, d.ipmoveConfig, d.ipmove))}
 [ -e "$originals/ifstated.flags" ] || rcctl get ifstated flags > "$originals/ifstated.flags" 2>/dev/null || echo NO > "$originals/ifstated.flags"
@@ -236,7 +239,7 @@ sh /etc/netstart ${d.carpdev} carp${d.carpUnit}
 pfctl -f /etc/pf.conf
 rcctl enable ifstated >/dev/null
 rcctl set ifstated flags -f ${shellQuote(d.ifstatedConf)} >/dev/null
-# ifstated starts again in its first state, promoted: a master claims the (new) IP at once.
+# ifstated starts again in a state that claims nothing; a master claims the (new) IP at once.
 rcctl restart ifstated
 ${recordAlias(d)}
 echo "deployed: ${d.files.map((f) => f.path).join(" ")} ${d.ipmoveConfig} /etc/pf.conf"

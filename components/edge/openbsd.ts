@@ -2,6 +2,7 @@
 // failover IP, which CARP cannot carry because its advertisements stay off the public network.
 // Pure renderers: each returns a file's text, ending with a newline.
 import { shellQuote } from "../shared/shell";
+import { ConfigValueError, parseAbsolutePath, parseInterfaceName, parsePublicIpv4, parseSimpleName } from "../shared/validate";
 import { broadcastOf, CarpGroupSpec, CarpNodeSpec, EdgePairSpec, netmaskOf, parseCarpPassword } from "./carpSpec";
 
 export interface NodeFile {
@@ -70,6 +71,27 @@ function checkRunCommand(command: string): string {
 const reassertSeconds = (spec: EdgePairSpec) => spec.reassertSeconds ?? 30;
 const logged = (command: string) => run(`${command} 2>&1 | ${LOGGER}`);
 
+/** Where the deploy installs the claim script (/usr/local/sbin is in OpenBSD's etc/mtree/BSD.local.dist). */
+export const CLAIM_SCRIPT_PATH = "/usr/local/sbin/ovh-failover-claim";
+/** The claim's lock, in a folder only root may enter; /etc/rc empties /var/run at boot. */
+export const OPENBSD_CLAIM_LOCK = "/var/run/ovh-failover/claim.lock";
+
+export interface OpenbsdClaimOptions {
+    /** The claim script's path on the node (default CLAIM_SCRIPT_PATH). */
+    claimPath?: string;
+    /** Its lock (default OPENBSD_CLAIM_LOCK). */
+    lockFile?: string;
+}
+
+function checkedValue<T>(parse: (v: unknown) => T, value: unknown, what: string): T {
+    try {
+        return parse(value);
+    } catch (err) {
+        if (err instanceof ConfigValueError) throw new Error(`openbsd: ${what} ${JSON.stringify(value)} is not valid: expected ${err.message}`, { cause: err });
+        throw err;
+    }
+}
+
 function block(head: string, body: string[]): string[] {
     return [`${head} {`, ...body.map((line) => (line === "" ? "" : `\t${line}`)), "}"];
 }
@@ -88,7 +110,20 @@ function macros(spec: EdgePairSpec, node: CarpNodeSpec): string[] {
     ];
 }
 
-function promoted(spec: EdgePairSpec, node: CarpNodeSpec, moveCommand: string): string[] {
+const HEALTHY_MASTER = "$carp_if_up && $external_if_up && $internal_if_up && $ping_ok";
+
+// Not in seed 001, whose first state was `promoted`. Entering a state runs its external tests at
+// once (ifstated.c state_change → external_evtimer_setup), so a first state that holds a claim
+// claims on every start; this one holds none and only chooses where to go.
+function starting(): string[] {
+    return block("state starting", [
+        "# claims nothing: CARP master and healthy goes to promoted, anything else to demoted",
+        ...block(`if ${HEALTHY_MASTER}`, ["set-state promoted"]),
+        ...block("if $carp_if_down || $external_if_down || $internal_if_down || ! $ping_ok", ["set-state demoted"]),
+    ]);
+}
+
+function promoted(spec: EdgePairSpec, node: CarpNodeSpec, claim: string): string[] {
     const demote = (condition: string) => block(`if ${condition}`, ["set-state demoted"]);
     return block("state promoted", [
         "# a problem occurred: give up the master role by being demoted",
@@ -97,21 +132,13 @@ function promoted(spec: EdgePairSpec, node: CarpNodeSpec, moveCommand: string): 
         ...demote("! $ping_ok"),
         ...demote("$carp_if_down"),
         "",
-        "# we are the master: claim the failover IP",
+        "# we are the master: claim the failover IP, the alias first",
         ...block("if $external_if_up && $internal_if_up && $ping_ok && $carp_if_up", [
             log("=> configure an alias for the failover public ip"),
             logged(`ifconfig ${shellQuote(node.publicInterface)} inet alias ${shellQuote(spec.failoverIp)} netmask 255.255.255.255`),
             log("=> claim failover public ip"),
-            logged(moveCommand),
-        ]),
-        "",
-        // Not in seed 001: its claim ran only on a change of state, and after a split brain the
-        // winner's state never changes. An external test runs only while its state is current, and
-        // the body only when its value changes (ifstated.c, check_external_status): the test itself
-        // is the claim, which reads where OVH routes the IP and moves it only when it is elsewhere.
-        `# while master, every ${reassertSeconds(spec)} s: claim the failover IP again if OVH routes it elsewhere (a split brain)`,
-        ...block(`if ! "${checkRunCommand(moveCommand)} >/dev/null 2>&1" every ${reassertSeconds(spec)}`, [
-            log("=> the failover public ip could not be claimed again"),
+            "# the claim script returns at once and moves the IP in the background",
+            run(claim),
         ]),
     ]);
 }
@@ -137,8 +164,22 @@ function demoted(spec: EdgePairSpec, node: CarpNodeSpec): string[] {
         ]),
         "",
         "# this host just became master, so it is promoted",
-        ...block("if $carp_if_up && $external_if_up && $internal_if_up && $ping_ok", ["set-state promoted"]),
+        ...block(`if ${HEALTHY_MASTER}`, ["set-state promoted"]),
     ]);
+}
+
+// Not in seed 001. Outside any state, so whatever the state machine does: ifstated does not
+// evaluate a state it has entered again until each of the state's tests has run again
+// (ifstated.c eval_state), and a link event in that window is lost. The periodic claim also
+// covers a split brain, whose winner's state never changes.
+function everyState(spec: EdgePairSpec, node: CarpNodeSpec, claim: string): string[] {
+    return [
+        `# whatever the state: every ${reassertSeconds(spec)} s, claim the failover IP if this node is CARP master (the claim`,
+        "# script checks, then moves the IP only if OVH routes it elsewhere) ...",
+        ...block(`if ! "${claim}" every ${reassertSeconds(spec)}`, [log("=> could not start a claim of the failover public ip")]),
+        "# ... and drop the alias as soon as CARP is not master",
+        ...block("if $carp_if_down", [run(`ifconfig ${shellQuote(node.publicInterface)} inet -alias ${shellQuote(spec.failoverIp)}`)]),
+    ];
 }
 
 function probeLogging(spec: EdgePairSpec, node: CarpNodeSpec): string[] {
@@ -156,33 +197,135 @@ function probeLogging(spec: EdgePairSpec, node: CarpNodeSpec): string[] {
     return ["# print the status of all probes for every event", ...events.flatMap(([condition, message]) => [`if ${condition}`, `\t${log(message)}`])];
 }
 
+function claimPathOf(opts: OpenbsdClaimOptions): string {
+    return checkedValue(parseAbsolutePath, opts.claimPath ?? CLAIM_SCRIPT_PATH, "claimPath");
+}
+
 /**
  * ifstated.conf for one node. Every value is written out literally because ifstated cannot
- * expand macros in a run action. `moveCommand` claims the failover IP at OVH, e.g.
- * `/usr/local/bin/ovh-ipmove -project <p> -ip <ip> -instance <name>`; its output goes to syslog.
+ * expand macros in a run action. The claim itself is the claim script (renderClaimScript), which
+ * ifstated starts on promotion and every reassertSeconds.
  */
-export function renderIfstatedConf(spec: EdgePairSpec, node: CarpNodeSpec, moveCommand: string): string {
+export function renderIfstatedConf(spec: EdgePairSpec, node: CarpNodeSpec, opts: OpenbsdClaimOptions = {}): string {
+    const claim = checkRunCommand(shellQuote(claimPathOf(opts)));
     return [
         `# ifstated.conf of ${node.name}, rendered by ovh-failover`,
         ...macros(spec, node),
         "",
-        "# the first state defined is the initial state",
-        ...promoted(spec, node, moveCommand),
+        "# start where nothing is claimed; the state it chooses does the rest",
+        "init-state starting",
+        "",
+        ...starting(),
+        "",
+        ...promoted(spec, node, claim),
         "",
         ...demoted(spec, node),
+        "",
+        ...everyState(spec, node, claim),
         "",
         ...probeLogging(spec, node),
     ].join("\n") + "\n";
 }
 
+/**
+ * The claim script ifstated starts (installed at CLAIM_SCRIPT_PATH): POSIX sh, every value
+ * written literally and quoted. Started with no argument it starts itself again with --now in
+ * the background and returns at once: ifstated waits for a run command (system()) and SIGKILLs
+ * a test still running when it is due again (ifstated.c do_action, external_exec), and a claim
+ * lasts as long as OVH takes (ovh-ipmove waits up to 120 s). With --now: nothing unless this
+ * node's carp interface is MASTER, nothing if another claim holds the lock, else the /32 alias
+ * if it is missing, then the move, which does nothing when OVH routes the IP here already.
+ * Every step goes to syslog (daemon.info, tag ovh-failover). It relies on the PATH ifstated
+ * gives its commands, as every command of ifstated.conf does.
+ */
+export function renderClaimScript(spec: EdgePairSpec, node: CarpNodeSpec, moveCommand: string, opts: OpenbsdClaimOptions = {}): string {
+    if (moveCommand.trim() === "" || /[\r\n]/.test(moveCommand)) throw new Error("openbsd: moveCommand must be one non-empty line of shell");
+    const q = shellQuote;
+    const name = checkedValue(parseSimpleName, node.name, "node name");
+    const dev = checkedValue(parseInterfaceName, node.publicInterface, `node ${name} publicInterface`);
+    const ip = checkedValue(parsePublicIpv4, spec.failoverIp, "failoverIp");
+    const carp = carpInterfaceOf(spec.group);
+    const claimName = claimPathOf(opts).replace(/.*\//, "");
+    const lockFile = checkedValue(parseAbsolutePath, opts.lockFile ?? OPENBSD_CLAIM_LOCK, "lockFile");
+    const lockDir = lockFile.replace(/\/[^/]+$/, "") || "/";
+    return `#!/bin/sh
+# ovh-failover claim for ${name}, rendered by ovh-failover: edit the stack, not this file.
+# ifstated starts it on promotion and every ${reassertSeconds(spec)} s. Only while ${carp} is CARP MASTER: the
+# alias of ${ip} on ${dev}, then the move of ${ip} to this node at OVH.
+set -u
+
+# Return at once; the claim goes on in the background, where ifstated neither waits for it nor
+# kills it.
+if [ "\${1-}" != --now ]; then
+  "$0" --now </dev/null >/dev/null 2>&1 &
+  exit 0
+fi
+
+log() {
+  logger -p daemon.info -t ovh-failover -- "$*" 2>/dev/null || :
+}
+
+# Command output as one log line.
+oneline() {
+  printf '%s' "$1" | tr '\\n' ' '
+}
+
+# ifconfig prints "carp: MASTER carpdev ..." for a master (sbin/ifconfig/ifconfig.c, carp_status).
+if ! ifconfig ${q(carp)} 2>/dev/null | grep -q '^[[:space:]]*carp: MASTER '; then
+  exit 0
+fi
+
+# One claim at a time, the lock holding the claimer's pid: a claim still running is left to
+# finish; one killed before it removed its lock is gone from ps.
+lock=${q(lockFile)}
+(umask 077 && mkdir -p ${q(lockDir)})
+printf '%s\\n' "$$" > "$lock.$$"
+if ! ln "$lock.$$" "$lock" 2>/dev/null; then
+  holder=$(cat "$lock" 2>/dev/null || :)
+  if [ -n "$holder" ] && ps -p "$holder" -o command= 2>/dev/null | grep -qF ${q(claimName)}; then
+    rm -f "$lock.$$"
+    log ${q(`a claim of ${ip} is running already: leaving it to finish`)}
+    exit 0
+  fi
+  rm -f "$lock"
+  if ! ln "$lock.$$" "$lock" 2>/dev/null; then
+    rm -f "$lock.$$"
+    exit 0
+  fi
+fi
+rm -f "$lock.$$"
+trap 'rm -f "$lock"' EXIT
+
+log ${q(`${name} is CARP master of vhid ${spec.group.vhid}: claiming failover IP ${ip}`)}
+if ifconfig ${q(dev)} 2>/dev/null | grep -qF ${q(`inet ${ip} `)}; then
+  log ${q(`alias ${ip} already on ${dev}`)}
+elif out=$(ifconfig ${q(dev)} inet alias ${q(ip)} netmask 255.255.255.255 2>&1); then
+  log ${q(`added alias ${ip} to ${dev}`)}
+else
+  log ${q(`could not add alias ${ip} to ${dev}: `)}"$(oneline "$out")"
+fi
+
+log ${q(`asking OVH to move ${ip} to ${name}`)}
+out=$( { ${moveCommand}; } 2>&1 )
+status=$?
+if [ "$status" -eq 0 ]; then
+  log ${q(`OVH move of ${ip} to ${name} done: `)}"$(oneline "$out")"
+else
+  log ${q(`OVH move of ${ip} to ${name} FAILED (exit `)}"$status"${q("): ")}"$(oneline "$out")"
+fi
+exit "$status"
+`;
+}
+
 /** The node's files; the pf rule is apart because it goes into the existing pf.conf (insertPfRule). */
-export function renderOpenbsdNodeFiles(spec: EdgePairSpec, node: CarpNodeSpec, moveCommand: string): { files: NodeFile[]; pfRule: string } {
+export function renderOpenbsdNodeFiles(spec: EdgePairSpec, node: CarpNodeSpec, moveCommand: string, opts: OpenbsdClaimOptions = {}): { files: NodeFile[]; pfRule: string } {
     const { group } = spec;
     return {
         files: [
             { path: `/etc/hostname.${group.carpdev}`, content: renderHostnameCarpdev(group), secret: false, mode: "0640" },
             { path: `/etc/hostname.${carpInterfaceOf(group)}`, content: renderHostnameCarp(group, node), secret: true, mode: "0640" },
-            { path: "/etc/ifstated.conf", content: renderIfstatedConf(spec, node, moveCommand), secret: false, mode: "0644" },
+            { path: "/etc/ifstated.conf", content: renderIfstatedConf(spec, node, opts), secret: false, mode: "0644" },
+            { path: claimPathOf(opts), content: renderClaimScript(spec, node, moveCommand, opts), secret: false, mode: "0755" },
         ],
         pfRule: renderPfCarpRule(group),
     };

@@ -71,19 +71,19 @@ describe("changing only the failover IP of the edge pair", () => {
         expect(changed).toEqual({ "edge-edge-sbg-1-deploy": "update", "edge-edge-sbg-2-deploy": "update" });
     });
 
-    it("changes exactly the alias and claim lines of ifstated.conf, and the IP the deploy records", () => {
+    it("changes exactly the lines that hold the IP: ifstated.conf's alias lines, the claim script's, and the IP the deploy records", () => {
         for (const s of steps.filter((x) => x.op === "update")) {
             const before = String(s.old?.inputs.create).split("\n");
             const after = String(s.new?.inputs.create).split("\n");
             const removed = before.filter((l) => !after.includes(l));
             const added = after.filter((l) => !before.includes(l));
-            // ifstated.conf: alias add, claim, the periodic re-claim, alias remove; the deploy: the
+            // ifstated.conf: the alias added on promotion, and dropped in demoted and whatever the
+            // state; the claim script: its messages, the alias and the move; the deploy: the
             // old-alias check, the IP it records on the node, and the failover-ip= line it prints.
-            expect(removed.length).toBe(7);
-            expect(added.length).toBe(7);
-            expect(added.filter((l) => l.includes("run ")).length).toBe(3);
-            for (const l of removed) expect(l).toContain("203.0.113.231");
-            for (const l of added) expect(l).toContain("203.0.113.232");
+            expect(removed).toEqual(before.filter((l) => l.includes("203.0.113.231")));
+            expect(added).toEqual(removed.map((l) => l.replaceAll("203.0.113.231", "203.0.113.232")));
+            expect(added.filter((l) => /^\s*run "/.test(l))).toHaveLength(3);
+            expect(added.filter((l) => l.includes("'/usr/local/bin/ovh-ipmove' -config"))).toHaveLength(1);
             // The removal (delete) follows the IP too: it takes the new IP's alias away.
             expect(Object.keys(s.detailedDiff).sort()).toEqual(["create", "delete", "update"]);
         }

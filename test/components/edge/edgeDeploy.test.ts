@@ -26,14 +26,17 @@ function stubs(names: string[]): string {
 
 describe("edge deploy scripts", () => {
     it("create the carp interface before ifstated -n checks a configuration that names it", () => {
-        const text = renderOpenbsdDeploy({ failoverIp: "203.0.113.50", publicInterface: "vio0", stateFile: "/var/db/ovh-failover/failover-ip", files: [{ path: "/etc/ifstated.conf", content: "x\n", mode: "0644" }], ipmoveConfig: "/etc/ovh-ipmove.conf", pfRule: "pass on vio2 proto carp", carpdev: "vio2", carpUnit: 1, ifstatedConf: "/etc/ifstated.conf" });
+        const text = renderOpenbsdDeploy({ failoverIp: "203.0.113.50", publicInterface: "vio0", stateFile: "/var/db/ovh-failover/failover-ip", files: [{ path: "/etc/ifstated.conf", content: "x\n", mode: "0644" }], ipmoveConfig: "/etc/ovh-ipmove.conf", pfRule: "pass on vio2 proto carp", carpdev: "vio2", carpUnit: 1, ifstatedConf: "/etc/ifstated.conf", claimScript: "/usr/local/sbin/ovh-failover-claim" });
         const create = text.indexOf("ifconfig carp1 >/dev/null 2>&1 || ifconfig carp1 create");
         expect(create).toBeGreaterThan(0);
         expect(text.indexOf("ifstated -n -f")).toBeGreaterThan(create);
+        // The claim script ifstated.conf starts is checked before anything is installed.
+        expect(text.indexOf("sh -n '/usr/local/sbin/ovh-failover-claim.new'")).toBeGreaterThan(0);
+        expect(text.indexOf("sh -n '/usr/local/sbin/ovh-failover-claim.new'")).toBeLessThan(text.indexOf("mv -f"));
     });
 
     it("deploy and removal, of both flavours, pass sh -n and shellcheck", () => {
-        const openbsd = { failoverIp: "203.0.113.50", publicInterface: "vio0", stateFile: "/var/db/ovh-failover/failover-ip", files: [{ path: "/etc/hostname.carp0", content: "up\n", mode: "0640" }], ipmoveConfig: "/etc/ovh-ipmove.conf", pfRule: "pass on vio2 proto carp", carpdev: "vio2", carpUnit: 0, ifstatedConf: "/etc/ifstated.conf", ipmove: { path: "/usr/local/bin/ovh-ipmove", staged: "/usr/local/bin/ovh-ipmove.new", sha256: "0".repeat(64), nodeMajor: 18 } };
+        const openbsd = { failoverIp: "203.0.113.50", publicInterface: "vio0", stateFile: "/var/db/ovh-failover/failover-ip", files: [{ path: "/etc/hostname.carp0", content: "up\n", mode: "0640" }], ipmoveConfig: "/etc/ovh-ipmove.conf", pfRule: "pass on vio2 proto carp", carpdev: "vio2", carpUnit: 0, ifstatedConf: "/etc/ifstated.conf", claimScript: "/usr/local/sbin/ovh-failover-claim", ipmove: { path: "/usr/local/bin/ovh-ipmove", staged: "/usr/local/bin/ovh-ipmove.new", sha256: "0".repeat(64), nodeMajor: 18 } };
         const keepalived = { ...pair(), conf: "/etc/keepalived/keepalived.conf", ipmoveConfig: "/etc/ovh-ipmove.conf", files: [{ path: "/etc/keepalived/keepalived.conf", content: "x\n", mode: "0600" }] };
         const scripts = [renderOpenbsdDeploy(openbsd), renderOpenbsdRemoval(openbsd), renderKeepalivedDeploy(keepalived), renderKeepalivedRemoval(keepalived)];
         for (const script of scripts) {
@@ -43,7 +46,7 @@ describe("edge deploy scripts", () => {
     });
 
     it("are valid sh", () => {
-        execFileSync("sh", ["-n"], { input: renderOpenbsdDeploy({ failoverIp: "203.0.113.50", publicInterface: "vio0", stateFile: "/var/db/ovh-failover/failover-ip", files: [{ path: "/etc/hostname.carp0", content: "up\n", mode: "0640" }], ipmoveConfig: "/etc/ovh-ipmove.conf", pfRule: "pass on vio2 proto carp", carpdev: "vio2", carpUnit: 0, ifstatedConf: "/etc/ifstated.conf" }) });
+        execFileSync("sh", ["-n"], { input: renderOpenbsdDeploy({ failoverIp: "203.0.113.50", publicInterface: "vio0", stateFile: "/var/db/ovh-failover/failover-ip", files: [{ path: "/etc/hostname.carp0", content: "up\n", mode: "0640" }], ipmoveConfig: "/etc/ovh-ipmove.conf", pfRule: "pass on vio2 proto carp", carpdev: "vio2", carpUnit: 0, ifstatedConf: "/etc/ifstated.conf", claimScript: "/usr/local/sbin/ovh-failover-claim" }) });
     });
 
     it("put the password and the credentials from stdin into place, validate, then install and apply", () => {

@@ -1,9 +1,13 @@
-import { readFileSync } from "fs";
+import { execFileSync, spawnSync } from "child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
 import { join } from "path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { CarpNodeSpec, EdgePairSpec } from "../../../components/edge/carpSpec";
 import {
+    CLAIM_SCRIPT_PATH,
     insertPfRule,
+    renderClaimScript,
     renderHostnameCarp,
     renderHostnameCarpdev,
     renderIfstatedConf,
@@ -38,7 +42,7 @@ function moveCommand(spec: EdgePairSpec, node: CarpNodeSpec): string {
     return `${spec.ipmovePath} -project ${node.move.project} -ip ${spec.failoverIp} -instance ${node.move.instance}`;
 }
 
-const ifstated = (spec: EdgePairSpec, node: CarpNodeSpec) => renderIfstatedConf(spec, node, moveCommand(spec, node));
+const ifstated = (spec: EdgePairSpec, node: CarpNodeSpec) => renderIfstatedConf(spec, node);
 
 /** Removes `#` comments outside quotes. */
 function stripComment(line: string): string {
@@ -74,34 +78,65 @@ function runCommands(text: string): string[] {
     });
 }
 
+/** The index of the `}` that closes the block opened at `start`. */
+function blockEnd(lines: string[], start: number): number {
+    let depth = 0;
+    for (let i = start; i < lines.length; i++) {
+        depth += (lines[i].endsWith("{") ? 1 : 0) - (lines[i] === "}" ? 1 : 0);
+        if (depth === 0) return i;
+    }
+    throw new Error(`no end to ${lines[start]}`);
+}
+
+/** The statements from the one matching `head` to the end of its block, removed. */
+function withoutBlock(lines: string[], head: (line: string) => boolean): string[] {
+    const start = lines.findIndex(head);
+    if (start < 0) throw new Error("no such block");
+    return [...lines.slice(0, start), ...lines.slice(blockEnd(lines, start) + 1)];
+}
+
 /**
- * The statements of ifstated.conf without the re-assertion block, which seed 001 does not have
- * (its claim ran only on a change of state: the split-brain hole).
+ * ifstated.conf's statements with this project's deliberate changes to seed 001 undone: no
+ * init-state and no `starting` state (seed 001 started in `promoted`, whose tests run first), the
+ * seed's move where promoted starts the claim script, and none of the part that runs whatever the
+ * state (the periodic claim, the alias dropped when CARP is not master).
  */
-function withoutReassertion(lines: string[]): string[] {
-    const start = lines.findIndex((l) => /^if ! ".*" every \d+ \{$/.test(l));
-    if (start < 0) return lines;
-    return [...lines.slice(0, start), ...lines.slice(start + 3)];
+function asSeed(lines: string[], seedMove: string): string[] {
+    let out = lines.filter((l) => l !== "init-state starting");
+    out = withoutBlock(out, (l) => l === "state starting {");
+    out = withoutBlock(out, (l) => l.startsWith(`if ! "${CLAIM_SCRIPT_PATH}" every `));
+    const global = blockEnd(out, out.indexOf("state demoted {"));
+    out = [...out.slice(0, global + 1), ...withoutBlock(out.slice(global + 1), (l) => l === "if $carp_if_down {")];
+    return out.map((l) => (l === `run "${CLAIM_SCRIPT_PATH}"` ? `run "${seedMove} 2>&1 | logger -p daemon.info -sit ifstated"` : l));
 }
 
 describe("OpenBSD edge node files, seed 001", () => {
     const spec = seedSpec();
 
-    it("render the seed's files statement for statement", () => {
+    it("render the seed's files statement for statement, but for the documented changes to ifstated.conf", () => {
         expect(statements(renderHostnameCarpdev(spec.group))).toEqual(statements(golden("hostname.vio2")));
         expect(statements(renderHostnameCarp(spec.group, master))).toEqual(statements(golden("hostname.carp0.master")));
         expect(statements(renderHostnameCarp(spec.group, backup))).toEqual(statements(golden("hostname.carp0.backup")));
         expect(statements(renderPfCarpRule(spec.group))).toEqual(statements(golden("pf-rule")));
-        expect(withoutReassertion(statements(ifstated(spec, master)))).toEqual(statements(golden("ifstated.conf")));
+        expect(asSeed(statements(ifstated(spec, master)), moveCommand(spec, master))).toEqual(statements(golden("ifstated.conf")));
     });
 
-    it("re-claim the IP every reassertSeconds while promoted, with an external test that is the claim itself", () => {
+    it("start in a state that claims nothing, named by init-state", () => {
+        const lines = statements(ifstated(spec, master));
+        expect(lines.filter((l) => l.startsWith("init-state"))).toEqual(["init-state starting"]);
+        const starting = lines.slice(lines.indexOf("state starting {"), lines.indexOf("state promoted {"));
+        expect(starting.filter((l) => l.startsWith("run ") || l.includes(" every "))).toEqual([]);
+    });
+
+    it("start the claim every reassertSeconds outside any state, and nowhere name ovh-ipmove", () => {
         const conf = ifstated({ ...spec, reassertSeconds: 45 }, master);
-        const promoted = conf.slice(conf.indexOf("state promoted {"), conf.indexOf("state demoted {"));
-        const test = `if ! "${moveCommand(spec, master)} >/dev/null 2>&1" every 45 {`;
-        expect(promoted).toContain(test);
-        expect(conf.split("\n").filter((l) => l.includes("every 45") && !l.trim().startsWith("#"))).toHaveLength(1);
-        expect(statements(conf).length - withoutReassertion(statements(conf)).length).toBe(3);
+        const lines = statements(conf);
+        const test = `if ! "${CLAIM_SCRIPT_PATH}" every 45 {`;
+        expect(lines.filter((l) => l.includes(" every 45"))).toEqual([test]);
+        // At depth 0: outside every state.
+        const depth = lines.slice(0, lines.indexOf(test)).reduce((d, l) => d + (l.endsWith("{") ? 1 : 0) - (l === "}" ? 1 : 0), 0);
+        expect(depth).toBe(0);
+        expect(conf).not.toContain(spec.ipmovePath);
     });
 
     it("write hostname.carp0 exactly as the seed does", () => {
@@ -117,12 +152,13 @@ describe("OpenBSD edge node files, seed 001", () => {
         expect(renderHostnameCarp(group, master)).toBe("inet 10.25.0.10 255.255.0.0 10.25.255.255 vhid 1 advbase 3 carpdev vio2 pass xxx advskew 1\nup\n");
     });
 
-    it("lists the node's files, the CARP one secret, and the pf rule apart", () => {
+    it("lists the node's files, the CARP one secret, the claim script executable, and the pf rule apart", () => {
         const { files, pfRule } = renderOpenbsdNodeFiles(spec, master, moveCommand(spec, master));
-        expect(files.map((f) => [f.path, f.secret])).toEqual([
-            ["/etc/hostname.vio2", false],
-            ["/etc/hostname.carp0", true],
-            ["/etc/ifstated.conf", false],
+        expect(files.map((f) => [f.path, f.secret, f.mode])).toEqual([
+            ["/etc/hostname.vio2", false, "0640"],
+            ["/etc/hostname.carp0", true, "0640"],
+            ["/etc/ifstated.conf", false, "0644"],
+            [CLAIM_SCRIPT_PATH, false, "0755"],
         ]);
         expect(files.every((f) => f.content.endsWith("\n"))).toBe(true);
         expect(pfRule).toBe("pass on vio2 proto carp\n");
@@ -133,23 +169,32 @@ describe("a new failover IP", () => {
     const before = seedSpec("146.59.143.231");
     const after = seedSpec("51.75.1.2");
 
-    it.each([master, backup])("changes only the IP lines of $name's ifstated.conf", (node) => {
+    it.each([master, backup])("changes only the alias lines of $name's ifstated.conf", (node) => {
         const a = ifstated(before, node).split("\n");
         const b = ifstated(after, node).split("\n");
         expect(b).toHaveLength(a.length);
-        const changed = a.flatMap((line, i) => (line === b[i] ? [] : [[line.trim(), b[i].trim()]])).filter(([l]) => !l.includes("every 30"));
+        const changed = a.flatMap((line, i) => (line === b[i] ? [] : [[line.trim(), b[i].trim()]]));
         expect(changed).toEqual([
             [`run "ifconfig 'vio0' inet alias '146.59.143.231' netmask 255.255.255.255 2>&1 | logger -p daemon.info -sit ifstated"`,
              `run "ifconfig 'vio0' inet alias '51.75.1.2' netmask 255.255.255.255 2>&1 | logger -p daemon.info -sit ifstated"`],
-            [`run "/usr/local/bin/ipmoveOvh -project t18s -ip 146.59.143.231 -instance ${node.name} 2>&1 | logger -p daemon.info -sit ifstated"`,
-             `run "/usr/local/bin/ipmoveOvh -project t18s -ip 51.75.1.2 -instance ${node.name} 2>&1 | logger -p daemon.info -sit ifstated"`],
+            [`run "ifconfig 'vio0' inet -alias '146.59.143.231'"`, `run "ifconfig 'vio0' inet -alias '51.75.1.2'"`],
             [`run "ifconfig 'vio0' inet -alias '146.59.143.231'"`, `run "ifconfig 'vio0' inet -alias '51.75.1.2'"`],
         ]);
     });
 
+    it.each([master, backup])("changes only the lines of $name's claim script that hold the IP", (node) => {
+        const a = renderClaimScript(before, node, moveCommand(before, node)).split("\n");
+        const b = renderClaimScript(after, node, moveCommand(after, node)).split("\n");
+        expect(b).toHaveLength(a.length);
+        const changed = a.filter((line, i) => line !== b[i]);
+        expect(changed.length).toBeGreaterThan(0);
+        for (const line of changed) expect(line).toContain("146.59.143.231");
+        for (const line of a.filter((l) => l.includes("146.59.143.231"))) expect(changed).toContain(line);
+    });
+
     it.each([master, backup])("leaves $name's other files alone", (node) => {
         const files = (spec: EdgePairSpec) => renderOpenbsdNodeFiles(spec, node, moveCommand(spec, node));
-        const others = (spec: EdgePairSpec) => files(spec).files.filter((f) => f.path !== "/etc/ifstated.conf");
+        const others = (spec: EdgePairSpec) => files(spec).files.filter((f) => f.path !== "/etc/ifstated.conf" && f.path !== CLAIM_SCRIPT_PATH);
         expect(others(after)).toEqual(others(before));
         expect(others(before).map((f) => f.path)).toEqual(["/etc/hostname.vio2", "/etc/hostname.carp0"]);
         expect(files(after).pfRule).toBe(files(before).pfRule);
@@ -161,16 +206,19 @@ describe("ifstated run actions", () => {
         const spec = seedSpec();
         for (const node of [master, backup]) {
             const commands = runCommands(ifstated(spec, node));
-            // The seed's, and the log line of a re-assertion that failed.
-            expect(commands).toHaveLength(runCommands(golden("ifstated.conf")).length + 1);
+            // The seed's (the claim script where the seed moved the IP), the log line of a claim
+            // that could not start, and the alias dropped whatever the state.
+            expect(commands).toHaveLength(runCommands(golden("ifstated.conf")).length + 2);
             for (const command of commands) expect(command).not.toContain("$");
         }
     });
 
-    it("refuse a move command that would expand or break out of the string", () => {
+    it("refuse a claim script path that is not a plain absolute path, and a move command that is not one line", () => {
         const spec = seedSpec();
-        expect(() => renderIfstatedConf(spec, master, "/usr/local/bin/ovh-ipmove -ip $ip")).toThrow(/cannot contain/);
-        expect(() => renderIfstatedConf(spec, master, 'ovh-ipmove -instance "a b"')).toThrow(/cannot contain/);
+        expect(() => renderIfstatedConf(spec, master, { claimPath: "/usr/local/sbin/claim $x" })).toThrow(/claimPath .* is not valid/);
+        expect(() => renderIfstatedConf(spec, master, { claimPath: 'claim"' })).toThrow(/claimPath .* is not valid/);
+        expect(() => renderClaimScript(spec, master, "ovh-ipmove\nreboot")).toThrow(/one non-empty line/);
+        expect(() => renderClaimScript(spec, master, " ")).toThrow(/one non-empty line/);
     });
 });
 
@@ -193,5 +241,123 @@ describe("insertPfRule", () => {
     it("copes with a file without a final newline, or empty", () => {
         expect(insertPfRule("block all", rule)).toBe("block all\npass on vio2 proto carp\n");
         expect(insertPfRule("", rule)).toBe("pass on vio2 proto carp\n");
+    });
+});
+
+// The claim script for real, under dash (Debian's sh) and mksh (of pdksh's line, as OpenBSD's
+// sh), with stand-ins for ifconfig, logger and ovh-ipmove that record what they were asked.
+describe("the claim script, run by sh", () => {
+    const shells = ["sh", ...(spawnSync("mksh", ["-c", "true"]).status === 0 || process.env.CI === "true" ? ["mksh"] : [])];
+    const dirs: string[] = [];
+    afterAll(() => {
+        for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    });
+
+    /** A node: CARP in `carp`, the alias there or not; ovh-ipmove exits `moveStatus` after `moveSeconds`. */
+    function node(shell: string, carp: "MASTER" | "BACKUP" | "INIT", opts: { alias?: boolean; moveSeconds?: number; moveStatus?: number } = {}) {
+        const dir = mkdtempSync(join(tmpdir(), "ovhf-claim-"));
+        dirs.push(dir);
+        const bin = join(dir, "bin");
+        mkdirSync(bin);
+        const state = join(dir, "state");
+        mkdirSync(state);
+        writeFileSync(join(state, "carp"), carp);
+        if (opts.alias) writeFileSync(join(state, "alias"), "");
+        const stub = (name: string, body: string) => writeFileSync(join(bin, name), `#!/bin/sh\n${body}`, { mode: 0o755 });
+        // OpenBSD's ifconfig output (sbin/ifconfig/ifconfig.c: carp_status, in_status).
+        stub("ifconfig", `echo "ifconfig $*" >> "${dir}/calls"
+case "$*" in
+  carp0) printf 'carp0: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> mtu 1500\\n\\tcarp: %s carpdev vio2 vhid 1 advbase 1 advskew 1\\n' "$(cat "${state}/carp")" ;;
+  vio0) printf 'vio0: flags=8843<UP> mtu 1500\\n\\tinet 198.51.100.41 netmask 0xffffff00 broadcast 198.51.100.255\\n'
+        if [ -f "${state}/alias" ]; then printf '\\tinet 146.59.143.231 netmask 0xffffffff\\n'; fi ;;
+  "vio0 inet alias 146.59.143.231 netmask 255.255.255.255") : > "${state}/alias" ;;
+  *) exit 1 ;;
+esac
+`);
+        stub("logger", `echo "logger $*" >> "${dir}/calls"\n`);
+        const ipmove = join(dir, "ovh-ipmove");
+        writeFileSync(ipmove, `#!/bin/sh\necho "move $*" >> "${dir}/calls"\nsleep ${opts.moveSeconds ?? 0}\necho "moved"\nexit ${opts.moveStatus ?? 0}\n`, { mode: 0o755 });
+        const spec = { ...seedSpec(), ipmovePath: ipmove };
+        const claimPath = join(dir, "ovh-failover-claim");
+        const lockFile = join(dir, "run", "ovh-failover", "claim.lock");
+        writeFileSync(claimPath, renderClaimScript(spec, master, `'${ipmove}' -ip '146.59.143.231' -instance 'bi-edge-sbg-1'`, { claimPath, lockFile }));
+        chmodSync(claimPath, 0o755);
+        // The shebang's /bin/sh stands for ifstated's sh; the --now re-run goes through it too.
+        if (shell !== "sh") writeFileSync(claimPath, readFileSync(claimPath, "utf8").replace("#!/bin/sh", `#!${execFileSync("sh", ["-c", `command -v ${shell}`], { encoding: "utf8" }).trim()}`));
+        const env = { PATH: `${bin}:/usr/bin:/bin` };
+        const run = (...args: string[]) => spawnSync(claimPath, args, { encoding: "utf8", env });
+        const calls = () => (existsSync(join(dir, "calls")) ? readFileSync(join(dir, "calls"), "utf8").split("\n").filter(Boolean) : []);
+        const acts = () => calls().filter((c) => c.startsWith("move") || c.includes(" inet alias "));
+        return { dir, claimPath, lockFile, run, calls, acts, env };
+    }
+
+    it("is valid POSIX sh (shellcheck when installed)", () => {
+        const script = renderClaimScript(seedSpec(), master, moveCommand(seedSpec(), master));
+        execFileSync("sh", ["-n"], { input: script });
+        if (spawnSync("shellcheck", ["--version"]).status === 0 || process.env.CI === "true") execFileSync("shellcheck", ["-s", "sh", "-"], { input: script });
+    });
+
+    describe.each(shells)("under %s", (shell) => {
+        it.each(["BACKUP", "INIT"] as const)("claims nothing on a node whose CARP is %s", (carp) => {
+            const n = node(shell, carp);
+            const r = n.run("--now");
+            expect(r.status, r.stderr).toBe(0);
+            expect(n.acts()).toEqual([]);
+            expect(n.calls()).toEqual(["ifconfig carp0"]);
+        });
+
+        it("on a master: the alias first, then the move, each step logged; the lock gone after", () => {
+            const n = node(shell, "MASTER");
+            const r = n.run("--now");
+            expect(r.status, r.stderr).toBe(0);
+            expect(n.acts()).toEqual(["ifconfig vio0 inet alias 146.59.143.231 netmask 255.255.255.255", "move -ip 146.59.143.231 -instance bi-edge-sbg-1"]);
+            expect(n.calls().filter((c) => c.startsWith("logger"))).toEqual([
+                "logger -p daemon.info -t ovh-failover -- bi-edge-sbg-1 is CARP master of vhid 1: claiming failover IP 146.59.143.231",
+                "logger -p daemon.info -t ovh-failover -- added alias 146.59.143.231 to vio0",
+                "logger -p daemon.info -t ovh-failover -- asking OVH to move 146.59.143.231 to bi-edge-sbg-1",
+                "logger -p daemon.info -t ovh-failover -- OVH move of 146.59.143.231 to bi-edge-sbg-1 done: moved",
+            ]);
+            expect(existsSync(n.lockFile)).toBe(false);
+        });
+
+        it("leaves an alias that is there, and still claims", () => {
+            const n = node(shell, "MASTER", { alias: true });
+            expect(n.run("--now").status).toBe(0);
+            expect(n.acts()).toEqual(["move -ip 146.59.143.231 -instance bi-edge-sbg-1"]);
+        });
+
+        it("says why when the move fails, with its exit status", () => {
+            const n = node(shell, "MASTER", { moveStatus: 3 });
+            expect(n.run("--now").status).toBe(3);
+            expect(n.calls()).toContain("logger -p daemon.info -t ovh-failover -- OVH move of 146.59.143.231 to bi-edge-sbg-1 FAILED (exit 3): moved");
+            expect(existsSync(n.lockFile)).toBe(false);
+        });
+
+        it("returns at once when ifstated starts it, and claims in the background past any period", async () => {
+            const n = node(shell, "MASTER", { moveSeconds: 2 });
+            const started = Date.now();
+            const r = n.run();
+            expect(r.status).toBe(0);
+            expect(Date.now() - started).toBeLessThan(1500);
+            // A second start while the first claim runs leaves it to finish.
+            await new Promise((ok) => setTimeout(ok, 500));
+            expect(n.run().status).toBe(0);
+            for (let i = 0; i < 60 && !n.calls().some((c) => c.includes("done: moved")); i++) await new Promise((ok) => setTimeout(ok, 100));
+            await new Promise((ok) => setTimeout(ok, 500));
+            expect(n.acts()).toEqual(["ifconfig vio0 inet alias 146.59.143.231 netmask 255.255.255.255", "move -ip 146.59.143.231 -instance bi-edge-sbg-1"]);
+            expect(n.calls()).toContain("logger -p daemon.info -t ovh-failover -- a claim of 146.59.143.231 is running already: leaving it to finish");
+            expect(existsSync(n.lockFile)).toBe(false);
+        });
+
+        it("takes over the lock of a claim that was killed", () => {
+            const n = node(shell, "MASTER");
+            mkdirSync(join(n.dir, "run", "ovh-failover"), { recursive: true });
+            // A pid that is not a claim: this test's own shell, gone by now.
+            const gone = spawnSync("sh", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim();
+            writeFileSync(n.lockFile, `${gone}\n`);
+            expect(n.run("--now").status).toBe(0);
+            expect(n.acts()).toHaveLength(2);
+            expect(existsSync(n.lockFile)).toBe(false);
+        });
     });
 });
