@@ -1,7 +1,7 @@
-// The gateway probe: a POSIX sh script that runs inside a Debian/Ubuntu container with no extra
-// packages and says whether the gateway answers ARP on the container's public interface. Seed 000
-// found its dead gateway by reading `ip neigh` (FAILED); this does the same, on purpose, before
-// DNS moves, and every minute from monitoring.
+// The gateway probe: a POSIX sh script that runs inside a Debian/Ubuntu or Alpine (busybox)
+// container with no extra packages and says whether the gateway answers ARP on the container's
+// public interface. Seed 000 found its dead gateway by reading `ip neigh` (FAILED); this does the
+// same, on purpose, before DNS moves, and every minute from monitoring.
 import { shellQuote } from "../shared/shell";
 
 export interface ProbeSpec {
@@ -28,11 +28,12 @@ export const DEFAULT_PROBE = { tries: 3, timeoutSeconds: 5 };
  * (<what was seen>)`, then `chosen=<gw>` for the first that answered, and exits 0; or exits 1
  * when none answered within the bound.
  *
- * With arping (iputils' or Thomas Habets') it sends ARP requests itself. Without it, a ping makes
- * the kernel resolve the neighbour afresh (a cached entry is dropped first) and the neighbour
- * table's state is the verdict: REACHABLE, STALE or DELAY is alive, FAILED or INCOMPLETE at the
- * bound is dead. ICMP may be filtered; ARP
- * cannot be, so the ping's own result is ignored.
+ * With arping (iputils', Thomas Habets' or busybox's, as in an Alpine container) it sends ARP
+ * requests itself; an arping it cannot tell apart is not trusted with flags it may not take. Without
+ * it, a ping makes the kernel resolve the neighbour afresh (a cached entry is dropped first) and the
+ * neighbour table's state is the verdict: REACHABLE, STALE or DELAY is alive, FAILED or INCOMPLETE
+ * at the bound is dead. ICMP may be filtered; ARP cannot be, so the ping's own result is ignored.
+ * Everything it calls is in busybox as well as in Debian's packages, with the options both take.
  *
  * The IPv6 gateway is proved the same way by neighbour discovery, once the interface's addresses
  * have left DAD's tentative state (a tentative address cannot send: ndisc6 fails with "Cannot
@@ -62,12 +63,26 @@ say() {
   echo "gateway-probe: $label $iface gateway $1: $2"
 }
 
+# Which arping this is. busybox's refuses -V and prints its usage, which names BusyBox
+# (libbb/appletlib.c, bb_show_usage); without usage texts, its applet is a link to busybox.
+arping_kind() {
+  case "$(arping -V 2>&1)" in
+    *iputils*) echo iputils; return ;;
+    *Habets*) echo habets; return ;;
+    *BusyBox*) echo busybox; return ;;
+  esac
+  case "$(readlink -f "$(command -v arping)" 2>/dev/null)" in
+    */busybox) echo busybox ;;
+  esac
+}
+
 arp_probe() {
-  if arping -V 2>&1 | grep -q iputils; then
-    arping -q -f -c "$tries" -w "$bound" -I "$iface" "$1" >/dev/null 2>&1
-  else
-    arping -q -C 1 -c "$tries" -w "$bound" -i "$iface" "$1" >/dev/null 2>&1
-  fi
+  case "$arping" in
+    habets) arping -q -C 1 -c "$tries" -w "$bound" -i "$iface" "$1" >/dev/null 2>&1 ;;
+    # busybox's takes iputils' -f -c -w -I and, like it, exits 0 on a reply and 1 on none; it
+    # refuses -C and -i (busybox networking/arping.c).
+    *) arping -q -f -c "$tries" -w "$bound" -I "$iface" "$1" >/dev/null 2>&1 ;;
+  esac
 }
 
 # $1: the address, $2: -4 or -6.
@@ -84,17 +99,25 @@ neigh_probe() {
        fi ;;
   esac
   # A cached REACHABLE or STALE says nothing about now: forget it, so the ping resolves afresh.
+  # busybox's ip has no "neigh del", only show and flush (networking/libiproute/ipneigh.c).
   case "$(neigh_state "$1" "$2")" in
     ""|PERMANENT|NOARP) ;;
-    *) ip "$2" neigh del "$1" dev "$iface" 2>/dev/null ;;
+    *) ip "$2" neigh del "$1" dev "$iface" 2>/dev/null ||
+         ip "$2" neigh flush to "$1" dev "$iface" >/dev/null 2>&1 ;;
   esac
+  # busybox's flush leaves a FAILED entry (ipneigh.c flushes all states but FAILED, PERMANENT and
+  # NOARP): that one is from before, until the ping has sent it back to INCOMPLETE.
+  old_failed=""
+  if [ "$(neigh_state "$1" "$2")" = FAILED ]; then old_failed=yes; fi
   ping "$2" -q -n -c 1 -W 1 -I "$iface" "$1" >/dev/null 2>&1 &
   n=0
   state=""
   while [ "$n" -lt ${ticks} ]; do
     state=$(neigh_state "$1" "$2")
     case "$state" in
-      REACHABLE|STALE|DELAY|FAILED) break ;;
+      REACHABLE|STALE|DELAY) break ;;
+      FAILED) if [ -z "$old_failed" ]; then break; fi ;;
+      *) old_failed="" ;;
     esac
     sleep 0.2
     n=$((n + 1))
@@ -108,8 +131,11 @@ neigh_probe() {
   esac
 }
 
+arping=""
+if command -v arping >/dev/null 2>&1; then arping=$(arping_kind); fi
+
 probe() {
-  if command -v arping >/dev/null 2>&1; then
+  if [ -n "$arping" ]; then
     if arp_probe "$1"; then say "$1" "alive (arping: ARP reply)"; return 0; fi
     say "$1" "DEAD (arping: no ARP reply in $tries tries within \${bound}s)"
     return 1
@@ -123,9 +149,11 @@ probe() {
 wait_for_dad() {
   n=0
   while [ "$n" -lt ${ticks} ]; do
-    pending=$(ip -6 addr show dev "$iface" tentative 2>/dev/null)
-    case "$pending" in
-      ""|*dadfailed*) return ;;
+    # All of them: busybox's ip takes no "tentative" filter (networking/libiproute/ipaddress.c).
+    case "$(ip -6 addr show dev "$iface" 2>/dev/null)" in
+      *dadfailed*) return ;;
+      *tentative*) ;;
+      *) return ;;
     esac
     sleep 0.2
     n=$((n + 1))

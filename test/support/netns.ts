@@ -133,3 +133,18 @@ export function pathWithoutArping(dir: string): string {
     }
     return dir;
 }
+
+/**
+ * A PATH holding only busybox's applets, as an Alpine container has: every tool the probe finds
+ * there (sh, ip, ping, arping, awk, sleep…) is busybox's, and none of Debian's leaks in. Without
+ * its arping when `arping` is false, so the probe falls back to ping and `ip neigh`.
+ */
+export function busyboxPath(dir: string, { arping = true } = {}): string {
+    const busybox = spawnSync("sh", ["-c", "command -v busybox"], { encoding: "utf8" }).stdout.trim();
+    if (!busybox.startsWith("/")) throw new Error("busybox must be installed (apt-get install busybox)");
+    execFileSync("mkdir", ["-p", dir]);
+    for (const applet of execFileSync(busybox, ["--list"], { encoding: "utf8" }).split("\n")) {
+        if (applet && (arping || applet !== "arping")) execFileSync("ln", ["-sf", busybox, `${dir}/${applet}`]);
+    }
+    return dir;
+}

@@ -8,7 +8,7 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderHostProbeScript } from "../../../components/proxmox/gatewayProbe";
 import { renderProbeScript } from "../../../components/proxmox/probeScript";
-import { canMakeNamespaces, createLab, GATEWAY, GATEWAY6, Lab, LINK_LOCAL_GATEWAY6, NOTHING_THERE, NOTHING_THERE6, pathWithoutArping } from "../../support/netns";
+import { busyboxPath, canMakeNamespaces, createLab, GATEWAY, GATEWAY6, Lab, LINK_LOCAL_GATEWAY6, NOTHING_THERE, NOTHING_THERE6, pathWithoutArping } from "../../support/netns";
 
 const root = path.resolve(__dirname, "../../..");
 const BOUND = 5;
@@ -24,14 +24,25 @@ if (!runnable && process.env.CI === "true") throw new Error("integration tests n
 describe.runIf(runnable)("gateway probe with real packets", () => {
     let lab: Lab;
     let work: string;
-    let noArping: string;
+    /** The PATH of each userland the probe runs in; undefined: this machine's (Debian's tools). */
+    const paths = new Map<string, string | undefined>();
+    const envOf = (userland: string): Record<string, string> => {
+        const where = paths.get(userland);
+        return where === undefined ? {} : { PATH: where };
+    };
 
     beforeAll(() => {
         expect(spawnSync("sh", ["-c", "command -v arping"]).status, "arping must be installed").toBe(0);
         expect(spawnSync("sh", ["-c", "command -v ndisc6"]).status, "ndisc6 must be installed").toBe(0);
         lab = createLab(`ovhf${process.pid}`, ["101"]);
         work = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-probe-"));
-        noArping = pathWithoutArping(path.join(work, "no-arping"));
+        paths.set("Debian", undefined);
+        paths.set("Debian without arping", pathWithoutArping(path.join(work, "no-arping")));
+        paths.set("busybox", busyboxPath(path.join(work, "busybox")));
+        paths.set("busybox without arping", busyboxPath(path.join(work, "busybox-no-arping"), { arping: false }));
+        // An Alpine container: every tool the probe calls is busybox's, nothing of Debian's.
+        const tools = lab.exec("101", "for t in sh ip ping arping awk grep sleep readlink env; do readlink -f \"$(command -v $t)\"; done", { PATH: paths.get("busybox")! });
+        expect(new Set(tools.out.trim().split("\n")), tools.out).toEqual(new Set([fs.realpathSync(spawnSync("sh", ["-c", "command -v busybox"], { encoding: "utf8" }).stdout.trim())]));
     });
 
     afterAll(() => {
@@ -41,15 +52,23 @@ describe.runIf(runnable)("gateway probe with real packets", () => {
         expect(left).not.toContain(`ovhf${process.pid}`);
     });
 
-    for (const mode of ["arping", "ping + ip neigh"] as const) {
-        const env = (): Record<string, string> => (mode === "arping" ? {} : { PATH: noArping });
+    // Each case in a Debian container (iproute2, iputils ping, arping) and in an Alpine one, whose
+    // ip, ping and arping are busybox's applets; with arping and without it.
+    const modes = [
+        { name: "Debian: arping", userland: "Debian", arping: true },
+        { name: "Debian: ping + ip neigh", userland: "Debian without arping", arping: false },
+        { name: "busybox: arping", userland: "busybox", arping: true },
+        { name: "busybox: ping + ip neigh", userland: "busybox without arping", arping: false },
+    ] as const;
+    for (const mode of modes) {
+        const env = () => envOf(mode.userland);
 
-        describe(mode, () => {
+        describe(mode.name, () => {
             it("passes against the .254 gateway", () => {
                 const r = lab.exec("101", probe([GATEWAY]), env());
-                expect(r.out).toMatch(new RegExp(`gateway ${GATEWAY}: alive \\(${mode === "arping" ? "arping" : "ip neigh: (REACHABLE|STALE|DELAY)"}`));
+                expect(r.out).toMatch(new RegExp(`gateway ${GATEWAY}: alive \\(${mode.arping ? "arping" : "ip neigh: (REACHABLE|STALE|DELAY)"}`));
                 expect(r.out).toContain(`chosen=${GATEWAY}`);
-                expect(r.code).toBe(0);
+                expect(r.code, r.out).toBe(0);
             });
 
             it("fails against .1, where nothing answers, within its bound", () => {
@@ -62,31 +81,44 @@ describe.runIf(runnable)("gateway probe with real packets", () => {
 
             it("picks .254 from the candidates [.1, .254]", () => {
                 const r = lab.exec("101", probe([NOTHING_THERE, GATEWAY]), env());
-                expect(r.code).toBe(0);
+                expect(r.code, r.out).toBe(0);
                 expect(r.out.indexOf(`gateway ${NOTHING_THERE}: DEAD`)).toBeLessThan(r.out.indexOf(`gateway ${GATEWAY}: alive`));
                 expect(r.out).toContain(`chosen=${GATEWAY}`);
             });
 
+            // Without arping, the entry the first probe left (REACHABLE, then STALE) must not
+            // answer for a gateway that is gone.
             it("reports the gateway dead once its link drops mid-way", () => {
-                expect(lab.exec("101", probe([GATEWAY]), env()).code).toBe(0);
+                const first = lab.exec("101", probe([GATEWAY]), env());
+                expect(first.code, first.out).toBe(0);
                 lab.gatewayLink(false);
                 try {
                     const r = lab.exec("101", probe([GATEWAY]), env());
-                    expect(r.code).toBe(1);
-                    expect(r.out).toMatch(mode === "arping" ? /DEAD \(arping: no ARP reply/ : /DEAD \(ip neigh: FAILED/);
+                    expect(r.code, r.out).toBe(1);
+                    expect(r.out).toMatch(mode.arping ? /DEAD \(arping: no ARP reply/ : /DEAD \(ip neigh: FAILED/);
                 } finally {
                     lab.gatewayLink(true);
                 }
+                // Back: the FAILED entry the dead verdict left (which busybox's ip cannot delete)
+                // is not the verdict on the gateway now.
+                const back = lab.exec("101", probe([GATEWAY]), env());
+                expect(back.code, back.out).toBe(0);
             });
         });
     }
 
     // IPv6: neighbour discovery of OVH's gateway, outside the container's /64, and of fe80::1.
-    for (const mode of ["ndisc6", "ping -6 + ip -6 neigh"] as const) {
-        const env = (): Record<string, string> => (mode === "ndisc6" ? {} : { PATH: noArping });
-        const alive = mode === "ndisc6" ? "ndisc6: neighbour advertisement" : "ip -6 neigh: (REACHABLE|STALE|DELAY)";
+    // busybox has no ndisc6 applet: there, it is always ping -6 and busybox's ip -6 neigh.
+    const modes6 = [
+        { name: "Debian: ndisc6", userland: "Debian", ndisc6: true },
+        { name: "Debian: ping -6 + ip -6 neigh", userland: "Debian without arping", ndisc6: false },
+        { name: "busybox: ping -6 + ip -6 neigh", userland: "busybox", ndisc6: false },
+    ] as const;
+    for (const mode of modes6) {
+        const env = () => envOf(mode.userland);
+        const alive = mode.ndisc6 ? "ndisc6: neighbour advertisement" : "ip -6 neigh: (REACHABLE|STALE|DELAY)";
 
-        describe(mode, () => {
+        describe(mode.name, () => {
             it("passes when the IPv4 and the IPv6 gateway both answer", () => {
                 const r = lab.exec("101", probe([GATEWAY], GATEWAY6), env());
                 expect(r.out).toMatch(new RegExp(`gateway ${GATEWAY6}: alive \\(${alive}`));
@@ -104,7 +136,7 @@ describe.runIf(runnable)("gateway probe with real packets", () => {
                 const r = lab.exec("101", probe([GATEWAY], NOTHING_THERE6), env());
                 expect(r.code).toBe(1);
                 expect(r.out).toContain(`gateway ${GATEWAY}: alive`);
-                expect(r.out).toMatch(new RegExp(`gateway ${NOTHING_THERE6}: DEAD \\(${mode === "ndisc6" ? "ndisc6: no neighbour advertisement" : "ip -6 neigh: (FAILED|INCOMPLETE|no entry)"}`));
+                expect(r.out).toMatch(new RegExp(`gateway ${NOTHING_THERE6}: DEAD \\(${mode.ndisc6 ? "ndisc6: no neighbour advertisement" : "ip -6 neigh: (FAILED|INCOMPLETE|no entry)"}`));
                 expect(r.out).toContain(`the IPv6 gateway ${NOTHING_THERE6} did not answer`);
                 expect(r.out).not.toContain("chosen=");
                 expect(r.ms).toBeLessThan((2 * BOUND + 2) * 1000);

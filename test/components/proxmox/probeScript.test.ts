@@ -34,11 +34,19 @@ describe("gateway probe script", () => {
         execFileSync("shellcheck", ["-s", "sh", "-"], { input: probe6 });
     });
 
-    it("tries the gateways in the order given and uses both arping flavours", () => {
+    it("tries the gateways in the order given and uses each arping with its own flags", () => {
         expect(probe).toContain("gateways=${PROBE_GATEWAYS:-'198.51.100.1 198.51.100.254'}");
-        expect(probe).toContain('arping -q -f -c "$tries" -w "$bound" -I "$iface"'); // iputils
+        expect(probe).toContain('arping -q -f -c "$tries" -w "$bound" -I "$iface"'); // iputils and busybox
         expect(probe).toContain('arping -q -C 1 -c "$tries" -w "$bound" -i "$iface"'); // Habets
+        expect(probe).toContain("*BusyBox*) echo busybox");
         expect(probe).toContain("REACHABLE|STALE|DELAY)");
+    });
+
+    // busybox 1.35 (Debian 12) as run here: ip neigh has show and flush, no del; ip addr show
+    // takes no "tentative" (networking/libiproute/ipneigh.c, ipaddress.c).
+    it("asks busybox's ip (an Alpine container) only what it can do", () => {
+        expect(probe).toContain('ip "$2" neigh del "$1" dev "$iface" 2>/dev/null ||\n         ip "$2" neigh flush to "$1" dev "$iface"');
+        expect(probe6).not.toMatch(/addr show[^\n]*tentative/);
     });
 
     it("proves the IPv6 gateway after the IPv4 one, with ndisc6's documented exit statuses, and only when there is one", () => {
