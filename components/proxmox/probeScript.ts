@@ -7,6 +7,8 @@ import { shellQuote } from "../shared/shell";
 export interface ProbeSpec {
     /** Interface inside the container, e.g. eth1. */
     interfaceName: string;
+    /** The NIC's IPv4 address (the failover IP): its traffic must leave through the NIC and its gateway. */
+    address: string;
     /** Gateways tried in order; the first that answers wins. One for a known gateway. */
     gateways: string[];
     /** The IPv6 gateway, when the NIC has one: it must answer neighbour discovery too. */
@@ -23,10 +25,21 @@ export interface ProbeSpec {
 
 export const DEFAULT_PROBE = { tries: 3, timeoutSeconds: 5 };
 
+/** TEST-NET-1 (RFC 5737): no host has it, so a container reaches it only by its default route. */
+export const ROUTE_TARGET = "192.0.2.1";
+
 /**
  * Prints one line per gateway tried, `gateway-probe: <label> <iface> gateway <gw>: alive|DEAD
  * (<what was seen>)`, then `chosen=<gw>` for the first that answered, and exits 0; or exits 1
  * when none answered within the bound.
+ *
+ * ARP proves the gateway is on the link, not that the failover IP's traffic goes to it. So,
+ * first, the NIC must hold its address, `ip route get` from it to an address only a default
+ * route reaches must leave through the NIC, and no default route may leave through another
+ * interface (Proxmox writes one for every NIC with a gateway, and which one wins can change with
+ * a restart); then, once a single gateway has answered, the route must go via it (`route from
+ * <address>: DEAD (…)` lines). Among candidates, the host sets the one that answered on the NIC
+ * and probes again for the route.
  *
  * With arping (iputils', Thomas Habets' or busybox's, as in an Alpine container) it sends ARP
  * requests itself; an arping it cannot tell apart is not trusted with flags it may not take. Without
@@ -58,6 +71,9 @@ gateways=\${PROBE_GATEWAYS:-${shellQuote(spec.gateways.join(" "))}}
 # PROBE_GATEWAY6 likewise; empty when the NIC has no IPv6 gateway.
 gateway6=\${PROBE_GATEWAY6-${shellQuote(spec.gateway6 ?? "")}}
 address6=\${PROBE_ADDRESS6-${shellQuote(spec.address6 ?? "")}}
+# PROBE_ADDRESS likewise: the address the NIC has now.
+address=\${PROBE_ADDRESS:-${shellQuote(spec.address)}}
+target=${shellQuote(ROUTE_TARGET)}
 
 say() {
   echo "gateway-probe: $label $iface gateway $1: $2"
@@ -181,6 +197,54 @@ probe6() {
   return 1
 }
 
+route_say() {
+  echo "gateway-probe: $label $iface route from $address: $1"
+}
+
+# $1: what to look for ("via" or "dev") in the first line of $route.
+route_field() {
+  printf '%s\n' "$route" | awk -v k="$1" 'NR == 1 { for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }'
+}
+
+# What proves the route before any gateway is tried: the address, the interface, no other default.
+route_check() {
+  if [ -z "$(ip -4 addr show dev "$iface" to "$address/32" 2>/dev/null)" ]; then
+    route_say "DEAD (the NIC does not hold $address)"
+    return 1
+  fi
+  # pve-container writes a default route for every NIC with a gateway (src/PVE/LXC/Setup/Debian.pm,
+  # make_gateway_scripts; Setup/Alpine.pm calls it too), and its hotplug replaces the default
+  # route whichever NIC it was through (src/PVE/LXC.pm, update_ipconfig).
+  other=$(ip -4 route show default 2>/dev/null | awk -v dev="$iface" '$1 == "default" {
+    d = ""; for (i = 2; i < NF; i++) if ($i == "dev") d = $(i + 1)
+    if (d != dev) { sub(/ +$/, ""); print; exit } }')
+  if [ -n "$other" ]; then
+    route_say "DEAD (a default route through another interface: $other; now or after a restart it takes $address's traffic from $iface: remove the gateway of that interface's NIC)"
+    return 1
+  fi
+  if ! route=$(ip -4 route get "$target" from "$address" 2>&1); then
+    route_say "DEAD (route missing: nothing routes $target from $address ($(printf '%s' "$route" | head -n 1)); $iface needs a default route via its gateway)"
+    return 1
+  fi
+  dev=$(route_field dev)
+  via=$(route_field via)
+  if [ "$dev" != "$iface" ]; then
+    route_say "DEAD (traffic from $address to $target leaves through \${dev:-no interface}, not $iface: $(printf '%s' "$route" | head -n 1))"
+    return 1
+  fi
+  if [ -z "$via" ]; then
+    route_say "DEAD (traffic from $address to $target goes out $iface through no gateway: $(printf '%s' "$route" | head -n 1))"
+    return 1
+  fi
+}
+
+candidates=0
+for gw in $gateways; do candidates=$((candidates + 1)); done
+if ! route_check; then
+  echo "gateway-probe: $label $iface: traffic from $address does not leave through $iface and a gateway" >&2
+  exit 1
+fi
+
 chosen=""
 for gw in $gateways; do
   if probe "$gw"; then
@@ -192,6 +256,14 @@ if [ -z "$chosen" ]; then
   echo "gateway-probe: $label $iface: no gateway answered (tried $gateways)" >&2
   exit 1
 fi
+# Among candidates the NIC may still have another one as its gateway: the host sets the one that
+# answered, then probes it alone.
+if [ "$candidates" -eq 1 ] && [ "$via" != "$chosen" ]; then
+  route_say "DEAD (traffic from $address goes via $via, not via the gateway $chosen)"
+  echo "gateway-probe: $label $iface: traffic from $address does not go via $chosen" >&2
+  exit 1
+fi
+route_say "through $iface via $via"
 if [ -n "$gateway6" ] && [ -z "$address6" ]; then
   echo "gateway-probe: $label $iface: an IPv6 gateway to probe but no address to hold" >&2
   exit 1

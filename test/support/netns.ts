@@ -31,6 +31,8 @@ export interface Lab {
      * while down, net.ipv6.conf.*.keep_addr_on_down is 0) come back tentative until DAD is done.
      */
     replug(container: string): void;
+    /** Puts back the routes Proxmox gives a running container (its gateway's on-link and default routes). */
+    restoreRoutes(container: string): void;
     destroy(): void;
 }
 
@@ -69,6 +71,10 @@ export function createLab(prefix: string, containers: string[]): Lab {
             const { ns, address6 } = lab.containers.get(container)!;
             ip("-n", ns, "link", "set", "eth1", "down");
             ip("-n", ns, "link", "set", "eth1", "up");
+            containerRoutes(ns, address6);
+        },
+        restoreRoutes(container) {
+            const { ns, address6 } = lab.containers.get(container)!;
             containerRoutes(ns, address6);
         },
         destroy() {

@@ -7,15 +7,17 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderHostProbeScript } from "../../../components/proxmox/gatewayProbe";
-import { renderProbeScript } from "../../../components/proxmox/probeScript";
-import { busyboxPath, canMakeNamespaces, createLab, GATEWAY, GATEWAY6, Lab, LINK_LOCAL_GATEWAY6, NOTHING_THERE, NOTHING_THERE6, pathWithoutArping } from "../../support/netns";
+import { renderProbeScript, ROUTE_TARGET } from "../../../components/proxmox/probeScript";
+import { busyboxPath, canMakeNamespaces, createLab, GATEWAY, GATEWAY6, Lab, LINK_LOCAL_GATEWAY6, NOTHING_THERE, NOTHING_THERE6, pathWithoutArping, SUBNET } from "../../support/netns";
 
 const root = path.resolve(__dirname, "../../..");
 const BOUND = 5;
 /** The container's own IPv6 address in the lab (test/support/netns.ts). */
 const ADDRESS6 = "2001:db8:1:4662::10";
+/** The container's IPv4 address, its failover IP (test/support/netns.ts). */
+const ADDRESS = `${SUBNET}.10`;
 const probe = (gateways: string[], gateway6?: string, address6 = ADDRESS6) =>
-    renderProbeScript({ interfaceName: "eth1", gateways, gateway6, address6: gateway6 && address6, tries: 3, timeoutSeconds: BOUND, label: "container 101 net1" });
+    renderProbeScript({ interfaceName: "eth1", address: ADDRESS, gateways, gateway6, address6: gateway6 && address6, tries: 3, timeoutSeconds: BOUND, label: "container 101 net1" });
 
 // In CI (root) this must run; anywhere else without root it says why it is skipped.
 const runnable = canMakeNamespaces();
@@ -45,6 +47,19 @@ describe.runIf(runnable)("gateway probe with real packets", () => {
         expect(new Set(tools.out.trim().split("\n")), tools.out).toEqual(new Set([fs.realpathSync(spawnSync("sh", ["-c", "command -v busybox"], { encoding: "utf8" }).stdout.trim())]));
     });
 
+    /** Runs a setup script in the container with this machine's iproute2; it must succeed. */
+    const sh = (script: string) => {
+        const r = lab.exec("101", script);
+        expect(r.code, r.out).toBe(0);
+        return r.out;
+    };
+    /** The container's default route via another gateway, as a NIC set with it has (the on-link route first). */
+    const routeVia = (gw: string) => sh(`ip route replace ${gw} dev eth1 scope link && ip route replace default via ${gw} dev eth1`);
+    const restoreRoutes = (gw: string) => {
+        lab.restoreRoutes("101");
+        lab.exec("101", `ip route del ${gw} dev eth1`);
+    };
+
     afterAll(() => {
         lab?.destroy();
         if (work) fs.rmSync(work, { recursive: true, force: true });
@@ -67,8 +82,50 @@ describe.runIf(runnable)("gateway probe with real packets", () => {
             it("passes against the .254 gateway", () => {
                 const r = lab.exec("101", probe([GATEWAY]), env());
                 expect(r.out).toMatch(new RegExp(`gateway ${GATEWAY}: alive \\(${mode.arping ? "arping" : "ip neigh: (REACHABLE|STALE|DELAY)"}`));
+                expect(r.out).toContain(`route from ${ADDRESS}: through eth1 via ${GATEWAY}`);
                 expect(r.out).toContain(`chosen=${GATEWAY}`);
                 expect(r.code, r.out).toBe(0);
+            });
+
+            // ARP answers with no route at all: the probe must prove the route, not only ARP.
+            it("fails with an empty routing table, saying the route is missing", () => {
+                sh("ip -4 route flush table main");
+                try {
+                    const r = lab.exec("101", probe([GATEWAY]), env());
+                    expect(r.code, r.out).toBe(1);
+                    expect(r.out).toContain(`route from ${ADDRESS}: DEAD (route missing: nothing routes ${ROUTE_TARGET} from ${ADDRESS}`);
+                    expect(r.out).not.toContain("chosen=");
+                } finally {
+                    lab.restoreRoutes("101");
+                }
+            });
+
+            it("fails on a second default route through another interface, naming it", () => {
+                // A second NIC with a gateway: pve-container gives it a default route too.
+                sh("ip link add eth0 type veth peer name eth0p && ip addr add 10.0.0.2/24 dev eth0 && ip link set eth0 up && ip link set eth0p up && ip route append default via 10.0.0.1 dev eth0");
+                try {
+                    // Today the kernel still sends the failover IP's traffic through eth1.
+                    expect(sh(`ip route get ${ROUTE_TARGET} from ${ADDRESS}`)).toContain(`via ${GATEWAY} dev eth1`);
+                    const r = lab.exec("101", probe([GATEWAY]), env());
+                    expect(r.code, r.out).toBe(1);
+                    expect(r.out).toContain(`route from ${ADDRESS}: DEAD (a default route through another interface: default via 10.0.0.1 dev eth0;`);
+                    expect(r.out).not.toContain("chosen=");
+                } finally {
+                    lab.exec("101", "ip link del eth0");
+                }
+            });
+
+            it("fails when the gateway answers but the default route goes via another", () => {
+                routeVia(NOTHING_THERE);
+                try {
+                    const r = lab.exec("101", probe([GATEWAY]), env());
+                    expect(r.code, r.out).toBe(1);
+                    expect(r.out).toContain(`gateway ${GATEWAY}: alive`);
+                    expect(r.out).toContain(`route from ${ADDRESS}: DEAD (traffic from ${ADDRESS} goes via ${NOTHING_THERE}, not via the gateway ${GATEWAY})`);
+                    expect(r.out).not.toContain("chosen=");
+                } finally {
+                    restoreRoutes(NOTHING_THERE);
+                }
             });
 
             it("fails against .1, where nothing answers, within its bound", () => {
@@ -193,7 +250,15 @@ case "$1" in
   config) cat "$cfg" ;;
   status) echo "status: running" ;;
   exec) vmid=$2; shift 3; exec ip netns exec "${lab.containers.get("101")!.ns.replace(/101$/, "")}$vmid" "$@" ;;
-  set) k=\${3#--}; grep -v "^$k: " "$cfg" > "$cfg.new"; echo "$k: $4" >> "$cfg.new"; mv "$cfg.new" "$cfg" ;;
+  set) k=\${3#--}
+       old=$(sed -n "s/^$k: .*gw=\\([0-9.]*\\).*/\\1/p" "$cfg"); new=$(printf '%s\\n' "$4" | sed -n 's/.*gw=\\([0-9.]*\\).*/\\1/p')
+       # A running container follows a new gateway at once (pve-container src/PVE/LXC.pm, update_ipconfig).
+       if [ "$old" != "$new" ]; then
+         ip netns exec "${lab.containers.get("101")!.ns}" ip route add "$new" dev eth1 2>/dev/null
+         ip netns exec "${lab.containers.get("101")!.ns}" ip route replace default via "$new"
+         ip netns exec "${lab.containers.get("101")!.ns}" ip route del "$old" dev eth1 2>/dev/null
+       fi
+       grep -v "^$k: " "$cfg" > "$cfg.new"; echo "$k: $4" >> "$cfg.new"; mv "$cfg.new" "$cfg" ;;
   *) echo "pct stand-in: $1 not supported" >&2; exit 2 ;;
 esac
 `, { mode: 0o755 });
@@ -220,13 +285,22 @@ esac
         expect(r.stderr).toContain("gateway probe failed in container 101 (net1): DNS is left as it was");
     });
 
-    it("on the Proxmox host, candidates set the one that answered on the NIC", () => {
+    it("on the Proxmox host, candidates set the one that answered on the NIC, then prove the route through it", () => {
         const bin = proxmoxHostStandIns(NOTHING_THERE);
-        const r = onHost(bin, renderHostProbeScript(101, 1, probe([NOTHING_THERE, GATEWAY]), [NOTHING_THERE, GATEWAY]));
-        expect(r.status, r.stderr).toBe(0);
-        expect(r.stdout).toContain(`chosen=${GATEWAY}`);
-        expect(r.stdout).toContain(`nic-gateway=${GATEWAY}`);
-        expect(fs.readFileSync(path.join(work, "101.conf"), "utf8")).toContain(`net1: name=eth1,bridge=vmbr0,gw=${GATEWAY},hwaddr=02:00:00:00:01:01`);
+        // The NIC starts with the first candidate: so does the container's default route.
+        routeVia(NOTHING_THERE);
+        try {
+            const r = onHost(bin, renderHostProbeScript(101, 1, probe([NOTHING_THERE, GATEWAY]), [NOTHING_THERE, GATEWAY]));
+            expect(r.status, r.stderr + r.stdout).toBe(0);
+            expect(r.stdout).toContain(`chosen=${GATEWAY}`);
+            expect(r.stdout).toContain(`nic-gateway=${GATEWAY}`);
+            expect(fs.readFileSync(path.join(work, "101.conf"), "utf8")).toContain(`net1: name=eth1,bridge=vmbr0,gw=${GATEWAY},hwaddr=02:00:00:00:01:01`);
+            // Probed again once set: the failover IP's traffic now goes via the one that answered.
+            expect(r.stdout.indexOf(`nic-gateway=${GATEWAY}`)).toBeLessThan(r.stdout.indexOf(`route from ${ADDRESS}: through eth1 via ${GATEWAY}`));
+            expect(sh("ip route show default").trim()).toBe(`default via ${GATEWAY} dev eth1`);
+        } finally {
+            restoreRoutes(NOTHING_THERE);
+        }
     });
 
     it("check-gateways reports each endpoint as a Prometheus sample and exits 1 when a gateway is dead", () => {
@@ -258,7 +332,19 @@ esac
         expect(silent6.stdout).toContain(`${sample6(NOTHING_THERE6)} 0`);
         expect(silent6.stderr).toContain(`DEAD: endpoint proxy (container 101 net1) IPv6 gateway ${NOTHING_THERE6}`);
 
+        // The gateway answers, but the failover IP's traffic goes via another: not up.
         proxmoxHostStandIns(GATEWAY);
+        routeVia(NOTHING_THERE);
+        try {
+            const astray = check();
+            expect(astray.status).toBe(1);
+            expect(astray.stdout).toContain(`${sample} 0`);
+            expect(astray.stderr).toContain(`DEAD: endpoint proxy (container 101 net1) gateway ${GATEWAY}:`);
+            expect(astray.stderr).toContain(`route from ${ADDRESS}: DEAD (traffic from ${ADDRESS} goes via ${NOTHING_THERE}`);
+        } finally {
+            restoreRoutes(NOTHING_THERE);
+        }
+
         lab.gatewayLink(false);
         try {
             const down = check();
