@@ -39,7 +39,7 @@ for (const e of stack.endpoints) {
     const probe = new command.remote.Command(`${e.name}-gateway-arp`, {
         connection,
         create: gateway.apply((g) => renderHostProbeScript(e.container.vmid, e.container.nic, renderProbeScript({
-            interfaceName: e.container.interfaceName, gateways: g.probe, tries: 3, timeoutSeconds: 5, label: `container ${e.container.vmid} net${e.container.nic}`,
+            interfaceName: e.container.interfaceName, address: e.ip, gateways: g.probe, tries: 3, timeoutSeconds: 5, label: `container ${e.container.vmid} net${e.container.nic}`,
         }), g.probe)),
         triggers: [e.ip, vmac.macAddress, gateway.apply((g) => g.probe)],
     }, { dependsOn: [pct] });

@@ -25,7 +25,7 @@ try {
         for (const [what, gw, want] of [["live gateway", GATEWAY, 0], ["dead gateway", NOTHING_THERE, 1]] as const) {
             const times: number[] = [];
             for (let i = 0; i < runs; i++) {
-                const script = renderProbeScript({ interfaceName: "eth1", gateways: [gw], tries: 3, timeoutSeconds: 5, label: "bench" });
+                const script = renderProbeScript({ interfaceName: "eth1", address: lab.containers.get("101")!.address, gateways: [gw], tries: 3, timeoutSeconds: 5, label: "bench" });
                 const r = lab.exec("101", script, env);
                 if (r.code !== want) throw new Error(`${mode} ${what}: exit ${r.code}, expected ${want}: ${r.out}`);
                 times.push(r.ms);

@@ -35,6 +35,7 @@ export interface EndpointVerdict {
 export function renderCheckScript(e: EndpointSpec, tries: number, timeoutSeconds: number): string {
     const probe = renderProbeScript({
         interfaceName: e.container.interfaceName,
+        address: "0.0.0.0",
         gateways: ["0.0.0.0"],
         tries,
         timeoutSeconds,
@@ -45,6 +46,7 @@ vmid=${e.container.vmid}
 key=net${e.container.nic}
 config=$(pct config "$vmid") || exit 255
 gw=$(printf '%s\n' "$config" | sed -n "s/^$key: .*gw=\\([0-9.]*\\).*/\\1/p")
+addr=$(printf '%s\n' "$config" | sed -n "s/^$key: .*ip=\\([0-9.]*\\)\\/.*/\\1/p")
 ${e.ip6
     // The IPv6 gateway and address the NIC has now, for an endpoint that declares an ip6: one set
     // by hand on a NIC the stack keeps IPv4-only is not the stack's to watch.
@@ -55,8 +57,9 @@ addr6=""`}
 if [ -z "$gw" ]; then echo "gateway=none"; echo "$key of container $vmid has no gateway"; exit 1; fi
 echo "gateway=$gw"
 [ -z "$gw6" ] || echo "gateway6=$gw6"
+if [ -z "$addr" ]; then echo "$key of container $vmid has no static IPv4 address"; exit 1; fi
 # shellcheck disable=SC2016
-pct exec "$vmid" -- env PROBE_GATEWAYS="$gw" PROBE_GATEWAY6="$gw6" PROBE_ADDRESS6="$addr6" sh -c ${shellQuote(probe)} 2>&1
+pct exec "$vmid" -- env PROBE_GATEWAYS="$gw" PROBE_ADDRESS="$addr" PROBE_GATEWAY6="$gw6" PROBE_ADDRESS6="$addr6" sh -c ${shellQuote(probe)} 2>&1
 `;
 }
 
@@ -70,11 +73,13 @@ export async function checkEndpoint(spec: StackSpec, e: EndpointSpec, tries = 3,
     const seen = out.split("\n").filter((l) => l && !/^(gateway6?|chosen)=/.test(l)).join("; ");
     // ssh exits 255 on its own errors; a probe that ran prints its gateway= line first.
     const checked = code !== 255 && /^gateway=/m.test(out);
-    // Each gateway's own verdict line: the probe fails as a whole when either is dead.
+    // Each gateway's own verdict line: the probe fails as a whole when either is dead. A gateway
+    // that answers but does not carry the IP's traffic (its route line DEAD) is not up.
     const alive = (gw: string) => out.includes(` gateway ${gw}: alive`);
+    const routed = !/ route from \S+: DEAD /.test(out);
     return {
         endpoint: e.name, vmid: e.container.vmid, nic, gateway,
-        up: checked && (code === 0 || alive(gateway)),
+        up: checked && (code === 0 || (alive(gateway) && routed)),
         ...(gateway6 ? { gateway6, up6: checked && (code === 0 || alive(gateway6)) } : {}),
         checked, seen: seen || `ssh exited ${code} with no output`,
     };
@@ -84,7 +89,7 @@ const label = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').repla
 
 export function renderMetrics(stack: string, verdicts: EndpointVerdict[]): string {
     const lines = [
-        "# HELP ovh_failover_gateway_up Whether the endpoint's gateway answers ARP from inside its container.",
+        "# HELP ovh_failover_gateway_up Whether the endpoint's gateway answers ARP from inside its container and its IP's traffic is routed through it.",
         "# TYPE ovh_failover_gateway_up gauge",
         ...verdicts.map((v) =>
             `ovh_failover_gateway_up{stack="${label(stack)}",endpoint="${label(v.endpoint)}",container="${v.vmid}",nic="${v.nic}",gateway="${label(v.gateway)}"} ${v.up ? 1 : 0}`),

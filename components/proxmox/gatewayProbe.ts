@@ -40,9 +40,10 @@ export const FIREWALL_PATIENCE_SECONDS = 15;
 
 /**
  * The host-side script: run the probe in the container; with candidates, set the one that
- * answered. What the container prints is the container's to forge (its root runs the probe with
- * its own sh and tools), so the host takes its answer only when it is exactly one of the
- * candidates it rendered, and writes it without passing it through sed or a shell.
+ * answered, then probe it alone, which proves the route through it now that the NIC has it. What
+ * the container prints is the container's to forge (its root runs the probe with its own sh and
+ * tools), so the host takes its answer only when it is exactly one of the candidates it rendered,
+ * and writes it without passing it through sed or a shell.
  */
 export function renderHostProbeScript(vmid: number, index: number, probe: string, candidates: string[]): string {
     return `set -u
@@ -62,17 +63,21 @@ patience=0
 case ",$(printf '%s\n' "$config" | sed -n "s/^$key: //p")," in
   *,firewall=1,*) patience=${FIREWALL_PATIENCE_SECONDS} ;;
 esac
-started=$(date +%s)
-while :; do
-  # The probe is passed whole and literal to the container's shell.
-  # shellcheck disable=SC2016
-  out=$(pct exec "$vmid" -- sh -c ${shellQuote(probe)})
-  status=$?
-  printf '%s\n' "$out"
-  if [ "$status" -eq 0 ] || [ $(($(date +%s) - started)) -ge "$patience" ]; then break; fi
-  echo "gateway probe failed in container $vmid ($key), which has firewall=1: trying again until pve-firewall has compiled its rules (\${patience}s)" >&2
-  sleep 1
-done
+# $1: the gateways to probe, "" for the rendered list. Sets out and status.
+attempt() {
+  started=$(date +%s)
+  while :; do
+    # The probe is passed whole and literal to the container's shell.
+    # shellcheck disable=SC2016
+    out=$(pct exec "$vmid" -- env PROBE_GATEWAYS="$1" sh -c ${shellQuote(probe)})
+    status=$?
+    printf '%s\n' "$out"
+    if [ "$status" -eq 0 ] || [ $(($(date +%s) - started)) -ge "$patience" ]; then break; fi
+    echo "gateway probe failed in container $vmid ($key), which has firewall=1: trying again until pve-firewall has compiled its rules (\${patience}s)" >&2
+    sleep 1
+  done
+}
+attempt ""
 if [ "$status" -ne 0 ]; then
   echo "gateway probe failed in container $vmid ($key): DNS is left as it was" >&2
   exit 1
@@ -94,7 +99,14 @@ case ",$current," in
      pct set "$vmid" "--$key" "$next" || { echo "pct set $vmid --$key failed" >&2; exit 1; }
      echo "nic-gateway=$verified" ;;
 esac
-`;
+${candidates.length > 1 ? `# pct set on a running container makes the new gateway the default route (src/PVE/LXC.pm,
+# update_ipconfig): the route from the IP is proved through it now.
+attempt "$verified"
+if [ "$status" -ne 0 ]; then
+  echo "gateway probe failed in container $vmid ($key) through $verified, the gateway that answered: DNS is left as it was" >&2
+  exit 1
+fi
+` : ""}`;
 }
 
 /** The gateway a probe chose, read from its output: one of the candidates, or nothing. */
@@ -120,9 +132,11 @@ export class GatewayProbe extends pulumi.ComponentResource {
             if (list.length === 0) throw new pulumi.ResourceError("no gateway to probe", this);
             return list.map((g, i) => checked(this, `gateways[${i}]`, g, parseIpv4));
         });
-        const script = pulumi.all([gateways, args.gateway6]).apply(([gateways, gateway6]) => {
+        const address = pulumi.output(args.address).apply((a) => checked(this, "address", a, parseIpv4));
+        const script = pulumi.all([gateways, args.gateway6, address]).apply(([gateways, gateway6, address]) => {
             const probe = renderProbeScript({
                 interfaceName,
+                address,
                 gateways,
                 gateway6: gateway6 === undefined ? undefined : checked(this, "gateway6", gateway6, parseIpv6Gateway),
                 address6,

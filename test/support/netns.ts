@@ -31,6 +31,8 @@ export interface Lab {
      * while down, net.ipv6.conf.*.keep_addr_on_down is 0) come back tentative until DAD is done.
      */
     replug(container: string): void;
+    /** Puts back the routes Proxmox gives a running container (its gateway's on-link and default routes). */
+    restoreRoutes(container: string): void;
     destroy(): void;
 }
 
@@ -69,6 +71,10 @@ export function createLab(prefix: string, containers: string[]): Lab {
             const { ns, address6 } = lab.containers.get(container)!;
             ip("-n", ns, "link", "set", "eth1", "down");
             ip("-n", ns, "link", "set", "eth1", "up");
+            containerRoutes(ns, address6);
+        },
+        restoreRoutes(container) {
+            const { ns, address6 } = lab.containers.get(container)!;
             containerRoutes(ns, address6);
         },
         destroy() {
@@ -130,6 +136,21 @@ export function pathWithoutArping(dir: string): string {
     for (const tool of ["sh", "ip", "ping", "awk", "grep", "sleep", "cat", "sed", "env", "printf"]) {
         const where = spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
         if (where.startsWith("/")) execFileSync("ln", ["-sf", where, `${dir}/${tool}`]);
+    }
+    return dir;
+}
+
+/**
+ * A PATH holding only busybox's applets, as an Alpine container has: every tool the probe finds
+ * there (sh, ip, ping, arping, awk, sleep…) is busybox's, and none of Debian's leaks in. Without
+ * its arping when `arping` is false, so the probe falls back to ping and `ip neigh`.
+ */
+export function busyboxPath(dir: string, { arping = true } = {}): string {
+    const busybox = spawnSync("sh", ["-c", "command -v busybox"], { encoding: "utf8" }).stdout.trim();
+    if (!busybox.startsWith("/")) throw new Error("busybox must be installed (apt-get install busybox)");
+    execFileSync("mkdir", ["-p", dir]);
+    for (const applet of execFileSync(busybox, ["--list"], { encoding: "utf8" }).split("\n")) {
+        if (applet && (arping || applet !== "arping")) execFileSync("ln", ["-sf", busybox, `${dir}/${applet}`]);
     }
     return dir;
 }

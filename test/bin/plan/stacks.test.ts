@@ -63,8 +63,9 @@ describe("seed 000 stack: an existing container's NIC", () => {
         expect(probe.type).toBe("command:remote:Command");
         expect(probe.dependencies).toContain(byName(e, "proxy-nic-pct-set").urn);
         const script = String(probe.inputs.create);
-        expect(script).toContain(`out=$(pct exec "$vmid" -- sh -c '`);
+        expect(script).toContain(`out=$(pct exec "$vmid" -- env PROBE_GATEWAYS="$1" sh -c '`);
         expect(script).toContain("vmid=101");
+        expect(script).toContain("address=${PROBE_ADDRESS:-'\\''192.0.2.10'\\''}");
         expect(script).toContain("gateways=${PROBE_GATEWAYS:-'\\''198.51.100.254'\\''}");
         expect(script).toContain("gateway6=${PROBE_GATEWAY6-'\\''2001:db8:1:46ff:ff:ff:ff:ff'\\''}");
         expect(probe.inputs.triggers).toEqual([

@@ -202,7 +202,7 @@ function renderedScripts(config: ProgramConfig): string[] {
         const ipv6 = e.ip6 && six && gateway6 ? { address: e.ip6, prefixLength: six.prefix.length, gateway: gateway6, onLink: true } : undefined;
         const nic: NicSpec = { vmid: e.container.vmid, index: e.container.nic, interfaceName: e.container.interfaceName, bridge: e.container.bridge, macAddress: "02:00:00:00:00:01", address: e.ip, prefixLength: 32, gateway: "198.51.100.254", ipv6 };
         scripts.push(renderCreateScript(nic), renderUpdateScript(nic), renderDeleteScript(nic));
-        scripts.push(renderHostProbeScript(e.container.vmid, e.container.nic, renderProbeScript({ interfaceName: e.container.interfaceName, gateways: ["198.51.100.254"], gateway6: ipv6?.gateway, address6: ipv6?.address, tries: 3, timeoutSeconds: 5, label: e.name }), ["198.51.100.254"]));
+        scripts.push(renderHostProbeScript(e.container.vmid, e.container.nic, renderProbeScript({ interfaceName: e.container.interfaceName, address: e.ip, gateways: ["198.51.100.254"], gateway6: ipv6?.gateway, address6: ipv6?.address, tries: 3, timeoutSeconds: 5, label: e.name }), ["198.51.100.254"]));
     }
     for (const edge of config.edges) {
         const spec = { group: { ...edge.group, password: PASSWORD_MARKER }, nodes: edge.nodes, failoverIp: edge.failoverIp, health: edge.health, ipmovePath: edge.ipmovePath };

@@ -7,15 +7,17 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderHostProbeScript } from "../../../components/proxmox/gatewayProbe";
-import { renderProbeScript } from "../../../components/proxmox/probeScript";
-import { canMakeNamespaces, createLab, GATEWAY, GATEWAY6, Lab, LINK_LOCAL_GATEWAY6, NOTHING_THERE, NOTHING_THERE6, pathWithoutArping } from "../../support/netns";
+import { renderProbeScript, ROUTE_TARGET } from "../../../components/proxmox/probeScript";
+import { busyboxPath, canMakeNamespaces, createLab, GATEWAY, GATEWAY6, Lab, LINK_LOCAL_GATEWAY6, NOTHING_THERE, NOTHING_THERE6, pathWithoutArping, SUBNET } from "../../support/netns";
 
 const root = path.resolve(__dirname, "../../..");
 const BOUND = 5;
 /** The container's own IPv6 address in the lab (test/support/netns.ts). */
 const ADDRESS6 = "2001:db8:1:4662::10";
+/** The container's IPv4 address, its failover IP (test/support/netns.ts). */
+const ADDRESS = `${SUBNET}.10`;
 const probe = (gateways: string[], gateway6?: string, address6 = ADDRESS6) =>
-    renderProbeScript({ interfaceName: "eth1", gateways, gateway6, address6: gateway6 && address6, tries: 3, timeoutSeconds: BOUND, label: "container 101 net1" });
+    renderProbeScript({ interfaceName: "eth1", address: ADDRESS, gateways, gateway6, address6: gateway6 && address6, tries: 3, timeoutSeconds: BOUND, label: "container 101 net1" });
 
 // In CI (root) this must run; anywhere else without root it says why it is skipped.
 const runnable = canMakeNamespaces();
@@ -24,15 +26,39 @@ if (!runnable && process.env.CI === "true") throw new Error("integration tests n
 describe.runIf(runnable)("gateway probe with real packets", () => {
     let lab: Lab;
     let work: string;
-    let noArping: string;
+    /** The PATH of each userland the probe runs in; undefined: this machine's (Debian's tools). */
+    const paths = new Map<string, string | undefined>();
+    const envOf = (userland: string): Record<string, string> => {
+        const where = paths.get(userland);
+        return where === undefined ? {} : { PATH: where };
+    };
 
     beforeAll(() => {
         expect(spawnSync("sh", ["-c", "command -v arping"]).status, "arping must be installed").toBe(0);
         expect(spawnSync("sh", ["-c", "command -v ndisc6"]).status, "ndisc6 must be installed").toBe(0);
         lab = createLab(`ovhf${process.pid}`, ["101"]);
         work = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-probe-"));
-        noArping = pathWithoutArping(path.join(work, "no-arping"));
+        paths.set("Debian", undefined);
+        paths.set("Debian without arping", pathWithoutArping(path.join(work, "no-arping")));
+        paths.set("busybox", busyboxPath(path.join(work, "busybox")));
+        paths.set("busybox without arping", busyboxPath(path.join(work, "busybox-no-arping"), { arping: false }));
+        // An Alpine container: every tool the probe calls is busybox's, nothing of Debian's.
+        const tools = lab.exec("101", "for t in sh ip ping arping awk grep sleep readlink env; do readlink -f \"$(command -v $t)\"; done", { PATH: paths.get("busybox")! });
+        expect(new Set(tools.out.trim().split("\n")), tools.out).toEqual(new Set([fs.realpathSync(spawnSync("sh", ["-c", "command -v busybox"], { encoding: "utf8" }).stdout.trim())]));
     });
+
+    /** Runs a setup script in the container with this machine's iproute2; it must succeed. */
+    const sh = (script: string) => {
+        const r = lab.exec("101", script);
+        expect(r.code, r.out).toBe(0);
+        return r.out;
+    };
+    /** The container's default route via another gateway, as a NIC set with it has (the on-link route first). */
+    const routeVia = (gw: string) => sh(`ip route replace ${gw} dev eth1 scope link && ip route replace default via ${gw} dev eth1`);
+    const restoreRoutes = (gw: string) => {
+        lab.restoreRoutes("101");
+        lab.exec("101", `ip route del ${gw} dev eth1`);
+    };
 
     afterAll(() => {
         lab?.destroy();
@@ -41,15 +67,65 @@ describe.runIf(runnable)("gateway probe with real packets", () => {
         expect(left).not.toContain(`ovhf${process.pid}`);
     });
 
-    for (const mode of ["arping", "ping + ip neigh"] as const) {
-        const env = (): Record<string, string> => (mode === "arping" ? {} : { PATH: noArping });
+    // Each case in a Debian container (iproute2, iputils ping, arping) and in an Alpine one, whose
+    // ip, ping and arping are busybox's applets; with arping and without it.
+    const modes = [
+        { name: "Debian: arping", userland: "Debian", arping: true },
+        { name: "Debian: ping + ip neigh", userland: "Debian without arping", arping: false },
+        { name: "busybox: arping", userland: "busybox", arping: true },
+        { name: "busybox: ping + ip neigh", userland: "busybox without arping", arping: false },
+    ] as const;
+    for (const mode of modes) {
+        const env = () => envOf(mode.userland);
 
-        describe(mode, () => {
+        describe(mode.name, () => {
             it("passes against the .254 gateway", () => {
                 const r = lab.exec("101", probe([GATEWAY]), env());
-                expect(r.out).toMatch(new RegExp(`gateway ${GATEWAY}: alive \\(${mode === "arping" ? "arping" : "ip neigh: (REACHABLE|STALE|DELAY)"}`));
+                expect(r.out).toMatch(new RegExp(`gateway ${GATEWAY}: alive \\(${mode.arping ? "arping" : "ip neigh: (REACHABLE|STALE|DELAY)"}`));
+                expect(r.out).toContain(`route from ${ADDRESS}: through eth1 via ${GATEWAY}`);
                 expect(r.out).toContain(`chosen=${GATEWAY}`);
-                expect(r.code).toBe(0);
+                expect(r.code, r.out).toBe(0);
+            });
+
+            // ARP answers with no route at all: the probe must prove the route, not only ARP.
+            it("fails with an empty routing table, saying the route is missing", () => {
+                sh("ip -4 route flush table main");
+                try {
+                    const r = lab.exec("101", probe([GATEWAY]), env());
+                    expect(r.code, r.out).toBe(1);
+                    expect(r.out).toContain(`route from ${ADDRESS}: DEAD (route missing: nothing routes ${ROUTE_TARGET} from ${ADDRESS}`);
+                    expect(r.out).not.toContain("chosen=");
+                } finally {
+                    lab.restoreRoutes("101");
+                }
+            });
+
+            it("fails on a second default route through another interface, naming it", () => {
+                // A second NIC with a gateway: pve-container gives it a default route too.
+                sh("ip link add eth0 type veth peer name eth0p && ip addr add 10.0.0.2/24 dev eth0 && ip link set eth0 up && ip link set eth0p up && ip route append default via 10.0.0.1 dev eth0");
+                try {
+                    // Today the kernel still sends the failover IP's traffic through eth1.
+                    expect(sh(`ip route get ${ROUTE_TARGET} from ${ADDRESS}`)).toContain(`via ${GATEWAY} dev eth1`);
+                    const r = lab.exec("101", probe([GATEWAY]), env());
+                    expect(r.code, r.out).toBe(1);
+                    expect(r.out).toContain(`route from ${ADDRESS}: DEAD (a default route through another interface: default via 10.0.0.1 dev eth0;`);
+                    expect(r.out).not.toContain("chosen=");
+                } finally {
+                    lab.exec("101", "ip link del eth0");
+                }
+            });
+
+            it("fails when the gateway answers but the default route goes via another", () => {
+                routeVia(NOTHING_THERE);
+                try {
+                    const r = lab.exec("101", probe([GATEWAY]), env());
+                    expect(r.code, r.out).toBe(1);
+                    expect(r.out).toContain(`gateway ${GATEWAY}: alive`);
+                    expect(r.out).toContain(`route from ${ADDRESS}: DEAD (traffic from ${ADDRESS} goes via ${NOTHING_THERE}, not via the gateway ${GATEWAY})`);
+                    expect(r.out).not.toContain("chosen=");
+                } finally {
+                    restoreRoutes(NOTHING_THERE);
+                }
             });
 
             it("fails against .1, where nothing answers, within its bound", () => {
@@ -62,31 +138,44 @@ describe.runIf(runnable)("gateway probe with real packets", () => {
 
             it("picks .254 from the candidates [.1, .254]", () => {
                 const r = lab.exec("101", probe([NOTHING_THERE, GATEWAY]), env());
-                expect(r.code).toBe(0);
+                expect(r.code, r.out).toBe(0);
                 expect(r.out.indexOf(`gateway ${NOTHING_THERE}: DEAD`)).toBeLessThan(r.out.indexOf(`gateway ${GATEWAY}: alive`));
                 expect(r.out).toContain(`chosen=${GATEWAY}`);
             });
 
+            // Without arping, the entry the first probe left (REACHABLE, then STALE) must not
+            // answer for a gateway that is gone.
             it("reports the gateway dead once its link drops mid-way", () => {
-                expect(lab.exec("101", probe([GATEWAY]), env()).code).toBe(0);
+                const first = lab.exec("101", probe([GATEWAY]), env());
+                expect(first.code, first.out).toBe(0);
                 lab.gatewayLink(false);
                 try {
                     const r = lab.exec("101", probe([GATEWAY]), env());
-                    expect(r.code).toBe(1);
-                    expect(r.out).toMatch(mode === "arping" ? /DEAD \(arping: no ARP reply/ : /DEAD \(ip neigh: FAILED/);
+                    expect(r.code, r.out).toBe(1);
+                    expect(r.out).toMatch(mode.arping ? /DEAD \(arping: no ARP reply/ : /DEAD \(ip neigh: FAILED/);
                 } finally {
                     lab.gatewayLink(true);
                 }
+                // Back: the FAILED entry the dead verdict left (which busybox's ip cannot delete)
+                // is not the verdict on the gateway now.
+                const back = lab.exec("101", probe([GATEWAY]), env());
+                expect(back.code, back.out).toBe(0);
             });
         });
     }
 
     // IPv6: neighbour discovery of OVH's gateway, outside the container's /64, and of fe80::1.
-    for (const mode of ["ndisc6", "ping -6 + ip -6 neigh"] as const) {
-        const env = (): Record<string, string> => (mode === "ndisc6" ? {} : { PATH: noArping });
-        const alive = mode === "ndisc6" ? "ndisc6: neighbour advertisement" : "ip -6 neigh: (REACHABLE|STALE|DELAY)";
+    // busybox has no ndisc6 applet: there, it is always ping -6 and busybox's ip -6 neigh.
+    const modes6 = [
+        { name: "Debian: ndisc6", userland: "Debian", ndisc6: true },
+        { name: "Debian: ping -6 + ip -6 neigh", userland: "Debian without arping", ndisc6: false },
+        { name: "busybox: ping -6 + ip -6 neigh", userland: "busybox", ndisc6: false },
+    ] as const;
+    for (const mode of modes6) {
+        const env = () => envOf(mode.userland);
+        const alive = mode.ndisc6 ? "ndisc6: neighbour advertisement" : "ip -6 neigh: (REACHABLE|STALE|DELAY)";
 
-        describe(mode, () => {
+        describe(mode.name, () => {
             it("passes when the IPv4 and the IPv6 gateway both answer", () => {
                 const r = lab.exec("101", probe([GATEWAY], GATEWAY6), env());
                 expect(r.out).toMatch(new RegExp(`gateway ${GATEWAY6}: alive \\(${alive}`));
@@ -104,7 +193,7 @@ describe.runIf(runnable)("gateway probe with real packets", () => {
                 const r = lab.exec("101", probe([GATEWAY], NOTHING_THERE6), env());
                 expect(r.code).toBe(1);
                 expect(r.out).toContain(`gateway ${GATEWAY}: alive`);
-                expect(r.out).toMatch(new RegExp(`gateway ${NOTHING_THERE6}: DEAD \\(${mode === "ndisc6" ? "ndisc6: no neighbour advertisement" : "ip -6 neigh: (FAILED|INCOMPLETE|no entry)"}`));
+                expect(r.out).toMatch(new RegExp(`gateway ${NOTHING_THERE6}: DEAD \\(${mode.ndisc6 ? "ndisc6: no neighbour advertisement" : "ip -6 neigh: (FAILED|INCOMPLETE|no entry)"}`));
                 expect(r.out).toContain(`the IPv6 gateway ${NOTHING_THERE6} did not answer`);
                 expect(r.out).not.toContain("chosen=");
                 expect(r.ms).toBeLessThan((2 * BOUND + 2) * 1000);
@@ -161,7 +250,15 @@ case "$1" in
   config) cat "$cfg" ;;
   status) echo "status: running" ;;
   exec) vmid=$2; shift 3; exec ip netns exec "${lab.containers.get("101")!.ns.replace(/101$/, "")}$vmid" "$@" ;;
-  set) k=\${3#--}; grep -v "^$k: " "$cfg" > "$cfg.new"; echo "$k: $4" >> "$cfg.new"; mv "$cfg.new" "$cfg" ;;
+  set) k=\${3#--}
+       old=$(sed -n "s/^$k: .*gw=\\([0-9.]*\\).*/\\1/p" "$cfg"); new=$(printf '%s\\n' "$4" | sed -n 's/.*gw=\\([0-9.]*\\).*/\\1/p')
+       # A running container follows a new gateway at once (pve-container src/PVE/LXC.pm, update_ipconfig).
+       if [ "$old" != "$new" ]; then
+         ip netns exec "${lab.containers.get("101")!.ns}" ip route add "$new" dev eth1 2>/dev/null
+         ip netns exec "${lab.containers.get("101")!.ns}" ip route replace default via "$new"
+         ip netns exec "${lab.containers.get("101")!.ns}" ip route del "$old" dev eth1 2>/dev/null
+       fi
+       grep -v "^$k: " "$cfg" > "$cfg.new"; echo "$k: $4" >> "$cfg.new"; mv "$cfg.new" "$cfg" ;;
   *) echo "pct stand-in: $1 not supported" >&2; exit 2 ;;
 esac
 `, { mode: 0o755 });
@@ -188,13 +285,22 @@ esac
         expect(r.stderr).toContain("gateway probe failed in container 101 (net1): DNS is left as it was");
     });
 
-    it("on the Proxmox host, candidates set the one that answered on the NIC", () => {
+    it("on the Proxmox host, candidates set the one that answered on the NIC, then prove the route through it", () => {
         const bin = proxmoxHostStandIns(NOTHING_THERE);
-        const r = onHost(bin, renderHostProbeScript(101, 1, probe([NOTHING_THERE, GATEWAY]), [NOTHING_THERE, GATEWAY]));
-        expect(r.status, r.stderr).toBe(0);
-        expect(r.stdout).toContain(`chosen=${GATEWAY}`);
-        expect(r.stdout).toContain(`nic-gateway=${GATEWAY}`);
-        expect(fs.readFileSync(path.join(work, "101.conf"), "utf8")).toContain(`net1: name=eth1,bridge=vmbr0,gw=${GATEWAY},hwaddr=02:00:00:00:01:01`);
+        // The NIC starts with the first candidate: so does the container's default route.
+        routeVia(NOTHING_THERE);
+        try {
+            const r = onHost(bin, renderHostProbeScript(101, 1, probe([NOTHING_THERE, GATEWAY]), [NOTHING_THERE, GATEWAY]));
+            expect(r.status, r.stderr + r.stdout).toBe(0);
+            expect(r.stdout).toContain(`chosen=${GATEWAY}`);
+            expect(r.stdout).toContain(`nic-gateway=${GATEWAY}`);
+            expect(fs.readFileSync(path.join(work, "101.conf"), "utf8")).toContain(`net1: name=eth1,bridge=vmbr0,gw=${GATEWAY},hwaddr=02:00:00:00:01:01`);
+            // Probed again once set: the failover IP's traffic now goes via the one that answered.
+            expect(r.stdout.indexOf(`nic-gateway=${GATEWAY}`)).toBeLessThan(r.stdout.indexOf(`route from ${ADDRESS}: through eth1 via ${GATEWAY}`));
+            expect(sh("ip route show default").trim()).toBe(`default via ${GATEWAY} dev eth1`);
+        } finally {
+            restoreRoutes(NOTHING_THERE);
+        }
     });
 
     it("check-gateways reports each endpoint as a Prometheus sample and exits 1 when a gateway is dead", () => {
@@ -226,7 +332,19 @@ esac
         expect(silent6.stdout).toContain(`${sample6(NOTHING_THERE6)} 0`);
         expect(silent6.stderr).toContain(`DEAD: endpoint proxy (container 101 net1) IPv6 gateway ${NOTHING_THERE6}`);
 
+        // The gateway answers, but the failover IP's traffic goes via another: not up.
         proxmoxHostStandIns(GATEWAY);
+        routeVia(NOTHING_THERE);
+        try {
+            const astray = check();
+            expect(astray.status).toBe(1);
+            expect(astray.stdout).toContain(`${sample} 0`);
+            expect(astray.stderr).toContain(`DEAD: endpoint proxy (container 101 net1) gateway ${GATEWAY}:`);
+            expect(astray.stderr).toContain(`route from ${ADDRESS}: DEAD (traffic from ${ADDRESS} goes via ${NOTHING_THERE}`);
+        } finally {
+            restoreRoutes(NOTHING_THERE);
+        }
+
         lab.gatewayLink(false);
         try {
             const down = check();

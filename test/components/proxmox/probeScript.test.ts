@@ -7,9 +7,9 @@ import { chosenGateway, renderHostProbeScript } from "../../../components/proxmo
 import { renderProbeScript } from "../../../components/proxmox/probeScript";
 import { writeContainerConfig, writePctStandIn } from "../../support/pctStandIn";
 
-const probe = renderProbeScript({ interfaceName: "eth1", gateways: ["198.51.100.1", "198.51.100.254"], tries: 3, timeoutSeconds: 5, label: "container 101 net1" });
+const probe = renderProbeScript({ interfaceName: "eth1", address: "192.0.2.10", gateways: ["198.51.100.1", "198.51.100.254"], tries: 3, timeoutSeconds: 5, label: "container 101 net1" });
 const host = renderHostProbeScript(101, 1, probe, ["198.51.100.1", "198.51.100.254"]);
-const probe6 = renderProbeScript({ interfaceName: "eth1", gateways: ["198.51.100.254"], gateway6: "2001:db8:1:46ff:ff:ff:ff:ff", address6: "2001:db8:1:4662::10", tries: 3, timeoutSeconds: 5, label: "container 101 net1" });
+const probe6 = renderProbeScript({ interfaceName: "eth1", address: "192.0.2.10", gateways: ["198.51.100.254"], gateway6: "2001:db8:1:46ff:ff:ff:ff:ff", address6: "2001:db8:1:4662::10", tries: 3, timeoutSeconds: 5, label: "container 101 net1" });
 
 function hasShellcheck(): boolean {
     try {
@@ -34,11 +34,19 @@ describe("gateway probe script", () => {
         execFileSync("shellcheck", ["-s", "sh", "-"], { input: probe6 });
     });
 
-    it("tries the gateways in the order given and uses both arping flavours", () => {
+    it("tries the gateways in the order given and uses each arping with its own flags", () => {
         expect(probe).toContain("gateways=${PROBE_GATEWAYS:-'198.51.100.1 198.51.100.254'}");
-        expect(probe).toContain('arping -q -f -c "$tries" -w "$bound" -I "$iface"'); // iputils
+        expect(probe).toContain('arping -q -f -c "$tries" -w "$bound" -I "$iface"'); // iputils and busybox
         expect(probe).toContain('arping -q -C 1 -c "$tries" -w "$bound" -i "$iface"'); // Habets
+        expect(probe).toContain("*BusyBox*) echo busybox");
         expect(probe).toContain("REACHABLE|STALE|DELAY)");
+    });
+
+    // busybox 1.35 (Debian 12) as run here: ip neigh has show and flush, no del; ip addr show
+    // takes no "tentative" (networking/libiproute/ipneigh.c, ipaddress.c).
+    it("asks busybox's ip (an Alpine container) only what it can do", () => {
+        expect(probe).toContain('ip "$2" neigh del "$1" dev "$iface" 2>/dev/null ||\n         ip "$2" neigh flush to "$1" dev "$iface"');
+        expect(probe6).not.toMatch(/addr show[^\n]*tentative/);
     });
 
     it("proves the IPv6 gateway after the IPv4 one, with ndisc6's documented exit statuses, and only when there is one", () => {
@@ -51,6 +59,15 @@ describe("gateway probe script", () => {
         expect(probe6).toMatch(/0\) say "\$1" "alive \(ndisc6[^\n]*\n\s+2\) say "\$1" "DEAD \(ndisc6/);
         expect(probe6.indexOf('if probe "$gw"')).toBeLessThan(probe6.indexOf('probe6 "$gateway6"'));
         expect(probe).toContain("gateway6=${PROBE_GATEWAY6-''}");
+    });
+
+    it("proves the route from the NIC's address: through the NIC before any gateway is tried, via the one that answered after", () => {
+        expect(probe).toContain("address=${PROBE_ADDRESS:-'192.0.2.10'}");
+        expect(probe).toContain("target='192.0.2.1'");
+        expect(probe).toContain('route=$(ip -4 route get "$target" from "$address" 2>&1)');
+        expect(probe).toContain("ip -4 route show default");
+        expect(probe.indexOf("if ! route_check")).toBeLessThan(probe.indexOf('if probe "$gw"'));
+        expect(probe.indexOf('if probe "$gw"')).toBeLessThan(probe.indexOf('[ "$via" != "$chosen" ]'));
     });
 
     it("reads the chosen gateway from the output, only if it is one it was given", () => {
@@ -133,7 +150,8 @@ esac
 `, { mode: 0o755 });
             const r = spawnSync("sh", ["-s"], { input: host, encoding: "utf8", env: { PATH: `${dir}:/usr/bin:/bin` } });
             expect(r.status, r.stderr).toBe(expected);
-            expect(readFileSync(join(dir, "count"), "utf8").trim()).toBe(expected === 0 ? "3" : "1");
+            // Passed, the one that answered is probed again alone (the route through it): a fourth exec.
+            expect(readFileSync(join(dir, "count"), "utf8").trim()).toBe(expected === 0 ? "4" : "1");
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
@@ -144,17 +162,33 @@ esac
         try {
             const conf = join(dir, "101.conf");
             writeFileSync(conf, "net1: name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.1,hwaddr=02:00:00:00:01:01,ip=192.0.2.10/32,tag=5,type=veth\n");
-            writeFileSync(join(dir, "pct"), `#!/bin/sh\ncase "$1" in\n  status) echo "status: running" ;;\n  exec) echo chosen=198.51.100.254 ;;\n  config) cat ${conf} ;;\n  set) echo "$4" > ${dir}/set ;;\nesac\n`, { mode: 0o755 });
+            writeFileSync(join(dir, "pct"), `#!/bin/sh\ncase "$1" in\n  status) echo "status: running" ;;\n  exec) echo "$5" >> ${dir}/execs; echo chosen=198.51.100.254 ;;\n  config) cat ${conf} ;;\n  set) echo "$4" > ${dir}/set ;;\nesac\n`, { mode: 0o755 });
             const r = spawnSync("sh", ["-s"], { input: host, cwd: dir, encoding: "utf8", env: { PATH: `${dir}:/usr/bin:/bin` } });
             expect(r.status, r.stderr).toBe(0);
             expect(readFileSync(join(dir, "set"), "utf8")).toBe("name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.254,hwaddr=02:00:00:00:01:01,ip=192.0.2.10/32,tag=5,type=veth\n");
+            // Then the one that answered alone, set on the NIC: the route through it.
+            expect(readFileSync(join(dir, "execs"), "utf8")).toBe("PROBE_GATEWAYS=\nPROBE_GATEWAYS=198.51.100.254\n");
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("fails the step when the one that answered, once set, does not carry the route", () => {
+        const dir = mkdtempSync(join(tmpdir(), "ovhf-reprobe-"));
+        try {
+            const conf = join(dir, "101.conf");
+            writeFileSync(conf, "net1: name=eth1,bridge=vmbr0,gw=198.51.100.1,hwaddr=02:00:00:00:01:01,ip=192.0.2.10/32,type=veth\n");
+            writeFileSync(join(dir, "pct"), `#!/bin/sh\ncase "$1" in\n  status) echo "status: running" ;;\n  exec) case "$5" in PROBE_GATEWAYS=) echo chosen=198.51.100.254 ;; *) echo "route: DEAD"; exit 1 ;; esac ;;\n  config) cat ${conf} ;;\n  set) echo "$4" > ${dir}/set ;;\nesac\n`, { mode: 0o755 });
+            const r = spawnSync("sh", ["-s"], { input: host, cwd: dir, encoding: "utf8", env: { PATH: `${dir}:/usr/bin:/bin` } });
+            expect(r.status).toBe(1);
+            expect(r.stderr).toContain("gateway probe failed in container 101 (net1) through 198.51.100.254, the gateway that answered: DNS is left as it was");
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
     });
 
     it("quotes the probe whole into pct exec, so no value becomes shell syntax on the host", () => {
-        expect(host).toContain(`out=$(pct exec "$vmid" -- sh -c '#!/bin/sh`);
+        expect(host).toContain(`out=$(pct exec "$vmid" -- env PROBE_GATEWAYS="$1" sh -c '#!/bin/sh`);
         expect(host).toContain("DNS is left as it was");
     });
 });
