@@ -3,7 +3,7 @@
 // Pure renderers: each returns a file's text, ending with a newline.
 import { shellQuote } from "../shared/shell";
 import { ConfigValueError, parseAbsolutePath, parseInterfaceName, parsePublicIpv4, parseSimpleName } from "../shared/validate";
-import { broadcastOf, CarpGroupSpec, CarpNodeSpec, EdgePairSpec, netmaskOf, parseCarpPassword } from "./carpSpec";
+import { broadcastOf, CarpGroupSpec, CarpNodeSpec, EdgePairSpec, netmaskOf, parseCarpPassword, yieldTargets } from "./carpSpec";
 
 export interface NodeFile {
     path: string;
@@ -176,7 +176,8 @@ function everyState(spec: EdgePairSpec, node: CarpNodeSpec, claim: string): stri
     return [
         `# whatever the state: every ${reassertSeconds(spec)} s, claim the failover IP if this node is CARP master (the claim`,
         "# script checks, then moves the IP only if OVH routes it elsewhere) ...",
-        ...block(`if ! "${claim}" every ${reassertSeconds(spec)}`, [log("=> could not start a claim of the failover public ip")]),
+        // "reassert": the periodic claim yields to the nodes of higher priority (carpSpec.ts yieldTargets).
+        ...block(`if ! "${claim} reassert" every ${reassertSeconds(spec)}`, [log("=> could not start a claim of the failover public ip")]),
         "# ... and drop the alias as soon as CARP is not master",
         ...block("if $carp_if_down", [run(`ifconfig ${shellQuote(node.publicInterface)} inet -alias ${shellQuote(spec.failoverIp)}`)]),
     ];
@@ -248,6 +249,8 @@ export function renderClaimScript(spec: EdgePairSpec, node: CarpNodeSpec, moveCo
     const claimName = claimPathOf(opts).replace(/.*\//, "");
     const lockFile = checkedValue(parseAbsolutePath, opts.lockFile ?? OPENBSD_CLAIM_LOCK, "lockFile");
     const lockDir = lockFile.replace(/\/[^/]+$/, "") || "/";
+    const yieldTo = yieldTargets(spec, node);
+    const reassertCommand = yieldTo.length === 0 ? moveCommand : `${moveCommand} -yield-to ${q(yieldTo.join(","))}`;
     return `#!/bin/sh
 # ovh-failover claim for ${name}, rendered by ovh-failover: edit the stack, not this file.
 # ifstated starts it on promotion and every ${reassertSeconds(spec)} s. Only while ${carp} is CARP MASTER: the
@@ -257,7 +260,7 @@ set -u
 # Return at once; the claim goes on in the background, where ifstated neither waits for it nor
 # kills it.
 if [ "\${1-}" != --now ]; then
-  "$0" --now </dev/null >/dev/null 2>&1 &
+  "$0" --now "\${1-}" </dev/null >/dev/null 2>&1 &
   exit 0
 fi
 
@@ -306,7 +309,13 @@ else
 fi
 
 log ${q(`asking OVH to move ${ip} to ${name}`)}
-out=$( { ${moveCommand}; } 2>&1 )
+if [ "\${2-}" = reassert ]; then
+  # The periodic claim yields to the nodes of higher priority: in a split brain the IP moves at
+  # most twice and ends on the best node that is up.
+  out=$( { ${reassertCommand}; } 2>&1 )
+else
+  out=$( { ${moveCommand}; } 2>&1 )
+fi
 status=$?
 if [ "$status" -eq 0 ]; then
   log ${q(`OVH move of ${ip} to ${name} done: `)}"$(oneline "$out")"

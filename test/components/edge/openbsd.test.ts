@@ -104,7 +104,7 @@ function withoutBlock(lines: string[], head: (line: string) => boolean): string[
 function asSeed(lines: string[], seedMove: string): string[] {
     let out = lines.filter((l) => l !== "init-state starting");
     out = withoutBlock(out, (l) => l === "state starting {");
-    out = withoutBlock(out, (l) => l.startsWith(`if ! "${CLAIM_SCRIPT_PATH}" every `));
+    out = withoutBlock(out, (l) => l.startsWith(`if ! "${CLAIM_SCRIPT_PATH} reassert" every `));
     const global = blockEnd(out, out.indexOf("state demoted {"));
     out = [...out.slice(0, global + 1), ...withoutBlock(out.slice(global + 1), (l) => l === "if $carp_if_down {")];
     return out.map((l) => (l === `run "${CLAIM_SCRIPT_PATH}"` ? `run "${seedMove} 2>&1 | logger -p daemon.info -sit ifstated"` : l));
@@ -131,7 +131,8 @@ describe("OpenBSD edge node files, seed 001", () => {
     it("start the claim every reassertSeconds outside any state, and nowhere name ovh-ipmove", () => {
         const conf = ifstated({ ...spec, reassertSeconds: 45 }, master);
         const lines = statements(conf);
-        const test = `if ! "${CLAIM_SCRIPT_PATH}" every 45 {`;
+        // "reassert": the periodic claim yields to the nodes of higher priority.
+        const test = `if ! "${CLAIM_SCRIPT_PATH} reassert" every 45 {`;
         expect(lines.filter((l) => l.includes(" every 45"))).toEqual([test]);
         // At depth 0: outside every state.
         const depth = lines.slice(0, lines.indexOf(test)).reduce((d, l) => d + (l.endsWith("{") ? 1 : 0) - (l === "}" ? 1 : 0), 0);
@@ -254,7 +255,7 @@ describe("the claim script, run by sh", () => {
     });
 
     /** A node: CARP in `carp`, the alias there or not; ovh-ipmove exits `moveStatus` after `moveSeconds`. */
-    function node(shell: string, carp: "MASTER" | "BACKUP" | "INIT", opts: { alias?: boolean; moveSeconds?: number; moveStatus?: number } = {}) {
+    function node(shell: string, carp: "MASTER" | "BACKUP" | "INIT", opts: { alias?: boolean; moveSeconds?: number; moveStatus?: number; who?: CarpNodeSpec } = {}) {
         const dir = mkdtempSync(join(tmpdir(), "ovhf-claim-"));
         dirs.push(dir);
         const bin = join(dir, "bin");
@@ -280,7 +281,7 @@ esac
         const spec = { ...seedSpec(), ipmovePath: ipmove };
         const claimPath = join(dir, "ovh-failover-claim");
         const lockFile = join(dir, "run", "ovh-failover", "claim.lock");
-        writeFileSync(claimPath, renderClaimScript(spec, master, `'${ipmove}' -ip '146.59.143.231' -instance 'bi-edge-sbg-1'`, { claimPath, lockFile }));
+        writeFileSync(claimPath, renderClaimScript(spec, opts.who ?? master, `'${ipmove}' -ip '146.59.143.231' -instance 'bi-edge-sbg-1'`, { claimPath, lockFile }));
         chmodSync(claimPath, 0o755);
         // The shebang's /bin/sh stands for ifstated's sh; the --now re-run goes through it too.
         if (shell !== "sh") writeFileSync(claimPath, readFileSync(claimPath, "utf8").replace("#!/bin/sh", `#!${execFileSync("sh", ["-c", `command -v ${shell}`], { encoding: "utf8" }).trim()}`));
@@ -318,6 +319,20 @@ esac
                 "logger -p daemon.info -t ovh-failover -- OVH move of 146.59.143.231 to bi-edge-sbg-1 done: moved",
             ]);
             expect(existsSync(n.lockFile)).toBe(false);
+        });
+
+        it("the periodic claim (reassert) of a lower node yields to the nodes above it; its promotion does not", () => {
+            const claimOf = (...args: string[]) => {
+                const n = node(shell, "MASTER", { who: backup });
+                expect(n.run(...args).status).toBe(0);
+                return n.acts().filter((a) => a.startsWith("move"));
+            };
+            expect(claimOf("--now", "reassert")).toEqual([`move -ip 146.59.143.231 -instance bi-edge-sbg-1 -yield-to ${master.move.kind === "cloud" ? master.move.instance : ""}`]);
+            expect(claimOf("--now")).toEqual(["move -ip 146.59.143.231 -instance bi-edge-sbg-1"]);
+            // The best node yields to none.
+            const top = node(shell, "MASTER");
+            expect(top.run("--now", "reassert").status).toBe(0);
+            expect(top.acts().filter((a) => a.startsWith("move"))).toEqual(["move -ip 146.59.143.231 -instance bi-edge-sbg-1"]);
         });
 
         it("leaves an alias that is there, and still claims", () => {
