@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MoveTarget } from "../network/ipMove";
 import { shellQuote } from "../shared/shell";
 import { sshConnection, SshConnection } from "../shared/ssh";
-import { CarpGroupSpec, CarpNodeSpec, checkEdgePair, EdgePairSpec, HealthCheckSpec } from "./carpSpec";
+import { CarpGroupSpec, CarpNodeSpec, checkEdgePair, DEFAULT_PREEMPT, EdgePairSpec, HealthCheckSpec } from "./carpSpec";
 import { IPMOVE_NODE_MAJOR, IpmoveBundle } from "./ipmoveBundle";
 import { DeployFile, EDGE_STATE_FILE, EdgeFlavour, IpmoveInstall, PASSWORD_MARKER, renderKeepalivedDeploy, renderOpenbsdDeploy, renderSecretsInput } from "./edgeDeploy";
 import { FailoverIp } from "../network/failoverIp";
@@ -44,6 +44,8 @@ export interface CarpPairArgs {
     ipmovePath?: string;
     /** Seconds between two re-assertions of the routing by the master (default 30). */
     reassertSeconds?: number;
+    /** Whether the node with the lowest advskew takes the master role back (default DEFAULT_PREEMPT, false). */
+    preempt?: boolean;
     /** The bundled ovh-ipmove (buildIpmoveBundle) to copy to every node; without it, it must be there. */
     ipmove?: IpmoveBundle;
     reverse?: string;
@@ -102,6 +104,7 @@ export function renderNodeDeployment(flavour: EdgeFlavour, spec: EdgePairSpec, n
             carpUnit: spec.group.carpUnit,
             ifstatedConf: "/etc/ifstated.conf",
             claimScript: CLAIM_SCRIPT_PATH,
+            carpPreempt: spec.preempt,
         });
     }
     const files: DeployFile[] = renderKeepalivedNodeFiles(spec, node, { scriptDir: KEEPALIVED_DIR, moveCommand, reassertSeconds: spec.reassertSeconds }).map((f) => ({
@@ -140,6 +143,7 @@ export class CarpPair extends pulumi.ComponentResource {
                 if (n.advskew > KEEPALIVED_ADVSKEW_MAX) issues.push({ key: `args.nodes[${i}].advskew`, value: n.advskew, expected: `at most ${KEEPALIVED_ADVSKEW_MAX} with keepalived (VRRP has no priority left for 254)` });
             });
         }
+        if (args.preempt !== undefined && typeof args.preempt !== "boolean") issues.push({ key: "args.preempt", value: args.preempt, expected: "true or false" });
         if (issues.length > 0) throw new pulumi.ResourceError(formatIssues(issues), this);
 
         this.failoverIp = new FailoverIp(`${name}-ip`, { ip: args.failoverIp, reverse: args.reverse, protect: args.protect }, { parent: this });
@@ -156,7 +160,15 @@ export class CarpPair extends pulumi.ComponentResource {
         const ipmovePath = args.ipmovePath ?? "/usr/local/bin/ovh-ipmove";
         const nodes: CarpNodeSpec[] = args.nodes.map(({ ssh: _ssh, ...node }) => node);
 
-        const spec: EdgePairSpec = { group: { ...group, password: PASSWORD_MARKER }, nodes, failoverIp: args.failoverIp, health: args.health, ipmovePath, reassertSeconds: args.reassertSeconds };
+        const spec: EdgePairSpec = {
+            group: { ...group, password: PASSWORD_MARKER },
+            nodes,
+            failoverIp: args.failoverIp,
+            health: args.health,
+            ipmovePath,
+            reassertSeconds: args.reassertSeconds,
+            preempt: args.preempt ?? DEFAULT_PREEMPT,
+        };
         const secrets = pulumi.all([password, pulumi.secret(args.ovhCredentials)]).apply(([p, creds]) => renderSecretsInput(p, renderIpmoveConfig(creds)));
         this.deployments = args.nodes.map((node, i) => {
             const script = renderNodeDeployment(args.flavour, spec, nodes[i], args.ipmove?.sha256);

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderNodeDeployment } from "../../../components/edge/carpPair";
-import { CarpNodeSpec, EdgePairSpec } from "../../../components/edge/carpSpec";
+import { CarpNodeSpec, DEFAULT_PREEMPT, EdgePairSpec } from "../../../components/edge/carpSpec";
 import { PASSWORD_MARKER, renderSecretsInput } from "../../../components/edge/edgeDeploy";
 import { canRunSshLab, SshHost, startSshHost } from "../../support/sshLab";
 
@@ -22,6 +22,7 @@ const spec = (failoverIp: string): EdgePairSpec => ({
     failoverIp,
     health: { pingTarget: "192.0.2.53", intervalSeconds: 15 },
     ipmovePath: "/usr/local/bin/ovh-ipmove",
+    preempt: DEFAULT_PREEMPT,
 });
 const SECRETS = renderSecretsInput("Pass_w-8", "OVH_ENDPOINT=ovh-eu\nOVH_APPLICATION_KEY=ak\nOVH_APPLICATION_SECRET=as\nOVH_CONSUMER_KEY=ck\n");
 
