@@ -98,6 +98,7 @@ function declareEdge(e: EdgeConfig, ipmove: IpmoveBundle, passwords: pulumi.Outp
         ovhCredentials: credentials.apply((c) => c[e.name]),
         ipmovePath: e.ipmovePath,
         reassertSeconds: e.reassertSeconds,
+        preempt: e.preempt,
         ipmove,
     });
 }

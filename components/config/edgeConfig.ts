@@ -1,7 +1,7 @@
 // Parses the `edges` key of a stack: CARP/VRRP edge pairs (seed 001), checked whole before any
 // resource is declared, every problem named by its key. Every string that reaches a node's shell,
 // a file or an ifstated `run` line has a strict grammar here; the renderers quote it as well.
-import { checkEdgePair } from "../edge/carpSpec";
+import { checkEdgePair, DEFAULT_PREEMPT } from "../edge/carpSpec";
 import type { EdgeFlavour } from "../edge/edgeDeploy";
 import { KEEPALIVED_ADVSKEW_MAX, KEEPALIVED_PASSWORD_MAX } from "../edge/keepalived";
 import type { MoveTarget } from "../network/ipMove";
@@ -28,9 +28,10 @@ export interface EdgeConfig {
     nodes: EdgeNodeConfig[];
     ipmovePath: string;
     reassertSeconds: number;
+    preempt: boolean;
 }
 
-const EDGE_KEYS = ["flavour", "failoverIp", "reverse", "group", "health", "nodes", "ipmovePath", "reassertSeconds"];
+const EDGE_KEYS = ["flavour", "failoverIp", "reverse", "group", "health", "nodes", "ipmovePath", "reassertSeconds", "preempt"];
 const GROUP_KEYS = ["vhid", "address", "prefixLength", "carpdev", "advbase", "carpUnit"];
 const HEALTH_KEYS = ["pingTarget", "intervalSeconds"];
 const NODE_KEYS = ["name", "advskew", "publicInterface", "privateInterface", "privateAddress", "ssh", "move"];
@@ -130,6 +131,7 @@ function parseEdge(r: ConfigReader, name: string, raw: unknown): EdgeConfig | un
         // Each re-assertion is one read of the routing at OVH (a move only when it is elsewhere):
         // not more often than every 10 s.
         reassertSeconds: r.optional(`${key}.reassertSeconds`, o.reassertSeconds, integer(10, 3600, "seconds between two re-assertions of the routing by the master"), 30),
+        preempt: r.optional(`${key}.preempt`, o.preempt, v.parseBoolean, DEFAULT_PREEMPT),
     };
     // What only holds across the values: two nodes at least, distinct advskews and names.
     const known = new Set(r.issues.map((i) => i.key));

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MoveTarget } from "../network/ipMove";
 import { shellQuote } from "../shared/shell";
 import { sshConnection, SshConnection } from "../shared/ssh";
-import { CarpGroupSpec, CarpNodeSpec, checkEdgePair, EdgePairSpec, HealthCheckSpec } from "./carpSpec";
+import { CarpGroupSpec, CarpNodeSpec, checkEdgePair, DEFAULT_PREEMPT, EdgePairSpec, HealthCheckSpec } from "./carpSpec";
 import { IPMOVE_NODE_MAJOR, IpmoveBundle } from "./ipmoveBundle";
 import {
     asRoot, DeployFile, EDGE_STATE_FILE, EdgeFlavour, IpmoveInstall, KeepalivedDeploy, OpenbsdDeploy, PASSWORD_MARKER, renderKeepalivedDeploy, renderKeepalivedRemoval, renderOpenbsdDeploy,
@@ -47,6 +47,8 @@ export interface CarpPairArgs {
     ipmovePath?: string;
     /** Seconds between two re-assertions of the routing by the master (default 30). */
     reassertSeconds?: number;
+    /** Whether the node with the lowest advskew takes the master role back (default DEFAULT_PREEMPT, false). */
+    preempt?: boolean;
     /** The bundled ovh-ipmove (buildIpmoveBundle) to copy to every node; without it, it must be there. */
     ipmove?: IpmoveBundle;
     reverse?: string;
@@ -110,6 +112,7 @@ function nodeDeploy(flavour: EdgeFlavour, spec: EdgePairSpec, node: CarpNodeSpec
                 carpUnit: spec.group.carpUnit,
                 ifstatedConf: "/etc/ifstated.conf",
                 claimScript: CLAIM_SCRIPT_PATH,
+                carpPreempt: spec.preempt,
             },
         };
     }
@@ -167,6 +170,7 @@ export class CarpPair extends pulumi.ComponentResource {
                 if (n.advskew > KEEPALIVED_ADVSKEW_MAX) issues.push({ key: `args.nodes[${i}].advskew`, value: n.advskew, expected: `at most ${KEEPALIVED_ADVSKEW_MAX} with keepalived (VRRP has no priority left for 254)` });
             });
         }
+        if (args.preempt !== undefined && typeof args.preempt !== "boolean") issues.push({ key: "args.preempt", value: args.preempt, expected: "true or false" });
         if (issues.length > 0) throw new pulumi.ResourceError(formatIssues(issues), this);
 
         this.failoverIp = new FailoverIp(`${name}-ip`, { ip: args.failoverIp, reverse: args.reverse, protect: args.protect }, { parent: this });
@@ -183,7 +187,15 @@ export class CarpPair extends pulumi.ComponentResource {
         const ipmovePath = args.ipmovePath ?? "/usr/local/bin/ovh-ipmove";
         const nodes: CarpNodeSpec[] = args.nodes.map(({ ssh: _ssh, ...node }) => node);
 
-        const spec: EdgePairSpec = { group: { ...group, password: PASSWORD_MARKER }, nodes, failoverIp: args.failoverIp, health: args.health, ipmovePath, reassertSeconds: args.reassertSeconds };
+        const spec: EdgePairSpec = {
+            group: { ...group, password: PASSWORD_MARKER },
+            nodes,
+            failoverIp: args.failoverIp,
+            health: args.health,
+            ipmovePath,
+            reassertSeconds: args.reassertSeconds,
+            preempt: args.preempt ?? DEFAULT_PREEMPT,
+        };
         const secrets = pulumi.all([password, pulumi.secret(args.ovhCredentials)]).apply(([p, creds]) => renderSecretsInput(p, renderIpmoveConfig(creds)));
         this.deployments = args.nodes.map((node, i) => {
             // The user the node is reached as; root, or a user who may run /bin/sh as root with doas.

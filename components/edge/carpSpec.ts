@@ -62,7 +62,21 @@ export interface EdgePairSpec {
     ipmovePath: string;
     /** Seconds between two re-assertions of the routing by the master (default 30). */
     reassertSeconds?: number;
+    /**
+     * Whether a healthy node with a lower advskew takes the master role from the current master
+     * (OpenBSD: net.inet.carp.preempt=1; keepalived: no `nopreempt`). Either way a master that
+     * fails or demotes itself loses the role.
+     */
+    preempt: boolean;
 }
+
+/**
+ * The stack's default: no preemption. Every change of master is a move at OVH, seconds without
+ * the IP; preempting would add a second move when the preferred node comes back, and one per
+ * flap of a node that comes and goes. OpenBSD's own default (netinet/ip_carp.c carpctl_preempt =
+ * 0), which seed 001's production pair ran with; health failover does not need it.
+ */
+export const DEFAULT_PREEMPT = false;
 
 const PASSWORD = /^[A-Za-z0-9_-]+$/;
 

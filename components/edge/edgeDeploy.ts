@@ -200,6 +200,22 @@ function installedPaths(files: DeployFile[], ipmoveConfig: string, ipmove?: Ipmo
     return [...files.map((f) => f.path), ipmoveConfig, ...(ipmove ? [ipmove.path] : [])];
 }
 
+/** CARP's preemption on OpenBSD: off unless set (netinet/ip_carp.c, carpctl_preempt = 0). */
+export const CARP_PREEMPT_SYSCTL = "net.inet.carp.preempt";
+
+/**
+ * Shell that writes `<conf>.new`: the node's sysctl.conf with every line that sets `name`
+ * dropped and one that sets it to `value` at the end; comments and every other line kept, a
+ * missing file taken as empty. /etc/rc applies sysctl.conf at boot (sysctl_conf).
+ */
+export function renderSysctlConfEdit(conf: string, name: string, value: number): string {
+    if (!/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/.test(name) || !Number.isInteger(value)) throw new Error(`not a sysctl setting: ${name}=${value}`);
+    const setting = `^[ \\t]*${name.replace(/\./g, "\\.")}[ \\t]*=`;
+    const q = shellQuote;
+    return `{ if [ -f ${q(conf)} ]; then awk ${q(`!/${setting}/`)} ${q(conf)}; fi; printf '%s\\n' ${q(`${name}=${value}`)}; } > ${q(`${conf}.new`)}
+chmod 0644 ${q(`${conf}.new`)}`;
+}
+
 export interface OpenbsdDeploy extends FailoverAlias {
     files: DeployFile[];
     ipmove?: IpmoveInstall;
@@ -211,6 +227,8 @@ export interface OpenbsdDeploy extends FailoverAlias {
     ifstatedConf: string;
     /** The claim script ifstated.conf starts (a file among `files`). */
     claimScript: string;
+    /** net.inet.carp.preempt: whether a node with a lower advskew takes the master role back. */
+    carpPreempt: boolean;
 }
 
 export function renderOpenbsdDeploy(d: OpenbsdDeploy): string {
@@ -223,18 +241,23 @@ cp /etc/pf.conf /etc/pf.conf.new
 # A last line without its newline would swallow the rule.
 if [ -n "$(tail -c 1 /etc/pf.conf.new)" ]; then echo >> /etc/pf.conf.new; fi
 grep -qxF ${shellQuote(d.pfRule)} /etc/pf.conf.new || printf '%s\\n' ${shellQuote(d.pfRule)} >> /etc/pf.conf.new
+# sysctl.conf is the node's own too: CARP's preemption as the stack says (edges.<pair>.preempt).
+${renderSysctlConfEdit("/etc/sysctl.conf", CARP_PREEMPT_SYSCTL, d.carpPreempt ? 1 : 0)}
 # ifstated -n refuses an interface that does not exist yet: a first deploy creates carp first.
 ifconfig carp${d.carpUnit} >/dev/null 2>&1 || ifconfig carp${d.carpUnit} create
 # Validate everything before anything replaces the running files.
 ifstated -n -f ${shellQuote(`${d.ifstatedConf}.new`)}
 sh -n ${shellQuote(`${d.claimScript}.new`)}
 pfctl -nf /etc/pf.conf.new
-${recordOriginals(d, installedPaths(d.files, d.ipmoveConfig, d.ipmove))}
+${recordOriginals(d, [...installedPaths(d.files, d.ipmoveConfig, d.ipmove), "/etc/sysctl.conf"])}
 [ -e "$originals/ifstated.flags" ] || rcctl get ifstated flags > "$originals/ifstated.flags" 2>/dev/null || echo NO > "$originals/ifstated.flags"
 [ -e "$originals/pf.rule" ] || { if grep -qxF ${shellQuote(d.pfRule)} /etc/pf.conf; then echo kept; else echo added; fi > "$originals/pf.rule"; }
+[ -e "$originals/carp.preempt" ] || sysctl -n ${CARP_PREEMPT_SYSCTL} > "$originals/carp.preempt"
 ${install([...d.files, { path: d.ipmoveConfig, content: "", mode: "0600" }])}
 mv -f /etc/pf.conf.new /etc/pf.conf
+mv -f /etc/sysctl.conf.new /etc/sysctl.conf
 ${d.ipmove ? `${installIpmove(d.ipmove)}\n` : ""}${dropOldAlias(d, (ip) => `ifconfig ${d.publicInterface} inet -alias "${ip}"`)}
+sysctl ${CARP_PREEMPT_SYSCTL}=${d.carpPreempt ? 1 : 0} >/dev/null
 sh /etc/netstart ${d.carpdev} carp${d.carpUnit}
 pfctl -f /etc/pf.conf
 rcctl enable ifstated >/dev/null
@@ -242,7 +265,7 @@ rcctl set ifstated flags -f ${shellQuote(d.ifstatedConf)} >/dev/null
 # ifstated starts again in a state that claims nothing; a master claims the (new) IP at once.
 rcctl restart ifstated
 ${recordAlias(d)}
-echo "deployed: ${d.files.map((f) => f.path).join(" ")} ${d.ipmoveConfig} /etc/pf.conf"
+echo "deployed: ${d.files.map((f) => f.path).join(" ")} ${d.ipmoveConfig} /etc/pf.conf /etc/sysctl.conf"
 echo "failover-ip=${d.failoverIp}"
 `;
 }
@@ -315,7 +338,9 @@ export function renderOpenbsdRemoval(d: OpenbsdDeploy): string {
     const carp = `carp${d.carpUnit}`;
     return `set -u
 rm -f ${shellQuote(d.ipmoveConfig)}
-${restoreOriginals(d, installedPaths(d.files, d.ipmoveConfig, d.ipmove))}
+${restoreOriginals(d, [...installedPaths(d.files, d.ipmoveConfig, d.ipmove), "/etc/sysctl.conf"])}
+preempt=$(cat "$originals/carp.preempt" 2>/dev/null || true)
+case "$preempt" in 0|1) sysctl ${CARP_PREEMPT_SYSCTL}="$preempt" >/dev/null ;; esac
 # ifstated runs the claims: back to its flags before the first deploy, or off.
 flags=$(cat "$originals/ifstated.flags" 2>/dev/null || true)
 if [ -z "$flags" ] || [ "$flags" = NO ] || [ ! -e ${shellQuote(d.ifstatedConf)} ]; then
@@ -329,7 +354,7 @@ sh /etc/netstart ${d.carpdev}
 if [ "$(cat "$originals/pf.rule" 2>/dev/null)" = added ]; then
   grep -vxF ${shellQuote(d.pfRule)} /etc/pf.conf > /etc/pf.conf.new && mv -f /etc/pf.conf.new /etc/pf.conf && pfctl -f /etc/pf.conf
 fi
-rm -f "$originals/ifstated.flags" "$originals/pf.rule"
+rm -f "$originals/ifstated.flags" "$originals/pf.rule" "$originals/carp.preempt"
 ${removeAliases(d, (ip) => `ifconfig ${d.publicInterface} inet "${ip}" delete`)}
 echo "left the edge pair: no claim, no credentials, the files as they were"
 `;

@@ -47,6 +47,8 @@ export interface EdgeLabOptions {
     reassertSeconds?: number;
     /** How long the stand-in's attach takes, in ms (default 0: done at the next read). */
     attachMs?: number;
+    /** Whether the preferred node takes the role back (default true: the failover test's step d). */
+    preempt?: boolean;
 }
 
 export interface EdgeLabNode {
@@ -165,6 +167,7 @@ export class EdgeLab {
             failoverIp: FAILOVER_IP,
             health: { pingTarget: API_ADDRESS, intervalSeconds: opts.healthIntervalSeconds ?? 1 },
             ipmovePath: "/usr/local/bin/ovh-ipmove",
+            preempt: opts.preempt ?? true,
         };
         nodes.forEach((spec, i) => {
             const dir = path.join(this.dir, spec.name);
@@ -317,7 +320,7 @@ export class EdgeLab {
             "ucarp", "--interface", group.carpdev, "--srcip", n.privateAddress, "--vhid", String(group.vhid),
             "--pass", group.password, "--addr", group.address, "--advbase", String(group.advbase), "--advskew", String(n.spec.advskew),
             "--upscript", path.join(n.dir, "ucarp-up.sh"), "--downscript", notifyScriptPath(n.dir, "backup"),
-            "--preempt", "--shutdown",
+            ...(this.spec.preempt ? ["--preempt"] : []), "--shutdown",
         ];
     }
 

@@ -73,6 +73,8 @@ describe("strict values", () => {
         ["a host key that is not one", (c) => (c.edges.edge.nodes[0].ssh.hostKey = "198.51.100.41 ssh-ed25519 AAAA"), "edges.edge.nodes[0].ssh.hostKey", /host key/],
         ["an RSA host key, which @pulumi/command would offer as ssh-rsa only", (c) => (c.edges.edge.nodes[0].ssh.hostKey = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7"), "edges.edge.nodes[0].ssh.hostKey", /not ssh-rsa/],
         ["a re-assertion every 5 s (a read at OVH each time)", (c) => (c.edges.edge.reassertSeconds = 5), "edges.edge.reassertSeconds", /from 10 to 3600/],
+        ["preempt written as yes", (c) => (c.edges.edge.preempt = "yes"), "edges.edge.preempt", /^true or false$/],
+        ["preempt written as 1", (c) => (c.edges.edge.preempt = 1), "edges.edge.preempt", /^true or false$/],
         ["an ip6 outside the server's prefix", (c) => (c.endpoints.proxy.ip6 = "2001:db8:9::10"), "endpoints.proxy.ip6", /inside the server's prefix 2001:db8:1:4662::\/64/],
         ["an ip6 that is the subnet-router anycast address", (c) => (c.endpoints.proxy.ip6 = "2001:db8:1:4662::"), "endpoints.proxy.ip6", /subnet-router anycast/],
         ["an ip6 among the reserved subnet anycast ids", (c) => (c.endpoints.proxy.ip6 = "::fdff:ffff:ffff:ff80"), "endpoints.proxy.ip6", /RFC 2526/],
@@ -110,6 +112,16 @@ describe("strict values", () => {
         expect(stack.endpoints[0].ip6).toBe("2001:db8:1:4662::10");
     });
 
+    it("reads preempt as a boolean, written as YAML's or as pulumi config set --path stores it, false when absent", () => {
+        const preempt = (value: unknown) => {
+            const { raw, secrets } = fullConfig();
+            if (value === undefined) delete (raw.edges as any).edge.preempt; // eslint-disable-line @typescript-eslint/no-explicit-any
+            else (raw.edges as any).edge.preempt = value; // eslint-disable-line @typescript-eslint/no-explicit-any
+            return parseProgramConfig(raw, secrets).edges[0].preempt;
+        };
+        expect([preempt(undefined), preempt(true), preempt("true"), preempt(false), preempt("false")]).toEqual([false, true, true, false, false]);
+    });
+
     it("accepts an IPv6 address as an SSH host", () => {
         expect(issuesOf((c) => (c.servers.ovh1.proxmox.host = "2001:db8::20"))).toEqual([]);
     });
@@ -140,6 +152,7 @@ describe("unknown keys, at every level", () => {
         [(c: any) => (c.endpoints.proxy.container.bridg = "vmbr1"), "endpoints.proxy.container.bridg", "bridge"], // eslint-disable-line @typescript-eslint/no-explicit-any
         [(c: any) => (c.servers.ovh1.ipv6.prefx = "2001:db8::/64"), "servers.ovh1.ipv6.prefx", "prefix"], // eslint-disable-line @typescript-eslint/no-explicit-any
         [(c: any) => (c.endpoints.proxy.ipv6 = "::10"), "endpoints.proxy.ipv6", "ip6"], // eslint-disable-line @typescript-eslint/no-explicit-any
+        [(c: any) => (c.edges.edge.preemt = true), "edges.edge.preemt", "preempt"], // eslint-disable-line @typescript-eslint/no-explicit-any
     ])("%#: names the key and the nearest known one", (edit, key, near) => {
         const issue = issuesOf(edit).find((i) => i.key === key);
         expect(issue?.expected).toContain(`did you mean ${near}?`);
@@ -205,7 +218,7 @@ function renderedScripts(config: ProgramConfig): string[] {
         scripts.push(renderHostProbeScript(e.container.vmid, e.container.nic, renderProbeScript({ interfaceName: e.container.interfaceName, address: e.ip, gateways: ["198.51.100.254"], gateway6: ipv6?.gateway, address6: ipv6?.address, tries: 3, timeoutSeconds: 5, label: e.name }), ["198.51.100.254"]));
     }
     for (const edge of config.edges) {
-        const spec = { group: { ...edge.group, password: PASSWORD_MARKER }, nodes: edge.nodes, failoverIp: edge.failoverIp, health: edge.health, ipmovePath: edge.ipmovePath };
+        const spec = { group: { ...edge.group, password: PASSWORD_MARKER }, nodes: edge.nodes, failoverIp: edge.failoverIp, health: edge.health, ipmovePath: edge.ipmovePath, reassertSeconds: edge.reassertSeconds, preempt: edge.preempt };
         for (const node of edge.nodes) scripts.push(renderNodeDeployment(edge.flavour, spec, node));
     }
     return scripts;

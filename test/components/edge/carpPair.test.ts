@@ -91,6 +91,31 @@ describe("changing only the failover IP of the edge pair", () => {
     });
 });
 
+describe("letting the preferred node take the role back (edges.edge.preempt=true)", () => {
+    let steps: Step[];
+    beforeAll(async () => {
+        const r = await plan(root, { stack: "edge-pair", sets: ["edges.edge.preempt=true"], json: false, showSame: false }, false);
+        expect(r.exitCode, r.message).toBe(0);
+        steps = r.steps;
+    });
+
+    it("changes net.inet.carp.preempt in both nodes' deploys, in sysctl.conf and at once, and nothing else", () => {
+        expect(Object.fromEntries(steps.filter((s) => s.op !== "same").map((s) => [s.name, s.op]))).toEqual({ "edge-edge-sbg-1-deploy": "update", "edge-edge-sbg-2-deploy": "update" });
+        for (const s of steps.filter((x) => x.op === "update")) {
+            const before = String(s.old?.inputs.create).split("\n");
+            const after = String(s.new?.inputs.create).split("\n");
+            expect(before.filter((l) => !after.includes(l)).map((l) => l.replace(/.*(printf|sysctl net)/, "$1"))).toEqual([
+                "printf '%s\\n' 'net.inet.carp.preempt=0'; } > '/etc/sysctl.conf.new'",
+                "sysctl net.inet.carp.preempt=0 >/dev/null",
+            ]);
+            expect(after.filter((l) => !before.includes(l)).map((l) => l.replace(/.*(printf|sysctl net)/, "$1"))).toEqual([
+                "printf '%s\\n' 'net.inet.carp.preempt=1'; } > '/etc/sysctl.conf.new'",
+                "sysctl net.inet.carp.preempt=1 >/dev/null",
+            ]);
+        }
+    });
+});
+
 describe("bad edge values are rejected with their key, before any resource", () => {
     const cases: [string, string, RegExp][] = [
         ["edges.edge.group.vhid=0", "edges.edge.group.vhid", /1 to 255/],
@@ -99,6 +124,7 @@ describe("bad edge values are rejected with their key, before any resource", () 
         ["edges.edge.nodes[1].advskew=1", "edges.edge.nodes[1].advskew", /no other node has/],
         ["edgePasswords.edge=two words", "edgePasswords.edge", /no spaces/],
         ["edges.edge.group.carpdev=", "edges.edge.group.carpdev", /interface name/],
+        ["edges.edge.preempt=sometimes", "edges.edge.preempt", /true or false/],
     ];
     for (const [set, key, expected] of cases) {
         it(`${set} → ${key}`, async () => {

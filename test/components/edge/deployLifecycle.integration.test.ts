@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderNodeDeployment, renderNodeRemoval } from "../../../components/edge/carpPair";
-import { CarpNodeSpec, EdgePairSpec } from "../../../components/edge/carpSpec";
+import { CarpNodeSpec, DEFAULT_PREEMPT, EdgePairSpec } from "../../../components/edge/carpSpec";
 import { PASSWORD_MARKER, renderSecretsInput } from "../../../components/edge/edgeDeploy";
 import { canRunSshLab, SshHost, startSshHost } from "../../support/sshLab";
 
@@ -23,6 +23,7 @@ const spec = (failoverIp: string): EdgePairSpec => ({
     failoverIp,
     health: { pingTarget: "192.0.2.53", intervalSeconds: 15 },
     ipmovePath: "/usr/local/bin/ovh-ipmove",
+    preempt: DEFAULT_PREEMPT,
 });
 const SECRETS = renderSecretsInput("Pass_w-8", "OVH_ENDPOINT=ovh-eu\nOVH_APPLICATION_KEY=ak\nOVH_APPLICATION_SECRET=as\nOVH_CONSUMER_KEY=ck\n");
 
@@ -112,15 +113,17 @@ describe.skipIf(!runnable)("an edge node leaving the pair, through a real sshd",
 
     it("OpenBSD: ifstated stopped as it was, carp0 destroyed, hostname.if and pf.conf as they were, the credentials and alias gone", async () => {
         // OpenBSD's tools do not run here: they record their calls (rcctl get says ifstated was off).
-        const host = await lab({ ifconfig: "exit 0", rcctl: `[ "$1" = get ] && echo NO; exit 0`, pfctl: "exit 0", ifstated: "exit 0" });
+        const host = await lab({ ifconfig: "exit 0", rcctl: `[ "$1" = get ] && echo NO; exit 0`, pfctl: "exit 0", ifstated: "exit 0", sysctl: `[ "$1" = -n ] && echo 0; exit 0` });
         fs.writeFileSync(path.join(host.etcDir, "netstart"), "echo \"netstart $*\" >> /var/log/calls\n");
         const pf = "set skip on lo\npass\n";
         fs.writeFileSync(path.join(host.etcDir, "pf.conf"), pf);
         fs.writeFileSync(path.join(host.etcDir, "hostname.eth2"), "inet 10.25.0.12 255.255.0.0\n");
+        const sysctlConf = read(host, "/etc/sysctl.conf");
         const s = spec("203.0.113.50");
         const deployed = host.run(renderNodeDeployment("openbsd", s, s.nodes[1]), { stdin: SECRETS });
         expect(deployed.status, deployed.stderr).toBe(0);
         expect(read(host, "/etc/pf.conf")).not.toBe(pf);
+        expect(read(host, "/etc/sysctl.conf")).toContain("net.inet.carp.preempt=0");
         expect(exists(host, "/etc/hostname.carp0")).toBe(true);
 
         const removed = host.run(renderNodeRemoval("openbsd", s, s.nodes[1]));
@@ -130,6 +133,9 @@ describe.skipIf(!runnable)("an edge node leaving the pair, through a real sshd",
         expect(exists(host, "/etc/hostname.carp0")).toBe(false);
         expect(read(host, "/etc/hostname.eth2")).toBe("inet 10.25.0.12 255.255.0.0\n");
         expect(read(host, "/etc/pf.conf")).toBe(pf);
+        // sysctl.conf as it was, and CARP's preemption set back as it was.
+        expect(read(host, "/etc/sysctl.conf")).toBe(sysctlConf);
+        expect(calls(host)).toContain("sysctl net.inet.carp.preempt=0");
         const after = calls(host).slice(calls(host).lastIndexOf("rcctl restart ifstated") + 1);
         expect(after).toEqual(expect.arrayContaining(["rcctl stop ifstated", "rcctl disable ifstated", "ifconfig carp0 destroy", "netstart eth2", "ifconfig eth0 inet 203.0.113.50 delete"]));
         expect(after.indexOf("rcctl stop ifstated")).toBeLessThan(after.indexOf("ifconfig eth0 inet 203.0.113.50 delete"));

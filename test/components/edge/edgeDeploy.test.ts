@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterEach, describe, expect, it } from "vitest";
-import { PASSWORD_MARKER, renderKeepalivedDeploy, renderKeepalivedRemoval, renderOpenbsdDeploy, renderOpenbsdRemoval, renderSecretsInput } from "../../../components/edge/edgeDeploy";
+import { OpenbsdDeploy, PASSWORD_MARKER, renderKeepalivedDeploy, renderKeepalivedRemoval, renderOpenbsdDeploy, renderOpenbsdRemoval, renderSecretsInput, renderSysctlConfEdit } from "../../../components/edge/edgeDeploy";
 
 // CI installs shellcheck from Debian's packages; there it must run.
 const hasShellcheck = spawnSync("shellcheck", ["--version"]).status === 0 || process.env.CI === "true";
@@ -24,9 +24,19 @@ function stubs(names: string[]): string {
     return bin;
 }
 
+/** An OpenBSD node's deploy, as CarpPair renders it, with what a test changes. */
+function openbsdDeploy(d: Partial<OpenbsdDeploy> = {}): string {
+    return renderOpenbsdDeploy({
+        failoverIp: "203.0.113.50", publicInterface: "vio0", stateFile: "/var/db/ovh-failover/failover-ip",
+        files: [{ path: "/etc/ifstated.conf", content: "x\n", mode: "0644" }], ipmoveConfig: "/etc/ovh-ipmove.conf",
+        pfRule: "pass on vio2 proto carp", carpdev: "vio2", carpUnit: 0, ifstatedConf: "/etc/ifstated.conf",
+        claimScript: "/usr/local/sbin/ovh-failover-claim", carpPreempt: false, ...d,
+    });
+}
+
 describe("edge deploy scripts", () => {
     it("create the carp interface before ifstated -n checks a configuration that names it", () => {
-        const text = renderOpenbsdDeploy({ failoverIp: "203.0.113.50", publicInterface: "vio0", stateFile: "/var/db/ovh-failover/failover-ip", files: [{ path: "/etc/ifstated.conf", content: "x\n", mode: "0644" }], ipmoveConfig: "/etc/ovh-ipmove.conf", pfRule: "pass on vio2 proto carp", carpdev: "vio2", carpUnit: 1, ifstatedConf: "/etc/ifstated.conf", claimScript: "/usr/local/sbin/ovh-failover-claim" });
+        const text = openbsdDeploy({ carpUnit: 1 });
         const create = text.indexOf("ifconfig carp1 >/dev/null 2>&1 || ifconfig carp1 create");
         expect(create).toBeGreaterThan(0);
         expect(text.indexOf("ifstated -n -f")).toBeGreaterThan(create);
@@ -36,7 +46,7 @@ describe("edge deploy scripts", () => {
     });
 
     it("deploy and removal, of both flavours, pass sh -n and shellcheck", () => {
-        const openbsd = { failoverIp: "203.0.113.50", publicInterface: "vio0", stateFile: "/var/db/ovh-failover/failover-ip", files: [{ path: "/etc/hostname.carp0", content: "up\n", mode: "0640" }], ipmoveConfig: "/etc/ovh-ipmove.conf", pfRule: "pass on vio2 proto carp", carpdev: "vio2", carpUnit: 0, ifstatedConf: "/etc/ifstated.conf", claimScript: "/usr/local/sbin/ovh-failover-claim", ipmove: { path: "/usr/local/bin/ovh-ipmove", staged: "/usr/local/bin/ovh-ipmove.new", sha256: "0".repeat(64), nodeMajor: 18 } };
+        const openbsd = { failoverIp: "203.0.113.50", publicInterface: "vio0", stateFile: "/var/db/ovh-failover/failover-ip", files: [{ path: "/etc/hostname.carp0", content: "up\n", mode: "0640" }], ipmoveConfig: "/etc/ovh-ipmove.conf", pfRule: "pass on vio2 proto carp", carpdev: "vio2", carpUnit: 0, ifstatedConf: "/etc/ifstated.conf", claimScript: "/usr/local/sbin/ovh-failover-claim", carpPreempt: false, ipmove: { path: "/usr/local/bin/ovh-ipmove", staged: "/usr/local/bin/ovh-ipmove.new", sha256: "0".repeat(64), nodeMajor: 18 } };
         const keepalived = { ...pair(), conf: "/etc/keepalived/keepalived.conf", ipmoveConfig: "/etc/ovh-ipmove.conf", files: [{ path: "/etc/keepalived/keepalived.conf", content: "x\n", mode: "0600" }] };
         const scripts = [renderOpenbsdDeploy(openbsd), renderOpenbsdRemoval(openbsd), renderKeepalivedDeploy(keepalived), renderKeepalivedRemoval(keepalived)];
         for (const script of scripts) {
@@ -46,7 +56,55 @@ describe("edge deploy scripts", () => {
     });
 
     it("are valid sh", () => {
-        execFileSync("sh", ["-n"], { input: renderOpenbsdDeploy({ failoverIp: "203.0.113.50", publicInterface: "vio0", stateFile: "/var/db/ovh-failover/failover-ip", files: [{ path: "/etc/hostname.carp0", content: "up\n", mode: "0640" }], ipmoveConfig: "/etc/ovh-ipmove.conf", pfRule: "pass on vio2 proto carp", carpdev: "vio2", carpUnit: 0, ifstatedConf: "/etc/ifstated.conf", claimScript: "/usr/local/sbin/ovh-failover-claim" }) });
+        for (const carpPreempt of [false, true]) execFileSync("sh", ["-n"], { input: openbsdDeploy({ files: [{ path: "/etc/hostname.carp0", content: "up\n", mode: "0640" }], carpPreempt }) });
+    });
+
+    it.each([[true, 1], [false, 0]] as const)("OpenBSD with preempt %s: net.inet.carp.preempt=%i in sysctl.conf, checked, installed, and set before carp comes up", (carpPreempt, value) => {
+        const text = openbsdDeploy({ carpPreempt });
+        const at = (line: string) => {
+            const i = text.split("\n").indexOf(line);
+            expect(i, line).toBeGreaterThan(0);
+            return i;
+        };
+        expect(text).toContain(`printf '%s\\n' 'net.inet.carp.preempt=${value}'; } > '/etc/sysctl.conf.new'`);
+        // Read (so a node without it stops the deploy) and kept, for the node's removal.
+        const check = at(`[ -e "$originals/carp.preempt" ] || sysctl -n net.inet.carp.preempt > "$originals/carp.preempt"`);
+        const install = at("mv -f /etc/sysctl.conf.new /etc/sysctl.conf");
+        const set = at(`sysctl net.inet.carp.preempt=${value} >/dev/null`);
+        expect(check).toBeLessThan(at("mv -f '/etc/ifstated.conf.new' '/etc/ifstated.conf'"));
+        expect(install).toBeGreaterThan(check);
+        expect(set).toBeGreaterThan(install);
+        expect(set).toBeLessThan(at("sh /etc/netstart vio2 carp0"));
+        expect(text).not.toContain(`net.inet.carp.preempt=${1 - value}`);
+    });
+
+    describe("the sysctl.conf edit", () => {
+        function edit(before: string | undefined, value: number): { text: string; mode: number } {
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-sysctl-"));
+            const conf = path.join(dir, "sysctl.conf");
+            if (before !== undefined) fs.writeFileSync(conf, before);
+            execFileSync("sh", ["-c", renderSysctlConfEdit(conf, "net.inet.carp.preempt", value)]);
+            return { text: fs.readFileSync(`${conf}.new`, "utf8"), mode: fs.statSync(`${conf}.new`).mode & 0o777 };
+        }
+
+        it("makes the file when there is none", () => {
+            expect(edit(undefined, 1)).toEqual({ text: "net.inet.carp.preempt=1\n", mode: 0o644 });
+        });
+
+        it("replaces every line that sets it, whatever its spacing or comment, and keeps the rest and the comments", () => {
+            const before = "# local settings\nnet.inet.ip.forwarding=1\nnet.inet.carp.preempt=1\t# 1=Enable carp(4) preemption\n  net.inet.carp.preempt = 1\n#net.inet.carp.preempt=1\nnet.inet.carp.log=3";
+            expect(edit(before, 0).text).toBe("# local settings\nnet.inet.ip.forwarding=1\n#net.inet.carp.preempt=1\nnet.inet.carp.log=3\nnet.inet.carp.preempt=0\n");
+        });
+
+        it("gives the same file again: a second deploy changes nothing", () => {
+            const once = edit("net.inet.ip.forwarding=1\n", 1).text;
+            expect(edit(once, 1).text).toBe(once);
+        });
+
+        it("refuses what is not a sysctl setting", () => {
+            expect(() => renderSysctlConfEdit("/etc/sysctl.conf", "net.inet.carp.preempt;reboot", 1)).toThrow(/not a sysctl setting/);
+            expect(() => renderSysctlConfEdit("/etc/sysctl.conf", "net.inet.carp.preempt", 0.5)).toThrow(/not a sysctl setting/);
+        });
     });
 
     it("put the password and the credentials from stdin into place, validate, then install and apply", () => {

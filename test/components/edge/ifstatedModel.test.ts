@@ -138,6 +138,7 @@ const spec: EdgePairSpec = {
     health: { pingTarget: "192.0.2.53", intervalSeconds: 15 },
     ipmovePath: IPMOVE,
     reassertSeconds: REASSERT,
+    preempt: false,
 };
 
 function rendered(node: CarpNodeSpec): string {

@@ -31,6 +31,7 @@ const spec: EdgePairSpec = {
     failoverIp: "203.0.113.50",
     health: { pingTarget: "192.0.2.53", intervalSeconds: 15 },
     ipmovePath: "/usr/local/bin/ovh-ipmove",
+    preempt: true,
 };
 const [edge1, edge2] = spec.nodes;
 const ROLES: NotifyRole[] = ["master", "backup", "fault"];
@@ -80,7 +81,8 @@ describe("renderKeepalivedConf", () => {
         for (const line of ["state BACKUP", "interface eth2", "virtual_router_id 1", "advert_int 1", "unicast_src_ip 10.25.0.11"]) {
             expect(conf1).toContain(`\n    ${line}\n`);
         }
-        expect(conf1).not.toMatch(/nopreempt|state MASTER/);
+        // preempt: true here; keepalived preempts unless told not to.
+        expect(conf1).not.toMatch(/\n\s*nopreempt\n|state MASTER/);
         expect(block(conf1, "authentication")).toEqual(["auth_type PASS", "auth_pass Pass_w-8"]);
         expect(block(conf1, "virtual_ipaddress")).toEqual(["10.25.0.10/16 dev eth2"]);
         expect(block(conf1, "track_interface")).toEqual(["eth0", "eth1"]);
@@ -88,6 +90,17 @@ describe("renderKeepalivedConf", () => {
         expect(conf1).toContain('notify_master "/etc/keepalived/ovh-failover-master.sh"');
         expect(conf1).toContain('notify_backup "/etc/keepalived/ovh-failover-backup.sh"');
         expect(conf1).toContain('notify_fault "/etc/keepalived/ovh-failover-fault.sh"');
+    });
+
+    it("keeps the master in its role with nopreempt when the pair does not preempt, every node starting as BACKUP", () => {
+        const lines = (conf: string) => conf.split("\n").map((l) => l.trim());
+        const off = renderKeepalivedConf({ ...spec, preempt: false }, edge1, opts);
+        const instance = lines(off).slice(lines(off).indexOf("vrrp_instance ovh_failover {"));
+        expect(instance).toContain("nopreempt");
+        expect(instance).toContain("state BACKUP");
+        expect(off).not.toContain("state MASTER");
+        // The same file otherwise: preemption is the one difference.
+        expect(lines(off).filter((l) => !lines(conf1).includes(l))).toEqual(["# The master keeps the role until it fails, whatever the priorities (edges.<pair>.preempt: false).", "nopreempt"]);
     });
 
     it("gives the highest priority to the lowest advskew", () => {
@@ -273,6 +286,21 @@ describe.runIf(canRunKeepalived || canRunScripts)("on this machine", () => {
                 install(files);
                 expect(keepalivedTest(files[0].path)).toEqual({ status: 0, output: "" });
                 for (const role of ROLES) expect(scriptSecurityProblems(notifyScriptPath(dir, role))).toEqual([]);
+            }
+        });
+
+        it("accepts nopreempt as rendered, with state BACKUP, and refuses it with state MASTER (keepalived/vrrp/vrrp.c)", () => {
+            const noPreempt: EdgePairSpec = { ...spec, preempt: false };
+            for (const n of noPreempt.nodes) {
+                const dir = freshDir();
+                const files = renderInto(dir, n, MOVE, noPreempt);
+                install(files);
+                expect(files[0].content).toContain("\n    nopreempt\n");
+                expect(keepalivedTest(files[0].path)).toEqual({ status: 0, output: "" });
+                writeFileSync(join(dir, "master.conf"), files[0].content.replace("state BACKUP", "state MASTER"), { mode: 0o600 });
+                const master = keepalivedTest(join(dir, "master.conf"));
+                expect(master.status).toBe(5);
+                expect(master.output).toMatch(/nopreempt will not work with initial state MASTER/);
             }
         });
 

@@ -34,6 +34,7 @@ function seedSpec(failoverIp = "146.59.143.231"): EdgePairSpec {
         failoverIp,
         health: { pingTarget: "8.8.8.8", intervalSeconds: 15 },
         ipmovePath: "/usr/local/bin/ipmoveOvh",
+        preempt: false,
     };
 }
 
