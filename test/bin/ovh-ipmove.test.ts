@@ -318,6 +318,16 @@ describe('ovh-ipmove, dedicated server', () => {
     expect(r.out.at(-1)).toBe(`ovh-ipmove: ${ip}: routed to ${sn1}, a node this one yields to: left there`);
   });
 
+  it('waits as long as OVH takes: a move task that lasts 600 ms is polled until it is done', async () => {
+    addServers(sn1);
+    standIn.taskOutcome('genericMoveFloatingIp', 'done', { durationMs: 600 });
+    const r = await run(dedicatedArgs(sn2));
+    expect(r.code).toBe(EXIT_OK);
+    expect(r.ms).toBeGreaterThanOrEqual(600);
+    expect(sent('GET', TASK).length).toBeGreaterThan(2);
+    expect(standIn.ipRoutedTo(ip)).toBe(sn2);
+  });
+
   it('sends nothing when the IP is already routed to the server', async () => {
     addServers(sn2);
     const r = await run(dedicatedArgs(sn2));

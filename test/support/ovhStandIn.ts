@@ -69,6 +69,8 @@ export interface TaskOutcomeOptions {
   stepsBeforeEnd?: number;
   /** Comment set on the task when it ends in error (a default is used otherwise). */
   comment?: string;
+  /** And at least this long after it was made, as OVH's tasks take seconds (default 0). */
+  durationMs?: number;
 }
 
 export type VirtualMacSnapshot = Record<string, { type: string; addresses: Record<string, string> }>;
@@ -658,6 +660,8 @@ interface TaskState<T extends TaskCore = DedicatedServerTask> {
   task: T;
   outcome: TaskOutcome;
   stepsLeft: number;
+  /** When the task may end (ms since epoch). */
+  endsAt: number;
   failComment: string;
   /** Applies the change when the task completes; returns an error comment if it cannot. */
   apply: () => string | null;
@@ -675,6 +679,7 @@ interface OutcomeRule {
   outcome: TaskOutcome;
   stepsBeforeEnd: number;
   comment?: string;
+  durationMs?: number;
 }
 
 const DEFAULT_FAIL_COMMENTS: Record<string, string> = {
@@ -747,7 +752,7 @@ class DedicatedServers {
   }
 
   setOutcome(fn: string, outcome: TaskOutcome, opts: TaskOutcomeOptions = {}): void {
-    this.outcomes.set(fn, { outcome, stepsBeforeEnd: opts.stepsBeforeEnd ?? 1, comment: opts.comment });
+    this.outcomes.set(fn, { outcome, stepsBeforeEnd: opts.stepsBeforeEnd ?? 1, comment: opts.comment, durationMs: opts.durationMs });
   }
 
   macOfIp(server: ServerState, ip: string): string | undefined {
@@ -784,6 +789,7 @@ class DedicatedServers {
       task,
       outcome: rule.outcome,
       stepsLeft: rule.stepsBeforeEnd,
+      endsAt: Date.now() + (rule.durationMs ?? 0),
       failComment: rule.comment ?? DEFAULT_FAIL_COMMENTS[failKey] ?? 'The task failed',
       apply,
     });
@@ -808,7 +814,7 @@ function advanceTask<T extends TaskCore>(state: TaskState<T>): void {
   const { task } = state;
   if (!UNFINISHED_TASK.includes(task.status)) return;
   task.lastUpdate = ovhDate();
-  if (state.outcome === 'never' || state.stepsLeft > 0) {
+  if (state.outcome === 'never' || state.stepsLeft > 0 || Date.now() < state.endsAt) {
     task.status = 'doing';
     state.stepsLeft--;
     return;
@@ -1163,6 +1169,7 @@ class IpBlocks {
       task,
       outcome: rule.outcome,
       stepsLeft: rule.stepsBeforeEnd,
+      endsAt: Date.now() + (rule.durationMs ?? 0),
       failComment: rule.comment ?? DEFAULT_FAIL_COMMENTS[failKey] ?? 'The task failed',
       apply: () => {
         state.routedTo = to;
