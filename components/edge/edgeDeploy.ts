@@ -159,16 +159,20 @@ export function originalsDir(a: FailoverAlias): string {
     return `${a.stateFile.replace(/\/[^/]+$/, "")}/originals`;
 }
 
-/** Records, once, what each of these files is before the deploy replaces it. */
-function recordOriginals(a: FailoverAlias, paths: string[]): string {
+/**
+ * Records, once, what each of these files is before the deploy replaces it. A file an earlier
+ * deploy wrote (before originals were kept: it says "by ovh-failover"), and the OVH credentials,
+ * are the stack's, not the node's own: recorded as absent, so the removal never brings them back.
+ */
+function recordOriginals(a: FailoverAlias, paths: string[], ours: string[] = []): string {
     return `originals=${shellQuote(originalsDir(a))}
 record_original() {
   if [ ! -e "$originals$1" ] && [ ! -e "$originals$1.absent" ]; then
     mkdir -p "$(dirname "$originals$1")"
-    if [ -e "$1" ]; then cp -p "$1" "$originals$1"; else : > "$originals$1.absent"; fi
+    if [ -e "$1" ] && [ "\${2-}" != ours ] && ! grep -q 'by ovh-failover' "$1"; then cp -p "$1" "$originals$1"; else : > "$originals$1.absent"; fi
   fi
 }
-${paths.map((p) => `record_original ${shellQuote(p)}`).join("\n")}`;
+${paths.map((p) => `record_original ${shellQuote(p)}${ours.includes(p) ? " ours" : ""}`).join("\n")}`;
 }
 
 /** Puts back what each file was before the first deploy: the copy, or no file at all. */
@@ -249,7 +253,7 @@ ifconfig carp${d.carpUnit} >/dev/null 2>&1 || ifconfig carp${d.carpUnit} create
 ifstated -n -f ${shellQuote(`${d.ifstatedConf}.new`)}
 sh -n ${shellQuote(`${d.claimScript}.new`)}
 pfctl -nf /etc/pf.conf.new
-${recordOriginals(d, [...installedPaths(d.files, d.ipmoveConfig, d.ipmove), "/etc/sysctl.conf"])}
+${recordOriginals(d, [...installedPaths(d.files, d.ipmoveConfig, d.ipmove), "/etc/sysctl.conf"], [d.ipmoveConfig])}
 [ -e "$originals/ifstated.flags" ] || rcctl get ifstated flags > "$originals/ifstated.flags" 2>/dev/null || echo NO > "$originals/ifstated.flags"
 [ -e "$originals/pf.rule" ] || { if grep -qxF ${shellQuote(d.pfRule)} /etc/pf.conf; then echo kept; else echo added; fi > "$originals/pf.rule"; }
 [ -e "$originals/carp.preempt" ] || sysctl -n ${CARP_PREEMPT_SYSCTL} > "$originals/carp.preempt"
@@ -297,7 +301,7 @@ ${d.files.map(writeNew).join("\n")}
 sed ${scripts.map((f) => `-e ${shellQuote(`s#${f.path}#${f.path}.new#g`)}`).join(" ") || "-e ''"} ${shellQuote(`${d.conf}.new`)} > ${shellQuote(`${d.conf}.check`)}
 keepalived -t -f ${shellQuote(`${d.conf}.check`)} || { rm -f ${shellQuote(`${d.conf}.check`)}; exit 5; }
 rm -f ${shellQuote(`${d.conf}.check`)}
-${recordOriginals(d, installedPaths(d.files, d.ipmoveConfig, d.ipmove))}
+${recordOriginals(d, installedPaths(d.files, d.ipmoveConfig, d.ipmove), [d.ipmoveConfig])}
 [ -e "$originals/keepalived.enabled" ] || { if systemctl is-enabled keepalived >/dev/null 2>&1; then echo enabled; else echo disabled; fi > "$originals/keepalived.enabled"; }
 ${install([...scripts, ...conf, { path: d.ipmoveConfig, content: "", mode: "0600" }])}
 ${d.ipmove ? `${installIpmove(d.ipmove)}\n` : ""}${dropOldAlias(d, (ip) => `ip -4 addr del "${ip}/32" dev ${d.publicInterface}`)}
