@@ -3,6 +3,7 @@
 // from the working directory). Each command is a module of bin/, loaded only when asked for.
 import * as fs from "fs";
 import * as path from "path";
+import { assertFreshBuild } from "./freshBuild";
 
 interface CommandModule {
     main(argv: string[]): Promise<void>;
@@ -111,10 +112,14 @@ ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summ
 `;
 }
 
-function version(): string {
+function packageRoot(): string {
     let dir = __dirname;
     while (!fs.existsSync(path.join(dir, "package.json"))) dir = path.dirname(dir);
-    return (JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { version: string }).version;
+    return dir;
+}
+
+function version(): string {
+    return (JSON.parse(fs.readFileSync(path.join(packageRoot(), "package.json"), "utf8")) as { version: string }).version;
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -126,6 +131,14 @@ export async function main(argv: string[]): Promise<void> {
     }
     if (name === "--version" || name === "-v") {
         process.stdout.write(`${version()}\n`);
+        return;
+    }
+    try {
+        // In a checkout, a command compiled before the last edit would run yesterday's code.
+        assertFreshBuild(__filename, packageRoot());
+    } catch (err) {
+        process.stderr.write(`error: ${(err as Error).message}\n`);
+        process.exitCode = 2;
         return;
     }
     const command = COMMANDS[name];

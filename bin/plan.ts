@@ -196,7 +196,7 @@ function buildCheckout(dir: string, ref: string): void {
     try {
         execFileSync("npm", ["run", "-s", script], { cwd: dir, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
     } catch (err) {
-        throw new Error(`--against ${ref}: npm run ${script} failed in its checkout:\n${(err as { stderr?: string }).stderr ?? (err as Error).message}`);
+        throw new Error(`--against ${ref}: npm run ${script} failed in its checkout:\n${(err as { stderr?: string }).stderr ?? (err as Error).message}`, { cause: err });
     }
 }
 
@@ -254,6 +254,16 @@ export async function plan(dir: string, opts: PlanOptions, color: boolean): Prom
     const output = opts.json
         ? renderJson(steps, summary, after.invokes, rootStack(opts.stack, project.name, comparing), opts.showReplacementSteps)
         : renderText(title, steps, summary, after.invokes, { color, showReplacementSteps: opts.showReplacementSteps }, opts.showSame || !comparing);
+    // The engine refuses to delete or replace a protected resource, in a preview as in an up
+    // (pulumi/pulumi pkg/resource/deploy/step_generator.go): so does the plan.
+    const blocked = steps.filter((s) => s.blockedBy === "protect");
+    if (blocked.length > 0) {
+        const list = blocked.map((s) => `  ${s.op} ${s.urn}`).join("\n");
+        return {
+            steps, output, exitCode: 2,
+            message: `error: ${blocked.length} protected resource${blocked.length === 1 ? "" : "s"} would be deleted or replaced, which pulumi preview and pulumi up refuse:\n${list}\n(a rename? keep the old name, or move the state with pulumi state rename; else unprotect it on purpose first)\n`,
+        };
+    }
     const changes = summary.import + summary.create + summary.update + summary.replace + summary.delete;
     if (opts.expectNoChanges && changes > 0) {
         return { steps, output, message: `error: no changes were expected but ${changes} were proposed\n`, exitCode: EXIT_CHANGES };
