@@ -44,7 +44,7 @@ const USAGE = "usage: npm run plan -- <stack> [--set <key>=<value>]... [--agains
 /** Exit code when --expect-no-changes finds changes. */
 export const EXIT_CHANGES = 1;
 
-const OPTIONS = {
+export const OPTIONS = {
     set: { type: "string", multiple: true },
     against: { type: "string" },
     "expect-no-changes": { type: "boolean" },
