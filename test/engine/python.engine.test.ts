@@ -13,10 +13,13 @@ import { EngineEvent } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { engineWorkspace, EngineWorkspace, REPO } from "../support/engine";
 
-const PULUMI_PY = "3.248.0";
+// The Python SDK at the Node.js SDK's version: the engine runs one language's SDK against plugins
+// of its own version only.
+const PULUMI_PY = (JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> }).packages["node_modules/@pulumi/pulumi"].version;
 
 /**
- * A virtualenv with the PyPI `pulumi` (and wheel, to build the SDK without build isolation),
+ * A virtualenv with the PyPI `pulumi` (and wheel, to build the SDK without build isolation, and
+ * parver, which the generated SDK requires besides pulumi and semver),
  * cached outside the work tree by version; built once from PyPI, offline afterwards.
  */
 function pythonVenv(): string {
@@ -28,7 +31,7 @@ function pythonVenv(): string {
     fs.rmSync(venv, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
     execFileSync("python3", ["-m", "venv", venv]);
-    execFileSync(path.join(venv, "bin", "python"), ["-m", "pip", "install", "-q", `pulumi==${PULUMI_PY}`, "wheel"], { stdio: "inherit" });
+    execFileSync(path.join(venv, "bin", "python"), ["-m", "pip", "install", "-q", `pulumi==${PULUMI_PY}`, "wheel", "parver"], { stdio: "inherit" });
     fs.writeFileSync(path.join(venv, ".complete"), `${new Date().toISOString()}\n`);
     return venv;
 }
