@@ -74,6 +74,19 @@ async function typescriptUrns(): Promise<string[]> {
     return urns;
 }
 
+/**
+ * The plugin package as a Python user gets it: the npm tarball (npm pack, which builds it),
+ * unpacked and given its dependencies, as `npm install ovh-failover` would.
+ */
+function packedPlugin(work: string): string {
+    const out = execFileSync("npm", ["pack", "--json", "--pack-destination", work], { cwd: REPO, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const tarball = path.join(work, (JSON.parse(out.slice(out.search(/^\[/m))) as { filename: string }[])[0].filename);
+    execFileSync("tar", ["-xzf", tarball, "-C", work]);
+    const pkg = path.join(work, "package");
+    execFileSync("npm", ["install", "--prefer-offline", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: pkg, stdio: ["ignore", "ignore", "pipe"] });
+    return path.join(pkg, "plugin");
+}
+
 let ws: EngineWorkspace;
 beforeAll(async () => {
     ws = await engineWorkspace({ PIP_NO_INDEX: "1", PIP_NO_BUILD_ISOLATION: "0" });
@@ -85,6 +98,7 @@ afterAll(async () => {
 describe("a Python program on the plugin package", () => {
     it("adds the package, declares a PublicEndpoint, and previews the children the library declares up to the missing ovh plugin", async () => {
         const venv = pythonVenv();
+        const plugin = packedPlugin(fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-pyplugin-")));
         // ws.project links the repository's node_modules into the folder: the dynamic provider's
         // launcher (pulumi-resource-pulumi-nodejs) resolves @pulumi/pulumi from the project's folder.
         const dir = ws.project({
@@ -92,13 +106,13 @@ describe("a Python program on the plugin package", () => {
             "requirements.txt": `pulumi==${PULUMI_PY}\n`,
             "__main__.py": MAIN,
         });
-        const add = spawnSync(path.join(ws.engine.binDir, "pulumi"), ["package", "add", path.join(REPO, "plugin")], { cwd: dir, env: { ...process.env, ...ws.env }, encoding: "utf8" });
+        const add = spawnSync(path.join(ws.engine.binDir, "pulumi"), ["package", "add", plugin], { cwd: dir, env: { ...process.env, ...ws.env }, encoding: "utf8" });
         console.log(add.stdout, add.stderr);
         expect(add.status).toBe(0);
         expect(add.stderr).toContain("Added package ovh-failover");
         expect(fs.existsSync(path.join(dir, "sdks/ovh-failover/pulumi_ovh_failover/public_endpoint.py"))).toBe(true);
         expect(fs.readFileSync(path.join(dir, "requirements.txt"), "utf8")).toContain("./sdks/ovh-failover\n");
-        expect(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")).toContain(`ovh-failover: ${path.join(REPO, "plugin")}`);
+        expect(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")).toContain(`ovh-failover: ${plugin}`);
         const installed = execFileSync(path.join(venv, "bin", "python"), ["-c", "import pulumi_ovh_failover as m; print(m.PublicEndpoint.__name__)"], { encoding: "utf8" });
         expect(installed.trim()).toBe("PublicEndpoint");
 

@@ -82,14 +82,16 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 describe("the npm package", () => {
-    it("ships compiled JavaScript, type declarations, the ovh-ipmove bundle and the LICENSE, and no TypeScript source", () => {
+    it("ships compiled JavaScript, type declarations, the ovh-ipmove bundle and the LICENSE; TypeScript only for the plugin package", () => {
         const files = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).split("\n").filter(Boolean).map((f) => f.replace(/^package\//, ""));
         expect(files).toContain("dist/components/index.js");
         expect(files).toContain("dist/components/index.d.ts");
         expect(files).toContain("dist/bin/ovh-failover.js");
         expect(files).toContain("dist/ovh-ipmove.cjs");
         expect(files).toContain("LICENSE");
-        expect(files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
+        expect(files).toContain("plugin/PulumiPlugin.yaml");
+        // The plugin package's schema is inferred from the components' TypeScript (other languages).
+        expect(files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && !/^(components|plugin)\//.test(f))).toEqual([]);
         const installed = JSON.parse(fs.readFileSync(path.join(consumer, "node_modules/ovh-failover/package.json"), "utf8")) as { license: string; private?: boolean };
         expect(installed.license).toBe("Apache-2.0");
         expect(installed.private).toBeUndefined();
