@@ -32,10 +32,11 @@ export function staleSource(root: string): string | undefined {
 
 /**
  * Throws when the file running is a compiled one (dist/…/x.js) and a source of the checkout it was
- * compiled from is newer. An installed package has no sources: nothing to compare.
+ * compiled from is newer. An installed package is no checkout: nothing to compare.
  */
 export function assertFreshBuild(compiledFile: string, root: string): void {
-    if (!compiledFile.endsWith(".js") || !fs.existsSync(path.join(root, "components"))) return;
+    // An installed package ships components/ (for its plugin package) but never bin/'s sources.
+    if (!compiledFile.endsWith(".js") || !fs.existsSync(path.join(root, "bin", "freshBuild.ts"))) return;
     const stale = staleSource(root);
     if (stale !== undefined) {
         throw new Error(`${path.relative(root, compiledPath(root, stale))} is older than ${stale}: run \`npm run build\` (the program runs from dist/)`);
