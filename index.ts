@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    AdoptFile, buildIpmoveBundle, CarpPair, IpmoveBundle, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, endpointResourceNames, importIdsFor, nearestKey, OvhCredentialsForNodes, parseAdoptFile, parseProgramConfig,
+    AdoptFile, buildIpmoveBundle, CarpPair, IpmoveBundle, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, endpointResourceNames, importIdsFor, keyPath, nearestKey, OvhCredentialsForNodes, parseAdoptFile, parseProgramConfig,
     OvhApiProvider, prefixText, ProgramConfig, PublicEndpoint, RawConfig, StackSpec,
 } from "./components";
 
@@ -164,7 +164,7 @@ const sshPrivateKey = config.getSecret("proxmoxSshPrivateKey");
 
 for (const [name, server] of stack.servers) {
     if (server.proxmox && !server.proxmox.hostKey && stack.endpoints.some((e) => e.server === name)) {
-        void pulumi.log.warn(`servers.${name}.proxmox.hostKey is not set: the SSH connection to ${server.proxmox.host} accepts any host key; set it from ssh-keyscan -t ed25519 ${server.proxmox.host}`);
+        void pulumi.log.warn(`${keyPath("servers", name, "proxmox", "hostKey")} is not set: the SSH connection to ${server.proxmox.host} accepts any host key; set it from ssh-keyscan -t ed25519 ${server.proxmox.host}`);
     }
 }
 const adopt = loadAdoptFile();

@@ -19,6 +19,22 @@ export class ConfigError extends Error {
     }
 }
 
+// pulumi/pulumi sdk/go/common/resource/properties_path.go (ParsePropertyPath): a segment runs to
+// the next '.' or '['; one holding either, a quote or a blank must be written ["…"].
+const PLAIN_SEGMENT = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
+
+/**
+ * A config key in `pulumi config set --path` syntax: a base key, then each segment appended, an
+ * index as [i], a name that is not a plain identifier quoted, as in
+ * endpoints.proxy.records["example.org"].a[0].
+ */
+export function keyPath(base: string, ...segments: (string | number)[]): string {
+    return segments.reduce<string>((key, s) => {
+        if (typeof s === "number") return `${key}[${s}]`;
+        return PLAIN_SEGMENT.test(s) ? `${key}.${s}` : `${key}[${JSON.stringify(s)}]`;
+    }, base);
+}
+
 export function formatIssues(issues: ConfigIssue[]): string {
     const lines = issues.map((i) => `  ${i.key}: ${describeValue(i.value)} is not valid: expected ${i.expected}`);
     return `invalid stack configuration (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${lines.join("\n")}`;

@@ -1,0 +1,118 @@
+// The keys messages name, written as `pulumi config set --path` takes them, and issues reported
+// once where one mistake used to give two.
+import * as fs from "fs";
+import * as path from "path";
+import { describe, expect, it } from "vitest";
+import * as YAML from "yaml";
+import { applySet, loadProject, loadStackConfig, parseConfigPath } from "../../../bin/plan/stackFiles";
+import { parseProgramConfig } from "../../../components/config/programConfig";
+import { RawConfig } from "../../../components/config/stackConfig";
+import { ConfigError, ConfigIssue, keyPath } from "../../../components/shared/validate";
+
+const root = path.resolve(__dirname, "../../..");
+
+function fullConfig(): { raw: RawConfig; secrets: { edgePasswords: Record<string, unknown>; edgeOvhCredentials: Record<string, unknown> } } {
+    const read = (stack: string) => (YAML.parse(fs.readFileSync(path.join(root, "stacks", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> }).config;
+    const all = { ...read("reverse-proxy"), ...read("edge-pair") };
+    const raw: RawConfig = {};
+    for (const key of ["dnsTtl", "protectIps", "servers", "endpoints", "edges"]) {
+        if (all[`ovh-failover:${key}`] !== undefined) raw[key] = structuredClone(all[`ovh-failover:${key}`]);
+    }
+    return {
+        raw,
+        secrets: {
+            edgePasswords: { edge: "Pass_w-8" },
+            edgeOvhCredentials: { edge: { endpoint: "ovh-eu", applicationKey: "ak", applicationSecret: "as", consumerKey: "ck" } },
+        },
+    };
+}
+
+function issuesOf(edit: (raw: any, secrets: any) => void): ConfigIssue[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const { raw, secrets } = fullConfig();
+    edit(raw, secrets);
+    try {
+        parseProgramConfig(raw, secrets);
+        return [];
+    } catch (err) {
+        if (err instanceof ConfigError) return err.issues;
+        throw err;
+    }
+}
+
+describe("keyPath", () => {
+    it("joins plain names with dots, indices in brackets, and quotes what is not a plain name", () => {
+        expect(keyPath("endpoints", "proxy", "records", "example.org", "a", 0)).toBe('endpoints.proxy.records["example.org"].a[0]');
+        expect(keyPath("servers", "ovh-1", "proxmox", "hostKey")).toBe("servers.ovh-1.proxmox.hostKey");
+        expect(keyPath("edges", "edge", "nodes", 1, "ssh", "host")).toBe("edges.edge.nodes[1].ssh.host");
+        expect(keyPath("endpoints", "a b", "x")).toBe('endpoints["a b"].x');
+        expect(keyPath("endpoints", "1st")).toBe('endpoints["1st"]');
+        expect(keyPath("endpoints", 'say "hi"')).toBe('endpoints["say \\"hi\\""]');
+    });
+
+    it("writes keys the --set parser reads back to the same segments", () => {
+        for (const segments of [["endpoints", "proxy", "records", "example.org", "a", 0], ["edges", "edge.sbg", "nodes", 0, "name"], ["servers", "ovh_1", "ipv6", "prefix"]] as const) {
+            const [base, ...rest] = segments;
+            expect(parseConfigPath(keyPath(base, ...rest))).toEqual(segments);
+        }
+    });
+});
+
+describe("every message writes a key with a dot in --path syntax", () => {
+    it("a record's key names its zone in brackets", () => {
+        const issues = issuesOf((c) => (c.endpoints.proxy.records["example.org"].a[0] = "bad_name!"));
+        expect(issues.map((i) => i.key)).toContain('endpoints.proxy.records["example.org"].a[0]');
+    });
+
+    it("a conflict names both records that way", () => {
+        const issues = issuesOf((c) => c.endpoints.proxy.records["example.org"].cname.push("proxy1"));
+        const issue = issues.find((i) => i.key.startsWith('endpoints.proxy.records["example.org"].cname['));
+        expect(issue?.expected).toContain('endpoints.proxy.records["example.org"].a[0]');
+    });
+
+    it("names with dots: servers, endpoints, edge pairs and their secrets", () => {
+        const issues = issuesOf((c, s) => {
+            c.servers["ovh.1"] = c.servers.ovh1;
+            delete c.servers.ovh1;
+            c.servers["ovh.1"].proxmox.port = 0;
+            c.endpoints.proxy.server = "ovh.1";
+            c.edges["edge.sbg"] = c.edges.edge;
+            delete c.edges.edge;
+            c.edges["edge.sbg"].group.vhid = 0;
+            s.edgePasswords = {};
+            s.edgeOvhCredentials = {};
+        });
+        const keys = issues.map((i) => i.key);
+        expect(keys).toEqual(expect.arrayContaining(['servers["ovh.1"].proxmox.port', 'edges["edge.sbg"].group.vhid', 'edgePasswords["edge.sbg"]', 'edgeOvhCredentials["edge.sbg"]']));
+        expect(keys.join(" ")).not.toMatch(/ovh\.1\.|edge\.sbg\./);
+    });
+
+    it("an unknown key with a dot is quoted", () => {
+        const issues = issuesOf((c) => (c.endpoints.proxy.container["vm.id"] = 1));
+        expect(issues.map((i) => i.key)).toContain('endpoints.proxy.container["vm.id"]');
+    });
+});
+
+describe("one mistake, one message", () => {
+    it("a bad IPv6 prefix is reported once, not also as (missing) for the endpoint's ip6", () => {
+        const issues = issuesOf((c) => (c.servers.ovh1.ipv6.prefix = "2001:db8:1:4662::/72"));
+        expect(issues).toEqual([expect.objectContaining({ key: "servers.ovh1.ipv6.prefix", value: "2001:db8:1:4662::/72" })]);
+    });
+
+    it("a zone split at its dots by a --path key is named with the key to write instead", () => {
+        const issues = issuesOf((c) => (c.endpoints.proxy.records = { example: { org: { a: ["www"] } } }));
+        expect(issues).toEqual([{
+            key: "endpoints.proxy.records.example",
+            value: { org: { a: ["www"] } },
+            expected: expect.stringContaining(`write endpoints.proxy.records["example.org"].a (pulumi config set --path 'endpoints.proxy.records["example.org"].a[0]' www)`),
+        }]);
+    });
+
+    it("plan --set …records.example.org.a[0] says to write records[\"example.org\"]", () => {
+        const project = loadProject(root);
+        const config = loadStackConfig(root, project, "reverse-proxy");
+        expect(() => applySet(project, config, "endpoints.proxy.records.example.org.a[0]=www")).toThrow(
+            '--set endpoints.proxy.records.example.org.a[0]=www: a zone name holds dots, which a --path key splits; write endpoints.proxy.records["example.org"].a[0]=www (as pulumi config set --path takes it)',
+        );
+        expect(() => applySet(project, config, 'endpoints.proxy.records["example.org"].a[0]=www')).not.toThrow();
+    });
+});
