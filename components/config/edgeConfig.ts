@@ -157,6 +157,19 @@ function checkLayout(r: ConfigReader, key: string, e: EdgeConfig): void {
             if (n.privateAddress === e.group.address) r.issues.push({ key: keyPath(key, "group", "address"), value: e.group.address, expected: `the shared CARP address, not a node's own (${keyPath(key, "nodes", i, "privateAddress")})` });
         }
     });
+    e.nodes.forEach((n, i) => {
+        const node = keyPath(key, "nodes", i);
+        if (n.publicInterface !== "" && n.publicInterface === n.privateInterface) {
+            r.issues.push({ key: keyPath(node, "privateInterface"), value: n.privateInterface, expected: `the interface on the private network, not the public one (${keyPath(node, "publicInterface")} is ${n.publicInterface} too): the health check watches both links` });
+        }
+        if (n.publicInterface !== "" && n.publicInterface === e.group.carpdev) {
+            r.issues.push({ key: keyPath(key, "group", "carpdev"), value: e.group.carpdev, expected: `the interface on the private network that holds ${keyPath(key, "group", "address")}, not the public interface that carries the failover IP (${keyPath(node, "publicInterface")})` });
+        }
+    });
+    // A health check that pings the pair's own addresses always succeeds: it would never demote a node.
+    const own: [string, string][] = [[e.failoverIp, keyPath(key, "failoverIp")], [e.group.address, keyPath(key, "group", "address")], ...e.nodes.map((n, i): [string, string] => [n.privateAddress ?? "", keyPath(key, "nodes", i, "privateAddress")])];
+    const self = own.find(([address]) => address !== "" && address === e.health.pingTarget);
+    if (self) r.issues.push({ key: keyPath(key, "health", "pingTarget"), value: e.health.pingTarget, expected: `an address beyond the pair, such as a resolver or the gateway, not the pair's own (${self[1]}): a ping to itself never fails` });
     if (e.group.address !== "" && e.group.address === e.failoverIp) {
         r.issues.push({ key: keyPath(key, "group", "address"), value: e.group.address, expected: `an address on the private network, not the failover IP (${keyPath(key, "failoverIp")})` });
     }

@@ -14,7 +14,7 @@ export class ConfigReader {
             return parser(value);
         } catch (err) {
             if (!(err instanceof v.ConfigValueError)) throw err;
-            this.issues.push({ key, value, expected: err.message });
+            this.issues.push({ key, value: err.hideValue ? "[not shown]" : value, expected: err.message });
             return undefined;
         }
     }

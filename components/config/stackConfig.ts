@@ -207,7 +207,16 @@ function parseContainer(r: Reader, key: string, raw: unknown): ContainerSpec | u
         bridge: r.optional(keyPath(key, "bridge"), o.bridge, v.parseBridge, "vmbr0"),
         owned: o.owned === undefined ? undefined : parseOwned(r, keyPath(key, "owned"), o.owned),
     };
+    const nicAt = new Map<number, number>();
+    const nameAt = new Map<string, number>();
     for (const [i, p] of (spec.owned?.privateNics ?? []).entries()) {
+        const sameNic = nicAt.get(p.index);
+        if (sameNic !== undefined) r.issues.push({ key: keyPath(key, "owned", "privateNics", i, "nic"), value: p.index, expected: `a NIC index no other private NIC has (${keyPath(key, "owned", "privateNics", sameNic, "nic")} is ${p.index} too)` });
+        else nicAt.set(p.index, i);
+        const sameName = nameAt.get(p.interfaceName);
+        if (sameName !== undefined) r.issues.push({ key: keyPath(key, "owned", "privateNics", i, "interfaceName"), value: p.interfaceName, expected: `an interface name no other private NIC has (${keyPath(key, "owned", "privateNics", sameName, "interfaceName")} is ${p.interfaceName} too; unset, it is eth<its place in the list>)` });
+        else nameAt.set(p.interfaceName, i);
+
         if (p.index === spec.nic) {
             r.issues.push({ key: keyPath(key, "owned", "privateNics", i, "nic"), value: p.index, expected: `a NIC index other than ${spec.nic}, which the public NIC uses` });
         }

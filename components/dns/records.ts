@@ -91,6 +91,10 @@ export function findRecordConflicts(endpoints: EndpointNames[]): RecordConflict[
                         return;
                     }
                     const id = fqdn(name, z.zone);
+                    if (type === "CNAME" && id === ep.cnameTarget) {
+                        conflicts.push({ key, value: shown, expected: `a name other than where the CNAMEs point (${keyPath("endpoints", ep.endpoint, "cnameTarget")} is ${ep.cnameTarget}): a CNAME to itself resolves nowhere` });
+                        return;
+                    }
                     const previous = seen.get(id);
                     if (previous === undefined) {
                         seen.set(id, { type, key });

@@ -116,3 +116,43 @@ describe("one mistake, one message", () => {
         expect(() => applySet(project, config, 'endpoints.proxy.records["example.org"].a[0]=www')).not.toThrow();
     });
 });
+
+describe("careless values that parse, refused with their key", () => {
+    const owned = (privateNics: unknown[]) => (c: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+        c.endpoints.proxy.container = { vmid: 120, nic: 0, owned: { hostname: "p", template: "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst", privateNics } };
+        c.servers.ovh1.proxmox.node = "pve1";
+    };
+    const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----";
+    const cases: [string, (c: any, s: any) => void, string, RegExp][] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+        ["a CNAME whose name is where the CNAMEs point", (c) => {
+            c.endpoints.proxy.cnameTarget = "www.example.org.";
+            c.endpoints.proxy.records["example.org"].cname.push("www");
+        }, 'endpoints.proxy.records["example.org"].cname[5]', /other than where the CNAMEs point \(endpoints\.proxy\.cnameTarget is www\.example\.org\.\): a CNAME to itself/],
+        ["an A name written with its zone", (c) => (c.endpoints.proxy.records["example.org"].a = ["proxy1.example.org"]), 'endpoints.proxy.records["example.org"].a[0]', /relative to example\.org: "proxy1", not "proxy1\.example\.org" \(that would be proxy1\.example\.org\.example\.org\)/],
+        ["an apex written as its zone", (c) => (c.endpoints.proxy.records["example.net"].a = ["example.net"]), 'endpoints.proxy.records["example.net"].a[0]', /"@" for the apex, not "example\.net"/],
+        ["a host key that is a private key", (c) => (c.servers.ovh1.proxmox.hostKey = PRIVATE_KEY), "servers.ovh1.proxmox.hostKey", /public key, not a private key/],
+        ["a host key that is its fingerprint", (c) => (c.edges.edge.nodes[0].ssh.hostKey = "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s"), "edges.edge.nodes[0].ssh.hostKey", /not its fingerprint/],
+        ["a service name that is an IP", (c) => (c.servers.ovh1.serviceName = "198.51.100.20"), "servers.ovh1.serviceName", /service name .*not an IP address/],
+        ["an edge node's public and private interfaces equal", (c) => (c.edges.edge.nodes[1].privateInterface = "vio0"), "edges.edge.nodes[1].privateInterface", /not the public one \(edges\.edge\.nodes\[1\]\.publicInterface is vio0 too\)/],
+        ["a carpdev that is the public interface", (c) => (c.edges.edge.group.carpdev = "vio0"), "edges.edge.group.carpdev", /private network .* not the public interface .*edges\.edge\.nodes\[0\]\.publicInterface/],
+        ["a health check that pings the pair's own IP", (c) => (c.edges.edge.health.pingTarget = "10.25.0.10"), "edges.edge.health.pingTarget", /not the pair's own \(edges\.edge\.group\.address\)/],
+        ["two private NICs with one nic number", owned([{ nic: 1, bridge: "vmbr1", ip: "10.1.0.5/24", interfaceName: "eth1" }, { nic: 1, bridge: "vmbr2", ip: "10.2.0.5/24", interfaceName: "eth2" }]), "endpoints.proxy.container.owned.privateNics[1].nic", /no other private NIC has \(endpoints\.proxy\.container\.owned\.privateNics\[0\]\.nic is 1 too\)/],
+        ["two private NICs with one interface name", owned([{ nic: 1, bridge: "vmbr1", ip: "10.1.0.5/24", interfaceName: "eth1" }, { nic: 2, bridge: "vmbr2", ip: "10.2.0.5/24", interfaceName: "eth1" }]), "endpoints.proxy.container.owned.privateNics[1].interfaceName", /privateNics\[0\]\.interfaceName is eth1 too/],
+    ];
+    it.each(cases)("%s", (_, edit, key, expected) => {
+        const issues = issuesOf(edit);
+        const issue = issues.find((i) => i.key === key);
+        expect(issue, JSON.stringify(issues)).toBeDefined();
+        expect(issue!.expected).toMatch(expected);
+    });
+
+    it("never repeats a private key written as a host key", () => {
+        const issues = issuesOf((c) => (c.servers.ovh1.proxmox.hostKey = PRIVATE_KEY));
+        expect(JSON.stringify(issues)).not.toContain("b3BlbnNzaC1rZXktdjE");
+        expect(issues.find((i) => i.key === "servers.ovh1.proxmox.hostKey")?.value).toBe("[not shown]");
+    });
+
+    it("still accepts a relative name that only contains the zone's first label", () => {
+        expect(issuesOf((c) => c.endpoints.proxy.records["example.org"].cname.push("example"))).toEqual([]);
+    });
+});
