@@ -4,14 +4,12 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    AdoptFile, buildIpmoveBundle, CarpPair, IpmoveBundle, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, endpointResourceNames, importIdsFor, keyPath, nearestKey, OvhCredentialsForNodes, parseAdoptFile, parseProgramConfig,
-    OvhApiProvider, prefixText, ProgramConfig, PublicEndpoint, RawConfig, StackSpec,
+    AdoptFile, buildIpmoveBundle, CarpPair, IpmoveBundle, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, CONFIG_KEYS, endpointResourceNames, importIdsFor, keyPath, nearestKey, OvhCredentialsForNodes, parseAdoptFile, parseProgramConfig,
+    OvhApiProvider, prefixText, ProgramConfig, PublicEndpoint, RawConfig, SECRET_KEYS, StackSpec,
 } from "./components";
 
-const CONFIG_KEYS = ["dnsTtl", "protectIps", "servers", "endpoints", "edges"];
-
-/** Keys that must be `secure:` values in the stack file; Pulumi.yaml cannot require it of optional keys. */
-const SECRET_KEYS = ["proxmoxSshPrivateKey", "edgeSshPrivateKey", "edgePasswords", "edgeOvhCredentials"];
+// CONFIG_KEYS and SECRET_KEYS come from the key catalog (components/config/keys.ts); the secret ones
+// must be `secure:` values in the stack file, which Pulumi.yaml cannot require of optional keys.
 
 // The SDK's own record of which config keys the CLI decrypted (PULUMI_CONFIG_SECRET_KEYS);
 // pulumi/pulumi sdk/nodejs/runtime/config.ts, isConfigSecret.

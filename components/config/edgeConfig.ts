@@ -6,6 +6,7 @@ import type { EdgeFlavour } from "../edge/edgeDeploy";
 import { KEEPALIVED_ADVSKEW_MAX, KEEPALIVED_PASSWORD_MAX } from "../edge/keepalived";
 import type { MoveTarget } from "../network/ipMove";
 import * as v from "../shared/validate";
+import { keysOf } from "./keys";
 import { ConfigReader } from "./reader";
 import { keyPath } from "../shared/validate";
 
@@ -32,12 +33,14 @@ export interface EdgeConfig {
     preempt: boolean;
 }
 
-const EDGE_KEYS = ["flavour", "failoverIp", "reverse", "group", "health", "nodes", "ipmovePath", "reassertSeconds", "preempt"];
-const GROUP_KEYS = ["vhid", "address", "prefixLength", "carpdev", "advbase", "carpUnit"];
-const HEALTH_KEYS = ["pingTarget", "intervalSeconds"];
-const NODE_KEYS = ["name", "advskew", "publicInterface", "privateInterface", "privateAddress", "ssh", "move"];
-const SSH_KEYS = ["host", "port", "user", "hostKey", "insecureSkipHostKeyCheck"];
-const CREDENTIAL_KEYS = ["endpoint", "applicationKey", "applicationSecret", "consumerKey"];
+const EDGE_KEYS = keysOf("edge");
+const GROUP_KEYS = keysOf("group");
+const HEALTH_KEYS = keysOf("health");
+const NODE_KEYS = keysOf("node");
+const SSH_KEYS = keysOf("ssh");
+const MOVE_KEYS = keysOf("move");
+// The first is the endpoint, the others are the keys proper.
+const CREDENTIAL_KEYS = keysOf("credentials");
 
 const integer = (min: number, max: number, what: string) => (x: unknown): number => {
     const n = typeof x === "string" && /^\d+$/.test(x) ? Number(x) : x;
@@ -51,7 +54,7 @@ function parseFlavour(x: unknown): EdgeFlavour {
 }
 
 function parseMove(r: ConfigReader, key: string, raw: unknown): MoveTarget {
-    const o = r.object(key, raw, ["project", "instance", "server"]);
+    const o = r.object(key, raw, MOVE_KEYS);
     if (o && o.server !== undefined && o.project === undefined && o.instance === undefined) {
         return { kind: "dedicated", serviceName: r.required(keyPath(key, "server"), o.server, v.parseServiceName) ?? "" };
     }

@@ -5,6 +5,7 @@ import { EndpointNames, findRecordConflicts, ZoneNames } from "../dns/records";
 import { ovhGateway6 } from "../proxmox/gateway";
 import * as v6 from "../shared/ipv6";
 import * as v from "../shared/validate";
+import { keysOf } from "./keys";
 import { ConfigReader as Reader } from "./reader";
 import { keyPath } from "../shared/validate";
 
@@ -98,15 +99,15 @@ export interface StackSpec {
 /** The raw values of the stack's keys, without the project namespace. */
 export type RawConfig = Record<string, unknown>;
 
-const SERVER_KEYS = ["serviceName", "mainIp", "gatewayFromApi", "gateway", "gatewayCandidates", "proxmox", "ipv6", "unreachable"];
-const IPV6_KEYS = ["prefix", "gateway"];
-const PROXMOX_KEYS = ["host", "port", "user", "node", "hostKey"];
-const ENDPOINT_KEYS = ["server", "ip", "ip6", "reverse", "virtualMac", "container", "records", "cnameTarget", "ttl"];
-const VMAC_KEYS = ["type", "virtualMachineName", "macAddress"];
-const CONTAINER_KEYS = ["vmid", "nic", "interfaceName", "bridge", "owned"];
-const OWNED_KEYS = ["hostname", "template", "osType", "cores", "memoryMb", "diskGb", "datastore", "privateNics"];
-const PRIVATE_NIC_KEYS = ["nic", "interfaceName", "bridge", "ip", "gateway"];
-const ZONE_KEYS = ["a", "cname"];
+const SERVER_KEYS = keysOf("server");
+const IPV6_KEYS = keysOf("ipv6");
+const PROXMOX_KEYS = keysOf("proxmox");
+const ENDPOINT_KEYS = keysOf("endpoint");
+const VMAC_KEYS = keysOf("virtualMac");
+const CONTAINER_KEYS = keysOf("container");
+const OWNED_KEYS = keysOf("owned");
+const PRIVATE_NIC_KEYS = keysOf("privateNic");
+const ZONE_KEYS = keysOf("zone");
 
 const positive = (what: string) => (x: unknown): number => {
     const n = typeof x === "string" && /^\d+$/.test(x) ? Number(x) : x;
