@@ -46,7 +46,9 @@ function keyOf(object: ObjectSpec, key: KeySpec): string {
 
 function defaultOf(key: KeySpec): string {
     const marks = [key.required ? "**required**" : undefined, key.secret ? "secret" : undefined].filter(Boolean);
-    return [key.default !== undefined ? `\`${key.default}\`` : undefined, ...marks].filter(Boolean).join(", ") || "—";
+    // A value is written as code; a default that is a description (the first A name) is not.
+    const value = key.default === undefined ? undefined : /^[\w./:-]+$/.test(key.default) ? `\`${key.default}\`` : key.default;
+    return [value, ...marks].filter(Boolean).join(", ") || "—";
 }
 
 function renderObject(object: ObjectSpec): string {

@@ -1,6 +1,8 @@
 // The catalog of every stack key: what the validator accepts and what docs/stack-keys.md says
 // (npm run docs:keys writes it from here). The allowed-key lists of stackConfig.ts and
 // edgeConfig.ts are read from it, so a key cannot be accepted without being described.
+import { DEFAULT_PREEMPT } from "../edge/carpSpec";
+import { KEEPALIVED_ADVSKEW_MAX, KEEPALIVED_PASSWORD_MAX } from "../edge/keepalived";
 
 /** One key of one object of the stack's configuration. */
 export interface KeySpec {
@@ -173,7 +175,7 @@ export const CATALOG = {
             k("nodes", "a list of nodes (below), at least two", "The pair's nodes.", required),
             k("ipmovePath", "an absolute path", "Where ovh-ipmove lives on the nodes.", { default: "/usr/local/bin/ovh-ipmove" }),
             k("reassertSeconds", "10 to 3600 seconds", "Seconds between two claims of the IP by the master.", { default: "30" }),
-            k("preempt", "true or false", "Whether a healthy node with a lower advskew takes the master role back (each change is a move at OVH).", { default: "false" }),
+            k("preempt", "true or false", "Whether a healthy node with a lower advskew takes the master role back (each change is a move at OVH).", { default: String(DEFAULT_PREEMPT) }),
         ],
     },
     group: {
@@ -204,7 +206,7 @@ export const CATALOG = {
         summary: "A node of an edge pair.",
         keys: [
             k("name", "a name of letters, digits, '_', '.', '-', distinct", "The node's name.", required),
-            k("advskew", "0 to 254 (keepalived: at most 253), distinct", "The lowest is the master.", required),
+            k("advskew", `0 to 254 (keepalived: at most ${KEEPALIVED_ADVSKEW_MAX}), distinct`, "The lowest is the master.", required),
             k("publicInterface", "an interface name", "The interface that carries the failover IP.", required),
             k("privateInterface", "an interface name, not the public one", "The interface on the private network, watched by the health check.", required),
             k("privateAddress", "an IPv4 address", "The node's address on the CARP network; required with keepalived (its unicast source)."),
@@ -239,7 +241,7 @@ export const CATALOG = {
         section: "secrets",
         summary: "Secret: a map of edge pair name to its CARP password, set with pulumi config set --secret --path.",
         keys: [
-            k("<pair>", "letters, digits, '_' and '-' (keepalived: at most 8)", "The pair's CARP/VRRP password.", { required: true, secret: true }),
+            k("<pair>", `letters, digits, '_' and '-' (keepalived: at most ${KEEPALIVED_PASSWORD_MAX})`, "The pair's CARP/VRRP password.", { required: true, secret: true }),
         ],
     },
     credentials: {

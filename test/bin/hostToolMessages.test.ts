@@ -11,6 +11,7 @@ import { EndpointVerdict, renderMetrics } from "../../bin/check-gateways";
 import { readOutputsFile } from "../../bin/drift";
 import { stackSpec } from "../../bin/hostShell";
 import { loadProject, loadStackConfig } from "../../bin/plan/stackFiles";
+import { parseAdoptFile } from "../../components/config/adoptFile";
 
 const root = path.resolve(__dirname, "../..");
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "ovh-failover-messages-"));
@@ -74,6 +75,10 @@ describe("a YAML error", () => {
         expect(() => loadStackConfig(dir, project, "broken")).toThrow(`${path.join(dir, "stacks", "Pulumi.broken.yaml")}: not valid YAML: `);
         const given = file("Pulumi.given.yaml", "config: [\n");
         expect(() => stackSpec(root, "given", given)).toThrow(`${given}: not valid YAML: `);
+    });
+
+    it("names the adopt file when that is the one", () => {
+        expect(() => parseAdoptFile("version: 1\nresources: {a: [\n", "stacks/x.adopt.yaml")).toThrow(/^stacks\/x\.adopt\.yaml: not valid YAML: .*\(write it again with npm run adopt\)$/s);
     });
 
     it("names Pulumi.yaml when that is the one", () => {
