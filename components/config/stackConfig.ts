@@ -353,6 +353,7 @@ export function parseStackConfig(raw: RawConfig): StackSpec {
     const byIp6 = new Map<string, string>();
     const byNic = new Map<string, string>();
     const byInterface = new Map<string, string>();
+    const byContainer = new Map<string, { name: string; owned: boolean }>();
     for (const e of endpoints) {
         for (const [s, server] of servers) {
             if (server.mainIp === e.ip) r.issues.push({ key: keyPath("endpoints", e.name, "ip"), value: e.ip, expected: `a failover IP, not the main IP of a server (${keyPath("servers", s, "mainIp")})` });
@@ -376,6 +377,13 @@ export function parseStackConfig(raw: RawConfig): StackSpec {
         const otherNic = byNic.get(nicId);
         if (otherNic) r.issues.push({ key: keyPath("endpoints", e.name, "container", "nic"), value: e.container.nic, expected: `a NIC no other endpoint uses (${keyPath("endpoints", otherNic)} has net${e.container.nic} of ${e.container.vmid})` });
         byNic.set(nicId, e.name);
+        const containerId = `${e.server}/${e.container.vmid}`;
+        const other = byContainer.get(containerId);
+        if (other && (other.owned || e.container.owned)) {
+            const owner = other.owned ? other.name : e.name;
+            r.issues.push({ key: keyPath("endpoints", e.name, "container", "vmid"), value: e.container.vmid, expected: `a container no other endpoint declares (${keyPath("endpoints", other.name, "container", "vmid")} is ${e.container.vmid} too): ${keyPath("endpoints", owner, "container", "owned")} creates it, and the Proxmox provider then manages every NIC it has` });
+        }
+        if (!other) byContainer.set(containerId, { name: e.name, owned: e.container.owned !== undefined });
     }
     const names: EndpointNames[] = endpoints.map((e) => ({ endpoint: e.name, zones: e.records, cnameTarget: e.cnameTarget }));
     for (const c of findRecordConflicts(names)) r.issues.push({ key: c.key, value: c.value, expected: c.expected });

@@ -156,3 +156,20 @@ describe("careless values that parse, refused with their key", () => {
         expect(issuesOf((c) => c.endpoints.proxy.records["example.org"].cname.push("example"))).toEqual([]);
     });
 });
+
+describe("one container declared by two endpoints", () => {
+    const owned = { vmid: 120, nic: 0, owned: { hostname: "p", template: "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst" } };
+    it("is refused when either owns it: the provider manages every NIC of a container it creates", () => {
+        const issues = issuesOf((c) => {
+            c.servers.ovh1.proxmox.node = "pve1";
+            c.endpoints.proxy.container = owned;
+            c.endpoints.web = { server: "ovh1", ip: "192.0.2.11", container: { vmid: 120, nic: 1 } };
+        });
+        const issue = issues.find((i) => i.key === "endpoints.web.container.vmid");
+        expect(issue?.expected).toBe("a container no other endpoint declares (endpoints.proxy.container.vmid is 120 too): endpoints.proxy.container.owned creates it, and the Proxmox provider then manages every NIC it has");
+    });
+
+    it("is accepted when neither owns it (two failover IPs on one container, each its own NIC)", () => {
+        expect(issuesOf((c) => (c.endpoints.web = { server: "ovh1", ip: "192.0.2.11", container: { vmid: 101, nic: 2 } }))).toEqual([]);
+    });
+});
