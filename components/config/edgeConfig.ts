@@ -169,6 +169,12 @@ function checkLayout(r: ConfigReader, key: string, e: EdgeConfig): void {
             r.issues.push({ key: keyPath(key, "group", "carpdev"), value: e.group.carpdev, expected: `the interface on the private network that holds ${keyPath(key, "group", "address")}, not the public interface that carries the failover IP (${keyPath(node, "publicInterface")})` });
         }
     });
+    e.nodes.forEach((n, i) => {
+        // The shared addresses reach whichever node holds them, not this one.
+        const shared: [string, string][] = [[e.failoverIp, keyPath(key, "failoverIp")], [e.group.address, keyPath(key, "group", "address")]];
+        const same = shared.find(([address]) => address !== "" && address === n.ssh.host);
+        if (same) r.issues.push({ key: keyPath(key, "nodes", i, "ssh", "host"), value: n.ssh.host, expected: `the node's own address, not the pair's shared one (${same[1]}), which reaches whichever node is master` });
+    });
     // A health check that pings the pair's own addresses always succeeds: it would never demote a node.
     const own: [string, string][] = [[e.failoverIp, keyPath(key, "failoverIp")], [e.group.address, keyPath(key, "group", "address")], ...e.nodes.map((n, i): [string, string] => [n.privateAddress ?? "", keyPath(key, "nodes", i, "privateAddress")])];
     const self = own.find(([address]) => address !== "" && address === e.health.pingTarget);

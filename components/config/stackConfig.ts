@@ -160,6 +160,12 @@ function parseServer(r: Reader, name: string, raw: unknown): ServerSpec | undefi
         // OVH's rule is for a /64 (components/proxmox/gateway.ts, ovhGateway6).
         r.issues.push({ key: keyPath(key, "ipv6", "gateway"), value: undefined, expected: `the IPv6 gateway from the control panel (such as fe80::1): no rule gives one for a /${ipv6.prefix.length} when ${keyPath(key, "gatewayFromApi")} is false` });
     }
+    if (server.mainIp !== undefined) {
+        if (server.gateway === server.mainIp) r.issues.push({ key: keyPath(key, "gateway"), value: server.gateway, expected: `the server's gateway, not its own main IP (${keyPath(key, "mainIp")})` });
+        server.gatewayCandidates?.forEach((g, i) => {
+            if (g === server.mainIp) r.issues.push({ key: keyPath(key, "gatewayCandidates", i), value: g, expected: `a gateway, not the server's own main IP (${keyPath(key, "mainIp")})` });
+        });
+    }
     // The gateway rule needs one source (components/proxmox/gateway.ts, resolveGateway).
     if (!server.gatewayFromApi && !server.mainIp && !server.gateway && !(server.gatewayCandidates?.length)) {
         r.issues.push({ key: keyPath(key, "gatewayFromApi"), value: false, expected: `true, or one of mainIp, gateway or gatewayCandidates under ${key}: without them no gateway can be derived` });
@@ -356,6 +362,7 @@ export function parseStackConfig(raw: RawConfig): StackSpec {
     const byContainer = new Map<string, { name: string; owned: boolean }>();
     for (const e of endpoints) {
         for (const [s, server] of servers) {
+            if (server.proxmox?.host === e.ip) r.issues.push({ key: keyPath("servers", s, "proxmox", "host"), value: e.ip, expected: `the Proxmox host's own address, not a failover IP routed to a container (${keyPath("endpoints", e.name, "ip")})` });
             if (server.mainIp === e.ip) r.issues.push({ key: keyPath("endpoints", e.name, "ip"), value: e.ip, expected: `a failover IP, not the main IP of a server (${keyPath("servers", s, "mainIp")})` });
         }
         const ifId = `${e.server}/${e.container.vmid}/${e.container.interfaceName}`;
