@@ -4,18 +4,16 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    AdoptFile, CarpPair, IpmoveBundle, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, endpointResourceNames, importIdsFor, nearestKey, OvhCredentialsForNodes, parseAdoptFile, parseProgramConfig,
-    ipmoveBundle, OvhApiProvider, prefixText, ProgramConfig, PublicEndpoint, RawConfig, StackSpec,
+    AdoptFile, CarpPair, IpmoveBundle, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, CONFIG_KEYS, endpointResourceNames, importIdsFor, ipmoveBundle, keyPath, nearestKey, OvhCredentialsForNodes, parseAdoptFile, parseProgramConfig,
+    OvhApiProvider, prefixText, ProgramConfig, PublicEndpoint, RawConfig, SECRET_KEYS, StackSpec,
 } from "./components";
 import { assertFreshBuild } from "./bin/freshBuild";
 
 // Pulumi runs dist/index.js (Pulumi.yaml main): yesterday's build must not pass for today's code.
 assertFreshBuild(__filename, path.basename(__dirname) === "dist" ? path.dirname(__dirname) : __dirname);
 
-const CONFIG_KEYS = ["dnsTtl", "protectIps", "servers", "endpoints", "edges"];
-
-/** Keys that must be `secure:` values in the stack file; Pulumi.yaml cannot require it of optional keys. */
-const SECRET_KEYS = ["proxmoxSshPrivateKey", "edgeSshPrivateKey", "edgePasswords", "edgeOvhCredentials"];
+// CONFIG_KEYS and SECRET_KEYS come from the key catalog (components/config/keys.ts); the secret ones
+// must be `secure:` values in the stack file, which Pulumi.yaml cannot require of optional keys.
 
 // The SDK's own record of which config keys the CLI decrypted (PULUMI_CONFIG_SECRET_KEYS);
 // pulumi/pulumi sdk/nodejs/runtime/config.ts, isConfigSecret.
@@ -168,7 +166,7 @@ const sshPrivateKey = config.getSecret("proxmoxSshPrivateKey");
 
 for (const [name, server] of stack.servers) {
     if (server.proxmox && !server.proxmox.hostKey && stack.endpoints.some((e) => e.server === name)) {
-        void pulumi.log.warn(`servers.${name}.proxmox.hostKey is not set: the SSH connection to ${server.proxmox.host} accepts any host key; set it from ssh-keyscan -t ed25519 ${server.proxmox.host}`);
+        void pulumi.log.warn(`${keyPath("servers", name, "proxmox", "hostKey")} is not set: the SSH connection to ${server.proxmox.host} accepts any host key; set it from ssh-keyscan -t ed25519 ${server.proxmox.host}`);
     }
 }
 const adopt = loadAdoptFile();

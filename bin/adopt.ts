@@ -12,6 +12,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { AdoptFile, ADOPT_FILE_VERSION, renderAdoptFile } from "../components/config/adoptFile";
+import { keyPath } from "../components/shared/validate";
 import type { EndpointSpec, StackSpec } from "../components/config/stackConfig";
 import { fqdn, planRecords, RecordSpec } from "../components/dns/records";
 import { recordResourceName } from "../components/dns/serviceRecords";
@@ -21,6 +22,7 @@ import { SLOW_TTL } from "./plan/diff";
 import { NicIpv6, parseNetValue, renderNetValue } from "../components/proxmox/pct";
 import { endpointResourceNames } from "../components/publicEndpoint";
 import { parseCommandLine, projectDir, UsageError } from "./cli";
+import { readFlagJson } from "./inputFiles";
 import { netLine } from "./drift";
 import { runOnHost, sshCommand, stackSpec } from "./hostShell";
 import { loadProject } from "./plan/stackFiles";
@@ -145,7 +147,7 @@ async function adoptEndpoint(api: OvhApi, spec: StackSpec, e: EndpointSpec, read
         ? { resource: names.routing, found: `${block} routed to ${routedTo}`, action: "adopt", detail: "a move to where it is changes nothing" }
         : routedTo === null
           ? { resource: names.routing, found: `${block} parked`, action: "update", detail: `route it to ${server.serviceName}` }
-          : { resource: names.routing, found: `${block} routed to ${routedTo}`, action: "conflict", detail: `the first up would move it away from ${routedTo} to ${server.serviceName}: move it by hand, or point endpoints.${e.name}.server at that server` });
+          : { resource: names.routing, found: `${block} routed to ${routedTo}`, action: "conflict", detail: `the first up would move it away from ${routedTo} to ${server.serviceName}: move it by hand, or point ${keyPath("endpoints", e.name, "server")} at that server` });
 
     // The reverse is not imported (see failoverIp.ts): the create's POST sets it over what is there.
     if (e.reverse) {
@@ -208,6 +210,18 @@ export function namesInState(exported: unknown): Set<string> {
     const resources = (exported as { deployment?: { resources?: { urn?: string }[] } })?.deployment?.resources;
     if (!Array.isArray(resources)) throw new Error("not the output of pulumi stack export (no deployment.resources)");
     return new Set(resources.map((r) => String(r.urn ?? "").split("::").pop() ?? ""));
+}
+
+const STATE_MADE = "write it with pulumi stack export > <file>, or give --no-state when the stack has none";
+
+/** The names in the state file --state names, or an error naming the flag and the file. */
+export function readStateFile(file: string, read = (f: string) => fs.readFileSync(f, "utf8")): Set<string> {
+    const exported = readFlagJson("--state", file, STATE_MADE, read);
+    try {
+        return namesInState(exported);
+    } catch (err) {
+        throw new Error(`--state ${file}: ${(err as Error).message}; ${STATE_MADE}`, { cause: err });
+    }
 }
 
 /** netN of a container, read with `pct config` over the system's ssh (the host key pinned when the stack gives it). */
@@ -275,7 +289,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     }
     let result: AdoptResult;
     try {
-        const inState = stateFile ? namesInState(JSON.parse(fs.readFileSync(stateFile, "utf8"))) : new Set<string>();
+        const inState = stateFile ? readStateFile(stateFile) : new Set<string>();
         result = await adopt(spec, api, skipHosts ? undefined : readNicOverSsh(spec), (name) => inState.has(name));
     } catch (err) {
         process.stderr.write(`error: ${(err as Error).message}\n`);

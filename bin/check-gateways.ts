@@ -3,12 +3,13 @@
 //
 //   npm run -s check-gateways -- <stack> [--textfile <file.prom>]
 //
-// It prints one Prometheus sample per endpoint on stdout (ovh_failover_gateway_up 1 or 0, and
+// It prints one Prometheus sample per endpoint it could check on stdout (ovh_failover_gateway_up 1 or 0, and
 // ovh_failover_gateway6_up for a NIC with an IPv6 gateway), writes
 // the same to --textfile for node_exporter's textfile collector, prints a line per dead gateway on
 // stderr, and exits 1 when any gateway is dead, 2 when the check itself could not run.
 // SSH goes through the system's ssh client (agent, ~/.ssh/config); OVH_FAILOVER_SSH replaces it.
 import * as fs from "fs";
+import * as path from "path";
 import { renderProbeScript } from "../components/proxmox/probeScript";
 import { shellQuote } from "../components/shared/shell";
 import { EndpointSpec, StackSpec } from "../components/config/stackConfig";
@@ -90,17 +91,37 @@ export function renderMetrics(stack: string, verdicts: EndpointVerdict[]): strin
     const lines = [
         "# HELP ovh_failover_gateway_up Whether the endpoint's gateway answers ARP from inside its container and its IP's traffic is routed through it.",
         "# TYPE ovh_failover_gateway_up gauge",
-        ...verdicts.map((v) =>
+        // Only what was checked: gateway_up 0 is the dead-gateway alert, and an SSH failure says nothing of the gateway.
+        ...verdicts.filter((v) => v.checked).map((v) =>
             `ovh_failover_gateway_up{stack="${label(stack)}",endpoint="${label(v.endpoint)}",container="${v.vmid}",nic="${v.nic}",gateway="${label(v.gateway)}"} ${v.up ? 1 : 0}`),
         "# HELP ovh_failover_gateway6_up Whether the endpoint's IPv6 gateway answers neighbour discovery from inside its container.",
         "# TYPE ovh_failover_gateway6_up gauge",
-        ...verdicts.filter((v) => v.gateway6 !== undefined).map((v) =>
+        ...verdicts.filter((v) => v.checked && v.gateway6 !== undefined).map((v) =>
             `ovh_failover_gateway6_up{stack="${label(stack)}",endpoint="${label(v.endpoint)}",container="${v.vmid}",nic="${v.nic}",gateway="${label(v.gateway6!)}"} ${v.up6 ? 1 : 0}`),
         "# HELP ovh_failover_gateway_check_ok Whether the check could run at all (SSH to the host, pct).",
         "# TYPE ovh_failover_gateway_check_ok gauge",
         ...verdicts.map((v) => `ovh_failover_gateway_check_ok{stack="${label(stack)}",endpoint="${label(v.endpoint)}"} ${v.checked ? 1 : 0}`),
     ];
     return `${lines.join("\n")}\n`;
+}
+
+/** Before any probe runs: the folder --textfile writes into is there and is a folder. */
+export function checkTextfileFolder(textfile: string): void {
+    const folder = path.dirname(path.resolve(textfile));
+    const stat = fs.statSync(folder, { throwIfNoEntry: false });
+    if (!stat?.isDirectory()) {
+        throw new Error(`--textfile ${textfile}: the folder ${folder} ${stat ? "is not a folder" : "does not exist"}; give a file in node_exporter's --collector.textfile.directory`);
+    }
+}
+
+/** Writes the metrics whole (a .tmp file renamed), so the collector never reads half a file. */
+export function writeTextfile(textfile: string, metrics: string): void {
+    try {
+        fs.writeFileSync(`${textfile}.tmp`, metrics);
+        fs.renameSync(`${textfile}.tmp`, textfile);
+    } catch (err) {
+        throw new Error(`--textfile ${textfile}: cannot be written (${(err as Error).message})`, { cause: err });
+    }
 }
 
 const USAGE = "usage: npm run -s check-gateways -- <stack> [--textfile <file.prom>]";
@@ -124,6 +145,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     }
     let spec: StackSpec;
     try {
+        if (textfile) checkTextfileFolder(textfile);
         spec = stackSpec(projectDir(), stack);
     } catch (err) {
         process.stderr.write(`error: ${(err as Error).message}\n`);
@@ -133,8 +155,12 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     const metrics = renderMetrics(stack, verdicts);
     process.stdout.write(metrics);
     if (textfile) {
-        fs.writeFileSync(`${textfile}.tmp`, metrics);
-        fs.renameSync(`${textfile}.tmp`, textfile); // the collector never reads half a file
+        try {
+            writeTextfile(textfile, metrics);
+        } catch (err) {
+            process.stderr.write(`error: ${(err as Error).message}\n`);
+            process.exit(2);
+        }
     }
     for (const v of verdicts.filter((x) => !x.checked)) {
         process.stderr.write(`UNCHECKED: endpoint ${v.endpoint} (container ${v.vmid} ${v.nic}): ${v.seen}\n`);

@@ -12,6 +12,7 @@ import type { EndpointSpec, StackSpec } from "../components/config/stackConfig";
 import { parseNetValue } from "../components/proxmox/pct";
 import { resolveGateway, resolveGateway6 } from "../components/proxmox/gateway";
 import { parseCommandLine, projectDir, UsageError } from "./cli";
+import { readFlagJson } from "./inputFiles";
 import { runOnHost, sshCommand, stackSpec } from "./hostShell";
 
 export const USAGE = "usage: npm run -s drift -- <stack> [--outputs <pulumi stack output --json file>]";
@@ -97,6 +98,19 @@ export function renderVerdict(v: DriftVerdict): string {
     return `DRIFT: endpoint ${v.endpoint} (${v.where}): ${v.differences.join("; ")}${unknown}`;
 }
 
+const OUTPUTS_MADE = "write it with pulumi stack output --json --show-secrets=false > <file>";
+
+/** The file --outputs names: pulumi stack output --json, whose endpoints each map to an object. */
+export function readOutputsFile(file: string, read = (f: string) => fs.readFileSync(f, "utf8")): StackOutputs {
+    const outputs = readFlagJson("--outputs", file, OUTPUTS_MADE, read);
+    const isMap = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+    const endpoints = isMap(outputs) ? outputs.endpoints : undefined;
+    if (!isMap(outputs) || (endpoints !== undefined && !(isMap(endpoints) && Object.values(endpoints).every(isMap)))) {
+        throw new Error(`--outputs ${file}: not the stack's outputs (expected an object whose endpoints map each endpoint to { macAddress, gateway, gateway6 }); ${OUTPUTS_MADE}`);
+    }
+    return outputs as StackOutputs;
+}
+
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
     let stack: string;
     let outputsFile: string | undefined;
@@ -113,7 +127,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     let outputs: StackOutputs = {};
     try {
         spec = stackSpec(projectDir(), stack);
-        if (outputsFile) outputs = JSON.parse(fs.readFileSync(outputsFile, "utf8")) as StackOutputs;
+        if (outputsFile) outputs = readOutputsFile(outputsFile);
     } catch (err) {
         process.stderr.write(`error: ${(err as Error).message}\n`);
         process.exit(2);

@@ -6,6 +6,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseStackConfig, RawConfig, StackSpec } from "../components/config/stackConfig";
+import { keyPath } from "../components/shared/validate";
+import { readFlagFile } from "./inputFiles";
 import { loadProject, loadStackConfig, parseStackFile } from "./plan/stackFiles";
 
 let knownHostsDir: string | undefined;
@@ -53,7 +55,7 @@ export function stackSpec(dir: string, stack: string, stackFile?: string): Stack
     const project = loadProject(dir);
     const prefix = `${project.name}:`;
     const raw: RawConfig = {};
-    const config = stackFile ? parseStackFile(project, fs.readFileSync(stackFile, "utf8"), stackFile) : loadStackConfig(dir, project, stack);
+    const config = stackFile ? parseStackFile(project, readFlagFile("--stack-file", stackFile, "give the path of a Pulumi.<stack>.yaml file", (f) => fs.readFileSync(f, "utf8")), stackFile) : loadStackConfig(dir, project, stack);
     for (const [key, value] of config) {
         if (!key.startsWith(prefix)) continue;
         try {
@@ -62,5 +64,13 @@ export function stackSpec(dir: string, stack: string, stackFile?: string): Stack
             raw[key.slice(prefix.length)] = value.text;
         }
     }
+    if (raw.servers === undefined && raw.endpoints === undefined) throw new Error(noEndpoints(stack, raw));
     return parseStackConfig(raw);
+}
+
+/** Why a host tool has nothing to do on a stack of edge pairs only: what it covers, and that the stack has none of it. */
+export function noEndpoints(stack: string, raw: RawConfig): string {
+    const edges = typeof raw.edges === "object" && raw.edges !== null ? Object.keys(raw.edges).map((e) => keyPath("edges", e)) : [];
+    const has = edges.length > 0 ? `only edge pairs (${edges.join(", ")})` : "nothing";
+    return `stack ${stack} declares ${has}, no servers and no endpoints: this command covers endpoints (each failover IP on a container NIC of a Proxmox host under servers), so there is nothing for it to check${edges.length > 0 ? "; an edge pair's nodes check themselves (ifstated or keepalived)" : ""}`;
 }

@@ -3,6 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
+import { keyPath as validateKeyPath } from "../../components/shared/validate";
 import { ConfigDeclaration, ConfigValue, readDeclarations, StackConfig } from "./projectConfig";
 
 export type { ConfigValue, StackConfig };
@@ -22,9 +23,19 @@ export interface ProjectFile {
     declared: Map<string, ConfigDeclaration>;
 }
 
+/** YAML text, or an error that names the file: the parser's own message names only a line. */
+export function parseYaml(text: string, origin: string): unknown {
+    try {
+        return YAML.parse(text);
+    } catch (err) {
+        if (!(err instanceof YAML.YAMLError)) throw err;
+        throw new Error(`${origin}: not valid YAML: ${err.message.trim()}`, { cause: err });
+    }
+}
+
 export function loadProject(dir: string, text?: string): ProjectFile {
     const file = path.join(dir, "Pulumi.yaml");
-    const doc = YAML.parse(text ?? fs.readFileSync(file, "utf8")) as Record<string, unknown>;
+    const doc = parseYaml(text ?? fs.readFileSync(file, "utf8"), file) as Record<string, unknown>;
     if (typeof doc?.name !== "string") throw new Error(`${file}: no project name`);
     return {
         name: doc.name,
@@ -64,7 +75,7 @@ export function toText(value: unknown): string {
 
 /** Parses stack file text into the config the program sees; `origin` names the file in messages. */
 export function parseStackFile(project: ProjectFile, text: string, origin: string): StackConfig {
-    const doc = (YAML.parse(text) ?? {}) as { config?: Record<string, unknown> };
+    const doc = (parseYaml(text, origin) ?? {}) as { config?: Record<string, unknown> };
     const config: StackConfig = new Map();
     for (const [key, d] of project.declared) {
         if (d.hasDefault) config.set(key, { text: toText(d.default), secret: false, structured: isStructured(d.default), fromStack: false });
@@ -117,6 +128,16 @@ export function parseConfigPath(key: string): PathSegment[] {
     return segments;
 }
 
+/** `…records.example.org.a[0]`, written again with the zone whole (`…records["example.org"].a[0]`), if the path is that. */
+function splitZoneSegments(segments: PathSegment[]): string | undefined {
+    const at = segments.indexOf("records");
+    const end = segments.findIndex((s, i) => i > at && (s === "a" || s === "cname"));
+    if (at < 1 || end - at < 3 || segments.slice(at + 1, end).some((s) => typeof s !== "string")) return undefined;
+    const zone = segments.slice(at + 1, end).join(".");
+    const [first, ...before] = segments.slice(0, at + 1);
+    return validateKeyPath(String(first), ...before, zone, ...segments.slice(end));
+}
+
 /** Applies `key=value` (key in --path syntax, namespace optional) to a copy of the config. */
 export function applySet(project: ProjectFile, config: StackConfig, assignment: string): StackConfig {
     const eq = assignment.indexOf("=");
@@ -124,8 +145,11 @@ export function applySet(project: ProjectFile, config: StackConfig, assignment: 
     const rawKey = assignment.slice(0, eq);
     const value = assignment.slice(eq + 1);
     const [namespace, keyPath] = /^[^.[]+:/.test(rawKey) ? [rawKey.slice(0, rawKey.indexOf(":")), rawKey.slice(rawKey.indexOf(":") + 1)] : [project.name, rawKey];
-    const [top, ...rest] = parseConfigPath(keyPath);
+    const segments = parseConfigPath(keyPath);
+    const [top, ...rest] = segments;
     if (typeof top !== "string") throw new Error(`--set ${assignment}: a config key cannot start with an index`);
+    const zone = splitZoneSegments(segments);
+    if (zone) throw new Error(`--set ${assignment}: a zone name holds dots, which a --path key splits; write ${zone}=${value} (as pulumi config set --path takes it)`);
     const fullKey = `${namespace}:${top}`;
     const next = new Map(config);
     if (rest.length === 0) {

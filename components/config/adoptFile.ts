@@ -38,8 +38,14 @@ export interface AdoptFile {
 }
 
 export function parseAdoptFile(text: string, origin: string): AdoptFile {
-    const doc = YAML.parse(text) as Partial<AdoptFile> | null;
     const bad = (what: string) => new ConfigValueError(`${origin}: ${what} (write it again with npm run adopt)`);
+    let doc: Partial<AdoptFile> | null;
+    try {
+        doc = YAML.parse(text) as Partial<AdoptFile> | null;
+    } catch (err) {
+        if (!(err instanceof YAML.YAMLError)) throw err;
+        throw bad(`not valid YAML: ${err.message.trim()}`);
+    }
     if (!doc || doc.version !== ADOPT_FILE_VERSION) throw bad(`not an adopt file of version ${ADOPT_FILE_VERSION}`);
     const resources = doc.resources ?? {};
     for (const [name, r] of Object.entries(resources)) {

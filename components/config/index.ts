@@ -3,4 +3,5 @@ export * from "./edgeConfig";
 export * from "./stackConfig";
 export * from "./programConfig";
 export * from "./reader";
+export * from "./keys";
 export * from "./adoptFile";

@@ -14,7 +14,7 @@ export class ConfigReader {
             return parser(value);
         } catch (err) {
             if (!(err instanceof v.ConfigValueError)) throw err;
-            this.issues.push({ key, value, expected: err.message });
+            this.issues.push({ key, value: err.hideValue ? "[not shown]" : value, expected: err.message });
             return undefined;
         }
     }
@@ -44,7 +44,7 @@ export class ConfigReader {
         for (const k of Object.keys(obj)) {
             if (!allowed.includes(k)) {
                 const near = v.nearestKey(k, allowed);
-                this.issues.push({ key: `${key}.${k}`, value: obj[k], expected: `no such key here${near ? ` (did you mean ${near}?)` : ""}; allowed keys are: ${allowed.join(", ")}` });
+                this.issues.push({ key: v.keyPath(key, k), value: obj[k], expected: `no such key here${near ? ` (did you mean ${near}?)` : ""}; allowed keys are: ${allowed.join(", ")}` });
             }
         }
         return obj;

@@ -1,6 +1,8 @@
 // The record plan: which DNS records an endpoint needs. Canonical names get A records holding the
 // IP, and AAAA records holding the IPv6 address when the endpoint has one; every alias is a CNAME to the endpoint's canonical name, so an IP change touches only the
 // A records (seed 000: "we only changed proxy1 and the apex, because the others are CNAMEs").
+import { keyPath } from "../shared/validate";
+
 export interface ZoneNames {
     /** The zone apex, e.g. example.org. */
     zone: string;
@@ -73,7 +75,7 @@ export function findRecordConflicts(endpoints: EndpointNames[]): RecordConflict[
         const hasCname = ep.zones.some((z) => z.cname.length > 0);
         if (hasCname && canonicalName(ep) === undefined) {
             conflicts.push({
-                key: `endpoints.${ep.endpoint}.records`,
+                key: keyPath("endpoints", ep.endpoint, "records"),
                 value: "(no A record)",
                 expected: "at least one A name, or cnameTarget, for the CNAMEs to point at",
             });
@@ -82,13 +84,17 @@ export function findRecordConflicts(endpoints: EndpointNames[]): RecordConflict[
             const entries: [RecordType, string[]][] = [["A", z.a], ["CNAME", z.cname]];
             for (const [type, list] of entries) {
                 list.forEach((name, i) => {
-                    const key = `endpoints.${ep.endpoint}.records.${z.zone}.${type === "A" ? "a" : "cname"}[${i}]`;
+                    const key = keyPath("endpoints", ep.endpoint, "records", z.zone, type === "A" ? "a" : "cname", i);
                     const shown = name === "" ? "@" : name;
                     if (type === "CNAME" && name === "") {
                         conflicts.push({ key, value: shown, expected: `not the apex of ${z.zone}: a CNAME cannot sit at a zone apex; make it an A record` });
                         return;
                     }
                     const id = fqdn(name, z.zone);
+                    if (type === "CNAME" && id === ep.cnameTarget) {
+                        conflicts.push({ key, value: shown, expected: `a name other than where the CNAMEs point (${keyPath("endpoints", ep.endpoint, "cnameTarget")} is ${ep.cnameTarget}): a CNAME to itself resolves nowhere` });
+                        return;
+                    }
                     const previous = seen.get(id);
                     if (previous === undefined) {
                         seen.set(id, { type, key });

@@ -3,7 +3,7 @@
 // component take these typed values.
 import * as ipaddr from "ipaddr.js";
 import type { MoveTarget } from "../network/ipMove";
-import { ConfigIssue, ConfigValueError, parseAbsolutePath, parseCloudProjectId, parseInstanceRef, parseInterfaceName, parseIpv4, parsePublicIpv4, parseServiceName } from "../shared/validate";
+import { ConfigIssue, ConfigValueError, keyPath, parseAbsolutePath, parseCloudProjectId, parseInstanceRef, parseInterfaceName, parseIpv4, parsePublicIpv4, parseServiceName } from "../shared/validate";
 
 export interface CarpGroupSpec {
     /** Virtual host id, 1–255, the same on every node. */
@@ -116,55 +116,55 @@ export function checkEdgePair(raw: {
     ipmovePath?: unknown;
 }, prefix = "edge"): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
-    const check = (key: string, value: unknown, parse: (v: unknown) => unknown) => {
+    const check = (key: (string | number)[], value: unknown, parse: (v: unknown) => unknown) => {
         try {
             parse(value);
         } catch (err) {
             if (!(err instanceof ConfigValueError)) throw err;
-            issues.push({ key: `${prefix}.${key}`, value, expected: err.message });
+            issues.push({ key: keyPath(prefix, ...key), value, expected: err.message });
         }
     };
-    check("group.vhid", raw.group.vhid, parseVhid);
-    check("group.address", raw.group.address, parseIpv4);
-    check("group.prefixLength", raw.group.prefixLength, (v) => int(v, 1, 32, "a prefix length"));
-    check("group.carpdev", raw.group.carpdev, parseInterfaceName);
-    check("group.advbase", raw.group.advbase ?? 1, parseAdvbase);
-    check("group.password", raw.group.password, parseCarpPassword);
-    check("group.carpUnit", raw.group.carpUnit ?? 0, (v) => int(v, 0, 255, "the number of the carp interface (0 for carp0)"));
-    if (raw.ipmovePath !== undefined) check("ipmovePath", raw.ipmovePath, parseAbsolutePath);
-    check("failoverIp", raw.failoverIp, parsePublicIpv4);
-    check("health.pingTarget", raw.health.pingTarget, parseIpv4);
-    check("health.intervalSeconds", raw.health.intervalSeconds ?? 15, (v) => int(v, 1, 3600, "a health check interval in seconds"));
+    check(["group", "vhid"], raw.group.vhid, parseVhid);
+    check(["group", "address"], raw.group.address, parseIpv4);
+    check(["group", "prefixLength"], raw.group.prefixLength, (v) => int(v, 1, 32, "a prefix length"));
+    check(["group", "carpdev"], raw.group.carpdev, parseInterfaceName);
+    check(["group", "advbase"], raw.group.advbase ?? 1, parseAdvbase);
+    check(["group", "password"], raw.group.password, parseCarpPassword);
+    check(["group", "carpUnit"], raw.group.carpUnit ?? 0, (v) => int(v, 0, 255, "the number of the carp interface (0 for carp0)"));
+    if (raw.ipmovePath !== undefined) check(["ipmovePath"], raw.ipmovePath, parseAbsolutePath);
+    check(["failoverIp"], raw.failoverIp, parsePublicIpv4);
+    check(["health", "pingTarget"], raw.health.pingTarget, parseIpv4);
+    check(["health", "intervalSeconds"], raw.health.intervalSeconds ?? 15, (v) => int(v, 1, 3600, "a health check interval in seconds"));
     if (raw.nodes.length < 2) {
-        issues.push({ key: `${prefix}.nodes`, value: raw.nodes.length, expected: "at least two nodes (a pair needs a backup)" });
+        issues.push({ key: keyPath(prefix, "nodes"), value: raw.nodes.length, expected: "at least two nodes (a pair needs a backup)" });
     }
     const seenSkew = new Map<unknown, number>();
     const seenName = new Map<unknown, number>();
     raw.nodes.forEach((n, i) => {
-        check(`nodes[${i}].name`, n.name, (v) => {
+        check(["nodes", i, "name"], n.name, (v) => {
             if (typeof v !== "string" || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(v)) throw new ConfigValueError("a node name of letters, digits, '_', '.', '-'");
         });
-        check(`nodes[${i}].advskew`, n.advskew, parseAdvskew);
-        check(`nodes[${i}].publicInterface`, n.publicInterface, parseInterfaceName);
-        check(`nodes[${i}].privateInterface`, n.privateInterface, parseInterfaceName);
-        if (n.privateAddress !== undefined) check(`nodes[${i}].privateAddress`, n.privateAddress, parseIpv4);
+        check(["nodes", i, "advskew"], n.advskew, parseAdvskew);
+        check(["nodes", i, "publicInterface"], n.publicInterface, parseInterfaceName);
+        check(["nodes", i, "privateInterface"], n.privateInterface, parseInterfaceName);
+        if (n.privateAddress !== undefined) check(["nodes", i, "privateAddress"], n.privateAddress, parseIpv4);
         // What reaches the move command the node runs as root.
         const move = n.move as Partial<MoveTarget> | undefined;
         if (move?.kind === "cloud") {
-            check(`nodes[${i}].move.project`, move.project, parseCloudProjectId);
-            check(`nodes[${i}].move.instance`, move.instance, parseInstanceRef);
+            check(["nodes", i, "move", "project"], move.project, parseCloudProjectId);
+            check(["nodes", i, "move", "instance"], move.instance, parseInstanceRef);
         } else if (move?.kind === "dedicated") {
-            check(`nodes[${i}].move.server`, move.serviceName, parseServiceName);
+            check(["nodes", i, "move", "server"], move.serviceName, parseServiceName);
         } else {
-            issues.push({ key: `${prefix}.nodes[${i}].move`, value: n.move, expected: "{ kind: cloud, project, instance } or { kind: dedicated, serviceName }" });
+            issues.push({ key: keyPath(prefix, "nodes", i, "move"), value: n.move, expected: "{ kind: cloud, project, instance } or { kind: dedicated, serviceName }" });
         }
         if (seenSkew.has(n.advskew)) {
-            issues.push({ key: `${prefix}.nodes[${i}].advskew`, value: n.advskew, expected: `an advskew no other node has (nodes[${seenSkew.get(n.advskew)}] has it): equal advskews make the master a coin toss` });
+            issues.push({ key: keyPath(prefix, "nodes", i, "advskew"), value: n.advskew, expected: `an advskew no other node has (${keyPath(prefix, "nodes", seenSkew.get(n.advskew)!, "advskew")} has it): equal advskews make the master a coin toss` });
         } else {
             seenSkew.set(n.advskew, i);
         }
         if (seenName.has(n.name)) {
-            issues.push({ key: `${prefix}.nodes[${i}].name`, value: n.name, expected: `a name no other node has (nodes[${seenName.get(n.name)}])` });
+            issues.push({ key: keyPath(prefix, "nodes", i, "name"), value: n.name, expected: `a name no other node has (${keyPath(prefix, "nodes", seenName.get(n.name)!, "name")})` });
         } else {
             seenName.set(n.name, i);
         }

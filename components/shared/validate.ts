@@ -2,7 +2,12 @@
 // throws a ConfigValueError that names what was expected; the config reader adds the key.
 import * as ipaddr from "ipaddr.js";
 
-export class ConfigValueError extends Error {}
+export class ConfigValueError extends Error {
+    /** hideValue: the value must not be repeated in the message (a private key written by mistake). */
+    constructor(message: string, readonly hideValue = false) {
+        super(message);
+    }
+}
 
 /** One problem with one config key: which key, what value, what is expected. */
 export interface ConfigIssue {
@@ -17,6 +22,22 @@ export class ConfigError extends Error {
         super(formatIssues(issues));
         this.name = "ConfigError";
     }
+}
+
+// pulumi/pulumi sdk/go/common/resource/properties_path.go (ParsePropertyPath): a segment runs to
+// the next '.' or '['; one holding either, a quote or a blank must be written ["…"].
+const PLAIN_SEGMENT = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
+
+/**
+ * A config key in `pulumi config set --path` syntax: a base key, then each segment appended, an
+ * index as [i], a name that is not a plain identifier quoted, as in
+ * endpoints.proxy.records["example.org"].a[0].
+ */
+export function keyPath(base: string, ...segments: (string | number)[]): string {
+    return segments.reduce<string>((key, s) => {
+        if (typeof s === "number") return `${key}[${s}]`;
+        return PLAIN_SEGMENT.test(s) ? `${key}.${s}` : `${key}[${JSON.stringify(s)}]`;
+    }, base);
 }
 
 export function formatIssues(issues: ConfigIssue[]): string {
@@ -156,6 +177,9 @@ export function parseServiceName(value: unknown): string {
     if (typeof value !== "string" || !/^[a-zA-Z0-9][a-zA-Z0-9.-]{1,252}$/.test(value)) {
         throw new ConfigValueError("an OVH service name such as ns3012345.ip-198-51-100.eu");
     }
+    if (/^[0-9.]+$/.test(value)) {
+        throw new ConfigValueError("the server's OVH service name such as ns3012345.ip-198-51-100.eu (GET /dedicated/server), not an IP address");
+    }
     return value;
 }
 
@@ -194,6 +218,11 @@ export function parseRecordName(value: unknown, zone: string): string {
     if (name === "") return "";
     if (name.endsWith(".")) {
         throw new ConfigValueError(`a name relative to ${zone} (write "www", not "www.${zone}.")`);
+    }
+    // Written whole, the zone would come twice: www.example.org.example.org.
+    if (name === zone) throw new ConfigValueError(`a name relative to ${zone}: "@" for the apex, not "${zone}"`);
+    if (name.endsWith(`.${zone}`)) {
+        throw new ConfigValueError(`a name relative to ${zone}: "${name.slice(0, -zone.length - 1)}", not "${name}" (that would be ${name}.${zone})`);
     }
     const labels = name.split(".");
     const ok = labels.every((l, i) => LABEL.test(l) || (l === "*" && i === 0));
@@ -257,6 +286,10 @@ const HOST_KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp3
 export function parseHostKey(value: unknown): string {
     const what = `a host key "<type> <base64>" such as "ssh-ed25519 AAAAC3Nza…" (from ssh-keyscan -t ed25519 <host>, without the host name); types: ${HOST_KEY_TYPES.join(", ")} (not ssh-rsa: @pulumi/command would offer only ssh-rsa, which OpenSSH 8.8 and later refuse)`;
     if (typeof value !== "string") throw new ConfigValueError(what);
+    if (/PRIVATE KEY/.test(value)) throw new ConfigValueError(`the host's public key, not a private key (never write one in a stack file): ${what}`, true);
+    if (/^(SHA256:[A-Za-z0-9+/]{43}=?|(MD5:)?[0-9a-f]{2}(:[0-9a-f]{2}){15})$/i.test(value.trim())) {
+        throw new ConfigValueError(`the host's public key itself, not its fingerprint: ${what}`);
+    }
     const [type, key] = value.trim().split(/\s+/);
     if (!HOST_KEY_TYPES.includes(type) || !/^[A-Za-z0-9+/]{40,}={0,2}$/.test(key ?? "")) throw new ConfigValueError(what);
     // The base64 blob starts with the type's own name (RFC 4253 §6.6).

@@ -63,11 +63,11 @@ describe("stack config", () => {
         ["bridge name", (c) => (c.endpoints.proxy.container.bridge = "vmbr0; rm -rf /"), "endpoints.proxy.container.bridge", /bridge name/],
         ["TTL", (c) => (c.endpoints.proxy.ttl = 10), "endpoints.proxy.ttl", /from 60/],
         ["default TTL", (c) => (c.dnsTtl = 59), "dnsTtl", /from 60/],
-        ["DNS name", (c) => (c.endpoints.proxy.records["example.org"].a = ["proxy_1!"]), 'endpoints.proxy.records.example.org.a[0]', /labels of letters/],
+        ["DNS name", (c) => (c.endpoints.proxy.records["example.org"].a = ["proxy_1!"]), 'endpoints.proxy.records["example.org"].a[0]', /labels of letters/],
         ["zone name", (c) => (c.endpoints.proxy.records.localhost = { a: ["x"] }), "endpoints.proxy.records.localhost", /zone name/],
-        ["duplicate name", (c) => c.endpoints.proxy.records["example.org"].cname.push("api"), "endpoints.proxy.records.example.org.cname[5]", /declared once/],
-        ["CNAME and A on one name", (c) => c.endpoints.proxy.records["example.org"].a.push("blog"), "endpoints.proxy.records.example.org.cname[2]", /not also an A record/],
-        ["CNAME at the apex", (c) => c.endpoints.proxy.records["example.net"].cname.push("@"), "endpoints.proxy.records.example.net.cname[1]", /cannot sit at a zone apex/],
+        ["duplicate name", (c) => c.endpoints.proxy.records["example.org"].cname.push("api"), 'endpoints.proxy.records["example.org"].cname[5]', /declared once/],
+        ["CNAME and A on one name", (c) => c.endpoints.proxy.records["example.org"].a.push("blog"), 'endpoints.proxy.records["example.org"].cname[2]', /not also an A record/],
+        ["CNAME at the apex", (c) => c.endpoints.proxy.records["example.net"].cname.push("@"), 'endpoints.proxy.records["example.net"].cname[1]', /cannot sit at a zone apex/],
         ["unknown server", (c) => (c.endpoints.proxy.server = "ovh9"), "endpoints.proxy.server", /declared under servers \(ovh1, ovh2\)/],
         ["typo in a key", (c) => (c.endpoints.proxy.container.vmId = 101), "endpoints.proxy.container.vmId", /allowed keys are: vmid/],
         ["vMAC type", (c) => (c.endpoints.proxy.virtualMac.type = "kvm"), "endpoints.proxy.virtualMac.type", /ovh, vmware/],
@@ -110,6 +110,6 @@ describe("stack config", () => {
             c.endpoints.second.container.vmid = 102;
             c.endpoints.second.records = { "example.org": { a: ["proxy1"] } };
         }));
-        expect(issues.find((i) => i.key === "endpoints.second.records.example.org.a[0]")?.expected).toMatch(/declared once/);
+        expect(issues.find((i) => i.key === 'endpoints.second.records["example.org"].a[0]')?.expected).toMatch(/declared once/);
     });
 });

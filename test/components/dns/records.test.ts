@@ -47,9 +47,9 @@ describe("record plan", () => {
             { endpoint: "c", zones: [{ zone: "example.com", a: [], cname: ["x"] }] },
         ]);
         const byKey = Object.fromEntries(conflicts.map((c) => [c.key, c.expected]));
-        expect(byKey["endpoints.a.records.example.org.a[1]"]).toMatch(/declared once/);
-        expect(byKey["endpoints.a.records.example.org.cname[0]"]).toMatch(/zone apex/);
-        expect(byKey["endpoints.b.records.example.org.a[0]"]).toMatch(/not also a CNAME/);
+        expect(byKey['endpoints.a.records["example.org"].a[1]']).toMatch(/declared once/);
+        expect(byKey['endpoints.a.records["example.org"].cname[0]']).toMatch(/zone apex/);
+        expect(byKey['endpoints.b.records["example.org"].a[0]']).toMatch(/not also a CNAME/);
         expect(byKey["endpoints.c.records"]).toMatch(/at least one A name/);
         expect(conflicts).toHaveLength(4);
     });

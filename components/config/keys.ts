@@ -1,0 +1,269 @@
+// The catalog of every stack key: what the validator accepts and what docs/stack-keys.md says
+// (npm run docs:keys writes it from here). The allowed-key lists of stackConfig.ts and
+// edgeConfig.ts are read from it, so a key cannot be accepted without being described.
+import { DEFAULT_PREEMPT } from "../edge/carpSpec";
+import { KEEPALIVED_ADVSKEW_MAX, KEEPALIVED_PASSWORD_MAX } from "../edge/keepalived";
+
+/** One key of one object of the stack's configuration. */
+export interface KeySpec {
+    /** The key's own name within its object. */
+    name: string;
+    /** What it takes, as a person writes it. */
+    expected: string;
+    /** The value it has when unset, as written in the stack file. */
+    default?: string;
+    required?: boolean;
+    /** Set with `pulumi config set --secret`; the program refuses it in plain text. */
+    secret?: boolean;
+    description: string;
+}
+
+export interface ObjectSpec {
+    /** Where the object sits, in `pulumi config set --path` syntax with placeholders. */
+    path: string;
+    section: Section;
+    /** One line on what the object is. */
+    summary: string;
+    keys: KeySpec[];
+}
+
+export const SECTIONS = ["top-level", "servers", "endpoints", "edges", "secrets"] as const;
+export type Section = (typeof SECTIONS)[number];
+
+const k = (name: string, expected: string, description: string, more: Partial<KeySpec> = {}): KeySpec => ({ name, expected, description, ...more });
+const required = { required: true };
+
+const HOST_KEY = "`<type> <base64>`, type ssh-ed25519 or ecdsa-sha2-nistp256/384/521 (not ssh-rsa)";
+
+export const CATALOG = {
+    top: {
+        path: "",
+        section: "top-level",
+        summary: "The keys of the project's namespace (`ovh-failover:`). Any other key is refused, with the nearest known one.",
+        keys: [
+            k("dnsTtl", "0 (the zone's default) or 60 to 2147483647 seconds", "Default TTL of the DNS records; an IP change waits this long in resolvers.", { default: "300" }),
+            k("protectIps", "true or false", "Protect the failover IPs' routing from `pulumi destroy` (it is retained on delete either way).", { default: "true" }),
+            k("servers", "a map of server name to a server", "The dedicated servers the endpoints' IPs are routed to, and their Proxmox hosts."),
+            k("endpoints", "a map of endpoint name to an endpoint", "One public service IP each: failover IP, virtual MAC, container NIC, DNS records."),
+            k("edges", "a map of edge pair name to an edge pair", "CARP/VRRP pairs of nodes that move a failover IP between them at run time (seed 001)."),
+            k("proxmoxSshPrivateKey", "an SSH private key (OpenSSH PEM)", "Secret, optional: the key for the Proxmox hosts; without it, the SSH agent.", { secret: true }),
+            k("edgeSshPrivateKey", "an SSH private key (OpenSSH PEM)", "Secret, optional: the key for the edge nodes; without it, the SSH agent.", { secret: true }),
+            k("edgePasswords", "a map of edge pair name to a CARP password", "Secret; see the secrets section.", { secret: true }),
+            k("edgeOvhCredentials", "a map of edge pair name to OVH credentials", "Secret; see the secrets section.", { secret: true }),
+        ],
+    },
+    server: {
+        path: "servers.<server>",
+        section: "servers",
+        summary: "A dedicated server at OVH, by a name of letters, digits, '_', '.', '-'.",
+        keys: [
+            k("serviceName", "an OVH service name such as ns3012345.ip-198-51-100.eu", "The server's service name at OVH (GET /dedicated/server), not its IP.", required),
+            k("mainIp", "a public IPv4 address", "The server's main IP: gives the .254 gateway rule when the API does not, and may not be an endpoint's IP."),
+            k("gatewayFromApi", "true or false", "Read the gateway from the OVH API (routing.ipv4.gateway).", { default: "true" }),
+            k("gateway", "a public IPv4 address", "A gateway written by hand, when neither the API nor mainIp gives it."),
+            k("gatewayCandidates", "a list of public IPv4 addresses", "Gateways tried in order from inside the container, the first that answers ARP is set (last resort)."),
+            k("proxmox", "an object (below)", "SSH to the server's Proxmox host, where the container NICs are set."),
+            k("ipv6", "an object (below)", "The server's IPv6 prefix, for endpoints with an ip6."),
+            k("unreachable", "true or false", "True once the server is gone: what ran on its host is forgotten on delete instead of undone over SSH.", { default: "false" }),
+        ],
+    },
+    proxmox: {
+        path: "servers.<server>.proxmox",
+        section: "servers",
+        summary: "SSH to the Proxmox host of a server.",
+        keys: [
+            k("host", "an IP address or a host name (no user@, no :port)", "The Proxmox host's SSH address.", required),
+            k("port", "a TCP port, 1 to 65535", "Its SSH port.", { default: "22" }),
+            k("user", "a login name", "The SSH user.", { default: "root" }),
+            k("node", "a Proxmox node name", "The node name; needed for containers the stack owns."),
+            k("hostKey", HOST_KEY, "The host's public key, from ssh-keyscan -t ed25519 <host> without the host name; without it any key is accepted (the plan warns)."),
+        ],
+    },
+    ipv6: {
+        path: "servers.<server>.ipv6",
+        section: "servers",
+        summary: "The server's IPv6 prefix.",
+        keys: [
+            k("prefix", "a global unicast prefix /48 to /64, written as its network address (2001:db8:1:4662::/64)", "The server's prefix; endpoints take their ip6 in it.", required),
+            k("gateway", "an IPv6 address (global unicast or link-local, such as fe80::1)", "A gateway by hand, when neither routing.ipv6.gateway nor OVH's /64 rule gives it."),
+        ],
+    },
+    endpoint: {
+        path: "endpoints.<endpoint>",
+        section: "endpoints",
+        summary: "A public service IP, by a name of letters, digits, '_', '.', '-'.",
+        keys: [
+            k("server", "the name of a server under servers", "The server the failover IP is routed to.", required),
+            k("ip", "a public IPv4 address", "The failover IP: the one value an IP change edits.", required),
+            k("ip6", "an IPv6 address in the server's prefix, best relative to it (::10)", "AAAA records and ip6/gw6 on the NIC."),
+            k("reverse", "a fully qualified name with its trailing dot (proxy1.example.org.)", "The IP's reverse DNS; OVH refuses it unless the name resolves to the IP."),
+            k("virtualMac", "an object (below)", "The virtual MAC that carries the IP."),
+            k("container", "an object (below)", "The Proxmox container NIC that carries the IP.", required),
+            k("records", "a map of zone (written records[\"example.org\"]) to { a, cname }", "The DNS records that point at the IP."),
+            k("cnameTarget", "a fully qualified name with its trailing dot", "Where the CNAMEs point.", { default: "the first A name" }),
+            k("ttl", "0 (the zone's default) or 60 to 2147483647 seconds", "The records' TTL.", { default: "dnsTtl" }),
+        ],
+    },
+    virtualMac: {
+        path: "endpoints.<endpoint>.virtualMac",
+        section: "endpoints",
+        summary: "The virtual MAC OVH gives the IP.",
+        keys: [
+            k("type", "ovh or vmware", "The MAC's type (dedicated.server.VmacTypeEnum).", { default: "ovh" }),
+            k("virtualMachineName", "a name of letters, digits, '_', '.', '-'", "The VM name OVH shows next to the MAC.", { default: "the endpoint's name" }),
+            k("macAddress", "a unicast MAC such as 02:00:00:12:34:56", "The MAC the IP already has, to adopt it (checked)."),
+        ],
+    },
+    container: {
+        path: "endpoints.<endpoint>.container",
+        section: "endpoints",
+        summary: "The Proxmox LXC container and the NIC that carries the IP.",
+        keys: [
+            k("vmid", "a container id, 100 to 999999999", "The container.", required),
+            k("nic", "a NIC index, 0 to 31 (the N of netN)", "The NIC that carries the IP.", required),
+            k("interfaceName", "an interface name such as eth1", "The interface inside the container.", { default: "eth<nic>" }),
+            k("bridge", "a bridge name such as vmbr0", "The host bridge the NIC is on.", { default: "vmbr0" }),
+            k("owned", "an object (below)", "Present when the stack creates and owns the whole container."),
+        ],
+    },
+    owned: {
+        path: "endpoints.<endpoint>.container.owned",
+        section: "endpoints",
+        summary: "A container the stack creates and owns (Proxmox provider).",
+        keys: [
+            k("hostname", "a name of letters, digits, '_', '.', '-'", "The container's host name.", required),
+            k("template", "a template volume such as local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst", "The template it is created from.", required),
+            k("osType", "a Proxmox OS type", "The OS type.", { default: "debian" }),
+            k("cores", "a positive integer", "CPU cores.", { default: "1" }),
+            k("memoryMb", "a positive integer", "Memory in MiB.", { default: "512" }),
+            k("diskGb", "a positive integer", "Root disk size in GiB.", { default: "8" }),
+            k("datastore", "a datastore name", "Where the root disk lives.", { default: "local-lvm" }),
+            k("privateNics", "a list of private NICs (below)", "Other NICs; with the public one their indices run from 0 with no gap."),
+        ],
+    },
+    privateNic: {
+        path: "endpoints.<endpoint>.container.owned.privateNics[<i>]",
+        section: "endpoints",
+        summary: "A private NIC of an owned container.",
+        keys: [
+            k("nic", "a NIC index, 0 to 31, not the public NIC's", "The N of netN.", required),
+            k("interfaceName", "an interface name such as eth0", "The interface inside the container.", { default: "eth<its place in the list>" }),
+            k("bridge", "a bridge name such as vmbr1", "The host bridge.", required),
+            k("ip", "an IPv4 address with its prefix length (10.1.0.100/24)", "The NIC's address.", required),
+            k("gateway", "an IPv4 address", "Its gateway."),
+        ],
+    },
+    zone: {
+        path: "endpoints.<endpoint>.records[\"<zone>\"]",
+        section: "endpoints",
+        summary: "The names of one zone (example.org) that point at the endpoint; names are relative to the zone, \"@\" is the apex.",
+        keys: [
+            k("a", "a list of names relative to the zone (www, not www.example.org)", "Names that get an A record (and AAAA with ip6): what an IP change edits."),
+            k("cname", "a list of names relative to the zone, never the apex", "Names that get a CNAME to cnameTarget."),
+        ],
+    },
+    edge: {
+        path: "edges.<pair>",
+        section: "edges",
+        summary: "An edge pair: two nodes that hold a failover IP by CARP (OpenBSD) or VRRP (keepalived) and move it with ovh-ipmove.",
+        keys: [
+            k("flavour", "openbsd or keepalived", "CARP + ifstated + pf, or VRRP on Debian/Proxmox.", { default: "openbsd" }),
+            k("failoverIp", "a public IPv4 address", "The failover IP the pair moves between its nodes at run time.", required),
+            k("reverse", "a fully qualified name with its trailing dot", "The IP's reverse DNS."),
+            k("group", "an object (below)", "The CARP/VRRP group on the private network.", required),
+            k("health", "an object (below)", "The health check that demotes a node.", required),
+            k("nodes", "a list of nodes (below), at least two", "The pair's nodes.", required),
+            k("ipmovePath", "an absolute path", "Where ovh-ipmove lives on the nodes.", { default: "/usr/local/bin/ovh-ipmove" }),
+            k("reassertSeconds", "10 to 3600 seconds", "Seconds between two claims of the IP by the master.", { default: "30" }),
+            k("preempt", "true or false", "Whether a healthy node with a lower advskew takes the master role back (each change is a move at OVH).", { default: String(DEFAULT_PREEMPT) }),
+        ],
+    },
+    group: {
+        path: "edges.<pair>.group",
+        section: "edges",
+        summary: "The CARP/VRRP group.",
+        keys: [
+            k("vhid", "1 to 255", "The virtual host id.", required),
+            k("address", "an IPv4 address on the private network", "The shared CARP address (not a node's own, not the failover IP).", required),
+            k("prefixLength", "1 to 32", "The prefix length of the CARP address.", required),
+            k("carpdev", "an interface name", "The interface on the private network CARP runs on (not the public one).", required),
+            k("advbase", "1 to 255 seconds", "The advertisement interval.", { default: "1" }),
+            k("carpUnit", "0 to 255", "The carp interface's number (0 for carp0).", { default: "0" }),
+        ],
+    },
+    health: {
+        path: "edges.<pair>.health",
+        section: "edges",
+        summary: "The health check of the nodes.",
+        keys: [
+            k("pingTarget", "an IPv4 address beyond the pair", "A node that cannot ping it is demoted.", required),
+            k("intervalSeconds", "1 to 3600 seconds", "Seconds between two checks.", { default: "15" }),
+        ],
+    },
+    node: {
+        path: "edges.<pair>.nodes[<i>]",
+        section: "edges",
+        summary: "A node of an edge pair.",
+        keys: [
+            k("name", "a name of letters, digits, '_', '.', '-', distinct", "The node's name.", required),
+            k("advskew", `0 to 254 (keepalived: at most ${KEEPALIVED_ADVSKEW_MAX}), distinct`, "The lowest is the master.", required),
+            k("publicInterface", "an interface name", "The interface that carries the failover IP.", required),
+            k("privateInterface", "an interface name, not the public one", "The interface on the private network, watched by the health check.", required),
+            k("privateAddress", "an IPv4 address", "The node's address on the CARP network; required with keepalived (its unicast source)."),
+            k("ssh", "an object (below)", "SSH to the node, for the deploy.", required),
+            k("move", "an object (below)", "Where the IP is routed when this node is master.", required),
+        ],
+    },
+    ssh: {
+        path: "edges.<pair>.nodes[<i>].ssh",
+        section: "edges",
+        summary: "SSH to an edge node.",
+        keys: [
+            k("host", "an IP address or a host name (no user@, no :port)", "The node's SSH address.", required),
+            k("port", "a TCP port, 1 to 65535", "Its SSH port.", { default: "22" }),
+            k("user", "a login name", "The SSH user.", { default: "root" }),
+            k("hostKey", HOST_KEY, "The node's public key: required, since the deploy sends it secrets, unless insecureSkipHostKeyCheck."),
+            k("insecureSkipHostKeyCheck", "true or false", "Accept any host key (a lab only).", { default: "false" }),
+        ],
+    },
+    move: {
+        path: "edges.<pair>.nodes[<i>].move",
+        section: "edges",
+        summary: "Where ovh-ipmove routes the IP for this node: { project, instance } (Public Cloud) or { server } (a dedicated server).",
+        keys: [
+            k("project", "a Public Cloud project id, 32 lower-case hex digits", "The node's Public Cloud project (with instance)."),
+            k("instance", "an instance id (a UUID) or name", "The node's instance (with project)."),
+            k("server", "an OVH service name", "The node's dedicated server (alone)."),
+        ],
+    },
+    edgePasswords: {
+        path: "edgePasswords",
+        section: "secrets",
+        summary: "Secret: a map of edge pair name to its CARP password, set with pulumi config set --secret --path.",
+        keys: [
+            k("<pair>", `letters, digits, '_' and '-' (keepalived: at most ${KEEPALIVED_PASSWORD_MAX})`, "The pair's CARP/VRRP password.", { required: true, secret: true }),
+        ],
+    },
+    credentials: {
+        path: "edgeOvhCredentials.<pair>",
+        section: "secrets",
+        summary: "Secret: the OVH API credentials ovh-ipmove uses on the nodes of one pair (least privilege), set with pulumi config set --secret --path.",
+        keys: [
+            k("endpoint", "ovh-eu, ovh-ca, ovh-us, kimsufi-eu, kimsufi-ca, soyoustart-eu, soyoustart-ca, or an https:// URL", "The OVH API endpoint.", required),
+            k("applicationKey", "letters, digits, '_' and '-'", "The application key.", { required: true, secret: true }),
+            k("applicationSecret", "letters, digits, '_' and '-'", "The application secret.", { required: true, secret: true }),
+            k("consumerKey", "letters, digits, '_' and '-'", "The consumer key.", { required: true, secret: true }),
+        ],
+    },
+} satisfies Record<string, ObjectSpec>;
+
+export type ObjectName = keyof typeof CATALOG;
+
+/** The keys an object allows, in the catalog's order: what reader.object is given. */
+export function keysOf(object: ObjectName): string[] {
+    return CATALOG[object].keys.map((key) => key.name);
+}
+
+/** The top-level keys that are secrets, and those that are not. */
+export const SECRET_KEYS: string[] = CATALOG.top.keys.filter((key) => key.secret).map((key) => key.name);
+export const CONFIG_KEYS: string[] = CATALOG.top.keys.filter((key) => !key.secret).map((key) => key.name);
