@@ -66,15 +66,18 @@ OVH_CONSUMER_KEY) and SSH to the hosts. Writes nothing while a conflict is left 
         load: () => require("./adopt") as CommandModule,
     },
     drift: {
-        summary: "compare the stack with what OVH and the hosts say now",
+        summary: "compare the container NICs with what the stack sets (pulumi refresh cannot see them)",
         help: `usage: ovh-failover drift <stack> [--outputs <file>]
 
-Compares each endpoint of the stack with the OVH API (routing, reverse, virtual MAC) and its
-Proxmox host (the NIC). Prints OK, DRIFT or UNCHECKED per endpoint; exit 0 (no drift), 1 (drift)
-or 2 (could not check). Needs the OVH API credentials in the environment and SSH to the hosts.
+Reads \`pct config\` of each endpoint's container over SSH to its Proxmox host and compares the NIC
+(bridge, MAC, IP, gateways, the options the stack manages) with the stack: a remote command has no
+read, so \`pulumi refresh\` cannot see a NIC changed by hand. Prints OK, DRIFT or UNCHECKED per
+endpoint; exit 0 (no drift), 1 (drift) or 2 (a host could not be read). Needs SSH to the hosts,
+no OVH credentials.
 
-  --outputs <file>  the stack's outputs (pulumi stack output --json > file), to compare what only
-                    the last up knows (the gateway it chose)
+  --outputs <file>  the stack's outputs (pulumi stack output --json --show-secrets=false > file):
+                    the MAC OVH assigned and the gateway in use, which the stack file alone does
+                    not know
   -h, --help        this help
 `,
         load: () => require("./drift") as CommandModule,
