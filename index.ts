@@ -4,9 +4,13 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    AdoptFile, buildIpmoveBundle, CarpPair, IpmoveBundle, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, endpointResourceNames, importIdsFor, nearestKey, OvhCredentialsForNodes, parseAdoptFile, parseProgramConfig,
-    OvhApiProvider, prefixText, ProgramConfig, PublicEndpoint, RawConfig, StackSpec,
+    AdoptFile, CarpPair, IpmoveBundle, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, endpointResourceNames, importIdsFor, nearestKey, OvhCredentialsForNodes, parseAdoptFile, parseProgramConfig,
+    ipmoveBundle, OvhApiProvider, prefixText, ProgramConfig, PublicEndpoint, RawConfig, StackSpec,
 } from "./components";
+import { assertFreshBuild } from "./bin/freshBuild";
+
+// Pulumi runs dist/index.js (Pulumi.yaml main): yesterday's build must not pass for today's code.
+assertFreshBuild(__filename, path.basename(__dirname) === "dist" ? path.dirname(__dirname) : __dirname);
 
 const CONFIG_KEYS = ["dnsTtl", "protectIps", "servers", "endpoints", "edges"];
 
@@ -172,11 +176,11 @@ const adopt = loadAdoptFile();
 // provider reads the same keys itself).
 const ovhApi = stack.endpoints.length === 0 ? undefined : new OvhApiProvider("ovh-api");
 const declared = stack.endpoints.map((e) => declareEndpoint(stack, e, sshPrivateKey, adopt, ovhApi!));
-// ovh-ipmove for the edge nodes, bundled from this repository (dist/ovh-ipmove.cjs).
-const ipmoveBundle = edges.length === 0 ? undefined : buildIpmoveBundle(__dirname);
-const declaredEdges = edges.length === 0 || !ipmoveBundle ? [] : edges.map((e) => declareEdge(
+// ovh-ipmove for the edge nodes (dist/ovh-ipmove.cjs).
+const bundle = edges.length === 0 ? undefined : ipmoveBundle();
+const declaredEdges = edges.length === 0 || !bundle ? [] : edges.map((e) => declareEdge(
     e,
-    ipmoveBundle,
+    bundle,
     secretObject<Record<string, string>>(config, "edgePasswords").secret,
     secretObject<Record<string, OvhCredentialsForNodes>>(config, "edgeOvhCredentials").secret,
     config.getSecret("edgeSshPrivateKey"),

@@ -2,6 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
     test: {
+        globalSetup: ["test/support/buildSetup.ts"],
         include: ["test/**/*.test.ts"],
         // Real daemons and real packets (root, Linux): npm run test:integration; the real Pulumi
         // engine: npm run test:engine.

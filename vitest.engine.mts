@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
     test: {
         include: ["test/**/*.engine.test.ts"],
-        globalSetup: ["test/support/engineSetup.ts"],
+        globalSetup: ["test/support/buildSetup.ts", "test/support/engineSetup.ts"],
         testTimeout: 180_000,
         hookTimeout: 180_000,
         fileParallelism: false,

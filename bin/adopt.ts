@@ -20,9 +20,10 @@ import { findMacForIp } from "../components/network/virtualMacProvider";
 import { SLOW_TTL } from "./plan/diff";
 import { NicIpv6, parseNetValue, renderNetValue } from "../components/proxmox/pct";
 import { endpointResourceNames } from "../components/publicEndpoint";
-import { parseCommandLine, UsageError } from "./cli";
+import { parseCommandLine, projectDir, UsageError } from "./cli";
 import { netLine } from "./drift";
 import { runOnHost, sshCommand, stackSpec } from "./hostShell";
+import { loadProject } from "./plan/stackFiles";
 
 export const USAGE = "usage: npm run -s adopt -- <stack> (--state <pulumi stack export file> | --no-state) [--output <file>] [--stack-file <file>] [--skip-hosts]";
 
@@ -236,14 +237,14 @@ export function renderTable(rows: AdoptRow[]): string {
     return [row(head), row(widths.map((w) => "-".repeat(w))), ...lines.map(row)].join("\n") + "\n";
 }
 
-async function main(): Promise<void> {
+export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
     let stack: string;
     let output: string | undefined;
     let skipHosts = false;
     let stateFile: string | undefined;
     let stackFile: string | undefined;
     try {
-        const { values, positionals } = parseCommandLine(process.argv.slice(2), {
+        const { values, positionals } = parseCommandLine(argv, {
             output: { type: "string" }, "skip-hosts": { type: "boolean" }, state: { type: "string" }, "no-state": { type: "boolean" }, "stack-file": { type: "string" },
         }, { usage: USAGE });
         if (positionals.length !== 1) throw new UsageError(USAGE);
@@ -260,10 +261,11 @@ async function main(): Promise<void> {
         process.stderr.write(`${(err as Error).message}\n`);
         process.exit(2);
     }
-    const dir = path.resolve(__dirname, "..");
+    let dir: string;
     let spec: StackSpec;
     let api: OvhApi;
     try {
+        dir = projectDir();
         spec = stackSpec(dir, stack, stackFile);
         // Without credentials this names the missing variables.
         api = new OvhApi(ovhClientOptionsFromEnv(process.env), DEFAULT_RETRY, (line) => process.stderr.write(`adopt: ${line}\n`));
@@ -289,7 +291,7 @@ async function main(): Promise<void> {
         process.exitCode = 1;
         return;
     }
-    const file = output ?? path.join(dir, "stacks", `${stack}.adopt.yaml`);
+    const file = output ?? path.join(dir, loadProject(dir).stackConfigDir, `${stack}.adopt.yaml`);
     fs.writeFileSync(file, renderAdoptFile(result.file, `Written by npm run adopt -- ${stack}: what exists at OVH and on the Proxmox hosts, and\nthe ids Pulumi imports it by (index.ts). Commit it with the stack; run adopt again to refresh it.`));
     process.stdout.write(`wrote ${path.relative(process.cwd(), file) || file}\n`);
 }

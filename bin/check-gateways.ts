@@ -9,11 +9,10 @@
 // stderr, and exits 1 when any gateway is dead, 2 when the check itself could not run.
 // SSH goes through the system's ssh client (agent, ~/.ssh/config); OVH_FAILOVER_SSH replaces it.
 import * as fs from "fs";
-import * as path from "path";
 import { renderProbeScript } from "../components/proxmox/probeScript";
 import { shellQuote } from "../components/shared/shell";
 import { EndpointSpec, StackSpec } from "../components/config/stackConfig";
-import { parseCommandLine, UsageError } from "./cli";
+import { parseCommandLine, projectDir, UsageError } from "./cli";
 import { runOnHost, sshCommand, stackSpec } from "./hostShell";
 
 export interface EndpointVerdict {
@@ -113,11 +112,11 @@ export function parseCheckArgs(argv: string[]): { stack: string; textfile?: stri
     return { stack: positionals[0], textfile: values.textfile };
 }
 
-async function main(): Promise<void> {
+export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
     let stack: string;
     let textfile: string | undefined;
     try {
-        ({ stack, textfile } = parseCheckArgs(process.argv.slice(2)));
+        ({ stack, textfile } = parseCheckArgs(argv));
     } catch (err) {
         if (!(err instanceof UsageError)) throw err;
         process.stderr.write(`${USAGE}\n`);
@@ -125,7 +124,7 @@ async function main(): Promise<void> {
     }
     let spec: StackSpec;
     try {
-        spec = stackSpec(path.resolve(__dirname, ".."), stack);
+        spec = stackSpec(projectDir(), stack);
     } catch (err) {
         process.stderr.write(`error: ${(err as Error).message}\n`);
         process.exit(2);

@@ -1,5 +1,7 @@
 // Argument parsing for the command-line tools: Node's own util.parseArgs, with the tools' own
 // messages. A usage error is a UsageError; each tool prints it with its usage line and exits 2.
+import * as fs from "fs";
+import * as path from "path";
 import { parseArgs, type ParseArgsConfig } from "util";
 
 export class UsageError extends Error {}
@@ -37,5 +39,16 @@ export function parseCommandLine<const O extends OptionSpecs>(argv: string[], op
             throw fail(messages.needs?.[name] ?? `${spell(name)} needs a value`);
         }
         throw err;
+    }
+}
+
+/**
+ * The Pulumi project the commands work on: the folder of the nearest Pulumi.yaml from here upward,
+ * as the Pulumi CLI finds it.
+ */
+export function projectDir(from: string = process.cwd()): string {
+    for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
+        if (fs.existsSync(path.join(dir, "Pulumi.yaml")) || fs.existsSync(path.join(dir, "Pulumi.yml"))) return dir;
+        if (path.dirname(dir) === dir) throw new UsageError(`no Pulumi.yaml in ${path.resolve(from)} or above it: run ovh-failover in your Pulumi project`);
     }
 }

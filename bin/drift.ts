@@ -8,11 +8,10 @@
 // gateway in use, which the stack file alone does not know. One line per endpoint; exit 1 on any
 // drift, 2 when a host could not be read, 0 when every NIC is as the stack says.
 import * as fs from "fs";
-import * as path from "path";
 import type { EndpointSpec, StackSpec } from "../components/config/stackConfig";
 import { parseNetValue } from "../components/proxmox/pct";
 import { resolveGateway, resolveGateway6 } from "../components/proxmox/gateway";
-import { parseCommandLine, UsageError } from "./cli";
+import { parseCommandLine, projectDir, UsageError } from "./cli";
 import { runOnHost, sshCommand, stackSpec } from "./hostShell";
 
 export const USAGE = "usage: npm run -s drift -- <stack> [--outputs <pulumi stack output --json file>]";
@@ -98,11 +97,11 @@ export function renderVerdict(v: DriftVerdict): string {
     return `DRIFT: endpoint ${v.endpoint} (${v.where}): ${v.differences.join("; ")}${unknown}`;
 }
 
-async function main(): Promise<void> {
+export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
     let stack: string;
     let outputsFile: string | undefined;
     try {
-        const { values, positionals } = parseCommandLine(process.argv.slice(2), { outputs: { type: "string" } }, { usage: USAGE });
+        const { values, positionals } = parseCommandLine(argv, { outputs: { type: "string" } }, { usage: USAGE });
         if (positionals.length !== 1) throw new UsageError(USAGE);
         stack = positionals[0];
         outputsFile = values.outputs;
@@ -113,7 +112,7 @@ async function main(): Promise<void> {
     let spec: StackSpec;
     let outputs: StackOutputs = {};
     try {
-        spec = stackSpec(path.resolve(__dirname, ".."), stack);
+        spec = stackSpec(projectDir(), stack);
         if (outputsFile) outputs = JSON.parse(fs.readFileSync(outputsFile, "utf8")) as StackOutputs;
     } catch (err) {
         process.stderr.write(`error: ${(err as Error).message}\n`);

@@ -6,14 +6,14 @@
 //
 // Each evaluation of index.ts runs in a fresh process under the Pulumi SDK's mock runtime
 // (bin/plan/evaluate.ts). It complements `pulumi preview`, which also sees drift in the real world.
-import type { OfflineServerFacts } from "./plan/evaluate";
+import type { EvaluationJob, OfflineServerFacts } from "./plan/evaluate";
 import { execFileSync, spawn } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseAdoptFile } from "../components/config/adoptFile";
-import { parseCommandLine } from "./cli";
+import { parseCommandLine, projectDir } from "./cli";
 import { diffEvaluations, summarize } from "./plan/diff";
 import { Evaluation, Step } from "./plan/model";
 import { validateStackConfig } from "./plan/projectConfig";
@@ -35,6 +35,8 @@ export interface PlanOptions {
     showSame: boolean;
     /** List each replacement as its create and delete steps, in the engine's order. */
     showReplacementSteps?: boolean;
+    /** Evaluate in this process when there is one evaluation (the command line; a test process must not). */
+    oneProcess?: boolean;
 }
 
 const USAGE = "usage: npm run plan -- <stack> [--set <key>=<value>]... [--against <git-ref>] [--expect-no-changes] [--json] [--show-same] [--show-replacement-steps] [--stack-file <file>] [--program <file>]";
@@ -85,7 +87,7 @@ export function parseArgs(argv: string[]): PlanOptions {
  * Servers' main IPs and IPv6 prefixes (with a gateway written by hand), so that the offline
  * answer of getServerSpecificationsNetwork follows the stack.
  */
-function offlineServerFacts(project: ProjectFile, config: StackConfig): string {
+function offlineServerFacts(project: ProjectFile, config: StackConfig): Record<string, OfflineServerFacts> {
     const facts: Record<string, OfflineServerFacts> = {};
     const servers = config.get(`${project.name}:servers`);
     const text = (x: unknown): string | undefined => (typeof x === "string" ? x : undefined);
@@ -99,45 +101,57 @@ function offlineServerFacts(project: ProjectFile, config: StackConfig): string {
     } catch {
         // A malformed value is the program's to report, with its key.
     }
-    return JSON.stringify(facts);
+    return facts;
 }
 
 /** Shared by the evaluations of one process, so that they can compare secrets; never printed. */
 const PLAN_KEY = randomBytes(32).toString("hex");
 
-/** Evaluates the program once, in a fresh process, with this config. */
-export async function evaluate(dir: string, project: ProjectFile, stack: string, config: StackConfig): Promise<Evaluation> {
+/** How the program is evaluated: in a child process of its own, or in this one (once per process). */
+export type EvaluationPlace = "child" | "this-process";
+
+/** Evaluates the program once with this config. */
+export async function evaluate(dir: string, project: ProjectFile, stack: string, config: StackConfig, place: EvaluationPlace = "child"): Promise<Evaluation> {
     // `pulumi preview` checks the config against Pulumi.yaml before the program runs.
     const refused = validateStackConfig(stack, project.declared, config);
     if (refused !== undefined) return { resources: [], invokes: [], error: `validating stack config: ${refused}` };
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), "ovh-failover-plan-"));
-    const out = path.join(work, "evaluation.json");
-    // The config goes through a file: a stack of hundreds of endpoints is larger than one
-    // environment variable may be.
-    const configFile = path.join(work, "config.json");
-    fs.writeFileSync(configFile, JSON.stringify(configEnvironment(config)), { mode: 0o600 });
-    const job = { project: project.name, stack, main: path.resolve(dir, project.main), output: out, configFile };
-    const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        PULUMI_NODEJS_STACK: stack,
-        PULUMI_NODEJS_PROJECT: project.name,
-        OVH_FAILOVER_PLAN_JOB: JSON.stringify(job),
-        OVH_FAILOVER_PLAN_KEY: PLAN_KEY,
-        OVH_FAILOVER_OFFLINE_SERVERS: offlineServerFacts(project, config),
+    const job: EvaluationJob = {
+        project: project.name,
+        stack,
+        main: path.resolve(dir, project.main),
+        servers: offlineServerFacts(project, config),
+        secretKey: PLAN_KEY,
     };
-    const evaluator = path.join(__dirname, "plan", "evaluate.ts");
-    // tsx (a dependency) runs the TypeScript program as `pulumi` itself would, without a build.
-    const child = spawn(process.execPath, ["--import", "tsx", evaluator], { cwd: dir, env, stdio: ["ignore", "inherit", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const code: number = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? 1)));
+    if (place === "this-process") {
+        const here = process.cwd();
+        process.chdir(dir);
+        try {
+            // Loaded here: the Pulumi SDK comes with it, which a comparison's parent does not need.
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const { evaluateHere } = require("./plan/evaluate") as typeof import("./plan/evaluate");
+            return await evaluateHere({ ...job, config: configEnvironment(config) });
+        } finally {
+            process.chdir(here);
+        }
+    }
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "ovh-failover-plan-"));
     try {
-        if (!fs.existsSync(out)) throw new Error(`the program's evaluation stopped (exit ${code}) without a result:\n${stderr}`);
-        const evaluation = JSON.parse(fs.readFileSync(out, "utf8")) as Evaluation;
+        const output = path.join(work, "evaluation.json");
+        const configFile = path.join(work, "config.json");
+        fs.writeFileSync(configFile, JSON.stringify(configEnvironment(config)), { mode: 0o600 });
+        const env: NodeJS.ProcessEnv = { ...process.env, OVH_FAILOVER_PLAN_JOB: JSON.stringify({ ...job, output, configFile }) };
+        // Compiled, the evaluator is JavaScript; from the sources (the tests), tsx runs it.
+        const evaluator = __filename.endsWith(".ts") ? ["--import", "tsx", path.join(__dirname, "plan", "evaluate.ts")] : [path.join(__dirname, "plan", "evaluate.js")];
+        const child = spawn(process.execPath, evaluator, { cwd: dir, env, stdio: ["ignore", "inherit", "pipe"] });
+        let stderr = "";
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        const code: number = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? 1)));
+        if (!fs.existsSync(output)) throw new Error(`the program's evaluation stopped (exit ${code}) without a result:\n${stderr}`);
+        const evaluation = JSON.parse(fs.readFileSync(output, "utf8")) as Evaluation;
         if (stderr.trim()) process.stderr.write(stderr);
         return evaluation;
     } finally {
-        fs.rmSync(path.dirname(out), { recursive: true, force: true });
+        fs.rmSync(work, { recursive: true, force: true });
     }
 }
 
@@ -158,11 +172,32 @@ export function checkoutAt(dir: string, ref: string): { dir: string; commit: str
         const archive = execFileSync("git", ["-C", dir, "archive", "--format=tar", commit], { maxBuffer: 512 * 1024 * 1024 });
         execFileSync("tar", ["-x", "-C", tmp], { input: archive });
         fs.symlinkSync(path.join(dir, "node_modules"), path.join(tmp, "node_modules"), "dir");
+        buildCheckout(tmp, ref);
     } catch (err) {
         cleanup();
         throw err;
     }
     return { dir: tmp, commit, cleanup };
+}
+
+/**
+ * A compiled program (a main under dist/, say) is not in git: the checkout is built as `npm run
+ * build` would, with its own build script (`build:js` when it has one: the JavaScript is enough).
+ */
+function buildCheckout(dir: string, ref: string): void {
+    if (!fs.existsSync(path.join(dir, "Pulumi.yaml"))) return;
+    const main = path.resolve(dir, loadProject(dir).main);
+    if (fs.existsSync(main)) return;
+    const scripts = fs.existsSync(path.join(dir, "package.json"))
+        ? ((JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { scripts?: Record<string, string> }).scripts ?? {})
+        : {};
+    const script = ["build:js", "build"].find((s) => scripts[s] !== undefined);
+    if (!script) throw new Error(`--against ${ref}: the program's main ${path.relative(dir, main)} is not in git and the project has no build script`);
+    try {
+        execFileSync("npm", ["run", "-s", script], { cwd: dir, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+    } catch (err) {
+        throw new Error(`--against ${ref}: npm run ${script} failed in its checkout:\n${(err as { stderr?: string }).stderr ?? (err as Error).message}`, { cause: err });
+    }
 }
 
 export interface PlanResult {
@@ -194,12 +229,13 @@ export async function plan(dir: string, opts: PlanOptions, color: boolean): Prom
         : loadStackConfig(dir, project, opts.stack);
     const changed = opts.sets.reduce((c, s) => applySet(project, c, s), asWritten);
     const empty: Evaluation = { resources: [], invokes: [] };
+    const comparingAnything = opts.against !== undefined || opts.sets.length > 0;
 
     // The two evaluations run side by side, each in its own process.
     const baseline: Promise<{ evaluation: Evaluation; label: string }> = opts.against
         ? evaluateAt(dir, opts.against, opts.stack).then((a) => ({ evaluation: a.evaluation, label: `at ${opts.against} (${a.commit.slice(0, 12)})` }))
         : (opts.sets.length > 0 ? evaluate(dir, project, opts.stack, asWritten) : Promise.resolve(empty)).then((evaluation) => ({ evaluation, label: "as written" }));
-    const [{ evaluation: before, label: beforeLabel }, after] = await Promise.all([baseline, evaluate(dir, project, opts.stack, changed)]);
+    const [{ evaluation: before, label: beforeLabel }, after] = await Promise.all([baseline, evaluate(dir, project, opts.stack, changed, opts.oneProcess && !comparingAnything ? "this-process" : "child")]);
     const comparing = opts.against !== undefined || opts.sets.length > 0;
     for (const [label, e] of [[beforeLabel, before], ["now", after]] as const) {
         if (e.error !== undefined) {
@@ -218,6 +254,16 @@ export async function plan(dir: string, opts: PlanOptions, color: boolean): Prom
     const output = opts.json
         ? renderJson(steps, summary, after.invokes, rootStack(opts.stack, project.name, comparing), opts.showReplacementSteps)
         : renderText(title, steps, summary, after.invokes, { color, showReplacementSteps: opts.showReplacementSteps }, opts.showSame || !comparing);
+    // The engine refuses to delete or replace a protected resource, in a preview as in an up
+    // (pulumi/pulumi pkg/resource/deploy/step_generator.go): so does the plan.
+    const blocked = steps.filter((s) => s.blockedBy === "protect");
+    if (blocked.length > 0) {
+        const list = blocked.map((s) => `  ${s.op} ${s.urn}`).join("\n");
+        return {
+            steps, output, exitCode: 2,
+            message: `error: ${blocked.length} protected resource${blocked.length === 1 ? "" : "s"} would be deleted or replaced, which pulumi preview and pulumi up refuse:\n${list}\n(a rename? keep the old name, or move the state with pulumi state rename; else unprotect it on purpose first)\n`,
+        };
+    }
     const changes = summary.import + summary.create + summary.update + summary.replace + summary.delete;
     if (opts.expectNoChanges && changes > 0) {
         return { steps, output, message: `error: no changes were expected but ${changes} were proposed\n`, exitCode: EXIT_CHANGES };
@@ -225,17 +271,19 @@ export async function plan(dir: string, opts: PlanOptions, color: boolean): Prom
     return { steps, output, exitCode: 0 };
 }
 
-async function main(): Promise<void> {
+export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
     let opts: PlanOptions;
+    let dir: string;
     try {
-        opts = parseArgs(process.argv.slice(2));
+        opts = parseArgs(argv);
+        dir = projectDir();
     } catch (err) {
         process.stderr.write(`${(err as Error).message}\n`);
         process.exit(2);
     }
-    const dir = path.resolve(__dirname, "..");
     try {
-        const result = await plan(dir, opts, process.stdout.isTTY === true && !opts.json);
+        // One evaluation runs in this process: the SDK is loaded once.
+        const result = await plan(dir, { ...opts, oneProcess: true }, process.stdout.isTTY === true && !opts.json);
         process.stdout.write(result.output);
         if (result.message) process.stderr.write(result.message);
         process.exitCode = result.exitCode;

@@ -82,6 +82,127 @@ export function reverseReadiness(ttl: number): string {
     return `${(ttl === 0 ? 3600 : ttl) + 60}s`;
 }
 
+/** Everything an endpoint declares, for the component that holds it. */
+export interface PublicEndpointParts {
+    ip: pulumi.Output<string>;
+    macAddress: pulumi.Output<string>;
+    gateway: pulumi.Output<string>;
+    gatewaySource: pulumi.Output<GatewaySource>;
+    ip6?: string;
+    gateway6?: pulumi.Output<string>;
+    gateway6Source?: pulumi.Output<Gateway6Source>;
+    failoverIp: FailoverIp;
+    virtualMac: VirtualMac;
+    nic: ContainerNic;
+    probe: GatewayProbe;
+    records: ServiceRecords;
+}
+
+/** The outputs an endpoint component registers. */
+export function publicEndpointOutputs(p: PublicEndpointParts): pulumi.Inputs {
+    return { ip: p.ip, macAddress: p.macAddress, gateway: p.gateway, gatewaySource: p.gatewaySource, ip6: p.ip6, gateway6: p.gateway6 };
+}
+
+/**
+ * Declares an endpoint's children under `self`: the body of PublicEndpoint, shared with the
+ * component the plugin package serves to other languages (plugin/publicEndpoint.ts), so that both
+ * declare the same children.
+ */
+export function declarePublicEndpoint(self: pulumi.ComponentResource, name: string, args: PublicEndpointArgs): PublicEndpointParts {
+    // IPv6 values are checked before any child is declared.
+    const prefix = args.server.ipv6 && checked(self, "server.ipv6.prefix", args.server.ipv6.prefix, parseIpv6Prefix);
+    const configured6 = args.server.ipv6?.gateway === undefined ? undefined : checked(self, "server.ipv6.gateway", args.server.ipv6.gateway, parseIpv6Gateway);
+    if (args.ip6 !== undefined && !prefix) throw new pulumi.ResourceError("ip6 needs server.ipv6.prefix: the prefix the address is in", self);
+    const ip6 = prefix && args.ip6 !== undefined ? checked(self, "ip6", args.ip6, (x) => resolveIpv6InPrefix(x, prefix)) : undefined;
+    // The reverse waits for the A records, which are declared below. Should anything in
+    // between throw, the reverse's registration fails too instead of waiting for ever.
+    let recordsDeclared: (records: pulumi.Resource[]) => void = () => undefined;
+    let recordsFailed: (err: unknown) => void = () => undefined;
+    const addressRecords = new Promise<pulumi.Resource[]>((resolve, reject) => {
+        recordsDeclared = resolve;
+        recordsFailed = reject;
+    });
+    try {
+        const failoverIp = new FailoverIp(`${name}-ip`, {
+            ip: args.ip,
+            routeTo: { dedicatedServer: args.server.serviceName },
+            reverse: args.reverse,
+            reverseAfter: addressRecords,
+            reverseReadiness: reverseReadiness(args.ttl ?? 300),
+            protect: args.protect,
+        }, { parent: self });
+
+        const ovhApi = args.ovhApi ?? new OvhApiProvider(`${name}-ovh-api`, {}, { parent: self });
+        const virtualMac = new VirtualMac(`${name}-vmac`, {
+            serviceName: args.server.serviceName,
+            ipAddress: args.ip,
+            type: args.virtualMac?.type ?? "ovh",
+            virtualMachineName: args.virtualMac?.virtualMachineName ?? name,
+            expectedMacAddress: args.virtualMac?.macAddress,
+        }, { parent: self, provider: ovhApi, dependsOn: failoverIp.routing ? [failoverIp.routing] : [] });
+
+        const network = networkOf(self, args.server);
+        const resolved = gatewayOf(self, args.server, network);
+        const resolved6 = prefix && ip6 ? gateway6Of(self, args.server.serviceName, prefix, configured6, ip6, network) : undefined;
+        const gateway6 = resolved6?.apply((r) => r.gateway);
+
+        const nic = new ContainerNic(`${name}-nic`, {
+            proxmox: args.container.proxmox,
+            vmid: args.container.vmid,
+            index: args.container.nic,
+            interfaceName: args.container.interfaceName,
+            bridge: args.container.bridge,
+            macAddress: virtualMac.macAddress,
+            address: args.ip,
+            prefixLength: 32,
+            gateway: resolved.apply((r) => r.gateway),
+            ipv6: prefix && ip6 && gateway6 ? { address: ip6, prefixLength: prefix.length, gateway: gateway6 } : undefined,
+            owned: args.container.owned,
+            hostUnreachable: args.container.hostUnreachable,
+        }, { parent: self });
+
+        // DNS moves only once the container has shown that its gateway answers.
+        const probe = new GatewayProbe(`${name}-gateway`, {
+            proxmox: args.container.proxmox,
+            vmid: args.container.vmid,
+            index: args.container.nic,
+            interfaceName: args.container.interfaceName,
+            gateways: resolved.apply((r) => r.probe),
+            gateway6,
+            address6: gateway6 && ip6,
+            address: args.ip,
+            macAddress: virtualMac.macAddress,
+            netValue: nic.netValue,
+            tries: args.probe?.tries,
+            timeoutSeconds: args.probe?.timeoutSeconds,
+            hostUnreachable: args.container.hostUnreachable,
+        }, { parent: self, dependsOn: [nic.applied] });
+
+        const records = new ServiceRecords(`${name}-dns`, {
+            ip: args.ip,
+            ip6,
+            zones: args.zones,
+            cnameTarget: args.cnameTarget,
+            ttl: args.ttl,
+            importIds: args.importIds,
+        }, { parent: self, dependsOn: [probe.command] });
+        recordsDeclared(records.addressRecords);
+        return {
+            ip: pulumi.output(args.ip),
+            macAddress: virtualMac.macAddress,
+            gateway: probe.gateway,
+            gatewaySource: resolved.apply((r) => r.source),
+            ip6,
+            gateway6,
+            gateway6Source: resolved6?.apply((r) => r.source),
+            failoverIp, virtualMac, nic, probe, records,
+        };
+    } catch (err) {
+        recordsFailed(err);
+        throw err;
+    }
+}
+
 export class PublicEndpoint extends pulumi.ComponentResource {
     readonly ip: pulumi.Output<string>;
     readonly macAddress: pulumi.Output<string>;
@@ -99,153 +220,79 @@ export class PublicEndpoint extends pulumi.ComponentResource {
 
     constructor(name: string, args: PublicEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ovh-failover:endpoint:PublicEndpoint", name, {}, opts);
-        // IPv6 values are checked before any child is declared.
-        const prefix = args.server.ipv6 && checked(this, "server.ipv6.prefix", args.server.ipv6.prefix, parseIpv6Prefix);
-        const configured6 = args.server.ipv6?.gateway === undefined ? undefined : checked(this, "server.ipv6.gateway", args.server.ipv6.gateway, parseIpv6Gateway);
-        if (args.ip6 !== undefined && !prefix) throw new pulumi.ResourceError("ip6 needs server.ipv6.prefix: the prefix the address is in", this);
-        this.ip6 = prefix && args.ip6 !== undefined ? checked(this, "ip6", args.ip6, (x) => resolveIpv6InPrefix(x, prefix)) : undefined;
-        // The reverse waits for the A records, which are declared below. Should anything in
-        // between throw, the reverse's registration fails too instead of waiting for ever.
-        let recordsDeclared: (records: pulumi.Resource[]) => void = () => undefined;
-        let recordsFailed: (err: unknown) => void = () => undefined;
-        const records = new Promise<pulumi.Resource[]>((resolve, reject) => {
-            recordsDeclared = resolve;
-            recordsFailed = reject;
-        });
+        const p = declarePublicEndpoint(this, name, args);
+        this.ip = p.ip;
+        this.macAddress = p.macAddress;
+        this.gateway = p.gateway;
+        this.gatewaySource = p.gatewaySource;
+        this.ip6 = p.ip6;
+        this.gateway6 = p.gateway6;
+        this.gateway6Source = p.gateway6Source;
+        this.failoverIp = p.failoverIp;
+        this.virtualMac = p.virtualMac;
+        this.nic = p.nic;
+        this.probe = p.probe;
+        this.records = p.records;
+        this.registerOutputs(publicEndpointOutputs(p));
+    }
+}
+
+/** The server's routing as the OVH API states it (GET /dedicated/server/{sn}/specifications/network), unless turned off. */
+function networkOf(self: pulumi.ComponentResource, server: DedicatedServer): pulumi.Output<ServerRouting | undefined> {
+    return server.gatewayFromApi === false
+        ? pulumi.output(undefined)
+        : ovh.dedicated
+              .getServerSpecificationsNetworkOutput({ serviceName: server.serviceName }, { parent: self })
+              .apply((spec) => spec.routing ?? undefined);
+}
+
+function gateway6Of(
+    self: pulumi.ComponentResource, serviceName: string, prefix: Ipv6Prefix, configured: string | undefined, ip6: string,
+    network: pulumi.Output<ServerRouting | undefined>,
+): pulumi.Output<ResolvedGateway6> {
+    return network.apply((routing) => {
+        const six = routing?.ipv6;
+        // The API's answer is not the stack's: read in any form, not refused for its spelling.
+        let apiGateway: string | undefined;
+        if (six?.gateway) {
+            if (!ipaddr.IPv6.isValid(six.gateway)) throw new pulumi.ResourceError(`server ${serviceName}: the OVH API's routing.ipv6.gateway ${JSON.stringify(six.gateway)} is not an IPv6 address`, self);
+            apiGateway = canonicalIpv6(six.gateway);
+        }
+        // A prefix outside the server's own network (a typo, or a block routed some other way)
+        // is not served by the server's gateway: the API's gateway is not used for it.
+        if (six?.network && ipaddr.IPv6.isValidCIDR(six.network)) {
+            const [net, len] = ipaddr.IPv6.parseCIDR(six.network);
+            if (len <= prefix.length && !inPrefix(prefix.network, { network: net.toRFC5952String(), length: len })) {
+                pulumi.log.warn(`server ${serviceName}: ${prefixText(prefix)} is not inside the server's IPv6 network ${six.network} (routing.ipv6.network from the OVH API): its routing.ipv6.gateway is not used`, self);
+                apiGateway = undefined;
+            }
+        }
         try {
-            this.failoverIp = new FailoverIp(`${name}-ip`, {
-                ip: args.ip,
-                routeTo: { dedicatedServer: args.server.serviceName },
-                reverse: args.reverse,
-                reverseAfter: records,
-                reverseReadiness: reverseReadiness(args.ttl ?? 300),
-                protect: args.protect,
-            }, { parent: this });
-
-            const ovhApi = args.ovhApi ?? new OvhApiProvider(`${name}-ovh-api`, {}, { parent: this });
-            this.virtualMac = new VirtualMac(`${name}-vmac`, {
-                serviceName: args.server.serviceName,
-                ipAddress: args.ip,
-                type: args.virtualMac?.type ?? "ovh",
-                virtualMachineName: args.virtualMac?.virtualMachineName ?? name,
-                expectedMacAddress: args.virtualMac?.macAddress,
-            }, { parent: this, provider: ovhApi, dependsOn: this.failoverIp.routing ? [this.failoverIp.routing] : [] });
-
-            const network = this.networkOf(args.server);
-            const resolved = this.gatewayOf(args.server, network);
-            this.gatewaySource = resolved.apply((r) => r.source);
-            const resolved6 = prefix && this.ip6 ? this.gateway6Of(args.server.serviceName, prefix, configured6, network) : undefined;
-            this.gateway6 = resolved6?.apply((r) => r.gateway);
-            this.gateway6Source = resolved6?.apply((r) => r.source);
-
-            this.nic = new ContainerNic(`${name}-nic`, {
-                proxmox: args.container.proxmox,
-                vmid: args.container.vmid,
-                index: args.container.nic,
-                interfaceName: args.container.interfaceName,
-                bridge: args.container.bridge,
-                macAddress: this.virtualMac.macAddress,
-                address: args.ip,
-                prefixLength: 32,
-                gateway: resolved.apply((r) => r.gateway),
-                ipv6: prefix && this.ip6 && this.gateway6 ? { address: this.ip6, prefixLength: prefix.length, gateway: this.gateway6 } : undefined,
-                owned: args.container.owned,
-                hostUnreachable: args.container.hostUnreachable,
-            }, { parent: this });
-
-            // DNS moves only once the container has shown that its gateway answers.
-            this.probe = new GatewayProbe(`${name}-gateway`, {
-                proxmox: args.container.proxmox,
-                vmid: args.container.vmid,
-                index: args.container.nic,
-                interfaceName: args.container.interfaceName,
-                gateways: resolved.apply((r) => r.probe),
-                gateway6: this.gateway6,
-                address6: this.gateway6 && this.ip6,
-                address: args.ip,
-                macAddress: this.virtualMac.macAddress,
-                netValue: this.nic.netValue,
-                tries: args.probe?.tries,
-                timeoutSeconds: args.probe?.timeoutSeconds,
-                hostUnreachable: args.container.hostUnreachable,
-            }, { parent: this, dependsOn: [this.nic.applied] });
-            this.gateway = this.probe.gateway;
-
-            this.records = new ServiceRecords(`${name}-dns`, {
-                ip: args.ip,
-                ip6: this.ip6,
-                zones: args.zones,
-                cnameTarget: args.cnameTarget,
-                ttl: args.ttl,
-                importIds: args.importIds,
-            }, { parent: this, dependsOn: [this.probe.command] });
-            recordsDeclared(this.records.addressRecords);
+            const r = resolveGateway6({ apiGateway, prefix, configured });
+            if (configured && r.source === "api" && configured !== r.gateway) {
+                pulumi.log.warn(`configured IPv6 gateway ${configured} differs from ${r.gateway} (from the OVH API); using ${r.gateway}`, self);
+            }
+            if (r.gateway === ip6) throw new pulumi.ResourceError(`ip6 ${ip6} is the server's IPv6 gateway (from the ${r.source})`, self);
+            return r;
         } catch (err) {
-            recordsFailed(err);
+            if (err instanceof GatewayRuleError) throw new pulumi.ResourceError(`server ${serviceName}: ${err.message}`, self);
             throw err;
         }
-        this.ip = pulumi.output(args.ip);
-        this.macAddress = this.virtualMac.macAddress;
-        this.registerOutputs({ ip: this.ip, macAddress: this.macAddress, gateway: this.gateway, gatewaySource: this.gatewaySource, ip6: this.ip6, gateway6: this.gateway6 });
-    }
+    });
+}
 
-    /** The server's routing as the OVH API states it (GET /dedicated/server/{sn}/specifications/network), unless turned off. */
-    private networkOf(server: DedicatedServer): pulumi.Output<ServerRouting | undefined> {
-        return server.gatewayFromApi === false
-            ? pulumi.output(undefined)
-            : ovh.dedicated
-                  .getServerSpecificationsNetworkOutput({ serviceName: server.serviceName }, { parent: this })
-                  .apply((spec) => spec.routing ?? undefined);
-    }
-
-    private gateway6Of(
-        serviceName: string, prefix: Ipv6Prefix, configured: string | undefined,
-        network: pulumi.Output<ServerRouting | undefined>,
-    ): pulumi.Output<ResolvedGateway6> {
-        return network.apply((routing) => {
-            const six = routing?.ipv6;
-            // The API's answer is not the stack's: read in any form, not refused for its spelling.
-            let apiGateway: string | undefined;
-            if (six?.gateway) {
-                if (!ipaddr.IPv6.isValid(six.gateway)) throw new pulumi.ResourceError(`server ${serviceName}: the OVH API's routing.ipv6.gateway ${JSON.stringify(six.gateway)} is not an IPv6 address`, this);
-                apiGateway = canonicalIpv6(six.gateway);
+function gatewayOf(self: pulumi.ComponentResource, server: DedicatedServer, network: pulumi.Output<ServerRouting | undefined>): pulumi.Output<ResolvedGateway> {
+    const apiGateway = network.apply((routing) => routing?.ipv4?.gateway || undefined);
+    return apiGateway.apply((gw) => {
+        try {
+            const r = resolveGateway({ apiGateway: gw, mainIp: server.mainIp, configured: server.gateway, candidates: server.gatewayCandidates });
+            if (server.gateway && r.source !== "config" && server.gateway !== r.gateway) {
+                pulumi.log.warn(`configured gateway ${server.gateway} differs from ${r.gateway} (from the ${r.source}); using ${r.gateway}`, self);
             }
-            // A prefix outside the server's own network (a typo, or a block routed some other way)
-            // is not served by the server's gateway: the API's gateway is not used for it.
-            if (six?.network && ipaddr.IPv6.isValidCIDR(six.network)) {
-                const [net, len] = ipaddr.IPv6.parseCIDR(six.network);
-                if (len <= prefix.length && !inPrefix(prefix.network, { network: net.toRFC5952String(), length: len })) {
-                    pulumi.log.warn(`server ${serviceName}: ${prefixText(prefix)} is not inside the server's IPv6 network ${six.network} (routing.ipv6.network from the OVH API): its routing.ipv6.gateway is not used`, this);
-                    apiGateway = undefined;
-                }
-            }
-            try {
-                const r = resolveGateway6({ apiGateway, prefix, configured });
-                if (configured && r.source === "api" && configured !== r.gateway) {
-                    pulumi.log.warn(`configured IPv6 gateway ${configured} differs from ${r.gateway} (from the OVH API); using ${r.gateway}`, this);
-                }
-                if (r.gateway === this.ip6) throw new pulumi.ResourceError(`ip6 ${this.ip6} is the server's IPv6 gateway (from the ${r.source})`, this);
-                return r;
-            } catch (err) {
-                if (err instanceof GatewayRuleError) throw new pulumi.ResourceError(`server ${serviceName}: ${err.message}`, this);
-                throw err;
-            }
-        });
-    }
-
-    private gatewayOf(server: DedicatedServer, network: pulumi.Output<ServerRouting | undefined>): pulumi.Output<ResolvedGateway> {
-        const apiGateway = network.apply((routing) => routing?.ipv4?.gateway || undefined);
-        return apiGateway.apply((gw) => {
-            try {
-                const r = resolveGateway({ apiGateway: gw, mainIp: server.mainIp, configured: server.gateway, candidates: server.gatewayCandidates });
-                if (server.gateway && r.source !== "config" && server.gateway !== r.gateway) {
-                    pulumi.log.warn(`configured gateway ${server.gateway} differs from ${r.gateway} (from the ${r.source}); using ${r.gateway}`, this);
-                }
-                return r;
-            } catch (err) {
-                if (err instanceof GatewayRuleError) throw new pulumi.ResourceError(`server ${server.serviceName}: ${err.message}`, this);
-                throw err;
-            }
-        });
-    }
+            return r;
+        } catch (err) {
+            if (err instanceof GatewayRuleError) throw new pulumi.ResourceError(`server ${server.serviceName}: ${err.message}`, self);
+            throw err;
+        }
+    });
 }

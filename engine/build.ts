@@ -27,7 +27,7 @@ export const PROVIDERS = [
 ] as const;
 
 export interface Engine {
-    /** The folder holding pulumi, pulumi-language-nodejs and pulumi-resource-pulumi-nodejs. */
+    /** The folder holding pulumi, pulumi-language-nodejs, pulumi-language-python and pulumi-resource-pulumi-nodejs. */
     binDir: string;
     cliVersion: string;
     /** @pulumi/pulumi's version in package-lock.json: the SDK the programs run on. */
@@ -62,7 +62,7 @@ function launcherPath(): string {
 /** Everything that goes into the binaries: the folder's name changes when any of it does. */
 function cacheKey(cliVersion: string, sdkVersion: string): string {
     const hash = createHash("sha256");
-    const goFiles = fs.readdirSync(ENGINE, { recursive: true, encoding: "utf8" }).filter((f) => /(\.go|go\.mod|go\.sum)$/.test(f)).sort();
+    const goFiles = fs.readdirSync(ENGINE, { recursive: true, encoding: "utf8" }).filter((f) => /(\.go|\.py|go\.mod|go\.sum)$/.test(f)).sort();
     for (const f of goFiles) hash.update(`${f}\0`).update(fs.readFileSync(path.join(ENGINE, f)));
     hash.update(execFileSync("go", ["version"], { encoding: "utf8" }));
     hash.update(sdkVersion).update(fs.readFileSync(launcherPath()));
@@ -107,9 +107,10 @@ export function ensureEngine(log: (line: string) => void = console.log): Engine 
     const staging = `${path.dirname(binDir)}.partial-${process.pid}`;
     fs.rmSync(staging, { recursive: true, force: true });
     fs.mkdirSync(path.join(staging, "bin"), { recursive: true });
-    log(`engine: building pulumi v${cliVersion} and its Node.js language host (a cold build downloads the modules first)`);
+    log(`engine: building pulumi v${cliVersion} and its Node.js and Python language hosts (a cold build downloads the modules first)`);
     goBuild(path.join(staging, "bin", "pulumi"), "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi", cliVersion);
     goBuild(path.join(staging, "bin", "pulumi-language-nodejs"), "./pulumi-language-nodejs", cliVersion);
+    goBuild(path.join(staging, "bin", "pulumi-language-python"), "./pulumi-language-python", cliVersion);
     // The dynamic provider's launcher ships in @pulumi/pulumi; the CLI looks for plugins beside itself.
     fs.copyFileSync(launcherPath(), path.join(staging, "bin", "pulumi-resource-pulumi-nodejs"));
     fs.chmodSync(path.join(staging, "bin", "pulumi-resource-pulumi-nodejs"), 0o755);
@@ -148,7 +149,7 @@ function sizeMiB(file: string): string {
 
 function main(): void {
     const engine = ensureEngine();
-    for (const name of ["pulumi", "pulumi-language-nodejs", "pulumi-resource-pulumi-nodejs"]) {
+    for (const name of ["pulumi", "pulumi-language-nodejs", "pulumi-language-python", "pulumi-resource-pulumi-nodejs"]) {
         const file = path.join(engine.binDir, name);
         const version = name === "pulumi-resource-pulumi-nodejs" ? `@pulumi/pulumi ${engine.sdkVersion}` : execFileSync(file, name === "pulumi" ? ["version"] : ["-version"], { encoding: "utf8" }).trim();
         console.log(`  ${name.padEnd(32)} ${version.padEnd(24)} ${sizeMiB(file)}`);

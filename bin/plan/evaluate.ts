@@ -1,7 +1,7 @@
-// Runs the program once under the Pulumi SDK's mock runtime, in a process of its own, and writes
-// every resource it declares (URN, inputs, parent, dependencies, protect) to a JSON file.
-// Started by bin/plan.ts with the stack's config in PULUMI_CONFIG; needs no CLI, no credentials,
-// no network.
+// Runs the program once under the Pulumi SDK's mock runtime and records every resource it declares
+// (URN, inputs, parent, dependencies, protect). The mock runtime is the process's own: one
+// evaluation per process. bin/plan.ts runs one in its own process when it needs one, or starts
+// this file as a child for each when it compares two. Needs no CLI, no credentials, no network.
 import { createHmac } from "crypto";
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
@@ -10,13 +10,26 @@ import { dot254, ovhGateway6 } from "../../components/proxmox/gateway";
 import { Ipv6Prefix, parseIpv6Prefix, prefixText } from "../../components/shared/ipv6";
 import { DeclaredResource, engineUrn, Evaluation, InvokeRecord, knownAfterApply, SIG, UNKNOWN_TEXT, VIRTUAL_MAC_TYPE } from "./model";
 
-interface Job {
+/** { PULUMI_CONFIG, PULUMI_CONFIG_SECRET_KEYS } as Pulumi would put them in the environment. */
+export interface ConfigEnvironment {
+    PULUMI_CONFIG: string;
+    PULUMI_CONFIG_SECRET_KEYS: string;
+}
+
+export interface EvaluationJob {
     project: string;
     stack: string;
+    /** The program's entry: JavaScript, or TypeScript (run through tsx, as Pulumi's ts-node would). */
     main: string;
-    output: string;
-    /** { PULUMI_CONFIG, PULUMI_CONFIG_SECRET_KEYS } as Pulumi would put them in the environment. */
-    configFile: string;
+    /** The child's result file (a child evaluation only). */
+    output?: string;
+    /** A file holding the ConfigEnvironment (a child: a stack of hundreds of endpoints is larger than an environment variable may be). */
+    configFile?: string;
+    config?: ConfigEnvironment;
+    /** Servers' facts for the offline answer of getServerSpecificationsNetwork, by service name. */
+    servers: Record<string, OfflineServerFacts>;
+    /** Keys the secrets' tokens, so that two evaluations can compare them; never printed. */
+    secretKey: string;
 }
 
 interface RegisterRequest {
@@ -41,7 +54,8 @@ interface Monitor {
 
 // A key that lives only as long as one plan: it lets two evaluations tell whether a secret
 // changed, without the secret, or anything that could be matched against it, leaving the plan.
-const SECRET_KEY = process.env.OVH_FAILOVER_PLAN_KEY ?? "";
+let secretKey = "";
+let offlineServers: Record<string, OfflineServerFacts> = {};
 
 /** Replaces the wire forms of secrets, unknowns and resource references by readable values. */
 export function readable(value: unknown): unknown {
@@ -58,8 +72,8 @@ export function readable(value: unknown): unknown {
 }
 
 function secretToken(plain: string): string {
-    if (!SECRET_KEY) return "[secret]";
-    return `[secret#${createHmac("sha256", SECRET_KEY).update(plain).digest("hex").slice(0, 16)}]`;
+    if (!secretKey) return "[secret]";
+    return `[secret#${createHmac("sha256", secretKey).update(plain).digest("hex").slice(0, 16)}]`;
 }
 
 /** The outputs a resource would have: its inputs, and stand-ins for what only the API knows. */
@@ -96,8 +110,7 @@ function offlineIpv6(facts: OfflineServerFacts): { network: string; gateway: str
 /** What a data source answers when there is no API to ask. */
 function offlineAnswer(args: MockCallArgs, record: InvokeRecord): Record<string, unknown> {
     if (args.token === "ovh:Dedicated/getServerSpecificationsNetwork:getServerSpecificationsNetwork") {
-        const all = JSON.parse(process.env.OVH_FAILOVER_OFFLINE_SERVERS ?? "{}") as Record<string, OfflineServerFacts>;
-        const facts = all[String(args.inputs.serviceName)] ?? {};
+        const facts = offlineServers[String(args.inputs.serviceName)] ?? {};
         const routing: Record<string, unknown> = {};
         const notes: string[] = [];
         if (facts.mainIp) {
@@ -132,6 +145,9 @@ function offlineAnswer(args: MockCallArgs, record: InvokeRecord): Record<string,
 function cheapStackTraces(): void {
     process.setSourceMapsEnabled(false);
     Error.stackTraceLimit = Number(process.env.OVH_FAILOVER_PLAN_STACK_LIMIT ?? 0);
+    // Each resource's source position is read off a whole stack trace, which the SDK takes with
+    // no depth limit (@pulumi/pulumi resource.ts, Resource.callsites); the plan shows no position.
+    (pulumi.Resource as unknown as { callsites(): unknown[] }).callsites = () => [];
 }
 
 /**
@@ -146,17 +162,26 @@ function skipProviderSerialization(): void {
     closure.serializeFunction = async () => ({ text: "(serialized by pulumi up)", containsSecrets: false });
 }
 
-function run(job: Job): void {
+/**
+ * Evaluates the program in this process: resolves once it has declared everything (the event loop
+ * is empty) or failed. The process can evaluate nothing else after.
+ */
+export function evaluateHere(job: EvaluationJob): Promise<Evaluation> {
+    secretKey = job.secretKey;
+    offlineServers = job.servers;
+    process.env.PULUMI_NODEJS_STACK = job.stack;
+    process.env.PULUMI_NODEJS_PROJECT = job.project;
     cheapStackTraces();
     skipProviderSerialization();
     const evaluation: Evaluation = { resources: [], invokes: [] };
-    let written = false;
+    let resolveEvaluation: (e: Evaluation) => void = () => undefined;
+    const done = new Promise<Evaluation>((resolve) => (resolveEvaluation = resolve));
+    let finished = false;
     const finish = (error?: string) => {
-        if (written) return;
-        written = true;
+        if (finished) return;
+        finished = true;
         if (error !== undefined) evaluation.error = error;
-        fs.writeFileSync(job.output, JSON.stringify(evaluation));
-        process.exit(error === undefined ? 0 : 2);
+        resolveEvaluation(evaluation);
     };
     const fail = (err: unknown) => {
         // RunError and ResourceError carry a message meant for the user; anything else is a bug.
@@ -166,7 +191,7 @@ function run(job: Job): void {
     process.on("uncaughtException", fail);
     process.on("unhandledRejection", fail);
 
-    const config = JSON.parse(fs.readFileSync(job.configFile, "utf8")) as { PULUMI_CONFIG: string; PULUMI_CONFIG_SECRET_KEYS: string };
+    const config = job.config ?? (JSON.parse(fs.readFileSync(job.configFile ?? "", "utf8")) as ConfigEnvironment);
     pulumi.runtime.setAllConfig(JSON.parse(config.PULUMI_CONFIG) as Record<string, string>, JSON.parse(config.PULUMI_CONFIG_SECRET_KEYS) as string[]);
 
     pulumi.runtime.setMocks(
@@ -220,13 +245,25 @@ function run(job: Job): void {
         });
     };
 
-    process.on("beforeExit", () => finish());
+    process.once("beforeExit", () => finish());
     try {
+        if (/\.[cm]?tsx?$/.test(job.main)) {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            (require("tsx/cjs/api") as { register(): void }).register();
+        }
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         require(job.main);
     } catch (err) {
         fail(err);
     }
+    return done;
 }
 
-run(JSON.parse(process.env.OVH_FAILOVER_PLAN_JOB ?? "{}") as Job);
+/** A child evaluation: the job in OVH_FAILOVER_PLAN_JOB, the result into its output file. */
+async function runChild(job: EvaluationJob): Promise<void> {
+    const evaluation = await evaluateHere(job);
+    fs.writeFileSync(job.output ?? "", JSON.stringify(evaluation));
+    process.exit(evaluation.error === undefined ? 0 : 2);
+}
+
+if (require.main === module) void runChild(JSON.parse(process.env.OVH_FAILOVER_PLAN_JOB ?? "{}") as EvaluationJob);

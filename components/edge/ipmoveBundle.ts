@@ -1,8 +1,9 @@
 // ovh-ipmove as the edge nodes run it: one JavaScript file, bin/ovh-ipmove.ts and everything it
 // imports (the official @ovhcloud/node-ovh client included) bundled by esbuild for Node.js 18 or
-// later, so that a node needs Node.js and nothing else of this repository. Built when the program
-// runs (a fraction of a second), deterministically: the same sources give the same checksum, and a
-// new checksum is what redeploys it.
+// later, so that a node needs Node.js and nothing else of this repository. In a checkout it is
+// built when the program runs (a fraction of a second); an installed package ships the file it was
+// built with. Deterministic: the same sources give the same checksum, and a new checksum is what
+// redeploys it.
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -22,6 +23,21 @@ interface EsbuildResult {
 
 interface Esbuild {
     buildSync(options: Record<string, unknown>): EsbuildResult;
+}
+
+/** The package's root: the folder of its package.json, from components/edge or dist/components/edge. */
+function packageRoot(): string {
+    let dir = __dirname;
+    while (!fs.existsSync(path.join(dir, "package.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+    return dir;
+}
+
+/** ovh-ipmove for the program: built from the sources in a checkout, as shipped in an installed package. */
+export function ipmoveBundle(): IpmoveBundle {
+    const root = packageRoot();
+    if (fs.existsSync(path.join(root, "bin", "ovh-ipmove.ts"))) return buildIpmoveBundle(root);
+    const file = path.join(root, "dist", "ovh-ipmove.cjs");
+    return { file, sha256: createHash("sha256").update(fs.readFileSync(file, "utf8")).digest("hex") };
 }
 
 /** Builds dist/ovh-ipmove.cjs under the project's root from bin/ovh-ipmove.ts. */

@@ -5,4 +5,4 @@ export * from "./ipMove";
 export * from "./ovhApiClient";
 export * from "./ovhApiProvider";
 export * from "./virtualMac";
-export { VirtualMacInputs, VirtualMacOutputs, VirtualMacTiming, virtualMacProvider } from "./virtualMacProvider";
+export { type VirtualMacInputs, type VirtualMacOutputs, type VirtualMacTiming, virtualMacProvider } from "./virtualMacProvider";

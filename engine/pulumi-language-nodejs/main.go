@@ -16,10 +16,20 @@
 //
 // Left out, and why: the monitor proxy and its pipes for synchronous invokes (the SDK uses them
 // only when given --sync; without it every invoke is asynchronous, as in this project), and the
-// methods the CLI needs only for `pulumi new`, `install`, `about`, code generation and plugin
-// packages; each answers Unimplemented, which the CLI handles as an older host
+// methods the CLI needs only for `pulumi new`, `install`, `about` and code generation; each
+// answers Unimplemented, which the CLI handles as an older host
 // (sdk/go/common/resource/plugin/langruntime_plugin.go). GetRequiredPackages is one of them: the
 // CLI then installs nothing ahead of the run, and loads each provider when a resource needs it.
+//
+// InstallDependencies installs nothing: it checks that @pulumi/pulumi resolves from the folder
+// (for this project's plugin package, from the repository's node_modules) and says so, or asks
+// for `npm install` there. The CLI calls it before it runs a plugin package, and an Unimplemented
+// answer fails that (pkg/cmd/pulumi/packageworkspace InstallPluginAt).
+//
+// RunPlugin runs a source-based plugin package (a PulumiPlugin.yaml with runtime nodejs) as the
+// upstream host does (sdk/nodejs/cmd/pulumi-language-nodejs/main.go RunPlugin): node
+// <@pulumi/pulumi/cmd/run-plugin> <plugin folder> [args], in the request's working directory
+// with the request's environment, its output streamed back over the RPC.
 package main
 
 import (
@@ -124,11 +134,12 @@ func parseOptions(options map[string]any) (nodeOptions, error) {
 	return opts, nil
 }
 
-// locateRun finds @pulumi/pulumi/cmd/run as node resolves it from the program's directory.
-func locateRun(node, programDir string) (string, error) {
-	script := `try { console.log(require.resolve('@pulumi/pulumi/cmd/run')); } catch (e) { ` +
+// locateModule finds a module (@pulumi/pulumi/cmd/run, …/run-plugin) as node resolves it from
+// the program's directory.
+func locateModule(node, module, programDir string) (string, error) {
+	script := `try { console.log(require.resolve(process.argv[1])); } catch (e) { ` +
 		`console.error(e.code === 'MODULE_NOT_FOUND' ? 'It looks like the Pulumi SDK has not been installed. Have you run pulumi install?' : e.message); process.exit(1); }`
-	cmd := exec.Command(node, "-e", script)
+	cmd := exec.Command(node, "-e", script, module)
 	cmd.Dir = programDir
 	out, err := cmd.Output()
 	if err != nil {
@@ -141,6 +152,76 @@ func locateRun(node, programDir string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
+func (h *host) InstallDependencies(req *pulumirpc.InstallDependenciesRequest, server pulumirpc.LanguageRuntime_InstallDependenciesServer) error {
+	closer, stdout, _, err := rpcutil.MakeInstallDependenciesStreams(server, req.GetIsTerminal())
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return fmt.Errorf("could not find node on the $PATH: %w", err)
+	}
+	dir := req.GetInfo().GetProgramDirectory()
+	sdk, err := locateModule(node, "@pulumi/pulumi", dir)
+	if err != nil {
+		return fmt.Errorf("%s: run npm install there: %w", dir, err)
+	}
+	fmt.Fprintf(stdout, "%s: dependencies resolve (@pulumi/pulumi at %s); nothing installed\n", dir, sdk)
+	return closer.Close()
+}
+
+// RunPlugin starts a nodejs plugin package. Unlike upstream, which appends the nodeargs option
+// after the script (where node hands them to the script), they go before it, to node: a plugin
+// written in TypeScript needs its loader there (nodeargs "--import tsx").
+func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer) error {
+	closer, stdout, stderr, err := rpcutil.MakeRunPluginStreams(server, false)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return fmt.Errorf("could not find node on the $PATH: %w", err)
+	}
+	info := req.GetInfo()
+	opts, err := parseOptions(info.GetOptions().AsMap())
+	if err != nil {
+		return err
+	}
+	runPlugin, err := locateModule(node, "@pulumi/pulumi/cmd/run-plugin", info.GetProgramDirectory())
+	if err != nil {
+		return err
+	}
+	args, err := shlex.Split(opts.nodeArgs)
+	if err != nil {
+		return err
+	}
+	args = append(args, runPlugin, info.GetProgramDirectory())
+	args = append(args, req.GetArgs()...)
+
+	env := req.GetEnv()
+	if opts.typescript {
+		env = append(env, "PULUMI_NODEJS_TYPESCRIPT=true")
+	}
+	if opts.tsconfigPath != "" {
+		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+opts.tsconfigPath)
+	}
+	cmd := exec.CommandContext(server.Context(), node, args...)
+	cmd.Dir = req.GetPwd()
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Run(); err != nil {
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			return fmt.Errorf("Program exited with non-zero exit code: %d", exitErr.ExitCode())
+		}
+		return fmt.Errorf("Problem executing plugin program (could not run language executor): %w", err)
+	}
+	return closer.Close()
+}
+
 func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
 	fail := func(err error) (*pulumirpc.RunResponse, error) {
 		return &pulumirpc.RunResponse{Error: err.Error()}, nil
@@ -150,7 +231,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		return fail(fmt.Errorf("could not find node on the $PATH: %w", err))
 	}
 	info := req.GetInfo()
-	runPath, err := locateRun(node, info.GetProgramDirectory())
+	runPath, err := locateModule(node, "@pulumi/pulumi/cmd/run", info.GetProgramDirectory())
 	if err != nil {
 		return fail(err)
 	}

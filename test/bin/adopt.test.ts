@@ -33,7 +33,7 @@ afterEach(async () => {
 function project(): string {
     const dir = path.join(work, "project");
     fs.mkdirSync(path.join(dir, "stacks"), { recursive: true });
-    for (const entry of ["index.ts", "components", "bin", "node_modules", "Pulumi.yaml", "package.json", "tsconfig.json"]) {
+    for (const entry of ["index.ts", "components", "bin", "dist", "node_modules", "Pulumi.yaml", "package.json", "tsconfig.json"]) {
         fs.symlinkSync(path.join(root, entry), path.join(dir, entry));
     }
     fs.copyFileSync(path.join(root, "stacks", "Pulumi.reverse-proxy.yaml"), path.join(dir, "stacks", "Pulumi.reverse-proxy.yaml"));

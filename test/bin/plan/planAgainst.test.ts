@@ -18,6 +18,7 @@ beforeAll(() => {
     clone = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-against-")), "repo");
     execFileSync("git", ["clone", "-q", root, clone]);
     fs.symlinkSync(path.join(root, "node_modules"), path.join(clone, "node_modules"), "dir");
+    execFileSync("npm", ["run", "-s", "build:js"], { cwd: clone });
     const file = path.join(clone, "stacks/Pulumi.reverse-proxy.yaml");
     fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("ip: 192.0.2.10", "ip: 203.0.113.77"));
     const git = (...a: string[]) => execFileSync("git", ["-C", clone, "-c", "user.name=test", "-c", "user.email=test@example.org", ...a]);
@@ -54,6 +55,15 @@ describe("plan --against", () => {
     it("sees no change in an edge pair against HEAD: the bundled ovh-ipmove is the same bytes in the borrowed node_modules", () => {
         const same = plan("edge-pair", "--against", "HEAD", "--expect-no-changes");
         expect(same.status, same.stdout + same.stderr).toBe(0);
+    });
+
+    it("fails, as pulumi up will, when a rename would delete the protected routing", () => {
+        const renamed = path.join(path.dirname(clone), "Pulumi.renamed.yaml");
+        fs.writeFileSync(renamed, fs.readFileSync(path.join(clone, "stacks/Pulumi.reverse-proxy.yaml"), "utf8").replace(/^(\s+)proxy:$/m, "$1rproxy:"));
+        const r = plan("reverse-proxy", "--against", "HEAD", "--stack-file", renamed);
+        expect(r.status).toBe(2);
+        expect(r.stdout).toContain("** PROTECTED");
+        expect(r.stderr).toMatch(/^error: 1 protected resource would be deleted or replaced, which pulumi preview and pulumi up refuse:\n {2}delete urn:pulumi:reverse-proxy::ovh-failover::ovh-failover:endpoint:PublicEndpoint\$ovh-failover:network:FailoverIp\$ovh:Ip\/move:Move::proxy-ip-routing\n/);
     });
 
     it("names a ref that does not exist", () => {

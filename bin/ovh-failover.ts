@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+// The command line: `ovh-failover <command> …`, run in a Pulumi project (the nearest Pulumi.yaml
+// from the working directory). Each command is a module of bin/, loaded only when asked for.
+import * as fs from "fs";
+import * as path from "path";
+import { assertFreshBuild } from "./freshBuild";
+
+interface CommandModule {
+    main(argv: string[]): Promise<void>;
+    HELP?: string;
+}
+
+interface Command {
+    summary: string;
+    help: string;
+    load(): CommandModule;
+}
+
+// require, not import(): compiled to CommonJS, a dynamic import() would resolve as an ES module.
+/* eslint-disable @typescript-eslint/no-require-imports */
+
+const COMMANDS: Record<string, Command> = {
+    plan: {
+        summary: "what the stack declares, or what a change would do: offline, no credentials",
+        help: `usage: ovh-failover plan <stack> [options]
+
+Evaluates the project's program under Pulumi's mock runtime with the stack's config (the stack file,
+secure values never decrypted) and prints each resource and what would happen to it. No Pulumi CLI,
+no credentials, no network. Exit 0, or 1 (--expect-no-changes found changes), or 2 (an error: a
+bad value, with its key).
+
+  --set <key>=<value>       change a config value first (key in pulumi config set --path syntax,
+                            e.g. endpoints.proxy.ip=203.0.113.20); repeatable; the plan shows the
+                            difference
+  --against <git-ref>       compare with the stack file and program at this commit (a branch, a
+                            tag, HEAD~1, origin/main)
+  --expect-no-changes       exit 1 when anything would change (with --against or --set)
+  --json                    only JSON on stdout, shaped as pulumi preview --json
+  --show-same               list unchanged resources too when comparing
+  --show-replacement-steps  list each replacement as its create and delete steps, in the
+                            engine's order
+  --stack-file <file>       read the stack's config from this file instead of the project's
+                            Pulumi.<stack>.yaml
+  --program <file>          evaluate this program instead of the project's main
+  -h, --help                this help
+`,
+        load: () => require("./plan") as CommandModule,
+    },
+    adopt: {
+        summary: "what already exists at OVH and on the Proxmox hosts, as ids for Pulumi to import",
+        help: `usage: ovh-failover adopt <stack> (--state <file> | --no-state) [options]
+
+Reads, for each endpoint of the stack, what exists at OVH (routing, reverse, virtual MAC, DNS
+records) and on the Proxmox hosts (the container NIC), prints a table, and writes
+<stackConfigDir>/<stack>.adopt.yaml with the ids the program imports. Needs the OVH API
+credentials in the environment (OVH_ENDPOINT, OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET,
+OVH_CONSUMER_KEY) and SSH to the hosts. Writes nothing while a conflict is left (exit 1).
+
+  --state <file>       the stack's state (pulumi stack export > file): what it holds is not imported
+  --no-state           the stack has no state (a first adoption, or a lost state)
+  --output <file>      write the adopt file here instead
+  --stack-file <file>  read the stack's config from this file instead of Pulumi.<stack>.yaml
+  --skip-hosts         do not read the NICs over SSH
+  -h, --help           this help
+`,
+        load: () => require("./adopt") as CommandModule,
+    },
+    drift: {
+        summary: "compare the stack with what OVH and the hosts say now",
+        help: `usage: ovh-failover drift <stack> [--outputs <file>]
+
+Compares each endpoint of the stack with the OVH API (routing, reverse, virtual MAC) and its
+Proxmox host (the NIC). Prints OK, DRIFT or UNCHECKED per endpoint; exit 0 (no drift), 1 (drift)
+or 2 (could not check). Needs the OVH API credentials in the environment and SSH to the hosts.
+
+  --outputs <file>  the stack's outputs (pulumi stack output --json > file), to compare what only
+                    the last up knows (the gateway it chose)
+  -h, --help        this help
+`,
+        load: () => require("./drift") as CommandModule,
+    },
+    "check-gateways": {
+        summary: "probe each container's gateway from inside it, as metrics",
+        help: `usage: ovh-failover check-gateways <stack> [--textfile <file.prom>]
+
+Runs the gateway probe inside each endpoint's container over SSH to its Proxmox host and prints
+Prometheus metrics (ovh_failover_gateway_up, ovh_failover_gateway_check_ok). Exit 0 (all up),
+1 (a gateway is dead) or 2 (a check could not run).
+
+  --textfile <file.prom>  also write the metrics to this file, atomically (node_exporter's
+                          textfile collector)
+  -h, --help              this help
+`,
+        load: () => require("./check-gateways") as CommandModule,
+    },
+    "access-rules": {
+        summary: "the OVH API rules each edge node's consumer key needs, from the stack file",
+        help: "",
+        load: () => require("./access-rules") as CommandModule,
+    },
+};
+
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+function usage(): string {
+    const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+    return `usage: ovh-failover <command> [options]     (ovh-failover <command> --help for its options)
+
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`).join("\n")}
+
+  --version  the package's version
+`;
+}
+
+function packageRoot(): string {
+    let dir = __dirname;
+    while (!fs.existsSync(path.join(dir, "package.json"))) dir = path.dirname(dir);
+    return dir;
+}
+
+function version(): string {
+    return (JSON.parse(fs.readFileSync(path.join(packageRoot(), "package.json"), "utf8")) as { version: string }).version;
+}
+
+export async function main(argv: string[]): Promise<void> {
+    const [name, ...rest] = argv;
+    if (name === undefined || name === "-h" || name === "--help" || name === "help") {
+        process.stdout.write(usage());
+        if (name === undefined) process.exitCode = 2;
+        return;
+    }
+    if (name === "--version" || name === "-v") {
+        process.stdout.write(`${version()}\n`);
+        return;
+    }
+    try {
+        // In a checkout, a command compiled before the last edit would run yesterday's code.
+        assertFreshBuild(__filename, packageRoot());
+    } catch (err) {
+        process.stderr.write(`error: ${(err as Error).message}\n`);
+        process.exitCode = 2;
+        return;
+    }
+    const command = COMMANDS[name];
+    if (!command) {
+        process.stderr.write(`unknown command ${name}\n${usage()}`);
+        process.exitCode = 2;
+        return;
+    }
+    const module = command.load();
+    if (rest.includes("--help") || rest.includes("-h")) {
+        process.stdout.write(command.help || module.HELP || "");
+        return;
+    }
+    await module.main(rest);
+}
+
+if (require.main === module) void main(process.argv.slice(2));
