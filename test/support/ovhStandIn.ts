@@ -1,7 +1,8 @@
 /**
  * A local HTTPS stand-in for the OVH API v1, for tests.
  *
- * - Every request is checked against the official schemas in /work/shared/ovh-api
+ * - Every request is checked against OVH's published API descriptions (../shared/ovh-api beside
+ *   the repository, or ovh-api/ in it: `npm run ovh-api:fetch` downloads them)
  *   (route, method, path/query/body parameter types, enums, required and unknown fields);
  *   each problem is answered like OVH does (400/404) and recorded in `violations`.
  * - Authentication is checked like OVH's application key/secret + consumer key scheme
@@ -26,6 +27,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { findSchemaDir } from '../../bin/ovh-api-fetch';
 
 // ---------------------------------------------------------------------------------------
 // Public types
@@ -276,8 +278,9 @@ function isSchemaFile(value: unknown): value is SchemaFile {
   return isRecord(value) && Array.isArray(value.apis) && isRecord(value.models);
 }
 
+/** Where the API descriptions are; an error naming `npm run ovh-api:fetch` when nowhere. */
 export function schemaDir(): string {
-  return process.env.OVH_API_SCHEMA_DIR ?? path.resolve(__dirname, '../../../shared/ovh-api');
+  return findSchemaDir(path.resolve(__dirname, '../..'));
 }
 
 let cachedCatalog: { dir: string; catalog: Catalog } | undefined;
