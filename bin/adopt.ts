@@ -2,7 +2,7 @@
 // object (OVH API, Proxmox hosts) and write the ids Pulumi imports it by into
 // stacks/<stack>.adopt.yaml, which index.ts reads. Usage:
 //
-//   npm run -s adopt -- <stack> [--output <file>] [--skip-hosts]
+//   ovh-failover adopt <stack> [--output <file>] [--skip-hosts]
 //
 // With the same OVH credentials as `pulumi up` (OVH_ENDPOINT, OVH_APPLICATION_KEY, …) and the
 // system's ssh for the Proxmox hosts. It prints, per resource, what was found, its id, and what
@@ -27,7 +27,7 @@ import { netLine } from "./drift";
 import { runOnHost, sshCommand, stackSpec } from "./hostShell";
 import { loadProject } from "./plan/stackFiles";
 
-export const USAGE = "usage: npm run -s adopt -- <stack> (--state <pulumi stack export file> | --no-state) [--output <file>] [--stack-file <file>] [--skip-hosts]";
+export const USAGE = "usage: ovh-failover adopt <stack> (--state <pulumi stack export file> | --no-state) [--output <file>] [--stack-file <file>] [--skip-hosts]";
 
 /** What `pulumi up` will do with a resource once the adopt file is in place. */
 export type AdoptAction = "import" | "leave" | "update" | "create" | "conflict" | "replace" | "adopt" | "merge";
@@ -306,7 +306,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
         return;
     }
     const file = output ?? path.join(dir, loadProject(dir).stackConfigDir, `${stack}.adopt.yaml`);
-    fs.writeFileSync(file, renderAdoptFile(result.file, `Written by npm run adopt -- ${stack}: what exists at OVH and on the Proxmox hosts, and\nthe ids Pulumi imports it by (index.ts). Commit it with the stack; run adopt again to refresh it.`));
+    fs.writeFileSync(file, renderAdoptFile(result.file, `Written by ovh-failover adopt ${stack}: what exists at OVH and on the Proxmox hosts, and\nthe ids Pulumi imports it by (index.ts). Commit it with the stack; run adopt again to refresh it.`));
     process.stdout.write(`wrote ${path.relative(process.cwd(), file) || file}\n`);
 }
 

@@ -1,7 +1,7 @@
 // Monitoring: runs the gateway probe for every endpoint of a stack, from inside its container, as
 // `pulumi up` does, and says which gateways do not answer. Usage:
 //
-//   npm run -s check-gateways -- <stack> [--textfile <file.prom>]
+//   ovh-failover check-gateways <stack> [--textfile <file.prom>]
 //
 // It prints one Prometheus sample per endpoint it could check on stdout (ovh_failover_gateway_up 1 or 0, and
 // ovh_failover_gateway6_up for a NIC with an IPv6 gateway), writes
@@ -124,7 +124,7 @@ export function writeTextfile(textfile: string, metrics: string): void {
     }
 }
 
-const USAGE = "usage: npm run -s check-gateways -- <stack> [--textfile <file.prom>]";
+const USAGE = "usage: ovh-failover check-gateways <stack> [--textfile <file.prom>]";
 
 /** The stack and where to write the metrics; a usage error throws UsageError. */
 export function parseCheckArgs(argv: string[]): { stack: string; textfile?: string } {

@@ -2,7 +2,7 @@
 // remote command has no read: pulumi/pulumi-command remote/command.go), so this reads `pct config`
 // on each Proxmox host and compares what the stack manages. Usage:
 //
-//   npm run -s drift -- <stack> [--outputs <file>]
+//   ovh-failover drift <stack> [--outputs <file>]
 //
 // --outputs takes `pulumi stack output --json --show-secrets=false`: the MAC OVH assigned and the
 // gateway in use, which the stack file alone does not know. One line per endpoint; exit 1 on any
@@ -15,7 +15,7 @@ import { parseCommandLine, projectDir, UsageError } from "./cli";
 import { readFlagJson } from "./inputFiles";
 import { runOnHost, sshCommand, stackSpec } from "./hostShell";
 
-export const USAGE = "usage: npm run -s drift -- <stack> [--outputs <pulumi stack output --json file>]";
+export const USAGE = "usage: ovh-failover drift <stack> [--outputs <pulumi stack output --json file>]";
 
 /** What the stack says netN holds; a key it cannot know offline is absent. */
 export type ExpectedNic = Partial<Record<"name" | "bridge" | "hwaddr" | "ip" | "gw" | "ip6" | "gw6", string>>;

@@ -144,7 +144,7 @@ export async function main(argv: string[]): Promise<void> {
         process.exitCode = 2;
         return;
     }
-    const command = COMMANDS[name];
+    const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
     if (!command) {
         process.stderr.write(`unknown command ${name}\n${usage()}`);
         process.exitCode = 2;

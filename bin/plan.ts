@@ -1,7 +1,7 @@
 // The offline plan: what a stack declares, or what a change to it would do, with no Pulumi CLI,
 // no credentials and no network. Usage:
 //
-//   npm run plan -- <stack> [--set <key>=<value>]... [--against <git-ref>] [--expect-no-changes] [--json] [--show-same] [--show-replacement-steps]
+//   ovh-failover plan <stack> [--set <key>=<value>]... [--against <git-ref>] [--expect-no-changes] [--json] [--show-same] [--show-replacement-steps]
 //                           [--stack-file <file>] [--program <file>]
 //
 // Each evaluation of index.ts runs in a fresh process under the Pulumi SDK's mock runtime
@@ -18,7 +18,7 @@ import { diffEvaluations, summarize } from "./plan/diff";
 import { Evaluation, Step } from "./plan/model";
 import { validateStackConfig } from "./plan/projectConfig";
 import { renderJson, renderText, rootStack } from "./plan/render";
-import { applySet, configEnvironment, loadProject, loadStackConfig, parseStackFile, ProjectFile, StackConfig, stackFilePath } from "./plan/stackFiles";
+import { applySet, configEnvironment, loadProject, programEntry, loadStackConfig, parseStackFile, ProjectFile, StackConfig, stackFilePath } from "./plan/stackFiles";
 
 export interface PlanOptions {
     stack: string;
@@ -39,7 +39,7 @@ export interface PlanOptions {
     oneProcess?: boolean;
 }
 
-const USAGE = "usage: npm run plan -- <stack> [--set <key>=<value>]... [--against <git-ref>] [--expect-no-changes] [--json] [--show-same] [--show-replacement-steps] [--stack-file <file>] [--program <file>]";
+const USAGE = "usage: ovh-failover plan <stack> [--set <key>=<value>]... [--against <git-ref>] [--expect-no-changes] [--json] [--show-same] [--show-replacement-steps] [--stack-file <file>] [--program <file>]";
 
 /** Exit code when --expect-no-changes finds changes. */
 export const EXIT_CHANGES = 1;
@@ -77,6 +77,9 @@ export function parseArgs(argv: string[]): PlanOptions {
         showSame: values["show-same"] ?? false,
         showReplacementSteps: values["show-replacement-steps"] ?? false,
     };
+    if (opts.against && opts.program) {
+        throw new Error(`--against compares with the project's program at that ref; --program names another: give one of them\n${USAGE}`);
+    }
     if (opts.expectNoChanges && !opts.against && opts.sets.length === 0) {
         throw new Error(`--expect-no-changes compares two states: give --against <git-ref> or --set\n${USAGE}`);
     }
@@ -118,7 +121,7 @@ export async function evaluate(dir: string, project: ProjectFile, stack: string,
     const job: EvaluationJob = {
         project: project.name,
         stack,
-        main: path.resolve(dir, project.main),
+        main: programEntry(dir, project.main),
         servers: offlineServerFacts(project, config),
         secretKey: PLAN_KEY,
     };
@@ -171,7 +174,8 @@ export function checkoutAt(dir: string, ref: string): { dir: string; commit: str
     try {
         const archive = execFileSync("git", ["-C", dir, "archive", "--format=tar", commit], { maxBuffer: 512 * 1024 * 1024 });
         execFileSync("tar", ["-x", "-C", tmp], { input: archive });
-        fs.symlinkSync(path.join(dir, "node_modules"), path.join(tmp, "node_modules"), "dir");
+        // The project's installed packages, when they are beside it.
+        if (fs.existsSync(path.join(dir, "node_modules"))) fs.symlinkSync(path.join(dir, "node_modules"), path.join(tmp, "node_modules"), "dir");
         buildCheckout(tmp, ref);
     } catch (err) {
         cleanup();
@@ -186,7 +190,7 @@ export function checkoutAt(dir: string, ref: string): { dir: string; commit: str
  */
 function buildCheckout(dir: string, ref: string): void {
     if (!fs.existsSync(path.join(dir, "Pulumi.yaml"))) return;
-    const main = path.resolve(dir, loadProject(dir).main);
+    const main = programEntry(dir, loadProject(dir).main);
     if (fs.existsSync(main)) return;
     const scripts = fs.existsSync(path.join(dir, "package.json"))
         ? ((JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { scripts?: Record<string, string> }).scripts ?? {})
@@ -243,7 +247,7 @@ export async function plan(dir: string, opts: PlanOptions, color: boolean): Prom
             return { steps: [], output: "", message: `error: stack ${opts.stack}${which}: ${e.error}\n`, exitCode: 2 };
         }
     }
-    // What `npm run adopt` found live: the plan shows what an import will change.
+    // What `ovh-failover adopt` found live: the plan shows what an import will change.
     const adoptPath = path.join(dir, project.stackConfigDir, `${opts.stack}.adopt.yaml`);
     const adopt = fs.existsSync(adoptPath) ? parseAdoptFile(fs.readFileSync(adoptPath, "utf8"), adoptPath) : undefined;
     const steps = diffEvaluations(before, after, adopt);

@@ -182,7 +182,7 @@ function assemble(sections: Section[], ctx: CommentContext, texts: string[][], c
         MARKER,
         "## Offline plan",
         "",
-        `What this pull request changes in what each stack declares: \`npm run plan -- <stack>${ctx.base ? ` --against ${ctx.base}` : ""}\`${commit}. ` +
+        `What this pull request changes in what each stack declares: \`ovh-failover plan <stack>${ctx.base ? ` --against ${ctx.base}` : ""}\`${commit}. ` +
             "It evaluates the program under Pulumi's mock runtime, with no credentials: " +
             "`pulumi preview` also sees drift in the real world.",
     ];

@@ -83,7 +83,7 @@ function importStep(n: DeclaredResource, adopt: AdoptFile | undefined): Pick<Ste
 function adopts(n: DeclaredResource, adopt: AdoptFile | undefined): string | undefined {
     const seen = adopt?.observed[n.name];
     if (!seen) return undefined;
-    if (n.type === VIRTUAL_MAC_TYPE) return `the ${String(seen.type)} MAC ${String(seen.macAddress)} the IP already has (found by npm run adopt)`;
+    if (n.type === VIRTUAL_MAC_TYPE) return `the ${String(seen.type)} MAC ${String(seen.macAddress)} the IP already has (found by ovh-failover adopt)`;
     if (n.type === "ovh:Ip/move:Move") {
         const wanted = (n.inputs.routedTo as { serviceName?: unknown } | undefined)?.serviceName;
         return seen.routedTo === wanted
@@ -100,7 +100,7 @@ function ttlWarnings(n: DeclaredResource, diffs: string[], adopt: AdoptFile | un
     const found = adopt?.resources[n.name];
     const ttl = found?.effectiveTtl ?? found?.live.ttl;
     if (n.type !== "ovh:Domain/zoneRecord:ZoneRecord" || !diffs.includes("target") || typeof ttl !== "number" || ttl <= SLOW_TTL) return [];
-    return [`the record's live TTL is ${ttl} s (npm run adopt): resolvers may keep the old target that long; lower the TTL first and wait it out`];
+    return [`the record's live TTL is ${ttl} s (ovh-failover adopt): resolvers may keep the old target that long; lower the TTL first and wait it out`];
 }
 
 export function diffEvaluations(before: Evaluation, after: Evaluation, adopt?: AdoptFile): Step[] {

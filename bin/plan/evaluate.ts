@@ -177,17 +177,31 @@ export function evaluateHere(job: EvaluationJob): Promise<Evaluation> {
     let resolveEvaluation: (e: Evaluation) => void = () => undefined;
     const done = new Promise<Evaluation>((resolve) => (resolveEvaluation = resolve));
     let finished = false;
+    // What the program writes to stdout (console.log, pulumi.log.info under mocks) goes to stderr:
+    // stdout is the plan's, and with --json only JSON.
+    const stdoutWrite = process.stdout.write;
+    process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+    // A program that exits is a program that stopped: said as such, with the plan's exit code.
+    const exit = process.exit;
+    process.exit = ((code?: number) => {
+        fail(new pulumi.RunError(`the program called process.exit(${code ?? ""}) before it declared everything`));
+        return undefined as never;
+    }) as typeof process.exit;
     const finish = (error?: string) => {
         if (finished) return;
         finished = true;
+        process.stdout.write = stdoutWrite;
+        process.exit = exit;
+        process.off("uncaughtException", fail);
+        process.off("unhandledRejection", fail);
         if (error !== undefined) evaluation.error = error;
         resolveEvaluation(evaluation);
     };
-    const fail = (err: unknown) => {
+    function fail(err: unknown): void {
         // RunError and ResourceError carry a message meant for the user; anything else is a bug.
         const message = err instanceof Error ? (err instanceof pulumi.RunError || err instanceof pulumi.ResourceError ? err.message : err.stack ?? err.message) : String(err);
         finish(message);
-    };
+    }
     process.on("uncaughtException", fail);
     process.on("unhandledRejection", fail);
 
@@ -251,8 +265,12 @@ export function evaluateHere(job: EvaluationJob): Promise<Evaluation> {
             // eslint-disable-next-line @typescript-eslint/no-require-imports
             (require("tsx/cjs/api") as { register(): void }).register();
         }
+        // As @pulumi/pulumi's cmd/run does: a module's default export, and a function export is
+        // called (the program is its body).
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        require(job.main);
+        const loaded = require(job.main) as unknown;
+        const program = loaded !== null && typeof loaded === "object" && "default" in loaded && (loaded as { __esModule?: boolean }).__esModule ? (loaded as { default: unknown }).default : loaded;
+        if (typeof program === "function") Promise.resolve((program as () => unknown)()).catch(fail);
     } catch (err) {
         fail(err);
     }

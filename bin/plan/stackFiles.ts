@@ -39,10 +39,32 @@ export function loadProject(dir: string, text?: string): ProjectFile {
     if (typeof doc?.name !== "string") throw new Error(`${file}: no project name`);
     return {
         name: doc.name,
-        main: typeof doc.main === "string" ? doc.main : "index.ts",
+        main: typeof doc.main === "string" ? doc.main : ".",
         stackConfigDir: typeof doc.stackConfigDir === "string" ? doc.stackConfigDir : ".",
         declared: readDeclarations(doc.name, (doc.config ?? {}) as Record<string, unknown>),
     };
+}
+
+/**
+ * The file Pulumi's Node.js runtime runs for a project's main (@pulumi/pulumi cmd/run/run.ts): a
+ * file as given; a folder (the project's own without a main) by its package.json main, else its
+ * index.js or index.ts.
+ */
+export function programEntry(dir: string, main: string): string {
+    const base = path.resolve(dir, main);
+    if (fs.existsSync(base) && fs.statSync(base).isFile()) return base;
+    const manifest = path.join(base, "package.json");
+    if (fs.existsSync(manifest)) {
+        const declared = (JSON.parse(fs.readFileSync(manifest, "utf8")) as { main?: unknown }).main;
+        if (typeof declared === "string") {
+            const file = path.resolve(base, declared);
+            for (const f of [file, `${file}.js`, `${file}.ts`, path.join(file, "index.js"), path.join(file, "index.ts")]) {
+                if (fs.existsSync(f) && fs.statSync(f).isFile()) return f;
+            }
+        }
+    }
+    for (const f of ["index.js", "index.ts"]) if (fs.existsSync(path.join(base, f))) return path.join(base, f);
+    return base;
 }
 
 export function stackFilePath(dir: string, project: ProjectFile, stack: string): string {

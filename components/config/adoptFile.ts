@@ -1,4 +1,4 @@
-// The adopt file, `stacks/<stack>.adopt.yaml`: what `npm run adopt` found live, and the ids Pulumi
+// The adopt file, `stacks/<stack>.adopt.yaml`: what `ovh-failover adopt` found live, and the ids Pulumi
 // imports the records by. The program passes each id as the `import` option while the record is
 // the one that was found (same zone, name and type).
 //
@@ -38,7 +38,7 @@ export interface AdoptFile {
 }
 
 export function parseAdoptFile(text: string, origin: string): AdoptFile {
-    const bad = (what: string) => new ConfigValueError(`${origin}: ${what} (write it again with npm run adopt)`);
+    const bad = (what: string) => new ConfigValueError(`${origin}: ${what} (write it again with ovh-failover adopt)`);
     let doc: Partial<AdoptFile> | null;
     try {
         doc = YAML.parse(text) as Partial<AdoptFile> | null;

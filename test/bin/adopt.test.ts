@@ -111,7 +111,7 @@ describe("npm run adopt, seed 000's world after the incident", () => {
 
         // An IP change warns about the A records whose live TTL is long (seed 002).
         const change = await plan(dir, { stack: "reverse-proxy", sets: ["endpoints.proxy.ip=203.0.113.77"], json: false, showSame: false }, false);
-        expect(change.output).toContain("warning: the record's live TTL is 3600 s (npm run adopt): resolvers may keep the old target that long; lower the TTL first and wait it out");
+        expect(change.output).toContain("warning: the record's live TTL is 3600 s (ovh-failover adopt): resolvers may keep the old target that long; lower the TTL first and wait it out");
         expect(change.steps.filter((s) => s.warnings?.length).map((s) => s.name).sort()).toEqual(["proxy-dns-A-apex.example.net", "proxy-dns-A-proxy1.example.org"]);
     });
 

@@ -9,7 +9,7 @@ import { parseArgs as parsePlanArgs } from "../../bin/plan";
 import { parseArgs as parseCommentArgs } from "../../bin/pr-comment";
 
 const root = path.resolve(__dirname, "../..");
-const USAGE_LINE = /^usage: npm run plan -- <stack>/m;
+const USAGE_LINE = /^usage: ovh-failover plan <stack>/m;
 
 function runTool(script: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
     const r = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "bin", script), ...args], { cwd: root, encoding: "utf8" });
@@ -120,7 +120,7 @@ describe("check-gateways", () => {
     it("prints the usage line and exits 2", () => {
         const r = runTool("check-gateways.ts", ["reverse-proxy", "--textfile"]);
         expect(r.status).toBe(2);
-        expect(r.stderr).toBe("usage: npm run -s check-gateways -- <stack> [--textfile <file.prom>]\n");
+        expect(r.stderr).toBe("usage: ovh-failover check-gateways <stack> [--textfile <file.prom>]\n");
     });
 });
 

@@ -98,6 +98,6 @@ describe("npm run drift", () => {
         expect(r.stdout).toMatch(/^UNCHECKED: endpoint proxy/);
         const usage = drift(standIns(AS_STACK), "--nope");
         expect(usage.status).toBe(2);
-        expect(usage.stderr).toContain("unknown option --nope\nusage: npm run -s drift");
+        expect(usage.stderr).toContain("unknown option --nope\nusage: ovh-failover drift");
     });
 });

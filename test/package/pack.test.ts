@@ -103,10 +103,24 @@ describe("the npm package", () => {
         expect(r.status, r.stdout + r.stderr).toBe(0);
     });
 
-    it("refuses a deep import: the exports map is the interface", () => {
-        const r = spawnSync(process.execPath, ["-e", "require('ovh-failover/dist/components/publicEndpoint')"], { cwd: consumer, encoding: "utf8" });
-        expect(r.status).not.toBe(0);
-        expect(r.stderr).toContain("ERR_PACKAGE_PATH_NOT_EXPORTED");
+    it("the virtual MAC's dynamic provider serializes from the installed package, as pulumi up does it, and the serialized code runs", () => {
+        // @pulumi/pulumi serializes a dynamic provider with the modules it captures written as
+        // require() of their public path in the package (runtime/closure/createClosure.ts): each
+        // must be reachable through the exports map from the consumer's folder.
+        const script = `
+const fs = require("fs");
+const pulumi = require("@pulumi/pulumi");
+const { virtualMacProvider } = require("ovh-failover");
+pulumi.runtime.serializeFunction(() => virtualMacProvider, { allowSecrets: true, isFactoryFunction: true }).then((r) => {
+    fs.writeFileSync("provider.js", r.text);
+    const provider = require("./provider.js").handler();
+    console.log(JSON.stringify(["create", "read", "update", "delete", "diff"].filter((m) => typeof provider[m] === "function")));
+}).catch((e) => { console.error(e.message); process.exit(1); });
+`;
+        const r = spawnSync(process.execPath, ["-e", script], { cwd: consumer, encoding: "utf8" });
+        expect(r.status, r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout)).toEqual(["create", "read", "update", "delete", "diff"]);
+        expect(fs.readFileSync(path.join(consumer, "provider.js"), "utf8")).toMatch(/require\("ovh-failover\/dist\/components\//);
     });
 
     it("npx ovh-failover plan evaluates the consumer's program: the endpoint's chain and the pair's nodes", () => {

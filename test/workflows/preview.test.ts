@@ -396,7 +396,7 @@ describe("bin/pr-comment.ts", () => {
     it("starts with the marker the workflow looks for", () => {
         const body = renderComment([plan("reverse-proxy", title("reverse-proxy") + summaryLines)], { base: "origin/main" });
         expect(body.startsWith(`${MARKER}\n`)).toBe(true);
-        expect(body).toContain("`npm run plan -- <stack> --against origin/main`");
+        expect(body).toContain("`ovh-failover plan <stack> --against origin/main`");
     });
 
     it("has one section per stack, in order, each plan in a diff block with its count in the heading", () => {
