@@ -18,7 +18,7 @@ function runTool(script: string, args: string[]): { status: number | null; stdou
 
 describe("plan", () => {
     it("reads every flag in both spellings", () => {
-        const o = parsePlanArgs(["reverse-proxy", "--set", "a=1", "--set=b=2", "--against=HEAD~1", "--expect-no-changes", "--json", "--show-same", "--stack-file", "x.yaml", "--program", "p.ts"]);
+        const o = parsePlanArgs(["reverse-proxy", "--set", "a=1", "--set=b=2", "--against=HEAD~1", "--expect-no-changes", "--json", "--show-same", "--stack-file", "x.yaml"]);
         expect(o).toEqual({
             stack: "reverse-proxy",
             sets: ["a=1", "b=2"],
@@ -27,9 +27,12 @@ describe("plan", () => {
             json: true,
             showSame: true,
             stackFile: path.resolve("x.yaml"),
-            program: path.resolve("p.ts"),
+            program: undefined,
             showReplacementSteps: false,
         });
+        expect(parsePlanArgs(["s", "--program", "p.ts"]).program).toBe(path.resolve("p.ts"));
+        // The ref's program is the project's own: another program cannot be compared with it.
+        expect(() => parsePlanArgs(["s", "--against", "HEAD", "--program", "p.ts"])).toThrow(/^--against compares with the project's program at that ref; --program names another/);
         expect(parsePlanArgs(["s", "--against", "origin/main", "--show-replacement-steps"])).toMatchObject({ stack: "s", sets: [], against: "origin/main", json: false, showSame: false, showReplacementSteps: true });
     });
 

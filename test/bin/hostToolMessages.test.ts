@@ -78,7 +78,7 @@ describe("a YAML error", () => {
     });
 
     it("names the adopt file when that is the one", () => {
-        expect(() => parseAdoptFile("version: 1\nresources: {a: [\n", "stacks/x.adopt.yaml")).toThrow(/^stacks\/x\.adopt\.yaml: not valid YAML: .*\(write it again with npm run adopt\)$/s);
+        expect(() => parseAdoptFile("version: 1\nresources: {a: [\n", "stacks/x.adopt.yaml")).toThrow(/^stacks\/x\.adopt\.yaml: not valid YAML: .*\(write it again with ovh-failover adopt\)$/s);
     });
 
     it("names Pulumi.yaml when that is the one", () => {

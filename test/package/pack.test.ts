@@ -113,7 +113,7 @@ const pulumi = require("@pulumi/pulumi");
 const { virtualMacProvider } = require("ovh-failover");
 pulumi.runtime.serializeFunction(() => virtualMacProvider, { allowSecrets: true, isFactoryFunction: true }).then((r) => {
     fs.writeFileSync("provider.js", r.text);
-    const provider = require("./provider.js").handler();
+    const provider = require("./provider.js").handler;
     console.log(JSON.stringify(["create", "read", "update", "delete", "diff"].filter((m) => typeof provider[m] === "function")));
 }).catch((e) => { console.error(e.message); process.exit(1); });
 `;
