@@ -153,6 +153,85 @@ export function renderNodeRemoval(flavour: EdgeFlavour, spec: EdgePairSpec, node
     return asRoot(sshUser, n.flavour === "openbsd" ? renderOpenbsdRemoval(n.deploy) : renderKeepalivedRemoval(n.deploy));
 }
 
+/** What declareCarpPair declares: the IP, each node's deploy, the access rules of each node's credentials. */
+export interface CarpPairParts {
+    failoverIp: FailoverIp;
+    deployments: command.remote.Command[];
+    accessRules: Record<string, { method: string; path: string }[]>;
+}
+
+/**
+ * The pair's checks and children, under `self`: the body of CarpPair, shared with the plugin
+ * package's CarpPair (plugin/carpPair.ts), which registers with the same type token so that its
+ * children get the same URNs.
+ */
+export function declareCarpPair(self: pulumi.ComponentResource, name: string, args: CarpPairArgs): CarpPairParts {
+    const group = { ...args.group, advbase: args.group.advbase ?? 1, carpUnit: args.group.carpUnit ?? 0 };
+    // The password is checked where it is known; a secret Output is checked when it resolves.
+    const issues = checkEdgePair({ group: { ...group, password: "placeholder" }, nodes: args.nodes, failoverIp: args.failoverIp, health: args.health, ipmovePath: args.ipmovePath }, "args");
+    if (args.flavour === "keepalived") {
+        args.nodes.forEach((n, i) => {
+            if (!n.privateAddress) issues.push({ key: `args.nodes[${i}].privateAddress`, value: undefined, expected: "the node's address on the CARP network (keepalived's unicast source)" });
+            if (n.advskew > KEEPALIVED_ADVSKEW_MAX) issues.push({ key: `args.nodes[${i}].advskew`, value: n.advskew, expected: `at most ${KEEPALIVED_ADVSKEW_MAX} with keepalived (VRRP has no priority left for 254)` });
+        });
+    }
+    if (args.preempt !== undefined && typeof args.preempt !== "boolean") issues.push({ key: "args.preempt", value: args.preempt, expected: "true or false" });
+    if (issues.length > 0) throw new pulumi.ResourceError(formatIssues(issues), self);
+
+    const failoverIp = new FailoverIp(`${name}-ip`, { ip: args.failoverIp, reverse: args.reverse, protect: args.protect }, { parent: self });
+
+    const password = pulumi.secret(args.password).apply((p) => {
+        const problems = checkEdgePair({ group: { ...group, password: p }, nodes: args.nodes, failoverIp: args.failoverIp, health: args.health }, "args")
+            .filter((i) => i.key.endsWith("password"));
+        if (args.flavour === "keepalived" && p.length > KEEPALIVED_PASSWORD_MAX) {
+            problems.push({ key: "args.password", value: "[secret]", expected: `at most ${KEEPALIVED_PASSWORD_MAX} characters: VRRP's PASS authentication keeps only that many` });
+        }
+        if (problems.length > 0) throw new pulumi.ResourceError(formatIssues(problems.map((i) => ({ ...i, value: "[secret]" }))), self);
+        return p;
+    });
+    const ipmovePath = args.ipmovePath ?? "/usr/local/bin/ovh-ipmove";
+    const nodes: CarpNodeSpec[] = args.nodes.map(({ ssh: _ssh, ...node }) => node);
+
+    const spec: EdgePairSpec = {
+        group: { ...group, password: PASSWORD_MARKER },
+        nodes,
+        failoverIp: args.failoverIp,
+        health: args.health,
+        ipmovePath,
+        reassertSeconds: args.reassertSeconds,
+        preempt: args.preempt ?? DEFAULT_PREEMPT,
+    };
+    const secrets = pulumi.all([password, pulumi.secret(args.ovhCredentials)]).apply(([p, creds]) => renderSecretsInput(p, renderIpmoveConfig(creds)));
+    const deployments = args.nodes.map((node, i) => {
+        // The user the node is reached as; root, or a user who may run /bin/sh as root with doas.
+        const user = pulumi.output(node.ssh.user ?? "root");
+        const script = user.apply((u) => renderNodeDeployment(args.flavour, spec, nodes[i], args.ipmove?.sha256, u));
+        // The bundle goes beside its place over SFTP (CopyToRemote: stock sshd has the sftp
+        // subsystem on OpenBSD and Debian); the deploy checks and installs it. Its checksum is
+        // in the deploy script: a new bundle redeploys.
+        const copy = args.ipmove && new command.remote.CopyToRemote(`${name}-${node.name}-ipmove`, {
+            connection: sshConnection(node.ssh),
+            source: new pulumi.asset.FileAsset(args.ipmove.file),
+            remotePath: user.apply((u) => stagedIpmovePath(ipmovePath, u)),
+            triggers: [args.ipmove.sha256],
+        }, { parent: self });
+        return new command.remote.Command(`${name}-${node.name}-deploy`, {
+            connection: sshConnection(node.ssh),
+            // The script changes when a rendered file changes: the node is redeployed then, and
+            // only then. It holds no secret; the password and the credentials go on stdin.
+            create: script,
+            update: script,
+            // Removed from the stack, or destroyed: the node stops claiming and is put back.
+            delete: user.apply((u) => renderNodeRemoval(args.flavour, spec, nodes[i], args.ipmove?.sha256, u)),
+            stdin: secrets,
+            // Nothing is read back from the environment: the node keeps what it needs.
+            addPreviousOutputInEnv: false,
+        }, { parent: self, dependsOn: copy ? [copy] : [] });
+    });
+    const accessRules = Object.fromEntries(args.nodes.map((n) => [n.name, ipmoveAccessRules(n.move, args.failoverIp)]));
+    return { failoverIp, deployments, accessRules };
+}
+
 export class CarpPair extends pulumi.ComponentResource {
     readonly failoverIp: FailoverIp;
     readonly deployments: command.remote.Command[];
@@ -161,69 +240,10 @@ export class CarpPair extends pulumi.ComponentResource {
 
     constructor(name: string, args: CarpPairArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ovh-failover:edge:CarpPair", name, {}, opts);
-        const group = { ...args.group, advbase: args.group.advbase ?? 1, carpUnit: args.group.carpUnit ?? 0 };
-        // The password is checked where it is known; a secret Output is checked when it resolves.
-        const issues = checkEdgePair({ group: { ...group, password: "placeholder" }, nodes: args.nodes, failoverIp: args.failoverIp, health: args.health, ipmovePath: args.ipmovePath }, "args");
-        if (args.flavour === "keepalived") {
-            args.nodes.forEach((n, i) => {
-                if (!n.privateAddress) issues.push({ key: `args.nodes[${i}].privateAddress`, value: undefined, expected: "the node's address on the CARP network (keepalived's unicast source)" });
-                if (n.advskew > KEEPALIVED_ADVSKEW_MAX) issues.push({ key: `args.nodes[${i}].advskew`, value: n.advskew, expected: `at most ${KEEPALIVED_ADVSKEW_MAX} with keepalived (VRRP has no priority left for 254)` });
-            });
-        }
-        if (args.preempt !== undefined && typeof args.preempt !== "boolean") issues.push({ key: "args.preempt", value: args.preempt, expected: "true or false" });
-        if (issues.length > 0) throw new pulumi.ResourceError(formatIssues(issues), this);
-
-        this.failoverIp = new FailoverIp(`${name}-ip`, { ip: args.failoverIp, reverse: args.reverse, protect: args.protect }, { parent: this });
-
-        const password = pulumi.secret(args.password).apply((p) => {
-            const problems = checkEdgePair({ group: { ...group, password: p }, nodes: args.nodes, failoverIp: args.failoverIp, health: args.health }, "args")
-                .filter((i) => i.key.endsWith("password"));
-            if (args.flavour === "keepalived" && p.length > KEEPALIVED_PASSWORD_MAX) {
-                problems.push({ key: "args.password", value: "[secret]", expected: `at most ${KEEPALIVED_PASSWORD_MAX} characters: VRRP's PASS authentication keeps only that many` });
-            }
-            if (problems.length > 0) throw new pulumi.ResourceError(formatIssues(problems.map((i) => ({ ...i, value: "[secret]" }))), this);
-            return p;
-        });
-        const ipmovePath = args.ipmovePath ?? "/usr/local/bin/ovh-ipmove";
-        const nodes: CarpNodeSpec[] = args.nodes.map(({ ssh: _ssh, ...node }) => node);
-
-        const spec: EdgePairSpec = {
-            group: { ...group, password: PASSWORD_MARKER },
-            nodes,
-            failoverIp: args.failoverIp,
-            health: args.health,
-            ipmovePath,
-            reassertSeconds: args.reassertSeconds,
-            preempt: args.preempt ?? DEFAULT_PREEMPT,
-        };
-        const secrets = pulumi.all([password, pulumi.secret(args.ovhCredentials)]).apply(([p, creds]) => renderSecretsInput(p, renderIpmoveConfig(creds)));
-        this.deployments = args.nodes.map((node, i) => {
-            // The user the node is reached as; root, or a user who may run /bin/sh as root with doas.
-            const user = pulumi.output(node.ssh.user ?? "root");
-            const script = user.apply((u) => renderNodeDeployment(args.flavour, spec, nodes[i], args.ipmove?.sha256, u));
-            // The bundle goes beside its place over SFTP (CopyToRemote: stock sshd has the sftp
-            // subsystem on OpenBSD and Debian); the deploy checks and installs it. Its checksum is
-            // in the deploy script: a new bundle redeploys.
-            const copy = args.ipmove && new command.remote.CopyToRemote(`${name}-${node.name}-ipmove`, {
-                connection: sshConnection(node.ssh),
-                source: new pulumi.asset.FileAsset(args.ipmove.file),
-                remotePath: user.apply((u) => stagedIpmovePath(ipmovePath, u)),
-                triggers: [args.ipmove.sha256],
-            }, { parent: this });
-            return new command.remote.Command(`${name}-${node.name}-deploy`, {
-                connection: sshConnection(node.ssh),
-                // The script changes when a rendered file changes: the node is redeployed then, and
-                // only then. It holds no secret; the password and the credentials go on stdin.
-                create: script,
-                update: script,
-                // Removed from the stack, or destroyed: the node stops claiming and is put back.
-                delete: user.apply((u) => renderNodeRemoval(args.flavour, spec, nodes[i], args.ipmove?.sha256, u)),
-                stdin: secrets,
-                // Nothing is read back from the environment: the node keeps what it needs.
-                addPreviousOutputInEnv: false,
-            }, { parent: this, dependsOn: copy ? [copy] : [] });
-        });
-        this.accessRules = Object.fromEntries(args.nodes.map((n) => [n.name, ipmoveAccessRules(n.move, args.failoverIp)]));
+        const parts = declareCarpPair(this, name, args);
+        this.failoverIp = parts.failoverIp;
+        this.deployments = parts.deployments;
+        this.accessRules = parts.accessRules;
         this.registerOutputs({ accessRules: this.accessRules });
     }
 }

@@ -1,46 +1,72 @@
 // The plugin package's schema, as the engine gets it (GetSchema): inferred by @pulumi/pulumi's
 // analyzer from plugin/'s TypeScript, without the engine. Every arg of the library's
-// PublicEndpoint has its counterpart in it, and each of them reaches the library.
+// PublicEndpoint and CarpPair has its counterpart in it, and each of them reaches the library
+// (for CarpPair: test/plugin/carpPair.test.ts).
 import * as path from "path";
 import ts from "typescript";
 import { ComponentProvider } from "@pulumi/pulumi/provider/experimental/provider";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
+import { CarpPair } from "../../plugin/carpPair";
 import { libraryArgs, PublicEndpoint, PublicEndpointArgs } from "../../plugin/publicEndpoint";
 
 const ROOT = path.resolve(__dirname, "../..");
 
-interface PropertySpec { type?: string; $ref?: string; plain?: boolean; items?: PropertySpec; additionalProperties?: PropertySpec }
+interface PropertySpec { type?: string; $ref?: string; plain?: boolean; secret?: boolean; items?: PropertySpec; additionalProperties?: PropertySpec }
 interface PackageSpec {
     name: string;
     resources: Record<string, { isComponent: boolean; inputProperties: Record<string, PropertySpec>; requiredInputs: string[]; properties: Record<string, PropertySpec> }>;
-    types: Record<string, { type: string; properties?: Record<string, PropertySpec>; enum?: { value: string }[] }>;
+    types: Record<string, { type: string; properties?: Record<string, PropertySpec>; required?: string[]; enum?: { value: string }[] }>;
+}
+
+/**
+ * The properties of an interface of a file as TypeScript sees them (inherited ones too), or of the
+ * type of one of its members (an inline, Omit or intersection type) or of one arm of a member's
+ * union (by its `kind`): each name, and whether it is optional.
+ */
+const programs = new Map<string, ts.Program>();
+function typeProperties(file: string, name: string, member?: string, kind?: string): { all: string[]; required: string[] } {
+    if (!programs.has(file)) programs.set(file, ts.createProgram([file], { strict: true, skipLibCheck: true, noEmit: true }));
+    const program = programs.get(file)!;
+    const source = program.getSourceFile(file)!;
+    const checker = program.getTypeChecker();
+    let type: ts.Type | undefined;
+    source.forEachChild((node) => {
+        if (ts.isInterfaceDeclaration(node) && node.name.text === name) type = checker.getTypeAtLocation(node);
+    });
+    if (!type) throw new Error(`${name} not in ${file}`);
+    if (member) {
+        const symbol = type.getProperty(member)!;
+        type = checker.getNonNullableType(checker.getTypeOfSymbol(symbol));
+    }
+    if (kind) {
+        type = (type as ts.UnionType).types.find((t) => {
+            const k = t.getProperty("kind");
+            return k && (checker.getTypeOfSymbol(k) as ts.StringLiteralType).value === kind;
+        })!;
+    }
+    const props = type.getProperties();
+    return {
+        all: props.map((p) => p.name).sort(),
+        required: props.filter((p) => !(p.flags & ts.SymbolFlags.Optional)).map((p) => p.name).sort(),
+    };
 }
 
 /** The property names of an interface of a file, as TypeScript sees them. */
-function interfaceProperties(file: string, name: string): string[] {
-    const program = ts.createProgram([file], { strict: true, skipLibCheck: true, noEmit: true });
-    const source = program.getSourceFile(file)!;
-    const checker = program.getTypeChecker();
-    let found: string[] | undefined;
-    source.forEachChild((node) => {
-        if (ts.isInterfaceDeclaration(node) && node.name.text === name) found = checker.getTypeAtLocation(node).getProperties().map((p) => p.name);
-    });
-    if (!found) throw new Error(`${name} not in ${file}`);
-    return found.sort();
-}
+const interfaceProperties = (file: string, name: string): string[] => typeProperties(file, name).all;
 
 let schema: PackageSpec;
 beforeAll(async () => {
-    const provider = new ComponentProvider({ name: "ovh-failover", dirname: path.join(ROOT, "plugin"), components: [PublicEndpoint] });
+    const provider = new ComponentProvider({ name: "ovh-failover", dirname: path.join(ROOT, "plugin"), components: [PublicEndpoint, CarpPair] });
     schema = JSON.parse(await provider.getSchema()) as PackageSpec;
 });
 
 describe("the plugin package's schema", () => {
-    it("serves PublicEndpoint as ovh-failover:index:PublicEndpoint, a component", () => {
+    it("serves PublicEndpoint and CarpPair as ovh-failover:index:*, components", () => {
         expect(schema.name).toBe("ovh-failover");
-        expect(Object.keys(schema.resources)).toEqual(["ovh-failover:index:PublicEndpoint"]);
+        expect(Object.keys(schema.resources).sort()).toEqual(["ovh-failover:index:CarpPair", "ovh-failover:index:PublicEndpoint"]);
         expect(schema.resources["ovh-failover:index:PublicEndpoint"].isComponent).toBe(true);
+        expect(schema.resources["ovh-failover:index:CarpPair"].isComponent).toBe(true);
     });
 
     it("has every arg of the library's PublicEndpoint, the same ones required", () => {
@@ -66,6 +92,86 @@ describe("the plugin package's schema", () => {
         expect(input.ip.plain).toBe(true);
         // What may come from another resource stays an input.
         expect(schema.types["ovh-failover:index:SshConnection"].properties!.privateKey.plain).toBeUndefined();
+    });
+});
+
+describe("the plugin package's CarpPair", () => {
+    const LIBRARY = path.join(ROOT, "components/edge/carpPair.ts");
+    const SPEC = path.join(ROOT, "components/edge/carpSpec.ts");
+    const pair = () => schema.resources["ovh-failover:index:CarpPair"];
+    const ref = (p: PropertySpec) => p.$ref?.replace("#/types/ovh-failover:index:", "");
+    const type = (name: string) => schema.types[`ovh-failover:index:${name}`];
+    const names = (name: string) => Object.keys(type(name).properties!).sort();
+
+    it("has every arg of the library's CarpPairArgs, the same ones required", () => {
+        const library = typeProperties(LIBRARY, "CarpPairArgs");
+        expect(Object.keys(pair().inputProperties).sort()).toEqual(library.all);
+        expect(pair().requiredInputs.sort()).toEqual(library.required);
+        expect(pair().requiredInputs.sort()).toEqual(["failoverIp", "flavour", "group", "health", "nodes", "ovhCredentials", "password"]);
+    });
+
+    it("has every field of the library's nested args, the same ones required, under names of its own where redesigned", () => {
+        const input = pair().inputProperties;
+        // A node: the library's EdgeNode, field for field.
+        expect(ref(input.nodes.items!)).toBe("EdgeNode");
+        const node = typeProperties(LIBRARY, "EdgeNode");
+        expect(names("EdgeNode")).toEqual(node.all);
+        expect(type("EdgeNode").required!.sort()).toEqual(node.required);
+        expect(ref(type("EdgeNode").properties!.ssh)).toBe("SshConnection");
+        // The group: Omit<CarpGroupSpec, "password" | "carpUnit" | "advbase"> & { advbase?, carpUnit? }
+        // is the interface CarpGroup, field for field.
+        expect(ref(input.group)).toBe("CarpGroup");
+        const group = typeProperties(LIBRARY, "CarpPairArgs", "group");
+        expect(names("CarpGroup")).toEqual(group.all);
+        expect(type("CarpGroup").required!.sort()).toEqual(group.required);
+        expect(ref(input.health)).toBe("HealthCheck");
+        expect(names("HealthCheck")).toEqual(typeProperties(SPEC, "HealthCheckSpec").all);
+        expect(ref(input.ovhCredentials)).toBe("OvhCredentialsForNodes");
+        expect(names("OvhCredentialsForNodes")).toEqual(typeProperties(LIBRARY, "OvhCredentialsForNodes").all);
+    });
+
+    it("carries the unions as the schema can: move as one of cloud and dedicatedServer, the flavour as an enum", () => {
+        // move: { kind: "cloud", project, instance } | { kind: "dedicated", serviceName }
+        expect(ref(type("EdgeNode").properties!.move)).toBe("MoveTarget");
+        expect(names("MoveTarget")).toEqual(["cloud", "dedicatedServer"]);
+        expect(type("MoveTarget").required ?? []).toEqual([]);
+        const lessKind = (p: { all: string[] }) => p.all.filter((n) => n !== "kind");
+        expect(ref(type("MoveTarget").properties!.cloud)).toBe("CloudMoveTarget");
+        expect(names("CloudMoveTarget")).toEqual(lessKind(typeProperties(SPEC, "CarpNodeSpec", "move", "cloud")));
+        expect(ref(type("MoveTarget").properties!.dedicatedServer)).toBe("DedicatedMoveTarget");
+        expect(names("DedicatedMoveTarget")).toEqual(lessKind(typeProperties(SPEC, "CarpNodeSpec", "move", "dedicated")));
+        // flavour: "openbsd" | "keepalived"
+        expect(ref(pair().inputProperties.flavour)).toBe("EdgeFlavour");
+        expect(type("EdgeFlavour")).toMatchObject({ type: "string", enum: [{ value: "openbsd" }, { value: "keepalived" }] });
+    });
+
+    it("takes ipmove as a source (install, file), the package's own bundle by default", () => {
+        // The library's IpmoveBundle { file, sha256 }: the plugin computes sha256 from the file.
+        expect(typeProperties(path.join(ROOT, "components/edge/ipmoveBundle.ts"), "IpmoveBundle").all).toEqual(["file", "sha256"]);
+        expect(ref(pair().inputProperties.ipmove)).toBe("IpmoveSource");
+        expect(names("IpmoveSource")).toEqual(["file", "install"]);
+        expect(type("IpmoveSource").required ?? []).toEqual([]);
+    });
+
+    it("takes the password and the credentials as inputs, so that a secret passes through", () => {
+        const input = pair().inputProperties;
+        // The analyzer has no way to mark a property secret (provider/experimental/analyzer.js
+        // writes no `secret`); the pair makes them secret itself (test/plugin/carpPair.test.ts).
+        expect(input.password).toMatchObject({ type: "string" });
+        expect(input.password.plain).toBeUndefined();
+        expect(input.ovhCredentials.plain).toBeUndefined();
+        for (const field of names("OvhCredentialsForNodes")) expect(type("OvhCredentialsForNodes").properties![field].plain, field).toBeUndefined();
+        for (const [name, p] of Object.entries(input)) expect(p.secret, name).toBeUndefined();
+        // What the library checks as it declares the children is plain.
+        expect(input.failoverIp.plain).toBe(true);
+        expect(input.nodes.plain).toBe(true);
+    });
+
+    it("gives accessRules as a map of node to a list of { method, path }", () => {
+        expect(Object.keys(pair().properties)).toEqual(["accessRules"]);
+        const rules = pair().properties.accessRules;
+        expect(rules).toMatchObject({ type: "object", additionalProperties: { type: "array", items: { $ref: "#/types/ovh-failover:index:AccessRule" } } });
+        expect(names("AccessRule")).toEqual(["method", "path"]);
     });
 });
 
