@@ -1,9 +1,9 @@
 // A Python program on the plugin package (plugin/), through the real CLI and our language hosts:
 // `pulumi package add` generates and installs the Python SDK, the program declares a
-// PublicEndpoint, and `pulumi preview` runs the component provider's Construct. The ovh provider
-// plugin cannot be had here (engine/build.ts), so the preview stops at the first child that needs
-// it; what was registered before is held against what the TypeScript library registers for the
-// same args.
+// PublicEndpoint (or a CarpPair), and `pulumi preview` runs the component provider's Construct.
+// The ovh and command provider plugins cannot be had here (engine/build.ts), so the preview stops
+// at the first child that needs one; what was registered before is held against what the
+// TypeScript library registers for the same args.
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -87,6 +87,67 @@ function packedPlugin(work: string): string {
     return path.join(pkg, "plugin");
 }
 
+/** The virtualenv and the unpacked plugin, made once for the file's programs. */
+let shared: { venv: string; plugin: string } | undefined;
+function venvAndPlugin(): { venv: string; plugin: string } {
+    shared ??= { venv: pythonVenv(), plugin: packedPlugin(fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-pyplugin-"))) };
+    return shared;
+}
+
+const EDGE_MAIN = `import pulumi
+import pulumi_ovh_failover as ovh_failover
+
+edge = ovh_failover.CarpPair(
+    "edge",
+    flavour=ovh_failover.EdgeFlavour.KEEPALIVED,
+    failover_ip="203.0.113.231",
+    group=ovh_failover.CarpGroupArgs(vhid=7, address="10.25.0.10", prefix_length=16, carpdev="eth2"),
+    password=pulumi.Output.secret("carp-pw"),
+    nodes=[
+        ovh_failover.EdgeNodeArgs(
+            name="edge-1", advskew=1, public_interface="eth0", private_interface="eth2", private_address="10.25.0.11",
+            ssh=ovh_failover.SshConnectionArgs(host="198.51.100.41"),
+            move=ovh_failover.MoveTargetArgs(dedicated_server=ovh_failover.DedicatedMoveTargetArgs(service_name="ns1.ip-198-51-100.eu")),
+        ),
+        ovh_failover.EdgeNodeArgs(
+            name="edge-2", advskew=50, public_interface="eth0", private_interface="eth2", private_address="10.25.0.12",
+            ssh=ovh_failover.SshConnectionArgs(host="198.51.100.42"),
+            move=ovh_failover.MoveTargetArgs(cloud=ovh_failover.CloudMoveTargetArgs(project="0123456789abcdef0123456789abcdef", instance="edge-2")),
+        ),
+    ],
+    health=ovh_failover.HealthCheckArgs(ping_target="192.0.2.53", interval_seconds=15),
+    ovh_credentials=ovh_failover.OvhCredentialsForNodesArgs(
+        endpoint="ovh-eu", application_key="ak", application_secret=pulumi.Output.secret("as"), consumer_key=pulumi.Output.secret("ck"),
+    ),
+)
+pulumi.export("accessRules", edge.access_rules)
+`;
+
+/** The URNs the TypeScript library's CarpPair registers for EDGE_MAIN's args, under mocks (project pyedge, stack dev). */
+async function typescriptEdgeUrns(): Promise<string[]> {
+    await pulumi.runtime.setMocks({ newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: () => ({}) }, "pyedge", "dev", true);
+    const { CarpPair } = await import("../../components/edge/carpPair");
+    const { ipmoveBundle } = await import("../../components/edge/ipmoveBundle");
+    new CarpPair("edge", {
+        flavour: "keepalived",
+        failoverIp: "203.0.113.231",
+        group: { vhid: 7, address: "10.25.0.10", prefixLength: 16, carpdev: "eth2" },
+        password: pulumi.secret("carp-pw"),
+        nodes: [
+            { name: "edge-1", advskew: 1, publicInterface: "eth0", privateInterface: "eth2", privateAddress: "10.25.0.11", ssh: { host: "198.51.100.41" }, move: { kind: "dedicated", serviceName: "ns1.ip-198-51-100.eu" } },
+            { name: "edge-2", advskew: 50, publicInterface: "eth0", privateInterface: "eth2", privateAddress: "10.25.0.12", ssh: { host: "198.51.100.42" }, move: { kind: "cloud", project: "0123456789abcdef0123456789abcdef", instance: "edge-2" } },
+        ],
+        health: { pingTarget: "192.0.2.53", intervalSeconds: 15 },
+        ovhCredentials: pulumi.secret({ endpoint: "ovh-eu", applicationKey: "ak", applicationSecret: "as", consumerKey: "ck" }),
+        ipmove: ipmoveBundle(),
+    });
+    // Internal to @pulumi/pulumi (runtime/settings.js): every registration started has been answered.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    const monitor = pulumi.runtime.getMonitor() as unknown as { getRegisteredResources(): Map<string, unknown> };
+    return [...monitor.getRegisteredResources().keys()];
+}
+
 let ws: EngineWorkspace;
 beforeAll(async () => {
     ws = await engineWorkspace({ PIP_NO_INDEX: "1", PIP_NO_BUILD_ISOLATION: "0" });
@@ -97,8 +158,7 @@ afterAll(async () => {
 
 describe("a Python program on the plugin package", () => {
     it("adds the package, declares a PublicEndpoint, and previews the children the library declares up to the missing ovh plugin", async () => {
-        const venv = pythonVenv();
-        const plugin = packedPlugin(fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-pyplugin-")));
+        const { venv, plugin } = venvAndPlugin();
         // ws.project links the repository's node_modules into the folder: the dynamic provider's
         // launcher (pulumi-resource-pulumi-nodejs) resolves @pulumi/pulumi from the project's folder.
         const dir = ws.project({
@@ -148,6 +208,45 @@ describe("a Python program on the plugin package", () => {
         const ts = await typescriptUrns();
         const providerUrn = "urn:pulumi:dev::pyendpoint::ovh-failover:endpoint:PublicEndpoint$pulumi:providers:pulumi-nodejs::web-ovh-api";
         for (const urn of children) expect([...ts, providerUrn]).toContain(urn);
+        expect(ws.guard.attempts).toEqual([]);
+    });
+
+    it("declares a CarpPair: the pair and its IP register under the library's URNs, up to the missing command plugin", async () => {
+        const { venv, plugin } = venvAndPlugin();
+        const dir = ws.project({
+            "Pulumi.yaml": `name: pyedge\nruntime:\n  name: python\n  options:\n    virtualenv: ${venv}\n`,
+            "requirements.txt": `pulumi==${PULUMI_PY}\n`,
+            "__main__.py": EDGE_MAIN,
+        });
+        const add = spawnSync(path.join(ws.engine.binDir, "pulumi"), ["package", "add", plugin], { cwd: dir, env: { ...process.env, ...ws.env }, encoding: "utf8" });
+        expect(add.status, add.stderr).toBe(0);
+        expect(fs.existsSync(path.join(dir, "sdks/ovh-failover/pulumi_ovh_failover/carp_pair.py"))).toBe(true);
+
+        const stack = await ws.stack(dir, "dev");
+        const created: string[] = [];
+        const errors: string[] = [];
+        let failure = "";
+        try {
+            await stack.preview({
+                onEvent: (e: EngineEvent) => {
+                    const m = e.resourcePreEvent?.metadata;
+                    if (m && !(m.type.startsWith("pulumi:providers:") && m.urn.split("::").pop()?.startsWith("default"))) created.push(m.urn);
+                    if (e.diagnosticEvent?.severity === "error") errors.push(e.diagnosticEvent.message);
+                },
+            });
+        } catch (err) {
+            failure = String(err);
+        }
+        console.log(created.join("\n"));
+        console.log(errors.join("\n"));
+        expect(failure).not.toBe("");
+        // The first child that needs a provider is the bundle's copy to edge-1 (command:remote:CopyToRemote).
+        expect(errors.join("\n")).toMatch(/no resource plugin 'pulumi-resource-command' found in the workspace at version v1\.2\.1/);
+        const children = created.filter((u) => u !== "urn:pulumi:dev::pyedge::pulumi:pulumi:Stack::pyedge-dev");
+        expect(children).toContain("urn:pulumi:dev::pyedge::ovh-failover:edge:CarpPair::edge");
+        expect(children).toContain("urn:pulumi:dev::pyedge::ovh-failover:edge:CarpPair$ovh-failover:network:FailoverIp::edge-ip");
+        const ts = await typescriptEdgeUrns();
+        for (const urn of children) expect(ts).toContain(urn);
         expect(ws.guard.attempts).toEqual([]);
     });
 });
