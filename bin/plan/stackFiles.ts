@@ -34,7 +34,10 @@ export function parseYaml(text: string, origin: string): unknown {
 }
 
 export function loadProject(dir: string, text?: string): ProjectFile {
-    const file = path.join(dir, "Pulumi.yaml");
+    // Pulumi takes either spelling, and names stack files after it (pulumi/pulumi
+    // sdk/go/common/workspace/paths.go, encoding.Exts).
+    const yml = path.join(dir, "Pulumi.yml");
+    const file = text === undefined && !fs.existsSync(path.join(dir, "Pulumi.yaml")) && fs.existsSync(yml) ? yml : path.join(dir, "Pulumi.yaml");
     const doc = parseYaml(text ?? fs.readFileSync(file, "utf8"), file) as Record<string, unknown>;
     if (typeof doc?.name !== "string") throw new Error(`${file}: no project name`);
     return {
@@ -68,7 +71,9 @@ export function programEntry(dir: string, main: string): string {
 }
 
 export function stackFilePath(dir: string, project: ProjectFile, stack: string): string {
-    return path.join(dir, project.stackConfigDir, `Pulumi.${stack}.yaml`);
+    const yaml = path.join(dir, project.stackConfigDir, `Pulumi.${stack}.yaml`);
+    const yml = path.join(dir, project.stackConfigDir, `Pulumi.${stack}.yml`);
+    return !fs.existsSync(yaml) && fs.existsSync(yml) ? yml : yaml;
 }
 
 /** Replaces every `secure:` leaf by the placeholder; reports whether there was one. */

@@ -51,6 +51,15 @@ describe("the plan runs a program as Pulumi does", () => {
         expect(resourceSteps(r.stdout).map((s) => s.urn)).toEqual(["urn:pulumi:dev::esdefault::test:index:Thing::thing"]);
     });
 
+    it("reads a project spelled Pulumi.yml, and its Pulumi.<stack>.yml, as Pulumi does", () => {
+        const dir = project("yml", { "index.js": DECLARE });
+        fs.renameSync(path.join(dir, "Pulumi.yaml"), path.join(dir, "Pulumi.yml"));
+        fs.renameSync(path.join(dir, "Pulumi.dev.yaml"), path.join(dir, "Pulumi.dev.yml"));
+        const r = plan(dir, "--json");
+        expect(r.status, r.stderr).toBe(0);
+        expect(resourceSteps(r.stdout).map((s) => s.urn)).toEqual(["urn:pulumi:dev::yml::test:index:Thing::thing"]);
+    });
+
     it("says so when the program exits before it is done, with the plan's exit code", () => {
         const dir = project("exits", { "index.js": "process.exit(3);\n" });
         const r = plan(dir);
