@@ -3,50 +3,17 @@
 // cannot work are refused naming both keys, all before any resource; and what is accepted is
 // rendered inert (the move command single-quotes every value).
 import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as path from "path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import * as YAML from "yaml";
 import { parseProgramConfig, ProgramConfig } from "../../../components/config/programConfig";
-import { RawConfig } from "../../../components/config/stackConfig";
 import { IPMOVE_CONFIG, renderMoveCommand, renderNodeDeployment } from "../../../components/edge/carpPair";
 import { PASSWORD_MARKER } from "../../../components/edge/edgeDeploy";
 import { renderHostProbeScript } from "../../../components/proxmox/gatewayProbe";
 import { NicSpec, renderCreateScript, renderDeleteScript, renderUpdateScript } from "../../../components/proxmox/pct";
 import { renderProbeScript } from "../../../components/proxmox/probeScript";
+import { fullConfig, issuesOf } from "../../support/programConfigFixture";
 import { ConfigError, ConfigIssue } from "../../../components/shared/validate";
 
-const root = path.resolve(__dirname, "../../..");
-
-/** One stack with an endpoint and an edge pair, as the program reads it (secrets given plain). */
-function fullConfig(): { raw: RawConfig; secrets: { edgePasswords: Record<string, unknown>; edgeOvhCredentials: Record<string, unknown> } } {
-    const read = (stack: string) => (YAML.parse(fs.readFileSync(path.join(root, "stacks", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> }).config;
-    const all = { ...read("reverse-proxy"), ...read("edge-pair") };
-    const raw: RawConfig = {};
-    for (const key of ["dnsTtl", "protectIps", "servers", "endpoints", "edges"]) {
-        if (all[`ovh-failover:${key}`] !== undefined) raw[key] = structuredClone(all[`ovh-failover:${key}`]);
-    }
-    return {
-        raw,
-        secrets: {
-            edgePasswords: { edge: "Pass_w-8" },
-            edgeOvhCredentials: { edge: { endpoint: "ovh-eu", applicationKey: "ak", applicationSecret: "as", consumerKey: "ck" } },
-        },
-    };
-}
-
-function issuesOf(edit: (raw: any, secrets: any) => void): ConfigIssue[] { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const { raw, secrets } = fullConfig();
-    edit(raw, secrets);
-    try {
-        parseProgramConfig(raw, secrets);
-        return [];
-    } catch (err) {
-        if (err instanceof ConfigError) return err.issues;
-        throw err;
-    }
-}
 
 describe("the bundled stacks together", () => {
     it("parse cleanly", () => {

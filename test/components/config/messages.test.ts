@@ -1,43 +1,12 @@
 // The keys messages name, written as `pulumi config set --path` takes them, and issues reported
 // once where one mistake used to give two.
-import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import * as YAML from "yaml";
 import { applySet, loadProject, loadStackConfig, parseConfigPath } from "../../../bin/plan/stackFiles";
-import { parseProgramConfig } from "../../../components/config/programConfig";
-import { RawConfig } from "../../../components/config/stackConfig";
-import { ConfigError, ConfigIssue, keyPath } from "../../../components/shared/validate";
+import { issuesOf } from "../../support/programConfigFixture";
+import { keyPath } from "../../../components/shared/validate";
 
 const root = path.resolve(__dirname, "../../..");
-
-function fullConfig(): { raw: RawConfig; secrets: { edgePasswords: Record<string, unknown>; edgeOvhCredentials: Record<string, unknown> } } {
-    const read = (stack: string) => (YAML.parse(fs.readFileSync(path.join(root, "stacks", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> }).config;
-    const all = { ...read("reverse-proxy"), ...read("edge-pair") };
-    const raw: RawConfig = {};
-    for (const key of ["dnsTtl", "protectIps", "servers", "endpoints", "edges"]) {
-        if (all[`ovh-failover:${key}`] !== undefined) raw[key] = structuredClone(all[`ovh-failover:${key}`]);
-    }
-    return {
-        raw,
-        secrets: {
-            edgePasswords: { edge: "Pass_w-8" },
-            edgeOvhCredentials: { edge: { endpoint: "ovh-eu", applicationKey: "ak", applicationSecret: "as", consumerKey: "ck" } },
-        },
-    };
-}
-
-function issuesOf(edit: (raw: any, secrets: any) => void): ConfigIssue[] { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const { raw, secrets } = fullConfig();
-    edit(raw, secrets);
-    try {
-        parseProgramConfig(raw, secrets);
-        return [];
-    } catch (err) {
-        if (err instanceof ConfigError) return err.issues;
-        throw err;
-    }
-}
 
 describe("keyPath", () => {
     it("joins plain names with dots, indices in brackets, and quotes what is not a plain name", () => {
