@@ -36,7 +36,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -45,13 +44,14 @@ import (
 	"strings"
 
 	"github.com/google/shlex"
-	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+
+	"ovh-failover/engine/langhost"
 )
 
 // exitAfterUserActionableMessage is @pulumi/pulumi cmd/run's
@@ -59,36 +59,9 @@ import (
 const exitAfterUserActionableMessage = 32
 
 func main() {
-	showVersion := flag.Bool("version", false, "print the version and exit")
-	flag.String("tracing", "", "ignored: no tracing")
-	flag.Parse()
-	if *showVersion {
-		fmt.Println(version.Version)
-		return
-	}
-	// The CLI passes its own address last (buildArgsForNewPlugin).
-	engineAddress := ""
-	if args := flag.Args(); len(args) > 0 {
-		engineAddress = args[len(args)-1]
-	}
-	cancel := make(chan bool)
-	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
-		Cancel: cancel,
-		Init: func(srv *grpc.Server) error {
-			pulumirpc.RegisterLanguageRuntimeServer(srv, &host{engineAddress: engineAddress})
-			return nil
-		},
+	langhost.Main(func(engineAddress string) pulumirpc.LanguageRuntimeServer {
+		return &host{engineAddress: engineAddress}
 	})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "could not start the language host: %v\n", err)
-		os.Exit(1)
-	}
-	// The CLI reads the port from the plugin's first line of output.
-	fmt.Printf("%d\n", handle.Port)
-	if err := <-handle.Done; err != nil {
-		fmt.Fprintf(os.Stderr, "language host stopped: %v\n", err)
-		os.Exit(1)
-	}
 }
 
 type host struct {

@@ -27,7 +27,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -36,7 +35,6 @@ import (
 	"strconv"
 	"strings"
 
-	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/pulumi/pulumi/pkg/v3/codegen/python"
@@ -46,6 +44,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+
+	"ovh-failover/engine/langhost"
 )
 
 //go:embed runner.py
@@ -55,36 +55,9 @@ var runner string
 const exitAfterUserActionableMessage = 32
 
 func main() {
-	showVersion := flag.Bool("version", false, "print the version and exit")
-	flag.String("tracing", "", "ignored: no tracing")
-	flag.Parse()
-	if *showVersion {
-		fmt.Println(version.Version)
-		return
-	}
-	// The CLI passes its own address last (buildArgsForNewPlugin).
-	engineAddress := ""
-	if args := flag.Args(); len(args) > 0 {
-		engineAddress = args[len(args)-1]
-	}
-	cancel := make(chan bool)
-	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
-		Cancel: cancel,
-		Init: func(srv *grpc.Server) error {
-			pulumirpc.RegisterLanguageRuntimeServer(srv, &host{engineAddress: engineAddress})
-			return nil
-		},
+	langhost.Main(func(engineAddress string) pulumirpc.LanguageRuntimeServer {
+		return &host{engineAddress: engineAddress}
 	})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "could not start the language host: %v\n", err)
-		os.Exit(1)
-	}
-	// The CLI reads the port from the plugin's first line of output.
-	fmt.Printf("%d\n", handle.Port)
-	if err := <-handle.Done; err != nil {
-		fmt.Fprintf(os.Stderr, "language host stopped: %v\n", err)
-		os.Exit(1)
-	}
 }
 
 type host struct {
