@@ -1,7 +1,16 @@
 // Tests of the OVH API stand-in itself, through the real @ovhcloud/node-ovh client and raw HTTPS.
 import * as https from 'node:https';
 import { afterEach, describe, expect, it } from 'vitest';
-import { signOvhRequest, startOvhStandIn, type DedicatedServerTask, type OvhStandIn } from './ovhStandIn';
+import {
+  signOvhRequest,
+  STAND_IN_ACCOUNT,
+  startOvhStandIn,
+  type CloudFailoverIp,
+  type DedicatedServerTask,
+  type IpTask,
+  type OvhStandIn,
+  type ZoneRecord,
+} from './ovhStandIn';
 
 interface OvhClient {
   requestPromised(method: string, path: string, params?: Record<string, unknown>): Promise<unknown>;
@@ -129,8 +138,8 @@ describe('OVH stand-in', () => {
   it('creates a virtual MAC through create -> poll -> done (real node-ovh client)', async () => {
     const { standIn, ovh } = await start();
 
-    expect(await ovh.requestPromised('GET', `/dedicated/server/${SN}/specifications/network`)).toEqual({
-      routing: { ipv4: { ip: '198.51.100.10', gateway: '198.51.100.254', network: '198.51.100.0/24' } },
+    expect(await ovh.requestPromised('GET', `/dedicated/server/${SN}/specifications/network`)).toMatchObject({
+      routing: { ipv4: { ip: '198.51.100.10', gateway: '198.51.100.254', network: '198.51.100.0/24' }, ipv6: null },
       vmac: { supported: true },
     });
 
@@ -203,12 +212,12 @@ describe('OVH stand-in', () => {
     expect(standIn.violations).toHaveLength(1); // an unknown object is not a schema violation
   });
 
-  it('rejects a bad signature with 403 and accepts a correct raw signature', async () => {
+  it("refuses a bad signature with OVH's 400 Invalid signature and accepts node-ovh's (no port in the URL)", async () => {
     const { standIn } = await start();
 
     const bad = await raw(standIn, 'GET', VMACS, { signature: '$1$0000000000000000000000000000000000000000' });
-    expect(bad.status).toBe(403);
-    expect(bad.body).toEqual({ class: 'Client::Forbidden', message: 'Invalid signature' });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toEqual({ class: 'Client::BadRequest', message: 'Invalid signature', errorCode: 'INVALID_SIGNATURE', httpCode: '400 Bad Request' });
     expect(standIn.violations).toEqual([expect.stringContaining('Invalid signature')]);
 
     const good = await raw(standIn, 'GET', VMACS);
@@ -412,5 +421,357 @@ describe('OVH stand-in: Public Cloud failover IPs and /ip moves', () => {
     const notABlock = await failure(ovh.requestPromised('GET', '/ip/203.0.113.999'));
     expect(notABlock.error).toBe(400);
     expect(standIn.violations).toEqual([expect.stringContaining('path ip')]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// The calls of the Pulumi ovh provider (terraform-provider-ovh v2.19, go-ovh v1.7.0)
+// ---------------------------------------------------------------------------------------
+
+interface GoOvhAnswer {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * A client that sends what go-ovh v1.7.0 sends (ovh/ovh.go): GET /auth/time once, unsigned, for
+ * the time delta; then each call signed over its target, the endpoint + path as sent (the port
+ * included), the JSON body or nothing, and the server's time.
+ */
+class GoOvh {
+  private delta: number | undefined;
+
+  constructor(
+    private readonly standIn: OvhStandIn,
+    private readonly sign: { secret?: string; consumerKey?: string; url?: (target: string) => string } = {},
+  ) {}
+
+  private send(method: string, target: string, body: string, headers: Record<string, string>): Promise<GoOvhAnswer> {
+    return new Promise((resolve, reject) => {
+      const url = new URL(target);
+      // agent: false, as the global agent's options (a CA the other tests set) override a request's.
+      const options = { host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method, ca: this.standIn.caPem, headers, agent: false };
+      const req = https.request(options, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text === '' ? undefined : (JSON.parse(text) as unknown) }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  private baseHeaders(): Record<string, string> {
+    return { 'X-Ovh-Application': this.standIn.applicationKey, Accept: 'application/json', 'User-Agent': 'github.com/ovh/go-ovh (Terraform/2.19.0)' };
+  }
+
+  async call(method: string, path: string, body?: unknown): Promise<GoOvhAnswer> {
+    const target = `${this.standIn.url}${path}`;
+    if (this.delta === undefined) {
+      const time = await this.send('GET', `${this.standIn.url}/auth/time`, '', this.baseHeaders());
+      this.delta = Math.floor(Date.now() / 1000) - Number(time.body);
+    }
+    const payload = body === undefined ? '' : JSON.stringify(body);
+    const timestamp = Math.floor(Date.now() / 1000) - this.delta;
+    const signature = signOvhRequest({
+      applicationSecret: this.sign.secret ?? this.standIn.applicationSecret,
+      consumerKey: this.sign.consumerKey ?? this.standIn.consumerKey,
+      method,
+      url: this.sign.url ? this.sign.url(target) : target,
+      body: payload,
+      timestamp,
+    });
+    const headers: Record<string, string> = {
+      ...this.baseHeaders(),
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json;charset=utf-8' }),
+      'X-Ovh-Timestamp': String(timestamp),
+      'X-Ovh-Consumer': this.sign.consumerKey ?? this.standIn.consumerKey,
+      'X-Ovh-Signature': signature,
+    };
+    return this.send(method, target, payload, headers);
+  }
+
+  /** The answer of a call that must succeed. */
+  async ok(method: string, path: string, body?: unknown): Promise<unknown> {
+    const answer = await this.call(method, path, body);
+    if (answer.status < 200 || answer.status >= 300) throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    return answer.body;
+  }
+}
+
+const INVALID_SIGNATURE = { class: 'Client::BadRequest', message: 'Invalid signature', errorCode: 'INVALID_SIGNATURE', httpCode: '400 Bad Request' };
+
+describe('OVH stand-in: the calls of the Pulumi ovh provider (terraform-provider-ovh v2.19, go-ovh)', () => {
+  const SN2 = 'ns2.ip-198-51-100.eu';
+  const BLOCK = '203.0.113.50/32';
+  const IPP = `/ip/${encodeURIComponent(BLOCK)}`;
+  const ZONE = 'example.org';
+  const RECORDS = `/domain/zone/${ZONE}/record`;
+  const PROJECT = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+  const FIPS = `/cloud/project/${PROJECT}/ip/failover`;
+  const EDGE1 = '8c6e0f8a-1b2c-4d3e-9f40-5a6b7c8d9e01';
+  const EDGE2 = '8c6e0f8a-1b2c-4d3e-9f40-5a6b7c8d9e02';
+
+  async function startWorld(opts: Parameters<typeof startOvhStandIn>[0] = {}): Promise<{ standIn: OvhStandIn; go: GoOvh }> {
+    const standIn = await startOvhStandIn(opts);
+    running.push(standIn);
+    standIn.addServer(SN, { mainIp: '198.51.100.10', ipv6: { ip: '2001:db8:1:4600::/56', gateway: '2001:db8:1:46ff:ff:ff:ff:ff' } });
+    standIn.addServer(SN2, { mainIp: '198.51.100.20' });
+    standIn.addIp(BLOCK, { routedTo: SN });
+    standIn.addZone(ZONE);
+    standIn.addCloudProject(PROJECT, {
+      instances: [
+        { id: EDGE1, name: 'edge-1' },
+        { id: EDGE2, name: 'edge-2' },
+      ],
+      failoverIps: [{ id: 'fo-1', ip: '203.0.113.60', routedTo: EDGE2 }],
+    });
+    return { standIn, go: new GoOvh(standIn) };
+  }
+
+  /** What the provider does after a move or a park: read the task until it has ended. */
+  async function waitTask(go: GoOvh, taskId: number): Promise<string[]> {
+    const seen: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const task = (await go.ok('GET', `${IPP}/task/${taskId}`)) as { status: string };
+      seen.push(task.status);
+      if (!['init', 'todo', 'doing'].includes(task.status)) break;
+    }
+    return seen;
+  }
+
+  function calls(standIn: OvhStandIn, from = 0): string[] {
+    return standIn.requests.slice(from).map((r) => `${r.status} ${r.method} ${r.route ?? r.path}`);
+  }
+
+  it('accepts the signature go-ovh computes (the URL with its port) on every route the provider calls, and refuses a wrong one', async () => {
+    const { standIn, go } = await startWorld();
+    // One call per resource and per configure, each first signed right, then wrong twice: over
+    // another port (node-ovh's port-less URL is accepted, no other), and with a wrong secret.
+    const routes: Array<[string, string, unknown?]> = [
+      ['GET', '/auth/details'],
+      ['GET', IPP],
+      ['GET', `/dedicated/server/${SN}/specifications/network`],
+      ['GET', RECORDS],
+      ['GET', FIPS],
+      ['POST', `${IPP}/reverse`, { ipReverse: '203.0.113.50', reverse: 'proxy1.example.org.' }],
+      ['POST', RECORDS, { target: '203.0.113.50', ttl: 0, fieldType: 'A', subDomain: 'proxy1' }],
+      ['POST', `/domain/zone/${ZONE}/refresh`],
+    ];
+    const otherPort = new GoOvh(standIn, { url: (target) => target.replace(`:${standIn.port}/`, `:${standIn.port + 1}/`) });
+    const otherSecret = new GoOvh(standIn, { secret: 'not-the-secret' });
+    for (const [method, path, body] of routes) {
+      await expect(otherPort.call(method, path, body), `${method} ${path} signed over another port`).resolves.toEqual({ status: 400, body: INVALID_SIGNATURE });
+      await expect(otherSecret.call(method, path, body), `${method} ${path} with a wrong secret`).resolves.toEqual({ status: 400, body: INVALID_SIGNATURE });
+    }
+    // Nothing refused changed anything.
+    expect(standIn.zoneRecords(ZONE)).toEqual([]);
+    expect(standIn.reverses(BLOCK)).toEqual({});
+    expect(standIn.zoneRefreshes()).toEqual([]);
+
+    for (const [method, path, body] of routes) {
+      expect((await go.call(method, path, body)).status, `${method} ${path}`).toBe(200);
+    }
+    expect(standIn.zoneRecords(ZONE)).toHaveLength(1);
+    expect(standIn.violations).toHaveLength(routes.length * 2);
+    expect(standIn.violations.every((v) => v.endsWith(': Invalid signature'))).toBe(true);
+    // The time delta was asked for once per client, unsigned.
+    expect(calls(standIn).filter((c) => c.endsWith('/auth/time'))).toEqual(['200 GET /auth/time', '200 GET /auth/time', '200 GET /auth/time']);
+  });
+
+  it('configure: GET /auth/time, then GET /auth/details answered as auth.Details', async () => {
+    const { standIn, go } = await startWorld();
+    const details = await go.ok('GET', '/auth/details');
+    expect(details).toEqual({
+      account: STAND_IN_ACCOUNT,
+      allowedRoutes: [
+        { method: 'GET', path: '/*' },
+        { method: 'POST', path: '/*' },
+        { method: 'PUT', path: '/*' },
+        { method: 'DELETE', path: '/*' },
+      ],
+      description: null,
+      identities: [`urn:v1:eu:identity:account:${STAND_IN_ACCOUNT}`],
+      method: 'account',
+      roles: null,
+      user: null,
+    });
+    expect(calls(standIn)).toEqual(['200 GET /auth/time', '200 GET /auth/details']);
+    expect(standIn.violations).toEqual([]);
+    // A consumer key OVH does not know: 403 INVALID_CREDENTIAL, and the provider fails to configure.
+    const stranger = new GoOvh(standIn, { consumerKey: 'unknown-ck' });
+    expect(await stranger.call('GET', '/auth/details')).toEqual({
+      status: 403,
+      body: { class: 'Client::Forbidden', message: 'This credential is not valid', errorCode: 'INVALID_CREDENTIAL', httpCode: '403 Forbidden' },
+    });
+    expect(standIn.violations).toEqual(['GET /auth/details: This credential is not valid']);
+  });
+
+  it('the data source ovh_dedicated_server_specifications_network: one GET, every field of the model', async () => {
+    const { standIn, go } = await startWorld();
+    const spec = (await go.ok('GET', `/dedicated/server/${SN}/specifications/network`)) as Record<string, unknown>;
+    expect(Object.keys(spec).sort()).toEqual(['bandwidth', 'connection', 'ola', 'routing', 'switching', 'traffic', 'vmac', 'vrack']);
+    expect(spec.routing).toEqual({
+      ipv4: { ip: '198.51.100.10', gateway: '198.51.100.254', network: '198.51.100.0/24' },
+      ipv6: { ip: '2001:db8:1:4600::/56', gateway: '2001:db8:1:46ff:ff:ff:ff:ff', network: '2001:db8:1:4600::/56' },
+    });
+    expect(((await go.ok('GET', `/dedicated/server/${SN2}/specifications/network`)) as Record<string, { ipv6: unknown }>).routing.ipv6).toBeNull();
+    expect((await go.call('GET', '/dedicated/server/ns-unknown/specifications/network')).status).toBe(404);
+    expect(standIn.violations).toEqual([]);
+  });
+
+  it('ovh_ip_move: create (read, move, task, read), update, import read, delete (park)', async () => {
+    const { standIn, go } = await startWorld();
+    // Create: routed elsewhere, so a move; the id becomes the task's.
+    expect(await go.ok('GET', IPP)).toMatchObject({ ip: BLOCK, routedTo: { serviceName: SN } });
+    const move = (await go.ok('POST', `${IPP}/move`, { to: SN2 })) as IpTask;
+    expect(move).toMatchObject({ function: 'genericMoveFloatingIp', status: 'todo', destination: { serviceName: SN2 }, doneDate: null });
+    expect(await waitTask(go, move.taskId)).toEqual(['doing', 'done']);
+    expect(await go.ok('GET', IPP)).toMatchObject({ routedTo: { serviceName: SN2 } });
+    expect(standIn.ipRoutedTo(BLOCK)).toBe(SN2);
+
+    // Update back to the first server; a second move while one is pending is refused.
+    const back = (await go.ok('POST', `${IPP}/move`, { to: SN })) as IpTask;
+    expect(await go.call('POST', `${IPP}/move`, { to: SN })).toMatchObject({ status: 409 });
+    expect(await waitTask(go, back.taskId)).toEqual(['doing', 'done']);
+    // Import: the id is the IP, then one read.
+    expect(await go.ok('GET', IPP)).toMatchObject({ ip: BLOCK, type: 'failover', routedTo: { serviceName: SN } });
+
+    // Delete parks the IP: POST /ip/{ip}/park without a body, then the task.
+    const from = standIn.requests.length;
+    const park = (await go.ok('POST', `${IPP}/park`)) as IpTask;
+    expect(park).toMatchObject({ function: 'genericMoveFloatingIp', status: 'todo', destination: { serviceName: null } });
+    expect(standIn.ipRoutedTo(BLOCK)).toBe(SN); // not before the task is done
+    expect(await waitTask(go, park.taskId)).toEqual(['doing', 'done']);
+    expect(await go.ok('GET', IPP)).toMatchObject({ routedTo: { serviceName: null } });
+    expect(standIn.ipRoutedTo(BLOCK)).toBeNull();
+    expect(standIn.requests[from]).toMatchObject({ method: 'POST', route: '/ip/{ip}/park', body: undefined, status: 200 });
+    expect(await go.call('POST', `${IPP}/park`)).toMatchObject({ status: 400 });
+    expect(standIn.ipTasks(BLOCK).map((t) => [t.status, t.destination?.serviceName])).toEqual([
+      ['done', SN2],
+      ['done', SN],
+      ['done', null],
+    ]);
+    expect(standIn.violations).toEqual([]);
+  });
+
+  it('ovh_ip_reverse: create (POST, then GET), import read, delete; a name that does not resolve is a 400', async () => {
+    const { standIn, go } = await startWorld({ reverseResolves: 'zones' });
+    const create = { ipReverse: '203.0.113.50', reverse: 'proxy1.example.org.' };
+    // The provider retries this 400 every 5 s until its readiness timeout.
+    expect(await go.call('POST', `${IPP}/reverse`, create)).toEqual({
+      status: 400,
+      body: { class: 'Client::BadRequest', message: 'proxy1.example.org. does not resolve to 203.0.113.50' },
+    });
+    expect(standIn.reverses(BLOCK)).toEqual({});
+    // Once the A record is there, the retry goes through.
+    await go.ok('POST', RECORDS, { target: '203.0.113.50', ttl: 0, fieldType: 'A', subDomain: 'proxy1' });
+    expect(await go.ok('POST', `${IPP}/reverse`, create)).toEqual(create);
+    expect(await go.ok('GET', `${IPP}/reverse/203.0.113.50`)).toEqual(create);
+    // Import: "<ip>|<ipReverse>", then the same read.
+    const [ip, ipReverse] = `${BLOCK}|203.0.113.50`.split('|');
+    expect(await go.ok('GET', `/ip/${encodeURIComponent(ip)}/reverse/${ipReverse}`)).toEqual(create);
+    expect(await go.ok('GET', `${IPP}/reverse`)).toEqual(['203.0.113.50']);
+
+    // An address outside the block, and a name of another address, are refused.
+    expect(await go.call('POST', `${IPP}/reverse`, { ipReverse: '203.0.113.51', reverse: 'proxy1.example.org.' })).toMatchObject({ status: 400 });
+    standIn.reverseResolves((name, address) => name === 'other.example.org.' && address === '203.0.113.50');
+    expect(await go.call('POST', `${IPP}/reverse`, { ...create, reverse: 'proxy2.example.org.' })).toMatchObject({ status: 400 });
+    // OVH keeps the name with its trailing dot.
+    expect(await go.ok('POST', `${IPP}/reverse`, { ...create, reverse: 'other.example.org' })).toEqual({ ...create, reverse: 'other.example.org.' });
+    expect(standIn.reverses(BLOCK)).toEqual({ '203.0.113.50': 'other.example.org.' });
+
+    expect(await go.call('DELETE', `${IPP}/reverse/203.0.113.50`)).toEqual({ status: 200, body: null });
+    expect(standIn.reverses(BLOCK)).toEqual({});
+    expect(await go.call('GET', `${IPP}/reverse/203.0.113.50`)).toMatchObject({ status: 404 });
+    expect(await go.call('DELETE', `${IPP}/reverse/203.0.113.50`)).toMatchObject({ status: 404 });
+    expect(standIn.violations).toEqual([]);
+  });
+
+  it('ovh_domain_zone_record: create, refresh, read, list, update, import read, delete; state kept', async () => {
+    const { standIn, go } = await startWorld();
+    // Create as the provider marshals it: no subDomain for the apex, ttl 0 for the zone's default.
+    const apex = (await go.ok('POST', RECORDS, { target: '203.0.113.50', ttl: 0, fieldType: 'A' })) as ZoneRecord;
+    expect(apex).toEqual({ id: expect.any(Number), zone: ZONE, fieldType: 'A', subDomain: '', target: '203.0.113.50', ttl: 0 });
+    const created = (await go.ok('POST', RECORDS, { target: '203.0.113.50', ttl: 0, fieldType: 'A', subDomain: 'proxy1' })) as ZoneRecord;
+    expect(created).toMatchObject({ zone: ZONE, subDomain: 'proxy1' });
+    expect(created.id).not.toBe(apex.id);
+    expect(await go.call('POST', `/domain/zone/${ZONE}/refresh`)).toEqual({ status: 200, body: null });
+    expect(await go.ok('GET', `${RECORDS}/${created.id}`)).toEqual(created);
+    expect(await go.ok('GET', `${RECORDS}?fieldType=A&subDomain=proxy1`)).toEqual([created.id]);
+    expect(await go.ok('GET', RECORDS)).toEqual([apex.id, created.id]);
+
+    // Update: subDomain, target, ttl.
+    expect(await go.call('PUT', `${RECORDS}/${created.id}`, { target: '203.0.113.77', ttl: 300, subDomain: 'proxy1' })).toEqual({ status: 200, body: null });
+    await go.ok('POST', `/domain/zone/${ZONE}/refresh`);
+    // Import: "<id>.<zone>", split at the first dot, then the read.
+    const [id, zone] = [`${created.id}.${ZONE}`.slice(0, `${created.id}.${ZONE}`.indexOf('.')), `${created.id}.${ZONE}`.slice(`${created.id}.${ZONE}`.indexOf('.') + 1)];
+    expect(await go.ok('GET', `/domain/zone/${zone}/record/${id}`)).toEqual({ ...created, target: '203.0.113.77', ttl: 300 });
+
+    // Delete, then refresh; the record is gone, a second delete is a 404 (which counts as gone).
+    expect(await go.call('DELETE', `${RECORDS}/${created.id}`)).toEqual({ status: 200, body: null });
+    await go.ok('POST', `/domain/zone/${ZONE}/refresh`);
+    expect(await go.call('GET', `${RECORDS}/${created.id}`)).toMatchObject({ status: 404 });
+    expect(await go.call('DELETE', `${RECORDS}/${created.id}`)).toMatchObject({ status: 404 });
+    expect(standIn.zoneRecords(ZONE)).toEqual([apex]);
+    expect(standIn.zoneRefreshes()).toEqual([ZONE, ZONE, ZONE]);
+
+    // A field the API does not take is refused, as OVH's schema says.
+    expect(await go.call('PUT', `${RECORDS}/${apex.id}`, { target: '203.0.113.78', ttl: 0, fieldType: 'A' })).toMatchObject({ status: 400 });
+    expect(standIn.violations).toEqual([expect.stringContaining('unknown field "fieldType"')]);
+  });
+
+  it('a refresh refused with 403 is answered 403; the record change it follows stands', async () => {
+    const { standIn, go } = await startWorld();
+    standIn.failNext({ method: 'POST', route: '/domain/zone/{zoneName}/refresh', status: 403 });
+    const created = (await go.ok('POST', RECORDS, { target: '203.0.113.50', ttl: 0, fieldType: 'A', subDomain: 'proxy1' })) as ZoneRecord;
+    expect(await go.call('POST', `/domain/zone/${ZONE}/refresh`)).toMatchObject({
+      status: 403,
+      body: { class: 'Client::Forbidden', message: 'This call has not been granted' },
+    });
+    expect(standIn.zoneRefreshes()).toEqual([]);
+    expect(await go.ok('GET', `${RECORDS}/${created.id}`)).toEqual(created);
+    expect(await go.call('POST', `/domain/zone/${ZONE}/refresh`)).toMatchObject({ status: 200 });
+    expect(standIn.zoneRefreshes()).toEqual([ZONE]);
+    expect(calls(standIn).slice(1)).toEqual([
+      `200 POST /domain/zone/{zoneName}/record`,
+      `403 POST /domain/zone/{zoneName}/refresh`,
+      `200 GET /domain/zone/{zoneName}/record/{id}`,
+      `200 POST /domain/zone/{zoneName}/refresh`,
+    ]);
+  });
+
+  it('ovh_cloud_project_failover_ip_attach: list, attach, re-read the list until settled; import read', async () => {
+    const { standIn, go } = await startWorld();
+    const list = (await go.ok('GET', FIPS)) as CloudFailoverIp[];
+    const found = list.find((f) => f.ip === '203.0.113.60');
+    expect(found).toMatchObject({ id: 'fo-1', routedTo: EDGE2, status: 'ok' });
+    // A 400 (the instance not ready) is retried by the provider; nothing changes meanwhile.
+    standIn.refuseAttach('The instance is not ready');
+    expect(await go.call('POST', `${FIPS}/fo-1/attach`, { instanceId: EDGE1 })).toMatchObject({ status: 400 });
+    const attached = (await go.ok('POST', `${FIPS}/fo-1/attach`, { instanceId: EDGE1 })) as CloudFailoverIp;
+    expect(attached).toMatchObject({ id: 'fo-1', status: 'operationPending', routedTo: EDGE2 });
+    // The provider re-reads the list, with no pause, until the IP is no longer operationPending.
+    const seen: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const ip = ((await go.ok('GET', FIPS)) as CloudFailoverIp[]).find((f) => f.ip === '203.0.113.60');
+      seen.push(`${ip?.status} ${ip?.routedTo}`);
+      if (ip?.status !== 'operationPending') break;
+    }
+    expect(seen).toEqual([`operationPending ${EDGE2}`, `ok ${EDGE1}`]);
+    // Import read: the list again, matched on the IP.
+    expect(((await go.ok('GET', FIPS)) as CloudFailoverIp[]).find((f) => f.ip === '203.0.113.60')).toMatchObject({ id: 'fo-1', routedTo: EDGE1, status: 'ok' });
+    expect(standIn.cloudFailoverIps(PROJECT)).toEqual([expect.objectContaining({ routedTo: EDGE1, status: 'ok' })]);
+    expect(standIn.violations).toEqual([]);
+  });
+
+  it("checks its own answers: one that breaks OVH's model is recorded as a violation", async () => {
+    const { standIn, go } = await startWorld();
+    standIn.handle('GET', '/ip/{ip}/reverse/{ipReverse}', () => ({ status: 200, body: { ipReverse: '203.0.113.50', reverse: 7, routedTo: 'x' } }));
+    await go.ok('GET', `${IPP}/reverse/203.0.113.50`);
+    expect(standIn.violations).toEqual([
+      expect.stringMatching(/answer to GET \/ip\/\{ip\}\/reverse\/\{ipReverse\} breaks the schema: response\.reverse: 7 is not a string/),
+      expect.stringMatching(/unknown field "routedTo" \(not in ip\.ReverseIp\)/),
+    ]);
   });
 });

@@ -5,14 +5,20 @@
  *   the repository, or ovh-api/ in it: `npm run ovh-api:fetch` downloads them)
  *   (route, method, path/query/body parameter types, enums, required and unknown fields);
  *   each problem is answered like OVH does (400/404) and recorded in `violations`.
- * - Authentication is checked like OVH's application key/secret + consumer key scheme
- *   (the "$1$" SHA-1 signature that @ovhcloud/node-ovh computes).
+ * - Authentication is checked like OVH's application key/secret + consumer key scheme: the "$1$"
+ *   SHA-1 signature as @ovhcloud/node-ovh and go-ovh (the Pulumi ovh provider's client) each
+ *   compute it, and GET /auth/time and /auth/details, which the provider calls to configure.
  * - The dedicated-server virtual MAC routes are backed by in-memory state with tasks
  *   (todo -> doing -> done, one step per GET of the task).
  * - Public Cloud projects (instances, failover IPs and their attach, which leaves the IP
  *   operationPending for a step before it is ok and routed to the new instance, one step per
- *   GET of the failover IP) and /ip blocks (routing, POST move making a genericMoveFloatingIp
- *   task that advances like the server tasks) are stateful too.
+ *   GET of the failover IP or of the list) and /ip blocks (routing, POST move and park making a
+ *   genericMoveFloatingIp task that advances like the server tasks, reverses) are stateful too,
+ *   and so are DNS zones (records created, updated, deleted; refreshes counted).
+ * - Every call terraform-provider-ovh v2.19 makes for ovh_ip_move, ovh_ip_reverse,
+ *   ovh_domain_zone_record, ovh_cloud_project_failover_ip_attach and the data source
+ *   ovh_dedicated_server_specifications_network is answered; the upstream facts are noted
+ *   beside the routes that model them.
  * - Faults can be injected: error statuses, task failures, slowness, a dropped connection,
  *   an attach that stays pending or is refused.
  *
@@ -33,10 +39,21 @@ import { findSchemaDir } from '../../bin/ovh-api-fetch';
 // Public types
 // ---------------------------------------------------------------------------------------
 
-export interface StandInOptions {
-  applicationKey?: string;
-  applicationSecret?: string;
-  consumerKey?: string;
+export interface StandInCredentials {
+  applicationKey: string;
+  applicationSecret: string;
+  consumerKey: string;
+}
+
+/**
+ * Which names resolve to an address, for POST /ip/{ip}/reverse (OVH refuses a reverse whose name
+ * does not resolve to the address): 'always' (the default), 'zones' (a name resolves to the
+ * address of an A or AAAA record of it in the stand-in's own zones), or a predicate.
+ */
+export type ReverseResolution = 'always' | 'zones' | ((name: string, address: string) => boolean);
+
+export interface StandInOptions extends Partial<StandInCredentials> {
+  reverseResolves?: ReverseResolution;
 }
 
 export interface RecordedRequest {
@@ -172,7 +189,7 @@ export interface OvhStandIn {
   requests: RecordedRequest[];
   violations: string[];
   close(): Promise<void>;
-  addServer(serviceName: string, opts?: { mainIp?: string; gateway?: string }): void;
+  addServer(serviceName: string, opts?: ServerOptions): void;
   seedVirtualMac(
     serviceName: string,
     mac: string,
@@ -207,10 +224,18 @@ export interface OvhStandIn {
   ipRoutedTo(block: string): string | null;
   /** The reverse of an address of a block (GET /ip/{ip}/reverse/{ipReverse}). */
   setReverse(block: string, ipReverse: string, reverse: string): void;
+  /** The reverses of a block now, by address. */
+  reverses(block: string): Record<string, string>;
+  /** Which names resolve from now on (the option reverseResolves). */
+  reverseResolves(rule: ReverseResolution): void;
   /** A DNS zone (GET /domain/zone/{zoneName}/record…), empty until addRecord. */
   addZone(zone: string): void;
   /** A record of a zone; returns its id. */
   addRecord(zone: string, record: ZoneRecordSeed): number;
+  /** The records of a zone now (domain.zone.Record), by id. */
+  zoneRecords(zone: string): ZoneRecord[];
+  /** The zones refreshed so far, one entry per successful POST /domain/zone/{zoneName}/refresh. */
+  zoneRefreshes(): string[];
   ipTasks(block: string): IpTask[];
 }
 
@@ -562,7 +587,7 @@ export function signOvhRequest(input: {
   applicationSecret: string;
   consumerKey: string;
   method: string;
-  /** 'https://' + host (no port) + full path with /1.0 prefix and query */
+  /** The URL the client signs: 'https://' + host, with or without ':port' (see authProblem), + /1.0 path and query. */
   url: string;
   body: string;
   timestamp: number | string;
@@ -576,22 +601,55 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Returns why the request is not authenticated, or null when it is. */
-function authProblem(req: IncomingMessage, rawBody: string, keys: Required<StandInOptions>): string | null {
-  if (header(req, 'x-ovh-application') !== keys.applicationKey) return 'Invalid application key';
-  if (header(req, 'x-ovh-consumer') !== keys.consumerKey) return 'Invalid credential';
+/** Why OVH refuses a request's authentication: its status, message and errorCode. */
+interface AuthProblem {
+  status: number;
+  message: string;
+  errorCode?: string;
+}
+
+/**
+ * The URLs a signature may be over. OVH checks the signature over the URL the request was sent
+ * to. On OVH's port 443 both clients sign the same string, but on the stand-in's port they differ:
+ * - go-ovh (ovh/ovh.go, NewRequest) signs its target, the endpoint + path exactly as it sends it,
+ *   so with the endpoint https://127.0.0.1:PORT/1.0 the port is in it; its Host header carries the
+ *   same host:port, so this is 'https://' + Host + request path.
+ * - @ovhcloud/node-ovh (lib/ovh.es5.js, request) signs 'https://' + host + path with its `host`
+ *   option alone, never the port, while Node's Host header adds ':PORT' off 443.
+ * Each form is one exact digest: a signature over anything else (another port, path, body,
+ * timestamp or secret) is still refused.
+ */
+function signedUrls(req: IncomingMessage): string[] {
+  const host = header(req, 'host') ?? '127.0.0.1';
+  const withoutPort = host.replace(/:\d+$/, '');
+  return [...new Set([`https://${host}${req.url ?? ''}`, `https://${withoutPort}${req.url ?? ''}`])];
+}
+
+/**
+ * Returns why the request is not authenticated, or null when it is. OVH's answers: an unknown
+ * application key is 403 INVALID_KEY, an unknown consumer key 403 INVALID_CREDENTIAL (python-ovh
+ * ovh/client.py maps both errorCodes), a wrong signature 400 INVALID_SIGNATURE "Invalid signature"
+ * (Client::BadRequest, as reported against php-ovh and go-ovh users). A 400 matters to the
+ * provider: terraform-provider-ovh retries a 400 on POST /ip/{ip}/reverse and on an attach.
+ */
+function authProblem(req: IncomingMessage, rawBody: string, keys: StandInCredentials): AuthProblem | null {
+  if (header(req, 'x-ovh-application') !== keys.applicationKey) return { status: 403, message: 'Invalid application key', errorCode: 'INVALID_KEY' };
+  if (header(req, 'x-ovh-consumer') !== keys.consumerKey) return { status: 403, message: 'This credential is not valid', errorCode: 'INVALID_CREDENTIAL' };
   const timestamp = header(req, 'x-ovh-timestamp') ?? '';
-  if (!/^\d+$/.test(timestamp) || Math.abs(Number(timestamp) - nowSeconds()) > 300) return 'Invalid timestamp';
-  const host = (header(req, 'host') ?? '127.0.0.1').replace(/:\d+$/, '');
-  const expected = signOvhRequest({
-    applicationSecret: keys.applicationSecret,
-    consumerKey: keys.consumerKey,
-    method: req.method ?? 'GET',
-    url: `https://${host}${req.url ?? ''}`,
-    body: rawBody,
-    timestamp,
-  });
-  return header(req, 'x-ovh-signature') === expected ? null : 'Invalid signature';
+  // OVH's answer to a stale timestamp is not documented: kept as the stand-in always answered it.
+  if (!/^\d+$/.test(timestamp) || Math.abs(Number(timestamp) - nowSeconds()) > 300) return { status: 403, message: 'Invalid timestamp' };
+  const signature = header(req, 'x-ovh-signature');
+  const signedBy = (url: string): string =>
+    signOvhRequest({ applicationSecret: keys.applicationSecret, consumerKey: keys.consumerKey, method: req.method ?? 'GET', url, body: rawBody, timestamp });
+  if (signedUrls(req).some((url) => signature === signedBy(url))) return null;
+  return { status: 400, message: 'Invalid signature', errorCode: 'INVALID_SIGNATURE' };
+}
+
+function authError(problem: AuthProblem): StandInReply {
+  const reply = ovhError(problem.status, problem.message);
+  if (problem.errorCode === undefined) return reply;
+  const httpCode = problem.status === 400 ? '400 Bad Request' : '403 Forbidden';
+  return { ...reply, body: { class: errorClass(problem.status), message: problem.message, errorCode: problem.errorCode, httpCode } };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -613,6 +671,8 @@ const ERROR_CLASSES: Record<number, string> = {
 };
 
 const DEFAULT_MESSAGES: Record<number, string> = {
+  // OVH's answer to a call the credential's access rules do not cover (NOT_GRANTED_CALL).
+  403: 'This call has not been granted',
   429: 'Too many requests',
   500: 'Internal server error',
   502: 'Bad gateway',
@@ -674,6 +734,7 @@ interface ServerState {
   mainIp: string;
   gateway: string;
   network: string;
+  ipv6: ServerIpv6 | null;
   vmacs: Map<string, VirtualMacState>;
   tasks: Map<number, TaskState>;
 }
@@ -692,6 +753,42 @@ const DEFAULT_FAIL_COMMENTS: Record<string, string> = {
   ovhError: 'An internal error occurred, OVHcloud has been notified',
 };
 
+/** dedicated.server.RoutingDetailsIpv6 of a server (ip and network are ipv6Block). */
+export interface ServerIpv6 {
+  ip: string;
+  gateway: string;
+  network?: string;
+}
+
+export interface ServerOptions {
+  mainIp?: string;
+  gateway?: string;
+  /** routing.ipv6 of the server's network specifications (null when not given). */
+  ipv6?: ServerIpv6;
+}
+
+const mbps = (value: number) => ({ unit: 'Mbps', value });
+
+/** dedicated.server.NetworkSpecifications: every field OVH answers, for a server of a 1 Gbps offer. */
+function networkSpecifications(s: ServerState): Record<string, unknown> {
+  return {
+    bandwidth: { InternetToOvh: mbps(1000), OvhToInternet: mbps(1000), OvhToOvh: mbps(3000), type: 'included' },
+    connection: mbps(1000),
+    ola: {
+      available: true,
+      availableModes: [
+        { default: true, name: 'default', interfaces: [{ aggregation: false, count: 1, type: 'public' }, { aggregation: false, count: 1, type: 'vrack' }] },
+      ],
+      supportedModes: ['public', 'vrack'],
+    },
+    routing: { ipv4: { ip: s.mainIp, gateway: s.gateway, network: s.network }, ipv6: s.ipv6 ? { ...s.ipv6 } : null },
+    switching: { name: null },
+    traffic: { inputQuotaSize: null, inputQuotaUsed: null, isThrottled: false, outputQuotaSize: null, outputQuotaUsed: null, resetQuotaDate: null },
+    vmac: { supported: true },
+    vrack: { bandwidth: mbps(1000), type: 'included' },
+  };
+}
+
 const ALREADY_ASSOCIATED = 'This IP address is already associated with a virtual MAC';
 const VMAC_TYPES = ['ovh', 'vmware'];
 
@@ -700,15 +797,17 @@ class DedicatedServers {
   private readonly outcomes = new Map<string, OutcomeRule>();
   private nextTaskId = 4_200_001;
 
-  add(serviceName: string, opts: { mainIp?: string; gateway?: string } = {}): void {
+  add(serviceName: string, opts: ServerOptions = {}): void {
     if (this.servers.has(serviceName)) throw new Error(`ovhStandIn: server ${serviceName} already exists`);
     const mainIp = opts.mainIp ?? '198.51.100.10';
     if (!IPV4.test(mainIp)) throw new Error(`ovhStandIn: mainIp ${mainIp} is not IPv4`);
+    if (opts.ipv6 && (!isIpv6Block(opts.ipv6.ip) || !net.isIPv6(opts.ipv6.gateway))) throw new Error('ovhStandIn: ipv6 needs an IPv6 block and an IPv6 gateway');
     const prefix = mainIp.split('.').slice(0, 3).join('.');
     this.servers.set(serviceName, {
       mainIp,
       gateway: opts.gateway ?? `${prefix}.254`,
       network: `${prefix}.0/24`,
+      ipv6: opts.ipv6 ? { ...opts.ipv6, network: opts.ipv6.network ?? opts.ipv6.ip } : null,
       vmacs: new Map(),
       tasks: new Map(),
     });
@@ -872,14 +971,9 @@ function dedicatedServerRoutes(world: DedicatedServers): RouteTable {
 
   return [
     ['GET', '/dedicated/server', () => ({ status: 200, body: world.names() })],
-    [
-      'GET',
-      `${SERVER}/specifications/network`,
-      withServer((s) => ({
-        status: 200,
-        body: { routing: { ipv4: { ip: s.mainIp, gateway: s.gateway, network: s.network } }, vmac: { supported: true } },
-      })),
-    ],
+    // Also read by the data source ovh_dedicated_server_specifications_network
+    // (terraform-provider-ovh ovh/data_dedicated_server_specifications_network.go: one GET).
+    ['GET', `${SERVER}/specifications/network`, withServer((s) => ({ status: 200, body: networkSpecifications(s) }))],
     ['GET', `${SERVER}/virtualMac`, withServer((s) => ({ status: 200, body: [...s.vmacs.keys()] }))],
     [
       'POST',
@@ -1082,7 +1176,17 @@ function cloudRoutes(world: CloudProjects): RouteTable {
       status: 200,
       body: p.instances.filter((i) => (r.query.region ?? i.region) === i.region).map(instanceBody),
     }))],
-    ['GET', `${PROJECT}/ip/failover`, withProject((p) => ({ status: 200, body: [...p.failoverIps.values()].map((f) => ({ ...f.ip })) }))],
+    [
+      'GET',
+      `${PROJECT}/ip/failover`,
+      // terraform-provider-ovh ovh/resource_cloud_project_failover_ip_attach.go: after the attach,
+      // Create re-reads this list, without pausing, until the IP is no longer operationPending;
+      // so a read of the list moves a pending attach along like a read of the IP itself.
+      withProject((p) => {
+        for (const f of p.failoverIps.values()) world.advance(f);
+        return { status: 200, body: [...p.failoverIps.values()].map((f) => ({ ...f.ip })) };
+      }),
+    ],
     [
       'GET',
       FAILOVER,
@@ -1094,6 +1198,10 @@ function cloudRoutes(world: CloudProjects): RouteTable {
     [
       'POST',
       `${FAILOVER}/attach`,
+      // terraform-provider-ovh ovh/resource_cloud_project_failover_ip_attach.go: Create finds the
+      // id by matching `ip` in GET .../ip/failover, then POSTs {instanceId}, retrying a 400 for 5
+      // minutes (the instance may not be ready); Read and an import read the list again and
+      // match `ip`; Delete calls nothing (an attach cannot be undone).
       withFailoverIp((p, f, r) => {
         const instanceId = stringField(r.body, 'instanceId');
         if (!p.instances.some((i) => i.id === instanceId)) return notFound(`instanceId = ${instanceId}`);
@@ -1120,6 +1228,39 @@ interface IpBlockState {
 
 const MOVE_FUNCTION = 'genericMoveFloatingIp';
 const MOVE_PENDING = 'A move of this IP is already in progress';
+
+/** An address as a number (IPv4 in 32 bits, IPv6 in 128), null when it is not one. */
+function addressValue(address: string): { bits: number; value: bigint } | null {
+  if (IPV4.test(address)) return { bits: 32, value: address.split('.').reduce((acc, part) => (acc << 8n) | BigInt(part), 0n) };
+  if (!net.isIPv6(address)) return null;
+  let text = address;
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const n = addressValue(v4[1])?.value ?? 0n;
+    text = text.slice(0, -v4[1].length) + `${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
+  }
+  const [head, tail] = text.split('::');
+  const groups = (part: string | undefined) => (part ? part.split(':') : []);
+  const missing = 8 - groups(head).length - groups(tail).length;
+  const all = tail === undefined ? groups(head) : [...groups(head), ...Array<string>(missing).fill('0'), ...groups(tail)];
+  return { bits: 128, value: all.reduce((acc, g) => (acc << 16n) | BigInt(`0x${g || '0'}`), 0n) };
+}
+
+function sameAddress(a: string, b: string): boolean {
+  const x = addressValue(a);
+  const y = addressValue(b);
+  return x !== null && y !== null && x.bits === y.bits && x.value === y.value;
+}
+
+/** Whether an address is inside a block (an address alone is its /32 or /128). */
+function blockContains(block: string, address: string): boolean {
+  const [base, prefix] = normalizeBlock(block).split('/');
+  const b = addressValue(base);
+  const a = addressValue(address);
+  if (b === null || a === null || a.bits !== b.bits) return false;
+  const shift = BigInt(b.bits - Number(prefix));
+  return a.value >> shift === b.value >> shift;
+}
 
 /** An address without a prefix length is the /32 (or /128) block. */
 function normalizeBlock(block: string): string {
@@ -1154,7 +1295,8 @@ class IpBlocks {
     return [...state.tasks.values()].some((t) => UNFINISHED_TASK.includes(t.task.status));
   }
 
-  createMove(state: IpBlockState, to: string): IpTask {
+  /** A move to a service, or to the parking when `to` is null (POST /ip/{ip}/park). */
+  createMove(state: IpBlockState, to: string | null): IpTask {
     const rule = this.rules(MOVE_FUNCTION);
     const now = ovhDate();
     const task: IpTask = {
@@ -1205,7 +1347,16 @@ function taskBody(task: IpTask): IpTask {
   return { ...task, destination: task.destination ? { ...task.destination } : null };
 }
 
-function ipRoutes(blocks: IpBlocks, servers: DedicatedServers): RouteTable {
+/**
+ * A reverse as OVH keeps it, a name with its trailing dot: inferred from OVH's refusal quoted in
+ * terraform-provider-ovh pull request #54, which names "example.com." for a reverse sent as
+ * example.com. The project always sends the dot.
+ */
+function dotted(name: string): string {
+  return name.endsWith('.') ? name : `${name}.`;
+}
+
+function ipRoutes(blocks: IpBlocks, servers: DedicatedServers, resolves: (name: string, address: string) => boolean): RouteTable {
   const withBlock =
     (then: (state: IpBlockState, r: StandInRequest) => StandInReply): StandInHandler =>
     (r) => {
@@ -1215,6 +1366,10 @@ function ipRoutes(blocks: IpBlocks, servers: DedicatedServers): RouteTable {
 
   return [
     ['GET', '/ip/{ip}', withBlock((state) => ({ status: 200, body: ipBody(state) }))],
+    // terraform-provider-ovh ovh/resource_ip_move.go: Create and Update read GET /ip/{ip} and
+    // move only when routedTo differs (the id becomes the task's id); they wait on GET
+    // /ip/{ip}/task/{taskId}, 10 s between reads, until done or in error (5 minutes at most),
+    // then read GET /ip/{ip} again. An import's id is the IP, then one GET /ip/{ip}.
     [
       'POST',
       '/ip/{ip}/move',
@@ -1226,13 +1381,58 @@ function ipRoutes(blocks: IpBlocks, servers: DedicatedServers): RouteTable {
         return { status: 200, body: blocks.createMove(state, to) };
       }),
     ],
+    [
+      'POST',
+      '/ip/{ip}/park',
+      // terraform-provider-ovh ovh/resource_ip_move.go: Delete parks the IP (POST /ip/{ip}/park,
+      // no body) unless it is parked already, then waits on the task like a move. ip.json names
+      // no task function for parking: the stand-in uses the move's, genericMoveFloatingIp, with
+      // no destination service; once done the IP is routed nowhere.
+      withBlock((state) => {
+        if (state.routedTo === null) return ovhError(400, `${state.block} is already parked`);
+        if (blocks.pendingMove(state)) return ovhError(409, MOVE_PENDING);
+        return { status: 200, body: blocks.createMove(state, null) };
+      }),
+    ],
     ['GET', '/ip/{ip}/reverse', withBlock((state) => ({ status: 200, body: [...state.reverses.keys()] }))],
+    [
+      'POST',
+      '/ip/{ip}/reverse',
+      // terraform-provider-ovh ovh/resource_ip_reverse.go: Create POSTs {ipReverse, reverse} and
+      // retries a 400 every 5 s until readiness_timeout_duration (1 minute by default), because
+      // OVH refuses with 400 a name that does not resolve to the address (the message quoted in
+      // terraform-provider-ovh pull request #54); the id is the answer's ipReverse, then a GET.
+      withBlock((state, r) => {
+        const ipReverse = stringField(r.body, 'ipReverse');
+        const reverse = dotted(stringField(r.body, 'reverse'));
+        if (!blockContains(state.block, ipReverse)) return ovhError(400, `${ipReverse} is not in ${state.block}`);
+        if (!resolves(reverse, ipReverse)) return ovhError(400, `${reverse} does not resolve to ${ipReverse}`);
+        const known = [...state.reverses.keys()].find((a) => sameAddress(a, ipReverse));
+        if (known !== undefined) state.reverses.delete(known);
+        state.reverses.set(ipReverse, reverse);
+        return { status: 200, body: { ipReverse, reverse } };
+      }),
+    ],
     [
       'GET',
       '/ip/{ip}/reverse/{ipReverse}',
+      // Read, and an import's read: the import id is "<ip>|<ipReverse>" (resource_ip_reverse.go).
       withBlock((state, r) => {
-        const reverse = state.reverses.get(r.params.ipReverse);
-        return reverse === undefined ? notFound(`ipReverse = ${r.params.ipReverse}`) : { status: 200, body: { ipReverse: r.params.ipReverse, reverse } };
+        const known = [...state.reverses.keys()].find((a) => sameAddress(a, r.params.ipReverse));
+        return known === undefined
+          ? notFound(`ipReverse = ${r.params.ipReverse}`)
+          : { status: 200, body: { ipReverse: known, reverse: state.reverses.get(known) } };
+      }),
+    ],
+    [
+      'DELETE',
+      '/ip/{ip}/reverse/{ipReverse}',
+      // resource_ip_reverse.go: Delete sends this; a 404 counts as already gone.
+      withBlock((state, r) => {
+        const known = [...state.reverses.keys()].find((a) => sameAddress(a, r.params.ipReverse));
+        if (known === undefined) return notFound(`ipReverse = ${r.params.ipReverse}`);
+        state.reverses.delete(known);
+        return { status: 200, body: null };
       }),
     ],
     [
@@ -1299,6 +1499,20 @@ class DnsZones {
   get(zone: string): Map<number, ZoneRecord> | undefined {
     return this.zones.get(zone);
   }
+
+  /** Whether a name (with or without its trailing dot) has an A or AAAA record of this address here. */
+  resolves(name: string, address: string): boolean {
+    const fqdn = name.replace(/\.$/, '').toLowerCase();
+    const type = net.isIPv6(address) ? 'AAAA' : 'A';
+    for (const [zone, records] of this.zones) {
+      if (fqdn !== zone && !fqdn.endsWith(`.${zone}`)) continue;
+      const sub = fqdn === zone ? '' : fqdn.slice(0, -(zone.length + 1));
+      for (const rec of records.values()) {
+        if (rec.fieldType === type && rec.subDomain.toLowerCase() === sub && sameAddress(rec.target, address)) return true;
+      }
+    }
+    return false;
+  }
 }
 
 function ilike(value: string, pattern: string): boolean {
@@ -1328,11 +1542,55 @@ function dnsRoutes(zones: DnsZones): RouteTable {
       })),
     ],
     [
+      'POST',
+      '/domain/zone/{zoneName}/record',
+      // terraform-provider-ovh ovh/resource_domain_zone_record.go: Create POSTs {fieldType,
+      // subDomain (left out for the apex), target, ttl (0 = the zone's default)} and keeps the
+      // answer's id; should OVH answer id 0, it searches GET .../record instead (never here).
+      // Then POST .../refresh (a failure only logged), then GET .../record/{id}, a 404 retried
+      // for a minute. The record exists at once: listable and readable.
+      withZone((records, r) => {
+        const body = isRecord(r.body) ? r.body : {};
+        const id = zones.addRecord(r.params.zoneName, {
+          fieldType: stringField(body, 'fieldType'),
+          subDomain: stringField(body, 'subDomain'),
+          target: stringField(body, 'target'),
+          ttl: typeof body.ttl === 'number' ? body.ttl : 0,
+        });
+        return { status: 200, body: { ...records.get(id) } };
+      }),
+    ],
+    [
       'GET',
       '/domain/zone/{zoneName}/record/{id}',
+      // Read, and an import's read: the import id is "<id>.<zone>" (resource_domain_zone_record.go).
       withZone((records, r) => {
         const rec = records.get(Number(r.params.id));
         return rec ? { status: 200, body: { ...rec } } : notFound(`id = ${r.params.id}`);
+      }),
+    ],
+    [
+      'PUT',
+      '/domain/zone/{zoneName}/record/{id}',
+      // resource_domain_zone_record.go: Update PUTs {subDomain (left out when empty), target,
+      // ttl}, then refreshes and reads; fieldType and zone changes replace the record instead.
+      withZone((records, r) => {
+        const rec = records.get(Number(r.params.id));
+        if (!rec) return notFound(`id = ${r.params.id}`);
+        const body = isRecord(r.body) ? r.body : {};
+        if ('subDomain' in body) rec.subDomain = stringField(body, 'subDomain');
+        if (typeof body.target === 'string') rec.target = body.target;
+        if ('ttl' in body) rec.ttl = typeof body.ttl === 'number' ? body.ttl : 0;
+        return { status: 200, body: null };
+      }),
+    ],
+    [
+      'DELETE',
+      '/domain/zone/{zoneName}/record/{id}',
+      // resource_domain_zone_record.go: Delete sends this (a 404 counts as gone), then refreshes.
+      withZone((records, r) => {
+        if (!records.delete(Number(r.params.id))) return notFound(`id = ${r.params.id}`);
+        return { status: 200, body: null };
       }),
     ],
     [
@@ -1344,6 +1602,8 @@ function dnsRoutes(zones: DnsZones): RouteTable {
     [
       'POST',
       '/domain/zone/{zoneName}/refresh',
+      // resource_domain_zone_record.go: sent after each create, update and delete, with no body;
+      // an error (a 403 for a credential without this route, say) is logged and ignored.
       withZone((_, r) => {
         zones.refreshes.push(r.params.zoneName);
         return { status: 200, body: null };
@@ -1420,11 +1680,24 @@ class StandInCore {
 
   constructor(
     readonly catalog: Catalog,
-    readonly keys: Required<StandInOptions>,
+    readonly keys: StandInCredentials,
+    public reverseRule: ReverseResolution = 'always',
   ) {
+    // go-ovh (ovh/ovh.go, getTimeDelta) asks GET /auth/time, unsigned, once per client before
+    // its first signed call, and signs with the server's time.
     this.handle('GET', '/auth/time', () => ({ status: 200, body: nowSeconds() }));
-    const routes = [...dedicatedServerRoutes(this.world), ...cloudRoutes(this.cloud), ...ipRoutes(this.ips, this.world), ...dnsRoutes(this.dns)];
+    // terraform-provider-ovh ovh/config.go, loadAndValidate: configuring the provider reads
+    // GET /auth/details once (SDK and framework halves each configure) and keeps its account.
+    this.handle('GET', '/auth/details', () => ({ status: 200, body: authDetails() }));
+    const routes = [...dedicatedServerRoutes(this.world), ...cloudRoutes(this.cloud), ...ipRoutes(this.ips, this.world, (name, address) => this.resolves(name, address)), ...dnsRoutes(this.dns)];
     for (const [method, route, handler] of routes) this.handle(method, route, handler);
+  }
+
+  resolves(name: string, address: string): boolean {
+    const rule = this.reverseRule;
+    if (rule === 'always') return true;
+    if (rule === 'zones') return this.dns.resolves(name, address);
+    return rule(name, address);
   }
 
   /** Throws when the route/method is not in the schemas (catches typos in tests). */
@@ -1473,7 +1746,7 @@ class StandInCore {
 
     if (!op.noAuthentication) {
       const problem = authProblem(req, rawBody, this.keys);
-      if (problem) return this.violation(ovhError(403, problem), `${method} ${entry.template}: ${problem}`);
+      if (problem) return this.violation(authError(problem), `${method} ${entry.template}: ${problem.message}`);
     }
 
     if (rawBody.trim() !== '') {
@@ -1519,6 +1792,25 @@ class StandInCore {
   }
 }
 
+/** The account every stand-in credential belongs to (auth.Details.account). */
+export const STAND_IN_ACCOUNT = 'xx1111-ovh';
+
+/**
+ * auth.Details of an application key credential: method account, the account as identity, and
+ * the rules of a credential granted every call (the stand-in does not restrict any).
+ */
+function authDetails(): Record<string, unknown> {
+  return {
+    account: STAND_IN_ACCOUNT,
+    allowedRoutes: ['GET', 'POST', 'PUT', 'DELETE'].map((method) => ({ method, path: '/*' })),
+    description: null,
+    identities: [`urn:v1:eu:identity:account:${STAND_IN_ACCOUNT}`],
+    method: 'account',
+    roles: null,
+    user: null,
+  };
+}
+
 function sleep(ms: number, timers: Set<NodeJS.Timeout>): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
@@ -1544,12 +1836,12 @@ function newRecord(req: IncomingMessage): RecordedRequest {
 }
 
 export async function startOvhStandIn(opts: StandInOptions = {}): Promise<OvhStandIn> {
-  const keys: Required<StandInOptions> = {
+  const keys: StandInCredentials = {
     applicationKey: opts.applicationKey ?? 'test-ak',
     applicationSecret: opts.applicationSecret ?? 'test-as',
     consumerKey: opts.consumerKey ?? 'test-ck',
   };
-  const core = new StandInCore(loadCatalog(schemaDir()), keys);
+  const core = new StandInCore(loadCatalog(schemaDir()), keys, opts.reverseResolves);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovh-stand-in-'));
   const { key, cert, certFile } = await makeCertificate(dir);
   const timers = new Set<NodeJS.Timeout>();
@@ -1625,8 +1917,18 @@ export async function startOvhStandIn(opts: StandInOptions = {}): Promise<OvhSta
     addIp: (block, seed) => core.ips.add(block, seed),
     ipRoutedTo: (block) => core.ips.mustGet(block).routedTo,
     setReverse: (block, ipReverse, reverse) => void core.ips.mustGet(block).reverses.set(ipReverse, reverse),
+    reverses: (block) => Object.fromEntries(core.ips.mustGet(block).reverses),
+    reverseResolves(rule) {
+      core.reverseRule = rule;
+    },
     addZone: (zone) => core.dns.add(zone),
     addRecord: (zone, record) => core.dns.addRecord(zone, record),
+    zoneRecords(zone) {
+      const records = core.dns.get(zone);
+      if (!records) throw new Error(`ovhStandIn: unknown zone ${zone} (call addZone first)`);
+      return [...records.values()].map((rec) => ({ ...rec }));
+    },
+    zoneRefreshes: () => [...core.dns.refreshes],
     ipTasks: (block) => [...core.ips.mustGet(block).tasks.values()].map((t) => taskBody(t.task)),
   };
 }
