@@ -105,9 +105,13 @@ function declareEdge(e: EdgeConfig, ipmove: IpmoveBundle, passwords: pulumi.Outp
     });
 }
 
-/** stacks/<stack>.adopt.yaml, written by `npm run adopt`, if there is one (Pulumi runs the program in the project's folder). */
+/**
+ * stacks/<stack>.adopt.yaml of the project, written by `ovh-failover adopt`, if there is one. The
+ * program runs in the folder of its main, dist/, not the project's (pulumi/pulumi
+ * pkg/engine/project.go, getPwdMain): the project's folder is the root directory the CLI gives it.
+ */
 function loadAdoptFile(): AdoptFile | undefined {
-    const file = path.join("stacks", `${pulumi.getStack()}.adopt.yaml`);
+    const file = path.join(pulumi.runtime.getRootDirectory(), "stacks", `${pulumi.getStack()}.adopt.yaml`);
     if (!fs.existsSync(file)) return undefined;
     try {
         return parseAdoptFile(fs.readFileSync(file, "utf8"), file);

@@ -18,7 +18,7 @@ import { diffEvaluations, summarize } from "./plan/diff";
 import { Evaluation, Step } from "./plan/model";
 import { validateStackConfig } from "./plan/projectConfig";
 import { renderJson, renderText, rootStack } from "./plan/render";
-import { applySet, configEnvironment, loadProject, programEntry, loadStackConfig, parseStackFile, ProjectFile, StackConfig, stackFilePath } from "./plan/stackFiles";
+import { applySet, configEnvironment, loadProject, previewConfig, programEntry, loadStackConfig, parseStackFile, ProjectFile, StackConfig, stackFilePath } from "./plan/stackFiles";
 
 export interface PlanOptions {
     stack: string;
@@ -118,16 +118,22 @@ export async function evaluate(dir: string, project: ProjectFile, stack: string,
     // `pulumi preview` checks the config against Pulumi.yaml before the program runs.
     const refused = validateStackConfig(stack, project.declared, config);
     if (refused !== undefined) return { resources: [], invokes: [], error: `validating stack config: ${refused}` };
+    const main = programEntry(dir, project.main);
+    // Pulumi runs a program in the folder of its main file (pulumi/pulumi pkg/engine/project.go,
+    // getPwdMain): so does the plan.
+    const declaredMain = path.resolve(dir, project.main);
+    const programDir = fs.existsSync(declaredMain) && !fs.statSync(declaredMain).isDirectory() ? path.dirname(declaredMain) : declaredMain;
     const job: EvaluationJob = {
         project: project.name,
         stack,
-        main: programEntry(dir, project.main),
+        root: dir,
+        main,
         servers: offlineServerFacts(project, config),
         secretKey: PLAN_KEY,
     };
     if (place === "this-process") {
         const here = process.cwd();
-        process.chdir(dir);
+        process.chdir(programDir);
         try {
             // Loaded here: the Pulumi SDK comes with it, which a comparison's parent does not need.
             // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -145,7 +151,7 @@ export async function evaluate(dir: string, project: ProjectFile, stack: string,
         const env: NodeJS.ProcessEnv = { ...process.env, OVH_FAILOVER_PLAN_JOB: JSON.stringify({ ...job, output, configFile }) };
         // Compiled, the evaluator is JavaScript; from the sources (the tests), tsx runs it.
         const evaluator = __filename.endsWith(".ts") ? ["--import", "tsx", path.join(__dirname, "plan", "evaluate.ts")] : [path.join(__dirname, "plan", "evaluate.js")];
-        const child = spawn(process.execPath, evaluator, { cwd: dir, env, stdio: ["ignore", "inherit", "pipe"] });
+        const child = spawn(process.execPath, evaluator, { cwd: programDir, env, stdio: ["ignore", "inherit", "pipe"] });
         let stderr = "";
         child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
         const code: number = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? 1)));
@@ -226,6 +232,7 @@ async function evaluateAt(dir: string, ref: string, stack: string): Promise<{ ev
 }
 
 export async function plan(dir: string, opts: PlanOptions, color: boolean): Promise<PlanResult> {
+    const started = process.hrtime.bigint();
     const loaded = loadProject(dir);
     const project = opts.program ? { ...loaded, main: opts.program } : loaded;
     const asWritten = opts.stackFile
@@ -256,7 +263,10 @@ export async function plan(dir: string, opts: PlanOptions, color: boolean): Prom
     const what = opts.against ? `${beforeLabel} → now${sets}` : opts.sets.length > 0 ? sets.trim() : "as written";
     const title = `Offline plan of stack ${opts.stack} ${what} (the program under Pulumi's mock runtime: no credentials, no API calls)`;
     const output = opts.json
-        ? renderJson(steps, summary, after.invokes, rootStack(opts.stack, project.name, comparing), opts.showReplacementSteps)
+        ? renderJson(steps, summary, after.invokes, rootStack(opts.stack, project.name, comparing), opts.showReplacementSteps, {
+            config: previewConfig(changed),
+            durationNs: Number(process.hrtime.bigint() - started),
+        })
         : renderText(title, steps, summary, after.invokes, { color, showReplacementSteps: opts.showReplacementSteps }, opts.showSame || !comparing);
     // The engine refuses to delete or replace a protected resource, in a preview as in an up
     // (pulumi/pulumi pkg/resource/deploy/step_generator.go): so does the plan.

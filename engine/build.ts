@@ -42,7 +42,7 @@ function lockedVersion(pkg: string): string {
 }
 
 /** The CLI version engine/go.mod pins (github.com/pulumi/pulumi/pkg/v3). */
-function pinnedCliVersion(): string {
+export function pinnedCliVersion(): string {
     const goMod = fs.readFileSync(path.join(ENGINE, "go.mod"), "utf8");
     const m = /^\s*github\.com\/pulumi\/pulumi\/pkg\/v3 v(\S+)/m.exec(goMod);
     if (!m) throw new Error("engine/go.mod does not require github.com/pulumi/pulumi/pkg/v3");

@@ -2,13 +2,13 @@
 // (URN, inputs, parent, dependencies, protect). The mock runtime is the process's own: one
 // evaluation per process. bin/plan.ts runs one in its own process when it needs one, or starts
 // this file as a child for each when it compares two. Needs no CLI, no credentials, no network.
-import { createHmac } from "crypto";
+import { createHash, createHmac } from "crypto";
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime";
 import { dot254, ovhGateway6 } from "../../components/proxmox/gateway";
 import { Ipv6Prefix, parseIpv6Prefix, prefixText } from "../../components/shared/ipv6";
-import { DeclaredResource, engineUrn, Evaluation, InvokeRecord, knownAfterApply, SIG, UNKNOWN_TEXT, VIRTUAL_MAC_TYPE } from "./model";
+import { DeclaredResource, engineUrn, Evaluation, InvokeRecord, knownAfterApply, ProviderReference, SIG, UNKNOWN_TEXT, VIRTUAL_MAC_TYPE } from "./model";
 
 /** { PULUMI_CONFIG, PULUMI_CONFIG_SECRET_KEYS } as Pulumi would put them in the environment. */
 export interface ConfigEnvironment {
@@ -19,6 +19,8 @@ export interface ConfigEnvironment {
 export interface EvaluationJob {
     project: string;
     stack: string;
+    /** The project's folder (Pulumi.yaml's). */
+    root: string;
     /** The program's entry: JavaScript, or TypeScript (run through tsx, as Pulumi's ts-node would). */
     main: string;
     /** The child's result file (a child evaluation only). */
@@ -46,6 +48,11 @@ interface RegisterRequest {
     getReplaceonchangesList(): string[];
     getImportid(): string;
     getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+    getProvider(): string;
+    getVersion(): string;
+    getPlugindownloadurl(): string;
+    getPropertydependenciesMap(): { forEach(f: (deps: { getUrnsList(): string[] }, key: string) => void): void };
+    getAdditionalsecretoutputsList(): string[];
 }
 
 interface Monitor {
@@ -67,8 +74,37 @@ export function readable(value: unknown): unknown {
     if (sig === SIG.secret) return secretToken(JSON.stringify(obj.value ?? null));
     if (sig === SIG.resourceReference) return obj.urn;
     // A file to copy: its name, not this machine's path (which differs in --against's checkout).
-    if (sig === SIG.asset) return typeof obj.path === "string" ? `[file ${obj.path.split("/").slice(-2).join("/")}]` : "[asset]";
+    if (sig === SIG.asset) return typeof obj.path === "string" ? fileAsset(obj.path) : obj;
     return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, readable(v)]));
+}
+
+/**
+ * A file asset as the engine holds it: its path as the program gave it and the SHA-256 of its
+ * content, which the engine computes (pulumi/pulumi sdk/go/common/resource/asset/asset.go,
+ * EnsureHash), so that a new file is a change.
+ */
+function fileAsset(file: string): Record<string, unknown> {
+    const hash = fs.existsSync(file) ? createHash("sha256").update(fs.readFileSync(file)).digest("hex") : undefined;
+    return { [SIG.key]: SIG.asset, ...(hash ? { hash } : {}), path: file };
+}
+
+/**
+ * The name the engine gives a package's default provider: default, then _major_minor_patch and
+ * the prerelease and build parts, then the download URL made a QName (pulumi/pulumi
+ * pkg/resource/deploy/providers/provider.go, DefaultName; sdk/go/common/tokens/names.go, IntoQName).
+ */
+export function defaultProviderName(version: string, downloadUrl: string): string {
+    let name = "default";
+    const v = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+([0-9A-Za-z.-]+))?$/.exec(version);
+    if (v) {
+        name += `_${Number(v[1])}_${Number(v[2])}_${Number(v[3])}`;
+        for (const part of [...(v[4]?.split(".") ?? []), ...(v[5]?.split(".") ?? [])]) name += `_${part}`;
+    }
+    if (downloadUrl) {
+        const qname = downloadUrl.split("/").filter((seg) => seg !== "").map((seg) => seg.replace(/[^A-Za-z0-9_.-]/g, "_")).join("/");
+        name += `_${qname || "_"}`;
+    }
+    return name;
 }
 
 function secretToken(plain: string): string {
@@ -171,6 +207,8 @@ export function evaluateHere(job: EvaluationJob): Promise<Evaluation> {
     offlineServers = job.servers;
     process.env.PULUMI_NODEJS_STACK = job.stack;
     process.env.PULUMI_NODEJS_PROJECT = job.project;
+    // The project's folder, as the CLI passes it to a program it runs in the folder of its main.
+    process.env.PULUMI_NODEJS_ROOT_DIRECTORY = job.root;
     cheapStackTraces();
     skipProviderSerialization();
     const evaluation: Evaluation = { resources: [], invokes: [] };
@@ -231,6 +269,21 @@ export function evaluateHere(job: EvaluationJob): Promise<Evaluation> {
     const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): Monitor };
     const monitor = settings.getMonitor();
     const register = monitor.registerResource.bind(monitor);
+    // The provider a custom resource runs under: the one the program gave (its URN, as the engine
+    // names it), else the package's default provider for the SDK's version and download URL.
+    const providerOf = (req: RegisterRequest): ProviderReference => {
+        const given = req.getProvider();
+        if (given) return { urn: translate(given.slice(0, given.lastIndexOf("::"))) };
+        const pkg = req.getType().split(":")[0];
+        const name = defaultProviderName(req.getVersion(), req.getPlugindownloadurl());
+        return { urn: engineUrn(job.stack, job.project, undefined, `pulumi:providers:${pkg}`, name), default: true };
+    };
+    // Per input, the resources it came from, as the SDK tells the engine.
+    const propertyDependenciesOf = (req: RegisterRequest): Record<string, string[]> => {
+        const out: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((deps, key) => (out[key] = deps.getUrnsList().map(translate)));
+        return out;
+    };
     monitor.registerResource = (req, callback) => {
         const parent = req.getParent() ? translate(req.getParent()) : undefined;
         const entry: DeclaredResource = {
@@ -244,9 +297,13 @@ export function evaluateHere(job: EvaluationJob): Promise<Evaluation> {
             retainOnDelete: req.getRetainondelete() === true,
             ignoreChanges: [...req.getIgnorechangesList()],
             replaceOnChanges: [...req.getReplaceonchangesList()],
-            dependencies: req.getDependenciesList().map(translate).sort(),
+            dependencies: req.getDependenciesList().map(translate),
             inputs: readable(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
             ...(req.getImportid() ? { importId: req.getImportid() } : {}),
+            // A provider resource runs under no provider of its own.
+            ...(req.getCustom() && !req.getType().startsWith("pulumi:providers:") ? { provider: providerOf(req) } : {}),
+            propertyDependencies: propertyDependenciesOf(req),
+            additionalSecretOutputs: [...req.getAdditionalsecretoutputsList()],
         };
         // A dynamic provider's serialized code changes with any edit of the code: not intent.
         delete entry.inputs.__provider;

@@ -10,6 +10,12 @@ export const SIG = {
     unknownValue: "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
 } as const;
 
+/**
+ * What the plan writes for a dynamic resource's `__provider` input, the provider's code that
+ * `pulumi up` serializes into it (the plan skips serializing it: evaluate.ts).
+ */
+export const SERIALIZED_PROVIDER = "[serialized provider]";
+
 /** The type token of the VirtualMac dynamic resource. */
 export const VIRTUAL_MAC_TYPE = "pulumi-nodejs:dynamic/ovh-failover:VirtualMac";
 
@@ -38,6 +44,13 @@ export function engineUrn(stack: string, project: string, parentUrn: string | un
     return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
 }
 
+/** The provider a custom resource runs under: an explicit one, or the package's default. */
+export interface ProviderReference {
+    urn: string;
+    /** The engine's default provider of the package, which no program declares. */
+    default?: boolean;
+}
+
 export interface DeclaredResource {
     urn: string;
     type: string;
@@ -56,6 +69,12 @@ export interface DeclaredResource {
     inputs: Record<string, unknown>;
     /** The `import` option: the id of an existing object to adopt (from the adopt file). */
     importId?: string;
+    /** A custom resource's provider. */
+    provider?: ProviderReference;
+    /** Per input, the resources its value came from, as the SDK sent them. */
+    propertyDependencies: Record<string, string[]>;
+    /** Outputs the SDK asks the engine to keep secret (the additionalSecretOutputs option). */
+    additionalSecretOutputs: string[];
 }
 
 export interface InvokeRecord {

@@ -16,10 +16,19 @@ export interface ProviderRule {
     onDelete: string | ((inputs: Record<string, unknown>) => string | undefined);
     /** What the resource's id is, and what `pulumi import` takes. */
     importId: string;
+    /**
+     * For a bridged (Terraform) provider: the defaults its Check fills in, by the path of the
+     * object they go in ("" for the top, `a.b[]` for each object of the list a.b). Check marks every
+     * object with `__defaults`, the keys it filled (pulumi-terraform-bridge), which is what the
+     * engine shows and stores as the resource's inputs.
+     */
+    checkDefaults?: Record<string, Record<string, unknown>>;
 }
 
 export const PROVIDER_RULES: Record<string, ProviderRule> = {
     "ovh:Ip/move:Move": {
+        // Bridged: Check marks each object with __defaults, and fills nothing in for what the library sets.
+        checkDefaults: {},
         source: "ovh/terraform-provider-ovh ovh/resource_ip_move.go (no ForceNew; IpMoveOpts in ovh/types_ip_service.go sends nexthop and to only)",
         replaceOn: [],
         neverSent: ["description"],
@@ -29,6 +38,8 @@ export const PROVIDER_RULES: Record<string, ProviderRule> = {
         importId: "the IP block, e.g. 192.0.2.10/32",
     },
     "ovh:Ip/reverse:Reverse": {
+        // Bridged: Check marks each object with __defaults, and fills nothing in for what the library sets.
+        checkDefaults: {},
         source: "ovh/terraform-provider-ovh ovh/resource_ip_reverse.go (every field ForceNew; id = ip_reverse; create retries the POST every 5 s on HTTP 400 for readiness_timeout_duration, 60 s by default)",
         replaceOn: ["ip", "ReverseIp", "ReverseValue", "readinessTimeoutDuration"],
         neverSent: [],
@@ -36,6 +47,8 @@ export const PROVIDER_RULES: Record<string, ProviderRule> = {
         importId: "ip|ip_reverse, e.g. 192.0.2.10/32|192.0.2.10",
     },
     "ovh:Domain/zoneRecord:ZoneRecord": {
+        // Bridged: Check marks each object with __defaults, and fills nothing in for what the library sets.
+        checkDefaults: {},
         source: "ovh/terraform-provider-ovh ovh/resource_domain_zone_record.go (zone and fieldtype ForceNew; subdomain, target, ttl updated with PUT; a zone refresh after each change, a failed one only logged)",
         replaceOn: ["zone", "fieldtype"],
         neverSent: [],
@@ -43,6 +56,8 @@ export const PROVIDER_RULES: Record<string, ProviderRule> = {
         importId: "<recordId>.<zone>",
     },
     "ovh:CloudProject/failoverIpAttach:FailoverIpAttach": {
+        // Bridged: Check marks each object with __defaults, and fills nothing in for what the library sets.
+        checkDefaults: {},
         source: "ovh/terraform-provider-ovh ovh/resource_cloud_project_failover_ip_attach.go (serviceName and routedTo ForceNew; no update function)",
         replaceOn: ["serviceName", "routedTo"],
         neverSent: [],
@@ -69,6 +84,23 @@ export const PROVIDER_RULES: Record<string, ProviderRule> = {
         neverSent: [],
         onDelete: "destroys the container",
         importId: "<node>/<vmid>",
+        // The schema's Default of each key the library leaves unset (container.go, the dv* constants),
+        // as the recorded preview showed them (test/recorded/new-container.empty.json).
+        checkDefaults: {
+            "": {
+                clone: null,
+                console: { enabled: true, ttyCount: 2, type: "tty" },
+                features: { fuse: false, keyctl: false, mknod: false, mounts: [], nesting: false },
+                timeoutClone: 1800,
+                timeoutCreate: 1800,
+                timeoutDelete: 60,
+                timeoutUpdate: 1800,
+            },
+            cpu: { architecture: "amd64" },
+            initialization: { dns: null, userAccount: null },
+            "initialization.ipConfigs[]": { ipv6: null },
+            "networkInterfaces[]": { enabled: true },
+        },
     },
     [VIRTUAL_MAC_TYPE]: {
         source: "components/network/virtualMacProvider.ts (this project's dynamic provider: changedKeys, diff, delete)",
@@ -96,4 +128,25 @@ export function deleteEffectOf(type: string, inputs: Record<string, unknown>): s
     const rule = ruleFor(type);
     if (!rule) return undefined;
     return typeof rule.onDelete === "string" ? rule.onDelete : rule.onDelete(inputs);
+}
+
+/**
+ * The inputs as a bridged provider's Check returns them, which is what `pulumi preview` shows: each
+ * object of the inputs (not a default it filled in, not a secret or an asset) with the defaults of
+ * its path added and `__defaults` listing them, sorted. Inputs of other providers are as given.
+ */
+export function checkedInputs(type: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    const defaults = ruleFor(type)?.checkDefaults;
+    if (!defaults) return inputs;
+    const visit = (value: unknown, path: string): unknown => {
+        if (Array.isArray(value)) return value.map((v) => visit(v, `${path}[]`));
+        if (typeof value !== "object" || value === null || Object.keys(value).some((k) => /^[0-9a-f]{32}$/.test(k))) return value;
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(value)) out[k] = visit(v, path === "" ? k : `${path}.${k}`);
+        const filled = Object.keys(defaults[path] ?? {}).filter((k) => out[k] === undefined).sort();
+        for (const k of filled) out[k] = defaults[path][k];
+        out.__defaults = filled;
+        return out;
+    };
+    return visit(inputs, "") as Record<string, unknown>;
 }

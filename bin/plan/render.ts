@@ -1,6 +1,7 @@
 // Printing a plan: text in the shape of `pulumi preview --diff`, or JSON in the shape of
 // `pulumi preview --json`.
-import { ChangeSummary, DeclaredResource, InvokeRecord, ReplacementOp, SIG, Step, StepOp } from "./model";
+import { checkedInputs } from "./providerRules";
+import { ChangeSummary, DeclaredResource, InvokeRecord, ReplacementOp, SERIALIZED_PROVIDER, SIG, Step, StepOp, UNKNOWN_TEXT } from "./model";
 
 export interface Style {
     color: boolean;
@@ -99,8 +100,17 @@ export function maskSecretTokens(text: string): string {
     return text.replace(/\[secret#[0-9a-f]+\]/g, "[secret]");
 }
 
+/** A file asset, shown by its path and the start of its hash. */
+function textValue(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(textValue);
+    if (typeof value !== "object" || value === null) return value;
+    const obj = value as Record<string, unknown>;
+    if (obj[SIG.key] === SIG.asset) return `[file ${String(obj.path)}${typeof obj.hash === "string" ? ` sha256:${obj.hash.slice(0, 12)}` : ""}]`;
+    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, textValue(v)]));
+}
+
 function show(value: unknown): string {
-    return value === undefined ? "(none)" : maskSecretTokens(JSON.stringify(value));
+    return value === undefined ? "(none)" : maskSecretTokens(JSON.stringify(textValue(value)));
 }
 
 function inputLines(inputs: Record<string, unknown>, indent: string, sign: string): string[] {
@@ -248,31 +258,61 @@ export function rootStack(stack: string, project: string, exists: boolean): Root
     return { urn: `urn:pulumi:${stack}::${project}::pulumi:pulumi:Stack::${project}-${stack}`, op: exists ? "same" : "create" };
 }
 
+/** A stand-in for an output only known once applied: a MAC OVH will assign (model.ts, knownAfterApply). */
+const KNOWN_AFTER_APPLY = /\[vmac-of-[^\]]+\]/i;
+
 /**
- * A value as `pulumi preview --json` shows it: a secret (here, any string that holds one: the
- * engine sees the whole input as secret) is the wire format's secret object with its ciphertext
- * blinded (pkg/backend/display/json.go serializes states with no secrets shown).
+ * A value as `pulumi preview --json` shows it: a secret is the string "[secret]"
+ * (pkg/backend/display/json.go, massagePropertyValue), an unknown is the engine's sentinel, and so
+ * is a value built from an output only known once applied (the plan's named stand-in for it goes
+ * under offlinePlan.knownAfterApply, by property path).
  */
-function blindSecrets(value: unknown): unknown {
-    if (typeof value === "string") return /\[secret#[0-9a-f]+\]/.test(value) ? { [SIG.key]: SIG.secret, ciphertext: "[secret]" } : value;
-    if (Array.isArray(value)) return value.map(blindSecrets);
-    if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, blindSecrets(v)]));
+function previewValue(value: unknown, path: string, stand: Record<string, string>): unknown {
+    if (typeof value === "string") {
+        if (/\[secret#[0-9a-f]+\]/.test(value) || value === "[secret]") return "[secret]";
+        if (value === UNKNOWN_TEXT) return SIG.unknownValue;
+        if (KNOWN_AFTER_APPLY.test(value)) {
+            stand[path] = value;
+            return SIG.unknownValue;
+        }
+        return value;
+    }
+    if (Array.isArray(value)) return value.map((v, i) => previewValue(v, `${path}[${i}]`, stand));
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, previewValue(v, path ? `${path}.${k}` : k, stand)]));
+    }
     return value;
+}
+
+/** A dynamic resource's inputs hold its provider's code, serialized by `pulumi up`: the plan writes a marker. */
+function withSerializedProvider(r: DeclaredResource): Record<string, unknown> {
+    return r.type.startsWith("pulumi-nodejs:dynamic/") ? { __provider: SERIALIZED_PROVIDER, ...r.inputs } : r.inputs;
+}
+
+/** A provider reference as the engine writes it: the provider's URN, then its id (unknown until it exists). */
+function providerRef(r: DeclaredResource): string | undefined {
+    return r.provider ? `${r.provider.urn}::${SIG.unknownValue}` : undefined;
 }
 
 /**
  * A resource's state as `pulumi preview --json` writes it: apitype.ResourceV3
- * (sdk/go/common/apitype/core.go), its empty fields left out as its omitempty tags do.
+ * (sdk/go/common/apitype/core.go), in its field order, its empty fields left out as its omitempty
+ * tags do.
  */
-function resourceState(r: DeclaredResource, root: RootStack) {
+function resourceState(r: DeclaredResource, root: RootStack, stand: Record<string, string>, checked = true) {
+    const provider = providerRef(r);
+    const inputs = withSerializedProvider(r);
     return {
         urn: r.urn,
         custom: r.custom,
         type: r.type,
-        ...(Object.keys(r.inputs).length > 0 ? { inputs: blindSecrets(r.inputs) } : {}),
+        ...(Object.keys(inputs).length > 0 ? { inputs: previewValue(checked ? checkedInputs(r.type, inputs) : inputs, "", stand) } : {}),
         parent: r.parent ?? root.urn,
         ...(r.protect ? { protect: true } : {}),
         ...(r.dependencies.length > 0 ? { dependencies: r.dependencies } : {}),
+        ...(provider ? { provider } : {}),
+        ...(Object.keys(r.propertyDependencies ?? {}).length > 0 ? { propertyDependencies: r.propertyDependencies } : {}),
+        ...(r.additionalSecretOutputs?.length ? { additionalSecretOutputs: r.additionalSecretOutputs } : {}),
         ...(r.importId !== undefined ? { importID: r.importId } : {}),
         ...(r.retainOnDelete ? { retainOnDelete: true } : {}),
         ...(r.ignoreChanges.length > 0 ? { ignoreChanges: r.ignoreChanges } : {}),
@@ -280,21 +320,29 @@ function resourceState(r: DeclaredResource, root: RootStack) {
     };
 }
 
+export interface PreviewDigestExtras {
+    /** The stack's config as the engine's prelude gives it (previewConfig). */
+    config: Record<string, string>;
+    /** How long the plan took, in nanoseconds (the digest's time.Duration). */
+    durationNs: number;
+}
+
 /**
  * `pulumi preview --json`: the digest of pulumi/pulumi pkg/display/json.go (PreviewDigest,
- * PreviewStep) as pkg/backend/display/json.go fills it. The root stack is always listed
- * (isRootStack), other unchanged resources are not; a replacement is one `replace` step, or its
- * three with showReplacementSteps; `detailedDiff` is null where the engine has none (a create);
- * changeSummary counts the root stack too. What only this plan knows is under `offlinePlan`: the
- * replacement's order, what a delete does in the world (or that it is retained), why `up` would
- * stop (protect), what a create adopts, warnings, and how data sources were answered.
+ * PreviewStep) as pkg/backend/display/json.go fills it, field for field and in its order. The root
+ * stack is always listed (isRootStack), other unchanged resources are not; a replacement is one
+ * `replace` step, or its three with showReplacementSteps; `detailedDiff` is null where the engine
+ * has none (a create); changeSummary counts the root stack too. What only this plan knows is under
+ * `offlinePlan`: the replacement's order, what a delete does in the world (or that it is
+ * retained), why `up` would stop (protect), what a create adopts, warnings, the stand-ins for
+ * values only known once applied, and how data sources were answered.
  */
-export function renderJson(steps: Step[], summary: ChangeSummary, invokes: InvokeRecord[], root: RootStack, showReplacementSteps = false): string {
+export function renderJson(steps: Step[], summary: ChangeSummary, invokes: InvokeRecord[], root: RootStack, showReplacementSteps = false, extras?: PreviewDigestExtras): string {
     // An import the program then changes is two steps to the engine: import, then update.
     const listed = engineOrder(steps.filter((s) => s.op !== "same"), showReplacementSteps)
         .flatMap((d) => (d.op === "import" && d.step.diffs.length > 0 ? [d, { op: "update" as const, step: d.step }] : [d]));
     const replaceReasons = (s: Step) => [...new Set(Object.entries(s.detailedDiff).filter(([, d]) => d.kind.endsWith("-replace")).map(([p]) => p.split(/[.[]/)[0]))];
-    const offlinePlan = (op: DisplayOp, s: Step) => {
+    const offlinePlan = (op: DisplayOp, s: Step, stand: Record<string, string>) => {
         const own = {
             ...(s.replacementOrder && op === "replace" ? { replacementOrder: s.replacementOrder } : {}),
             ...(s.retained !== undefined ? { retained: s.retained } : {}),
@@ -302,24 +350,36 @@ export function renderJson(steps: Step[], summary: ChangeSummary, invokes: Invok
             ...(s.blockedBy ? { blockedBy: s.blockedBy } : {}),
             ...(s.adopts ? { adopts: s.adopts } : {}),
             ...(s.warnings ? { warnings: s.warnings } : {}),
+            ...(Object.keys(stand).length > 0 ? { knownAfterApply: stand } : {}),
         };
         return Object.keys(own).length > 0 ? { offlinePlan: own } : {};
     };
+    const step = (op: DisplayOp, s: Step) => {
+        const stand: Record<string, string> = {};
+        const oldState = s.old && op !== "create" && op !== "import" ? { oldState: resourceState(s.old, root, stand) } : {};
+        // An import's state is the program's inputs as given: the provider's Check has not run on them.
+        const newState = s.new && op !== "delete" && op !== "delete-replaced" ? { newState: resourceState(s.new, root, stand, op !== "import") } : {};
+        const provider = providerRef((s.new ?? s.old)!);
+        return {
+            op,
+            urn: s.urn,
+            ...(provider ? { provider } : {}),
+            ...oldState,
+            ...newState,
+            ...(s.diffs.length > 0 && op !== "import" ? { diffReasons: s.diffs } : {}),
+            ...(op === "replace" || op === "create-replacement" || op === "delete-replaced" ? { replaceReasons: replaceReasons(s) } : {}),
+            detailedDiff: Object.keys(s.detailedDiff).length > 0 && op !== "import" ? Object.fromEntries(Object.entries(s.detailedDiff).map(([k, v]) => [k, { kind: v.kind, inputDiff: true }])) : null,
+            ...offlinePlan(op, s, stand),
+        };
+    };
     const counted = { ...summary, [root.op]: summary[root.op] + 1 };
     const doc = {
+        ...(extras && Object.keys(extras.config).length > 0 ? { config: extras.config } : {}),
         steps: [
             { op: root.op, urn: root.urn, newState: { urn: root.urn, custom: false, type: "pulumi:pulumi:Stack" }, detailedDiff: null },
-            ...listed.map(({ op, step: s }) => ({
-                op,
-                urn: s.urn,
-                ...(s.old && op !== "create" && op !== "import" ? { oldState: resourceState(s.old, root) } : {}),
-                ...(s.new && op !== "delete" && op !== "delete-replaced" ? { newState: resourceState(s.new, root) } : {}),
-                ...(s.diffs.length > 0 && op !== "import" ? { diffReasons: s.diffs } : {}),
-                ...(op === "replace" || op === "create-replacement" || op === "delete-replaced" ? { replaceReasons: replaceReasons(s) } : {}),
-                detailedDiff: Object.keys(s.detailedDiff).length > 0 && op !== "import" ? Object.fromEntries(Object.entries(s.detailedDiff).map(([k, v]) => [k, { kind: v.kind, inputDiff: true }])) : null,
-                ...offlinePlan(op, s),
-            })),
+            ...listed.map(({ op, step: s }) => step(op, s)),
         ],
+        ...(extras ? { duration: extras.durationNs } : {}),
         changeSummary: Object.fromEntries(Object.entries(counted).filter(([, n]) => n > 0)),
         offlinePlan: { dataSources: invokes.map((i) => ({ token: i.token, args: i.args, answer: i.answer, note: i.note })) },
     };

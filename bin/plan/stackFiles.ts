@@ -96,8 +96,20 @@ function isStructured(value: unknown): boolean {
     return typeof value === "object" && value !== null;
 }
 
+/**
+ * A value as the CLI hands it to a program: a string as it is, anything else as compact JSON with
+ * every object's keys sorted. The CLI holds a structured value as a Go map and writes it with
+ * encoding/json, which sorts map keys (pulumi/pulumi sdk/go/common/resource/config/value.go, Value,
+ * and plaintext.go, marshalText): the
+ * stack file's order of keys does not reach the program.
+ */
 export function toText(value: unknown): string {
-    return typeof value === "string" ? value : JSON.stringify(value);
+    const sorted = (v: unknown): unknown => {
+        if (Array.isArray(v)) return v.map(sorted);
+        if (typeof v !== "object" || v === null) return v;
+        return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]));
+    };
+    return typeof value === "string" ? value : JSON.stringify(sorted(value));
 }
 
 /** Parses stack file text into the config the program sees; `origin` names the file in messages. */
@@ -186,7 +198,7 @@ export function applySet(project: ProjectFile, config: StackConfig, assignment: 
     const current = config.get(fullKey);
     let root: unknown = current ? JSON.parse(current.text) : typeof rest[0] === "number" ? [] : {};
     root = setIn(root, rest, value, assignment);
-    next.set(fullKey, { text: JSON.stringify(root), secret: current?.secret ?? false, structured: true, fromStack: true });
+    next.set(fullKey, { text: toText(root), secret: current?.secret ?? false, structured: true, fromStack: true });
     return next;
 }
 
@@ -205,6 +217,28 @@ function setIn(node: unknown, segments: PathSegment[], value: string, assignment
     const copy: Record<string, unknown> = { ...(container as Record<string, unknown>) };
     copy[head as string] = next(copy[head as string]);
     return copy;
+}
+
+/**
+ * The config as `pulumi preview --json` lists it (the engine's prelude): every key's value as
+ * text, a structured one as compact JSON with its object keys sorted, as Go writes a map
+ * (encoding/json), and each secret, whole or nested, as "[secret]".
+ */
+export function previewConfig(config: StackConfig): Record<string, string> {
+    const blind = (value: unknown): unknown => {
+        if (value === SECRET_PLACEHOLDER) return "[secret]";
+        if (Array.isArray(value)) return value.map(blind);
+        if (typeof value === "object" && value !== null) {
+            return Object.fromEntries(Object.keys(value).sort().map((k) => [k, blind((value as Record<string, unknown>)[k])]));
+        }
+        return value;
+    };
+    const out: Record<string, string> = {};
+    for (const key of [...config.keys()].sort()) {
+        const v = config.get(key)!;
+        out[key] = v.structured ? JSON.stringify(blind(JSON.parse(v.text))) : v.secret ? "[secret]" : v.text;
+    }
+    return out;
 }
 
 /** The environment Pulumi gives a program: PULUMI_CONFIG and PULUMI_CONFIG_SECRET_KEYS. */

@@ -54,6 +54,10 @@ export type ReverseResolution = 'always' | 'zones' | ((name: string, address: st
 
 export interface StandInOptions extends Partial<StandInCredentials> {
   reverseResolves?: ReverseResolution;
+  /** Where to listen (default 127.0.0.1 on a free port); port 443 lets a client use OVH's own URL. */
+  listen?: { host: string; port: number };
+  /** Host names the certificate is valid for besides localhost, e.g. eu.api.ovh.com. */
+  dnsNames?: string[];
 }
 
 export interface RecordedRequest {
@@ -1618,13 +1622,13 @@ function dnsRoutes(zones: DnsZones): RouteTable {
 
 const execFileAsync = promisify(execFile);
 
-async function makeCertificate(dir: string): Promise<{ key: string; cert: string; certFile: string }> {
+async function makeCertificate(dir: string, address: string, dnsNames: string[]): Promise<{ key: string; cert: string; certFile: string }> {
   const keyFile = path.join(dir, 'key.pem');
   const certFile = path.join(dir, 'cert.pem');
   await execFileAsync('openssl', [
     'req', '-x509', '-newkey', 'rsa:2048', '-nodes',
     '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-addext', `subjectAltName=${[`IP:${address}`, 'DNS:localhost', ...dnsNames.map((n) => `DNS:${n}`)].join(',')}`,
     '-days', '2',
     '-keyout', keyFile,
     '-out', certFile,
@@ -1843,7 +1847,8 @@ export async function startOvhStandIn(opts: StandInOptions = {}): Promise<OvhSta
   };
   const core = new StandInCore(loadCatalog(schemaDir()), keys, opts.reverseResolves);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovh-stand-in-'));
-  const { key, cert, certFile } = await makeCertificate(dir);
+  const host = opts.listen?.host ?? '127.0.0.1';
+  const { key, cert, certFile } = await makeCertificate(dir, host, opts.dnsNames ?? []);
   const timers = new Set<NodeJS.Timeout>();
 
   const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -1869,13 +1874,13 @@ export async function startOvhStandIn(opts: StandInOptions = {}): Promise<OvhSta
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(opts.listen?.port ?? 0, host, () => resolve());
   });
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('ovhStandIn: no TCP address');
 
   return {
-    url: `https://127.0.0.1:${address.port}/1.0`,
+    url: `https://${host}:${address.port}/1.0`,
     port: address.port,
     caPem: cert,
     caFile: certFile,

@@ -5,6 +5,8 @@
 // - a lost state: everything exactly as `pulumi up` of the reverse-proxy stack left it, IPv6
 //   included.
 // Documentation addresses only, the stack's own (stacks/Pulumi.reverse-proxy.yaml).
+import { ovhGateway6 } from "../../components/proxmox/gateway";
+import { parseIpv6Prefix } from "../../components/shared/ipv6";
 import type { OvhStandIn } from "./ovhStandIn";
 
 export const OVH1 = "ns3012345.ip-198-51-100.eu";
@@ -21,9 +23,14 @@ export interface World {
     macAddress: string;
 }
 
+/** routing.ipv6 of a server with this /64, its gateway by OVH's rule. */
+function ipv6Of(prefix: string): { ip: string; gateway: string } {
+    return { ip: prefix, gateway: ovhGateway6(parseIpv6Prefix(prefix)) };
+}
+
 function servers(s: OvhStandIn): void {
-    s.addServer(OVH1, { mainIp: "198.51.100.20", gateway: "198.51.100.254" });
-    s.addServer(OVH2, { mainIp: "203.0.113.20", gateway: "203.0.113.254" });
+    s.addServer(OVH1, { mainIp: "198.51.100.20", gateway: "198.51.100.254", ipv6: ipv6Of("2001:db8:1:4662::/64") });
+    s.addServer(OVH2, { mainIp: "203.0.113.20", gateway: "203.0.113.254", ipv6: ipv6Of("2001:db8:3:1a00::/64") });
     s.addIp(IP, { routedTo: OVH1 });
     s.addZone("example.org");
     s.addZone("example.net");
@@ -57,4 +64,19 @@ export function lostStateWorld(s: OvhStandIn): World {
     s.seedVirtualMac(OVH1, mac, "ovh", [{ ipAddress: IP, virtualMachineName: "proxy" }]);
     records(s, 300, true);
     return { macAddress: mac, net1: `name=eth1,bridge=vmbr0,gw=198.51.100.254,gw6=2001:db8:1:46ff:ff:ff:ff:ff,hwaddr=${mac},ip=${IP}/32,ip6=${IP6}/64,type=veth` };
+}
+
+/**
+ * What the OVH account of a bundled stack holds before its first `pulumi up`: the servers, the
+ * rented IPs routed to them, the zones; nothing the stack makes (stacks/Pulumi.<stack>.yaml).
+ */
+export function accountBefore(stack: string, s: OvhStandIn): void {
+    if (stack === "reverse-proxy") {
+        servers(s);
+    } else if (stack === "new-container") {
+        s.addServer("ns3054321.ip-198-51-100.eu", { mainIp: "198.51.100.30", gateway: "198.51.100.254" });
+        s.addIp("203.0.113.215", { routedTo: "ns3054321.ip-198-51-100.eu" });
+        s.addZone("example.org");
+    }
+    // edge-pair: the nodes move the IP at run time; the stack asks OVH nothing.
 }

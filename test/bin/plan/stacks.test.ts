@@ -163,7 +163,7 @@ describe("validation before any resource", () => {
     const bad: [string, string, RegExp][] = [
         ["endpoints.proxy.ip=192.0.2.300", "endpoints.proxy.ip", /IPv4 address/],
         ["endpoints.proxy.container.vmid=12", "endpoints.proxy.container.vmid", /vmid/],
-        ['endpoints.proxy.records["example.org"].cname[0]=proxy1', 'endpoints.proxy.records["example.org"].cname[0]', /not also an A record/],
+        ['endpoints.proxy.records["example.org"].a[1]=world', 'endpoints.proxy.records["example.org"].cname[0]', /not also an A record/],
     ];
     for (const [set, key, expected] of bad) {
         it(`--set ${set} stops the program with a message naming ${key}, no stack trace, nothing declared`, async () => {

@@ -33,9 +33,9 @@ describe("every message writes a key with a dot in --path syntax", () => {
     });
 
     it("a conflict names both records that way", () => {
-        const issues = issuesOf((c) => c.endpoints.proxy.records["example.org"].cname.push("proxy1"));
+        const issues = issuesOf((c) => c.endpoints.proxy.records["example.org"].a.push("world"));
         const issue = issues.find((i) => i.key.startsWith('endpoints.proxy.records["example.org"].cname['));
-        expect(issue?.expected).toContain('endpoints.proxy.records["example.org"].a[0]');
+        expect(issue?.expected).toContain('endpoints.proxy.records["example.org"].a[1]');
     });
 
     it("names with dots: servers, endpoints, edge pairs and their secrets", () => {

@@ -3,6 +3,7 @@ import { canonicalName, findRecordConflicts, planRecords } from "../../../compon
 
 const proxy = {
     endpoint: "proxy",
+    cnameTarget: "proxy1.example.org.",
     zones: [
         { zone: "example.org", a: ["proxy1"], cname: ["world", "api"] },
         { zone: "example.net", a: [""], cname: ["www"] },
@@ -35,9 +36,20 @@ describe("record plan", () => {
         expect(b).toEqual(a);
     });
 
-    it("uses cnameTarget when given, the apex as canonical when it is the first A", () => {
+    it("uses cnameTarget when given, the apex as canonical when it is the first A of the only zone with A names", () => {
         expect(canonicalName({ ...proxy, cnameTarget: "edge.example.com." })).toBe("edge.example.com.");
         expect(canonicalName({ endpoint: "x", zones: [{ zone: "example.net", a: [""], cname: [] }] })).toBe("example.net.");
+        expect(canonicalName({ endpoint: "x", zones: [{ zone: "example.org", a: [], cname: ["www"] }, { zone: "example.net", a: ["", "www"], cname: [] }] })).toBe("example.net.");
+    });
+
+    it("has no canonical name of its own when A names are in several zones: Pulumi hands the program the zones sorted, not in the file's order", () => {
+        const unsaid = { endpoint: proxy.endpoint, zones: proxy.zones };
+        expect(canonicalName(unsaid)).toBeUndefined();
+        expect(findRecordConflicts([unsaid])).toEqual([{
+            key: "endpoints.proxy.cnameTarget",
+            value: "(missing)",
+            expected: expect.stringContaining("A names are in example.org and example.net"),
+        }]);
     });
 
     it("finds conflicts: apex CNAME, CNAME beside other data, duplicates, CNAMEs with no target", () => {

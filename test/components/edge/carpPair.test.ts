@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluate, plan } from "../../../bin/plan";
-import { Evaluation, Step } from "../../../bin/plan/model";
+import { Evaluation, SIG, Step } from "../../../bin/plan/model";
 import { applySet, loadProject, loadStackConfig } from "../../../bin/plan/stackFiles";
 import { buildIpmoveBundle } from "../../../components/edge/ipmoveBundle";
 
@@ -23,7 +23,7 @@ describe("seed 001 edge pair", () => {
         for (const node of ["edge-sbg-1", "edge-sbg-2"]) {
             const copy = e.resources.find((r) => r.name === `edge-${node}-ipmove`)!;
             expect(copy.type).toBe("command:remote:CopyToRemote");
-            expect(copy.inputs).toMatchObject({ remotePath: "/usr/local/bin/ovh-ipmove.new", source: "[file dist/ovh-ipmove.cjs]", triggers: [bundle.sha256] });
+            expect(copy.inputs).toMatchObject({ remotePath: "/usr/local/bin/ovh-ipmove.new", source: { [SIG.key]: SIG.asset, hash: bundle.sha256, path: bundle.file }, triggers: [bundle.sha256] });
             const deploy = e.resources.find((r) => r.name === `edge-${node}-deploy`)!;
             expect(deploy.dependencies).toContain(copy.urn);
             const script = String(deploy.inputs.create);

@@ -1,0 +1,122 @@
+// The real provider plugins in the loop: `pulumi preview --json` of every bundled stack by the real
+// CLI, the real command, ovh and proxmoxve plugins (OVH_FAILOVER_PLUGINS, built by hand:
+// docs/testing.md) and the HTTPS OVH stand-in, from an empty state and after `ovh-failover adopt
+// --no-state` against the stand-in's world. What they print is recorded under test/recorded/,
+// which the ordinary suite holds the offline plan to (test/recorded/recorded.test.ts).
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { engineWorkspace, EngineWorkspace, REPO } from "../support/engine";
+import { OvhStandIn, startOvhStandIn } from "../support/ovhStandIn";
+import { findPlugins, FoundPlugin, installPlugins } from "../support/plugins";
+import { OVH_EU_HOST, realProject, RealProject, scratch, STAND_IN_ADDRESS } from "../support/realStack";
+import { normalizePreview, Recording, RecordedWorld, writeRecording } from "../support/recording";
+import { unlistedDiagnostics } from "../support/previewDifferences";
+import { accountBefore, lostStateWorld } from "../support/worlds";
+
+const BUNDLED = ["reverse-proxy", "new-container", "edge-pair"];
+
+let plugins: FoundPlugin[];
+let ws: EngineWorkspace;
+let work: string;
+let standIn: OvhStandIn;
+
+const STAND_IN_KEYS = { applicationKey: "tier-application-key", applicationSecret: "tier-application-secret", consumerKey: "tier-consumer-key" };
+
+/** The CA file the CLI's environment names: each stand-in's certificate, written before its test. */
+const caFile = () => path.join(work, "ca.pem");
+
+// Each test starts the stand-in with its own world: OVH's API host answers on the stand-in's port 443.
+beforeEach(async () => {
+    standIn = await startOvhStandIn({ ...STAND_IN_KEYS, listen: { host: STAND_IN_ADDRESS, port: 443 }, dnsNames: [OVH_EU_HOST] });
+    fs.writeFileSync(caFile(), standIn.caPem);
+});
+afterEach(async () => {
+    await standIn?.close();
+});
+
+function repoCommit(): string {
+    const head = execFileSync("git", ["-C", REPO, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["-C", REPO, "status", "--porcelain", "--untracked-files=no"], { encoding: "utf8" }).trim() !== "";
+    return dirty ? `${head}+changes` : head;
+}
+
+beforeAll(async () => {
+    plugins = await findPlugins();
+    for (const p of plugins) console.log(`pulumi-resource-${p.name} ${p.version} (GetPluginInfo; package-lock.json ${p.sdkVersion}): ${p.source.repository}@${p.source.commit}`);
+    work = scratch("ovh-failover-providers-");
+    // Every stand-in of the tier signs with one certificate authority (its certificate is its own).
+    ws = await engineWorkspace({
+        OVH_APPLICATION_KEY: STAND_IN_KEYS.applicationKey,
+        OVH_APPLICATION_SECRET: STAND_IN_KEYS.applicationSecret,
+        OVH_CONSUMER_KEY: STAND_IN_KEYS.consumerKey,
+        // Go's TLS (the plugins) and Node.js's (the program, the dynamic provider) trust the stand-in.
+        SSL_CERT_FILE: caFile(),
+        NODE_EXTRA_CA_CERTS: caFile(),
+    });
+    installPlugins(ws.env.PULUMI_HOME, plugins);
+    console.log(`pulumi ${ws.engine.cliVersion}`);
+}, 600_000);
+
+afterAll(async () => {
+    await ws?.close();
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
+async function previewJson(project: RealProject): Promise<unknown> {
+    const r = await project.pulumi("preview", "--json", "--stack", project.stack);
+    // --json prints the digest on stdout whether the preview succeeded or not.
+    if (!r.stdout.trim().startsWith("{")) throw new Error(`pulumi preview --json exited ${r.code} with no digest:\n${r.stderr}`);
+    const digest = JSON.parse(r.stdout) as unknown;
+    if (r.code !== 0) throw new Error(`pulumi preview failed (exit ${r.code}):\n${JSON.stringify((digest as { diagnostics?: unknown }).diagnostics, null, 2)}\n${r.stderr}`);
+    return digest;
+}
+
+function record(stack: string, world: RecordedWorld, digest: unknown, project: RealProject, extra: Partial<Recording> = {}): Recording {
+    const recording: Recording = {
+        stack,
+        world,
+        recorded: {
+            date: new Date().toISOString().slice(0, 10),
+            commit: repoCommit(),
+            cli: ws.engine.cliVersion,
+            plugins: Object.fromEntries(plugins.map((p) => [p.name, { version: p.version, ...p.source }])),
+        },
+        ...extra,
+        preview: normalizePreview(digest, { project: project.dir, repo: REPO }),
+    };
+    console.log(`recorded ${path.relative(REPO, writeRecording(recording))}`);
+    return recording;
+}
+
+describe.each(BUNDLED)("the bundled stack %s, previewed by the real CLI and plugins", (stack) => {
+    it("from an empty state: every step recorded, no warning or error the differences table does not list", async () => {
+        accountBefore(stack, standIn);
+        const project = await realProject(ws, stack);
+        const digest = await previewJson(project);
+        const recording = record(stack, "empty", digest, project);
+        expect(recording.preview.steps?.length).toBeGreaterThan(1);
+        expect(unlistedDiagnostics(recording.preview)).toEqual([]);
+        expect(standIn.violations).toEqual([]);
+    });
+});
+
+describe("the reverse-proxy stack after ovh-failover adopt --no-state, previewed by the real CLI and plugins", () => {
+    it("imports what the world holds: every step recorded, the stand-in's requests schema-valid", async () => {
+        lostStateWorld(standIn);
+        const project = await realProject(ws, "reverse-proxy");
+        const adopt = await project.run(
+            [process.execPath, path.join(REPO, "dist", "bin", "ovh-failover.js"), "adopt", "reverse-proxy", "--no-state", "--skip-hosts"],
+            { OVH_ENDPOINT: "ovh-eu" },
+        );
+        expect(adopt.stderr).toBe("");
+        expect(adopt.code).toBe(0);
+        const adoptFile = fs.readFileSync(path.join(project.dir, "stacks", "reverse-proxy.adopt.yaml"), "utf8");
+        const digest = await previewJson(project);
+        const recording = record("reverse-proxy", "adopted", digest, project, { adoptFile });
+        expect(recording.preview.steps?.some((s) => s.op === "import")).toBe(true);
+        expect(unlistedDiagnostics(recording.preview)).toEqual([]);
+        expect(standIn.violations).toEqual([]);
+    });
+});

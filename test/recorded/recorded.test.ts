@@ -1,0 +1,116 @@
+// The offline plan held to what the real CLI and provider plugins printed (test/recorded/, written
+// by `npm run test:providers`): for every recording, the plan of the same stack in the same world
+// gives the same `pulumi preview --json`, step for step and field for field, but for the
+// differences the README lists (test/support/previewDifferences.ts). A recording made with other
+// provider or CLI versions than the lock's is stale: record again.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { describe, expect, it } from "vitest";
+import { plan } from "../../bin/plan";
+import { pinnedCliVersion } from "../../engine/build";
+import { REPO } from "../support/engine";
+import { PROVIDER_PLUGINS, lockedVersion } from "../support/plugins";
+import { comparable, differencesTable } from "../support/previewDifferences";
+import { normalizePreview, readRecordings, RecordedState, RecordedStep, Recording } from "../support/recording";
+
+const recordings = readRecordings();
+
+function withoutOfflinePlan<T extends object>(value: T): T {
+    const copy = { ...value } as T & { offlinePlan?: unknown };
+    delete copy.offlinePlan;
+    return copy;
+}
+
+/** The project with the recording's stack file and adopt file, as the tier ran it. */
+function projectFor(r: Recording): { dir: string; cleanup(): void } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovh-failover-recorded-"));
+    fs.copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    for (const f of ["package.json", "dist", "node_modules"]) fs.symlinkSync(path.join(REPO, f), path.join(dir, f));
+    fs.mkdirSync(path.join(dir, "stacks"));
+    const stackFile = r.stackFile ?? fs.readFileSync(path.join(REPO, "stacks", `Pulumi.${r.stack}.yaml`), "utf8");
+    fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${r.stack}.yaml`), stackFile);
+    if (r.adoptFile !== undefined) fs.writeFileSync(path.join(dir, "stacks", `${r.stack}.adopt.yaml`), r.adoptFile);
+    return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A step with its dependency lists sorted: the SDK gathers a resource's dependencies in the order
+ * their outputs resolve, which changes from one run to the next; the engine takes them as a set.
+ */
+function sortedDependencies(step: RecordedStep): RecordedStep {
+    const sortState = (s?: RecordedState) => s && {
+        ...s,
+        ...(s.dependencies ? { dependencies: [...s.dependencies].sort() } : {}),
+        ...(s.propertyDependencies ? { propertyDependencies: Object.fromEntries(Object.entries(s.propertyDependencies).map(([k, v]) => [k, [...v].sort()])) } : {}),
+    };
+    return { ...step, ...(step.oldState ? { oldState: sortState(step.oldState) } : {}), ...(step.newState ? { newState: sortState(step.newState) } : {}) };
+}
+
+/** Where a list of steps puts a resource before its parent or a dependency, or an update before its import. */
+function orderBreaks(steps: RecordedStep[]): string[] {
+    const at = new Map<string, number>();
+    steps.forEach((s, i) => {
+        if (!at.has(s.urn)) at.set(s.urn, i);
+    });
+    const breaks: string[] = [];
+    steps.forEach((s, i) => {
+        const state = s.newState ?? s.oldState;
+        for (const before of [state?.parent, ...(state?.dependencies ?? [])]) {
+            if (before && (at.get(before) ?? -1) > i) breaks.push(`${s.op} ${s.urn} comes before ${before}`);
+        }
+        if (s.op === "update" && steps.slice(i + 1).some((t) => t.op === "import" && t.urn === s.urn)) breaks.push(`update ${s.urn} comes before its import`);
+    });
+    return breaks;
+}
+
+describe("the recordings of the real preview", () => {
+    it("cover every bundled stack, from an empty state", () => {
+        const bundled = fs.readdirSync(path.join(REPO, "stacks")).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined);
+        const recorded = recordings.filter((r) => r.world === "empty").map((r) => r.stack);
+        expect(bundled.filter((s) => !recorded.includes(s))).toEqual([]);
+    });
+});
+
+describe.each(recordings.map((r) => [`${r.stack} (${r.world})`, r] as const))("the offline plan of %s and the real preview", (_, r) => {
+    it("were made with the CLI and provider plugins package-lock.json and engine/go.mod name (else: npm run test:providers)", () => {
+        const stale: string[] = [];
+        for (const p of PROVIDER_PLUGINS) {
+            const recorded = r.recorded.plugins[p.name]?.version;
+            if (recorded !== lockedVersion(p.npm)) stale.push(`pulumi-resource-${p.name} ${recorded ?? "(none)"}, ${p.npm} is ${lockedVersion(p.npm)}`);
+        }
+        if (r.recorded.cli !== pinnedCliVersion()) stale.push(`pulumi ${r.recorded.cli}, engine/go.mod pins ${pinnedCliVersion()}`);
+        expect(stale, "the recording is stale: record again with npm run test:providers").toEqual([]);
+    });
+
+    it("agree step for step and field for field, but for the listed differences", async () => {
+        const project = projectFor(r);
+        try {
+            const result = await plan(project.dir, { stack: r.stack, sets: [], json: true, showSame: false }, false);
+            expect(result.message ?? "").toBe("");
+            const offline = comparable(normalizePreview(JSON.parse(result.output), { project: project.dir, repo: REPO }));
+            const real = comparable(r.preview);
+            // The plan's own fields (offlinePlan) are outside pulumi preview's digest.
+            const digest = withoutOfflinePlan(offline);
+            const steps = (digest.steps ?? []).map(withoutOfflinePlan);
+            // The engine registers siblings in the order their inputs resolve, which changes from one
+            // run to the next: the steps are held to the recording as a set, and the plan's order to
+            // what the engine's never breaks (a parent, and every dependency, before the resource).
+            const key = (s: { op: string; urn: string }) => `${s.op} ${s.urn}`;
+            const recorded = new Map((real.steps ?? []).map((s) => [key(s), sortedDependencies(s)]));
+            expect(steps.map(key).sort()).toEqual([...recorded.keys()].sort());
+            for (const step of steps) expect(sortedDependencies(step), key(step)).toEqual(recorded.get(key(step)));
+            expect(orderBreaks(steps)).toEqual([]);
+            expect({ ...digest, steps: undefined }).toEqual({ ...real, steps: undefined });
+        } finally {
+            project.cleanup();
+        }
+    });
+});
+
+describe("the README's table of differences", () => {
+    it("is the list the comparison leaves out, with each reason (test/support/previewDifferences.ts)", () => {
+        const readme = fs.readFileSync(path.join(REPO, "README.md"), "utf8");
+        expect(readme).toContain(`${differencesTable()}\n`);
+    });
+});

@@ -1,0 +1,128 @@
+// A bundled stack run by the real CLI as a user runs it: the project's Pulumi.yaml and build, the
+// stack file as written but for its placeholder secrets (set again with `pulumi config set
+// --secret`, which encrypts them with this backend's passphrase), and OVH's own endpoint name,
+// ovh-eu, which resolves to the HTTPS stand-in inside a mount namespace whose /etc/hosts says so.
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { keyPath } from "../../components/shared/validate";
+import { EngineWorkspace, REPO } from "./engine";
+
+/** OVH's EU API host, as go-ovh and @ovhcloud/node-ovh map the endpoint name ovh-eu. */
+export const OVH_EU_HOST = "eu.api.ovh.com";
+
+/** A loopback address of its own for the stand-in's port 443, away from anything on 127.0.0.1. */
+export const STAND_IN_ADDRESS = "127.77.0.1";
+
+export interface SecureLeaf {
+    /** The key in `pulumi config set --path` syntax. */
+    key: string;
+    /** The placeholder's plain text (the bundled files write base64 text where a ciphertext goes). */
+    plaintext: string;
+}
+
+/** Every `secure:` value of a stack file's config, with its key path. */
+export function secureLeaves(config: Record<string, unknown>): SecureLeaf[] {
+    const found: SecureLeaf[] = [];
+    const visit = (value: unknown, key: string) => {
+        if (typeof value !== "object" || value === null) return;
+        const secure = (value as { secure?: unknown }).secure;
+        if (typeof secure === "string" && Object.keys(value).length === 1) {
+            const body = secure.split(":").pop() ?? "";
+            found.push({ key, plaintext: Buffer.from(body, "base64").toString("utf8") });
+            return;
+        }
+        for (const [k, v] of Object.entries(value)) visit(v, Array.isArray(value) ? keyPath(key, Number(k)) : keyPath(key, k));
+    };
+    for (const [k, v] of Object.entries(config)) visit(v, k);
+    return found;
+}
+
+/** The config with every secure leaf taken out (objects left empty go too). */
+function withoutSecureLeaves(value: unknown): unknown {
+    if (typeof value !== "object" || value === null) return value;
+    if (Array.isArray(value)) return value.map(withoutSecureLeaves);
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+        if (typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as { secure?: unknown }).secure === "string") continue;
+        const kept = withoutSecureLeaves(v);
+        if (typeof kept === "object" && kept !== null && !Array.isArray(kept) && Object.keys(kept).length === 0) continue;
+        out[k] = kept;
+    }
+    return out;
+}
+
+export interface CliRun {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+export interface RealProject {
+    dir: string;
+    stack: string;
+    /** Runs the real CLI (or another program) in the project, with /etc/hosts mapping ovh-eu to the stand-in. */
+    run(argv: string[], extraEnv?: Record<string, string>): Promise<CliRun>;
+    pulumi(...args: string[]): Promise<CliRun>;
+}
+
+/** A hosts file: the machine's, and OVH's API host at the stand-in's address. */
+function hostsFile(work: string): string {
+    const file = path.join(work, "hosts");
+    fs.writeFileSync(file, `${fs.readFileSync("/etc/hosts", "utf8").trimEnd()}\n${STAND_IN_ADDRESS} ${OVH_EU_HOST}\n`);
+    return file;
+}
+
+/**
+ * The repository's project with one bundled stack (or the stack file given), its secrets set
+ * again, the stack initialized in the workspace's backend.
+ */
+export async function realProject(ws: EngineWorkspace, stack: string, stackFile?: string): Promise<RealProject> {
+    const dir = ws.project({ "Pulumi.yaml": fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8") });
+    for (const f of ["package.json", "dist"]) fs.symlinkSync(path.join(REPO, f), path.join(dir, f));
+    const text = stackFile ?? fs.readFileSync(path.join(REPO, "stacks", `Pulumi.${stack}.yaml`), "utf8");
+    const parsed = (YAML.parse(text) ?? {}) as { config?: Record<string, unknown> };
+    const leaves = secureLeaves(parsed.config ?? {});
+    fs.mkdirSync(path.join(dir, "stacks"));
+    fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${stack}.yaml`), YAML.stringify({ ...parsed, config: withoutSecureLeaves(parsed.config ?? {}) }));
+    const hosts = hostsFile(path.dirname(dir));
+    // A backend of the project's own: the same stack name in another world is another stack.
+    const backend = `${dir}-state`;
+    fs.mkdirSync(backend);
+    const run = (argv: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> => new Promise((resolve, reject) => {
+        // A private mount namespace: /etc/hosts is replaced for this command and its children only.
+        const child = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', hosts, ...argv], {
+            cwd: dir,
+            env: {
+                ...ws.env,
+                PULUMI_BACKEND_URL: `file://${backend}`,
+                // OVH's API host is the stand-in, on this machine: not through the outbound guard.
+                NO_PROXY: `${ws.env.NO_PROXY},${OVH_EU_HOST}`,
+                no_proxy: `${ws.env.no_proxy},${OVH_EU_HOST}`,
+                ...extraEnv,
+            },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    });
+    const pulumi = (...args: string[]) => run([path.join(ws.engine.binDir, "pulumi"), ...args, "--non-interactive"]);
+    const init = await pulumi("stack", "init", stack);
+    if (init.code !== 0) throw new Error(`pulumi stack init ${stack}: ${init.stderr}`);
+    for (const leaf of leaves) {
+        const set = await pulumi("config", "set", "--stack", stack, "--path", "--secret", leaf.key, leaf.plaintext);
+        if (set.code !== 0) throw new Error(`pulumi config set --secret ${leaf.key}: ${set.stderr}`);
+    }
+    return { dir, stack, run, pulumi };
+}
+
+/** A scratch folder for a tier's files (certificates, hosts), removed by the caller. */
+export function scratch(prefix: string): string {
+    return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
