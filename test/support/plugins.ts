@@ -68,8 +68,10 @@ function isSource(value: unknown): value is PluginSource {
         && (v.upstream === undefined || (typeof v.upstream.repository === "string" && commit(v.upstream.commit)));
 }
 
-/** A plugin's own answer to GetPluginInfo: it is started, asked over gRPC, and stopped. */
-export async function pluginInfoVersion(binary: string): Promise<string> {
+type ProviderClient = InstanceType<typeof import("@pulumi/pulumi/proto/provider_grpc_pb").ResourceProviderClient>;
+
+/** Starts a plugin, runs `ask` against it over gRPC, and stops it. */
+async function askPlugin<T>(binary: string, ask: (client: ProviderClient) => Promise<T>): Promise<T> {
     // A plugin prints the port it serves on as its first line (pulumi/pulumi sdk/go/common/resource/plugin/plugin.go).
     const child = spawn(binary, [], { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
@@ -81,21 +83,35 @@ export async function pluginInfoVersion(binary: string): Promise<string> {
             child.once("exit", (code) => reject(new Error(`${binary} exited ${code} before serving:\n${stderr}`)));
             child.once("error", reject);
         });
-        /* eslint-disable @typescript-eslint/no-require-imports */
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
         const services = require("@pulumi/pulumi/proto/provider_grpc_pb") as typeof import("@pulumi/pulumi/proto/provider_grpc_pb");
-        const empty = require("google-protobuf/google/protobuf/empty_pb") as typeof import("google-protobuf/google/protobuf/empty_pb");
-        /* eslint-enable @typescript-eslint/no-require-imports */
-        const client = new services.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+        const client = new services.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { "grpc.max_receive_message_length": 256 * 1024 * 1024 });
         try {
-            return await new Promise<string>((resolve, reject) => {
-                client.getPluginInfo(new empty.Empty(), (err, info) => (err ? reject(err) : resolve(info.getVersion())));
-            });
+            return await ask(client);
         } finally {
             client.close();
         }
     } finally {
         child.kill("SIGTERM");
     }
+}
+
+/** A plugin's own answer to GetPluginInfo. */
+export function pluginInfoVersion(binary: string): Promise<string> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const empty = require("google-protobuf/google/protobuf/empty_pb") as typeof import("google-protobuf/google/protobuf/empty_pb");
+    return askPlugin(binary, (client) => new Promise<string>((resolve, reject) => {
+        client.getPluginInfo(new empty.Empty(), (err, info) => (err ? reject(err) : resolve(info.getVersion())));
+    }));
+}
+
+/** A plugin's own schema (GetSchema), parsed. */
+export function pluginSchema(binary: string): Promise<unknown> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const messages = require("@pulumi/pulumi/proto/provider_pb") as typeof import("@pulumi/pulumi/proto/provider_pb");
+    return askPlugin(binary, (client) => new Promise<unknown>((resolve, reject) => {
+        client.getSchema(new messages.GetSchemaRequest(), (err, r) => (err ? reject(err) : resolve(JSON.parse(r.getSchema()))));
+    }));
 }
 
 /**
