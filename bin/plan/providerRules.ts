@@ -23,6 +23,11 @@ export interface ProviderRule {
      * engine shows and stores as the resource's inputs.
      */
     checkDefaults?: Record<string, Record<string, unknown>>;
+    /**
+     * What the provider's Read of an imported object gives, from the import id and the values the
+     * object holds: its id and its outputs (the old state of the update that follows an import).
+     */
+    imported?: (importId: string, live: Record<string, unknown>) => { id: string; outputs: Record<string, unknown> };
 }
 
 export const PROVIDER_RULES: Record<string, ProviderRule> = {
@@ -54,6 +59,12 @@ export const PROVIDER_RULES: Record<string, ProviderRule> = {
         neverSent: [],
         onDelete: "deletes that record (DELETE /domain/zone/{zone}/record/{id}) and refreshes the zone",
         importId: "<recordId>.<zone>",
+        // The importer keeps the part before the first dot as the id; Read sets every field
+        // (resource_domain_zone_record.go, resourceOvhDomainZoneRecordImportState and Read).
+        imported: (importId, live) => {
+            const id = importId.split(".")[0];
+            return { id, outputs: { fieldtype: live.fieldtype, id, subdomain: live.subdomain, target: live.target, ttl: live.ttl, zone: live.zone } };
+        },
     },
     "ovh:CloudProject/failoverIpAttach:FailoverIpAttach": {
         // Bridged: Check marks each object with __defaults, and fills nothing in for what the library sets.

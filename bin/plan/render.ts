@@ -1,6 +1,6 @@
 // Printing a plan: text in the shape of `pulumi preview --diff`, or JSON in the shape of
 // `pulumi preview --json`.
-import { checkedInputs } from "./providerRules";
+import { checkedInputs, ruleFor } from "./providerRules";
 import { ChangeSummary, DeclaredResource, InvokeRecord, ReplacementOp, SERIALIZED_PROVIDER, SIG, Step, StepOp, UNKNOWN_TEXT } from "./model";
 
 export interface Style {
@@ -299,14 +299,16 @@ function providerRef(r: DeclaredResource): string | undefined {
  * (sdk/go/common/apitype/core.go), in its field order, its empty fields left out as its omitempty
  * tags do.
  */
-function resourceState(r: DeclaredResource, root: RootStack, stand: Record<string, string>, checked = true) {
+function resourceState(r: DeclaredResource, root: RootStack, stand: Record<string, string>, checked = true, read?: { id: string; outputs: Record<string, unknown> }) {
     const provider = providerRef(r);
     const inputs = withSerializedProvider(r);
     return {
         urn: r.urn,
         custom: r.custom,
+        ...(read ? { id: read.id } : {}),
         type: r.type,
         ...(Object.keys(inputs).length > 0 ? { inputs: previewValue(checked ? checkedInputs(r.type, inputs) : inputs, "", stand) } : {}),
+        ...(read ? { outputs: previewValue(read.outputs, "", stand) } : {}),
         parent: r.parent ?? root.urn,
         ...(r.protect ? { protect: true } : {}),
         ...(r.dependencies.length > 0 ? { dependencies: r.dependencies } : {}),
@@ -356,9 +358,18 @@ export function renderJson(steps: Step[], summary: ChangeSummary, invokes: Invok
     };
     const step = (op: DisplayOp, s: Step) => {
         const stand: Record<string, string> = {};
-        const oldState = s.old && op !== "create" && op !== "import" ? { oldState: resourceState(s.old, root, stand) } : {};
+        // The update after an import compares with what the provider read (the imported state),
+        // not with inputs of an earlier run: its old state has the id and outputs, its new state no
+        // import id, and its diffs are not input diffs (pkg/resource/deploy/step_generator.go).
+        const afterImport = op === "update" && s.op === "import";
+        const read = afterImport && s.new?.importId !== undefined ? ruleFor(s.type)?.imported?.(s.new.importId, s.old?.inputs ?? {}) : undefined;
+        const oldState = s.old && op !== "create" && op !== "import"
+            ? { oldState: resourceState(s.old, root, stand, true, read) }
+            : {};
         // An import's state is the program's inputs as given: the provider's Check has not run on them.
-        const newState = s.new && op !== "delete" && op !== "delete-replaced" ? { newState: resourceState(s.new, root, stand, op !== "import") } : {};
+        const newState = s.new && op !== "delete" && op !== "delete-replaced"
+            ? { newState: resourceState(afterImport ? { ...s.new, importId: undefined } : s.new, root, stand, op !== "import") }
+            : {};
         const provider = providerRef((s.new ?? s.old)!);
         return {
             op,
@@ -368,11 +379,13 @@ export function renderJson(steps: Step[], summary: ChangeSummary, invokes: Invok
             ...newState,
             ...(s.diffs.length > 0 && op !== "import" ? { diffReasons: s.diffs } : {}),
             ...(op === "replace" || op === "create-replacement" || op === "delete-replaced" ? { replaceReasons: replaceReasons(s) } : {}),
-            detailedDiff: Object.keys(s.detailedDiff).length > 0 && op !== "import" ? Object.fromEntries(Object.entries(s.detailedDiff).map(([k, v]) => [k, { kind: v.kind, inputDiff: true }])) : null,
+            detailedDiff: Object.keys(s.detailedDiff).length > 0 && op !== "import" ? Object.fromEntries(Object.entries(s.detailedDiff).map(([k, v]) => [k, { kind: v.kind, inputDiff: !afterImport }])) : null,
             ...offlinePlan(op, s, stand),
         };
     };
-    const counted = { ...summary, [root.op]: summary[root.op] + 1 };
+    // The engine counts the update after an import as well as the import.
+    const importUpdates = steps.filter((s) => s.op === "import" && s.diffs.length > 0).length;
+    const counted = { ...summary, update: summary.update + importUpdates, [root.op]: summary[root.op] + 1 };
     const doc = {
         ...(extras && Object.keys(extras.config).length > 0 ? { config: extras.config } : {}),
         steps: [

@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { plan } from "../../bin/plan";
 import { pinnedCliVersion } from "../../engine/build";
 import { REPO } from "../support/engine";
+import { GENERATED, GENERATED_STACK_FILE } from "../support/generatedStack";
 import { PROVIDER_PLUGINS, lockedVersion } from "../support/plugins";
 import { comparable, differencesTable } from "../support/previewDifferences";
 import { normalizePreview, readRecordings, RecordedState, RecordedStep, Recording } from "../support/recording";
@@ -65,10 +66,13 @@ function orderBreaks(steps: RecordedStep[]): string[] {
 }
 
 describe("the recordings of the real preview", () => {
-    it("cover every bundled stack, from an empty state", () => {
+    it("cover every bundled stack and the generated one, from an empty state and after adopt", () => {
         const bundled = fs.readdirSync(path.join(REPO, "stacks")).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined);
-        const recorded = recordings.filter((r) => r.world === "empty").map((r) => r.stack);
-        expect(bundled.filter((s) => !recorded.includes(s))).toEqual([]);
+        const wanted = [...bundled, GENERATED].flatMap((s) => [`${s}.empty`, `${s}.adopted`]).sort();
+        expect(recordings.map((r) => `${r.stack}.${r.world}`).sort()).toEqual(wanted);
+    });
+    it("hold the generated stack as the tier generates it", () => {
+        expect(recordings.filter((r) => r.stack === GENERATED).map((r) => r.stackFile)).toEqual([GENERATED_STACK_FILE, GENERATED_STACK_FILE]);
     });
 });
 

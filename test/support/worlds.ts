@@ -24,7 +24,7 @@ export interface World {
 }
 
 /** routing.ipv6 of a server with this /64, its gateway by OVH's rule. */
-function ipv6Of(prefix: string): { ip: string; gateway: string } {
+export function ipv6Of(prefix: string): { ip: string; gateway: string } {
     return { ip: prefix, gateway: ovhGateway6(parseIpv6Prefix(prefix)) };
 }
 
@@ -79,4 +79,19 @@ export function accountBefore(stack: string, s: OvhStandIn): void {
         s.addZone("example.org");
     }
     // edge-pair: the nodes move the IP at run time; the stack asks OVH nothing.
+}
+
+/**
+ * What the OVH account of a bundled stack holds after a `pulumi up` whose state is lost: what
+ * `ovh-failover adopt --no-state` finds and the stack imports.
+ */
+export function accountAfterUp(stack: string, s: OvhStandIn): void {
+    if (stack === "reverse-proxy") {
+        lostStateWorld(s);
+    } else if (stack === "new-container") {
+        accountBefore(stack, s);
+        s.addRecord("example.org", { fieldType: "A", subDomain: "off1-proxy", target: "203.0.113.215", ttl: 300 });
+    } else {
+        accountBefore(stack, s);
+    }
 }
