@@ -70,6 +70,9 @@ async function previewJson(project: RealProject): Promise<unknown> {
     // --json prints the digest on stdout whether the preview succeeded or not.
     if (!r.stdout.trim().startsWith("{")) throw new Error(`pulumi preview --json exited ${r.code} with no digest:\n${r.stderr}`);
     const digest = JSON.parse(r.stdout) as unknown;
+    // What the CLI and the plugins print besides the digest (a deprecation, a plugin's log): a
+    // warning there is one too, and none is listed as accepted.
+    expect(r.stderr.trim(), "pulumi preview --json printed on stderr").toBe("");
     if (r.code !== 0) throw new Error(`pulumi preview failed (exit ${r.code}):\n${JSON.stringify((digest as { diagnostics?: unknown }).diagnostics, null, 2)}\n${r.stderr}`);
     return digest;
 }
