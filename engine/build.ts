@@ -5,8 +5,9 @@
 //
 //   npm run engine:build            build (or find cached) and print the versions, sizes and time
 //
-// The provider plugins (pulumi-resource-command, -ovh, -proxmoxve) are not built: the Go module
-// proxy does not serve their modules. Each build asks it again and prints its answer.
+// The provider plugins (pulumi-resource-command, -ovh, -proxmoxve) are not built here: the Go module
+// proxy does not serve them, and the test:providers tier takes them, built by hand, from the folder
+// OVH_FAILOVER_PLUGINS names (docs/testing.md).
 import { execFileSync, spawnSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
@@ -18,13 +19,6 @@ const ENGINE = __dirname;
 
 /** The oldest CLI the project runs on: import-then-update (`= import` then `~ update`) came in 3.174. */
 const MIN_CLI = "3.174.0";
-
-/** Each provider plugin the program needs, with the npm SDK whose version it must have. */
-export const PROVIDERS = [
-    { plugin: "command", npm: "@pulumi/command", modules: ["github.com/pulumi/pulumi-command/provider"] },
-    { plugin: "ovh", npm: "@ovhcloud/pulumi-ovh", modules: ["github.com/ovh/pulumi-ovh/provider/v2", "github.com/ovh/pulumi-ovh/provider"] },
-    { plugin: "proxmoxve", npm: "@muhlba91/pulumi-proxmoxve", modules: ["github.com/muhlba91/pulumi-proxmoxve/provider/v8"] },
-] as const;
 
 export interface Engine {
     /** The folder holding pulumi, pulumi-language-nodejs, pulumi-language-python and pulumi-resource-pulumi-nodejs. */
@@ -122,27 +116,6 @@ export function ensureEngine(log: (line: string) => void = console.log): Engine 
     return { binDir, cliVersion, sdkVersion };
 }
 
-/** The Go module proxy's answer for a module at a version: "served", or its error. */
-export function proxyAnswer(module: string, version: string): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "engine-probe-"));
-    try {
-        // The proxy alone: without "direct", a version it lacks is not looked for in a repository.
-        const proxies = execFileSync("go", ["env", "GOPROXY"], { encoding: "utf8" }).trim().split(/[,|]/).filter((p) => p !== "direct" && p !== "off");
-        const r = spawnSync("go", ["mod", "download", "-json", `${module}@v${version}`], {
-            cwd: dir,
-            encoding: "utf8",
-            env: { ...process.env, GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local", GOPROXY: proxies.join(",") || "off" },
-        });
-        const answer = JSON.parse(r.stdout || "{}") as { Error?: string };
-        if (!answer.Error) return r.status === 0 ? "served" : (r.stderr.trim() || `go exited ${r.status}`);
-        const status = /: (\d{3} [A-Za-z ]+)(\n|$)/.exec(answer.Error)?.[1];
-        const response = /server response: (.*)/.exec(answer.Error)?.[1];
-        return [status, response].filter(Boolean).join(": ") || answer.Error.split("\n")[0];
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
-}
-
 function sizeMiB(file: string): string {
     return `${(fs.statSync(file).size / 2 ** 20).toFixed(1)} MiB`;
 }
@@ -154,11 +127,7 @@ function main(): void {
         const version = name === "pulumi-resource-pulumi-nodejs" ? `@pulumi/pulumi ${engine.sdkVersion}` : execFileSync(file, name === "pulumi" ? ["version"] : ["-version"], { encoding: "utf8" }).trim();
         console.log(`  ${name.padEnd(32)} ${version.padEnd(24)} ${sizeMiB(file)}`);
     }
-    for (const p of PROVIDERS) {
-        const version = lockedVersion(p.npm);
-        const answers = p.modules.map((m) => `${m}@v${version}: ${proxyAnswer(m, version)}`);
-        console.log(`  pulumi-resource-${p.plugin.padEnd(16)} not built (${p.npm} ${version}); the Go module proxy says:\n${answers.map((a) => `      ${a}`).join("\n")}`);
-    }
+    console.log("  the provider plugins are not built here: npm run test:providers takes them from OVH_FAILOVER_PLUGINS (docs/testing.md)");
 }
 
 if (require.main === module) main();

@@ -1,17 +1,17 @@
 // A Python program on the plugin package (plugin/), through the real CLI and our language hosts:
 // `pulumi package add` generates and installs the Python SDK, the program declares a
 // PublicEndpoint (or a CarpPair), and `pulumi preview` runs the component provider's Construct.
-// The ovh and command provider plugins cannot be had here (engine/build.ts), so the preview stops
-// at the first child that needs one; what was registered before is held against what the
-// TypeScript library registers for the same args.
+// The ovh and command provider plugins are not in this suite (docs/testing.md), so the preview
+// stops at the first child that needs one; what was registered before, as `pulumi preview --json`
+// lists it, is held against what a TypeScript program registers with the library for the same args.
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
-import { EngineEvent } from "@pulumi/pulumi/automation";
+import { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { engineWorkspace, EngineWorkspace, REPO } from "../support/engine";
+import { plan } from "../../bin/plan";
+import { engineWorkspace, EngineWorkspace, previewDigest, REPO } from "../support/engine";
 
 // The Python SDK at the Node.js SDK's version: the engine runs one language's SDK against plugins
 // of its own version only.
@@ -53,25 +53,42 @@ endpoint = ovh_failover.PublicEndpoint(
 pulumi.export("ip", endpoint.ip)
 `;
 
-/** The URNs the TypeScript library registers for the same args, under mocks (project pyendpoint, stack dev). */
-async function typescriptUrns(): Promise<string[]> {
-    const urns: string[] = [];
-    pulumi.runtime.setMocks({
-        newResource: (a) => ({ id: `${a.name}-id`, state: a.type.endsWith("VirtualMac") ? { ...a.inputs, macAddress: "02:00:00:00:00:01" } : a.inputs }),
-        call: () => ({}),
-    }, "pyendpoint", "dev", true);
-    const { PublicEndpoint } = await import("../../components/publicEndpoint");
-    const ep = new PublicEndpoint("web", {
-        ip: "198.51.100.7",
-        server: { serviceName: "ns1.example.net", mainIp: "198.51.100.1", gatewayFromApi: false },
-        container: { proxmox: { host: "pve.example.net" }, vmid: 101, nic: 1, interfaceName: "eth1", bridge: "vmbr0" },
-        zones: [{ zone: "example.org", a: ["www"], cname: ["app"] }],
-        virtualMac: { type: "ovh" },
+/**
+ * The URNs a TypeScript program registers with the library for the same args, every parent's type
+ * chained as the engine chains it: from the offline plan of that program (bin/plan/model.ts
+ * engineUrn), which CI holds to the real engine's previews (test/recorded/). The SDK's mock
+ * runtime would keep one parent level only.
+ */
+async function typescriptUrns(project: string, program: string): Promise<string[]> {
+    const dir = ws.project({
+        "Pulumi.yaml": `name: ${project}\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n    nodeargs: "--import tsx"\nmain: index.ts\n`,
+        "Pulumi.dev.yaml": "config: {}\n",
+        "index.ts": program,
     });
-    const all: pulumi.Resource[] = [ep, ep.failoverIp, ep.virtualMac, ep.nic, ep.probe, ep.records];
-    if (ep.failoverIp.routing) all.push(ep.failoverIp.routing);
-    for (const r of all) urns.push(await new Promise<string>((resolve) => r.urn.apply(resolve)));
-    return urns;
+    const r = await plan(dir, { stack: "dev", sets: [], json: true, showSame: false }, false);
+    expect(r.message ?? "", "the TypeScript program's plan").toBe("");
+    return (JSON.parse(r.output) as { steps: { urn: string }[] }).steps.map((st) => st.urn);
+}
+
+const lib = (file: string) => JSON.stringify(path.join(REPO, "components", file));
+
+const TS_MAIN = `import { PublicEndpoint } from ${lib("publicEndpoint")};
+const ep = new PublicEndpoint("web", {
+    ip: "198.51.100.7",
+    server: { serviceName: "ns1.example.net", mainIp: "198.51.100.1", gatewayFromApi: false },
+    container: { proxmox: { host: "pve.example.net" }, vmid: 101, nic: 1, interfaceName: "eth1", bridge: "vmbr0" },
+    zones: [{ zone: "example.org", a: ["www"], cname: ["app"] }],
+    virtualMac: { type: "ovh" },
+});
+export const ip = ep.ip;
+`;
+
+/** The Python program's preview, as \`pulumi preview --json\` lists it: the URNs it registered, and its errors. */
+async function pythonPreview(stack: Stack): Promise<{ urns: string[]; errors: string }> {
+    const { code, digest } = await previewDigest(ws, stack);
+    expect(code, "the preview stops at the missing plugin").not.toBe(0);
+    const urns = (digest.steps ?? []).map((st) => st.urn).filter((u) => !/::pulumi:providers:[^:]+::default/.test(u));
+    return { urns, errors: (digest.diagnostics ?? []).filter((d) => d.severity === "error").map((d) => d.message ?? "").join("\n") };
 }
 
 /**
@@ -123,30 +140,23 @@ edge = ovh_failover.CarpPair(
 pulumi.export("accessRules", edge.access_rules)
 `;
 
-/** The URNs the TypeScript library's CarpPair registers for EDGE_MAIN's args, under mocks (project pyedge, stack dev). */
-async function typescriptEdgeUrns(): Promise<string[]> {
-    await pulumi.runtime.setMocks({ newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: () => ({}) }, "pyedge", "dev", true);
-    const { CarpPair } = await import("../../components/edge/carpPair");
-    const { ipmoveBundle } = await import("../../components/edge/ipmoveBundle");
-    new CarpPair("edge", {
-        flavour: "keepalived",
-        failoverIp: "203.0.113.231",
-        group: { vhid: 7, address: "10.25.0.10", prefixLength: 16, carpdev: "eth2" },
-        password: pulumi.secret("carp-pw"),
-        nodes: [
-            { name: "edge-1", advskew: 1, publicInterface: "eth0", privateInterface: "eth2", privateAddress: "10.25.0.11", ssh: { host: "198.51.100.41" }, move: { kind: "dedicated", serviceName: "ns1.ip-198-51-100.eu" } },
-            { name: "edge-2", advskew: 50, publicInterface: "eth0", privateInterface: "eth2", privateAddress: "10.25.0.12", ssh: { host: "198.51.100.42" }, move: { kind: "cloud", project: "0123456789abcdef0123456789abcdef", instance: "edge-2" } },
-        ],
-        health: { pingTarget: "192.0.2.53", intervalSeconds: 15 },
-        ovhCredentials: pulumi.secret({ endpoint: "ovh-eu", applicationKey: "ak", applicationSecret: "as", consumerKey: "ck" }),
-        ipmove: ipmoveBundle(),
-    });
-    // Internal to @pulumi/pulumi (runtime/settings.js): every registration started has been answered.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
-    const monitor = pulumi.runtime.getMonitor() as unknown as { getRegisteredResources(): Map<string, unknown> };
-    return [...monitor.getRegisteredResources().keys()];
-}
+const TS_EDGE_MAIN = `import * as pulumi from "@pulumi/pulumi";
+import { CarpPair } from ${lib("edge/carpPair")};
+import { ipmoveBundle } from ${lib("edge/ipmoveBundle")};
+new CarpPair("edge", {
+    flavour: "keepalived",
+    failoverIp: "203.0.113.231",
+    group: { vhid: 7, address: "10.25.0.10", prefixLength: 16, carpdev: "eth2" },
+    password: pulumi.secret("carp-pw"),
+    nodes: [
+        { name: "edge-1", advskew: 1, publicInterface: "eth0", privateInterface: "eth2", privateAddress: "10.25.0.11", ssh: { host: "198.51.100.41" }, move: { kind: "dedicated", serviceName: "ns1.ip-198-51-100.eu" } },
+        { name: "edge-2", advskew: 50, publicInterface: "eth0", privateInterface: "eth2", privateAddress: "10.25.0.12", ssh: { host: "198.51.100.42" }, move: { kind: "cloud", project: "0123456789abcdef0123456789abcdef", instance: "edge-2" } },
+    ],
+    health: { pingTarget: "192.0.2.53", intervalSeconds: 15 },
+    ovhCredentials: pulumi.secret({ endpoint: "ovh-eu", applicationKey: "ak", applicationSecret: "as", consumerKey: "ck" }),
+    ipmove: ipmoveBundle(),
+});
+`;
 
 let ws: EngineWorkspace;
 beforeAll(async () => {
@@ -166,7 +176,7 @@ describe("a Python program on the plugin package", () => {
             "requirements.txt": `pulumi==${PULUMI_PY}\n`,
             "__main__.py": MAIN,
         });
-        const add = spawnSync(path.join(ws.engine.binDir, "pulumi"), ["package", "add", plugin], { cwd: dir, env: { ...process.env, ...ws.env }, encoding: "utf8" });
+        const add = spawnSync(ws.pulumiPath, ["package", "add", plugin], { cwd: dir, env: { ...process.env, ...ws.env }, encoding: "utf8" });
         console.log(add.stdout, add.stderr);
         expect(add.status).toBe(0);
         expect(add.stderr).toContain("Added package ovh-failover");
@@ -177,35 +187,22 @@ describe("a Python program on the plugin package", () => {
         expect(installed.trim()).toBe("PublicEndpoint");
 
         const stack = await ws.stack(dir, "dev");
-        const created: { urn: string; type: string }[] = [];
-        const errors: string[] = [];
-        let failure = "";
-        try {
-            await stack.preview({
-                onEvent: (e: EngineEvent) => {
-                    const m = e.resourcePreEvent?.metadata;
-                    if (m && !(m.type.startsWith("pulumi:providers:") && m.urn.split("::").pop()?.startsWith("default"))) created.push({ urn: m.urn, type: m.type });
-                    if (e.diagnosticEvent?.severity === "error") errors.push(e.diagnosticEvent.message);
-                },
-            });
-        } catch (err) {
-            failure = String(err);
-        }
-        console.log(created.map((c) => c.urn).join("\n"));
-        console.log(errors.join("\n"));
-        expect(failure).not.toBe("");
+        const { urns, errors } = await pythonPreview(stack);
+        console.log(urns.join("\n"));
         // The ovh plugin is the first one missing, for the IP's routing (ovh:Ip/move:Move).
-        expect(errors.join("\n")).toMatch(/no resource plugin 'pulumi-resource-ovh' found in the workspace at version v2\.19\.1/);
+        expect(errors).toMatch(/no resource plugin 'pulumi-resource-ovh' found in the workspace at version v2\.19\.1/);
 
         const stackUrn = "urn:pulumi:dev::pyendpoint::pulumi:pulumi:Stack::pyendpoint-dev";
-        const children = created.map((c) => c.urn).filter((u) => u !== stackUrn);
+        const children = urns.filter((u) => u !== stackUrn);
         // The component registered by the provider's Construct, with the library's token, and its
         // children declared before the missing plugin stopped the run.
         expect(children).toContain("urn:pulumi:dev::pyendpoint::ovh-failover:endpoint:PublicEndpoint::web");
         expect(children).toContain("urn:pulumi:dev::pyendpoint::ovh-failover:endpoint:PublicEndpoint$ovh-failover:network:FailoverIp::web-ip");
         expect(children.length).toBeGreaterThanOrEqual(3);
-        // Each is one the TypeScript library declares for the same args, under the same URN.
-        const ts = await typescriptUrns();
+        // Each is one a TypeScript program declares with the library for the same args, under the
+        // same URN at every depth; the package's component adds the provider that carries the
+        // OVH settings to its virtual MAC.
+        const ts = await typescriptUrns("pyendpoint", TS_MAIN);
         const providerUrn = "urn:pulumi:dev::pyendpoint::ovh-failover:endpoint:PublicEndpoint$pulumi:providers:pulumi-nodejs::web-ovh-api";
         for (const urn of children) expect([...ts, providerUrn]).toContain(urn);
         expect(ws.guard.attempts).toEqual([]);
@@ -218,34 +215,19 @@ describe("a Python program on the plugin package", () => {
             "requirements.txt": `pulumi==${PULUMI_PY}\n`,
             "__main__.py": EDGE_MAIN,
         });
-        const add = spawnSync(path.join(ws.engine.binDir, "pulumi"), ["package", "add", plugin], { cwd: dir, env: { ...process.env, ...ws.env }, encoding: "utf8" });
+        const add = spawnSync(ws.pulumiPath, ["package", "add", plugin], { cwd: dir, env: { ...process.env, ...ws.env }, encoding: "utf8" });
         expect(add.status, add.stderr).toBe(0);
         expect(fs.existsSync(path.join(dir, "sdks/ovh-failover/pulumi_ovh_failover/carp_pair.py"))).toBe(true);
 
         const stack = await ws.stack(dir, "dev");
-        const created: string[] = [];
-        const errors: string[] = [];
-        let failure = "";
-        try {
-            await stack.preview({
-                onEvent: (e: EngineEvent) => {
-                    const m = e.resourcePreEvent?.metadata;
-                    if (m && !(m.type.startsWith("pulumi:providers:") && m.urn.split("::").pop()?.startsWith("default"))) created.push(m.urn);
-                    if (e.diagnosticEvent?.severity === "error") errors.push(e.diagnosticEvent.message);
-                },
-            });
-        } catch (err) {
-            failure = String(err);
-        }
-        console.log(created.join("\n"));
-        console.log(errors.join("\n"));
-        expect(failure).not.toBe("");
+        const { urns, errors } = await pythonPreview(stack);
+        console.log(urns.join("\n"));
         // The first child that needs a provider is the bundle's copy to edge-1 (command:remote:CopyToRemote).
-        expect(errors.join("\n")).toMatch(/no resource plugin 'pulumi-resource-command' found in the workspace at version v1\.2\.1/);
-        const children = created.filter((u) => u !== "urn:pulumi:dev::pyedge::pulumi:pulumi:Stack::pyedge-dev");
+        expect(errors).toMatch(/no resource plugin 'pulumi-resource-command' found in the workspace at version v1\.2\.1/);
+        const children = urns.filter((u) => u !== "urn:pulumi:dev::pyedge::pulumi:pulumi:Stack::pyedge-dev");
         expect(children).toContain("urn:pulumi:dev::pyedge::ovh-failover:edge:CarpPair::edge");
         expect(children).toContain("urn:pulumi:dev::pyedge::ovh-failover:edge:CarpPair$ovh-failover:network:FailoverIp::edge-ip");
-        const ts = await typescriptEdgeUrns();
+        const ts = await typescriptUrns("pyedge", TS_EDGE_MAIN);
         for (const urn of children) expect(ts).toContain(urn);
         expect(ws.guard.attempts).toEqual([]);
     });

@@ -7,8 +7,9 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { plan } from "../../bin/plan";
 import { Stack } from "@pulumi/pulumi/automation";
-import { engineWorkspace, EngineWorkspace, previewSteps, REPO } from "../support/engine";
-import { PlanJson } from "../support/planJson";
+import { EngineNetwork, engineNetwork, engineWorkspace, EngineWorkspace, previewSteps, REPO } from "../support/engine";
+import { expectSamePreview } from "../support/previewCompare";
+import { normalizePreview } from "../support/recording";
 import { OvhStandIn, startOvhStandIn } from "../support/ovhStandIn";
 
 const SERVER = "ns3012345.ip-198-51-100.eu";
@@ -43,9 +44,12 @@ main: index.ts
 let standIn: OvhStandIn;
 let caDir: string;
 let ca: string;
+// Both workspaces run the CLI in one network namespace, whose only way out is to the stand-in.
+let network: EngineNetwork;
 
 beforeAll(async () => {
-    standIn = await startOvhStandIn();
+    network = engineNetwork();
+    standIn = await startOvhStandIn({ listen: { host: network.hostAddress, port: 0 } });
     standIn.addServer(SERVER, { mainIp: "198.51.100.10" });
     caDir = fs.mkdtempSync(path.join(os.tmpdir(), "ovh-failover-ca-"));
     ca = path.join(caDir, "ca.pem");
@@ -53,6 +57,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
     await standIn?.close();
+    network?.close();
     if (caDir) fs.rmSync(caDir, { recursive: true, force: true });
 });
 
@@ -70,7 +75,7 @@ describe("a virtual MAC through the real engine, with OVH's endpoint and credent
             OVH_APPLICATION_SECRET: "env-application-secret",
             OVH_CONSUMER_KEY: "env-consumer-key",
             NODE_EXTRA_CA_CERTS: ca,
-        });
+        }, { network });
         dir = ws.project({ "Pulumi.yaml": PROJECT, "index.ts": program(true) });
         stack = await ws.stack(dir, "dev");
         await stack.setAllConfig({
@@ -86,25 +91,13 @@ describe("a virtual MAC through the real engine, with OVH's endpoint and credent
         await ws?.close();
     });
 
-    it("preview: the offline plan's --json has the engine's steps, URNs, types, inputs and counts", async () => {
-        const { steps: real, changeSummary: summary } = await previewSteps(stack);
+    it("preview: the offline plan's --json is the CLI's pulumi preview --json, field for field", async () => {
+        const { digest, steps: real } = await previewSteps(ws, stack);
         expect(real.map((s) => s.type)).toEqual(["pulumi:pulumi:Stack", "pulumi:providers:pulumi-nodejs", "pulumi-nodejs:dynamic/ovh-failover:VirtualMac"]);
         const offline = await plan(dir, { stack: "dev", sets: [], json: true, showSame: false }, false);
         expect(offline.exitCode, offline.message).toBe(0);
-        const planned = JSON.parse(offline.output) as PlanJson;
-
-        const shape = (s: { op: string; urn: string }) => `${s.op} ${s.urn}`;
-        expect(planned.steps.map(shape).sort()).toEqual(real.map(shape).sort());
-        const byUrn = new Map(planned.steps.map((s) => [s.urn, s]));
-        for (const r of real) {
-            const p = byUrn.get(r.urn)!;
-            expect(p.newState?.type).toBe(r.type);
-            // Every input the plan knows is what the engine sends; the serialized provider aside,
-            // and secrets as the engine's events show them.
-            const known = (inputs: Record<string, unknown> = {}) => Object.fromEntries(Object.entries(inputs).filter(([k]) => k !== "__provider"));
-            expect(known(p.newState?.inputs)).toEqual(known(r.inputs));
-        }
-        expect(planned.changeSummary).toEqual(summary);
+        const folders = { project: dir, repo: REPO };
+        expectSamePreview(normalizePreview(JSON.parse(offline.output), folders), normalizePreview(digest, folders));
         expect(ws.guard.attempts).toEqual([]);
     });
 
@@ -119,7 +112,7 @@ describe("a virtual MAC through the real engine, with OVH's endpoint and credent
         expect(up.outputs.macAddress.value).toBe(mac.toLowerCase());
 
         // A second preview finds nothing to do.
-        const again = await previewSteps(stack);
+        const again = await previewSteps(ws, stack, "--show-sames");
         expect(again.steps.map((s) => s.op)).toEqual(["same", "same", "same"]);
         expect(again.changeSummary).toEqual({ same: 3 });
 
@@ -151,7 +144,7 @@ describe("a virtual MAC made before the provider that carries the stack's ovh: c
             OVH_APPLICATION_SECRET: standIn.applicationSecret,
             OVH_CONSUMER_KEY: standIn.consumerKey,
             NODE_EXTRA_CA_CERTS: ca,
-        });
+        }, { network });
     });
     afterAll(async () => {
         await ws?.close();
@@ -164,7 +157,7 @@ describe("a virtual MAC made before the provider that carries the stack's ovh: c
         await stack.up();
 
         fs.writeFileSync(path.join(dir, "index.ts"), program(true));
-        const { steps } = await previewSteps(stack);
+        const { steps } = await previewSteps(ws, stack, "--show-sames");
         expect(steps.find((s) => s.type === "pulumi-nodejs:dynamic/ovh-failover:VirtualMac")?.op).toBe("same");
         const before = standIn.requests.length;
         await stack.up();

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { engineWorkspace, EngineWorkspace, REPO } from "../support/engine";
 import { OvhStandIn, startOvhStandIn } from "../support/ovhStandIn";
 import { findPlugins, FoundPlugin, installPlugins } from "../support/plugins";
-import { OVH_EU_HOST, realProject, RealProject, scratch, STAND_IN_ADDRESS } from "../support/realStack";
+import { OVH_EU_HOST, realProject, RealProject, scratch } from "../support/realStack";
 import { normalizePreview, Recording, RecordedWorld, writeRecording } from "../support/recording";
 import { unlistedDiagnostics } from "../support/previewDifferences";
 import { GENERATED, GENERATED_STACK_FILE, generatedAccount, generatedLostState } from "../support/generatedStack";
@@ -30,7 +30,7 @@ const caFile = () => path.join(work, "ca.pem");
 
 // Each test starts the stand-in with its own world: OVH's API host answers on the stand-in's port 443.
 beforeEach(async () => {
-    standIn = await startOvhStandIn({ ...STAND_IN_KEYS, listen: { host: STAND_IN_ADDRESS, port: 443 }, dnsNames: [OVH_EU_HOST] });
+    standIn = await startOvhStandIn({ ...STAND_IN_KEYS, listen: { host: ws.network.hostAddress, port: 443 }, dnsNames: [OVH_EU_HOST] });
     fs.writeFileSync(caFile(), standIn.caPem);
 });
 afterEach(async () => {
@@ -55,7 +55,7 @@ beforeAll(async () => {
         // Go's TLS (the plugins) and Node.js's (the program, the dynamic provider) trust the stand-in.
         SSL_CERT_FILE: caFile(),
         NODE_EXTRA_CA_CERTS: caFile(),
-    });
+    }, { hosts: [OVH_EU_HOST] });
     installPlugins(ws.env.PULUMI_HOME, plugins);
     console.log(`pulumi ${ws.engine.cliVersion}`);
 }, 600_000);

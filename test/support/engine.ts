@@ -1,14 +1,17 @@
 // The real Pulumi engine (engine/build.ts) driven by the Automation API's PulumiCommand, as a user
 // runs it: the DIY file backend, passphrase secrets, a PULUMI_HOME of its own (no plugin cache),
-// and every way the CLI could reach out shut: no update check, no plugin acquisition, and an HTTP(S)
-// proxy that records and refuses whatever still tries, so a test can assert that nothing did.
+// and every way the CLI could reach out shut: no update check, no plugin acquisition, a network
+// namespace with no route beyond this machine, and an HTTP(S) proxy that records and refuses
+// whatever still tries through it, so a test can assert that nothing did.
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { ensureEngine, Engine } from "../../engine/build";
+import type { RecordedPreview } from "./recording";
 
 export const REPO = path.resolve(__dirname, "../..");
 
@@ -19,7 +22,7 @@ export interface OutboundGuard {
     close(): Promise<void>;
 }
 
-export async function startOutboundGuard(): Promise<OutboundGuard> {
+export async function startOutboundGuard(host = "127.0.0.1"): Promise<OutboundGuard> {
     const attempts: string[] = [];
     const server = http.createServer((req, res) => {
         attempts.push(`${req.method} ${req.url}`);
@@ -29,16 +32,16 @@ export async function startOutboundGuard(): Promise<OutboundGuard> {
         attempts.push(`CONNECT ${req.url}`);
         socket.end("HTTP/1.1 403 Forbidden\r\n\r\n");
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
     const { port } = server.address() as net.AddressInfo;
     return {
-        url: `http://127.0.0.1:${port}`,
+        url: `http://${host}:${port}`,
         attempts,
         close: () => new Promise<void>((resolve) => server.close(() => resolve())),
     };
 }
 
-/** A step as the engine announces it (a ResourcePreEvent): what `pulumi preview --json` lists. */
+/** A step of `pulumi preview --json`, with its resource's type and inputs. */
 export interface EngineStep {
     op: string;
     urn: string;
@@ -48,7 +51,10 @@ export interface EngineStep {
 
 export interface EngineWorkspace {
     engine: Engine;
+    /** The CLI, run inside `network` (the Automation API's and pulumiPath). */
     cli: PulumiCommand;
+    pulumiPath: string;
+    network: EngineNetwork;
     /** The environment every command of this workspace runs with. */
     env: Record<string, string>;
     guard: OutboundGuard;
@@ -61,29 +67,111 @@ export interface EngineWorkspace {
     close(): Promise<void>;
 }
 
-/** `pulumi preview`: the steps the engine announced, and its change summary. */
-export async function previewSteps(stack: Stack): Promise<{ steps: EngineStep[]; changeSummary: Record<string, number> }> {
-    const steps: EngineStep[] = [];
-    let changeSummary: Record<string, number> = {};
-    await stack.preview({
-        onEvent: (e) => {
-            if (e.summaryEvent) changeSummary = { ...e.summaryEvent.resourceChanges };
-            const m = e.resourcePreEvent?.metadata;
-            // The event log also carries the default providers' steps, which the CLI's display and
-            // --json leave out as internal (pkg/engine/update.go isInternalStep).
-            const defaultProvider = m?.type.startsWith("pulumi:providers:") && m.urn.split("::").pop()?.startsWith("default");
-            if (m && !defaultProvider) steps.push({ op: m.op, urn: m.urn, type: m.type, inputs: (m.new ?? m.old)?.inputs ?? {} });
-        },
+/**
+ * `pulumi preview --json` run by the CLI in the stack's project, as a user runs it (with
+ * `--show-sames` among the flags, the unchanged resources are listed too): its digest
+ * (pkg/display/json.go, PreviewDigest), its steps with their types and inputs, and its counts.
+ */
+export async function previewSteps(ws: EngineWorkspace, stack: Stack, ...flags: string[]): Promise<{ digest: RecordedPreview; steps: EngineStep[]; changeSummary: Record<string, number> }> {
+    const { code, digest, stderr } = await previewDigest(ws, stack, ...flags);
+    if (code !== 0) throw new Error(`pulumi preview --json exited ${code}:\n${JSON.stringify(digest, null, 2)}\n${stderr}`);
+    const steps = (digest.steps ?? []).map((s) => {
+        const state = s.newState ?? s.oldState;
+        return { op: s.op, urn: s.urn, type: state?.type ?? "", inputs: state?.inputs ?? {} };
     });
-    return { steps, changeSummary };
+    return { digest, steps, changeSummary: digest.changeSummary ?? {} };
 }
 
-export async function engineWorkspace(extraEnv: Record<string, string> = {}): Promise<EngineWorkspace> {
+/** `pulumi preview --json` whether it succeeds or not: its exit code, the digest it prints either way, and its stderr. */
+export async function previewDigest(ws: EngineWorkspace, stack: Stack, ...flags: string[]): Promise<{ code: number | null; digest: RecordedPreview; stderr: string }> {
+    // Not spawnSync: the stand-ins the program calls answer from this process's event loop.
+    const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn(ws.pulumiPath, ["preview", "--json", "--non-interactive", "--stack", stack.name, ...flags], {
+            cwd: stack.workspace.workDir,
+            env: ws.env,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.on("error", reject);
+        child.on("close", (status) => resolve({ status, stdout, stderr }));
+    });
+    if (!r.stdout.trim().startsWith("{")) throw new Error(`pulumi preview --json exited ${r.status} with no digest:\n${r.stdout}\n${r.stderr}`);
+    return { code: r.status, digest: JSON.parse(r.stdout) as RecordedPreview, stderr: r.stderr };
+}
+
+/**
+ * A network namespace for the CLI and every process it starts (language hosts, the program,
+ * plugins): its own loopback, and one link to this machine whose far end is `hostAddress`, where
+ * the stand-ins listen. No route goes further: nothing can be downloaded from there, Node.js
+ * (which ignores HTTP(S)_PROXY) included. Names in `hosts` resolve to `hostAddress` inside it
+ * (`ip netns exec` mounts /etc/netns/<ns>/hosts on /etc/hosts).
+ */
+export interface EngineNetwork {
+    ns: string;
+    hostAddress: string;
+    /** What runs a command inside: prefix its argv with this. */
+    prefix: string[];
+    close(): void;
+}
+
+let networks = 0;
+
+export function engineNetwork(hosts: string[] = []): EngineNetwork {
+    const n = ++networks;
+    const ns = `ovhf${process.pid}-net${n}`;
+    const hostSide = `oe${process.pid}h${n}`.slice(0, 15);
+    const nsSide = `oe${process.pid}n${n}`.slice(0, 15);
+    // A /30 of its own per network of this process: .1 here, .2 inside.
+    const base = `10.${200 + (process.pid % 50)}.${Math.floor(process.pid / 50) % 256}.${((n - 1) % 64) * 4}`;
+    const [a, b, c, d] = base.split(".").map(Number);
+    const hostAddress = `${a}.${b}.${c}.${d + 1}`;
+    const ip = (...args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
+    const etc = path.join("/etc/netns", ns);
+    const close = () => {
+        spawnSync("ip", ["link", "del", hostSide]);
+        spawnSync("ip", ["netns", "del", ns]);
+        fs.rmSync(etc, { recursive: true, force: true });
+    };
+    try {
+        ip("netns", "add", ns);
+        ip("-n", ns, "link", "set", "lo", "up");
+        ip("link", "add", hostSide, "type", "veth", "peer", "name", nsSide);
+        ip("link", "set", nsSide, "netns", ns);
+        ip("addr", "add", `${hostAddress}/30`, "dev", hostSide);
+        ip("link", "set", hostSide, "up");
+        ip("-n", ns, "addr", "add", `${a}.${b}.${c}.${d + 2}/30`, "dev", nsSide);
+        ip("-n", ns, "link", "set", nsSide, "up");
+        fs.mkdirSync(etc, { recursive: true });
+        const names = hosts.map((h) => `${hostAddress} ${h}\n`).join("");
+        fs.writeFileSync(path.join(etc, "hosts"), `127.0.0.1 localhost\n::1 localhost\n${names}`);
+    } catch (err) {
+        close();
+        throw err;
+    }
+    return { ns, hostAddress, prefix: ["ip", "netns", "exec", ns], close };
+}
+
+export interface EngineWorkspaceOptions {
+    /** The network namespace to run in (shared with another workspace); else one of its own. */
+    network?: EngineNetwork;
+    /** Names that resolve to the network's host address inside it (a network of its own only). */
+    hosts?: string[];
+}
+
+export async function engineWorkspace(extraEnv: Record<string, string> = {}, opts: EngineWorkspaceOptions = {}): Promise<EngineWorkspace> {
     const engine = ensureEngine(() => undefined);
-    const cli = await PulumiCommand.get({ root: path.dirname(engine.binDir) });
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "ovh-failover-engine-"));
-    for (const d of ["state", "home"]) fs.mkdirSync(path.join(work, d));
-    const guard = await startOutboundGuard();
+    for (const d of ["state", "home", "cli/bin"]) fs.mkdirSync(path.join(work, d), { recursive: true });
+    const network = opts.network ?? engineNetwork(opts.hosts);
+    // The CLI as the Automation API and the tests run it: inside the network namespace. It finds
+    // its language hosts beside its own executable, the engine's.
+    const pulumiPath = path.join(work, "cli", "bin", "pulumi");
+    fs.writeFileSync(pulumiPath, `#!/bin/sh\nexec ${network.prefix.join(" ")} ${path.join(engine.binDir, "pulumi")} "$@"\n`, { mode: 0o755 });
+    const cli = await PulumiCommand.get({ root: path.join(work, "cli") });
+    const guard = await startOutboundGuard(network.hostAddress);
     const env: Record<string, string> = {
         PATH: `${engine.binDir}:${process.env.PATH ?? ""}`,
         PULUMI_HOME: path.join(work, "home"),
@@ -95,14 +183,16 @@ export async function engineWorkspace(extraEnv: Record<string, string> = {}): Pr
         HTTPS_PROXY: guard.url,
         http_proxy: guard.url,
         https_proxy: guard.url,
-        NO_PROXY: "127.0.0.1,localhost",
-        no_proxy: "127.0.0.1,localhost",
+        NO_PROXY: `127.0.0.1,localhost,${network.hostAddress}`,
+        no_proxy: `127.0.0.1,localhost,${network.hostAddress}`,
         ...extraEnv,
     };
     let projects = 0;
     return {
         engine,
         cli,
+        pulumiPath,
+        network,
         env,
         guard,
         backendFiles() {
@@ -127,6 +217,7 @@ export async function engineWorkspace(extraEnv: Record<string, string> = {}): Pr
         },
         async close() {
             await guard.close();
+            if (!opts.network) network.close();
             fs.rmSync(work, { recursive: true, force: true });
         },
     };

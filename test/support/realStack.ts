@@ -1,7 +1,8 @@
 // A bundled stack run by the real CLI as a user runs it: the project's Pulumi.yaml and build, the
 // stack file as written but for its placeholder secrets (set again with `pulumi config set
 // --secret`, which encrypts them with this backend's passphrase), and OVH's own endpoint name,
-// ovh-eu, which resolves to the HTTPS stand-in inside a mount namespace whose /etc/hosts says so.
+// ovh-eu, which resolves to the HTTPS stand-in inside the workspace's network namespace (its
+// hosts file says so: engineWorkspace's `hosts`).
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -12,9 +13,6 @@ import { EngineWorkspace, REPO } from "./engine";
 
 /** OVH's EU API host, as go-ovh and @ovhcloud/node-ovh map the endpoint name ovh-eu. */
 export const OVH_EU_HOST = "eu.api.ovh.com";
-
-/** A loopback address of its own for the stand-in's port 443, away from anything on 127.0.0.1. */
-export const STAND_IN_ADDRESS = "127.77.0.1";
 
 export interface SecureLeaf {
     /** The key in `pulumi config set --path` syntax. */
@@ -63,16 +61,9 @@ export interface CliRun {
 export interface RealProject {
     dir: string;
     stack: string;
-    /** Runs the real CLI (or another program) in the project, with /etc/hosts mapping ovh-eu to the stand-in. */
+    /** Runs the real CLI (or another program) in the project, in the workspace's network namespace. */
     run(argv: string[], extraEnv?: Record<string, string>): Promise<CliRun>;
     pulumi(...args: string[]): Promise<CliRun>;
-}
-
-/** A hosts file: the machine's, and OVH's API host at the stand-in's address. */
-function hostsFile(work: string): string {
-    const file = path.join(work, "hosts");
-    fs.writeFileSync(file, `${fs.readFileSync("/etc/hosts", "utf8").trimEnd()}\n${STAND_IN_ADDRESS} ${OVH_EU_HOST}\n`);
-    return file;
 }
 
 /**
@@ -87,13 +78,13 @@ export async function realProject(ws: EngineWorkspace, stack: string, stackFile?
     const leaves = secureLeaves(parsed.config ?? {});
     fs.mkdirSync(path.join(dir, "stacks"));
     fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${stack}.yaml`), YAML.stringify({ ...parsed, config: withoutSecureLeaves(parsed.config ?? {}) }));
-    const hosts = hostsFile(path.dirname(dir));
     // A backend of the project's own: the same stack name in another world is another stack.
     const backend = `${dir}-state`;
     fs.mkdirSync(backend);
     const run = (argv: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> => new Promise((resolve, reject) => {
-        // A private mount namespace: /etc/hosts is replaced for this command and its children only.
-        const child = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', hosts, ...argv], {
+        // In the workspace's network namespace, where OVH's API host is the stand-in's address.
+        const [command, ...args] = [...ws.network.prefix, ...argv];
+        const child = spawn(command, args, {
             cwd: dir,
             env: {
                 ...ws.env,

@@ -142,6 +142,10 @@ export function readRecordings(): Recording[] {
 
 export function writeRecording(r: Recording): string {
     fs.mkdirSync(RECORDED_DIR, { recursive: true });
+    // The engine lists steps that do not depend on each other in the order their inputs resolve,
+    // which changes from run to run: written by URN (a resource's own steps keep their order), a
+    // recording changes only when what it says does.
+    r = { ...r, preview: { ...r.preview, ...(r.preview.steps ? { steps: [...r.preview.steps].sort((x, y) => (x.urn < y.urn ? -1 : x.urn > y.urn ? 1 : 0)) } : {}) } };
     const file = recordingFile(r.stack, r.world);
     fs.writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
     return file;
