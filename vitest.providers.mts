@@ -5,7 +5,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
     test: {
         include: ["test/**/*.providers.test.ts"],
-        globalSetup: ["test/support/buildSetup.ts", "test/support/engineSetup.ts", "test/support/pluginsSetup.ts"],
+        // The plugins first: without them the tier says what it needs before building anything.
+        globalSetup: ["test/support/pluginsSetup.ts", "test/support/buildSetup.ts", "test/support/engineSetup.ts"],
         testTimeout: 600_000,
         hookTimeout: 600_000,
         fileParallelism: false,
