@@ -36,6 +36,7 @@ bad value, with its key).
                             tag, HEAD~1, origin/main)
   --expect-no-changes       exit 1 when anything would change (with --against or --set)
   --json                    only JSON on stdout, shaped as pulumi preview --json
+  --diff                    each resource's properties too, old => new, as pulumi preview --diff
   --show-same               list unchanged resources too when comparing
   --show-replacement-steps  list each replacement as its create and delete steps, in the
                             engine's order

@@ -1,8 +1,11 @@
 // The offline plan: what a stack declares, or what a change to it would do, with no Pulumi CLI,
 // no credentials and no network. Usage:
 //
-//   ovh-failover plan <stack> [--set <key>=<value>]... [--against <git-ref>] [--expect-no-changes] [--json] [--show-same] [--show-replacement-steps]
-//                           [--stack-file <file>] [--program <file>]
+//   ovh-failover plan <stack> [--set <key>=<value>]... [--against <git-ref>] [--expect-no-changes] [--json] [--diff] [--show-same]
+//                           [--show-replacement-steps] [--stack-file <file>] [--program <file>]
+//
+// The text is what `pulumi preview` prints on a terminal: the tree of resources with their op, then
+// the summary; --diff adds each resource's properties as `pulumi preview --diff` prints them.
 //
 // Each evaluation of index.ts runs in a fresh process under the Pulumi SDK's mock runtime
 // (bin/plan/evaluate.ts). It complements `pulumi preview`, which also sees drift in the real world.
@@ -32,6 +35,8 @@ export interface PlanOptions {
     /** Evaluate this program instead of the project's main (your own program on this library). */
     program?: string;
     json: boolean;
+    /** Each resource's properties, as pulumi preview --diff prints them. */
+    diff?: boolean;
     showSame: boolean;
     /** List each replacement as its create and delete steps, in the engine's order. */
     showReplacementSteps?: boolean;
@@ -39,7 +44,7 @@ export interface PlanOptions {
     oneProcess?: boolean;
 }
 
-const USAGE = "usage: ovh-failover plan <stack> [--set <key>=<value>]... [--against <git-ref>] [--expect-no-changes] [--json] [--show-same] [--show-replacement-steps] [--stack-file <file>] [--program <file>]";
+const USAGE = "usage: ovh-failover plan <stack> [--set <key>=<value>]... [--against <git-ref>] [--expect-no-changes] [--json] [--diff] [--show-same] [--show-replacement-steps] [--stack-file <file>] [--program <file>]";
 
 /** Exit code when --expect-no-changes finds changes. */
 export const EXIT_CHANGES = 1;
@@ -49,6 +54,7 @@ export const OPTIONS = {
     against: { type: "string" },
     "expect-no-changes": { type: "boolean" },
     json: { type: "boolean" },
+    diff: { type: "boolean" },
     "show-same": { type: "boolean" },
     "show-replacement-steps": { type: "boolean" },
     "stack-file": { type: "string" },
@@ -74,6 +80,7 @@ export function parseArgs(argv: string[]): PlanOptions {
         stackFile: values["stack-file"] === undefined ? undefined : path.resolve(values["stack-file"]),
         program: values.program === undefined ? undefined : path.resolve(values.program),
         json: values.json ?? false,
+        diff: values.diff,
         showSame: values["show-same"] ?? false,
         showReplacementSteps: values["show-replacement-steps"] ?? false,
     };
@@ -261,13 +268,16 @@ export async function plan(dir: string, opts: PlanOptions, color: boolean): Prom
     const summary = summarize(steps);
     const sets = opts.sets.length > 0 ? ` with ${opts.sets.join(", ")}` : "";
     const what = opts.against ? `${beforeLabel} → now${sets}` : opts.sets.length > 0 ? sets.trim() : "as written";
-    const title = `Offline plan of stack ${opts.stack} ${what} (the program under Pulumi's mock runtime: no credentials, no API calls)`;
+    // The CLI's header, "Previewing update (<stack>):", saying that this one is offline and what it compares.
+    const header = `Previewing update (${opts.stack}) offline, ${what}:`;
+    const root = rootStack(opts.stack, project.name, comparing);
     const output = opts.json
-        ? renderJson(steps, summary, after.invokes, rootStack(opts.stack, project.name, comparing), opts.showReplacementSteps, {
+        ? renderJson(steps, summary, after.invokes, root, opts.showReplacementSteps, {
             config: previewConfig(changed),
             durationNs: Number(process.hrtime.bigint() - started),
+            showSames: opts.showSame,
         })
-        : renderText(title, steps, summary, after.invokes, { color, showReplacementSteps: opts.showReplacementSteps }, opts.showSame || !comparing);
+        : renderText(header, steps, summary, after.invokes, root, { color, showReplacementSteps: opts.showReplacementSteps, diff: opts.diff }, opts.showSame || !comparing);
     // The engine refuses to delete or replace a protected resource, in a preview as in an up
     // (pulumi/pulumi pkg/resource/deploy/step_generator.go): so does the plan.
     const blocked = steps.filter((s) => s.blockedBy === "protect");

@@ -101,8 +101,11 @@ describe("npm run adopt, seed 000's world after the incident", () => {
         expect(stepsOf(planned.steps, "ovh:Domain/zoneRecord:ZoneRecord").filter((s) => s.op === "create").map((s) => s.name).sort())
             .toEqual(["proxy-dns-AAAA-apex.example.net", "proxy-dns-AAAA-proxy1.example.org"]);
         expect(r.stdout).toMatch(/proxy-dns-AAAA-proxy1\.example\.org\s+.*create/);
-        expect(planned.output).toMatch(/=~ovh:Domain\/zoneRecord:ZoneRecord: \(import-update\)/);
-        expect(planned.output).toContain("~ ttl: 3600 => 300");
+        // The import, then the update of what the program sets otherwise: the row shows the update.
+        expect(planned.output).toMatch(/^ ~ +.*ovh:Domain:ZoneRecord +proxy-dns-A-proxy1\.example\.org +update +\[diff: ~ttl\]$/m);
+        const diff = await plan(dir, { stack: "reverse-proxy", sets: [], json: false, diff: true, showSame: false }, false);
+        expect(diff.output).toMatch(/^ += ovh:Domain\/zoneRecord:ZoneRecord: \(import\)\n(?: +\[.*\n)* +\[urn=\S+::proxy-dns-A-proxy1\.example\.org\]\n/m);
+        expect(diff.output).toMatch(/^ +~ ovh:Domain\/zoneRecord:ZoneRecord: \(update\)\n(?: +\[.*\n)* +\[urn=\S+::proxy-dns-A-proxy1\.example\.org\]\n(?: +\[.*\n)* +~ ttl: 3600 => 300\n/m);
         expect(planned.output).toContain(`adopts the vmware MAC ${world.macAddress} the IP already has`);
         expect(planned.output).toContain(`adopts ${IP}/32 routed to ns3012345.ip-198-51-100.eu already: the move changes nothing`);
         expect(planned.output).toContain(`adopts net1 of 101 as it is, merged: ${world.net1}`);

@@ -67,7 +67,12 @@ describe("an IP change is one declarative diff", () => {
         const vmac = resourceSteps(out).find((s) => s.name === "proxy-vmac")!;
         expect(vmac).toMatchObject({ op: "replace", replaceReasons: ["ipAddress"], offlinePlan: { replacementOrder: "create-before-delete" } });
 
-        const text = (await run(process.execPath, cli, { cwd: root })).stdout;
+        // The tree, as pulumi preview's: a row per change with what changes; --diff adds old => new.
+        const tree = (await run(process.execPath, cli, { cwd: root })).stdout;
+        expect(tree).toMatch(/^ ~ +.*ovh:Ip:Move +proxy-ip-routing +update +\[diff: ~ip\]$/m);
+        expect(tree).toMatch(/^ \+- +.*pulumi-nodejs:dynamic\/ovh-failover:VirtualMac +proxy-vmac +replace +\[diff: ~ipAddress\]$/m);
+        expect(tree).toMatch(/~ 4 to update\n\s+\+-2 to replace\n\s+6 changes\. \d+ unchanged/);
+        const text = (await run(process.execPath, [...cli, "--diff"], { cwd: root })).stdout;
         expect(text).toContain(`~ target: "192.0.2.10" => "${NEW_IP}"`);
         expect(text).toContain(`~ ip: "192.0.2.10/32" => "${NEW_IP}/32"`);
         expect(text).not.toContain(`"${NEW_IP}/32" (forces replacement)`);

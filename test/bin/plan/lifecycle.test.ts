@@ -85,7 +85,11 @@ describe("an IP change is one pulumi up", () => {
         expect(reverse.new!.inputs.readinessTimeoutDuration).toBe("360s");
         // No ignoreChanges: the engine would create the replacement with the old value.
         expect(reverse.new!.ignoreChanges).toEqual([]);
-        expect(r.output).toMatch(/\+-ovh:Ip\/reverse:Reverse: \(replace\) \[delete-before-replace\]/);
+        // The tree's row says replace; the plan's own section, after it, in which order.
+        expect(r.output).toMatch(/^ \+- .*ovh:Ip:Reverse +proxy-ip-reverse +replace +\[diff: ~ReverseIp,ip\]$/m);
+        expect(r.output).toMatch(/^ {2}ovh:Ip:Reverse \(proxy-ip-reverse\):\n {4}\[delete-before-replace\] the old one is deleted first/m);
+        const diff = await plan(root, { stack: "reverse-proxy", sets: ["endpoints.proxy.ip=203.0.113.77"], json: false, diff: true, showSame: false, stackFile: writeStack(withReverse()) }, false);
+        expect(diff.output).toMatch(/^ +\+-ovh:Ip\/reverse:Reverse: \(replace\)$/m);
     });
 
     it("changing only the reverse name deletes the old reverse first, so the new one stays", async () => {
@@ -110,8 +114,12 @@ describe("an IP change is one pulumi up", () => {
         expect(ops[vmac + 1]).toBe("replace proxy-vmac");
         const lastUpdate = Math.max(...ops.map((o, i) => (o.startsWith("update ") ? i : -1)));
         expect(ops.indexOf("delete-replaced proxy-vmac")).toBeGreaterThan(lastUpdate);
+        // With --diff, each step is a block, in that order, as pulumi preview --diff --show-replacement-steps prints them.
+        const diff = await plan(root, { ...opts, json: false, diff: true }, false);
+        expect(diff.output).toMatch(/--ovh:Ip\/reverse:Reverse: \(delete-replaced\)[\s\S]*\+-ovh:Ip\/reverse:Reverse: \(replace\)[\s\S]*\+\+ovh:Ip\/reverse:Reverse: \(create-replacement\)/);
+        // The tree has one row per resource, as the CLI's; the steps are listed after it.
         const text = await plan(root, { ...opts, json: false }, false);
-        expect(text.output).toMatch(/--ovh:Ip\/reverse:Reverse: \(delete-replaced\)[\s\S]*\+-ovh:Ip\/reverse:Reverse: \(replace\)[\s\S]*\+\+ovh:Ip\/reverse:Reverse: \(create-replacement\)/);
+        expect(text.output).toMatch(/replacement steps, in the engine's order:\n(?: {4}.*\n)*? {4}--ovh:Ip:Reverse \(proxy-ip-reverse\) delete-replaced\n {4}\+-ovh:Ip:Reverse \(proxy-ip-reverse\) replace\n {4}\+\+ovh:Ip:Reverse \(proxy-ip-reverse\) create-replacement\n/);
     });
 });
 
@@ -165,7 +173,8 @@ describe("removing an endpoint never unroutes its IP", () => {
         const routing = byName(steps, "proxy-ip-routing");
         expect(routing).toMatchObject({ op: "delete", blockedBy: "protect", retained: true });
         expect(routing.deleteEffect).toBeUndefined();
-        const text = renderText("t", steps, { import: 0, create: 0, update: 0, replace: 0, delete: 0, same: 0 }, [], { color: false }, false);
+        const text = renderText("t", steps, { import: 0, create: 0, update: 0, replace: 0, delete: 0, same: 0 }, [], rootStack("reverse-proxy", "ovh-failover", true), { color: false }, false);
+        expect(text).toMatch(/^ - +[│ ]*└─ ovh:Ip:Move +proxy-ip-routing +delete\[retain\]$/m);
         expect(text).toContain("pulumi state unprotect 'urn:pulumi:reverse-proxy::ovh-failover::ovh-failover:endpoint:PublicEndpoint$ovh-failover:network:FailoverIp$ovh:Ip/move:Move::proxy-ip-routing'");
     });
 

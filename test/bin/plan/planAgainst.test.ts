@@ -36,17 +36,17 @@ describe("plan --against", () => {
         expect(Object.fromEntries(resourceSteps(r.stdout).map((s) => [s.name, s.op]))).toEqual(IP_CHANGE_STEPS);
     });
 
-    it("prints the same change as text, old => new", () => {
-        const r = plan("reverse-proxy", "--against", "HEAD~1");
+    it("prints the same change as text, old => new with --diff", () => {
+        const r = plan("reverse-proxy", "--against", "HEAD~1", "--diff");
         expect(r.status, r.stderr).toBe(0);
-        expect(r.stdout).toMatch(/at HEAD~1 \([0-9a-f]{12}\) → now/);
+        expect(r.stdout).toMatch(/^Previewing update \(reverse-proxy\) offline, at HEAD~1 \([0-9a-f]{12}\) → now:$/m);
         expect(r.stdout).toContain('~ target: "192.0.2.10" => "203.0.113.77"');
     });
 
     it("--expect-no-changes exits 0 on an unchanged stack and non-zero on a changed one", () => {
         const same = plan("reverse-proxy", "--against", "HEAD", "--expect-no-changes");
         expect(same.status, same.stderr).toBe(0);
-        expect(same.stdout).toMatch(/0 changes\. \d+ unchanged/);
+        expect(same.stdout).toMatch(/^Resources:\n {4}\d+ unchanged\n$/m);
         const changed = plan("reverse-proxy", "--against", "HEAD~1", "--expect-no-changes");
         expect(changed.status).toBe(1);
         expect(changed.stderr).toContain("no changes were expected but 6 were proposed");
