@@ -5,7 +5,7 @@
 // pulumi/pulumi pkg/resource/deploy/step_generator.go (replacement order, protect) and step.go
 // (retainOnDelete).
 import { changedKeys, deleteBeforeReplace as virtualMacDeletesFirst, VirtualMacInputs, VirtualMacOutputs } from "../../components/network/virtualMacProvider";
-import { ChangeSummary, DeclaredResource, Evaluation, PropertyDiff, ReplacementOrder, Step, VIRTUAL_MAC_TYPE } from "./model";
+import { ChangeSummary, DeclaredResource, Evaluation, PropertyDiff, ReplacementOrder, SIG, Step, VIRTUAL_MAC_TYPE } from "./model";
 import type { AdoptFile } from "../../components/config/adoptFile";
 import { deleteEffectOf, ruleFor } from "./providerRules";
 
@@ -34,6 +34,10 @@ function replacementOrder(next: DeclaredResource, replaces: string[]): Replaceme
 /** Paths that differ between two values: a.b, list[0], … in the form of pulumi's detailedDiff. */
 export function diffPaths(a: unknown, b: unknown, prefix = ""): Record<string, "add" | "delete" | "update"> {
     if (JSON.stringify(a) === JSON.stringify(b)) return {};
+    // Two assets are the same when their contents' hashes are, wherever the files are
+    // (pulumi/pulumi sdk/go/common/resource/asset/asset.go, Equals).
+    const hashOf = (v: unknown) => (typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG.key] === SIG.asset ? (v as { hash?: unknown }).hash : undefined);
+    if (hashOf(a) !== undefined && hashOf(b) !== undefined) return hashOf(a) === hashOf(b) ? {} : { [prefix]: "update" };
     const bothObjects = typeof a === "object" && a !== null && typeof b === "object" && b !== null && Array.isArray(a) === Array.isArray(b);
     if (!bothObjects) {
         return { [prefix]: a === undefined ? "add" : b === undefined ? "delete" : "update" };
