@@ -111,7 +111,11 @@ function declareEdge(e: EdgeConfig, ipmove: IpmoveBundle, passwords: pulumi.Outp
  * pkg/engine/project.go, getPwdMain): the project's folder is the root directory the CLI gives it.
  */
 function loadAdoptFile(): AdoptFile | undefined {
-    const file = path.join(pulumi.runtime.getRootDirectory(), "stacks", `${pulumi.getStack()}.adopt.yaml`);
+    const root = pulumi.runtime.getRootDirectory();
+    if (!fs.existsSync(path.join(root, "Pulumi.yaml")) && !fs.existsSync(path.join(root, "Pulumi.yml"))) {
+        throw new pulumi.RunError(`the project's folder is not known (the root directory is ${JSON.stringify(root)}, with no Pulumi.yaml): the adopt file cannot be found`);
+    }
+    const file = path.join(root, "stacks", `${pulumi.getStack()}.adopt.yaml`);
     if (!fs.existsSync(file)) return undefined;
     try {
         return parseAdoptFile(fs.readFileSync(file, "utf8"), file);

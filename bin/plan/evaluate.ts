@@ -267,6 +267,10 @@ export function evaluateHere(job: EvaluationJob): Promise<Evaluation> {
     const translate = (mockUrn: string) => engineUrnOf.get(mockUrn) ?? mockUrn;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): Monitor };
+    // The SDK read its settings when first loaded, which in this process may have been before
+    // PULUMI_NODEJS_ROOT_DIRECTORY was set (runtime/state.js): the project's folder goes in directly.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require("@pulumi/pulumi/runtime/state") as { getStore(): { settings: { options: { rootDirectory?: string } } } }).getStore().settings.options.rootDirectory = job.root;
     const monitor = settings.getMonitor();
     const register = monitor.registerResource.bind(monitor);
     // The provider a custom resource runs under: the one the program gave (its URN, as the engine

@@ -1,6 +1,10 @@
 // The plan's --json against pulumi/pulumi's rules for what `pulumi preview --json` lists
 // (pkg/backend/display/display.go, shouldShow; json.go): an unchanged resource only with
 // --show-sames or when its protect changed, and the update after an import counted too.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { diffEvaluations, summarize } from "../../../bin/plan/diff";
 import { DeclaredResource, Evaluation } from "../../../bin/plan/model";
@@ -52,5 +56,27 @@ describe("what the plan's --json lists, as pulumi preview --json does", () => {
         expect(update.oldState?.id).toBe("5000000001");
         expect(update.oldState?.outputs?.ttl).toBe(3600);
         expect(update.detailedDiff).toEqual({ ttl: { kind: "update", inputDiff: false } });
+    });
+});
+
+describe("the command line, which evaluates in its own process", () => {
+    it("reads the project's adopt file, as a child evaluation does: what exists is imported", () => {
+        const repo = path.resolve(__dirname, "../../..");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-adopted-"));
+        try {
+            fs.copyFileSync(path.join(repo, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+            for (const f of ["package.json", "dist", "node_modules"]) fs.symlinkSync(path.join(repo, f), path.join(dir, f));
+            fs.mkdirSync(path.join(dir, "stacks"));
+            fs.copyFileSync(path.join(repo, "stacks", "Pulumi.reverse-proxy.yaml"), path.join(dir, "stacks", "Pulumi.reverse-proxy.yaml"));
+            const adopt = ["version: 1", "resources:", "  proxy-dns-A-proxy1.example.org:", "    type: ovh:Domain/zoneRecord:ZoneRecord", "    id: 5000000001.example.org",
+                "    live: { zone: example.org, subdomain: proxy1, fieldtype: A, target: 192.0.2.10, ttl: 300 }", "observed: {}", ""].join("\n");
+            fs.writeFileSync(path.join(dir, "stacks", "reverse-proxy.adopt.yaml"), adopt);
+            const r = spawnSync(process.execPath, ["--import", "tsx", path.join(repo, "bin", "ovh-failover.ts"), "plan", "reverse-proxy", "--json"], { cwd: dir, encoding: "utf8" });
+            expect(r.status, r.stderr).toBe(0);
+            const doc = JSON.parse(r.stdout) as { steps: { op: string; urn: string }[] };
+            expect(doc.steps.filter((st) => st.op === "import").map((st) => st.urn.split("::").pop())).toEqual(["proxy-dns-A-proxy1.example.org"]);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
