@@ -100,7 +100,7 @@ export const CATALOG = {
             k("virtualMac", "an object (below)", "The virtual MAC that carries the IP."),
             k("container", "an object (below)", "The Proxmox container NIC that carries the IP.", required),
             k("records", "a map of zone (written records[\"example.org\"]) to { a, cname }", "The DNS records that point at the IP."),
-            k("cnameTarget", "a fully qualified name with its trailing dot", "Where the CNAMEs point.", { default: "the first A name, when A names are in one zone only" }),
+            k("cnameTarget", "a fully qualified name with its trailing dot", "Where the CNAMEs point.", { default: "the first A name, when A names are in one zone only (else required)" }),
             k("ttl", "0 (the zone's default) or 60 to 2147483647 seconds", "The records' TTL.", { default: "dnsTtl" }),
         ],
     },

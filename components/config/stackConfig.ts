@@ -1,7 +1,7 @@
 // Parses a stack's configuration into typed values, all of it before any resource is declared.
 // Every bad value becomes one ConfigIssue naming its key (in `pulumi config set --path` syntax),
 // the value, and what is expected; all issues are reported together.
-import { EndpointNames, findRecordConflicts, ZoneNames } from "../dns/records";
+import { EndpointNames, findRecordConflicts, unsaidCnameTargets, ZoneNames } from "../dns/records";
 import { ovhGateway6 } from "../proxmox/gateway";
 import * as v6 from "../shared/ipv6";
 import * as v from "../shared/validate";
@@ -393,7 +393,7 @@ export function parseStackConfig(raw: RawConfig): StackSpec {
         if (!other) byContainer.set(containerId, { name: e.name, owned: e.container.owned !== undefined });
     }
     const names: EndpointNames[] = endpoints.map((e) => ({ endpoint: e.name, zones: e.records, cnameTarget: e.cnameTarget }));
-    for (const c of findRecordConflicts(names)) r.issues.push({ key: c.key, value: c.value, expected: c.expected });
+    for (const c of [...findRecordConflicts(names), ...unsaidCnameTargets(names)]) r.issues.push({ key: c.key, value: c.value, expected: c.expected });
 
     if (r.issues.length > 0) throw new v.ConfigError(r.issues);
     return { protectIps, servers, endpoints };

@@ -34,16 +34,29 @@ export function fqdn(subdomain: string, zone: string): string {
     return subdomain === "" ? `${zone}.` : `${subdomain}.${zone}.`;
 }
 
-/**
- * The name the endpoint's CNAMEs point at: cnameTarget, else the first A name of the one zone that
- * has A names. With A names in several zones there is no first zone: Pulumi hands a program a
- * structured config value with its object keys sorted (its config is a Go map, marshalled by
- * encoding/json), not in the stack file's order, so cnameTarget must say.
- */
+/** The name the endpoint's CNAMEs point at: cnameTarget, else the first A name of the first zone with one. */
 export function canonicalName(names: EndpointNames): string | undefined {
     if (names.cnameTarget) return names.cnameTarget;
-    const withA = names.zones.filter((z) => z.a.length > 0);
-    return withA.length === 1 ? fqdn(withA[0].a[0], withA[0].zone) : undefined;
+    const first = names.zones.find((z) => z.a.length > 0);
+    return first ? fqdn(first.a[0], first.zone) : undefined;
+}
+
+/**
+ * A stack's records map has no first zone: Pulumi hands a program a structured config value with
+ * its object keys sorted (a Go map, written by encoding/json: pulumi/pulumi
+ * sdk/go/common/resource/config/plaintext.go), not in the stack file's order. An endpoint of the
+ * stack with CNAMEs and A names in several zones must say where the CNAMEs point.
+ */
+export function unsaidCnameTargets(endpoints: EndpointNames[]): RecordConflict[] {
+    return endpoints.flatMap((ep) => {
+        const zonesWithA = ep.zones.filter((z) => z.a.length > 0);
+        if (ep.cnameTarget || zonesWithA.length < 2 || !ep.zones.some((z) => z.cname.length > 0)) return [];
+        return [{
+            key: keyPath("endpoints", ep.endpoint, "cnameTarget"),
+            value: "(missing)",
+            expected: `the name the CNAMEs point at, e.g. ${fqdn(zonesWithA[0].a[0], zonesWithA[0].zone)}: A names are in ${zonesWithA.map((z) => z.zone).join(" and ")}, and Pulumi hands the program the records map with its zones sorted, so no zone is the first`,
+        }];
+    });
 }
 
 /** The records of an endpoint: per zone, its A records, then AAAA (with ip6), then CNAMEs. */
@@ -78,15 +91,12 @@ export function findRecordConflicts(endpoints: EndpointNames[]): RecordConflict[
     const seen = new Map<string, { type: RecordType; key: string }>();
     for (const ep of endpoints) {
         const hasCname = ep.zones.some((z) => z.cname.length > 0);
-        const zonesWithA = ep.zones.filter((z) => z.a.length > 0).map((z) => z.zone);
         if (hasCname && canonicalName(ep) === undefined) {
-            conflicts.push(zonesWithA.length === 0
-                ? { key: keyPath("endpoints", ep.endpoint, "records"), value: "(no A record)", expected: "at least one A name, or cnameTarget, for the CNAMEs to point at" }
-                : {
-                    key: keyPath("endpoints", ep.endpoint, "cnameTarget"),
-                    value: "(missing)",
-                    expected: `the name the CNAMEs point at, e.g. ${fqdn(ep.zones.find((z) => z.a.length > 0)!.a[0], zonesWithA[0])}: A names are in ${zonesWithA.join(" and ")}, and Pulumi passes the records map with its zones sorted, so no zone is the first`,
-                });
+            conflicts.push({
+                key: keyPath("endpoints", ep.endpoint, "records"),
+                value: "(no A record)",
+                expected: "at least one A name, or cnameTarget, for the CNAMEs to point at",
+            });
         }
         for (const z of ep.zones) {
             const entries: [RecordType, string[]][] = [["A", z.a], ["CNAME", z.cname]];

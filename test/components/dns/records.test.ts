@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalName, findRecordConflicts, planRecords } from "../../../components/dns/records";
+import { canonicalName, findRecordConflicts, planRecords, unsaidCnameTargets } from "../../../components/dns/records";
 
 const proxy = {
     endpoint: "proxy",
@@ -36,20 +36,22 @@ describe("record plan", () => {
         expect(b).toEqual(a);
     });
 
-    it("uses cnameTarget when given, the apex as canonical when it is the first A of the only zone with A names", () => {
+    it("uses cnameTarget when given, the apex as canonical when it is the first A", () => {
         expect(canonicalName({ ...proxy, cnameTarget: "edge.example.com." })).toBe("edge.example.com.");
         expect(canonicalName({ endpoint: "x", zones: [{ zone: "example.net", a: [""], cname: [] }] })).toBe("example.net.");
         expect(canonicalName({ endpoint: "x", zones: [{ zone: "example.org", a: [], cname: ["www"] }, { zone: "example.net", a: ["", "www"], cname: [] }] })).toBe("example.net.");
     });
 
-    it("has no canonical name of its own when A names are in several zones: Pulumi hands the program the zones sorted, not in the file's order", () => {
+    it("asks a stack for cnameTarget when A names are in several zones: Pulumi hands the program the zones sorted, not in the file's order", () => {
         const unsaid = { endpoint: proxy.endpoint, zones: proxy.zones };
-        expect(canonicalName(unsaid)).toBeUndefined();
-        expect(findRecordConflicts([unsaid])).toEqual([{
+        expect(unsaidCnameTargets([proxy])).toEqual([]);
+        expect(unsaidCnameTargets([unsaid])).toEqual([{
             key: "endpoints.proxy.cnameTarget",
             value: "(missing)",
             expected: expect.stringContaining("A names are in example.org and example.net"),
         }]);
+        // A list given to the library keeps its order: the first zone's first A name.
+        expect(canonicalName(unsaid)).toBe("proxy1.example.org.");
     });
 
     it("finds conflicts: apex CNAME, CNAME beside other data, duplicates, CNAMEs with no target", () => {
