@@ -97,19 +97,28 @@ function isStructured(value: unknown): boolean {
 }
 
 /**
- * A value as the CLI hands it to a program: a string as it is, anything else as compact JSON with
- * every object's keys sorted. The CLI holds a structured value as a Go map and writes it with
- * encoding/json, which sorts map keys (pulumi/pulumi sdk/go/common/resource/config/value.go, Value,
- * and plaintext.go, marshalText): the
- * stack file's order of keys does not reach the program.
+ * A value as the CLI hands it to a program: a string as it is, anything else as compact JSON as Go
+ * writes it. The CLI holds a structured value as a Go map and writes it with encoding/json
+ * (pulumi/pulumi sdk/go/common/resource/config/value.go, Value, and plaintext.go, marshalText),
+ * which sorts an object's keys as strings and escapes <, > and & (so "10" comes before "9", and
+ * the stack file's order of keys does not reach the program).
  */
 export function toText(value: unknown): string {
-    const sorted = (v: unknown): unknown => {
-        if (Array.isArray(v)) return v.map(sorted);
-        if (typeof v !== "object" || v === null) return v;
-        return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]));
-    };
-    return typeof value === "string" ? value : JSON.stringify(sorted(value));
+    return typeof value === "string" ? value : goJson(value);
+}
+
+/** JSON as Go's encoding/json writes a map[string]interface{}: keys sorted as strings, HTML escaped. */
+export function goJson(value: unknown): string {
+    if (Array.isArray(value)) return `[${value.map(goJson).join(",")}]`;
+    if (typeof value === "object" && value !== null) {
+        const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+        return `{${keys.map((k) => `${goString(k)}:${goJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
+    }
+    return typeof value === "string" ? goString(value) : JSON.stringify(value);
+}
+
+function goString(text: string): string {
+    return JSON.stringify(text).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
 }
 
 /** Parses stack file text into the config the program sees; `origin` names the file in messages. */
@@ -221,22 +230,19 @@ function setIn(node: unknown, segments: PathSegment[], value: string, assignment
 
 /**
  * The config as `pulumi preview --json` lists it (the engine's prelude): every key's value as
- * text, a structured one as compact JSON with its object keys sorted, as Go writes a map
- * (encoding/json), and each secret, whole or nested, as "[secret]".
+ * text, a structured one as Go writes it (goJson), and each secret, whole or nested, as "[secret]".
  */
 export function previewConfig(config: StackConfig): Record<string, string> {
     const blind = (value: unknown): unknown => {
         if (value === SECRET_PLACEHOLDER) return "[secret]";
         if (Array.isArray(value)) return value.map(blind);
-        if (typeof value === "object" && value !== null) {
-            return Object.fromEntries(Object.keys(value).sort().map((k) => [k, blind((value as Record<string, unknown>)[k])]));
-        }
+        if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, blind(v)]));
         return value;
     };
     const out: Record<string, string> = {};
     for (const key of [...config.keys()].sort()) {
         const v = config.get(key)!;
-        out[key] = v.structured ? JSON.stringify(blind(JSON.parse(v.text))) : v.secret ? "[secret]" : v.text;
+        out[key] = v.structured ? goJson(blind(JSON.parse(v.text))) : v.secret ? "[secret]" : v.text;
     }
     return out;
 }

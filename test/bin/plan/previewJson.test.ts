@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { diffEvaluations, summarize } from "../../../bin/plan/diff";
 import { DeclaredResource, Evaluation } from "../../../bin/plan/model";
 import { renderJson, rootStack } from "../../../bin/plan/render";
+import { goJson, parseStackFile, ProjectFile } from "../../../bin/plan/stackFiles";
 
 const root = rootStack("dev", "demo", true);
 
@@ -78,5 +79,18 @@ describe("the command line, which evaluates in its own process", () => {
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    });
+});
+
+describe("a structured config value as the CLI writes it (Go's encoding/json)", () => {
+    it("sorts keys as strings and escapes <, > and &, as Go does", () => {
+        // What Go's json.Marshal writes for map[string]interface{}{"9": 2, "10": 1, "b": "x&y<z>", "a": [...]}.
+        expect(goJson({ "9": 2, "10": 1, b: "x&y<z>", a: [1, { c: true }] })).toBe('{"10":1,"9":2,"a":[1,{"c":true}],"b":"x\\u0026y\\u003cz\\u003e"}');
+    });
+
+    it("gives the program the stack file's values with their keys in that order, whatever the file's order", () => {
+        const project = { name: "demo", main: ".", stackConfigDir: ".", declared: new Map() } as unknown as ProjectFile;
+        const config = parseStackFile(project, "config:\n  demo:zones:\n    example.org: { a: [www] }\n    example.net: { a: [\"@\"] }\n", "Pulumi.dev.yaml");
+        expect(config.get("demo:zones")?.text).toBe('{"example.net":{"a":["@"]},"example.org":{"a":["www"]}}');
     });
 });
