@@ -7,6 +7,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import * as YAML from "yaml";
 import { engineWorkspace, EngineWorkspace, REPO } from "../support/engine";
 import { OvhStandIn, startOvhStandIn } from "../support/ovhStandIn";
 import { findPlugins, FoundPlugin, installPlugins } from "../support/plugins";
@@ -37,10 +38,12 @@ afterEach(async () => {
     await standIn?.close();
 });
 
+/** The commit the run is made at: a recording says what made it, so the work tree must be that commit. */
 function repoCommit(): string {
     const head = execFileSync("git", ["-C", REPO, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["-C", REPO, "status", "--porcelain", "--untracked-files=no"], { encoding: "utf8" }).trim() !== "";
-    return dirty ? `${head}+changes` : head;
+    const changed = execFileSync("git", ["-C", REPO, "status", "--porcelain", "--untracked-files=no"], { encoding: "utf8" }).trim();
+    if (changed !== "") throw new Error(`the work tree differs from ${head}: commit first, then record (the recording names the commit)\n${changed}`);
+    return head;
 }
 
 beforeAll(async () => {
@@ -105,10 +108,12 @@ describe.each(STACKS.map((c) => [c.stack, c] as const))("the stack %s, previewed
         c.before(standIn);
         const project = await realProject(ws, stack, c.stackFile);
         const digest = await previewJson(project);
-        const recording = record(stack, "empty", digest, project, c.stackFile ? { stackFile: c.stackFile } : {});
-        expect(recording.preview.steps?.length).toBeGreaterThan(1);
-        expect(unlistedDiagnostics(recording.preview)).toEqual([]);
+        const preview = normalizePreview(digest, { project: project.dir, repo: REPO });
+        // Checked before it is written: a recording holds only what is accepted.
+        expect(unlistedDiagnostics(preview)).toEqual([]);
         expect(standIn.violations).toEqual([]);
+        const recording = record(stack, "empty", digest, project, c.stackFile ? { stackFile: c.stackFile } : {});
+        expect(recording.preview.steps?.filter((st) => st.op === "create").length).toBeGreaterThan(1);
     });
 
     it("after ovh-failover adopt --no-state against a world whose state was lost: what exists is imported", async () => {
@@ -124,10 +129,14 @@ describe.each(STACKS.map((c) => [c.stack, c] as const))("the stack %s, previewed
         const adoptPath = path.join(project.dir, "stacks", `${stack}.adopt.yaml`);
         const adoptFile = fs.existsSync(adoptPath) ? fs.readFileSync(adoptPath, "utf8") : undefined;
         const digest = await previewJson(project);
-        const recording = record(stack, "adopted", digest, project, { ...(c.stackFile ? { stackFile: c.stackFile } : {}), ...(adoptFile ? { adoptFile } : {}) });
-        if (stack !== "edge-pair") expect(recording.preview.steps?.some((s) => s.op === "import")).toBe(true);
-        expect(unlistedDiagnostics(recording.preview)).toEqual([]);
+        const preview = normalizePreview(digest, { project: project.dir, repo: REPO });
+        expect(unlistedDiagnostics(preview)).toEqual([]);
         expect(standIn.violations).toEqual([]);
+        // Every id the adopt file found is imported, and nothing else.
+        const found = adoptFile ? Object.values((YAML.parse(adoptFile) as { resources: Record<string, { id: string }> }).resources).map((r) => r.id).sort() : [];
+        expect(preview.steps?.filter((st) => st.op === "import").map((st) => st.newState?.importID).sort()).toEqual(found);
+        if (stack !== "edge-pair") expect(found.length).toBeGreaterThan(0);
+        record(stack, "adopted", digest, project, { ...(c.stackFile ? { stackFile: c.stackFile } : {}), ...(adoptFile ? { adoptFile } : {}) });
         // Adopting reads, and a preview changes nothing: no request that writes reached OVH.
         expect(standIn.requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.path}`)).toEqual([]);
     });

@@ -13,7 +13,7 @@ import { REPO } from "../support/engine";
 import { GENERATED, GENERATED_STACK_FILE } from "../support/generatedStack";
 import { PROVIDER_PLUGINS, lockedVersion } from "../support/plugins";
 import { expectSamePreview } from "../support/previewCompare";
-import { differencesTable } from "../support/previewDifferences";
+import { differencesTable, unlistedDiagnostics } from "../support/previewDifferences";
 import { normalizePreview, readRecordings, Recording } from "../support/recording";
 
 const recordings = readRecordings();
@@ -50,6 +50,10 @@ describe.each(recordings.map((r) => [`${r.stack} (${r.world})`, r] as const))("t
         }
         if (r.recorded.cli !== pinnedCliVersion()) stale.push(`pulumi ${r.recorded.cli}, engine/go.mod pins ${pinnedCliVersion()}`);
         expect(stale, "the recording is stale: record again with npm run test:providers").toEqual([]);
+    });
+
+    it("hold no warning or error the README's table does not list", () => {
+        expect(unlistedDiagnostics(r.preview)).toEqual([]);
     });
 
     it("agree step for step and field for field, but for the listed differences", async () => {

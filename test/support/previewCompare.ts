@@ -25,17 +25,32 @@ function sortedDependencies(step: RecordedStep): RecordedStep {
     return { ...step, ...(step.oldState ? { oldState: sortState(step.oldState) } : {}), ...(step.newState ? { newState: sortState(step.newState) } : {}) };
 }
 
-/** Where a list of steps puts a resource before its parent or a dependency, or an update before its import. */
-function orderBreaks(steps: RecordedStep[]): string[] {
+/**
+ * Where a list of steps breaks the order the engine keeps: a resource created, updated or kept
+ * before its parent, a dependency or its provider; a delete after the delete of what it depends on
+ * or of its parent; an update before its import.
+ */
+export function orderBreaks(steps: RecordedStep[]): string[] {
+    const isDelete = (op: string) => op === "delete" || op === "delete-replaced";
+    // Where each resource is first created, updated or kept, and where it is deleted.
     const at = new Map<string, number>();
+    const deletedAt = new Map<string, number>();
     steps.forEach((s, i) => {
-        if (!at.has(s.urn)) at.set(s.urn, i);
+        const index = isDelete(s.op) ? deletedAt : at;
+        if (!index.has(s.urn)) index.set(s.urn, i);
     });
     const breaks: string[] = [];
     steps.forEach((s, i) => {
         const state = s.newState ?? s.oldState;
-        for (const before of [state?.parent, ...(state?.dependencies ?? [])]) {
-            if (before && (at.get(before) ?? -1) > i) breaks.push(`${s.op} ${s.urn} comes before ${before}`);
+        const before = [state?.parent, ...(state?.dependencies ?? []), state?.provider?.slice(0, state.provider.lastIndexOf("::"))];
+        for (const urn of before) {
+            if (!urn) continue;
+            if (isDelete(s.op)) {
+                // The engine deletes a resource before what it depends on and before its parent.
+                if ((deletedAt.get(urn) ?? Infinity) < i) breaks.push(`${s.op} ${s.urn} comes after the delete of ${urn}`);
+            } else if ((at.get(urn) ?? -1) > i) {
+                breaks.push(`${s.op} ${s.urn} comes before ${urn}`);
+            }
         }
         if (s.op === "update" && steps.slice(i + 1).some((t) => t.op === "import" && t.urn === s.urn)) breaks.push(`update ${s.urn} comes before its import`);
     });
