@@ -5,6 +5,7 @@
 // whatever still tries through it, so a test can assert that nothing did.
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { execFileSync, spawn, spawnSync } from "child_process";
+import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
@@ -117,16 +118,43 @@ export interface EngineNetwork {
     close(): void;
 }
 
-let networks = 0;
+const openNetworks = new Set<() => void>();
+let sweptStale = false;
+
+/** Namespaces an earlier run of the tests left behind (its process is gone): removed. */
+function sweepStaleNetworks(): void {
+    const listed = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout ?? "";
+    for (const name of listed.split("\n").map((l) => l.split(" ")[0])) {
+        const pid = /^ovhf(\d+)-/.exec(name)?.[1];
+        if (!pid || fs.existsSync(`/proc/${pid}`)) continue;
+        spawnSync("ip", ["netns", "del", name]);
+        fs.rmSync(path.join("/etc/netns", name), { recursive: true, force: true });
+    }
+}
+
+/** An address of 10.200.0.0/14 that this machine does not have yet, as the first of a /30. */
+function freeSubnet(): [number, number, number, number] {
+    const used = spawnSync("ip", ["-o", "-4", "addr"], { encoding: "utf8" }).stdout ?? "";
+    for (;;) {
+        const r = randomBytes(3);
+        const candidate: [number, number, number, number] = [10, 200 + (r[0] % 4), r[1], (r[2] % 64) * 4];
+        if (!used.includes(` ${candidate.slice(0, 3).join(".")}.${candidate[3] + 1}/`)) return candidate;
+    }
+}
 
 export function engineNetwork(hosts: string[] = []): EngineNetwork {
-    const n = ++networks;
-    const ns = `ovhf${process.pid}-net${n}`;
-    const hostSide = `oe${process.pid}h${n}`.slice(0, 15);
-    const nsSide = `oe${process.pid}n${n}`.slice(0, 15);
-    // A /30 of its own per network of this process: .1 here, .2 inside.
-    const base = `10.${200 + (process.pid % 50)}.${Math.floor(process.pid / 50) % 256}.${((n - 1) % 64) * 4}`;
-    const [a, b, c, d] = base.split(".").map(Number);
+    if (!sweptStale) {
+        sweepStaleNetworks();
+        sweptStale = true;
+        // A test run that stops (a failure, Ctrl-C) takes its namespaces with it.
+        process.once("exit", () => openNetworks.forEach((close) => close()));
+    }
+    const tag = randomBytes(3).toString("hex");
+    const ns = `ovhf${process.pid}-${tag}`;
+    const hostSide = `oe${tag}h`;
+    const nsSide = `oe${tag}n`;
+    // A /30 of its own: .1 on this machine's side, .2 inside.
+    const [a, b, c, d] = freeSubnet();
     const hostAddress = `${a}.${b}.${c}.${d + 1}`;
     const ip = (...args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
     const etc = path.join("/etc/netns", ns);
@@ -134,7 +162,9 @@ export function engineNetwork(hosts: string[] = []): EngineNetwork {
         spawnSync("ip", ["link", "del", hostSide]);
         spawnSync("ip", ["netns", "del", ns]);
         fs.rmSync(etc, { recursive: true, force: true });
+        openNetworks.delete(close);
     };
+    openNetworks.add(close);
     try {
         ip("netns", "add", ns);
         ip("-n", ns, "link", "set", "lo", "up");
