@@ -1,285 +1,316 @@
-// pulumi-language-nodejs: the Node.js language host the Pulumi CLI starts to run a program.
+// pulumi-language-nodejs: the Node.js language host of this project, which the Pulumi CLI built by
+// engine/build.ts finds beside itself and starts for a project or plugin of runtime nodejs.
 //
-// Pulumi's own language host is a module of its own,
-// github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3, which the Go module proxy
-// this project can reach does not serve (403 "This module version is not available."). This is a
-// small one in its place, written against the served github.com/pulumi/pulumi/sdk/v3. It does what
-// the upstream host's Run does for a program on Node.js (sdk/nodejs/cmd/pulumi-language-nodejs/
-// main.go: execRuntime, constructArguments, constructConfig, parseOptions), so the program itself
-// runs in @pulumi/pulumi's own cmd/run, the real Node.js runtime:
-//   - node [nodeargs] <@pulumi/pulumi/cmd/run> --monitor --engine --organization --project
-//     --root-directory --stack --pwd [--dry-run] --parallel <entry point> [args];
-//   - PULUMI_CONFIG holds the config with keys as <namespace>:config:<name>,
-//     PULUMI_CONFIG_SECRET_KEYS the secret keys, PULUMI_NODEJS_TYPESCRIPT=true unless the project's
-//     runtime option typescript is false, PULUMI_NODEJS_TSCONFIG_PATH for the tsconfig option;
-//   - exit code 32 means the program already told the user (Bail).
+// Pulumi publishes its own host as a Go module of its own, which the Go module proxy this project
+// builds from does not serve; this one is written from the language host protocol
+// (pulumirpc.LanguageRuntime in github.com/pulumi/pulumi/sdk/v3/proto/go) and from what
+// @pulumi/pulumi's runners take. The host runs no JavaScript of its own: a program runs in
+// node_modules/@pulumi/pulumi/cmd/run, a plugin in …/cmd/run-plugin, both from the @pulumi/pulumi
+// installed beside it, so the SDK that runs a program is the one it was written for.
 //
-// Left out, and why: the monitor proxy and its pipes for synchronous invokes (the SDK uses them
-// only when given --sync; without it every invoke is asynchronous, as in this project), and the
-// methods the CLI needs only for `pulumi new`, `install`, `about` and code generation; each
-// answers Unimplemented, which the CLI handles as an older host
-// (sdk/go/common/resource/plugin/langruntime_plugin.go). GetRequiredPackages is one of them: the
-// CLI then installs nothing ahead of the run, and loads each provider when a resource needs it.
+// What it answers:
+//   - Run: node [nodeargs] <cmd/run> --monitor=… --engine=… --project=… --stack=…
+//     [--organization=…] --root-directory=… --pwd=<program folder> --parallel=N [--dry-run]
+//     <entry point> [args]; the stack's config in PULUMI_CONFIG and its secret keys in
+//     PULUMI_CONFIG_SECRET_KEYS, as JSON. cmd/run's exit code 32 means it reported the error
+//     itself: the answer is then a bail, with nothing to add.
+//   - RunPlugin: node [nodeargs] <cmd/run-plugin> <plugin folder> [args], for a source-based
+//     plugin package (PulumiPlugin.yaml, runtime nodejs), its output streamed back, its exit code
+//     last. The nodeargs go to node, before the runner: a plugin in TypeScript names its loader
+//     there ("--import tsx").
+//   - InstallDependencies: installs nothing; says which @pulumi/pulumi the folder gets, or that
+//     there is none and npm install is to be run. The CLI asks before it runs a plugin package.
+//   - GetPluginInfo, Handshake: engine/langhost.
 //
-// InstallDependencies installs nothing: it checks that @pulumi/pulumi resolves from the folder
-// (for this project's plugin package, from the repository's node_modules) and says so, or asks
-// for `npm install` there. The CLI calls it before it runs a plugin package, and an Unimplemented
-// answer fails that (pkg/cmd/pulumi/packageworkspace InstallPluginAt).
+// The rest answers Unimplemented, which the CLI takes as an older host: GetRequiredPackages and
+// GetRequiredPlugins (the engine then loads each provider when a resource needs it), About,
+// GetProgramDependencies, GenerateProject, GenerateProgram, GeneratePackage, Pack, Link, and the
+// runtime's synchronous invoke pipes, which @pulumi/pulumi uses only when given --sync.
 //
-// RunPlugin runs a source-based plugin package (a PulumiPlugin.yaml with runtime nodejs) as the
-// upstream host does (sdk/nodejs/cmd/pulumi-language-nodejs/main.go RunPlugin): node
-// <@pulumi/pulumi/cmd/run-plugin> <plugin folder> [args], in the request's working directory
-// with the request's environment, its output streamed back over the RPC.
+// Every node this host starts is a langhost.Child: it goes, with whatever it started, when the
+// CLI's call ends or the host does (and the host ends when the engine stops answering).
 package main
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/google/shlex"
-	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 
 	"ovh-failover/engine/langhost"
 )
 
-// exitAfterUserActionableMessage is @pulumi/pulumi cmd/run's
-// nodeJSProcessExitedAfterLoggingUserActionableMessage.
-const exitAfterUserActionableMessage = 32
-
 func main() {
-	langhost.Main(func(engineAddress string) pulumirpc.LanguageRuntimeServer {
-		return &host{engineAddress: engineAddress}
+	langhost.Main(func(s *langhost.Session) pulumirpc.LanguageRuntimeServer {
+		return &nodeHost{Common: langhost.Common{Session: s}}
 	})
 }
 
-type host struct {
-	pulumirpc.UnimplementedLanguageRuntimeServer
-	engineAddress string
+type nodeHost struct {
+	langhost.Common
 }
 
-func (h *host) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
-	return &pulumirpc.PluginInfo{Version: version.Version}, nil
+// projectOptions are the runtime options of Pulumi.yaml (or PulumiPlugin.yaml) this host reads.
+type projectOptions struct {
+	// typescript: @pulumi/pulumi compiles .ts files itself (its vendored ts-node); on unless false.
+	typescript bool
+	// tsconfig: the tsconfig.json @pulumi/pulumi's TypeScript uses, relative to the program.
+	tsconfig string
+	// nodeargs: flags for node itself, split as a shell would.
+	nodeArgs []string
 }
 
-type nodeOptions struct {
-	typescript   bool
-	tsconfigPath string
-	nodeArgs     string
-}
-
-// parseOptions reads the project's runtime options as the upstream host does; typescript
-// defaults to true.
-func parseOptions(options map[string]any) (nodeOptions, error) {
-	opts := nodeOptions{typescript: true}
-	if v, ok := options["typescript"]; ok {
+func readProjectOptions(options *structpb.Struct) (projectOptions, error) {
+	opts := projectOptions{typescript: true}
+	set := options.AsMap()
+	wrong := func(name, want string, got any) error {
+		return fmt.Errorf("the nodejs runtime option %s is %v (%T) in the project file; it takes %s", name, got, got, want)
+	}
+	if v, ok := set["typescript"]; ok {
 		b, isBool := v.(bool)
 		if !isBool {
-			return opts, errors.New("typescript option must be a boolean")
+			return opts, wrong("typescript", "true or false", v)
 		}
 		opts.typescript = b
 	}
-	if v, ok := options["tsconfig"]; ok {
+	if v, ok := set["tsconfig"]; ok {
 		s, isString := v.(string)
 		if !isString {
-			return opts, errors.New("tsconfigpath option must be a string")
+			return opts, wrong("tsconfig", "the path of a tsconfig.json", v)
 		}
-		opts.tsconfigPath = s
+		opts.tsconfig = s
 	}
-	if v, ok := options["nodeargs"]; ok {
+	if v, ok := set["nodeargs"]; ok {
 		s, isString := v.(string)
 		if !isString {
-			return opts, errors.New("nodeargs option must be a string")
+			return opts, wrong("nodeargs", `node's flags in one string, such as "--import tsx"`, v)
 		}
-		opts.nodeArgs = s
+		args, err := shlex.Split(s)
+		if err != nil {
+			return opts, fmt.Errorf("the nodejs runtime option nodeargs (%q) does not split into flags: %w", s, err)
+		}
+		opts.nodeArgs = args
 	}
 	return opts, nil
 }
 
-// locateModule finds a module (@pulumi/pulumi/cmd/run, …/run-plugin) as node resolves it from
-// the program's directory.
-func locateModule(node, module, programDir string) (string, error) {
-	script := `try { console.log(require.resolve(process.argv[1])); } catch (e) { ` +
-		`console.error(e.code === 'MODULE_NOT_FOUND' ? 'It looks like the Pulumi SDK has not been installed. Have you run pulumi install?' : e.message); process.exit(1); }`
-	cmd := exec.Command(node, "-e", script, module)
-	cmd.Dir = programDir
-	out, err := cmd.Output()
-	if err != nil {
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			return "", errors.New(string(exitErr.Stderr))
-		}
-		return "", err
-	}
-	return strings.TrimSpace(string(out)), nil
-}
-
-func (h *host) InstallDependencies(req *pulumirpc.InstallDependenciesRequest, server pulumirpc.LanguageRuntime_InstallDependenciesServer) error {
-	closer, stdout, _, err := rpcutil.MakeInstallDependenciesStreams(server, req.GetIsTerminal())
-	if err != nil {
-		return err
-	}
-	defer closer.Close()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		return fmt.Errorf("could not find node on the $PATH: %w", err)
-	}
-	dir := req.GetInfo().GetProgramDirectory()
-	sdk, err := locateModule(node, "@pulumi/pulumi", dir)
-	if err != nil {
-		return fmt.Errorf("%s: run npm install there: %w", dir, err)
-	}
-	fmt.Fprintf(stdout, "%s: dependencies resolve (@pulumi/pulumi at %s); nothing installed\n", dir, sdk)
-	return closer.Close()
-}
-
-// RunPlugin starts a nodejs plugin package. Unlike upstream, which appends the nodeargs option
-// after the script (where node hands them to the script), they go before it, to node: a plugin
-// written in TypeScript needs its loader there (nodeargs "--import tsx").
-func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer) error {
-	closer, stdout, stderr, err := rpcutil.MakeRunPluginStreams(server, false)
-	if err != nil {
-		return err
-	}
-	defer closer.Close()
-
-	node, err := exec.LookPath("node")
-	if err != nil {
-		return fmt.Errorf("could not find node on the $PATH: %w", err)
-	}
-	info := req.GetInfo()
-	opts, err := parseOptions(info.GetOptions().AsMap())
-	if err != nil {
-		return err
-	}
-	runPlugin, err := locateModule(node, "@pulumi/pulumi/cmd/run-plugin", info.GetProgramDirectory())
-	if err != nil {
-		return err
-	}
-	args, err := shlex.Split(opts.nodeArgs)
-	if err != nil {
-		return err
-	}
-	args = append(args, runPlugin, info.GetProgramDirectory())
-	args = append(args, req.GetArgs()...)
-
-	env := req.GetEnv()
-	if opts.typescript {
+// typescriptEnv is what tells @pulumi/pulumi's runners about the TypeScript options.
+func (o projectOptions) typescriptEnv() []string {
+	var env []string
+	if o.typescript {
 		env = append(env, "PULUMI_NODEJS_TYPESCRIPT=true")
 	}
-	if opts.tsconfigPath != "" {
-		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+opts.tsconfigPath)
+	if o.tsconfig != "" {
+		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+o.tsconfig)
 	}
-	cmd := exec.CommandContext(server.Context(), node, args...)
-	cmd.Dir = req.GetPwd()
-	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	if err := cmd.Run(); err != nil {
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			return fmt.Errorf("Program exited with non-zero exit code: %d", exitErr.ExitCode())
-		}
-		return fmt.Errorf("Problem executing plugin program (could not run language executor): %w", err)
-	}
-	return closer.Close()
+	return env
 }
 
-func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
-	fail := func(err error) (*pulumirpc.RunResponse, error) {
-		return &pulumirpc.RunResponse{Error: err.Error()}, nil
-	}
+func nodeBinary() (string, error) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		return fail(fmt.Errorf("could not find node on the $PATH: %w", err))
+		return "", fmt.Errorf("node is not on the language host's PATH (%s): install Node.js 20 or later, or add its bin folder to PATH", os.Getenv("PATH"))
 	}
-	info := req.GetInfo()
-	runPath, err := locateModule(node, "@pulumi/pulumi/cmd/run", info.GetProgramDirectory())
-	if err != nil {
-		return fail(err)
-	}
-	opts, err := parseOptions(info.GetOptions().AsMap())
-	if err != nil {
-		return fail(err)
-	}
+	return node, nil
+}
 
-	args, err := shlex.Split(opts.nodeArgs)
-	if err != nil {
-		return fail(err)
-	}
-	args = append(args, runPath)
-	flagIf := func(k, v string) {
-		if v != "" {
-			args = append(args, "--"+k, v)
+// sdkInstall is the @pulumi/pulumi a folder's code gets.
+type sdkInstall struct {
+	dir     string
+	version string
+}
+
+// findSDK finds the @pulumi/pulumi that require("@pulumi/pulumi") gets in a file of dir: the
+// first node_modules/@pulumi/pulumi in dir or a folder above it, else one in a folder of
+// NODE_PATH. whose names what needs it ("the program", "the plugin"), for the message.
+func findSDK(dir, whose string) (sdkInstall, error) {
+	var candidates []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if filepath.Base(d) != "node_modules" {
+			candidates = append(candidates, filepath.Join(d, "node_modules", "@pulumi", "pulumi"))
+		}
+		if filepath.Dir(d) == d {
+			break
 		}
 	}
-	flagIf("monitor", req.GetMonitorAddress())
-	flagIf("engine", h.engineAddress)
-	flagIf("organization", req.GetOrganization())
-	flagIf("project", req.GetProject())
-	flagIf("root-directory", info.GetRootDirectory())
-	flagIf("stack", req.GetStack())
-	flagIf("pwd", info.GetProgramDirectory())
+	for _, p := range filepath.SplitList(os.Getenv("NODE_PATH")) {
+		if p != "" {
+			candidates = append(candidates, filepath.Join(p, "@pulumi", "pulumi"))
+		}
+	}
+	for _, c := range candidates {
+		text, err := os.ReadFile(filepath.Join(c, "package.json"))
+		if err != nil {
+			continue
+		}
+		var pkg struct{ Name, Version string }
+		if err := json.Unmarshal(text, &pkg); err != nil || pkg.Name != "@pulumi/pulumi" {
+			return sdkInstall{}, fmt.Errorf("%s is not @pulumi/pulumi's package.json: run npm install in %s", filepath.Join(c, "package.json"), dir)
+		}
+		return sdkInstall{dir: c, version: pkg.Version}, nil
+	}
+	return sdkInstall{}, fmt.Errorf("@pulumi/pulumi is not installed beside %s (%s): run npm install there", whose, dir)
+}
+
+// runner is the file of one of @pulumi/pulumi's runners (cmd/run, cmd/run-plugin).
+func (s sdkInstall) runner(name string) (string, error) {
+	file := filepath.Join(s.dir, "cmd", name, "index.js")
+	if _, err := os.Stat(file); err != nil {
+		return "", fmt.Errorf("@pulumi/pulumi %s at %s has no cmd/%s: it is incomplete or too old for this host; reinstall it with npm install", s.version, s.dir, name)
+	}
+	return file, nil
+}
+
+// programArgs are cmd/run's arguments for a program run (its usage: flags, then the program and
+// the program's own arguments).
+func programArgs(req *pulumirpc.RunRequest, engine string) []string {
+	info := req.GetInfo()
+	var args []string
+	flag := func(name, value string) {
+		if value != "" {
+			args = append(args, "--"+name+"="+value)
+		}
+	}
+	flag("monitor", req.GetMonitorAddress())
+	flag("engine", engine)
+	flag("organization", req.GetOrganization())
+	flag("project", req.GetProject())
+	flag("stack", req.GetStack())
+	flag("root-directory", info.GetRootDirectory())
+	flag("pwd", info.GetProgramDirectory())
+	flag("parallel", strconv.Itoa(int(req.GetParallel())))
 	if req.GetDryRun() {
 		args = append(args, "--dry-run")
 	}
-	flagIf("parallel", strconv.Itoa(int(req.GetParallel())))
-	args = append(args, info.GetEntryPoint())
-	args = append(args, req.GetArgs()...)
+	entry := info.GetEntryPoint()
+	if entry == "" {
+		entry = "."
+	}
+	return append(append(args, entry), req.GetArgs()...)
+}
 
-	configVars := make(map[string]string, len(req.GetConfig()))
-	for k, v := range req.GetConfig() {
-		key, err := config.ParseKey(k)
-		if err != nil {
-			return fail(err)
-		}
-		configVars[key.Namespace()+":config:"+key.Name()] = v
+// configEnv is the stack's config as @pulumi/pulumi reads it: PULUMI_CONFIG, a JSON object of
+// "<namespace>:<key>" to the value's text, and PULUMI_CONFIG_SECRET_KEYS, the keys of secrets.
+func configEnv(config map[string]string, secretKeys []string) ([]string, error) {
+	if config == nil {
+		config = map[string]string{}
 	}
-	configJSON, err := json.Marshal(configVars)
-	if err != nil {
-		return fail(err)
-	}
-	secretKeys := req.GetConfigSecretKeys()
 	if secretKeys == nil {
 		secretKeys = []string{}
 	}
-	secretKeysJSON, err := json.Marshal(secretKeys)
+	values, err := json.Marshal(config)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
-	env := append(os.Environ(), "PULUMI_CONFIG="+string(configJSON), "PULUMI_CONFIG_SECRET_KEYS="+string(secretKeysJSON))
-	if opts.typescript {
-		env = append(env, "PULUMI_NODEJS_TYPESCRIPT=true")
+	secrets, err := json.Marshal(secretKeys)
+	if err != nil {
+		return nil, err
 	}
-	if opts.tsconfigPath != "" {
-		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+opts.tsconfigPath)
+	return []string{"PULUMI_CONFIG=" + string(values), "PULUMI_CONFIG_SECRET_KEYS=" + string(secrets)}, nil
+}
+
+func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
+	failed := func(err error) (*pulumirpc.RunResponse, error) {
+		return &pulumirpc.RunResponse{Error: err.Error()}, nil
+	}
+	info := req.GetInfo()
+	opts, err := readProjectOptions(info.GetOptions())
+	if err != nil {
+		return failed(err)
+	}
+	node, err := nodeBinary()
+	if err != nil {
+		return failed(err)
+	}
+	sdk, err := findSDK(info.GetProgramDirectory(), "the program")
+	if err != nil {
+		return failed(err)
+	}
+	run, err := sdk.runner("run")
+	if err != nil {
+		return failed(err)
+	}
+	config, err := configEnv(req.GetConfig(), req.GetConfigSecretKeys())
+	if err != nil {
+		return failed(err)
 	}
 
-	cmd := exec.CommandContext(ctx, node, args...)
-	cmd.Env = env
-	// Wrapped, so that exec copies through a pipe: node may change the blocking mode of a file it
-	// is handed (upstream runWithOutput).
-	cmd.Stdout = struct{ io.Writer }{os.Stdout}
-	cmd.Stderr = struct{ io.Writer }{os.Stderr}
-	if err := cmd.Run(); err != nil {
-		var exitErr *exec.ExitError
-		if !errors.As(err, &exitErr) {
-			return fail(fmt.Errorf("Problem executing program (could not run language executor): %w", err))
-		}
-		if exitErr.ExitCode() == exitAfterUserActionableMessage {
-			return &pulumirpc.RunResponse{Bail: true}, nil
-		}
-		return fail(fmt.Errorf("Program exited with non-zero exit code: %d", exitErr.ExitCode()))
+	args := append(append(append([]string{}, opts.nodeArgs...), run), programArgs(req, h.Session.EngineAddress())...)
+	child := h.Session.Child(ctx, node, args...)
+	child.Cmd.Dir = req.GetPwd()
+	child.Cmd.Env = append(append(os.Environ(), config...), opts.typescriptEnv()...)
+	child.Cmd.Stdout, child.Cmd.Stderr = langhost.HostOutput()
+	what := fmt.Sprintf("the Node.js program %s", filepath.Join(info.GetProgramDirectory(), info.GetEntryPoint()))
+	return child.RunResult(what, child.Execute()), nil
+}
+
+func (h *nodeHost) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer) error {
+	streams, stdout, stderr, err := rpcutil.MakeRunPluginStreams(server, false)
+	if err != nil {
+		return err
 	}
-	return &pulumirpc.RunResponse{}, nil
+	defer streams.Close()
+
+	info := req.GetInfo()
+	opts, err := readProjectOptions(info.GetOptions())
+	if err != nil {
+		return err
+	}
+	node, err := nodeBinary()
+	if err != nil {
+		return err
+	}
+	sdk, err := findSDK(info.GetProgramDirectory(), "the plugin")
+	if err != nil {
+		return err
+	}
+	runPlugin, err := sdk.runner("run-plugin")
+	if err != nil {
+		return err
+	}
+
+	args := append(append([]string{}, opts.nodeArgs...), runPlugin, info.GetProgramDirectory())
+	child := h.Session.Child(server.Context(), node, append(args, req.GetArgs()...)...)
+	child.Cmd.Dir = req.GetPwd()
+	// The request's variables are set over the host's own (a later duplicate wins).
+	child.Cmd.Env = append(append(os.Environ(), req.GetEnv()...), opts.typescriptEnv()...)
+	child.Cmd.Stdout, child.Cmd.Stderr = stdout, stderr
+	runErr := child.Execute()
+	what := fmt.Sprintf("the Node.js plugin %s", info.GetProgramDirectory())
+	code, exited := langhost.ExitCode(runErr)
+	if !exited || child.Stopped() != nil {
+		return child.Failure(what, runErr)
+	}
+	// Its output first, then how it ended: the protocol's last message of a plugin run.
+	if err := streams.Close(); err != nil {
+		return err
+	}
+	return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(code)}})
+}
+
+func (h *nodeHost) InstallDependencies(req *pulumirpc.InstallDependenciesRequest, server pulumirpc.LanguageRuntime_InstallDependenciesServer) error {
+	streams, stdout, _, err := rpcutil.MakeInstallDependenciesStreams(server, req.GetIsTerminal())
+	if err != nil {
+		return err
+	}
+	defer streams.Close()
+	dir := req.GetInfo().GetProgramDirectory()
+	sdk, err := findSDK(dir, "the program")
+	if err != nil {
+		return err
+	}
+	if _, err := sdk.runner("run"); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s gets @pulumi/pulumi %s from %s; this host installs nothing (npm install does)\n", dir, sdk.version, sdk.dir)
+	return streams.Close()
 }

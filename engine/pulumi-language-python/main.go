@@ -1,256 +1,275 @@
-// pulumi-language-python: the Python language host the Pulumi CLI starts for a project of
-// runtime python, so that a Python program can use the components through their plugin package.
+// pulumi-language-python: the Python language host of this project, which the Pulumi CLI built by
+// engine/build.ts finds beside itself and starts for a project of runtime python, so that a Python
+// program can use the components through their plugin package.
 //
-// Pulumi's own host is a module of its own,
-// github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3, which the Go module proxy
-// this project can reach does not serve (403). This is a small one in its place, written against
-// the served github.com/pulumi/pulumi/sdk/v3 and pkg/v3:
-//   - GeneratePackage: the SDK from a package schema, by pkg/v3/codegen/python (what
-//     `pulumi package add` and `package gen-sdk` ask for);
+// Pulumi publishes its own host as a Go module of its own, which the Go module proxy this project
+// builds from does not serve; this one is written from the language host protocol
+// (pulumirpc.LanguageRuntime in github.com/pulumi/pulumi/sdk/v3/proto/go), with the served
+// github.com/pulumi/pulumi/pkg/v3 for code generation. What it answers:
+//   - GeneratePackage: a Python SDK from a package schema, by pkg/v3/codegen/python (what
+//     `pulumi package add` and `pulumi package gen-sdk` ask for);
 //   - Link: the generated SDK's folder added to the program's requirements.txt;
-//   - InstallDependencies: `python -m pip install -r requirements.txt` in the project's
-//     virtualenv (the runtime option virtualenv), which takes pip's own settings (PIP_*) from
-//     the environment;
-//   - Run: runner.py (embedded), in the project's Python, with the arguments the upstream host
-//     gives pulumi-language-python-exec (sdk/python/cmd/pulumi-language-python/main.go Run).
+//   - InstallDependencies: `python -m pip install -r requirements.txt` with the project's Python,
+//     pip's settings (PIP_*) taken from the environment;
+//   - Run: runner.py (embedded in the binary) with the project's Python: it configures the
+//     `pulumi` package from PyPI with the run's settings and runs the program inside the stack;
+//   - GetPluginInfo, Handshake: engine/langhost.
 //
-// The rest answers Unimplemented, which the CLI handles as an older host
-// (sdk/go/common/resource/plugin/langruntime_plugin.go): GetRequiredPackages, so the engine loads
-// each provider when a resource needs it; About, GetProgramDependencies, GenerateProject,
-// GenerateProgram, Pack, RunPlugin (a plugin written in Python).
+// The project's Python is <virtualenv>/bin/python when the runtime option virtualenv names one
+// (relative to the project's folder), else python3 on the PATH.
+//
+// The rest answers Unimplemented, which the CLI takes as an older host: GetRequiredPackages and
+// GetRequiredPlugins (the engine then loads each provider when a resource needs it), About,
+// GetProgramDependencies, GenerateProject, GenerateProgram, Pack, RunPlugin (a plugin written in
+// Python).
+//
+// Every process this host starts is a langhost.Child: it goes, with whatever it started, when the
+// CLI's call ends or the host does (and the host ends when the engine stops answering).
 package main
 
 import (
 	_ "embed"
 
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
+	"sort"
 	"strings"
-
-	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/pulumi/pulumi/pkg/v3/codegen/python"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 
 	"ovh-failover/engine/langhost"
 )
 
 //go:embed runner.py
-var runner string
+var runnerSource string
 
-// exitAfterUserActionableMessage: runner.py's EXIT_AFTER_MESSAGE.
-const exitAfterUserActionableMessage = 32
+// runnerNoSDK is runner.py's exit code when the project's Python cannot import pulumi (its
+// NO_SDK); langhost.ExitReported is its code for an error it has reported to the engine.
+const runnerNoSDK = 97
 
 func main() {
-	langhost.Main(func(engineAddress string) pulumirpc.LanguageRuntimeServer {
-		return &host{engineAddress: engineAddress}
+	langhost.Main(func(s *langhost.Session) pulumirpc.LanguageRuntimeServer {
+		return &pythonHost{Common: langhost.Common{Session: s}}
 	})
 }
 
-type host struct {
-	pulumirpc.UnimplementedLanguageRuntimeServer
-	engineAddress string
+type pythonHost struct {
+	langhost.Common
 }
 
-func (h *host) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
-	return &pulumirpc.PluginInfo{Version: version.Version}, nil
-}
-
-// pythonOf is the project's Python: <virtualenv>/bin/python when the runtime option virtualenv
-// names one (relative to the project's folder), else python3 on the PATH.
-func pythonOf(info *pulumirpc.ProgramInfo) (string, error) {
-	if venv, ok := info.GetOptions().AsMap()["virtualenv"]; ok {
-		dir, isString := venv.(string)
-		if !isString {
-			return "", errors.New("virtualenv option must be a string")
-		}
-		if !filepath.IsAbs(dir) {
-			dir = filepath.Join(info.GetRootDirectory(), dir)
-		}
-		python := filepath.Join(dir, "bin", "python")
-		if _, err := os.Stat(python); err != nil {
-			return "", fmt.Errorf("the virtualenv %s has no bin/python: %w", dir, err)
+// projectPython is the Python a project's code runs with.
+func projectPython(info *pulumirpc.ProgramInfo) (string, error) {
+	venv, named := info.GetOptions().AsMap()["virtualenv"]
+	if !named {
+		python, err := exec.LookPath("python3")
+		if err != nil {
+			return "", fmt.Errorf("python3 is not on the language host's PATH (%s), and the project names no virtualenv (runtime option virtualenv)", os.Getenv("PATH"))
 		}
 		return python, nil
 	}
-	return exec.LookPath("python3")
+	dir, isString := venv.(string)
+	if !isString {
+		return "", fmt.Errorf("the python runtime option virtualenv is %v (%T) in the project file; it takes the virtualenv's folder", venv, venv)
+	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(info.GetRootDirectory(), dir)
+	}
+	python := filepath.Join(dir, "bin", "python")
+	if _, err := os.Stat(python); err != nil {
+		return "", fmt.Errorf("the project's virtualenv %s has no bin/python: create it (python3 -m venv %s), then run pulumi install", dir, dir)
+	}
+	return python, nil
 }
 
-func (h *host) GeneratePackage(ctx context.Context, req *pulumirpc.GeneratePackageRequest) (*pulumirpc.GeneratePackageResponse, error) {
-	loader, err := schema.NewLoaderClient(req.GetLoaderTarget())
-	if err != nil {
-		return nil, err
-	}
-	defer loader.Close()
-
+func (h *pythonHost) GeneratePackage(ctx context.Context, req *pulumirpc.GeneratePackageRequest) (*pulumirpc.GeneratePackageResponse, error) {
 	var spec schema.PackageSpec
 	if err := json.Unmarshal([]byte(req.GetSchema()), &spec); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("the package schema the CLI sent is not valid JSON: %w", err)
 	}
-	cached := schema.NewCachedLoader(loader)
-	pkg, diags, err := schema.BindSpec(spec, cached, schema.ValidationOptions{AllowDanglingReferences: true})
+	client, err := schema.NewLoaderClient(req.GetLoaderTarget())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cannot reach the CLI's schema loader at %s: %w", req.GetLoaderTarget(), err)
 	}
-	rpcDiagnostics := plugin.HclDiagnosticsToRPCDiagnostics(diags)
+	defer client.Close()
+	// One loader for binding and generating: a schema another refers to is fetched once.
+	loader := schema.NewCachedLoader(client)
+	pkg, diags, err := schema.BindSpec(spec, loader, schema.ValidationOptions{AllowDanglingReferences: true})
+	if err != nil {
+		return nil, fmt.Errorf("the schema of package %s does not bind: %w", spec.Name, err)
+	}
+	answer := &pulumirpc.GeneratePackageResponse{Diagnostics: plugin.HclDiagnosticsToRPCDiagnostics(diags)}
 	if diags.HasErrors() {
-		return &pulumirpc.GeneratePackageResponse{Diagnostics: rpcDiagnostics}, nil
+		return answer, nil
 	}
-	files, err := python.GeneratePackage("pulumi-language-python", pkg, req.GetExtraFiles(), cached)
+	files, err := python.GeneratePackage("pulumi-language-python", pkg, req.GetExtraFiles(), loader)
 	if err != nil {
+		return nil, fmt.Errorf("generating the Python SDK of %s: %w", spec.Name, err)
+	}
+	if err := writeTree(req.GetDirectory(), files); err != nil {
 		return nil, err
 	}
-	for name, data := range files {
-		out := filepath.Join(req.GetDirectory(), name)
-		if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(out, data, 0o600); err != nil {
-			return nil, err
-		}
-	}
-	return &pulumirpc.GeneratePackageResponse{Diagnostics: rpcDiagnostics}, nil
+	return answer, nil
 }
 
-// Link adds each SDK's folder, relative to the project, to requirements.txt (once).
-func (h *host) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumirpc.LinkResponse, error) {
+// writeTree writes files (paths relative to dir) under dir, in the order of their names.
+func writeTree(dir string, files map[string][]byte) error {
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		out := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
+			return fmt.Errorf("writing the generated SDK into %s: %w", dir, err)
+		}
+		if err := os.WriteFile(out, files[name], 0o600); err != nil {
+			return fmt.Errorf("writing the generated SDK into %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// Link makes each generated SDK a requirement of the program: its folder, relative to the
+// program's, becomes a line of requirements.txt (unless one already names it), which pip installs
+// on the next `pulumi install`.
+func (h *pythonHost) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumirpc.LinkResponse, error) {
 	file := filepath.Join(req.GetInfo().GetProgramDirectory(), "requirements.txt")
 	text, err := os.ReadFile(file)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, err
+		return nil, fmt.Errorf("reading the program's requirements: %w", err)
 	}
-	have := map[string]bool{}
-	scanner := bufio.NewScanner(strings.NewReader(string(text)))
-	for scanner.Scan() {
-		have[strings.TrimSpace(scanner.Text())] = true
+	lines := strings.Split(strings.TrimRight(string(text), "\n"), "\n")
+	if len(text) == 0 {
+		lines = nil
 	}
-	out := string(text)
-	if out != "" && !strings.HasSuffix(out, "\n") {
-		out += "\n"
+	listed := map[string]bool{}
+	for _, l := range lines {
+		listed[strings.TrimSpace(l)] = true
 	}
 	var imports []string
 	for _, p := range req.GetPackages() {
-		line := filepath.ToSlash(p.GetPath())
-		if !strings.HasPrefix(line, ".") && !filepath.IsAbs(line) {
-			line = "./" + line
+		requirement := filepath.ToSlash(p.GetPath())
+		if !filepath.IsAbs(requirement) && !strings.HasPrefix(requirement, ".") {
+			// pip takes a bare folder name for a project on PyPI; "./" makes it a path.
+			requirement = "./" + requirement
 		}
-		if !have[line] {
-			out += line + "\n"
+		if !listed[requirement] {
+			lines = append(lines, requirement)
+			listed[requirement] = true
 		}
-		// pkg/codegen/python's default module name: pulumi_<name>, dashes as underscores.
-		module := "pulumi_" + strings.ReplaceAll(p.GetPackage().GetName(), "-", "_")
-		imports = append(imports, "  import "+module)
+		// pkg/codegen/python's module for a package without a moduleName: pulumi_<name>.
+		imports = append(imports, "  import pulumi_"+strings.ReplaceAll(p.GetPackage().GetName(), "-", "_"))
 	}
-	if err := os.WriteFile(file, []byte(out), 0o600); err != nil {
-		return nil, err
+	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("writing the program's requirements: %w", err)
 	}
 	return &pulumirpc.LinkResponse{
-		ImportInstructions: "You can then import the SDK in your Python code with:\n\n" + strings.Join(imports, "\n") + "\n",
+		ImportInstructions: "The program can now import the SDK:\n\n" + strings.Join(imports, "\n") + "\n",
 	}, nil
 }
 
-func (h *host) InstallDependencies(req *pulumirpc.InstallDependenciesRequest, server pulumirpc.LanguageRuntime_InstallDependenciesServer) error {
-	closer, stdout, stderr, err := rpcutil.MakeInstallDependenciesStreams(server, req.GetIsTerminal())
+func (h *pythonHost) InstallDependencies(req *pulumirpc.InstallDependenciesRequest, server pulumirpc.LanguageRuntime_InstallDependenciesServer) error {
+	streams, stdout, stderr, err := rpcutil.MakeInstallDependenciesStreams(server, req.GetIsTerminal())
 	if err != nil {
 		return err
 	}
-	defer closer.Close()
+	defer streams.Close()
 	info := req.GetInfo()
-	requirements := filepath.Join(info.GetProgramDirectory(), "requirements.txt")
-	if _, err := os.Stat(requirements); errors.Is(err, os.ErrNotExist) {
-		return closer.Close()
+	dir := info.GetProgramDirectory()
+	if _, err := os.Stat(filepath.Join(dir, "requirements.txt")); errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(stdout, "%s has no requirements.txt: nothing to install\n", dir)
+		return streams.Close()
 	}
-	python, err := pythonOf(info)
+	python, err := projectPython(info)
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(server.Context(), python, "-m", "pip", "install", "-r", "requirements.txt")
-	cmd.Dir = info.GetProgramDirectory()
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	fmt.Fprintf(stdout, "$ %s -m pip install -r requirements.txt\n", python)
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("pip install -r requirements.txt: %w", err)
+	pip := h.Session.Child(server.Context(), python, "-m", "pip", "install", "-r", "requirements.txt")
+	pip.Cmd.Dir = dir
+	pip.Cmd.Stdout, pip.Cmd.Stderr = stdout, stderr
+	fmt.Fprintf(stdout, "%s: %s -m pip install -r requirements.txt\n", dir, python)
+	if err := pip.Failure("pip ("+python+" -m pip install -r requirements.txt)", pip.Execute()); err != nil {
+		return err
 	}
-	return closer.Close()
+	return streams.Close()
 }
 
-func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
-	fail := func(err error) (*pulumirpc.RunResponse, error) {
+// runSettings is what runner.py takes as its first argument, as JSON: the run's settings for
+// pulumi.runtime.Settings, and the folder to run the program in.
+type runSettings struct {
+	Monitor       string `json:"monitor"`
+	Engine        string `json:"engine,omitempty"`
+	Project       string `json:"project"`
+	Stack         string `json:"stack"`
+	Organization  string `json:"organization,omitempty"`
+	RootDirectory string `json:"root_directory,omitempty"`
+	Parallel      int32  `json:"parallel"`
+	DryRun        bool   `json:"dry_run"`
+	Workdir       string `json:"workdir,omitempty"`
+}
+
+func (h *pythonHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
+	failed := func(err error) (*pulumirpc.RunResponse, error) {
 		return &pulumirpc.RunResponse{Error: err.Error()}, nil
 	}
 	info := req.GetInfo()
-	python, err := pythonOf(info)
+	python, err := projectPython(info)
 	if err != nil {
-		return fail(err)
+		return failed(err)
 	}
-	args := []string{"-u", "-c", runner}
-	flagIf := func(k, v string) {
-		if v != "" {
-			args = append(args, "--"+k, v)
-		}
-	}
-	flagIf("monitor", req.GetMonitorAddress())
-	flagIf("engine", h.engineAddress)
-	flagIf("project", req.GetProject())
-	flagIf("stack", req.GetStack())
-	flagIf("organization", req.GetOrganization())
-	flagIf("root_directory", info.GetRootDirectory())
-	flagIf("pwd", info.GetProgramDirectory())
-	flagIf("parallel", strconv.Itoa(int(req.GetParallel())))
-	if req.GetDryRun() {
-		args = append(args, "--dry_run")
-	}
-	// The entry point is "." for a project without main: the program's folder, run by its
-	// __main__.py.
-	args = append(args, filepath.Join(info.GetProgramDirectory(), info.GetEntryPoint()))
-	args = append(args, req.GetArgs()...)
-
-	configVars := make(map[string]string, len(req.GetConfig()))
-	for k, v := range req.GetConfig() {
-		key, err := config.ParseKey(k)
-		if err != nil {
-			return fail(err)
-		}
-		configVars[key.Namespace()+":"+key.Name()] = v
-	}
-	configJSON, err := json.Marshal(configVars)
+	settings, err := json.Marshal(runSettings{
+		Monitor:       req.GetMonitorAddress(),
+		Engine:        h.Session.EngineAddress(),
+		Project:       req.GetProject(),
+		Stack:         req.GetStack(),
+		Organization:  req.GetOrganization(),
+		RootDirectory: info.GetRootDirectory(),
+		Parallel:      req.GetParallel(),
+		DryRun:        req.GetDryRun(),
+		Workdir:       info.GetProgramDirectory(),
+	})
 	if err != nil {
-		return fail(err)
+		return failed(err)
+	}
+	config := req.GetConfig()
+	if config == nil {
+		config = map[string]string{}
 	}
 	secretKeys := req.GetConfigSecretKeys()
 	if secretKeys == nil {
 		secretKeys = []string{}
 	}
-	secretKeysJSON, err := json.Marshal(secretKeys)
+	configJSON, err := json.Marshal(config)
 	if err != nil {
-		return fail(err)
+		return failed(err)
 	}
-	cmd := exec.CommandContext(ctx, python, args...)
-	cmd.Env = append(os.Environ(), "PULUMI_CONFIG="+string(configJSON), "PULUMI_CONFIG_SECRET_KEYS="+string(secretKeysJSON))
-	cmd.Stdout = struct{ io.Writer }{os.Stdout}
-	cmd.Stderr = struct{ io.Writer }{os.Stderr}
-	if err := cmd.Run(); err != nil {
-		var exitErr *exec.ExitError
-		if !errors.As(err, &exitErr) {
-			return fail(fmt.Errorf("Problem executing program (could not run language executor): %w", err))
-		}
-		if exitErr.ExitCode() == exitAfterUserActionableMessage {
-			return &pulumirpc.RunResponse{Bail: true}, nil
-		}
-		return fail(fmt.Errorf("Program exited with non-zero exit code: %d", exitErr.ExitCode()))
+	secretsJSON, err := json.Marshal(secretKeys)
+	if err != nil {
+		return failed(err)
 	}
-	return &pulumirpc.RunResponse{}, nil
+
+	// The entry point "." (a project without main) is the program's folder, run by its
+	// __main__.py.
+	program := filepath.Join(info.GetProgramDirectory(), info.GetEntryPoint())
+	args := append([]string{"-u", "-c", runnerSource, string(settings), program}, req.GetArgs()...)
+	child := h.Session.Child(ctx, python, args...)
+	child.Cmd.Dir = req.GetPwd()
+	// The stack's config as the pulumi package reads it: "<namespace>:<key>" to the value's text.
+	child.Cmd.Env = append(os.Environ(), "PULUMI_CONFIG="+string(configJSON), "PULUMI_CONFIG_SECRET_KEYS="+string(secretsJSON))
+	child.Cmd.Stdout, child.Cmd.Stderr = langhost.HostOutput()
+	runErr := child.Execute()
+	if code, exited := langhost.ExitCode(runErr); exited && code == runnerNoSDK && child.Stopped() == nil {
+		return failed(fmt.Errorf("the project's Python (%s) cannot import pulumi: add pulumi to the program's requirements.txt and run pulumi install", python))
+	}
+	return child.RunResult("the Python program "+program, runErr), nil
 }
