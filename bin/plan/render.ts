@@ -1155,6 +1155,7 @@ export function renderJson(steps: Step[], summary: ChangeSummary, invokes: Invok
         };
         return Object.keys(own).length > 0 ? { offlinePlan: own } : {};
     };
+    const dynamic = (s: Step) => s.type.startsWith("pulumi-nodejs:dynamic/");
     const step = (op: DisplayOp, s: Step) => {
         const stand: Record<string, string> = {};
         // The update after an import compares with what the provider read (the imported state),
@@ -1176,9 +1177,14 @@ export function renderJson(steps: Step[], summary: ChangeSummary, invokes: Invok
             ...(provider ? { provider } : {}),
             ...oldState,
             ...newState,
-            ...(s.diffs.length > 0 && op !== "import" ? { diffReasons: s.diffs } : {}),
-            ...(op === "replace" || op === "create-replacement" || op === "delete-replaced" ? { replaceReasons: replaceReasons(s) } : {}),
-            detailedDiff: Object.keys(s.detailedDiff).length > 0 && op !== "import" ? Object.fromEntries(Object.entries(s.detailedDiff).map(([k, v]) => [k, { kind: v.kind, inputDiff: !afterImport }])) : null,
+            // A delete step carries no diff (pkg/resource/deploy/step.go: DeleteStep has no Keys, Diffs
+            // or DetailedDiff), and a dynamic provider's Diff answers only whether something changes
+            // and what replaces (@pulumi/pulumi cmd/dynamic-provider, diffRPC): no diffs, no detail.
+            ...(s.diffs.length > 0 && op !== "import" && op !== "delete-replaced" && !dynamic(s) ? { diffReasons: s.diffs } : {}),
+            ...(op === "replace" || op === "create-replacement" ? { replaceReasons: replaceReasons(s) } : {}),
+            detailedDiff: Object.keys(s.detailedDiff).length > 0 && op !== "import" && op !== "delete-replaced" && !dynamic(s)
+                ? Object.fromEntries(Object.entries(s.detailedDiff).map(([k, v]) => [k, { kind: v.kind, inputDiff: !afterImport }]))
+                : null,
             ...offlinePlan(op, s, stand),
         };
     };
