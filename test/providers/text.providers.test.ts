@@ -146,7 +146,13 @@ async function previewOnTerminal(project: RealProject, ...flags: string[]): Prom
 }
 
 function write(file: string, text: string): void {
-    fs.writeFileSync(path.join(RECORDED_DIR, file), text);
+    // The CLI lists siblings in the order their inputs resolve, which changes from run to run: a
+    // capture that says the same in another order is left as it is, so a recording changes only
+    // when what it says does.
+    const target = path.join(RECORDED_DIR, file);
+    const sameLines = (a: string, b: string) => a.split("\n").map((l) => l.replace(/[├└]─/g, "")).sort().join("\n") === b.split("\n").map((l) => l.replace(/[├└]─/g, "")).sort().join("\n");
+    if (fs.existsSync(target) && sameLines(fs.readFileSync(target, "utf8"), text)) return;
+    fs.writeFileSync(target, text);
     console.log(`recorded ${path.relative(REPO, path.join(RECORDED_DIR, file))}`);
 }
 
