@@ -6,12 +6,12 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as YAML from "yaml";
-import { engineWorkspace, EngineWorkspace, REPO } from "../support/engine";
-import { OvhStandIn, startOvhStandIn } from "../support/ovhStandIn";
-import { findPlugins, FoundPlugin, installPlugins } from "../support/plugins";
-import { OVH_EU_HOST, realProject, RealProject, scratch } from "../support/realStack";
+import { REPO } from "../support/engine";
+import type { OvhStandIn } from "../support/ovhStandIn";
+import { useProvidersTier } from "../support/providersTier";
+import { realProject, RealProject } from "../support/realStack";
 import { normalizePreview, Recording, RecordedWorld, writeRecording } from "../support/recording";
 import { unlistedDiagnostics } from "../support/previewDifferences";
 import { GENERATED, GENERATED_STACK_FILE, generatedAccount, generatedLostState } from "../support/generatedStack";
@@ -19,24 +19,7 @@ import { accountAfterUp, accountBefore } from "../support/worlds";
 
 const BUNDLED = ["reverse-proxy", "new-container", "edge-pair"];
 
-let plugins: FoundPlugin[];
-let ws: EngineWorkspace;
-let work: string;
-let standIn: OvhStandIn;
-
-const STAND_IN_KEYS = { applicationKey: "tier-application-key", applicationSecret: "tier-application-secret", consumerKey: "tier-consumer-key" };
-
-/** The CA file the CLI's environment names: each stand-in's certificate, written before its test. */
-const caFile = () => path.join(work, "ca.pem");
-
-// Each test starts the stand-in with its own world: OVH's API host answers on the stand-in's port 443.
-beforeEach(async () => {
-    standIn = await startOvhStandIn({ ...STAND_IN_KEYS, listen: { host: ws.network.hostAddress, port: 443 }, dnsNames: [OVH_EU_HOST] });
-    fs.writeFileSync(caFile(), standIn.caPem);
-});
-afterEach(async () => {
-    await standIn?.close();
-});
+const tier = useProvidersTier();
 
 /** The commit the run is made at: a recording says what made it, so the work tree must be that commit. */
 function repoCommit(): string {
@@ -47,28 +30,6 @@ function repoCommit(): string {
     if (changed !== "") throw new Error(`the work tree differs from ${head}: commit first, then record (the recording names the commit)\n${changed}`);
     return head;
 }
-
-beforeAll(async () => {
-    plugins = await findPlugins();
-    for (const p of plugins) console.log(`pulumi-resource-${p.name} ${p.version} (GetPluginInfo; package-lock.json ${p.sdkVersion}): ${p.source.repository}@${p.source.commit}`);
-    work = scratch("ovh-failover-providers-");
-    // Every stand-in of the tier signs with one certificate authority (its certificate is its own).
-    ws = await engineWorkspace({
-        OVH_APPLICATION_KEY: STAND_IN_KEYS.applicationKey,
-        OVH_APPLICATION_SECRET: STAND_IN_KEYS.applicationSecret,
-        OVH_CONSUMER_KEY: STAND_IN_KEYS.consumerKey,
-        // Go's TLS (the plugins) and Node.js's (the program, the dynamic provider) trust the stand-in.
-        SSL_CERT_FILE: caFile(),
-        NODE_EXTRA_CA_CERTS: caFile(),
-    }, { hosts: [OVH_EU_HOST] });
-    installPlugins(ws.env.PULUMI_HOME, plugins);
-    console.log(`pulumi ${ws.engine.cliVersion}`);
-}, 600_000);
-
-afterAll(async () => {
-    await ws?.close();
-    if (work) fs.rmSync(work, { recursive: true, force: true });
-});
 
 async function previewJson(project: RealProject): Promise<unknown> {
     const r = await project.pulumi("preview", "--json", "--stack", project.stack);
@@ -89,8 +50,8 @@ function record(stack: string, world: RecordedWorld, digest: unknown, project: R
         recorded: {
             date: new Date().toISOString().slice(0, 10),
             commit: repoCommit(),
-            cli: ws.engine.cliVersion,
-            plugins: Object.fromEntries(plugins.map((p) => [p.name, { version: p.version, ...p.source }])),
+            cli: tier.ws.engine.cliVersion,
+            plugins: Object.fromEntries(tier.plugins.map((p) => [p.name, { version: p.version, ...p.source }])),
         },
         ...extra,
         preview: normalizePreview(digest, { project: project.dir, repo: REPO }),
@@ -107,20 +68,20 @@ const STACKS: { stack: string; stackFile?: string; before(s: OvhStandIn): void; 
 
 describe.each(STACKS.map((c) => [c.stack, c] as const))("the stack %s, previewed by the real CLI and plugins", (stack, c) => {
     it("from an empty state: every step recorded, no warning or error the differences table does not list", async () => {
-        c.before(standIn);
-        const project = await realProject(ws, stack, c.stackFile);
+        c.before(tier.standIn);
+        const project = await realProject(tier.ws, stack, c.stackFile);
         const digest = await previewJson(project);
         const preview = normalizePreview(digest, { project: project.dir, repo: REPO });
         // Checked before it is written: a recording holds only what is accepted.
         expect(unlistedDiagnostics(preview)).toEqual([]);
-        expect(standIn.violations).toEqual([]);
+        expect(tier.standIn.violations).toEqual([]);
         const recording = record(stack, "empty", digest, project, c.stackFile ? { stackFile: c.stackFile } : {});
         expect(recording.preview.steps?.filter((st) => st.op === "create").length).toBeGreaterThan(1);
     });
 
     it("after ovh-failover adopt --no-state against a world whose state was lost: what exists is imported", async () => {
-        c.after(standIn);
-        const project = await realProject(ws, stack, c.stackFile);
+        c.after(tier.standIn);
+        const project = await realProject(tier.ws, stack, c.stackFile);
         const adopt = await project.run(
             [process.execPath, path.join(REPO, "dist", "bin", "ovh-failover.js"), "adopt", stack, "--no-state", "--skip-hosts"],
             { OVH_ENDPOINT: "ovh-eu" },
@@ -133,13 +94,13 @@ describe.each(STACKS.map((c) => [c.stack, c] as const))("the stack %s, previewed
         const digest = await previewJson(project);
         const preview = normalizePreview(digest, { project: project.dir, repo: REPO });
         expect(unlistedDiagnostics(preview)).toEqual([]);
-        expect(standIn.violations).toEqual([]);
+        expect(tier.standIn.violations).toEqual([]);
         // Every id the adopt file found is imported, and nothing else.
         const found = adoptFile ? Object.values((YAML.parse(adoptFile) as { resources: Record<string, { id: string }> }).resources).map((r) => r.id).sort() : [];
         expect(preview.steps?.filter((st) => st.op === "import").map((st) => st.newState?.importID).sort()).toEqual(found);
         if (stack !== "edge-pair") expect(found.length).toBeGreaterThan(0);
         record(stack, "adopted", digest, project, { ...(c.stackFile ? { stackFile: c.stackFile } : {}), ...(adoptFile ? { adoptFile } : {}) });
         // Adopting reads, and a preview changes nothing: no request that writes reached OVH.
-        expect(standIn.requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.path}`)).toEqual([]);
+        expect(tier.standIn.requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.path}`)).toEqual([]);
     });
 });

@@ -9,11 +9,10 @@
 // the offline plan's text to (test/recorded/text.test.ts).
 import * as fs from "fs";
 import * as path from "path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { engineWorkspace, EngineWorkspace, REPO } from "../support/engine";
-import { OvhStandIn, startOvhStandIn } from "../support/ovhStandIn";
-import { findPlugins, FoundPlugin, installPlugins } from "../support/plugins";
-import { OVH_EU_HOST, realProject, RealProject, scratch } from "../support/realStack";
+import { describe, expect, it } from "vitest";
+import { REPO } from "../support/engine";
+import { useProvidersTier } from "../support/providersTier";
+import { realProject, RealProject } from "../support/realStack";
 import { RECORDED_DIR, readRecordings, RecordedWorld } from "../support/recording";
 import { accountBefore, lostStateWorld } from "../support/worlds";
 
@@ -23,44 +22,7 @@ const BUNDLED = ["reverse-proxy", "new-container", "edge-pair"];
 const COLUMNS = 200;
 const ROWS = 50;
 
-let plugins: FoundPlugin[];
-let ws: EngineWorkspace;
-let work: string;
-let standIn: OvhStandIn;
-
-const STAND_IN_KEYS = { applicationKey: "tier-application-key", applicationSecret: "tier-application-secret", consumerKey: "tier-consumer-key" };
-
-/** The CA file the CLI's environment names: each stand-in's certificate, written before its test. */
-const caFile = () => path.join(work, "ca.pem");
-
-// Each test starts the stand-in with its own world: OVH's API host answers on the stand-in's port 443.
-beforeEach(async () => {
-    standIn = await startOvhStandIn({ ...STAND_IN_KEYS, listen: { host: ws.network.hostAddress, port: 443 }, dnsNames: [OVH_EU_HOST] });
-    fs.writeFileSync(caFile(), standIn.caPem);
-});
-afterEach(async () => {
-    await standIn?.close();
-});
-
-beforeAll(async () => {
-    plugins = await findPlugins();
-    work = scratch("ovh-failover-text-");
-    ws = await engineWorkspace({
-        OVH_APPLICATION_KEY: STAND_IN_KEYS.applicationKey,
-        OVH_APPLICATION_SECRET: STAND_IN_KEYS.applicationSecret,
-        OVH_CONSUMER_KEY: STAND_IN_KEYS.consumerKey,
-        // Go's TLS (the plugins) and Node.js's (the program, the dynamic provider) trust the stand-in.
-        SSL_CERT_FILE: caFile(),
-        NODE_EXTRA_CA_CERTS: caFile(),
-    }, { hosts: [OVH_EU_HOST] });
-    installPlugins(ws.env.PULUMI_HOME, plugins);
-    console.log(`pulumi ${ws.engine.cliVersion}`);
-}, 600_000);
-
-afterAll(async () => {
-    await ws?.close();
-    if (work) fs.rmSync(work, { recursive: true, force: true });
-});
+const tier = useProvidersTier();
 
 /**
  * The screen a stream of terminal output leaves: printable characters written at the cursor,
@@ -137,7 +99,7 @@ function normalizeCapture(lines: string[], folders: { project: string; repo: str
 
 /** `pulumi preview` as a user runs it in a terminal, without colors; the screen it leaves. */
 async function previewOnTerminal(project: RealProject, ...flags: string[]): Promise<string[]> {
-    const pulumi = path.join(ws.engine.binDir, "pulumi");
+    const pulumi = path.join(tier.ws.engine.binDir, "pulumi");
     const command = `stty cols ${COLUMNS} rows ${ROWS} && exec '${pulumi}' preview --stack '${project.stack}' --color never ${flags.join(" ")}`;
     const r = await project.run(["script", "--quiet", "--flush", "--return", "--command", command, "/dev/null"], { NO_COLOR: "1", TERM: "xterm" });
     const screen = finalScreen(r.stdout);
@@ -172,20 +134,20 @@ async function capture(project: RealProject, world: RecordedWorld): Promise<void
     // No row of the tree reached the width, where the CLI would have cut it.
     expect(tree.filter((l) => l.length >= COLUMNS - 1)).toEqual([]);
     expect(tree.some((l) => /^ \+ {3}pulumi:pulumi:Stack /.test(l))).toBe(true);
-    expect(standIn.violations).toEqual([]);
+    expect(tier.standIn.violations).toEqual([]);
 }
 
 describe.each(BUNDLED)("the bundled stack %s from an empty state, previewed by the real CLI and plugins on a terminal", (stack) => {
     it("prints the tree of resources and, with --diff, their properties: both recorded", async () => {
-        accountBefore(stack, standIn);
-        await capture(await realProject(ws, stack), "empty");
+        accountBefore(stack, tier.standIn);
+        await capture(await realProject(tier.ws, stack), "empty");
     });
 });
 
 describe("the reverse-proxy stack after ovh-failover adopt --no-state, previewed by the real CLI and plugins on a terminal", () => {
     it("prints the imports: both displays recorded, with the adopt file of the --json recording", async () => {
-        lostStateWorld(standIn);
-        const project = await realProject(ws, "reverse-proxy");
+        lostStateWorld(tier.standIn);
+        const project = await realProject(tier.ws, "reverse-proxy");
         const adopt = await project.run(
             [process.execPath, path.join(REPO, "dist", "bin", "ovh-failover.js"), "adopt", "reverse-proxy", "--no-state", "--skip-hosts"],
             { OVH_ENDPOINT: "ovh-eu" },
