@@ -85,22 +85,31 @@ export async function previewSteps(ws: EngineWorkspace, stack: Stack, ...flags: 
 
 /** `pulumi preview --json` whether it succeeds or not: its exit code, the digest it prints either way, and its stderr. */
 export async function previewDigest(ws: EngineWorkspace, stack: Stack, ...flags: string[]): Promise<{ code: number | null; digest: RecordedPreview; stderr: string }> {
-    // Not spawnSync: the stand-ins the program calls answer from this process's event loop.
-    const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(ws.pulumiPath, ["preview", "--json", "--non-interactive", "--stack", stack.name, ...flags], {
-            cwd: stack.workspace.workDir,
-            env: ws.env,
-            stdio: ["ignore", "pipe", "pipe"],
-        });
+    const r = await runCaptured(ws.pulumiPath, ["preview", "--json", "--non-interactive", "--stack", stack.name, ...flags], { cwd: stack.workspace.workDir, env: ws.env });
+    if (!r.stdout.trim().startsWith("{")) throw new Error(`pulumi preview --json exited ${r.code} with no digest:\n${r.stdout}\n${r.stderr}`);
+    return { code: r.code, digest: JSON.parse(r.stdout) as RecordedPreview, stderr: r.stderr };
+}
+
+export interface CapturedRun {
+    code: number | null;
+    stdout: string;
+    stderr: string;
+}
+
+/**
+ * Runs a command and captures what it prints. Not spawnSync: the stand-ins a program calls answer
+ * from this process's event loop, which must keep turning meanwhile.
+ */
+export function runCaptured(command: string, args: string[], opts: { cwd: string; env: Record<string, string> }): Promise<CapturedRun> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(command, args, { ...opts, stdio: ["ignore", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
         child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
         child.on("error", reject);
-        child.on("close", (status) => resolve({ status, stdout, stderr }));
+        child.on("close", (code) => resolve({ code, stdout, stderr }));
     });
-    if (!r.stdout.trim().startsWith("{")) throw new Error(`pulumi preview --json exited ${r.status} with no digest:\n${r.stdout}\n${r.stderr}`);
-    return { code: r.status, digest: JSON.parse(r.stdout) as RecordedPreview, stderr: r.stderr };
 }
 
 /**

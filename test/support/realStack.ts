@@ -3,13 +3,12 @@
 // --secret`, which encrypts them with this backend's passphrase), and OVH's own endpoint name,
 // ovh-eu, which resolves to the HTTPS stand-in inside the workspace's network namespace (its
 // hosts file says so: engineWorkspace's `hosts`).
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { keyPath } from "../../components/shared/validate";
-import { EngineWorkspace, REPO } from "./engine";
+import { EngineWorkspace, REPO, runCaptured } from "./engine";
 
 /** OVH's EU API host, as go-ovh and @ovhcloud/node-ovh map the endpoint name ovh-eu. */
 export const OVH_EU_HOST = "eu.api.ovh.com";
@@ -81,10 +80,10 @@ export async function realProject(ws: EngineWorkspace, stack: string, stackFile?
     // A backend of the project's own: the same stack name in another world is another stack.
     const backend = `${dir}-state`;
     fs.mkdirSync(backend);
-    const run = (argv: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> => new Promise((resolve, reject) => {
+    const run = async (argv: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> => {
         // In the workspace's network namespace, where OVH's API host is the stand-in's address.
         const [command, ...args] = [...ws.network.prefix, ...argv];
-        const child = spawn(command, args, {
+        const r = await runCaptured(command, args, {
             cwd: dir,
             env: {
                 ...ws.env,
@@ -94,15 +93,9 @@ export async function realProject(ws: EngineWorkspace, stack: string, stackFile?
                 no_proxy: `${ws.env.no_proxy},${OVH_EU_HOST}`,
                 ...extraEnv,
             },
-            stdio: ["ignore", "pipe", "pipe"],
         });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    });
+        return { ...r, code: r.code ?? 1 };
+    };
     const pulumi = (...args: string[]) => run([path.join(ws.engine.binDir, "pulumi"), ...args, "--non-interactive"]);
     const init = await pulumi("stack", "init", stack);
     if (init.code !== 0) throw new Error(`pulumi stack init ${stack}: ${init.stderr}`);
