@@ -75,6 +75,8 @@ export interface RecordedRequest {
   status: number;
   /** True when the connection was destroyed instead of answering (crashAfterCreate). */
   dropped: boolean;
+  /** When the request was read, in milliseconds since the epoch (sub-millisecond). */
+  at: number;
 }
 
 export interface FaultSpec {
@@ -194,6 +196,8 @@ export interface OvhStandIn {
   violations: string[];
   close(): Promise<void>;
   addServer(serviceName: string, opts?: ServerOptions): void;
+  /** The server's IPv6 routing from now on, as after OVH gave it another prefix. */
+  setServerIpv6(serviceName: string, ipv6: ServerIpv6): void;
   seedVirtualMac(
     serviceName: string,
     mac: string,
@@ -819,6 +823,12 @@ class DedicatedServers {
 
   get(serviceName: string): ServerState | undefined {
     return this.servers.get(serviceName);
+  }
+
+  /** OVH gave the server another prefix (a migration): specifications/network says so from now on. */
+  setIpv6(serviceName: string, ipv6: ServerIpv6): void {
+    if (!isIpv6Block(ipv6.ip) || !net.isIPv6(ipv6.gateway)) throw new Error('ovhStandIn: ipv6 needs an IPv6 block and an IPv6 gateway');
+    this.mustGet(serviceName).ipv6 = { ...ipv6, network: ipv6.network ?? ipv6.ip };
   }
 
   names(): string[] {
@@ -1836,6 +1846,7 @@ function newRecord(req: IncomingMessage): RecordedRequest {
     route: null,
     status: 0,
     dropped: false,
+    at: performance.timeOrigin + performance.now(),
   };
 }
 
@@ -1894,6 +1905,7 @@ export async function startOvhStandIn(opts: StandInOptions = {}): Promise<OvhSta
       fs.rmSync(dir, { recursive: true, force: true });
     },
     addServer: (serviceName, serverOpts) => core.world.add(serviceName, serverOpts),
+    setServerIpv6: (serviceName, ipv6) => core.world.setIpv6(serviceName, ipv6),
     seedVirtualMac: (serviceName, mac, type, addresses) => core.world.seed(serviceName, mac, type, addresses),
     virtualMacs: (serviceName) => core.world.snapshot(serviceName),
     tasks: (serviceName) => core.world.taskList(serviceName),

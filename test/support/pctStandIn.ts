@@ -9,13 +9,23 @@
 // - `pct status <vmid>` prints `status: running` or `status: stopped`;
 // - `pct exec <vmid> -- <cmd…>` runs the command (here, in the caller's network namespace) in a
 //   running container, and fails on a stopped one: pct.pm's exec is `lxc-attach -n <vmid> -- …`
-//   (src/PVE/CLI/pct.pm), which cannot attach to a container that has no init process.
+//   (src/PVE/CLI/pct.pm), which cannot attach to a container that has no init process;
+// - with `hotplug`, `pct set --netN` on a running container also changes the live interface, as
+//   update_net and update_ipconfig do (src/PVE/LXC.pm): a new hwaddr or name is a new veth (no
+//   address left on it, the MAC set); then per family, when ip or gw changed: add the new
+//   address (a failure cancels that family), `ip route add <gw> dev <if>` for a gateway outside
+//   the new address's prefix and `ip route replace default via <gw>` (a failure removes the new
+//   address and cancels, so the config keeps that family's old ip and gw, and pct still exits
+//   0: the Perl only warns), the old gateway's route removed, the old address removed. The
+//   container's interfaces are the caller's network namespace's, as for exec; "outside the
+//   prefix" is read from the kernel's connected routes of the interface.
+// Every call is logged to <root>/pct.log, `<nanoseconds> <command> <vmid> <option>`.
 import * as fs from "fs";
 import * as path from "path";
 
 const NET_KEYS = ["name", "bridge", "hwaddr", "mtu", "ip", "gw", "ip6", "gw6", "firewall", "tag", "trunks", "rate", "link_down", "host-managed", "type"];
 
-export function writePctStandIn(binDir: string, root: string): string {
+export function writePctStandIn(binDir: string, root: string, opts: { hotplug?: boolean } = {}): string {
     fs.mkdirSync(binDir, { recursive: true });
     fs.mkdirSync(path.join(root, "etc/pve/lxc"), { recursive: true });
     const file = path.join(binDir, "pct");
@@ -24,12 +34,54 @@ export function writePctStandIn(binDir: string, root: string): string {
 dir=${root}/etc/pve/lxc
 cmd=$1; vmid=$2
 cfg="$dir/$vmid.conf"
+printf '%s %s %s %s\\n' "$(date +%s%N)" "$cmd" "$vmid" "\${3:-}" >> ${root}/pct.log
 [ -n "$vmid" ] || { echo "400 not enough arguments" >&2; exit 255; }
 if [ "$cmd" != exec ] && [ ! -e "$cfg" ]; then echo "Configuration file 'nodes/pve/lxc/$vmid.conf' does not exist" >&2; exit 255; fi
 write() { # key value: replace the line, keep the file sorted
   grep -v "^$1: " "$cfg" > "$cfg.new" || true
   printf '%s: %s\\n' "$1" "$2" >> "$cfg.new"
   sort "$cfg.new" > "$cfg"; rm -f "$cfg.new"
+}
+opt() { # property-string option
+  printf '%s\\n' "$1" | tr ',' '\\n' | sed -n "s/^$2=//p"
+}
+with() { # property-string, option, value: the option replaced (or removed when empty), sorted as written
+  rest=$(printf '%s\\n' "$1" | tr ',' '\\n' | grep -v "^$2=")
+  { printf '%s\\n' "$rest" | head -n 1; { printf '%s\\n' "$rest" | tail -n +2; [ -z "$3" ] || echo "$2=$3"; } | sort; } | paste -sd, -
+}
+hotplug() { # key old new
+  new=$3; old=$2; eth=$(opt "$new" name); kept=$new
+  if [ -z "$old" ] || [ "$(opt "$old" hwaddr)" != "$(opt "$new" hwaddr)" ] || [ "$(opt "$old" name)" != "$eth" ]; then
+    ip addr flush dev "$eth" scope global 2>/dev/null
+    ip link set dev "$eth" address "$(opt "$new" hwaddr)"
+    old=""
+  fi
+  for v in 4 6; do
+    s=""; [ $v = 6 ] && s=6
+    newip=$(opt "$new" ip$s); newgw=$(opt "$new" gw$s); oldip=$(opt "$old" ip$s); oldgw=$(opt "$old" gw$s)
+    [ "$newip" != "$oldip" ] || [ "$newgw" != "$oldgw" ] || continue
+    # dhcp, auto and manual are no address to add or remove (update_ipconfig's is_real_ip).
+    keptip=$oldip
+    case "$newip" in dhcp|auto|manual) newip="" ;; esac
+    case "$oldip" in dhcp|auto|manual) oldip="" ;; esac
+    if [ "$newip" != "$oldip" ] && [ -n "$newip" ]; then
+      ip -$v addr add "$newip" dev "$eth" || { kept=$(with "$(with "$kept" ip$s "$keptip")" gw$s "$oldgw"); continue; }
+    fi
+    if [ "$newgw" != "$oldgw" ]; then
+      if [ -n "$newgw" ]; then
+        inside=$(ip -$v route show match "$newgw" proto kernel dev "$eth" | grep -v '^fe80::/64')
+        if ! { { [ -z "$newip" ] || [ -n "$inside" ] || ip -$v route add "$newgw" dev "$eth"; } && ip -$v route replace default via "$newgw"; }; then
+          [ "$newip" = "$oldip" ] || ip -$v addr del "$newip" dev "$eth"
+          kept=$(with "$(with "$kept" ip$s "$keptip")" gw$s "$oldgw"); continue
+        fi
+      else
+        ip -$v route del default || true
+      fi
+      [ -z "$oldgw" ] || [ -z "$oldip" ] || ip -$v route del "$oldgw" dev "$eth" 2>/dev/null || true
+    fi
+    if [ "$newip" != "$oldip" ] && [ -n "$oldip" ]; then ip -$v addr del "$oldip" dev "$eth" || true; fi
+  done
+  [ "$kept" = "$new" ] || write "$1" "$kept"
 }
 case "$cmd" in
   config) sort "$cfg" ;;
@@ -67,7 +119,9 @@ case "$cmd" in
         for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (rest[j] < rest[i]) { t = rest[i]; rest[i] = rest[j]; rest[j] = t }
         for (i = 1; i <= m; i++) out = out "," seen[rest[i]]
         print out }') || exit 255
-    write "$key" "$normalized" ;;
+    old=$(grep "^$key: " "$cfg" | sed "s/^$key: //")
+    write "$key" "$normalized"
+    ${opts.hotplug ? 'if [ -e "$dir/$vmid.running" ]; then hotplug "$key" "$old" "$normalized"; fi' : ":"} ;;
   *) echo "pct stand-in: $cmd not supported" >&2; exit 2 ;;
 esac
 `, { mode: 0o755 });

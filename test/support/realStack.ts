@@ -96,11 +96,13 @@ export async function realProject(ws: EngineWorkspace, stack: string, stackFile?
         });
         return { ...r, code: r.code ?? 1 };
     };
-    const pulumi = (...args: string[]) => run([path.join(ws.engine.binDir, "pulumi"), ...args, "--non-interactive"]);
+    // The global flag first: after a "--" it would be an argument.
+    const pulumi = (...args: string[]) => run([path.join(ws.engine.binDir, "pulumi"), "--non-interactive", ...args]);
     const init = await pulumi("stack", "init", stack);
     if (init.code !== 0) throw new Error(`pulumi stack init ${stack}: ${init.stderr}`);
     for (const leaf of leaves) {
-        const set = await pulumi("config", "set", "--stack", stack, "--path", "--secret", leaf.key, leaf.plaintext);
+        // After "--": a value may begin with "-" (a PEM key does), which the CLI would take for a flag.
+        const set = await pulumi("config", "set", "--stack", stack, "--path", "--secret", "--", leaf.key, leaf.plaintext);
         if (set.code !== 0) throw new Error(`pulumi config set --secret ${leaf.key}: ${set.stderr}`);
     }
     return { dir, stack, run, pulumi };

@@ -20,6 +20,11 @@ export interface RemoteRun {
 
 export interface SshHost {
     ns: string;
+    /** The host key's public line (`ssh-ed25519 AAAA…`), as `ssh-keyscan` prints it without the name. */
+    hostKey: string;
+    /** The client's private key (OpenSSH PEM), which the host accepts for root and every user. */
+    clientKey: string;
+    clientPublicKey: string;
     /** Files here appear under /usr/local in the lab (stand-ins for pct, systemctl, …). */
     usrLocal: string;
     /** What the lab's /var and /etc hold, as written by the remote scripts. */
@@ -76,8 +81,18 @@ export function stockSshdSettings(hostKey: string): void {
     }
 }
 
+export interface SshHostOptions {
+    /**
+     * The host also listens on <address>:22, reached from the network namespace `from` (the real
+     * CLI's) through a veth pair: what a stack names as a host's address is that host there.
+     */
+    reachable?: { address: string; from: string };
+    /** Public keys accepted besides the lab's own client key (one key for several hosts). */
+    authorizedKeys?: string[];
+}
+
 /** Starts sshd in a fresh namespace pair; each interface asked for is one end of a veth pair there, up. */
-export async function startSshHost(interfaces: string[] = []): Promise<SshHost> {
+export async function startSshHost(interfaces: string[] = [], opts: SshHostOptions = {}): Promise<SshHost> {
     const ns = `ovhf${process.pid}-ssh${++count}`;
     const work = fs.mkdtempSync(path.join(os.tmpdir(), `${ns}-`));
     const dirs = Object.fromEntries(["etc", "var", "usr-local"].flatMap((d) => [[`${d}-upper`, path.join(work, `${d}-upper`)], [`${d}-work`, path.join(work, `${d}-work`)]]));
@@ -85,7 +100,7 @@ export async function startSshHost(interfaces: string[] = []): Promise<SshHost> 
     fs.mkdirSync(path.join(dirs["usr-local-upper"], "sbin"));
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(work, "host_key")]);
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(work, "client_key")]);
-    fs.copyFileSync(path.join(work, "client_key.pub"), path.join(work, "authorized_keys"));
+    fs.writeFileSync(path.join(work, "authorized_keys"), [fs.readFileSync(path.join(work, "client_key.pub"), "utf8").trim(), ...(opts.authorizedKeys ?? [])].join("\n") + "\n");
     // sshd reads a user's authorized keys as that user: a user other than root logs in too.
     fs.chmodSync(work, 0o755);
     fs.chmodSync(path.join(work, "authorized_keys"), 0o644);
@@ -100,6 +115,7 @@ export async function startSshHost(interfaces: string[] = []): Promise<SshHost> 
             execFileSync("ip", ["-n", ns, "link", "add", name, "type", "veth", "peer", "name", `peer${i}`]);
             for (const l of [name, `peer${i}`]) execFileSync("ip", ["-n", ns, "link", "set", l, "up"]);
         });
+        if (opts.reachable) linkFrom(ns, `ovhf${process.pid}-${count}`, opts.reachable.address, opts.reachable.from);
     } catch (err) {
         spawnSync("ip", ["netns", "del", ns]);
         throw err;
@@ -113,22 +129,29 @@ export async function startSshHost(interfaces: string[] = []): Promise<SshHost> 
         "mount -t tmpfs tmpfs /run",
         "mkdir -p /run/sshd",
         // Debian's stock configuration, as installed; only where the keys and the pid are changes.
-        `exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config -o Port=2222 -o ListenAddress=127.0.0.1 -o HostKey=${work}/host_key -o PidFile=none -o AuthorizedKeysFile=${work}/authorized_keys -o StrictModes=no`,
+        `exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config -o ListenAddress=127.0.0.1:2222${opts.reachable ? ` -o ListenAddress=${opts.reachable.address}:22` : ""} -o HostKey=${work}/host_key -o PidFile=none -o AuthorizedKeysFile=${work}/authorized_keys -o StrictModes=no`,
     ].join(" && ");
     const sshd = spawn("ip", ["netns", "exec", ns, "unshare", "--mount", "--propagation", "private", "sh", "-c", setup], { stdio: ["ignore", "ignore", "pipe"] });
     const stop = () => {
         sshd.kill("SIGTERM");
+        // The veth pair goes with the namespace, and with it the route to it in `from`.
         spawnSync("ip", ["netns", "del", ns]);
         fs.rmSync(work, { recursive: true, force: true });
     };
     try {
-        await waitForLine(sshd, /Server listening on 127\.0\.0\.1 port 2222/, 20_000, "sshd");
+        // sshd binds its ListenAddress lines in order and says so for each: the last one said, all are bound.
+        const last = opts.reachable ? `${opts.reachable.address.replace(/\./g, "\\.")} port 22` : "127\\.0\\.0\\.1 port 2222";
+        await waitForLine(sshd, new RegExp(`Server listening on ${last}`), 20_000, "sshd");
     } catch (err) {
         stop();
         throw err;
     }
+    if (opts.reachable) fs.appendFileSync(path.join(work, "known_hosts"), `${opts.reachable.address} ${hostPub}\n`);
     return {
         ns,
+        hostKey: hostPub,
+        clientKey: fs.readFileSync(path.join(work, "client_key"), "utf8"),
+        clientPublicKey: fs.readFileSync(path.join(work, "client_key.pub"), "utf8").trim(),
         usrLocal: dirs["usr-local-upper"],
         varDir: dirs["var-upper"],
         etcDir: dirs["etc-upper"],
@@ -149,4 +172,20 @@ export async function startSshHost(interfaces: string[] = []): Promise<SshHost> 
         },
         stop,
     };
+}
+
+/**
+ * A veth pair from the namespace `from` to the lab's: the lab holds `address` (a /32), `from`
+ * routes it there, and the lab routes back to each IPv4 address `from` holds.
+ */
+function linkFrom(ns: string, name: string, address: string, from: string): void {
+    const ip = (...args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
+    const sources = execFileSync("ip", ["-n", from, "-4", "-o", "addr", "show", "scope", "global"], { encoding: "utf8" })
+        .split("\n").map((l) => /inet (\d+\.\d+\.\d+\.\d+)\//.exec(l)?.[1]).filter((a): a is string => a !== undefined);
+    ip("link", "add", "uplink", "netns", ns, "type", "veth", "peer", "name", name, "netns", from);
+    ip("-n", ns, "addr", "add", `${address}/32`, "dev", "uplink");
+    ip("-n", ns, "link", "set", "uplink", "up");
+    ip("-n", from, "link", "set", name, "up");
+    ip("-n", from, "route", "add", `${address}/32`, "dev", name);
+    for (const source of sources) ip("-n", ns, "route", "add", `${source}/32`, "dev", "uplink");
 }

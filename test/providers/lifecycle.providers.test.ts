@@ -1,0 +1,191 @@
+// `pulumi up` through the real CLI and the real command, ovh and proxmoxve plugins, as a user runs
+// it from a laptop: the example stack from nothing, an IP change, a new IPv6 prefix, the endpoint
+// moved to the other server, a record added and one removed, an `up` with nothing to do, and
+// `destroy`. The world is the HTTPS OVH stand-in and Proxmox hosts that are real sshd at the
+// stack's addresses, with the pct stand-in and OVH's gateway on the container's link. After each
+// run: what reached the world (every write explained by a step, in the order the endpoint's
+// dependencies say), the hosts' containers, and no credential in clear in any backend file.
+import * as path from "path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as YAML from "yaml";
+import { REPO } from "../support/engine";
+import { backendTexts, changed, editStack, Operation, operation, span, timeline, WorldEvent } from "../support/lifecycle";
+import { ProxmoxHost, startProxmoxHost } from "../support/proxmoxHosts";
+import { useProvidersTier } from "../support/providersTier";
+import { realProject, RealProject } from "../support/realStack";
+import { accountBefore, ipv6Of, IP, OVH1, OVH2 } from "../support/worlds";
+import * as fs from "fs";
+
+const tier = useProvidersTier();
+
+/** Container 101 as its owner left it before the stack: net1 on vmbr0 with an address of its own. */
+const NET1_BEFORE = "name=eth1,bridge=vmbr0,hwaddr=BC:24:11:5E:00:10,ip=dhcp,type=veth";
+const CONTAINER_101 = ["arch: amd64", "hostname: proxy", "net0: name=eth0,bridge=vmbr1,hwaddr=BC:24:11:00:00:02,ip=10.1.0.100/24,type=veth", `net1: ${NET1_BEFORE}`];
+const NEW_IP = "192.0.2.11";
+const NEW_PREFIX = "2001:db8:1:4700::/64";
+
+describe("the example stack (reverse-proxy) through the real CLI and plugins: every lifecycle of an endpoint", () => {
+    const hosts: Record<string, ProxmoxHost> = {};
+    let project: RealProject;
+    let secrets: string[];
+
+    beforeAll(async () => {
+        hosts.ovh1 = await startProxmoxHost(tier.ws.network.ns, {
+            address: "198.51.100.20", gateway: "198.51.100.254", ...gateway6Of("2001:db8:1:4662::/64"), interfaceName: "eth1", containers: { 101: CONTAINER_101 },
+        });
+        hosts.ovh2 = await startProxmoxHost(tier.ws.network.ns, {
+            address: "203.0.113.20", gateway: "203.0.113.254", ...gateway6Of("2001:db8:3:1a00::/64"), interfaceName: "eth1", containers: { 101: CONTAINER_101 },
+            // One key for every Proxmox host, as proxmoxSshPrivateKey is one.
+            authorizedKeys: [hosts.ovh1.ssh.clientPublicKey],
+        });
+    }, 120_000);
+    afterAll(() => {
+        for (const h of Object.values(hosts)) h.stop();
+    });
+
+    /** The bundled stack file with the lab's host keys and its client key as the SSH secret. */
+    function stackFile(): string {
+        const doc = YAML.parseDocument(fs.readFileSync(path.join(REPO, "stacks", "Pulumi.reverse-proxy.yaml"), "utf8"));
+        doc.setIn(["config", "ovh-failover:servers", "ovh1", "proxmox", "hostKey"], hosts.ovh1.ssh.hostKey);
+        doc.setIn(["config", "ovh-failover:servers", "ovh2", "proxmox", "hostKey"], hosts.ovh2.ssh.hostKey);
+        doc.setIn(["config", "ovh-failover:proxmoxSshPrivateKey"], { secure: `v1:bGFi:${Buffer.from(hosts.ovh1.ssh.clientKey).toString("base64")}` });
+        return doc.toString();
+    }
+
+    /** Runs an operation; it must succeed; returns it with what reached the world meanwhile. */
+    async function run(verb: "up" | "destroy", ...flags: string[]): Promise<Operation & { world: WorldEvent[] }> {
+        const since = performance.timeOrigin + performance.now();
+        const op = await operation(project, verb, ...flags);
+        const world = timeline(tier.standIn.requests, hosts, since);
+        expect(op.code, `${verb} failed:\n${op.diagnostics.join("\n")}\n${op.stderr}`).toBe(0);
+        expect(tier.standIn.violations).toEqual([]);
+        expectNoSecretInBackend();
+        return { ...op, world };
+    }
+
+    /** The zone's records of a name now, as `TYPE target`, sorted. */
+    function recordsOf(zone: string, subDomain: string): string[] {
+        return tier.standIn.zoneRecords(zone).filter((r) => r.subDomain === subDomain).map((r) => `${r.fieldType} ${r.target}`).sort();
+    }
+
+    function expectNoSecretInBackend(): void {
+        for (const { file, text } of backendTexts(project)) {
+            for (const secret of secrets) expect(text.includes(secret), `${file} holds a credential in clear`).toBe(false);
+        }
+    }
+
+    it("up from nothing, an IP change, a new IPv6 prefix, a move to the other server, records added and removed, a no-op, destroy", async () => {
+        accountBefore("reverse-proxy", tier.standIn);
+        // The IP the stack changes to: rented, routed to the other server for now.
+        tier.standIn.addIp(NEW_IP, { routedTo: OVH2 });
+        project = await realProject(tier.ws, "reverse-proxy", stackFile());
+        secrets = [tier.standIn.applicationSecret, tier.standIn.consumerKey, hosts.ovh1.ssh.clientKey.split("\n")[1]];
+        const endpoint = ["config", "ovh-failover:endpoints", "proxy"];
+
+        // 1. From nothing: the virtual MAC, the NIC, the probe, then the records.
+        const first = await run("up");
+        expect(tier.standIn.ipRoutedTo(IP)).toBe(OVH1);
+        const macs = tier.standIn.virtualMacs(OVH1);
+        expect(Object.values(macs).map((m) => Object.keys(m.addresses))).toEqual([[IP]]);
+        const mac = Object.keys(macs)[0];
+        expect(netLine(hosts.ovh1.config(101), 1)).toBe(`name=eth1,bridge=vmbr0,gw=198.51.100.254,gw6=2001:db8:1:46ff:ff:ff:ff:ff,hwaddr=${mac},ip=${IP}/32,ip6=2001:db8:1:4662::10/64,type=veth`);
+        expectInOrder(first.world, [/^POST \/dedicated\/server\/\{serviceName\}\/virtualMac$/, /^pct set 101 --net1 on ovh1$/, /^pct exec 101 .*on ovh1$/, DNS_WRITE]);
+        expect(recordsOf("example.org", "proxy1")).toEqual(["A 192.0.2.10", "AAAA 2001:db8:1:4662::10"]);
+
+        // 2. Nothing to do: every step same (or the refresh `refresh: always` runs), nothing written.
+        const noop = await run("up");
+        expect(changed(noop.steps)).toEqual([]);
+        expect(noop.world.filter((e) => e.writes)).toEqual([]);
+
+        // 3. The IP changed: routing, virtual MAC, NIC, probe, DNS, in that order; the old IP stays routed.
+        editStack(project, (doc) => doc.setIn([...endpoint, "ip"], NEW_IP));
+        const ipChange = await run("up");
+        expect(changed(ipChange.steps)).toEqual(changed(ipChange.previewed));
+        expectInOrder(ipChange.world, [/^POST \/ip\/\{ip\}\/move$/, /^POST \/dedicated\/server\/\{serviceName\}\/virtualMac$/, /^pct set 101 --net1 on ovh1$/, /^pct exec 101 .*on ovh1$/, DNS_WRITE]);
+        expect(tier.standIn.ipRoutedTo(NEW_IP)).toBe(OVH1);
+        expect(tier.standIn.ipRoutedTo(IP)).toBe(OVH1);
+        expect(Object.values(tier.standIn.virtualMacs(OVH1)).flatMap((m) => Object.keys(m.addresses))).toEqual([NEW_IP]);
+        expect(netLine(hosts.ovh1.config(101), 1)).toContain(`ip=${NEW_IP}/32`);
+        expect(recordsOf("example.org", "proxy1")).toEqual([`A ${NEW_IP}`, "AAAA 2001:db8:1:4662::10"]);
+        expect(recordsOf("example.net", "")).toEqual([`A ${NEW_IP}`, "AAAA 2001:db8:1:4662::10"]);
+
+        // 4. OVH gave ovh1 a new /64: the NIC, the probe, then the AAAA records; nothing of IPv4.
+        const prefix = ipv6Of(NEW_PREFIX);
+        tier.standIn.setServerIpv6(OVH1, prefix);
+        hosts.ovh1.addPrefix6(NEW_PREFIX, prefix.gateway);
+        editStack(project, (doc) => doc.setIn(["config", "ovh-failover:servers", "ovh1", "ipv6", "prefix"], NEW_PREFIX));
+        const v6 = await run("up");
+        expect(changed(v6.steps)).toEqual(changed(v6.previewed));
+        expect(v6.world.filter((e) => e.writes && /virtualMac|\/move$/.test(e.what))).toEqual([]);
+        expectInOrder(v6.world, [/^pct set 101 --net1 on ovh1$/, /^pct exec 101 .*on ovh1$/, DNS_WRITE]);
+        expect(netLine(hosts.ovh1.config(101), 1)).toContain(`gw6=${prefix.gateway},`);
+        expect(recordsOf("example.org", "proxy1")).toEqual([`A ${NEW_IP}`, "AAAA 2001:db8:1:4700::10"]);
+
+        // 5. The endpoint moves to ovh2: routed there, a virtual MAC there, ovh2's container 101 takes
+        // the NIC, then DNS; ovh1's NIC is put back as it was and its virtual MAC removed.
+        editStack(project, (doc) => doc.setIn([...endpoint, "server"], "ovh2"));
+        const moved = await run("up");
+        expect(changed(moved.steps)).toEqual(changed(moved.previewed));
+        expectInOrder(moved.world, [/^POST \/ip\/\{ip\}\/move$/, /^POST \/dedicated\/server\/\{serviceName\}\/virtualMac$/, /^pct set 101 --net1 on ovh2$/, /^pct exec 101 .*on ovh2$/, DNS_WRITE]);
+        expect(tier.standIn.ipRoutedTo(NEW_IP)).toBe(OVH2);
+        expect(netLine(hosts.ovh1.config(101), 1)).toBe(NET1_BEFORE);
+        expect(netLine(hosts.ovh2.config(101), 1)).toContain(`ip=${NEW_IP}/32`);
+        expect(netLine(hosts.ovh2.config(101), 1)).toContain("gw=203.0.113.254");
+        expect(Object.keys(tier.standIn.virtualMacs(OVH1))).toEqual([]);
+        expect(Object.values(tier.standIn.virtualMacs(OVH2)).flatMap((m) => Object.keys(m.addresses))).toEqual([NEW_IP]);
+        expect(recordsOf("example.org", "proxy1")).toEqual([`A ${NEW_IP}`, "AAAA 2001:db8:3:1a00::10"]);
+
+        // 6. A record added, one removed: only those two, nothing else written.
+        editStack(project, (doc) => doc.setIn([...endpoint, "records", "example.org", "cname"], ["world", "api", "blog", "static", "cdn"]));
+        const records = await run("up");
+        expect(changed(records.steps)).toEqual(["create proxy-dns-CNAME-cdn.example.org", "delete proxy-dns-CNAME-images.example.org"]);
+        expect(records.world.filter((e) => e.writes).map((e) => e.what)).toEqual(expect.arrayContaining(["POST /domain/zone/{zoneName}/record", "DELETE /domain/zone/{zoneName}/record/{id}"]));
+        expect(records.world.filter((e) => e.writes && !/^(POST|DELETE) \/domain\/zone\/\{zoneName\}\/(record|refresh)/.test(e.what))).toEqual([]);
+        expect(recordsOf("example.org", "cdn")).toEqual(["CNAME proxy1.example.org."]);
+        expect(recordsOf("example.org", "images")).toEqual([]);
+
+        // 7. Nothing to do again.
+        const again = await run("up");
+        expect(changed(again.steps)).toEqual([]);
+        expect(again.world.filter((e) => e.writes)).toEqual([]);
+
+        // 8. destroy: the protected routing stops it, and nothing is touched.
+        const refused = await operation(project, "destroy");
+        expect(refused.code).not.toBe(0);
+        expect(refused.diagnostics.join("\n")).toMatch(/protected/);
+        expect(netLine(hosts.ovh2.config(101), 1)).toContain(`ip=${NEW_IP}/32`);
+        // Unprotected: the NIC comes back exactly as it was, no virtual MAC the stack made is left,
+        // the routing stays where it is, and the records the stack made are gone.
+        editStack(project, (doc) => doc.setIn(["config", "ovh-failover:protectIps"], false));
+        await run("up");
+        const destroy = await run("destroy");
+        expect(destroy.world.filter((e) => /\/move$/.test(e.what))).toEqual([]);
+        expect(netLine(hosts.ovh2.config(101), 1)).toBe(NET1_BEFORE);
+        expect(netLine(hosts.ovh1.config(101), 1)).toBe(NET1_BEFORE);
+        expect(tier.standIn.ipRoutedTo(NEW_IP)).toBe(OVH2);
+        expect(tier.standIn.ipRoutedTo(IP)).toBe(OVH1);
+        expect(Object.keys(tier.standIn.virtualMacs(OVH1))).toEqual([]);
+        expect(Object.keys(tier.standIn.virtualMacs(OVH2))).toEqual([]);
+        expect(recordsOf("example.org", "proxy1")).toEqual([]);
+    });
+});
+
+function gateway6Of(prefix: string): { gateway6: string; prefix6: string } {
+    return { gateway6: ipv6Of(prefix).gateway, prefix6: prefix };
+}
+
+const DNS_WRITE = /^(POST|PUT|DELETE) \/domain\/zone\/\{zoneName\}\/record/;
+
+/** Each pattern's events all come before the next pattern's first one, and each is there. */
+function expectInOrder(world: WorldEvent[], patterns: RegExp[]): void {
+    const spans = patterns.map((p) => ({ p, s: span(world, p) }));
+    for (const { p, s } of spans) expect(s, `${p.source} in:\n${world.map((e) => e.what).join("\n")}`).toBeDefined();
+    for (let i = 1; i < spans.length; i++) {
+        expect(spans[i - 1].s!.last, `${spans[i - 1].p.source} before ${spans[i].p.source} in:\n${world.map((e) => e.what).join("\n")}`).toBeLessThan(spans[i].s!.first);
+    }
+}
+
+function netLine(config: string, index: number): string | undefined {
+    return config.split("\n").find((l) => l.startsWith(`net${index}: `))?.slice(`net${index}: `.length);
+}
+
