@@ -9,9 +9,10 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as YAML from "yaml";
 import { REPO } from "../support/engine";
-import { backendTexts, changed, editStack, Operation, operation, span, timeline, WorldEvent } from "../support/lifecycle";
+import { backendTexts, changed, editStack, Operation, operation, phaseOf, span, timeline, WorldEvent } from "../support/lifecycle";
 import { ProxmoxHost, startProxmoxHost } from "../support/proxmoxHosts";
-import { useProvidersTier } from "../support/providersTier";
+import { recordedBy, useProvidersTier } from "../support/providersTier";
+import { RecordedPhase, unexplainedWrites, writeLifecycleRecording } from "../support/lifecycleRecording";
 import { realProject, RealProject } from "../support/realStack";
 import { accountBefore, ipv6Of, IP, OVH1, OVH2 } from "../support/worlds";
 import * as fs from "fs";
@@ -52,14 +53,22 @@ describe("the example stack (reverse-proxy) through the real CLI and plugins: ev
         return doc.toString();
     }
 
-    /** Runs an operation; it must succeed; returns it with what reached the world meanwhile. */
-    async function run(verb: "up" | "destroy", ...flags: string[]): Promise<Operation & { world: WorldEvent[] }> {
+    const phases: RecordedPhase[] = [];
+
+    /**
+     * Runs a phase; it must succeed, every write that reached the world must be explained by one
+     * of its steps, and no backend file may hold a credential in clear; it is recorded.
+     */
+    async function run(name: string, verb: "up" | "destroy", ...flags: string[]): Promise<Operation & { world: WorldEvent[] }> {
         const since = performance.timeOrigin + performance.now();
         const op = await operation(project, verb, ...flags);
         const world = timeline(tier.standIn.requests, hosts, since);
-        expect(op.code, `${verb} failed:\n${op.diagnostics.join("\n")}\n${op.stderr}`).toBe(0);
+        expect(op.code, `${name}: ${verb} failed:\n${op.diagnostics.join("\n")}\n${op.stderr}`).toBe(0);
         expect(tier.standIn.violations).toEqual([]);
         expectNoSecretInBackend();
+        const phase = phaseOf(name, op, world);
+        expect(unexplainedWrites(phase), `${name}: writes no step explains`).toEqual([]);
+        phases.push(phase);
         return { ...op, world };
     }
 
@@ -83,7 +92,7 @@ describe("the example stack (reverse-proxy) through the real CLI and plugins: ev
         const endpoint = ["config", "ovh-failover:endpoints", "proxy"];
 
         // 1. From nothing: the virtual MAC, the NIC, the probe, then the records.
-        const first = await run("up");
+        const first = await run("up from nothing", "up");
         expect(tier.standIn.ipRoutedTo(IP)).toBe(OVH1);
         const macs = tier.standIn.virtualMacs(OVH1);
         expect(Object.values(macs).map((m) => Object.keys(m.addresses))).toEqual([[IP]]);
@@ -93,13 +102,13 @@ describe("the example stack (reverse-proxy) through the real CLI and plugins: ev
         expect(recordsOf("example.org", "proxy1")).toEqual(["A 192.0.2.10", "AAAA 2001:db8:1:4662::10"]);
 
         // 2. Nothing to do: every step same (or the refresh `refresh: always` runs), nothing written.
-        const noop = await run("up");
+        const noop = await run("no change", "up");
         expect(changed(noop.steps)).toEqual([]);
         expect(noop.world.filter((e) => e.writes)).toEqual([]);
 
         // 3. The IP changed: routing, virtual MAC, NIC, probe, DNS, in that order; the old IP stays routed.
         editStack(project, (doc) => doc.setIn([...endpoint, "ip"], NEW_IP));
-        const ipChange = await run("up");
+        const ipChange = await run("the IP changed", "up");
         expect(changed(ipChange.steps)).toEqual(changed(ipChange.previewed));
         expectInOrder(ipChange.world, [/^POST \/ip\/\{ip\}\/move$/, /^POST \/dedicated\/server\/\{serviceName\}\/virtualMac$/, /^pct set 101 --net1 on ovh1$/, /^pct exec 101 .*on ovh1$/, DNS_WRITE]);
         expect(tier.standIn.ipRoutedTo(NEW_IP)).toBe(OVH1);
@@ -114,7 +123,7 @@ describe("the example stack (reverse-proxy) through the real CLI and plugins: ev
         tier.standIn.setServerIpv6(OVH1, prefix);
         hosts.ovh1.addPrefix6(NEW_PREFIX, prefix.gateway);
         editStack(project, (doc) => doc.setIn(["config", "ovh-failover:servers", "ovh1", "ipv6", "prefix"], NEW_PREFIX));
-        const v6 = await run("up");
+        const v6 = await run("a new IPv6 prefix", "up");
         expect(changed(v6.steps)).toEqual(changed(v6.previewed));
         expect(v6.world.filter((e) => e.writes && /virtualMac|\/move$/.test(e.what))).toEqual([]);
         expectInOrder(v6.world, [/^pct set 101 --net1 on ovh1$/, /^pct exec 101 .*on ovh1$/, DNS_WRITE]);
@@ -124,7 +133,7 @@ describe("the example stack (reverse-proxy) through the real CLI and plugins: ev
         // 5. The endpoint moves to ovh2: routed there, a virtual MAC there, ovh2's container 101 takes
         // the NIC, then DNS; ovh1's NIC is put back as it was and its virtual MAC removed.
         editStack(project, (doc) => doc.setIn([...endpoint, "server"], "ovh2"));
-        const moved = await run("up");
+        const moved = await run("moved to the other server", "up");
         expect(changed(moved.steps)).toEqual(changed(moved.previewed));
         expectInOrder(moved.world, [/^POST \/ip\/\{ip\}\/move$/, /^POST \/dedicated\/server\/\{serviceName\}\/virtualMac$/, /^pct set 101 --net1 on ovh2$/, /^pct exec 101 .*on ovh2$/, DNS_WRITE]);
         expect(tier.standIn.ipRoutedTo(NEW_IP)).toBe(OVH2);
@@ -137,19 +146,36 @@ describe("the example stack (reverse-proxy) through the real CLI and plugins: ev
 
         // 6. A record added, one removed: only those two, nothing else written.
         editStack(project, (doc) => doc.setIn([...endpoint, "records", "example.org", "cname"], ["world", "api", "blog", "static", "cdn"]));
-        const records = await run("up");
-        expect(changed(records.steps)).toEqual(["create proxy-dns-CNAME-cdn.example.org", "delete proxy-dns-CNAME-images.example.org"]);
+        const records = await run("a record added, one removed", "up");
+        expect(changed(records.steps)).toEqual(["create ovh:Domain/zoneRecord:ZoneRecord proxy-dns-CNAME-cdn.example.org", "delete ovh:Domain/zoneRecord:ZoneRecord proxy-dns-CNAME-images.example.org"]);
         expect(records.world.filter((e) => e.writes).map((e) => e.what)).toEqual(expect.arrayContaining(["POST /domain/zone/{zoneName}/record", "DELETE /domain/zone/{zoneName}/record/{id}"]));
         expect(records.world.filter((e) => e.writes && !/^(POST|DELETE) \/domain\/zone\/\{zoneName\}\/(record|refresh)/.test(e.what))).toEqual([]);
         expect(recordsOf("example.org", "cdn")).toEqual(["CNAME proxy1.example.org."]);
         expect(recordsOf("example.org", "images")).toEqual([]);
 
         // 7. Nothing to do again.
-        const again = await run("up");
+        const again = await run("no change again", "up");
         expect(changed(again.steps)).toEqual([]);
         expect(again.world.filter((e) => e.writes)).toEqual([]);
 
-        // 8. destroy: the protected routing stops it, and nothing is touched.
+        // 8. The state is lost (docs/runbooks/lost-state.md): the backend is gone, the stack file is
+        // in git. adopt --no-state, the stack created again, then up: it imports what exists and
+        // changes nothing in the world.
+        const before = { net1: netLine(hosts.ovh2.config(101), 1), macs: tier.standIn.virtualMacs(OVH2), records: tier.standIn.zoneRecords("example.org").length };
+        fs.rmSync(`${project.dir}-state`, { recursive: true, force: true });
+        fs.mkdirSync(`${project.dir}-state`);
+        const adopt = await project.run([process.execPath, path.join(REPO, "dist", "bin", "ovh-failover.js"), "adopt", "reverse-proxy", "--no-state", "--skip-hosts"], { OVH_ENDPOINT: "ovh-eu" });
+        expect(adopt.code, adopt.stderr).toBe(0);
+        const init = await project.pulumi("stack", "init", "reverse-proxy");
+        expect(init.code, init.stderr).toBe(0);
+        const recovered = await run("state lost: adopt --no-state, then up", "up");
+        expect(recovered.steps.filter((st) => st.op === "import").length).toBeGreaterThan(0);
+        expect(recovered.world.filter((e) => e.writes && !/^pct set /.test(e.what))).toEqual([]);
+        expect({ net1: netLine(hosts.ovh2.config(101), 1), macs: tier.standIn.virtualMacs(OVH2), records: tier.standIn.zoneRecords("example.org").length }).toEqual(before);
+        const settled = await run("no change after the recovery", "up");
+        expect(changed(settled.steps)).toEqual([]);
+
+        // 9. destroy: the protected routing stops it, and nothing is touched.
         const refused = await operation(project, "destroy");
         expect(refused.code).not.toBe(0);
         expect(refused.diagnostics.join("\n")).toMatch(/protected/);
@@ -157,8 +183,8 @@ describe("the example stack (reverse-proxy) through the real CLI and plugins: ev
         // Unprotected: the NIC comes back exactly as it was, no virtual MAC the stack made is left,
         // the routing stays where it is, and the records the stack made are gone.
         editStack(project, (doc) => doc.setIn(["config", "ovh-failover:protectIps"], false));
-        await run("up");
-        const destroy = await run("destroy");
+        await run("routing unprotected", "up");
+        const destroy = await run("destroy", "destroy");
         expect(destroy.world.filter((e) => /\/move$/.test(e.what))).toEqual([]);
         expect(netLine(hosts.ovh2.config(101), 1)).toBe(NET1_BEFORE);
         expect(netLine(hosts.ovh1.config(101), 1)).toBe(NET1_BEFORE);
@@ -167,6 +193,9 @@ describe("the example stack (reverse-proxy) through the real CLI and plugins: ev
         expect(Object.keys(tier.standIn.virtualMacs(OVH1))).toEqual([]);
         expect(Object.keys(tier.standIn.virtualMacs(OVH2))).toEqual([]);
         expect(recordsOf("example.org", "proxy1")).toEqual([]);
+
+        const file = writeLifecycleRecording({ stack: "reverse-proxy", recorded: recordedBy(tier), phases });
+        console.log(`recorded ${path.relative(REPO, file)}`);
     });
 });
 

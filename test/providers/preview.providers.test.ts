@@ -3,14 +3,13 @@
 // docs/testing.md) and the HTTPS OVH stand-in, from an empty state and after `ovh-failover adopt
 // --no-state` against the stand-in's world. What they print is recorded under test/recorded/,
 // which the ordinary suite holds the offline plan to (test/recorded/recorded.test.ts).
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import * as YAML from "yaml";
 import { REPO } from "../support/engine";
 import type { OvhStandIn } from "../support/ovhStandIn";
-import { useProvidersTier } from "../support/providersTier";
+import { recordedBy, useProvidersTier } from "../support/providersTier";
 import { realProject, RealProject } from "../support/realStack";
 import { normalizePreview, Recording, RecordedWorld, writeRecording } from "../support/recording";
 import { unlistedDiagnostics } from "../support/previewDifferences";
@@ -20,16 +19,6 @@ import { accountAfterUp, accountBefore } from "../support/worlds";
 const BUNDLED = ["reverse-proxy", "new-container", "edge-pair"];
 
 const tier = useProvidersTier();
-
-/** The commit the run is made at: a recording says what made it, so the work tree must be that commit. */
-function repoCommit(): string {
-    const head = execFileSync("git", ["-C", REPO, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
-    // The recordings this run writes aside.
-    const changed = execFileSync("git", ["-C", REPO, "status", "--porcelain", "--untracked-files=no"], { encoding: "utf8" })
-        .split("\n").filter((l) => l.trim() !== "" && !l.slice(3).startsWith("test/recorded/")).join("\n");
-    if (changed !== "") throw new Error(`the work tree differs from ${head}: commit first, then record (the recording names the commit)\n${changed}`);
-    return head;
-}
 
 async function previewJson(project: RealProject): Promise<unknown> {
     const r = await project.pulumi("preview", "--json", "--stack", project.stack);
@@ -47,12 +36,7 @@ function record(stack: string, world: RecordedWorld, digest: unknown, project: R
     const recording: Recording = {
         stack,
         world,
-        recorded: {
-            date: new Date().toISOString().slice(0, 10),
-            commit: repoCommit(),
-            cli: tier.ws.engine.cliVersion,
-            plugins: Object.fromEntries(tier.plugins.map((p) => [p.name, { version: p.version, ...p.source }])),
-        },
+        recorded: recordedBy(tier),
         ...extra,
         preview: normalizePreview(digest, { project: project.dir, repo: REPO }),
     };

@@ -7,6 +7,7 @@ import * as YAML from "yaml";
 import type { RecordedRequest } from "./ovhStandIn";
 import type { ProxmoxHost } from "./proxmoxHosts";
 import type { RealProject } from "./realStack";
+import { kindOf, RecordedPhase, stepLine } from "./lifecycleRecording";
 
 /** One thing that reached the world: a request to OVH or a pct call on a host. */
 export interface WorldEvent {
@@ -104,7 +105,20 @@ export async function operation(project: RealProject, verb: "up" | "destroy", ..
  */
 export function changed(steps: { op: string; urn: string }[]): string[] {
     const hidden = new Set(["same", "refresh", "create-replacement", "delete-replaced"]);
-    return steps.filter((st) => !hidden.has(st.op)).map((st) => `${st.op} ${st.urn.split("::").pop()}`).sort();
+    return steps.filter((st) => !hidden.has(st.op)).map(stepLine).sort();
+}
+
+/** A phase of a lifecycle as recorded: its steps and what reached the world. */
+export function phaseOf(name: string, op: Operation, world: WorldEvent[]): RecordedPhase {
+    const line = (e: WorldEvent) => (e.status === undefined ? e.what : `${e.what} ${e.status}`);
+    const writes: Record<string, number> = {};
+    for (const e of world.filter((w) => w.writes)) writes[line(e)] = (writes[line(e)] ?? 0) + 1;
+    const order: string[] = [];
+    for (const e of world) {
+        const kind = e.writes ? kindOf(line(e)) ?? line(e) : /^pct exec /.test(e.what) ? "probe" : undefined;
+        if (kind !== undefined && order[order.length - 1] !== kind) order.push(kind);
+    }
+    return { name, steps: changed(op.steps), order, writes, reads: [...new Set(world.filter((w) => !w.writes).map(line))].sort() };
 }
 
 /** Edits the project's stack file (its secrets stay as the CLI encrypted them). */

@@ -1,10 +1,12 @@
 // What every test of the test:providers tier starts from: the plugins of OVH_FAILOVER_PLUGINS
 // installed in a workspace of the real engine, whose network namespace resolves OVH's API host to
 // the HTTPS stand-in, and a stand-in of its own for each test (its world is the test's to seed).
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
-import { engineWorkspace, EngineWorkspace } from "./engine";
+import { engineWorkspace, EngineWorkspace, REPO } from "./engine";
+import type { Recording } from "./recording";
 import { OvhStandIn, startOvhStandIn } from "./ovhStandIn";
 import { findPlugins, FoundPlugin, installPlugins } from "./plugins";
 import { OVH_EU_HOST, scratch } from "./realStack";
@@ -51,4 +53,24 @@ export function useProvidersTier(): ProvidersTier {
         await tier.standIn?.close();
     });
     return tier;
+}
+
+/** The commit the run is made at: a recording says what made it, so the work tree must be that commit. */
+function repoCommit(): string {
+    const head = execFileSync("git", ["-C", REPO, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
+    // The recordings this run writes aside.
+    const changed = execFileSync("git", ["-C", REPO, "status", "--porcelain", "--untracked-files=no"], { encoding: "utf8" })
+        .split("\n").filter((l) => l.trim() !== "" && !l.slice(3).startsWith("test/recorded/")).join("\n");
+    if (changed !== "") throw new Error(`the work tree differs from ${head}: commit first, then record (the recording names the commit)\n${changed}`);
+    return head;
+}
+
+/** What a recording says made it: the day, the commit, the CLI and the plugins. */
+export function recordedBy(tier: ProvidersTier): Recording["recorded"] {
+    return {
+        date: new Date().toISOString().slice(0, 10),
+        commit: repoCommit(),
+        cli: tier.ws.engine.cliVersion,
+        plugins: Object.fromEntries(tier.plugins.map((p) => [p.name, { version: p.version, ...p.source }])),
+    };
 }
