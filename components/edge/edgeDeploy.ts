@@ -220,6 +220,58 @@ export function renderSysctlConfEdit(conf: string, name: string, value: number):
 chmod 0644 ${q(`${conf}.new`)}`;
 }
 
+/**
+ * Records, once, whether ifstated was enabled before the first deploy, and apart from that its
+ * flags: `rcctl get ifstated flags` prints NO for a disabled daemon and nothing at all for one
+ * enabled with its default flags, and `rcctl get ifstated status` answers by its exit status alone
+ * (usr.sbin/rcctl/rcctl.sh, svc_get). An earlier deploy recorded the flags alone: NO was off,
+ * anything else, nothing included, on.
+ */
+function recordIfstated(): string {
+    return `if [ ! -e "$originals/ifstated.status" ]; then
+  if [ -e "$originals/ifstated.flags" ]; then
+    if [ "$(cat "$originals/ifstated.flags")" = NO ]; then echo off; else echo on; fi
+  elif rcctl get ifstated status; then
+    rcctl get ifstated flags > "$originals/ifstated.flags"
+    echo on
+  else
+    echo NO > "$originals/ifstated.flags"
+    echo off
+  fi > "$originals/ifstated.status.new"
+  mv -f "$originals/ifstated.status.new" "$originals/ifstated.status"
+fi`;
+}
+
+/**
+ * ifstated runs the claims: back to what it was before the first deploy. Enabled, then its flags
+ * (`rcctl set <daemon> flags` refuses a daemon that is not enabled, and with no flags records the
+ * defaults: rcctl.sh, svc_set), then started again with them; or stopped and disabled. With no
+ * record, it is left as it is, as a file with no record is.
+ */
+function restoreIfstated(): string {
+    return `status=$(cat "$originals/ifstated.status" 2>/dev/null || true)
+if [ -z "$status" ] && [ -e "$originals/ifstated.flags" ]; then
+  if [ "$(cat "$originals/ifstated.flags")" = NO ]; then status=off; else status=on; fi
+fi
+case "$status" in
+  on)
+    flags=$(cat "$originals/ifstated.flags" 2>/dev/null || true)
+    if rcctl enable ifstated >/dev/null && rcctl set ifstated flags "$flags" >/dev/null; then
+      echo "ifstated enabled as before the first deploy, with flags: \${flags:-its defaults}"
+      rcctl restart ifstated || echo "ifstated did not start again with the flags it had before the first deploy" >&2
+    else
+      echo "ifstated: its status and flags before the first deploy (enabled, flags: \${flags:-its defaults}) could not be set back" >&2
+    fi
+    ;;
+  off)
+    rcctl stop ifstated >/dev/null 2>&1 || true
+    rcctl disable ifstated >/dev/null 2>&1 || true
+    echo "ifstated stopped and disabled, as before the first deploy"
+    ;;
+  *) echo "no record of ifstated before the first deploy: left as it is" ;;
+esac`;
+}
+
 export interface OpenbsdDeploy extends FailoverAlias {
     files: DeployFile[];
     ipmove?: IpmoveInstall;
@@ -254,7 +306,7 @@ ifstated -n -f ${shellQuote(`${d.ifstatedConf}.new`)}
 sh -n ${shellQuote(`${d.claimScript}.new`)}
 pfctl -nf /etc/pf.conf.new
 ${recordOriginals(d, [...installedPaths(d.files, d.ipmoveConfig, d.ipmove), "/etc/sysctl.conf"], [d.ipmoveConfig])}
-[ -e "$originals/ifstated.flags" ] || rcctl get ifstated flags > "$originals/ifstated.flags" 2>/dev/null || echo NO > "$originals/ifstated.flags"
+${recordIfstated()}
 [ -e "$originals/pf.rule" ] || { if grep -qxF ${shellQuote(d.pfRule)} /etc/pf.conf; then echo kept; else echo added; fi > "$originals/pf.rule"; }
 [ -e "$originals/carp.preempt" ] || sysctl -n ${CARP_PREEMPT_SYSCTL} > "$originals/carp.preempt"
 ${install([...d.files, { path: d.ipmoveConfig, content: "", mode: "0600" }])}
@@ -345,20 +397,13 @@ rm -f ${shellQuote(d.ipmoveConfig)}
 ${restoreOriginals(d, [...installedPaths(d.files, d.ipmoveConfig, d.ipmove), "/etc/sysctl.conf"])}
 preempt=$(cat "$originals/carp.preempt" 2>/dev/null || true)
 case "$preempt" in 0|1) sysctl ${CARP_PREEMPT_SYSCTL}="$preempt" >/dev/null ;; esac
-# ifstated runs the claims: back to its flags before the first deploy, or off.
-flags=$(cat "$originals/ifstated.flags" 2>/dev/null || true)
-if [ -z "$flags" ] || [ "$flags" = NO ] || [ ! -e ${shellQuote(d.ifstatedConf)} ]; then
-  rcctl stop ifstated >/dev/null 2>&1 || true
-  rcctl disable ifstated >/dev/null 2>&1 || true
-else
-  rcctl set ifstated flags "$flags" >/dev/null && rcctl restart ifstated
-fi
+${restoreIfstated()}
 if [ -e /etc/hostname.${carp} ]; then sh /etc/netstart ${carp}; else ifconfig ${carp} destroy 2>/dev/null || true; fi
 sh /etc/netstart ${d.carpdev}
 if [ "$(cat "$originals/pf.rule" 2>/dev/null)" = added ]; then
   grep -vxF ${shellQuote(d.pfRule)} /etc/pf.conf > /etc/pf.conf.new && mv -f /etc/pf.conf.new /etc/pf.conf && pfctl -f /etc/pf.conf
 fi
-rm -f "$originals/ifstated.flags" "$originals/pf.rule" "$originals/carp.preempt"
+rm -f "$originals/ifstated.status" "$originals/ifstated.flags" "$originals/pf.rule" "$originals/carp.preempt"
 ${removeAliases(d, (ip) => `ifconfig ${d.publicInterface} inet "${ip}" delete`)}
 echo "left the edge pair: no claim, no credentials, the files as they were"
 `;
