@@ -2,6 +2,7 @@
 // running one, validate the new set on the node itself (the checks need its own interfaces), and
 // only then move them into place and apply. Pure: CarpPair runs the text with @pulumi/command.
 import { shellQuote } from "../shared/shell";
+import { parseAbsolutePath, parseInterfaceName } from "../shared/validate";
 
 export type EdgeFlavour = "openbsd" | "keepalived";
 
@@ -220,6 +221,30 @@ export function renderSysctlConfEdit(conf: string, name: string, value: number):
 chmod 0644 ${q(`${conf}.new`)}`;
 }
 
+/** The hostname.if(5) file of an interface. */
+export function hostnameIfPath(ifname: string): string {
+    return `/etc/hostname.${parseInterfaceName(ifname)}`;
+}
+
+/**
+ * Shell that writes `<file>.new`: the node's hostname.if(5), every line kept (an address the
+ * interface carries, comments, `!` commands), with a line `up` at the end unless the last of its
+ * `up` and `down` lines is `up` already; a missing file is taken as empty. netstart runs the lines
+ * in order, each one not otherwise known as `ifconfig <if> <line>` (etc/netstart, parse_hn_line).
+ * The file's mode and owner are kept; a new one is 0640 (netstart fixes, with a warning, a
+ * hostname.if that others may read).
+ */
+export function renderHostnameUpEdit(file: string): string {
+    const hn = shellQuote(parseAbsolutePath(file));
+    const fresh = shellQuote(`${file}.new`);
+    const isUp = `{ sub(/#.*/, "") } $1 == "up" { s = "up" } $1 == "down" { s = "down" } END { exit s != "up" }`;
+    return `if [ -f ${hn} ]; then cp -p ${hn} ${fresh}; else : > ${fresh}; chmod 0640 ${fresh}; fi
+if ! awk ${shellQuote(isUp)} ${fresh}; then
+  if [ -n "$(tail -c 1 ${fresh})" ]; then echo >> ${fresh}; fi
+  printf '%s\\n' up >> ${fresh}
+fi`;
+}
+
 /**
  * Records, once, whether ifstated was enabled before the first deploy, and apart from that its
  * flags: `rcctl get ifstated flags` prints NO for a disabled daemon and nothing at all for one
@@ -292,6 +317,8 @@ export function renderOpenbsdDeploy(d: OpenbsdDeploy): string {
 umask 077
 ${d.ipmove ? `${checkIpmove(d.ipmove)}\n` : ""}${readSecrets(d.ipmoveConfig)}
 ${d.files.map(writeNew).join("\n")}
+# hostname.<carpdev> is the node's own too: the interface comes up, and keeps what it carries.
+${renderHostnameUpEdit(hostnameIfPath(d.carpdev))}
 # pf.conf is the node's own: add the CARP rule once, keep the rest.
 cp /etc/pf.conf /etc/pf.conf.new
 # A last line without its newline would swallow the rule.
@@ -305,11 +332,11 @@ ifconfig carp${d.carpUnit} >/dev/null 2>&1 || ifconfig carp${d.carpUnit} create
 ifstated -n -f ${shellQuote(`${d.ifstatedConf}.new`)}
 sh -n ${shellQuote(`${d.claimScript}.new`)}
 pfctl -nf /etc/pf.conf.new
-${recordOriginals(d, [...installedPaths(d.files, d.ipmoveConfig, d.ipmove), "/etc/sysctl.conf"], [d.ipmoveConfig])}
+${recordOriginals(d, [...installedPaths(d.files, d.ipmoveConfig, d.ipmove), hostnameIfPath(d.carpdev), "/etc/sysctl.conf"], [d.ipmoveConfig])}
 ${recordIfstated()}
 [ -e "$originals/pf.rule" ] || { if grep -qxF ${shellQuote(d.pfRule)} /etc/pf.conf; then echo kept; else echo added; fi > "$originals/pf.rule"; }
 [ -e "$originals/carp.preempt" ] || sysctl -n ${CARP_PREEMPT_SYSCTL} > "$originals/carp.preempt"
-${install([...d.files, { path: d.ipmoveConfig, content: "", mode: "0600" }])}
+${install([...d.files, { path: d.ipmoveConfig, content: "", mode: "0600" }, { path: hostnameIfPath(d.carpdev), content: "", mode: "0640" }])}
 mv -f /etc/pf.conf.new /etc/pf.conf
 mv -f /etc/sysctl.conf.new /etc/sysctl.conf
 ${d.ipmove ? `${installIpmove(d.ipmove)}\n` : ""}${dropOldAlias(d, (ip) => `ifconfig ${d.publicInterface} inet -alias "${ip}"`)}
@@ -321,7 +348,7 @@ rcctl set ifstated flags -f ${shellQuote(d.ifstatedConf)} >/dev/null
 # ifstated starts again in a state that claims nothing; a master claims the (new) IP at once.
 rcctl restart ifstated
 ${recordAlias(d)}
-echo "deployed: ${d.files.map((f) => f.path).join(" ")} ${d.ipmoveConfig} /etc/pf.conf /etc/sysctl.conf"
+echo "deployed: ${d.files.map((f) => f.path).join(" ")} ${d.ipmoveConfig} ${hostnameIfPath(d.carpdev)} /etc/pf.conf /etc/sysctl.conf"
 echo "failover-ip=${d.failoverIp}"
 `;
 }
@@ -394,7 +421,7 @@ export function renderOpenbsdRemoval(d: OpenbsdDeploy): string {
     const carp = `carp${d.carpUnit}`;
     return `set -u
 rm -f ${shellQuote(d.ipmoveConfig)}
-${restoreOriginals(d, [...installedPaths(d.files, d.ipmoveConfig, d.ipmove), "/etc/sysctl.conf"])}
+${restoreOriginals(d, [...installedPaths(d.files, d.ipmoveConfig, d.ipmove), hostnameIfPath(d.carpdev), "/etc/sysctl.conf"])}
 preempt=$(cat "$originals/carp.preempt" 2>/dev/null || true)
 case "$preempt" in 0|1) sysctl ${CARP_PREEMPT_SYSCTL}="$preempt" >/dev/null ;; esac
 ${restoreIfstated()}

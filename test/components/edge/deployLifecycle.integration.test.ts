@@ -147,6 +147,8 @@ describe.skipIf(!runnable)("an edge node leaving the pair, through a real sshd",
         expect(read(host, "/etc/pf.conf")).not.toBe(pf);
         expect(read(host, "/etc/sysctl.conf")).toContain("net.inet.carp.preempt=0");
         expect(exists(host, "/etc/hostname.carp0")).toBe(true);
+        // The carpdev keeps its address at the next boot, and comes up.
+        expect(read(host, "/etc/hostname.eth2")).toBe("inet 10.25.0.12 255.255.0.0\nup\n");
         expect(rcctl(host, "get", "ifstated", "flags").stdout).toBe("-f /etc/ifstated.conf\n");
 
         const removed = host.run(renderNodeRemoval("openbsd", s, s.nodes[1]));
@@ -178,9 +180,12 @@ describe.skipIf(!runnable)("an edge node leaving the pair, through a real sshd",
         expect(deployed.status, deployed.stderr).toBe(0);
         expect(rcctl(host, "get", "ifstated", "flags").stdout).toBe("-f /etc/ifstated.conf\n");
         expect(read(host, "/var/run/rcctl/ifstated.running")).toBe("-f /etc/ifstated.conf\n");
+        // No hostname.eth2 before: the deploy's brings it up, and goes with the removal.
+        expect(read(host, "/etc/hostname.eth2")).toBe("up\n");
 
         const removed = host.run(renderNodeRemoval("openbsd", s, s.nodes[0]));
         expect(removed.status, removed.stderr).toBe(0);
+        expect(exists(host, "/etc/hostname.eth2")).toBe(false);
         expect(read(host, "/etc/rc.conf.local")).toBe(rcConfLocal);
         expect(rcctl(host, "get", "ifstated", "status").status).toBe(on ? 0 : 1);
         expect(rcctl(host, "get", "ifstated", "flags").stdout).toBe(flags === "" ? "" : `${flags}\n`);

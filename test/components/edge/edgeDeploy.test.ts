@@ -4,7 +4,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterEach, describe, expect, it } from "vitest";
-import { OpenbsdDeploy, PASSWORD_MARKER, renderKeepalivedDeploy, renderKeepalivedRemoval, renderOpenbsdDeploy, renderOpenbsdRemoval, renderSecretsInput, renderSysctlConfEdit } from "../../../components/edge/edgeDeploy";
+import {
+    hostnameIfPath, OpenbsdDeploy, PASSWORD_MARKER, renderHostnameUpEdit, renderKeepalivedDeploy, renderKeepalivedRemoval, renderOpenbsdDeploy, renderOpenbsdRemoval, renderSecretsInput,
+    renderSysctlConfEdit,
+} from "../../../components/edge/edgeDeploy";
 
 // CI installs shellcheck from Debian's packages; there it must run.
 const hasShellcheck = spawnSync("shellcheck", ["--version"]).status === 0 || process.env.CI === "true";
@@ -104,6 +107,45 @@ describe("edge deploy scripts", () => {
         it("refuses what is not a sysctl setting", () => {
             expect(() => renderSysctlConfEdit("/etc/sysctl.conf", "net.inet.carp.preempt;reboot", 1)).toThrow(/not a sysctl setting/);
             expect(() => renderSysctlConfEdit("/etc/sysctl.conf", "net.inet.carp.preempt", 0.5)).toThrow(/not a sysctl setting/);
+        });
+    });
+
+    // A carpdev may carry an address of its own (hostname.if(5) holds several lines): the deploy
+    // keeps every line and makes sure the interface comes up.
+    describe("the hostname.<carpdev> edit", () => {
+        function edit(before: string | undefined, mode = 0o600): { text: string; mode: number } {
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-hostname-"));
+            const file = path.join(dir, "hostname.vio2");
+            if (before !== undefined) fs.writeFileSync(file, before, { mode });
+            execFileSync("sh", ["-c", `umask 077\n${renderHostnameUpEdit(file)}`]);
+            return { text: fs.readFileSync(`${file}.new`, "utf8"), mode: fs.statSync(`${file}.new`).mode & 0o777 };
+        }
+
+        it("makes the file, 0640, when there is none", () => {
+            expect(edit(undefined)).toEqual({ text: "up\n", mode: 0o640 });
+        });
+
+        it("keeps an address, comments and commands, adds up at the end, and keeps the file's mode", () => {
+            const own = "# private network\ninet 10.25.0.12 255.255.0.0 NONE\n!route add 10.26/16 10.25.0.1\n";
+            expect(edit(own, 0o600)).toEqual({ text: `${own}up\n`, mode: 0o600 });
+            expect(edit("inet 10.25.0.12 255.255.0.0").text).toBe("inet 10.25.0.12 255.255.0.0\nup\n");
+        });
+
+        it("changes nothing when the interface already comes up, so a second deploy changes nothing", () => {
+            for (const own of ["up\n", "inet 10.25.0.12 255.255.0.0\nup media autoselect # and this\n", "down\nup\n", "up"]) expect(edit(own).text).toBe(own);
+            const once = edit("inet 10.25.0.12 255.255.0.0\n").text;
+            expect(edit(once).text).toBe(once);
+        });
+
+        it("adds up when the last up or down line is down, or up is only in a comment", () => {
+            expect(edit("up\ndown\n").text).toBe("up\ndown\nup\n");
+            expect(edit("# up\ninet 10.25.0.12 255.255.0.0\n").text).toBe("# up\ninet 10.25.0.12 255.255.0.0\nup\n");
+        });
+
+        it("refuses what is not an absolute path, or an interface name that is not one", () => {
+            expect(() => renderHostnameUpEdit("/etc/hostname.vio2; reboot")).toThrow(/absolute path/);
+            expect(() => hostnameIfPath("vio2;reboot")).toThrow(/interface name/);
+            expect(hostnameIfPath("vio2")).toBe("/etc/hostname.vio2");
         });
     });
 
