@@ -221,7 +221,7 @@ export const CATALOG = {
         keys: [
             k("host", "an IP address or a host name (no user@, no :port)", "The node's SSH address.", required),
             k("port", "a TCP port, 1 to 65535", "Its SSH port.", { default: "22" }),
-            k("user", "a login name", "The SSH user.", { default: "root" }),
+            k("user", "a login name", "The SSH user. Any other user than root runs the deploy and the removal with `doas -n`, which never prompts: the node's `/etc/doas.conf` needs `permit nopass <user> as root cmd /bin/sh` after every other rule that matches the user, since the last matching rule decides (doas.conf(5)).", { default: "root" }),
             k("hostKey", HOST_KEY, "The node's public key: required, since the deploy sends it secrets, unless insecureSkipHostKeyCheck."),
             k("insecureSkipHostKeyCheck", "true or false", "Accept any host key (a lab only).", { default: "false" }),
         ],

@@ -2,7 +2,7 @@
 // running one, validate the new set on the node itself (the checks need its own interfaces), and
 // only then move them into place and apply. Pure: CarpPair runs the text with @pulumi/command.
 import { shellQuote } from "../shared/shell";
-import { parseAbsolutePath, parseInterfaceName } from "../shared/validate";
+import { parseAbsolutePath, parseInterfaceName, parseUserName } from "../shared/validate";
 
 export type EdgeFlavour = "openbsd" | "keepalived";
 
@@ -119,15 +119,26 @@ function installIpmove(i: IpmoveInstall): string {
 fi`;
 }
 
+/** The /etc/doas.conf line a node reached as `user` needs, last among the rules that match it. */
+export function doasRule(user: string): string {
+    return `permit nopass ${parseUserName(user)} as root cmd /bin/sh`;
+}
+
 /**
  * A script as the SSH user runs it: itself for root; otherwise through doas, as root (a stock
- * OpenBSD writes `PermitRootLogin no`). The node needs the rule
- * `permit nopass <user> as root cmd /bin/sh` in /etc/doas.conf (doas.conf(5)); `-n` fails at once
- * rather than wait for a password. doas keeps the working directory (doas(1)), where the bundle
- * was copied, and the standard input, where the secrets are.
+ * OpenBSD writes `PermitRootLogin no`). doas keeps the working directory (doas(1)), where the
+ * bundle was copied, and the standard input, where the secrets are. The last rule of doas.conf
+ * that matches decides (doas.conf(5)): a wider rule after `doasRule` without `nopass` asks for a
+ * password, and `-n` then fails at once ("Authentication required", usr.bin/doas/doas.c) rather
+ * than prompt; with no matching rule, "Operation not permitted". Before the script starts, and
+ * before its standard input is read, a check says which line to add, and where (exit 7).
  */
 export function asRoot(sshUser: string, script: string): string {
-    return sshUser === "root" ? script : `doas -n /bin/sh -c ${shellQuote(script)}`;
+    if (sshUser === "root") return script;
+    const user = parseUserName(sshUser);
+    const refused = `doas does not let ${user} run /bin/sh as root without a password: add the line "${doasRule(user)}" to /etc/doas.conf, after every other rule that matches ${user} (the last matching rule decides, doas.conf(5))`;
+    return `doas -n /bin/sh -c : </dev/null || { echo ${shellQuote(refused)} >&2; exit 7; }
+doas -n /bin/sh -c ${shellQuote(script)}`;
 }
 
 /** Where each flavour keeps the failover IP it deployed: each system's own place for such files. */

@@ -226,20 +226,36 @@ describe.skipIf(!runnable || !fs.existsSync("/usr/bin/doas"))("an edge node reac
     });
     afterAll(() => host?.stop());
 
-    it("without the doas rule, the deploy stops at once and changes nothing", () => {
+    const needsRule = 'add the line "permit nopass deploy as root cmd /bin/sh" to /etc/doas.conf, after every other rule that matches deploy (the last matching rule decides, doas.conf(5))';
+
+    it("without the doas rule, the deploy stops at once, says which line to add and where, and changes nothing", () => {
         const s = spec("203.0.113.50");
         const r = host.run(renderNodeDeployment("keepalived", s, s.nodes[0], undefined, "deploy"), { stdin: SECRETS, user: "deploy" });
-        expect(r.status).not.toBe(0);
-        expect(r.stderr).toMatch(/doas/);
+        expect(r.status).toBe(7);
+        expect(r.stderr).toContain(needsRule);
         expect(host.run("test -e /etc/ovh-ipmove.conf").status).not.toBe(0);
     });
 
-    it("with the rule `permit nopass deploy as root cmd /bin/sh`, deploys (the bundle copied to its home), and its removal runs too", () => {
+    it("with the rule followed by a wider one without nopass, which is the last that matches: no prompt (-n), the same message", () => {
+        const rule = host.run("cat > /etc/doas.conf && chmod 0600 /etc/doas.conf", {
+            stdin: "permit nopass deploy as root cmd /bin/sh\npermit deploy as root\n",
+        });
+        expect(rule.status, rule.stderr).toBe(0);
+        const s = spec("203.0.113.50");
+        const r = host.run(renderNodeDeployment("keepalived", s, s.nodes[0], undefined, "deploy"), { stdin: SECRETS, user: "deploy" });
+        expect(r.status).toBe(7);
+        // usr.bin/doas/doas.c: a matching rule without nopass, and -n: this, never a prompt.
+        expect(r.stderr).toMatch(/^doas: Authentication required$/m);
+        expect(r.stderr).toContain(needsRule);
+        expect(host.run("test -e /etc/ovh-ipmove.conf").status).not.toBe(0);
+    });
+
+    it("with the rule `permit nopass deploy as root cmd /bin/sh` last, after a wider one, deploys (the bundle copied to its home), and its removal runs too", () => {
         // Through the lab's sshd, as root: its /etc is an overlay mounted already. The README's
         // rule, with one addition for the lab, which has no systemd: doas sets a PATH of its own
         // (doas(1)), and the lab's systemctl stand-in must come first in it.
         const rule = host.run("cat > /etc/doas.conf && chmod 0600 /etc/doas.conf", {
-            stdin: "permit nopass setenv { PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin } deploy as root cmd /bin/sh\n",
+            stdin: "permit deploy as root\npermit nopass setenv { PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin } deploy as root cmd /bin/sh\n",
         });
         expect(rule.status, rule.stderr).toBe(0);
         // As CopyToRemote leaves it: in the user's home, the user's own.

@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-    hostnameIfPath, OpenbsdDeploy, PASSWORD_MARKER, renderHostnameUpEdit, renderKeepalivedDeploy, renderKeepalivedRemoval, renderOpenbsdDeploy, renderOpenbsdRemoval, renderSecretsInput,
+    asRoot, doasRule, hostnameIfPath, OpenbsdDeploy, PASSWORD_MARKER, renderHostnameUpEdit, renderKeepalivedDeploy, renderKeepalivedRemoval, renderOpenbsdDeploy, renderOpenbsdRemoval, renderSecretsInput,
     renderSysctlConfEdit,
 } from "../../../components/edge/edgeDeploy";
 
@@ -146,6 +146,37 @@ describe("edge deploy scripts", () => {
             expect(() => renderHostnameUpEdit("/etc/hostname.vio2; reboot")).toThrow(/absolute path/);
             expect(() => hostnameIfPath("vio2;reboot")).toThrow(/interface name/);
             expect(hostnameIfPath("vio2")).toBe("/etc/hostname.vio2");
+        });
+    });
+
+    describe("as a user other than root, through doas", () => {
+        // A stand-in doas that refuses as OpenBSD's does without the rule (usr.bin/doas/doas.c).
+        function runAs(doas: string, script: string) {
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-doas-"));
+            const bin = path.join(dir, "bin");
+            fs.mkdirSync(bin);
+            fs.writeFileSync(path.join(bin, "doas"), `#!/bin/sh\necho "doas $*" >> ${dir}/calls\n${doas}\n`, { mode: 0o755 });
+            return spawnSync("sh", ["-c", asRoot("deploy", script)], { input: "secrets\n", encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin` } });
+        }
+
+        it("checks first that doas lets the user run /bin/sh without a password, and says which line to add, last", () => {
+            const r = runAs("echo 'doas: Authentication required' >&2; exit 1", "echo ran");
+            expect(r.status).toBe(7);
+            expect(r.stderr).toBe(`doas: Authentication required\ndoas does not let deploy run /bin/sh as root without a password: add the line "${doasRule("deploy")}" to /etc/doas.conf, after every other rule that matches deploy (the last matching rule decides, doas.conf(5))\n`);
+            expect(r.stdout).toBe("");
+            expect(fs.readFileSync(path.join(dir, "calls"), "utf8")).toBe("doas -n /bin/sh -c :\n");
+        });
+
+        it("then runs the script with doas -n, its standard input untouched by the check", () => {
+            const r = runAs('shift; exec "$@"', "cat");
+            expect(r.status, r.stderr).toBe(0);
+            expect(r.stdout).toBe("secrets\n");
+        });
+
+        it("refuses a user name that is not one, and leaves root's script as it is", () => {
+            expect(() => asRoot("deploy; reboot", "true")).toThrow(/login name/);
+            expect(doasRule("deploy")).toBe("permit nopass deploy as root cmd /bin/sh");
+            expect(asRoot("root", "echo x")).toBe("echo x");
         });
     });
 
