@@ -186,7 +186,7 @@ export const CATALOG = {
             k("vhid", "1 to 255", "The virtual host id.", required),
             k("address", "an IPv4 address on the private network", "The shared CARP address (not a node's own, not the failover IP).", required),
             k("prefixLength", "1 to 32", "The prefix length of the CARP address.", required),
-            k("carpdev", "an interface name", "The interface on the private network CARP runs on (not the public one).", required),
+            k("carpdev", "an interface name", "The interface on the private network CARP runs on (not the public one). On OpenBSD its `/etc/hostname.<carpdev>` stays the node's own: every line is kept (an address the interface carries, comments, `!` commands), and the deploy adds a line `up` at the end unless the last `up` or `down` line is `up` already. Leaving the pair puts the file back byte for byte (or removes it, if there was none).", required),
             k("advbase", "1 to 255 seconds", "The advertisement interval.", { default: "1" }),
             k("carpUnit", "0 to 255", "The carp interface's number (0 for carp0).", { default: "0" }),
         ],
@@ -221,7 +221,7 @@ export const CATALOG = {
         keys: [
             k("host", "an IP address or a host name (no user@, no :port)", "The node's SSH address.", required),
             k("port", "a TCP port, 1 to 65535", "Its SSH port.", { default: "22" }),
-            k("user", "a login name", "The SSH user.", { default: "root" }),
+            k("user", "a login name", "The SSH user. Any other user than root runs the deploy and the removal with `doas -n`, which never prompts: the node's `/etc/doas.conf` needs `permit nopass <user> as root cmd /bin/sh` after every other rule that matches the user, since the last matching rule decides (doas.conf(5)).", { default: "root" }),
             k("hostKey", HOST_KEY, "The node's public key: required, since the deploy sends it secrets, unless insecureSkipHostKeyCheck."),
             k("insecureSkipHostKeyCheck", "true or false", "Accept any host key (a lab only).", { default: "false" }),
         ],

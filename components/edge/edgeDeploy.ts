@@ -2,6 +2,7 @@
 // running one, validate the new set on the node itself (the checks need its own interfaces), and
 // only then move them into place and apply. Pure: CarpPair runs the text with @pulumi/command.
 import { shellQuote } from "../shared/shell";
+import { parseAbsolutePath, parseInterfaceName, parseUserName } from "../shared/validate";
 
 export type EdgeFlavour = "openbsd" | "keepalived";
 
@@ -118,15 +119,26 @@ function installIpmove(i: IpmoveInstall): string {
 fi`;
 }
 
+/** The /etc/doas.conf line a node reached as `user` needs, last among the rules that match it. */
+export function doasRule(user: string): string {
+    return `permit nopass ${parseUserName(user)} as root cmd /bin/sh`;
+}
+
 /**
  * A script as the SSH user runs it: itself for root; otherwise through doas, as root (a stock
- * OpenBSD writes `PermitRootLogin no`). The node needs the rule
- * `permit nopass <user> as root cmd /bin/sh` in /etc/doas.conf (doas.conf(5)); `-n` fails at once
- * rather than wait for a password. doas keeps the working directory (doas(1)), where the bundle
- * was copied, and the standard input, where the secrets are.
+ * OpenBSD writes `PermitRootLogin no`). doas keeps the working directory (doas(1)), where the
+ * bundle was copied, and the standard input, where the secrets are. The last rule of doas.conf
+ * that matches decides (doas.conf(5)): a wider rule after `doasRule` without `nopass` asks for a
+ * password, and `-n` then fails at once ("Authentication required", usr.bin/doas/doas.c) rather
+ * than prompt; with no matching rule, "Operation not permitted". Before the script starts, and
+ * before its standard input is read, a check says which line to add, and where (exit 7).
  */
 export function asRoot(sshUser: string, script: string): string {
-    return sshUser === "root" ? script : `doas -n /bin/sh -c ${shellQuote(script)}`;
+    if (sshUser === "root") return script;
+    const user = parseUserName(sshUser);
+    const refused = `doas does not let ${user} run /bin/sh as root without a password: add the line "${doasRule(user)}" to /etc/doas.conf, after every other rule that matches ${user} (the last matching rule decides, doas.conf(5))`;
+    return `doas -n /bin/sh -c : </dev/null || { echo ${shellQuote(refused)} >&2; exit 7; }
+doas -n /bin/sh -c ${shellQuote(script)}`;
 }
 
 /** Where each flavour keeps the failover IP it deployed: each system's own place for such files. */
@@ -220,6 +232,82 @@ export function renderSysctlConfEdit(conf: string, name: string, value: number):
 chmod 0644 ${q(`${conf}.new`)}`;
 }
 
+/** The hostname.if(5) file of an interface. */
+export function hostnameIfPath(ifname: string): string {
+    return `/etc/hostname.${parseInterfaceName(ifname)}`;
+}
+
+/**
+ * Shell that writes `<file>.new`: the node's hostname.if(5), every line kept (an address the
+ * interface carries, comments, `!` commands), with a line `up` at the end unless the last of its
+ * `up` and `down` lines is `up` already; a missing file is taken as empty. netstart runs the lines
+ * in order, each one not otherwise known as `ifconfig <if> <line>` (etc/netstart, parse_hn_line).
+ * The file's mode and owner are kept; a new one is 0640 (netstart fixes, with a warning, a
+ * hostname.if that others may read).
+ */
+export function renderHostnameUpEdit(file: string): string {
+    const hn = shellQuote(parseAbsolutePath(file));
+    const fresh = shellQuote(`${file}.new`);
+    const isUp = `{ sub(/#.*/, "") } $1 == "up" { s = "up" } $1 == "down" { s = "down" } END { exit s != "up" }`;
+    return `if [ -f ${hn} ]; then cp -p ${hn} ${fresh}; else : > ${fresh}; chmod 0640 ${fresh}; fi
+if ! awk ${shellQuote(isUp)} ${fresh}; then
+  if [ -n "$(tail -c 1 ${fresh})" ]; then echo >> ${fresh}; fi
+  printf '%s\\n' up >> ${fresh}
+fi`;
+}
+
+/**
+ * Records, once, whether ifstated was enabled before the first deploy, and apart from that its
+ * flags: `rcctl get ifstated flags` prints NO for a disabled daemon and nothing at all for one
+ * enabled with its default flags, and `rcctl get ifstated status` answers by its exit status alone
+ * (usr.sbin/rcctl/rcctl.sh, svc_get). An earlier deploy recorded the flags alone: NO was off,
+ * anything else, nothing included, on.
+ */
+function recordIfstated(): string {
+    return `if [ ! -e "$originals/ifstated.status" ]; then
+  if [ -e "$originals/ifstated.flags" ]; then
+    if [ "$(cat "$originals/ifstated.flags")" = NO ]; then echo off; else echo on; fi
+  elif rcctl get ifstated status; then
+    rcctl get ifstated flags > "$originals/ifstated.flags"
+    echo on
+  else
+    echo NO > "$originals/ifstated.flags"
+    echo off
+  fi > "$originals/ifstated.status.new"
+  mv -f "$originals/ifstated.status.new" "$originals/ifstated.status"
+fi`;
+}
+
+/**
+ * ifstated runs the claims: back to what it was before the first deploy. Enabled, then its flags
+ * (`rcctl set <daemon> flags` refuses a daemon that is not enabled, and with no flags records the
+ * defaults: rcctl.sh, svc_set), then started again with them; or stopped and disabled. With no
+ * record, it is left as it is, as a file with no record is.
+ */
+function restoreIfstated(): string {
+    return `status=$(cat "$originals/ifstated.status" 2>/dev/null || true)
+if [ -z "$status" ] && [ -e "$originals/ifstated.flags" ]; then
+  if [ "$(cat "$originals/ifstated.flags")" = NO ]; then status=off; else status=on; fi
+fi
+case "$status" in
+  on)
+    flags=$(cat "$originals/ifstated.flags" 2>/dev/null || true)
+    if rcctl enable ifstated >/dev/null && rcctl set ifstated flags "$flags" >/dev/null; then
+      echo "ifstated enabled as before the first deploy, with flags: \${flags:-its defaults}"
+      rcctl restart ifstated || echo "ifstated did not start again with the flags it had before the first deploy" >&2
+    else
+      echo "ifstated: its status and flags before the first deploy (enabled, flags: \${flags:-its defaults}) could not be set back" >&2
+    fi
+    ;;
+  off)
+    rcctl stop ifstated >/dev/null 2>&1 || true
+    rcctl disable ifstated >/dev/null 2>&1 || true
+    echo "ifstated stopped and disabled, as before the first deploy"
+    ;;
+  *) echo "no record of ifstated before the first deploy: left as it is" ;;
+esac`;
+}
+
 export interface OpenbsdDeploy extends FailoverAlias {
     files: DeployFile[];
     ipmove?: IpmoveInstall;
@@ -240,6 +328,8 @@ export function renderOpenbsdDeploy(d: OpenbsdDeploy): string {
 umask 077
 ${d.ipmove ? `${checkIpmove(d.ipmove)}\n` : ""}${readSecrets(d.ipmoveConfig)}
 ${d.files.map(writeNew).join("\n")}
+# hostname.<carpdev> is the node's own too: the interface comes up, and keeps what it carries.
+${renderHostnameUpEdit(hostnameIfPath(d.carpdev))}
 # pf.conf is the node's own: add the CARP rule once, keep the rest.
 cp /etc/pf.conf /etc/pf.conf.new
 # A last line without its newline would swallow the rule.
@@ -253,11 +343,11 @@ ifconfig carp${d.carpUnit} >/dev/null 2>&1 || ifconfig carp${d.carpUnit} create
 ifstated -n -f ${shellQuote(`${d.ifstatedConf}.new`)}
 sh -n ${shellQuote(`${d.claimScript}.new`)}
 pfctl -nf /etc/pf.conf.new
-${recordOriginals(d, [...installedPaths(d.files, d.ipmoveConfig, d.ipmove), "/etc/sysctl.conf"], [d.ipmoveConfig])}
-[ -e "$originals/ifstated.flags" ] || rcctl get ifstated flags > "$originals/ifstated.flags" 2>/dev/null || echo NO > "$originals/ifstated.flags"
+${recordOriginals(d, [...installedPaths(d.files, d.ipmoveConfig, d.ipmove), hostnameIfPath(d.carpdev), "/etc/sysctl.conf"], [d.ipmoveConfig])}
+${recordIfstated()}
 [ -e "$originals/pf.rule" ] || { if grep -qxF ${shellQuote(d.pfRule)} /etc/pf.conf; then echo kept; else echo added; fi > "$originals/pf.rule"; }
 [ -e "$originals/carp.preempt" ] || sysctl -n ${CARP_PREEMPT_SYSCTL} > "$originals/carp.preempt"
-${install([...d.files, { path: d.ipmoveConfig, content: "", mode: "0600" }])}
+${install([...d.files, { path: d.ipmoveConfig, content: "", mode: "0600" }, { path: hostnameIfPath(d.carpdev), content: "", mode: "0640" }])}
 mv -f /etc/pf.conf.new /etc/pf.conf
 mv -f /etc/sysctl.conf.new /etc/sysctl.conf
 ${d.ipmove ? `${installIpmove(d.ipmove)}\n` : ""}${dropOldAlias(d, (ip) => `ifconfig ${d.publicInterface} inet -alias "${ip}"`)}
@@ -269,7 +359,7 @@ rcctl set ifstated flags -f ${shellQuote(d.ifstatedConf)} >/dev/null
 # ifstated starts again in a state that claims nothing; a master claims the (new) IP at once.
 rcctl restart ifstated
 ${recordAlias(d)}
-echo "deployed: ${d.files.map((f) => f.path).join(" ")} ${d.ipmoveConfig} /etc/pf.conf /etc/sysctl.conf"
+echo "deployed: ${d.files.map((f) => f.path).join(" ")} ${d.ipmoveConfig} ${hostnameIfPath(d.carpdev)} /etc/pf.conf /etc/sysctl.conf"
 echo "failover-ip=${d.failoverIp}"
 `;
 }
@@ -342,23 +432,16 @@ export function renderOpenbsdRemoval(d: OpenbsdDeploy): string {
     const carp = `carp${d.carpUnit}`;
     return `set -u
 rm -f ${shellQuote(d.ipmoveConfig)}
-${restoreOriginals(d, [...installedPaths(d.files, d.ipmoveConfig, d.ipmove), "/etc/sysctl.conf"])}
+${restoreOriginals(d, [...installedPaths(d.files, d.ipmoveConfig, d.ipmove), hostnameIfPath(d.carpdev), "/etc/sysctl.conf"])}
 preempt=$(cat "$originals/carp.preempt" 2>/dev/null || true)
 case "$preempt" in 0|1) sysctl ${CARP_PREEMPT_SYSCTL}="$preempt" >/dev/null ;; esac
-# ifstated runs the claims: back to its flags before the first deploy, or off.
-flags=$(cat "$originals/ifstated.flags" 2>/dev/null || true)
-if [ -z "$flags" ] || [ "$flags" = NO ] || [ ! -e ${shellQuote(d.ifstatedConf)} ]; then
-  rcctl stop ifstated >/dev/null 2>&1 || true
-  rcctl disable ifstated >/dev/null 2>&1 || true
-else
-  rcctl set ifstated flags "$flags" >/dev/null && rcctl restart ifstated
-fi
+${restoreIfstated()}
 if [ -e /etc/hostname.${carp} ]; then sh /etc/netstart ${carp}; else ifconfig ${carp} destroy 2>/dev/null || true; fi
 sh /etc/netstart ${d.carpdev}
 if [ "$(cat "$originals/pf.rule" 2>/dev/null)" = added ]; then
   grep -vxF ${shellQuote(d.pfRule)} /etc/pf.conf > /etc/pf.conf.new && mv -f /etc/pf.conf.new /etc/pf.conf && pfctl -f /etc/pf.conf
 fi
-rm -f "$originals/ifstated.flags" "$originals/pf.rule" "$originals/carp.preempt"
+rm -f "$originals/ifstated.status" "$originals/ifstated.flags" "$originals/pf.rule" "$originals/carp.preempt"
 ${removeAliases(d, (ip) => `ifconfig ${d.publicInterface} inet "${ip}" delete`)}
 echo "left the edge pair: no claim, no credentials, the files as they were"
 `;

@@ -18,10 +18,6 @@ export function carpInterfaceOf(group: CarpGroupSpec): string {
     return `carp${group.carpUnit}`;
 }
 
-export function renderHostnameCarpdev(_group: CarpGroupSpec): string {
-    return "up\n";
-}
-
 export function renderHostnameCarp(group: CarpGroupSpec, node: CarpNodeSpec): string {
     const address = `${group.address} ${netmaskOf(group.prefixLength)} ${broadcastOf(group.address, group.prefixLength)}`;
     const advbase = group.advbase === 1 ? "" : ` advbase ${group.advbase}`;
@@ -326,12 +322,14 @@ exit "$status"
 `;
 }
 
-/** The node's files; the pf rule is apart because it goes into the existing pf.conf (insertPfRule). */
+/**
+ * The node's files. The pf rule is apart because it goes into the existing pf.conf (insertPfRule);
+ * hostname.<carpdev> is the node's own, and the deploy only adds `up` to it (renderHostnameUpEdit).
+ */
 export function renderOpenbsdNodeFiles(spec: EdgePairSpec, node: CarpNodeSpec, moveCommand: string, opts: OpenbsdClaimOptions = {}): { files: NodeFile[]; pfRule: string } {
     const { group } = spec;
     return {
         files: [
-            { path: `/etc/hostname.${group.carpdev}`, content: renderHostnameCarpdev(group), secret: false, mode: "0640" },
             { path: `/etc/hostname.${carpInterfaceOf(group)}`, content: renderHostnameCarp(group, node), secret: true, mode: "0640" },
             { path: "/etc/ifstated.conf", content: renderIfstatedConf(spec, node, opts), secret: false, mode: "0644" },
             { path: claimPathOf(opts), content: renderClaimScript(spec, node, moveCommand, opts), secret: false, mode: "0755" },

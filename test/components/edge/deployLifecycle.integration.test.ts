@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderNodeDeployment, renderNodeRemoval } from "../../../components/edge/carpPair";
 import { CarpNodeSpec, DEFAULT_PREEMPT, EdgePairSpec } from "../../../components/edge/carpSpec";
 import { PASSWORD_MARKER, renderSecretsInput } from "../../../components/edge/edgeDeploy";
+import { rcctlStandIn } from "../../support/rcctlStandIn";
 import { canRunSshLab, SshHost, startSshHost } from "../../support/sshLab";
 
 const runnable = canRunSshLab() && fs.existsSync("/usr/sbin/keepalived");
@@ -124,13 +125,21 @@ describe.skipIf(!runnable)("an edge node leaving the pair, through a real sshd",
         expect(calls(host).slice(before)).toEqual(["systemctl stop keepalived", "systemctl disable keepalived"]);
     });
 
-    it("OpenBSD: ifstated stopped as it was, carp0 destroyed, hostname.if and pf.conf as they were, the credentials and alias gone", async () => {
-        // OpenBSD's tools do not run here: they record their calls (rcctl get says ifstated was off).
-        const host = await lab({ ifconfig: "exit 0", rcctl: `[ "$1" = get ] && echo NO; exit 0`, pfctl: "exit 0", ifstated: "exit 0", sysctl: `[ "$1" = -n ] && echo 0; exit 0` });
+    /** An OpenBSD node: its tools record their calls; rcctl follows rcctl.sh (test/support/rcctlStandIn.ts). */
+    async function openbsdLab(files: Record<string, string> = {}): Promise<SshHost> {
+        const host = await lab({ ifconfig: "exit 0", pfctl: "exit 0", ifstated: "exit 0", sysctl: `[ "$1" = -n ] && echo 0; exit 0` });
+        fs.writeFileSync(path.join(host.usrLocal, "sbin/rcctl"), rcctlStandIn({ etcDir: "/etc", runDir: "/var/run/rcctl", callLog: "/var/log/calls" }), { mode: 0o755 });
         fs.writeFileSync(path.join(host.etcDir, "netstart"), "echo \"netstart $*\" >> /var/log/calls\n");
-        const pf = "set skip on lo\npass\n";
-        fs.writeFileSync(path.join(host.etcDir, "pf.conf"), pf);
-        fs.writeFileSync(path.join(host.etcDir, "hostname.eth2"), "inet 10.25.0.12 255.255.0.0\n");
+        fs.writeFileSync(path.join(host.etcDir, "pf.conf"), "set skip on lo\npass\n");
+        for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(host.etcDir, name), content);
+        return host;
+    }
+    const rcctl = (host: SshHost, ...args: string[]) => host.run(["rcctl", ...args].join(" "));
+
+    it("OpenBSD: ifstated stopped as it was, carp0 destroyed, hostname.if and pf.conf as they were, the credentials and alias gone", async () => {
+        // ifstated was off (rc.conf's default: no line in rc.conf.local).
+        const host = await openbsdLab({ "hostname.eth2": "inet 10.25.0.12 255.255.0.0\n" });
+        const pf = read(host, "/etc/pf.conf");
         const sysctlConf = read(host, "/etc/sysctl.conf");
         const s = spec("203.0.113.50");
         const deployed = host.run(renderNodeDeployment("openbsd", s, s.nodes[1]), { stdin: SECRETS });
@@ -138,6 +147,9 @@ describe.skipIf(!runnable)("an edge node leaving the pair, through a real sshd",
         expect(read(host, "/etc/pf.conf")).not.toBe(pf);
         expect(read(host, "/etc/sysctl.conf")).toContain("net.inet.carp.preempt=0");
         expect(exists(host, "/etc/hostname.carp0")).toBe(true);
+        // The carpdev keeps its address at the next boot, and comes up.
+        expect(read(host, "/etc/hostname.eth2")).toBe("inet 10.25.0.12 255.255.0.0\nup\n");
+        expect(rcctl(host, "get", "ifstated", "flags").stdout).toBe("-f /etc/ifstated.conf\n");
 
         const removed = host.run(renderNodeRemoval("openbsd", s, s.nodes[1]));
         expect(removed.status, removed.stderr).toBe(0);
@@ -152,6 +164,49 @@ describe.skipIf(!runnable)("an edge node leaving the pair, through a real sshd",
         const after = calls(host).slice(calls(host).lastIndexOf("rcctl restart ifstated") + 1);
         expect(after).toEqual(expect.arrayContaining(["rcctl stop ifstated", "rcctl disable ifstated", "ifconfig carp0 destroy", "netstart eth2", "ifconfig eth0 inet 203.0.113.50 delete"]));
         expect(after.indexOf("rcctl stop ifstated")).toBeLessThan(after.indexOf("ifconfig eth0 inet 203.0.113.50 delete"));
+    });
+
+    // What rc.conf.local held about ifstated before the first deploy, and what rcctl said of it
+    // (rcctl.sh svc_get: `get ifstated flags` prints NO for a disabled daemon, nothing for one
+    // enabled with its default flags).
+    it.each([
+        ["enabled with its default flags", "ifstated_flags=\n", "", true],
+        ["enabled with flags of its own", "ifstated_flags=-v -f /etc/ifstated.local.conf\nntpd_flags=-s\n", "-v -f /etc/ifstated.local.conf", true],
+        ["disabled", "ntpd_flags=-s\n", "NO", false],
+    ] as const)("OpenBSD: ifstated %s is so again after the removal, rc.conf.local byte for byte", async (_, rcConfLocal, flags, on) => {
+        const host = await openbsdLab({ "rc.conf.local": rcConfLocal });
+        const s = spec("203.0.113.50");
+        const deployed = host.run(renderNodeDeployment("openbsd", s, s.nodes[0]), { stdin: SECRETS });
+        expect(deployed.status, deployed.stderr).toBe(0);
+        expect(rcctl(host, "get", "ifstated", "flags").stdout).toBe("-f /etc/ifstated.conf\n");
+        expect(read(host, "/var/run/rcctl/ifstated.running")).toBe("-f /etc/ifstated.conf\n");
+        // No hostname.eth2 before: the deploy's brings it up, and goes with the removal.
+        expect(read(host, "/etc/hostname.eth2")).toBe("up\n");
+
+        const removed = host.run(renderNodeRemoval("openbsd", s, s.nodes[0]));
+        expect(removed.status, removed.stderr).toBe(0);
+        expect(exists(host, "/etc/hostname.eth2")).toBe(false);
+        expect(read(host, "/etc/rc.conf.local")).toBe(rcConfLocal);
+        expect(rcctl(host, "get", "ifstated", "status").status).toBe(on ? 0 : 1);
+        expect(rcctl(host, "get", "ifstated", "flags").stdout).toBe(flags === "" ? "" : `${flags}\n`);
+        // Running again with the flags it had, or stopped.
+        expect(rcctl(host, "check", "ifstated").status).toBe(on ? 0 : 1);
+        if (on) expect(read(host, "/var/run/rcctl/ifstated.running")).toBe(`${flags}\n`);
+        // A retried removal changes nothing.
+        expect(host.run(renderNodeRemoval("openbsd", s, s.nodes[0])).status).toBe(0);
+        expect(read(host, "/etc/rc.conf.local")).toBe(rcConfLocal);
+    });
+
+    it("OpenBSD: an earlier deploy's record of ifstated's flags alone, empty, is read as enabled with its default flags", async () => {
+        // What that deploy left: ifstated on with its flags, and `rcctl get ifstated flags` from before.
+        const host = await openbsdLab({ "rc.conf.local": "ifstated_flags=-f /etc/ifstated.conf\n" });
+        expect(host.run("mkdir -p /var/db/ovh-failover/originals && : > /var/db/ovh-failover/originals/ifstated.flags").status).toBe(0);
+        const s = spec("203.0.113.50");
+        const removed = host.run(renderNodeRemoval("openbsd", s, s.nodes[0]));
+        expect(removed.status, removed.stderr).toBe(0);
+        expect(read(host, "/etc/rc.conf.local")).toBe("ifstated_flags=\n");
+        expect(read(host, "/var/run/rcctl/ifstated.running")).toBe("\n");
+        expect(exists(host, "/var/db/ovh-failover/originals/ifstated.flags")).toBe(false);
     });
 });
 
@@ -171,20 +226,36 @@ describe.skipIf(!runnable || !fs.existsSync("/usr/bin/doas"))("an edge node reac
     });
     afterAll(() => host?.stop());
 
-    it("without the doas rule, the deploy stops at once and changes nothing", () => {
+    const needsRule = 'add the line "permit nopass deploy as root cmd /bin/sh" to /etc/doas.conf, after every other rule that matches deploy (the last matching rule decides, doas.conf(5))';
+
+    it("without the doas rule, the deploy stops at once, says which line to add and where, and changes nothing", () => {
         const s = spec("203.0.113.50");
         const r = host.run(renderNodeDeployment("keepalived", s, s.nodes[0], undefined, "deploy"), { stdin: SECRETS, user: "deploy" });
-        expect(r.status).not.toBe(0);
-        expect(r.stderr).toMatch(/doas/);
+        expect(r.status).toBe(7);
+        expect(r.stderr).toContain(needsRule);
         expect(host.run("test -e /etc/ovh-ipmove.conf").status).not.toBe(0);
     });
 
-    it("with the rule `permit nopass deploy as root cmd /bin/sh`, deploys (the bundle copied to its home), and its removal runs too", () => {
+    it("with the rule followed by a wider one without nopass, which is the last that matches: no prompt (-n), the same message", () => {
+        const rule = host.run("cat > /etc/doas.conf && chmod 0600 /etc/doas.conf", {
+            stdin: "permit nopass deploy as root cmd /bin/sh\npermit deploy as root\n",
+        });
+        expect(rule.status, rule.stderr).toBe(0);
+        const s = spec("203.0.113.50");
+        const r = host.run(renderNodeDeployment("keepalived", s, s.nodes[0], undefined, "deploy"), { stdin: SECRETS, user: "deploy" });
+        expect(r.status).toBe(7);
+        // usr.bin/doas/doas.c: a matching rule without nopass, and -n: this, never a prompt.
+        expect(r.stderr).toMatch(/^doas: Authentication required$/m);
+        expect(r.stderr).toContain(needsRule);
+        expect(host.run("test -e /etc/ovh-ipmove.conf").status).not.toBe(0);
+    });
+
+    it("with the rule `permit nopass deploy as root cmd /bin/sh` last, after a wider one, deploys (the bundle copied to its home), and its removal runs too", () => {
         // Through the lab's sshd, as root: its /etc is an overlay mounted already. The README's
         // rule, with one addition for the lab, which has no systemd: doas sets a PATH of its own
         // (doas(1)), and the lab's systemctl stand-in must come first in it.
         const rule = host.run("cat > /etc/doas.conf && chmod 0600 /etc/doas.conf", {
-            stdin: "permit nopass setenv { PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin } deploy as root cmd /bin/sh\n",
+            stdin: "permit deploy as root\npermit nopass setenv { PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin } deploy as root cmd /bin/sh\n",
         });
         expect(rule.status, rule.stderr).toBe(0);
         // As CopyToRemote leaves it: in the user's home, the user's own.

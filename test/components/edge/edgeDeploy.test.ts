@@ -4,7 +4,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterEach, describe, expect, it } from "vitest";
-import { OpenbsdDeploy, PASSWORD_MARKER, renderKeepalivedDeploy, renderKeepalivedRemoval, renderOpenbsdDeploy, renderOpenbsdRemoval, renderSecretsInput, renderSysctlConfEdit } from "../../../components/edge/edgeDeploy";
+import {
+    asRoot, doasRule, hostnameIfPath, OpenbsdDeploy, PASSWORD_MARKER, renderHostnameUpEdit, renderKeepalivedDeploy, renderKeepalivedRemoval, renderOpenbsdDeploy, renderOpenbsdRemoval, renderSecretsInput,
+    renderSysctlConfEdit,
+} from "../../../components/edge/edgeDeploy";
 
 // CI installs shellcheck from Debian's packages; there it must run.
 const hasShellcheck = spawnSync("shellcheck", ["--version"]).status === 0 || process.env.CI === "true";
@@ -104,6 +107,76 @@ describe("edge deploy scripts", () => {
         it("refuses what is not a sysctl setting", () => {
             expect(() => renderSysctlConfEdit("/etc/sysctl.conf", "net.inet.carp.preempt;reboot", 1)).toThrow(/not a sysctl setting/);
             expect(() => renderSysctlConfEdit("/etc/sysctl.conf", "net.inet.carp.preempt", 0.5)).toThrow(/not a sysctl setting/);
+        });
+    });
+
+    // A carpdev may carry an address of its own (hostname.if(5) holds several lines): the deploy
+    // keeps every line and makes sure the interface comes up.
+    describe("the hostname.<carpdev> edit", () => {
+        function edit(before: string | undefined, mode = 0o600): { text: string; mode: number } {
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-hostname-"));
+            const file = path.join(dir, "hostname.vio2");
+            if (before !== undefined) fs.writeFileSync(file, before, { mode });
+            execFileSync("sh", ["-c", `umask 077\n${renderHostnameUpEdit(file)}`]);
+            return { text: fs.readFileSync(`${file}.new`, "utf8"), mode: fs.statSync(`${file}.new`).mode & 0o777 };
+        }
+
+        it("makes the file, 0640, when there is none", () => {
+            expect(edit(undefined)).toEqual({ text: "up\n", mode: 0o640 });
+        });
+
+        it("keeps an address, comments and commands, adds up at the end, and keeps the file's mode", () => {
+            const own = "# private network\ninet 10.25.0.12 255.255.0.0 NONE\n!route add 10.26/16 10.25.0.1\n";
+            expect(edit(own, 0o600)).toEqual({ text: `${own}up\n`, mode: 0o600 });
+            expect(edit("inet 10.25.0.12 255.255.0.0").text).toBe("inet 10.25.0.12 255.255.0.0\nup\n");
+        });
+
+        it("changes nothing when the interface already comes up, so a second deploy changes nothing", () => {
+            for (const own of ["up\n", "inet 10.25.0.12 255.255.0.0\nup media autoselect # and this\n", "down\nup\n", "up"]) expect(edit(own).text).toBe(own);
+            const once = edit("inet 10.25.0.12 255.255.0.0\n").text;
+            expect(edit(once).text).toBe(once);
+        });
+
+        it("adds up when the last up or down line is down, or up is only in a comment", () => {
+            expect(edit("up\ndown\n").text).toBe("up\ndown\nup\n");
+            expect(edit("# up\ninet 10.25.0.12 255.255.0.0\n").text).toBe("# up\ninet 10.25.0.12 255.255.0.0\nup\n");
+        });
+
+        it("refuses what is not an absolute path, or an interface name that is not one", () => {
+            expect(() => renderHostnameUpEdit("/etc/hostname.vio2; reboot")).toThrow(/absolute path/);
+            expect(() => hostnameIfPath("vio2;reboot")).toThrow(/interface name/);
+            expect(hostnameIfPath("vio2")).toBe("/etc/hostname.vio2");
+        });
+    });
+
+    describe("as a user other than root, through doas", () => {
+        // A stand-in doas that refuses as OpenBSD's does without the rule (usr.bin/doas/doas.c).
+        function runAs(doas: string, script: string) {
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-doas-"));
+            const bin = path.join(dir, "bin");
+            fs.mkdirSync(bin);
+            fs.writeFileSync(path.join(bin, "doas"), `#!/bin/sh\necho "doas $*" >> ${dir}/calls\n${doas}\n`, { mode: 0o755 });
+            return spawnSync("sh", ["-c", asRoot("deploy", script)], { input: "secrets\n", encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin` } });
+        }
+
+        it("checks first that doas lets the user run /bin/sh without a password, and says which line to add, last", () => {
+            const r = runAs("echo 'doas: Authentication required' >&2; exit 1", "echo ran");
+            expect(r.status).toBe(7);
+            expect(r.stderr).toBe(`doas: Authentication required\ndoas does not let deploy run /bin/sh as root without a password: add the line "${doasRule("deploy")}" to /etc/doas.conf, after every other rule that matches deploy (the last matching rule decides, doas.conf(5))\n`);
+            expect(r.stdout).toBe("");
+            expect(fs.readFileSync(path.join(dir, "calls"), "utf8")).toBe("doas -n /bin/sh -c :\n");
+        });
+
+        it("then runs the script with doas -n, its standard input untouched by the check", () => {
+            const r = runAs('shift; exec "$@"', "cat");
+            expect(r.status, r.stderr).toBe(0);
+            expect(r.stdout).toBe("secrets\n");
+        });
+
+        it("refuses a user name that is not one, and leaves root's script as it is", () => {
+            expect(() => asRoot("deploy; reboot", "true")).toThrow(/login name/);
+            expect(doasRule("deploy")).toBe("permit nopass deploy as root cmd /bin/sh");
+            expect(asRoot("root", "echo x")).toBe("echo x");
         });
     });
 

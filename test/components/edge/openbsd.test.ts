@@ -4,18 +4,29 @@ import { tmpdir } from "os";
 import { join } from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CarpNodeSpec, EdgePairSpec } from "../../../components/edge/carpSpec";
+import { renderHostnameUpEdit } from "../../../components/edge/edgeDeploy";
 import {
     CLAIM_SCRIPT_PATH,
     insertPfRule,
     renderClaimScript,
     renderHostnameCarp,
-    renderHostnameCarpdev,
     renderIfstatedConf,
     renderOpenbsdNodeFiles,
     renderPfCarpRule,
 } from "../../../components/edge/openbsd";
 
 const golden = (name: string) => readFileSync(join(__dirname, "golden", "openbsd", name), "utf8");
+
+/** hostname.<carpdev> as the deploy makes it on a node that has none (the seed's case). */
+function carpdevFileFromNothing(): string {
+    const dir = mkdtempSync(join(tmpdir(), "ovhf-hostname-"));
+    try {
+        execFileSync("sh", ["-c", renderHostnameUpEdit(join(dir, "hostname.vio2"))]);
+        return readFileSync(join(dir, "hostname.vio2.new"), "utf8");
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
+}
 
 // Seed 001's own values.
 const master: CarpNodeSpec = {
@@ -115,7 +126,7 @@ describe("OpenBSD edge node files, seed 001", () => {
     const spec = seedSpec();
 
     it("render the seed's files statement for statement, but for the documented changes to ifstated.conf", () => {
-        expect(statements(renderHostnameCarpdev(spec.group))).toEqual(statements(golden("hostname.vio2")));
+        expect(statements(carpdevFileFromNothing())).toEqual(statements(golden("hostname.vio2")));
         expect(statements(renderHostnameCarp(spec.group, master))).toEqual(statements(golden("hostname.carp0.master")));
         expect(statements(renderHostnameCarp(spec.group, backup))).toEqual(statements(golden("hostname.carp0.backup")));
         expect(statements(renderPfCarpRule(spec.group))).toEqual(statements(golden("pf-rule")));
@@ -145,7 +156,7 @@ describe("OpenBSD edge node files, seed 001", () => {
         expect(renderHostnameCarp(spec.group, master)).toBe("inet 10.25.0.10 255.255.0.0 10.25.255.255 vhid 1 carpdev vio2 pass xxx advskew 1\nup\n");
         expect(renderHostnameCarp(spec.group, backup)).toBe("inet 10.25.0.10 255.255.0.0 10.25.255.255 vhid 1 carpdev vio2 pass xxx advskew 50\nup\n");
         expect(renderHostnameCarp(spec.group, master)).toBe(golden("hostname.carp0.master"));
-        expect(renderHostnameCarpdev(spec.group)).toBe(golden("hostname.vio2"));
+        expect(carpdevFileFromNothing()).toBe(golden("hostname.vio2"));
         expect(renderPfCarpRule(spec.group)).toBe(golden("pf-rule"));
     });
 
@@ -154,10 +165,9 @@ describe("OpenBSD edge node files, seed 001", () => {
         expect(renderHostnameCarp(group, master)).toBe("inet 10.25.0.10 255.255.0.0 10.25.255.255 vhid 1 advbase 3 carpdev vio2 pass xxx advskew 1\nup\n");
     });
 
-    it("lists the node's files, the CARP one secret, the claim script executable, and the pf rule apart", () => {
+    it("lists the node's files, the CARP one secret, the claim script executable, and the pf rule apart (hostname.<carpdev> is the node's own)", () => {
         const { files, pfRule } = renderOpenbsdNodeFiles(spec, master, moveCommand(spec, master));
         expect(files.map((f) => [f.path, f.secret, f.mode])).toEqual([
-            ["/etc/hostname.vio2", false, "0640"],
             ["/etc/hostname.carp0", true, "0640"],
             ["/etc/ifstated.conf", false, "0644"],
             [CLAIM_SCRIPT_PATH, false, "0755"],
@@ -198,7 +208,7 @@ describe("a new failover IP", () => {
         const files = (spec: EdgePairSpec) => renderOpenbsdNodeFiles(spec, node, moveCommand(spec, node));
         const others = (spec: EdgePairSpec) => files(spec).files.filter((f) => f.path !== "/etc/ifstated.conf" && f.path !== CLAIM_SCRIPT_PATH);
         expect(others(after)).toEqual(others(before));
-        expect(others(before).map((f) => f.path)).toEqual(["/etc/hostname.vio2", "/etc/hostname.carp0"]);
+        expect(others(before).map((f) => f.path)).toEqual(["/etc/hostname.carp0"]);
         expect(files(after).pfRule).toBe(files(before).pfRule);
     });
 });
