@@ -79,7 +79,8 @@ const PROSE = new Set(["description", "verbose_description", "typetext", "format
 function withoutProse(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(withoutProse);
     if (value === null || typeof value !== "object") return value;
-    return Object.fromEntries(Object.entries(value).filter(([k]) => !PROSE.has(k)).map(([k, v]) => [k, withoutProse(v)]));
+    // Only strings are prose: a parameter named "description" has a schema (an object) and stays.
+    return Object.fromEntries(Object.entries(value).filter(([k, v]) => !(PROSE.has(k) && typeof v === "string")).map(([k, v]) => [k, withoutProse(v)]));
 }
 
 export function deriveRoutes(tree: ApiNode[], meta: { source: string; version: string }): DerivedRoutes {
