@@ -780,7 +780,19 @@ export async function startProxmoxStandIn(opts: ProxmoxStandInOptions = {}): Pro
         "GET /nodes": () => ({ status: 200, data: [...nodes.keys()].map((node) => ({ node, status: "online", type: "node", id: `node/${node}`, level: "", maxcpu: os.cpus().length, maxmem: os.totalmem(), uptime: Math.floor(os.uptime()) })) }),
         "GET /nodes/{node}/status": (p) => {
             nodeNamed(p.node);
-            return { status: 200, data: { uptime: Math.floor(os.uptime()), cpu: 0, memory: { total: os.totalmem(), free: os.freemem(), used: os.totalmem() - os.freemem() }, pveversion: `pve-manager/${opts.version ?? schema.version}` } };
+            const cpus = os.cpus();
+            return {
+                status: 200,
+                data: {
+                    uptime: Math.floor(os.uptime()), cpu: 0, loadavg: os.loadavg().map((l) => l.toFixed(2)),
+                    memory: { total: os.totalmem(), free: os.freemem(), used: os.totalmem() - os.freemem(), available: os.freemem() },
+                    rootfs: { total: 100 * GIB, used: 0, free: 100 * GIB, avail: 100 * GIB },
+                    cpuinfo: { cores: cpus.length, cpus: cpus.length, sockets: 1, model: cpus[0]?.model ?? "stand-in" },
+                    "current-kernel": { sysname: "Linux", release: os.release(), version: os.version(), machine: os.machine() },
+                    "boot-info": { mode: "efi" },
+                    pveversion: `pve-manager/${opts.version ?? schema.version}`,
+                },
+            };
         },
         "GET /nodes/{node}/lxc": (p) => {
             nodeNamed(p.node);
@@ -806,7 +818,8 @@ export async function startProxmoxStandIn(opts: ProxmoxStandInOptions = {}): Pro
             nodeNamed(p.node);
             const file = load(p.node, vmidOf(p));
             const keys = new Set([...Object.keys(file.conf), ...Object.keys(file.pending), ...file.pendingDelete]);
-            return { status: 200, data: [...keys].sort().map((key) => ({ key, ...(file.conf[key] !== undefined ? { value: typed(key, file.conf[key]) } : {}), ...(file.pending[key] !== undefined ? { pending: typed(key, file.pending[key]) } : {}), ...(file.pendingDelete.includes(key) ? { delete: 1 } : {}) })) };
+            // Its return schema types value and pending as strings.
+            return { status: 200, data: [...keys].sort().map((key) => ({ key, ...(file.conf[key] !== undefined ? { value: file.conf[key] } : {}), ...(file.pending[key] !== undefined ? { pending: file.pending[key] } : {}), ...(file.pendingDelete.includes(key) ? { delete: 1 } : {}) })) };
         },
         "PUT /nodes/{node}/lxc/{vmid}/config": (p) => updateConfig(p),
         "GET /nodes/{node}/lxc/{vmid}/status/current": (p) => {
@@ -958,11 +971,11 @@ export async function startProxmoxStandIn(opts: ProxmoxStandInOptions = {}): Pro
             if (p.vmid) {
                 // pve-manager API2/Cluster.pm get_nextid.
                 if (used(Number(p.vmid))) fail(`VM ${p.vmid} already exists`);
-                return { status: 200, data: p.vmid };
+                return { status: 200, data: Number(p.vmid) };
             }
             let id = 100;
             while (used(id)) id++;
-            return { status: 200, data: String(id) };
+            return { status: 200, data: id };
         },
         "GET /cluster/resources": (p) => {
             const data: Record<string, unknown>[] = [];
