@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as readline from "readline";
 import { REPO } from "./engine";
+import { pinnedCliVersion } from "../../engine/build";
 
 /** Each provider plugin the program needs, with the npm SDK whose version it must report. */
 export const PROVIDER_PLUGINS = [
@@ -148,4 +149,15 @@ export function installPlugins(pulumiHome: string, plugins: FoundPlugin[]): void
         fs.mkdirSync(dir, { recursive: true });
         fs.symlinkSync(p.binary, path.join(dir, `pulumi-resource-${p.name}`));
     }
+}
+
+/** Where a recording's CLI or plugin versions differ from the lock's and engine/go.mod's (none: current). */
+export function staleVersions(recorded: { cli: string; plugins: Record<string, { version: string } | undefined> }): string[] {
+    const stale: string[] = [];
+    for (const p of PROVIDER_PLUGINS) {
+        const version = recorded.plugins[p.name]?.version;
+        if (version !== lockedVersion(p.npm)) stale.push(`pulumi-resource-${p.name} ${version ?? "(none)"}, ${p.npm} is ${lockedVersion(p.npm)}`);
+    }
+    if (recorded.cli !== pinnedCliVersion()) stale.push(`pulumi ${recorded.cli}, engine/go.mod pins ${pinnedCliVersion()}`);
+    return stale;
 }
