@@ -5,17 +5,16 @@
 // stack's addresses, with the pct stand-in and OVH's gateway on the container's link. After each
 // run: what reached the world (every write explained by a step, in the order the endpoint's
 // dependencies say), the hosts' containers, and no credential in clear in any backend file.
+import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as YAML from "yaml";
 import { REPO } from "../support/engine";
-import { backendTexts, changed, editStack, Operation, operation, phaseOf, span, timeline, WorldEvent } from "../support/lifecycle";
+import { changed, editStack, Lifecycle, netLine, operation, span, startLifecycle, withLabKeys, WorldEvent } from "../support/lifecycle";
+import { writeLifecycleRecording } from "../support/lifecycleRecording";
 import { ProxmoxHost, startProxmoxHost } from "../support/proxmoxHosts";
 import { recordedBy, useProvidersTier } from "../support/providersTier";
-import { RecordedPhase, unexplainedWrites, writeLifecycleRecording } from "../support/lifecycleRecording";
-import { realProject, RealProject } from "../support/realStack";
 import { accountBefore, ipv6Of, IP, OVH1, OVH2 } from "../support/worlds";
-import * as fs from "fs";
+import { GENERATED_ENDPOINTS, GENERATED_SERVERS, generatedAccount, generatedEndpointsStackFile } from "../support/generatedStack";
 
 const tier = useProvidersTier();
 
@@ -27,8 +26,6 @@ const NEW_PREFIX = "2001:db8:1:4700::/64";
 
 describe("the example stack (reverse-proxy) through the real CLI and plugins: every lifecycle of an endpoint", () => {
     const hosts: Record<string, ProxmoxHost> = {};
-    let project: RealProject;
-    let secrets: string[];
 
     beforeAll(async () => {
         hosts.ovh1 = await startProxmoxHost(tier.ws.network.ns, {
@@ -44,51 +41,16 @@ describe("the example stack (reverse-proxy) through the real CLI and plugins: ev
         for (const h of Object.values(hosts)) h.stop();
     });
 
-    /** The bundled stack file with the lab's host keys and its client key as the SSH secret. */
-    function stackFile(): string {
-        const doc = YAML.parseDocument(fs.readFileSync(path.join(REPO, "stacks", "Pulumi.reverse-proxy.yaml"), "utf8"));
-        doc.setIn(["config", "ovh-failover:servers", "ovh1", "proxmox", "hostKey"], hosts.ovh1.ssh.hostKey);
-        doc.setIn(["config", "ovh-failover:servers", "ovh2", "proxmox", "hostKey"], hosts.ovh2.ssh.hostKey);
-        doc.setIn(["config", "ovh-failover:proxmoxSshPrivateKey"], { secure: `v1:bGFi:${Buffer.from(hosts.ovh1.ssh.clientKey).toString("base64")}` });
-        return doc.toString();
-    }
-
-    const phases: RecordedPhase[] = [];
-
-    /**
-     * Runs a phase; it must succeed, every write that reached the world must be explained by one
-     * of its steps, and no backend file may hold a credential in clear; it is recorded.
-     */
-    async function run(name: string, verb: "up" | "destroy", ...flags: string[]): Promise<Operation & { world: WorldEvent[] }> {
-        const since = performance.timeOrigin + performance.now();
-        const op = await operation(project, verb, ...flags);
-        const world = timeline(tier.standIn.requests, hosts, since);
-        expect(op.code, `${name}: ${verb} failed:\n${op.diagnostics.join("\n")}\n${op.stderr}`).toBe(0);
-        expect(tier.standIn.violations).toEqual([]);
-        expectNoSecretInBackend();
-        const phase = phaseOf(name, op, world);
-        expect(unexplainedWrites(phase), `${name}: writes no step explains`).toEqual([]);
-        phases.push(phase);
-        return { ...op, world };
-    }
-
-    /** The zone's records of a name now, as `TYPE target`, sorted. */
-    function recordsOf(zone: string, subDomain: string): string[] {
-        return tier.standIn.zoneRecords(zone).filter((r) => r.subDomain === subDomain).map((r) => `${r.fieldType} ${r.target}`).sort();
-    }
-
-    function expectNoSecretInBackend(): void {
-        for (const { file, text } of backendTexts(project)) {
-            for (const secret of secrets) expect(text.includes(secret), `${file} holds a credential in clear`).toBe(false);
-        }
-    }
+    let lifecycle: Lifecycle;
+    let secrets: string[] = [];
 
     it("up from nothing, an IP change, a new IPv6 prefix, a move to the other server, records added and removed, a no-op, destroy", async () => {
         accountBefore("reverse-proxy", tier.standIn);
         // The IP the stack changes to: rented, routed to the other server for now.
         tier.standIn.addIp(NEW_IP, { routedTo: OVH2 });
-        project = await realProject(tier.ws, "reverse-proxy", stackFile());
         secrets = [tier.standIn.applicationSecret, tier.standIn.consumerKey, hosts.ovh1.ssh.clientKey.split("\n")[1]];
+        lifecycle = await startLifecycle(tier, hosts, "reverse-proxy", withLabKeys(fs.readFileSync(path.join(REPO, "stacks", "Pulumi.reverse-proxy.yaml"), "utf8"), hosts), () => secrets);
+        const { project, run, recordsOf } = lifecycle;
         const endpoint = ["config", "ovh-failover:endpoints", "proxy"];
 
         // 1. From nothing: the virtual MAC, the NIC, the probe, then the records.
@@ -194,7 +156,7 @@ describe("the example stack (reverse-proxy) through the real CLI and plugins: ev
         expect(Object.keys(tier.standIn.virtualMacs(OVH2))).toEqual([]);
         expect(recordsOf("example.org", "proxy1")).toEqual([]);
 
-        const file = writeLifecycleRecording({ stack: "reverse-proxy", recorded: recordedBy(tier), phases });
+        const file = writeLifecycleRecording({ stack: "reverse-proxy", recorded: recordedBy(tier), phases: lifecycle.phases });
         console.log(`recorded ${path.relative(REPO, file)}`);
     });
 });
@@ -214,7 +176,71 @@ function expectInOrder(world: WorldEvent[], patterns: RegExp[]): void {
     }
 }
 
-function netLine(config: string, index: number): string | undefined {
-    return config.split("\n").find((l) => l.startsWith(`net${index}: `))?.slice(`net${index}: `.length);
-}
 
+
+describe("the generated stack's endpoints through the real CLI and plugins: two servers, one zone, IPv6, a reverse", () => {
+    const hosts: Record<string, ProxmoxHost> = {};
+    const WEB1_NET1 = "name=eth1,bridge=vmbr0,hwaddr=BC:24:11:00:31:01,ip=dhcp,type=veth";
+    const WEB2_NET0 = "name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:32:00,ip=dhcp,type=veth";
+    const WEB1_NEW_IP = "192.0.2.34";
+
+    beforeAll(async () => {
+        hosts.ovhA = await startProxmoxHost(tier.ws.network.ns, {
+            address: "198.51.100.21", gateway: "198.51.100.254", ...gateway6Of("2001:db8:5:100::/64"), interfaceName: "eth1",
+            containers: { 131: ["arch: amd64", "hostname: web1", `net1: ${WEB1_NET1}`] },
+        });
+        hosts.ovhB = await startProxmoxHost(tier.ws.network.ns, {
+            address: "203.0.113.21", gateway: "203.0.113.254", ...gateway6Of("2001:db8:6:200::/64"), interfaceName: "eth0",
+            containers: { 132: ["arch: amd64", "hostname: web2", `net0: ${WEB2_NET0}`] },
+            authorizedKeys: [hosts.ovhA.ssh.clientPublicKey],
+        });
+    }, 120_000);
+    afterAll(() => {
+        for (const h of Object.values(hosts)) h.stop();
+    });
+
+    it("up from nothing, web1's IP changed (routing, virtual MAC, NIC, probe, DNS, reverse), a no-op, destroy", async () => {
+        generatedAccount(tier.standIn);
+        tier.standIn.addIp(WEB1_NEW_IP, { routedTo: GENERATED_SERVERS.ovhB });
+        // OVH sets a reverse only for a name that resolves to the address: the records come first.
+        tier.standIn.reverseResolves("zones");
+        const template = generatedEndpointsStackFile();
+        const secrets = [tier.standIn.applicationSecret, tier.standIn.consumerKey, hosts.ovhA.ssh.clientKey.split("\n")[1]];
+        const { project, run, recordsOf, phases } = await startLifecycle(tier, hosts, GENERATED_ENDPOINTS, withLabKeys(template, hosts), () => secrets);
+
+        const first = await run("up from nothing", "up");
+        expect(first.world.map((e) => e.what)).toContain("POST /ip/{ip}/reverse");
+        expect(phases[0].order).toEqual(["virtual MAC", "NIC", "probe", "DNS", "reverse"]);
+        expect(tier.standIn.reverses("192.0.2.31")).toEqual({ "192.0.2.31": "web1.example.org." });
+        expect(netLine(hosts.ovhB.config(132), 0)).toMatch(/^name=eth0,bridge=vmbr0,gw=203\.0\.113\.254,gw6=2001:db8:6:2ff:ff:ff:ff:ff,hwaddr=00:50:56:[0-9a-f:]+,ip=192\.0\.2\.32\/32,ip6=2001:db8:6:200::32\/64,type=veth$/);
+        expect(recordsOf("example.org", "web1")).toEqual(["A 192.0.2.31", "AAAA 2001:db8:5:100::31"]);
+        expect(recordsOf("example.org", "web2")).toEqual(["A 192.0.2.32", "AAAA 2001:db8:6:200::32"]);
+
+        editStack(project, (doc) => doc.setIn(["config", "ovh-failover:endpoints", "web1", "ip"], WEB1_NEW_IP));
+        const ipChange = await run("web1's IP changed", "up");
+        expect(changed(ipChange.steps)).toEqual(changed(ipChange.previewed));
+        expectInOrder(ipChange.world, [/^POST \/ip\/\{ip\}\/move$/, /^POST \/dedicated\/server\/\{serviceName\}\/virtualMac$/, /^pct set 131 --net1 on ovhA$/, /^pct exec 131 .*on ovhA$/, DNS_WRITE, /^POST \/ip\/\{ip\}\/reverse$/]);
+        // web2 is another endpoint: nothing of it moved.
+        expect(ipChange.world.filter((e) => / on ovhB$/.test(e.what) && e.writes)).toEqual([]);
+        expect(tier.standIn.ipRoutedTo(WEB1_NEW_IP)).toBe(GENERATED_SERVERS.ovhA);
+        expect(tier.standIn.reverses(WEB1_NEW_IP)).toEqual({ [WEB1_NEW_IP]: "web1.example.org." });
+        expect(recordsOf("example.org", "web1")).toEqual([`A ${WEB1_NEW_IP}`, "AAAA 2001:db8:5:100::31"]);
+
+        const noop = await run("no change", "up");
+        expect(changed(noop.steps)).toEqual([]);
+        expect(noop.world.filter((e) => e.writes)).toEqual([]);
+
+        editStack(project, (doc) => doc.setIn(["config", "ovh-failover:protectIps"], false));
+        await run("routing unprotected", "up");
+        await run("destroy", "destroy");
+        expect(netLine(hosts.ovhA.config(131), 1)).toBe(WEB1_NET1);
+        expect(netLine(hosts.ovhB.config(132), 0)).toBe(WEB2_NET0);
+        expect(tier.standIn.ipRoutedTo(WEB1_NEW_IP)).toBe(GENERATED_SERVERS.ovhA);
+        expect(Object.keys(tier.standIn.virtualMacs(GENERATED_SERVERS.ovhA))).toEqual([]);
+        expect(Object.keys(tier.standIn.virtualMacs(GENERATED_SERVERS.ovhB))).toEqual([]);
+        expect(tier.standIn.zoneRecords("example.org")).toEqual([]);
+
+        const file = writeLifecycleRecording({ stack: GENERATED_ENDPOINTS, recorded: recordedBy(tier), stackFile: template, phases });
+        console.log(`recorded ${path.relative(REPO, file)}`);
+    });
+});

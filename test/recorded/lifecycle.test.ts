@@ -9,12 +9,13 @@ import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { plan } from "../../bin/plan";
 import { REPO } from "../support/engine";
+import { GENERATED_ENDPOINTS } from "../support/generatedStack";
 import { changed } from "../support/lifecycle";
 import { LifecycleRecording, readLifecycleRecordings, unexplainedWrites } from "../support/lifecycleRecording";
 import { staleVersions } from "../support/plugins";
 
 /** The stacks whose whole lifecycle the tier runs. */
-const LIFECYCLES = ["reverse-proxy"];
+const LIFECYCLES = ["reverse-proxy", GENERATED_ENDPOINTS];
 
 const recordings = readLifecycleRecordings();
 

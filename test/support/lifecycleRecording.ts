@@ -2,7 +2,7 @@
 // each phase (`up` from nothing, an IP change, …, `destroy`), the steps the real engine took and
 // what reached the world, normalized so that a recording changes only when what it says does
 // (reads are a set, since how often a task is polled depends on timing; writes are counted; the
-// order is that of the kinds of change). The ordinary suite reads them back
+// order is that of each kind of change's first appearance). The ordinary suite reads them back
 // (test/recorded/lifecycle.test.ts).
 import * as fs from "fs";
 import * as path from "path";
@@ -15,7 +15,7 @@ export interface RecordedPhase {
     name: string;
     /** `op type name` of every step other than same and refresh, sorted (a replacement once, as replace). */
     steps: string[];
-    /** Each kind of write, in the order they first reached the world. */
+    /** Each kind of write (and the probe), in the order it first reached the world. */
     order: string[];
     /** `METHOD route status` or `pct set <vmid> --netN on <host>`, with how many times. */
     writes: Record<string, number>;
