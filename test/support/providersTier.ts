@@ -2,14 +2,12 @@
 // installed in a workspace of the real engine, whose network namespace resolves OVH's API host to
 // the HTTPS stand-in, and a stand-in of its own for each test (its world is the test's to seed).
 import { execFileSync } from "child_process";
-import * as fs from "fs";
-import * as path from "path";
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
-import { engineWorkspace, EngineWorkspace, REPO } from "./engine";
+import { EngineWorkspace, REPO } from "./engine";
 import type { Recording } from "./recording";
-import { OvhStandIn, startOvhStandIn } from "./ovhStandIn";
-import { findPlugins, FoundPlugin, installPlugins } from "./plugins";
-import { OVH_EU_HOST, scratch } from "./realStack";
+import type { OvhStandIn } from "./ovhStandIn";
+import type { FoundPlugin } from "./plugins";
+import { PluginWorkspace, pluginWorkspace } from "./pluginWorkspace";
 
 export interface ProvidersTier {
     plugins: FoundPlugin[];
@@ -18,36 +16,22 @@ export interface ProvidersTier {
     standIn: OvhStandIn;
 }
 
-const STAND_IN_KEYS = { applicationKey: "tier-application-key", applicationSecret: "tier-application-secret", consumerKey: "tier-consumer-key" };
-
 /** Registers the tier's hooks in the calling test file; the fields are set once they have run. */
 export function useProvidersTier(): ProvidersTier {
     const tier = {} as ProvidersTier;
-    let work = "";
-    // The CA file the CLI's environment names: each stand-in's certificate, written before its test.
-    const caFile = () => path.join(work, "ca.pem");
+    let workspace: PluginWorkspace | undefined;
     beforeAll(async () => {
-        tier.plugins = await findPlugins();
+        workspace = await pluginWorkspace();
+        tier.plugins = workspace.plugins;
+        tier.ws = workspace.ws;
         for (const p of tier.plugins) console.log(`pulumi-resource-${p.name} ${p.version} (GetPluginInfo; package-lock.json ${p.sdkVersion}): ${p.source.repository}@${p.source.commit}`);
-        work = scratch("ovh-failover-providers-");
-        tier.ws = await engineWorkspace({
-            OVH_APPLICATION_KEY: STAND_IN_KEYS.applicationKey,
-            OVH_APPLICATION_SECRET: STAND_IN_KEYS.applicationSecret,
-            OVH_CONSUMER_KEY: STAND_IN_KEYS.consumerKey,
-            // Go's TLS (the plugins) and Node.js's (the program, the dynamic provider) trust the stand-in.
-            SSL_CERT_FILE: caFile(),
-            NODE_EXTRA_CA_CERTS: caFile(),
-        }, { hosts: [OVH_EU_HOST] });
-        installPlugins(tier.ws.env.PULUMI_HOME, tier.plugins);
         console.log(`pulumi ${tier.ws.engine.cliVersion}`);
     }, 600_000);
     afterAll(async () => {
-        await tier.ws?.close();
-        if (work) fs.rmSync(work, { recursive: true, force: true });
+        await workspace?.close();
     });
     beforeEach(async () => {
-        tier.standIn = await startOvhStandIn({ ...STAND_IN_KEYS, listen: { host: tier.ws.network.hostAddress, port: 443 }, dnsNames: [OVH_EU_HOST] });
-        fs.writeFileSync(caFile(), tier.standIn.caPem);
+        tier.standIn = await workspace!.startStandIn();
     });
     afterEach(async () => {
         await tier.standIn?.close();
