@@ -130,6 +130,17 @@ async function waitForPendingTasks(api: OvhApi, serviceName: string, functions: 
     return waited;
 }
 
+/** ip.RoutedTo.serviceName of the IP's own block (null: routed nowhere), or undefined when OVH has no such block. */
+async function routingOf(api: OvhApi, ipAddress: string): Promise<string | null | undefined> {
+    try {
+        const ip = await api.request<{ routedTo?: { serviceName?: string | null } | null }>("GET", route("/ip/{ip}", { ip: ipAddress }));
+        return ip.routedTo?.serviceName ?? null;
+    } catch (err) {
+        if (err instanceof OvhApiError && err.status === 404) return undefined;
+        throw err;
+    }
+}
+
 function describe(inputs: VirtualMacInputs): string {
     return `virtual MAC for ${inputs.ipAddress} on ${inputs.serviceName}`;
 }
@@ -157,6 +168,18 @@ export async function createVirtualMac(inputs: VirtualMacInputs, log: (line: str
     if ((await waitForPendingTasks(api, serviceName, ADD_FUNCTIONS, timing, what)) > 0) {
         const made = await adopt();
         if (made) return made;
+    }
+
+    // The routing step before this one can succeed with the IP still routed elsewhere: the ovh
+    // provider stops waiting for a move's task after 5 minutes and reports success, and a move is
+    // "usually around 1 minute" (terraform-provider-ovh ovh/resource_ip_move.go, taskExpiresAfter
+    // and waitForTaskFinished, which returns no error then). A MAC made now would be for a server
+    // the IP does not reach yet. An IP that is not a block of its own (404) is left to OVH's answer.
+    const routedTo = await routingOf(api, ipAddress);
+    if (routedTo !== undefined && routedTo !== serviceName) {
+        throw new Error(
+            `${what}: ${ipAddress} is routed to ${routedTo ?? "no server"}, not to ${serviceName}: its move has not finished (OVH's task: GET /ip/${ipAddress}/task); run pulumi up again once it is done`,
+        );
     }
 
     let task: ServerTask | undefined;

@@ -1382,7 +1382,8 @@ function ipRoutes(blocks: IpBlocks, servers: DedicatedServers, resolves: (name: 
     ['GET', '/ip/{ip}', withBlock((state) => ({ status: 200, body: ipBody(state) }))],
     // terraform-provider-ovh ovh/resource_ip_move.go: Create and Update read GET /ip/{ip} and
     // move only when routedTo differs (the id becomes the task's id); they wait on GET
-    // /ip/{ip}/task/{taskId}, 10 s between reads, until done or in error (5 minutes at most),
+    // /ip/{ip}/task/{taskId}, 10 s between reads, until done or in error (5 minutes at most;
+    // after that it reports success, with no error, whatever the task's state: waitForTaskFinished),
     // then read GET /ip/{ip} again. An import's id is the IP, then one GET /ip/{ip}.
     [
       'POST',

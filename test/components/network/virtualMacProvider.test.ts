@@ -128,6 +128,20 @@ describe('VirtualMac provider against the OVH stand-in', () => {
     expect(posts2[1].body).toEqual({ ipAddress: ip2, type: 'vmware', virtualMachineName: 'ct-11' });
   });
 
+  it('an IP whose move has not finished (routed to another server) gets no MAC: create refuses, naming the routing, and sends no POST', async () => {
+    standIn.addServer('ns2.ip-203-0-113.eu', { mainIp: '203.0.113.10' });
+    standIn.addIp('192.0.2.77', { routedTo: 'ns2.ip-203-0-113.eu' });
+    const before = standIn.requests.length;
+    await expect(createVirtualMac(inputs('192.0.2.77'))).rejects.toThrow(
+      /192\.0\.2\.77 is routed to ns2\.ip-203-0-113\.eu, not to .*: its move has not finished/,
+    );
+    expect(standIn.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
+    // Routed to this server, the same IP gets its MAC.
+    standIn.addIp('192.0.2.78', { routedTo: sn });
+    const made = await createVirtualMac(inputs('192.0.2.78'));
+    expect(Object.keys(standIn.virtualMacs(sn)[made.macAddress].addresses)).toEqual(['192.0.2.78']);
+  });
+
   it('adopt: an IP that already has a virtual MAC gets that MAC and no POST is sent', async () => {
     const ip = '203.0.113.20';
     const mac = '02:00:00:aa:bb:20';
