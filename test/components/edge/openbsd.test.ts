@@ -351,6 +351,20 @@ esac
             expect(top.acts().filter((a) => a.startsWith("move"))).toEqual([`move ${ARGS}`, `move ${ARGS}`]);
         });
 
+        it("a periodic claim holding the lock when the promotion's claim starts: the promotion leaves, the periodic claim is outright", async () => {
+            const yields = `-yield-to ${master.move.kind === "cloud" ? master.move.instance : ""}`;
+            const n = node(shell, "MASTER", { who: backup, moveSeconds: 1 });
+            const periodic = spawn(n.claimPath, ["--now", "reassert"], { env: n.env, stdio: "ignore" });
+            const ended = new Promise((ok) => periodic.once("exit", ok));
+            for (let i = 0; i < 100 && !n.calls().some((c) => c.startsWith("move")); i++) await new Promise((ok) => setTimeout(ok, 20));
+            expect(n.run("--now").status).toBe(0);
+            expect(n.calls()).toContain("logger -p daemon.info -t ovh-failover -- a claim of 146.59.143.231 is running already: leaving it to finish");
+            await ended;
+            writeFileSync(join(n.dir, "move-seconds"), "0");
+            expect(n.run("--now", "reassert").status).toBe(0);
+            expect(n.acts().filter((a) => a.startsWith("move"))).toEqual([`move ${ARGS}`, `move ${ARGS} ${yields}`]);
+        });
+
         it("a claim still in flight when the node is demoted counts for nothing in its next mastership", async () => {
             const n = node(shell, "MASTER", { who: backup, moveSeconds: 1 });
             const inFlight = spawn(n.claimPath, ["--now"], { env: n.env, stdio: "ignore" });
