@@ -284,7 +284,9 @@ oneline() {
  * The notify script keepalived runs when this node enters `role`. POSIX sh, every value written
  * literally. master: add the failover IP as a /32 alias on the public interface if it is not
  * there, run `moveCommand` with a gratuitous ARP beside it if arping is installed (never fatal); the
- * script fails only when the move fails. backup and fault: remove the alias if it is there.
+ * script fails only when the move fails. With "reassert" (the periodic claim) it yields to the
+ * nodes above once a claim of this mastership has gone through (claimState.ts). backup and fault:
+ * mark the demotion, remove the alias if it is there.
  * Every step logs one line to syslog (daemon.info, tag ovh-failover) and to stdout.
  */
 export function renderNotifyScript(spec: EdgePairSpec, node: CarpNodeSpec, role: NotifyRole, moveCommand: string, opts: { lockFile?: string } = {}): string {
