@@ -39,6 +39,8 @@ export interface CarpNodeSpec {
  * nodes of higher priority (lower advskew). In a split brain every node is master and
  * re-asserts; yielding, the IP moves at most twice (a lower node's promotion, then a higher
  * node's re-assertion) and ends on the highest-priority node that is up, however long it lasts.
+ * A node yields only once a claim of its own has gone through since it became master
+ * (claimState.ts): before that, the node above may be dead.
  */
 export function yieldTargets(spec: { nodes: CarpNodeSpec[] }, node: CarpNodeSpec): string[] {
     return spec.nodes

@@ -4,6 +4,7 @@
 import { shellQuote } from "../shared/shell";
 import { ConfigValueError, parseAbsolutePath, parseInterfaceName, parsePublicIpv4, parseSimpleName } from "../shared/validate";
 import { broadcastOf, CarpGroupSpec, CarpNodeSpec, EdgePairSpec, netmaskOf, parseCarpPassword, yieldTargets } from "./carpSpec";
+import { claimLines, claimStateDir, forgetClaimLines } from "./claimState";
 
 export interface NodeFile {
     path: string;
@@ -174,8 +175,12 @@ function everyState(spec: EdgePairSpec, node: CarpNodeSpec, claim: string): stri
         "# script checks, then moves the IP only if OVH routes it elsewhere) ...",
         // "reassert": the periodic claim yields to the nodes of higher priority (carpSpec.ts yieldTargets).
         ...block(`if ! "${claim} reassert" every ${reassertSeconds(spec)}`, [log("=> could not start a claim of the failover public ip")]),
-        "# ... and drop the alias as soon as CARP is not master",
-        ...block("if $carp_if_down", [run(`ifconfig ${shellQuote(node.publicInterface)} inet -alias ${shellQuote(spec.failoverIp)}`)]),
+        "# ... and, as soon as CARP is not master, drop the alias and forget this mastership's claim",
+        ...block("if $carp_if_down", [
+            run(`ifconfig ${shellQuote(node.publicInterface)} inet -alias ${shellQuote(spec.failoverIp)}`),
+            // The claim script's periodic claim yields only after a claim of this mastership went through (claimState.ts).
+            run(`${claim} demoted`),
+        ]),
     ];
 }
 
@@ -231,7 +236,9 @@ export function renderIfstatedConf(spec: EdgePairSpec, node: CarpNodeSpec, opts:
  * a test still running when it is due again (ifstated.c do_action, external_exec), and a claim
  * lasts as long as OVH takes (ovh-ipmove waits up to 120 s). With --now: nothing unless this
  * node's carp interface is MASTER, nothing if another claim holds the lock, else the /32 alias
- * if it is missing, then the move, which does nothing when OVH routes the IP here already.
+ * if it is missing, then the move, which does nothing when OVH routes the IP here already; the
+ * periodic claim ("reassert") yields to the nodes above this one once a claim of this mastership
+ * has gone through (claimState.ts). With "demoted", at once: this mastership's claim forgotten.
  * Every step goes to syslog (daemon.info, tag ovh-failover). It relies on the PATH ifstated
  * gives its commands, as every command of ifstated.conf does.
  */
@@ -242,23 +249,16 @@ export function renderClaimScript(spec: EdgePairSpec, node: CarpNodeSpec, moveCo
     const dev = checkedValue(parseInterfaceName, node.publicInterface, `node ${name} publicInterface`);
     const ip = checkedValue(parsePublicIpv4, spec.failoverIp, "failoverIp");
     const carp = carpInterfaceOf(spec.group);
-    const claimName = claimPathOf(opts).replace(/.*\//, "");
     const lockFile = checkedValue(parseAbsolutePath, opts.lockFile ?? OPENBSD_CLAIM_LOCK, "lockFile");
-    const lockDir = lockFile.replace(/\/[^/]+$/, "") || "/";
+    const stateDir = claimStateDir(lockFile);
     const yieldTo = yieldTargets(spec, node);
-    const reassertCommand = yieldTo.length === 0 ? moveCommand : `${moveCommand} -yield-to ${q(yieldTo.join(","))}`;
+    const logFixed = (message: string) => `log ${q(message)}`;
     return `#!/bin/sh
 # ovh-failover claim for ${name}, rendered by ovh-failover: edit the stack, not this file.
-# ifstated starts it on promotion and every ${reassertSeconds(spec)} s. Only while ${carp} is CARP MASTER: the
-# alias of ${ip} on ${dev}, then the move of ${ip} to this node at OVH.
+# ifstated starts it on promotion, every ${reassertSeconds(spec)} s with "reassert", and with "demoted" when
+# ${carp} stops being CARP MASTER. Only while ${carp} is CARP MASTER: the alias of ${ip} on ${dev},
+# then the move of ${ip} to this node at OVH.
 set -u
-
-# Return at once; the claim goes on in the background, where ifstated neither waits for it nor
-# kills it.
-if [ "\${1-}" != --now ]; then
-  "$0" --now "\${1-}" </dev/null >/dev/null 2>&1 &
-  exit 0
-fi
 
 log() {
   logger -p daemon.info -t ovh-failover -- "$*" 2>/dev/null || :
@@ -269,32 +269,48 @@ oneline() {
   printf '%s' "$1" | tr '\\n' ' '
 }
 
-# ifconfig prints "carp: MASTER carpdev ..." for a master (sbin/ifconfig/ifconfig.c, carp_status).
-if ! ifconfig ${q(carp)} 2>/dev/null | grep -q '^[[:space:]]*carp: MASTER '; then
+case "\${1-}" in
+demoted)
+${forgetClaimLines(stateDir, logFixed).replace(/^/gm, "  ")}
   exit 0
-fi
+  ;;
+--now|--locked)
+  ;;
+*)
+  # Return at once; the claim goes on in the background, where ifstated neither waits for it
+  # nor kills it.
+  "$0" --now "\${1-}" </dev/null >/dev/null 2>&1 &
+  exit 0
+  ;;
+esac
 
-# One claim at a time, the lock holding the claimer's pid: a claim still running is left to
-# finish; one killed before it removed its lock is gone from ps.
-lock=${q(lockFile)}
-(umask 077 && mkdir -p ${q(lockDir)})
-printf '%s\\n' "$$" > "$lock.$$"
-if ! ln "$lock.$$" "$lock" 2>/dev/null; then
-  holder=$(cat "$lock" 2>/dev/null || :)
-  if [ -n "$holder" ] && ps -p "$holder" -o command= 2>/dev/null | grep -qF ${q(claimName)}; then
-    rm -f "$lock.$$"
-    log ${q(`a claim of ${ip} is running already: leaving it to finish`)}
+if [ "$1" = --now ]; then
+  # The mark of the last demotion, read before CARP is asked: a demotion after this read leaves
+  # the claim a mark that is no longer the node's, and its success counts for nothing.
+  mastership=$(cat ${q(`${stateDir}/demoted`)} 2>/dev/null || :)
+  # ifconfig prints "carp: MASTER carpdev ..." for a master (sbin/ifconfig/ifconfig.c, carp_status).
+  if ! ifconfig ${q(carp)} 2>/dev/null | grep -q '^[[:space:]]*carp: MASTER '; then
     exit 0
   fi
-  rm -f "$lock"
-  if ! ln "$lock.$$" "$lock" 2>/dev/null; then
-    rm -f "$lock.$$"
-    exit 0
-  fi
+  # One claim at a time, under an flock(2) lock: the kernel drops it once the claim and every
+  # process it started have exited, killed or not, so no lock is ever left to take over (locks
+  # are on files, shared by the descriptors dup and fork make: lib/libc/sys/flock.2). OpenBSD's
+  # base has no flock(1), and its ksh opens a descriptor of exec n> close-on-exec: perl, in base
+  # (gnu/usr.bin/perl), takes the lock and runs this script again with --locked on it. The
+  # lock's folder is root's alone (0700), so no other user can hold the lock.
+  (umask 077 && mkdir -p ${q(stateDir)})
+  perl -e 'use Fcntl qw(:flock F_SETFD); open(my $lock, ">>", shift) or exit 70; flock($lock, LOCK_EX | LOCK_NB) or exit 75; fcntl($lock, F_SETFD, 0) or exit 70; exec { $ARGV[0] } @ARGV; exit 70' \\
+    ${q(lockFile)} "$0" --locked "\${2-}" "$mastership"
+  status=$?
+  case "$status" in
+  75) ${logFixed(`a claim of ${ip} is running already: leaving it to finish`)} ; exit 0 ;;
+  70) ${logFixed(`could not take the claim lock ${lockFile}`)} ;;
+  esac
+  exit "$status"
 fi
-rm -f "$lock.$$"
-trap 'rm -f "$lock"' EXIT
 
+# --locked <"reassert" or nothing> <mark>, under the lock.
+mastership=\${3-}
 log ${q(`${name} is CARP master of vhid ${spec.group.vhid}: claiming failover IP ${ip}`)}
 if ifconfig ${q(dev)} 2>/dev/null | grep -qF ${q(`inet ${ip} `)}; then
   log ${q(`alias ${ip} already on ${dev}`)}
@@ -305,14 +321,14 @@ else
 fi
 
 log ${q(`asking OVH to move ${ip} to ${name}`)}
-if [ "\${2-}" = reassert ]; then
-  # The periodic claim yields to the nodes of higher priority: in a split brain the IP moves at
-  # most twice and ends on the best node that is up.
-  out=$( { ${reassertCommand}; } 2>&1 )
-else
-  out=$( { ${moveCommand}; } 2>&1 )
-fi
-status=$?
+${claimLines({
+        stateDir,
+        reassertTest: `[ "\${2-}" = reassert ]`,
+        moveCommand,
+        yieldTo,
+        run: (command) => `out=$( { ${command}; } 2>&1 )`,
+        log: logFixed,
+    })}
 if [ "$status" -eq 0 ]; then
   log ${q(`OVH move of ${ip} to ${name} done: `)}"$(oneline "$out")"
 else

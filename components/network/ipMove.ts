@@ -68,7 +68,9 @@ export interface MoveOptions {
     /**
      * Nodes this one yields to (instance names or ids, or servers' service names): the IP routed
      * to one of them is left there. A periodic re-assertion yields to the pair's nodes of higher
-     * priority, so that in a split brain the IP moves at most twice and ends on the best of them.
+     * priority, so that in a split brain the IP moves at most twice and ends on the best of them;
+     * the edge node's scripts pass it only once a claim of their own has gone through since the
+     * node became master (components/edge/claimState.ts).
      */
     yieldTo?: string[];
 }

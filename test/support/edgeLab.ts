@@ -65,6 +65,30 @@ export interface EdgeLabNode {
     /** What the notify (up) script runs to move the IP. */
     moveCommand: string;
     daemonLog: string;
+    /** The node's claim lock (the notify scripts keep their claim state beside it). */
+    lockFile: string;
+    /** One line per claim (a run of the master script) started and ended: see claims(). */
+    claimLog: string;
+    /** One line per ovh-ipmove run ended: see moveRuns(). */
+    ipmoveLog: string;
+}
+
+/** A run of the node's master script: a promotion's claim (no argument) or a periodic one. */
+export interface ClaimRun {
+    startedAt: number;
+    /** Undefined while it runs. */
+    endedAt?: number;
+    status?: number;
+    periodic: boolean;
+}
+
+/** A run of ovh-ipmove by a node's claim. */
+export interface MoveRun {
+    endedAt: number;
+    status: number;
+    /** It was given -yield-to. */
+    yielding: boolean;
+    args: string;
 }
 
 export interface AttachRequest {
@@ -133,6 +157,7 @@ export class EdgeLab {
     readonly nodes: EdgeLabNode[] = [];
     readonly spec: EdgePairSpec;
     readonly requestLog: string;
+    readonly controlFile: string;
     ready: StandInReady | undefined;
     private readonly namespaces: string[] = [];
     private readonly daemons = new Map<string, ChildProcess>();
@@ -153,6 +178,7 @@ export class EdgeLab {
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `${this.prefix}-`));
         fs.chmodSync(this.dir, 0o755);
         this.requestLog = path.join(this.dir, "api", "requests.jsonl");
+        this.controlFile = path.join(this.dir, "api", "control.json");
         const nodes: CarpNodeSpec[] = opts.nodes.map((n, i) => ({
             name: n.name,
             advskew: n.advskew,
@@ -182,6 +208,9 @@ export class EdgeLab {
                 ipmove: path.join(dir, "ovh-ipmove"),
                 moveCommand: "",
                 daemonLog: path.join(dir, `${this.daemon}.log`),
+                lockFile: path.join(dir, "claim.lock"),
+                claimLog: path.join(dir, "claims.log"),
+                ipmoveLog: path.join(dir, "ipmove.log"),
             });
         });
     }
@@ -242,6 +271,7 @@ export class EdgeLab {
             "--failover-id", FAILOVER_IP_ID,
             ...this.nodes.flatMap((n) => ["--instance", `${n.name}=${n.instanceId}`]),
             "--attach-ms", String(this.attachMs),
+            "--control", this.controlFile,
         ];
         this.standIn = spawn("ip", args, { cwd: REPO_ROOT, stdio: ["ignore", out, out] });
         fs.closeSync(out);
@@ -270,9 +300,11 @@ export class EdgeLab {
         // The wrapper stands for /usr/local/bin/ovh-ipmove: the bundled file the deploy ships
         // (dist/ovh-ipmove.cjs), trusting the stand-in's certificate. Node by absolute path: the
         // notify scripts set their own PATH.
+        // Each run's end goes to ipmoveLog: when, its exit status and its arguments.
         write(
             n.ipmove,
-            `#!/bin/sh\n# ovh-ipmove for ${n.name} in the edge lab\nexec env NODE_EXTRA_CA_CERTS='${ready.caFile}' '${process.execPath}' '${this.ipmoveBundle}' "$@"\n`,
+            `#!/bin/sh\n# ovh-ipmove for ${n.name} in the edge lab\nenv NODE_EXTRA_CA_CERTS='${ready.caFile}' '${process.execPath}' '${this.ipmoveBundle}' "$@"\n` +
+                `status=$?\nprintf '%s %s %s\\n' "$(date +%s%3N)" "$status" "$*" >> '${n.ipmoveLog}'\nexit "$status"\n`,
             0o755,
         );
         const ipmoveConfig = path.join(n.dir, "ovh-ipmove.conf");
@@ -288,10 +320,23 @@ export class EdgeLab {
             moveCommand: n.moveCommand,
             confPath: path.join(n.dir, "keepalived.conf"),
             // The nodes share this machine's /run: each its own lock, as on separate machines.
-            lockFile: path.join(n.dir, "claim.lock"),
+            lockFile: n.lockFile,
             reassertSeconds: this.reassertSeconds,
         });
         for (const f of files) write(f.path, f.content, parseInt(f.mode, 8));
+        // The master script as rendered, under another name, and in its place a record of each of
+        // its runs around it (keepalived and the re-assertion script run it by that path).
+        const master = notifyScriptPath(n.dir, "master");
+        const rendered = master.replace(/\.sh$/, ".rendered.sh");
+        fs.renameSync(master, rendered);
+        write(
+            master,
+            `#!/bin/sh\n# The lab's record of ${n.name}'s claims, around the rendered master script.\n` +
+                `printf '%s start %s %s\\n' "$(date +%s%3N)" "$$" "\${1:-promotion}" >> '${n.claimLog}'\n` +
+                `'${rendered}' "$@"\nstatus=$?\n` +
+                `printf '%s end %s %s\\n' "$(date +%s%3N)" "$$" "$status" >> '${n.claimLog}'\nexit "$status"\n`,
+            0o755,
+        );
         if (this.daemon === "ucarp") {
             // ucarp waits for its up script and sends no advertisement meanwhile: with the move
             // (seconds) in it, the backup would declare the master dead and claim the IP too.
@@ -442,7 +487,7 @@ export class EdgeLab {
 
     /** Where the stand-in routes the failover IP now (the node name, or the raw value). */
     routing(): { routedTo: string; node: string | undefined; ipStatus: string } {
-        const last = this.apiLog().filter((l) => l.type !== "violation").pop() as { routedTo: string; ipStatus: string } | undefined;
+        const last = this.apiLog().filter((l) => l.type === "request" || l.type === "routing").pop() as { routedTo: string; ipStatus: string } | undefined;
         const routedTo = last?.routedTo ?? "";
         return { routedTo, node: this.nodes.find((n) => n.instanceId === routedTo)?.name, ipStatus: last?.ipStatus ?? "unknown" };
     }
@@ -451,6 +496,45 @@ export class EdgeLab {
     routedTo(name: string): boolean {
         const r = this.routing();
         return r.node === name && r.ipStatus === "ok";
+    }
+
+    /**
+     * Takes the OVH API stand-in down (every request answered 503) or brings it back; resolves
+     * once the stand-in has applied it.
+     */
+    async apiDown(down: boolean): Promise<void> {
+        const applied = () => this.apiLog().filter((l) => l.type === "control").length;
+        const before = applied();
+        fs.writeFileSync(`${this.controlFile}.tmp`, JSON.stringify({ down }));
+        fs.renameSync(`${this.controlFile}.tmp`, this.controlFile);
+        await waitFor(`the stand-in to take the API ${down ? "down" : "back up"}`, 10_000, () => applied() > before);
+    }
+
+    /** The node's claims (runs of its master script), in the order they started. */
+    claims(name: string): ClaimRun[] {
+        const runs: ClaimRun[] = [];
+        const byPid = new Map<string, ClaimRun>();
+        for (const line of readLines(this.node(name).claimLog)) {
+            const [t, phase, pid, value] = line.split(" ");
+            if (phase === "start") {
+                const run: ClaimRun = { startedAt: Number(t), periodic: value === "reassert" };
+                runs.push(run);
+                byPid.set(pid, run);
+            } else {
+                const run = byPid.get(pid);
+                if (run) Object.assign(run, { endedAt: Number(t), status: Number(value) });
+                byPid.delete(pid);
+            }
+        }
+        return runs;
+    }
+
+    /** The node's ovh-ipmove runs, in the order they ended. */
+    moveRuns(name: string): MoveRun[] {
+        return readLines(this.node(name).ipmoveLog).map((line) => {
+            const [t, status, ...args] = line.split(" ");
+            return { endedAt: Number(t), status: Number(status), yielding: args.includes("-yield-to"), args: args.join(" ") };
+        });
     }
 
     daemonOutput(name: string): string {
@@ -512,6 +596,19 @@ export class EdgeLab {
         if (alive(this.standIn)) problems.push("the stand-in still runs");
         if (problems.length > 0) throw new Error(`edge lab ${this.prefix} left things behind: ${problems.join("; ")}`);
     }
+}
+
+/** The complete lines of a file that is being appended to (none if it does not exist yet). */
+function readLines(file: string): string[] {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch {
+        return [];
+    }
+    const lines = text.split("\n");
+    lines.pop();
+    return lines.filter(Boolean);
 }
 
 /** Namespaces and directories of a lab with this prefix that still exist. */

@@ -25,7 +25,7 @@ export interface NodeWorldOptions {
 
 export type JournalEntry = {
     at: number;
-    what: "alias-add" | "alias-del" | "move" | "claim" | "claim-skipped" | "carpdemote" | "-carpdemote" | "link";
+    what: "alias-add" | "alias-del" | "move" | "claim" | "claim-skipped" | "claim-forgotten" | "carpdemote" | "-carpdemote" | "link";
     /** run: an ifstated `run`; test: an ifstated external test; claim: the claim script. */
     by: "run" | "test" | "claim" | "world";
     /** CARP's state when it happened: up is MASTER. */
@@ -73,6 +73,8 @@ export class EdgeNodeWorld implements Host {
     readonly journal: JournalEntry[] = [];
     /** The claim script's lock: held until this time by a claim in progress. */
     private claimBusyUntil = -Infinity;
+    /** A claim of this mastership went through (the claim script's state, claimState.ts). */
+    private claimed = false;
     sim!: IfstatedSimulation;
 
     constructor(readonly opts: NodeWorldOptions, carp: LinkState) {
@@ -114,7 +116,7 @@ export class EdgeNodeWorld implements Host {
      * it with sh): nothing unless CARP is MASTER; nothing while another claim holds the lock;
      * else the /32 alias if it is missing, then ovh-ipmove, which holds the lock while it runs.
      */
-    private claimContract(): void {
+    private claimContract(periodic: boolean): void {
         this.note("claim", "claim");
         if (this.carp() !== "up") return;
         if (this.sim.now < this.claimBusyUntil) {
@@ -122,7 +124,10 @@ export class EdgeNodeWorld implements Host {
             return;
         }
         if (!this.alias) this.addAlias("claim");
-        this.move("claim", "ovh-ipmove");
+        // The periodic claim yields to the nodes above once a claim of this mastership went
+        // through; here the move always goes through.
+        this.move("claim", periodic && this.claimed ? "ovh-ipmove -yield-to" : "ovh-ipmove");
+        this.claimed = true;
         this.claimBusyUntil = this.sim.now + this.opts.moveSeconds;
     }
 
@@ -158,10 +163,15 @@ export class EdgeNodeWorld implements Host {
             this.move(by, command);
             return { status: 0, seconds: o.moveSeconds };
         }
-        // The claim script: on promotion with no argument, every period with "reassert" (which
-        // yields to the nodes above this one at OVH; the same here, where only this node is seen).
+        // The claim script: on promotion with no argument, every period with "reassert".
         if (o.claimPath !== undefined && w[0] === o.claimPath && (w.length === 1 || (w.length === 2 && w[1] === "reassert"))) {
-            this.claimContract();
+            this.claimContract(w[1] === "reassert");
+            return { status: 0, seconds: 0.01 };
+        }
+        // "demoted": the claim script forgets this mastership's claim, at once.
+        if (o.claimPath !== undefined && w[0] === o.claimPath && w.length === 2 && w[1] === "demoted") {
+            this.claimed = false;
+            this.note("claim-forgotten", by);
             return { status: 0, seconds: 0.01 };
         }
         throw new Error(`the world does not know this command: ${command}`);

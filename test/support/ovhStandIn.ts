@@ -20,7 +20,7 @@
  *   ovh_dedicated_server_specifications_network is answered; the upstream facts are noted
  *   beside the routes that model them.
  * - Faults can be injected: error statuses, task failures, slowness, a dropped connection,
- *   an attach that stays pending or is refused.
+ *   an attach that stays pending or is refused, the whole API down (503) until it is back.
  *
  * Node built-ins only. Start it with `startOvhStandIn()`, close it with `close()`.
  */
@@ -207,6 +207,11 @@ export interface OvhStandIn {
   virtualMacs(serviceName: string): VirtualMacSnapshot;
   tasks(serviceName: string): DedicatedServerTask[];
   failNext(fault: FaultSpec): void;
+  /**
+   * The API down (true) or back (false): while down, every request is checked as usual, then
+   * answered 503 (which the clients retry as not processed) and changes nothing.
+   */
+  setDown(down: boolean): void;
   taskOutcome(fn: string, outcome: TaskOutcome, opts?: TaskOutcomeOptions): void;
   delayMs(ms: number): void;
   /** The next matching create (default POST /dedicated/server/{serviceName}/virtualMac) is applied, then the connection is destroyed. */
@@ -1692,6 +1697,8 @@ class StandInCore {
   readonly faults: PendingFault[] = [];
   crash: Crash | null = null;
   delay = 0;
+  /** The API is down: every request, checked as usual, is answered 503 and changes nothing. */
+  down = false;
 
   constructor(
     readonly catalog: Catalog,
@@ -1778,6 +1785,7 @@ class StandInCore {
       return ovhError(400, problems.join('; '));
     }
 
+    if (this.down) return ovhError(503, DEFAULT_MESSAGES[503]);
     const fault = this.takeFault(method, entry.template);
     if (fault) return fault;
 
@@ -1914,6 +1922,9 @@ export async function startOvhStandIn(opts: StandInOptions = {}): Promise<OvhSta
       const method = fault.method.toUpperCase();
       core.operation(method, fault.route);
       core.faults.push({ method, route: fault.route, status: fault.status, remaining: fault.count ?? 1, message: fault.message });
+    },
+    setDown(down) {
+      core.down = down;
     },
     taskOutcome: (fn, outcome, outcomeOpts) => core.world.setOutcome(fn, outcome, outcomeOpts),
     delayMs(ms) {

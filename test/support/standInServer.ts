@@ -17,6 +17,7 @@
 //                                                       after the stand-in handled the request)
 //   {"type":"routing","t","routedTo","ipStatus"}       (each change of the failover IP's routing)
 //   {"type":"violation","t","text"}                    (the stand-in's schema/auth violations)
+//   {"type":"control","t","down"}                      (--control <file> applied: the API down or back)
 //
 // --ready gets {"url","caFile","applicationKey","applicationSecret","consumerKey","project",
 // "failoverIpId","failoverIp","instances"} once it serves. SIGTERM or SIGINT: flush, close, exit 0.
@@ -43,6 +44,8 @@ export interface StandInServerArgs {
     routedTo: string;
     /** How long an attach stays operationPending, in ms, as a real one takes seconds (default 0). */
     attachMs: number;
+    /** A file the lab writes {"down": boolean} to, to take the API down and bring it back (setDown). */
+    control?: string;
 }
 
 export interface StandInReady {
@@ -70,11 +73,12 @@ export type StandInLogLine =
           ipStatus: string;
       }
     | { type: "routing"; t: number; routedTo: string; ipStatus: string }
-    | { type: "violation"; t: number; text: string };
+    | { type: "violation"; t: number; text: string }
+    | { type: "control"; t: number; down: boolean };
 
 const USAGE =
     "usage: standInServer.ts --listen <address> [--port 443] --dir <dir> --ready <file> --log <file> " +
-    "--project <serviceName> --failover-ip <ip> --failover-id <id> --instance <name>=<id> ... [--routed-to <instance id>] [--attach-ms <ms>]";
+    "--project <serviceName> --failover-ip <ip> --failover-id <id> --instance <name>=<id> ... [--routed-to <instance id>] [--attach-ms <ms>] [--control <file>]";
 
 export function parseServerArgs(argv: string[]): StandInServerArgs {
     const one: Record<string, string> = {};
@@ -108,6 +112,7 @@ export function parseServerArgs(argv: string[]): StandInServerArgs {
         instances,
         routedTo: one["routed-to"] ?? "",
         attachMs: Number(one["attach-ms"] ?? 0),
+        control: one.control,
     };
 }
 
@@ -221,7 +226,26 @@ export async function serve(args: StandInServerArgs): Promise<() => Promise<void
             write({ type: "routing", t: Date.now(), routedTo: f.routedTo, ipStatus: f.status });
         }
     };
-    const timer = setInterval(flush, 20);
+    // The control file, read at each tick; each change it makes is logged once applied.
+    let control = "";
+    const readControl = () => {
+        if (!args.control) return;
+        let text: string;
+        try {
+            text = fs.readFileSync(args.control, "utf8");
+        } catch {
+            return;
+        }
+        if (text === control) return;
+        control = text;
+        const { down } = JSON.parse(text) as { down: boolean };
+        standIn.setDown(down);
+        write({ type: "control", t: Date.now(), down });
+    };
+    const timer = setInterval(() => {
+        readControl();
+        flush();
+    }, 20);
 
     const proxy = await startProxy(standIn, args);
     const url = `https://${args.listen}${args.port === 443 ? "" : `:${args.port}`}/1.0`;

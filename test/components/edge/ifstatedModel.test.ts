@@ -268,6 +268,16 @@ describe.each([
             expect(trace.filter((t) => t.kind === "killed")).toEqual([]);
         });
 
+        it("forgets this mastership's claim within a second of CARP no longer being master", () => {
+            const carp = world.journal.filter((e) => e.what === "link" && e.detail?.startsWith("carp0 "));
+            const losses = carp.filter((e, i) => e.detail !== "carp0 up" && (i === 0 ? scenario.carp === "up" : carp[i - 1].detail === "carp0 up"));
+            for (const loss of losses) {
+                const forgotten = world.journal.find((e) => e.what === "claim-forgotten" && e.at >= loss.at);
+                expect(forgotten, `lost MASTER at ${loss.at}\n${show(world.journal)}`).toBeDefined();
+                expect(forgotten!.at - loss.at).toBeLessThan(1);
+            }
+        });
+
         it("ends up as CARP says: no alias on a backup, the alias and a claim on a master", () => {
             expect(convergence(samples, world.journal), show(world.journal)).toEqual([]);
         });

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import { chmodSync, lstatSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { dirname, join } from "path";
@@ -14,6 +14,7 @@ import {
     renderKeepalivedConf,
     renderKeepalivedNodeFiles,
     renderNotifyScript,
+    reassertScriptPath,
     renderReassertScript,
     vrrpPriority,
 } from "../../../components/edge/keepalived";
@@ -152,7 +153,7 @@ describe("renderKeepalivedNodeFiles", () => {
         expect(conf).toContain('notify_master_rx_lower_pri "/etc/keepalived/ovh-failover-master.sh"');
         const script = renderReassertScript(spec, edge1, opts);
         expect(script).toContain("ip -4 addr show dev 'eth2' 2>/dev/null | grep -qF ' inet 10.25.0.10/'");
-        expect(script).toContain("setsid '/etc/keepalived/ovh-failover-master.sh' reassert </dev/null >/dev/null 2>&1 &");
+        expect(script).toContain(`setsid '/etc/keepalived/ovh-failover-master.sh' reassert "$mastership" </dev/null >/dev/null 2>&1 &`);
         expect(script.trimEnd().endsWith("exit 0")).toBe(true);
     });
 
@@ -451,6 +452,53 @@ describe.runIf(canRunKeepalived || canRunScripts)("on this machine", () => {
             expect(r.out).not.toContain("is running already");
             expect(moveLines()).toHaveLength(before + 1);
             expect(run("backup").status).toBe(0);
+        });
+
+        it("a lower node's periodic claim is outright until a claim of its own has gone through since it became master, then yields", async () => {
+            const d = freshDir();
+            const calls = join(d, "moves.log");
+            const outcome = join(d, "outcome");
+            // The move: its arguments recorded, then the exit status and delay the test sets.
+            const fake = join(d, "fake-move.sh");
+            writeFileSync(fake, `#!/bin/sh\nread -r status delay < ${outcome}\nsleep "$delay"\necho "move $*" >> ${calls}\nexit "$status"\n`, { mode: 0o755 });
+            const files = renderKeepalivedNodeFiles(spec, edge2, { scriptDir: d, moveCommand: fake, confPath: join(d, "keepalived.conf"), lockFile: join(d, "run", "claim.lock") });
+            install(files);
+            const moves = () => (spawnSync("cat", [calls], { encoding: "utf8" }).stdout ?? "").split("\n").filter(Boolean);
+            const inNs = (...command: string[]) => spawnSync("ip", ["netns", "exec", ns, ...command], { encoding: "utf8" });
+            const setOutcome = (status: number, delay = 0) => writeFileSync(outcome, `${status} ${delay}\n`);
+            /** The periodic claim as keepalived starts it (it goes to the background): resolves with the move it made. */
+            const periodic = async () => {
+                const before = moves().length;
+                expect(inNs(reassertScriptPath(d)).status).toBe(0);
+                for (let i = 0; i < 200 && moves().length === before; i++) await new Promise((ok) => setTimeout(ok, 25));
+                expect(moves()).toHaveLength(before + 1);
+                return moves()[before];
+            };
+            const yields = "-yield-to edge-1";
+            // Master: the VRRP address on eth2, which the periodic claim looks for.
+            ip("-n", ns, "addr", "add", "10.25.0.10/16", "dev", "eth2");
+            try {
+                setOutcome(1);
+                expect(inNs(notifyScriptPath(d, "master")).status).toBe(1);
+                setOutcome(0);
+                expect(await periodic()).not.toContain(yields);
+                expect(await periodic()).toContain(yields);
+                // Demoted, then master again: outright until a claim goes through.
+                expect(inNs(notifyScriptPath(d, "backup")).status).toBe(0);
+                expect(await periodic()).not.toContain(yields);
+                expect(await periodic()).toContain(yields);
+                // A claim still in flight when the node is demoted counts for nothing afterwards.
+                setOutcome(0, 1);
+                const inFlight = spawn("ip", ["netns", "exec", ns, notifyScriptPath(d, "master")], { stdio: "ignore" });
+                const ended = new Promise((ok) => inFlight.once("exit", ok));
+                await new Promise((ok) => setTimeout(ok, 300));
+                expect(inNs(notifyScriptPath(d, "backup")).status).toBe(0);
+                await ended;
+                setOutcome(0);
+                expect(await periodic()).not.toContain(yields);
+            } finally {
+                ip("-n", ns, "addr", "del", "10.25.0.10/16", "dev", "eth2");
+            }
         });
 
         it("fails only when the move fails, and says why", () => {

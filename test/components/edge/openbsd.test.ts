@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
@@ -219,8 +219,9 @@ describe("ifstated run actions", () => {
         for (const node of [master, backup]) {
             const commands = runCommands(ifstated(spec, node));
             // The seed's (the claim script where the seed moved the IP), the log line of a claim
-            // that could not start, and the alias dropped whatever the state.
-            expect(commands).toHaveLength(runCommands(golden("ifstated.conf")).length + 2);
+            // that could not start, and, whatever the state, the alias dropped and the claim
+            // forgotten when CARP is not master.
+            expect(commands).toHaveLength(runCommands(golden("ifstated.conf")).length + 3);
             for (const command of commands) expect(command).not.toContain("$");
         }
     });
@@ -259,6 +260,7 @@ describe("insertPfRule", () => {
 // The claim script for real, under dash (Debian's sh) and mksh (of pdksh's line, as OpenBSD's
 // sh), with stand-ins for ifconfig, logger and ovh-ipmove that record what they were asked.
 describe("the claim script, run by sh", () => {
+    const ARGS = "-ip 146.59.143.231 -instance bi-edge-sbg-1";
     const shells = ["sh", ...(spawnSync("mksh", ["-c", "true"]).status === 0 || process.env.CI === "true" ? ["mksh"] : [])];
     const dirs: string[] = [];
     afterAll(() => {
@@ -288,7 +290,8 @@ esac
 `);
         stub("logger", `echo "logger $*" >> "${dir}/calls"\n`);
         const ipmove = join(dir, "ovh-ipmove");
-        writeFileSync(ipmove, `#!/bin/sh\necho "move $*" >> "${dir}/calls"\nsleep ${opts.moveSeconds ?? 0}\necho "moved"\nexit ${opts.moveStatus ?? 0}\n`, { mode: 0o755 });
+        // Its duration and exit status: move-seconds and move-status when the test has written them.
+        writeFileSync(ipmove, `#!/bin/sh\necho "move $*" >> "${dir}/calls"\nsleep "$(cat "${dir}/move-seconds" 2>/dev/null || echo ${opts.moveSeconds ?? 0})"\necho "moved"\nexit "$(cat "${dir}/move-status" 2>/dev/null || echo ${opts.moveStatus ?? 0})"\n`, { mode: 0o755 });
         const spec = { ...seedSpec(), ipmovePath: ipmove };
         const claimPath = join(dir, "ovh-failover-claim");
         const lockFile = join(dir, "run", "ovh-failover", "claim.lock");
@@ -300,7 +303,9 @@ esac
         const run = (...args: string[]) => spawnSync(claimPath, args, { encoding: "utf8", env });
         const calls = () => (existsSync(join(dir, "calls")) ? readFileSync(join(dir, "calls"), "utf8").split("\n").filter(Boolean) : []);
         const acts = () => calls().filter((c) => c.startsWith("move") || c.includes(" inet alias "));
-        return { dir, claimPath, lockFile, run, calls, acts, env };
+        /** Nothing holds the claim lock (flock(1) takes it at once). */
+        const lockFree = () => spawnSync("flock", ["-n", lockFile, "true"]).status === 0;
+        return { dir, claimPath, lockFile, run, calls, acts, env, lockFree };
     }
 
     it("is valid POSIX sh (shellcheck when installed)", () => {
@@ -318,7 +323,7 @@ esac
             expect(n.calls()).toEqual(["ifconfig carp0"]);
         });
 
-        it("on a master: the alias first, then the move, each step logged; the lock gone after", () => {
+        it("on a master: the alias first, then the move, each step logged; the lock free after", () => {
             const n = node(shell, "MASTER");
             const r = n.run("--now");
             expect(r.status, r.stderr).toBe(0);
@@ -329,21 +334,56 @@ esac
                 "logger -p daemon.info -t ovh-failover -- asking OVH to move 146.59.143.231 to bi-edge-sbg-1",
                 "logger -p daemon.info -t ovh-failover -- OVH move of 146.59.143.231 to bi-edge-sbg-1 done: moved",
             ]);
-            expect(existsSync(n.lockFile)).toBe(false);
+            expect(n.lockFree()).toBe(true);
         });
 
-        it("the periodic claim (reassert) of a lower node yields to the nodes above it; its promotion does not", () => {
-            const claimOf = (...args: string[]) => {
-                const n = node(shell, "MASTER", { who: backup });
-                expect(n.run(...args).status).toBe(0);
-                return n.acts().filter((a) => a.startsWith("move"));
-            };
-            expect(claimOf("--now", "reassert")).toEqual([`move -ip 146.59.143.231 -instance bi-edge-sbg-1 -yield-to ${master.move.kind === "cloud" ? master.move.instance : ""}`]);
-            expect(claimOf("--now")).toEqual(["move -ip 146.59.143.231 -instance bi-edge-sbg-1"]);
+        it("the periodic claim (reassert) of a lower node yields to the nodes above it once a claim of its own went through since it became master", () => {
+            const yields = `-yield-to ${master.move.kind === "cloud" ? master.move.instance : ""}`;
+            const n = node(shell, "MASTER", { who: backup, moveStatus: 1 });
+            const moves = () => n.acts().filter((a) => a.startsWith("move"));
+            const status = join(n.dir, "move-status");
+            // The promotion's claim fails: the periodic claims are outright until one goes through.
+            expect(n.run("--now").status).toBe(1);
+            writeFileSync(status, "0");
+            expect(n.run("--now", "reassert").status).toBe(0);
+            expect(n.run("--now", "reassert").status).toBe(0);
+            expect(moves()).toEqual([`move ${ARGS}`, `move ${ARGS}`, `move ${ARGS} ${yields}`]);
+            // Demoted (ifstated runs it when carp0 stops being MASTER), then master again.
+            expect(n.run("demoted").status).toBe(0);
+            expect(n.run("--now", "reassert").status).toBe(0);
+            expect(n.run("--now").status).toBe(0);
+            expect(n.run("--now", "reassert").status).toBe(0);
+            expect(moves().slice(3)).toEqual([`move ${ARGS}`, `move ${ARGS}`, `move ${ARGS} ${yields}`]);
             // The best node yields to none.
             const top = node(shell, "MASTER");
+            expect(top.run("--now").status).toBe(0);
             expect(top.run("--now", "reassert").status).toBe(0);
-            expect(top.acts().filter((a) => a.startsWith("move"))).toEqual(["move -ip 146.59.143.231 -instance bi-edge-sbg-1"]);
+            expect(top.acts().filter((a) => a.startsWith("move"))).toEqual([`move ${ARGS}`, `move ${ARGS}`]);
+        });
+
+        it("a periodic claim holding the lock when the promotion's claim starts: the promotion leaves, the periodic claim is outright", async () => {
+            const yields = `-yield-to ${master.move.kind === "cloud" ? master.move.instance : ""}`;
+            const n = node(shell, "MASTER", { who: backup, moveSeconds: 1 });
+            const periodic = spawn(n.claimPath, ["--now", "reassert"], { env: n.env, stdio: "ignore" });
+            const ended = new Promise((ok) => periodic.once("exit", ok));
+            for (let i = 0; i < 100 && !n.calls().some((c) => c.startsWith("move")); i++) await new Promise((ok) => setTimeout(ok, 20));
+            expect(n.run("--now").status).toBe(0);
+            expect(n.calls()).toContain("logger -p daemon.info -t ovh-failover -- a claim of 146.59.143.231 is running already: leaving it to finish");
+            await ended;
+            writeFileSync(join(n.dir, "move-seconds"), "0");
+            expect(n.run("--now", "reassert").status).toBe(0);
+            expect(n.acts().filter((a) => a.startsWith("move"))).toEqual([`move ${ARGS}`, `move ${ARGS} ${yields}`]);
+        });
+
+        it("a claim still in flight when the node is demoted counts for nothing in its next mastership", async () => {
+            const n = node(shell, "MASTER", { who: backup, moveSeconds: 1 });
+            const inFlight = spawn(n.claimPath, ["--now"], { env: n.env, stdio: "ignore" });
+            const ended = new Promise((ok) => inFlight.once("exit", ok));
+            for (let i = 0; i < 100 && !n.calls().some((c) => c.startsWith("move")); i++) await new Promise((ok) => setTimeout(ok, 20));
+            expect(n.run("demoted").status).toBe(0);
+            await ended;
+            expect(n.run("--now", "reassert").status).toBe(0);
+            expect(n.acts().filter((a) => a.startsWith("move"))).toEqual([`move ${ARGS}`, `move ${ARGS}`]);
         });
 
         it("leaves an alias that is there, and still claims", () => {
@@ -356,7 +396,7 @@ esac
             const n = node(shell, "MASTER", { moveStatus: 3 });
             expect(n.run("--now").status).toBe(3);
             expect(n.calls()).toContain("logger -p daemon.info -t ovh-failover -- OVH move of 146.59.143.231 to bi-edge-sbg-1 FAILED (exit 3): moved");
-            expect(existsSync(n.lockFile)).toBe(false);
+            expect(n.lockFree()).toBe(true);
         });
 
         it("returns at once when ifstated starts it, and claims in the background past any period", async () => {
@@ -372,18 +412,34 @@ esac
             await new Promise((ok) => setTimeout(ok, 500));
             expect(n.acts()).toEqual(["ifconfig vio0 inet alias 146.59.143.231 netmask 255.255.255.255", "move -ip 146.59.143.231 -instance bi-edge-sbg-1"]);
             expect(n.calls()).toContain("logger -p daemon.info -t ovh-failover -- a claim of 146.59.143.231 is running already: leaving it to finish");
-            expect(existsSync(n.lockFile)).toBe(false);
+            expect(n.lockFree()).toBe(true);
         });
 
-        it("takes over the lock of a claim that was killed", () => {
-            const n = node(shell, "MASTER");
+        it("a claim killed while it held the lock leaves nothing in the way of the next, nor does a lock file left behind", async () => {
+            const n = node(shell, "MASTER", { moveSeconds: 30 });
+            // A pid that is no claim, as an earlier claim script left in its lock file.
             mkdirSync(join(n.dir, "run", "ovh-failover"), { recursive: true });
-            // A pid that is not a claim: this test's own shell, gone by now.
-            const gone = spawnSync("sh", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim();
-            writeFileSync(n.lockFile, `${gone}\n`);
-            expect(n.run("--now").status).toBe(0);
-            expect(n.acts()).toHaveLength(2);
-            expect(existsSync(n.lockFile)).toBe(false);
+            writeFileSync(n.lockFile, `${spawnSync("sh", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim()}\n`);
+            const killed = spawn(n.claimPath, ["--now"], { env: n.env, stdio: "ignore", detached: true });
+            for (let i = 0; i < 100 && !n.calls().some((c) => c.startsWith("move")); i++) await new Promise((ok) => setTimeout(ok, 20));
+            expect(n.lockFree()).toBe(false);
+            process.kill(-killed.pid!, "SIGKILL");
+            await new Promise((ok) => killed.once("exit", ok));
+            for (let i = 0; i < 100 && !n.lockFree(); i++) await new Promise((ok) => setTimeout(ok, 20));
+            writeFileSync(join(n.dir, "move-seconds"), "0");
+            expect(spawnSync(n.claimPath, ["--now"], { env: n.env, encoding: "utf8", timeout: 10_000 }).status).toBe(0);
+            expect(n.calls().filter((c) => c.startsWith("move"))).toHaveLength(2);
+        });
+
+        it("claims started together, a lock file left behind by a killed claim: exactly one of them runs", async () => {
+            for (let round = 0; round < 3; round++) {
+                const n = node(shell, "MASTER", { moveSeconds: 1 });
+                mkdirSync(join(n.dir, "run", "ovh-failover"), { recursive: true });
+                writeFileSync(n.lockFile, `${spawnSync("sh", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim()}\n`);
+                const claims = Array.from({ length: 8 }, () => spawn(n.claimPath, ["--now"], { env: n.env, stdio: "ignore" }));
+                await Promise.all(claims.map((c) => new Promise((ok) => c.once("exit", ok))));
+                expect(n.acts().filter((a) => a.startsWith("move")), `round ${round}`).toHaveLength(1);
+            }
         });
     });
 });
