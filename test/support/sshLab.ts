@@ -34,6 +34,8 @@ export interface SshHost {
     run(command: string, opts?: { stdin?: string; previousStdout?: string; user?: string }): RemoteRun;
     /** Runs a command in the lab's network namespace, outside SSH (to look at interfaces). */
     inNamespace(...argv: string[]): string;
+    /** What sshd has logged (-e: its log on standard error), each line with when it arrived (ms since the epoch). */
+    log(): { at: number; line: string }[];
     stop(): void;
 }
 
@@ -132,6 +134,15 @@ export async function startSshHost(interfaces: string[] = [], opts: SshHostOptio
         `exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config -o ListenAddress=127.0.0.1:2222${opts.reachable ? ` -o ListenAddress=${opts.reachable.address}:22` : ""} -o HostKey=${work}/host_key -o PidFile=none -o AuthorizedKeysFile=${work}/authorized_keys -o StrictModes=no`,
     ].join(" && ");
     const sshd = spawn("ip", ["netns", "exec", ns, "unshare", "--mount", "--propagation", "private", "sh", "-c", setup], { stdio: ["ignore", "ignore", "pipe"] });
+    // Every line sshd logs (logins, subsystem requests), kept as long as it runs.
+    const log: { at: number; line: string }[] = [];
+    let partial = "";
+    sshd.stderr?.on("data", (d: Buffer) => {
+        const at = performance.timeOrigin + performance.now();
+        const lines = (partial + d.toString()).split("\n");
+        partial = lines.pop() ?? "";
+        for (const line of lines) log.push({ at, line: line.trimEnd() });
+    });
     const stop = () => {
         sshd.kill("SIGTERM");
         // The veth pair goes with the namespace, and with it the route to it in `from`.
@@ -170,6 +181,7 @@ export async function startSshHost(interfaces: string[] = [], opts: SshHostOptio
         inNamespace(...argv) {
             return execFileSync("ip", ["netns", "exec", ns, ...argv], { encoding: "utf8" });
         },
+        log: () => [...log],
         stop,
     };
 }
