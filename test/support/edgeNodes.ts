@@ -47,7 +47,7 @@ export interface EdgeNodeHost {
      * login and a subsystem request at its default level INFO, and nothing for an exec request.
      */
     sessions(): NodeEvent[];
-    /** /etc and /usr/local as the node sees them, every entry. */
+    /** /etc and /usr/local as the node sees them, every entry (of /usr/local, the folders the node wrote to and bin). */
     files(): Map<string, FileState>;
     /** Every path under /etc and /usr/local the node ever wrote (its overlays' upper layers). */
     written(): string[];
@@ -120,8 +120,11 @@ export async function startEdgeNode(spec: EdgeNodeSpec): Promise<EdgeNodeHost> {
             return events;
         },
         files() {
-            const listing = ssh.run("find /etc /usr/local -xdev -printf '%y %m %U:%G %p\\t%l\\n'; echo; find /etc /usr/local -xdev -type f -print0 | xargs -0 sha256sum");
-            if (listing.status !== 0) throw new Error(`listing the node's files: ${listing.stderr}`);
+            // /usr/local: only its folders the node has written to, and bin (this machine's
+            // /usr/local holds a Go toolchain, which no deploy touches).
+            const local = [...new Set(["bin", ...fs.readdirSync(ssh.usrLocal)])].map((d) => `/usr/local/${d}`).join(" ");
+            const listing = ssh.run(`find /etc ${local} -xdev -printf '%y %m %U:%G %p\\t%l\\n'; echo; find /etc ${local} -xdev -type f -print0 | xargs -0 sha256sum`);
+            if (listing.status !== 0) throw new Error(`listing the node's files: status ${listing.status}: ${listing.stderr}`);
             const [entries, sums] = listing.stdout.split("\n\n");
             const sha = new Map(sums.split("\n").filter((l) => l !== "").map((l) => [l.slice(66), l.slice(0, 64)] as const));
             const files = new Map<string, FileState>();
