@@ -42,9 +42,9 @@ export interface EdgeNodeHost {
     /** The stand-ins' calls, in order. */
     calls(): NodeEvent[];
     /**
-     * The SSH connections from anywhere but the lab's own client, one event each: `sftp` when it
-     * asked for the sftp subsystem (CopyToRemote), else `ssh exec` (remote.Command). sshd logs a
-     * login and a subsystem request at its default level INFO, and nothing for an exec request.
+     * The SSH sessions opened from anywhere but the lab's own client, one event each: `sftp` for
+     * the sftp subsystem (CopyToRemote), `ssh exec` for a command (remote.Command), as sshd logs
+     * them at LogLevel VERBOSE.
      */
     sessions(): NodeEvent[];
     /** /etc and /usr/local as the node sees them, every entry (of /usr/local, the folders the node wrote to and bin). */
@@ -106,18 +106,11 @@ export async function startEdgeNode(spec: EdgeNodeSpec): Promise<EdgeNodeHost> {
             });
         },
         sessions() {
-            const events: NodeEvent[] = [];
-            let current: NodeEvent | undefined;
-            for (const { at, line } of ssh.log()) {
-                const login = /^Accepted publickey for \S+ from (\S+) /.exec(line);
-                if (login) {
-                    current = login[1] === "127.0.0.1" ? undefined : { at, what: "ssh exec" };
-                    if (current) events.push(current);
-                } else if (current && /^subsystem request for sftp /.test(line)) {
-                    current.what = "sftp";
-                }
-            }
-            return events;
+            return ssh.log().flatMap(({ at, line }) => {
+                const session = /^Starting session: (command|subsystem 'sftp') for \S+ from (\S+) port /.exec(line);
+                if (!session || session[2] === "127.0.0.1") return [];
+                return [{ at, what: session[1] === "command" ? "ssh exec" : "sftp" }];
+            });
         },
         files() {
             // /usr/local: only its folders the node has written to, and bin (this machine's

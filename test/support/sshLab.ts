@@ -34,7 +34,7 @@ export interface SshHost {
     run(command: string, opts?: { stdin?: string; previousStdout?: string; user?: string }): RemoteRun;
     /** Runs a command in the lab's network namespace, outside SSH (to look at interfaces). */
     inNamespace(...argv: string[]): string;
-    /** What sshd has logged (-e: its log on standard error), each line with when it arrived (ms since the epoch). */
+    /** What sshd has logged (-e: on standard error; LogLevel VERBOSE), each line with when it arrived (ms since the epoch). */
     log(): { at: number; line: string }[];
     stop(): void;
 }
@@ -130,8 +130,10 @@ export async function startSshHost(interfaces: string[] = [], opts: SshHostOptio
         // sshd's privilege separation directory, in a /run of the lab's own.
         "mount -t tmpfs tmpfs /run",
         "mkdir -p /run/sshd",
-        // Debian's stock configuration, as installed; only where the keys and the pid are changes.
-        `exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config -o ListenAddress=127.0.0.1:2222${opts.reachable ? ` -o ListenAddress=${opts.reachable.address}:22` : ""} -o HostKey=${work}/host_key -o PidFile=none -o AuthorizedKeysFile=${work}/authorized_keys -o StrictModes=no`,
+        // Debian's stock configuration, as installed; only where the keys and the pid are changes,
+        // and the log level: VERBOSE logs each session's kind ("Starting session: command …",
+        // "… subsystem 'sftp' …"), which INFO does not.
+        `exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config -o ListenAddress=127.0.0.1:2222${opts.reachable ? ` -o ListenAddress=${opts.reachable.address}:22` : ""} -o HostKey=${work}/host_key -o PidFile=none -o AuthorizedKeysFile=${work}/authorized_keys -o StrictModes=no -o LogLevel=VERBOSE`,
     ].join(" && ");
     const sshd = spawn("ip", ["netns", "exec", ns, "unshare", "--mount", "--propagation", "private", "sh", "-c", setup], { stdio: ["ignore", "ignore", "pipe"] });
     // Every line sshd logs (logins, subsystem requests), kept as long as it runs.
