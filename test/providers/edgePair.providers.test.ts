@@ -1,19 +1,20 @@
 // `pulumi up` of an edge pair through the real CLI and the real command plugin, for each flavour,
 // as a user runs it: the first `up` (each node's files, its daemon, the bundled ovh-ipmove), an
-// `up` with nothing to do, the package upgraded to a release with a new ovh-ipmove, a node taken
-// out of the pair, and the pair destroyed. The nodes are real sshd at the stack's addresses,
+// `up` with nothing to do, the package upgraded to a release with a new ovh-ipmove, the nodes' SSH
+// key rotated, a node taken out of the pair, and the pair destroyed. The nodes are real sshd at the stack's addresses,
 // reached from the CLI's network namespace (test/support/edgeNodes.ts): what ran on them is read
 // from sshd's log (each login, each SFTP session) and the stand-ins' call logs, and their /etc and
 // /usr/local are compared, file by file, with what they were before the first `up`. What the
 // command plugin does here decides: CopyToRemote copies again only when its asset's hash or its
 // remote path changes, and a replacement (its triggers) copies once; remote.Command runs `update`
 // on any change of its inputs and its stored `delete`, with its stored connection, when it goes.
+import { execFileSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildIpmoveBundle } from "../../components/edge/ipmoveBundle";
-import { EdgeNodeFlavour, EdgeNodeHost, filesChanged, startEdgeNode } from "../support/edgeNodes";
+import { EdgeNodeFlavour, EdgeNodeHost, EdgeNodeSpec, filesChanged, startEdgeNode } from "../support/edgeNodes";
 import {
     EdgeStackNode, EdgeStackSecrets, KEEPALIVED_NODES, keepalivedEdgeStack, OPENBSD_NODES, openbsdEdgeStack, placeholderKeys,
 } from "../support/edgePairStacks";
@@ -34,12 +35,12 @@ interface FlavourCase {
     stackFile: (hostKeys: Record<string, string>, s: EdgeStackSecrets) => string;
     secrets: Omit<EdgeStackSecrets, "sshPrivateKey">;
     /** Each node's own /etc files before the first deploy. */
-    etc: (i: number) => Record<string, string>;
+    etc: (i: number) => EdgeNodeSpec["etc"];
     keepalivedEnabled?: (i: number) => boolean;
     /** What a node holds once deployed, besides ovh-ipmove and its configuration. */
     expectDeployed: (node: EdgeNodeHost, i: number) => void;
-    /** The calls of a deploy that change the daemon, in order. */
-    daemonCalls: string[];
+    /** The calls of a node's first deploy that change its daemon, in order. */
+    daemonCalls: (i: number) => string[];
 }
 
 const OPENBSD: FlavourCase = {
@@ -51,9 +52,10 @@ const OPENBSD: FlavourCase = {
     stackFile: openbsdEdgeStack,
     secrets: { password: "Obsd_pw-7x", applicationKey: "tier-edge-ak-obsd", applicationSecret: "tier-edge-as-obsd", consumerKey: "tier-edge-ck-obsd" },
     etc: (i) => ({
-        "pf.conf": "set skip on lo\npass\n",
+        // Modes as OpenBSD's: pf.conf 0600 as installed, a hostname.if others may not read.
+        "pf.conf": { content: "set skip on lo\npass\n", mode: 0o600 },
         // The carpdev's own address: the deploy keeps it and adds `up`.
-        "hostname.vio2": `inet 10.25.0.${11 + i} 255.255.0.0\n`,
+        "hostname.vio2": { content: `inet 10.25.0.${11 + i} 255.255.0.0\n`, mode: 0o640 },
         // The third node ran ifstated of its own before; the others had it off (rc.conf's default).
         "rc.conf.local": i === 2 ? "ifstated_flags=-f /etc/ifstated.local.conf\nntpd_flags=-s\n" : "ntpd_flags=-s\n",
     }),
@@ -66,7 +68,7 @@ const OPENBSD: FlavourCase = {
         expect(node.read("/etc/rc.conf.local")).toBe("ifstated_flags=-f /etc/ifstated.conf\nntpd_flags=-s\n");
         expect(node.read("/var/run/rcctl/ifstated.running")).toBe("-f /etc/ifstated.conf\n");
     },
-    daemonCalls: ["rcctl enable ifstated", "rcctl set ifstated flags -f /etc/ifstated.conf", "rcctl restart ifstated"],
+    daemonCalls: () => ["rcctl enable ifstated", "rcctl set ifstated flags -f /etc/ifstated.conf", "rcctl restart ifstated"],
 };
 
 const KEEPALIVED_OWN_CONF = "# kad-3's own VRRP, before ovh-failover\nvrrp_instance other {\n}\n";
@@ -80,15 +82,15 @@ const KEEPALIVED: FlavourCase = {
     stackFile: keepalivedEdgeStack,
     secrets: { password: "Kad_pw-9", applicationKey: "tier-edge-ak-kad", applicationSecret: "tier-edge-as-kad", consumerKey: "tier-edge-ck-kad" },
     // The third node ran a keepalived of its own before, enabled.
-    etc: (i): Record<string, string> => (i === 2 ? { "keepalived/keepalived.conf": KEEPALIVED_OWN_CONF } : {}),
+    etc: (i) => (i === 2 ? { "keepalived/keepalived.conf": KEEPALIVED_OWN_CONF } : undefined),
     keepalivedEnabled: (i) => i === 2,
     expectDeployed(node, i) {
         const conf = node.read("/etc/keepalived/keepalived.conf") ?? "";
         expect(conf).toContain(`auth_pass ${KEEPALIVED.secrets.password}`);
         expect(conf).toContain(`unicast_src_ip 10.27.0.${11 + i}`);
-        for (const role of ["master", "backup", "fault"]) expect(node.read(`/etc/keepalived/ovh-failover-notify-${role}.sh`)).toContain("203.0.113.242");
+        for (const role of ["master", "backup", "fault"]) expect(node.read(`/etc/keepalived/ovh-failover-${role}.sh`)).toContain("203.0.113.242");
     },
-    daemonCalls: ["systemctl enable keepalived", "systemctl reload-or-restart keepalived"],
+    daemonCalls: (i) => [...(i === 2 ? [] : ["systemctl enable keepalived"]), "systemctl reload-or-restart keepalived"],
 };
 
 const IPMOVE = "/usr/local/bin/ovh-ipmove";
@@ -99,7 +101,7 @@ describe.each([OPENBSD, KEEPALIVED])("an edge pair ($flavour) through the real C
         for (const h of Object.values(hosts)) h.stop();
     });
 
-    it("first up, no change, a new ovh-ipmove with the package's next release, a node removed, destroy", async () => {
+    it("first up, no change, a new ovh-ipmove with the package's next release, the SSH key rotated, a node removed, destroy", async () => {
         // One SSH key for every node, as edgeSshPrivateKey is one.
         for (const [i, n] of c.nodes.entries()) {
             hosts[n.name] = await startEdgeNode({
@@ -129,13 +131,16 @@ describe.each([OPENBSD, KEEPALIVED])("an edge pair ($flavour) through the real C
             for (const { file, text } of backendTexts(project)) {
                 for (const secret of secrets) expect(text.includes(secret), `${file} holds a credential in clear`).toBe(false);
             }
-            const phase = { ...phaseOf(name, op, world), order: orderByNode(world) };
+            const recorded = phaseOf(name, op, world);
+            // Writes by name: the nodes are deployed side by side, in the scheduler's order.
+            const phase = { ...recorded, order: orderByNode(world), writes: Object.fromEntries(Object.entries(recorded.writes).sort(([a], [b]) => a.localeCompare(b))) };
             expect(unexplainedWrites(phase), `${name}: writes no step explains`).toEqual([]);
             phases.push(phase);
             return { ...op, world };
         };
         const urn = (type: string, name: string) => `${type} ${c.pair}-${name}`;
         const sessions = (world: WorldEvent[], node: string) => world.filter((e) => e.what.endsWith(` on ${node}`) && /^(sftp|ssh exec) /.test(e.what)).map((e) => e.what.split(" on ")[0]);
+        const writes = (world: WorldEvent[], node: string) => world.filter((e) => e.writes && e.what.endsWith(` on ${node}`)).map((e) => e.what.slice(0, -` on ${node}`.length));
         const daemon = (world: WorldEvent[], node: string) => world.filter((e) => e.what.endsWith(` on ${node}`) && /^(rcctl|systemctl) (enable|disable|set|start|stop|restart|reload-or-restart) /.test(e.what))
             .map((e) => e.what.slice(0, -` on ${node}`.length));
         const expectIpmove = (node: EdgeNodeHost, version: string, sha256: string) => {
@@ -162,7 +167,7 @@ describe.each([OPENBSD, KEEPALIVED])("an edge pair ($flavour) through the real C
         for (const [i, n] of c.nodes.entries()) {
             const node = hosts[n.name];
             expect(sessions(first.world, n.name), n.name).toEqual(["sftp", "ssh exec"]);
-            expect(daemon(first.world, n.name), n.name).toEqual(c.daemonCalls);
+            expect(daemon(first.world, n.name), n.name).toEqual(c.daemonCalls(i));
             c.expectDeployed(node, i);
             expect(node.read("/etc/ovh-ipmove.conf")).toBe(
                 `OVH_ENDPOINT=ovh-eu\nOVH_APPLICATION_KEY=${c.secrets.applicationKey}\nOVH_APPLICATION_SECRET=${c.secrets.applicationSecret}\nOVH_CONSUMER_KEY=${c.secrets.consumerKey}\n`,
@@ -187,11 +192,31 @@ describe.each([OPENBSD, KEEPALIVED])("an edge pair ($flavour) through the real C
         expect(changed(upgrade.steps)).toEqual(c.nodes.flatMap((n) => [`replace command:remote:CopyToRemote ${c.pair}-${n.name}-ipmove`, `update command:remote:Command ${c.pair}-${n.name}-deploy`])
             .sort());
         for (const n of c.nodes) {
-            expect(sessions(upgrade.world, n.name), n.name).toEqual(["sftp", "ssh exec"]);
+            // Copied, installed, and nothing else: no daemon restarted, no interface configured again.
+            expect(writes(upgrade.world, n.name), n.name).toEqual(["sftp", "ssh exec"]);
             expectIpmove(hosts[n.name], next.version, next.sha256);
         }
+        const upgraded = Object.fromEntries(c.nodes.map((n) => [n.name, hosts[n.name].files()]));
 
-        // 4. The last node leaves the pair: its removal runs (with the connection and script the
+        // 4. The edge nodes' SSH key rotated (the new one authorized, then the old one revoked):
+        // only the connection of every command changes. The plugin updates each CopyToRemote
+        // without copying (the asset's hash is the same) and runs each deploy again, which
+        // finds every file as it is and changes nothing.
+        const rotated = newSshKey();
+        for (const h of Object.values(hosts)) h.ssh.setAuthorizedKeys([hosts[c.nodes[0].name].ssh.clientPublicKey, rotated.publicKey]);
+        secrets.push(rotated.privateKey.split("\n")[1]);
+        const set = await project.pulumi("config", "set", "--stack", project.stack, "--secret", "--", "ovh-failover:edgeSshPrivateKey", rotated.privateKey);
+        expect(set.code, set.stderr).toBe(0);
+        const rotation = await run("the SSH key rotated", "up");
+        expect(changed(rotation.steps)).toEqual(c.nodes.flatMap((n) => [`update command:remote:Command ${c.pair}-${n.name}-deploy`, `update command:remote:CopyToRemote ${c.pair}-${n.name}-ipmove`]).sort());
+        for (const n of c.nodes) {
+            expect(writes(rotation.world, n.name), n.name).toEqual(["ssh exec"]);
+            expect(filesChanged(upgraded[n.name], hosts[n.name].files(), hosts[n.name].written()), n.name).toEqual([]);
+        }
+        // The old key no longer opens the nodes: what follows runs with the connection the state now holds.
+        for (const h of Object.values(hosts)) h.ssh.setAuthorizedKeys([rotated.publicKey]);
+
+        // 5. The last node leaves the pair: its removal runs (with the connection and script the
         // state holds), and its /etc and /usr/local are as they were before the first `up`.
         const leaving = c.nodes[2].name;
         const kept = c.nodes.slice(0, 2);
@@ -206,7 +231,7 @@ describe.each([OPENBSD, KEEPALIVED])("an edge pair ($flavour) through the real C
             expect(sessions(removed.world, n.name), n.name).toEqual(updated ? ["ssh exec"] : []);
         }
 
-        // 5. destroy: every node is as it was before the first `up`.
+        // 6. destroy: every node is as it was before the first `up`.
         const destroyed = await run("destroy", "destroy");
         for (const n of kept) expect(sessions(destroyed.world, n.name), n.name).toEqual(["ssh exec"]);
         for (const n of c.nodes) expect(filesChanged(before[n.name], hosts[n.name].files(), hosts[n.name].written()), n.name).toEqual([]);
@@ -224,7 +249,7 @@ function nodeEvents(hosts: Record<string, EdgeNodeHost>, since: number): WorldEv
 }
 
 /** A stand-in's call that changes nothing on the node: a question, or a check of the new files. */
-const READS = /^(rcctl (get|check) |sysctl -n |ifstated -n |pfctl -nf |systemctl is-enabled |ifconfig carp\d+$)/;
+const READS = /^(rcctl (get|check) |sysctl -n |ifstated -n |pfctl -nf |systemctl is-(enabled|active) |ifconfig carp\d+$)/;
 
 /**
  * The kinds of write in the order they reached each node, node by node: the nodes are deployed
@@ -278,6 +303,17 @@ function asInstalledPackage(dir: string): Release & { upgrade(version: string): 
             }
         },
     };
+}
+
+/** A fresh ed25519 key pair, as ssh-keygen writes it. */
+function newSshKey(): { privateKey: string; publicKey: string } {
+    const dir = scratch("ovhf-edge-key-");
+    try {
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "key")]);
+        return { privateKey: fs.readFileSync(path.join(dir, "key"), "utf8"), publicKey: fs.readFileSync(path.join(dir, "key.pub"), "utf8").trim() };
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
 }
 
 function sha256(text: string): string {

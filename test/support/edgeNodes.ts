@@ -20,9 +20,9 @@ export interface EdgeNodeSpec {
     from: string;
     /** The node's interfaces (keepalived's check and the VRRP address need them there). */
     interfaces: string[];
-    /** The node's own files under /etc before the first deploy, relative to /etc. */
-    etc?: Record<string, string>;
-    /** keepalived only: whether systemctl says it is enabled before the first deploy. */
+    /** The node's own files under /etc before the first deploy, relative to /etc, with their mode (0644 unless told). */
+    etc?: Record<string, string | { content: string; mode: number }>;
+    /** keepalived only: whether it is enabled and running before the first deploy. */
     keepalivedEnabled?: boolean;
     authorizedKeys?: string[];
 }
@@ -72,6 +72,21 @@ const OPENBSD_TOOLS: Record<string, string> = {
     sysctl: `[ "$1" = -n ] && echo 0; exit 0`,
 };
 
+const SYSTEMCTL = `action=$1; shift
+[ "\${1-}" = --quiet ] && shift
+unit=\${1-}
+units=/var/lib/ovhf-systemctl
+mkdir -p "$units"
+case "$action" in
+  is-enabled) [ -e "$units/$unit.enabled" ] ;;
+  is-active) [ -e "$units/$unit.active" ] ;;
+  enable) : > "$units/$unit.enabled" ;;
+  disable) rm -f "$units/$unit.enabled" ;;
+  start|restart|reload-or-restart) : > "$units/$unit.active" ;;
+  stop) rm -f "$units/$unit.active" ;;
+  *) echo "systemctl: the stand-in does not know $action" >&2; exit 1 ;;
+esac`;
+
 export async function startEdgeNode(spec: EdgeNodeSpec): Promise<EdgeNodeHost> {
     const ssh = await startSshHost(spec.interfaces, { reachable: { address: spec.address, from: spec.from }, authorizedKeys: spec.authorizedKeys });
     try {
@@ -87,9 +102,16 @@ export async function startEdgeNode(spec: EdgeNodeSpec): Promise<EdgeNodeHost> {
             write(path.join(sbin, "rcctl"), standIn("rcctl", 'exec /usr/local/libexec/rcctl "$@"'));
             write(path.join(ssh.etcDir, "netstart"), `echo "$(date +%s%N) netstart $*" >> ${CALL_LOG}\n`, 0o644);
         } else {
-            write(path.join(sbin, "systemctl"), standIn("systemctl", `[ "$1" = is-enabled ] && exit ${spec.keepalivedEnabled ? 0 : 1}; exit 0`));
+            // Whether each unit is enabled and active, in files, as systemd would answer.
+            write(path.join(sbin, "systemctl"), standIn("systemctl", SYSTEMCTL));
+            if (spec.keepalivedEnabled) for (const f of ["keepalived.enabled", "keepalived.active"]) write(path.join(ssh.varDir, "lib", "ovhf-systemctl", f), "", 0o644);
         }
-        for (const [file, content] of Object.entries(spec.etc ?? {})) write(path.join(ssh.etcDir, file), content, 0o644);
+        for (const [file, c] of Object.entries(spec.etc ?? {})) {
+            const { content, mode } = typeof c === "string" ? { content: c, mode: 0o644 } : c;
+            write(path.join(ssh.etcDir, file), content, mode);
+            // writeFileSync's mode goes through the umask.
+            fs.chmodSync(path.join(ssh.etcDir, file), mode);
+        }
     } catch (err) {
         ssh.stop();
         throw err;

@@ -34,6 +34,8 @@ export interface SshHost {
     run(command: string, opts?: { stdin?: string; previousStdout?: string; user?: string }): RemoteRun;
     /** Runs a command in the lab's network namespace, outside SSH (to look at interfaces). */
     inNamespace(...argv: string[]): string;
+    /** From now on the host accepts these public keys only (a key rotated, the old one revoked). */
+    setAuthorizedKeys(keys: string[]): void;
     /** What sshd has logged (-e: on standard error; LogLevel VERBOSE), each line with when it arrived (ms since the epoch). */
     log(): { at: number; line: string }[];
     stop(): void;
@@ -182,6 +184,9 @@ export async function startSshHost(interfaces: string[] = [], opts: SshHostOptio
         },
         inNamespace(...argv) {
             return execFileSync("ip", ["netns", "exec", ns, ...argv], { encoding: "utf8" });
+        },
+        setAuthorizedKeys(keys) {
+            fs.writeFileSync(path.join(work, "authorized_keys"), keys.map((k) => `${k.trim()}\n`).join(""));
         },
         log: () => [...log],
         stop,
