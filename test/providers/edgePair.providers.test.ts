@@ -103,13 +103,14 @@ describe.each([OPENBSD, KEEPALIVED])("an edge pair ($flavour) through the real C
 
     it("first up, no change, a new ovh-ipmove with the package's next release, the SSH key rotated, a node removed, destroy", async () => {
         // One SSH key for every node, as edgeSshPrivateKey is one.
+        const key = newSshKey();
         for (const [i, n] of c.nodes.entries()) {
             hosts[n.name] = await startEdgeNode({
                 flavour: c.flavour, address: n.address, from: tier.ws.network.ns, interfaces: c.interfaces, etc: c.etc(i),
-                keepalivedEnabled: c.keepalivedEnabled?.(i), authorizedKeys: i === 0 ? [] : [hosts[c.nodes[0].name].ssh.clientPublicKey],
+                keepalivedEnabled: c.keepalivedEnabled?.(i), authorizedKeys: [key.publicKey],
             });
         }
-        const clientKey = hosts[c.nodes[0].name].ssh.clientKey;
+        const clientKey = key.privateKey;
         const hostKeys = Object.fromEntries(c.nodes.map((n) => [n.name, hosts[n.name].ssh.hostKey]));
         const project = await realProject(tier.ws, c.stack, c.stackFile(hostKeys, { ...c.secrets, sshPrivateKey: clientKey }));
         const release = asInstalledPackage(project.dir);
@@ -203,7 +204,7 @@ describe.each([OPENBSD, KEEPALIVED])("an edge pair ($flavour) through the real C
         // without copying (the asset's hash is the same) and runs each deploy again, which
         // finds every file as it is and changes nothing.
         const rotated = newSshKey();
-        for (const h of Object.values(hosts)) h.ssh.setAuthorizedKeys([hosts[c.nodes[0].name].ssh.clientPublicKey, rotated.publicKey]);
+        for (const h of Object.values(hosts)) h.ssh.setAuthorizedKeys([key.publicKey, rotated.publicKey]);
         secrets.push(rotated.privateKey.split("\n")[1]);
         const set = await project.pulumi("config", "set", "--stack", project.stack, "--secret", "--", "ovh-failover:edgeSshPrivateKey", rotated.privateKey);
         expect(set.code, set.stderr).toBe(0);

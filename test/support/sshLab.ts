@@ -34,7 +34,7 @@ export interface SshHost {
     run(command: string, opts?: { stdin?: string; previousStdout?: string; user?: string }): RemoteRun;
     /** Runs a command in the lab's network namespace, outside SSH (to look at interfaces). */
     inNamespace(...argv: string[]): string;
-    /** From now on the host accepts these public keys only (a key rotated, the old one revoked). */
+    /** From now on the host accepts these public keys besides its own client key (a key rotated, the old one revoked). */
     setAuthorizedKeys(keys: string[]): void;
     /** What sshd has logged (-e: on standard error; LogLevel VERBOSE), each line with when it arrived (ms since the epoch). */
     log(): { at: number; line: string }[];
@@ -186,7 +186,8 @@ export async function startSshHost(interfaces: string[] = [], opts: SshHostOptio
             return execFileSync("ip", ["netns", "exec", ns, ...argv], { encoding: "utf8" });
         },
         setAuthorizedKeys(keys) {
-            fs.writeFileSync(path.join(work, "authorized_keys"), keys.map((k) => `${k.trim()}\n`).join(""));
+            const own = fs.readFileSync(path.join(work, "client_key.pub"), "utf8");
+            fs.writeFileSync(path.join(work, "authorized_keys"), [own, ...keys].map((k) => `${k.trim()}\n`).join(""));
         },
         log: () => [...log],
         stop,
