@@ -217,8 +217,10 @@ export function declareCarpPair(self: pulumi.ComponentResource, name: string, ar
         }, { parent: self });
         return new command.remote.Command(`${name}-${node.name}-deploy`, {
             connection: sshConnection(node.ssh),
-            // The script changes when a rendered file changes: the node is redeployed then, and
-            // only then. It holds no secret; the password and the credentials go on stdin.
+            // It holds no secret; the password and the credentials go on stdin. The command
+            // plugin runs `update` again when any input changes (this script, which holds
+            // ovh-ipmove's checksum; the removal; the secrets; the connection): the deploy
+            // replaces and applies only the files that differ on the node (edgeDeploy.ts).
             create: script,
             update: script,
             // Removed from the stack, or destroyed: the node stops claiming and is put back.

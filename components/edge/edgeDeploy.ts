@@ -53,8 +53,30 @@ printf '%s\\n' "$secrets" | grep '^OVH_' > ${shellQuote(`${ipmoveConfig}.new`)} 
 chmod 0600 ${shellQuote(`${ipmoveConfig}.new`)}`;
 }
 
-function install(files: DeployFile[]): string {
-    return files.map((f) => `mv -f ${shellQuote(`${f.path}.new`)} ${shellQuote(f.path)}`).join("\n");
+/**
+ * Moves each new file into place unless the running one is that file already (the same bytes,
+ * mode and owner), whose `.new` then goes: `$changed` lists the paths replaced, each between
+ * spaces, and the deploy applies those only. @pulumi/command runs a command's `update` again on a
+ * change of any of its inputs (pulumi/pulumi-command provider/pkg/provider/remote/
+ * commandController.go, Update; pulumi-go-provider's infer diff makes every changed field that is
+ * not replaceOnChanges an update): the removal script, the SSH connection, the secrets or
+ * ovh-ipmove's checksum alone run the deploy, and a deploy that changes no running file must
+ * disturb nothing (a daemon restarted, a carp interface configured again).
+ */
+function installChanged(paths: string[]): string {
+    return `# ls -ln: the mode and owner alike on OpenBSD and Debian, whose stat differ; the paths are the stack's.
+# shellcheck disable=SC2012
+same() { [ -e "$2" ] && cmp -s "$1" "$2" && [ "$(ls -ln "$1" | awk '{ print $1, $3, $4 }')" = "$(ls -ln "$2" | awk '{ print $1, $3, $4 }')" ]; }
+changed=" "
+${paths.map((p) => {
+        const [fresh, running] = [shellQuote(`${p}.new`), shellQuote(p)];
+        return `if same ${fresh} ${running}; then rm -f ${fresh}; else mv -f ${fresh} ${running}; changed="$changed"${shellQuote(`${p} `)}; fi`;
+    }).join("\n")}`;
+}
+
+/** A condition: true when installChanged replaced one of these paths (or noted one of these words). */
+function anyChanged(paths: string[]): string {
+    return `case "$changed" in ${paths.map((p) => `*${shellQuote(` ${p} `)}*`).join("|")}) true ;; *) false ;; esac`;
 }
 
 /** The failover IP this node carries, and where: an IP change must take the old alias away. */
@@ -204,7 +226,9 @@ ${paths.map((p) => `restore_original ${shellQuote(p)}`).join("\n")}`;
 
 /** The failover IPs whose alias may be on the node: the stack's, and the one the last deploy recorded. */
 function removeAliases(a: FailoverAlias, remove: (ip: string) => string): string {
-    return `for ip in ${shellQuote(a.failoverIp)} "$(cat ${shellQuote(a.stateFile)} 2>/dev/null || true)"; do
+    return `recorded=$(cat ${shellQuote(a.stateFile)} 2>/dev/null || true)
+[ "$recorded" != ${shellQuote(a.failoverIp)} ] || recorded=
+for ip in ${shellQuote(a.failoverIp)} "$recorded"; do
   case "$ip" in ""|*[!0-9.]*) continue ;; esac
   if ${remove("$ip")} 2>/dev/null; then echo "removed the alias of $ip"; fi
 done
@@ -330,8 +354,8 @@ ${d.ipmove ? `${checkIpmove(d.ipmove)}\n` : ""}${readSecrets(d.ipmoveConfig)}
 ${d.files.map(writeNew).join("\n")}
 # hostname.<carpdev> is the node's own too: the interface comes up, and keeps what it carries.
 ${renderHostnameUpEdit(hostnameIfPath(d.carpdev))}
-# pf.conf is the node's own: add the CARP rule once, keep the rest.
-cp /etc/pf.conf /etc/pf.conf.new
+# pf.conf is the node's own: add the CARP rule once, keep the rest, and its mode.
+cp -p /etc/pf.conf /etc/pf.conf.new
 # A last line without its newline would swallow the rule.
 if [ -n "$(tail -c 1 /etc/pf.conf.new)" ]; then echo >> /etc/pf.conf.new; fi
 grep -qxF ${shellQuote(d.pfRule)} /etc/pf.conf.new || printf '%s\\n' ${shellQuote(d.pfRule)} >> /etc/pf.conf.new
@@ -347,17 +371,23 @@ ${recordOriginals(d, [...installedPaths(d.files, d.ipmoveConfig, d.ipmove), host
 ${recordIfstated()}
 [ -e "$originals/pf.rule" ] || { if grep -qxF ${shellQuote(d.pfRule)} /etc/pf.conf; then echo kept; else echo added; fi > "$originals/pf.rule"; }
 [ -e "$originals/carp.preempt" ] || sysctl -n ${CARP_PREEMPT_SYSCTL} > "$originals/carp.preempt"
-${install([...d.files, { path: d.ipmoveConfig, content: "", mode: "0600" }, { path: hostnameIfPath(d.carpdev), content: "", mode: "0640" }])}
-mv -f /etc/pf.conf.new /etc/pf.conf
-mv -f /etc/sysctl.conf.new /etc/sysctl.conf
+${installChanged([...d.files.map((f) => f.path), d.ipmoveConfig, hostnameIfPath(d.carpdev), "/etc/pf.conf", "/etc/sysctl.conf"])}
 ${d.ipmove ? `${installIpmove(d.ipmove)}\n` : ""}${dropOldAlias(d, (ip) => `ifconfig ${d.publicInterface} inet -alias "${ip}"`)}
-sysctl ${CARP_PREEMPT_SYSCTL}=${d.carpPreempt ? 1 : 0} >/dev/null
-sh /etc/netstart ${d.carpdev} carp${d.carpUnit}
-pfctl -f /etc/pf.conf
-rcctl enable ifstated >/dev/null
-rcctl set ifstated flags -f ${shellQuote(d.ifstatedConf)} >/dev/null
-# ifstated starts again in a state that claims nothing; a master claims the (new) IP at once.
-rcctl restart ifstated
+# Only what changed is applied (ovh-ipmove and its configuration are read at each claim).
+[ "$(sysctl -n ${CARP_PREEMPT_SYSCTL})" = ${d.carpPreempt ? 1 : 0} ] || sysctl ${CARP_PREEMPT_SYSCTL}=${d.carpPreempt ? 1 : 0} >/dev/null
+if ${anyChanged([hostnameIfPath(d.carpdev), hostnameIfPath(`carp${d.carpUnit}`)])}; then sh /etc/netstart ${d.carpdev} carp${d.carpUnit}; fi
+if ${anyChanged(["/etc/pf.conf"])}; then pfctl -f /etc/pf.conf; fi
+if [ "$(rcctl get ifstated flags)" != ${shellQuote(`-f ${d.ifstatedConf}`)} ]; then
+  rcctl enable ifstated >/dev/null
+  rcctl set ifstated flags -f ${shellQuote(d.ifstatedConf)} >/dev/null
+  changed="$changed ifstated-flags "
+fi
+if ${anyChanged([d.ifstatedConf, d.claimScript, "ifstated-flags"])}; then
+  # ifstated starts again in a state that claims nothing; a master claims the (new) IP at once.
+  rcctl restart ifstated
+else
+  rcctl check ifstated >/dev/null || rcctl start ifstated
+fi
 ${recordAlias(d)}
 echo "deployed: ${d.files.map((f) => f.path).join(" ")} ${d.ipmoveConfig} ${hostnameIfPath(d.carpdev)} /etc/pf.conf /etc/sysctl.conf"
 echo "failover-ip=${d.failoverIp}"
@@ -393,13 +423,18 @@ keepalived -t -f ${shellQuote(`${d.conf}.check`)} || { rm -f ${shellQuote(`${d.c
 rm -f ${shellQuote(`${d.conf}.check`)}
 ${recordOriginals(d, installedPaths(d.files, d.ipmoveConfig, d.ipmove), [d.ipmoveConfig])}
 [ -e "$originals/keepalived.enabled" ] || { if systemctl is-enabled keepalived >/dev/null 2>&1; then echo enabled; else echo disabled; fi > "$originals/keepalived.enabled"; }
-${install([...scripts, ...conf, { path: d.ipmoveConfig, content: "", mode: "0600" }])}
+${installChanged([...scripts, ...conf].map((f) => f.path).concat(d.ipmoveConfig))}
 ${d.ipmove ? `${installIpmove(d.ipmove)}\n` : ""}${dropOldAlias(d, (ip) => `ip -4 addr del "${ip}/32" dev ${d.publicInterface}`)}
-systemctl enable keepalived >/dev/null 2>&1 || true
-systemctl reload-or-restart keepalived
-# A reload keeps a master master, so its notify_master does not run again: claim the IP now.
-if ip -4 addr show dev ${d.carpdev} | grep -q " ${d.vip}/"; then
-  ${shellQuote(d.masterScript)}
+systemctl is-enabled --quiet keepalived || systemctl enable keepalived >/dev/null 2>&1 || true
+# Only what changed is applied (ovh-ipmove and its configuration are read at each claim).
+if ${anyChanged(d.files.map((f) => f.path))}; then
+  systemctl reload-or-restart keepalived
+  # A reload keeps a master master, so its notify_master does not run again: claim the IP now.
+  if ip -4 addr show dev ${d.carpdev} | grep -q " ${d.vip}/"; then
+    ${shellQuote(d.masterScript)}
+  fi
+else
+  systemctl is-active --quiet keepalived || systemctl start keepalived
 fi
 ${recordAlias(d)}
 echo "deployed: ${d.files.map((f) => f.path).join(" ")} ${d.ipmoveConfig}"
@@ -439,7 +474,7 @@ ${restoreIfstated()}
 if [ -e /etc/hostname.${carp} ]; then sh /etc/netstart ${carp}; else ifconfig ${carp} destroy 2>/dev/null || true; fi
 sh /etc/netstart ${d.carpdev}
 if [ "$(cat "$originals/pf.rule" 2>/dev/null)" = added ]; then
-  grep -vxF ${shellQuote(d.pfRule)} /etc/pf.conf > /etc/pf.conf.new && mv -f /etc/pf.conf.new /etc/pf.conf && pfctl -f /etc/pf.conf
+  cp -p /etc/pf.conf /etc/pf.conf.new && grep -vxF ${shellQuote(d.pfRule)} /etc/pf.conf > /etc/pf.conf.new && mv -f /etc/pf.conf.new /etc/pf.conf && pfctl -f /etc/pf.conf
 fi
 rm -f "$originals/ifstated.status" "$originals/ifstated.flags" "$originals/pf.rule" "$originals/carp.preempt"
 ${removeAliases(d, (ip) => `ifconfig ${d.publicInterface} inet "${ip}" delete`)}

@@ -17,7 +17,7 @@ export interface RecordedPhase {
     steps: string[];
     /** Each kind of write (and the probe), in the order it first reached the world. */
     order: string[];
-    /** `METHOD route status` or `pct set <vmid> --netN on <host>`, with how many times. */
+    /** `METHOD route status`, `pct set <vmid> --netN on <host>` or `<call> on <edge node>`, with how many times. */
     writes: Record<string, number>;
     /** Every read, once. */
     reads: string[];
@@ -40,6 +40,12 @@ const WRITE_KINDS: { kind: string; write: RegExp; types: RegExp }[] = [
     { kind: "container", write: /^(POST|PUT|DELETE) \/nodes\//, types: /^proxmoxve:index\/containerLegacy:ContainerLegacy$/ },
     { kind: "DNS", write: /^(POST|PUT|DELETE) \/domain\/zone\/\{zoneName\}\/(record|refresh)/, types: /^ovh:Domain\/zoneRecord:ZoneRecord$/ },
     { kind: "reverse", write: /^(POST|DELETE) \/ip\/\{ip\}\/reverse/, types: /^ovh:Ip\/reverse:Reverse$/ },
+    // An edge node (test/support/edgeNodes.ts): the bundle copied over SFTP, a deploy or removal
+    // script run over SSH, and what that script did to the node's system (its daemon, interfaces,
+    // pf, sysctl), `<call> on <node>`.
+    { kind: "bundle copy", write: /^sftp on /, types: /^command:remote:CopyToRemote$/ },
+    { kind: "node script", write: /^ssh exec on /, types: /^command:remote:Command$/ },
+    { kind: "node system", write: /^(rcctl|systemctl|ifconfig|pfctl|sysctl|netstart) .* on \S+$/, types: /^command:remote:Command$/ },
 ];
 
 export function kindOf(write: string): string | undefined {

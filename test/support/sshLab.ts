@@ -34,6 +34,10 @@ export interface SshHost {
     run(command: string, opts?: { stdin?: string; previousStdout?: string; user?: string }): RemoteRun;
     /** Runs a command in the lab's network namespace, outside SSH (to look at interfaces). */
     inNamespace(...argv: string[]): string;
+    /** From now on the host accepts these public keys besides its own client key (a key rotated, the old one revoked). */
+    setAuthorizedKeys(keys: string[]): void;
+    /** What sshd has logged (-e: on standard error; LogLevel VERBOSE), each line with when it arrived (ms since the epoch). */
+    log(): { at: number; line: string }[];
     stop(): void;
 }
 
@@ -128,10 +132,21 @@ export async function startSshHost(interfaces: string[] = [], opts: SshHostOptio
         // sshd's privilege separation directory, in a /run of the lab's own.
         "mount -t tmpfs tmpfs /run",
         "mkdir -p /run/sshd",
-        // Debian's stock configuration, as installed; only where the keys and the pid are changes.
-        `exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config -o ListenAddress=127.0.0.1:2222${opts.reachable ? ` -o ListenAddress=${opts.reachable.address}:22` : ""} -o HostKey=${work}/host_key -o PidFile=none -o AuthorizedKeysFile=${work}/authorized_keys -o StrictModes=no`,
+        // Debian's stock configuration, as installed; only where the keys and the pid are changes,
+        // and the log level: VERBOSE logs each session's kind ("Starting session: command …",
+        // "… subsystem 'sftp' …"), which INFO does not.
+        `exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config -o ListenAddress=127.0.0.1:2222${opts.reachable ? ` -o ListenAddress=${opts.reachable.address}:22` : ""} -o HostKey=${work}/host_key -o PidFile=none -o AuthorizedKeysFile=${work}/authorized_keys -o StrictModes=no -o LogLevel=VERBOSE`,
     ].join(" && ");
     const sshd = spawn("ip", ["netns", "exec", ns, "unshare", "--mount", "--propagation", "private", "sh", "-c", setup], { stdio: ["ignore", "ignore", "pipe"] });
+    // Every line sshd logs (logins, subsystem requests), kept as long as it runs.
+    const log: { at: number; line: string }[] = [];
+    let partial = "";
+    sshd.stderr?.on("data", (d: Buffer) => {
+        const at = performance.timeOrigin + performance.now();
+        const lines = (partial + d.toString()).split("\n");
+        partial = lines.pop() ?? "";
+        for (const line of lines) log.push({ at, line: line.trimEnd() });
+    });
     const stop = () => {
         sshd.kill("SIGTERM");
         // The veth pair goes with the namespace, and with it the route to it in `from`.
@@ -170,6 +185,11 @@ export async function startSshHost(interfaces: string[] = [], opts: SshHostOptio
         inNamespace(...argv) {
             return execFileSync("ip", ["netns", "exec", ns, ...argv], { encoding: "utf8" });
         },
+        setAuthorizedKeys(keys) {
+            const own = fs.readFileSync(path.join(work, "client_key.pub"), "utf8");
+            fs.writeFileSync(path.join(work, "authorized_keys"), [own, ...keys].map((k) => `${k.trim()}\n`).join(""));
+        },
+        log: () => [...log],
         stop,
     };
 }

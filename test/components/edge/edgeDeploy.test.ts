@@ -64,15 +64,15 @@ describe("edge deploy scripts", () => {
 
     it.each([[true, 1], [false, 0]] as const)("OpenBSD with preempt %s: net.inet.carp.preempt=%i in sysctl.conf, checked, installed, and set before carp comes up", (carpPreempt, value) => {
         const text = openbsdDeploy({ carpPreempt });
-        const at = (line: string) => {
-            const i = text.split("\n").indexOf(line);
-            expect(i, line).toBeGreaterThan(0);
+        const at = (fragment: string) => {
+            const i = text.split("\n").findIndex((l) => l.includes(fragment));
+            expect(i, fragment).toBeGreaterThan(0);
             return i;
         };
         expect(text).toContain(`printf '%s\\n' 'net.inet.carp.preempt=${value}'; } > '/etc/sysctl.conf.new'`);
         // Read (so a node without it stops the deploy) and kept, for the node's removal.
         const check = at(`[ -e "$originals/carp.preempt" ] || sysctl -n net.inet.carp.preempt > "$originals/carp.preempt"`);
-        const install = at("mv -f /etc/sysctl.conf.new /etc/sysctl.conf");
+        const install = at("mv -f '/etc/sysctl.conf.new' '/etc/sysctl.conf'");
         const set = at(`sysctl net.inet.carp.preempt=${value} >/dev/null`);
         expect(check).toBeLessThan(at("mv -f '/etc/ifstated.conf.new' '/etc/ifstated.conf'"));
         expect(install).toBeGreaterThan(check);
@@ -211,13 +211,32 @@ describe("edge deploy scripts", () => {
             `keepalived -t -f ${conf}.check`,
             // Whether keepalived was enabled before the first deploy: the node's removal keeps it so.
             "systemctl is-enabled keepalived",
-            "systemctl enable keepalived",
+            // The stand-in says yes to every question: enabled already, so not enabled again.
+            "systemctl is-enabled --quiet keepalived",
             "systemctl reload-or-restart keepalived",
             "ip -4 addr show dev eth2",
         ]);
         expect(r.stdout).toContain("failover-ip=203.0.113.50");
         expect(fs.readFileSync(path.join(dir, "state", "failover-ip"), "utf8")).toBe("203.0.113.50\n");
         expect(r.stdout).not.toContain("s3cr3t_x");
+
+        // The same deploy again (the command plugin runs it on a change of any input: the removal
+        // script, the connection): every file is the running one, nothing is replaced or reloaded.
+        const mtimes = [conf, script, ipmove].map((f) => fs.statSync(f).mtimeMs);
+        fs.writeFileSync(path.join(dir, "calls"), "");
+        const again = spawnSync("sh", ["-c", text], {
+            input: renderSecretsInput("s3cr3t_x", "OVH_ENDPOINT=ovh-eu\nOVH_APPLICATION_KEY=ak\nOVH_APPLICATION_SECRET=as\nOVH_CONSUMER_KEY=ck\n"),
+            encoding: "utf8",
+            env: { PATH: `${bin}:/usr/bin:/bin` },
+        });
+        expect(again.status, again.stderr).toBe(0);
+        expect([conf, script, ipmove].map((f) => fs.statSync(f).mtimeMs)).toEqual(mtimes);
+        expect(fs.readdirSync(path.dirname(conf)).filter((f) => f.endsWith(".new"))).toEqual([]);
+        expect(fs.readFileSync(path.join(dir, "calls"), "utf8").split("\n").filter(Boolean)).toEqual([
+            `keepalived -t -f ${conf}.check`,
+            "systemctl is-enabled --quiet keepalived",
+            "systemctl is-active --quiet keepalived",
+        ]);
     });
 
     it("on an IP change, drop the old alias (recorded on the node, not read from the environment), and let a master claim the new IP at once", () => {
