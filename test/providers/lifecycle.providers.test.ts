@@ -9,10 +9,11 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as YAML from "yaml";
 import { REPO } from "../support/engine";
-import { backendTexts, changed, editStack, Operation, operation, phaseOf, span, timeline, WorldEvent } from "../support/lifecycle";
+import { changed, DNS_WRITE, editStack, expectInOrder, lifecycleOf, operation } from "../support/lifecycle";
+import { netLineOf as netLine } from "../support/pctStandIn";
 import { ProxmoxHost, startProxmoxHost } from "../support/proxmoxHosts";
 import { recordedBy, useProvidersTier } from "../support/providersTier";
-import { RecordedPhase, unexplainedWrites, writeLifecycleRecording } from "../support/lifecycleRecording";
+import { writeLifecycleRecording } from "../support/lifecycleRecording";
 import { realProject, RealProject } from "../support/realStack";
 import { accountBefore, ipv6Of, IP, OVH1, OVH2 } from "../support/worlds";
 import * as fs from "fs";
@@ -53,34 +54,11 @@ describe("the example stack (reverse-proxy) through the real CLI and plugins: ev
         return doc.toString();
     }
 
-    const phases: RecordedPhase[] = [];
-
-    /**
-     * Runs a phase; it must succeed, every write that reached the world must be explained by one
-     * of its steps, and no backend file may hold a credential in clear; it is recorded.
-     */
-    async function run(name: string, verb: "up" | "destroy", ...flags: string[]): Promise<Operation & { world: WorldEvent[] }> {
-        const since = performance.timeOrigin + performance.now();
-        const op = await operation(project, verb, ...flags);
-        const world = timeline(tier.standIn.requests, hosts, since);
-        expect(op.code, `${name}: ${verb} failed:\n${op.diagnostics.join("\n")}\n${op.stderr}`).toBe(0);
-        expect(tier.standIn.violations).toEqual([]);
-        expectNoSecretInBackend();
-        const phase = phaseOf(name, op, world);
-        expect(unexplainedWrites(phase), `${name}: writes no step explains`).toEqual([]);
-        phases.push(phase);
-        return { ...op, world };
-    }
+    const { phases, run } = lifecycleOf(() => ({ project, ovh: tier.standIn, hosts, secrets }));
 
     /** The zone's records of a name now, as `TYPE target`, sorted. */
     function recordsOf(zone: string, subDomain: string): string[] {
         return tier.standIn.zoneRecords(zone).filter((r) => r.subDomain === subDomain).map((r) => `${r.fieldType} ${r.target}`).sort();
-    }
-
-    function expectNoSecretInBackend(): void {
-        for (const { file, text } of backendTexts(project)) {
-            for (const secret of secrets) expect(text.includes(secret), `${file} holds a credential in clear`).toBe(false);
-        }
     }
 
     it("up from nothing, an IP change, a new IPv6 prefix, a move to the other server, records added and removed, a no-op, destroy", async () => {
@@ -202,19 +180,3 @@ describe("the example stack (reverse-proxy) through the real CLI and plugins: ev
 function gateway6Of(prefix: string): { gateway6: string; prefix6: string } {
     return { gateway6: ipv6Of(prefix).gateway, prefix6: prefix };
 }
-
-const DNS_WRITE = /^(POST|PUT|DELETE) \/domain\/zone\/\{zoneName\}\/record/;
-
-/** Each pattern's events all come before the next pattern's first one, and each is there. */
-function expectInOrder(world: WorldEvent[], patterns: RegExp[]): void {
-    const spans = patterns.map((p) => ({ p, s: span(world, p) }));
-    for (const { p, s } of spans) expect(s, `${p.source} in:\n${world.map((e) => e.what).join("\n")}`).toBeDefined();
-    for (let i = 1; i < spans.length; i++) {
-        expect(spans[i - 1].s!.last, `${spans[i - 1].p.source} before ${spans[i].p.source} in:\n${world.map((e) => e.what).join("\n")}`).toBeLessThan(spans[i].s!.first);
-    }
-}
-
-function netLine(config: string, index: number): string | undefined {
-    return config.split("\n").find((l) => l.startsWith(`net${index}: `))?.slice(`net${index}: `.length);
-}
-

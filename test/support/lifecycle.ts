@@ -1,30 +1,35 @@
 // What a lifecycle test of the test:providers tier reads after each `pulumi up` or `destroy` by
-// the real CLI and plugins: the steps the engine took, what reached the OVH stand-in and the
-// Proxmox hosts, in one timeline, and the backend's files.
+// the real CLI and plugins: the steps the engine took, what reached the OVH stand-in, the Proxmox
+// API stand-in and the Proxmox hosts, in one timeline, and the backend's files; and the run of a
+// phase with what every phase must show.
 import * as fs from "fs";
 import * as path from "path";
+import { expect } from "vitest";
 import * as YAML from "yaml";
-import type { RecordedRequest } from "./ovhStandIn";
+import type { OvhStandIn, RecordedRequest } from "./ovhStandIn";
 import type { ProxmoxHost } from "./proxmoxHosts";
+import type { PveRecordedRequest, ProxmoxStandIn } from "./proxmoxStandIn";
 import type { RealProject } from "./realStack";
-import { kindOf, RecordedPhase, stepLine } from "./lifecycleRecording";
+import { kindOf, RecordedPhase, stepLine, unexplainedWrites } from "./lifecycleRecording";
 
-/** One thing that reached the world: a request to OVH or a pct call on a host. */
+/** One thing that reached the world: a request to OVH or to the Proxmox API, or a pct call on a host. */
 export interface WorldEvent {
     at: number;
-    /** `POST /ip/{ip}/move` (the schema's route) or `pct set 101 --net1` on `ovh1`. */
+    /** `POST /ip/{ip}/move`, `PUT /nodes/{node}/lxc/{vmid}/config` (the APIs' routes) or `pct set 101 --net1` on `ovh1`. */
     what: string;
     writes: boolean;
     status?: number;
 }
 
-export function timeline(requests: RecordedRequest[], hosts: Record<string, ProxmoxHost>, since: number): WorldEvent[] {
+export function timeline(requests: RecordedRequest[], hosts: Record<string, ProxmoxHost>, since: number, pveRequests: PveRecordedRequest[] = []): WorldEvent[] {
     const events: WorldEvent[] = requests.filter((r) => r.at >= since).map((r) => ({
         at: r.at,
         what: `${r.method} ${r.route ?? r.path}`,
         writes: r.method !== "GET",
         status: r.status,
     }));
+    // The Proxmox API's routes are all under /nodes, /cluster, /version…: none is OVH's.
+    for (const r of pveRequests.filter((q) => q.t >= since)) events.push({ at: r.t, what: `${r.method} ${r.route ?? r.path}`, writes: r.method !== "GET", status: r.status });
     for (const [name, host] of Object.entries(hosts)) {
         for (const call of host.pctLog()) {
             const at = Number(call.at / 1000n) / 1000;
@@ -142,4 +147,55 @@ export function backendTexts(project: RealProject): { file: string; text: string
     };
     walk(root);
     return out;
+}
+
+/** Each pattern's events all come before the next pattern's first one, and each is there. */
+export function expectInOrder(world: WorldEvent[], patterns: RegExp[]): void {
+    const spans = patterns.map((p) => ({ p, s: span(world, p) }));
+    const listing = world.map((e) => e.what).join("\n");
+    for (const { p, s } of spans) expect(s, `${p.source} in:\n${listing}`).toBeDefined();
+    for (let i = 1; i < spans.length; i++) {
+        expect(spans[i - 1].s!.last, `${spans[i - 1].p.source} before ${spans[i].p.source} in:\n${listing}`).toBeLessThan(spans[i].s!.first);
+    }
+}
+
+/** A write of DNS records. */
+export const DNS_WRITE = /^(POST|PUT|DELETE) \/domain\/zone\/\{zoneName\}\/record/;
+
+/** What one lifecycle test runs against, once its hooks have run. */
+export interface LifecycleWorld {
+    project: RealProject;
+    ovh: OvhStandIn;
+    hosts: Record<string, ProxmoxHost>;
+    pve?: ProxmoxStandIn;
+    /** What no backend file may hold in clear. */
+    secrets: string[];
+}
+
+export type PhaseRun = Operation & { world: WorldEvent[] };
+
+/**
+ * Runs phases: each must succeed, reach no stand-in in a way its API refuses, leave no credential
+ * in clear in any backend file, and have every write that reached the world explained by one of
+ * its steps; each is recorded in `phases`.
+ */
+export function lifecycleOf(world: () => LifecycleWorld): { phases: RecordedPhase[]; run(name: string, verb: "up" | "destroy", ...flags: string[]): Promise<PhaseRun> } {
+    const phases: RecordedPhase[] = [];
+    const run = async (name: string, verb: "up" | "destroy", ...flags: string[]): Promise<PhaseRun> => {
+        const w = world();
+        const since = performance.timeOrigin + performance.now();
+        const op = await operation(w.project, verb, ...flags);
+        const events = timeline(w.ovh.requests, w.hosts, since, w.pve?.requests);
+        expect(op.code, `${name}: ${verb} failed:\n${op.diagnostics.join("\n")}\n${op.stderr}`).toBe(0);
+        expect(w.ovh.violations).toEqual([]);
+        expect(w.pve?.violations ?? []).toEqual([]);
+        for (const { file, text } of backendTexts(w.project)) {
+            for (const secret of w.secrets) expect(text.includes(secret), `${file} holds a credential in clear`).toBe(false);
+        }
+        const phase = phaseOf(name, op, events);
+        expect(unexplainedWrites(phase), `${name}: writes no step explains`).toEqual([]);
+        phases.push(phase);
+        return { ...op, world: events };
+    };
+    return { phases, run };
 }

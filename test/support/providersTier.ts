@@ -16,6 +16,8 @@ export interface ProvidersTier {
     ws: EngineWorkspace;
     /** The current test's stand-in, answering for eu.api.ovh.com on port 443. */
     standIn: OvhStandIn;
+    /** The CLI and its plugins trust this certificate too, from now on in this file (another stand-in's). */
+    trust(caPem: string): void;
 }
 
 const STAND_IN_KEYS = { applicationKey: "tier-application-key", applicationSecret: "tier-application-secret", consumerKey: "tier-consumer-key" };
@@ -26,6 +28,12 @@ export function useProvidersTier(): ProvidersTier {
     let work = "";
     // The CA file the CLI's environment names: each stand-in's certificate, written before its test.
     const caFile = () => path.join(work, "ca.pem");
+    const trusted: string[] = [];
+    const writeCaFile = () => fs.writeFileSync(caFile(), [tier.standIn?.caPem ?? "", ...trusted].filter((p) => p !== "").join("\n"));
+    tier.trust = (caPem) => {
+        trusted.push(caPem);
+        if (work) writeCaFile();
+    };
     beforeAll(async () => {
         tier.plugins = await findPlugins();
         for (const p of tier.plugins) console.log(`pulumi-resource-${p.name} ${p.version} (GetPluginInfo; package-lock.json ${p.sdkVersion}): ${p.source.repository}@${p.source.commit}`);
@@ -47,7 +55,7 @@ export function useProvidersTier(): ProvidersTier {
     });
     beforeEach(async () => {
         tier.standIn = await startOvhStandIn({ ...STAND_IN_KEYS, listen: { host: tier.ws.network.hostAddress, port: 443 }, dnsNames: [OVH_EU_HOST] });
-        fs.writeFileSync(caFile(), tier.standIn.caPem);
+        writeCaFile();
     });
     afterEach(async () => {
         await tier.standIn?.close();
