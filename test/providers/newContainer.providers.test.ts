@@ -56,7 +56,10 @@ describe("the stack that owns its container (new-container) through the real CLI
             listen: { path: path.join(socketDir, "api.sock") },
             ipAddresses: [HOST],
             pveRoot: host.root,
-            network: host.containerNetwork(),
+            // The container's networking service has its NIC configured a while after the start
+            // task has ended (a slow boot, longer than the provider and the engine take to reach
+            // the probe here): without the probe's patience the first up fails at the probe.
+            network: host.containerNetwork({ bootMs: 8000 }),
         });
         pve.addNode("off1", { templates: [TEMPLATE] });
         await host.serve(8006, path.join(socketDir, "api.sock"));

@@ -42,8 +42,12 @@ export interface ProxmoxHost {
     addPrefix6(prefix6: string, gateway6: string): void;
     /** The host's address answers on `port` with what listens at the Unix socket `socketPath` (TCP, forwarded as is). */
     serve(port: number, socketPath: string): Promise<void>;
-    /** What the containers' NICs do when the Proxmox API stand-in changes them: the lab's interface is the container's. */
-    containerNetwork(): ContainerNetwork;
+    /**
+     * What the containers' NICs do when the Proxmox API stand-in changes them: the lab's interface
+     * is the container's. `bootMs`: how long after a start the container's own init has its NIC
+     * configured.
+     */
+    containerNetwork(opts?: { bootMs?: number }): ContainerNetwork;
     stop(): void;
 }
 
@@ -67,8 +71,10 @@ export async function startProxmoxHost(from: string, spec: ProxmoxHostSpec): Pro
     const root = scratch("ovhf-pve-");
     const ip = (...args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
     const forwarders: ChildProcess[] = [];
+    const networks: { close(): void }[] = [];
     const stop = () => {
         for (const f of forwarders) f.kill("SIGTERM");
+        for (const n of networks) n.close();
         spawnSync("ip", ["netns", "del", gatewayNs]);
         ssh.stop();
         fs.rmSync(root, { recursive: true, force: true });
@@ -119,18 +125,26 @@ export async function startProxmoxHost(from: string, spec: ProxmoxHostSpec): Pro
             child.stderr.on("data", (d: Buffer) => (said += d.toString()));
             child.on("exit", (code) => reject(new Error(`forwarder of ${spec.address}:${port} exited ${code}: ${said}`)));
         }),
-        containerNetwork: () => labNetwork(ssh.ns, spec.interfaceName, path.join(ssh.usrLocal, "sbin", "net-hotplug")),
+        containerNetwork: (opts = {}) => {
+            const n = labNetwork(ssh.ns, spec.interfaceName, path.join(ssh.usrLocal, "sbin", "net-hotplug"), opts.bootMs ?? 0);
+            networks.push(n);
+            return n;
+        },
         stop,
     };
 }
 
 /**
  * The lab's interface as the container's NIC of that name: hotplugged by the same script as
- * `pct set`; a start makes it anew (down, no address, up: a new veth), then configures it from
- * the config as the container's init does; a stop takes it down. NICs of other names are not
+ * `pct set`; a start makes it anew (down, no address, up: a new veth), and `bootMs` later the
+ * container's init has configured it from the config; a stop takes it down. Proxmox gives a
+ * container's NIC its addresses through the container's own network configuration
+ * (pve-container src/PVE/LXC/Setup/Debian.pm writes /etc/network/interfaces, which the
+ * container's networking service applies as it boots), so they come after the start task has
+ * ended (src/PVE/LXC.pm vm_start returns once the container runs). NICs of other names are not
  * modeled (the lab has one interface).
  */
-function labNetwork(ns: string, interfaceName: string, hotplugScript: string): ContainerNetwork {
+function labNetwork(ns: string, interfaceName: string, hotplugScript: string, bootMs: number): ContainerNetwork & { close(): void } {
     const nameOf = (value: string) => /(?:^|,)name=([^,]+)/.exec(value)?.[1];
     const inLab = (...args: string[]) => execFileSync("ip", ["netns", "exec", ns, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     const hotplug = (old: string, value: string) => inLab("sh", hotplugScript, old, value).trim();
@@ -139,10 +153,20 @@ function labNetwork(ns: string, interfaceName: string, hotplugScript: string): C
         inLab("ip", "addr", "flush", "dev", interfaceName);
     };
     const ours = (nets: Record<string, string>) => Object.values(nets).filter((v) => nameOf(v) === interfaceName);
+    let booting: NodeJS.Timeout | undefined;
+    const cancelBoot = () => {
+        clearTimeout(booting);
+        booting = undefined;
+    };
     return {
         hotplug: (_vmid, _key, old, value) => {
             const was = old !== undefined && nameOf(old) === interfaceName;
-            if (nameOf(value) === interfaceName) return hotplug(was ? old : "", value);
+            if (nameOf(value) === interfaceName) {
+                // Still booting: nothing configured yet, the new value is all there is.
+                const fresh = booting !== undefined;
+                cancelBoot();
+                return hotplug(was && !fresh ? old : "", value);
+            }
             // Renamed away from the lab's interface: that veth goes.
             if (was) down();
             return value;
@@ -152,13 +176,21 @@ function labNetwork(ns: string, interfaceName: string, hotplugScript: string): C
         },
         started: (_vmid, nets) => {
             for (const value of ours(nets)) {
+                cancelBoot();
                 down();
                 inLab("ip", "link", "set", interfaceName, "up");
-                hotplug("", value);
+                if (bootMs === 0) hotplug("", value);
+                else booting = setTimeout(() => {
+                    booting = undefined;
+                    hotplug("", value);
+                }, bootMs);
             }
         },
         stopped: (_vmid, nets) => {
-            if (ours(nets).length > 0) down();
+            if (ours(nets).length === 0) return;
+            cancelBoot();
+            down();
         },
+        close: cancelBoot,
     };
 }
