@@ -10,7 +10,7 @@ import { FailoverIp } from "./network/failoverIp";
 import { Gateway6Source, GatewayRuleError, GatewaySource, ResolvedGateway, ResolvedGateway6, resolveGateway, resolveGateway6 } from "./proxmox/gateway";
 import { checked } from "./shared/checked";
 import { canonicalIpv6, inPrefix, Ipv6Prefix, parseIpv6Gateway, parseIpv6Prefix, prefixText, resolveIpv6InPrefix } from "./shared/ipv6";
-import { GatewayProbe } from "./proxmox/gatewayProbe";
+import { BOOT_PATIENCE_SECONDS, GatewayProbe } from "./proxmox/gatewayProbe";
 import { ZoneNames } from "./dns/records";
 import { ServiceRecords } from "./dns/serviceRecords";
 import { OvhApiProvider } from "./network/ovhApiProvider";
@@ -176,6 +176,7 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
             tries: args.probe?.tries,
             timeoutSeconds: args.probe?.timeoutSeconds,
             hostUnreachable: args.container.hostUnreachable,
+            bootPatienceSeconds: args.container.owned ? BOOT_PATIENCE_SECONDS : undefined,
         }, { parent: self, dependsOn: [nic.applied] });
 
         const records = new ServiceRecords(`${name}-dns`, {

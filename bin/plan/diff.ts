@@ -107,6 +107,12 @@ function ttlWarnings(n: DeclaredResource, diffs: string[], adopt: AdoptFile | un
     return [`the record's live TTL is ${ttl} s (ovh-failover adopt): resolvers may keep the old target that long; lower the TTL first and wait it out`];
 }
 
+function rebootWarnings(n: DeclaredResource, diffs: string[]): string[] {
+    const rebooting = diffs.filter((d) => ruleFor(n.type)?.rebootOn?.includes(d));
+    if (rebooting.length === 0) return [];
+    return [`the provider reboots the running container for this change (${rebooting.join(", ")}): its services stop for the time of a restart`];
+}
+
 export function diffEvaluations(before: Evaluation, after: Evaluation, adopt?: AdoptFile): Step[] {
     const olds = new Map(before.resources.map((r) => [r.urn, r]));
     const steps: Step[] = [];
@@ -137,7 +143,7 @@ export function diffEvaluations(before: Evaluation, after: Evaluation, adopt?: A
             detailedDiff[p] = { kind: replaces.includes(topKey(p)) ? `${kind}-replace` : kind } as PropertyDiff;
         }
         if (replaces.length === 0) {
-            const warnings = ttlWarnings(n, diffs, adopt);
+            const warnings = [...ttlWarnings(n, diffs, adopt), ...rebootWarnings(n, diffs)];
             steps.push({ ...base, op: "update", diffs, detailedDiff, ...(warnings.length ? { warnings } : {}) });
             continue;
         }

@@ -12,6 +12,8 @@ export interface ProviderRule {
     replaceOn: string[];
     /** Inputs the provider accepts but never sends: setting them only makes a permanent diff. */
     neverSent: string[];
+    /** Top-level inputs whose update in place restarts what the resource is (a running container rebooted). */
+    rebootOn?: string[];
     /** What the provider's delete does (also the delete half of a replacement), given the old inputs. */
     onDelete: string | ((inputs: Record<string, unknown>) => string | undefined);
     /** What the resource's id is, and what `pulumi import` takes. */
@@ -93,6 +95,9 @@ export const PROVIDER_RULES: Record<string, ProviderRule> = {
         source: "bpg/terraform-provider-proxmox proxmoxtf/resource/container/container.go, Container() (node_name, operating_system, unprivileged, template, pool_id, mount_point, initialization.user_account ForceNew; vm_id by CustomizeDiff; network_interface and ip_config updated in place, a running container rebooted)",
         replaceOn: ["nodeName", "vmId", "operatingSystem", "unprivileged", "template", "poolId", "mountPoints"],
         neverSent: [],
+        // containerUpdate sets rebootRequired for these (v0.111.1, container.go), then reboots a
+        // started container: a NIC's IP or MAC, its gateway, the hostname, the memory.
+        rebootOn: ["console", "environmentVariables", "initialization", "memory", "devicePassthroughs", "idmaps", "networkInterfaces"],
         onDelete: "destroys the container",
         importId: "<node>/<vmid>",
         // The schema's Default of each key the library leaves unset (container.go, the dv* constants),

@@ -33,10 +33,24 @@ export interface GatewayProbeArgs {
     timeoutSeconds?: number;
     /** The host is gone: forget the probe instead of reaching it. */
     hostUnreachable?: boolean;
+    /**
+     * The container may have just started when the probe runs (one the stack owns: the proxmoxve
+     * provider starts it at create and reboots it on any NIC change): a failed probe is tried again
+     * for this long, while its networking service configures the NIC. Default 0.
+     */
+    bootPatienceSeconds?: number;
 }
 
 /** pve-firewall's compile period (10 s) and the time a compile takes: how long a NIC with firewall=1 is probed again. */
 export const FIREWALL_PATIENCE_SECONDS = 15;
+
+/**
+ * How long a container that has just started is probed again. Proxmox gives a container's NIC its
+ * addresses through the container's own network configuration (pve-container
+ * src/PVE/LXC/Setup/Debian.pm writes /etc/network/interfaces; the container's networking service
+ * applies it as it boots), after the start task has ended.
+ */
+export const BOOT_PATIENCE_SECONDS = 30;
 
 /**
  * The host-side script: run the probe in the container; with candidates, set the one that
@@ -45,7 +59,8 @@ export const FIREWALL_PATIENCE_SECONDS = 15;
  * tools), so the host takes its answer only when it is exactly one of the candidates it rendered,
  * and writes it without passing it through sed or a shell.
  */
-export function renderHostProbeScript(vmid: number, index: number, probe: string, candidates: string[]): string {
+export function renderHostProbeScript(vmid: number, index: number, probe: string, candidates: string[], bootPatienceSeconds = 0): string {
+    const booting = bootPatienceSeconds > 0;
     return `set -u
 vmid=${vmid}
 key=net${index}
@@ -59,10 +74,16 @@ config=$(pct config "$vmid") || { echo "pct config $vmid failed" >&2; exit 1; }
 # With firewall=1 the host's ebtables rules follow a new MAC or IP only when pve-firewall next
 # compiles them, every 10 s (pve-firewall src/PVE/Service/pve_firewall.pm, $updatetime): until
 # then the gateway's answer may be dropped. A failed probe is tried again for that long.
-patience=0
+${booting ? `# The container may have just started (created, or rebooted by the proxmoxve provider for a NIC
+# change): its networking service configures the NIC as it boots. A failed probe is tried again
+# for ${bootPatienceSeconds}s as well.
+patience=${bootPatienceSeconds}
+case ",$(printf '%s\n' "$config" | sed -n "s/^$key: //p")," in
+  *,firewall=1,*) patience=${Math.max(bootPatienceSeconds, FIREWALL_PATIENCE_SECONDS)} ;;
+esac` : `patience=0
 case ",$(printf '%s\n' "$config" | sed -n "s/^$key: //p")," in
   *,firewall=1,*) patience=${FIREWALL_PATIENCE_SECONDS} ;;
-esac
+esac`}
 # $1: the gateways to probe, "" for the rendered list. Sets out and status.
 attempt() {
   started=$(date +%s)
@@ -73,7 +94,7 @@ attempt() {
     status=$?
     printf '%s\n' "$out"
     if [ "$status" -eq 0 ] || [ $(($(date +%s) - started)) -ge "$patience" ]; then break; fi
-    echo "gateway probe failed in container $vmid ($key), which has firewall=1: trying again until pve-firewall has compiled its rules (\${patience}s)" >&2
+    echo "gateway probe failed in container $vmid ($key), ${booting ? "which may be starting or have firewall=1: trying again until it has configured its NIC and pve-firewall has compiled its rules" : "which has firewall=1: trying again until pve-firewall has compiled its rules"} (\${patience}s)" >&2
     sleep 1
   done
 }
@@ -144,7 +165,7 @@ export class GatewayProbe extends pulumi.ComponentResource {
                 timeoutSeconds: args.timeoutSeconds ?? DEFAULT_PROBE.timeoutSeconds,
                 label,
             });
-            return renderHostProbeScript(vmid, index, probe, gateways);
+            return renderHostProbeScript(vmid, index, probe, gateways, args.bootPatienceSeconds);
         });
         this.command = new command.remote.Command(`${name}-arp`, {
             connection: sshConnection(args.proxmox),

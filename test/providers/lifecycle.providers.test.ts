@@ -9,8 +9,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO } from "../support/engine";
-import { changed, editStack, netLine, operation, span, withLabKeys, WorldEvent } from "../support/lifecycle";
-import { Lifecycle, startLifecycle } from "../support/lifecycleRun";
+import { changed, editStack, netLine, operation, withLabKeys } from "../support/lifecycle";
+import { DNS_WRITE, expectInOrder, Lifecycle, startLifecycle } from "../support/lifecycleRun";
 import { writeLifecycleRecording } from "../support/lifecycleRecording";
 import { ProxmoxHost, startProxmoxHost } from "../support/proxmoxHosts";
 import { recordedBy, useProvidersTier } from "../support/providersTier";
@@ -165,19 +165,6 @@ describe("the example stack (reverse-proxy) through the real CLI and plugins: ev
 function gateway6Of(prefix: string): { gateway6: string; prefix6: string } {
     return { gateway6: ipv6Of(prefix).gateway, prefix6: prefix };
 }
-
-const DNS_WRITE = /^(POST|PUT|DELETE) \/domain\/zone\/\{zoneName\}\/record/;
-
-/** Each pattern's events all come before the next pattern's first one, and each is there. */
-function expectInOrder(world: WorldEvent[], patterns: RegExp[]): void {
-    const spans = patterns.map((p) => ({ p, s: span(world, p) }));
-    for (const { p, s } of spans) expect(s, `${p.source} in:\n${world.map((e) => e.what).join("\n")}`).toBeDefined();
-    for (let i = 1; i < spans.length; i++) {
-        expect(spans[i - 1].s!.last, `${spans[i - 1].p.source} before ${spans[i].p.source} in:\n${world.map((e) => e.what).join("\n")}`).toBeLessThan(spans[i].s!.first);
-    }
-}
-
-
 
 describe("the generated stack's endpoints through the real CLI and plugins: two servers, one zone, IPv6, a reverse", () => {
     const hosts: Record<string, ProxmoxHost> = {};

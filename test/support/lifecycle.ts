@@ -1,30 +1,34 @@
 // What a lifecycle test of the test:providers tier reads after each `pulumi up` or `destroy` by
-// the real CLI and plugins: the steps the engine took, what reached the OVH stand-in and the
-// Proxmox hosts, in one timeline, and the backend's files.
+// the real CLI and plugins: the steps the engine took, what reached the OVH stand-in, the Proxmox
+// API stand-in and the Proxmox hosts, in one timeline, and the backend's files. No vitest here:
+// `npm run bench:up` reads the same (the checks of a phase are in lifecycleRun.ts).
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import type { RecordedRequest } from "./ovhStandIn";
 import type { ProxmoxHost } from "./proxmoxHosts";
+import type { PveRecordedRequest } from "./proxmoxStandIn";
 import type { RealProject } from "./realStack";
 import { kindOf, RecordedPhase, stepLine } from "./lifecycleRecording";
 
-/** One thing that reached the world: a request to OVH or a pct call on a host. */
+/** One thing that reached the world: a request to OVH or to the Proxmox API, or a pct call on a host. */
 export interface WorldEvent {
     at: number;
-    /** `POST /ip/{ip}/move` (the schema's route) or `pct set 101 --net1` on `ovh1`. */
+    /** `POST /ip/{ip}/move`, `PUT /nodes/{node}/lxc/{vmid}/config` (the APIs' routes) or `pct set 101 --net1` on `ovh1`. */
     what: string;
     writes: boolean;
     status?: number;
 }
 
-export function timeline(requests: RecordedRequest[], hosts: Record<string, ProxmoxHost>, since: number): WorldEvent[] {
+export function timeline(requests: RecordedRequest[], hosts: Record<string, ProxmoxHost>, since: number, pveRequests: PveRecordedRequest[] = []): WorldEvent[] {
     const events: WorldEvent[] = requests.filter((r) => r.at >= since).map((r) => ({
         at: r.at,
         what: `${r.method} ${r.route ?? r.path}`,
         writes: r.method !== "GET",
         status: r.status,
     }));
+    // The Proxmox API's routes are all under /nodes, /cluster, /version…: none is OVH's.
+    for (const r of pveRequests.filter((q) => q.t >= since)) events.push({ at: r.t, what: `${r.method} ${r.route ?? r.path}`, writes: r.method !== "GET", status: r.status });
     for (const [name, host] of Object.entries(hosts)) {
         for (const call of host.pctLog()) {
             const at = Number(call.at / 1000n) / 1000;

@@ -10,7 +10,8 @@
 // - `pct exec <vmid> -- <cmd…>` runs the command (here, in the caller's network namespace) in a
 //   running container, and fails on a stopped one: pct.pm's exec is `lxc-attach -n <vmid> -- …`
 //   (src/PVE/CLI/pct.pm), which cannot attach to a container that has no init process;
-// - with `hotplug`, `pct set --netN` on a running container also changes the live interface, as
+// - with `hotplug`, `pct set --netN` on a running container also changes the live interface (by
+//   writeNetHotplug's script, which proxmoxHosts.ts runs for the Proxmox API stand-in too), as
 //   update_net and update_ipconfig do (src/PVE/LXC.pm): a new hwaddr or name is a new veth (no
 //   address left on it, the MAC set); then per family, when ip or gw changed: add the new
 //   address (a failure cancels that family), `ip route add <gw> dev <if>` for a gateway outside
@@ -28,6 +29,7 @@ const NET_KEYS = ["name", "bridge", "hwaddr", "mtu", "ip", "gw", "ip6", "gw6", "
 export function writePctStandIn(binDir: string, root: string, opts: { hotplug?: boolean } = {}): string {
     fs.mkdirSync(binDir, { recursive: true });
     fs.mkdirSync(path.join(root, "etc/pve/lxc"), { recursive: true });
+    const hotplug = opts.hotplug ? writeNetHotplug(binDir) : "";
     const file = path.join(binDir, "pct");
     fs.writeFileSync(file, `#!/bin/sh
 # pct stand-in (test/support/pctStandIn.ts)
@@ -41,47 +43,6 @@ write() { # key value: replace the line, keep the file sorted
   grep -v "^$1: " "$cfg" > "$cfg.new" || true
   printf '%s: %s\\n' "$1" "$2" >> "$cfg.new"
   sort "$cfg.new" > "$cfg"; rm -f "$cfg.new"
-}
-opt() { # property-string option
-  printf '%s\\n' "$1" | tr ',' '\\n' | sed -n "s/^$2=//p"
-}
-with() { # property-string, option, value: the option replaced (or removed when empty), sorted as written
-  rest=$(printf '%s\\n' "$1" | tr ',' '\\n' | grep -v "^$2=")
-  { printf '%s\\n' "$rest" | head -n 1; { printf '%s\\n' "$rest" | tail -n +2; [ -z "$3" ] || echo "$2=$3"; } | sort; } | paste -sd, -
-}
-hotplug() { # key old new
-  new=$3; old=$2; eth=$(opt "$new" name); kept=$new
-  if [ -z "$old" ] || [ "$(opt "$old" hwaddr)" != "$(opt "$new" hwaddr)" ] || [ "$(opt "$old" name)" != "$eth" ]; then
-    ip addr flush dev "$eth" scope global 2>/dev/null
-    ip link set dev "$eth" address "$(opt "$new" hwaddr)"
-    old=""
-  fi
-  for v in 4 6; do
-    s=""; [ $v = 6 ] && s=6
-    newip=$(opt "$new" ip$s); newgw=$(opt "$new" gw$s); oldip=$(opt "$old" ip$s); oldgw=$(opt "$old" gw$s)
-    [ "$newip" != "$oldip" ] || [ "$newgw" != "$oldgw" ] || continue
-    # dhcp, auto and manual are no address to add or remove (update_ipconfig's is_real_ip).
-    keptip=$oldip
-    case "$newip" in dhcp|auto|manual) newip="" ;; esac
-    case "$oldip" in dhcp|auto|manual) oldip="" ;; esac
-    if [ "$newip" != "$oldip" ] && [ -n "$newip" ]; then
-      ip -$v addr add "$newip" dev "$eth" || { kept=$(with "$(with "$kept" ip$s "$keptip")" gw$s "$oldgw"); continue; }
-    fi
-    if [ "$newgw" != "$oldgw" ]; then
-      if [ -n "$newgw" ]; then
-        inside=$(ip -$v route show match "$newgw" proto kernel dev "$eth" | grep -v '^fe80::/64')
-        if ! { { [ -z "$newip" ] || [ -n "$inside" ] || ip -$v route add "$newgw" dev "$eth"; } && ip -$v route replace default via "$newgw"; }; then
-          [ "$newip" = "$oldip" ] || ip -$v addr del "$newip" dev "$eth"
-          kept=$(with "$(with "$kept" ip$s "$keptip")" gw$s "$oldgw"); continue
-        fi
-      else
-        ip -$v route del default || true
-      fi
-      [ -z "$oldgw" ] || [ -z "$oldip" ] || ip -$v route del "$oldgw" dev "$eth" 2>/dev/null || true
-    fi
-    if [ "$newip" != "$oldip" ] && [ -n "$oldip" ]; then ip -$v addr del "$oldip" dev "$eth" || true; fi
-  done
-  [ "$kept" = "$new" ] || write "$1" "$kept"
 }
 case "$cmd" in
   config) sort "$cfg" ;;
@@ -121,9 +82,65 @@ case "$cmd" in
         print out }') || exit 255
     old=$(grep "^$key: " "$cfg" | sed "s/^$key: //")
     write "$key" "$normalized"
-    ${opts.hotplug ? 'if [ -e "$dir/$vmid.running" ]; then hotplug "$key" "$old" "$normalized"; fi' : ":"} ;;
+    if [ -n "${hotplug}" ] && [ -e "$dir/$vmid.running" ]; then
+      kept=$(${hotplug} "$old" "$normalized")
+      [ "$kept" = "$normalized" ] || write "$key" "$kept"
+    fi ;;
   *) echo "pct stand-in: $cmd not supported" >&2; exit 2 ;;
 esac
+`, { mode: 0o755 });
+    return file;
+}
+
+/**
+ * `net-hotplug <old> <new>`: what pve-container does to a running container's interface when
+ * its netN goes from <old> (empty: a new NIC, or one just started) to <new>, in the caller's
+ * network namespace (see the file's comment); prints the value the config keeps.
+ */
+export function writeNetHotplug(binDir: string): string {
+    fs.mkdirSync(binDir, { recursive: true });
+    const file = path.join(binDir, "net-hotplug");
+    fs.writeFileSync(file, `#!/bin/sh
+# netN hotplug stand-in (test/support/pctStandIn.ts)
+opt() { # property-string option
+  printf '%s\\n' "$1" | tr ',' '\\n' | sed -n "s/^$2=//p"
+}
+with() { # property-string, option, value: the option replaced (or removed when empty), sorted as written
+  rest=$(printf '%s\\n' "$1" | tr ',' '\\n' | grep -v "^$2=")
+  { printf '%s\\n' "$rest" | head -n 1; { printf '%s\\n' "$rest" | tail -n +2; [ -z "$3" ] || echo "$2=$3"; } | sort; } | paste -sd, -
+}
+new=$2; old=$1; eth=$(opt "$new" name); kept=$new
+if [ -z "$old" ] || [ "$(opt "$old" hwaddr)" != "$(opt "$new" hwaddr)" ] || [ "$(opt "$old" name)" != "$eth" ]; then
+  ip addr flush dev "$eth" scope global 2>/dev/null
+  ip link set dev "$eth" address "$(opt "$new" hwaddr)"
+  old=""
+fi
+for v in 4 6; do
+  s=""; [ $v = 6 ] && s=6
+  newip=$(opt "$new" ip$s); newgw=$(opt "$new" gw$s); oldip=$(opt "$old" ip$s); oldgw=$(opt "$old" gw$s)
+  [ "$newip" != "$oldip" ] || [ "$newgw" != "$oldgw" ] || continue
+  # dhcp, auto and manual are no address to add or remove (update_ipconfig's is_real_ip).
+  keptip=$oldip
+  case "$newip" in dhcp|auto|manual) newip="" ;; esac
+  case "$oldip" in dhcp|auto|manual) oldip="" ;; esac
+  if [ "$newip" != "$oldip" ] && [ -n "$newip" ]; then
+    ip -$v addr add "$newip" dev "$eth" >&2 || { kept=$(with "$(with "$kept" ip$s "$keptip")" gw$s "$oldgw"); continue; }
+  fi
+  if [ "$newgw" != "$oldgw" ]; then
+    if [ -n "$newgw" ]; then
+      inside=$(ip -$v route show match "$newgw" proto kernel dev "$eth" | grep -v '^fe80::/64')
+      if ! { { [ -z "$newip" ] || [ -n "$inside" ] || ip -$v route add "$newgw" dev "$eth" >&2; } && ip -$v route replace default via "$newgw" >&2; }; then
+        [ "$newip" = "$oldip" ] || ip -$v addr del "$newip" dev "$eth" >&2
+        kept=$(with "$(with "$kept" ip$s "$keptip")" gw$s "$oldgw"); continue
+      fi
+    else
+      ip -$v route del default >&2 || true
+    fi
+    [ -z "$oldgw" ] || [ -z "$oldip" ] || ip -$v route del "$oldgw" dev "$eth" 2>/dev/null >&2 || true
+  fi
+  if [ "$newip" != "$oldip" ] && [ -n "$oldip" ]; then ip -$v addr del "$oldip" dev "$eth" >&2 || true; fi
+done
+printf '%s\\n' "$kept"
 `, { mode: 0o755 });
     return file;
 }

@@ -16,6 +16,8 @@ export interface PluginWorkspace {
     ws: EngineWorkspace;
     /** A fresh stand-in answering for eu.api.ovh.com, trusted by the CLI from now on. */
     startStandIn(): Promise<OvhStandIn>;
+    /** The CLI and its plugins trust this certificate too, from now on (another stand-in's). */
+    trust(caPem: string): void;
     close(): Promise<void>;
 }
 
@@ -31,13 +33,21 @@ export async function pluginWorkspace(): Promise<PluginWorkspace> {
         NODE_EXTRA_CA_CERTS: caFile,
     }, { hosts: [OVH_EU_HOST] });
     installPlugins(ws.env.PULUMI_HOME, plugins);
+    let current = "";
+    const trusted: string[] = [];
+    const writeCaFile = () => fs.writeFileSync(caFile, [current, ...trusted].filter((p) => p !== "").join("\n"));
     return {
         plugins,
         ws,
         async startStandIn() {
             const standIn = await startOvhStandIn({ ...STAND_IN_KEYS, listen: { host: ws.network.hostAddress, port: 443 }, dnsNames: [OVH_EU_HOST] });
-            fs.writeFileSync(caFile, standIn.caPem);
+            current = standIn.caPem;
+            writeCaFile();
             return standIn;
+        },
+        trust(caPem) {
+            trusted.push(caPem);
+            writeCaFile();
         },
         async close() {
             await ws.close();

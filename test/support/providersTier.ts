@@ -14,12 +14,15 @@ export interface ProvidersTier {
     ws: EngineWorkspace;
     /** The current test's stand-in, answering for eu.api.ovh.com on port 443. */
     standIn: OvhStandIn;
+    /** The CLI and its plugins trust this certificate too, from now on in this file (another stand-in's). */
+    trust(caPem: string): void;
 }
 
 /** Registers the tier's hooks in the calling test file; the fields are set once they have run. */
 export function useProvidersTier(): ProvidersTier {
     const tier = {} as ProvidersTier;
     let workspace: PluginWorkspace | undefined;
+    tier.trust = (caPem) => workspace!.trust(caPem);
     beforeAll(async () => {
         workspace = await pluginWorkspace();
         tier.plugins = workspace.plugins;

@@ -43,8 +43,11 @@ import { promisify } from "node:util";
 // ---------------------------------------------------------------------------------------
 
 export interface ProxmoxStandInOptions {
-    /** Where to listen (default 127.0.0.1 on a free port), e.g. a namespace address and 8006. */
-    listen?: { host: string; port: number };
+    /**
+     * Where to listen (default 127.0.0.1 on a free port), e.g. a namespace address and 8006, or a
+     * Unix socket, which a forwarder in another network namespace can reach (proxmoxHosts.ts serve).
+     */
+    listen?: { host: string; port: number } | { path: string };
     /** Host names the certificate is valid for besides localhost. */
     dnsNames?: string[];
     /** Addresses the certificate is valid for besides the listen address (e.g. the stack's endpoint IP). */
@@ -57,6 +60,23 @@ export interface ProxmoxStandInOptions {
     version?: string;
     /** How long a task runs, in ms, before it stops (default 1500: the plugin polls a task every second). */
     taskMs?: number;
+    /** The containers' live network, told of what changes it (default: none, nothing but files changes). */
+    network?: ContainerNetwork;
+}
+
+/**
+ * What a node does to a container's live interfaces (pve-container src/PVE/LXC.pm): a running
+ * container's netN changed is hotplugged (update_net, update_ipconfig), a start brings its NICs up
+ * as its config says (the veths made anew, the container's init configuring them), a stop takes
+ * them away. Told per NIC; a NIC the world does not model is its to ignore.
+ */
+export interface ContainerNetwork {
+    /** netN of a running container goes from `old` (undefined: a NIC added) to `value`; returns what the config keeps. */
+    hotplug(vmid: number, key: string, old: string | undefined, value: string): string;
+    /** netN of a running container is removed. */
+    unplug(vmid: number, key: string, old: string): void;
+    started(vmid: number, nets: Record<string, string>): void;
+    stopped(vmid: number, nets: Record<string, string>): void;
 }
 
 export type StorageType = "dir" | "lvmthin" | "zfspool";
@@ -103,8 +123,9 @@ export interface PveTask {
 }
 
 export interface ProxmoxStandIn {
-    /** The endpoint, e.g. https://127.0.0.1:PORT/ (what proxmoxve:endpoint takes; the plugin appends api2/json). */
+    /** The endpoint, e.g. https://127.0.0.1:PORT/ (what proxmoxve:endpoint takes; the plugin appends api2/json), or unix:<path>. */
     url: string;
+    /** 0 on a Unix socket. */
     port: number;
     caPem: string;
     /** Path of the certificate PEM (for SSL_CERT_FILE / NODE_EXTRA_CA_CERTS). */
@@ -606,7 +627,9 @@ function matchRoute(routes: Record<string, RouteSpec>, method: string, segments:
 
 export async function startProxmoxStandIn(opts: ProxmoxStandInOptions = {}): Promise<ProxmoxStandIn> {
     const schema = loadRoutes();
-    const host = opts.listen?.host ?? "127.0.0.1";
+    const listen = opts.listen;
+    const socketPath = listen && "path" in listen ? listen.path : undefined;
+    const host = listen && "host" in listen ? listen.host : "127.0.0.1";
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pve-stand-in-"));
     const pveRoot = opts.pveRoot ?? path.join(dir, "root");
     const { key, cert, certFile } = await makeCertificate(dir, host, opts.dnsNames ?? [], opts.ipAddresses ?? []);
@@ -737,11 +760,18 @@ export async function startProxmoxStandIn(opts: ProxmoxStandInOptions = {}): Pro
         file.pending = {};
         file.pendingDelete = [];
     };
+    const netsOf = (conf: Record<string, string>) => Object.fromEntries(Object.entries(conf).filter(([k]) => /^net\d+$/.test(k)));
     const startContainer = (node: string, vmid: number) => {
         const file = load(node, vmid);
         applyPending(file);
         writeFile(node, vmid, file);
         setRunning(node, vmid, true);
+        opts.network?.started(vmid, netsOf(file.conf));
+    };
+    const stopContainer = (node: string, vmid: number) => {
+        if (!running(node, vmid)) return;
+        setRunning(node, vmid, false);
+        opts.network?.stopped(vmid, netsOf(load(node, vmid).conf));
     };
 
     // ---- handlers ----
@@ -843,7 +873,7 @@ export async function startProxmoxStandIn(opts: ProxmoxStandInOptions = {}): Pro
             const file = load(p.node, vmid);
             if (!running(p.node, vmid)) fail(`CT ${vmid} not running`);
             if (p.skiplock !== "1") checkLock(file);
-            return { status: 200, data: startTask(p.node, "vzstop", String(vmid), user(req), () => setRunning(p.node, vmid, false)) };
+            return { status: 200, data: startTask(p.node, "vzstop", String(vmid), user(req), () => stopContainer(p.node, vmid)) };
         },
         "POST /nodes/{node}/lxc/{vmid}/status/shutdown": (p, req) => {
             nodeNamed(p.node);
@@ -851,7 +881,7 @@ export async function startProxmoxStandIn(opts: ProxmoxStandInOptions = {}): Pro
             const file = load(p.node, vmid);
             if (!running(p.node, vmid)) fail(`CT ${vmid} not running`);
             checkLock(file);
-            return { status: 200, data: startTask(p.node, "vzshutdown", String(vmid), user(req), () => setRunning(p.node, vmid, false)) };
+            return { status: 200, data: startTask(p.node, "vzshutdown", String(vmid), user(req), () => stopContainer(p.node, vmid)) };
         },
         "POST /nodes/{node}/lxc/{vmid}/status/reboot": (p, req) => {
             nodeNamed(p.node);
@@ -859,7 +889,11 @@ export async function startProxmoxStandIn(opts: ProxmoxStandInOptions = {}): Pro
             load(p.node, vmid);
             // Status.pm vm_reboot says "VM", not "CT".
             if (!running(p.node, vmid)) fail(`VM ${vmid} not running`);
-            return { status: 200, data: startTask(p.node, "vzreboot", String(vmid), user(req), () => startContainer(p.node, vmid)) };
+            // Status.pm vm_reboot: a shutdown then a start (its NICs made anew).
+            return { status: 200, data: startTask(p.node, "vzreboot", String(vmid), user(req), () => {
+                stopContainer(p.node, vmid);
+                startContainer(p.node, vmid);
+            }) };
         },
         "GET /nodes/{node}/lxc/{vmid}/interfaces": (p) => {
             nodeNamed(p.node);
@@ -923,7 +957,7 @@ export async function startProxmoxStandIn(opts: ProxmoxStandInOptions = {}): Pro
             return {
                 status: 200,
                 data: startTask(p.node, "vzdestroy", String(vmid), user(req), () => {
-                    setRunning(p.node, vmid, false);
+                    stopContainer(p.node, vmid);
                     freeVolumes(vmid);
                     fs.rmSync(confPath(p.node, vmid), { force: true });
                 }),
@@ -1099,6 +1133,8 @@ export async function startProxmoxStandIn(opts: ProxmoxStandInOptions = {}): Pro
             if (isRunning && !isHotplugged(opt)) {
                 if (!file.pendingDelete.includes(opt)) file.pendingDelete.push(opt);
             } else {
+                // vmconfig_hotplug_pending: a NIC of a running container is unplugged (hot-unplug).
+                if (isRunning && /^net\d+$/.test(opt) && file.conf[opt] !== undefined) opts.network?.unplug(vmid, opt, file.conf[opt]);
                 delete file.conf[opt];
             }
         }
@@ -1112,7 +1148,9 @@ export async function startProxmoxStandIn(opts: ProxmoxStandInOptions = {}): Pro
                 file.pending[opt] = value;
             } else {
                 delete file.pending[opt];
-                file.conf[opt] = value;
+                // vmconfig_hotplug_pending → update_net: the live NIC follows, and what could not
+                // be applied (update_ipconfig only warns) is not written.
+                file.conf[opt] = isRunning && /^net\d+$/.test(opt) && opts.network ? opts.network.hotplug(vmid, opt, file.conf[opt], value) : value;
             }
         }
         writeFile(p.node, vmid, file);
@@ -1198,11 +1236,12 @@ export async function startProxmoxStandIn(opts: ProxmoxStandInOptions = {}): Pro
     });
     await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
-        server.listen(opts.listen?.port ?? 0, host, () => resolve());
+        if (socketPath !== undefined) server.listen(socketPath, () => resolve());
+        else server.listen(listen && "port" in listen ? listen.port : 0, host, () => resolve());
     });
     const address = server.address();
-    if (address === null || typeof address === "string") throw new Error("proxmoxStandIn: no TCP address");
-    const urlHost = net.isIPv6(host) ? `[${host}]` : host;
+    const port = address !== null && typeof address === "object" ? address.port : 0;
+    const url = socketPath !== undefined ? `unix:${socketPath}` : `https://${net.isIPv6(host) ? `[${host}]` : host}:${port}/`;
 
     const addNode = (name: string, seed: NodeSeed = {}) => {
         const storages = new Map<string, StorageState>();
@@ -1223,8 +1262,8 @@ export async function startProxmoxStandIn(opts: ProxmoxStandInOptions = {}): Pro
     const whereIs = (vmid: number) => nodeOf(vmid);
 
     return {
-        url: `https://${urlHost}:${address.port}/`,
-        port: address.port,
+        url,
+        port,
         caPem: cert,
         caFile: certFile,
         apiToken: apiTokens[0],

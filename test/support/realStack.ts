@@ -67,9 +67,10 @@ export interface RealProject {
 
 /**
  * The repository's project with one bundled stack (or the stack file given), its secrets set
- * again, the stack initialized in the workspace's backend.
+ * again, the stack initialized in the workspace's backend. `direct`: hosts reached in the
+ * workspace's network namespace (a stand-in at a stack's address), not through the outbound guard.
  */
-export async function realProject(ws: EngineWorkspace, stack: string, stackFile?: string): Promise<RealProject> {
+export async function realProject(ws: EngineWorkspace, stack: string, stackFile?: string, opts: { direct?: string[] } = {}): Promise<RealProject> {
     const dir = ws.project({ "Pulumi.yaml": fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8") });
     for (const f of ["package.json", "dist"]) fs.symlinkSync(path.join(REPO, f), path.join(dir, f));
     const text = stackFile ?? fs.readFileSync(path.join(REPO, "stacks", `Pulumi.${stack}.yaml`), "utf8");
@@ -89,8 +90,8 @@ export async function realProject(ws: EngineWorkspace, stack: string, stackFile?
                 ...ws.env,
                 PULUMI_BACKEND_URL: `file://${backend}`,
                 // OVH's API host is the stand-in, on this machine: not through the outbound guard.
-                NO_PROXY: `${ws.env.NO_PROXY},${OVH_EU_HOST}`,
-                no_proxy: `${ws.env.no_proxy},${OVH_EU_HOST}`,
+                NO_PROXY: [ws.env.NO_PROXY, OVH_EU_HOST, ...(opts.direct ?? [])].join(","),
+                no_proxy: [ws.env.no_proxy, OVH_EU_HOST, ...(opts.direct ?? [])].join(","),
                 ...extraEnv,
             },
         });

@@ -4,7 +4,9 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluate } from "../../../bin/plan";
+import { diffEvaluations } from "../../../bin/plan/diff";
 import { DeclaredResource, Evaluation } from "../../../bin/plan/model";
+import { BOOT_PATIENCE_SECONDS } from "../../../components/proxmox/gatewayProbe";
 import { applySet, loadProject, loadStackConfig, StackConfig } from "../../../bin/plan/stackFiles";
 
 const root = path.resolve(__dirname, "../../..");
@@ -134,6 +136,14 @@ describe("seed 003 stack: a container the stack owns", () => {
             { ipv4: { address: "10.1.0.100/24" } },
             { ipv4: { address: "203.0.113.215/32", gateway: "198.51.100.254" }, ipv6: { address: "2001:db8:5:a00::215/64", gateway: "2001:db8:5:aff:ff:ff:ff:ff" } },
         ]);
+    });
+
+    it("warns that an IP change reboots the owned container (the proxmoxve provider does for any NIC change), and probes it with a boot's patience", async () => {
+        const changed = await evaluate(root, project, "new-container", applySet(project, loadStackConfig(root, project, "new-container"), "endpoints.off1-proxy.ip=203.0.113.216"));
+        expect(changed.error).toBeUndefined();
+        const step = diffEvaluations(e, changed).find((s) => s.name === "off1-proxy-nic-container");
+        expect(step).toMatchObject({ op: "update", warnings: ["the provider reboots the running container for this change (initialization, networkInterfaces): its services stop for the time of a restart"] });
+        expect(String(byName(e, "off1-proxy-gateway-arp").inputs.create)).toContain(`patience=${BOOT_PATIENCE_SECONDS}\n`);
     });
 
     it("sets the reverse and an A record that waits for the container and its gateway probe", () => {

@@ -9,6 +9,7 @@ import { writeContainerConfig, writePctStandIn } from "../../support/pctStandIn"
 
 const probe = renderProbeScript({ interfaceName: "eth1", address: "192.0.2.10", gateways: ["198.51.100.1", "198.51.100.254"], tries: 3, timeoutSeconds: 5, label: "container 101 net1" });
 const host = renderHostProbeScript(101, 1, probe, ["198.51.100.1", "198.51.100.254"]);
+const owned = renderHostProbeScript(101, 1, probe, ["198.51.100.1", "198.51.100.254"], 30);
 const probe6 = renderProbeScript({ interfaceName: "eth1", address: "192.0.2.10", gateways: ["198.51.100.254"], gateway6: "2001:db8:1:46ff:ff:ff:ff:ff", address6: "2001:db8:1:4662::10", tries: 3, timeoutSeconds: 5, label: "container 101 net1" });
 
 function hasShellcheck(): boolean {
@@ -24,6 +25,7 @@ describe("gateway probe script", () => {
     it("is valid POSIX sh, in the container and on the host", () => {
         execFileSync("sh", ["-n"], { input: probe });
         execFileSync("sh", ["-n"], { input: host });
+        execFileSync("sh", ["-n"], { input: owned });
         execFileSync("sh", ["-n"], { input: probe6 });
     });
 
@@ -31,6 +33,7 @@ describe("gateway probe script", () => {
     it.runIf(hasShellcheck() || process.env.CI === "true")("passes shellcheck as sh", () => {
         execFileSync("shellcheck", ["-s", "sh", "-"], { input: probe });
         execFileSync("shellcheck", ["-s", "sh", "-"], { input: host });
+        execFileSync("shellcheck", ["-s", "sh", "-"], { input: owned });
         execFileSync("shellcheck", ["-s", "sh", "-"], { input: probe6 });
     });
 
@@ -130,9 +133,11 @@ esac
     });
 
     it.each([
-        ["with firewall=1, tried again until pve-firewall has compiled the new MAC and IP in", "firewall=1,", 0],
-        ["without a firewall, a dead gateway fails at once", "", 1],
-    ])("a probe that fails twice before the gateway answers: %s", (_, firewall, expected) => {
+        ["with firewall=1, tried again until pve-firewall has compiled the new MAC and IP in", "firewall=1,", 0, 0],
+        ["without a firewall, a dead gateway fails at once", "", 1, 0],
+        ["a container that has just started (one the stack owns), tried again until its networking service has configured the NIC", "", 0, 30],
+    ])("a probe that fails twice before the gateway answers: %s", (_, firewall, expected, bootPatience) => {
+        const host = renderHostProbeScript(101, 1, probe, ["198.51.100.1", "198.51.100.254"], bootPatience);
         const dir = mkdtempSync(join(tmpdir(), "ovhf-firewall-"));
         try {
             const conf = join(dir, "101.conf");
