@@ -156,11 +156,13 @@ describe("Proxmox VE API stand-in", () => {
     });
 
     it("creates a container in a task: locked at once, filled and started when the task ends", async () => {
+        const release = s.holdTasks();
         const upid = (await ok(s, "POST", "/nodes/off1/lxc", CREATE)) as string;
         expect(upid).toMatch(/^UPID:off1:[0-9A-F]{8}:[0-9A-F]{8}:[0-9A-F]{8}:vzcreate:100:root@pam!ovh-failover:$/);
         const during = (await checked(s, "GET", "/nodes/{node}/lxc/{vmid}/status/current", "/nodes/off1/lxc/100/status/current")) as Record<string, unknown>;
         expect(during).toMatchObject({ status: "stopped", lock: "create" });
         expect((await checked(s, "GET", "/nodes/{node}/tasks/{upid}/status", `/nodes/off1/tasks/${encodeURIComponent(upid)}/status`)) as Record<string, unknown>).toMatchObject({ status: "running", type: "vzcreate" });
+        release();
         expect(await waitTask(s, upid)).toMatchObject({ status: "stopped", exitstatus: "OK" });
         expect(s.isRunning(100)).toBe(true);
 

@@ -151,6 +151,8 @@ export interface ProxmoxStandIn {
     tasks(): PveTask[];
     /** The next task of this type (vzcreate, vzstart, vzshutdown, vzreboot, vzdestroy, resize…) fails with this message. */
     failNextTask(type: string, message: string): void;
+    /** Tasks started from now on keep running until the returned function is called. */
+    holdTasks(): () => void;
     close(): Promise<void>;
 }
 
@@ -639,6 +641,9 @@ export async function startProxmoxStandIn(opts: ProxmoxStandInOptions = {}): Pro
     const violations: string[] = [];
     const nodes = new Map<string, NodeState>();
     const tasks: TaskState[] = [];
+    // Tasks started while held run until released: a test sees them running without racing a timer.
+    let held = false;
+    const heldTasks: (() => void)[] = [];
     const taskFailures = new Map<string, string>();
     const timers = new Set<NodeJS.Timeout>();
     let pidCounter = 0x1000 + Math.floor(Math.random() * 0x1000);
@@ -728,6 +733,10 @@ export async function startProxmoxStandIn(opts: ProxmoxStandInOptions = {}): Pro
             }
             task.status = "stopped";
         };
+        if (held) {
+            heldTasks.push(finish);
+            return upid;
+        }
         task.timer = setTimeout(finish, taskMs);
         timers.add(task.timer);
         return upid;
@@ -1297,6 +1306,13 @@ export async function startProxmoxStandIn(opts: ProxmoxStandInOptions = {}): Pro
             return node !== undefined && running(node, vmid);
         },
         tasks: () => tasks.map(({ upid, node, type, id, user: u, status, exitstatus, log }) => ({ upid, node, type, id, user: u, status, exitstatus, log: [...log] })),
+        holdTasks() {
+            held = true;
+            return () => {
+                held = false;
+                for (const finish of heldTasks.splice(0)) finish();
+            };
+        },
         failNextTask(type, message) {
             taskFailures.set(type, message);
         },
