@@ -124,6 +124,17 @@ export function canRunEdgeLab(): boolean {
     return process.getuid?.() === 0 && spawnSync("ip", ["netns", "list"]).status === 0;
 }
 
+/**
+ * What the keepalived labs need besides the edge lab's: keepalived and iproute2's `bridge`. In CI,
+ * which installs them all, a lab that cannot run is an error naming the test, never a skip.
+ */
+export function keepalivedLabRunnable(test: string): boolean {
+    const has = (tool: string, flag: string) => spawnSync(tool, [flag], { stdio: "ignore" }).status === 0;
+    const runnable = canRunEdgeLab() && has("keepalived", "--version") && has("bridge", "-V");
+    if (!runnable && process.env.CI === "true") throw new Error(`${test} needs root, iproute2 and keepalived in CI`);
+    return runnable;
+}
+
 function alive(child: ChildProcess | undefined): child is ChildProcess {
     return child !== undefined && child.exitCode === null && child.signalCode === null;
 }

@@ -7,14 +7,11 @@
 // gone through since it became master. In a sustained split brain the same failure must still
 // cost two moves in all. Linux and root; run by `npm run test:integration` and by CI, where it
 // must not be skipped.
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { ChildProcess, spawn } from "child_process";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { canRunEdgeLab, ClaimRun, createEdgeLab, EdgeLab, leftovers, sleep, waitFor } from "../../support/edgeLab";
+import { ClaimRun, createEdgeLab, EdgeLab, keepalivedLabRunnable, leftovers, sleep, waitFor } from "../../support/edgeLab";
 
-const ci = process.env.CI === "true";
-const hasKeepalived = spawnSync("keepalived", ["--version"], { stdio: "ignore" }).status === 0;
-const runnable = canRunEdgeLab() && hasKeepalived && spawnSync("bridge", ["-V"], { stdio: "ignore" }).status === 0;
-if (!runnable && ci) throw new Error("the claim recovery test needs root, iproute2 and keepalived in CI");
+const runnable = keepalivedLabRunnable("the claim recovery test");
 
 const REASSERT_SECONDS = 10;
 /** A backup declares the master dead after three advertisements plus skew (a kill's priority 0 is quicker). */

@@ -8,12 +8,9 @@
 import { spawnSync } from "child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { vrrpPriority } from "../../../components/edge/keepalived";
-import { AttachRequest, canRunEdgeLab, createEdgeLab, EdgeLab, leftovers, sleep, waitFor } from "../../support/edgeLab";
+import { AttachRequest, createEdgeLab, EdgeLab, keepalivedLabRunnable, leftovers, sleep, waitFor } from "../../support/edgeLab";
 
-const ci = process.env.CI === "true";
-const hasKeepalived = spawnSync("keepalived", ["--version"], { stdio: "ignore" }).status === 0;
-const runnable = canRunEdgeLab() && hasKeepalived;
-if (!runnable && ci) throw new Error("the edge failover test needs root, iproute2 and keepalived in CI");
+const runnable = keepalivedLabRunnable("the edge failover test");
 
 /** How long a move may take: VRRP's takeover, the gratuitous ARP, ovh-ipmove's start. */
 const MOVE_BOUND_MS = 10_000;

@@ -4,14 +4,10 @@
 // the higher (ovh-ipmove -yield-to), so however long the partition lasts the IP moves at most
 // twice and ends on the preferred node, and healing moves nothing. Linux and root; run by
 // `npm run test:integration` and by CI, where it must not be skipped.
-import { spawnSync } from "child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canRunEdgeLab, createEdgeLab, EdgeLab, leftovers, sleep, waitFor } from "../../support/edgeLab";
+import { createEdgeLab, EdgeLab, keepalivedLabRunnable, leftovers, sleep, waitFor } from "../../support/edgeLab";
 
-const ci = process.env.CI === "true";
-const hasKeepalived = spawnSync("keepalived", ["--version"], { stdio: "ignore" }).status === 0;
-const runnable = canRunEdgeLab() && hasKeepalived && spawnSync("bridge", ["-V"], { stdio: "ignore" }).status === 0;
-if (!runnable && ci) throw new Error("the split-brain test needs root, iproute2 and keepalived in CI");
+const runnable = keepalivedLabRunnable("the split-brain test");
 
 const REASSERT_SECONDS = 10;
 const ADVBASE_SECONDS = 1;
