@@ -112,7 +112,7 @@ async function adoptRecord(api: OvhApi, component: string, r: RecordSpec, inStat
     // Compared as the provider compares them: exactly (only TXT quoting is forgiven there).
     const changes = [...(one.target === r.target ? [] : [`target: ${one.target} → ${r.target}`]), ...(ttl === r.ttl ? [] : [`ttl: ${ttl} → ${r.ttl}`])];
     if (effectiveTtl > SLOW_TTL && r.ttl !== 0 && effectiveTtl > r.ttl) {
-        result.ttlWarnings.push(`${where}: TTL ${effectiveTtl} s${ttl === 0 ? " (the zone's default)" : ""} is above the stack's ${r.ttl} s; the first up lowers it: wait ${effectiveTtl} s after it before an IP change (seed 002)`);
+        result.ttlWarnings.push(`${where}: TTL ${effectiveTtl} s${ttl === 0 ? " (the zone's default)" : ""} is above the stack's ${r.ttl} s; the first up lowers it: wait ${effectiveTtl} s after it before an IP change`);
     }
     if (inState(name)) {
         result.rows.push({ resource: name, found: `${where} ${one.target} ttl ${ttl}`, action: "leave", detail: "in the state already: no import id written" });

@@ -49,7 +49,7 @@ export interface PublicEndpointArgs {
         interfaceName: string;
         bridge: string;
         owned?: OwnedContainer;
-        /** The Proxmox host is gone (README, "the server is gone"). */
+        /** The Proxmox host is gone (docs/runbooks/server-gone.md). */
         hostUnreachable?: boolean;
     };
     zones: ZoneNames[];

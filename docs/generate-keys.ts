@@ -10,7 +10,7 @@ const INTRO: Record<Section, string> = {
     "top-level": "Every key lives in the project's namespace: `ovh-failover:<key>` in the stack file, or the bare key with `pulumi config set`.",
     servers: "The dedicated servers that endpoints are routed to, and SSH to their Proxmox hosts.",
     endpoints: "One public service IP each, and what follows from it: the routing, the virtual MAC, the container NIC, the DNS records. A zone's name holds dots, so a key writes it in brackets: `records[\"example.org\"]`.",
-    edges: "CARP/VRRP edge pairs (seed 001): the nodes own the IP's routing at run time.",
+    edges: "CARP/VRRP edge pairs: the nodes own the IP's routing at run time.",
     secrets: "Set with `pulumi config set --secret --path`; the program refuses them in plain text and never prints them.",
 };
 

@@ -45,7 +45,7 @@ export const CATALOG = {
             k("protectIps", "true or false", "Protect the failover IPs' routing from `pulumi destroy` (it is retained on delete either way).", { default: "true" }),
             k("servers", "a map of server name to a server", "The dedicated servers the endpoints' IPs are routed to, and their Proxmox hosts."),
             k("endpoints", "a map of endpoint name to an endpoint", "One public service IP each: failover IP, virtual MAC, container NIC, DNS records."),
-            k("edges", "a map of edge pair name to an edge pair", "CARP/VRRP pairs of nodes that move a failover IP between them at run time (seed 001)."),
+            k("edges", "a map of edge pair name to an edge pair", "CARP/VRRP pairs of nodes that move a failover IP between them at run time."),
             k("proxmoxSshPrivateKey", "an SSH private key (OpenSSH PEM)", "Secret, optional: the key for the Proxmox hosts; without it, the SSH agent.", { secret: true }),
             k("edgeSshPrivateKey", "an SSH private key (OpenSSH PEM)", "Secret, optional: the key for the edge nodes; without it, the SSH agent.", { secret: true }),
             k("edgePasswords", "a map of edge pair name to a CARP password", "Secret; see the secrets section.", { secret: true }),

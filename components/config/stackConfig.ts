@@ -41,7 +41,7 @@ export interface ServerSpec {
     ipv6?: ServerIpv6Spec;
     /**
      * The server is gone: what the stack ran on its Proxmox host is forgotten on delete instead
-     * of being undone over SSH (README, "the server is gone").
+     * of being undone over SSH (docs/runbooks/server-gone.md).
      */
     unreachable: boolean;
 }
