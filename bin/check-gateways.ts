@@ -6,15 +6,18 @@
 // It prints one Prometheus sample per endpoint it could check on stdout (ovh_failover_gateway_up 1 or 0, and
 // ovh_failover_gateway6_up for a NIC with an IPv6 gateway), writes
 // the same to --textfile for node_exporter's textfile collector, prints a line per dead gateway on
-// stderr, and exits 1 when any gateway is dead, 2 when the check itself could not run.
+// stderr, and exits 1 when any gateway is dead, 2 when the check itself could not run. When it
+// refuses to run (usage, stack, an exception), --textfile is rewritten as a failed check
+// (ovh_failover_gateway_check_ok 0, no gateway_up) or removed: never left with the last run's up.
 // SSH goes through the system's ssh client (agent, ~/.ssh/config); OVH_FAILOVER_SSH replaces it.
-import * as fs from "fs";
-import * as path from "path";
 import { renderProbeScript } from "../components/proxmox/probeScript";
 import { shellQuote } from "../components/shared/shell";
 import { EndpointSpec, StackSpec } from "../components/config/stackConfig";
 import { parseCommandLine, projectDir, UsageError } from "./cli";
 import { runOnHost, sshCommand, stackSpec } from "./hostShell";
+import { CHECK_OK_HELP, checkTextfileFolder, labelValue, markRefused, writeTextfile } from "./textfile";
+
+export { checkTextfileFolder, writeTextfile } from "./textfile";
 
 export interface EndpointVerdict {
     endpoint: string;
@@ -85,43 +88,21 @@ export async function checkEndpoint(spec: StackSpec, e: EndpointSpec, tries = 3,
     };
 }
 
-const label = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
-
 export function renderMetrics(stack: string, verdicts: EndpointVerdict[]): string {
     const lines = [
         "# HELP ovh_failover_gateway_up Whether the endpoint's gateway answers ARP from inside its container and its IP's traffic is routed through it.",
         "# TYPE ovh_failover_gateway_up gauge",
         // Only what was checked: gateway_up 0 is the dead-gateway alert, and an SSH failure says nothing of the gateway.
         ...verdicts.filter((v) => v.checked).map((v) =>
-            `ovh_failover_gateway_up{stack="${label(stack)}",endpoint="${label(v.endpoint)}",container="${v.vmid}",nic="${v.nic}",gateway="${label(v.gateway)}"} ${v.up ? 1 : 0}`),
+            `ovh_failover_gateway_up{stack="${labelValue(stack)}",endpoint="${labelValue(v.endpoint)}",container="${v.vmid}",nic="${v.nic}",gateway="${labelValue(v.gateway)}"} ${v.up ? 1 : 0}`),
         "# HELP ovh_failover_gateway6_up Whether the endpoint's IPv6 gateway answers neighbour discovery from inside its container.",
         "# TYPE ovh_failover_gateway6_up gauge",
         ...verdicts.filter((v) => v.checked && v.gateway6 !== undefined).map((v) =>
-            `ovh_failover_gateway6_up{stack="${label(stack)}",endpoint="${label(v.endpoint)}",container="${v.vmid}",nic="${v.nic}",gateway="${label(v.gateway6!)}"} ${v.up6 ? 1 : 0}`),
-        "# HELP ovh_failover_gateway_check_ok Whether the check could run at all (SSH to the host, pct).",
-        "# TYPE ovh_failover_gateway_check_ok gauge",
-        ...verdicts.map((v) => `ovh_failover_gateway_check_ok{stack="${label(stack)}",endpoint="${label(v.endpoint)}"} ${v.checked ? 1 : 0}`),
+            `ovh_failover_gateway6_up{stack="${labelValue(stack)}",endpoint="${labelValue(v.endpoint)}",container="${v.vmid}",nic="${v.nic}",gateway="${labelValue(v.gateway6!)}"} ${v.up6 ? 1 : 0}`),
+        ...CHECK_OK_HELP,
+        ...verdicts.map((v) => `ovh_failover_gateway_check_ok{stack="${labelValue(stack)}",endpoint="${labelValue(v.endpoint)}"} ${v.checked ? 1 : 0}`),
     ];
     return `${lines.join("\n")}\n`;
-}
-
-/** Before any probe runs: the folder --textfile writes into is there and is a folder. */
-export function checkTextfileFolder(textfile: string): void {
-    const folder = path.dirname(path.resolve(textfile));
-    const stat = fs.statSync(folder, { throwIfNoEntry: false });
-    if (!stat?.isDirectory()) {
-        throw new Error(`--textfile ${textfile}: the folder ${folder} ${stat ? "is not a folder" : "does not exist"}; give a file in node_exporter's --collector.textfile.directory`);
-    }
-}
-
-/** Writes the metrics whole (a .tmp file renamed), so the collector never reads half a file. */
-export function writeTextfile(textfile: string, metrics: string): void {
-    try {
-        fs.writeFileSync(`${textfile}.tmp`, metrics);
-        fs.renameSync(`${textfile}.tmp`, textfile);
-    } catch (err) {
-        throw new Error(`--textfile ${textfile}: cannot be written (${(err as Error).message})`, { cause: err });
-    }
 }
 
 const USAGE = "usage: ovh-failover check-gateways <stack> [--textfile <file.prom>]";
@@ -133,35 +114,30 @@ export function parseCheckArgs(argv: string[]): { stack: string; textfile?: stri
     return { stack: positionals[0], textfile: values.textfile };
 }
 
+/** Says why the check could not run and exits 2, leaving no previous gateway_up in --textfile. */
+function refuse(argv: string[], message: string): never {
+    process.stderr.write(message);
+    const left = markRefused(argv);
+    if (left !== undefined) process.stderr.write(`error: ${left}\n`);
+    process.exit(2);
+}
+
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
-    let stack: string;
-    let textfile: string | undefined;
     try {
-        ({ stack, textfile } = parseCheckArgs(argv));
+        await check(argv);
     } catch (err) {
-        if (!(err instanceof UsageError)) throw err;
-        process.stderr.write(`${USAGE}\n`);
-        process.exit(2);
+        refuse(argv, err instanceof UsageError ? `${USAGE}\n` : `error: ${(err as Error).message}\n`);
     }
-    let spec: StackSpec;
-    try {
-        if (textfile) checkTextfileFolder(textfile);
-        spec = stackSpec(projectDir(), stack);
-    } catch (err) {
-        process.stderr.write(`error: ${(err as Error).message}\n`);
-        process.exit(2);
-    }
+}
+
+async function check(argv: string[]): Promise<void> {
+    const { stack, textfile } = parseCheckArgs(argv);
+    if (textfile) checkTextfileFolder(textfile);
+    const spec = stackSpec(projectDir(), stack);
     const verdicts = await Promise.all(spec.endpoints.map((e) => checkEndpoint(spec, e)));
     const metrics = renderMetrics(stack, verdicts);
     process.stdout.write(metrics);
-    if (textfile) {
-        try {
-            writeTextfile(textfile, metrics);
-        } catch (err) {
-            process.stderr.write(`error: ${(err as Error).message}\n`);
-            process.exit(2);
-        }
-    }
+    if (textfile) writeTextfile(textfile, metrics);
     for (const v of verdicts.filter((x) => !x.checked)) {
         process.stderr.write(`UNCHECKED: endpoint ${v.endpoint} (container ${v.vmid} ${v.nic}): ${v.seen}\n`);
     }

@@ -4,6 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { assertFreshBuild } from "./freshBuild";
+import { markRefused } from "./textfile";
 
 interface CommandModule {
     main(argv: string[]): Promise<void>;
@@ -92,7 +93,8 @@ Prometheus metrics (ovh_failover_gateway_up, ovh_failover_gateway_check_ok). Exi
 1 (a gateway is dead) or 2 (a check could not run).
 
   --textfile <file.prom>  also write the metrics to this file, atomically (node_exporter's
-                          textfile collector)
+                          textfile collector); a refused run writes check_ok 0 there and
+                          no gateway_up, or removes the file
   -h, --help              this help
 `,
         load: () => require("./check-gateways") as CommandModule,
@@ -137,12 +139,18 @@ export async function main(argv: string[]): Promise<void> {
         process.stdout.write(`${version()}\n`);
         return;
     }
+    const refuse = (message: string) => {
+        process.stderr.write(message);
+        // The command's module never runs here: its --textfile would keep the last run's gateway_up.
+        const left = name === "check-gateways" ? markRefused(rest) : undefined;
+        if (left !== undefined) process.stderr.write(`error: ${left}\n`);
+        process.exitCode = 2;
+    };
     try {
         // In a checkout, a command compiled before the last edit would run yesterday's code.
         assertFreshBuild(__filename, packageRoot());
     } catch (err) {
-        process.stderr.write(`error: ${(err as Error).message}\n`);
-        process.exitCode = 2;
+        refuse(`error: ${(err as Error).message}\n`);
         return;
     }
     const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
@@ -151,7 +159,14 @@ export async function main(argv: string[]): Promise<void> {
         process.exitCode = 2;
         return;
     }
-    const module = command.load();
+    let module: CommandModule;
+    try {
+        module = command.load();
+    } catch (err) {
+        // A build with a file missing (an interrupted npm run build, a broken install).
+        refuse(`error: ${name} cannot be loaded: ${(err as Error).message}\n`);
+        return;
+    }
     if (rest.includes("--help") || rest.includes("-h")) {
         process.stdout.write(command.help || module.HELP || "");
         return;

@@ -5,6 +5,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { pathToFileURL } from "url";
 import { afterAll, describe, expect, it } from "vitest";
 import { readStateFile } from "../../bin/adopt";
 import { EndpointVerdict, renderMetrics } from "../../bin/check-gateways";
@@ -22,8 +23,10 @@ const file = (name: string, text: string) => {
     return p;
 };
 
-function runTool(script: string, args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "bin", script), ...args], { cwd: root, encoding: "utf8", env: { ...process.env, ...env } });
+function runTool(script: string, args: string[], env: Record<string, string> = {}, cwd = root): { status: number | null; stdout: string; stderr: string } {
+    // tsx by its file: from another project's folder, the bare name would not resolve.
+    const tsx = pathToFileURL(path.join(root, "node_modules", "tsx", "dist", "loader.mjs")).href;
+    const r = spawnSync(process.execPath, ["--import", tsx, path.join(root, "bin", script), ...args], { cwd, encoding: "utf8", env: { ...process.env, ...env } });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -127,5 +130,87 @@ describe("check-gateways", () => {
         expect(r.status).toBe(2);
         expect(r.stdout).toBe("");
         expect(r.stderr).toBe(`error: --textfile ${prom}: the folder ${path.dirname(prom)} does not exist; give a file in node_exporter's --collector.textfile.directory\n`);
+    });
+});
+
+describe("check-gateways --textfile after a refusal", () => {
+    // What the last good run left: the alert on gateway_up == 0 stays quiet while this is served.
+    const previous = [
+        "# TYPE ovh_failover_gateway_up gauge",
+        'ovh_failover_gateway_up{stack="reverse-proxy",endpoint="proxy",container="101",nic="net1",gateway="198.51.100.254"} 1',
+        'ovh_failover_gateway_check_ok{stack="reverse-proxy",endpoint="proxy"} 1',
+        "",
+    ].join("\n");
+    const seeded = () => {
+        const prom = path.join(fs.mkdtempSync(path.join(work, "textfile-")), "ovh_failover.prom");
+        fs.writeFileSync(prom, previous);
+        return prom;
+    };
+    /** The check marked failed and no gateway's verdict left, or no file at all: never the old up. */
+    const expectNoStaleUp = (prom: string) => {
+        if (!fs.existsSync(prom)) return;
+        const text = fs.readFileSync(prom, "utf8");
+        expect(text).not.toMatch(/^ovh_failover_gateway6?_up\{/m);
+        expect(text).toMatch(/^ovh_failover_gateway_check_ok\{[^}]*\} 0$/m);
+        expect(text).not.toMatch(/^ovh_failover_gateway_check_ok\{[^}]*\} 1$/m);
+        expect(fs.readdirSync(path.dirname(prom)).filter((f) => f !== path.basename(prom))).toEqual([]);
+    };
+
+    it.each([
+        ["an unknown option", (prom: string) => ["reverse-proxy", "--textfile", prom, "--nope"]],
+        ["a second stack", (prom: string) => ["reverse-proxy", "other", "--textfile", prom]],
+        ["no stack", (prom: string) => ["--textfile", prom]],
+        ["an unknown stack", (prom: string) => ["no-such-stack", "--textfile", prom]],
+        ["a stack of edge pairs only", (prom: string) => ["edge-pair", "--textfile", prom]],
+    ])("%s: exit 2, the textfile says check_ok 0 and no gateway_up", (_what, args) => {
+        const prom = seeded();
+        const r = runTool("check-gateways.ts", args(prom), { OVH_FAILOVER_SSH: "false" });
+        expect(r.status).toBe(2);
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+        expect(fs.existsSync(prom)).toBe(true);
+        expectNoStaleUp(prom);
+    });
+
+    it("an invalid stack file: exit 2, check_ok 0 with the stack's name, no gateway_up", () => {
+        const dir = fs.mkdtempSync(path.join(work, "project-"));
+        fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        fs.mkdirSync(path.join(dir, "stacks"));
+        fs.writeFileSync(path.join(dir, "stacks", "Pulumi.broken.yaml"), "config:\n  ovh-failover:servers:\n    a: [b\n");
+        const prom = seeded();
+        const r = runTool("check-gateways.ts", ["broken", "--textfile", prom], { OVH_FAILOVER_SSH: "false" }, dir);
+        expect(r.status).toBe(2);
+        expect(r.stderr).toContain("not valid YAML");
+        expectNoStaleUp(prom);
+        expect(fs.readFileSync(prom, "utf8")).toContain('ovh_failover_gateway_check_ok{stack="broken",endpoint=""} 0');
+    });
+
+    it("a textfile that cannot be rewritten is removed, not left with its old up", () => {
+        const prom = seeded();
+        // The temporary file's name taken by a folder: the atomic write cannot happen.
+        fs.mkdirSync(`${prom}.tmp`);
+        const r = runTool("check-gateways.ts", ["reverse-proxy", "--textfile", prom], { OVH_FAILOVER_SSH: "false" });
+        expect(r.status).toBe(2);
+        expect(r.stderr).toContain(`--textfile ${prom}: cannot be written`);
+        expect(fs.existsSync(prom)).toBe(false);
+    });
+
+    it("a stale build, refused before check-gateways loads: the textfile is still marked failed", () => {
+        // A checkout of its own whose one source is newer than dist/: the dispatcher refuses it.
+        const checkout = fs.mkdtempSync(path.join(work, "checkout-"));
+        fs.copyFileSync(path.join(root, "package.json"), path.join(checkout, "package.json"));
+        fs.mkdirSync(path.join(checkout, "bin"));
+        fs.mkdirSync(path.join(checkout, "dist", "bin"), { recursive: true });
+        for (const f of fs.readdirSync(path.join(root, "dist", "bin")).filter((n) => n.endsWith(".js"))) {
+            fs.copyFileSync(path.join(root, "dist", "bin", f), path.join(checkout, "dist", "bin", f));
+        }
+        fs.copyFileSync(path.join(root, "bin", "freshBuild.ts"), path.join(checkout, "bin", "freshBuild.ts"));
+        const later = new Date(Date.now() + 3600_000);
+        fs.utimesSync(path.join(checkout, "bin", "freshBuild.ts"), later, later);
+        const prom = seeded();
+        const r = spawnSync(process.execPath, [path.join(checkout, "dist", "bin", "ovh-failover.js"), "check-gateways", "reverse-proxy", "--textfile", prom], { cwd: root, encoding: "utf8" });
+        expect(r.status).toBe(2);
+        expect(r.stderr).toMatch(/^error: dist\/bin\/freshBuild\.js is older than bin\/freshBuild\.ts: run `npm run build`/);
+        expectNoStaleUp(prom);
+        expect(fs.readFileSync(prom, "utf8")).toContain('ovh_failover_gateway_check_ok{stack="reverse-proxy",endpoint=""} 0');
     });
 });
