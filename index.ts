@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    AdoptFile, CarpPair, IpmoveBundle, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, CONFIG_KEYS, endpointResourceNames, importIdsFor, ipmoveBundle, keyPath, nearestKey, OvhCredentialsForNodes, parseAdoptFile, parseProgramConfig,
+    AdoptFile, CarpPair, IpmoveBundle, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, CONFIG_KEYS, endpointResourceNames, importIdsFor, ipmoveBundle, keyPath, nearestKey, OvhCredentialsForNodes, parseAdoptFile, unknownNamespaces, parseProgramConfig,
     OvhApiProvider, prefixText, ProgramConfig, PublicEndpoint, RawConfig, SECRET_KEYS, StackSpec,
 } from "./components";
 import { assertFreshBuild } from "./bin/freshBuild";
@@ -61,7 +61,7 @@ function loadStack(config: pulumi.Config): ProgramConfig {
         return parseProgramConfig(readRawConfig(config), {
             edgePasswords: secretObject(config, "edgePasswords").plain,
             edgeOvhCredentials: secretObject(config, "edgeOvhCredentials").plain,
-        }, [...unknownKeys(config), ...plainSecrets(config)]);
+        }, [...unknownNamespaces(Object.keys(pulumi.runtime.allConfig()), config.name), ...unknownKeys(config), ...plainSecrets(config)]);
     } catch (err) {
         // The message names every bad key; a stack trace would only hide it.
         if (err instanceof ConfigError) throw new pulumi.RunError(err.message);

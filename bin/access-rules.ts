@@ -1,12 +1,11 @@
 // The OVH API access rules each edge node's consumer key needs for ovh-ipmove, from the stack file
 // alone: what to ask for when creating the key (POST /auth/credential, accessRules), before any
 // deploy. The stack output edgeAccessRules says the same once the stack is up.
-import * as fs from "fs";
 import * as path from "path";
 import { parseEdges } from "../components/config/edgeConfig";
 import { AccessRule, ipmoveAccessRules } from "../components/network/ipMove";
 import { parseCommandLine, projectDir, UsageError } from "./cli";
-import { loadProject, loadStackConfig, parseStackFile } from "./plan/stackFiles";
+import { loadFlagStackFile, loadProject, loadStackConfig } from "./plan/stackFiles";
 
 export const HELP = `usage: ovh-failover access-rules <stack> [--json] [--stack-file <file>]
 
@@ -49,9 +48,9 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     try {
         const dir = projectDir();
         const project = loadProject(dir);
-        const config = stackFile ? parseStackFile(project, fs.readFileSync(stackFile, "utf8"), path.resolve(stackFile)) : loadStackConfig(dir, project, stack);
+        const config = stackFile ? loadFlagStackFile(project, path.resolve(stackFile)) : loadStackConfig(dir, project, stack);
         const text = config.get(`${project.name}:edges`)?.text;
-        if (text === undefined) throw new Error(`stack ${stack} has no edge pairs (${project.name}:edges): its consumer keys are the stack's own, see docs/runbooks/edge-pairs.md`);
+        if (text === undefined) throw new Error(`stack ${stack} has no edge pairs (${project.name}:edges), so no edge node needs a consumer key; the rules of the stack's own OVH credentials are in docs/ovh-credentials.md`);
         rules = accessRulesOf(JSON.parse(text));
     } catch (err) {
         process.stderr.write(`error: ${(err as Error).message}\n`);

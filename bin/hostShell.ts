@@ -7,8 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseStackConfig, RawConfig, StackSpec } from "../components/config/stackConfig";
 import { keyPath } from "../components/shared/validate";
-import { readFlagFile } from "./inputFiles";
-import { loadProject, loadStackConfig, parseStackFile } from "./plan/stackFiles";
+import { loadFlagStackFile, loadProject, loadStackConfig } from "./plan/stackFiles";
 
 let knownHostsDir: string | undefined;
 
@@ -55,7 +54,7 @@ export function stackSpec(dir: string, stack: string, stackFile?: string): Stack
     const project = loadProject(dir);
     const prefix = `${project.name}:`;
     const raw: RawConfig = {};
-    const config = stackFile ? parseStackFile(project, readFlagFile("--stack-file", stackFile, "give the path of a Pulumi.<stack>.yaml file", (f) => fs.readFileSync(f, "utf8")), stackFile) : loadStackConfig(dir, project, stack);
+    const config = stackFile ? loadFlagStackFile(project, stackFile) : loadStackConfig(dir, project, stack);
     for (const [key, value] of config) {
         if (!key.startsWith(prefix)) continue;
         try {

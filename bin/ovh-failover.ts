@@ -3,6 +3,7 @@
 // from the working directory). Each command is a module of bin/, loaded only when asked for.
 import * as fs from "fs";
 import * as path from "path";
+import { nearestKey } from "../components/shared/validate";
 import { assertFreshBuild } from "./freshBuild";
 import { markRefused } from "./textfile";
 
@@ -155,7 +156,8 @@ export async function main(argv: string[]): Promise<void> {
     }
     const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
     if (!command) {
-        process.stderr.write(`unknown command ${name}\n${usage()}`);
+        const near = nearestKey(name, Object.keys(COMMANDS));
+        process.stderr.write(`unknown command ${name}${near ? ` (did you mean ${near}?)` : ""}\n${usage()}`);
         process.exitCode = 2;
         return;
     }

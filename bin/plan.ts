@@ -21,7 +21,7 @@ import { diffEvaluations, summarize } from "./plan/diff";
 import { Evaluation, Step } from "./plan/model";
 import { validateStackConfig } from "./plan/projectConfig";
 import { renderJson, renderText, rootStack } from "./plan/render";
-import { applySet, configEnvironment, loadProject, previewConfig, programEntry, loadStackConfig, parseStackFile, ProjectFile, StackConfig, stackFilePath } from "./plan/stackFiles";
+import { applySet, configEnvironment, loadFlagStackFile, loadProject, previewConfig, programEntry, loadStackConfig, ProjectFile, StackConfig, stackFilePath } from "./plan/stackFiles";
 
 export interface PlanOptions {
     stack: string;
@@ -243,7 +243,7 @@ export async function plan(dir: string, opts: PlanOptions, color: boolean): Prom
     const loaded = loadProject(dir);
     const project = opts.program ? { ...loaded, main: opts.program } : loaded;
     const asWritten = opts.stackFile
-        ? parseStackFile(project, fs.readFileSync(opts.stackFile, "utf8"), opts.stackFile)
+        ? loadFlagStackFile(project, opts.stackFile)
         : loadStackConfig(dir, project, opts.stack);
     const changed = opts.sets.reduce((c, s) => applySet(project, c, s), asWritten);
     const empty: Evaluation = { resources: [], invokes: [] };
@@ -255,7 +255,9 @@ export async function plan(dir: string, opts: PlanOptions, color: boolean): Prom
         : (opts.sets.length > 0 ? evaluate(dir, project, opts.stack, asWritten) : Promise.resolve(empty)).then((evaluation) => ({ evaluation, label: "as written" }));
     const [{ evaluation: before, label: beforeLabel }, after] = await Promise.all([baseline, evaluate(dir, project, opts.stack, changed, opts.oneProcess && !comparingAnything ? "this-process" : "child")]);
     const comparing = opts.against !== undefined || opts.sets.length > 0;
-    for (const [label, e] of [[beforeLabel, before], ["now", after]] as const) {
+    // Which of the two failed, in the words the header uses for it.
+    const afterLabel = opts.against ? `the working tree${opts.sets.length > 0 ? `, with ${opts.sets.join(", ")}` : ""}` : `with ${opts.sets.join(", ")}`;
+    for (const [label, e] of [[beforeLabel, before], [afterLabel, after]] as const) {
         if (e.error !== undefined) {
             const which = comparing ? ` (${label})` : "";
             return { steps: [], output: "", message: `error: stack ${opts.stack}${which}: ${e.error}\n`, exitCode: 2 };

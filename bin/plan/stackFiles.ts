@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { keyPath as validateKeyPath } from "../../components/shared/validate";
+import { readFlagFile } from "../inputFiles";
 import { ConfigDeclaration, ConfigValue, readDeclarations, StackConfig } from "./projectConfig";
 
 export type { ConfigValue, StackConfig };
@@ -138,9 +139,20 @@ export function parseStackFile(project: ProjectFile, text: string, origin: strin
     return config;
 }
 
+/** The config of the file given with --stack-file; a file that cannot be read is named with the flag, never by its errno alone. */
+export function loadFlagStackFile(project: ProjectFile, file: string): StackConfig {
+    const text = readFlagFile("--stack-file", file, "give the path of a Pulumi.<stack>.yaml file", (f) => fs.readFileSync(f, "utf8"));
+    return parseStackFile(project, text, file);
+}
+
 export function loadStackConfig(dir: string, project: ProjectFile, stack: string): StackConfig {
     const file = stackFilePath(dir, project, stack);
     if (!fs.existsSync(file)) {
+        // `plan stacks/Pulumi.x.yaml`: a file where the stack's name goes.
+        if (/\.ya?ml$/i.test(stack)) {
+            const name = /^Pulumi\.(.+)\.ya?ml$/i.exec(path.basename(stack))?.[1];
+            throw new Error(`${stack} is a file: give the stack's name${name ? ` (${name})` : ""}, whose file is found in ${project.stackConfigDir === "." ? "the project's folder" : `${project.stackConfigDir}/`}; a stack file elsewhere goes after the name, with --stack-file <file>`);
+        }
         const available = listStacks(dir, project);
         throw new Error(`no stack file ${path.relative(dir, file)}; stacks here: ${available.join(", ") || "none"}`);
     }

@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { parseCheckArgs } from "../../bin/check-gateways";
 import { UsageError } from "../../bin/cli";
 import { parseArgs as parseIpmoveArgs } from "../../bin/ovh-ipmove";
-import { parseArgs as parsePlanArgs } from "../../bin/plan";
+import { parseArgs as parsePlanArgs, plan } from "../../bin/plan";
+import { loadProject, loadStackConfig } from "../../bin/plan/stackFiles";
 import { parseArgs as parseCommentArgs } from "../../bin/pr-comment";
 
 const root = path.resolve(__dirname, "../..");
@@ -58,6 +59,27 @@ describe("plan", () => {
         expect(r.stdout).toBe("");
         expect(r.stderr).toMatch(/^unknown option --bogus\n/);
         expect(r.stderr).toMatch(USAGE_LINE);
+    });
+});
+
+describe("plan's messages for a stack given wrong", () => {
+    it("a --stack-file that does not exist is named with the flag, not as ENOENT", async () => {
+        const missing = path.join(root, "no-such-stack.yaml");
+        await expect(plan(root, { stack: "reverse-proxy", sets: [], json: false, showSame: false, stackFile: missing }, false))
+            .rejects.toThrow(`--stack-file ${missing}: no such file; give the path of a Pulumi.<stack>.yaml file`);
+    });
+
+    it("a stack file where the stack's name goes says to give the name", () => {
+        const project = loadProject(root);
+        expect(() => loadStackConfig(root, project, "stacks/Pulumi.reverse-proxy.yaml"))
+            .toThrow(/^stacks\/Pulumi\.reverse-proxy\.yaml is a file: give the stack's name \(reverse-proxy\), whose file is found in stacks\/; a stack file elsewhere goes after the name, with --stack-file <file>$/);
+        expect(() => loadStackConfig(root, project, "nope")).toThrow(/^no stack file stacks\/Pulumi\.nope\.yaml; stacks here: /);
+    });
+
+    it("an error with --set names the evaluation that failed by what it is, not as (now)", async () => {
+        const r = await plan(root, { stack: "reverse-proxy", sets: ["endpoints.proxy.ip=203.0.113.20"], json: false, showSame: false }, false);
+        expect(r.exitCode).toBe(2);
+        expect(r.message).toMatch(/^error: stack reverse-proxy \(with endpoints\.proxy\.ip=203\.0\.113\.20\): invalid stack configuration/);
     });
 });
 

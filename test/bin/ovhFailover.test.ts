@@ -19,6 +19,9 @@ describe("ovh-failover", () => {
         const unknown = cli("apply");
         expect(unknown.status).toBe(2);
         expect(unknown.stderr).toMatch(/^unknown command apply\n/);
+        // The nearest command, when one is near enough to be what was meant.
+        expect(cli("plna").stderr).toMatch(/^unknown command plna \(did you mean plan\?\)\n/);
+        expect(cli("acces-rules").stderr).toMatch(/^unknown command acces-rules \(did you mean access-rules\?\)\n/);
     });
 
     it.each([
@@ -63,6 +66,12 @@ describe("ovh-failover", () => {
     it("access-rules on a stack without edge pairs says so", () => {
         const r = cli("access-rules", "reverse-proxy");
         expect(r.status).toBe(2);
-        expect(r.stderr).toMatch(/^error: stack reverse-proxy has no edge pairs/);
+        expect(r.stderr).toBe("error: stack reverse-proxy has no edge pairs (ovh-failover:edges), so no edge node needs a consumer key; the rules of the stack's own OVH credentials are in docs/ovh-credentials.md\n");
+    });
+
+    it("access-rules with a --stack-file that does not exist names the flag, not ENOENT", () => {
+        const r = cli("access-rules", "edge-pair", "--stack-file", "no-such-stack.yaml");
+        expect(r.status).toBe(2);
+        expect(r.stderr).toBe(`error: --stack-file ${path.join(root, "no-such-stack.yaml")}: no such file; give the path of a Pulumi.<stack>.yaml file\n`);
     });
 });

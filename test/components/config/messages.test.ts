@@ -2,6 +2,7 @@
 // once where one mistake used to give two.
 import * as path from "path";
 import { describe, expect, it } from "vitest";
+import { evaluate } from "../../../bin/plan";
 import { applySet, loadProject, loadStackConfig, parseConfigPath } from "../../../bin/plan/stackFiles";
 import { issuesOf } from "../../support/programConfigFixture";
 import { keyPath } from "../../../components/shared/validate";
@@ -145,5 +146,20 @@ describe("one container declared by two endpoints", () => {
 
     it("is accepted when neither owns it (two failover IPs on one container, each its own NIC)", () => {
         expect(issuesOf((c) => (c.endpoints.web = { server: "ovh1", ip: "192.0.2.11", container: { vmid: 101, nic: 2 } }))).toEqual([]);
+    });
+});
+
+describe("a key in a misspelt namespace", () => {
+    it("is named, with the namespace it meant, not only as the key it meant being missing", async () => {
+        const project = loadProject(root);
+        const config = new Map([...loadStackConfig(root, project, "reverse-proxy")].map(([key, value]) => [key === "ovh-failover:endpoints" ? "ovh-failovr:endpoints" : key, value]));
+        const e = await evaluate(root, project, "reverse-proxy", config);
+        expect(e.error).toContain("ovh-failovr:endpoints: \"[not shown]\" is not valid: expected no such namespace ovh-failovr (did you mean ovh-failover:endpoints?)");
+    });
+
+    it("is not reported for the providers' namespaces the example stacks set", async () => {
+        const project = loadProject(root);
+        const e = await evaluate(root, project, "reverse-proxy", loadStackConfig(root, project, "reverse-proxy"));
+        expect(e.error).toBeUndefined();
     });
 });
