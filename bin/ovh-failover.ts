@@ -3,7 +3,6 @@
 // from the working directory). Each command is a module of bin/, loaded only when asked for.
 import * as fs from "fs";
 import * as path from "path";
-import { nearestKey } from "../components/shared/validate";
 import { assertFreshBuild } from "./freshBuild";
 import { markRefused } from "./textfile";
 
@@ -156,6 +155,10 @@ export async function main(argv: string[]): Promise<void> {
     }
     const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
     if (!command) {
+        // Loaded here, not at the top: the dispatcher must load from dist/bin alone, to refuse a
+        // stale or half-copied build with its own message.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { nearestKey } = require("../components/shared/validate") as typeof import("../components/shared/validate");
         const near = nearestKey(name, Object.keys(COMMANDS));
         process.stderr.write(`unknown command ${name}${near ? ` (did you mean ${near}?)` : ""}\n${usage()}`);
         process.exitCode = 2;

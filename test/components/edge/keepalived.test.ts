@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from "child_process";
-import { chmodSync, lstatSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "fs";
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { dirname, join } from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -460,7 +460,8 @@ describe.runIf(canRunKeepalived || canRunScripts)("on this machine", () => {
             const outcome = join(d, "outcome");
             // The move: its arguments recorded, then the exit status and delay the test sets.
             const fake = join(d, "fake-move.sh");
-            writeFileSync(fake, `#!/bin/sh\nread -r status delay < ${outcome}\nsleep "$delay"\necho "move $*" >> ${calls}\nexit "$status"\n`, { mode: 0o755 });
+            const started = join(d, "started.log");
+            writeFileSync(fake, `#!/bin/sh\necho started >> ${started}\nread -r status delay < ${outcome}\nsleep "$delay"\necho "move $*" >> ${calls}\nexit "$status"\n`, { mode: 0o755 });
             const files = renderKeepalivedNodeFiles(spec, edge2, { scriptDir: d, moveCommand: fake, confPath: join(d, "keepalived.conf"), lockFile: join(d, "run", "claim.lock") });
             install(files);
             const moves = () => (spawnSync("cat", [calls], { encoding: "utf8" }).stdout ?? "").split("\n").filter(Boolean);
@@ -470,7 +471,8 @@ describe.runIf(canRunKeepalived || canRunScripts)("on this machine", () => {
             const periodic = async () => {
                 const before = moves().length;
                 expect(inNs(reassertScriptPath(d)).status).toBe(0);
-                for (let i = 0; i < 200 && moves().length === before; i++) await new Promise((ok) => setTimeout(ok, 25));
+                // It runs in the background: wait for its move, with room for a loaded machine.
+                for (let i = 0; i < 2400 && moves().length === before; i++) await new Promise((ok) => setTimeout(ok, 25));
                 expect(moves()).toHaveLength(before + 1);
                 return moves()[before];
             };
@@ -489,9 +491,14 @@ describe.runIf(canRunKeepalived || canRunScripts)("on this machine", () => {
                 expect(await periodic()).toContain(yields);
                 // A claim still in flight when the node is demoted counts for nothing afterwards.
                 setOutcome(0, 1);
+                const startedCount = () => (existsSync(started) ? readFileSync(started, "utf8").split("\n").filter(Boolean).length : 0);
+                const startedBefore = startedCount();
                 const inFlight = spawn("ip", ["netns", "exec", ns, notifyScriptPath(d, "master")], { stdio: "ignore" });
                 const ended = new Promise((ok) => inFlight.once("exit", ok));
-                await new Promise((ok) => setTimeout(ok, 300));
+                // The claim is in flight once its move has started (it read the marks before that).
+                for (let i = 0; i < 2400 && startedCount() === startedBefore; i++) {
+                    await new Promise((ok) => setTimeout(ok, 25));
+                }
                 expect(inNs(notifyScriptPath(d, "backup")).status).toBe(0);
                 await ended;
                 setOutcome(0);
