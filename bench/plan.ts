@@ -2,7 +2,9 @@
 // command line's plan (npx ovh-failover plan … --json) for the example stack and for generated
 // stacks of 10, 100 and 500 endpoints (5 CNAMEs each), against a peer program that declares the
 // same resources without the components, and against the load floor: Node.js loading the Pulumi
-// SDK and the three providers and nothing else. Prints a table; it is not a test.
+// SDK and the three providers and nothing else. It also times the README's main command as a user
+// types it (the launcher, or whatever the README gives), beside the floor. Prints a table; it is
+// not a test.
 // Usage: npm run bench:plan [-- <runs per size, default 3>]
 import { spawnSync } from "child_process";
 import { buildSync } from "esbuild";
@@ -41,6 +43,13 @@ export function generateStack(n: number): string {
     });
 }
 
+/** The first command of the README's first block marked offline: the main job, as the README gives it. */
+export function readmePlanCommand(readme: string): string {
+    const block = /<!-- offline -->\n```sh\n([^\n]+)/.exec(readme);
+    if (!block) throw new Error("README.md has no <!-- offline --> ```sh block");
+    return block[1].replace(/\s+#.*$/, "").trim();
+}
+
 interface Sample { wall: number; peakMiB: number; resources: number }
 
 /** Wall seconds and peak resident MiB of one process, by /usr/bin/time. */
@@ -71,6 +80,8 @@ if (require.main === module) {
         const peer = path.join(root, "dist", "bench", "peerProgram.js");
         buildSync({ entryPoints: [path.join(root, "bench", "peerProgram.ts")], outfile: peer, format: "cjs", platform: "node", target: "node20", logLevel: "warning" });
         const floor = median(Array.from({ length: runs }, () => ({ ...timed([process.execPath, "-e", FLOOR]), resources: 0 })));
+        const readme = readmePlanCommand(fs.readFileSync(path.join(root, "README.md"), "utf8"));
+        const asReadmeSays = median(Array.from({ length: runs }, () => ({ ...timed(["sh", "-c", readme]), resources: 0 })));
         const cases: [string, string[]][] = [["example (reverse-proxy)", ["reverse-proxy"]]];
         for (const n of [10, 100, 500]) {
             const file = path.join(work, `Pulumi.gen-${n}.yaml`);
@@ -79,6 +90,7 @@ if (require.main === module) {
         }
         console.log(`offline plan (compiled, ovh-failover plan <stack> --json), whole process, median of ${runs} runs (wall s, peak MiB of the largest process)`);
         console.log(`load floor (node loading @pulumi/pulumi, @pulumi/command, @ovhcloud/pulumi-ovh, @muhlba91/pulumi-proxmoxve): ${floor.wall.toFixed(2)} s, ${floor.peakMiB.toFixed(0)} MiB`);
+        console.log(`the README's main command (${readme}), as a user types it: ${asReadmeSays.wall.toFixed(2)} s, ${(asReadmeSays.wall / floor.wall).toFixed(2)} × the load floor`);
         console.log("| stack | custom resources | plan s | plan MiB | peer s | peer MiB | plan / peer | plan / floor |");
         console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
         for (const [label, args] of cases) {

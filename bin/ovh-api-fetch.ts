@@ -4,8 +4,9 @@
 //   npm run ovh-api:fetch [-- --dir <folder>] [-- --endpoint https://ca.api.ovh.com/1.0]
 //
 // It writes one file per API, named as the tests read them (dedicated/server -> dedicated-server.json),
-// into ../shared/ovh-api when ../shared exists beside the repository, else into ovh-api/ in the
-// repository (git-ignored). Only this command needs the network; the tests read the files.
+// into ovh-api/ in the repository (git-ignored), or the folder OVH_API_SCHEMA_DIR or --dir names. It
+// never writes beside the repository: a ../shared there may be a folder of the user's own. Only
+// this command needs the network; the tests read the files.
 import * as fs from "fs";
 import * as path from "path";
 import { parseCommandLine, UsageError } from "./cli";
@@ -56,11 +57,9 @@ export function findSchemaDir(root: string, env: NodeJS.ProcessEnv = process.env
     );
 }
 
-/** Where the fetch writes: ../shared/ovh-api when ../shared exists, else ovh-api/ in the repository. */
+/** Where the fetch writes: OVH_API_SCHEMA_DIR when set, else ovh-api/ in the repository, never outside it. */
 export function fetchTarget(root: string, env: NodeJS.ProcessEnv = process.env): string {
-    if (env.OVH_API_SCHEMA_DIR) return path.resolve(env.OVH_API_SCHEMA_DIR);
-    const shared = path.resolve(root, "..", "shared");
-    return fs.existsSync(shared) ? path.join(shared, "ovh-api") : path.resolve(root, "ovh-api");
+    return env.OVH_API_SCHEMA_DIR ? path.resolve(env.OVH_API_SCHEMA_DIR) : path.resolve(root, "ovh-api");
 }
 
 /** One download: which URL goes to which file. */

@@ -126,6 +126,7 @@ export async function evaluate(dir: string, project: ProjectFile, stack: string,
     const refused = validateStackConfig(stack, project.declared, config);
     if (refused !== undefined) return { resources: [], invokes: [], error: `validating stack config: ${refused}` };
     const main = programEntry(dir, project.main);
+    if (!fs.existsSync(main)) throw new Error(missingProgram(dir, project.main));
     // Pulumi runs a program in the folder of its main file (pulumi/pulumi pkg/engine/project.go,
     // getPwdMain): so does the plan.
     const declaredMain = path.resolve(dir, project.main);
@@ -195,6 +196,14 @@ export function checkoutAt(dir: string, ref: string): { dir: string; commit: str
         throw err;
     }
     return { dir: tmp, commit, cleanup };
+}
+
+/** Why a project's main cannot run: a build output not built yet, most often (dist/ of a fresh clone). */
+function missingProgram(dir: string, main: string): string {
+    const manifest = path.join(dir, "package.json");
+    const scripts = fs.existsSync(manifest) ? ((JSON.parse(fs.readFileSync(manifest, "utf8")) as { scripts?: Record<string, string> }).scripts ?? {}) : {};
+    const build = scripts.build === undefined ? "" : `: it is built by \`npm run build\` (\`npm ci\` runs it too); run that in ${dir}`;
+    return `the program ${main} (Pulumi.yaml main) does not exist${build}`;
 }
 
 /**

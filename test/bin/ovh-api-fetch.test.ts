@@ -52,7 +52,7 @@ describe("where the files are", () => {
         expect(schemaDirCandidates("/w/repo", { OVH_API_SCHEMA_DIR: "/s" })).toEqual(["/s"]);
     });
 
-    it("finds the repository's own folder when there is no ../shared, and names the command when neither holds the files", () => {
+    it("writes only inside the repository (or OVH_API_SCHEMA_DIR), finds its own folder, and names the command when neither holds the files", () => {
         const base = tmp();
         const root = path.join(base, "repo");
         fs.mkdirSync(root);
@@ -61,9 +61,11 @@ describe("where the files are", () => {
         fs.mkdirSync(path.join(root, "ovh-api"));
         fs.writeFileSync(path.join(root, "ovh-api", "ip.json"), SCHEMA);
         expect(findSchemaDir(root, {})).toBe(path.join(root, "ovh-api"));
-        // With ../shared beside the repository, the fetch writes there and the tests read there first.
+        // A ../shared beside the repository may be anyone's folder: the fetch still writes inside the
+        // repository, and the tests read ../shared/ovh-api first only when it holds descriptions.
         fs.mkdirSync(path.join(base, "shared", "ovh-api"), { recursive: true });
-        expect(fetchTarget(root, {})).toBe(path.join(base, "shared", "ovh-api"));
+        expect(fetchTarget(root, {})).toBe(path.join(root, "ovh-api"));
+        expect(findSchemaDir(root, {})).toBe(path.join(root, "ovh-api"));
         fs.writeFileSync(path.join(base, "shared", "ovh-api", "ip.json"), SCHEMA);
         expect(findSchemaDir(root, {})).toBe(path.join(base, "shared", "ovh-api"));
     });

@@ -106,7 +106,7 @@ const commands = files.flatMap((f) => offlineCommands(f, fs.readFileSync(path.jo
 
 describe("the documentation's offline commands", () => {
     it("the README marks its main command offline, and the package declares the command it runs", () => {
-        expect(commands.filter((c) => c.file === "README.md").map((c) => c.command)).toContain("npx ovh-failover plan reverse-proxy");
+        expect(commands.filter((c) => c.file === "README.md").map((c) => c.command)).toContain("./ovh-failover plan reverse-proxy");
         const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { bin?: Record<string, string> };
         expect(pkg.bin?.["ovh-failover"]).toBeDefined();
     });
