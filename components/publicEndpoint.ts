@@ -5,14 +5,15 @@
 import * as ovh from "@ovhcloud/pulumi-ovh";
 import * as pulumi from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
-import { ContainerNic, OwnedContainer, ProxmoxConnection } from "./proxmox/containerNic";
+import { CONTAINER_DEFAULTS, ContainerNic, defaultInterfaceName, OwnedContainer, ProxmoxConnection } from "./proxmox/containerNic";
 import { FailoverIp } from "./network/failoverIp";
 import { Gateway6Source, GatewayRuleError, GatewaySource, ResolvedGateway, ResolvedGateway6, resolveGateway, resolveGateway6 } from "./proxmox/gateway";
 import { checked } from "./shared/checked";
+import { DEFAULT_VIRTUAL_MAC_TYPE } from "./shared/validate";
 import { canonicalIpv6, inPrefix, Ipv6Prefix, parseIpv6Gateway, parseIpv6Prefix, prefixText, resolveIpv6InPrefix } from "./shared/ipv6";
 import { BOOT_PATIENCE_SECONDS, GatewayProbe } from "./proxmox/gatewayProbe";
-import { ZoneNames } from "./dns/records";
-import { ServiceRecords } from "./dns/serviceRecords";
+import { ZoneNamesArgs } from "./dns/records";
+import { DEFAULT_TTL, ServiceRecords } from "./dns/serviceRecords";
 import { OvhApiProvider } from "./network/ovhApiProvider";
 import { VirtualMac } from "./network/virtualMac";
 
@@ -46,14 +47,18 @@ export interface PublicEndpointArgs {
         proxmox: ProxmoxConnection;
         vmid: number;
         nic: number;
-        interfaceName: string;
-        bridge: string;
+        /** The interface inside the container (default eth<nic>). */
+        interfaceName?: string;
+        /** The host bridge (default CONTAINER_DEFAULTS.bridge, vmbr0). */
+        bridge?: string;
         owned?: OwnedContainer;
         /** The Proxmox host is gone (docs/runbooks/server-gone.md). */
         hostUnreachable?: boolean;
     };
-    zones: ZoneNames[];
+    /** The DNS names that point at the IP, per zone; "@" (or "") is the apex. Default: none. */
+    zones?: ZoneNamesArgs[];
     cnameTarget?: string;
+    /** The records' TTL (default DEFAULT_TTL, 300). */
     ttl?: number;
     /** Protect the IP's routing from `pulumi destroy` (default true); it is retained on delete either way. */
     protect?: boolean;
@@ -128,7 +133,7 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
             routeTo: { dedicatedServer: args.server.serviceName },
             reverse: args.reverse,
             reverseAfter: addressRecords,
-            reverseReadiness: reverseReadiness(args.ttl ?? 300),
+            reverseReadiness: reverseReadiness(args.ttl ?? DEFAULT_TTL),
             protect: args.protect,
         }, { parent: self });
 
@@ -136,11 +141,12 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
         const virtualMac = new VirtualMac(`${name}-vmac`, {
             serviceName: args.server.serviceName,
             ipAddress: args.ip,
-            type: args.virtualMac?.type ?? "ovh",
+            type: args.virtualMac?.type ?? DEFAULT_VIRTUAL_MAC_TYPE,
             virtualMachineName: args.virtualMac?.virtualMachineName ?? name,
             expectedMacAddress: args.virtualMac?.macAddress,
         }, { parent: self, provider: ovhApi, dependsOn: failoverIp.routing ? [failoverIp.routing] : [] });
 
+        const interfaceName = args.container.interfaceName ?? defaultInterfaceName(args.container.nic);
         const network = networkOf(self, args.server);
         const resolved = gatewayOf(self, args.server, network);
         const resolved6 = prefix && ip6 ? gateway6Of(self, args.server.serviceName, prefix, configured6, ip6, network) : undefined;
@@ -150,8 +156,8 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
             proxmox: args.container.proxmox,
             vmid: args.container.vmid,
             index: args.container.nic,
-            interfaceName: args.container.interfaceName,
-            bridge: args.container.bridge,
+            interfaceName,
+            bridge: args.container.bridge ?? CONTAINER_DEFAULTS.bridge,
             macAddress: virtualMac.macAddress,
             address: args.ip,
             prefixLength: 32,
@@ -166,7 +172,7 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
             proxmox: args.container.proxmox,
             vmid: args.container.vmid,
             index: args.container.nic,
-            interfaceName: args.container.interfaceName,
+            interfaceName,
             gateways: resolved.apply((r) => r.probe),
             gateway6,
             address6: gateway6 && ip6,

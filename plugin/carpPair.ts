@@ -81,7 +81,8 @@ export interface CarpGroup {
 export interface HealthCheck {
     /** An address the node must reach, e.g. a resolver. */
     pingTarget: string;
-    intervalSeconds: number;
+    /** Seconds between two checks (default 15). */
+    intervalSeconds?: number;
 }
 
 /** The OVH credentials ovh-ipmove uses on the nodes; each may come from a (secret) config value. */
@@ -108,7 +109,8 @@ export interface AccessRule {
 }
 
 export interface CarpPairArgs {
-    flavour: EdgeFlavour;
+    /** The daemon on the nodes (default openbsd). */
+    flavour?: EdgeFlavour;
     failoverIp: string;
     group: CarpGroup;
     /** [A-Za-z0-9_-]; the pair makes it a secret, pass it as one (a secret config value). */
@@ -141,9 +143,9 @@ function libraryMove(move: MoveTarget | undefined, key: string): LibraryMoveTarg
 }
 
 /** The bundle the deploy copies: the package's own, a file of one's own (its checksum computed), or none. */
-function libraryIpmove(source: IpmoveSource | undefined): IpmoveBundle | ConfigIssue | undefined {
+function libraryIpmove(source: IpmoveSource | undefined): IpmoveBundle | ConfigIssue | false {
     if (source?.install === false) {
-        return source.file === undefined ? undefined : { key: "args.ipmove.file", value: source.file, expected: "no file when install is false (nothing is copied)" };
+        return source.file === undefined ? false : { key: "args.ipmove.file", value: source.file, expected: "no file when install is false (nothing is copied)" };
     }
     if (source?.file === undefined) return ipmoveBundle();
     if (!fs.existsSync(source.file)) return { key: "args.ipmove.file", value: source.file, expected: "a file on the machine that runs the plugin" };
@@ -194,7 +196,7 @@ export function libraryArgs(parent: pulumi.Resource, args: CarpPairArgs): Librar
         ipmovePath: args.ipmovePath,
         reassertSeconds: args.reassertSeconds,
         preempt: args.preempt,
-        ipmove: ipmove as IpmoveBundle | undefined,
+        ipmove: ipmove as IpmoveBundle | false,
         reverse: args.reverse,
         protect: args.protect,
     };

@@ -86,8 +86,10 @@ export interface Container {
     vmid: number;
     /** The N of netN. */
     nic: number;
-    interfaceName: string;
-    bridge: string;
+    /** The interface inside the container (default eth<nic>). */
+    interfaceName?: string;
+    /** The host bridge (default vmbr0). */
+    bridge?: string;
     owned?: OwnedContainer;
     /** The Proxmox host is gone: nothing is run on it. */
     hostUnreachable?: boolean;
@@ -97,10 +99,10 @@ export interface Container {
 export interface ZoneNames {
     /** The zone apex, e.g. example.org. */
     zone: string;
-    /** Names that get an A record; "" is the apex. */
-    a: string[];
+    /** Names that get an A record; "@" (or "") is the apex. */
+    a?: string[];
     /** Names that get a CNAME to the canonical name. Never the apex. */
-    cname: string[];
+    cname?: string[];
 }
 
 /** ARP requests per gateway and seconds allowed for a verdict (defaults 3 and 5). */
@@ -132,7 +134,8 @@ export interface PublicEndpointArgs {
     reverse?: string;
     virtualMac?: VirtualMacOptions;
     container: Container;
-    zones: ZoneNames[];
+    /** The DNS names that point at the IP, per zone (default none). */
+    zones?: ZoneNames[];
     cnameTarget?: string;
     ttl?: number;
     /** Protect the IP's routing from `pulumi destroy` (default true). */

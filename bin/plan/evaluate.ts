@@ -57,12 +57,38 @@ interface RegisterRequest {
 
 interface Monitor {
     registerResource(req: RegisterRequest, callback: (err: unknown, resp?: { getUrn(): string }) => void): void;
+    registerResourceOutputs(req: { getUrn(): string; getOutputs(): { toJavaScript(): Record<string, unknown> } | undefined }, callback: (err: unknown, resp?: unknown) => void): void;
 }
 
 // A key that lives only as long as one plan: it lets two evaluations tell whether a secret
 // changed, without the secret, or anything that could be matched against it, leaving the plan.
 let secretKey = "";
 let offlineServers: Record<string, OfflineServerFacts> = {};
+/** The answers given with no routing, by the server they were for: their notes say, at the end, what the program gave. */
+const unroutedServers = new Map<InvokeRecord, string>();
+
+/** How an endpoint's gateway came from what the program gave it, by its gatewaySource (components/proxmox/gateway.ts). */
+const PROGRAM_GATEWAY: Record<string, string> = {
+    "main-ip": "the .254 of the mainIp the program gave for the server",
+    config: "the gateway the program gave for the server",
+    probe: "the gatewayCandidates the program gave for the server, the first that answers",
+};
+
+/**
+ * The note of an answer with no routing, once the program is evaluated: what each endpoint on that
+ * server took its gateway from (its registered gatewaySource), found by its virtual MAC, a child
+ * that names the server.
+ */
+function describeUnrouted(record: InvokeRecord, serviceName: string, resources: DeclaredResource[], outputs: Map<string, Record<string, unknown>>): void {
+    const said = resources.filter((r) => r.type === VIRTUAL_MAC_TYPE && r.inputs.serviceName === serviceName && r.parent !== undefined).flatMap((r) => {
+        const registered = outputs.get(r.parent!);
+        const source = registered?.gatewaySource;
+        if (typeof source !== "string" || !(source in PROGRAM_GATEWAY)) return [];
+        const six = typeof registered?.gateway6 === "string" ? ` and its IPv6 gateway ${registered.gateway6} from the ipv6 the program gave for the server` : "";
+        return [`${r.parent!.slice(r.parent!.lastIndexOf("::") + 2)} takes its gateway from ${PROGRAM_GATEWAY[source]}${six}`];
+    });
+    if (said.length > 0) record.note = `answered offline with no routing (the stack's configuration gives ${serviceName} no mainIp and no IPv6 prefix): ${said.join("; ")}`;
+}
 
 /** Replaces the wire forms of secrets, unknowns and resource references by readable values. */
 export function readable(value: unknown): unknown {
@@ -164,7 +190,8 @@ function offlineAnswer(args: MockCallArgs, record: InvokeRecord): Record<string,
             return { serviceName: args.inputs.serviceName, routing };
         }
         record.answer = { routing: null };
-        record.note = "answered offline with no routing (no mainIp in the stack); the gateway comes from the stack's gateway key";
+        record.note = `answered offline with no routing (the stack's configuration gives ${String(args.inputs.serviceName)} no mainIp and no IPv6 prefix): the gateway comes from what the program gave for the server`;
+        unroutedServers.set(record, String(args.inputs.serviceName));
         return { serviceName: args.inputs.serviceName };
     }
     record.answer = {};
@@ -228,6 +255,7 @@ export function evaluateHere(job: EvaluationJob): Promise<Evaluation> {
     const finish = (error?: string) => {
         if (finished) return;
         finished = true;
+        for (const [record, serviceName] of unroutedServers) describeUnrouted(record, serviceName, evaluation.resources, registeredOutputs);
         process.stdout.write = stdoutWrite;
         process.exit = exit;
         process.off("uncaughtException", fail);
@@ -273,6 +301,13 @@ export function evaluateHere(job: EvaluationJob): Promise<Evaluation> {
     (require("@pulumi/pulumi/runtime/state") as { getStore(): { settings: { options: { rootDirectory?: string } } } }).getStore().settings.options.rootDirectory = job.root;
     const monitor = settings.getMonitor();
     const register = monitor.registerResource.bind(monitor);
+    // What components register as their outputs, by engine URN: what the data sources' notes say.
+    const registeredOutputs = new Map<string, Record<string, unknown>>();
+    const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+    monitor.registerResourceOutputs = (req, callback) => {
+        registeredOutputs.set(translate(req.getUrn()), readable(req.getOutputs()?.toJavaScript() ?? {}) as Record<string, unknown>);
+        registerOutputs(req, callback);
+    };
     // The provider a custom resource runs under: the one the program gave (its URN, as the engine
     // names it), else the package's default provider for the SDK's version and download URL.
     const providerOf = (req: RegisterRequest): ProviderReference => {

@@ -1,10 +1,11 @@
 // Parses the `edges` key of a stack: CARP/VRRP edge pairs (seed 001), checked whole before any
 // resource is declared, every problem named by its key. Every string that reaches a node's shell,
 // a file or an ifstated `run` line has a strict grammar here; the renderers quote it as well.
-import { checkEdgePair, DEFAULT_PREEMPT } from "../edge/carpSpec";
-import type { EdgeFlavour } from "../edge/edgeDeploy";
+import { checkEdgePair, DEFAULT_ADVBASE, DEFAULT_CARP_UNIT, DEFAULT_HEALTH_INTERVAL_SECONDS, DEFAULT_IPMOVE_PATH, DEFAULT_PREEMPT, DEFAULT_REASSERT_SECONDS } from "../edge/carpSpec";
+import { DEFAULT_FLAVOUR, EdgeFlavour, parseEdgeFlavour } from "../edge/edgeDeploy";
 import { KEEPALIVED_ADVSKEW_MAX, KEEPALIVED_PASSWORD_MAX } from "../edge/keepalived";
 import type { MoveTarget } from "../network/ipMove";
+import { DEFAULT_SSH_PORT, DEFAULT_SSH_USER } from "../shared/ssh";
 import * as v from "../shared/validate";
 import { keysOf } from "./keys";
 import { ConfigReader } from "./reader";
@@ -48,10 +49,6 @@ const integer = (min: number, max: number, what: string) => (x: unknown): number
     return n;
 };
 
-function parseFlavour(x: unknown): EdgeFlavour {
-    if (x !== "openbsd" && x !== "keepalived") throw new v.ConfigValueError("openbsd (CARP + ifstated) or keepalived (VRRP, Debian/Proxmox)");
-    return x;
-}
 
 function parseMove(r: ConfigReader, key: string, raw: unknown): MoveTarget {
     const o = r.object(key, raw, MOVE_KEYS);
@@ -94,8 +91,8 @@ function parseNode(r: ConfigReader, key: string, raw: unknown, flavour: EdgeFlav
         privateAddress: r.optional(keyPath(key, "privateAddress"), n.privateAddress, v.parseIpv4),
         ssh: {
             host: r.required(keyPath(key, "ssh", "host"), s.host, v.parseHostname) ?? "",
-            port: r.optional(keyPath(key, "ssh", "port"), s.port, v.parsePort, 22),
-            user: r.optional(keyPath(key, "ssh", "user"), s.user, v.parseUserName, "root"),
+            port: r.optional(keyPath(key, "ssh", "port"), s.port, v.parsePort, DEFAULT_SSH_PORT),
+            user: r.optional(keyPath(key, "ssh", "user"), s.user, v.parseUserName, DEFAULT_SSH_USER),
             hostKey,
         },
         move: parseMove(r, keyPath(key, "move"), n.move),
@@ -107,7 +104,7 @@ function parseEdge(r: ConfigReader, name: string, raw: unknown): EdgeConfig | un
     r.parse(key, name, v.parseSimpleName);
     const o = r.object(key, raw, EDGE_KEYS);
     if (!o) return undefined;
-    const flavour = r.optional(keyPath(key, "flavour"), o.flavour, parseFlavour, "openbsd");
+    const flavour = r.optional(keyPath(key, "flavour"), o.flavour, parseEdgeFlavour, DEFAULT_FLAVOUR);
     const g = r.object(keyPath(key, "group"), o.group, GROUP_KEYS) ?? {};
     const h = o.health === undefined ? {} : r.object(keyPath(key, "health"), o.health, HEALTH_KEYS) ?? {};
     const nodes = (r.list(keyPath(key, "nodes"), o.nodes) ?? [])
@@ -123,18 +120,18 @@ function parseEdge(r: ConfigReader, name: string, raw: unknown): EdgeConfig | un
             address: r.required(keyPath(key, "group", "address"), g.address, v.parseIpv4) ?? "",
             prefixLength: r.required(keyPath(key, "group", "prefixLength"), g.prefixLength, integer(1, 32, "a prefix length")) ?? 0,
             carpdev: r.required(keyPath(key, "group", "carpdev"), g.carpdev, v.parseInterfaceName) ?? "",
-            advbase: r.optional(keyPath(key, "group", "advbase"), g.advbase, integer(1, 255, "an advertisement interval in seconds (advbase)"), 1),
-            carpUnit: r.optional(keyPath(key, "group", "carpUnit"), g.carpUnit, integer(0, 255, "the number of the carp interface (0 for carp0)"), 0),
+            advbase: r.optional(keyPath(key, "group", "advbase"), g.advbase, integer(1, 255, "an advertisement interval in seconds (advbase)"), DEFAULT_ADVBASE),
+            carpUnit: r.optional(keyPath(key, "group", "carpUnit"), g.carpUnit, integer(0, 255, "the number of the carp interface (0 for carp0)"), DEFAULT_CARP_UNIT),
         },
         health: {
             pingTarget: r.required(keyPath(key, "health", "pingTarget"), h.pingTarget, v.parseIpv4) ?? "",
-            intervalSeconds: r.optional(keyPath(key, "health", "intervalSeconds"), h.intervalSeconds, integer(1, 3600, "a health check interval in seconds"), 15),
+            intervalSeconds: r.optional(keyPath(key, "health", "intervalSeconds"), h.intervalSeconds, integer(1, 3600, "a health check interval in seconds"), DEFAULT_HEALTH_INTERVAL_SECONDS),
         },
         nodes,
-        ipmovePath: r.optional(keyPath(key, "ipmovePath"), o.ipmovePath, v.parseAbsolutePath, "/usr/local/bin/ovh-ipmove"),
+        ipmovePath: r.optional(keyPath(key, "ipmovePath"), o.ipmovePath, v.parseAbsolutePath, DEFAULT_IPMOVE_PATH),
         // Each re-assertion is one read of the routing at OVH (a move only when it is elsewhere):
         // not more often than every 10 s.
-        reassertSeconds: r.optional(keyPath(key, "reassertSeconds"), o.reassertSeconds, integer(10, 3600, "seconds between two re-assertions of the routing by the master"), 30),
+        reassertSeconds: r.optional(keyPath(key, "reassertSeconds"), o.reassertSeconds, integer(10, 3600, "seconds between two re-assertions of the routing by the master"), DEFAULT_REASSERT_SECONDS),
         preempt: r.optional(keyPath(key, "preempt"), o.preempt, v.parseBoolean, DEFAULT_PREEMPT),
     };
     // What only holds across the values: two nodes at least, distinct advskews and names.

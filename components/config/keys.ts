@@ -1,7 +1,12 @@
 // The catalog of every stack key: what the validator accepts and what docs/stack-keys.md says
 // (npm run docs:keys writes it from here). The allowed-key lists of stackConfig.ts and
 // edgeConfig.ts are read from it, so a key cannot be accepted without being described.
-import { DEFAULT_PREEMPT } from "../edge/carpSpec";
+import { DEFAULT_TTL } from "../dns/serviceRecords";
+import { DEFAULT_ADVBASE, DEFAULT_CARP_UNIT, DEFAULT_HEALTH_INTERVAL_SECONDS, DEFAULT_IPMOVE_PATH, DEFAULT_PREEMPT, DEFAULT_REASSERT_SECONDS } from "../edge/carpSpec";
+import { DEFAULT_FLAVOUR } from "../edge/edgeDeploy";
+import { CONTAINER_DEFAULTS } from "../proxmox/containerNic";
+import { DEFAULT_SSH_PORT, DEFAULT_SSH_USER } from "../shared/ssh";
+import { DEFAULT_VIRTUAL_MAC_TYPE } from "../shared/validate";
 import { KEEPALIVED_ADVSKEW_MAX, KEEPALIVED_PASSWORD_MAX } from "../edge/keepalived";
 
 /** One key of one object of the stack's configuration. */
@@ -41,7 +46,7 @@ export const CATALOG = {
         section: "top-level",
         summary: "The keys of the project's namespace (`ovh-failover:`). Any other key is refused, with the nearest known one.",
         keys: [
-            k("dnsTtl", "0 (the zone's default) or 60 to 2147483647 seconds", "Default TTL of the DNS records; an IP change waits this long in resolvers.", { default: "300" }),
+            k("dnsTtl", "0 (the zone's default) or 60 to 2147483647 seconds", "Default TTL of the DNS records; an IP change waits this long in resolvers.", { default: String(DEFAULT_TTL) }),
             k("protectIps", "true or false", "Protect the failover IPs' routing from `pulumi destroy` (it is retained on delete either way).", { default: "true" }),
             k("servers", "a map of server name to a server", "The dedicated servers the endpoints' IPs are routed to, and their Proxmox hosts."),
             k("endpoints", "a map of endpoint name to an endpoint", "One public service IP each: failover IP, virtual MAC, container NIC, DNS records."),
@@ -73,8 +78,8 @@ export const CATALOG = {
         summary: "SSH to the Proxmox host of a server.",
         keys: [
             k("host", "an IP address or a host name (no user@, no :port)", "The Proxmox host's SSH address.", required),
-            k("port", "a TCP port, 1 to 65535", "Its SSH port.", { default: "22" }),
-            k("user", "a login name", "The SSH user.", { default: "root" }),
+            k("port", "a TCP port, 1 to 65535", "Its SSH port.", { default: String(DEFAULT_SSH_PORT) }),
+            k("user", "a login name", "The SSH user.", { default: DEFAULT_SSH_USER }),
             k("node", "a Proxmox node name", "The node name; needed for containers the stack owns."),
             k("hostKey", HOST_KEY, "The host's public key, from ssh-keyscan -t ed25519 <host> without the host name; without it any key is accepted (the plan warns)."),
         ],
@@ -109,7 +114,7 @@ export const CATALOG = {
         section: "endpoints",
         summary: "The virtual MAC OVH gives the IP.",
         keys: [
-            k("type", "ovh or vmware", "The MAC's type (dedicated.server.VmacTypeEnum).", { default: "ovh" }),
+            k("type", "ovh or vmware", "The MAC's type (dedicated.server.VmacTypeEnum).", { default: DEFAULT_VIRTUAL_MAC_TYPE }),
             k("virtualMachineName", "a name of letters, digits, '_', '.', '-'", "The VM name OVH shows next to the MAC.", { default: "the endpoint's name" }),
             k("macAddress", "a unicast MAC such as 02:00:00:12:34:56", "The MAC the IP already has, to adopt it (checked)."),
         ],
@@ -122,7 +127,7 @@ export const CATALOG = {
             k("vmid", "a container id, 100 to 999999999", "The container.", required),
             k("nic", "a NIC index, 0 to 31 (the N of netN)", "The NIC that carries the IP.", required),
             k("interfaceName", "an interface name such as eth1", "The interface inside the container.", { default: "eth<nic>" }),
-            k("bridge", "a bridge name such as vmbr0", "The host bridge the NIC is on.", { default: "vmbr0" }),
+            k("bridge", "a bridge name such as vmbr0", "The host bridge the NIC is on.", { default: CONTAINER_DEFAULTS.bridge }),
             k("owned", "an object (below)", "Present when the stack creates and owns the whole container."),
         ],
     },
@@ -133,11 +138,11 @@ export const CATALOG = {
         keys: [
             k("hostname", "a name of letters, digits, '_', '.', '-'", "The container's host name.", required),
             k("template", "a template volume such as local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst", "The template it is created from.", required),
-            k("osType", "a Proxmox OS type", "The OS type.", { default: "debian" }),
-            k("cores", "a positive integer", "CPU cores.", { default: "1" }),
-            k("memoryMb", "a positive integer", "Memory in MiB.", { default: "512" }),
-            k("diskGb", "a positive integer", "Root disk size in GiB.", { default: "8" }),
-            k("datastore", "a datastore name", "Where the root disk lives.", { default: "local-lvm" }),
+            k("osType", "a Proxmox OS type", "The OS type.", { default: CONTAINER_DEFAULTS.osType }),
+            k("cores", "a positive integer", "CPU cores.", { default: String(CONTAINER_DEFAULTS.cores) }),
+            k("memoryMb", "a positive integer", "Memory in MiB.", { default: String(CONTAINER_DEFAULTS.memoryMb) }),
+            k("diskGb", "a positive integer", "Root disk size in GiB.", { default: String(CONTAINER_DEFAULTS.diskGb) }),
+            k("datastore", "a datastore name", "Where the root disk lives.", { default: CONTAINER_DEFAULTS.datastore }),
             k("privateNics", "a list of private NICs (below)", "Other NICs; with the public one their indices run from 0 with no gap."),
         ],
     },
@@ -167,14 +172,14 @@ export const CATALOG = {
         section: "edges",
         summary: "An edge pair: two nodes that hold a failover IP by CARP (OpenBSD) or VRRP (keepalived) and move it with ovh-ipmove.",
         keys: [
-            k("flavour", "openbsd or keepalived", "CARP + ifstated + pf, or VRRP on Debian/Proxmox.", { default: "openbsd" }),
+            k("flavour", "openbsd or keepalived", "CARP + ifstated + pf, or VRRP on Debian/Proxmox.", { default: DEFAULT_FLAVOUR }),
             k("failoverIp", "a public IPv4 address", "The failover IP the pair moves between its nodes at run time.", required),
             k("reverse", "a fully qualified name with its trailing dot", "The IP's reverse DNS."),
             k("group", "an object (below)", "The CARP/VRRP group on the private network.", required),
             k("health", "an object (below)", "The health check that demotes a node.", required),
             k("nodes", "a list of nodes (below), at least two", "The pair's nodes.", required),
-            k("ipmovePath", "an absolute path", "Where ovh-ipmove lives on the nodes.", { default: "/usr/local/bin/ovh-ipmove" }),
-            k("reassertSeconds", "10 to 3600 seconds", "Seconds between two claims of the IP by the master.", { default: "30" }),
+            k("ipmovePath", "an absolute path", "Where ovh-ipmove lives on the nodes.", { default: DEFAULT_IPMOVE_PATH }),
+            k("reassertSeconds", "10 to 3600 seconds", "Seconds between two claims of the IP by the master.", { default: String(DEFAULT_REASSERT_SECONDS) }),
             k("preempt", "true or false", "Whether a healthy node with a lower advskew takes the master role back (each change is a move at OVH).", { default: String(DEFAULT_PREEMPT) }),
         ],
     },
@@ -187,8 +192,8 @@ export const CATALOG = {
             k("address", "an IPv4 address on the private network", "The shared CARP address (not a node's own, not the failover IP).", required),
             k("prefixLength", "1 to 32", "The prefix length of the CARP address.", required),
             k("carpdev", "an interface name", "The interface on the private network CARP runs on (not the public one). On OpenBSD its `/etc/hostname.<carpdev>` stays the node's own: every line is kept (an address the interface carries, comments, `!` commands), and the deploy adds a line `up` at the end unless the last `up` or `down` line is `up` already. Leaving the pair puts the file back byte for byte (or removes it, if there was none).", required),
-            k("advbase", "1 to 255 seconds", "The advertisement interval.", { default: "1" }),
-            k("carpUnit", "0 to 255", "The carp interface's number (0 for carp0).", { default: "0" }),
+            k("advbase", "1 to 255 seconds", "The advertisement interval.", { default: String(DEFAULT_ADVBASE) }),
+            k("carpUnit", "0 to 255", "The carp interface's number (0 for carp0).", { default: String(DEFAULT_CARP_UNIT) }),
         ],
     },
     health: {
@@ -197,7 +202,7 @@ export const CATALOG = {
         summary: "The health check of the nodes.",
         keys: [
             k("pingTarget", "an IPv4 address beyond the pair", "A node that cannot ping it is demoted.", required),
-            k("intervalSeconds", "1 to 3600 seconds", "Seconds between two checks.", { default: "15" }),
+            k("intervalSeconds", "1 to 3600 seconds", "Seconds between two checks.", { default: String(DEFAULT_HEALTH_INTERVAL_SECONDS) }),
         ],
     },
     node: {
@@ -220,8 +225,8 @@ export const CATALOG = {
         summary: "SSH to an edge node.",
         keys: [
             k("host", "an IP address or a host name (no user@, no :port)", "The node's SSH address.", required),
-            k("port", "a TCP port, 1 to 65535", "Its SSH port.", { default: "22" }),
-            k("user", "a login name", "The SSH user. Any other user than root runs the deploy and the removal with `doas -n`, which never prompts: the node's `/etc/doas.conf` needs `permit nopass <user> as root cmd /bin/sh` after every other rule that matches the user, since the last matching rule decides (doas.conf(5)).", { default: "root" }),
+            k("port", "a TCP port, 1 to 65535", "Its SSH port.", { default: String(DEFAULT_SSH_PORT) }),
+            k("user", "a login name", "The SSH user. Any other user than root runs the deploy and the removal with `doas -n`, which never prompts: the node's `/etc/doas.conf` needs `permit nopass <user> as root cmd /bin/sh` after every other rule that matches the user, since the last matching rule decides (doas.conf(5)).", { default: DEFAULT_SSH_USER }),
             k("hostKey", HOST_KEY, "The node's public key: required, since the deploy sends it secrets, unless insecureSkipHostKeyCheck."),
             k("insecureSkipHostKeyCheck", "true or false", "Accept any host key (a lab only).", { default: "false" }),
         ],

@@ -1,8 +1,11 @@
 // Parses a stack's configuration into typed values, all of it before any resource is declared.
 // Every bad value becomes one ConfigIssue naming its key (in `pulumi config set --path` syntax),
 // the value, and what is expected; all issues are reported together.
-import { EndpointNames, findRecordConflicts, unsaidCnameTargets, ZoneNames } from "../dns/records";
+import { EndpointNames, findRecordConflicts, parseRecordName, unsaidCnameTargets, ZoneNames } from "../dns/records";
+import { DEFAULT_TTL } from "../dns/serviceRecords";
+import { CONTAINER_DEFAULTS, defaultInterfaceName } from "../proxmox/containerNic";
 import { ovhGateway6 } from "../proxmox/gateway";
+import { DEFAULT_SSH_PORT, DEFAULT_SSH_USER } from "../shared/ssh";
 import * as v6 from "../shared/ipv6";
 import * as v from "../shared/validate";
 import { keysOf } from "./keys";
@@ -127,8 +130,8 @@ function parseServer(r: Reader, name: string, raw: unknown): ServerSpec | undefi
         if (p) {
             proxmox = {
                 host: r.required(keyPath(key, "proxmox", "host"), p.host, v.parseHostname) ?? "",
-                port: r.optional(keyPath(key, "proxmox", "port"), p.port, v.parsePort, 22),
-                user: r.optional(keyPath(key, "proxmox", "user"), p.user, v.parseUserName, "root"),
+                port: r.optional(keyPath(key, "proxmox", "port"), p.port, v.parsePort, DEFAULT_SSH_PORT),
+                user: r.optional(keyPath(key, "proxmox", "user"), p.user, v.parseUserName, DEFAULT_SSH_USER),
                 node: r.optional(keyPath(key, "proxmox", "node"), p.node, v.parseSimpleName),
                 hostKey: r.optional(keyPath(key, "proxmox", "hostKey"), p.hostKey, v.parseHostKey),
             };
@@ -184,7 +187,7 @@ function parseOwned(r: Reader, key: string, raw: unknown): OwnedContainerSpec | 
         const cidr = r.required(keyPath(k, "ip"), n.ip, v.parseIpv4Cidr);
         privateNics.push({
             index: r.required(keyPath(k, "nic"), n.nic, v.parseNicIndex) ?? 0,
-            interfaceName: r.optional(keyPath(k, "interfaceName"), n.interfaceName, v.parseInterfaceName, `eth${i}`),
+            interfaceName: r.optional(keyPath(k, "interfaceName"), n.interfaceName, v.parseInterfaceName, defaultInterfaceName(i)),
             bridge: r.required(keyPath(k, "bridge"), n.bridge, v.parseBridge) ?? "",
             address: cidr?.address ?? "",
             prefixLength: cidr?.prefixLength ?? 0,
@@ -194,11 +197,11 @@ function parseOwned(r: Reader, key: string, raw: unknown): OwnedContainerSpec | 
     return {
         hostname: r.required(keyPath(key, "hostname"), o.hostname, v.parseSimpleName) ?? "",
         template: r.required(keyPath(key, "template"), o.template, v.parseTemplateVolume) ?? "",
-        osType: r.optional(keyPath(key, "osType"), o.osType, v.parseSimpleName, "debian"),
-        cores: r.optional(keyPath(key, "cores"), o.cores, positive("a number of CPU cores"), 1),
-        memoryMb: r.optional(keyPath(key, "memoryMb"), o.memoryMb, positive("memory in MiB"), 512),
-        diskGb: r.optional(keyPath(key, "diskGb"), o.diskGb, positive("root disk size in GiB"), 8),
-        datastore: r.optional(keyPath(key, "datastore"), o.datastore, v.parseSimpleName, "local-lvm"),
+        osType: r.optional(keyPath(key, "osType"), o.osType, v.parseSimpleName, CONTAINER_DEFAULTS.osType),
+        cores: r.optional(keyPath(key, "cores"), o.cores, positive("a number of CPU cores"), CONTAINER_DEFAULTS.cores),
+        memoryMb: r.optional(keyPath(key, "memoryMb"), o.memoryMb, positive("memory in MiB"), CONTAINER_DEFAULTS.memoryMb),
+        diskGb: r.optional(keyPath(key, "diskGb"), o.diskGb, positive("root disk size in GiB"), CONTAINER_DEFAULTS.diskGb),
+        datastore: r.optional(keyPath(key, "datastore"), o.datastore, v.parseSimpleName, CONTAINER_DEFAULTS.datastore),
         privateNics,
     };
 }
@@ -210,8 +213,8 @@ function parseContainer(r: Reader, key: string, raw: unknown): ContainerSpec | u
     const spec: ContainerSpec = {
         vmid: r.required(keyPath(key, "vmid"), o.vmid, v.parseVmid) ?? 0,
         nic: nic ?? 0,
-        interfaceName: r.optional(keyPath(key, "interfaceName"), o.interfaceName, v.parseInterfaceName, `eth${nic ?? 0}`),
-        bridge: r.optional(keyPath(key, "bridge"), o.bridge, v.parseBridge, "vmbr0"),
+        interfaceName: r.optional(keyPath(key, "interfaceName"), o.interfaceName, v.parseInterfaceName, defaultInterfaceName(nic ?? 0)),
+        bridge: r.optional(keyPath(key, "bridge"), o.bridge, v.parseBridge, CONTAINER_DEFAULTS.bridge),
         owned: o.owned === undefined ? undefined : parseOwned(r, keyPath(key, "owned"), o.owned),
     };
     const nicAt = new Map<number, number>();
@@ -279,7 +282,7 @@ function parseZones(r: Reader, key: string, raw: unknown): ZoneNames[] {
         if (!zone || !o) continue;
         const names = (field: "a" | "cname"): string[] =>
             (r.list(keyPath(zk, field), o[field]) ?? [])
-                .map((n, i) => r.parse(keyPath(zk, field, i), n, (x) => v.parseRecordName(x, zone)))
+                .map((n, i) => r.parse(keyPath(zk, field, i), n, (x) => parseRecordName(x, zone)))
                 .filter((n): n is string => n !== undefined);
         zones.push({ zone, a: names("a"), cname: names("cname") });
     }
@@ -319,11 +322,11 @@ function parseEndpoint(r: Reader, name: string, raw: unknown, servers: Map<strin
         ip6,
         reverse: r.optional(keyPath(key, "reverse"), o.reverse, v.parseFqdn),
         virtualMac: {
-            type: r.optional(keyPath(key, "virtualMac", "type"), vmac.type, v.parseVirtualMacType, "ovh"),
+            type: r.optional(keyPath(key, "virtualMac", "type"), vmac.type, v.parseVirtualMacType, v.DEFAULT_VIRTUAL_MAC_TYPE),
             virtualMachineName: r.optional(keyPath(key, "virtualMac", "virtualMachineName"), vmac.virtualMachineName, v.parseSimpleName, name),
             macAddress: r.optional(keyPath(key, "virtualMac", "macAddress"), vmac.macAddress, v.parseMac),
         },
-        container: container ?? { vmid: 0, nic: 0, interfaceName: "eth0", bridge: "vmbr0" },
+        container: container ?? { vmid: 0, nic: 0, interfaceName: defaultInterfaceName(0), bridge: CONTAINER_DEFAULTS.bridge },
         records: o.records === undefined ? [] : parseZones(r, keyPath(key, "records"), o.records),
         cnameTarget: r.optional(keyPath(key, "cnameTarget"), o.cnameTarget, v.parseFqdn),
         ttl: r.optional(keyPath(key, "ttl"), o.ttl, v.parseTtl, defaultTtl),
@@ -341,7 +344,7 @@ function entries(r: Reader, key: string, raw: unknown, what: string): [string, u
 /** Parses and checks a whole stack's configuration; throws ConfigError listing every problem. */
 export function parseStackConfig(raw: RawConfig): StackSpec {
     const r = new Reader();
-    const dnsTtl = r.optional("dnsTtl", raw.dnsTtl, v.parseTtl, 300);
+    const dnsTtl = r.optional("dnsTtl", raw.dnsTtl, v.parseTtl, DEFAULT_TTL);
     const protectIps = r.optional("protectIps", raw.protectIps, v.parseBoolean, true);
 
     const servers = new Map<string, ServerSpec>();

@@ -1,15 +1,61 @@
 // The record plan: which DNS records an endpoint needs. Canonical names get A records holding the
 // IP, and AAAA records holding the IPv6 address when the endpoint has one; every alias is a CNAME to the endpoint's canonical name, so an IP change touches only the
 // A records (seed 000: "we only changed proxy1 and the apex, because the others are CNAMEs").
-import { keyPath } from "../shared/validate";
+import { ConfigValueError, DNS_LABEL, keyPath } from "../shared/validate";
 
 export interface ZoneNames {
     /** The zone apex, e.g. example.org. */
     zone: string;
-    /** Names that get an A record; "" is the apex. */
+    /** Names that get an A record; "@" (or "") is the apex. */
     a: string[];
     /** Names that get a CNAME to the canonical name. Never the apex. */
     cname: string[];
+}
+
+/** The names of one zone as a program gives them: either list may be left out. */
+export interface ZoneNamesArgs {
+    /** The zone apex, e.g. example.org. */
+    zone: string;
+    /** Names that get an A record (and AAAA with ip6); "@" (or "") is the apex. */
+    a?: string[];
+    /** Names that get a CNAME to the canonical name. Never the apex. */
+    cname?: string[];
+}
+
+/**
+ * The apex as the records hold it: the OVH API's subdomain "" (a stack file writes "@", which is
+ * also what DNS zone files write). Every name is read through recordName, once, where it enters the
+ * dns domain (parseRecordName, ServiceRecords), so that "@" and "" give the same records.
+ */
+export const APEX = "";
+
+/** A name relative to its zone with the apex as APEX, whichever way it was written. */
+export function recordName(name: string): string {
+    return name === "@" ? APEX : name;
+}
+
+/** A record name relative to its zone: "@" (or "") for the apex, "www", "*.dev", … lower-cased. */
+export function parseRecordName(value: unknown, zone: string): string {
+    if (typeof value !== "string") throw new ConfigValueError(`a name relative to ${zone}, or "@" for the apex`);
+    const name = recordName(value).toLowerCase();
+    if (name === APEX) return APEX;
+    if (name.endsWith(".")) {
+        throw new ConfigValueError(`a name relative to ${zone} (write "www", not "www.${zone}.")`);
+    }
+    // Written whole, the zone would come twice: www.example.org.example.org.
+    if (name === zone) throw new ConfigValueError(`a name relative to ${zone}: "@" for the apex, not "${zone}"`);
+    if (name.endsWith(`.${zone}`)) {
+        throw new ConfigValueError(`a name relative to ${zone}: "${name.slice(0, -zone.length - 1)}", not "${name}" (that would be ${name}.${zone})`);
+    }
+    const labels = name.split(".");
+    const ok = labels.every((l, i) => DNS_LABEL.test(l) || (l === "*" && i === 0));
+    if (!ok) {
+        throw new ConfigValueError(`a DNS name relative to ${zone}: labels of letters, digits and '-', 1 to 63 characters each ("*" only as the first label)`);
+    }
+    if (`${name}.${zone}`.length > 253) {
+        throw new ConfigValueError(`a name whose full form ${name}.${zone} is at most 253 characters`);
+    }
+    return name;
 }
 
 export interface EndpointNames {
@@ -23,7 +69,7 @@ export type RecordType = "A" | "AAAA" | "CNAME";
 
 export interface RecordSpec {
     zone: string;
-    /** Relative to the zone; "" is the apex. */
+    /** Relative to the zone; APEX ("") is the apex. */
     subdomain: string;
     fieldtype: RecordType;
     target: string;
@@ -31,7 +77,8 @@ export interface RecordSpec {
 }
 
 export function fqdn(subdomain: string, zone: string): string {
-    return subdomain === "" ? `${zone}.` : `${subdomain}.${zone}.`;
+    const name = recordName(subdomain);
+    return name === APEX ? `${zone}.` : `${name}.${zone}.`;
 }
 
 /** The name the endpoint's CNAMEs point at: cnameTarget, else the first A name of the first zone with one. */
@@ -103,8 +150,8 @@ export function findRecordConflicts(endpoints: EndpointNames[]): RecordConflict[
             for (const [type, list] of entries) {
                 list.forEach((name, i) => {
                     const key = keyPath("endpoints", ep.endpoint, "records", z.zone, type === "A" ? "a" : "cname", i);
-                    const shown = name === "" ? "@" : name;
-                    if (type === "CNAME" && name === "") {
+                    const shown = recordName(name) === APEX ? "@" : name;
+                    if (type === "CNAME" && recordName(name) === APEX) {
                         conflicts.push({ key, value: shown, expected: `not the apex of ${z.zone}: a CNAME cannot sit at a zone apex; make it an A record` });
                         return;
                     }

@@ -1,22 +1,22 @@
 // The DNS records of a service in OVH zones: A (and AAAA) records for the canonical names, CNAMEs
-// for the aliases, so that an IP change touches only the address records. TTL 300 by default (seed 002: a 4 h
-// TTL made an IP change slow).
+// for the aliases, so that an IP change touches only the address records. TTL DEFAULT_TTL by default.
 import * as ovh from "@ovhcloud/pulumi-ovh";
 import * as pulumi from "@pulumi/pulumi";
 import { checked } from "../shared/checked";
-import { canonicalName, findRecordConflicts, fqdn, planRecords, RecordSpec, ZoneNames } from "./records";
+import { APEX, canonicalName, findRecordConflicts, fqdn, parseRecordName, planRecords, recordName, RecordSpec, ZoneNames, ZoneNamesArgs } from "./records";
 import { parseIpv6 } from "../shared/ipv6";
-import { parseFqdn, parsePublicIpv4, parseTtl } from "../shared/validate";
+import { parseFqdn, parsePublicIpv4, parseTtl, parseZoneName } from "../shared/validate";
 
 export interface ServiceRecordsArgs {
     /** The IP the A records hold. */
     ip: string;
     /** The IPv6 address the AAAA records hold, at the same names as the A records. */
     ip6?: string;
-    zones: ZoneNames[];
+    /** The names per zone; "@" and "" are both the apex. Default: none. */
+    zones?: ZoneNamesArgs[];
     /** Where the CNAMEs point; defaults to the first A name. */
     cnameTarget?: string;
-    /** 0 (the zone's default) or at least 60; default 300. */
+    /** 0 (the zone's default) or at least 60; default DEFAULT_TTL (300). */
     ttl?: number;
     /**
      * Records that exist already, by resource name: `<recordId>.<zone>`, the id the OVH provider
@@ -27,7 +27,20 @@ export interface ServiceRecordsArgs {
 
 /** The name of a record's resource: what an adopt file keys it by. */
 export function recordResourceName(component: string, r: Pick<RecordSpec, "fieldtype" | "subdomain" | "zone">): string {
-    return `${component}-${r.fieldtype}-${r.subdomain === "" ? "apex" : r.subdomain}.${r.zone}`;
+    const name = recordName(r.subdomain);
+    return `${component}-${r.fieldtype}-${name === APEX ? "apex" : name}.${r.zone}`;
+}
+
+/** The records' TTL unless told otherwise (seed 002: a 4 h TTL made an IP change slow). */
+export const DEFAULT_TTL = 300;
+
+/** The zones as the library declares them: each zone and name checked, the apex as APEX however written. */
+function checkedZones(self: pulumi.Resource, zones: ZoneNamesArgs[]): ZoneNames[] {
+    return zones.map((z, i) => {
+        const zone = checked(self, `zones[${i}].zone`, z.zone, parseZoneName);
+        const names = (field: "a" | "cname") => (z[field] ?? []).map((n, j) => checked(self, `zones[${i}].${field}[${j}]`, n, (x) => parseRecordName(x, zone)));
+        return { zone, a: names("a"), cname: names("cname") };
+    });
 }
 
 export class ServiceRecords extends pulumi.ComponentResource {
@@ -44,9 +57,10 @@ export class ServiceRecords extends pulumi.ComponentResource {
         super("ovh-failover:dns:ServiceRecords", name, {}, opts);
         const ip = checked(this, "ip", args.ip, parsePublicIpv4);
         const ip6 = args.ip6 === undefined ? undefined : checked(this, "ip6", args.ip6, parseIpv6);
-        const ttl = checked(this, "ttl", args.ttl ?? 300, parseTtl);
+        const ttl = checked(this, "ttl", args.ttl ?? DEFAULT_TTL, parseTtl);
         if (args.cnameTarget !== undefined) checked(this, "cnameTarget", args.cnameTarget, parseFqdn);
-        const names = { endpoint: name, zones: args.zones, cnameTarget: args.cnameTarget };
+        const zones = checkedZones(this, args.zones ?? []);
+        const names = { endpoint: name, zones, cnameTarget: args.cnameTarget };
         const conflicts = findRecordConflicts([names]);
         if (conflicts.length > 0) {
             throw new pulumi.ResourceError(conflicts.map((c) => `${c.key}: ${JSON.stringify(c.value)} is not valid: expected ${c.expected}`).join("\n"), this);
@@ -64,8 +78,8 @@ export class ServiceRecords extends pulumi.ComponentResource {
             );
         });
         this.addressRecords = this.records.filter((_, i) => planned[i].fieldtype === "A");
-        this.addressNames = args.zones.flatMap((z) => z.a.map((n) => fqdn(n, z.zone)));
-        this.aliasNames = args.zones.flatMap((z) => z.cname.map((n) => fqdn(n, z.zone)));
+        this.addressNames = zones.flatMap((z) => z.a.map((n) => fqdn(n, z.zone)));
+        this.aliasNames = zones.flatMap((z) => z.cname.map((n) => fqdn(n, z.zone)));
         this.canonicalName = canonicalName(names);
         this.registerOutputs({ addressNames: this.addressNames, aliasNames: this.aliasNames });
     }

@@ -9,23 +9,26 @@ import * as pulumi from "@pulumi/pulumi";
 import { MoveTarget } from "../network/ipMove";
 import { shellQuote } from "../shared/shell";
 import { sshConnection, SshConnection } from "../shared/ssh";
-import { CarpGroupSpec, CarpNodeSpec, checkEdgePair, DEFAULT_PREEMPT, EdgePairSpec, HealthCheckSpec } from "./carpSpec";
-import { IPMOVE_NODE_MAJOR, IpmoveBundle } from "./ipmoveBundle";
 import {
-    asRoot, DeployFile, EDGE_STATE_FILE, EdgeFlavour, IpmoveInstall, KeepalivedDeploy, OpenbsdDeploy, PASSWORD_MARKER, renderKeepalivedDeploy, renderKeepalivedRemoval, renderOpenbsdDeploy,
+    CarpGroupSpec, CarpNodeSpec, checkEdgePair, DEFAULT_ADVBASE, DEFAULT_CARP_UNIT, DEFAULT_HEALTH_INTERVAL_SECONDS, DEFAULT_IPMOVE_PATH, DEFAULT_PREEMPT, EdgePairSpec, HealthCheckSpec,
+} from "./carpSpec";
+import { IPMOVE_NODE_MAJOR, IpmoveBundle, ipmoveBundle } from "./ipmoveBundle";
+import {
+    asRoot, DEFAULT_FLAVOUR, DeployFile, parseEdgeFlavour, EDGE_STATE_FILE, EdgeFlavour, IpmoveOnNode, KeepalivedDeploy, OpenbsdDeploy, PASSWORD_MARKER, renderKeepalivedDeploy, renderKeepalivedRemoval, renderOpenbsdDeploy,
     renderOpenbsdRemoval, renderSecretsInput,
 } from "./edgeDeploy";
 import { FailoverIp } from "../network/failoverIp";
 import { ipmoveAccessRules } from "../network/ipMove";
 import { KEEPALIVED_ADVSKEW_MAX, KEEPALIVED_PASSWORD_MAX, notifyScriptPath, renderKeepalivedNodeFiles } from "./keepalived";
 import { CLAIM_SCRIPT_PATH, renderOpenbsdNodeFiles } from "./openbsd";
-import { formatIssues } from "../shared/validate";
+import { ConfigValueError, formatIssues } from "../shared/validate";
 
 export interface EdgeNode extends CarpNodeSpec {
     /** How to reach the node over SSH (root, or a user that may write /etc and restart the daemon). */
     ssh: SshConnection;
 }
 
+/** The OVH credentials ovh-ipmove uses on the nodes, as its configuration holds them. */
 export interface OvhCredentialsForNodes {
     endpoint: string;
     applicationKey: string;
@@ -33,24 +36,42 @@ export interface OvhCredentialsForNodes {
     consumerKey: string;
 }
 
+/** The credentials as a program gives them: each field may be an Output, a secret config value. */
+export interface OvhCredentialsArgs {
+    /** ovh-eu, ovh-ca, ovh-us… */
+    endpoint: pulumi.Input<string>;
+    applicationKey: pulumi.Input<string>;
+    applicationSecret: pulumi.Input<string>;
+    consumerKey: pulumi.Input<string>;
+}
+
 export interface CarpPairArgs {
-    flavour: EdgeFlavour;
+    /** The daemon on the nodes (default DEFAULT_FLAVOUR, openbsd). */
+    flavour?: EdgeFlavour;
     failoverIp: string;
     group: Omit<CarpGroupSpec, "password" | "carpUnit" | "advbase"> & { advbase?: number; carpUnit?: number };
     /** [A-Za-z0-9_-]; keep it a Pulumi secret. */
     password: pulumi.Input<string>;
     nodes: EdgeNode[];
-    health: HealthCheckSpec;
-    /** The credentials ovh-ipmove uses on the nodes; keep them a Pulumi secret, least privilege (see accessRules). */
-    ovhCredentials: pulumi.Input<OvhCredentialsForNodes>;
-    /** Where ovh-ipmove lives on the nodes (default /usr/local/bin/ovh-ipmove). */
+    /** intervalSeconds: default DEFAULT_HEALTH_INTERVAL_SECONDS (15). */
+    health: Omit<HealthCheckSpec, "intervalSeconds"> & { intervalSeconds?: number };
+    /**
+     * The credentials ovh-ipmove uses on the nodes, least privilege (see accessRules): each field
+     * an Input, or the whole object one (config.requireSecretObject). The pair makes them a secret.
+     */
+    ovhCredentials: pulumi.Input<OvhCredentialsArgs>;
+    /** Where ovh-ipmove lives on the nodes (default DEFAULT_IPMOVE_PATH, /usr/local/bin/ovh-ipmove). */
     ipmovePath?: string;
     /** Seconds between two re-assertions of the routing by the master (default 30). */
     reassertSeconds?: number;
     /** Whether the node with the lowest advskew takes the master role back (default DEFAULT_PREEMPT, false). */
     preempt?: boolean;
-    /** The bundled ovh-ipmove (buildIpmoveBundle) to copy to every node; without it, it must be there. */
-    ipmove?: IpmoveBundle;
+    /**
+     * The ovh-ipmove copied to every node: by default this package's own (ipmoveBundle()), or a
+     * bundle of one's own (buildIpmoveBundle); false copies nothing, and the deploy then checks
+     * that ipmovePath is on the node and executable.
+     */
+    ipmove?: IpmoveBundle | false;
     reverse?: string;
     protect?: boolean;
 }
@@ -92,8 +113,8 @@ type NodeDeploy = { flavour: "openbsd"; deploy: OpenbsdDeploy } | { flavour: "ke
 /** Everything one node's deploy and removal are rendered from. */
 function nodeDeploy(flavour: EdgeFlavour, spec: EdgePairSpec, node: CarpNodeSpec, ipmoveSha256: string | undefined, sshUser: string): NodeDeploy {
     const moveCommand = renderMoveCommand(spec.ipmovePath, spec.failoverIp, node.move);
-    const ipmove: IpmoveInstall | undefined = ipmoveSha256 === undefined
-        ? undefined
+    const ipmove: IpmoveOnNode = ipmoveSha256 === undefined
+        ? { path: spec.ipmovePath }
         : { path: spec.ipmovePath, staged: stagedIpmovePath(spec.ipmovePath, sshUser), sha256: ipmoveSha256, nodeMajor: IPMOVE_NODE_MAJOR };
     if (flavour === "openbsd") {
         const rendered = renderOpenbsdNodeFiles(spec, node, moveCommand);
@@ -166,10 +187,18 @@ export interface CarpPairParts {
  * children get the same URNs.
  */
 export function declareCarpPair(self: pulumi.ComponentResource, name: string, args: CarpPairArgs): CarpPairParts {
-    const group = { ...args.group, advbase: args.group.advbase ?? 1, carpUnit: args.group.carpUnit ?? 0 };
+    const flavour = args.flavour ?? DEFAULT_FLAVOUR;
+    const group = { ...args.group, advbase: args.group.advbase ?? DEFAULT_ADVBASE, carpUnit: args.group.carpUnit ?? DEFAULT_CARP_UNIT };
+    const health: HealthCheckSpec = { ...args.health, intervalSeconds: args.health.intervalSeconds ?? DEFAULT_HEALTH_INTERVAL_SECONDS };
     // The password is checked where it is known; a secret Output is checked when it resolves.
-    const issues = checkEdgePair({ group: { ...group, password: "placeholder" }, nodes: args.nodes, failoverIp: args.failoverIp, health: args.health, ipmovePath: args.ipmovePath }, "args");
-    if (args.flavour === "keepalived") {
+    const issues = checkEdgePair({ group: { ...group, password: "placeholder" }, nodes: args.nodes, failoverIp: args.failoverIp, health, ipmovePath: args.ipmovePath }, "args");
+    try {
+        parseEdgeFlavour(flavour);
+    } catch (err) {
+        if (!(err instanceof ConfigValueError)) throw err;
+        issues.push({ key: "args.flavour", value: flavour, expected: err.message });
+    }
+    if (flavour === "keepalived") {
         args.nodes.forEach((n, i) => {
             if (!n.privateAddress) issues.push({ key: `args.nodes[${i}].privateAddress`, value: undefined, expected: "the node's address on the CARP network (keepalived's unicast source)" });
             if (n.advskew > KEEPALIVED_ADVSKEW_MAX) issues.push({ key: `args.nodes[${i}].advskew`, value: n.advskew, expected: `at most ${KEEPALIVED_ADVSKEW_MAX} with keepalived (VRRP has no priority left for 254)` });
@@ -181,39 +210,43 @@ export function declareCarpPair(self: pulumi.ComponentResource, name: string, ar
     const failoverIp = new FailoverIp(`${name}-ip`, { ip: args.failoverIp, reverse: args.reverse, protect: args.protect }, { parent: self });
 
     const password = pulumi.secret(args.password).apply((p) => {
-        const problems = checkEdgePair({ group: { ...group, password: p }, nodes: args.nodes, failoverIp: args.failoverIp, health: args.health }, "args")
+        const problems = checkEdgePair({ group: { ...group, password: p }, nodes: args.nodes, failoverIp: args.failoverIp, health }, "args")
             .filter((i) => i.key.endsWith("password"));
-        if (args.flavour === "keepalived" && p.length > KEEPALIVED_PASSWORD_MAX) {
+        if (flavour === "keepalived" && p.length > KEEPALIVED_PASSWORD_MAX) {
             problems.push({ key: "args.password", value: "[secret]", expected: `at most ${KEEPALIVED_PASSWORD_MAX} characters: VRRP's PASS authentication keeps only that many` });
         }
         if (problems.length > 0) throw new pulumi.ResourceError(formatIssues(problems.map((i) => ({ ...i, value: "[secret]" }))), self);
         return p;
     });
-    const ipmovePath = args.ipmovePath ?? "/usr/local/bin/ovh-ipmove";
+    const ipmovePath = args.ipmovePath ?? DEFAULT_IPMOVE_PATH;
+    // Without ovh-ipmove a node cannot claim the IP: the package's own, unless told otherwise.
+    const ipmove = args.ipmove === false ? undefined : args.ipmove ?? ipmoveBundle();
     const nodes: CarpNodeSpec[] = args.nodes.map(({ ssh: _ssh, ...node }) => node);
 
     const spec: EdgePairSpec = {
         group: { ...group, password: PASSWORD_MARKER },
         nodes,
         failoverIp: args.failoverIp,
-        health: args.health,
+        health,
         ipmovePath,
         reassertSeconds: args.reassertSeconds,
         preempt: args.preempt ?? DEFAULT_PREEMPT,
     };
-    const secrets = pulumi.all([password, pulumi.secret(args.ovhCredentials)]).apply(([p, creds]) => renderSecretsInput(p, renderIpmoveConfig(creds)));
+    // pulumi.output lifts each field's Input, secret or not, into one plain object.
+    const credentials = pulumi.secret(pulumi.output(args.ovhCredentials));
+    const secrets = pulumi.all([password, credentials]).apply(([p, creds]) => renderSecretsInput(p, renderIpmoveConfig(creds)));
     const deployments = args.nodes.map((node, i) => {
         // The user the node is reached as; root, or a user who may run /bin/sh as root with doas.
         const user = pulumi.output(node.ssh.user ?? "root");
-        const script = user.apply((u) => renderNodeDeployment(args.flavour, spec, nodes[i], args.ipmove?.sha256, u));
+        const script = user.apply((u) => renderNodeDeployment(flavour, spec, nodes[i], ipmove?.sha256, u));
         // The bundle goes beside its place over SFTP (CopyToRemote: stock sshd has the sftp
         // subsystem on OpenBSD and Debian); the deploy checks and installs it. Its checksum is
         // in the deploy script: a new bundle redeploys.
-        const copy = args.ipmove && new command.remote.CopyToRemote(`${name}-${node.name}-ipmove`, {
+        const copy = ipmove && new command.remote.CopyToRemote(`${name}-${node.name}-ipmove`, {
             connection: sshConnection(node.ssh),
-            source: new pulumi.asset.FileAsset(args.ipmove.file),
+            source: new pulumi.asset.FileAsset(ipmove.file),
             remotePath: user.apply((u) => stagedIpmovePath(ipmovePath, u)),
-            triggers: [args.ipmove.sha256],
+            triggers: [ipmove.sha256],
         }, { parent: self });
         return new command.remote.Command(`${name}-${node.name}-deploy`, {
             connection: sshConnection(node.ssh),
@@ -224,7 +257,7 @@ export function declareCarpPair(self: pulumi.ComponentResource, name: string, ar
             create: script,
             update: script,
             // Removed from the stack, or destroyed: the node stops claiming and is put back.
-            delete: user.apply((u) => renderNodeRemoval(args.flavour, spec, nodes[i], args.ipmove?.sha256, u)),
+            delete: user.apply((u) => renderNodeRemoval(flavour, spec, nodes[i], ipmove?.sha256, u)),
             stdin: secrets,
             // Nothing is read back from the environment: the node keeps what it needs.
             addPreviousOutputInEnv: false,

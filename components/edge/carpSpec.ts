@@ -52,6 +52,7 @@ export function yieldTargets(spec: { nodes: CarpNodeSpec[] }, node: CarpNodeSpec
 export interface HealthCheckSpec {
     /** An address the node must reach to deserve the IP, e.g. a resolver. */
     pingTarget: string;
+    /** Seconds between two checks (default DEFAULT_HEALTH_INTERVAL_SECONDS, 15). */
     intervalSeconds: number;
 }
 
@@ -79,6 +80,18 @@ export interface EdgePairSpec {
  * 0), which seed 001's production pair ran with; health failover does not need it.
  */
 export const DEFAULT_PREEMPT = false;
+
+// The defaults of an edge pair's optional values, for the library and the stack keys alike.
+/** Seconds between two CARP/VRRP advertisements. */
+export const DEFAULT_ADVBASE = 1;
+/** The carp interface's number: carp0. */
+export const DEFAULT_CARP_UNIT = 0;
+/** Seconds between two health checks. */
+export const DEFAULT_HEALTH_INTERVAL_SECONDS = 15;
+/** Where ovh-ipmove lives on the nodes. */
+export const DEFAULT_IPMOVE_PATH = "/usr/local/bin/ovh-ipmove";
+/** Seconds between two re-assertions of the routing by the master. */
+export const DEFAULT_REASSERT_SECONDS = 30;
 
 const PASSWORD = /^[A-Za-z0-9_-]+$/;
 
@@ -130,13 +143,13 @@ export function checkEdgePair(raw: {
     check(["group", "address"], raw.group.address, parseIpv4);
     check(["group", "prefixLength"], raw.group.prefixLength, (v) => int(v, 1, 32, "a prefix length"));
     check(["group", "carpdev"], raw.group.carpdev, parseInterfaceName);
-    check(["group", "advbase"], raw.group.advbase ?? 1, parseAdvbase);
+    check(["group", "advbase"], raw.group.advbase ?? DEFAULT_ADVBASE, parseAdvbase);
     check(["group", "password"], raw.group.password, parseCarpPassword);
-    check(["group", "carpUnit"], raw.group.carpUnit ?? 0, (v) => int(v, 0, 255, "the number of the carp interface (0 for carp0)"));
+    check(["group", "carpUnit"], raw.group.carpUnit ?? DEFAULT_CARP_UNIT, (v) => int(v, 0, 255, "the number of the carp interface (0 for carp0)"));
     if (raw.ipmovePath !== undefined) check(["ipmovePath"], raw.ipmovePath, parseAbsolutePath);
     check(["failoverIp"], raw.failoverIp, parsePublicIpv4);
     check(["health", "pingTarget"], raw.health.pingTarget, parseIpv4);
-    check(["health", "intervalSeconds"], raw.health.intervalSeconds ?? 15, (v) => int(v, 1, 3600, "a health check interval in seconds"));
+    check(["health", "intervalSeconds"], raw.health.intervalSeconds ?? DEFAULT_HEALTH_INTERVAL_SECONDS, (v) => int(v, 1, 3600, "a health check interval in seconds"));
     if (raw.nodes.length < 2) {
         issues.push({ key: keyPath(prefix, "nodes"), value: raw.nodes.length, expected: "at least two nodes (a pair needs a backup)" });
     }

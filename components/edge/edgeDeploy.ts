@@ -2,9 +2,17 @@
 // running one, validate the new set on the node itself (the checks need its own interfaces), and
 // only then move them into place and apply. Pure: CarpPair runs the text with @pulumi/command.
 import { shellQuote } from "../shared/shell";
-import { parseAbsolutePath, parseInterfaceName, parseUserName } from "../shared/validate";
+import { ConfigValueError, parseAbsolutePath, parseInterfaceName, parseUserName } from "../shared/validate";
 
 export type EdgeFlavour = "openbsd" | "keepalived";
+
+/** The flavour of a pair that does not say: OpenBSD's CARP (seed 001). */
+export const DEFAULT_FLAVOUR: EdgeFlavour = "openbsd";
+
+export function parseEdgeFlavour(x: unknown): EdgeFlavour {
+    if (x !== "openbsd" && x !== "keepalived") throw new ConfigValueError("openbsd (CARP + ifstated) or keepalived (VRRP, Debian/Proxmox)");
+    return x;
+}
 
 export interface DeployFile {
     path: string;
@@ -91,6 +99,12 @@ export interface FailoverAlias {
     stateFile: string;
 }
 
+/** ovh-ipmove put on the node by someone else: the deploy only checks that it is there. */
+export interface IpmoveInPlace {
+    /** Where the move command runs it, e.g. /usr/local/bin/ovh-ipmove. */
+    path: string;
+}
+
 /** The bundled ovh-ipmove, copied beside its place by CopyToRemote, checked, then installed. */
 export interface IpmoveInstall {
     /** Where the move command runs it, e.g. /usr/local/bin/ovh-ipmove. */
@@ -130,6 +144,28 @@ else
   echo ${shellQuote(`neither the copy (${i.staged}) nor the installed ovh-ipmove (${i.path}) is the planned one (sha256 ${i.sha256}): copy it again with pulumi up --replace <the URN of this node's ipmove CopyToRemote> (pulumi stack --show-urns lists it)`)} >&2
   exit 6
 fi`;
+}
+
+/** The ovh-ipmove of a node: installed by the deploy, or there already. */
+export type IpmoveOnNode = IpmoveInstall | IpmoveInPlace;
+
+const installs = (i: IpmoveOnNode): i is IpmoveInstall => "sha256" in i;
+
+/**
+ * Before anything is replaced: the program every claim runs is on the node and executable. Without
+ * it the daemons would run, and a promoted node would never move the IP (exit 6).
+ */
+function requireIpmove(i: IpmoveInPlace): string {
+    const path = shellQuote(i.path);
+    const missing = `ovh-ipmove is not at ${i.path} on this node, and the deploy does not copy it (CarpPair's ipmove is false): its claims could not move the failover IP. Install it there, or leave ipmove unset so that the pair copies the package's own`;
+    return `# The claims run ovh-ipmove, which the deploy does not install: it must be there already.
+if [ ! -f ${path} ]; then echo ${shellQuote(missing)} >&2; exit 6; fi
+if [ ! -x ${path} ]; then echo ${shellQuote(`${i.path} is not executable: its claims could not move the failover IP; chmod 0755 ${i.path}`)} >&2; exit 6; fi`;
+}
+
+/** The deploy's first step for ovh-ipmove: the copy checked, or the program in place required. */
+function prepareIpmove(i: IpmoveOnNode): string {
+    return installs(i) ? checkIpmove(i) : requireIpmove(i);
 }
 
 function installIpmove(i: IpmoveInstall): string {
@@ -235,9 +271,9 @@ done
 rm -f ${shellQuote(a.stateFile)}`;
 }
 
-/** What the deploy installs and the removal puts back: its files, the credentials, the bundle. */
-function installedPaths(files: DeployFile[], ipmoveConfig: string, ipmove?: IpmoveInstall): string[] {
-    return [...files.map((f) => f.path), ipmoveConfig, ...(ipmove ? [ipmove.path] : [])];
+/** What the deploy installs and the removal puts back: its files, the credentials, the bundle (not one it did not install). */
+function installedPaths(files: DeployFile[], ipmoveConfig: string, ipmove: IpmoveOnNode): string[] {
+    return [...files.map((f) => f.path), ipmoveConfig, ...(installs(ipmove) ? [ipmove.path] : [])];
 }
 
 /** CARP's preemption on OpenBSD: off unless set (netinet/ip_carp.c, carpctl_preempt = 0). */
@@ -334,7 +370,7 @@ esac`;
 
 export interface OpenbsdDeploy extends FailoverAlias {
     files: DeployFile[];
-    ipmove?: IpmoveInstall;
+    ipmove: IpmoveOnNode;
     /** Path of ovh-ipmove's configuration (the OVH credentials, from standard input). */
     ipmoveConfig: string;
     pfRule: string;
@@ -350,7 +386,8 @@ export interface OpenbsdDeploy extends FailoverAlias {
 export function renderOpenbsdDeploy(d: OpenbsdDeploy): string {
     return `set -eu
 umask 077
-${d.ipmove ? `${checkIpmove(d.ipmove)}\n` : ""}${readSecrets(d.ipmoveConfig)}
+${prepareIpmove(d.ipmove)}
+${readSecrets(d.ipmoveConfig)}
 ${d.files.map(writeNew).join("\n")}
 # hostname.<carpdev> is the node's own too: the interface comes up, and keeps what it carries.
 ${renderHostnameUpEdit(hostnameIfPath(d.carpdev))}
@@ -372,7 +409,7 @@ ${recordIfstated()}
 [ -e "$originals/pf.rule" ] || { if grep -qxF ${shellQuote(d.pfRule)} /etc/pf.conf; then echo kept; else echo added; fi > "$originals/pf.rule"; }
 [ -e "$originals/carp.preempt" ] || sysctl -n ${CARP_PREEMPT_SYSCTL} > "$originals/carp.preempt"
 ${installChanged([...d.files.map((f) => f.path), d.ipmoveConfig, hostnameIfPath(d.carpdev), "/etc/pf.conf", "/etc/sysctl.conf"])}
-${d.ipmove ? `${installIpmove(d.ipmove)}\n` : ""}${dropOldAlias(d, (ip) => `ifconfig ${d.publicInterface} inet -alias "${ip}"`)}
+${installs(d.ipmove) ? `${installIpmove(d.ipmove)}\n` : ""}${dropOldAlias(d, (ip) => `ifconfig ${d.publicInterface} inet -alias "${ip}"`)}
 # Only what changed is applied (ovh-ipmove and its configuration are read at each claim).
 [ "$(sysctl -n ${CARP_PREEMPT_SYSCTL})" = ${d.carpPreempt ? 1 : 0} ] || sysctl ${CARP_PREEMPT_SYSCTL}=${d.carpPreempt ? 1 : 0} >/dev/null
 if ${anyChanged([hostnameIfPath(d.carpdev), hostnameIfPath(`carp${d.carpUnit}`)])}; then sh /etc/netstart ${d.carpdev} carp${d.carpUnit}; fi
@@ -396,7 +433,7 @@ echo "failover-ip=${d.failoverIp}"
 
 export interface KeepalivedDeploy extends FailoverAlias {
     files: DeployFile[];
-    ipmove?: IpmoveInstall;
+    ipmove: IpmoveOnNode;
     /** The VRRP address and its interface: holding it means this node is master. */
     vip: string;
     carpdev: string;
@@ -414,7 +451,8 @@ export function renderKeepalivedDeploy(d: KeepalivedDeploy): string {
     return `set -eu
 umask 077
 mkdir -p ${shellQuote(d.conf.replace(/\/[^/]+$/, ""))}
-${d.ipmove ? `${checkIpmove(d.ipmove)}\n` : ""}${readSecrets(d.ipmoveConfig)}
+${prepareIpmove(d.ipmove)}
+${readSecrets(d.ipmoveConfig)}
 ${d.files.map(writeNew).join("\n")}
 # Validate the new configuration against the new scripts (keepalived checks that the scripts
 # it names exist and are safe), on a copy that names them; nothing runs from them yet.
@@ -424,7 +462,7 @@ rm -f ${shellQuote(`${d.conf}.check`)}
 ${recordOriginals(d, installedPaths(d.files, d.ipmoveConfig, d.ipmove), [d.ipmoveConfig])}
 [ -e "$originals/keepalived.enabled" ] || { if systemctl is-enabled keepalived >/dev/null 2>&1; then echo enabled; else echo disabled; fi > "$originals/keepalived.enabled"; }
 ${installChanged([...scripts, ...conf].map((f) => f.path).concat(d.ipmoveConfig))}
-${d.ipmove ? `${installIpmove(d.ipmove)}\n` : ""}${dropOldAlias(d, (ip) => `ip -4 addr del "${ip}/32" dev ${d.publicInterface}`)}
+${installs(d.ipmove) ? `${installIpmove(d.ipmove)}\n` : ""}${dropOldAlias(d, (ip) => `ip -4 addr del "${ip}/32" dev ${d.publicInterface}`)}
 systemctl is-enabled --quiet keepalived || systemctl enable keepalived >/dev/null 2>&1 || true
 # Only what changed is applied (ovh-ipmove and its configuration are read at each claim).
 if ${anyChanged(d.files.map((f) => f.path))}; then

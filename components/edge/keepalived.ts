@@ -4,7 +4,7 @@
 // /32 alias on the public interface and ask OVH to route it to the new master ("ip move").
 //
 // Pure: values in, text out. The component writes the files and restarts keepalived.
-import { CarpNodeSpec, EdgePairSpec, parseCarpPassword, yieldTargets } from "./carpSpec";
+import { CarpNodeSpec, DEFAULT_REASSERT_SECONDS, EdgePairSpec, parseCarpPassword, yieldTargets } from "./carpSpec";
 import { claimLines, claimStateDir, forgetClaimLines } from "./claimState";
 import { shellQuote } from "../shared/shell";
 import { ConfigValueError, parseInterfaceName, parseIpv4, parsePublicIpv4, parseSimpleName } from "../shared/validate";
@@ -56,7 +56,6 @@ export interface KeepalivedOptions {
     lockFile?: string;
 }
 
-export const DEFAULT_REASSERT_SECONDS = 30;
 /**
  * In a folder only root may write or enter: /run/lock is world-writable (Debian's tmpfiles.d
  * legacy.conf), so any local user could hold a lock there and stop every claim.

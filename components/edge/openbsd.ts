@@ -3,7 +3,7 @@
 // Pure renderers: each returns a file's text, ending with a newline.
 import { shellQuote } from "../shared/shell";
 import { ConfigValueError, parseAbsolutePath, parseInterfaceName, parsePublicIpv4, parseSimpleName } from "../shared/validate";
-import { broadcastOf, CarpGroupSpec, CarpNodeSpec, EdgePairSpec, netmaskOf, parseCarpPassword, yieldTargets } from "./carpSpec";
+import { broadcastOf, CarpGroupSpec, CarpNodeSpec, DEFAULT_REASSERT_SECONDS, EdgePairSpec, netmaskOf, parseCarpPassword, yieldTargets } from "./carpSpec";
 import { claimLines, claimStateDir, forgetClaimLines } from "./claimState";
 
 export interface NodeFile {
@@ -65,7 +65,7 @@ function checkRunCommand(command: string): string {
     return command;
 }
 
-const reassertSeconds = (spec: EdgePairSpec) => spec.reassertSeconds ?? 30;
+const reassertSeconds = (spec: EdgePairSpec) => spec.reassertSeconds ?? DEFAULT_REASSERT_SECONDS;
 const logged = (command: string) => run(`${command} 2>&1 | ${LOGGER}`);
 
 /** Where the deploy installs the claim script (/usr/local/sbin is in OpenBSD's etc/mtree/BSD.local.dist). */

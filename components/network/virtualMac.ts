@@ -1,6 +1,7 @@
 // A virtual MAC bound to a failover IP on a dedicated server. OVH only lets a bridged guest use a
 // failover IP from the MAC the IP is bound to (seed 000: "OVH associate IP address with a MAC").
 import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_VIRTUAL_MAC_TYPE } from "../shared/validate";
 import { VirtualMacTiming, virtualMacProvider } from "./virtualMacProvider";
 
 export interface VirtualMacArgs {
@@ -31,7 +32,7 @@ export class VirtualMac extends pulumi.dynamic.Resource {
             {
                 serviceName: args.serviceName,
                 ipAddress: args.ipAddress,
-                type: args.type ?? "ovh",
+                type: args.type ?? DEFAULT_VIRTUAL_MAC_TYPE,
                 virtualMachineName: args.virtualMachineName ?? name,
                 expectedMacAddress: args.expectedMacAddress,
                 timing: args.timing,

@@ -35,6 +35,14 @@ export interface OwnedContainer {
     privateNics?: PrivateNic[];
 }
 
+/** The defaults of a container's optional values, for the library and the stack keys alike. */
+export const CONTAINER_DEFAULTS = { bridge: "vmbr0", osType: "debian", cores: 1, memoryMb: 512, diskGb: 8, datastore: "local-lvm" } as const;
+
+/** The interface inside the container of NIC netN, unless named: ethN. */
+export function defaultInterfaceName(nic: number): string {
+    return `eth${nic}`;
+}
+
 /** How the Proxmox host is reached over SSH. */
 export type ProxmoxConnection = SshConnection;
 
@@ -153,10 +161,10 @@ export class ContainerNic extends pulumi.ComponentResource {
             unprivileged: true,
             startOnBoot: true,
             started: true,
-            operatingSystem: { templateFileId: owned.template, type: owned.osType ?? "debian" },
-            cpu: { cores: owned.cores ?? 1 },
-            memory: { dedicated: owned.memoryMb ?? 512 },
-            disk: { datastoreId: owned.datastore ?? "local-lvm", size: owned.diskGb ?? 8 },
+            operatingSystem: { templateFileId: owned.template, type: owned.osType ?? CONTAINER_DEFAULTS.osType },
+            cpu: { cores: owned.cores ?? CONTAINER_DEFAULTS.cores },
+            memory: { dedicated: owned.memoryMb ?? CONTAINER_DEFAULTS.memoryMb },
+            disk: { datastoreId: owned.datastore ?? CONTAINER_DEFAULTS.datastore, size: owned.diskGb ?? CONTAINER_DEFAULTS.diskGb },
             initialization: { hostname: owned.hostname, ipConfigs: nics.map((n) => n.ip) },
             networkInterfaces: nics.map((n) => n.nic),
         }, { parent: this, retainOnDelete: args.hostUnreachable === true });

@@ -16,7 +16,10 @@ export interface SshConnection {
     hostKey?: pulumi.Input<string>;
 }
 
+export const DEFAULT_SSH_PORT = 22;
+export const DEFAULT_SSH_USER = "root";
+
 /** The connection @pulumi/command uses: root on port 22 unless told otherwise. */
 export function sshConnection(c: SshConnection): command.types.input.remote.ConnectionArgs {
-    return { host: c.host, port: c.port ?? 22, user: c.user ?? "root", privateKey: c.privateKey, hostKey: c.hostKey };
+    return { host: c.host, port: c.port ?? DEFAULT_SSH_PORT, user: c.user ?? DEFAULT_SSH_USER, privateKey: c.privateKey, hostKey: c.hostKey };
 }

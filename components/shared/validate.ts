@@ -185,6 +185,8 @@ export function parseServiceName(value: unknown): string {
 
 export const VIRTUAL_MAC_TYPES = ["ovh", "vmware"] as const;
 export type VirtualMacType = (typeof VIRTUAL_MAC_TYPES)[number];
+/** The virtual MAC type unless told otherwise. */
+export const DEFAULT_VIRTUAL_MAC_TYPE: VirtualMacType = "ovh";
 
 export function parseVirtualMacType(value: unknown): VirtualMacType {
     if (typeof value !== "string" || !(VIRTUAL_MAC_TYPES as readonly string[]).includes(value)) {
@@ -196,7 +198,7 @@ export function parseVirtualMacType(value: unknown): VirtualMacType {
 // RFC 1035 §2.3.1/§2.3.4: labels of letters, digits and hyphens, 1–63 octets, names up to 255
 // octets on the wire (253 characters written without the final dot). A leading '*' label is a
 // wildcard, and '_' is allowed for service labels such as _dmarc.
-const LABEL = /^(?:[a-zA-Z0-9_](?:[a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?)$/;
+export const DNS_LABEL = /^(?:[a-zA-Z0-9_](?:[a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?)$/;
 
 /** A zone apex such as example.org (at least two labels, no trailing dot), lower-cased. */
 export function parseZoneName(value: unknown): string {
@@ -205,34 +207,10 @@ export function parseZoneName(value: unknown): string {
         throw new ConfigValueError("a DNS zone name such as example.org (at most 253 characters)");
     }
     const labels = zone.split(".");
-    if (labels.length < 2 || !labels.every((l) => LABEL.test(l) && !l.includes("_"))) {
+    if (labels.length < 2 || !labels.every((l) => DNS_LABEL.test(l) && !l.includes("_"))) {
         throw new ConfigValueError("a DNS zone name such as example.org: labels of letters, digits and '-', 1 to 63 characters each, at least two labels");
     }
     return zone;
-}
-
-/** A record name relative to its zone: "@" (or "") for the apex, "www", "*.dev", … lower-cased. */
-export function parseRecordName(value: unknown, zone: string): string {
-    if (typeof value !== "string") throw new ConfigValueError(`a name relative to ${zone}, or "@" for the apex`);
-    const name = value === "@" ? "" : value.toLowerCase();
-    if (name === "") return "";
-    if (name.endsWith(".")) {
-        throw new ConfigValueError(`a name relative to ${zone} (write "www", not "www.${zone}.")`);
-    }
-    // Written whole, the zone would come twice: www.example.org.example.org.
-    if (name === zone) throw new ConfigValueError(`a name relative to ${zone}: "@" for the apex, not "${zone}"`);
-    if (name.endsWith(`.${zone}`)) {
-        throw new ConfigValueError(`a name relative to ${zone}: "${name.slice(0, -zone.length - 1)}", not "${name}" (that would be ${name}.${zone})`);
-    }
-    const labels = name.split(".");
-    const ok = labels.every((l, i) => LABEL.test(l) || (l === "*" && i === 0));
-    if (!ok) {
-        throw new ConfigValueError(`a DNS name relative to ${zone}: labels of letters, digits and '-', 1 to 63 characters each ("*" only as the first label)`);
-    }
-    if (`${name}.${zone}`.length > 253) {
-        throw new ConfigValueError(`a name whose full form ${name}.${zone} is at most 253 characters`);
-    }
-    return name;
 }
 
 /** A fully qualified name written with its trailing dot, e.g. proxy1.example.org. */

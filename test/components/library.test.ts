@@ -184,3 +184,45 @@ describe("PublicEndpoint with IPv6", () => {
         expect(registered.filter((r) => r.name.startsWith("six2"))).toEqual([]);
     });
 });
+
+describe("PublicEndpoint with the stack keys' defaults", () => {
+    it("names the interface eth<nic> on vmbr0 and declares no record when the program leaves them out", async () => {
+        const { PublicEndpoint } = await import("../../components/publicEndpoint");
+        const ep = new PublicEndpoint("bare", {
+            ip: "192.0.2.50",
+            server: { serviceName: "ns1.example.net", gatewayFromApi: false, gateway: "198.51.100.254" },
+            container: { proxmox: { host: "198.51.100.20" }, vmid: 150, nic: 2 },
+            protect: false,
+        });
+        await outputOf(ep.gateway);
+        const create = String(registered.find((r) => r.name === "bare-nic-pct-set")?.inputs.create);
+        expect(create).toContain("name=eth2,");
+        expect(create).toContain("bridge=vmbr0,");
+        expect(ep.records.records).toEqual([]);
+    });
+});
+
+describe("the zone apex, written \"@\" or \"\"", () => {
+    it("gives the same records, resource names and CNAME target either way", async () => {
+        const { ServiceRecords } = await import("../../components/dns/serviceRecords");
+        const declared = (name: string, apex: string) => {
+            const records = new ServiceRecords(name, { ip: "192.0.2.60", zones: [{ zone: "example.org", a: [apex, "www"], cname: ["shop"] }] });
+            return { records, rows: () => registered.filter((r) => r.name.startsWith(`${name}-`)).map((r) => ({ ...r, name: r.name.slice(name.length) })) };
+        };
+        const at = declared("at", "@");
+        const empty = declared("empty", "");
+        await Promise.all([...at.records.records, ...empty.records.records].map((r) => outputOf(r.urn)));
+        expect(at.rows().sort((a, b) => a.name.localeCompare(b.name))).toEqual(empty.rows().sort((a, b) => a.name.localeCompare(b.name)));
+        expect(at.rows().map((r) => r.name).sort()).toEqual(["-A-apex.example.org", "-A-www.example.org", "-CNAME-shop.example.org"]);
+        expect(at.records.canonicalName).toBe("example.org.");
+        expect(at.rows().find((r) => r.inputs.fieldtype === "CNAME")?.inputs).toMatchObject({ subdomain: "shop", target: "example.org." });
+        expect(at.rows().find((r) => r.name === "-A-apex.example.org")?.inputs).toMatchObject({ subdomain: "" });
+        expect(at.records.addressNames).toEqual(["example.org.", "www.example.org."]);
+    });
+
+    it("refuses a CNAME at the apex written \"@\", and a bad name with its key", async () => {
+        const { ServiceRecords } = await import("../../components/dns/serviceRecords");
+        expect(() => new ServiceRecords("apex-at", { ip: "192.0.2.61", zones: [{ zone: "example.org", a: ["www"], cname: ["@"] }] })).toThrow(/cannot sit at a zone apex/);
+        expect(() => new ServiceRecords("bad-name", { ip: "192.0.2.61", zones: [{ zone: "example.org", a: ["www.example.org."] }] })).toThrow(/zones\[0\]\.a\[0\]: "www\.example\.org\." is not valid: expected a name relative to example\.org/);
+    });
+});

@@ -1,8 +1,10 @@
-// The library as another Pulumi project gets it: `npm pack` of this repository installed into a
-// fresh Pulumi TypeScript project laid out as `pulumi new typescript` lays it out (Pulumi.yaml,
-// package.json with main index.ts, its tsconfig.json), whose program declares a PublicEndpoint and
-// a CarpPair. The consumer's own tsc checks the types the package ships; the package's command
-// line evaluates the consumer's program offline (no TypeScript build of ours, no tsx of theirs).
+// The library as another Pulumi project gets it, as docs/library.md says to get it: `npm pack` of
+// this repository installed into a fresh Pulumi TypeScript project laid out as
+// `pulumi new typescript` lays it out (Pulumi.yaml, package.json with main index.ts, and the
+// tsconfig.json the page shows), whose program is the page's own code blocks: a PublicEndpoint
+// with DNS and IPv6, and a CarpPair. The consumer's own tsc checks the types the package ships;
+// the package's command line evaluates the consumer's program offline (no TypeScript build of
+// ours, no tsx of theirs).
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -17,37 +19,17 @@ let tarball = "";
 const lock = JSON.parse(fs.readFileSync(path.join(root, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> };
 const versionOf = (name: string) => lock.packages[`node_modules/${name}`].version;
 
-const PROGRAM = `import * as pulumi from "@pulumi/pulumi";
-import { CarpPair, ipmoveBundle, PublicEndpoint } from "ovh-failover";
+const LIBRARY_DOC = path.join(root, "docs/library.md");
 
-const config = new pulumi.Config();
-const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMl7ZAtKZt9Ij7jq387j6PueCz+uHHISJPDZE3dAKT3u";
-
-const web = new PublicEndpoint("web", {
-    ip: "192.0.2.10",
-    server: { serviceName: "ns3012345.ip-198-51-100.eu", mainIp: "198.51.100.20" },
-    container: { proxmox: { host: "198.51.100.20", hostKey }, vmid: 101, nic: 1, interfaceName: "eth1", bridge: "vmbr0" },
-    zones: [{ zone: "example.org", a: ["www"], cname: ["shop"] }],
-    reverse: "www.example.org.",
-});
-
-const edge = new CarpPair("edge", {
-    flavour: "keepalived",
-    failoverIp: "203.0.113.231",
-    group: { vhid: 7, address: "10.25.0.10", prefixLength: 16, carpdev: "eth2" },
-    password: config.requireSecret("carpPassword"),
-    nodes: [
-        { name: "edge-1", advskew: 1, publicInterface: "eth0", privateInterface: "eth2", privateAddress: "10.25.0.11", ssh: { host: "198.51.100.41", hostKey }, move: { kind: "dedicated", serviceName: "ns1.ip-198-51-100.eu" } },
-        { name: "edge-2", advskew: 50, publicInterface: "eth0", privateInterface: "eth2", privateAddress: "10.25.0.12", ssh: { host: "198.51.100.42", hostKey }, move: { kind: "dedicated", serviceName: "ns2.ip-198-51-100.eu" } },
-    ],
-    health: { pingTarget: "192.0.2.53", intervalSeconds: 15 },
-    ovhCredentials: config.requireSecretObject("ipmoveCredentials"),
-    ipmove: ipmoveBundle(),
-});
-
-export const ip = web.ip;
-export const accessRules = edge.accessRules;
-`;
+/** The text of every fenced block of a page marked `<!-- consumer: <file> -->`, by file, in order. */
+function consumerFiles(markdown: string): Map<string, string> {
+    const files = new Map<string, string>();
+    for (const m of markdown.matchAll(/^<!-- consumer: (\S+) -->\n```[a-z]*\n([\s\S]*?)^```$/gm)) {
+        files.set(m[1], (files.get(m[1]) ?? "") + (files.has(m[1]) ? "\n" : "") + m[2]);
+    }
+    return files;
+}
+const documented = consumerFiles(fs.readFileSync(LIBRARY_DOC, "utf8"));
 
 beforeAll(() => {
     // The JavaScript is the suite's own build (test/support/buildSetup.ts); the declarations are
@@ -61,24 +43,26 @@ beforeAll(() => {
     // As `pulumi new typescript` writes them (pulumi/templates typescript/).
     fs.writeFileSync(path.join(consumer, "Pulumi.yaml"), "name: consumer\ndescription: A Pulumi program on ovh-failover\nruntime:\n  name: nodejs\n  options:\n    packagemanager: npm\n");
     fs.writeFileSync(path.join(consumer, "package.json"), JSON.stringify({ name: "consumer", main: "index.ts", devDependencies: {}, dependencies: {} }, null, 2));
-    fs.writeFileSync(path.join(consumer, "tsconfig.json"), JSON.stringify({
-        compilerOptions: { strict: true, outDir: "bin", target: "es2020", module: "commonjs", moduleResolution: "node", sourceMap: true, experimentalDecorators: true, pretty: true, noFallthroughCasesInSwitch: true, noImplicitReturns: true, forceConsistentCasingInFileNames: true },
-        files: ["index.ts"],
-    }, null, 2));
-    fs.writeFileSync(path.join(consumer, "index.ts"), PROGRAM);
+    // What docs/library.md shows: the tsconfig.json of pulumi/templates typescript/, and the program.
+    for (const file of ["tsconfig.json", "index.ts"]) {
+        if (!documented.has(file)) throw new Error(`docs/library.md has no block marked <!-- consumer: ${file} -->`);
+        fs.writeFileSync(path.join(consumer, file), documented.get(file)!);
+    }
+    // The secrets the page sets with pulumi config set --secret (placeholders no passphrase decrypts).
     fs.writeFileSync(path.join(consumer, "Pulumi.dev.yaml"), [
         "config:",
         "  consumer:carpPassword:",
         "    secure: v1:Zm9yLWV4YW1wbGU=:cGxhY2Vob2xkZXI=",
-        "  consumer:ipmoveCredentials:",
-        "    endpoint: ovh-eu",
-        "    applicationKey: { secure: \"v1:ZXhhbXBsZQ==:a2V5\" }",
-        "    applicationSecret: { secure: \"v1:ZXhhbXBsZQ==:c2VjcmV0\" }",
-        "    consumerKey: { secure: \"v1:ZXhhbXBsZQ==:Y29uc3VtZXI=\" }",
+        "  consumer:ipmoveApplicationKey:",
+        "    secure: v1:ZXhhbXBsZQ==:a2V5",
+        "  consumer:ipmoveApplicationSecret:",
+        "    secure: v1:ZXhhbXBsZQ==:c2VjcmV0",
+        "  consumer:ipmoveConsumerKey:",
+        "    secure: v1:ZXhhbXBsZQ==:Y29uc3VtZXI=",
         "",
     ].join("\n"));
-    // The tarball and what a consumer adds beside it, at this repository's versions, from npm's
-    // cache when it has them (npm ci filled it).
+    // The tarball and the SDK, as the page installs them, and the template's devDependencies, at
+    // this repository's versions, from npm's cache when it has them (npm ci filled it).
     execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball, `@pulumi/pulumi@${versionOf("@pulumi/pulumi")}`, `typescript@${versionOf("typescript")}`, `@types/node@${versionOf("@types/node")}`], { cwd: consumer, stdio: ["ignore", "ignore", "pipe"] });
 }, 600_000);
 
@@ -93,12 +77,37 @@ describe("the npm package", () => {
         expect(files).toContain("dist/ovh-ipmove.cjs");
         expect(files).toContain("LICENSE");
         expect(files).toContain("plugin/PulumiPlugin.yaml");
+        // The README's links reach the documentation in node_modules too.
+        expect(files).toContain("docs/library.md");
+        const shipped = new Set(files);
+        for (const page of files.filter((f) => f.endsWith(".md"))) {
+            const prose = fs.readFileSync(path.join(root, page), "utf8").replace(/^```[\s\S]*?^```/gm, "").replace(/`[^`\n]*`/g, "");
+            for (const [, target] of prose.matchAll(/\]\(([^)\s#]+)(?:#[^)\s]*)?\)/g)) {
+                if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue;
+                expect(shipped, `${page} links to ${target}`).toContain(path.posix.normalize(path.posix.join(path.posix.dirname(page), target)));
+            }
+        }
         // The plugin package's schema is inferred from the components' TypeScript (other languages).
         expect(files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && !/^(components|plugin)\//.test(f))).toEqual([]);
-        const installed = JSON.parse(fs.readFileSync(path.join(consumer, "node_modules/ovh-failover/package.json"), "utf8")) as { license: string; private?: boolean };
+        const installed = JSON.parse(fs.readFileSync(path.join(consumer, "node_modules/ovh-failover/package.json"), "utf8")) as {
+            license: string; private?: boolean; peerDependencies?: Record<string, string>; peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+        };
         expect(installed.license).toBe("Apache-2.0");
         expect(installed.private).toBeUndefined();
+        // The TypeScript versions docs/library.md names; this test compiles with the lockfile's 5.x.
+        expect(installed.peerDependencies?.typescript).toBe(">=5.0.0 <7");
+        expect(installed.peerDependenciesMeta?.typescript?.optional).toBe(true);
         expect(fs.readFileSync(path.join(consumer, "node_modules/ovh-failover/LICENSE"), "utf8")).toContain("Apache License");
+    });
+
+    it("takes its program and tsconfig.json from docs/library.md: a PublicEndpoint with DNS and IPv6, a CarpPair without ipmove", () => {
+        const program = documented.get("index.ts")!;
+        expect(program).toMatch(/new PublicEndpoint\(/);
+        expect(program).toMatch(/ip6: /);
+        expect(program).toMatch(/zones: /);
+        expect(program).toMatch(/new CarpPair\(/);
+        expect(program).not.toMatch(/ipmove:/);
+        expect(JSON.parse(documented.get("tsconfig.json")!)).toMatchObject({ compilerOptions: { strict: true, module: "nodenext", moduleResolution: "nodenext" }, files: ["index.ts"] });
     });
 
     it("type-checks in the consumer's own strict tsconfig", () => {
@@ -138,5 +147,24 @@ pulumi.runtime.serializeFunction(() => virtualMacProvider, { allowSecrets: true,
         expect(names).toContain("web-ip-routing");
         expect(names.filter((n) => /^edge-edge-[12]-/.test(n)).length).toBeGreaterThan(0);
         expect(r.stdout).not.toContain("placeholder");
+        // The pair copies the package's own ovh-ipmove to each node: the program gave no ipmove.
+        for (const node of ["edge-1", "edge-2"]) {
+            const copy = steps.find((s) => s.name === `edge-${node}-ipmove`);
+            expect(copy?.newState?.type).toBe("command:remote:CopyToRemote");
+            expect(JSON.stringify(copy?.newState?.inputs)).toMatch(/node_modules\/ovh-failover\/dist\/ovh-ipmove\.cjs/);
+        }
+        // DNS: A and AAAA at www and at the apex of example.net (written "@"), the CNAME to www.
+        const records = steps.filter((s) => s.newState?.type === "ovh:Domain/zoneRecord:ZoneRecord").map((s) => s.newState!.inputs as Record<string, unknown>);
+        expect(records.map((i) => `${i.fieldtype} ${i.subdomain}.${i.zone} ${i.target}`).sort()).toEqual([
+            "A .example.net 192.0.2.10",
+            "A www.example.org 192.0.2.10",
+            "AAAA .example.net 2001:db8:1:4662::10",
+            "AAAA www.example.org 2001:db8:1:4662::10",
+            "CNAME shop.example.org www.example.org.",
+        ]);
+        // The data source's note says what the program gave (its mainIp and IPv6 prefix), not the stack.
+        const sources = (JSON.parse(r.stdout) as { offlinePlan: { dataSources: { note?: string }[] } }).offlinePlan.dataSources;
+        expect(sources.map((d) => d.note)).toContain("answered offline with no routing (the stack's configuration gives ns3012345.ip-198-51-100.eu no mainIp and no IPv6 prefix): web takes its gateway from the .254 of the mainIp the program gave for the server and its IPv6 gateway 2001:db8:1:46ff:ff:ff:ff:ff from the ipv6 the program gave for the server");
+        expect(r.stdout).not.toContain("no mainIp in the stack");
     });
 });

@@ -114,8 +114,8 @@ describe("the plugin's CarpPair", () => {
         for (const urn of urns) expect(plugin.get(urn), urn).toEqual(library.get(urn));
     });
 
-    it("copies nothing when ovh-ipmove is installed already, as the library without a bundle", async () => {
-        const library = await registrations(() => new LibraryCarpPair("edge", libraryArgs({ flavour: "openbsd" })));
+    it("copies nothing when ovh-ipmove is installed already, as the library with ipmove false", async () => {
+        const library = await registrations(() => new LibraryCarpPair("edge", libraryArgs({ flavour: "openbsd", ipmove: false })));
         const plugin = await registrations(() => new CarpPair("edge", pluginArgs({ flavour: "openbsd", ipmove: { install: false } })));
         expect([...plugin.keys()].sort()).toEqual([...library.keys()].sort());
         expect([...plugin.keys()].some((u) => u.includes("CopyToRemote"))).toBe(false);

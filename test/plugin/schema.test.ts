@@ -73,7 +73,7 @@ describe("the plugin package's schema", () => {
         const endpoint = schema.resources["ovh-failover:index:PublicEndpoint"];
         const library = interfaceProperties(path.join(ROOT, "components/publicEndpoint.ts"), "PublicEndpointArgs");
         expect(Object.keys(endpoint.inputProperties).sort()).toEqual(library);
-        expect(endpoint.requiredInputs.sort()).toEqual(["container", "ip", "server", "zones"]);
+        expect(endpoint.requiredInputs.sort()).toEqual(["container", "ip", "server"]);
         expect(Object.keys(endpoint.properties).sort()).toEqual(["gateway", "gateway6", "gatewaySource", "ip", "ip6", "macAddress"]);
     });
 
@@ -86,6 +86,12 @@ describe("the plugin package's schema", () => {
         expect(schema.types["ovh-failover:index:VirtualMacType"]).toMatchObject({ type: "string", enum: [{ value: "ovh" }, { value: "vmware" }] });
         expect(ref(input.container)).toBe("ovh-failover:index:Container");
         expect(ref(schema.types["ovh-failover:index:Container"].properties!.proxmox)).toBe("ovh-failover:index:SshConnection");
+        // The same fields required as in the library, whose defaults are the stack keys'.
+        const container = typeProperties(path.join(ROOT, "components/publicEndpoint.ts"), "PublicEndpointArgs", "container");
+        expect(schema.types["ovh-failover:index:Container"].required!.sort()).toEqual(container.required);
+        const zone = typeProperties(path.join(ROOT, "components/dns/records.ts"), "ZoneNamesArgs");
+        expect(Object.keys(schema.types["ovh-failover:index:ZoneNames"].properties!).sort()).toEqual(zone.all);
+        expect(schema.types["ovh-failover:index:ZoneNames"].required!.sort()).toEqual(zone.required);
         expect(ref(schema.types["ovh-failover:index:DedicatedServer"].properties!.ipv6)).toBe("ovh-failover:index:ServerIpv6");
         expect(input.importIds).toMatchObject({ type: "object", additionalProperties: { type: "string" } });
         // The library checks the IP and names as it declares the children: they are plain values.
@@ -107,7 +113,7 @@ describe("the plugin package's CarpPair", () => {
         const library = typeProperties(LIBRARY, "CarpPairArgs");
         expect(Object.keys(pair().inputProperties).sort()).toEqual(library.all);
         expect(pair().requiredInputs.sort()).toEqual(library.required);
-        expect(pair().requiredInputs.sort()).toEqual(["failoverIp", "flavour", "group", "health", "nodes", "ovhCredentials", "password"]);
+        expect(pair().requiredInputs.sort()).toEqual(["failoverIp", "group", "health", "nodes", "ovhCredentials", "password"]);
     });
 
     it("has every field of the library's nested args, the same ones required, under names of its own where redesigned", () => {
@@ -125,9 +131,11 @@ describe("the plugin package's CarpPair", () => {
         expect(names("CarpGroup")).toEqual(group.all);
         expect(type("CarpGroup").required!.sort()).toEqual(group.required);
         expect(ref(input.health)).toBe("HealthCheck");
-        expect(names("HealthCheck")).toEqual(typeProperties(SPEC, "HealthCheckSpec").all);
+        const health = typeProperties(LIBRARY, "CarpPairArgs", "health");
+        expect(names("HealthCheck")).toEqual(health.all);
+        expect(type("HealthCheck").required!.sort()).toEqual(health.required);
         expect(ref(input.ovhCredentials)).toBe("OvhCredentialsForNodes");
-        expect(names("OvhCredentialsForNodes")).toEqual(typeProperties(LIBRARY, "OvhCredentialsForNodes").all);
+        expect(names("OvhCredentialsForNodes")).toEqual(typeProperties(LIBRARY, "OvhCredentialsArgs").all);
     });
 
     it("carries the unions as the schema can: move as one of cloud and dedicatedServer, the flavour as an enum", () => {

@@ -1,5 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalName, findRecordConflicts, planRecords, unsaidCnameTargets } from "../../../components/dns/records";
+import { APEX, canonicalName, EndpointNames, findRecordConflicts, fqdn, parseRecordName, planRecords, recordName, unsaidCnameTargets } from "../../../components/dns/records";
+import { recordResourceName } from "../../../components/dns/serviceRecords";
 
 const proxy = {
     endpoint: "proxy",
@@ -66,5 +68,51 @@ describe("record plan", () => {
         expect(byKey['endpoints.b.records["example.org"].a[0]']).toMatch(/not also a CNAME/);
         expect(byKey["endpoints.c.records"]).toMatch(/at least one A name/);
         expect(conflicts).toHaveLength(4);
+    });
+});
+
+describe("the apex, \"@\" or \"\"", () => {
+    const label = fc.stringMatching(/^[a-z][a-z0-9-]{0,10}[a-z0-9]$/);
+    const spelling = fc.constantFrom("@", "");
+    /** An endpoint's names with the apex among its A names wherever `apex` is true, spelt as each spelling says. */
+    const endpoint = fc.record({
+        names: fc.uniqueArray(label, { minLength: 0, maxLength: 4 }),
+        cnames: fc.uniqueArray(label.map((l) => `c${l}`), { maxLength: 3 }),
+        apexAt: fc.nat({ max: 4 }),
+        spellings: fc.array(spelling, { minLength: 2, maxLength: 2 }),
+    });
+    const build = (e: { names: string[]; cnames: string[]; apexAt: number }, apex: string): EndpointNames => {
+        const a = [...e.names];
+        a.splice(Math.min(e.apexAt, a.length), 0, apex);
+        return { endpoint: "web", zones: [{ zone: "example.org", a: a.map((n) => parseRecordName(n, "example.org")), cname: e.cnames }] };
+    };
+
+    it("is read as APEX by parseRecordName and recordName, and fqdn gives the zone's name", () => {
+        for (const s of ["@", ""]) {
+            expect(parseRecordName(s, "example.org")).toBe(APEX);
+            expect(recordName(s)).toBe(APEX);
+            expect(fqdn(s, "example.org")).toBe("example.org.");
+            expect(recordResourceName("web-dns", { fieldtype: "A", subdomain: s, zone: "example.org" })).toBe("web-dns-A-apex.example.org");
+        }
+    });
+
+    it("gives the same records, conflicts, canonical name and resource names whichever way it is spelt", () => {
+        fc.assert(fc.property(endpoint, (e) => {
+            const [x, y] = [build(e, e.spellings[0]), build(e, e.spellings[1])];
+            expect(planRecords(x, "192.0.2.10", 300, "2001:db8::10")).toEqual(planRecords(y, "192.0.2.10", 300, "2001:db8::10"));
+            expect(findRecordConflicts([x])).toEqual(findRecordConflicts([y]));
+            expect(canonicalName(x)).toEqual(canonicalName(y));
+            const names = (n: EndpointNames) => planRecords(n, "192.0.2.10", 300).map((r) => recordResourceName("web-dns", r));
+            expect(names(x)).toEqual(names(y));
+            for (const r of planRecords(x, "192.0.2.10", 300)) expect(r.subdomain === "@" || r.target.startsWith("@")).toBe(false);
+        }));
+    });
+
+    it("the raw \"@\" reaches no record either, when planned without parsing", () => {
+        fc.assert(fc.property(endpoint, (e) => {
+            const raw: EndpointNames = { endpoint: "web", zones: [{ zone: "example.org", a: ["@", ...e.names], cname: e.cnames }] };
+            expect(canonicalName(raw)).toBe("example.org.");
+            expect(findRecordConflicts([raw])).toEqual(findRecordConflicts([{ ...raw, zones: [{ ...raw.zones[0], a: ["", ...e.names] }] }]));
+        }));
     });
 });

@@ -26,6 +26,14 @@ const spec = (failoverIp: string): EdgePairSpec => ({
     ipmovePath: "/usr/local/bin/ovh-ipmove",
     preempt: DEFAULT_PREEMPT,
 });
+/**
+ * ovh-ipmove as someone installed it on the node, with this mode: the deploys below copy none, and
+ * require it. Written through the lab's sshd, into its overlay as mounted.
+ */
+function placeIpmove(host: SshHost, mode = "0755"): void {
+    const r = host.run(`mkdir -p /usr/local/bin && cat > /usr/local/bin/ovh-ipmove && chmod ${mode} /usr/local/bin/ovh-ipmove`, { stdin: "#!/bin/sh\necho \"ovh-ipmove $*\"\n" });
+    expect(r.status, r.stderr).toBe(0);
+}
 const SECRETS = renderSecretsInput("Pass_w-8", "OVH_ENDPOINT=ovh-eu\nOVH_APPLICATION_KEY=ak\nOVH_APPLICATION_SECRET=as\nOVH_CONSUMER_KEY=ck\n");
 
 describe.skipIf(!runnable)("an edge node's deploy through a real sshd (stock Debian sshd_config)", () => {
@@ -36,6 +44,20 @@ describe.skipIf(!runnable)("an edge node's deploy through a real sshd (stock Deb
         fs.writeFileSync(path.join(host.usrLocal, "sbin/systemctl"), "#!/bin/sh\necho \"systemctl $*\" >> /var/log/systemctl.calls\n", { mode: 0o755 });
     });
     afterAll(() => host?.stop());
+
+    it("without ovh-ipmove on the node, a deploy that copies none stops before anything, saying so; not executable, the same", () => {
+        const s = spec("203.0.113.50");
+        const missing = host.run(renderNodeDeployment("keepalived", s, s.nodes[1]), { stdin: SECRETS });
+        expect(missing.status).toBe(6);
+        expect(missing.stderr).toContain("ovh-ipmove is not at /usr/local/bin/ovh-ipmove on this node, and the deploy does not copy it");
+        expect(host.run("test -e /etc/ovh-ipmove.conf || test -e /etc/keepalived/keepalived.conf").status).not.toBe(0);
+        placeIpmove(host, "0644");
+        const notExecutable = host.run(renderNodeDeployment("openbsd", s, s.nodes[1]), { stdin: SECRETS });
+        expect(notExecutable.status).toBe(6);
+        expect(notExecutable.stderr).toContain("/usr/local/bin/ovh-ipmove is not executable: its claims could not move the failover IP; chmod 0755 /usr/local/bin/ovh-ipmove");
+        expect(host.run("test -e /etc/ovh-ipmove.conf").status).not.toBe(0);
+        placeIpmove(host);
+    });
 
     it("an IP change removes the old IP's alias, with nothing read from the environment", () => {
         const first = host.run(renderNodeDeployment("keepalived", spec("203.0.113.50"), spec("203.0.113.50").nodes[1]), { stdin: SECRETS });
@@ -64,6 +86,7 @@ describe.skipIf(!runnable)("an edge node leaving the pair, through a real sshd",
     async function lab(stubs: Record<string, string>): Promise<SshHost> {
         const host = await startSshHost(["eth0", "eth1", "eth2"]);
         hosts.push(host);
+        placeIpmove(host);
         for (const [name, body] of Object.entries(stubs)) {
             fs.writeFileSync(path.join(host.usrLocal, "sbin", name), `#!/bin/sh\necho "${name} $*" >> /var/log/calls\n${body}\n`, { mode: 0o755 });
         }

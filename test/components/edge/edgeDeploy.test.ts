@@ -13,8 +13,15 @@ import {
 const hasShellcheck = spawnSync("shellcheck", ["--version"]).status === 0 || process.env.CI === "true";
 
 let dir = "";
+/** ovh-ipmove as someone put it on the node: an executable in the test's folder, once there is one. */
+function ipmoveInPlace(): { path: string } {
+    if (!dir || !fs.existsSync(dir)) return { path: "/usr/local/bin/ovh-ipmove" };
+    const file = path.join(dir, "installed-ovh-ipmove");
+    if (!fs.existsSync(file)) fs.writeFileSync(file, "#!/bin/sh\n", { mode: 0o755 });
+    return { path: file };
+}
 /** The failover IP and the VRRP address of the pair the scripts deploy. */
-const pair = (masterScript = "/nonexistent/master.sh") => ({ failoverIp: "203.0.113.50", publicInterface: "eth0", vip: "10.25.0.10", carpdev: "eth2", masterScript, stateFile: path.join(dir, "state", "failover-ip") });
+const pair = (masterScript = "/nonexistent/master.sh") => ({ failoverIp: "203.0.113.50", publicInterface: "eth0", vip: "10.25.0.10", carpdev: "eth2", masterScript, stateFile: path.join(dir, "state", "failover-ip"), ipmove: ipmoveInPlace() });
 afterEach(() => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -33,7 +40,7 @@ function openbsdDeploy(d: Partial<OpenbsdDeploy> = {}): string {
         failoverIp: "203.0.113.50", publicInterface: "vio0", stateFile: "/var/db/ovh-failover/failover-ip",
         files: [{ path: "/etc/ifstated.conf", content: "x\n", mode: "0644" }], ipmoveConfig: "/etc/ovh-ipmove.conf",
         pfRule: "pass on vio2 proto carp", carpdev: "vio2", carpUnit: 0, ifstatedConf: "/etc/ifstated.conf",
-        claimScript: "/usr/local/sbin/ovh-failover-claim", carpPreempt: false, ...d,
+        claimScript: "/usr/local/sbin/ovh-failover-claim", carpPreempt: false, ipmove: { path: "/usr/local/bin/ovh-ipmove" }, ...d,
     });
 }
 
@@ -342,6 +349,37 @@ describe("edge deploy scripts", () => {
             expect(r.status).toBe(6);
             expect(r.stderr).toContain(`not the planned ${sha}`);
             expect(fs.existsSync(target)).toBe(false);
+        });
+    });
+
+    describe("ovh-ipmove the deploy does not install", () => {
+        it("is required, in both flavours, before the secrets are read or anything is written", () => {
+            for (const text of [openbsdDeploy(), renderKeepalivedDeploy({ ...pair(), conf: "/etc/keepalived/keepalived.conf", ipmoveConfig: "/etc/ovh-ipmove.conf", files: [] })]) {
+                const check = text.indexOf("if [ ! -x '/usr/local/bin/ovh-ipmove' ]");
+                expect(check).toBeGreaterThan(0);
+                expect(check).toBeLessThan(text.indexOf("secrets=$(cat)"));
+                expect(check).toBeLessThan(text.indexOf("mv -f"));
+                // Not a file the deploy installed: the removal leaves it alone.
+                expect(text).not.toContain("record_original '/usr/local/bin/ovh-ipmove'");
+            }
+        });
+
+        it.each([
+            ["missing", undefined, /ovh-ipmove is not at .* on this node, and the deploy does not copy it \(CarpPair's ipmove is false\)/],
+            ["not executable", 0o644, /bin-ipmove is not executable: its claims could not move the failover IP; chmod 0755 /],
+        ])("stops the deploy with exit 6 when it is %s, and changes nothing", (_what, mode, message) => {
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-deploy-"));
+            const conf = path.join(dir, "k.conf");
+            const ipmove = path.join(dir, "bin-ipmove");
+            if (mode !== undefined) fs.writeFileSync(ipmove, "#!/bin/sh\n", { mode });
+            const text = renderKeepalivedDeploy({ ...pair(), ipmove: { path: ipmove }, conf, ipmoveConfig: path.join(dir, "i.conf"), files: [{ path: conf, content: "x\n", mode: "0600" }] });
+            const bin = stubs(["keepalived", "systemctl", "ip"]);
+            const r = spawnSync("sh", ["-c", text], { input: renderSecretsInput("pw", "OVH_ENDPOINT=ovh-eu\n"), encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin` } });
+            expect(r.status).toBe(6);
+            expect(r.stderr).toMatch(message);
+            expect(fs.existsSync(conf)).toBe(false);
+            expect(fs.existsSync(path.join(dir, "i.conf"))).toBe(false);
+            expect(fs.existsSync(path.join(dir, "calls"))).toBe(false);
         });
     });
 
