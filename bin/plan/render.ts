@@ -1,6 +1,7 @@
 // Printing a plan: text as `pulumi preview` prints it on a terminal (and with --diff as
 // `pulumi preview --diff` does), or JSON in the shape of `pulumi preview --json`.
 import * as YAML from "yaml";
+import { inTreeOrder } from "./layout";
 import { checkedInputs, ruleFor } from "./providerRules";
 import { ChangeSummary, DeclaredResource, InvokeRecord, ReplacementOp, SERIALIZED_PROVIDER, SIG, Step, StepOp, UNKNOWN_TEXT } from "./model";
 
@@ -688,12 +689,23 @@ function shownStep(op: DisplayOp, step: Step, known: (standIn: string) => boolea
     return { op, step, old: withOld ? state(step.old, "old") : undefined, new: withNew ? state(step.new, "new") : undefined, standIns };
 }
 
-/** The root stack's row and block: created on a first preview, the same after. */
-function rootStep(root: RootStack): Step {
-    const r: DeclaredResource = {
-        urn: root.urn, type: "pulumi:pulumi:Stack", name: urnName(root.urn), custom: false, protect: false, retainOnDelete: false,
+/** A resource with nothing but its URN and type: the root stack, or an unchanged ancestor. */
+function bareResource(urn: string, type: string): DeclaredResource {
+    return {
+        urn, type, name: urnName(urn), custom: false, protect: false, retainOnDelete: false,
         ignoreChanges: [], replaceOnChanges: [], dependencies: [], inputs: {}, propertyDependencies: {}, additionalSecretOutputs: [],
     };
+}
+
+/** A resource known only by its URN (the parent of a step that is not a step itself): a block with no op. */
+function contextStep(urn: string): Step {
+    const r = bareResource(urn, urn.split("::")[2]?.split("$").pop() ?? "");
+    return { op: "same", urn, type: r.type, name: r.name, protect: false, diffs: [], detailedDiff: {}, new: r, old: r };
+}
+
+/** The root stack's row and block: created on a first preview, the same after. */
+function rootStep(root: RootStack): Step {
+    const r = bareResource(root.urn, "pulumi:pulumi:Stack");
     return { op: root.op, urn: root.urn, type: r.type, name: r.name, protect: false, diffs: [], detailedDiff: {}, new: r, ...(root.op === "same" ? { old: r } : {}) };
 }
 
@@ -781,16 +793,6 @@ function renderTree(rootShown: ShownStep, shownSteps: ShownStep[], style: Style)
         });
         return line.trimEnd();
     });
-}
-
-/** Everything before a delete has been announced; a deleted child goes before its deleted parent. */
-function diffIndent(shown: ShownStep, seen: Set<string>, visible: (urn: string) => boolean, parentOf: (urn: string) => string | undefined, rootUrn: string): number {
-    let indent = 0;
-    for (let p = (shown.step.new ?? shown.step.old)?.parent ?? rootUrn; seen.has(p); p = parentOf(p) ?? rootUrn) {
-        if (p === rootUrn) return indent + 1;
-        if (visible(p)) indent++;
-    }
-    return indent;
 }
 
 /**
@@ -995,13 +997,11 @@ export function renderText(header: string, steps: Step[], summary: ChangeSummary
         const ordered = engineOrder(steps.filter(visibleStep), style.showReplacementSteps ?? false)
             .flatMap((d) => (d.op === "import" && d.step.diffs.length > 0 ? [d, { op: "update" as const, step: d.step }] : [d]))
             .map((d) => shownStep(d.op, d.step, known));
-        const seen = new Set<string>([root.urn, ...steps.filter((s) => s.op !== "delete").map((s) => s.urn)]);
-        const visibleUrns = new Set(steps.filter(visibleStep).map((s) => s.urn));
         const text = new Output();
         renderBlock(text, rootShown, 0);
-        for (const shown of ordered) {
-            renderBlock(text, shown, diffIndent(shown, seen, (u) => visibleUrns.has(u), (u) => byUrn.get(u)?.parent, root.urn));
-            seen.add(shown.step.urn);
+        // Each block under its real parent, an unchanged parent shown (same) to hang it under.
+        for (const placed of inTreeOrder(ordered, (d) => d.step.urn, (u) => byUrn.get(u)?.parent, root.urn)) {
+            renderBlock(text, placed.entry ?? shownStep("same", steps.find((s) => s.urn === placed.urn) ?? contextStep(placed.urn)), placed.depth);
         }
         out.push(...text.render(style.color).replace(/\n$/, "").split("\n").map((l) => maskSecretTokens(l).trimEnd()));
         out.push(...offlineNotes(ordered, invokes, style));
