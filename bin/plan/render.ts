@@ -1,5 +1,6 @@
 // Printing a plan: text as `pulumi preview` prints it on a terminal (and with --diff as
 // `pulumi preview --diff` does), or JSON in the shape of `pulumi preview --json`.
+import { createHash } from "crypto";
 import * as YAML from "yaml";
 import { inTreeOrder } from "./layout";
 import { checkedInputs, ruleFor } from "./providerRules";
@@ -11,6 +12,8 @@ export interface Style {
     showReplacementSteps?: boolean;
     /** Each resource's properties, as `pulumi preview --diff` prints them. */
     diff?: boolean;
+    /** With diff, the plan's own notes print each long text in full (else folded to one line). */
+    full?: boolean;
 }
 
 type DisplayOp = StepOp | ReplacementOp;
@@ -873,6 +876,18 @@ function fullText(text: string, indent: string): string[] {
 }
 
 /**
+ * A text of several lines in one line: its first line, how many there are, and a hash that tells
+ * two texts apart; or, when the resource printed the same text already, which property that was.
+ */
+function foldedOrSame(text: string, sameAs: string | undefined): string {
+    // Over the text as printed: a secret's token is keyed per process.
+    const hash = createHash("sha256").update(maskSecretTokens(text)).digest("hex").slice(0, 8);
+    if (sameAs !== undefined) return `the same text as ${sameAs} (sha256 ${hash})`;
+    const lines = text.replace(/\n$/, "").split("\n");
+    return `${maskSecretTokens(goQuote(lines[0]))} … (${lines.length} lines, sha256 ${hash})`;
+}
+
+/**
  * What only the plan knows, after the table: why `pulumi up` would stop, in which order a
  * replacement runs, what a delete does in the world, what a create adopts, warnings, how each
  * data source was answered; with --diff, the values the CLI cuts to three lines or shows as
@@ -881,7 +896,8 @@ function fullText(text: string, indent: string): string[] {
 function offlineNotes(shownSteps: ShownStep[], invokes: InvokeRecord[], style: Style): string[] {
     const lines: string[] = [];
     const strong = (text: string) => (style.color ? `${BOLD}${text}${RESET}` : text);
-    if (style.showReplacementSteps && !style.diff) {
+    // With --diff too: its blocks go by resource, in the tree, not in the engine's order.
+    if (style.showReplacementSteps) {
         const expanded = shownSteps.filter((s) => s.op === "create-replacement" || s.op === "replace" || s.op === "delete-replaced");
         if (expanded.length > 0) {
             lines.push("  replacement steps, in the engine's order:");
@@ -889,6 +905,7 @@ function offlineNotes(shownSteps: ShownStep[], invokes: InvokeRecord[], style: S
         }
     }
     const seen = new Set<Step>();
+    let folded = false;
     for (const shown of shownSteps) {
         const { step, op } = shown;
         const own: string[] = [];
@@ -907,6 +924,13 @@ function offlineNotes(shownSteps: ShownStep[], invokes: InvokeRecord[], style: S
             for (const w of step.warnings ?? []) own.push(`    ${strong(`warning: ${w}`)}`);
         }
         if (style.diff && op !== "delete-replaced" && op !== "same") {
+            // A resource's scripts often repeat one another (create and update): each text once.
+            const printedAs = new Map<string, string>();
+            const once = (key: string, p: string): string | undefined => {
+                const first = printedAs.get(key);
+                if (first === undefined) printedAs.set(key, p);
+                return first;
+            };
             for (const [p, value] of Object.entries(shown.standIns)) {
                 const names = [...new Set(value.match(STAND_IN) ?? [])].join(", ");
                 const old = shown.old ? valueAt(shown.old.inputs, p) : undefined;
@@ -914,12 +938,18 @@ function offlineNotes(shownSteps: ShownStep[], invokes: InvokeRecord[], style: S
                     own.push(`    ${p}: [unknown] until applied; offline: ${maskSecretTokens(goQuote(old))} => ${maskSecretTokens(goQuote(value))}`);
                 } else if (isPlainString(old) && old !== value) {
                     // What the CLI shows as old => [unknown]: the change, as it would show it once known.
-                    own.push(`    ${p}: [unknown] until applied (${names}); offline, old => new:`);
                     const out = new Output();
                     new PropertyPrinter(out, 2, "update", true, false).printTextDiff(old, value);
-                    own.push(...out.render(false).replace(/\n$/, "").split("\n").map((l) => maskSecretTokens(l).trimEnd()).filter((l) => l !== ""));
+                    const changed = out.render(false).replace(/\n$/, "").split("\n").map((l) => maskSecretTokens(l).trimEnd()).filter((l) => l !== "");
+                    const same = style.full ? undefined : once(changed.join("\n"), p);
+                    if (same !== undefined) own.push(`    ${p}: [unknown] until applied; offline, the same changed lines as ${same}`);
+                    else own.push(`    ${p}: [unknown] until applied (${names}); offline, old => new:`, ...changed);
                 } else if (value.includes("\n")) {
-                    own.push(`    ${p}: [unknown] until applied (${names}); offline:`, ...fullText(value, "      "));
+                    own.push(style.full
+                        ? `    ${p}: [unknown] until applied (${names}); offline:`
+                        : `    ${p}: [unknown] until applied (${names}); offline: ${foldedOrSame(value, once(value, p))}`);
+                    if (style.full) own.push(...fullText(value, "      "));
+                    else folded = true;
                 } else {
                     own.push(`    ${p}: [unknown] until applied; offline: ${maskSecretTokens(value)}`);
                 }
@@ -927,7 +957,14 @@ function offlineNotes(shownSteps: ShownStep[], invokes: InvokeRecord[], style: S
             const cut: Record<string, string> = {};
             const printed = op === "delete" ? shown.old?.inputs : op === "create" ? shown.new?.inputs : undefined;
             if (printed) cutStrings(printed, "", cut);
-            for (const [p, value] of Object.entries(cut)) own.push(`    ${p}, in full:`, ...fullText(value, "      "));
+            for (const [p, value] of Object.entries(cut)) {
+                if (style.full) {
+                    own.push(`    ${p}, in full:`, ...fullText(value, "      "));
+                } else {
+                    own.push(`    ${p}: ${foldedOrSame(value, once(value, p))}`);
+                    folded = true;
+                }
+            }
         }
         if (own.length > 0) lines.push(`  ${displayTypeName(step.type)} (${step.name}):`, ...own);
     }
@@ -941,6 +978,7 @@ function offlineNotes(shownSteps: ShownStep[], invokes: InvokeRecord[], style: S
             printed.add(line);
         }
     }
+    if (folded) lines.push("  (texts of several lines are folded to their first line: --diff-full prints them in full)");
     return lines.length > 0 ? ["Offline plan:", ...lines, ""] : [];
 }
 
