@@ -944,12 +944,11 @@ function offlineNotes(shownSteps: ShownStep[], invokes: InvokeRecord[], style: S
                     const same = style.full ? undefined : once(changed.join("\n"), p);
                     if (same !== undefined) own.push(`    ${p}: [unknown] until applied; offline, the same changed lines as ${same}`);
                     else own.push(`    ${p}: [unknown] until applied (${names}); offline, old => new:`, ...changed);
+                } else if (value.includes("\n") && style.full) {
+                    own.push(`    ${p}: [unknown] until applied (${names}); offline:`, ...fullText(value, "      "));
                 } else if (value.includes("\n")) {
-                    own.push(style.full
-                        ? `    ${p}: [unknown] until applied (${names}); offline:`
-                        : `    ${p}: [unknown] until applied (${names}); offline: ${foldedOrSame(value, once(value, p))}`);
-                    if (style.full) own.push(...fullText(value, "      "));
-                    else folded = true;
+                    own.push(`    ${p}: [unknown] until applied (${names}); offline: ${foldedOrSame(value, once(value, p))}`);
+                    folded = true;
                 } else {
                     own.push(`    ${p}: [unknown] until applied; offline: ${maskSecretTokens(value)}`);
                 }
