@@ -84,8 +84,9 @@ export function parseArgs(argv: string[]): PlanOptions {
         stackFile: values["stack-file"] === undefined ? undefined : path.resolve(values["stack-file"]),
         program: values.program === undefined ? undefined : path.resolve(values.program),
         json: values.json ?? false,
-        diff: values.diff === true || values["diff-full"] === true,
-        diffFull: values["diff-full"] ?? false,
+        // --diff-full is --diff with the long texts in full.
+        diff: values["diff-full"] === true ? true : values.diff,
+        diffFull: values["diff-full"],
         showSame: values["show-same"] ?? false,
         showReplacementSteps: values["show-replacement-steps"] ?? false,
     };
