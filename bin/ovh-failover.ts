@@ -38,6 +38,8 @@ bad value, with its key).
   --expect-no-changes       exit 1 when anything would change (with --against or --set)
   --json                    only JSON on stdout, shaped as pulumi preview --json
   --diff                    each resource's properties too, old => new, as pulumi preview --diff
+                            (the plan's own notes fold a long script to its first line)
+  --diff-full               --diff, with every script under Offline plan: in full
   --show-same               list unchanged resources too when comparing
   --show-replacement-steps  list each replacement as its create and delete steps, in the
                             engine's order

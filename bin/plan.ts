@@ -1,7 +1,7 @@
 // The offline plan: what a stack declares, or what a change to it would do, with no Pulumi CLI,
 // no credentials and no network. Usage:
 //
-//   ovh-failover plan <stack> [--set <key>=<value>]... [--against <git-ref>] [--expect-no-changes] [--json] [--diff] [--show-same]
+//   ovh-failover plan <stack> [--set <key>=<value>]... [--against <git-ref>] [--expect-no-changes] [--json] [--diff] [--diff-full] [--show-same]
 //                           [--show-replacement-steps] [--stack-file <file>] [--program <file>]
 //
 // The text is what `pulumi preview` prints on a terminal: the tree of resources with their op, then
@@ -18,7 +18,8 @@ import * as path from "path";
 import { parseAdoptFile } from "../components/config/adoptFile";
 import { parseCommandLine, projectDir } from "./cli";
 import { diffEvaluations, summarize } from "./plan/diff";
-import { Evaluation, Step } from "./plan/model";
+import { planErrorJson } from "./plan/failure";
+import { Evaluation, Step, VIRTUAL_MAC_TYPE } from "./plan/model";
 import { validateStackConfig } from "./plan/projectConfig";
 import { renderJson, renderText, rootStack } from "./plan/render";
 import { applySet, configEnvironment, loadFlagStackFile, loadProject, previewConfig, programEntry, loadStackConfig, ProjectFile, StackConfig, stackFilePath } from "./plan/stackFiles";
@@ -37,6 +38,8 @@ export interface PlanOptions {
     json: boolean;
     /** Each resource's properties, as pulumi preview --diff prints them. */
     diff?: boolean;
+    /** With diff, the long texts under "Offline plan:" in full rather than folded to a line. */
+    diffFull?: boolean;
     showSame: boolean;
     /** List each replacement as its create and delete steps, in the engine's order. */
     showReplacementSteps?: boolean;
@@ -44,7 +47,7 @@ export interface PlanOptions {
     oneProcess?: boolean;
 }
 
-const USAGE = "usage: ovh-failover plan <stack> [--set <key>=<value>]... [--against <git-ref>] [--expect-no-changes] [--json] [--diff] [--show-same] [--show-replacement-steps] [--stack-file <file>] [--program <file>]";
+const USAGE = "usage: ovh-failover plan <stack> [--set <key>=<value>]... [--against <git-ref>] [--expect-no-changes] [--json] [--diff] [--diff-full] [--show-same] [--show-replacement-steps] [--stack-file <file>] [--program <file>]";
 
 /** Exit code when --expect-no-changes finds changes. */
 export const EXIT_CHANGES = 1;
@@ -55,6 +58,7 @@ export const OPTIONS = {
     "expect-no-changes": { type: "boolean" },
     json: { type: "boolean" },
     diff: { type: "boolean" },
+    "diff-full": { type: "boolean" },
     "show-same": { type: "boolean" },
     "show-replacement-steps": { type: "boolean" },
     "stack-file": { type: "string" },
@@ -80,7 +84,9 @@ export function parseArgs(argv: string[]): PlanOptions {
         stackFile: values["stack-file"] === undefined ? undefined : path.resolve(values["stack-file"]),
         program: values.program === undefined ? undefined : path.resolve(values.program),
         json: values.json ?? false,
-        diff: values.diff,
+        // --diff-full is --diff with the long texts in full.
+        diff: values["diff-full"] === true ? true : values.diff,
+        diffFull: values["diff-full"],
         showSame: values["show-same"] ?? false,
         showReplacementSteps: values["show-replacement-steps"] ?? false,
     };
@@ -232,7 +238,26 @@ export interface PlanResult {
     output: string;
     /** What goes to stderr: why the plan failed, or that changes were not expected. */
     message?: string;
+    /** What goes to stderr before the plan: that it knows nothing of the live world, and how to adopt it. */
+    notice?: string;
     exitCode: number;
+}
+
+/** The types `ovh-failover adopt` finds live: without its file, a plan from no state shows each as a create. */
+const ADOPTED_TYPES = new Set(["ovh:Ip/move:Move", VIRTUAL_MAC_TYPE, "ovh:Domain/zoneRecord:ZoneRecord"]);
+
+/**
+ * Said once, before a plan from no state and no adopt file: every routing, MAC, NIC and record
+ * is a create to it, which reads as alarming to someone whose setup is live.
+ */
+export function unadoptedNotice(stack: string, adoptFile: string, steps: Step[]): string | undefined {
+    if (!steps.some((s) => s.op === "create" && ADOPTED_TYPES.has(s.type))) return undefined;
+    return [
+        `note: no state and no adopt file (${adoptFile}): the plan knows nothing of the live world,`,
+        "so every routing, virtual MAC, container NIC and DNS record shows as + create, even one that exists.",
+        `To take over what exists: npx ovh-failover adopt ${stack} --no-state (docs/adopt.md), then plan again.`,
+        "",
+    ].join("\n");
 }
 
 /** The stack as it was at a ref: evaluated there, or nothing if the stack did not exist then. */
@@ -269,13 +294,15 @@ export async function plan(dir: string, opts: PlanOptions, color: boolean): Prom
     for (const [label, e] of [[beforeLabel, before], [afterLabel, after]] as const) {
         if (e.error !== undefined) {
             const which = comparing ? ` (${label})` : "";
-            return { steps: [], output: "", message: `error: stack ${opts.stack}${which}: ${e.error}\n`, exitCode: 2 };
+            const message = `error: stack ${opts.stack}${which}: ${e.error}\n`;
+            return { steps: [], output: opts.json ? planErrorJson(message, opts.stack) : "", message, exitCode: 2 };
         }
     }
     // What `ovh-failover adopt` found live: the plan shows what an import will change.
     const adoptPath = path.join(dir, project.stackConfigDir, `${opts.stack}.adopt.yaml`);
     const adopt = fs.existsSync(adoptPath) ? parseAdoptFile(fs.readFileSync(adoptPath, "utf8"), adoptPath) : undefined;
     const steps = diffEvaluations(before, after, adopt);
+    const notice = adopt === undefined && !comparing ? unadoptedNotice(opts.stack, path.relative(dir, adoptPath), steps) : undefined;
     const summary = summarize(steps);
     const sets = opts.sets.length > 0 ? ` with ${opts.sets.join(", ")}` : "";
     const what = opts.against ? `${beforeLabel} → now${sets}` : opts.sets.length > 0 ? sets.trim() : "as written";
@@ -288,43 +315,49 @@ export async function plan(dir: string, opts: PlanOptions, color: boolean): Prom
             durationNs: Number(process.hrtime.bigint() - started),
             showSames: opts.showSame,
         })
-        : renderText(header, steps, summary, after.invokes, root, { color, showReplacementSteps: opts.showReplacementSteps, diff: opts.diff }, opts.showSame || !comparing);
+        : renderText(header, steps, summary, after.invokes, root, { color, showReplacementSteps: opts.showReplacementSteps, diff: opts.diff, full: opts.diffFull }, opts.showSame || !comparing);
     // The engine refuses to delete or replace a protected resource, in a preview as in an up
     // (pulumi/pulumi pkg/resource/deploy/step_generator.go): so does the plan.
     const blocked = steps.filter((s) => s.blockedBy === "protect");
     if (blocked.length > 0) {
         const list = blocked.map((s) => `  ${s.op} ${s.urn}`).join("\n");
         return {
-            steps, output, exitCode: 2,
+            steps, output, notice, exitCode: 2,
             message: `error: ${blocked.length} protected resource${blocked.length === 1 ? "" : "s"} would be deleted or replaced, which pulumi preview and pulumi up refuse:\n${list}\n(a rename? keep the old name, or move the state with pulumi state rename; else unprotect it on purpose first)\n`,
         };
     }
     const changes = summary.import + summary.create + summary.update + summary.replace + summary.delete;
     if (opts.expectNoChanges && changes > 0) {
-        return { steps, output, message: `error: no changes were expected but ${changes} were proposed\n`, exitCode: EXIT_CHANGES };
+        return { steps, output, notice, message: `error: no changes were expected but ${changes} were proposed\n`, exitCode: EXIT_CHANGES };
     }
-    return { steps, output, exitCode: 0 };
+    return { steps, output, notice, exitCode: 0 };
 }
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+    // Known before the arguments are: a usage error under --json is JSON too.
+    const json = argv.includes("--json");
+    const fail = (message: string, stack?: string) => {
+        if (json) process.stdout.write(planErrorJson(message, stack));
+        process.stderr.write(message);
+        process.exitCode = 2;
+    };
     let opts: PlanOptions;
     let dir: string;
     try {
         opts = parseArgs(argv);
         dir = projectDir();
     } catch (err) {
-        process.stderr.write(`${(err as Error).message}\n`);
-        process.exit(2);
+        return fail(`${(err as Error).message}\n`);
     }
     try {
         // One evaluation runs in this process: the SDK is loaded once.
         const result = await plan(dir, { ...opts, oneProcess: true }, process.stdout.isTTY === true && !opts.json);
+        if (result.notice) process.stderr.write(result.notice);
         process.stdout.write(result.output);
         if (result.message) process.stderr.write(result.message);
         process.exitCode = result.exitCode;
     } catch (err) {
-        process.stderr.write(`error: ${(err as Error).message}\n`);
-        process.exitCode = 2;
+        fail(`error: ${(err as Error).message}\n`, opts.stack);
     }
 }
 

@@ -1,6 +1,8 @@
 // Printing a plan: text as `pulumi preview` prints it on a terminal (and with --diff as
 // `pulumi preview --diff` does), or JSON in the shape of `pulumi preview --json`.
+import { createHash } from "crypto";
 import * as YAML from "yaml";
+import { inTreeOrder } from "./layout";
 import { checkedInputs, ruleFor } from "./providerRules";
 import { ChangeSummary, DeclaredResource, InvokeRecord, ReplacementOp, SERIALIZED_PROVIDER, SIG, Step, StepOp, UNKNOWN_TEXT } from "./model";
 
@@ -10,6 +12,8 @@ export interface Style {
     showReplacementSteps?: boolean;
     /** Each resource's properties, as `pulumi preview --diff` prints them. */
     diff?: boolean;
+    /** With diff, the plan's own notes print each long text in full (else folded to one line). */
+    full?: boolean;
 }
 
 type DisplayOp = StepOp | ReplacementOp;
@@ -688,12 +692,23 @@ function shownStep(op: DisplayOp, step: Step, known: (standIn: string) => boolea
     return { op, step, old: withOld ? state(step.old, "old") : undefined, new: withNew ? state(step.new, "new") : undefined, standIns };
 }
 
-/** The root stack's row and block: created on a first preview, the same after. */
-function rootStep(root: RootStack): Step {
-    const r: DeclaredResource = {
-        urn: root.urn, type: "pulumi:pulumi:Stack", name: urnName(root.urn), custom: false, protect: false, retainOnDelete: false,
+/** A resource with nothing but its URN and type: the root stack, or an unchanged ancestor. */
+function bareResource(urn: string, type: string): DeclaredResource {
+    return {
+        urn, type, name: urnName(urn), custom: false, protect: false, retainOnDelete: false,
         ignoreChanges: [], replaceOnChanges: [], dependencies: [], inputs: {}, propertyDependencies: {}, additionalSecretOutputs: [],
     };
+}
+
+/** A resource known only by its URN (the parent of a step that is not a step itself): a block with no op. */
+function contextStep(urn: string): Step {
+    const r = bareResource(urn, urn.split("::")[2]?.split("$").pop() ?? "");
+    return { op: "same", urn, type: r.type, name: r.name, protect: false, diffs: [], detailedDiff: {}, new: r, old: r };
+}
+
+/** The root stack's row and block: created on a first preview, the same after. */
+function rootStep(root: RootStack): Step {
+    const r = bareResource(root.urn, "pulumi:pulumi:Stack");
     return { op: root.op, urn: root.urn, type: r.type, name: r.name, protect: false, diffs: [], detailedDiff: {}, new: r, ...(root.op === "same" ? { old: r } : {}) };
 }
 
@@ -783,16 +798,6 @@ function renderTree(rootShown: ShownStep, shownSteps: ShownStep[], style: Style)
     });
 }
 
-/** Everything before a delete has been announced; a deleted child goes before its deleted parent. */
-function diffIndent(shown: ShownStep, seen: Set<string>, visible: (urn: string) => boolean, parentOf: (urn: string) => string | undefined, rootUrn: string): number {
-    let indent = 0;
-    for (let p = (shown.step.new ?? shown.step.old)?.parent ?? rootUrn; seen.has(p); p = parentOf(p) ?? rootUrn) {
-        if (p === rootUrn) return indent + 1;
-        if (visible(p)) indent++;
-    }
-    return indent;
-}
-
 /**
  * One resource as `pulumi preview --diff` prints it (diff.go renderDiff): its op and type, its
  * id, URN and provider, then its properties: a create's inputs, a delete's, the changes of an
@@ -871,6 +876,18 @@ function fullText(text: string, indent: string): string[] {
 }
 
 /**
+ * A text of several lines in one line: its first line, how many there are, and a hash that tells
+ * two texts apart; or, when the resource printed the same text already, which property that was.
+ */
+function foldedOrSame(text: string, sameAs: string | undefined): string {
+    // Over the text as printed: a secret's token is keyed per process.
+    const hash = createHash("sha256").update(maskSecretTokens(text)).digest("hex").slice(0, 8);
+    if (sameAs !== undefined) return `the same text as ${sameAs} (sha256 ${hash})`;
+    const lines = text.replace(/\n$/, "").split("\n");
+    return `${maskSecretTokens(goQuote(lines[0]))} … (${lines.length} lines, sha256 ${hash})`;
+}
+
+/**
  * What only the plan knows, after the table: why `pulumi up` would stop, in which order a
  * replacement runs, what a delete does in the world, what a create adopts, warnings, how each
  * data source was answered; with --diff, the values the CLI cuts to three lines or shows as
@@ -879,7 +896,8 @@ function fullText(text: string, indent: string): string[] {
 function offlineNotes(shownSteps: ShownStep[], invokes: InvokeRecord[], style: Style): string[] {
     const lines: string[] = [];
     const strong = (text: string) => (style.color ? `${BOLD}${text}${RESET}` : text);
-    if (style.showReplacementSteps && !style.diff) {
+    // With --diff too: its blocks go by resource, in the tree, not in the engine's order.
+    if (style.showReplacementSteps) {
         const expanded = shownSteps.filter((s) => s.op === "create-replacement" || s.op === "replace" || s.op === "delete-replaced");
         if (expanded.length > 0) {
             lines.push("  replacement steps, in the engine's order:");
@@ -887,6 +905,7 @@ function offlineNotes(shownSteps: ShownStep[], invokes: InvokeRecord[], style: S
         }
     }
     const seen = new Set<Step>();
+    let folded = false;
     for (const shown of shownSteps) {
         const { step, op } = shown;
         const own: string[] = [];
@@ -905,6 +924,13 @@ function offlineNotes(shownSteps: ShownStep[], invokes: InvokeRecord[], style: S
             for (const w of step.warnings ?? []) own.push(`    ${strong(`warning: ${w}`)}`);
         }
         if (style.diff && op !== "delete-replaced" && op !== "same") {
+            // A resource's scripts often repeat one another (create and update): each text once.
+            const printedAs = new Map<string, string>();
+            const once = (key: string, p: string): string | undefined => {
+                const first = printedAs.get(key);
+                if (first === undefined) printedAs.set(key, p);
+                return first;
+            };
             for (const [p, value] of Object.entries(shown.standIns)) {
                 const names = [...new Set(value.match(STAND_IN) ?? [])].join(", ");
                 const old = shown.old ? valueAt(shown.old.inputs, p) : undefined;
@@ -912,12 +938,17 @@ function offlineNotes(shownSteps: ShownStep[], invokes: InvokeRecord[], style: S
                     own.push(`    ${p}: [unknown] until applied; offline: ${maskSecretTokens(goQuote(old))} => ${maskSecretTokens(goQuote(value))}`);
                 } else if (isPlainString(old) && old !== value) {
                     // What the CLI shows as old => [unknown]: the change, as it would show it once known.
-                    own.push(`    ${p}: [unknown] until applied (${names}); offline, old => new:`);
                     const out = new Output();
                     new PropertyPrinter(out, 2, "update", true, false).printTextDiff(old, value);
-                    own.push(...out.render(false).replace(/\n$/, "").split("\n").map((l) => maskSecretTokens(l).trimEnd()).filter((l) => l !== ""));
-                } else if (value.includes("\n")) {
+                    const changed = out.render(false).replace(/\n$/, "").split("\n").map((l) => maskSecretTokens(l).trimEnd()).filter((l) => l !== "");
+                    const same = style.full ? undefined : once(changed.join("\n"), p);
+                    if (same !== undefined) own.push(`    ${p}: [unknown] until applied; offline, the same changed lines as ${same}`);
+                    else own.push(`    ${p}: [unknown] until applied (${names}); offline, old => new:`, ...changed);
+                } else if (value.includes("\n") && style.full) {
                     own.push(`    ${p}: [unknown] until applied (${names}); offline:`, ...fullText(value, "      "));
+                } else if (value.includes("\n")) {
+                    own.push(`    ${p}: [unknown] until applied (${names}); offline: ${foldedOrSame(value, once(value, p))}`);
+                    folded = true;
                 } else {
                     own.push(`    ${p}: [unknown] until applied; offline: ${maskSecretTokens(value)}`);
                 }
@@ -925,7 +956,14 @@ function offlineNotes(shownSteps: ShownStep[], invokes: InvokeRecord[], style: S
             const cut: Record<string, string> = {};
             const printed = op === "delete" ? shown.old?.inputs : op === "create" ? shown.new?.inputs : undefined;
             if (printed) cutStrings(printed, "", cut);
-            for (const [p, value] of Object.entries(cut)) own.push(`    ${p}, in full:`, ...fullText(value, "      "));
+            for (const [p, value] of Object.entries(cut)) {
+                if (style.full) {
+                    own.push(`    ${p}, in full:`, ...fullText(value, "      "));
+                } else {
+                    own.push(`    ${p}: ${foldedOrSame(value, once(value, p))}`);
+                    folded = true;
+                }
+            }
         }
         if (own.length > 0) lines.push(`  ${displayTypeName(step.type)} (${step.name}):`, ...own);
     }
@@ -939,6 +977,7 @@ function offlineNotes(shownSteps: ShownStep[], invokes: InvokeRecord[], style: S
             printed.add(line);
         }
     }
+    if (folded) lines.push("  (texts of several lines are folded to their first line: --diff-full prints them in full)");
     return lines.length > 0 ? ["Offline plan:", ...lines, ""] : [];
 }
 
@@ -995,13 +1034,11 @@ export function renderText(header: string, steps: Step[], summary: ChangeSummary
         const ordered = engineOrder(steps.filter(visibleStep), style.showReplacementSteps ?? false)
             .flatMap((d) => (d.op === "import" && d.step.diffs.length > 0 ? [d, { op: "update" as const, step: d.step }] : [d]))
             .map((d) => shownStep(d.op, d.step, known));
-        const seen = new Set<string>([root.urn, ...steps.filter((s) => s.op !== "delete").map((s) => s.urn)]);
-        const visibleUrns = new Set(steps.filter(visibleStep).map((s) => s.urn));
         const text = new Output();
         renderBlock(text, rootShown, 0);
-        for (const shown of ordered) {
-            renderBlock(text, shown, diffIndent(shown, seen, (u) => visibleUrns.has(u), (u) => byUrn.get(u)?.parent, root.urn));
-            seen.add(shown.step.urn);
+        // Each block under its real parent, an unchanged parent shown (same) to hang it under.
+        for (const placed of inTreeOrder(ordered, (d) => d.step.urn, (u) => byUrn.get(u)?.parent, root.urn)) {
+            renderBlock(text, placed.entry ?? shownStep("same", steps.find((s) => s.urn === placed.urn) ?? contextStep(placed.urn)), placed.depth);
         }
         out.push(...text.render(style.color).replace(/\n$/, "").split("\n").map((l) => maskSecretTokens(l).trimEnd()));
         out.push(...offlineNotes(ordered, invokes, style));

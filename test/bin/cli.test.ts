@@ -32,6 +32,8 @@ describe("plan", () => {
             showReplacementSteps: false,
         });
         expect(parsePlanArgs(["s", "--program", "p.ts"]).program).toBe(path.resolve("p.ts"));
+        expect(parsePlanArgs(["s", "--diff"])).toMatchObject({ diff: true, diffFull: undefined });
+        expect(parsePlanArgs(["s", "--diff-full"])).toMatchObject({ diff: true, diffFull: true });
         // The ref's program is the project's own: another program cannot be compared with it.
         expect(() => parsePlanArgs(["s", "--against", "HEAD", "--program", "p.ts"])).toThrow(/^--against compares with the project's program at that ref; --program names another/);
         expect(parsePlanArgs(["s", "--against", "origin/main", "--show-replacement-steps"])).toMatchObject({ stack: "s", sets: [], against: "origin/main", json: false, showSame: false, showReplacementSteps: true });
