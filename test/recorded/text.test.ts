@@ -120,7 +120,7 @@ export const TEXT_DIFFERENCES: TextDifference[] = [
     },
     {
         what: "the plan's `Offline plan:` section, after the table",
-        why: "what only the plan knows: why `pulumi up` would stop, a replacement's order, what a delete does in the world, what a create adopts, warnings, how each data source was answered; with --diff, the values the CLI cuts or shows as [unknown], in full",
+        why: "what only the plan knows: why `pulumi up` would stop, a replacement's order, what a delete does in the world, what a create adopts, warnings, how each data source was answered; with --diff, the values the CLI cuts or shows as [unknown] (a long script folded to a line, --diff-full prints it whole)",
         leaveOut: (p) => ({ ...p, plan: withoutSection(p.plan, (l) => l === "Offline plan:", (l) => l === "", false) }),
     },
     {
