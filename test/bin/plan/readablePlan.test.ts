@@ -12,6 +12,7 @@ import { plan } from "../../../bin/plan";
 import { issuesInMessage, PlanErrorJson } from "../../../bin/plan/failure";
 import { formatIssues } from "../../../components/shared/validate";
 import { readRecordings } from "../../support/recording";
+import { textCounts } from "../../support/planJson";
 
 const root = path.resolve(__dirname, "../../..");
 const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(root, "dist/bin/ovh-failover.js"), "plan", ...args], { cwd: root, encoding: "utf8" });
@@ -24,16 +25,6 @@ const screenRows = (text: string) => text.replace(/\n$/, "").split("\n").reduce(
 interface PreviewJson {
     steps: { op: string; urn: string; newState?: { parent?: string; custom?: boolean; type?: string } }[];
     changeSummary: Record<string, number>;
-}
-
-/** The counts under "Resources:" of a text, by op as changeSummary names them. */
-function textCounts(text: string): Record<string, number> {
-    const lines = text.split("\n");
-    return Object.fromEntries(lines.slice(lines.indexOf("Resources:") + 1).flatMap((l) => {
-        const m = /^ {4}(?:\+-|[-+~=] )(\d+) to (\w+)$/.exec(l);
-        const same = /^ {4}(?:\d+ changes?\. )?(\d+) unchanged$/.exec(l);
-        return m ? [[m[2], Number(m[1])]] : same ? [["same", Number(same[1])]] : [];
-    }));
 }
 
 /** A copy of the project with one stack, and its adopt file when given. */
