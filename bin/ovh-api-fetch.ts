@@ -31,11 +31,11 @@ export function schemaUrl(api: string, root: string = DEFAULT_API_ROOT): string 
 }
 
 /**
- * The folders the tests look in, in order: OVH_API_SCHEMA_DIR when set, ../shared/ovh-api beside
- * the repository, then ovh-api/ inside it.
+ * The folders the tests look in, in order: OVH_API_SCHEMA_DIR when set, else ovh-api/ in the
+ * repository (where the fetch writes, so a fresh fetch wins), then ../shared/ovh-api beside it.
  */
 export function schemaDirCandidates(root: string, env: NodeJS.ProcessEnv = process.env): string[] {
-    const dirs = [path.resolve(root, "..", "shared", "ovh-api"), path.resolve(root, "ovh-api")];
+    const dirs = [path.resolve(root, "ovh-api"), path.resolve(root, "..", "shared", "ovh-api")];
     return env.OVH_API_SCHEMA_DIR ? [path.resolve(env.OVH_API_SCHEMA_DIR)] : dirs;
 }
 

@@ -16,13 +16,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseAdoptFile } from "../components/config/adoptFile";
+import { SECRET_KEYS } from "../components/config/keys";
 import { parseCommandLine, projectDir } from "./cli";
 import { diffEvaluations, summarize } from "./plan/diff";
 import { planErrorJson } from "./plan/failure";
 import { Evaluation, Step, VIRTUAL_MAC_TYPE } from "./plan/model";
 import { validateStackConfig } from "./plan/projectConfig";
 import { renderJson, renderText, rootStack } from "./plan/render";
-import { applySet, configEnvironment, loadFlagStackFile, loadProject, previewConfig, programEntry, loadStackConfig, ProjectFile, StackConfig, stackFilePath } from "./plan/stackFiles";
+import { applySet, configEnvironment, loadFlagStackFile, loadProject, previewConfig, programEntry, loadStackConfig, ProjectFile, shownAssignment, StackConfig, stackFilePath } from "./plan/stackFiles";
 
 export interface PlanOptions {
     stack: string;
@@ -253,9 +254,10 @@ const ADOPTED_TYPES = new Set(["ovh:Ip/move:Move", VIRTUAL_MAC_TYPE, "ovh:Domain
 export function unadoptedNotice(stack: string, adoptFile: string, steps: Step[]): string | undefined {
     if (!steps.some((s) => s.op === "create" && ADOPTED_TYPES.has(s.type))) return undefined;
     return [
-        `note: no state and no adopt file (${adoptFile}): the plan knows nothing of the live world,`,
+        `note: the plan reads no Pulumi state and there is no adopt file (${adoptFile}): it knows nothing of the live world,`,
         "so every routing, virtual MAC, container NIC and DNS record shows as + create, even one that exists.",
-        `To take over what exists: npx ovh-failover adopt ${stack} --no-state (docs/adopt.md), then plan again.`,
+        `To take over what exists: npx ovh-failover adopt ${stack} --no-state for a stack without a state yet, or`,
+        `--state <file> (written by pulumi stack export --file <file>) for one that has a state (docs/adopt.md); then plan again.`,
         "",
     ].join("\n");
 }
@@ -280,6 +282,7 @@ export async function plan(dir: string, opts: PlanOptions, color: boolean): Prom
         ? loadFlagStackFile(project, opts.stackFile)
         : loadStackConfig(dir, project, opts.stack);
     const changed = opts.sets.reduce((c, s) => applySet(project, c, s), asWritten);
+    const shownSets = opts.sets.map((s) => shownAssignment(project, asWritten, s, SECRET_KEYS)).join(", ");
     const empty: Evaluation = { resources: [], invokes: [] };
     const comparingAnything = opts.against !== undefined || opts.sets.length > 0;
 
@@ -290,7 +293,7 @@ export async function plan(dir: string, opts: PlanOptions, color: boolean): Prom
     const [{ evaluation: before, label: beforeLabel }, after] = await Promise.all([baseline, evaluate(dir, project, opts.stack, changed, opts.oneProcess && !comparingAnything ? "this-process" : "child")]);
     const comparing = opts.against !== undefined || opts.sets.length > 0;
     // Which of the two failed, in the words the header uses for it.
-    const afterLabel = opts.against ? `the working tree${opts.sets.length > 0 ? `, with ${opts.sets.join(", ")}` : ""}` : `with ${opts.sets.join(", ")}`;
+    const afterLabel = opts.against ? `the working tree${opts.sets.length > 0 ? `, with ${shownSets}` : ""}` : `with ${shownSets}`;
     for (const [label, e] of [[beforeLabel, before], [afterLabel, after]] as const) {
         if (e.error !== undefined) {
             const which = comparing ? ` (${label})` : "";
@@ -304,7 +307,7 @@ export async function plan(dir: string, opts: PlanOptions, color: boolean): Prom
     const steps = diffEvaluations(before, after, adopt);
     const notice = adopt === undefined && !comparing ? unadoptedNotice(opts.stack, path.relative(dir, adoptPath), steps) : undefined;
     const summary = summarize(steps);
-    const sets = opts.sets.length > 0 ? ` with ${opts.sets.join(", ")}` : "";
+    const sets = opts.sets.length > 0 ? ` with ${shownSets}` : "";
     const what = opts.against ? `${beforeLabel} → now${sets}` : opts.sets.length > 0 ? sets.trim() : "as written";
     // The CLI's header, "Previewing update (<stack>):", saying that this one is offline and what it compares.
     const header = `Previewing update (${opts.stack}) offline, ${what}:`;

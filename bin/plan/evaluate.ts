@@ -75,6 +75,14 @@ const PROGRAM_GATEWAY: Record<string, string> = {
 };
 
 /**
+ * The offline plan knows a server's routing only from the stack keys (servers.<name>.mainIp and
+ * ipv6): a program of the library's own gives its server facts to the components instead.
+ */
+function unroutedNote(serviceName: string): string {
+    return `answered offline with no routing (no servers.<name>.mainIp or ipv6 key of the stack describes ${serviceName}; pulumi preview asks the OVH API)`;
+}
+
+/**
  * The note of an answer with no routing, once the program is evaluated: what each endpoint on that
  * server took its gateway from (its registered gatewaySource), found by its virtual MAC, a child
  * that names the server.
@@ -87,7 +95,7 @@ function describeUnrouted(record: InvokeRecord, serviceName: string, resources: 
         const six = typeof registered?.gateway6 === "string" ? ` and its IPv6 gateway ${registered.gateway6} from the ipv6 the program gave for the server` : "";
         return [`${r.parent!.slice(r.parent!.lastIndexOf("::") + 2)} takes its gateway from ${PROGRAM_GATEWAY[source]}${six}`];
     });
-    if (said.length > 0) record.note = `answered offline with no routing (the stack's configuration gives ${serviceName} no mainIp and no IPv6 prefix): ${said.join("; ")}`;
+    if (said.length > 0) record.note = `${unroutedNote(serviceName)}: ${said.join("; ")}`;
 }
 
 /** Replaces the wire forms of secrets, unknowns and resource references by readable values. */
@@ -190,7 +198,7 @@ function offlineAnswer(args: MockCallArgs, record: InvokeRecord): Record<string,
             return { serviceName: args.inputs.serviceName, routing };
         }
         record.answer = { routing: null };
-        record.note = `answered offline with no routing (the stack's configuration gives ${String(args.inputs.serviceName)} no mainIp and no IPv6 prefix): the gateway comes from what the program gave for the server`;
+        record.note = `${unroutedNote(String(args.inputs.serviceName))}: the gateway comes from what the program gave for the server`;
         unroutedServers.set(record, String(args.inputs.serviceName));
         return { serviceName: args.inputs.serviceName };
     }

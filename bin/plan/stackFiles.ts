@@ -199,6 +199,24 @@ function splitZoneSegments(segments: PathSegment[]): string | undefined {
 }
 
 /** Applies `key=value` (key in --path syntax, namespace optional) to a copy of the config. */
+/** Provider config keys that hold credentials (the ovh and proxmoxve providers' schemas). */
+const PROVIDER_SECRETS: Record<string, string[]> = { ovh: ["applicationKey", "applicationSecret", "consumerKey", "clientSecret", "accessToken"], proxmoxve: ["password", "apiToken", "authTicket", "csrfPreventionToken"] };
+
+/**
+ * A --set assignment as headers and messages show it: the value of a secret (a secure value in the
+ * stack file, a key the program reads as a secret, a provider's credential) as [secret], since
+ * stdout and stderr end up in CI logs and pull-request comments.
+ */
+export function shownAssignment(project: ProjectFile, config: StackConfig, assignment: string, secretKeys: readonly string[]): string {
+    const eq = assignment.indexOf("=");
+    if (eq <= 0) return assignment;
+    const rawKey = assignment.slice(0, eq);
+    const [namespace, keyPath] = /^[^.[]+:/.test(rawKey) ? [rawKey.slice(0, rawKey.indexOf(":")), rawKey.slice(rawKey.indexOf(":") + 1)] : [project.name, rawKey];
+    const top = /^[^.[]*/.exec(keyPath)?.[0] ?? "";
+    const secret = config.get(`${namespace}:${top}`)?.secret === true || (namespace === project.name && secretKeys.includes(top)) || (PROVIDER_SECRETS[namespace] ?? []).includes(top);
+    return secret ? `${rawKey}=[secret]` : assignment;
+}
+
 export function applySet(project: ProjectFile, config: StackConfig, assignment: string): StackConfig {
     const eq = assignment.indexOf("=");
     if (eq <= 0) throw new Error(`--set ${assignment}: expected <key>=<value>`);

@@ -22,6 +22,15 @@ describe("./ovh-failover", () => {
         expect(r.stdout.trim()).toContain(pkg.version);
     });
 
+    it("started through a symlink elsewhere, still runs its own checkout's command line", () => {
+        const link = path.join(work, "linked", "ovh-failover");
+        fs.mkdirSync(path.dirname(link));
+        fs.symlinkSync(launcher, link);
+        const r = spawnSync(link, ["--version"], { cwd: os.tmpdir(), encoding: "utf8" });
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout.trim()).toContain(pkg.version);
+    });
+
     it("passes shellcheck, and is executable in git", () => {
         const r = spawnSync("shellcheck", [launcher], { encoding: "utf8" });
         expect(r.status, r.stdout).toBe(0);

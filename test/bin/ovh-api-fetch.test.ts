@@ -47,8 +47,8 @@ describe("the file mapping", () => {
 });
 
 describe("where the files are", () => {
-    it("reads ../shared/ovh-api first, then ovh-api/ in the repository; OVH_API_SCHEMA_DIR alone when set", () => {
-        expect(schemaDirCandidates("/w/repo", {})).toEqual(["/w/shared/ovh-api", "/w/repo/ovh-api"]);
+    it("reads ovh-api/ in the repository first (where the fetch writes), then ../shared/ovh-api; OVH_API_SCHEMA_DIR alone when set", () => {
+        expect(schemaDirCandidates("/w/repo", {})).toEqual(["/w/repo/ovh-api", "/w/shared/ovh-api"]);
         expect(schemaDirCandidates("/w/repo", { OVH_API_SCHEMA_DIR: "/s" })).toEqual(["/s"]);
     });
 
@@ -62,11 +62,12 @@ describe("where the files are", () => {
         fs.writeFileSync(path.join(root, "ovh-api", "ip.json"), SCHEMA);
         expect(findSchemaDir(root, {})).toBe(path.join(root, "ovh-api"));
         // A ../shared beside the repository may be anyone's folder: the fetch still writes inside the
-        // repository, and the tests read ../shared/ovh-api first only when it holds descriptions.
+        // repository, and its fresh files come before any ../shared/ovh-api.
         fs.mkdirSync(path.join(base, "shared", "ovh-api"), { recursive: true });
+        fs.writeFileSync(path.join(base, "shared", "ovh-api", "ip.json"), SCHEMA);
         expect(fetchTarget(root, {})).toBe(path.join(root, "ovh-api"));
         expect(findSchemaDir(root, {})).toBe(path.join(root, "ovh-api"));
-        fs.writeFileSync(path.join(base, "shared", "ovh-api", "ip.json"), SCHEMA);
+        fs.rmSync(path.join(root, "ovh-api"), { recursive: true });
         expect(findSchemaDir(root, {})).toBe(path.join(base, "shared", "ovh-api"));
     });
 });

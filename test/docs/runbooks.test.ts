@@ -3,6 +3,7 @@
 // flags they take; placeholders name one thing each; no seed numbers reach what users read;
 // pointers into the docs from the code and the stack files resolve; the troubleshooting page
 // quotes the credential messages the code really prints.
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
@@ -69,8 +70,12 @@ export function codeOf(text: string): { line: number; code: string }[] {
 const IRREVERSIBLE_CODE: [RegExp, string][] = [
     [/\bpulumi\s+(up|destroy|import)\b/, "pulumi up/destroy/import"],
     [/\bpulumi\s+refresh\b(?![^\n]*--preview-only)/, "pulumi refresh"],
-    [/\bpulumi\s+state\s+(delete|unprotect|rename)\b/, "pulumi state surgery"],
-    [/\bpulumi\s+stack\s+rm\b/, "pulumi stack rm"],
+    [/\bpulumi\s+state\s+(delete|unprotect|rename|edit|move|repair)\b/, "pulumi state surgery"],
+    [/\bpulumi\s+stack\s+(rm|init|import)\b/, "pulumi stack rm/init/import"],
+    [/\bcurl\b[^\n]*\s-X\s*(POST|PUT|DELETE)\b/, "an HTTP write"],
+    [/\bifconfig\s+\S+\s+[^\n]*\b(advskew|-?carpdemote|down)\b/, "a CARP demotion or an interface down"],
+    [/\b(rcctl|systemctl)\s+(restart|stop|start|reload)\s+\S*(keepalived|ifstated|ucarp|carp)/, "an edge daemon restarted or stopped"],
+    [/\b(ovh-failover-claim|ovh-failover-master\.sh)\b(?!\s*$)(?![^\n]*\b(cat|grep|ls|less|tail)\b)/, "the claim run by hand (it moves the IP)"],
     [/\bovh-ipmove\s+-/, "ovh-ipmove"],
     [/\b(POST|PUT|DELETE)\s+\//, "an OVH API write"],
     [/\bpct\s+(set|destroy|restore)\b/, "pct set/destroy/restore"],
@@ -137,19 +142,16 @@ export function runbookProblems(text: string): string[] {
     return problems;
 }
 
-/** The commands of `npx ovh-failover` and the text each one's flags are documented in. */
+/** The commands of the command line and each one's --help, as the built command prints them. */
 function cliCommands(): Map<string, string> {
     const src = read("bin/ovh-failover.ts");
     const table = src.slice(src.indexOf("const COMMANDS"), src.indexOf("};", src.indexOf("const COMMANDS")));
     const names = [...table.matchAll(/^ {4}"?([a-z][a-z-]*)"?: \{$/gm)].map((m) => m[1]);
-    const out = new Map<string, string>();
-    names.forEach((name, i) => {
-        const start = table.search(new RegExp(`^ {4}"?${name}"?: \\{$`, "m"));
-        const end = i + 1 < names.length ? table.search(new RegExp(`^ {4}"?${names[i + 1]}"?: \\{$`, "m")) : table.length;
-        const module = path.join(root, "bin", `${name}.ts`);
-        out.set(name, table.slice(start, end) + (fs.existsSync(module) ? fs.readFileSync(module, "utf8") : ""));
-    });
-    return out;
+    return new Map(names.map((name) => {
+        const r = spawnSync(process.execPath, [path.join(root, "dist", "bin", "ovh-failover.js"), name, "--help"], { encoding: "utf8" });
+        if (r.status !== 0) throw new Error(`ovh-failover ${name} --help: exit ${r.status}: ${r.stderr}`);
+        return [name, r.stdout];
+    }));
 }
 
 /** Every `npx ovh-failover <command> …` in a text: the command, its flags, and the line. */
@@ -157,7 +159,7 @@ export function cliUses(text: string): { line: number; command: string; flags: s
     const out: { line: number; command: string; flags: string[] }[] = [];
     for (const c of codeOf(text)) {
         for (const [k, l] of c.code.split("\n").entries()) {
-            for (const m of l.matchAll(/npx ovh-failover(?:\s+([^\s|;&)]+))?([^|;&`)]*)/g)) {
+            for (const m of l.matchAll(/(?:\bnpx |(?<![\w/.~-])\.\/)ovh-failover(?:\s+([^\s|;&)]+))?([^|;&`)]*)/g)) {
                 const command = m[1] ?? "";
                 const flags = [...(m[2] ?? "").matchAll(/(?:^|\s)(--[a-z][a-z-]*)/g)].map((f) => f[1]);
                 out.push({ line: c.line + k, command, flags });
@@ -237,6 +239,8 @@ describe("the commands the documentation names", () => {
             { line: 1, command: "plna", flags: [] },
             { line: 3, command: "drift", flags: ["--output"] },
         ]);
+        // The checkout's launcher too, not a path that merely ends in the name.
+        expect(cliUses("```sh\n./ovh-failover plan x --json\nls ~/.cache/ovh-failover\n```").map((u) => [u.command, u.flags])).toEqual([["plan", ["--json"]]]);
         const drift = commands.get("drift")!;
         expect(/(^|[^a-z-])--output(?![a-z-])/.test(drift)).toBe(false);
         expect(/(^|[^a-z-])--outputs(?![a-z-])/.test(drift)).toBe(true);

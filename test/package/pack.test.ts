@@ -164,7 +164,7 @@ pulumi.runtime.serializeFunction(() => virtualMacProvider, { allowSecrets: true,
         ]);
         // The data source's note says what the program gave (its mainIp and IPv6 prefix), not the stack.
         const sources = (JSON.parse(r.stdout) as { offlinePlan: { dataSources: { note?: string }[] } }).offlinePlan.dataSources;
-        expect(sources.map((d) => d.note)).toContain("answered offline with no routing (the stack's configuration gives ns3012345.ip-198-51-100.eu no mainIp and no IPv6 prefix): web takes its gateway from the .254 of the mainIp the program gave for the server and its IPv6 gateway 2001:db8:1:46ff:ff:ff:ff:ff from the ipv6 the program gave for the server");
+        expect(sources.map((d) => d.note)).toContain("answered offline with no routing (no servers.<name>.mainIp or ipv6 key of the stack describes ns3012345.ip-198-51-100.eu; pulumi preview asks the OVH API): web takes its gateway from the .254 of the mainIp the program gave for the server and its IPv6 gateway 2001:db8:1:46ff:ff:ff:ff:ff from the ipv6 the program gave for the server");
         expect(r.stdout).not.toContain("no mainIp in the stack");
     });
 });

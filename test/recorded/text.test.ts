@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { plan } from "../../bin/plan";
 import { Step } from "../../bin/plan/model";
 import { REPO } from "../support/engine";
+import { textCounts } from "../support/planJson";
 import { RECORDED_DIR, readRecordings, RecordedWorld } from "../support/recording";
 
 interface Capture {
@@ -169,16 +170,6 @@ describe("the captures of the real CLI's text", () => {
         expect(bundled.flatMap((s) => [s, `${s} --diff`]).filter((s) => !captured.includes(s))).toEqual([]);
     });
 });
-
-/** The counts under "Resources:" of a text, by op as changeSummary names them. */
-function textCounts(text: string): Record<string, number> {
-    const lines = text.split("\n");
-    return Object.fromEntries(lines.slice(lines.indexOf("Resources:") + 1).flatMap((l) => {
-        const m = /^ {4}(?:\+-|[-+~=] )(\d+) to (\w+)$/.exec(l);
-        const same = /^ {4}(?:\d+ changes?\. )?(\d+) unchanged$/.exec(l);
-        return m ? [[m[2], Number(m[1])]] : same ? [["same", Number(same[1])]] : [];
-    }));
-}
 
 describe.each(["endpoints.proxy.ip=203.0.113.77", "endpoints.proxy.server=ovh2"])("the offline plan's text of reverse-proxy with %s", (set) => {
     it("counts under Resources: what its --json counts in changeSummary", async () => {

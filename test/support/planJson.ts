@@ -26,3 +26,13 @@ export function nameOf(step: { urn: string }): string {
 export function resourceSteps(output: string): (PlanJsonStep & { name: string })[] {
     return (JSON.parse(output) as PlanJson).steps.filter((s) => !s.urn.includes("::pulumi:pulumi:Stack::")).map((s) => ({ ...s, name: nameOf(s) }));
 }
+
+/** The counts under "Resources:" of a text, by op as changeSummary names them. */
+export function textCounts(text: string): Record<string, number> {
+    const lines = text.split("\n");
+    return Object.fromEntries(lines.slice(lines.indexOf("Resources:") + 1).flatMap((l) => {
+        const m = /^ {4}(?:\+-|[-+~=] )(\d+) to (\w+)$/.exec(l);
+        const same = /^ {4}(?:\d+ changes?\. )?(\d+) unchanged$/.exec(l);
+        return m ? [[m[2], Number(m[1])]] : same ? [["same", Number(same[1])]] : [];
+    }));
+}

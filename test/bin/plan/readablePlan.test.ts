@@ -12,6 +12,7 @@ import { plan } from "../../../bin/plan";
 import { issuesInMessage, PlanErrorJson } from "../../../bin/plan/failure";
 import { formatIssues } from "../../../components/shared/validate";
 import { readRecordings } from "../../support/recording";
+import { textCounts } from "../../support/planJson";
 
 const root = path.resolve(__dirname, "../../..");
 const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(root, "dist/bin/ovh-failover.js"), "plan", ...args], { cwd: root, encoding: "utf8" });
@@ -24,16 +25,6 @@ const screenRows = (text: string) => text.replace(/\n$/, "").split("\n").reduce(
 interface PreviewJson {
     steps: { op: string; urn: string; newState?: { parent?: string; custom?: boolean; type?: string } }[];
     changeSummary: Record<string, number>;
-}
-
-/** The counts under "Resources:" of a text, by op as changeSummary names them. */
-function textCounts(text: string): Record<string, number> {
-    const lines = text.split("\n");
-    return Object.fromEntries(lines.slice(lines.indexOf("Resources:") + 1).flatMap((l) => {
-        const m = /^ {4}(?:\+-|[-+~=] )(\d+) to (\w+)$/.exec(l);
-        const same = /^ {4}(?:\d+ changes?\. )?(\d+) unchanged$/.exec(l);
-        return m ? [[m[2], Number(m[1])]] : same ? [["same", Number(same[1])]] : [];
-    }));
 }
 
 /** A copy of the project with one stack, and its adopt file when given. */
@@ -71,13 +62,14 @@ describe.each(BUNDLED)("the plan of %s as written", (stack) => {
 describe("a plan from no state", () => {
     it("says once, before it, that it knows nothing of the live world and how to adopt it; not on stdout", async () => {
         const r = await plan(root, { stack: "reverse-proxy", sets: [], json: false, showSame: false }, false);
-        expect(r.notice).toMatch(/^note: no state and no adopt file \(stacks\/reverse-proxy\.adopt\.yaml\): the plan knows nothing of the live world,\n/);
+        expect(r.notice).toMatch(/^note: the plan reads no Pulumi state and there is no adopt file \(stacks\/reverse-proxy\.adopt\.yaml\): it knows nothing of the live world,\n/);
         expect(r.notice).toContain("every routing, virtual MAC, container NIC and DNS record shows as + create");
-        expect(r.notice).toContain("npx ovh-failover adopt reverse-proxy --no-state (docs/adopt.md)");
+        expect(r.notice).toContain("npx ovh-failover adopt reverse-proxy --no-state for a stack without a state yet");
+        expect(r.notice).toContain("--state <file> (written by pulumi stack export --file <file>) for one that has a state (docs/adopt.md)");
         expect(r.output).not.toContain("adopt");
         const json = cli("reverse-proxy", "--json");
         expect(json.status, json.stderr).toBe(0);
-        expect(json.stderr.match(/^note: no state and no adopt file/gm)).toHaveLength(1);
+        expect(json.stderr.match(/^note: the plan reads no Pulumi state/gm)).toHaveLength(1);
         expect(() => JSON.parse(json.stdout)).not.toThrow();
     });
 
@@ -160,6 +152,15 @@ describe("plan --json that fails", () => {
         const r = cli(...args, "--json");
         expect(r.status, r.stderr).toBe(2);
         expect(errorOf(r.stdout).message).toMatch(message);
+    });
+
+    it("shows a secret given with --set as [secret], in the JSON and on stderr", () => {
+        const r = cli("edge-pair", "--set", "edgePasswords.edge=bad!pw", "--json");
+        expect(r.status).toBe(2);
+        expect(errorOf(r.stdout).message).toContain("(with edgePasswords.edge=[secret])");
+        expect(r.stdout + r.stderr).not.toContain("bad!pw");
+        // A key that is no secret keeps its value, so the header says what changed.
+        expect(cli("reverse-proxy", "--set", "endpoints.proxy.ip=203.0.113.77").stdout).toMatch(/^Previewing update \(reverse-proxy\) offline, with endpoints\.proxy\.ip=203\.0\.113\.77:/);
     });
 
     it("reads back every issue of a config error's message", () => {
