@@ -9,6 +9,7 @@ export const KEYS_DOC = path.join(__dirname, "stack-keys.md");
 const INTRO: Record<Section, string> = {
     "top-level": "Every key lives in the project's namespace: `ovh-failover:<key>` in the stack file, or the bare key with `pulumi config set`.",
     servers: "The dedicated servers that endpoints are routed to, and SSH to their Proxmox hosts.",
+    blocks: "Additional IP blocks routed as a whole, to a server or into a vRack, and the vRacks. An endpoint whose ip lies in a block uses it; a lone IP is its own /32 and needs no entry.",
     endpoints: "One public service IP each, and what follows from it: the routing, the virtual MAC, the container NIC, the DNS records. A zone's name holds dots, so a key writes it in brackets: `records[\"example.org\"]`.",
     edges: "CARP/VRRP edge pairs: the nodes own the IP's routing at run time.",
     secrets: "Set with `pulumi config set --secret --path`; the program refuses them in plain text and never prints them.",
@@ -19,6 +20,10 @@ const EXAMPLE: Record<Section, string[]> = {
     servers: [
         "pulumi config set --path servers.ovh1.serviceName ns3012345.ip-198-51-100.eu",
         "pulumi config set --path servers.ovh1.proxmox.hostKey 'ssh-ed25519 AAAAC3Nza…'",
+    ],
+    blocks: [
+        "pulumi config set --path ipBlocks.web.block 203.0.113.8/29",
+        "pulumi config set --path ipBlocks.web.server ovh1",
     ],
     endpoints: [
         "pulumi config set --path endpoints.proxy.ip 192.0.2.10",
@@ -35,7 +40,7 @@ const EXAMPLE: Record<Section, string[]> = {
     ],
 };
 
-const TITLE: Record<Section, string> = { "top-level": "Top-level keys", servers: "servers", endpoints: "endpoints", edges: "edges", secrets: "Secrets" };
+const TITLE: Record<Section, string> = { "top-level": "Top-level keys", servers: "servers", blocks: "ipBlocks and vracks", endpoints: "endpoints", edges: "edges", secrets: "Secrets" };
 
 /** A table cell: pipes escaped, so that no value breaks the table. */
 const cell = (text: string) => text.replace(/\|/g, "\\|");

@@ -6,6 +6,7 @@ import { DEFAULT_FLAVOUR, EdgeFlavour, parseEdgeFlavour } from "../edge/edgeDepl
 import { KEEPALIVED_ADVSKEW_MAX, KEEPALIVED_PASSWORD_MAX } from "../edge/keepalived";
 import type { MoveTarget } from "../network/ipMove";
 import { DEFAULT_SSH_PORT, DEFAULT_SSH_USER } from "../shared/ssh";
+import { blockContains, blockText, Ipv4Block } from "../network/blocks";
 import * as v from "../shared/validate";
 import { keysOf } from "./keys";
 import { ConfigReader } from "./reader";
@@ -247,10 +248,17 @@ export function parseEdges(raw: unknown, passwords: unknown, credentials?: unkno
 }
 
 /** What cannot hold across endpoints and edge pairs: one IP owned twice, or a server's own IP moved. */
-export function crossCheck(stack: { servers: Map<string, { mainIp?: string }>; endpoints: { name: string; ip: string }[] }, edges: EdgeConfig[]): v.ConfigIssue[] {
+export function crossCheck(
+    stack: { servers: Map<string, { mainIp?: string }>; endpoints: { name: string; ip: string }[]; cloudEndpoints: { name: string; ip: string }[]; ipBlocks: { name: string; block: Ipv4Block }[] },
+    edges: EdgeConfig[],
+): v.ConfigIssue[] {
     const issues: v.ConfigIssue[] = [];
     for (const e of edges) {
-        for (const ep of stack.endpoints) {
+        // The nodes move a lone IP; OVH moves only whole blocks (ovh/docs move-failover-ip).
+        for (const b of stack.ipBlocks) {
+            if (blockContains(b.block, e.failoverIp)) issues.push({ key: keyPath("edges", e.name, "failoverIp"), value: e.failoverIp, expected: `an IP in no block of ipBlocks (${keyPath("ipBlocks", b.name)} holds it): OVH moves a block only whole, so the nodes' ovh-ipmove would move all of ${blockText(b.block)}` });
+        }
+        for (const ep of [...stack.endpoints, ...stack.cloudEndpoints]) {
             if (ep.ip === e.failoverIp) {
                 issues.push({ key: keyPath("edges", e.name, "failoverIp"), value: e.failoverIp, expected: `an IP no endpoint routes (${keyPath("endpoints", ep.name, "ip")}): ip.Move and the nodes' ovh-ipmove would move it back and forth` });
             }

@@ -32,7 +32,7 @@ export interface ObjectSpec {
     keys: KeySpec[];
 }
 
-export const SECTIONS = ["top-level", "servers", "endpoints", "edges", "secrets"] as const;
+export const SECTIONS = ["top-level", "servers", "blocks", "endpoints", "edges", "secrets"] as const;
 export type Section = (typeof SECTIONS)[number];
 
 const k = (name: string, expected: string, description: string, more: Partial<KeySpec> = {}): KeySpec => ({ name, expected, description, ...more });
@@ -49,6 +49,8 @@ export const CATALOG = {
             k("dnsTtl", "0 (the zone's default) or 60 to 2147483647 seconds", "Default TTL of the DNS records; an IP change waits this long in resolvers.", { default: String(DEFAULT_TTL) }),
             k("protectIps", "true or false", "Protect the failover IPs' routing from `pulumi destroy` (it is retained on delete either way).", { default: "true" }),
             k("servers", "a map of server name to a server", "The dedicated servers the endpoints' IPs are routed to, and their Proxmox hosts."),
+            k("ipBlocks", "a map of block name to an IP block", "Additional IP blocks (/30, /29, …) routed as a whole to a server or into a vRack; a lone IP needs no entry."),
+            k("vracks", "a map of vRack name to a vRack", "The vRacks that blocks are routed into."),
             k("endpoints", "a map of endpoint name to an endpoint", "One public service IP each: failover IP, virtual MAC, container NIC, DNS records."),
             k("edges", "a map of edge pair name to an edge pair", "CARP/VRRP pairs of nodes that move a failover IP between them at run time."),
             k("proxmoxSshPrivateKey", "an SSH private key (OpenSSH PEM)", "Secret, optional: the key for the Proxmox hosts; without it, the SSH agent.", { secret: true }),
@@ -70,6 +72,42 @@ export const CATALOG = {
             k("proxmox", "an object (below)", "SSH to the server's Proxmox host, where the container NICs are set."),
             k("ipv6", "an object (below)", "The server's IPv6 prefix, for endpoints with an ip6."),
             k("unreachable", "true or false", "True once the server is gone: what ran on its host is forgotten on delete instead of undone over SSH.", { default: "false" }),
+            k("virtualMacs", "true or false", "Whether the server takes virtual MACs (the API's specifications/network vmac.supported); false leaves routed mode and vRack blocks.", { default: "true" }),
+            k("virtualMacLimit", "a positive integer", "The most distinct virtual MACs the server takes (third-generation Advance: 32); the stack's own count is checked against it."),
+            k("region", "an OVH region code such as eu-west-gra", "The server's region, to check that the blocks routed to it may move there."),
+            k("routed", "an object (below)", "Present when the host carries routed-mode endpoints: a bridge with a private address that the host routes their IPs to."),
+        ],
+    },
+    routed: {
+        path: "servers.<server>.routed",
+        section: "servers",
+        summary: "Routed mode on the Proxmox host (no virtual MAC): the host routes each IP to a bridge of its own, with proxy_arp on the uplink.",
+        keys: [
+            k("bridge", "a bridge name such as vmbr2", "A bridge with no ports that exists on the host and holds address; the routed NICs sit on it.", required),
+            k("address", "a private IPv4 address such as 192.168.0.1", "The bridge's address: the gateway of every routed guest.", required),
+            k("prefixLength", "8 to 30", "The prefix length of the bridge's address.", { default: "24" }),
+            k("uplink", "an interface name such as vmbr0", "The public interface that answers ARP for the routed IPs (proxy_arp).", { default: "vmbr0" }),
+        ],
+    },
+    vrack: {
+        path: "vracks.<vrack>",
+        section: "blocks",
+        summary: "A vRack, by a name of letters, digits, '_', '.', '-'.",
+        keys: [
+            k("serviceName", "a vRack service name such as pn-123456", "The vRack at OVH (GET /vrack).", required),
+            k("bridge", "a bridge name such as vmbr1", "The Proxmox bridge on the servers' vRack interface, where the guests of its blocks sit.", { default: "vmbr1" }),
+        ],
+    },
+    ipBlock: {
+        path: "ipBlocks.<block>",
+        section: "blocks",
+        summary: "An additional IP block, routed as a whole (OVH moves only whole blocks): to one server (server) or into a vRack (vrack). Endpoints whose ip lies in it use it.",
+        keys: [
+            k("block", "a block written as its network address and length, /24 to /32, such as 203.0.113.8/29 (a vRack block: /29 at the smallest)", "The block as OVH holds it.", required),
+            k("server", "the name of a server under servers", "The server the block is routed to (one of server and vrack)."),
+            k("vrack", "the name of a vRack under vracks", "The vRack the block is routed into (one of server and vrack): no virtual MACs; the first, penultimate and last addresses are reserved, the penultimate is the gateway."),
+            k("region", "an OVH region code such as eu-west-gra", "The block's region, when known: a block stays in its region (gra, rbx and sbg move among themselves)."),
+            k("dropVirtualMacs", "true or false", "Allow a block whose IPs have virtual MACs into a vRack, where OVH drops them.", { default: "false" }),
         ],
     },
     proxmox: {
@@ -98,12 +136,14 @@ export const CATALOG = {
         section: "endpoints",
         summary: "A public service IP, by a name of letters, digits, '_', '.', '-'.",
         keys: [
-            k("server", "the name of a server under servers", "The server the failover IP is routed to.", required),
+            k("server", "the name of a server under servers", "The server the failover IP is routed to (in a vRack block: the server whose Proxmox host runs the container).", { default: "required, except with cloud" }),
             k("ip", "a public IPv4 address", "The failover IP: the one value an IP change edits.", required),
+            k("mode", "bridged, routed, vrack or cloud", "How the IP reaches the guest: a virtual MAC (bridged), a route on the host (routed), a vRack block (vrack), a Public Cloud instance (cloud).", { default: "cloud with cloud, vrack in a vRack block, else bridged" }),
+            k("cloud", "an object (below)", "Present for an IP attached to a Public Cloud instance, instead of server and container."),
             k("ip6", "an IPv6 address in the server's prefix, best relative to it (::10)", "AAAA records and ip6/gw6 on the NIC."),
             k("reverse", "a fully qualified name with its trailing dot (proxy1.example.org.)", "The IP's reverse DNS; OVH refuses it unless the name resolves to the IP."),
             k("virtualMac", "an object (below)", "The virtual MAC that carries the IP."),
-            k("container", "an object (below)", "The Proxmox container NIC that carries the IP.", required),
+            k("container", "an object (below)", "The Proxmox container NIC that carries the IP.", { default: "required, except with cloud" }),
             k("records", "a map of zone (written records[\"example.org\"]) to { a, cname }", "The DNS records that point at the IP."),
             k("cnameTarget", "a fully qualified name with its trailing dot", "Where the CNAMEs point.", { default: "the first A name, when A names are in one zone only (else required)" }),
             k("ttl", "0 (the zone's default) or 60 to 2147483647 seconds", "The records' TTL.", { default: "dnsTtl" }),
@@ -117,6 +157,29 @@ export const CATALOG = {
             k("type", "ovh or vmware", "The MAC's type (dedicated.server.VmacTypeEnum).", { default: DEFAULT_VIRTUAL_MAC_TYPE }),
             k("virtualMachineName", "a name of letters, digits, '_', '.', '-'", "The VM name OVH shows next to the MAC.", { default: "the endpoint's name" }),
             k("macAddress", "a unicast MAC such as 02:00:00:12:34:56", "The MAC the IP already has, to adopt it (checked)."),
+        ],
+    },
+    cloud: {
+        path: "endpoints.<endpoint>.cloud",
+        section: "endpoints",
+        summary: "A Public Cloud instance that the IP is attached to, and SSH to it, where the IP is added as a /32 alias.",
+        keys: [
+            k("project", "a Public Cloud project id, 32 lower-case hex digits", "The project the IP was imported into.", required),
+            k("instance", "an instance id (a UUID)", "The instance the IP is attached to.", required),
+            k("interfaceName", "an interface name such as ens3", "The instance's public interface.", { default: "ens3" }),
+            k("flavour", "debian or netplan", "How the alias is kept across reboots: a file of /etc/network/interfaces.d or of /etc/netplan.", { default: "debian" }),
+            k("ssh", "an object (below)", "SSH to the instance.", required),
+        ],
+    },
+    cloudSsh: {
+        path: "endpoints.<endpoint>.cloud.ssh",
+        section: "endpoints",
+        summary: "SSH to a Public Cloud instance.",
+        keys: [
+            k("host", "an IP address or a host name (no user@, no :port)", "The instance's SSH address.", required),
+            k("port", "a TCP port, 1 to 65535", "Its SSH port.", { default: String(DEFAULT_SSH_PORT) }),
+            k("user", "a login name", "The SSH user.", { default: DEFAULT_SSH_USER }),
+            k("hostKey", HOST_KEY, "The instance's public key.", required),
         ],
     },
     container: {

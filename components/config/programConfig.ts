@@ -2,7 +2,7 @@
 // must hold across them. Pure: index.ts hands it the raw values and the secrets (never printed).
 import { ConfigError, ConfigIssue, nearestKey } from "../shared/validate";
 import { crossCheck, EdgeConfig, parseEdges } from "./edgeConfig";
-import { parseStackConfig, RawConfig, StackSpec } from "./stackConfig";
+import { emptyStack, parseStackConfig, RawConfig, StackSpec } from "./stackConfig";
 
 export interface ProgramConfig {
     stack: StackSpec;
@@ -17,9 +17,9 @@ export interface ConfigSecrets {
 /** Every problem with the configuration, or the parsed values; `extra` are issues found elsewhere. */
 export function parseProgramConfig(raw: RawConfig, secrets: ConfigSecrets, extra: ConfigIssue[] = []): ProgramConfig {
     const issues: ConfigIssue[] = [...extra];
-    let stack: StackSpec = { protectIps: true, servers: new Map(), endpoints: [] };
+    let stack: StackSpec = emptyStack();
     // Edge pairs are optional; a stack of only edges has no endpoints.
-    if (raw.endpoints !== undefined || raw.servers !== undefined || raw.edges === undefined) {
+    if (raw.endpoints !== undefined || raw.servers !== undefined || raw.ipBlocks !== undefined || raw.vracks !== undefined || raw.edges === undefined) {
         try {
             stack = parseStackConfig(raw);
         } catch (err) {

@@ -8,6 +8,8 @@ import { ovhGateway6 } from "../proxmox/gateway";
 import { DEFAULT_SSH_PORT, DEFAULT_SSH_USER } from "../shared/ssh";
 import * as v6 from "../shared/ipv6";
 import * as v from "../shared/validate";
+import * as ipaddr from "ipaddr.js";
+import { blockContains, blockText, Ipv4Block, OvhRegion, parseIpv4Block, parseOvhRegion, regionsCompatible, VRACK_MAX_PREFIX, vrackReserved } from "../network/blocks";
 import { keysOf } from "./keys";
 import { ConfigReader as Reader } from "./reader";
 import { keyPath } from "../shared/validate";
@@ -30,6 +32,17 @@ export interface ServerIpv6Spec {
     gateway?: string;
 }
 
+/** Routed mode on a Proxmox host: the host routes the guests' IPs to a bridge of its own. */
+export interface RoutedHostSpec {
+    /** A bridge with no ports that holds `address`: the routed NICs sit on it. */
+    bridge: string;
+    /** The bridge's private address, every routed guest's gateway. */
+    address: string;
+    prefixLength: number;
+    /** The public interface that gets proxy_arp. */
+    uplink: string;
+}
+
 export interface ServerSpec {
     name: string;
     /** The OVH service name of the dedicated server. */
@@ -47,7 +60,38 @@ export interface ServerSpec {
      * of being undone over SSH (docs/runbooks/server-gone.md).
      */
     unreachable: boolean;
+    /** The server takes virtual MACs (vmac.supported of specifications/network). */
+    virtualMacs: boolean;
+    /** The most distinct virtual MACs the server takes, when the stack knows it. */
+    virtualMacLimit?: number;
+    region?: OvhRegion;
+    routed?: RoutedHostSpec;
 }
+
+export interface VrackSpec {
+    name: string;
+    serviceName: string;
+    /** The Proxmox bridge on the vRack interface. */
+    bridge: string;
+}
+
+/** An additional IP block, routed as a whole to a server or into a vRack. */
+export interface IpBlockSpec {
+    name: string;
+    block: Ipv4Block;
+    server?: string;
+    vrack?: string;
+    region?: OvhRegion;
+    dropVirtualMacs: boolean;
+}
+
+/**
+ * How an endpoint's IP reaches its container: a virtual MAC on the server's bridge (bridged), a
+ * route on the Proxmox host to a bridge of its own (routed), a block in a vRack (vrack).
+ */
+export const ENDPOINT_MODES = ["bridged", "routed", "vrack", "cloud"] as const;
+export type EndpointMode = (typeof ENDPOINT_MODES)[number];
+export type ContainerEndpointMode = Exclude<EndpointMode, "cloud">;
 
 export interface PrivateNicSpec {
     index: number;
@@ -82,6 +126,9 @@ export interface ContainerSpec {
 export interface EndpointSpec {
     name: string;
     server: string;
+    mode: ContainerEndpointMode;
+    /** The name of the ipBlocks entry the IP lies in; none for a lone IP. */
+    block?: string;
     ip: string;
     /** The IPv6 address, whole: a relative `::10` is completed with the server's prefix. */
     ip6?: string;
@@ -93,11 +140,35 @@ export interface EndpointSpec {
     ttl: number;
 }
 
+export const CLOUD_FLAVOURS = ["debian", "netplan"] as const;
+export type CloudFlavour = (typeof CLOUD_FLAVOURS)[number];
+
+/** An additional IP attached to a Public Cloud instance, added in the guest as a /32 alias. */
+export interface CloudEndpointSpec {
+    name: string;
+    ip: string;
+    reverse?: string;
+    project: string;
+    instance: string;
+    interfaceName: string;
+    flavour: CloudFlavour;
+    ssh: { host: string; port: number; user: string; hostKey: string };
+    records: ZoneNames[];
+    cnameTarget?: string;
+    ttl: number;
+}
+
 export interface StackSpec {
     protectIps: boolean;
     servers: Map<string, ServerSpec>;
+    vracks: Map<string, VrackSpec>;
+    ipBlocks: IpBlockSpec[];
     endpoints: EndpointSpec[];
+    cloudEndpoints: CloudEndpointSpec[];
 }
+
+/** A stack that declares nothing. */
+export const emptyStack = (): StackSpec => ({ protectIps: true, servers: new Map(), vracks: new Map(), ipBlocks: [], endpoints: [], cloudEndpoints: [] });
 
 /** The raw values of the stack's keys, without the project namespace. */
 export type RawConfig = Record<string, unknown>;
@@ -111,6 +182,30 @@ const CONTAINER_KEYS = keysOf("container");
 const OWNED_KEYS = keysOf("owned");
 const PRIVATE_NIC_KEYS = keysOf("privateNic");
 const ZONE_KEYS = keysOf("zone");
+const ROUTED_KEYS = keysOf("routed");
+const VRACK_KEYS = keysOf("vrack");
+const BLOCK_KEYS = keysOf("ipBlock");
+const CLOUD_KEYS = keysOf("cloud");
+const CLOUD_SSH_KEYS = keysOf("cloudSsh");
+
+const oneOf = <T extends string>(values: readonly T[]) => (x: unknown): T => {
+    if (typeof x !== "string" || !(values as readonly string[]).includes(x)) throw new v.ConfigValueError(values.join(", "));
+    return x as T;
+};
+
+/** A private IPv4 address (RFC 1918): the routed bridge's own, never routed to the Internet. */
+function parsePrivateIpv4(x: unknown): string {
+    const ip = v.parseIpv4(x);
+    if (ipaddr.IPv4.parse(ip).range() !== "private") throw new v.ConfigValueError(`a private IPv4 address (10/8, 172.16/12, 192.168/16), such as 192.168.0.1 (${ip} is not)`);
+    return ip;
+}
+
+const parseInstanceId = (x: unknown): string => {
+    if (typeof x !== "string" || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(x)) {
+        throw new v.ConfigValueError("an instance id: a lower-case UUID, as GET /cloud/project/{project}/instance gives it (the attach takes the id, not the name)");
+    }
+    return x;
+};
 
 const positive = (what: string) => (x: unknown): number => {
     const n = typeof x === "string" && /^\d+$/.test(x) ? Number(x) : x;
@@ -158,6 +253,10 @@ function parseServer(r: Reader, name: string, raw: unknown): ServerSpec | undefi
         proxmox,
         ipv6,
         unreachable: r.optional(keyPath(key, "unreachable"), o.unreachable, v.parseBoolean, false),
+        virtualMacs: r.optional(keyPath(key, "virtualMacs"), o.virtualMacs, v.parseBoolean, true),
+        virtualMacLimit: r.optional(keyPath(key, "virtualMacLimit"), o.virtualMacLimit, positive("a number of virtual MACs")),
+        region: r.optional(keyPath(key, "region"), o.region, parseOvhRegion),
+        routed: o.routed === undefined ? undefined : parseRouted(r, keyPath(key, "routed"), o.routed),
     };
     if (ipv6 && ipv6.prefix.length !== 64 && !ipv6.gateway && !server.gatewayFromApi) {
         // OVH's rule is for a /64 (components/proxmox/gateway.ts, ovhGateway6).
@@ -174,6 +273,90 @@ function parseServer(r: Reader, name: string, raw: unknown): ServerSpec | undefi
         r.issues.push({ key: keyPath(key, "gatewayFromApi"), value: false, expected: `true, or one of mainIp, gateway or gatewayCandidates under ${key}: without them no gateway can be derived` });
     }
     return server;
+}
+
+function parseRouted(r: Reader, key: string, raw: unknown): RoutedHostSpec | undefined {
+    const o = r.object(key, raw, ROUTED_KEYS);
+    if (!o) return undefined;
+    const routed: RoutedHostSpec = {
+        bridge: r.required(keyPath(key, "bridge"), o.bridge, v.parseBridge) ?? "",
+        address: r.required(keyPath(key, "address"), o.address, parsePrivateIpv4) ?? "",
+        prefixLength: r.optional(keyPath(key, "prefixLength"), o.prefixLength, (x) => {
+            const n = positive("a prefix length")(x);
+            if (n < 8 || n > 30) throw new v.ConfigValueError("a prefix length from 8 to 30");
+            return n;
+        }, 24),
+        uplink: r.optional(keyPath(key, "uplink"), o.uplink, v.parseInterfaceName, "vmbr0"),
+    };
+    if (routed.bridge && routed.bridge === routed.uplink) {
+        r.issues.push({ key: keyPath(key, "bridge"), value: routed.bridge, expected: `a bridge of its own, not the uplink (${keyPath(key, "uplink")} is ${routed.uplink}): OVH's routed mode puts the guests on a bridge with no ports` });
+    }
+    return routed;
+}
+
+function parseVrack(r: Reader, name: string, raw: unknown): VrackSpec | undefined {
+    const key = keyPath("vracks", name);
+    r.parse(key, name, v.parseSimpleName);
+    const o = r.object(key, raw, VRACK_KEYS);
+    if (!o) return undefined;
+    return {
+        name,
+        serviceName: r.required(keyPath(key, "serviceName"), o.serviceName, (x) => {
+            if (typeof x !== "string" || !/^pn-\d{1,12}$/.test(x)) throw new v.ConfigValueError("a vRack service name: pn- and digits, such as pn-123456 (GET /vrack)");
+            return x;
+        }) ?? "",
+        bridge: r.optional(keyPath(key, "bridge"), o.bridge, v.parseBridge, "vmbr1"),
+    };
+}
+
+function parseIpBlock(r: Reader, name: string, raw: unknown, servers: Map<string, ServerSpec>, vracks: Map<string, VrackSpec>): IpBlockSpec | undefined {
+    const key = keyPath("ipBlocks", name);
+    r.parse(key, name, v.parseSimpleName);
+    const o = r.object(key, raw, BLOCK_KEYS);
+    if (!o) return undefined;
+    const inVrack = o.vrack !== undefined && o.vrack !== null;
+    const block = r.required(keyPath(key, "block"), o.block, (x) => parseIpv4Block(x, inVrack ? VRACK_MAX_PREFIX : 32));
+    const named = <T>(field: "server" | "vrack", known: Map<string, T>) => r.optional(keyPath(key, field), o[field], (x) => {
+        if (typeof x !== "string" || !known.has(x)) throw new v.ConfigValueError(`the name of a ${field} declared under ${field}s (${[...known.keys()].join(", ") || "none declared"})`);
+        return x;
+    });
+    const spec: IpBlockSpec = {
+        name,
+        block: block ?? { network: "0.0.0.0", prefixLength: 32 },
+        server: named("server", servers),
+        vrack: named("vrack", vracks),
+        region: r.optional(keyPath(key, "region"), o.region, parseOvhRegion),
+        dropVirtualMacs: r.optional(keyPath(key, "dropVirtualMacs"), o.dropVirtualMacs, v.parseBoolean, false),
+    };
+    if ((o.server === undefined) === (o.vrack === undefined)) {
+        r.issues.push({ key: keyPath(key, o.server === undefined ? "server" : "vrack"), value: o.server === undefined ? undefined : o.vrack, expected: `one of ${keyPath(key, "server")} (the block is routed to a server) and ${keyPath(key, "vrack")} (it is routed into a vRack): OVH routes a block to one place` });
+    }
+    const server = spec.server === undefined ? undefined : servers.get(spec.server);
+    // ovh/docs move-failover-ip: a block stays in its region, except among gra, rbx and sbg.
+    if (block && spec.region && server?.region && !regionsCompatible(spec.region, server.region)) {
+        r.issues.push({ key: keyPath(key, "server"), value: spec.server, expected: `a server the block may move to: the block is in ${spec.region}, ${keyPath("servers", server.name, "region")} is ${server.region}, and a block stays in its region (eu-west-gra, eu-west-rbx and eu-west-sbg move among themselves)` });
+    }
+    return spec;
+}
+
+function parseCloud(r: Reader, key: string, raw: unknown): Omit<CloudEndpointSpec, "name" | "ip" | "reverse" | "records" | "cnameTarget" | "ttl"> | undefined {
+    const o = r.object(key, raw, CLOUD_KEYS);
+    if (!o) return undefined;
+    if (o.ssh === undefined || o.ssh === null) r.issues.push({ key: keyPath(key, "ssh"), value: undefined, expected: "SSH to the instance: { host, hostKey }, where the IP is added as an alias" });
+    const ssh = o.ssh === undefined || o.ssh === null ? undefined : r.object(keyPath(key, "ssh"), o.ssh, CLOUD_SSH_KEYS);
+    return {
+        project: r.required(keyPath(key, "project"), o.project, v.parseCloudProjectId) ?? "",
+        instance: r.required(keyPath(key, "instance"), o.instance, parseInstanceId) ?? "",
+        interfaceName: r.optional(keyPath(key, "interfaceName"), o.interfaceName, v.parseInterfaceName, "ens3"),
+        flavour: r.optional(keyPath(key, "flavour"), o.flavour, oneOf(CLOUD_FLAVOURS), "debian"),
+        ssh: {
+            host: (ssh && r.required(keyPath(key, "ssh", "host"), ssh.host, v.parseHostname)) ?? "",
+            port: r.optional(keyPath(key, "ssh", "port"), ssh?.port, v.parsePort, DEFAULT_SSH_PORT),
+            user: r.optional(keyPath(key, "ssh", "user"), ssh?.user, v.parseUserName, DEFAULT_SSH_USER),
+            // Required: the deploy runs as root on a machine on the Internet.
+            hostKey: (ssh && r.required(keyPath(key, "ssh", "hostKey"), ssh.hostKey, v.parseHostKey)) ?? "",
+        },
+    };
 }
 
 function parseOwned(r: Reader, key: string, raw: unknown): OwnedContainerSpec | undefined {
@@ -206,7 +389,7 @@ function parseOwned(r: Reader, key: string, raw: unknown): OwnedContainerSpec | 
     };
 }
 
-function parseContainer(r: Reader, key: string, raw: unknown): ContainerSpec | undefined {
+function parseContainer(r: Reader, key: string, raw: unknown, defaultBridge: string): ContainerSpec | undefined {
     const o = r.object(key, raw, CONTAINER_KEYS);
     if (!o) return undefined;
     const nic = r.required(keyPath(key, "nic"), o.nic, v.parseNicIndex);
@@ -214,7 +397,7 @@ function parseContainer(r: Reader, key: string, raw: unknown): ContainerSpec | u
         vmid: r.required(keyPath(key, "vmid"), o.vmid, v.parseVmid) ?? 0,
         nic: nic ?? 0,
         interfaceName: r.optional(keyPath(key, "interfaceName"), o.interfaceName, v.parseInterfaceName, defaultInterfaceName(nic ?? 0)),
-        bridge: r.optional(keyPath(key, "bridge"), o.bridge, v.parseBridge, CONTAINER_DEFAULTS.bridge),
+        bridge: r.optional(keyPath(key, "bridge"), o.bridge, v.parseBridge, defaultBridge),
         owned: o.owned === undefined ? undefined : parseOwned(r, keyPath(key, "owned"), o.owned),
     };
     const nicAt = new Map<number, number>();
@@ -289,20 +472,82 @@ function parseZones(r: Reader, key: string, raw: unknown): ZoneNames[] {
     return zones;
 }
 
-function parseEndpoint(r: Reader, name: string, raw: unknown, servers: Map<string, ServerSpec>, defaultTtl: number): EndpointSpec | undefined {
+/** What a Proxmox endpoint and a Public Cloud endpoint have alike. */
+function parseCommon(r: Reader, key: string, o: Record<string, unknown>, defaultTtl: number) {
+    return {
+        reverse: r.optional(keyPath(key, "reverse"), o.reverse, v.parseFqdn),
+        records: o.records === undefined ? [] : parseZones(r, keyPath(key, "records"), o.records),
+        cnameTarget: r.optional(keyPath(key, "cnameTarget"), o.cnameTarget, v.parseFqdn),
+        ttl: r.optional(keyPath(key, "ttl"), o.ttl, v.parseTtl, defaultTtl),
+    };
+}
+
+type ParsedEndpoint = { cloud: false; spec: EndpointSpec } | { cloud: true; spec: CloudEndpointSpec };
+
+interface Layout {
+    servers: Map<string, ServerSpec>;
+    vracks: Map<string, VrackSpec>;
+    blocks: IpBlockSpec[];
+}
+
+function parseCloudEndpoint(r: Reader, name: string, o: Record<string, unknown>, blocks: IpBlockSpec[], defaultTtl: number): CloudEndpointSpec {
+    const key = keyPath("endpoints", name);
+    for (const field of ["server", "container", "virtualMac", "ip6"] as const) {
+        if (o[field] !== undefined) r.issues.push({ key: keyPath(key, field), value: o[field], expected: `nothing: a Public Cloud endpoint (${keyPath(key, "cloud")}) has ${field === "ip6" ? "no IPv6 of the stack's (an additional IP is IPv4; the instance keeps its own IPv6)" : "no server, container or virtual MAC: the IP is attached to the instance and added in its system"}` });
+    }
+    if (o.mode !== undefined && o.mode !== "cloud") r.issues.push({ key: keyPath(key, "mode"), value: o.mode, expected: `cloud, or no mode: ${keyPath(key, "cloud")} makes it a Public Cloud endpoint` });
+    const ip = r.required(keyPath(key, "ip"), o.ip, v.parsePublicIpv4) ?? "";
+    const block = ip ? blocks.find((b) => blockContains(b.block, ip)) : undefined;
+    if (block) r.issues.push({ key: keyPath(key, "ip"), value: ip, expected: `a lone additional IP: ${ip} is in ${keyPath("ipBlocks", block.name)}, routed to ${block.server ? `a server` : "a vRack"}, and OVH routes a block to one place only` });
+    const cloud = parseCloud(r, keyPath(key, "cloud"), o.cloud);
+    return {
+        name,
+        ip,
+        project: cloud?.project ?? "",
+        instance: cloud?.instance ?? "",
+        interfaceName: cloud?.interfaceName ?? "ens3",
+        flavour: cloud?.flavour ?? "debian",
+        ssh: cloud?.ssh ?? { host: "", port: DEFAULT_SSH_PORT, user: DEFAULT_SSH_USER, hostKey: "" },
+        ...parseCommon(r, key, o, defaultTtl),
+    };
+}
+
+function parseEndpoint(r: Reader, name: string, raw: unknown, layout: Layout, defaultTtl: number): ParsedEndpoint | undefined {
+    const { servers, vracks, blocks } = layout;
     const key = keyPath("endpoints", name);
     r.parse(key, name, v.parseSimpleName);
     const o = r.object(key, raw, ENDPOINT_KEYS);
     if (!o) return undefined;
+    if (o.cloud !== undefined || o.mode === "cloud") return { cloud: true, spec: parseCloudEndpoint(r, name, o, blocks, defaultTtl) };
+
     const server = r.required(keyPath(key, "server"), o.server, (x) => {
         if (typeof x !== "string" || !servers.has(x)) {
             throw new v.ConfigValueError(`the name of a server declared under servers (${[...servers.keys()].join(", ") || "none declared"})`);
         }
         return x;
     });
-    const vmac = o.virtualMac === undefined ? {} : r.object(keyPath(key, "virtualMac"), o.virtualMac, VMAC_KEYS) ?? {};
-    const container = parseContainer(r, keyPath(key, "container"), o.container);
     const serverSpec = server ? servers.get(server) : undefined;
+    const ip = r.required(keyPath(key, "ip"), o.ip, v.parsePublicIpv4) ?? "";
+    const block = ip ? blocks.find((b) => blockContains(b.block, ip)) : undefined;
+    const vrack = block?.vrack === undefined ? undefined : vracks.get(block.vrack);
+    const written = r.optional(keyPath(key, "mode"), o.mode, oneOf(ENDPOINT_MODES));
+    const mode: ContainerEndpointMode = block?.vrack !== undefined ? "vrack" : written === "routed" ? "routed" : "bridged";
+    if (written !== undefined && written !== mode) {
+        const why = mode === "vrack" ? `${ip} is in ${keyPath("ipBlocks", block!.name)}, a vRack block` : `${ip} is in no vRack block (ipBlocks)`;
+        r.issues.push({ key: keyPath(key, "mode"), value: written, expected: `${mode}, or no mode: ${why}` });
+    }
+    if (block?.server !== undefined && server !== undefined && block.server !== server) {
+        r.issues.push({ key: keyPath(key, "server"), value: server, expected: `${block.server}: ${ip} is in ${keyPath("ipBlocks", block.name)}, routed as a whole to ${keyPath("servers", block.server)}` });
+    }
+    const routed = mode === "routed" ? serverSpec?.routed : undefined;
+    if (mode === "routed" && serverSpec && !routed) {
+        r.issues.push({ key: keyPath("servers", serverSpec.name, "routed"), value: undefined, expected: `the host's routed bridge ({ bridge, address }), needed by ${keyPath(key, "mode")} routed` });
+    }
+    const defaultBridge = routed?.bridge ?? vrack?.bridge ?? CONTAINER_DEFAULTS.bridge;
+    const container = parseContainer(r, keyPath(key, "container"), o.container, defaultBridge);
+    if (container && routed && container.bridge !== routed.bridge) {
+        r.issues.push({ key: keyPath(key, "container", "bridge"), value: container.bridge, expected: `${routed.bridge}, or no bridge: a routed NIC sits on ${keyPath("servers", server!, "routed", "bridge")}, where the host routes its IP` });
+    }
     if (container && serverSpec && !serverSpec.proxmox) {
         r.issues.push({ key: keyPath("servers", serverSpec.name, "proxmox"), value: undefined, expected: `the Proxmox host's SSH address ({ host, user, port }), needed by ${keyPath("endpoints", name, "container")}` });
     }
@@ -315,22 +560,64 @@ function parseEndpoint(r: Reader, name: string, raw: unknown, servers: Map<strin
         // A prefix written but refused is reported once, under its own key.
         else if (!r.issues.some((i) => i.key.startsWith(keyPath("servers", serverSpec.name, "ipv6")))) r.issues.push({ key: keyPath("servers", serverSpec.name, "ipv6", "prefix"), value: undefined, expected: `the server's IPv6 prefix, such as 2001:db8:1:4662::/64, needed by ${keyPath("endpoints", name, "ip6")}` });
     }
+    const vmac = o.virtualMac === undefined ? {} : r.object(keyPath(key, "virtualMac"), o.virtualMac, VMAC_KEYS) ?? {};
+    if (o.virtualMac !== undefined && mode !== "bridged") {
+        // ovh/docs move-failover-ip: "If an IP block is moved/added to the vRack … any virtual MAC
+        // address will be lost during the transfer"; OVH's routed-mode guide: "No virtual MACs
+        // should be applied to Additional IPs".
+        const why = mode === "routed"
+            ? "a routed IP has no virtual MAC (OVH's routed mode: none may be applied to it)"
+            : block?.dropVirtualMacs
+              ? "an IP of a vRack block has no virtual MAC"
+              : `an IP of a vRack block has no virtual MAC, and OVH drops the virtual MACs of a block moved into a vRack: if ${ip} has one today, it is lost (set ${keyPath("ipBlocks", block!.name, "dropVirtualMacs")} true to accept that)`;
+        r.issues.push({ key: keyPath(key, "virtualMac"), value: o.virtualMac, expected: `no virtualMac: ${why}` });
+    }
+    if (mode === "bridged" && serverSpec && !serverSpec.virtualMacs) {
+        r.issues.push({ key: keyPath(key, "mode"), value: written ?? "bridged", expected: `routed (with ${keyPath("servers", serverSpec.name, "routed")}), or an IP of a vRack block: ${keyPath("servers", serverSpec.name, "virtualMacs")} is false, and a bridged IP needs a virtual MAC` });
+    }
+    if (mode === "vrack" && block) {
+        const reserved = vrackReserved(block.block).find((x) => x.address === ip);
+        if (reserved) r.issues.push({ key: keyPath(key, "ip"), value: ip, expected: `an address of ${blockText(block.block)} a guest may take: ${ip} is ${reserved.role}, reserved in a vRack block (the first, penultimate and last are)` });
+    }
     return {
-        name,
-        server: server ?? "",
-        ip: r.required(keyPath(key, "ip"), o.ip, v.parsePublicIpv4) ?? "",
-        ip6,
-        reverse: r.optional(keyPath(key, "reverse"), o.reverse, v.parseFqdn),
-        virtualMac: {
-            type: r.optional(keyPath(key, "virtualMac", "type"), vmac.type, v.parseVirtualMacType, v.DEFAULT_VIRTUAL_MAC_TYPE),
-            virtualMachineName: r.optional(keyPath(key, "virtualMac", "virtualMachineName"), vmac.virtualMachineName, v.parseSimpleName, name),
-            macAddress: r.optional(keyPath(key, "virtualMac", "macAddress"), vmac.macAddress, v.parseMac),
+        cloud: false,
+        spec: {
+            name,
+            server: server ?? "",
+            mode,
+            block: block?.name,
+            ip,
+            ip6,
+            virtualMac: {
+                type: r.optional(keyPath(key, "virtualMac", "type"), vmac.type, v.parseVirtualMacType, v.DEFAULT_VIRTUAL_MAC_TYPE),
+                virtualMachineName: r.optional(keyPath(key, "virtualMac", "virtualMachineName"), vmac.virtualMachineName, v.parseSimpleName, name),
+                macAddress: r.optional(keyPath(key, "virtualMac", "macAddress"), vmac.macAddress, v.parseMac),
+            },
+            container: container ?? { vmid: 0, nic: 0, interfaceName: defaultInterfaceName(0), bridge: defaultBridge },
+            ...parseCommon(r, key, o, defaultTtl),
         },
-        container: container ?? { vmid: 0, nic: 0, interfaceName: defaultInterfaceName(0), bridge: CONTAINER_DEFAULTS.bridge },
-        records: o.records === undefined ? [] : parseZones(r, keyPath(key, "records"), o.records),
-        cnameTarget: r.optional(keyPath(key, "cnameTarget"), o.cnameTarget, v.parseFqdn),
-        ttl: r.optional(keyPath(key, "ttl"), o.ttl, v.parseTtl, defaultTtl),
     };
+}
+
+/** The servers' limits of distinct virtual MACs. */
+function checkVirtualMacs(r: Reader, servers: Map<string, ServerSpec>, endpoints: EndpointSpec[]): void {
+    for (const [name, server] of servers) {
+        if (server.virtualMacLimit === undefined) continue;
+        const own = endpoints.filter((e) => e.server === name && e.mode === "bridged");
+        // ovh/docs network_virtual_mac (2025-05): the limit counts distinct MACs (third-generation
+        // Advance: 32), and OVH applies it to moves too.
+        if (own.length > server.virtualMacLimit) {
+            r.issues.push({ key: keyPath("servers", name, "virtualMacLimit"), value: server.virtualMacLimit, expected: `room for the ${own.length} virtual MACs the stack gives the server (${own.map((e) => e.name).join(", ")}): put the others in routed mode, or on another server` });
+        }
+    }
+}
+
+/** Blocks that overlap, and a vRack block's reserved addresses. */
+function checkBlocks(r: Reader, blocks: IpBlockSpec[]): void {
+    blocks.forEach((b, i) => {
+        const other = blocks.slice(0, i).find((a) => blockContains(a.block, b.block.network) || blockContains(b.block, a.block.network));
+        if (other) r.issues.push({ key: keyPath("ipBlocks", b.name, "block"), value: blockText(b.block), expected: `a block no other entry overlaps (${keyPath("ipBlocks", other.name, "block")} is ${blockText(other.block)})` });
+    });
 }
 
 function entries(r: Reader, key: string, raw: unknown, what: string): [string, unknown][] {
@@ -347,18 +634,46 @@ export function parseStackConfig(raw: RawConfig): StackSpec {
     const dnsTtl = r.optional("dnsTtl", raw.dnsTtl, v.parseTtl, DEFAULT_TTL);
     const protectIps = r.optional("protectIps", raw.protectIps, v.parseBoolean, true);
 
+    const rawEndpoints = raw.endpoints !== null && typeof raw.endpoints === "object" && !Array.isArray(raw.endpoints) ? Object.values(raw.endpoints as Record<string, unknown>) : [];
+    const onlyCloud = rawEndpoints.length > 0 && rawEndpoints.every((e) => e !== null && typeof e === "object" && "cloud" in e);
     const servers = new Map<string, ServerSpec>();
-    for (const [name, body] of entries(r, "servers", raw.servers, "a map from server name to { serviceName, mainIp, proxmox }")) {
+    const serverEntries = raw.servers === undefined && onlyCloud ? [] : entries(r, "servers", raw.servers, "a map from server name to { serviceName, mainIp, proxmox }");
+    for (const [name, body] of serverEntries) {
         const s = parseServer(r, name, body);
         if (s) servers.set(name, s);
     }
-    const endpoints: EndpointSpec[] = [];
-    for (const [name, body] of entries(r, "endpoints", raw.endpoints, "a map from endpoint name to { server, ip, container, records }")) {
-        const e = parseEndpoint(r, name, body, servers, dnsTtl);
-        if (e) endpoints.push(e);
+    const vracks = new Map<string, VrackSpec>();
+    for (const [name, body] of raw.vracks === undefined ? [] : entries(r, "vracks", raw.vracks, "a map from vRack name to { serviceName, bridge }")) {
+        const x = parseVrack(r, name, body);
+        if (x) vracks.set(name, x);
     }
+    const ipBlocks: IpBlockSpec[] = [];
+    for (const [name, body] of raw.ipBlocks === undefined ? [] : entries(r, "ipBlocks", raw.ipBlocks, "a map from block name to { block, server } or { block, vrack }")) {
+        const b = parseIpBlock(r, name, body, servers, vracks);
+        if (b) ipBlocks.push(b);
+    }
+    checkBlocks(r, ipBlocks);
+    const endpoints: EndpointSpec[] = [];
+    const cloudEndpoints: CloudEndpointSpec[] = [];
+    for (const [name, body] of entries(r, "endpoints", raw.endpoints, "a map from endpoint name to { server, ip, container, records }")) {
+        const e = parseEndpoint(r, name, body, { servers, vracks, blocks: ipBlocks }, dnsTtl);
+        if (e?.cloud) cloudEndpoints.push(e.spec);
+        else if (e) endpoints.push(e.spec);
+    }
+    checkVirtualMacs(r, servers, endpoints);
 
     const byIp = new Map<string, string>();
+    const sameIp = (e: { name: string; ip: string }) => {
+        const otherIp = byIp.get(e.ip);
+        if (e.ip && otherIp) r.issues.push({ key: keyPath("endpoints", e.name, "ip"), value: e.ip, expected: `an IP no other endpoint uses (${keyPath("endpoints", otherIp, "ip")} has it)` });
+        byIp.set(e.ip, e.name);
+    };
+    for (const e of cloudEndpoints) {
+        sameIp(e);
+        for (const [s, server] of servers) {
+            if (server.mainIp === e.ip) r.issues.push({ key: keyPath("endpoints", e.name, "ip"), value: e.ip, expected: `a failover IP, not the main IP of a server (${keyPath("servers", s, "mainIp")})` });
+        }
+    }
     const byIp6 = new Map<string, string>();
     const byNic = new Map<string, string>();
     const byInterface = new Map<string, string>();
@@ -372,9 +687,7 @@ export function parseStackConfig(raw: RawConfig): StackSpec {
         const otherIf = byInterface.get(ifId);
         if (otherIf) r.issues.push({ key: keyPath("endpoints", e.name, "container", "interfaceName"), value: e.container.interfaceName, expected: `an interface name no other NIC of container ${e.container.vmid} has (${keyPath("endpoints", otherIf, "container", "interfaceName")})` });
         byInterface.set(ifId, e.name);
-        const otherIp = byIp.get(e.ip);
-        if (e.ip && otherIp) r.issues.push({ key: keyPath("endpoints", e.name, "ip"), value: e.ip, expected: `an IP no other endpoint uses (${keyPath("endpoints", otherIp, "ip")} has it)` });
-        byIp.set(e.ip, e.name);
+        sameIp(e);
         if (e.ip6) {
             const otherIp6 = byIp6.get(e.ip6);
             if (otherIp6) r.issues.push({ key: keyPath("endpoints", e.name, "ip6"), value: e.ip6, expected: `an IPv6 address no other endpoint uses (${keyPath("endpoints", otherIp6, "ip6")} has it)` });
@@ -395,9 +708,9 @@ export function parseStackConfig(raw: RawConfig): StackSpec {
         }
         if (!other) byContainer.set(containerId, { name: e.name, owned: e.container.owned !== undefined });
     }
-    const names: EndpointNames[] = endpoints.map((e) => ({ endpoint: e.name, zones: e.records, cnameTarget: e.cnameTarget }));
+    const names: EndpointNames[] = [...endpoints, ...cloudEndpoints].map((e) => ({ endpoint: e.name, zones: e.records, cnameTarget: e.cnameTarget }));
     for (const c of [...findRecordConflicts(names), ...unsaidCnameTargets(names)]) r.issues.push({ key: c.key, value: c.value, expected: c.expected });
 
     if (r.issues.length > 0) throw new v.ConfigError(r.issues);
-    return { protectIps, servers, endpoints };
+    return { protectIps, servers, vracks, ipBlocks, endpoints, cloudEndpoints };
 }

@@ -31,7 +31,14 @@ function everyKey(): { raw: Json; secrets: Json } {
                     proxmox: { host: "198.51.100.20", port: 22, user: "root", node: "pve1", hostKey: KEY_1 },
                     ipv6: { prefix: "2001:db8:1:4662::/64", gateway: "fe80::1" },
                     unreachable: false,
+                    virtualMacs: true, virtualMacLimit: 32, region: "eu-west-gra",
+                    routed: { bridge: "vmbr2", address: "192.168.0.1", prefixLength: 24, uplink: "vmbr0" },
                 },
+            },
+            vracks: { rack1: { serviceName: "pn-123456", bridge: "vmbr1" } },
+            ipBlocks: {
+                web: { block: "203.0.113.8/29", server: "ovh1", region: "eu-west-rbx", dropVirtualMacs: false },
+                rack: { block: "203.0.113.16/29", vrack: "rack1" },
             },
             endpoints: {
                 proxy: {
@@ -47,6 +54,15 @@ function everyKey(): { raw: Json; secrets: Json } {
                     records: { "example.org": { a: ["proxy1"], cname: ["www"] } },
                     cnameTarget: "proxy1.example.org.",
                     ttl: 300,
+                },
+                routed: { server: "ovh1", ip: "203.0.113.9", mode: "routed", container: { vmid: 102, nic: 1 } },
+                lb: { server: "ovh1", ip: "203.0.113.18", container: { vmid: 103, nic: 1 } },
+                pci: {
+                    ip: "192.0.2.60",
+                    cloud: {
+                        project: "0123456789abcdef0123456789abcdef", instance: "5f0e4f9c-3b1d-4a55-9d0e-2f4b8c6a7d21", interfaceName: "ens3", flavour: "debian",
+                        ssh: { host: "198.51.100.60", port: 22, user: "root", hostKey: KEY_2 },
+                    },
                 },
             },
             edges: {
