@@ -5,7 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import {
     AdoptFile, CarpPair, IpmoveBundle, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, CONFIG_KEYS, endpointResourceNames, importIdsFor, ipmoveBundle, keyPath, nearestKey, OvhCredentialsForNodes, parseAdoptFile, unknownNamespaces, parseProgramConfig,
-    OvhApiProvider, prefixText, ProgramConfig, PublicEndpoint, RawConfig, SECRET_KEYS, StackSpec,
+    OvhApiProvider, prefixText, ProgramConfig, PublicEndpoint, RawConfig, SECRET_KEYS, StackSpec, IpBlock, blockText, EndpointBlock, EndpointLayout,
 } from "./components";
 import { assertFreshBuild } from "./bin/freshBuild";
 
@@ -124,11 +124,31 @@ function loadAdoptFile(): AdoptFile | undefined {
     }
 }
 
-function declareEndpoint(spec: StackSpec, e: EndpointSpec, sshPrivateKey: pulumi.Output<string> | undefined, adopt: AdoptFile | undefined, ovhApi: OvhApiProvider): PublicEndpoint {
+/** One IpBlock per block of ipBlocks: the routing its endpoints share. */
+function declareBlocks(spec: StackSpec): Map<string, IpBlock> {
+    return new Map(spec.ipBlocks.map((b) => [b.name, new IpBlock(`${b.name}-block`, {
+        block: blockText(b.block),
+        routeTo: b.vrack !== undefined
+            ? { vrack: spec.vracks.get(b.vrack)!.serviceName, region: b.region }
+            : { dedicatedServer: spec.servers.get(b.server!)!.serviceName },
+        protect: spec.protectIps,
+    })]));
+}
+
+function layoutOf(spec: StackSpec, e: EndpointSpec): EndpointLayout {
+    if (e.mode === "routed") return { mode: "routed", hostRoute: spec.servers.get(e.server)!.routed! };
+    return { mode: e.mode };
+}
+
+function declareEndpoint(spec: StackSpec, e: EndpointSpec, sshPrivateKey: pulumi.Output<string> | undefined, adopt: AdoptFile | undefined, ovhApi: OvhApiProvider | undefined, blocks: Map<string, IpBlock>): PublicEndpoint {
     const server = spec.servers.get(e.server)!;
     const proxmox = server.proxmox!;
+    const block = e.block === undefined ? undefined : blocks.get(e.block)!;
+    const inBlock: EndpointBlock | undefined = block && { cidr: blockText(block.parsed), routing: block.routing, inVrack: e.mode === "vrack" };
     return new PublicEndpoint(e.name, {
         ip: e.ip,
+        layout: layoutOf(spec, e),
+        block: inBlock,
         ip6: e.ip6,
         server: {
             serviceName: server.serviceName,
@@ -139,7 +159,7 @@ function declareEndpoint(spec: StackSpec, e: EndpointSpec, sshPrivateKey: pulumi
             ipv6: server.ipv6 && { prefix: prefixText(server.ipv6.prefix), gateway: server.ipv6.gateway },
         },
         reverse: e.reverse,
-        virtualMac: e.virtualMac,
+        virtualMac: e.mode === "bridged" ? e.virtualMac : undefined,
         container: {
             proxmox: { host: proxmox.host, port: proxmox.port, user: proxmox.user, privateKey: sshPrivateKey, hostKey: proxmox.hostKey },
             vmid: e.container.vmid,
@@ -180,8 +200,12 @@ for (const [name, server] of stack.servers) {
 const adopt = loadAdoptFile();
 // The OVH endpoint and credentials from the stack's ovh: config, for the virtual MACs (the OVH
 // provider reads the same keys itself).
-const ovhApi = stack.endpoints.length === 0 ? undefined : new OvhApiProvider("ovh-api");
-const declared = stack.endpoints.map((e) => declareEndpoint(stack, e, sshPrivateKey, adopt, ovhApi!));
+const ovhApi = stack.endpoints.some((e) => e.mode === "bridged") ? new OvhApiProvider("ovh-api") : undefined;
+if (stack.cloudEndpoints.length > 0) {
+    throw new pulumi.RunError(`${keyPath("endpoints", stack.cloudEndpoints[0].name, "cloud")}: Public Cloud endpoints are not declared by this version of the program yet`);
+}
+const blocks = declareBlocks(stack);
+const declared = stack.endpoints.map((e) => declareEndpoint(stack, e, sshPrivateKey, adopt, ovhApi, blocks));
 // ovh-ipmove for the edge nodes (dist/ovh-ipmove.cjs).
 const bundle = edges.length === 0 ? undefined : ipmoveBundle();
 const declaredEdges = edges.length === 0 || !bundle ? [] : edges.map((e) => declareEdge(

@@ -16,6 +16,8 @@ import { ZoneNamesArgs } from "./dns/records";
 import { DEFAULT_TTL, ServiceRecords } from "./dns/serviceRecords";
 import { OvhApiProvider } from "./network/ovhApiProvider";
 import { VirtualMac } from "./network/virtualMac";
+import { parseIpv4Block, vrackGateway } from "./network/blocks";
+import { localMacFor } from "./proxmox/pct";
 
 export interface DedicatedServer {
     /** OVH service name, e.g. ns3012345.ip-198-51-100.eu. */
@@ -35,8 +37,40 @@ export interface DedicatedServer {
 /** routing of GET /dedicated/server/{sn}/specifications/network: ipv4 and ipv6, each with its gateway. */
 type ServerRouting = ovh.types.output.Dedicated.GetServerSpecificationsNetworkRouting;
 
+/**
+ * How the IP reaches the container (docs/layouts.md): with a virtual MAC on the server's bridge
+ * (bridged, the default), through a route on the Proxmox host to a bridge of its own (routed), or
+ * as an address of a block in a vRack (vrack).
+ */
+export type EndpointLayout =
+    | { mode: "bridged" }
+    | { mode: "routed"; hostRoute: RoutedHost }
+    | { mode: "vrack" };
+
+/** The host's side of routed mode: a bridge with no ports and a private address (servers.<s>.routed). */
+export interface RoutedHost {
+    bridge: string;
+    address: string;
+    prefixLength: number;
+    uplink: string;
+}
+
+/** The block an endpoint's IP lies in, routed as a whole by an IpBlock. */
+export interface EndpointBlock {
+    /** The block as OVH holds it, e.g. 203.0.113.8/29. */
+    cidr: string;
+    /** What routes it: the IpBlock's ovh.ip.Move or ovh.vrack.IpAddress. */
+    routing: pulumi.Resource;
+    /** In a vRack, the NIC takes the block's length and its penultimate address as gateway. */
+    inVrack: boolean;
+}
+
 export interface PublicEndpointArgs {
     ip: string;
+    /** bridged (default), routed or vrack; vrack needs a block in a vRack. */
+    layout?: EndpointLayout;
+    /** The block the IP lies in; without it the IP is a lone /32 the endpoint routes itself. */
+    block?: EndpointBlock;
     /** An IPv6 address in server.ipv6.prefix, whole or relative to it (::10): AAAA records, ip6 on the NIC. */
     ip6?: string;
     server: DedicatedServer;
@@ -97,7 +131,10 @@ export interface PublicEndpointParts {
     gateway6?: pulumi.Output<string>;
     gateway6Source?: pulumi.Output<Gateway6Source>;
     failoverIp: FailoverIp;
-    virtualMac: VirtualMac;
+    /** The virtual MAC of a bridged IP. */
+    virtualMac?: VirtualMac;
+    /** The host's route of a routed IP. */
+    hostRoute?: pulumi.Resource;
     nic: ContainerNic;
     probe: GatewayProbe;
     records: ServiceRecords;
@@ -128,29 +165,50 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
         recordsFailed = reject;
     });
     try {
+        const layout = args.layout ?? { mode: "bridged" };
+        const block = args.block;
+        if (layout.mode === "vrack" && !block?.inVrack) throw new pulumi.ResourceError("layout vrack needs block: the vRack block the IP lies in", self);
+        if (layout.mode !== "vrack" && block?.inVrack) throw new pulumi.ResourceError(`the IP is in a vRack block (${block.cidr}): its layout is vrack`, self);
+        const blockLength = block ? Number(block.cidr.split("/")[1]) : 32;
         const failoverIp = new FailoverIp(`${name}-ip`, {
             ip: args.ip,
-            routeTo: { dedicatedServer: args.server.serviceName },
+            block: block?.cidr,
+            routeTo: block ? undefined : { dedicatedServer: args.server.serviceName },
             reverse: args.reverse,
-            reverseAfter: addressRecords,
+            reverseAfter: block ? addressRecords.then((rs) => [block.routing, ...rs]) : addressRecords,
             reverseReadiness: reverseReadiness(args.ttl ?? DEFAULT_TTL),
             protect: args.protect,
         }, { parent: self });
+        const routing = block?.routing ?? failoverIp.routing;
 
-        const ovhApi = args.ovhApi ?? new OvhApiProvider(`${name}-ovh-api`, {}, { parent: self });
-        const virtualMac = new VirtualMac(`${name}-vmac`, {
-            serviceName: args.server.serviceName,
-            ipAddress: args.ip,
-            type: args.virtualMac?.type ?? DEFAULT_VIRTUAL_MAC_TYPE,
-            virtualMachineName: args.virtualMac?.virtualMachineName ?? name,
-            expectedMacAddress: args.virtualMac?.macAddress,
-        }, { parent: self, provider: ovhApi, dependsOn: failoverIp.routing ? [failoverIp.routing] : [] });
+        // A virtual MAC only where OVH gives one: bridged. Routed mode and vRack blocks have none
+        // (ovh/docs network_virtual_mac: "If an IP block has been moved to the vRack … you cannot
+        // assign a virtual MAC address to any IP"; the routed-mode guide applies none).
+        let virtualMac: VirtualMac | undefined;
+        if (layout.mode === "bridged") {
+            const ovhApi = args.ovhApi ?? new OvhApiProvider(`${name}-ovh-api`, {}, { parent: self });
+            virtualMac = new VirtualMac(`${name}-vmac`, {
+                serviceName: args.server.serviceName,
+                ipAddress: args.ip,
+                type: args.virtualMac?.type ?? DEFAULT_VIRTUAL_MAC_TYPE,
+                virtualMachineName: args.virtualMac?.virtualMachineName ?? name,
+                expectedMacAddress: args.virtualMac?.macAddress,
+            }, { parent: self, provider: ovhApi, dependsOn: routing ? [routing] : [] });
+        } else if (args.virtualMac !== undefined) {
+            throw new pulumi.ResourceError(`virtualMac: a ${layout.mode} IP has no virtual MAC`, self);
+        }
+        const macAddress = virtualMac?.macAddress ?? pulumi.output(localMacFor(args.ip));
 
         const interfaceName = args.container.interfaceName ?? defaultInterfaceName(args.container.nic);
         const network = networkOf(self, args.server);
-        const resolved = gatewayOf(self, args.server, network);
+        const resolved: pulumi.Output<ResolvedGateway> = layout.mode === "routed"
+            ? pulumi.output({ gateway: layout.hostRoute.address, source: "routed-bridge" as const, probe: [layout.hostRoute.address] })
+            : layout.mode === "vrack"
+              ? pulumi.output({ gateway: vrackGateway(parseIpv4Block(block!.cidr)), source: "vrack-block" as const, probe: [vrackGateway(parseIpv4Block(block!.cidr))] })
+              : gatewayOf(self, args.server, network);
         const resolved6 = prefix && ip6 ? gateway6Of(self, args.server.serviceName, prefix, configured6, ip6, network) : undefined;
         const gateway6 = resolved6?.apply((r) => r.gateway);
+        const hostRoute = layout.mode === "routed" ? declareHostRoute(self, name, args, layout.hostRoute, routing) : undefined;
 
         const nic = new ContainerNic(`${name}-nic`, {
             proxmox: args.container.proxmox,
@@ -158,14 +216,14 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
             index: args.container.nic,
             interfaceName,
             bridge: args.container.bridge ?? CONTAINER_DEFAULTS.bridge,
-            macAddress: virtualMac.macAddress,
+            macAddress,
             address: args.ip,
-            prefixLength: 32,
+            prefixLength: layout.mode === "vrack" ? blockLength : 32,
             gateway: resolved.apply((r) => r.gateway),
             ipv6: prefix && ip6 && gateway6 ? { address: ip6, prefixLength: prefix.length, gateway: gateway6 } : undefined,
             owned: args.container.owned,
             hostUnreachable: args.container.hostUnreachable,
-        }, { parent: self });
+        }, { parent: self, dependsOn: hostRoute ? [hostRoute] : [] });
 
         // DNS moves only once the container has shown that its gateway answers.
         const probe = new GatewayProbe(`${name}-gateway`, {
@@ -177,7 +235,7 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
             gateway6,
             address6: gateway6 && ip6,
             address: args.ip,
-            macAddress: virtualMac.macAddress,
+            macAddress,
             netValue: nic.netValue,
             tries: args.probe?.tries,
             timeoutSeconds: args.probe?.timeoutSeconds,
@@ -196,13 +254,13 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
         recordsDeclared(records.addressRecords);
         return {
             ip: pulumi.output(args.ip),
-            macAddress: virtualMac.macAddress,
+            macAddress,
             gateway: probe.gateway,
             gatewaySource: resolved.apply((r) => r.source),
             ip6,
             gateway6,
             gateway6Source: resolved6?.apply((r) => r.source),
-            failoverIp, virtualMac, nic, probe, records,
+            failoverIp, virtualMac, hostRoute, nic, probe, records,
         };
     } catch (err) {
         recordsFailed(err);
@@ -220,7 +278,8 @@ export class PublicEndpoint extends pulumi.ComponentResource {
     readonly gateway6?: pulumi.Output<string>;
     readonly gateway6Source?: pulumi.Output<Gateway6Source>;
     readonly failoverIp: FailoverIp;
-    readonly virtualMac: VirtualMac;
+    readonly virtualMac?: VirtualMac;
+    readonly hostRoute?: pulumi.Resource;
     readonly nic: ContainerNic;
     readonly probe: GatewayProbe;
     readonly records: ServiceRecords;
@@ -237,11 +296,18 @@ export class PublicEndpoint extends pulumi.ComponentResource {
         this.gateway6Source = p.gateway6Source;
         this.failoverIp = p.failoverIp;
         this.virtualMac = p.virtualMac;
+        this.hostRoute = p.hostRoute;
         this.nic = p.nic;
         this.probe = p.probe;
         this.records = p.records;
         this.registerOutputs(publicEndpointOutputs(p));
     }
+}
+
+/** Routed mode's host side: the IP routed to the host's bridge, once OVH routes it to the server. */
+function declareHostRoute(self: pulumi.ComponentResource, name: string, args: PublicEndpointArgs, host: RoutedHost, routing: pulumi.Resource | undefined): pulumi.Resource {
+    void name; void args; void host; void routing;
+    throw new pulumi.ResourceError("routed mode: the host's route is not declared yet", self);
 }
 
 /** The server's routing as the OVH API states it (GET /dedicated/server/{sn}/specifications/network), unless turned off. */

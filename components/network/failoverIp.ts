@@ -18,6 +18,11 @@ export interface FailoverIpArgs {
     ip: string;
     /** Route it to a dedicated server (ip.Move) or attach it to a Public Cloud instance. */
     routeTo?: FailoverIpRoute;
+    /**
+     * The block the IP lies in, when it is not a lone /32 (an IpBlock routes it, and routeTo is
+     * then left out): the /ip routes take the block as OVH holds it (ip.json, `ip: ipBlock`).
+     */
+    block?: string;
     /** Reverse DNS, an FQDN with its trailing dot. */
     reverse?: string;
     /**
@@ -36,7 +41,7 @@ export interface FailoverIpArgs {
 
 export class FailoverIp extends pulumi.ComponentResource {
     readonly ip: pulumi.Output<string>;
-    /** The IP as a /32 block, the form the /ip API routes take. */
+    /** The block the /ip API routes take for the IP: its own /32, or the block it lies in. */
     readonly block: pulumi.Output<string>;
     readonly routing?: ovh.ip.Move | ovh.cloudproject.FailoverIpAttach;
     readonly reverse?: ovh.ip.Reverse;
@@ -45,7 +50,8 @@ export class FailoverIp extends pulumi.ComponentResource {
         super("ovh-failover:network:FailoverIp", name, {}, opts);
         const ip = checked(this, "ip", args.ip, parsePublicIpv4);
         const reverse = args.reverse === undefined ? undefined : checked(this, "reverse", args.reverse, parseFqdn);
-        const block = `${ip}/32`;
+        if (args.block !== undefined && args.routeTo !== undefined) throw new pulumi.ResourceError("routeTo and block: an IP of a block is routed with its block (IpBlock), not alone", this);
+        const block = args.block ?? `${ip}/32`;
         // An IP change updates the routing in place (no ForceNew in ovh_ip_move), so protecting it
         // never stands in the way of one.
         // Nothing to import: creating a Move to where the IP is routed already changes nothing

@@ -4,7 +4,11 @@
 import * as ipaddr from "ipaddr.js";
 import { inPrefix, Ipv6Prefix, ipv6Bits, ipv6FromBits, isLinkLocal, prefixText } from "../shared/ipv6";
 
-export type GatewaySource = "api" | "main-ip" | "config" | "probe";
+/**
+ * Where the gateway came from: the bridged rule (the API, the main IP's .254, the stack, the
+ * probe), the host's routed bridge, or a vRack block's penultimate address.
+ */
+export type GatewaySource = "api" | "main-ip" | "config" | "probe" | "routed-bridge" | "vrack-block";
 
 export interface GatewayFacts {
     /** routing.ipv4.gateway from GET /dedicated/server/{sn}/specifications/network, when known. */

@@ -29,6 +29,18 @@ export interface NicIpv6 {
 }
 
 /**
+ * The hardware address of a NIC that carries an IP without a virtual MAC (routed mode, a vRack
+ * block): OVH filters nothing by MAC there, but `pct set --netN` replaces the whole value and a
+ * value without hwaddr makes Proxmox draw a new one on every apply (pve-container
+ * src/PVE/LXC/Config.pm, parse_lxc_network: no hwaddr, PVE::Tools::random_ether_addr). So one is derived
+ * from the IP: locally administered (0x02 bit) and unicast, 0e:<the IP's four bytes>:01.
+ */
+export function localMacFor(ip: string): string {
+    const bytes = ip.split(".").map((o) => Number(o).toString(16).padStart(2, "0"));
+    return ["0e", ...bytes, "01"].join(":");
+}
+
+/**
  * The options of a netN value, in their order: `name=eth1,bridge=vmbr0,...`. Proxmox writes
  * `key=value` pairs joined by commas (pve-container src/PVE/LXC/Config.pm, the netN format).
  */

@@ -1,0 +1,51 @@
+// An additional IP block (/30, /29, …) routed as a whole: to a dedicated server, or into a vRack.
+// OVH moves only whole blocks (ovh/docs pages/bare_metal_cloud/dedicated_servers/move-failover-ip:
+// "Migration only works for whole blocks"), so the block has one routing resource, shared by every
+// endpoint whose IP lies in it. Like a lone IP's, the routing is retained on delete: `pulumi
+// destroy` never parks a block (ip.Move's delete) nor takes it out of its vRack (vrack.IpAddress's
+// delete, DELETE /vrack/{sn}/ip/{block}: terraform-provider-ovh ovh/resource_vrack_ip.go).
+import * as ovh from "@ovhcloud/pulumi-ovh";
+import * as pulumi from "@pulumi/pulumi";
+import { checked } from "../shared/checked";
+import { blockText, Ipv4Block, parseIpv4Block, VRACK_MAX_PREFIX, vrackGateway } from "./blocks";
+
+export interface IpBlockArgs {
+    /** The block as OVH holds it, e.g. 203.0.113.8/29. */
+    block: string;
+    /** Route it to a dedicated server (its service name), or into a vRack (its service name, pn-…). */
+    routeTo: { dedicatedServer: pulumi.Input<string> } | { vrack: pulumi.Input<string>; region?: pulumi.Input<string> };
+    /** Protect the routing, so that `pulumi destroy` stops at it (default true). It is retained on delete either way. */
+    protect?: boolean;
+}
+
+export class IpBlock extends pulumi.ComponentResource {
+    readonly block: pulumi.Output<string>;
+    readonly routing: ovh.ip.Move | ovh.vrack.IpAddress;
+    /** A vRack block's gateway, its penultimate address; none for a block routed to a server. */
+    readonly gateway?: pulumi.Output<string>;
+    readonly parsed: Ipv4Block;
+
+    constructor(name: string, args: IpBlockArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ovh-failover:network:IpBlock", name, {}, opts);
+        const inVrack = "vrack" in args.routeTo;
+        this.parsed = checked(this, "block", args.block, (x) => parseIpv4Block(x, inVrack ? VRACK_MAX_PREFIX : 32));
+        const cidr = blockText(this.parsed);
+        const routingOpts: pulumi.CustomResourceOptions = { parent: this, protect: args.protect ?? true, retainOnDelete: true };
+        if ("vrack" in args.routeTo) {
+            // block and serviceName are ForceNew and there is no update (ovh/resource_vrack_ip.go).
+            this.routing = new ovh.vrack.IpAddress(`${name}-routing`, {
+                serviceName: args.routeTo.vrack,
+                block: cidr,
+                region: args.routeTo.region,
+            }, routingOpts);
+            this.gateway = pulumi.output(vrackGateway(this.parsed));
+        } else {
+            this.routing = new ovh.ip.Move(`${name}-routing`, {
+                ip: cidr,
+                routedTo: { serviceName: args.routeTo.dedicatedServer },
+            }, routingOpts);
+        }
+        this.block = pulumi.output(cidr);
+        this.registerOutputs({ block: this.block, gateway: this.gateway });
+    }
+}
