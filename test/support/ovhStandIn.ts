@@ -15,10 +15,18 @@
  *   GET of the failover IP or of the list) and /ip blocks (routing, POST move and park making a
  *   genericMoveFloatingIp task that advances like the server tasks, reverses) are stateful too,
  *   and so are DNS zones (records created, updated, deleted; refreshes counted).
+ * - Blocks bigger than /32 are first-class: GET /ip finds the block holding an address, a block
+ *   moves whole (one address of it is refused), its virtual MACs follow it to the new server, and
+ *   a move is refused across regions, to a server without virtual MACs, with a MAC shared inside
+ *   the block, or past the destination's MAC limit (GET /ip/{ip}/move and ipCanBeMovedTo say the
+ *   same). Servers have a region, hardware specifications, vmac.supported and a MAC limit.
+ * - vRacks: a block added to one loses its virtual MACs and leaves its server; its vRack tasks
+ *   vanish (404) once done, as the provider's waiter expects. The /vrack routes are checked
+ *   against vrack.json when present, else against VRACK_FALLBACK (from the provider's types).
  * - Every call terraform-provider-ovh v2.19 makes for ovh_ip_move, ovh_ip_reverse,
- *   ovh_domain_zone_record, ovh_cloud_project_failover_ip_attach and the data source
- *   ovh_dedicated_server_specifications_network is answered; the upstream facts are noted
- *   beside the routes that model them.
+ *   ovh_domain_zone_record, ovh_cloud_project_failover_ip_attach, ovh_vrack_ip and the data
+ *   sources ovh_dedicated_server_specifications_network and _hardware is answered; the upstream
+ *   facts are noted beside the routes that model them.
  * - Faults can be injected: error statuses, task failures, slowness, a dropped connection,
  *   an attach that stays pending or is refused, the whole API down (503) until it is back.
  *
