@@ -12,7 +12,14 @@ import * as path from "path";
 import { parseCommandLine, UsageError } from "./cli";
 
 /** The APIs whose descriptions the tests read, as OVH names them in the URL. */
-export const OVH_API_SCHEMAS = ["auth", "cloud", "dedicated/server", "domain", "ip"] as const;
+export const OVH_API_SCHEMAS = ["auth", "cloud", "dedicated/server", "domain", "ip", "vrack"] as const;
+
+/**
+ * Those the tests can do without: ../shared/ovh-api (the 2024-07-23 snapshot) has no vrack.json,
+ * and the OVH stand-in then checks the /vrack routes against its own description of them, taken
+ * from the ovh provider's types (test/support/ovhStandIn.ts, VRACK_FALLBACK).
+ */
+export const OPTIONAL_OVH_API_SCHEMAS: readonly string[] = ["vrack"];
 
 /** OVH Europe's API v1 root, where the descriptions are published as <api>.json. */
 export const DEFAULT_API_ROOT = "https://eu.api.ovh.com/1.0";

@@ -14,6 +14,15 @@ export interface VirtualMacArgs {
     virtualMachineName?: pulumi.Input<string>;
     /** The MAC the IP already has, when adopting one made by hand; creation fails if OVH reports another. */
     expectedMacAddress?: pulumi.Input<string>;
+    /**
+     * Share this MAC (another IP's, on the same server) instead of making one: the IP is added to
+     * it with POST …/virtualMac/{mac}/virtualAddress; delete removes only this IP. Note that OVH
+     * does not move a block whose IPs share a MAC (ovh/docs move-failover-ip: "blocks containing
+     * duplicate virtual MAC addresses cannot be moved").
+     */
+    shareMacOf?: pulumi.Input<string>;
+    /** The most distinct virtual MACs the server takes; a create past it fails before its POST. */
+    macLimit?: pulumi.Input<number>;
     /** Task polling and retry bounds (defaults: poll every 5 s, give up after 10 min). */
     timing?: pulumi.Input<Partial<VirtualMacTiming>>;
 }
@@ -35,6 +44,8 @@ export class VirtualMac extends pulumi.dynamic.Resource {
                 type: args.type ?? DEFAULT_VIRTUAL_MAC_TYPE,
                 virtualMachineName: args.virtualMachineName ?? name,
                 expectedMacAddress: args.expectedMacAddress,
+                shareMacOf: args.shareMacOf,
+                macLimit: args.macLimit,
                 timing: args.timing,
                 macAddress: undefined,
             },

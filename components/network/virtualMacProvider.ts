@@ -1,6 +1,9 @@
 // The Pulumi dynamic provider for an OVH virtual MAC, which the OVH Pulumi provider does not have.
 // Routes (dedicated-server.json): POST /dedicated/server/{sn}/virtualMac creates a task; the task
-// does not say which MAC it made, so the MAC is found afterwards as the one carrying the IP.
+// does not say which MAC it made, so the MAC is found afterwards as the one carrying the IP. An IP
+// that shares the MAC of another is added to it with POST …/virtualMac/{mac}/virtualAddress
+// {ipAddress, virtualMachineName} ("Add an IP to this Virtual MAC"; ovh/docs network_virtual_mac
+// names a POST on …/virtualAddress/{ipAddress} instead, which the schema does not have).
 import type * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_RETRY, OVH_SETTINGS, OvhApi, OvhApiError, OvhApiSettings, ovhClientOptions, route, sleep } from "./ovhApiClient";
 
@@ -29,6 +32,16 @@ export interface VirtualMacInputs {
     virtualMachineName: string;
     /** The MAC the IP is known to have already (adoption); a different one is an error. */
     expectedMacAddress?: string;
+    /**
+     * Share this existing MAC of the server (another IP's) instead of making one: the IP is added
+     * to it, and delete removes only this IP from it (the MAC stays while other IPs use it).
+     */
+    shareMacOf?: string;
+    /**
+     * The most distinct virtual MACs the server takes: a create that would make one more is
+     * refused before its POST. OVH's API has no such field (the stack's virtualMacLimit).
+     */
+    macLimit?: number;
     /** Operational tuning; never a reason to replace the MAC. */
     timing?: Partial<VirtualMacTiming>;
 }
@@ -130,14 +143,55 @@ async function waitForPendingTasks(api: OvhApi, serviceName: string, functions: 
     return waited;
 }
 
-/** ip.RoutedTo.serviceName of the IP's own block (null: routed nowhere), or undefined when OVH has no such block. */
-async function routingOf(api: OvhApi, ipAddress: string): Promise<string | null | undefined> {
+/** The length of a block's prefix (an address alone is its /32). */
+function prefixOf(block: string): number {
+    const [, prefix] = block.split("/");
+    return prefix === undefined ? 32 : Number(prefix);
+}
+
+/**
+ * The block OVH holds the IP in, and where it is routed (ip.RoutedTo.serviceName; null: nowhere),
+ * or undefined when the account has no block holding it. GET /ip/{ip} needs the block exactly as
+ * OVH holds it (one address of a /29 is a 404 there), so the block is found first with the filter
+ * of GET /ip whose "ip" is "contains or equals" (ip.json), the smallest one when several match.
+ */
+async function routingOf(api: OvhApi, ipAddress: string): Promise<{ block: string; routedTo: string | null } | undefined> {
+    const blocks = await api.request<string[]>("GET", `${route("/ip", {})}?ip=${encodeURIComponent(ipAddress)}`);
+    const block = [...blocks].sort((a, b) => prefixOf(b) - prefixOf(a))[0];
+    if (block === undefined) return undefined;
     try {
-        const ip = await api.request<{ routedTo?: { serviceName?: string | null } | null }>("GET", route("/ip/{ip}", { ip: ipAddress }));
-        return ip.routedTo?.serviceName ?? null;
+        const ip = await api.request<{ routedTo?: { serviceName?: string | null } | null }>("GET", route("/ip/{ip}", { ip: block }));
+        return { block, routedTo: ip.routedTo?.serviceName ?? null };
     } catch (err) {
-        if (err instanceof OvhApiError && err.status === 404) return undefined;
+        if (err instanceof OvhApiError && err.status === 404) return undefined; // gone between the two reads
         throw err;
+    }
+}
+
+const MAC_ADDRESS = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+/** The MAC to share, lower-case, or undefined; an error for anything that is not a MAC. */
+function sharedMacOf(inputs: VirtualMacInputs): string | undefined {
+    if (inputs.shareMacOf === undefined || inputs.shareMacOf === "") return undefined;
+    const mac = inputs.shareMacOf.toLowerCase();
+    if (!MAC_ADDRESS.test(mac)) throw new Error(`virtual MAC for ${inputs.ipAddress}: shareMacOf ${JSON.stringify(inputs.shareMacOf)} is not a MAC address (aa:bb:cc:dd:ee:ff)`);
+    return mac;
+}
+
+/**
+ * Refuses a create that would make one more distinct MAC than the server takes. The limit is the
+ * caller's (the stack's servers.<name>.virtualMacLimit): OVH's API has no field for it, and
+ * ovh/docs network_virtual_mac (2025-05-16) gives 32 for third-generation Advance servers.
+ */
+async function checkMacLimit(api: OvhApi, inputs: VirtualMacInputs, what: string): Promise<void> {
+    const limit = inputs.macLimit;
+    if (limit === undefined) return;
+    const macs = await api.request<string[]>("GET", route("/dedicated/server/{serviceName}/virtualMac", { serviceName: inputs.serviceName }));
+    if (macs.length + 1 > limit) {
+        throw new Error(
+            `${what}: ${inputs.serviceName} has ${macs.length} virtual MACs and takes at most ${limit} (macLimit, from the stack's virtualMacLimit for this server; ` +
+                `OVH's API has no such field, its guide gives 32 for third-generation Advance servers): share an existing MAC (shareMacOf), use routed mode, or remove a MAC first`,
+        );
     }
 }
 
@@ -151,12 +205,19 @@ export async function createVirtualMac(inputs: VirtualMacInputs, log: (line: str
     const what = `create ${describe(inputs)}`;
     const { serviceName, ipAddress } = inputs;
 
+    const shared = sharedMacOf(inputs);
+
     // Adopt: the IP may already have a MAC (made by hand, or by an earlier run that crashed).
     const adopt = async (): Promise<VirtualMacOutputs | undefined> => {
         const found = await findMacForIp(api, serviceName, ipAddress);
         if (!found) return undefined;
         if (inputs.expectedMacAddress && inputs.expectedMacAddress.toLowerCase() !== found.macAddress) {
             throw new Error(`${what}: ${ipAddress} has virtual MAC ${found.macAddress}, not the expected ${inputs.expectedMacAddress}`);
+        }
+        if (shared !== undefined && shared !== found.macAddress) {
+            throw new Error(
+                `${what}: ${ipAddress} already has its own virtual MAC ${found.macAddress}, not ${shared} it should share; remove that MAC from it (DELETE /dedicated/server/${serviceName}/virtualMac/${found.macAddress}/virtualAddress/${ipAddress}) and run pulumi up again`,
+            );
         }
         if (found.type !== inputs.type) {
             log(`${ipAddress} already has virtual MAC ${found.macAddress} of type ${found.type} (not ${inputs.type}); adopting it as it is`);
@@ -174,21 +235,32 @@ export async function createVirtualMac(inputs: VirtualMacInputs, log: (line: str
     // provider stops waiting for a move's task after 5 minutes and reports success, and a move is
     // "usually around 1 minute" (terraform-provider-ovh ovh/resource_ip_move.go, taskExpiresAfter
     // and waitForTaskFinished, which returns no error then). A MAC made now would be for a server
-    // the IP does not reach yet. An IP that is not a block of its own (404) is left to OVH's answer.
-    const routedTo = await routingOf(api, ipAddress);
-    if (routedTo !== undefined && routedTo !== serviceName) {
+    // the IP does not reach yet. The IP's block is the one routed (a /29 moves whole); an IP in no
+    // block of the account is left to OVH's answer.
+    const routing = await routingOf(api, ipAddress);
+    if (routing !== undefined && routing.routedTo !== serviceName) {
+        const { block, routedTo } = routing;
         throw new Error(
-            `${what}: ${ipAddress} is routed to ${routedTo ?? "no server"}, not to ${serviceName}: its move has not finished (OVH's task: GET /ip/${ipAddress}/task); run pulumi up again once it is done`,
+            `${what}: ${ipAddress} (block ${block}) is routed to ${routedTo ?? "no server"}, not to ${serviceName}: its move has not finished (OVH's task: GET /ip/${block}/task); run pulumi up again once it is done` +
+                (routedTo?.startsWith("pn-") ? ` (if ${routedTo} is a vRack: an IP of a vRack block takes no virtual MAC)` : ""),
         );
     }
 
     let task: ServerTask | undefined;
     try {
-        task = await api.request<ServerTask>("POST", route("/dedicated/server/{serviceName}/virtualMac", { serviceName }), {
-            ipAddress,
-            type: inputs.type,
-            virtualMachineName: inputs.virtualMachineName,
-        });
+        if (shared !== undefined) {
+            task = await api.request<ServerTask>("POST", route("/dedicated/server/{serviceName}/virtualMac/{macAddress}/virtualAddress", { serviceName, macAddress: shared }), {
+                ipAddress,
+                virtualMachineName: inputs.virtualMachineName,
+            });
+        } else {
+            await checkMacLimit(api, inputs, what);
+            task = await api.request<ServerTask>("POST", route("/dedicated/server/{serviceName}/virtualMac", { serviceName }), {
+                ipAddress,
+                type: inputs.type,
+                virtualMachineName: inputs.virtualMachineName,
+            });
+        }
     } catch (err) {
         // No answer, or a 5xx: the MAC may be on its way. Look before doing anything else.
         if (!(err instanceof OvhApiError) || !err.ambiguous) throw err;
@@ -206,6 +278,10 @@ export async function createVirtualMac(inputs: VirtualMacInputs, log: (line: str
     return made;
 }
 
+/**
+ * Removes this IP from its MAC. A MAC shared with other IPs stays with them; OVH removes a MAC
+ * with its last address (dedicated-server.json has no DELETE on …/virtualMac/{macAddress}).
+ */
 export async function deleteVirtualMac(outputs: VirtualMacOutputs, log: (line: string) => void = () => undefined): Promise<void> {
     const api = apiFor(outputs, log);
     const { serviceName, ipAddress } = outputs;
@@ -235,11 +311,13 @@ export async function readVirtualMac(state: VirtualMacOutputs): Promise<VirtualM
     return { ...state, macAddress: found.macAddress, liveType: found.type };
 }
 
-const REPLACING_KEYS: (keyof VirtualMacInputs)[] = ["serviceName", "ipAddress", "type", "virtualMachineName"];
+const REPLACING_KEYS: (keyof VirtualMacInputs)[] = ["serviceName", "ipAddress", "type", "virtualMachineName", "shareMacOf"];
 
 /** Which inputs changed; each of them needs a new MAC (OVH has no update for any of them). */
 export function changedKeys(olds: VirtualMacOutputs, news: VirtualMacInputs): (keyof VirtualMacInputs)[] {
-    return REPLACING_KEYS.filter((k) => olds[k] !== news[k]);
+    // shareMacOf compares as a MAC (case aside); unset and "" both mean "a MAC of its own".
+    const norm = (k: keyof VirtualMacInputs, v: unknown) => (k === "shareMacOf" ? (typeof v === "string" ? v.toLowerCase() : "") : v);
+    return REPLACING_KEYS.filter((k) => norm(k, olds[k]) !== norm(k, news[k]));
 }
 
 /**
@@ -283,8 +361,8 @@ export const virtualMacProvider: pulumi.dynamic.ResourceProvider = {
     },
     async update(_id: string, olds: VirtualMacOutputs, news: VirtualMacInputs) {
         // Nothing at OVH changes (every input that does replaces): the outputs stay, with the
-        // operational inputs (timing, expectedMacAddress) as now given.
-        return { outs: { ...olds, timing: news.timing, expectedMacAddress: news.expectedMacAddress } };
+        // operational inputs (timing, expectedMacAddress, macLimit) as now given.
+        return { outs: { ...olds, timing: news.timing, expectedMacAddress: news.expectedMacAddress, macLimit: news.macLimit } };
     },
     async delete(_id: string, props: VirtualMacOutputs) {
         await deleteVirtualMac(props);

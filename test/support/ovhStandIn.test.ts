@@ -1,7 +1,10 @@
 // Tests of the OVH API stand-in itself, through the real @ovhcloud/node-ovh client and raw HTTPS.
+import * as fs from 'node:fs';
 import * as https from 'node:https';
+import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  schemaDir,
   signOvhRequest,
   STAND_IN_ACCOUNT,
   startOvhStandIn,
@@ -9,6 +12,7 @@ import {
   type DedicatedServerTask,
   type IpTask,
   type OvhStandIn,
+  type VrackTask,
   type ZoneRecord,
 } from './ovhStandIn';
 
@@ -773,5 +777,227 @@ describe('OVH stand-in: the calls of the Pulumi ovh provider (terraform-provider
       expect.stringMatching(/answer to GET \/ip\/\{ip\}\/reverse\/\{ipReverse\} breaks the schema: response\.reverse: 7 is not a string/),
       expect.stringMatching(/unknown field "routedTo" \(not in ip\.ReverseIp\)/),
     ]);
+  });
+});
+
+describe('OVH stand-in: blocks, their moves and virtual MACs, vRacks (issue 27)', () => {
+  const SN2 = 'ns2.ip-198-51-100.eu';
+  const NOVMAC = 'ns3.ip-198-51-100.eu';
+  const PAR = 'ns4.ip-198-51-100.eu';
+  const FULL = 'ns5.ip-198-51-100.eu';
+  const BLOCK = '203.0.113.8/29';
+  const BP = `/ip/${encodeURIComponent(BLOCK)}`;
+  const MAC_A = '02:00:00:00:00:0a';
+  const MAC_B = '02:00:00:00:00:0b';
+
+  async function startBlocks(): Promise<{ standIn: OvhStandIn; go: GoOvh }> {
+    const standIn = await startOvhStandIn();
+    running.push(standIn);
+    standIn.addServer(SN, { mainIp: '198.51.100.10', region: 'eu-west-gra' });
+    standIn.addServer(SN2, { mainIp: '198.51.100.20', region: 'eu-west-rbx' });
+    standIn.addServer(NOVMAC, { mainIp: '198.51.100.30', region: 'eu-west-sbg', vmacSupported: false, hardware: { processorName: 'Intel Xeon-E 2388G' } });
+    standIn.addServer(PAR, { mainIp: '198.51.100.40', region: 'eu-west-par' });
+    standIn.addServer(FULL, { mainIp: '198.51.100.50', region: 'eu-west-gra', virtualMacLimit: 3 });
+    standIn.addIp(BLOCK, { routedTo: SN, regions: ['eu-west-gra'] });
+    standIn.addIp('203.0.113.50', { routedTo: SN2 });
+    standIn.addIp('192.0.2.0/28', { routedTo: SN, type: 'dedicated', isAdditionalIp: false });
+    standIn.seedVirtualMac(SN, MAC_A, 'ovh', [{ ipAddress: '203.0.113.9', virtualMachineName: 'ct-101' }]);
+    standIn.seedVirtualMac(SN, MAC_B, 'ovh', [{ ipAddress: '203.0.113.10', virtualMachineName: 'ct-102' }]);
+    return { standIn, go: new GoOvh(standIn) };
+  }
+
+  const q = (params: Record<string, string>) => `?${new URLSearchParams(params).toString()}`;
+
+  it('GET /ip: "ip" finds the block that contains or equals the address or block; the other filters', async () => {
+    const { standIn, go } = await startBlocks();
+    expect(await go.ok('GET', `/ip${q({ ip: '203.0.113.10' })}`)).toEqual([BLOCK]);
+    expect(await go.ok('GET', `/ip${q({ ip: BLOCK })}`)).toEqual([BLOCK]);
+    expect(await go.ok('GET', `/ip${q({ ip: '203.0.113.12/30' })}`)).toEqual([BLOCK]);
+    expect(await go.ok('GET', `/ip${q({ ip: '203.0.113.0/28' })}`)).toEqual([]); // bigger than any block held
+    expect(await go.ok('GET', `/ip${q({ ip: '203.0.113.16' })}`)).toEqual([]);
+    expect(await go.ok('GET', `/ip${q({ 'routedTo.serviceName': SN2 })}`)).toEqual(['203.0.113.50/32']);
+    expect(await go.ok('GET', `/ip${q({ type: 'dedicated' })}`)).toEqual(['192.0.2.0/28']);
+    expect(await go.ok('GET', `/ip${q({ isAdditionalIp: 'false' })}`)).toEqual(['192.0.2.0/28']);
+    expect(await go.ok('GET', `/ip${q({ version: '6' })}`)).toEqual([]);
+    expect(await go.ok('GET', `/ip${q({ version: '4', type: 'failover', 'routedTo.serviceName': SN })}`)).toEqual([BLOCK]);
+    // An address of the /29 is not a block of its own.
+    expect(await go.call('GET', `/ip/${encodeURIComponent('203.0.113.10')}`)).toMatchObject({ status: 404 });
+    expect(await go.ok('GET', BP)).toMatchObject({ ip: BLOCK, regions: ['eu-west-gra'], routedTo: { serviceName: SN } });
+    expect(standIn.violations).toEqual([]);
+    expect(await go.call('GET', `/ip${q({ type: 'nope' })}`)).toMatchObject({ status: 400 });
+    expect(standIn.violations).toEqual([expect.stringMatching(/query type: "nope" is not one of ip\.IpTypeEnum/)]);
+  });
+
+  it('moves a /29 whole, with its virtual MACs; one address of it is refused', async () => {
+    const { standIn, go } = await startBlocks();
+    for (const asked of ['203.0.113.10', '203.0.113.10/32', '203.0.113.8/30']) {
+      const single = await go.call('POST', `/ip/${encodeURIComponent(asked)}/move`, { to: SN2 });
+      expect(single).toMatchObject({ status: 400, body: { message: expect.stringMatching(/part of the block 203\.0\.113\.8\/29: only whole blocks can be moved/) } });
+      expect(await go.call('GET', `/dedicated/server/${SN2}/ipCanBeMovedTo${q({ ip: asked })}`)).toMatchObject({ status: 400 });
+    }
+    expect(await go.call('GET', `/dedicated/server/${SN2}/ipCanBeMovedTo${q({ ip: BLOCK })}`)).toEqual({ status: 200, body: null });
+    const task = (await go.ok('POST', `${BP}/move`, { to: SN2 })) as IpTask;
+    expect(task).toMatchObject({ function: 'genericMoveFloatingIp', destination: { serviceName: SN2 } });
+    // Until the task is done the MACs stay where they were.
+    expect(Object.keys(standIn.virtualMacs(SN2))).toEqual([]);
+    const seen: string[] = [];
+    for (let i = 0; i < 5 && !['done', 'customerError'].includes(seen.at(-1) ?? ''); i++) seen.push(((await go.ok('GET', `${BP}/task/${task.taskId}`)) as IpTask).status);
+    expect(seen).toEqual(['doing', 'done']);
+    expect(standIn.ipRoutedTo(BLOCK)).toBe(SN2);
+    expect(Object.keys(standIn.virtualMacs(SN2)).sort()).toEqual([MAC_A, MAC_B]);
+    expect(standIn.virtualMacs(SN)).toEqual({});
+    expect(await go.ok('GET', `/dedicated/server/${SN2}/virtualMac/${MAC_B}/virtualAddress`)).toEqual(['203.0.113.10']);
+    expect(await go.call('GET', `/dedicated/server/${SN}/virtualMac/${MAC_B}`)).toMatchObject({ status: 404 });
+    expect(standIn.violations).toEqual([]);
+  });
+
+  it('refuses a move to a server without virtual MACs while the block has some, then lets it go once they are removed', async () => {
+    const { standIn, go } = await startBlocks();
+    expect(((await go.ok('GET', `/dedicated/server/${NOVMAC}/specifications/network`)) as { vmac: unknown }).vmac).toEqual({ supported: false });
+    const refused = await go.call('POST', `${BP}/move`, { to: NOVMAC });
+    expect(refused).toMatchObject({ status: 400, body: { message: expect.stringMatching(/does not support virtual MACs .* \(203\.0\.113\.9, 203\.0\.113\.10\)/) } });
+    expect(await go.call('GET', `/dedicated/server/${NOVMAC}/ipCanBeMovedTo${q({ ip: BLOCK })}`)).toMatchObject({ status: 400, body: refused.body });
+    // A server without virtual MACs takes no new one either.
+    standIn.addIp('203.0.113.60', { routedTo: NOVMAC });
+    const made = await go.call('POST', `/dedicated/server/${NOVMAC}/virtualMac`, { ipAddress: '203.0.113.60', type: 'ovh', virtualMachineName: 'x' });
+    expect(made).toMatchObject({ status: 400, body: { message: expect.stringMatching(/vmac\.supported is false/) } });
+    for (const [mac, ip] of [[MAC_A, '203.0.113.9'], [MAC_B, '203.0.113.10']]) {
+      const removal = (await go.ok('DELETE', `/dedicated/server/${SN}/virtualMac/${mac}/virtualAddress/${ip}`)) as DedicatedServerTask;
+      for (let i = 0; i < 3; i++) await go.ok('GET', `/dedicated/server/${SN}/task/${removal.taskId}`);
+    }
+    expect(await go.call('GET', `/dedicated/server/${NOVMAC}/ipCanBeMovedTo${q({ ip: BLOCK })}`)).toEqual({ status: 200, body: null });
+    expect(await go.call('POST', `${BP}/move`, { to: NOVMAC })).toMatchObject({ status: 200 });
+    expect(standIn.violations).toEqual([]);
+  });
+
+  it('refuses a block whose IPs share a virtual MAC, and a move past the destination\'s MAC limit', async () => {
+    const { standIn, go } = await startBlocks();
+    // FULL takes 3 distinct MACs and has 2: the block's 2 would make 4.
+    standIn.addIp('198.51.100.128/30', { routedTo: FULL });
+    standIn.seedVirtualMac(FULL, '02:00:00:00:01:01', 'ovh', [{ ipAddress: '198.51.100.129', virtualMachineName: 'a' }]);
+    standIn.seedVirtualMac(FULL, '02:00:00:00:01:02', 'ovh', [{ ipAddress: '198.51.100.130', virtualMachineName: 'b' }]);
+    const over = await go.call('POST', `${BP}/move`, { to: FULL });
+    expect(over).toMatchObject({ status: 400, body: { message: expect.stringMatching(/has 2 virtual MACs and 203\.0\.113\.8\/29 brings 2: 4 would pass its limit of 3/) } });
+    // The limit on a new MAC: the third is taken, a fourth is refused; sharing one adds none.
+    const third = (await go.ok('POST', `/dedicated/server/${FULL}/virtualMac`, { ipAddress: '198.51.100.131', type: 'ovh', virtualMachineName: 'c' })) as DedicatedServerTask;
+    for (let i = 0; i < 2; i++) await go.ok('GET', `/dedicated/server/${FULL}/task/${third.taskId}`);
+    expect(Object.keys(standIn.virtualMacs(FULL))).toHaveLength(3);
+    standIn.addIp('198.51.100.132/30', { routedTo: FULL });
+    const fourth = await go.call('POST', `/dedicated/server/${FULL}/virtualMac`, { ipAddress: '198.51.100.132', type: 'ovh', virtualMachineName: 'd' });
+    expect(fourth).toMatchObject({ status: 400, body: { message: expect.stringMatching(/has 3 virtual MACs, its limit/) } });
+    const shared = (await go.ok('POST', `/dedicated/server/${FULL}/virtualMac/02:00:00:00:01:01/virtualAddress`, { ipAddress: '198.51.100.132', virtualMachineName: 'd' })) as DedicatedServerTask;
+    for (let i = 0; i < 2; i++) await go.ok('GET', `/dedicated/server/${FULL}/task/${shared.taskId}`);
+    expect(standIn.virtualMacs(FULL)['02:00:00:00:01:01'].addresses).toEqual({ '198.51.100.129': 'a', '198.51.100.132': 'd' });
+
+    // A MAC that carries two addresses of the block: the block cannot move anywhere.
+    const share = (await go.ok('POST', `/dedicated/server/${SN}/virtualMac/${MAC_A}/virtualAddress`, { ipAddress: '203.0.113.11', virtualMachineName: 'ct-103' })) as DedicatedServerTask;
+    for (let i = 0; i < 2; i++) await go.ok('GET', `/dedicated/server/${SN}/task/${share.taskId}`);
+    const dup = await go.call('POST', `${BP}/move`, { to: SN2 });
+    expect(dup).toMatchObject({ status: 400, body: { message: expect.stringMatching(/02:00:00:00:00:0a carries several addresses \(203\.0\.113\.9, 203\.0\.113\.11\): a block with duplicate virtual MACs cannot be moved/) } });
+    expect(standIn.ipRoutedTo(BLOCK)).toBe(SN);
+    // Removing one of the two addresses leaves the MAC with the other; the block can move again.
+    const removal = (await go.ok('DELETE', `/dedicated/server/${SN}/virtualMac/${MAC_A}/virtualAddress/203.0.113.11`)) as DedicatedServerTask;
+    for (let i = 0; i < 2; i++) await go.ok('GET', `/dedicated/server/${SN}/task/${removal.taskId}`);
+    expect(standIn.virtualMacs(SN)[MAC_A].addresses).toEqual({ '203.0.113.9': 'ct-101' });
+    expect(await go.call('GET', `/dedicated/server/${SN2}/ipCanBeMovedTo${q({ ip: BLOCK })}`)).toEqual({ status: 200, body: null });
+    expect(standIn.violations).toEqual([]);
+  });
+
+  it('keeps a block in its region, except among eu-west-gra, eu-west-rbx and eu-west-sbg; GET /ip/{block}/move lists what is allowed', async () => {
+    const { standIn, go } = await startBlocks();
+    const far = 'ns6.ip-198-51-100.ca';
+    standIn.addServer(far, { mainIp: '198.51.100.60', region: 'ca-east-bhs', datacenter: 'bhs3' });
+    for (const to of [PAR, far]) {
+      const refused = await go.call('POST', `${BP}/move`, { to });
+      expect(refused).toMatchObject({ status: 400, body: { message: expect.stringMatching(/belongs to eu-west-gra .* a block stays in its region/) } });
+      expect(await go.call('GET', `/dedicated/server/${to}/ipCanBeMovedTo${q({ ip: BLOCK })}`)).toMatchObject({ status: 400, body: refused.body });
+    }
+    const destinations = (await go.ok('GET', `${BP}/move`)) as { dedicatedServer: Array<{ service: string; nexthop: string[] }> };
+    expect(destinations.dedicatedServer.map((d) => d.service).sort()).toEqual([SN2, NOVMAC, FULL].sort());
+    // A block with no regions goes anywhere (OVH's own check is the verdict then).
+    expect(((await go.ok('GET', `/ip/${encodeURIComponent('203.0.113.50/32')}/move`)) as typeof destinations).dedicatedServer.map((d) => d.service)).toContain(far);
+    expect(await go.ok('GET', `/dedicated/server/${far}`)).toMatchObject({ region: 'ca-east-bhs', datacenter: 'bhs3', ip: '198.51.100.60' });
+    expect(await go.ok('GET', `/dedicated/server/${NOVMAC}/specifications/hardware`)).toMatchObject({ processorName: 'Intel Xeon-E 2388G', processorArchitecture: 'x86_64' });
+    expect(await go.ok('GET', `/dedicated/server/${SN}/specifications/hardware`)).toMatchObject({ processorName: 'AMD EPYC 4344P' });
+    expect(standIn.violations).toEqual([]);
+  });
+
+  it('ovh_vrack_ip: create (POST, the vRack task until it is gone), read, delete; virtual MACs are lost, no new one', async () => {
+    const { standIn, go } = await startBlocks();
+    const VR = 'pn-123456';
+    standIn.addVrack(VR, { servers: [SN, SN2] });
+    expect(standIn.vrackSchema).toBe(fs.existsSync(path.join(schemaDir(), 'vrack.json')) ? 'vrack.json' : 'provider types');
+    expect(await go.ok('GET', `/dedicated/server/${SN}/vrack`)).toEqual([VR]);
+    expect(await go.ok('GET', `/dedicated/server/${NOVMAC}/vrack`)).toEqual([]);
+    expect(await go.call('POST', `/vrack/${VR}/ip`, { block: '203.0.113.50/32' })).toMatchObject({ status: 400, body: { message: expect.stringMatching(/at least four addresses/) } });
+    expect(await go.call('POST', `/vrack/${VR}/ip`, { block: '203.0.113.12/30' })).toMatchObject({ status: 400, body: { message: expect.stringMatching(/only whole blocks/) } });
+
+    // Create: POST, then waitForVrackTask on the answer's serviceName and id; only a 404 ends it.
+    const task = (await go.ok('POST', `/vrack/${VR}/ip`, { block: BLOCK })) as VrackTask;
+    expect(task).toMatchObject({ function: 'addBlockToBridgeDomain', status: 'init', serviceName: VR, targetDomain: BLOCK });
+    expect(await go.ok('GET', `/vrack/${VR}/task`)).toEqual([task.id]);
+    const polled: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const answer = await go.call('GET', `/vrack/${task.serviceName ?? ''}/task/${task.id}`);
+      polled.push(answer.status === 404 ? 'gone' : (answer.body as VrackTask).status);
+      if (answer.status === 404) break;
+    }
+    expect(polled).toEqual(['doing', 'gone']);
+    expect(await go.ok('GET', `/vrack/${VR}/task`)).toEqual([]);
+    // Read: the block path-escaped, as url.PathEscape sends it.
+    const read = (await go.ok('GET', `/vrack/${VR}/ip/${encodeURIComponent(BLOCK)}`)) as Record<string, unknown>;
+    expect(read).toMatchObject({ ip: BLOCK, gateway: '203.0.113.14', zone: 'gra' });
+    if (standIn.vrackSchema === 'provider types') expect(read.region).toBe('eu-west-gra');
+    expect(await go.ok('GET', `/vrack/${VR}/ip`)).toEqual([BLOCK]);
+    expect(standIn.ipVrack(BLOCK)).toBe(VR);
+    expect(standIn.ipRoutedTo(BLOCK)).toBe(VR);
+    expect(standIn.virtualMacs(SN)).toEqual({}); // "any virtual MAC address will be lost"
+    const vmac = await go.call('POST', `/dedicated/server/${SN}/virtualMac`, { ipAddress: '203.0.113.10', type: 'ovh', virtualMachineName: 'x' });
+    expect(vmac).toMatchObject({ status: 400, body: { message: expect.stringMatching(/vRack pn-123456: an IP of a vRack block takes no virtual MAC/) } });
+    expect(await go.call('POST', `${BP}/move`, { to: SN2 })).toMatchObject({ status: 400, body: { message: expect.stringMatching(/is in the vRack/) } });
+    expect(await go.call('POST', `/vrack/${VR}/ip`, { block: BLOCK })).toMatchObject({ status: 400 });
+
+    // Delete: DELETE, then the task until it is gone; the block is in no vRack and routed nowhere.
+    const removal = (await go.ok('DELETE', `/vrack/${VR}/ip/${encodeURIComponent(BLOCK)}`)) as VrackTask;
+    expect(removal).toMatchObject({ function: 'removeBlockFromBridgeDomain', serviceName: VR });
+    let gone = false;
+    for (let i = 0; i < 5 && !gone; i++) gone = (await go.call('GET', `/vrack/${VR}/task/${removal.id}`)).status === 404;
+    expect(gone).toBe(true);
+    expect(await go.call('GET', `/vrack/${VR}/ip/${encodeURIComponent(BLOCK)}`)).toMatchObject({ status: 404 });
+    expect(standIn.ipVrack(BLOCK)).toBeNull();
+    expect(standIn.ipRoutedTo(BLOCK)).toBeNull();
+    expect(standIn.violations).toEqual([]);
+  });
+
+  it('a vRack task that fails ends cancelled (which the provider reports as an unexpected state) and changes nothing', async () => {
+    const { standIn, go } = await startBlocks();
+    standIn.addVrack('pn-1');
+    standIn.taskOutcome('addBlockToBridgeDomain', 'customerError');
+    const task = (await go.ok('POST', '/vrack/pn-1/ip', { block: BLOCK, region: 'eu-west-rbx' })) as VrackTask;
+    const statuses: string[] = [];
+    for (let i = 0; i < 2; i++) statuses.push(((await go.ok('GET', `/vrack/pn-1/task/${task.id}`)) as VrackTask).status);
+    expect(statuses).toEqual(['doing', 'cancelled']);
+    expect(standIn.ipVrack(BLOCK)).toBeNull();
+    expect(Object.keys(standIn.virtualMacs(SN))).toHaveLength(2);
+    expect(standIn.vrackTasks('pn-1')).toEqual([expect.objectContaining({ id: task.id, status: 'cancelled' })]);
+    // A region the block may not be announced in is refused at once.
+    expect(await go.call('POST', '/vrack/pn-1/ip', { block: BLOCK, region: 'ca-east-bhs' })).toMatchObject({ status: 400 });
+    expect(standIn.violations).toEqual([]);
+  });
+
+  it('Public Cloud: a block in a project has ip null (the provider, matching ip, never finds it); an id not in the project is a 404', async () => {
+    const standIn = await startOvhStandIn();
+    running.push(standIn);
+    const P = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+    const I = '8c6e0f8a-1b2c-4d3e-9f40-5a6b7c8d9e01';
+    standIn.addCloudProject(P, { instances: [{ id: I, name: 'edge-1' }], failoverIps: [{ id: 'fo-blk', ip: '203.0.113.64/30', routedTo: I }, { id: 'fo-1', ip: '203.0.113.70', routedTo: I }] });
+    const go = new GoOvh(standIn);
+    const list = (await go.ok('GET', `/cloud/project/${P}/ip/failover`)) as CloudFailoverIp[];
+    expect(list.map((f) => [f.id, f.ip, f.block])).toEqual([['fo-blk', null, '203.0.113.64'], ['fo-1', '203.0.113.70', '203.0.113.70']]);
+    expect(list.find((f) => f.ip === '203.0.113.64')).toBeUndefined();
+    expect(await go.ok('GET', `/cloud/project/${P}/ip/failover/fo-blk`)).toMatchObject({ ip: null, block: '203.0.113.64' });
+    expect(await go.call('GET', `/cloud/project/${P}/ip/failover/fo-unknown`)).toMatchObject({ status: 404 });
+    expect(await go.call('POST', `/cloud/project/${P}/ip/failover/fo-unknown/attach`, { instanceId: I })).toMatchObject({ status: 404 });
+    expect(standIn.violations).toEqual([]);
   });
 });

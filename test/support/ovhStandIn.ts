@@ -15,10 +15,18 @@
  *   GET of the failover IP or of the list) and /ip blocks (routing, POST move and park making a
  *   genericMoveFloatingIp task that advances like the server tasks, reverses) are stateful too,
  *   and so are DNS zones (records created, updated, deleted; refreshes counted).
+ * - Blocks bigger than /32 are first-class: GET /ip finds the block holding an address, a block
+ *   moves whole (one address of it is refused), its virtual MACs follow it to the new server, and
+ *   a move is refused across regions, to a server without virtual MACs, with a MAC shared inside
+ *   the block, or past the destination's MAC limit (GET /ip/{ip}/move and ipCanBeMovedTo say the
+ *   same). Servers have a region, hardware specifications, vmac.supported and a MAC limit.
+ * - vRacks: a block added to one loses its virtual MACs and leaves its server; its vRack tasks
+ *   vanish (404) once done, as the provider's waiter expects. The /vrack routes are checked
+ *   against vrack.json when present, else against VRACK_FALLBACK (from the provider's types).
  * - Every call terraform-provider-ovh v2.19 makes for ovh_ip_move, ovh_ip_reverse,
- *   ovh_domain_zone_record, ovh_cloud_project_failover_ip_attach and the data source
- *   ovh_dedicated_server_specifications_network is answered; the upstream facts are noted
- *   beside the routes that model them.
+ *   ovh_domain_zone_record, ovh_cloud_project_failover_ip_attach, ovh_vrack_ip and the data
+ *   sources ovh_dedicated_server_specifications_network and _hardware is answered; the upstream
+ *   facts are noted beside the routes that model them.
  * - Faults can be injected: error statuses, task failures, slowness, a dropped connection,
  *   an attach that stays pending or is refused, the whole API down (503) until it is back.
  *
@@ -118,14 +126,19 @@ export interface DedicatedServerTask {
 export interface CloudProjectSeed {
   /** cloud.instance.Instance: id (a UUID at OVH), name, region (default SBG5). */
   instances?: Array<{ id: string; name: string; region?: string }>;
-  /** cloud.ip.FailoverIp: its id, its address, and the id of the instance it is routed to. */
+  /**
+   * cloud.ip.FailoverIp: its id, its address, and the id of the instance it is routed to. `ip`
+   * may be a block (a CIDR of more than one address): the entry then has `ip: null` and `block`
+   * its first address (cloud.json types `block` as `ip`, an address, so the prefix is not in it).
+   */
   failoverIps?: Array<{ id: string; ip: string; routedTo: string }>;
 }
 
 /** cloud.ip.FailoverIp as the stand-in answers it. */
 export interface CloudFailoverIp {
   id: string;
-  ip: string;
+  /** null for a block of several addresses. */
+  ip: string | null;
   block: string | null;
   continentCode: string | null;
   geoloc: string | null;
@@ -151,6 +164,41 @@ export interface IpBlockSeed {
   routedTo: string | null;
   /** ip.IpTypeEnum (default failover). */
   type?: string;
+  /**
+   * ip.Ip.regions (coreTypes.RegionCodenameEnum[], alpha): where the block may be used. Null (the
+   * default) is a block OVH gives no region for: the stand-in then lets it move anywhere.
+   */
+  regions?: string[] | null;
+  /** ip.Ip.isAdditionalIp (alpha; default true). */
+  isAdditionalIp?: boolean;
+  /** ip.Ip.description (default null). */
+  description?: string | null;
+}
+
+/** A vRack (GET /dedicated/server/{sn}/vrack, /vrack/{serviceName}/ip…). */
+export interface VrackSeed {
+  /** The dedicated servers in it (GET /dedicated/server/{sn}/vrack lists this vRack for each). */
+  servers?: string[];
+}
+
+/** One block of a vRack, as GET /vrack/{serviceName}/ip/{ip} answers it. */
+export interface VrackIpState {
+  ip: string;
+  gateway: string | null;
+  zone: string | null;
+  region: string;
+}
+
+/** vrack.Task (dedicated-server.json holds the model). */
+export interface VrackTask {
+  id: number;
+  function: string;
+  status: string;
+  serviceName: string | null;
+  targetDomain: string | null;
+  orderId: number | null;
+  lastUpdate: string | null;
+  todoDate: string | null;
 }
 
 /** ip.IpTask */
@@ -250,6 +298,16 @@ export interface OvhStandIn {
   /** The zones refreshed so far, one entry per successful POST /domain/zone/{zoneName}/refresh. */
   zoneRefreshes(): string[];
   ipTasks(block: string): IpTask[];
+  /** A vRack, with the servers in it. */
+  addVrack(serviceName: string, seed?: VrackSeed): void;
+  /** The blocks of a vRack now. */
+  vrackIps(serviceName: string): VrackIpState[];
+  /** The tasks of a vRack (a done one is gone from the API, not from here). */
+  vrackTasks(serviceName: string): VrackTask[];
+  /** The vRack a block is in, or null. */
+  ipVrack(block: string): string | null;
+  /** Where the vRack routes are checked against: OVH's vrack.json, or the stand-in's description from the provider's types. */
+  vrackSchema: 'vrack.json' | 'provider types';
 }
 
 // ---------------------------------------------------------------------------------------
@@ -306,6 +364,8 @@ interface RouteMatch {
 interface Catalog {
   byLength: Map<number, RouteEntry[]>;
   find(template: string): RouteEntry | undefined;
+  /** Where the /vrack routes come from. */
+  vrackSchema: 'vrack.json' | 'provider types';
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -323,6 +383,60 @@ export function schemaDir(): string {
 
 let cachedCatalog: { dir: string; catalog: Catalog } | undefined;
 
+const pathParam = (name: string, dataType = 'string'): SchemaParameter => ({ name, dataType, paramType: 'path', required: true });
+
+/**
+ * The /vrack routes the stand-in serves when no vrack.json is at hand (`npm run ovh-api:fetch`
+ * downloads it where the network allows; ../shared/ovh-api has none). Written from what
+ * terraform-provider-ovh v2.19.0 sends and reads for ovh_vrack_ip: ovh/resource_vrack_ip.go (POST
+ * /vrack/{sn}/ip, GET and DELETE /vrack/{sn}/ip/{block}), ovh/types_vrack.go (VrackIpCreateOpts
+ * {block, region omitempty}, VrackIp {gateway, ip, zone, region}, VrackTask) and ovh/vrack_task.go
+ * (GET /vrack/{sn}/task/{id}); path parameter names as OVH's console names them ({ip}, {taskId}).
+ * vrack.Task is OVH's own model, from dedicated-server.json. With vrack.json present, its routes
+ * and models are used instead and this description is not loaded.
+ */
+const VRACK_FALLBACK: SchemaFile = {
+  apis: [
+    {
+      path: '/vrack/{serviceName}/ip',
+      operations: [
+        { httpMethod: 'GET', responseType: 'ipBlock[]', parameters: [pathParam('serviceName')] },
+        {
+          httpMethod: 'POST',
+          responseType: 'vrack.Task',
+          parameters: [
+            pathParam('serviceName'),
+            { name: 'block', dataType: 'ipBlock', paramType: 'body', required: true },
+            { name: 'region', dataType: 'string', paramType: 'body', required: false },
+          ],
+        },
+      ],
+    },
+    {
+      path: '/vrack/{serviceName}/ip/{ip}',
+      operations: [
+        { httpMethod: 'GET', responseType: 'vrack.ip', parameters: [pathParam('serviceName'), pathParam('ip', 'ipBlock')] },
+        { httpMethod: 'DELETE', responseType: 'vrack.Task', parameters: [pathParam('serviceName'), pathParam('ip', 'ipBlock')] },
+      ],
+    },
+    { path: '/vrack/{serviceName}/task', operations: [{ httpMethod: 'GET', responseType: 'long[]', parameters: [pathParam('serviceName')] }] },
+    {
+      path: '/vrack/{serviceName}/task/{taskId}',
+      operations: [{ httpMethod: 'GET', responseType: 'vrack.Task', parameters: [pathParam('serviceName'), pathParam('taskId', 'long')] }],
+    },
+  ],
+  models: {
+    'vrack.ip': {
+      properties: {
+        gateway: { type: 'ipv4', canBeNull: true, readOnly: true },
+        ip: { type: 'ipBlock', canBeNull: false, readOnly: true },
+        zone: { type: 'string', canBeNull: true, readOnly: true },
+        region: { type: 'string', canBeNull: true, readOnly: true },
+      },
+    },
+  },
+};
+
 function loadCatalog(dir: string): Catalog {
   if (cachedCatalog?.dir === dir) return cachedCatalog.catalog;
   const files = fs.readdirSync(dir).filter((name) => name.endsWith('.json')).sort();
@@ -332,6 +446,8 @@ function loadCatalog(dir: string): Catalog {
     if (!isSchemaFile(parsed)) throw new Error(`ovhStandIn: ${name} is not an OVH API schema`);
     return parsed;
   });
+  const vrackSchema = files.includes('vrack.json') ? 'vrack.json' : 'provider types';
+  if (vrackSchema === 'provider types') schemas.push(VRACK_FALLBACK);
   const allModels: Record<string, SchemaModel> = Object.assign({}, ...schemas.map((s) => s.models));
   const byLength = new Map<number, RouteEntry[]>();
   const byTemplate = new Map<string, RouteEntry>();
@@ -350,7 +466,7 @@ function loadCatalog(dir: string): Catalog {
       byLength.set(entry.segments.length, bucket);
     }
   }
-  const catalog: Catalog = { byLength, find: (template) => byTemplate.get(template) };
+  const catalog: Catalog = { byLength, find: (template) => byTemplate.get(template), vrackSchema };
   cachedCatalog = { dir, catalog };
   return catalog;
 }
@@ -732,8 +848,10 @@ interface TaskCore {
   doneDate: string | null;
 }
 
-interface TaskState<T extends TaskCore = DedicatedServerTask> {
+interface TaskState<T extends { status: string; lastUpdate: string | null } = DedicatedServerTask> {
   task: T;
+  /** The block a vRack task is about. */
+  block?: string;
   outcome: TaskOutcome;
   stepsLeft: number;
   /** When the task may end (ms since epoch). */
@@ -750,6 +868,15 @@ interface ServerState {
   ipv6: ServerIpv6 | null;
   vmacs: Map<string, VirtualMacState>;
   tasks: Map<number, TaskState>;
+  /** dedicated.server.Dedicated.region, e.g. eu-west-gra. */
+  region: string;
+  datacenter: string;
+  commercialRange: string | null;
+  /** specifications/network vmac.supported. */
+  vmacSupported: boolean;
+  /** The most distinct virtual MACs the server takes (null: no limit modelled). */
+  vmacLimit: number | null;
+  hardware: ServerHardware;
 }
 
 interface OutcomeRule {
@@ -778,6 +905,99 @@ export interface ServerOptions {
   gateway?: string;
   /** routing.ipv6 of the server's network specifications (null when not given). */
   ipv6?: ServerIpv6;
+  /**
+   * dedicated.server.Dedicated.region (default eu-west-gra), which the region rule of a move reads,
+   * and its datacenter (dedicated.DatacenterEnum, default gra3).
+   */
+  region?: string;
+  datacenter?: string;
+  /** dedicated.server.Dedicated.commercialRange (default null). */
+  commercialRange?: string | null;
+  /**
+   * specifications/network `vmac.supported` (default true). VMAC-SUP (ovh/docs
+   * pages/bare_metal_cloud/dedicated_servers/network_support_virtual_mac): false means "You cannot
+   * use the virtual MAC feature on this server"; the stand-in then refuses every new virtual MAC
+   * and every move of a block that has some.
+   */
+  vmacSupported?: boolean;
+  /**
+   * The most distinct virtual MACs the server takes (default: no limit). OVH's API has no field
+   * for it; ovh/docs network_virtual_mac (2025-05-16) gives 32 for third-generation Advance
+   * servers ("support 32 different vMACs") and enforces it on moves too (its FAQ: a block of 4
+   * IPs with different vMACs is not moved onto a server that has 30).
+   */
+  virtualMacLimit?: number;
+  /** specifications/hardware, over the defaults (an Advance-3 style AMD EPYC 4344P server). */
+  hardware?: Partial<ServerHardware>;
+}
+
+/** dedicated.server.HardwareSpecifications, the fields the stand-in answers. */
+export interface ServerHardware {
+  bootMode: string;
+  coresPerProcessor: number | null;
+  description: string | null;
+  formFactor: string | null;
+  memorySize: { unit: string; value: number } | null;
+  motherboard: string | null;
+  numberOfProcessors: number | null;
+  processorArchitecture: string | null;
+  processorName: string | null;
+  threadsPerProcessor: number | null;
+}
+
+const DEFAULT_HARDWARE: ServerHardware = {
+  bootMode: 'uefi',
+  coresPerProcessor: 8,
+  description: 'Advance-1 Gen 3',
+  formFactor: '1u',
+  memorySize: { unit: 'MB', value: 65536 },
+  motherboard: 'ASRockRack B650D4U',
+  numberOfProcessors: 1,
+  processorArchitecture: 'x86_64',
+  processorName: 'AMD EPYC 4344P',
+  threadsPerProcessor: 16,
+};
+
+/** dedicated.server.HardwareSpecifications: every field, the unknown ones null. */
+function hardwareSpecifications(s: ServerState): Record<string, unknown> {
+  return {
+    ...s.hardware,
+    defaultHardwareRaidSize: null,
+    defaultHardwareRaidType: null,
+    diskGroups: [],
+    expansionCards: null,
+    usbKeys: null,
+  };
+}
+
+/** dedicated.server.DedicatedWithIAM of a server. */
+function dedicatedBody(serviceName: string, s: ServerState): Record<string, unknown> {
+  return {
+    availabilityZone: `${s.region}-a`,
+    bootId: 1,
+    bootScript: null,
+    commercialRange: s.commercialRange,
+    datacenter: s.datacenter,
+    iam: null,
+    ip: s.mainIp,
+    linkSpeed: 1000,
+    monitoring: true,
+    name: serviceName,
+    newUpgradeSystem: true,
+    noIntervention: false,
+    os: 'proxmox8_64',
+    powerState: 'poweron',
+    professionalUse: false,
+    rack: 'G123A45',
+    region: s.region,
+    rescueMail: null,
+    rescueSshKey: null,
+    reverse: null,
+    rootDevice: null,
+    serverId: 1_000_001,
+    state: 'ok',
+    supportLevel: 'pro',
+  };
 }
 
 const mbps = (value: number) => ({ unit: 'Mbps', value });
@@ -797,12 +1017,13 @@ function networkSpecifications(s: ServerState): Record<string, unknown> {
     routing: { ipv4: { ip: s.mainIp, gateway: s.gateway, network: s.network }, ipv6: s.ipv6 ? { ...s.ipv6 } : null },
     switching: { name: null },
     traffic: { inputQuotaSize: null, inputQuotaUsed: null, isThrottled: false, outputQuotaSize: null, outputQuotaUsed: null, resetQuotaDate: null },
-    vmac: { supported: true },
+    vmac: { supported: s.vmacSupported },
     vrack: { bandwidth: mbps(1000), type: 'included' },
   };
 }
 
 const ALREADY_ASSOCIATED = 'This IP address is already associated with a virtual MAC';
+const VMAC_UNSUPPORTED = (serviceName: string) => `${serviceName} does not support virtual MACs (specifications/network vmac.supported is false)`;
 const VMAC_TYPES = ['ovh', 'vmware'];
 
 class DedicatedServers {
@@ -823,6 +1044,12 @@ class DedicatedServers {
       ipv6: opts.ipv6 ? { ...opts.ipv6, network: opts.ipv6.network ?? opts.ipv6.ip } : null,
       vmacs: new Map(),
       tasks: new Map(),
+      region: opts.region ?? 'eu-west-gra',
+      datacenter: opts.datacenter ?? 'gra3',
+      commercialRange: opts.commercialRange ?? null,
+      vmacSupported: opts.vmacSupported ?? true,
+      vmacLimit: opts.virtualMacLimit ?? null,
+      hardware: { ...DEFAULT_HARDWARE, ...opts.hardware },
     });
   }
 
@@ -961,7 +1188,7 @@ type RouteTable = Array<[method: string, route: string, handler: StandInHandler]
 const SERVER = '/dedicated/server/{serviceName}';
 const VMAC = `${SERVER}/virtualMac/{macAddress}`;
 
-function dedicatedServerRoutes(world: DedicatedServers): RouteTable {
+function dedicatedServerRoutes(world: DedicatedServers, blocks: IpBlocks, vracks: Vracks): RouteTable {
   /** Runs `then` with the server (and the vMAC when the route has one), or answers 404. */
   const withServer =
     (then: (server: ServerState, r: StandInRequest) => StandInReply): StandInHandler =>
@@ -976,10 +1203,36 @@ function dedicatedServerRoutes(world: DedicatedServers): RouteTable {
       return vmac ? then(server, mac, vmac, r) : notFound(`macAddress = ${r.params.macAddress}`);
     });
 
-  const addVirtualMac = (server: ServerState, ip: string, vmName: string, toMac: () => [string, VirtualMacState]) => {
+  /**
+   * Why OVH would not give this IP a virtual MAC on this server now, or null. An IP of a block in
+   * a vRack takes none (network_virtual_mac: "If an IP block has been moved to the vRack, it is no
+   * longer assigned to a physical server, as such, you cannot assign a virtual MAC address to any
+   * IP"); an IP of a block known to be routed elsewhere is not this server's to bind. An IP the
+   * stand-in has no block for is let through, as before.
+   */
+  const ipProblem = (server: ServerState, serviceName: string, ip: string): string | null => {
+    const block = blocks.get(ip) ?? blocks.enclosing(ip);
+    if (!block) return null;
+    if (block.vrack !== null) return `${ip} is in ${block.block}, which is in the vRack ${block.vrack}: an IP of a vRack block takes no virtual MAC`;
+    if (block.routedTo !== serviceName) return DEFAULT_FAIL_COMMENTS['addVirtualMac/customerError'];
+    return server.vmacSupported ? null : VMAC_UNSUPPORTED(serviceName);
+  };
+
+  const addVirtualMac = (server: ServerState, serviceName: string, ip: string, vmName: string, toMac: () => [string, VirtualMacState], newMac: boolean) => {
     if (world.macOfIp(server, ip)) return ovhError(400, ALREADY_ASSOCIATED);
+    if (!server.vmacSupported) return ovhError(400, VMAC_UNSUPPORTED(serviceName));
+    const vrackBlock = blocks.get(ip) ?? blocks.enclosing(ip);
+    if (vrackBlock?.vrack) return ovhError(400, ipProblem(server, serviceName, ip) ?? '');
+    // The distinct MACs a server takes (network_virtual_mac: third-generation Advance servers
+    // "support 32 different vMACs"); an address added to an existing MAC adds no MAC.
+    if (newMac && server.vmacLimit !== null && server.vmacs.size >= server.vmacLimit) {
+      return ovhError(400, `${serviceName} has ${server.vmacs.size} virtual MACs, its limit: add the address to an existing virtual MAC or remove one`);
+    }
     const task = world.createTask(server, 'addVirtualMac', () => {
       if (world.macOfIp(server, ip)) return ALREADY_ASSOCIATED;
+      const problem = ipProblem(server, serviceName, ip);
+      if (problem) return problem;
+      if (newMac && server.vmacLimit !== null && server.vmacs.size >= server.vmacLimit) return `${serviceName} has reached its limit of ${server.vmacLimit} virtual MACs`;
       const [mac, vmac] = toMac();
       vmac.addresses.set(ip, vmName);
       server.vmacs.set(mac, vmac);
@@ -993,6 +1246,29 @@ function dedicatedServerRoutes(world: DedicatedServers): RouteTable {
     // Also read by the data source ovh_dedicated_server_specifications_network
     // (terraform-provider-ovh ovh/data_dedicated_server_specifications_network.go: one GET).
     ['GET', `${SERVER}/specifications/network`, withServer((s) => ({ status: 200, body: networkSpecifications(s) }))],
+    // The data source ovh_dedicated_server_specifications_hardware reads this (processorName tells
+    // a third-generation Advance server, "powered by EPYC 4004 Series processors": network_virtual_mac).
+    ['GET', `${SERVER}/specifications/hardware`, withServer((s) => ({ status: 200, body: hardwareSpecifications(s) }))],
+    ['GET', SERVER, withServer((s, r) => ({ status: 200, body: dedicatedBody(r.params.serviceName, s) }))],
+    // The vRacks the server is in (dedicated-server.json: string[]).
+    ['GET', `${SERVER}/vrack`, withServer((_s, r) => ({ status: 200, body: vracks.of(r.params.serviceName) }))],
+    [
+      'GET',
+      `${SERVER}/ipCanBeMovedTo`,
+      // dedicated-server.json: "Check if given IP can be moved to this server", answering void:
+      // 200 (null) means yes, an error says why. The same rules as POST /ip/{ip}/move.
+      withServer((_s, r) => {
+        const asked = r.query.ip ?? '';
+        const state = blocks.get(asked);
+        if (!state) {
+          const inside = blocks.enclosing(asked);
+          return inside ? wholeBlocksOnly(inside, asked) : notFound(`ip = ${asked}`);
+        }
+        if (state.routedTo === r.params.serviceName) return ovhError(400, `${state.block} is already routed to ${r.params.serviceName}`);
+        const problem = moveProblem(state, r.params.serviceName, world);
+        return problem ? ovhError(400, problem) : { status: 200, body: null };
+      }),
+    ],
     ['GET', `${SERVER}/virtualMac`, withServer((s) => ({ status: 200, body: [...s.vmacs.keys()] }))],
     [
       'POST',
@@ -1000,7 +1276,7 @@ function dedicatedServerRoutes(world: DedicatedServers): RouteTable {
       withServer((s, r) => {
         const type = stringField(r.body, 'type');
         const newVmac = (): [string, VirtualMacState] => [world.newMac(), { type, addresses: new Map() }];
-        return addVirtualMac(s, stringField(r.body, 'ipAddress'), stringField(r.body, 'virtualMachineName'), newVmac);
+        return addVirtualMac(s, r.params.serviceName, stringField(r.body, 'ipAddress'), stringField(r.body, 'virtualMachineName'), newVmac, true);
       }),
     ],
     ['GET', VMAC, withVmac((_s, mac, v) => ({ status: 200, body: { macAddress: mac, type: v.type } }))],
@@ -1008,11 +1284,19 @@ function dedicatedServerRoutes(world: DedicatedServers): RouteTable {
     [
       'POST',
       `${VMAC}/virtualAddress`,
+      // dedicated-server.json: "Add an IP to this Virtual MAC", body {ipAddress, virtualMachineName}:
+      // the route that shares one MAC between IPs (ovh/docs network_virtual_mac names a POST on
+      // .../virtualAddress/{ipAddress} instead, a path the schema has no POST for). The task is an
+      // addVirtualMac like the one of POST .../virtualMac.
       withVmac((s, mac, v, r) =>
-        addVirtualMac(s, stringField(r.body, 'ipAddress'), stringField(r.body, 'virtualMachineName'), () => [
-          mac,
-          s.vmacs.get(mac) ?? v,
-        ]),
+        addVirtualMac(
+          s,
+          r.params.serviceName,
+          stringField(r.body, 'ipAddress'),
+          stringField(r.body, 'virtualMachineName'),
+          () => [mac, s.vmacs.get(mac) ?? v],
+          false,
+        ),
       ),
     ],
     [
@@ -1033,6 +1317,9 @@ function dedicatedServerRoutes(world: DedicatedServers): RouteTable {
         const task = world.createTask(s, 'removeVirtualMac', () => {
           const current = s.vmacs.get(mac);
           if (!current?.addresses.delete(ip)) return DEFAULT_FAIL_COMMENTS['removeVirtualMac/customerError'];
+          // The MAC goes with its last address: dedicated-server.json has no DELETE on
+          // /virtualMac/{macAddress}, so removing the addresses is the only way to remove a MAC
+          // (an inference from the routes); while others remain, the MAC stays with them.
           if (current.addresses.size === 0) s.vmacs.delete(mac);
           return null;
         });
@@ -1100,11 +1387,16 @@ class CloudProjects {
     const instances = (seed.instances ?? []).map((i) => ({ id: i.id, name: i.name, region: i.region ?? 'SBG5', created: ovhDate() }));
     const failoverIps = new Map<string, CloudFailoverIpState>();
     for (const f of seed.failoverIps ?? []) {
-      if (!IPV4.test(f.ip)) throw new Error(`ovhStandIn: failover IP ${f.ip} is not IPv4`);
+      const single = IPV4.test(f.ip) || (isIpv4Block(f.ip) && f.ip.endsWith('/32'));
+      if (!single && !isIpv4Block(f.ip)) throw new Error(`ovhStandIn: failover IP ${f.ip} is not IPv4 (an address or a block)`);
       if (failoverIps.has(f.id)) throw new Error(`ovhStandIn: failover IP id ${f.id} is there twice`);
+      const address = f.ip.split('/')[0];
       failoverIps.set(f.id, {
-        // block is typed "ip" in cloud.ip.FailoverIp, so it holds the address, not a CIDR.
-        ip: { id: f.id, ip: f.ip, block: f.ip, continentCode: 'EU', geoloc: 'fr', progress: 0, routedTo: f.routedTo, status: 'ok', subType: 'cloud' },
+        // block is typed "ip" in cloud.ip.FailoverIp, so it holds the address, not a CIDR. A block
+        // of several addresses has `ip` null (cloud.json: ip canBeNull) and its first address as
+        // `block`. terraform-provider-ovh v2.19.0 resource_cloud_project_failover_ip_attach.go
+        // matches `ip` only, so it never finds such an entry ("cannot be found in cloud project").
+        ip: { id: f.id, ip: single ? address : null, block: single ? address : networkOf(f.ip), continentCode: 'EU', geoloc: 'fr', progress: 0, routedTo: f.routedTo, status: 'ok', subType: 'cloud' },
         pendingTo: null,
         stepsLeft: 0,
         endsAt: 0,
@@ -1243,6 +1535,11 @@ interface IpBlockState {
   tasks: Map<number, TaskState<IpTask>>;
   /** ip.ReverseIp by address (GET /ip/{ip}/reverse/{ipReverse}). */
   reverses: Map<string, string>;
+  regions: string[] | null;
+  isAdditionalIp: boolean;
+  description: string | null;
+  /** The vRack the block is in (POST /vrack/{serviceName}/ip), or null. */
+  vrack: string | null;
 }
 
 const MOVE_FUNCTION = 'genericMoveFloatingIp';
@@ -1297,7 +1594,37 @@ class IpBlocks {
     const key = normalizeBlock(block);
     if (!isIpv4Block(key) && !isIpv6Block(key)) throw new Error(`ovhStandIn: ${block} is not an IP block`);
     if (this.blocks.has(key)) throw new Error(`ovhStandIn: IP block ${key} already exists`);
-    this.blocks.set(key, { block: key, type: opts.type ?? 'failover', routedTo: opts.routedTo, tasks: new Map(), reverses: new Map() });
+    const regions = opts.regions ?? null;
+    const enumOk = (r: string) => REGION_CODENAMES.includes(r);
+    if (regions && !regions.every(enumOk)) throw new Error(`ovhStandIn: regions must be coreTypes.RegionCodenameEnum values (${REGION_CODENAMES.join(', ')})`);
+    const base = key.split('/')[0];
+    if (addressValue(base) === null || !blockContains(key, base) || networkOf(key) !== base) throw new Error(`ovhStandIn: ${block} is not a network address with its prefix`);
+    const overlap = [...this.blocks.keys()].find((k) => blockContains(k, base) || blockContains(key, k.split('/')[0]));
+    if (overlap) throw new Error(`ovhStandIn: ${key} overlaps ${overlap}`);
+    this.blocks.set(key, {
+      block: key,
+      type: opts.type ?? 'failover',
+      routedTo: opts.routedTo,
+      tasks: new Map(),
+      reverses: new Map(),
+      regions,
+      isAdditionalIp: opts.isAdditionalIp ?? true,
+      description: opts.description ?? null,
+      vrack: null,
+    });
+  }
+
+  all(): IpBlockState[] {
+    return [...this.blocks.values()];
+  }
+
+  /**
+   * The block an address or a smaller block is part of, when it is not a block of its own: OVH
+   * holds the /29, and GET /ip/{address} of one of its addresses is a 404.
+   */
+  enclosing(value: string): IpBlockState | undefined {
+    if (this.get(value)) return undefined;
+    return this.all().find((b) => covers(b.block, value));
   }
 
   get(block: string): IpBlockState | undefined {
@@ -1315,7 +1642,7 @@ class IpBlocks {
   }
 
   /** A move to a service, or to the parking when `to` is null (POST /ip/{ip}/park). */
-  createMove(state: IpBlockState, to: string | null): IpTask {
+  createMove(state: IpBlockState, to: string | null, apply: () => string | null = () => null): IpTask {
     const rule = this.rules(MOVE_FUNCTION);
     const now = ovhDate();
     const task: IpTask = {
@@ -1336,6 +1663,8 @@ class IpBlocks {
       endsAt: Date.now() + (rule.durationMs ?? 0),
       failComment: rule.comment ?? DEFAULT_FAIL_COMMENTS[failKey] ?? 'The task failed',
       apply: () => {
+        const problem = apply();
+        if (problem) return problem;
         state.routedTo = to;
         return null;
       },
@@ -1350,16 +1679,138 @@ function ipBody(state: IpBlockState): Record<string, unknown> {
     type: state.type,
     version: state.block.includes(':') ? 6 : 4,
     routedTo: { serviceName: state.routedTo },
-    description: null,
+    description: state.description,
     canBeTerminated: true,
-    isAdditionalIp: true,
+    isAdditionalIp: state.isAdditionalIp,
     bringYourOwnIp: false,
     country: null,
     campus: null,
     organisationId: null,
-    regions: null,
+    regions: state.regions ? [...state.regions] : null,
     rir: 'RIPE',
   };
+}
+
+/** coreTypes.RegionCodenameEnum (ip.json). */
+const REGION_CODENAMES = [
+  'ap-south-mum', 'ap-southeast-sgp', 'ap-southeast-syd', 'ca-east-bhs', 'ca-east-tor', 'eu-central-waw', 'eu-west-eri',
+  'eu-west-gra', 'eu-west-lim', 'eu-west-par', 'eu-west-rbx', 'eu-west-sbg', 'us-east-vin', 'us-west-hil',
+];
+
+/**
+ * ovh/docs pages/bare_metal_cloud/dedicated_servers/move-failover-ip/guide.en-gb.md (2024-12-02):
+ * "IP address blocks in a region can be moved from one datacenter to another within that region
+ * but cannot be moved outside of that region", "Except for the 3 regions eu-west-gra, eu-west-rbx,
+ * and eu-west-sbg" (its table keeps eu-west-par apart). A block with no regions (ip.Ip.regions is
+ * alpha and may be null) is let through: OVH's own check is the verdict, not this table.
+ */
+const FRENCH_TRIO = ['eu-west-gra', 'eu-west-rbx', 'eu-west-sbg'];
+
+function regionAllows(regions: string[] | null, serverRegion: string): boolean {
+  if (!regions || regions.length === 0) return true;
+  return regions.some((r) => r === serverRegion || (FRENCH_TRIO.includes(r) && FRENCH_TRIO.includes(serverRegion)));
+}
+
+/** The network address of a block (its first address). */
+function networkOf(block: string): string {
+  const [base, prefix] = normalizeBlock(block).split('/');
+  const v = addressValue(base);
+  if (v === null) return base;
+  const shift = BigInt(v.bits - Number(prefix));
+  return formatAddress((v.value >> shift) << shift, v.bits);
+}
+
+/** The address at `offset` from the start of an IPv4 block (negative: from its end). */
+function addressAt(block: string, offset: number): string {
+  const [base, prefix] = normalizeBlock(block).split('/');
+  const v = addressValue(base);
+  if (v === null || v.bits !== 32) throw new Error(`ovhStandIn: ${block} is not an IPv4 block`);
+  const size = 1n << BigInt(32 - Number(prefix));
+  const start = (v.value >> BigInt(32 - Number(prefix))) << BigInt(32 - Number(prefix));
+  return formatAddress(offset >= 0 ? start + BigInt(offset) : start + size + BigInt(offset), 32);
+}
+
+function formatAddress(value: bigint, bits: number): string {
+  if (bits === 32) return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 0xffn)).join('.');
+  const groups: string[] = [];
+  for (let i = 7; i >= 0; i--) groups.push(((value >> BigInt(i * 16)) & 0xffffn).toString(16));
+  return groups.join(':');
+}
+
+/** Whether `outer` contains or equals `inner` (an address or a block). */
+function covers(outer: string, inner: string): boolean {
+  const [innerBase, innerPrefix] = normalizeBlock(inner).split('/');
+  const outerPrefix = Number(normalizeBlock(outer).split('/')[1]);
+  return outerPrefix <= Number(innerPrefix) && blockContains(outer, innerBase);
+}
+
+/** The block's addresses that have a virtual MAC on the server it is routed to, by MAC. */
+function macsOfBlock(state: IpBlockState, servers: DedicatedServers): Map<string, { vmac: VirtualMacState; inBlock: string[] }> {
+  const found = new Map<string, { vmac: VirtualMacState; inBlock: string[] }>();
+  const server = state.routedTo === null ? undefined : servers.get(state.routedTo);
+  if (!server) return found;
+  for (const [mac, vmac] of server.vmacs) {
+    const inBlock = [...vmac.addresses.keys()].filter((a) => blockContains(state.block, a));
+    if (inBlock.length > 0) found.set(mac, { vmac, inBlock });
+  }
+  return found;
+}
+
+/**
+ * Why OVH would refuse to route a whole block to a dedicated server, or null. The rules, from
+ * ovh/docs move-failover-ip (2024-12-02) and network_virtual_mac (2025-05-16), in our words:
+ * - the region rule above;
+ * - "If the Additional IP address or one of the block IP addresses has a virtual MAC attached,
+ *   the target server must support the vMAC functionality" (vmac.supported);
+ * - "blocks containing duplicate virtual MAC addresses cannot be moved" (one MAC carrying several
+ *   addresses; the stand-in also counts a MAC shared with an address outside the block, which
+ *   could not follow the block to another server: the guides do not say);
+ * - the destination's distinct virtual MACs after the move may not pass its limit (the vMAC FAQ:
+ *   "the total of vMACs would be greater than the 32 vMACs allowed").
+ * A block in a vRack is not routed to a server: it has to leave the vRack first (stand-in rule).
+ */
+function moveProblem(state: IpBlockState, to: string, servers: DedicatedServers): string | null {
+  const target = servers.get(to);
+  if (!target) return `${to} is not a valid destination for ${state.block}`;
+  if (state.vrack !== null) return `${state.block} is in the vRack ${state.vrack}: take it out of the vRack before routing it to a server`;
+  if (!regionAllows(state.regions, target.region)) {
+    return `${state.block} belongs to ${state.regions?.join(', ') ?? 'no region'} and ${to} is in ${target.region}: a block stays in its region (only eu-west-gra, eu-west-rbx and eu-west-sbg exchange blocks)`;
+  }
+  if (state.routedTo === to) return null;
+  const macs = macsOfBlock(state, servers);
+  if (macs.size > 0 && !target.vmacSupported) {
+    const ips = [...macs.values()].flatMap((m) => m.inBlock);
+    return `${to} does not support virtual MACs (vmac.supported is false) and ${state.block} has some (${ips.join(', ')}): remove them before the move`;
+  }
+  for (const [mac, m] of macs) {
+    if (m.vmac.addresses.size > 1) {
+      return `the virtual MAC ${mac} carries several addresses (${[...m.vmac.addresses.keys()].join(', ')}): a block with duplicate virtual MACs cannot be moved; remove the duplicates first`;
+    }
+  }
+  if (target.vmacLimit !== null && target.vmacs.size + macs.size > target.vmacLimit) {
+    return `${to} has ${target.vmacs.size} virtual MACs and ${state.block} brings ${macs.size}: ${target.vmacs.size + macs.size} would pass its limit of ${target.vmacLimit} distinct virtual MACs`;
+  }
+  return null;
+}
+
+/**
+ * A block's virtual MACs follow it to the new server (move-failover-ip: "When an IP block
+ * containing unique virtual MAC addresses is moved between two servers, those addresses are
+ * temporarily suspended. They will appear on the new server once the move is complete.").
+ */
+function carryMacs(state: IpBlockState, to: string, servers: DedicatedServers): void {
+  const from = state.routedTo === null ? undefined : servers.get(state.routedTo);
+  const target = servers.get(to);
+  if (!from || !target || from === target) return;
+  for (const [mac, m] of macsOfBlock(state, servers)) {
+    from.vmacs.delete(mac);
+    target.vmacs.set(mac, m.vmac);
+  }
+}
+
+/** A move of an address inside a block is refused (move-failover-ip: "Migration only works for whole blocks"). */
+function wholeBlocksOnly(inside: IpBlockState, asked: string): StandInReply {
+  return ovhError(400, `${asked} is part of the block ${inside.block}: only whole blocks can be moved, not single addresses of a block; move ${inside.block}`);
 }
 
 function taskBody(task: IpTask): IpTask {
@@ -1383,8 +1834,62 @@ function ipRoutes(blocks: IpBlocks, servers: DedicatedServers, resolves: (name: 
       return state ? then(state, r) : notFound(`ip = ${r.params.ip}`);
     };
 
+  /** A move's target: a whole block, never one address of a bigger block. */
+  const withWholeBlock =
+    (then: (state: IpBlockState, r: StandInRequest) => StandInReply): StandInHandler =>
+    (r) => {
+      const state = blocks.get(r.params.ip);
+      if (state) return then(state, r);
+      const inside = blocks.enclosing(r.params.ip);
+      return inside ? wholeBlocksOnly(inside, r.params.ip) : notFound(`ip = ${r.params.ip}`);
+    };
+
   return [
+    [
+      'GET',
+      '/ip',
+      // ip.json GET /ip: "ip" is a filter "contains or equals": the blocks that hold the given
+      // address or block, so GET /ip?ip=<address> finds the /29 an address belongs to. The
+      // others filter on the field of the same name (routedTo.serviceName on ip.RoutedTo);
+      // description, like the other string filters of OVH's API, is taken as an exact match here.
+      (r) => {
+        const q = r.query;
+        const found = blocks.all().filter(
+          (b) =>
+            (q.ip === undefined || covers(b.block, q.ip)) &&
+            (q.type === undefined || b.type === q.type) &&
+            (q['routedTo.serviceName'] === undefined || b.routedTo === q['routedTo.serviceName']) &&
+            (q.version === undefined || String(b.block.includes(':') ? 6 : 4) === q.version) &&
+            (q.isAdditionalIp === undefined || String(b.isAdditionalIp) === q.isAdditionalIp) &&
+            (q.description === undefined || b.description === q.description) &&
+            q.campus === undefined, // campus is null on every stand-in block
+        );
+        return { status: 200, body: found.map((b) => b.block) };
+      },
+    ],
+    // GET /ip/{ip} needs the block as OVH holds it: one address of a /29 is a 404, as it was before.
     ['GET', '/ip/{ip}', withBlock((state) => ({ status: 200, body: ipBody(state) }))],
+    [
+      'GET',
+      '/ip/{ip}/move',
+      // ip.json (BETA): ip.Destinations, the services the block may move to, each with its nexthops.
+      // The stand-in lists the other dedicated servers the region rule allows, with no nexthop
+      // (terraform-provider-ovh v2.19.0 never sends one: types_ip_service.go, IpMoveOpts.FromResource).
+      withWholeBlock((state) => ({
+        status: 200,
+        body: {
+          cloudProject: [],
+          dedicatedCloud: [],
+          dedicatedServer: servers
+            .names()
+            .filter((sn) => sn !== state.routedTo && state.vrack === null && regionAllows(state.regions, servers.mustGet(sn).region))
+            .map((service) => ({ service, nexthop: [] })),
+          hostingReseller: [],
+          ipLoadbalancing: [],
+          vps: [],
+        },
+      })),
+    ],
     // terraform-provider-ovh ovh/resource_ip_move.go: Create and Update read GET /ip/{ip} and
     // move only when routedTo differs (the id becomes the task's id); they wait on GET
     // /ip/{ip}/task/{taskId}, 10 s between reads, until done or in error (5 minutes at most;
@@ -1393,12 +1898,23 @@ function ipRoutes(blocks: IpBlocks, servers: DedicatedServers, resolves: (name: 
     [
       'POST',
       '/ip/{ip}/move',
-      withBlock((state, r) => {
+      // A block bigger than /32 moves whole (ovh/docs move-failover-ip: "Migration only works for
+      // whole blocks, it is not possible to migrate individual IPs within a block"); the refusals
+      // of moveProblem are answered at once (and checked again when the task ends); the block's
+      // virtual MACs follow it when the task is done.
+      withWholeBlock((state, r) => {
         const to = stringField(r.body, 'to');
-        if (!servers.get(to)) return ovhError(400, `${to} is not a valid destination for ${state.block}`);
+        const problem = moveProblem(state, to, servers);
+        if (problem) return ovhError(400, problem);
         if (state.routedTo === to) return ovhError(400, `${state.block} is already routed to ${to}`);
         if (blocks.pendingMove(state)) return ovhError(409, MOVE_PENDING);
-        return { status: 200, body: blocks.createMove(state, to) };
+        const task = blocks.createMove(state, to, () => {
+          const late = moveProblem(state, to, servers);
+          if (late) return late;
+          carryMacs(state, to, servers);
+          return null;
+        });
+        return { status: 200, body: task };
       }),
     ],
     [
@@ -1407,8 +1923,8 @@ function ipRoutes(blocks: IpBlocks, servers: DedicatedServers, resolves: (name: 
       // terraform-provider-ovh ovh/resource_ip_move.go: Delete parks the IP (POST /ip/{ip}/park,
       // no body) unless it is parked already, then waits on the task like a move. ip.json names
       // no task function for parking: the stand-in uses the move's, genericMoveFloatingIp, with
-      // no destination service; once done the IP is routed nowhere.
-      withBlock((state) => {
+      // no destination service; once done the IP is routed nowhere. Whole blocks only, like a move.
+      withWholeBlock((state) => {
         if (state.routedTo === null) return ovhError(400, `${state.block} is already parked`);
         if (blocks.pendingMove(state)) return ovhError(409, MOVE_PENDING);
         return { status: 200, body: blocks.createMove(state, null) };
@@ -1474,6 +1990,203 @@ function ipRoutes(blocks: IpBlocks, servers: DedicatedServers, resolves: (name: 
         if (!task) return notFound(`taskId = ${r.params.taskId}`);
         advanceTask(task);
         return { status: 200, body: taskBody(task.task) };
+      }),
+    ],
+  ];
+}
+
+// ---------------------------------------------------------------------------------------
+// vRacks: blocks in a vRack (POST/GET/DELETE /vrack/{serviceName}/ip…) and their tasks
+// ---------------------------------------------------------------------------------------
+
+interface VrackState {
+  servers: Set<string>;
+  ips: Map<string, VrackIpState>;
+  tasks: Map<number, TaskState<VrackTask>>;
+}
+
+/** Task functions as OVH's Control Panel (ovh/manager) names them; no schema lists them. */
+const VRACK_ADD_BLOCK = 'addBlockToBridgeDomain';
+const VRACK_REMOVE_BLOCK = 'removeBlockFromBridgeDomain';
+
+/** vrack.VrackZoneEnum value of a region codename (the zone a block is announced in). */
+function zoneOf(region: string): string | null {
+  const zones: Record<string, string> = {
+    'eu-west-gra': 'gra', 'eu-west-rbx': 'rbx', 'eu-west-sbg': 'sbg', 'ca-east-bhs': 'bhs', 'eu-central-waw': 'waw',
+    'ap-southeast-sgp': 'sgp1', 'ap-southeast-syd': 'syd1', 'us-east-vin': 'was1', 'us-west-hil': 'pdx1',
+  };
+  return zones[region] ?? null;
+}
+
+class Vracks {
+  private readonly vracks = new Map<string, VrackState>();
+  private nextTaskId = 7_300_001;
+
+  constructor(private readonly rules: (fn: string) => OutcomeRule) {}
+
+  add(serviceName: string, seed: VrackSeed = {}): void {
+    if (this.vracks.has(serviceName)) throw new Error(`ovhStandIn: vRack ${serviceName} already exists`);
+    this.vracks.set(serviceName, { servers: new Set(seed.servers ?? []), ips: new Map(), tasks: new Map() });
+  }
+
+  get(serviceName: string): VrackState | undefined {
+    return this.vracks.get(serviceName);
+  }
+
+  mustGet(serviceName: string): VrackState {
+    const state = this.vracks.get(serviceName);
+    if (!state) throw new Error(`ovhStandIn: unknown vRack ${serviceName} (call addVrack first)`);
+    return state;
+  }
+
+  /** The vRacks a server is in. */
+  of(server: string): string[] {
+    return [...this.vracks].filter(([, v]) => v.servers.has(server)).map(([name]) => name);
+  }
+
+  pending(state: VrackState, block: string): boolean {
+    return [...state.tasks.values()].some((t) => t.task.function.endsWith('BridgeDomain') && t.block === block && UNFINISHED_TASK.includes(t.task.status));
+  }
+
+  createTask(serviceName: string, fn: string, block: string, apply: () => string | null): VrackTask {
+    const state = this.mustGet(serviceName);
+    const rule = this.rules(fn);
+    const now = ovhDate();
+    // A real one (a vRack task as OVH answered it, status init, orderId null) has this shape.
+    const task: VrackTask = { id: this.nextTaskId++, function: fn, status: 'init', serviceName, targetDomain: block, orderId: null, lastUpdate: now, todoDate: now };
+    state.tasks.set(task.id, {
+      task,
+      block,
+      outcome: rule.outcome,
+      stepsLeft: rule.stepsBeforeEnd,
+      endsAt: Date.now() + (rule.durationMs ?? 0),
+      failComment: rule.comment ?? 'cancelled',
+      apply,
+    });
+    return { ...task };
+  }
+}
+
+/**
+ * One step per GET: init -> doing -> done, or cancelled (vrack.TaskStatusEnum has no error
+ * status; a failed outcome or a refusal when applied ends cancelled).
+ */
+function advanceVrackTask(state: TaskState<VrackTask>): void {
+  const { task } = state;
+  if (!UNFINISHED_TASK.includes(task.status)) return;
+  task.lastUpdate = ovhDate();
+  if (state.outcome === 'never' || state.stepsLeft > 0 || Date.now() < state.endsAt) {
+    task.status = 'doing';
+    state.stepsLeft--;
+    return;
+  }
+  task.status = state.outcome === 'done' && state.apply() === null ? 'done' : 'cancelled';
+}
+
+/** The gateway of a vRack block: its penultimate address (configuring-an-ip-block-in-a-vrack). */
+function vrackGateway(block: string): string | null {
+  return block.includes(':') ? null : addressAt(block, -2);
+}
+
+function vrackRoutes(vracks: Vracks, blocks: IpBlocks, servers: DedicatedServers, answersRegion: () => boolean): RouteTable {
+  const VRACK = '/vrack/{serviceName}';
+  const withVrack =
+    (then: (v: VrackState, r: StandInRequest) => StandInReply): StandInHandler =>
+    (r) => {
+      const v = vracks.get(r.params.serviceName);
+      return v ? then(v, r) : notFound(`serviceName = ${r.params.serviceName}`);
+    };
+  const body = (ip: VrackIpState): Record<string, unknown> => {
+    const { region, ...rest } = ip;
+    // vrack.ip in the vrack.json read for this work has no region; the provider's VrackIp has one.
+    return answersRegion() ? { ...rest, region } : rest;
+  };
+
+  return [
+    ['GET', `${VRACK}/ip`, withVrack((v) => ({ status: 200, body: [...v.ips.keys()] }))],
+    [
+      'POST',
+      `${VRACK}/ip`,
+      // terraform-provider-ovh v2.19.0 ovh/resource_vrack_ip.go, Create: POST {block, region?}
+      // (types_vrack.go VrackIpCreateOpts, region omitted when unset), then waitForVrackTask on the
+      // answer's serviceName and id, then Read. ovh/docs configuring-an-ip-block-in-a-vrack
+      // (2025-06-04): "Once an IP block is added to the vRack, it is no longer attached to a
+      // physical server"; the block needs "a minimum of four addresses". move-failover-ip: "If an
+      // IP block is moved/added to the vRack … any virtual MAC address will be lost during the
+      // transfer." Once done the block is routed to the vRack's service (ip.RoutedTo names the
+      // vRack: the stand-in's reading, no guide says what routedTo becomes).
+      withVrack((v, r) => {
+        const asked = stringField(r.body, 'block');
+        const state = blocks.get(asked);
+        if (!state) {
+          const inside = blocks.enclosing(asked);
+          return inside ? wholeBlocksOnly(inside, asked) : notFound(`block = ${asked}`);
+        }
+        const size = state.block.includes(':') ? Infinity : 2 ** (32 - Number(state.block.split('/')[1]));
+        if (size < 4) return ovhError(400, `${state.block} is too small for a vRack: a block needs at least four addresses (network, gateway, broadcast and one usable)`);
+        if (state.vrack !== null) return ovhError(400, `${state.block} is already in the vRack ${state.vrack}`);
+        if (blocks.pendingMove(state) || vracks.pending(v, state.block)) return ovhError(409, MOVE_PENDING);
+        const region = stringField(r.body, 'region') || (state.regions?.[0] ?? 'eu-west-gra');
+        if (!regionAllows(state.regions, region)) return ovhError(400, `${state.block} cannot be announced in ${region} (its regions: ${state.regions?.join(', ') ?? 'none'})`);
+        const vrack = r.params.serviceName;
+        const task = vracks.createTask(vrack, VRACK_ADD_BLOCK, state.block, () => {
+          if (state.vrack !== null) return `${state.block} is already in the vRack ${state.vrack}`;
+          const server = state.routedTo === null ? undefined : servers.get(state.routedTo);
+          for (const [mac, m] of macsOfBlock(state, servers)) {
+            for (const ip of m.inBlock) m.vmac.addresses.delete(ip);
+            if (m.vmac.addresses.size === 0) server?.vmacs.delete(mac);
+          }
+          state.vrack = vrack;
+          state.routedTo = vrack;
+          v.ips.set(state.block, { ip: state.block, gateway: vrackGateway(state.block), zone: zoneOf(region), region });
+          return null;
+        });
+        return { status: 200, body: task };
+      }),
+    ],
+    [
+      'GET',
+      `${VRACK}/ip/{ip}`,
+      // resource_vrack_ip.go, Read: GET /vrack/{sn}/ip/{url.PathEscape(block)} (the slash sent as
+      // %2F), sets block from `ip` and gateway, zone, region from the answer (types_vrack.go
+      // VrackIp); a 404 drops the resource from the state (helpers.CheckDeleted).
+      withVrack((v, r) => {
+        const ip = v.ips.get(normalizeBlock(r.params.ip));
+        return ip ? { status: 200, body: body(ip) } : notFound(`ip = ${r.params.ip}`);
+      }),
+    ],
+    [
+      'DELETE',
+      `${VRACK}/ip/{ip}`,
+      // resource_vrack_ip.go, Delete: DELETE, then waitForVrackTask. Where the block lands
+      // afterwards is undocumented: the stand-in leaves it routed nowhere (as if parked).
+      withVrack((v, r) => {
+        const key = normalizeBlock(r.params.ip);
+        const state = blocks.get(key);
+        if (!v.ips.has(key) || !state) return notFound(`ip = ${r.params.ip}`);
+        if (vracks.pending(v, key)) return ovhError(409, MOVE_PENDING);
+        const task = vracks.createTask(r.params.serviceName, VRACK_REMOVE_BLOCK, key, () => {
+          v.ips.delete(key);
+          state.vrack = null;
+          state.routedTo = null;
+          return null;
+        });
+        return { status: 200, body: task };
+      }),
+    ],
+    ['GET', `${VRACK}/task`, withVrack((v) => ({ status: 200, body: [...v.tasks.values()].filter((t) => t.task.status !== 'done').map((t) => t.task.id) }))],
+    [
+      'GET',
+      `${VRACK}/task/{taskId}`,
+      // terraform-provider-ovh v2.19.0 ovh/vrack_task.go, waitForVrackTask: 10 s, then a GET at
+      // least every 3 s while the status is init, todo or doing; a 404 is the only "completed"
+      // (any other status, done included, is an unexpected state and fails the wait). So a task
+      // is gone once it has ended well: the GET that ends it, and every later one, is a 404.
+      withVrack((v, r) => {
+        const state = v.tasks.get(Number(r.params.taskId));
+        if (!state) return notFound(`taskId = ${r.params.taskId}`);
+        advanceVrackTask(state);
+        return state.task.status === 'done' ? notFound(`taskId = ${r.params.taskId}`) : { status: 200, body: { ...state.task } };
       }),
     ],
   ];
@@ -1692,6 +2405,7 @@ class StandInCore {
   readonly world = new DedicatedServers();
   readonly cloud = new CloudProjects();
   readonly ips = new IpBlocks((fn) => this.world.outcomeOf(fn));
+  readonly vracks = new Vracks((fn) => this.world.outcomeOf(fn));
   readonly dns = new DnsZones();
   readonly handlers = new Map<string, StandInHandler>();
   readonly faults: PendingFault[] = [];
@@ -1711,7 +2425,14 @@ class StandInCore {
     // terraform-provider-ovh ovh/config.go, loadAndValidate: configuring the provider reads
     // GET /auth/details once (SDK and framework halves each configure) and keeps its account.
     this.handle('GET', '/auth/details', () => ({ status: 200, body: authDetails() }));
-    const routes = [...dedicatedServerRoutes(this.world), ...cloudRoutes(this.cloud), ...ipRoutes(this.ips, this.world, (name, address) => this.resolves(name, address)), ...dnsRoutes(this.dns)];
+    const answersRegion = () => this.catalog.find('/vrack/{serviceName}/ip/{ip}')?.models('vrack.ip')?.properties?.region !== undefined;
+    const routes = [
+      ...dedicatedServerRoutes(this.world, this.ips, this.vracks),
+      ...cloudRoutes(this.cloud),
+      ...ipRoutes(this.ips, this.world, (name, address) => this.resolves(name, address)),
+      ...vrackRoutes(this.vracks, this.ips, this.world, answersRegion),
+      ...dnsRoutes(this.dns),
+    ];
     for (const [method, route, handler] of routes) this.handle(method, route, handler);
   }
 
@@ -1959,5 +2680,13 @@ export async function startOvhStandIn(opts: StandInOptions = {}): Promise<OvhSta
     },
     zoneRefreshes: () => [...core.dns.refreshes],
     ipTasks: (block) => [...core.ips.mustGet(block).tasks.values()].map((t) => taskBody(t.task)),
+    addVrack(serviceName, seed) {
+      for (const server of seed?.servers ?? []) core.world.mustGet(server);
+      core.vracks.add(serviceName, seed);
+    },
+    vrackIps: (serviceName) => [...core.vracks.mustGet(serviceName).ips.values()].map((ip) => ({ ...ip })),
+    vrackTasks: (serviceName) => [...core.vracks.mustGet(serviceName).tasks.values()].map((t) => ({ ...t.task })),
+    ipVrack: (block) => core.ips.mustGet(block).vrack,
+    vrackSchema: core.catalog.vrackSchema,
   };
 }

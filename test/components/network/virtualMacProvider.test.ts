@@ -133,13 +133,97 @@ describe('VirtualMac provider against the OVH stand-in', () => {
     standIn.addIp('192.0.2.77', { routedTo: 'ns2.ip-203-0-113.eu' });
     const before = standIn.requests.length;
     await expect(createVirtualMac(inputs('192.0.2.77'))).rejects.toThrow(
-      /192\.0\.2\.77 is routed to ns2\.ip-203-0-113\.eu, not to .*: its move has not finished/,
+      /192\.0\.2\.77 \(block 192\.0\.2\.77\/32\) is routed to ns2\.ip-203-0-113\.eu, not to .*: its move has not finished/,
     );
     expect(standIn.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
     // Routed to this server, the same IP gets its MAC.
     standIn.addIp('192.0.2.78', { routedTo: sn });
     const made = await createVirtualMac(inputs('192.0.2.78'));
     expect(Object.keys(standIn.virtualMacs(sn)[made.macAddress].addresses)).toEqual(['192.0.2.78']);
+  });
+
+  it('an IP inside a /29: the block is found with GET /ip?ip=, its routing read with GET /ip/{block}; an unfinished move of the block stops the create', async () => {
+    const other = `ns${200000 + serverCount}.ip-203-0-113.eu`;
+    standIn.addServer(other, { mainIp: '203.0.113.200' });
+    const block = `10.${serverCount}.0.8/29`;
+    const ip = `10.${serverCount}.0.10`;
+    standIn.addIp(block, { routedTo: other });
+    const before = standIn.requests.length;
+    await expect(createVirtualMac(inputs(ip))).rejects.toThrow(
+      new RegExp(`${escape(ip)} \\(block ${escape(block)}\\) is routed to ${escape(other)}, not to ${escape(sn)}: its move has not finished \\(OVH's task: GET /ip/${escape(block)}/task\\)`),
+    );
+    const calls = standIn.requests.slice(before);
+    expect(calls.filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(calls.filter((r) => r.route === '/ip' || r.route === '/ip/{ip}').map((r) => [r.route, r.query.ip ?? r.params.ip])).toEqual([
+      ['/ip', ip],
+      ['/ip/{ip}', block],
+    ]);
+    // Once the whole block reaches this server, the IP gets its MAC.
+    standIn.addIp(`10.${serverCount}.1.0/29`, { routedTo: sn });
+    const made = await createVirtualMac(inputs(`10.${serverCount}.1.3`));
+    expect(standIn.virtualMacs(sn)[made.macAddress].addresses).toEqual({ [`10.${serverCount}.1.3`]: `ct-3` });
+  });
+
+  it('shareMacOf: the IP joins the MAC of another (POST …/virtualAddress, no new MAC); read and diff hold; delete leaves the MAC to the others', async () => {
+    const first = await createVirtualMac(inputs('203.0.113.40'));
+    const before = standIn.requests.length;
+    const second = await createVirtualMac(inputs('203.0.113.41', { shareMacOf: first.macAddress.toUpperCase() }));
+    expect(second.macAddress).toBe(first.macAddress);
+    const posts = standIn.requests.slice(before).filter((r) => r.method === 'POST');
+    expect(posts.map((r) => [r.route, r.params.macAddress, r.body])).toEqual([
+      [`${VMAC_ROUTE}/virtualAddress`, first.macAddress, { ipAddress: '203.0.113.41', virtualMachineName: 'ct-41' }],
+    ]);
+    expect(standIn.virtualMacs(sn)).toEqual({ [first.macAddress]: { type: 'ovh', addresses: { '203.0.113.40': 'ct-40', '203.0.113.41': 'ct-41' } } });
+
+    const id = `${sn}/${second.macAddress}/203.0.113.41`;
+    await expect(readVirtualMac(second)).resolves.toEqual(second);
+    const same = await virtualMacProvider.diff!(id, second, inputs('203.0.113.41', { shareMacOf: first.macAddress }));
+    expect(same).toMatchObject({ changes: false, replaces: [] });
+    // Sharing another MAC, or none, is another MAC for the IP: replaced, the old one let go first.
+    const own = await virtualMacProvider.diff!(id, second, inputs('203.0.113.41'));
+    expect(own).toMatchObject({ changes: true, replaces: ['shareMacOf'], deleteBeforeReplace: true });
+
+    // The sharer's delete removes only its own address; the MAC stays with the first IP.
+    await deleteVirtualMac(second);
+    expect(standIn.virtualMacs(sn)).toEqual({ [first.macAddress]: { type: 'ovh', addresses: { '203.0.113.40': 'ct-40' } } });
+    await expect(readVirtualMac(first)).resolves.toEqual(first);
+    await deleteVirtualMac(first);
+    expect(standIn.virtualMacs(sn)).toEqual({});
+  });
+
+  it('shareMacOf when the IP already has a MAC of its own: an error naming both MACs and the call that frees the IP; a bad MAC is refused before any call', async () => {
+    standIn.seedVirtualMac(sn, '02:00:00:aa:bb:50', 'ovh', [{ ipAddress: '203.0.113.50', virtualMachineName: 'a' }]);
+    standIn.seedVirtualMac(sn, '02:00:00:aa:bb:51', 'ovh', [{ ipAddress: '203.0.113.51', virtualMachineName: 'b' }]);
+    await expect(createVirtualMac(inputs('203.0.113.51', { shareMacOf: '02:00:00:aa:bb:50' }))).rejects.toThrow(
+      /203\.0\.113\.51 already has its own virtual MAC 02:00:00:aa:bb:51, not 02:00:00:aa:bb:50 it should share; remove that MAC from it \(DELETE \/dedicated\/server\/.*\/virtualMac\/02:00:00:aa:bb:51\/virtualAddress\/203\.0\.113\.51\)/,
+    );
+    // Already on the shared MAC: adopted, nothing sent.
+    const before = standIn.requests.length;
+    const adopted = await createVirtualMac(inputs('203.0.113.50', { shareMacOf: '02:00:00:aa:bb:50' }));
+    expect(adopted.macAddress).toBe('02:00:00:aa:bb:50');
+    expect(standIn.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
+    const requests = standIn.requests.length;
+    await expect(createVirtualMac(inputs('203.0.113.52', { shareMacOf: '02:00:00:aa:bb' }))).rejects.toThrow(/shareMacOf "02:00:00:aa:bb" is not a MAC address/);
+    expect(standIn.requests.length).toBe(requests);
+  });
+
+  it('macLimit: a new MAC past the limit is refused before its POST, naming the server, the count, the limit and where it comes from; sharing adds none', async () => {
+    standIn.seedVirtualMac(sn, '02:00:00:aa:cc:01', 'ovh', [{ ipAddress: '203.0.113.61', virtualMachineName: 'a' }]);
+    standIn.seedVirtualMac(sn, '02:00:00:aa:cc:02', 'ovh', [{ ipAddress: '203.0.113.62', virtualMachineName: 'b' }]);
+    const before = standIn.requests.length;
+    const refused = await failureOf(createVirtualMac(inputs('203.0.113.63', { macLimit: 2 })));
+    expect(refused.message).toMatch(
+      new RegExp(`${escape(sn)} has 2 virtual MACs and takes at most 2 \\(macLimit, from the stack's virtualMacLimit for this server; OVH's API has no such field`),
+    );
+    expect(standIn.requests.slice(before).filter((r) => r.method === 'POST')).toEqual([]);
+    const shared = await createVirtualMac(inputs('203.0.113.63', { macLimit: 2, shareMacOf: '02:00:00:aa:cc:01' }));
+    expect(shared.macAddress).toBe('02:00:00:aa:cc:01');
+    const own = await createVirtualMac(inputs('203.0.113.64', { macLimit: 3 }));
+    expect(Object.keys(standIn.virtualMacs(sn))).toHaveLength(3);
+    expect(own.macAddress).not.toMatch(/^02:00:00:aa:cc/);
+    // The limit is operational: changing it replaces nothing.
+    const diff = await virtualMacProvider.diff!(`${sn}/${own.macAddress}/203.0.113.64`, own, inputs('203.0.113.64', { macLimit: 32 }));
+    expect(diff.replaces).toEqual([]);
   });
 
   it('adopt: an IP that already has a virtual MAC gets that MAC and no POST is sent', async () => {
