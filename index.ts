@@ -156,6 +156,7 @@ function declareEndpoint(spec: StackSpec, e: EndpointSpec, sshPrivateKey: pulumi
             gatewayFromApi: server.gatewayFromApi,
             gateway: server.gateway,
             gatewayCandidates: server.gatewayCandidates,
+            virtualMacLimit: server.virtualMacLimit,
             ipv6: server.ipv6 && { prefix: prefixText(server.ipv6.prefix), gateway: server.ipv6.gateway },
         },
         reverse: e.reverse,

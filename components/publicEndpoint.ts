@@ -32,6 +32,8 @@ export interface DedicatedServer {
     gatewayCandidates?: string[];
     /** The server's IPv6 prefix (2001:db8:1:4662::/64), and a gateway written by hand (fe80::1). */
     ipv6?: { prefix: string; gateway?: string };
+    /** The most distinct virtual MACs the server takes (third-generation Advance: 32), checked before each new one. */
+    virtualMacLimit?: number;
 }
 
 /** routing of GET /dedicated/server/{sn}/specifications/network: ipv4 and ipv6, each with its gateway. */
@@ -59,8 +61,11 @@ export interface RoutedHost {
 export interface EndpointBlock {
     /** The block as OVH holds it, e.g. 203.0.113.8/29. */
     cidr: string;
-    /** What routes it: the IpBlock's ovh.ip.Move or ovh.vrack.IpAddress. */
-    routing: pulumi.Resource;
+    /**
+     * What routes it: the IpBlock's ovh.ip.Move or ovh.vrack.IpAddress, which the virtual MAC and
+     * the reverse wait for. Without it, the program orders them (dependsOn on the endpoint).
+     */
+    routing?: pulumi.Resource;
     /** In a vRack, the NIC takes the block's length and its penultimate address as gateway. */
     inVrack: boolean;
 }
@@ -175,20 +180,30 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
             block: block?.cidr,
             routeTo: block ? undefined : { dedicatedServer: args.server.serviceName },
             reverse: args.reverse,
-            reverseAfter: block ? addressRecords.then((rs) => [block.routing, ...rs]) : addressRecords,
+            reverseAfter: block?.routing ? addressRecords.then((rs) => [block.routing!, ...rs]) : addressRecords,
             reverseReadiness: reverseReadiness(args.ttl ?? DEFAULT_TTL),
             protect: args.protect,
         }, { parent: self });
-        const routing = block?.routing ?? failoverIp.routing;
+        const routing = block ? block.routing : failoverIp.routing;
 
         // A virtual MAC only where OVH gives one: bridged. Routed mode and vRack blocks have none
         // (ovh/docs network_virtual_mac: "If an IP block has been moved to the vRack … you cannot
         // assign a virtual MAC address to any IP"; the routed-mode guide applies none).
+        const spec = specificationsOf(self, args.server);
+        const network = spec.apply((x) => x?.routing ?? undefined);
         let virtualMac: VirtualMac | undefined;
         if (layout.mode === "bridged") {
+            // Checked before the MAC is asked for: OVH's word on the server (vmac.supported).
+            const serviceName = spec.apply((x) => {
+                if (x?.vmac?.supported === false) {
+                    throw new pulumi.ResourceError(`server ${args.server.serviceName}: the OVH API says it takes no virtual MAC (specifications/network vmac.supported is false), and a bridged IP needs one: use routed mode (servers.<server>.routed) or a vRack block`, self);
+                }
+                return args.server.serviceName;
+            });
             const ovhApi = args.ovhApi ?? new OvhApiProvider(`${name}-ovh-api`, {}, { parent: self });
             virtualMac = new VirtualMac(`${name}-vmac`, {
-                serviceName: args.server.serviceName,
+                serviceName,
+                macLimit: args.server.virtualMacLimit,
                 ipAddress: args.ip,
                 type: args.virtualMac?.type ?? DEFAULT_VIRTUAL_MAC_TYPE,
                 virtualMachineName: args.virtualMac?.virtualMachineName ?? name,
@@ -200,7 +215,6 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
         const macAddress = virtualMac?.macAddress ?? pulumi.output(localMacFor(args.ip));
 
         const interfaceName = args.container.interfaceName ?? defaultInterfaceName(args.container.nic);
-        const network = networkOf(self, args.server);
         const resolved: pulumi.Output<ResolvedGateway> = layout.mode === "routed"
             ? pulumi.output({ gateway: layout.hostRoute.address, source: "routed-bridge" as const, probe: [layout.hostRoute.address] })
             : layout.mode === "vrack"
@@ -310,13 +324,11 @@ function declareHostRoute(self: pulumi.ComponentResource, name: string, args: Pu
     throw new pulumi.ResourceError("routed mode: the host's route is not declared yet", self);
 }
 
-/** The server's routing as the OVH API states it (GET /dedicated/server/{sn}/specifications/network), unless turned off. */
-function networkOf(self: pulumi.ComponentResource, server: DedicatedServer): pulumi.Output<ServerRouting | undefined> {
+/** The server's network as the OVH API states it (GET /dedicated/server/{sn}/specifications/network), unless turned off. */
+function specificationsOf(self: pulumi.ComponentResource, server: DedicatedServer): pulumi.Output<ovh.dedicated.GetServerSpecificationsNetworkResult | undefined> {
     return server.gatewayFromApi === false
         ? pulumi.output(undefined)
-        : ovh.dedicated
-              .getServerSpecificationsNetworkOutput({ serviceName: server.serviceName }, { parent: self })
-              .apply((spec) => spec.routing ?? undefined);
+        : ovh.dedicated.getServerSpecificationsNetworkOutput({ serviceName: server.serviceName }, { parent: self });
 }
 
 function gateway6Of(

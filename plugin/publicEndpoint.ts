@@ -38,6 +38,42 @@ export interface DedicatedServer {
     /** Gateways tried in order from inside the container when nothing else gives one. */
     gatewayCandidates?: string[];
     ipv6?: ServerIpv6;
+    /** The most distinct virtual MACs the server takes (third-generation Advance: 32). */
+    virtualMacLimit?: number;
+}
+
+/** How the IP reaches the container. */
+export const EndpointMode = {
+    Bridged: "bridged",
+    Routed: "routed",
+    Vrack: "vrack",
+} as const;
+export type EndpointMode = (typeof EndpointMode)[keyof typeof EndpointMode];
+
+/** The Proxmox host's routed bridge: a bridge with no ports and a private address, the guests' gateway. */
+export interface RoutedHost {
+    bridge: string;
+    address: string;
+    prefixLength: number;
+    /** The public interface that gets proxy_arp (vmbr0). */
+    uplink: string;
+}
+
+/** The library's EndpointLayout as one object: hostRoute goes with mode routed. */
+export interface EndpointLayout {
+    mode: EndpointMode;
+    hostRoute?: RoutedHost;
+}
+
+/**
+ * The block the IP lies in. Its routing (an ovh.ip.Move of the block, or an ovh.vrack.IpAddress)
+ * is declared by the program with the OVH provider and given to the endpoint as dependsOn.
+ */
+export interface EndpointBlock {
+    /** The block as OVH holds it, e.g. 203.0.113.8/29. */
+    cidr: string;
+    /** The block is in a vRack (default false). */
+    inVrack?: boolean;
 }
 
 /** The kind of virtual MAC OVH creates. */
@@ -128,6 +164,9 @@ export interface OvhApiSettings {
 export interface PublicEndpointArgs {
     /** The failover IP. */
     ip: string;
+    /** bridged (default), routed or vrack. */
+    layout?: EndpointLayout;
+    block?: EndpointBlock;
     /** An IPv6 address in server.ipv6.prefix, whole or relative to it (::10). */
     ip6?: string;
     server: DedicatedServer;
@@ -156,9 +195,12 @@ export function libraryArgs(parent: pulumi.ComponentResource, name: string, args
         clientId: args.ovhApi.clientId,
         clientSecret: args.ovhApi.clientSecret,
     };
+    const layout = args.layout;
+    if (layout?.mode === "routed" && !layout.hostRoute) throw new pulumi.ResourceError("layout.hostRoute: the host's routed bridge, needed by layout.mode routed", parent);
     return {
         ip: args.ip,
-        ip6: args.ip6,
+        layout: layout === undefined ? undefined : layout.mode === "routed" ? { mode: "routed", hostRoute: layout.hostRoute! } : { mode: layout.mode },
+        block: args.block && { cidr: args.block.cidr, inVrack: args.block.inVrack ?? false },
         server: args.server,
         reverse: args.reverse,
         virtualMac: args.virtualMac,
