@@ -179,6 +179,8 @@ export interface IpBlockSeed {
 export interface VrackSeed {
   /** The dedicated servers in it (GET /dedicated/server/{sn}/vrack lists this vRack for each). */
   servers?: string[];
+  /** Blocks of /ip (addIp first) that are in it already, announced in their first region (default eu-west-gra). */
+  ips?: string[];
 }
 
 /** One block of a vRack, as GET /vrack/{serviceName}/ip/{ip} answers it. */
@@ -2683,6 +2685,13 @@ export async function startOvhStandIn(opts: StandInOptions = {}): Promise<OvhSta
     addVrack(serviceName, seed) {
       for (const server of seed?.servers ?? []) core.world.mustGet(server);
       core.vracks.add(serviceName, seed);
+      for (const block of seed?.ips ?? []) {
+        const state = core.ips.mustGet(block);
+        const region = state.regions?.[0] ?? 'eu-west-gra';
+        state.vrack = serviceName;
+        state.routedTo = serviceName;
+        core.vracks.mustGet(serviceName).ips.set(state.block, { ip: state.block, gateway: vrackGateway(state.block), zone: zoneOf(region), region });
+      }
     },
     vrackIps: (serviceName) => [...core.vracks.mustGet(serviceName).ips.values()].map((ip) => ({ ...ip })),
     vrackTasks: (serviceName) => [...core.vracks.mustGet(serviceName).tasks.values()].map((t) => ({ ...t.task })),

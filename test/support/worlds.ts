@@ -66,6 +66,25 @@ export function lostStateWorld(s: OvhStandIn): World {
     return { macAddress: mac, net1: `name=eth1,bridge=vmbr0,gw=198.51.100.254,gw6=2001:db8:1:46ff:ff:ff:ff:ff,hwaddr=${mac},ip=${IP}/32,ip6=${IP6}/64,type=veth` };
 }
 
+/** The layouts stack's (stacks/Pulumi.layouts.yaml): its blocks, its vRack, its zone. */
+export const LAYOUTS = {
+    webBlock: "192.0.2.8/29",
+    webIps: ["192.0.2.9", "192.0.2.10", "192.0.2.11"],
+    rackBlock: "192.0.2.16/29",
+    rackIp: "192.0.2.18",
+    vrack: "pn-123456",
+};
+
+function layoutsAccount(s: OvhStandIn, rackInVrack = false): void {
+    s.addServer(OVH1, { mainIp: "198.51.100.20", gateway: "198.51.100.254", region: "eu-west-gra" });
+    s.addServer(OVH2, { mainIp: "203.0.113.20", gateway: "203.0.113.254", region: "eu-west-gra" });
+    // Both /29 are rented and routed to ovh1; the stack puts the second into the vRack.
+    s.addIp(LAYOUTS.webBlock, { routedTo: OVH1, regions: ["eu-west-gra"] });
+    s.addIp(LAYOUTS.rackBlock, { routedTo: OVH1, regions: ["eu-west-gra"] });
+    s.addVrack(LAYOUTS.vrack, { servers: [OVH1, OVH2], ips: rackInVrack ? [LAYOUTS.rackBlock] : [] });
+    s.addZone("example.org");
+}
+
 /**
  * What the OVH account of a bundled stack holds before its first `pulumi up`: the servers, the
  * rented IPs routed to them, the zones; nothing the stack makes (stacks/Pulumi.<stack>.yaml).
@@ -73,6 +92,8 @@ export function lostStateWorld(s: OvhStandIn): World {
 export function accountBefore(stack: string, s: OvhStandIn): void {
     if (stack === "reverse-proxy") {
         servers(s);
+    } else if (stack === "layouts") {
+        layoutsAccount(s);
     } else if (stack === "new-container") {
         s.addServer("ns3054321.ip-198-51-100.eu", { mainIp: "198.51.100.30", gateway: "198.51.100.254" });
         s.addIp("203.0.113.215", { routedTo: "ns3054321.ip-198-51-100.eu" });
@@ -88,6 +109,12 @@ export function accountBefore(stack: string, s: OvhStandIn): void {
 export function accountAfterUp(stack: string, s: OvhStandIn): void {
     if (stack === "reverse-proxy") {
         lostStateWorld(s);
+    } else if (stack === "layouts") {
+        layoutsAccount(s, true);
+        LAYOUTS.webIps.forEach((ip, i) => s.seedVirtualMac(OVH1, `02:00:00:5e:01:0${i + 1}`, "ovh", [{ ipAddress: ip, virtualMachineName: `web${i + 1}` }]));
+        for (const [name, ip] of [...LAYOUTS.webIps.map((ip, i) => [`web${i + 1}`, ip]), ["lb", LAYOUTS.rackIp]]) {
+            s.addRecord("example.org", { fieldType: "A", subDomain: name, target: ip, ttl: 300 });
+        }
     } else if (stack === "new-container") {
         accountBefore(stack, s);
         s.addRecord("example.org", { fieldType: "A", subDomain: "off1-proxy", target: "203.0.113.215", ttl: 300 });
