@@ -77,6 +77,16 @@ export const PROVIDER_RULES: Record<string, ProviderRule> = {
         onDelete: "nothing: a failover IP cannot be detached, it stays attached",
         importId: "the failover IP's id in the project (an import by id alone cannot find the IP)",
     },
+    "ovh:Vrack/ipAddress:IpAddress": {
+        // Bridged: Check marks each object with __defaults, and fills nothing in for what the library sets.
+        checkDefaults: {},
+        source: "ovh/terraform-provider-ovh ovh/resource_vrack_ip.go (service_name and block ForceNew; region Optional and Computed; no update function; the importer takes SERVICE_NAME,IPBlock)",
+        replaceOn: ["serviceName", "block"],
+        neverSent: [],
+        // resourceVrackIpDelete: DELETE /vrack/{sn}/ip/{block}, then waits for the vRack task.
+        onDelete: "takes the block out of the vRack (DELETE /vrack/{serviceName}/ip/{block}): it is routed nowhere until moved",
+        importId: "<vRack service name>,<block>, e.g. pn-123456,203.0.113.16/29",
+    },
     "command:remote:Command": {
         source: "pulumi/pulumi-command provider/pkg/provider/common/inputs.go (only triggers is replaceOnChanges; any other change runs update) and remote/command.go (Delete runs the delete script with the old state; no Read)",
         replaceOn: ["triggers"],
