@@ -166,8 +166,8 @@ export const CATALOG = {
         keys: [
             k("project", "a Public Cloud project id, 32 lower-case hex digits", "The project the IP was imported into.", required),
             k("instance", "an instance id (a UUID)", "The instance the IP is attached to.", required),
-            k("interfaceName", "an interface name such as ens3", "The instance's public interface.", { default: "ens3" }),
-            k("flavour", "debian or netplan", "How the alias is kept across reboots: a file of /etc/network/interfaces.d or of /etc/netplan.", { default: "debian" }),
+            k("interfaceName", "an interface name such as ens3", "The instance's public interface.", { default: "the interface of the instance's default route, found on it" }),
+            k("flavour", "netplan or debian", "How the alias is kept across reboots: a file of /etc/netplan, or of /etc/network/interfaces.d (ifupdown).", { default: "netplan" }),
             k("ssh", "an object (below)", "SSH to the instance.", required),
         ],
     },
@@ -178,7 +178,7 @@ export const CATALOG = {
         keys: [
             k("host", "an IP address or a host name (no user@, no :port)", "The instance's SSH address.", required),
             k("port", "a TCP port, 1 to 65535", "Its SSH port.", { default: String(DEFAULT_SSH_PORT) }),
-            k("user", "a login name", "The SSH user.", { default: DEFAULT_SSH_USER }),
+            k("user", "a login name", "The SSH user; any other than root runs the scripts with sudo -n (Public Cloud images log in as debian or ubuntu, with sudo).", { default: DEFAULT_SSH_USER }),
             k("hostKey", HOST_KEY, "The instance's public key.", required),
         ],
     },

@@ -140,7 +140,7 @@ export interface EndpointSpec {
     ttl: number;
 }
 
-export const CLOUD_FLAVOURS = ["debian", "netplan"] as const;
+export const CLOUD_FLAVOURS = ["netplan", "debian"] as const;
 export type CloudFlavour = (typeof CLOUD_FLAVOURS)[number];
 
 /** An additional IP attached to a Public Cloud instance, added in the guest as a /32 alias. */
@@ -150,7 +150,8 @@ export interface CloudEndpointSpec {
     reverse?: string;
     project: string;
     instance: string;
-    interfaceName: string;
+    /** Unset: the interface of the instance's default route, found on it. */
+    interfaceName?: string;
     flavour: CloudFlavour;
     ssh: { host: string; port: number; user: string; hostKey: string };
     records: ZoneNames[];
@@ -347,8 +348,8 @@ function parseCloud(r: Reader, key: string, raw: unknown): Omit<CloudEndpointSpe
     return {
         project: r.required(keyPath(key, "project"), o.project, v.parseCloudProjectId) ?? "",
         instance: r.required(keyPath(key, "instance"), o.instance, parseInstanceId) ?? "",
-        interfaceName: r.optional(keyPath(key, "interfaceName"), o.interfaceName, v.parseInterfaceName, "ens3"),
-        flavour: r.optional(keyPath(key, "flavour"), o.flavour, oneOf(CLOUD_FLAVOURS), "debian"),
+        interfaceName: r.optional(keyPath(key, "interfaceName"), o.interfaceName, v.parseInterfaceName),
+        flavour: r.optional(keyPath(key, "flavour"), o.flavour, oneOf(CLOUD_FLAVOURS), "netplan"),
         ssh: {
             host: (ssh && r.required(keyPath(key, "ssh", "host"), ssh.host, v.parseHostname)) ?? "",
             port: r.optional(keyPath(key, "ssh", "port"), ssh?.port, v.parsePort, DEFAULT_SSH_PORT),
@@ -505,8 +506,8 @@ function parseCloudEndpoint(r: Reader, name: string, o: Record<string, unknown>,
         ip,
         project: cloud?.project ?? "",
         instance: cloud?.instance ?? "",
-        interfaceName: cloud?.interfaceName ?? "ens3",
-        flavour: cloud?.flavour ?? "debian",
+        interfaceName: cloud?.interfaceName,
+        flavour: cloud?.flavour ?? "netplan",
         ssh: cloud?.ssh ?? { host: "", port: DEFAULT_SSH_PORT, user: DEFAULT_SSH_USER, hostKey: "" },
         ...parseCommon(r, key, o, defaultTtl),
     };

@@ -68,7 +68,7 @@ describe("the layouts of a stack", () => {
         expect(byName.get("routed")).toMatchObject({ mode: "routed", block: undefined, container: { bridge: "vmbr2" } });
         expect(byName.get("lb")).toMatchObject({ mode: "vrack", block: "rack", container: { bridge: "vmbr1" } });
         expect(spec.cloudEndpoints).toEqual([expect.objectContaining({
-            name: "pci", ip: "192.0.2.60", project: PROJECT, instance: INSTANCE, interfaceName: "ens3", flavour: "debian",
+            name: "pci", ip: "192.0.2.60", project: PROJECT, instance: INSTANCE, interfaceName: undefined, flavour: "netplan",
             ssh: { host: "198.51.100.60", port: 22, user: "root", hostKey: HOST_KEY },
         })]);
         expect(spec.servers.get("ovh1")?.routed).toEqual({ bridge: "vmbr2", address: "192.168.0.1", prefixLength: 24, uplink: "vmbr0" });
