@@ -232,7 +232,14 @@ else
     echo "netplan is not installed: this instance does not keep its network in /etc/netplan; if it uses ifupdown (Debian 11), use the flavour debian" >&2
     exit ${ALIAS_EXIT.noTool}
   fi
-  if [ "$(netplan get "ethernets.$ifname" 2>/dev/null || true)" = null ] || [ -z "$(netplan get "ethernets.$ifname" 2>/dev/null || true)" ]; then
+  # netplan get fails ("Unexpected YAML structure found") when there is no configuration at all.
+  definition=null
+  for f in /lib/netplan/*.yaml /etc/netplan/*.yaml /run/netplan/*.yaml; do [ ! -f "$f" ] || definition=; done
+  if [ -z "$definition" ] && ! definition=$(netplan get "ethernets.$ifname" 2>&1); then
+    echo "netplan cannot read this instance's configuration, so neither could the next boot: $(printf '%s\\n' "$definition" | grep -v '^ ' | tail -n 1). Nothing changed" >&2
+    exit ${ALIAS_EXIT.notPersisted}
+  fi
+  if [ -z "$definition" ] || [ "$definition" = null ]; then
     echo "netplan has no definition named $ifname (cloud-init's 50-cloud-init.yaml names it after the interface): a file of ours would define $ifname a second time, without DHCP. Nothing changed" >&2
     exit ${ALIAS_EXIT.notPersisted}
   fi
