@@ -135,6 +135,8 @@ function header(spec: AliasSpec): string {
     const attempts = spec.pingAttempts ?? DEFAULT_PING_ATTEMPTS;
     if (!Number.isInteger(attempts) || attempts < 1 || attempts > 60) throw new Error(`pingAttempts ${attempts}: expected an integer from 1 to 60`);
     return [
+        // The header names every value once; each script uses the ones it needs.
+        "# shellcheck disable=SC2034",
         "set -eu",
         "umask 022",
         `ip=${shellQuote(ip)}`,

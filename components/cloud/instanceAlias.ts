@@ -63,6 +63,20 @@ export class InstanceAlias extends pulumi.ComponentResource {
         if (args.ssh.hostKey === undefined) {
             throw new pulumi.ResourceError("ssh.hostKey: required (`<type> <base64>`, from ssh-keyscan -t ed25519 <host>): an instance is reached over the Internet", this);
         }
+        // Values given as they are (not Outputs) are checked now, so that a plan fails at once on
+        // them; every value is checked again where it resolves.
+        const now = <T>(arg: string, value: unknown, parse: (v: unknown) => T) => {
+            if (value !== undefined && !pulumi.Output.isInstance(value) && !(value instanceof Promise)) checked(this, arg, value, parse);
+        };
+        now("address", args.address, parsePublicIpv4);
+        now("interfaceName", args.interfaceName, parseInterfaceName);
+        now("flavour", args.flavour, parseAliasFlavour);
+        now("probeTarget", args.probeTarget, parseIpv4);
+        now("pingTarget", args.pingTarget, parseIpv4);
+        now("ssh.host", args.ssh.host, parseHostname);
+        now("ssh.port", args.ssh.port, parsePort);
+        now("ssh.user", args.ssh.user, parseUserName);
+        now("ssh.hostKey", args.ssh.hostKey, parseHostKey);
         const spec: pulumi.Output<AliasSpec> = pulumi
             .all([args.address, args.interfaceName, args.flavour, args.probeTarget, args.pingTarget])
             .apply(([address, interfaceName, flavour, probeTarget, pingTarget]) => ({
