@@ -301,6 +301,22 @@ export function parseInstanceRef(value: unknown): string {
     return value;
 }
 
+/**
+ * How a Public Cloud instance keeps its network configuration, as OVH's guide
+ * "Configuring an Additional IP" (ovh/docs pages/public_cloud/public_cloud_network_services/
+ * getting-started-04-configure-additional-ip-to-instance, updated 2023-07-25) gives it: ifupdown's
+ * /etc/network/interfaces.d ("Debian 11"), or netplan's /etc/netplan ("Ubuntu 22.04 & Debian 12").
+ */
+export const ALIAS_FLAVOURS = ["netplan", "debian"] as const;
+export type AliasFlavour = (typeof ALIAS_FLAVOURS)[number];
+
+export function parseAliasFlavour(value: unknown): AliasFlavour {
+    if (typeof value !== "string" || !(ALIAS_FLAVOURS as readonly string[]).includes(value)) {
+        throw new ConfigValueError("netplan (/etc/netplan: Ubuntu 22.04 and later, Debian 12) or debian (ifupdown, /etc/network/interfaces.d: Debian 11)");
+    }
+    return value as AliasFlavour;
+}
+
 /** The OVH API endpoints node-ovh and the OVH provider know by name. */
 export const OVH_ENDPOINT_NAMES = ["ovh-eu", "ovh-ca", "ovh-us", "kimsufi-eu", "kimsufi-ca", "soyoustart-eu", "soyoustart-ca"];
 
