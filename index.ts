@@ -5,7 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import {
     AdoptFile, CarpPair, IpmoveBundle, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, CONFIG_KEYS, endpointResourceNames, importIdsFor, ipmoveBundle, keyPath, nearestKey, OvhCredentialsForNodes, parseAdoptFile, unknownNamespaces, parseProgramConfig,
-    OvhApiProvider, prefixText, ProgramConfig, PublicEndpoint, RawConfig, SECRET_KEYS, StackSpec, IpBlock, blockText, EndpointBlock, EndpointLayout,
+    CloudEndpoint, CloudEndpointSpec, cloudEndpointResourceNames, OvhApiProvider, prefixText, ProgramConfig, PublicEndpoint, RawConfig, SECRET_KEYS, StackSpec, IpBlock, blockText, EndpointBlock, EndpointLayout,
 } from "./components";
 import { assertFreshBuild } from "./bin/freshBuild";
 
@@ -124,6 +124,23 @@ function loadAdoptFile(): AdoptFile | undefined {
     }
 }
 
+function declareCloudEndpoint(spec: StackSpec, e: CloudEndpointSpec, sshPrivateKey: pulumi.Output<string> | undefined, adopt: AdoptFile | undefined): CloudEndpoint {
+    return new CloudEndpoint(e.name, {
+        ip: e.ip,
+        project: e.project,
+        instanceId: e.instance,
+        ssh: { host: e.ssh.host, port: e.ssh.port, user: e.ssh.user, hostKey: e.ssh.hostKey, privateKey: sshPrivateKey },
+        interfaceName: e.interfaceName,
+        flavour: e.flavour,
+        reverse: e.reverse,
+        zones: e.records,
+        cnameTarget: e.cnameTarget,
+        ttl: e.ttl,
+        protect: spec.protectIps,
+        importIds: importIdsFor(e, cloudEndpointResourceNames(e.name), adopt),
+    });
+}
+
 /** One IpBlock per block of ipBlocks: the routing its endpoints share. */
 function declareBlocks(spec: StackSpec): Map<string, IpBlock> {
     return new Map(spec.ipBlocks.map((b) => [b.name, new IpBlock(`${b.name}-block`, {
@@ -202,11 +219,10 @@ const adopt = loadAdoptFile();
 // The OVH endpoint and credentials from the stack's ovh: config, for the virtual MACs (the OVH
 // provider reads the same keys itself).
 const ovhApi = stack.endpoints.some((e) => e.mode === "bridged") ? new OvhApiProvider("ovh-api") : undefined;
-if (stack.cloudEndpoints.length > 0) {
-    throw new pulumi.RunError(`${keyPath("endpoints", stack.cloudEndpoints[0].name, "cloud")}: Public Cloud endpoints are not declared by this version of the program yet`);
-}
 const blocks = declareBlocks(stack);
 const declared = stack.endpoints.map((e) => declareEndpoint(stack, e, sshPrivateKey, adopt, ovhApi, blocks));
+const cloudSshPrivateKey = config.getSecret("cloudSshPrivateKey");
+const declaredCloud = stack.cloudEndpoints.map((e) => declareCloudEndpoint(stack, e, cloudSshPrivateKey, adopt));
 // ovh-ipmove for the edge nodes (dist/ovh-ipmove.cjs).
 const bundle = edges.length === 0 ? undefined : ipmoveBundle();
 const declaredEdges = edges.length === 0 || !bundle ? [] : edges.map((e) => declareEdge(
@@ -233,5 +249,13 @@ export const endpoints = Object.fromEntries(
             aliasNames: d.records.aliasNames,
             ...(d.ip6 ? { ip6: d.ip6, gateway6: d.gateway6, gateway6Source: d.gateway6Source } : {}),
         },
+    ]),
+);
+
+/** The Public Cloud endpoints: no gateway of their own, the interface their alias is on. */
+export const cloudEndpoints = Object.fromEntries(
+    declaredCloud.map((d, i) => [
+        stack.cloudEndpoints[i].name,
+        { ip: d.ip, interfaceName: d.interfaceName, addressNames: d.records.addressNames, aliasNames: d.records.aliasNames },
     ]),
 );

@@ -8,4 +8,5 @@ export * from "./edge";
 export * from "./network";
 export * from "./proxmox";
 export * from "./publicEndpoint";
+export * from "./cloudEndpoint";
 export * from "./shared";

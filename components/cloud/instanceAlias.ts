@@ -118,7 +118,8 @@ export class InstanceAlias extends pulumi.ComponentResource {
             // The instance keeps what delete needs (aliasScript.ts): stock sshd refuses the
             // previous output @pulumi/command would send in PULUMI_COMMAND_STDOUT.
             addPreviousOutputInEnv: false,
-        }, { parent: this, deleteBeforeReplace: true, retainOnDelete: args.instanceGone === true });
+        // The component's dependsOn (the attach) must hold for the command itself.
+        }, { parent: this, dependsOn: opts?.dependsOn, deleteBeforeReplace: true, retainOnDelete: args.instanceGone === true });
         this.interfaceName = this.applied.stdout.apply((out) => /^interface=(.+)$/m.exec(out)?.[1] ?? "");
         this.registerOutputs({ interfaceName: this.interfaceName });
     }

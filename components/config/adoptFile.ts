@@ -63,7 +63,7 @@ export function renderAdoptFile(file: AdoptFile, header: string): string {
  * zone, name and type. Only records are imported: the routing and the reverse are created over
  * what is there (see failoverIp.ts), the virtual MAC and the NIC are adopted by their own steps.
  */
-export function importIdsFor(e: EndpointSpec, names: { records: string }, adopt: AdoptFile | undefined): Record<string, string> {
+export function importIdsFor(e: Pick<EndpointSpec, "name" | "records" | "cnameTarget" | "ip" | "ttl" | "ip6">, names: { records: string }, adopt: AdoptFile | undefined): Record<string, string> {
     const ids: Record<string, string> = {};
     if (!adopt) return ids;
     for (const r of planRecords({ endpoint: e.name, zones: e.records, cnameTarget: e.cnameTarget }, e.ip, e.ttl, e.ip6)) {

@@ -55,6 +55,7 @@ export const CATALOG = {
             k("edges", "a map of edge pair name to an edge pair", "CARP/VRRP pairs of nodes that move a failover IP between them at run time."),
             k("proxmoxSshPrivateKey", "an SSH private key (OpenSSH PEM)", "Secret, optional: the key for the Proxmox hosts; without it, the SSH agent.", { secret: true }),
             k("edgeSshPrivateKey", "an SSH private key (OpenSSH PEM)", "Secret, optional: the key for the edge nodes; without it, the SSH agent.", { secret: true }),
+            k("cloudSshPrivateKey", "an SSH private key (OpenSSH PEM)", "Secret, optional: the key for the Public Cloud instances of cloud endpoints; without it, the SSH agent.", { secret: true }),
             k("edgePasswords", "a map of edge pair name to a CARP password", "Secret; see the secrets section.", { secret: true }),
             k("edgeOvhCredentials", "a map of edge pair name to OVH credentials", "Secret; see the secrets section.", { secret: true }),
         ],

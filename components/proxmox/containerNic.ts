@@ -95,7 +95,7 @@ export class ContainerNic extends pulumi.ComponentResource {
         this.netValue = spec.apply(renderNetValue);
 
         this.applied = args.owned
-            ? this.ownedContainer(name, args, args.owned, vmid, index, interfaceName, bridge, prefixLength)
+            ? this.ownedContainer(name, args, args.owned, vmid, index, interfaceName, bridge, prefixLength, opts?.dependsOn)
             : new command.remote.Command(`${name}-pct-set`, {
                   connection: sshConnection(args.proxmox),
                   create: spec.apply(renderCreateScript),
@@ -107,6 +107,8 @@ export class ContainerNic extends pulumi.ComponentResource {
                   addPreviousOutputInEnv: false,
               }, {
                   parent: this,
+                  // The component's dependsOn (a routed IP's host route) must hold for the command itself.
+                  dependsOn: opts?.dependsOn,
                   // The old NIC is put back before the new one is set: created first, the new
                   // value would be undone by the old delete when both are the same NIC.
                   deleteBeforeReplace: true,
@@ -125,7 +127,7 @@ export class ContainerNic extends pulumi.ComponentResource {
 
     private ownedContainer(
         name: string, args: ContainerNicArgs, owned: OwnedContainer,
-        vmid: number, index: number, interfaceName: string, bridge: string, prefixLength: number,
+        vmid: number, index: number, interfaceName: string, bridge: string, prefixLength: number, dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource> | undefined,
     ): proxmoxve.ContainerLegacy {
         const privateNics = owned.privateNics ?? [];
         const indices = [index, ...privateNics.map((n) => n.index)].sort((a, b) => a - b);
@@ -167,6 +169,6 @@ export class ContainerNic extends pulumi.ComponentResource {
             disk: { datastoreId: owned.datastore ?? CONTAINER_DEFAULTS.datastore, size: owned.diskGb ?? CONTAINER_DEFAULTS.diskGb },
             initialization: { hostname: owned.hostname, ipConfigs: nics.map((n) => n.ip) },
             networkInterfaces: nics.map((n) => n.nic),
-        }, { parent: this, retainOnDelete: args.hostUnreachable === true });
+        }, { parent: this, dependsOn, retainOnDelete: args.hostUnreachable === true });
     }
 }

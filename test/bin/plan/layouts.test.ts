@@ -47,3 +47,31 @@ describe("a /29 over three containers and a vRack block", () => {
         expect(e.resources.some((r) => r.name === "lb-vmac")).toBe(false);
     });
 });
+
+describe("a Public Cloud endpoint", () => {
+    let e: Evaluation;
+    beforeAll(async () => {
+        e = await evaluate(root, project, "layouts", parseStackFile(project, fs.readFileSync(stackFile, "utf8"), stackFile));
+        expect(e.error).toBeUndefined();
+    }, 120_000);
+    const byName = (name: string): DeclaredResource => {
+        const r = e.resources.find((x) => x.name === name);
+        if (!r) throw new Error(`no resource ${name} in ${e.resources.map((x) => x.name).join(", ")}`);
+        return r;
+    };
+
+    it("attaches the IP to the instance, protected and retained; then the alias over SSH; then DNS", () => {
+        const attach = byName("pci-ip-routing");
+        expect(attach.type).toBe("ovh:CloudProject/failoverIpAttach:FailoverIpAttach");
+        expect(attach.inputs).toEqual({ serviceName: "0123456789abcdef0123456789abcdef", ip: "192.0.2.60", routedTo: "5f0e4f9c-3b1d-4a55-9d0e-2f4b8c6a7d21" });
+        expect([attach.protect, attach.retainOnDelete]).toEqual([true, true]);
+        const alias = byName("pci-guest-alias");
+        expect(alias.dependencies).toContain(attach.urn);
+        // The connection is a secret as a whole (it may hold the private key): only its token shows.
+        expect(JSON.stringify(alias.inputs.connection)).toMatch(/\[secret/);
+        expect(String(alias.inputs.create)).toContain("192.0.2.60");
+        expect(byName("pci-dns-A-pci.example.org").dependencies).toContain(alias.urn);
+        // No virtual MAC, no NIC, no probe of a gateway.
+        expect(e.resources.filter((r) => r.name.startsWith("pci-") && /VirtualMac|pct|gateway/.test(r.name + r.type))).toEqual([]);
+    });
+});

@@ -148,7 +148,7 @@ describe("the catalog and the validator", () => {
 
     it("the program's top-level keys are the catalog's, secrets apart", () => {
         expect([...CONFIG_KEYS, ...SECRET_KEYS].sort()).toEqual(keysOf("top").sort());
-        expect(SECRET_KEYS.sort()).toEqual(["edgeOvhCredentials", "edgePasswords", "edgeSshPrivateKey", "proxmoxSshPrivateKey"]);
+        expect(SECRET_KEYS.sort()).toEqual(["cloudSshPrivateKey", "edgeOvhCredentials", "edgePasswords", "edgeSshPrivateKey", "proxmoxSshPrivateKey"]);
         const program = fs.readFileSync(`${__dirname}/../../../index.ts`, "utf8");
         expect(program).not.toMatch(/const (CONFIG|SECRET)_KEYS = \[/);
     });
