@@ -179,18 +179,33 @@ function sharedMacOf(inputs: VirtualMacInputs): string | undefined {
 }
 
 /**
+ * The limit of a server the caller gave none for: OVH's API states none, but ovh/docs
+ * network_virtual_mac (2025-05-16) says "Third generation Advance servers (powered by EPYC 4004
+ * Series processors) support 32 different vMACs", and the processor is in
+ * GET /dedicated/server/{sn}/specifications/hardware (processorName). Read at create time only,
+ * so that the resource's inputs (and the offline plan) do not depend on it.
+ */
+async function limitOfHardware(api: OvhApi, serviceName: string): Promise<{ limit: number; why: string } | undefined> {
+    const hardware = await api.request<{ processorName?: string | null }>("GET", route("/dedicated/server/{serviceName}/specifications/hardware", { serviceName }));
+    const cpu = hardware.processorName ?? "";
+    return /\bEPYC 4\d{3}/.test(cpu) ? { limit: 32, why: `its processor, ${cpu}, makes it a third-generation Advance server, which OVH's guide gives 32` } : undefined;
+}
+
+/**
  * Refuses a create that would make one more distinct MAC than the server takes. The limit is the
- * caller's (the stack's servers.<name>.virtualMacLimit): OVH's API has no field for it, and
- * ovh/docs network_virtual_mac (2025-05-16) gives 32 for third-generation Advance servers.
+ * caller's (the stack's servers.<name>.virtualMacLimit), else the hardware's (limitOfHardware).
  */
 async function checkMacLimit(api: OvhApi, inputs: VirtualMacInputs, what: string): Promise<void> {
-    const limit = inputs.macLimit;
-    if (limit === undefined) return;
+    const found = inputs.macLimit !== undefined
+        ? { limit: inputs.macLimit, why: "macLimit, from the stack's virtualMacLimit for this server; OVH's API has no such field" }
+        : await limitOfHardware(api, inputs.serviceName);
+    if (found === undefined) return;
+    const limit = found.limit;
     const macs = await api.request<string[]>("GET", route("/dedicated/server/{serviceName}/virtualMac", { serviceName: inputs.serviceName }));
     if (macs.length + 1 > limit) {
         throw new Error(
-            `${what}: ${inputs.serviceName} has ${macs.length} virtual MACs and takes at most ${limit} (macLimit, from the stack's virtualMacLimit for this server; ` +
-                `OVH's API has no such field, its guide gives 32 for third-generation Advance servers): share an existing MAC (shareMacOf), use routed mode, or remove a MAC first`,
+            `${what}: ${inputs.serviceName} has ${macs.length} virtual MACs and takes at most ${limit} (${found.why}): ` +
+                `share an existing MAC (shareMacOf), use routed mode, or remove a MAC first`,
         );
     }
 }

@@ -226,6 +226,25 @@ describe('VirtualMac provider against the OVH stand-in', () => {
     expect(diff.replaces).toEqual([]);
   });
 
+  it("without macLimit, a third-generation Advance server's 32 (its EPYC 4004 processor, from specifications/hardware) is the limit; another processor gives none", async () => {
+    const advance = 'ns9.ip-203-0-113.eu';
+    const other = 'ns8.ip-203-0-113.eu';
+    standIn.addServer(advance, { mainIp: '203.0.113.90', hardware: { processorName: 'AMD EPYC 4344P' }, virtualMacLimit: 1000 });
+    standIn.addServer(other, { mainIp: '203.0.113.80', hardware: { processorName: 'Intel Xeon-E 2386G' }, virtualMacLimit: 1000 });
+    for (const server of [advance, other]) {
+      for (let i = 0; i < 32; i++) standIn.seedVirtualMac(server, `02:00:00:ab:00:${i.toString(16).padStart(2, '0')}`, 'ovh', []);
+    }
+    standIn.addIp('203.0.113.91', { routedTo: advance });
+    standIn.addIp('203.0.113.81', { routedTo: other });
+    const before = standIn.requests.length;
+    const refused = await failureOf(createVirtualMac({ ...inputs('203.0.113.91'), serviceName: advance }));
+    expect(refused.message).toMatch(/has 32 virtual MACs and takes at most 32 \(its processor, AMD EPYC 4344P, makes it a third-generation Advance server/);
+    expect(standIn.requests.slice(before).filter((r) => r.method === 'POST')).toEqual([]);
+    const made = await createVirtualMac({ ...inputs('203.0.113.81'), serviceName: other });
+    expect(Object.keys(standIn.virtualMacs(other))).toHaveLength(33);
+    expect(made.macAddress).toMatch(/^[0-9a-f:]{17}$/);
+  });
+
   it('adopt: an IP that already has a virtual MAC gets that MAC and no POST is sent', async () => {
     const ip = '203.0.113.20';
     const mac = '02:00:00:aa:bb:20';
