@@ -42,6 +42,17 @@ export class HostRoute extends pulumi.ComponentResource {
         super("ovh-failover:proxmox:HostRoute", name, {}, opts);
         this.owner = checked(this, "name", `${pulumi.getProject()}/${pulumi.getStack()}/${name}`, parseOwnerTag);
         const owner = this.owner;
+        // Plain values are checked now, so that a bad one stops the program where it is declared;
+        // values known later (outputs) are checked when known.
+        const plain = (v: unknown) => v !== undefined && !pulumi.Output.isInstance(v) && !(v instanceof Promise);
+        if (plain(args.destination)) checked(this, "destination", args.destination, parseRoutedDestination);
+        if (plain(args.bridge)) checked(this, "bridge", args.bridge, (v) => parseHostInterface(parseBridge(v)));
+        if (plain(args.bridgeAddress)) checked(this, "bridgeAddress", args.bridgeAddress, parseIpv4);
+        if (plain(args.bridgePrefixLength)) checked(this, "bridgePrefixLength", args.bridgePrefixLength, parsePrefixLength4);
+        if (plain(args.uplink)) checked(this, "uplink", args.uplink, parseHostInterface);
+        if (plain(args.uplink ?? HOST_ROUTE_DEFAULTS.uplink) && plain(args.bridge) && (args.uplink ?? HOST_ROUTE_DEFAULTS.uplink) === args.bridge) {
+            throw new pulumi.ResourceError(`uplink: ${String(args.bridge)} is the routed bridge itself; proxy ARP belongs on the public interface`, this);
+        }
         const spec: pulumi.Output<HostRouteSpec> = pulumi
             .all([args.destination, args.bridge, args.bridgeAddress, args.bridgePrefixLength, args.uplink])
             .apply(([destination, bridge, bridgeAddress, prefixLength, uplink]) => {
