@@ -84,6 +84,8 @@ export const HOST_ROUTE_EXIT = {
     destinationOnHost: 25,
     routedElsewhere: 26,
     claimedByAnother: 27,
+    /** The bridge is down: the kernel refuses a route on it ("Device for nexthop is not up"). */
+    bridgeDown: 29,
     /** Applied, but `ip route get` still goes elsewhere (a policy rule, another table): left applied for delete to undo. */
     notEffective: 28,
 } as const;
@@ -204,6 +206,8 @@ export function renderHostRouteCreate(input: HostRouteSpec): string {
 ${PRELUDE}
 ip link show dev "$bridge" >/dev/null 2>&1 ||
   refuse ${x.noBridge} "bridge $bridge does not exist on this host (create it in Proxmox: a Linux bridge with no ports and the address $address): nothing changed"
+ip -o link show dev "$bridge" | grep -qE '<([^>]*,)?UP[,>]' ||
+  refuse ${x.bridgeDown} "bridge $bridge is down (ifup $bridge, or its autostart in Proxmox): nothing changed"
 if ! ip -4 -o addr show dev "$bridge" | awk -v want="$address" '$4 == want { f = 1 } END { exit !f }'; then
   held=$(ip -4 -o addr show dev "$bridge" | awk '{ printf "%s%s", sep, $4; sep = ", " }')
   refuse ${x.bridgeWithoutAddress} "bridge $bridge does not hold $address (it holds: \${held:-no IPv4 address}): nothing changed"

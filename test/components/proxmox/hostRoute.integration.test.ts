@@ -3,7 +3,7 @@
 // util-linux's flock, /etc and /var copy-on-write (test/support/sshLab.ts). The host has an
 // uplink (vmbr0, holding a public /24 and the default route, with forwarding on as ifupdown2 sets
 // it on a bridge with an address), the routed bridge (vmbr2, no ports, 192.168.0.1/24) and a
-// bridge with no address.
+// bridge with no address, and one that is down.
 import { ChildProcess, spawnSync } from "child_process";
 import * as fs from "fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -67,6 +67,8 @@ describe.skipIf(!runnable)("HostRoute on a Proxmox-like host through a real sshd
             ["ip", "link", "set", "vmbr2", "up"],
             ["ip", "link", "add", "vmbr3", "type", "bridge"],
             ["ip", "link", "set", "vmbr3", "up"],
+            ["ip", "link", "add", "vmbr4", "type", "bridge"],
+            ["ip", "addr", "add", "192.168.4.1/24", "dev", "vmbr4"],
             // ifupdown2 turns forwarding on for a bridge with an address, ip_forward staying 0.
             ["sysctl", "-q", "-w", "net.ipv4.conf.vmbr0.forwarding=1"],
         ]) host.inNamespace(...args);
@@ -75,9 +77,10 @@ describe.skipIf(!runnable)("HostRoute on a Proxmox-like host through a real sshd
     });
     afterAll(() => host?.stop());
 
-    it("refuses, each with its own exit code and nothing changed: a missing bridge, a bridge without the address, a missing uplink, an address of the host, a route that is not the stack's", async () => {
+    it("refuses, each with its own exit code and nothing changed: a missing bridge, a bridge that is down, a bridge without the address, a missing uplink, an address of the host, a route that is not the stack's", async () => {
         const cases: [HostRouteSpec, number, RegExp][] = [
             [route("203.0.113.10", "a", { bridge: "vmbr9" }), HOST_ROUTE_EXIT.noBridge, /bridge vmbr9 does not exist/],
+            [route("203.0.113.10", "a", { bridge: "vmbr4", bridgeAddress: "192.168.4.1" }), HOST_ROUTE_EXIT.bridgeDown, /bridge vmbr4 is down/],
             [route("203.0.113.10", "a", { bridge: "vmbr3" }), HOST_ROUTE_EXIT.bridgeWithoutAddress, /bridge vmbr3 does not hold 192\.168\.0\.1\/24 \(it holds: no IPv4 address\)/],
             [route("203.0.113.10", "a", { bridgePrefixLength: 16 }), HOST_ROUTE_EXIT.bridgeWithoutAddress, /does not hold 192\.168\.0\.1\/16 \(it holds: 192\.168\.0\.1\/24\)/],
             [route("203.0.113.10", "a", { uplink: "bond0" }), HOST_ROUTE_EXIT.noUplink, /uplink bond0 does not exist/],
