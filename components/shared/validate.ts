@@ -356,3 +356,55 @@ export function parseTemplateVolume(value: unknown): string {
     }
     return value;
 }
+
+/** An IPv4 prefix length, 1 to 32 (the /24 of a bridge's 192.168.0.1/24). */
+export function parsePrefixLength4(value: unknown): number {
+    const n = parseInteger(value);
+    if (n === undefined || n < 1 || n > 32) throw new ConfigValueError("an IPv4 prefix length, an integer from 1 to 32");
+    return n;
+}
+
+/**
+ * An interface of a Proxmox host whose sysctls are written (net.ipv4.conf.<name>.*): a name as
+ * parseBridge accepts it, and not one of the kernel's own entries under /proc/sys/net/ipv4/conf
+ * (`all`, `default`) nor the loopback.
+ */
+export function parseHostInterface(value: unknown): string {
+    const name = parseBridge(value);
+    if (["all", "default", "lo"].includes(name)) {
+        throw new ConfigValueError(`an interface of the host such as vmbr0 (not "${name}", which names the kernel's ${name === "lo" ? "loopback" : "defaults"})`);
+    }
+    return name;
+}
+
+/** The widest block a host routes to a bridge: OVH rents additional IPs singly and in blocks far smaller than this. */
+export const WIDEST_ROUTED_PREFIX = 16;
+
+/**
+ * What a Proxmox host routes to a bridge in OVH's routed mode: one additional IP (written alone or
+ * as /32) or a whole block in CIDR form, public, its address the block's first. Returned in CIDR
+ * form, e.g. 203.0.113.10/32 or 203.0.113.8/29.
+ */
+export function parseRoutedDestination(value: unknown): string {
+    const what = `an additional IP (203.0.113.10, or 203.0.113.10/32) or a block in CIDR form (203.0.113.8/29), from /${WIDEST_ROUTED_PREFIX} to /32`;
+    if (typeof value !== "string") throw new ConfigValueError(what);
+    const [address, prefix, ...rest] = value.split("/");
+    if (rest.length > 0 || (prefix !== undefined && !/^\d{1,2}$/.test(prefix))) throw new ConfigValueError(what);
+    const prefixLength = prefix === undefined ? 32 : Number(prefix);
+    if (prefixLength < WIDEST_ROUTED_PREFIX || prefixLength > 32) throw new ConfigValueError(what);
+    const ip = parsePublicIpv4(address);
+    const network = ipaddr.IPv4.networkAddressFromCIDR(`${ip}/${prefixLength}`).toString();
+    if (network !== ip) throw new ConfigValueError(`${what}; ${ip} is not the first address of its /${prefixLength} (${network}/${prefixLength})`);
+    return `${ip}/${prefixLength}`;
+}
+
+/**
+ * Who holds a line of a file shared on a host (a HostRoute's `<project>/<stack>/<name>`): letters,
+ * digits, '_', '.', '-' and '/', with no blank, so that it is one field of a whitespace-separated line.
+ */
+export function parseOwnerTag(value: unknown): string {
+    if (typeof value !== "string" || !/^[A-Za-z0-9][A-Za-z0-9_./-]{0,199}$/.test(value)) {
+        throw new ConfigValueError("an owner tag of letters, digits, '_', '.', '-' and '/' (at most 200 characters, no blank), such as ovh-failover/prod/r1-route");
+    }
+    return value;
+}

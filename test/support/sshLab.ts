@@ -32,6 +32,8 @@ export interface SshHost {
     etcDir: string;
     /** Runs a command over SSH (as root unless told), as @pulumi/command would. */
     run(command: string, opts?: { stdin?: string; previousStdout?: string; user?: string }): RemoteRun;
+    /** Starts a command over SSH (as root unless told) and returns at once: for sessions that run side by side. */
+    spawn(command: string, opts?: { user?: string }): ChildProcess;
     /** Runs a command in the lab's network namespace, outside SSH (to look at interfaces). */
     inNamespace(...argv: string[]): string;
     /** From now on the host accepts these public keys besides its own client key (a key rotated, the old one revoked). */
@@ -162,6 +164,11 @@ export async function startSshHost(interfaces: string[] = [], opts: SshHostOptio
         throw err;
     }
     if (opts.reachable) fs.appendFileSync(path.join(work, "known_hosts"), `${opts.reachable.address} ${hostPub}\n`);
+    const sshArgs = (command: string, user = "root") => [
+        "netns", "exec", ns, "ssh", "-F", "/dev/null", "-i", path.join(work, "client_key"), "-o", "IdentitiesOnly=yes",
+        "-o", `UserKnownHostsFile=${path.join(work, "known_hosts")}`, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
+        "-o", "SendEnv=PULUMI_COMMAND_STDOUT", "-p", "2222", `${user}@127.0.0.1`, command,
+    ];
     return {
         ns,
         hostKey: hostPub,
@@ -171,16 +178,15 @@ export async function startSshHost(interfaces: string[] = [], opts: SshHostOptio
         varDir: dirs["var-upper"],
         etcDir: dirs["etc-upper"],
         run(command, opts = {}) {
-            const r = spawnSync("ip", [
-                "netns", "exec", ns, "ssh", "-F", "/dev/null", "-i", path.join(work, "client_key"), "-o", "IdentitiesOnly=yes",
-                "-o", `UserKnownHostsFile=${path.join(work, "known_hosts")}`, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
-                "-o", "SendEnv=PULUMI_COMMAND_STDOUT", "-p", "2222", `${opts.user ?? "root"}@127.0.0.1`, command,
-            ], {
+            const r = spawnSync("ip", sshArgs(command, opts.user), {
                 input: opts.stdin ?? "",
                 encoding: "utf8",
                 env: { ...process.env, PULUMI_COMMAND_STDOUT: opts.previousStdout ?? "" },
             });
             return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+        },
+        spawn(command, opts = {}) {
+            return spawn("ip", sshArgs(command, opts.user), { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, PULUMI_COMMAND_STDOUT: "" } });
         },
         inNamespace(...argv) {
             return execFileSync("ip", ["netns", "exec", ns, ...argv], { encoding: "utf8" });

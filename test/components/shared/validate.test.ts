@@ -24,6 +24,38 @@ describe("validators", () => {
         bad(v.parseIpv4Cidr, "10.1.0.100/33", /prefix length/);
     });
 
+    it("routed destinations: an additional IP or a block's first address, public, /16 to /32, in CIDR form", () => {
+        expect(v.parseRoutedDestination("203.0.113.10")).toBe("203.0.113.10/32");
+        expect(v.parseRoutedDestination("203.0.113.10/32")).toBe("203.0.113.10/32");
+        expect(v.parseRoutedDestination("203.0.113.8/29")).toBe("203.0.113.8/29");
+        expect(v.parseRoutedDestination("51.38.0.0/16")).toBe("51.38.0.0/16");
+        bad(v.parseRoutedDestination, "203.0.113.9/29", /not the first address of its \/29 \(203\.0\.113\.8\/29\)/);
+        bad(v.parseRoutedDestination, "51.0.0.0/15", /from \/16 to \/32/);
+        bad(v.parseRoutedDestination, "203.0.113.10/33", /from \/16 to \/32/);
+        bad(v.parseRoutedDestination, "203.0.113.10/", /additional IP/);
+        bad(v.parseRoutedDestination, "203.0.113.10/32/1", /additional IP/);
+        bad(v.parseRoutedDestination, "203.0.113.10/+8", /additional IP/);
+        bad(v.parseRoutedDestination, "192.168.0.0/24", /public unicast/);
+        bad(v.parseRoutedDestination, 42, /additional IP/);
+    });
+
+    it("IPv4 prefix lengths, host interfaces, owner tags", () => {
+        expect(v.parsePrefixLength4(24)).toBe(24);
+        expect(v.parsePrefixLength4("32")).toBe(32);
+        bad(v.parsePrefixLength4, 0, /1 to 32/);
+        bad(v.parsePrefixLength4, 24.5, /1 to 32/);
+        expect(v.parseHostInterface("vmbr0")).toBe("vmbr0");
+        expect(v.parseHostInterface("bond0.100")).toBe("bond0.100");
+        bad(v.parseHostInterface, "all", /not "all"/);
+        bad(v.parseHostInterface, "default", /not "default"/);
+        bad(v.parseHostInterface, "lo", /loopback/);
+        bad(v.parseHostInterface, "vmbr0/x", /bridge name/);
+        expect(v.parseOwnerTag("ovh-failover/prod/r1-route")).toBe("ovh-failover/prod/r1-route");
+        bad(v.parseOwnerTag, "a b", /owner tag/);
+        bad(v.parseOwnerTag, "/abs", /owner tag/);
+        bad(v.parseOwnerTag, "x".repeat(201), /owner tag/);
+    });
+
     it("MAC: colon form, unicast, lower-cased", () => {
         expect(v.parseMac("02:00:00:AB:cd:EF")).toBe("02:00:00:ab:cd:ef");
         bad(v.parseMac, "02-00-00-ab-cd-ef", /MAC address/);

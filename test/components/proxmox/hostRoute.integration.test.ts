@@ -1,0 +1,247 @@
+// HostRoute's scripts on a Proxmox-like host: a real OpenSSH server (Debian's stock
+// configuration) in a network namespace of its own, with real iproute2, procps' sysctl and
+// util-linux's flock, /etc and /var copy-on-write (test/support/sshLab.ts). The host has an
+// uplink (vmbr0, holding a public /24 and the default route, with forwarding on as ifupdown2 sets
+// it on a bridge with an address), the routed bridge (vmbr2, no ports, 192.168.0.1/24) and a
+// bridge with no address, and one that is down.
+import { ChildProcess, spawnSync } from "child_process";
+import * as fs from "fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+    HOST_ROUTE_EXIT, HOST_ROUTE_PATHS, HostRouteSpec, renderHostRouteCreate, renderHostRouteDelete, renderHostRouteProbe, renderIfUpHook,
+} from "../../../components/proxmox/hostRouteScript";
+import { waitUntil } from "../../support/processes";
+import { canRunSshLab, RemoteRun, SshHost, startSshHost } from "../../support/sshLab";
+
+const hasTools = ["sysctl", "flock"].every((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status === 0);
+const runnable = canRunSshLab() && hasTools;
+if (!runnable && process.env.CI === "true") throw new Error("the SSH lab needs root, iproute2, procps (sysctl), util-linux (flock) and openssh-server in CI");
+
+const BASE: Omit<HostRouteSpec, "destination" | "owner"> = { bridge: "vmbr2", bridgeAddress: "192.168.0.1", bridgePrefixLength: 24, uplink: "vmbr0" };
+const route = (destination: string, name: string, over: Partial<HostRouteSpec> = {}): HostRouteSpec => ({ ...BASE, destination, owner: `ovh-failover/lab/${name}`, ...over });
+
+// What the host looks like, as far as the stack may touch it: every IPv4 route of every table,
+// ip_forward and each interface's forwarding and proxy_arp, and the folders and files the scripts
+// may write (kind, mode, path, and each file's checksum).
+const SNAPSHOT = `echo '## routes'; ip -4 route show table all | sort
+echo '## sysctls'; for f in /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/*/forwarding /proc/sys/net/ipv4/conf/*/proxy_arp; do echo "$f $(cat "$f")"; done
+echo '## files'
+for d in /etc/ovh-failover /etc/sysctl.d /etc/network /var/lib/ovh-failover; do
+  if [ -e "$d" ]; then find "$d" -printf '%y %m %p\\n' | sort; find "$d" -type f -exec md5sum {} + | sort; fi
+done`;
+
+/** A remote command's end: its status and everything it wrote. */
+function finished(child: ChildProcess): Promise<RemoteRun> {
+    return new Promise((resolve) => {
+        let stdout = "";
+        let stderr = "";
+        child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.on("close", (status) => resolve({ status, stdout, stderr }));
+    });
+}
+
+describe.skipIf(!runnable)("HostRoute on a Proxmox-like host through a real sshd", () => {
+    let host: SshHost;
+    let base: string;
+    // Every remote command runs asynchronously: the test process must keep reading what sshd logs
+    // (LogLevel VERBOSE, on a pipe to this process), or sshd blocks on a full pipe mid-session.
+    const sh = (script: string): Promise<RemoteRun> => finished(host.spawn(script));
+    const ok = async (script: string): Promise<string> => {
+        const r = await sh(script);
+        expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+        return r.stdout;
+    };
+    const snapshot = () => ok(SNAPSHOT);
+    const routeOf = async (dest: string) => (await ok(`ip -4 route show exact ${dest}`)).trim();
+    const sysctl = async (key: string) => (await ok(`sysctl -n ${key}`)).trim();
+    const file = (p: string) => ok(`cat ${p} 2>/dev/null || true`);
+
+    beforeAll(async () => {
+        host = await startSshHost(["vmbr0"]);
+        for (const args of [
+            ["ip", "addr", "add", "198.51.100.20/24", "dev", "vmbr0"],
+            ["ip", "route", "add", "default", "via", "198.51.100.254", "dev", "vmbr0"],
+            ["ip", "link", "add", "vmbr2", "type", "bridge"],
+            ["ip", "addr", "add", "192.168.0.1/24", "dev", "vmbr2"],
+            ["ip", "link", "set", "vmbr2", "up"],
+            ["ip", "link", "add", "vmbr3", "type", "bridge"],
+            ["ip", "link", "set", "vmbr3", "up"],
+            ["ip", "link", "add", "vmbr4", "type", "bridge"],
+            ["ip", "addr", "add", "192.168.4.1/24", "dev", "vmbr4"],
+            // ifupdown2 turns forwarding on for a bridge with an address, ip_forward staying 0.
+            ["sysctl", "-q", "-w", "net.ipv4.conf.vmbr0.forwarding=1"],
+        ]) host.inNamespace(...args);
+        expect(host.inNamespace("sysctl", "-n", "net.ipv4.ip_forward").trim()).toBe("0");
+        base = await snapshot();
+    });
+    afterAll(() => host?.stop());
+
+    it("refuses, each with its own exit code and nothing changed: a missing bridge, a bridge that is down, a bridge without the address, a missing uplink, an address of the host, a route that is not the stack's", async () => {
+        const cases: [HostRouteSpec, number, RegExp][] = [
+            [route("203.0.113.10", "a", { bridge: "vmbr9" }), HOST_ROUTE_EXIT.noBridge, /bridge vmbr9 does not exist/],
+            [route("203.0.113.10", "a", { bridge: "vmbr4", bridgeAddress: "192.168.4.1" }), HOST_ROUTE_EXIT.bridgeDown, /bridge vmbr4 is down/],
+            [route("203.0.113.10", "a", { bridge: "vmbr3" }), HOST_ROUTE_EXIT.bridgeWithoutAddress, /bridge vmbr3 does not hold 192\.168\.0\.1\/24 \(it holds: no IPv4 address\)/],
+            [route("203.0.113.10", "a", { bridgePrefixLength: 16 }), HOST_ROUTE_EXIT.bridgeWithoutAddress, /does not hold 192\.168\.0\.1\/16 \(it holds: 192\.168\.0\.1\/24\)/],
+            [route("203.0.113.10", "a", { uplink: "bond0" }), HOST_ROUTE_EXIT.noUplink, /uplink bond0 does not exist/],
+            [route("198.51.100.20/32", "a"), HOST_ROUTE_EXIT.destinationOnHost, /holds an address in 198\.51\.100\.20\/32 \(198\.51\.100\.20\/24 on vmbr0\)/],
+            [route("198.51.100.0/24", "a"), HOST_ROUTE_EXIT.destinationOnHost, /holds an address in 198\.51\.100\.0\/24/],
+        ];
+        for (const [spec, code, message] of cases) {
+            const r = await sh(renderHostRouteCreate(spec));
+            expect(r.status, r.stderr).toBe(code);
+            expect(r.stderr).toMatch(message);
+            expect(r.stderr).toMatch(/nothing changed/);
+            expect(await snapshot()).toBe(base);
+        }
+        // Routed by hand (or by another tool) elsewhere: not the stack's to take.
+        host.inNamespace("ip", "route", "add", "203.0.113.50/32", "via", "198.51.100.1", "dev", "vmbr0");
+        const before = await snapshot();
+        const r = await sh(renderHostRouteCreate(route("203.0.113.50/32", "a")));
+        expect(r.status, r.stderr).toBe(HOST_ROUTE_EXIT.routedElsewhere);
+        expect(r.stderr).toMatch(/203\.0\.113\.50\/32 is already routed on this host, not by the stack \(203\.0\.113\.50 via 198\.51\.100\.1 dev vmbr0/);
+        expect(await snapshot()).toBe(before);
+        host.inNamespace("ip", "route", "del", "203.0.113.50/32");
+        expect(await snapshot()).toBe(base);
+    });
+
+    const a = route("203.0.113.10", "a");
+    const b = route("203.0.113.16/29", "b");
+
+    it("create: the route dev vmbr2, forwarding and proxy_arp on, the list, the sysctl.d file and the hook; the probe fails before and passes after", async () => {
+        const probe = renderHostRouteProbe({ address: "203.0.113.10", bridge: "vmbr2", uplink: "vmbr0" });
+        const early = await sh(probe);
+        expect(early.status).toBe(1);
+        expect(early.stdout).toMatch(/203\.0\.113\.10 is routed elsewhere than dev vmbr2: 203\.0\.113\.10 via 198\.51\.100\.254 dev vmbr0/);
+        expect(early.stdout).toMatch(/net\.ipv4\.ip_forward is 0, not 1/);
+        expect(early.stdout).toMatch(/proxy_arp of vmbr0 is 0, not 1/);
+
+        const r = await sh(renderHostRouteCreate(a));
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toContain("routed=203.0.113.10/32 dev=vmbr2 kind=added");
+        expect(await routeOf("203.0.113.10/32")).toBe("203.0.113.10 dev vmbr2 scope link");
+        expect(await sysctl("net.ipv4.ip_forward")).toBe("1");
+        expect(await sysctl("net.ipv4.conf.vmbr0.proxy_arp")).toBe("1");
+        expect(await file(HOST_ROUTE_PATHS.list)).toBe("203.0.113.10/32 vmbr2 vmbr0 ovh-failover/lab/a added\n");
+        expect(await file(HOST_ROUTE_PATHS.sysctlConf)).toMatch(/\nnet\.ipv4\.ip_forward = 1\nnet\/ipv4\/conf\/vmbr0\/proxy_arp = 1\n$/);
+        expect(await file(HOST_ROUTE_PATHS.hook)).toBe(renderIfUpHook());
+        expect((await ok(`stat -c %a ${HOST_ROUTE_PATHS.hook}`)).trim()).toBe("755");
+        // What was there before: ip_forward 0, and each interface's own forwarding (vmbr0's 1).
+        const forwarding = await file(`${HOST_ROUTE_PATHS.stateDir}/forwarding.before`);
+        expect(forwarding.split("\n")[0]).toBe("net/ipv4/ip_forward 0");
+        expect(forwarding).toContain("net/ipv4/conf/vmbr0/forwarding 1\n");
+        expect(forwarding).toContain("net/ipv4/conf/vmbr2/forwarding 0\n");
+
+        const late = await sh(probe);
+        expect(late.status, late.stdout).toBe(0);
+        expect(late.stdout).toBe("host-route: 203.0.113.10 dev vmbr2, forwarding and proxy_arp on vmbr0: ok\n");
+    });
+
+    it("a second route (a block) shares the list and the sysctls; run again, a create changes nothing; another resource cannot claim a destination", async () => {
+        const r = await sh(renderHostRouteCreate(b));
+        expect(r.status, r.stderr).toBe(0);
+        expect(await routeOf("203.0.113.16/29")).toBe("203.0.113.16/29 dev vmbr2 scope link");
+        expect(await file(HOST_ROUTE_PATHS.list)).toBe("203.0.113.10/32 vmbr2 vmbr0 ovh-failover/lab/a added\n203.0.113.16/29 vmbr2 vmbr0 ovh-failover/lab/b added\n");
+        expect((await file(HOST_ROUTE_PATHS.sysctlConf)).match(/proxy_arp/g)).toHaveLength(1);
+        expect((await sh(renderHostRouteProbe({ address: "203.0.113.21", bridge: "vmbr2", uplink: "vmbr0" }))).status).toBe(0);
+
+        const before = await snapshot();
+        const again = await sh(renderHostRouteCreate(a));
+        expect(again.status, again.stderr).toBe(0);
+        expect(await snapshot()).toBe(before);
+
+        const claim = await sh(renderHostRouteCreate(route("203.0.113.10", "c")));
+        expect(claim.status, claim.stderr).toBe(HOST_ROUTE_EXIT.claimedByAnother);
+        expect(claim.stderr).toMatch(/routed by another HostRoute \(ovh-failover\/lab\/a\)/);
+        expect(await snapshot()).toBe(before);
+    });
+
+    it("the hook, run as ifupdown2 runs it when the bridge comes up, puts back the routes the kernel dropped; for the uplink, proxy_arp; for any other interface, nothing", async () => {
+        host.inNamespace("ip", "link", "set", "vmbr2", "down");
+        host.inNamespace("ip", "link", "set", "vmbr2", "up");
+        expect(await routeOf("203.0.113.10/32")).toBe("");
+        expect(await routeOf("203.0.113.16/29")).toBe("");
+        // ifupdown2 runs the file itself, with its environment plus IFACE, MODE and PHASE.
+        const hook = (iface: string) => ok(`env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin IFACE=${iface} LOGICAL=${iface} MODE=start PHASE=up ADDRFAM=inet METHOD=static ${HOST_ROUTE_PATHS.hook}`);
+        await hook("lo");
+        expect(await routeOf("203.0.113.10/32")).toBe("");
+        await hook("vmbr2");
+        expect(await routeOf("203.0.113.10/32")).toBe("203.0.113.10 dev vmbr2 scope link");
+        expect(await routeOf("203.0.113.16/29")).toBe("203.0.113.16/29 dev vmbr2 scope link");
+
+        host.inNamespace("sysctl", "-q", "-w", "net.ipv4.conf.vmbr0.proxy_arp=0");
+        await hook("vmbr0");
+        expect(await sysctl("net.ipv4.conf.vmbr0.proxy_arp")).toBe("1");
+    });
+
+    it("delete of one leaves the other, the shared sysctls and files; delete of the last puts the host back exactly as it was", async () => {
+        const d1 = await sh(renderHostRouteDelete(a));
+        expect(d1.status, d1.stderr).toBe(0);
+        expect(d1.stdout).toContain("removed=203.0.113.10/32 dev=vmbr2");
+        expect(await routeOf("203.0.113.10/32")).toBe("");
+        expect(await routeOf("203.0.113.16/29")).toBe("203.0.113.16/29 dev vmbr2 scope link");
+        expect(await sysctl("net.ipv4.ip_forward")).toBe("1");
+        expect(await sysctl("net.ipv4.conf.vmbr0.proxy_arp")).toBe("1");
+        expect(await file(HOST_ROUTE_PATHS.list)).toBe("203.0.113.16/29 vmbr2 vmbr0 ovh-failover/lab/b added\n");
+        expect((await sh(renderHostRouteProbe({ address: "203.0.113.10", bridge: "vmbr2", uplink: "vmbr0" }))).status).toBe(1);
+
+        // Delete runs again after a failure: nothing of it left, nothing else touched.
+        const before = await snapshot();
+        const again = await sh(renderHostRouteDelete(a));
+        expect(again.status, again.stderr).toBe(0);
+        expect(again.stdout).toMatch(/nothing of it to undo/);
+        expect(await snapshot()).toBe(before);
+
+        const d2 = await sh(renderHostRouteDelete(b));
+        expect(d2.status, d2.stderr).toBe(0);
+        expect(d2.stdout).toContain("restored: no route of the stack left on this host");
+        expect(await snapshot()).toBe(base);
+        // vmbr0's own forwarding came back after ip_forward went back to 0, which zeroes every interface's.
+        expect(await sysctl("net.ipv4.conf.vmbr0.forwarding")).toBe("1");
+        expect(await sysctl("net.ipv4.conf.vmbr2.forwarding")).toBe("0");
+    });
+
+    it("adopts a route that was there before (OVH's guide's `up ip route add … dev vmbr2`) and leaves it on delete", async () => {
+        host.inNamespace("ip", "route", "add", "203.0.113.30/32", "dev", "vmbr2");
+        const before = await snapshot();
+        const r = await sh(renderHostRouteCreate(route("203.0.113.30", "d")));
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toContain("kind=adopted");
+        expect(await file(HOST_ROUTE_PATHS.list)).toBe("203.0.113.30/32 vmbr2 vmbr0 ovh-failover/lab/d adopted\n");
+        const d = await sh(renderHostRouteDelete(route("203.0.113.30", "d")));
+        expect(d.status, d.stderr).toBe(0);
+        expect(d.stdout).toMatch(/was there before the stack: left as it is/);
+        expect(await snapshot()).toBe(before);
+        host.inNamespace("ip", "route", "del", "203.0.113.30/32");
+        expect(await snapshot()).toBe(base);
+    });
+
+    it("creates and deletes that run side by side wait for each other's lock and lose no line", async () => {
+        const specs = ["203.0.113.40/32", "203.0.113.41/32", "203.0.113.42/32"].map((ip, i) => route(ip, `p${i}`));
+        // A session holds the lock until its standard input closes.
+        const holder = host.spawn(`mkdir -p "$(dirname ${HOST_ROUTE_PATHS.lock})" && exec 9>>${HOST_ROUTE_PATHS.lock} && flock 9 && stat -c 'inode=%i' ${HOST_ROUTE_PATHS.lock} && read -r _`);
+        const inode = await new Promise<string>((resolve, reject) => {
+            let out = "";
+            holder.stdout?.on("data", (d: Buffer) => {
+                out += d.toString();
+                const m = /inode=(\d+)/.exec(out);
+                if (m) resolve(m[1]);
+            });
+            holder.on("exit", (code) => reject(new Error(`the lock holder exited ${code}`)));
+        });
+        // Each script, once started, waits in flock: the kernel lists it as a blocked waiter on the lock's inode.
+        const waiters = () => fs.readFileSync("/proc/locks", "utf8").split("\n").filter((l) => l.includes("->") && new RegExp(`:${inode} `).test(l)).length;
+        const creates = specs.map((s) => finished(host.spawn(renderHostRouteCreate(s))));
+        await waitUntil("three creates waiting on the lock", () => (waiters() === 3 ? true : undefined), 60_000, 50);
+        expect(await file(HOST_ROUTE_PATHS.list)).toBe("");
+        holder.stdin?.end();
+        for (const r of await Promise.all(creates)) expect(r.status, r.stderr).toBe(0);
+        expect((await file(HOST_ROUTE_PATHS.list)).split("\n").filter(Boolean).sort()).toEqual(specs.map((s) => `${s.destination} vmbr2 vmbr0 ${s.owner} added`).sort());
+        for (const s of specs) expect(await routeOf(s.destination)).toBe(`${s.destination.replace(/\/32$/, "")} dev vmbr2 scope link`);
+
+        const deletes = await Promise.all(specs.map((s) => finished(host.spawn(renderHostRouteDelete(s)))));
+        for (const r of deletes) expect(r.status, r.stderr).toBe(0);
+        expect(deletes.filter((r) => r.stdout.includes("restored: no route of the stack left"))).toHaveLength(1);
+        expect(await snapshot()).toBe(base);
+    });
+});
