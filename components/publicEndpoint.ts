@@ -18,6 +18,7 @@ import { OvhApiProvider } from "./network/ovhApiProvider";
 import { VirtualMac } from "./network/virtualMac";
 import { parseIpv4Block, vrackGateway } from "./network/blocks";
 import { localMacFor } from "./proxmox/pct";
+import { HostRoute } from "./proxmox/hostRoute";
 
 export interface DedicatedServer {
     /** OVH service name, e.g. ns3012345.ip-198-51-100.eu. */
@@ -139,7 +140,7 @@ export interface PublicEndpointParts {
     /** The virtual MAC of a bridged IP. */
     virtualMac?: VirtualMac;
     /** The host's route of a routed IP. */
-    hostRoute?: pulumi.Resource;
+    hostRoute?: HostRoute;
     nic: ContainerNic;
     probe: GatewayProbe;
     records: ServiceRecords;
@@ -237,7 +238,7 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
             ipv6: prefix && ip6 && gateway6 ? { address: ip6, prefixLength: prefix.length, gateway: gateway6 } : undefined,
             owned: args.container.owned,
             hostUnreachable: args.container.hostUnreachable,
-        }, { parent: self, dependsOn: hostRoute ? [hostRoute] : [] });
+        }, { parent: self, dependsOn: hostRoute ? [hostRoute.applied] : [] });
 
         // DNS moves only once the container has shown that its gateway answers.
         const probe = new GatewayProbe(`${name}-gateway`, {
@@ -293,7 +294,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
     readonly gateway6Source?: pulumi.Output<Gateway6Source>;
     readonly failoverIp: FailoverIp;
     readonly virtualMac?: VirtualMac;
-    readonly hostRoute?: pulumi.Resource;
+    readonly hostRoute?: HostRoute;
     readonly nic: ContainerNic;
     readonly probe: GatewayProbe;
     readonly records: ServiceRecords;
@@ -318,10 +319,21 @@ export class PublicEndpoint extends pulumi.ComponentResource {
     }
 }
 
-/** Routed mode's host side: the IP routed to the host's bridge, once OVH routes it to the server. */
-function declareHostRoute(self: pulumi.ComponentResource, name: string, args: PublicEndpointArgs, host: RoutedHost, routing: pulumi.Resource | undefined): pulumi.Resource {
-    void name; void args; void host; void routing;
-    throw new pulumi.ResourceError("routed mode: the host's route is not declared yet", self);
+/**
+ * Routed mode's host side (OVH's guide "Additional IP in routed mode", proxmox-network-HG-Scale):
+ * the IP routed to the host's bridge, with forwarding and the uplink's proxy ARP, once OVH routes
+ * it to the server.
+ */
+function declareHostRoute(self: pulumi.ComponentResource, name: string, args: PublicEndpointArgs, host: RoutedHost, routing: pulumi.Resource | undefined): HostRoute {
+    return new HostRoute(`${name}-route`, {
+        proxmox: args.container.proxmox,
+        bridge: host.bridge,
+        bridgeAddress: host.address,
+        bridgePrefixLength: host.prefixLength,
+        uplink: host.uplink,
+        destination: `${args.ip}/32`,
+        hostUnreachable: args.container.hostUnreachable,
+    }, { parent: self, dependsOn: routing ? [routing] : [] });
 }
 
 /** The server's network as the OVH API states it (GET /dedicated/server/{sn}/specifications/network), unless turned off. */
