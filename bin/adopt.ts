@@ -13,17 +13,19 @@ import * as fs from "fs";
 import * as path from "path";
 import { AdoptFile, ADOPT_FILE_VERSION, renderAdoptFile } from "../components/config/adoptFile";
 import { keyPath } from "../components/shared/validate";
-import type { EndpointSpec, StackSpec } from "../components/config/stackConfig";
+import type { CloudEndpointSpec, EndpointSpec, IpBlockSpec, StackSpec } from "../components/config/stackConfig";
+import { blockText } from "../components/network/blocks";
 import { fqdn, planRecords, RecordSpec } from "../components/dns/records";
 import { recordResourceName } from "../components/dns/serviceRecords";
 import { DEFAULT_RETRY, OvhApi, OvhApiError, ovhClientOptionsFromEnv, route } from "../components/network/ovhApiClient";
 import { findMacForIp } from "../components/network/virtualMacProvider";
 import { SLOW_TTL } from "./plan/diff";
-import { NicIpv6, parseNetValue, renderNetValue } from "../components/proxmox/pct";
+import { parseNetValue } from "../components/proxmox/pct";
 import { endpointResourceNames } from "../components/publicEndpoint";
 import { parseCommandLine, projectDir, UsageError } from "./cli";
 import { readFlagJson } from "./inputFiles";
-import { netLine } from "./drift";
+import { expectedNic, netLine } from "./drift";
+import { blockOf, cloudFailoverIp, enclosingBlock, routedToOf, stackBlockOf, vrackIpOf } from "./layoutLive";
 import { runOnHost, sshCommand, stackSpec } from "./hostShell";
 import { loadProject } from "./plan/stackFiles";
 
@@ -127,47 +129,120 @@ async function adoptRecord(api: OvhApi, component: string, r: RecordSpec, inStat
     result.rows.push({ resource: name, found: `${where} ${one.target} ttl ${ttl}`, id, action: changes.length ? "update" : "import", detail: changes.join(", ") || undefined });
 }
 
+/** The reverse of an IP, read under the block the /ip routes take for it (its own /32, or its block). */
+async function adoptReverse(api: OvhApi, name: string, ip: string, block: string, wanted: string | undefined, result: AdoptResult): Promise<void> {
+    // The reverse is not imported (see failoverIp.ts): the create's POST sets it over what is there.
+    if (!wanted) return;
+    const reverses = await api.request<string[]>("GET", route("/ip/{ip}/reverse", { ip: block }));
+    if (!reverses.includes(ip)) {
+        result.rows.push({ resource: name, found: `no reverse for ${ip}`, action: "create" });
+        return;
+    }
+    const live = await api.request<{ ipReverse: string; reverse: string }>("GET", route("/ip/{ip}/reverse/{ipReverse}", { ip: block, ipReverse: ip }));
+    result.file.observed[name] = { ipReverse: ip, reverse: live.reverse };
+    result.rows.push({ resource: name, found: `reverse ${live.reverse}`, action: "replace", detail: live.reverse === wanted ? "the same value" : `${live.reverse} → ${wanted}` });
+}
+
+const IP_MOVE = "ovh:Ip/move:Move";
+const VRACK_IP = "ovh:Vrack/ipAddress:IpAddress";
+const CLOUD_ATTACH = "ovh:CloudProject/failoverIpAttach:FailoverIpAttach";
+
+/**
+ * A block of ipBlocks, once for all its endpoints: its routing belongs to the IpBlock resource
+ * `<name>-block-routing`. Imported, unlike a lone IP's: a vRack block cannot be added to the vRack
+ * it is in (POST /vrack/{sn}/ip), and the import ids are the providers' (terraform-provider-ovh
+ * v2.19.0): ovh_ip_move's importer takes the block (`d.Set("ip", d.Id())`, resource_ip_move.go),
+ * ovh_vrack_ip's takes `<serviceName>,<block>` (resourceVrackIpImportState, resource_vrack_ip.go:
+ * "Import Id is not SERVICE_NAME,IPBlock formatted").
+ */
+async function adoptBlock(api: OvhApi, spec: StackSpec, b: IpBlockSpec, inState: (name: string) => boolean, result: AdoptResult): Promise<void> {
+    const name = `${b.name}-block-routing`;
+    const block = blockText(b.block);
+    const held = await enclosingBlock(api, block);
+    if (held === undefined) throw new Error(`${keyPath("ipBlocks", b.name, "block")}: ${block} is not in this OVH account: the stack routes blocks you rent, it does not order them`);
+    if (held !== block) throw new Error(`${keyPath("ipBlocks", b.name, "block")}: ${block}, but OVH holds it as ${held}; write the block as OVH holds it (OVH moves whole blocks only)`);
+    const routedTo = (await routedToOf(api, block)) ?? null;
+    const write = (type: string, id: string, live: Record<string, unknown>) => {
+        if (!inState(name)) result.file.resources[name] = { type, id, live };
+    };
+    const leaving = inState(name) ? { action: "leave" as const, detail: "in the state already: no import id written" } : undefined;
+    if (b.vrack !== undefined) {
+        const vrack = spec.vracks.get(b.vrack)!;
+        const inVrack = await vrackIpOf(api, vrack.serviceName, block);
+        if (inVrack) {
+            const id = `${vrack.serviceName},${block}`;
+            write(VRACK_IP, id, { serviceName: vrack.serviceName, block, ...(b.region && inVrack.region ? { region: inVrack.region } : {}) });
+            const regionDiffers = b.region !== undefined && inVrack.region !== undefined && inVrack.region !== b.region;
+            result.rows.push({
+                resource: name, found: `${block} in the vRack ${vrack.serviceName}${inVrack.region ? ` (${inVrack.region})` : ""}`, ...(leaving ? {} : { id }),
+                ...(leaving ?? (regionDiffers
+                    ? { action: "conflict" as const, detail: `announced in ${inVrack.region}, ${keyPath("ipBlocks", b.name, "region")} says ${b.region}: the region cannot change in place (the first up would take the block out of the vRack and add it again); set it to ${inVrack.region}` }
+                    : { action: "import" as const })),
+            });
+            return;
+        }
+        result.rows.push(routedTo?.startsWith("pn-")
+            ? { resource: name, found: `${block} in the vRack ${routedTo}`, action: "conflict", detail: `the stack adds it to ${vrack.serviceName} (${keyPath("vracks", b.vrack, "serviceName")}), and OVH refuses a block already in a vRack: take it out of ${routedTo} by hand, or point ${keyPath("vracks", b.vrack, "serviceName")} at it` }
+            : { resource: name, found: `${block} ${routedTo ? `routed to ${routedTo}` : "parked"}`, action: "create", detail: `add it to the vRack ${vrack.serviceName}${routedTo ? `; OVH drops its virtual MACs (${keyPath("ipBlocks", b.name, "dropVirtualMacs")})` : ""}` });
+        return;
+    }
+    const server = spec.servers.get(b.server!)!;
+    result.file.observed[name] = { ip: block, routedTo };
+    if (routedTo !== null && routedTo !== server.serviceName) {
+        result.rows.push({ resource: name, found: `${block} routed to ${routedTo}`, action: "conflict", detail: `the first up would move the whole block away from ${routedTo} to ${server.serviceName}: move it by hand, or point ${keyPath("ipBlocks", b.name, "server")} at that server` });
+        return;
+    }
+    write(IP_MOVE, block, { ip: block, routedTo: { serviceName: routedTo } });
+    result.rows.push({
+        resource: name, found: `${block} ${routedTo ? `routed to ${routedTo}` : "parked"}`, ...(leaving ? {} : { id: block }),
+        ...(leaving ?? (routedTo === server.serviceName ? { action: "import" as const } : { action: "update" as const, detail: `route it to ${server.serviceName}` })),
+    });
+}
+
 async function adoptEndpoint(api: OvhApi, spec: StackSpec, e: EndpointSpec, readNic: NicReader | undefined, inState: (name: string) => boolean, defaults: Map<string, number>, result: AdoptResult): Promise<void> {
     const server = spec.servers.get(e.server)!;
     const names = endpointResourceNames(e.name);
-    const block = `${e.ip}/32`;
+    const inBlock = blockOf(spec, e);
+    const block = stackBlockOf(spec, e);
 
-    // The routing is not imported: a Move to where the IP is routed changes nothing. Routed to
-    // another server, the first up would take it away from there: a decision for a person.
-    let routedTo: string | null;
-    try {
-        const ip = await api.request<{ routedTo?: { serviceName?: string | null } }>("GET", route("/ip/{ip}", { ip: block }));
-        routedTo = ip.routedTo?.serviceName ?? null;
-    } catch (err) {
-        if (err instanceof OvhApiError && err.status === 404) throw new Error(`${block} is not in this OVH account: the stack routes IPs you rent, it does not order them (${err.message})`, { cause: err });
-        throw err;
+    // An IP of a block has no routing of its own: its block's is adopted once (adoptBlock).
+    if (!inBlock) {
+        // The routing is not imported: a Move to where the IP is routed changes nothing. Routed to
+        // another server, the first up would take it away from there: a decision for a person.
+        const held = await enclosingBlock(api, e.ip);
+        if (held === undefined) throw new Error(`${keyPath("endpoints", e.name, "ip")}: ${e.ip} is not in this OVH account: the stack routes IPs you rent, it does not order them`);
+        if (held !== block) throw new Error(`${keyPath("endpoints", e.name, "ip")}: OVH holds ${e.ip} in the block ${held}, which moves whole: declare it in ${keyPath("ipBlocks", "<name>", "block")} (${held}) with its server`);
+        const routedTo = (await routedToOf(api, block)) ?? null;
+        result.file.observed[names.routing] = { ip: block, routedTo };
+        result.rows.push(routedTo === server.serviceName
+            ? { resource: names.routing, found: `${block} routed to ${routedTo}`, action: "adopt", detail: "a move to where it is changes nothing" }
+            : routedTo === null
+              ? { resource: names.routing, found: `${block} parked`, action: "update", detail: `route it to ${server.serviceName}` }
+              : { resource: names.routing, found: `${block} routed to ${routedTo}`, action: "conflict", detail: `the first up would move it away from ${routedTo} to ${server.serviceName}: move it by hand, or point ${keyPath("endpoints", e.name, "server")} at that server` });
     }
-    result.file.observed[names.routing] = { ip: block, routedTo };
-    result.rows.push(routedTo === server.serviceName
-        ? { resource: names.routing, found: `${block} routed to ${routedTo}`, action: "adopt", detail: "a move to where it is changes nothing" }
-        : routedTo === null
-          ? { resource: names.routing, found: `${block} parked`, action: "update", detail: `route it to ${server.serviceName}` }
-          : { resource: names.routing, found: `${block} routed to ${routedTo}`, action: "conflict", detail: `the first up would move it away from ${routedTo} to ${server.serviceName}: move it by hand, or point ${keyPath("endpoints", e.name, "server")} at that server` });
 
-    // The reverse is not imported (see failoverIp.ts): the create's POST sets it over what is there.
-    if (e.reverse) {
-        const reverses = await api.request<string[]>("GET", route("/ip/{ip}/reverse", { ip: block }));
-        if (!reverses.includes(e.ip)) {
-            result.rows.push({ resource: names.reverse, found: `no reverse for ${e.ip}`, action: "create" });
-        } else {
-            const live = await api.request<{ ipReverse: string; reverse: string }>("GET", route("/ip/{ip}/reverse/{ipReverse}", { ip: block, ipReverse: e.ip }));
-            result.file.observed[names.reverse] = { ipReverse: e.ip, reverse: live.reverse };
-            result.rows.push({ resource: names.reverse, found: `reverse ${live.reverse}`, action: "replace", detail: live.reverse === e.reverse ? "the same value" : `${live.reverse} → ${e.reverse}` });
-        }
-    }
+    await adoptReverse(api, names.reverse, e.ip, block, e.reverse, result);
 
     // The virtual MAC: the VirtualMac provider adopts the MAC the IP has when it creates (one way
-    // of adopting, not two): recorded here for the review and the plan.
+    // of adopting, not two): recorded here for the review and the plan. Routed mode and vRack IPs
+    // take none (OVH's routed-mode guide; a vRack block's are dropped): one found is a decision.
     const mac = await findMacForIp(api, server.serviceName, e.ip);
-    if (mac) result.file.observed[names.vmac] = { serviceName: server.serviceName, macAddress: mac.macAddress, type: mac.type };
-    result.rows.push(mac
-        ? { resource: names.vmac, found: `${mac.type} MAC ${mac.macAddress} carries ${e.ip}`, action: "adopt", detail: mac.type === e.virtualMac.type ? undefined : `adopted as ${mac.type} (the stack asks ${e.virtualMac.type}; kept)` }
-        : { resource: names.vmac, found: `no virtual MAC carries ${e.ip} on ${server.serviceName}`, action: "create" });
+    if (e.mode === "bridged") {
+        if (mac) result.file.observed[names.vmac] = { serviceName: server.serviceName, macAddress: mac.macAddress, type: mac.type };
+        result.rows.push(mac
+            ? { resource: names.vmac, found: `${mac.type} MAC ${mac.macAddress} carries ${e.ip}`, action: "adopt", detail: mac.type === e.virtualMac.type ? undefined : `adopted as ${mac.type} (the stack asks ${e.virtualMac.type}; kept)` }
+            : { resource: names.vmac, found: `no virtual MAC carries ${e.ip} on ${server.serviceName}`, action: "create" });
+    } else if (mac) {
+        const dropped = e.mode === "vrack" && inBlock?.dropVirtualMacs === true && result.file.resources[`${inBlock.name}-block-routing`] === undefined;
+        result.rows.push({
+            resource: names.vmac, found: `${mac.type} MAC ${mac.macAddress} carries ${e.ip} on ${server.serviceName}`,
+            ...(dropped
+                ? { action: "update" as const, detail: `the block's move into the vRack drops it (${keyPath("ipBlocks", inBlock.name, "dropVirtualMacs")} is true)` }
+                : { action: "conflict" as const, detail: e.mode === "routed"
+                    ? `${keyPath("endpoints", e.name, "mode")} is routed, which takes no virtual MAC (OVH's routed-mode guide): delete it (DELETE /dedicated/server/${server.serviceName}/virtualMac/${mac.macAddress}/virtualAddress/${e.ip}), or make the endpoint bridged`
+                    : `${e.ip} is in the vRack block ${keyPath("ipBlocks", inBlock?.name ?? "?")}, and OVH drops a block's virtual MACs when it enters a vRack: set ${keyPath("ipBlocks", inBlock?.name ?? "?", "dropVirtualMacs")} true to accept losing it` }),
+        });
+    }
 
     // The NIC, read on the Proxmox host: the first pct set merges into it.
     if (readNic && !e.container.owned && server.proxmox) {
@@ -175,8 +250,12 @@ async function adoptEndpoint(api: OvhApi, spec: StackSpec, e: EndpointSpec, read
         const key = `net${e.container.nic}`;
         result.file.observed[names.nic] = { host: server.proxmox.host, vmid: e.container.vmid, key, value: value ?? null };
         const live = new Map(parseNetValue(value ?? ""));
-        const wanted = new Map(parseNetValue(renderNetValue({ vmid: e.container.vmid, index: e.container.nic, interfaceName: e.container.interfaceName, bridge: e.container.bridge, macAddress: mac?.macAddress ?? "(the new MAC)", address: e.ip, prefixLength: 32, gateway: "(the gateway rule's)", ipv6: ipv6Of(spec, e) })));
-        const differing = ["name", "bridge", "hwaddr", "ip", ...(e.ip6 ? ["ip6"] : [])].filter((k) => (k === "hwaddr" ? live.get(k)?.toLowerCase() !== wanted.get(k)?.toLowerCase() : live.get(k) !== wanted.get(k)));
+        // What the stack sets (drift's expectedNic): a bridged IP's MAC is the one found, else a
+        // new one; its gateway is the rule's or the API's, left out here.
+        const expected = expectedNic(spec, e, { endpoints: { [e.name]: { macAddress: mac?.macAddress } } });
+        const wanted = new Map<string, string>(Object.entries({ ...expected, hwaddr: expected.hwaddr ?? "(the new MAC)" }));
+        const compared = ["name", "bridge", "hwaddr", "ip", ...(e.mode === "bridged" ? [] : ["gw"]), ...(e.ip6 ? ["ip6"] : [])];
+        const differing = compared.filter((k) => (k === "hwaddr" ? live.get(k)?.toLowerCase() !== wanted.get(k)?.toLowerCase() : live.get(k) !== wanted.get(k)));
         result.rows.push(value === undefined
             ? { resource: names.nic, found: `no ${key} on container ${e.container.vmid}`, action: "create" }
             : { resource: names.nic, found: `${key}: ${value}`, action: "merge", detail: differing.map((k) => `${k}: ${live.get(k) ?? "(none)"} → ${wanted.get(k)}`).join(", ") || "the managed options are as the stack says" });
@@ -187,10 +266,31 @@ async function adoptEndpoint(api: OvhApi, spec: StackSpec, e: EndpointSpec, read
     }
 }
 
-/** The IPv6 part of the NIC the stack wants; the gateway is the rule's, named, as for IPv4. */
-function ipv6Of(spec: StackSpec, e: EndpointSpec): NicIpv6 | undefined {
-    const six = spec.servers.get(e.server)?.ipv6;
-    return e.ip6 && six ? { address: e.ip6, prefixLength: six.prefix.length, gateway: "(the gateway rule's)", onLink: false } : undefined;
+/**
+ * A Public Cloud endpoint: its attach, imported by the failover IP's id in the project
+ * (terraform-provider-ovh v2.19.0 resource_cloud_project_failover_ip_attach.go: the importer
+ * passes the id through, and Read lists GET /cloud/project/{p}/ip/failover and matches `ip`), and
+ * its records. The address in the guest is the InstanceAlias's, not adopted here.
+ */
+async function adoptCloudEndpoint(api: OvhApi, e: CloudEndpointSpec, inState: (name: string) => boolean, defaults: Map<string, number>, result: AdoptResult): Promise<void> {
+    const names = endpointResourceNames(e.name);
+    const found = await cloudFailoverIp(api, e);
+    if (!found) {
+        result.rows.push({ resource: names.routing, found: `${e.ip} is not a failover IP of the project ${e.project}`, action: "conflict", detail: `import it into the project first (OVH's Control Panel, "Import this Additional IP"), or fix ${keyPath("endpoints", e.name, "cloud", "project")}` });
+    } else if (found.routedTo && found.routedTo !== e.instance) {
+        result.rows.push({ resource: names.routing, found: `${e.ip} (id ${found.id}) attached to ${found.routedTo}`, action: "conflict", detail: `the first up would attach it to ${e.instance} instead (an attach cannot be undone, only moved): attach it by hand, or point ${keyPath("endpoints", e.name, "cloud", "instance")} at ${found.routedTo}` });
+    } else if (!found.routedTo) {
+        result.rows.push({ resource: names.routing, found: `${e.ip} (id ${found.id}) attached to no instance`, action: "create", detail: `attach it to ${e.instance}` });
+    } else if (inState(names.routing)) {
+        result.rows.push({ resource: names.routing, found: `${e.ip} (id ${found.id}) attached to ${found.routedTo}`, action: "leave", detail: "in the state already: no import id written" });
+    } else {
+        result.file.resources[names.routing] = { type: CLOUD_ATTACH, id: found.id, live: { serviceName: e.project, ip: e.ip, routedTo: found.routedTo } };
+        result.rows.push({ resource: names.routing, found: `${e.ip} attached to ${found.routedTo}`, id: found.id, action: "import" });
+    }
+    await adoptReverse(api, names.reverse, e.ip, `${e.ip}/32`, e.reverse, result);
+    for (const r of planRecords({ endpoint: e.name, zones: e.records, cnameTarget: e.cnameTarget }, e.ip, e.ttl)) {
+        await adoptRecord(api, names.records, r, inState, defaults, result);
+    }
 }
 
 /**
@@ -201,7 +301,9 @@ function ipv6Of(spec: StackSpec, e: EndpointSpec): NicIpv6 | undefined {
 export async function adopt(spec: StackSpec, api: OvhApi, readNic?: NicReader, inState: (name: string) => boolean = () => false): Promise<AdoptResult> {
     const result: AdoptResult = { file: { version: ADOPT_FILE_VERSION, resources: {}, observed: {} }, rows: [], ttlWarnings: [] };
     const defaults = new Map<string, number>();
+    for (const b of spec.ipBlocks) await adoptBlock(api, spec, b, inState, result);
     for (const e of spec.endpoints) await adoptEndpoint(api, spec, e, readNic, inState, defaults, result);
+    for (const e of spec.cloudEndpoints) await adoptCloudEndpoint(api, e, inState, defaults, result);
     return result;
 }
 

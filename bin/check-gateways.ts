@@ -10,9 +10,15 @@
 // refuses to run (usage, stack, an exception), --textfile is rewritten as a failed check
 // (ovh_failover_gateway_check_ok 0, no gateway_up) or removed: never left with the last run's up.
 // SSH goes through the system's ssh client (agent, ~/.ssh/config); OVH_FAILOVER_SSH replaces it.
+//
+// Every container layout is probed the same way, against the gateway its NIC has: a bridged IP's
+// (lone or in a block) the server's gateway, a routed IP's the host's routed bridge address
+// (servers.<s>.routed.address), a vRack IP's the block's penultimate address. A Public Cloud IP
+// has no gateway of its own (OVH's Public Cloud guide: "you do not need a gateway"): it is named
+// on stderr as not probed, with no sample.
 import { renderProbeScript } from "../components/proxmox/probeScript";
 import { shellQuote } from "../components/shared/shell";
-import { EndpointSpec, StackSpec } from "../components/config/stackConfig";
+import { CloudEndpointSpec, EndpointSpec, StackSpec } from "../components/config/stackConfig";
 import { parseCommandLine, projectDir, UsageError } from "./cli";
 import { runOnHost, sshCommand, stackSpec } from "./hostShell";
 import { CHECK_OK_HELP, checkTextfileFolder, labelValue, markRefused, writeTextfile } from "./textfile";
@@ -66,7 +72,19 @@ pct exec "$vmid" -- env PROBE_GATEWAYS="$gw" PROBE_ADDRESS="$addr" PROBE_GATEWAY
 `;
 }
 
+/**
+ * What check-gateways says of a Public Cloud endpoint: it has no gateway to probe.
+ * TODO(issue 27): prove instead that the instance holds the address and answers from it, with the
+ * check of components/cloud/aliasScript.ts (InstanceAlias, branch i27-c), once it is on main.
+ */
+export function cloudNotProbed(e: CloudEndpointSpec): string {
+    return `NOT PROBED: endpoint ${e.name} (instance ${e.instance} of project ${e.project}): a Public Cloud IP has no gateway of its own to probe (${e.ip} is a /32 alias on ${e.interfaceName}, routed by the instance's own gateway)\n`;
+}
+
 export async function checkEndpoint(spec: StackSpec, e: EndpointSpec, tries = 3, timeoutSeconds = 5): Promise<EndpointVerdict> {
+    // TODO(issue 27): for a routed endpoint, also check the host's side (the /32 route to
+    // servers.<s>.routed.bridge, ip_forward, proxy_arp on the uplink) with
+    // components/proxmox/hostRouteScript.ts (HostRoute, branch i27-b), once it is on main.
     const proxmox = spec.servers.get(e.server)?.proxmox;
     const nic = `net${e.container.nic}`;
     if (!proxmox) return { endpoint: e.name, vmid: e.container.vmid, nic, gateway: "", up: false, checked: false, seen: "no proxmox host in the stack" };
@@ -138,6 +156,7 @@ async function check(argv: string[]): Promise<void> {
     const metrics = renderMetrics(stack, verdicts);
     process.stdout.write(metrics);
     if (textfile) writeTextfile(textfile, metrics);
+    for (const e of spec.cloudEndpoints) process.stderr.write(cloudNotProbed(e));
     for (const v of verdicts.filter((x) => !x.checked)) {
         process.stderr.write(`UNCHECKED: endpoint ${v.endpoint} (container ${v.vmid} ${v.nic}): ${v.seen}\n`);
     }

@@ -79,7 +79,7 @@ describe("npm run drift", () => {
     it("exits 0 and says what it could not compare without the outputs", () => {
         const r = drift(standIns(AS_STACK));
         expect(r.status, r.stderr).toBe(0);
-        expect(r.stdout).toBe("OK: endpoint proxy (container 101 net1 on 198.51.100.20) (not compared: hwaddr, gw6; give --outputs)\n");
+        expect(r.stdout).toBe("OK: endpoint proxy (container 101 net1 on 198.51.100.20) (not compared: hwaddr, gw6; give --outputs) (not compared at OVH: routing; set the OVH variables)\n");
     });
 
     it("exits 1 on a NIC changed by hand, naming the key, the value and the stack's", () => {
@@ -87,7 +87,7 @@ describe("npm run drift", () => {
         fs.writeFileSync(outputs, JSON.stringify({ endpoints: { proxy: { macAddress: "02:00:00:ab:cd:ef", gateway: "198.51.100.254", gateway6: "2001:db8:1:46ff:ff:ff:ff:ff" } } }));
         const r = drift(standIns(AS_STACK.replace("hwaddr=02:00:00:AB:CD:EF", "hwaddr=BC:24:11:00:00:01")), "--outputs", outputs);
         expect(r.status).toBe(1);
-        expect(r.stdout).toBe("DRIFT: endpoint proxy (container 101 net1 on 198.51.100.20): hwaddr is BC:24:11:00:00:01, the stack says 02:00:00:ab:cd:ef\n");
+        expect(r.stdout).toBe("DRIFT: endpoint proxy (container 101 net1 on 198.51.100.20): hwaddr is BC:24:11:00:00:01, the stack says 02:00:00:ab:cd:ef (not compared at OVH: routing; set the OVH variables)\n");
         expect(drift(standIns(undefined)).stdout).toContain("DRIFT: endpoint proxy (container 101 net1 on 198.51.100.20): the NIC is not there");
     });
 
