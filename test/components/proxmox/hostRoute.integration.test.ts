@@ -216,6 +216,25 @@ describe.skipIf(!runnable)("HostRoute on a Proxmox-like host through a real sshd
         expect(await snapshot()).toBe(base);
     });
 
+    it("on a host that forwards and answers proxy ARP already, changes neither and leaves both on at delete", async () => {
+        host.inNamespace("sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv4.conf.vmbr0.proxy_arp=1");
+        const before = await snapshot();
+        const r = await sh(renderHostRouteCreate(route("203.0.113.60", "e")));
+        expect(r.status, r.stderr).toBe(0);
+        // Nothing to record per interface: ip_forward was not turned on by the stack.
+        expect(await file(`${HOST_ROUTE_PATHS.stateDir}/forwarding.before`)).toBe("net/ipv4/ip_forward 1\n");
+        expect(await file(`${HOST_ROUTE_PATHS.stateDir}/proxy_arp.vmbr0.before`)).toBe("net/ipv4/conf/vmbr0/proxy_arp 1\n");
+        const d = await sh(renderHostRouteDelete(route("203.0.113.60", "e")));
+        expect(d.status, d.stderr).toBe(0);
+        expect(await snapshot()).toBe(before);
+        expect(await sysctl("net.ipv4.ip_forward")).toBe("1");
+        expect(await sysctl("net.ipv4.conf.vmbr0.proxy_arp")).toBe("1");
+        // Back to the host of the other tests (ip_forward 0 zeroes every interface's forwarding: vmbr0's own goes back on).
+        host.inNamespace("sysctl", "-q", "-w", "net.ipv4.ip_forward=0", "net.ipv4.conf.vmbr0.proxy_arp=0");
+        host.inNamespace("sysctl", "-q", "-w", "net.ipv4.conf.vmbr0.forwarding=1");
+        expect(await snapshot()).toBe(base);
+    });
+
     it("creates and deletes that run side by side wait for each other's lock and lose no line", async () => {
         const specs = ["203.0.113.40/32", "203.0.113.41/32", "203.0.113.42/32"].map((ip, i) => route(ip, `p${i}`));
         // A session holds the lock until its standard input closes.
