@@ -26,7 +26,8 @@
 //   the scripts run (ifupdownmain.py run_up, the `up` ops handler; delay_admin_state_change=0 in
 //   the shipped ifupdown2.conf), and the kernel refuses a route on a device that is down ("Device
 //   for nexthop is not up"), so the hook's place is if-up.d. Classic ifupdown runs the same
-//   directory with run-parts, whose names allow [A-Za-z0-9_-]: "ovh-failover" suits both.
+//   directory with run-parts, which runs only names of [A-Za-z0-9_-] (debianutils run-parts(8)):
+//   "ovh-failover" suits both.
 //   Not verified on a running PVE 8 host: the hook is tested here by running it as ifupdown2
 //   would (IFACE set, the bridge taken down and up), not under ifupdown2 itself.
 // - systemd applies /etc/sysctl.d at boot (systemd-sysctl.service), and again for each network
@@ -36,11 +37,12 @@
 //   separator is '/' keeps the dots of an interface name (sysctl.d(5)); procps' sysctl accepts '/'
 //   in place of '.' (sysctl(8)): the scripts use that form for every key.
 // - Writing net.ipv4.ip_forward (or net.ipv4.conf.all.forwarding) sets the forwarding of every
-//   interface and of `default` to the same value (Linux net/ipv4/devinet.c, inet_forward_change),
-//   and only when the value changes. ifupdown2 sets forwarding=1 on a bridge that holds an address
-//   even when ip_forward is 0 (addons/address.py, _set_bridge_forwarding). So turning ip_forward
-//   back to 0 is not enough to restore a host: the per-interface values seen before are recorded
-//   and written back after it.
+//   interface and of `default` to the same value, and net.ipv4.conf.all.accept_redirects to its
+//   opposite (Linux net/ipv4/devinet.c, inet_forward_change), only when the value changes
+//   (devinet_sysctl_forward). ifupdown2 sets forwarding=1 on a bridge that holds an address even
+//   when ip_forward is 0 (addons/address.py, _set_bridge_forwarding), and a hardened host sets
+//   accept_redirects to 0. So turning ip_forward back to 0 is not enough to restore a host: the
+//   values seen before are recorded and written back after it.
 import { shellQuote } from "../shared/shell";
 import {
     ConfigValueError, parseBridge, parseHostInterface, parseIpv4, parseOwnerTag, parsePrefixLength4, parseRoutedDestination,
@@ -249,6 +251,7 @@ if [ ! -e "$state/forwarding.before" ]; then
     was=$(sysctl -n net/ipv4/ip_forward)
     echo "net/ipv4/ip_forward $was"
     if [ "$was" != 1 ]; then
+      echo "net/ipv4/conf/all/accept_redirects $(sysctl -n net/ipv4/conf/all/accept_redirects)"
       for d in /proc/sys/net/ipv4/conf/*; do
         i=\${d##*/}
         [ "$i" = all ] || echo "net/ipv4/conf/$i/forwarding $(cat "$d/forwarding")"

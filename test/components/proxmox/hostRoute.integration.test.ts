@@ -2,8 +2,8 @@
 // configuration) in a network namespace of its own, with real iproute2, procps' sysctl and
 // util-linux's flock, /etc and /var copy-on-write (test/support/sshLab.ts). The host has an
 // uplink (vmbr0, holding a public /24 and the default route, with forwarding on as ifupdown2 sets
-// it on a bridge with an address), the routed bridge (vmbr2, no ports, 192.168.0.1/24) and a
-// bridge with no address, and one that is down.
+// it on a bridge with an address; ICMP redirects ignored, as a hardened host has them), the routed
+// bridge (vmbr2, no ports, 192.168.0.1/24), a bridge with no address, and one that is down.
 import { ChildProcess, spawnSync } from "child_process";
 import * as fs from "fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,7 +24,7 @@ const route = (destination: string, name: string, over: Partial<HostRouteSpec> =
 // ip_forward and each interface's forwarding and proxy_arp, and the folders and files the scripts
 // may write (kind, mode, path, and each file's checksum).
 const SNAPSHOT = `echo '## routes'; ip -4 route show table all | sort
-echo '## sysctls'; for f in /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/*/forwarding /proc/sys/net/ipv4/conf/*/proxy_arp; do echo "$f $(cat "$f")"; done
+echo '## sysctls'; for f in /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/*/forwarding /proc/sys/net/ipv4/conf/*/proxy_arp /proc/sys/net/ipv4/conf/*/accept_redirects; do echo "$f $(cat "$f")"; done
 echo '## files'
 for d in /etc/ovh-failover /etc/sysctl.d /etc/network /var/lib/ovh-failover; do
   if [ -e "$d" ]; then find "$d" -printf '%y %m %p\\n' | sort; find "$d" -type f -exec md5sum {} + | sort; fi
@@ -71,6 +71,8 @@ describe.skipIf(!runnable)("HostRoute on a Proxmox-like host through a real sshd
             ["ip", "addr", "add", "192.168.4.1/24", "dev", "vmbr4"],
             // ifupdown2 turns forwarding on for a bridge with an address, ip_forward staying 0.
             ["sysctl", "-q", "-w", "net.ipv4.conf.vmbr0.forwarding=1"],
+            // A hardened host ignores ICMP redirects; ip_forward going 1 then 0 would turn them back on.
+            ["sysctl", "-q", "-w", "net.ipv4.conf.all.accept_redirects=0"],
         ]) host.inNamespace(...args);
         expect(host.inNamespace("sysctl", "-n", "net.ipv4.ip_forward").trim()).toBe("0");
         base = await snapshot();
@@ -128,7 +130,7 @@ describe.skipIf(!runnable)("HostRoute on a Proxmox-like host through a real sshd
         expect((await ok(`stat -c %a ${HOST_ROUTE_PATHS.hook}`)).trim()).toBe("755");
         // What was there before: ip_forward 0, and each interface's own forwarding (vmbr0's 1).
         const forwarding = await file(`${HOST_ROUTE_PATHS.stateDir}/forwarding.before`);
-        expect(forwarding.split("\n")[0]).toBe("net/ipv4/ip_forward 0");
+        expect(forwarding.split("\n").slice(0, 2)).toEqual(["net/ipv4/ip_forward 0", "net/ipv4/conf/all/accept_redirects 0"]);
         expect(forwarding).toContain("net/ipv4/conf/vmbr0/forwarding 1\n");
         expect(forwarding).toContain("net/ipv4/conf/vmbr2/forwarding 0\n");
 
@@ -199,6 +201,7 @@ describe.skipIf(!runnable)("HostRoute on a Proxmox-like host through a real sshd
         // vmbr0's own forwarding came back after ip_forward went back to 0, which zeroes every interface's.
         expect(await sysctl("net.ipv4.conf.vmbr0.forwarding")).toBe("1");
         expect(await sysctl("net.ipv4.conf.vmbr2.forwarding")).toBe("0");
+        expect(await sysctl("net.ipv4.conf.all.accept_redirects")).toBe("0");
     });
 
     it("adopts a route that was there before (OVH's guide's `up ip route add … dev vmbr2`) and leaves it on delete", async () => {
@@ -213,6 +216,25 @@ describe.skipIf(!runnable)("HostRoute on a Proxmox-like host through a real sshd
         expect(d.stdout).toMatch(/was there before the stack: left as it is/);
         expect(await snapshot()).toBe(before);
         host.inNamespace("ip", "route", "del", "203.0.113.30/32");
+        expect(await snapshot()).toBe(base);
+    });
+
+    it("on a host that forwards and answers proxy ARP already, changes neither and leaves both on at delete", async () => {
+        host.inNamespace("sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv4.conf.vmbr0.proxy_arp=1");
+        const before = await snapshot();
+        const r = await sh(renderHostRouteCreate(route("203.0.113.60", "e")));
+        expect(r.status, r.stderr).toBe(0);
+        // Nothing to record per interface: ip_forward was not turned on by the stack.
+        expect(await file(`${HOST_ROUTE_PATHS.stateDir}/forwarding.before`)).toBe("net/ipv4/ip_forward 1\n");
+        expect(await file(`${HOST_ROUTE_PATHS.stateDir}/proxy_arp.vmbr0.before`)).toBe("net/ipv4/conf/vmbr0/proxy_arp 1\n");
+        const d = await sh(renderHostRouteDelete(route("203.0.113.60", "e")));
+        expect(d.status, d.stderr).toBe(0);
+        expect(await snapshot()).toBe(before);
+        expect(await sysctl("net.ipv4.ip_forward")).toBe("1");
+        expect(await sysctl("net.ipv4.conf.vmbr0.proxy_arp")).toBe("1");
+        // Back to the host of the other tests (ip_forward 0 zeroes every interface's forwarding: vmbr0's own goes back on).
+        host.inNamespace("sysctl", "-q", "-w", "net.ipv4.ip_forward=0", "net.ipv4.conf.vmbr0.proxy_arp=0");
+        host.inNamespace("sysctl", "-q", "-w", "net.ipv4.conf.vmbr0.forwarding=1", "net.ipv4.conf.all.accept_redirects=0");
         expect(await snapshot()).toBe(base);
     });
 
