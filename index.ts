@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    AdoptFile, CarpPair, IpmoveBundle, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, CONFIG_KEYS, endpointResourceNames, importIdsFor, ipmoveBundle, keyPath, nearestKey, OvhCredentialsForNodes, parseAdoptFile, unknownNamespaces, parseProgramConfig,
+    AdoptFile, CarpPair, IpmoveBundle, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, CONFIG_KEYS, endpointResourceNames, importIdsFor, vrackBlockImportIdFor, ipmoveBundle, keyPath, nearestKey, OvhCredentialsForNodes, parseAdoptFile, unknownNamespaces, parseProgramConfig,
     CloudEndpoint, CloudEndpointSpec, cloudEndpointResourceNames, OvhApiProvider, prefixText, ProgramConfig, PublicEndpoint, RawConfig, SECRET_KEYS, StackSpec, IpBlock, blockText, EndpointBlock, EndpointLayout,
 } from "./components";
 import { assertFreshBuild } from "./bin/freshBuild";
@@ -142,13 +142,14 @@ function declareCloudEndpoint(spec: StackSpec, e: CloudEndpointSpec, sshPrivateK
 }
 
 /** One IpBlock per block of ipBlocks: the routing its endpoints share. */
-function declareBlocks(spec: StackSpec): Map<string, IpBlock> {
+function declareBlocks(spec: StackSpec, adopt: AdoptFile | undefined): Map<string, IpBlock> {
     return new Map(spec.ipBlocks.map((b) => [b.name, new IpBlock(`${b.name}-block`, {
         block: blockText(b.block),
         routeTo: b.vrack !== undefined
             ? { vrack: spec.vracks.get(b.vrack)!.serviceName, region: b.region }
             : { dedicatedServer: spec.servers.get(b.server!)!.serviceName },
         protect: spec.protectIps,
+        importId: b.vrack === undefined ? undefined : vrackBlockImportIdFor(b.name, blockText(b.block), adopt),
     })]));
 }
 
@@ -219,7 +220,7 @@ const adopt = loadAdoptFile();
 // The OVH endpoint and credentials from the stack's ovh: config, for the virtual MACs (the OVH
 // provider reads the same keys itself).
 const ovhApi = stack.endpoints.some((e) => e.mode === "bridged") ? new OvhApiProvider("ovh-api") : undefined;
-const blocks = declareBlocks(stack);
+const blocks = declareBlocks(stack, adopt);
 const declared = stack.endpoints.map((e) => declareEndpoint(stack, e, sshPrivateKey, adopt, ovhApi, blocks));
 const cloudSshPrivateKey = config.getSecret("cloudSshPrivateKey");
 const declaredCloud = stack.cloudEndpoints.map((e) => declareCloudEndpoint(stack, e, cloudSshPrivateKey, adopt));

@@ -17,6 +17,8 @@
 // has no gateway of its own (OVH's Public Cloud guide: "you do not need a gateway"): it is named
 // on stderr as not probed, with no sample.
 import { renderProbeScript } from "../components/proxmox/probeScript";
+import { renderHostRouteProbe } from "../components/proxmox/hostRouteScript";
+import { ALIAS_EXIT, asRootWithSudo, renderAliasCheck } from "../components/cloud/aliasScript";
 import { shellQuote } from "../components/shared/shell";
 import { CloudEndpointSpec, EndpointSpec, StackSpec } from "../components/config/stackConfig";
 import { parseCommandLine, projectDir, UsageError } from "./cli";
@@ -73,18 +75,32 @@ pct exec "$vmid" -- env PROBE_GATEWAYS="$gw" PROBE_ADDRESS="$addr" PROBE_GATEWAY
 }
 
 /**
- * What check-gateways says of a Public Cloud endpoint: it has no gateway to probe.
- * TODO(issue 27): prove instead that the instance holds the address and answers from it, with the
- * check of components/cloud/aliasScript.ts (InstanceAlias, branch i27-c), once it is on main.
+ * What check-gateways says of a Public Cloud endpoint: it has no gateway to probe; its alias is
+ * checked instead (aliasUp).
  */
 export function cloudNotProbed(e: CloudEndpointSpec): string {
-    return `NOT PROBED: endpoint ${e.name} (instance ${e.instance} of project ${e.project}): a Public Cloud IP has no gateway of its own to probe (${e.ip} is a /32 alias on ${e.interfaceName}, routed by the instance's own gateway)\n`;
+    return `NOT PROBED: endpoint ${e.name} (instance ${e.instance} of project ${e.project}): a Public Cloud IP has no gateway of its own to probe (${e.ip} is a /32 alias on ${e.interfaceName ?? "the interface of the instance's default route"}, routed by the instance's own gateway)\n`;
+}
+
+/** A Public Cloud endpoint's alias: whether the instance holds the /32 and routes from it. */
+export interface AliasVerdict {
+    endpoint: string;
+    instance: string;
+    up: boolean;
+    checked: boolean;
+    seen: string;
+}
+
+/** The InstanceAlias's own proof (components/cloud/aliasScript.ts), run on the instance over SSH. */
+export async function checkCloudAlias(e: CloudEndpointSpec): Promise<AliasVerdict> {
+    const script = asRootWithSudo(e.ssh.user, renderAliasCheck({ address: e.ip, interfaceName: e.interfaceName, flavour: e.flavour }));
+    const { code, out } = await runOnHost(sshCommand(e.ssh.host, e.ssh.port, e.ssh.user, e.ssh.hostKey), script);
+    const seen = out.split("\n").filter((l) => l !== "").join("; ");
+    // ssh exits 255 on its own errors; the proof's refusals have codes of their own (ALIAS_EXIT).
+    return { endpoint: e.name, instance: e.instance, checked: code !== 255 && code !== ALIAS_EXIT.noRoot, up: code === 0, seen: seen || `ssh exited ${code} with no output` };
 }
 
 export async function checkEndpoint(spec: StackSpec, e: EndpointSpec, tries = 3, timeoutSeconds = 5): Promise<EndpointVerdict> {
-    // TODO(issue 27): for a routed endpoint, also check the host's side (the /32 route to
-    // servers.<s>.routed.bridge, ip_forward, proxy_arp on the uplink) with
-    // components/proxmox/hostRouteScript.ts (HostRoute, branch i27-b), once it is on main.
     const proxmox = spec.servers.get(e.server)?.proxmox;
     const nic = `net${e.container.nic}`;
     if (!proxmox) return { endpoint: e.name, vmid: e.container.vmid, nic, gateway: "", up: false, checked: false, seen: "no proxmox host in the stack" };
@@ -98,15 +114,22 @@ export async function checkEndpoint(spec: StackSpec, e: EndpointSpec, tries = 3,
     // that answers but does not carry the IP's traffic (its route line DEAD) is not up.
     const alive = (gw: string) => out.includes(` gateway ${gw}: alive`);
     const routed = !/ route from \S+: DEAD /.test(out);
+    // A routed IP's gateway is the host's bridge: it answers whatever the host does with the IP.
+    // The host's side is checked too: the /32 routed to the bridge, forwarding, proxy ARP.
+    const routedHost = spec.servers.get(e.server)?.routed;
+    const host = e.mode === "routed" && routedHost && checked
+        ? await runOnHost(sshCommand(proxmox.host, proxmox.port, proxmox.user, proxmox.hostKey), renderHostRouteProbe({ address: e.ip, bridge: routedHost.bridge, uplink: routedHost.uplink }))
+        : undefined;
+    const hostSeen = host ? host.out.split("\n").filter((l) => l !== "").join("; ") : "";
     return {
         endpoint: e.name, vmid: e.container.vmid, nic, gateway,
-        up: checked && (code === 0 || (alive(gateway) && routed)),
+        up: checked && (code === 0 || (alive(gateway) && routed)) && (host === undefined || host.code === 0),
         ...(gateway6 ? { gateway6, up6: checked && (code === 0 || alive(gateway6)) } : {}),
-        checked, seen: seen || `ssh exited ${code} with no output`,
+        checked, seen: [seen || `ssh exited ${code} with no output`, hostSeen].filter((x) => x !== "").join("; "),
     };
 }
 
-export function renderMetrics(stack: string, verdicts: EndpointVerdict[]): string {
+export function renderMetrics(stack: string, verdicts: EndpointVerdict[], aliases: AliasVerdict[] = []): string {
     const lines = [
         "# HELP ovh_failover_gateway_up Whether the endpoint's gateway answers ARP from inside its container and its IP's traffic is routed through it.",
         "# TYPE ovh_failover_gateway_up gauge",
@@ -117,8 +140,12 @@ export function renderMetrics(stack: string, verdicts: EndpointVerdict[]): strin
         "# TYPE ovh_failover_gateway6_up gauge",
         ...verdicts.filter((v) => v.checked && v.gateway6 !== undefined).map((v) =>
             `ovh_failover_gateway6_up{stack="${labelValue(stack)}",endpoint="${labelValue(v.endpoint)}",container="${v.vmid}",nic="${v.nic}",gateway="${labelValue(v.gateway6!)}"} ${v.up6 ? 1 : 0}`),
+        "# HELP ovh_failover_alias_up Whether a Public Cloud endpoint's instance holds its /32 and routes from it (it has no gateway of its own).",
+        "# TYPE ovh_failover_alias_up gauge",
+        ...aliases.filter((a) => a.checked).map((a) => `ovh_failover_alias_up{stack="${labelValue(stack)}",endpoint="${labelValue(a.endpoint)}",instance="${labelValue(a.instance)}"} ${a.up ? 1 : 0}`),
         ...CHECK_OK_HELP,
         ...verdicts.map((v) => `ovh_failover_gateway_check_ok{stack="${labelValue(stack)}",endpoint="${labelValue(v.endpoint)}"} ${v.checked ? 1 : 0}`),
+        ...aliases.map((a) => `ovh_failover_gateway_check_ok{stack="${labelValue(stack)}",endpoint="${labelValue(a.endpoint)}"} ${a.checked ? 1 : 0}`),
     ];
     return `${lines.join("\n")}\n`;
 }
@@ -153,7 +180,8 @@ async function check(argv: string[]): Promise<void> {
     if (textfile) checkTextfileFolder(textfile);
     const spec = stackSpec(projectDir(), stack);
     const verdicts = await Promise.all(spec.endpoints.map((e) => checkEndpoint(spec, e)));
-    const metrics = renderMetrics(stack, verdicts);
+    const aliases = await Promise.all(spec.cloudEndpoints.map((e) => checkCloudAlias(e)));
+    const metrics = renderMetrics(stack, verdicts, aliases);
     process.stdout.write(metrics);
     if (textfile) writeTextfile(textfile, metrics);
     for (const e of spec.cloudEndpoints) process.stderr.write(cloudNotProbed(e));
@@ -166,7 +194,11 @@ async function check(argv: string[]): Promise<void> {
     for (const v of verdicts.filter((x) => x.checked && x.gateway6 !== undefined && !x.up6)) {
         process.stderr.write(`DEAD: endpoint ${v.endpoint} (container ${v.vmid} ${v.nic}) IPv6 gateway ${v.gateway6}: ${v.seen}\n`);
     }
-    process.exitCode = verdicts.some((v) => v.checked && (!v.up || v.up6 === false)) ? 1 : verdicts.every((v) => v.checked) ? 0 : 2;
+    for (const a of aliases.filter((x) => !x.checked)) process.stderr.write(`UNCHECKED: endpoint ${a.endpoint} (instance ${a.instance}): ${a.seen}\n`);
+    for (const a of aliases.filter((x) => x.checked && !x.up)) process.stderr.write(`DEAD: endpoint ${a.endpoint} (instance ${a.instance}) alias: ${a.seen}\n`);
+    const dead = verdicts.some((v) => v.checked && (!v.up || v.up6 === false)) || aliases.some((a) => a.checked && !a.up);
+    const unchecked = verdicts.some((v) => !v.checked) || aliases.some((a) => !a.checked);
+    process.exitCode = dead ? 1 : unchecked ? 2 : 0;
 }
 
 if (require.main === module) void main();

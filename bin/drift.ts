@@ -179,9 +179,7 @@ export async function checkDrift(spec: StackSpec, e: EndpointSpec, outputs: Stac
 
 /**
  * A Public Cloud endpoint: the failover IP's routedTo against the stack's instance. The address
- * in the guest is not compared.
- * TODO(issue 27): prove that the instance holds the address and answers from it with the check
- * of components/cloud/aliasScript.ts (helper C's InstanceAlias, branch i27-c), once it is on main.
+ * in the guest is check-gateways' (ovh_failover_alias_up: the InstanceAlias's own proof).
  */
 export async function checkCloudDrift(e: CloudEndpointSpec, api?: OvhApi): Promise<DriftVerdict> {
     const where = `instance ${e.instance} of project ${e.project}`;

@@ -75,3 +75,15 @@ export function importIdsFor(e: Pick<EndpointSpec, "name" | "records" | "cnameTa
     }
     return ids;
 }
+
+/**
+ * The import id of a vRack block's routing (`<block>-block-routing`), when adopt found it in its
+ * vRack: `<vRack service name>,<block>` (terraform-provider-ovh ovh/resource_vrack_ip.go,
+ * resourceVrackIpImportState). A block routed to a server is not imported: an ip.Move to where the
+ * block is routed already changes nothing (components/network/failoverIp.ts).
+ */
+export function vrackBlockImportIdFor(name: string, block: string, adopt: AdoptFile | undefined): string | undefined {
+    const found = adopt?.resources[`${name}-block-routing`];
+    if (found?.type !== "ovh:Vrack/ipAddress:IpAddress") return undefined;
+    return (found.live.ip ?? found.live.block) === block ? found.id : undefined;
+}

@@ -16,6 +16,8 @@ export interface IpBlockArgs {
     routeTo: { dedicatedServer: pulumi.Input<string> } | { vrack: pulumi.Input<string>; region?: pulumi.Input<string> };
     /** Protect the routing, so that `pulumi destroy` stops at it (default true). It is retained on delete either way. */
     protect?: boolean;
+    /** A vRack block already in its vRack: the id to import its routing by (`<vrack>,<block>`, from ovh-failover adopt). */
+    importId?: string;
 }
 
 export class IpBlock extends pulumi.ComponentResource {
@@ -30,7 +32,7 @@ export class IpBlock extends pulumi.ComponentResource {
         const inVrack = "vrack" in args.routeTo;
         this.parsed = checked(this, "block", args.block, (x) => parseIpv4Block(x, inVrack ? VRACK_MAX_PREFIX : 32));
         const cidr = blockText(this.parsed);
-        const routingOpts: pulumi.CustomResourceOptions = { parent: this, protect: args.protect ?? true, retainOnDelete: true };
+        const routingOpts: pulumi.CustomResourceOptions = { parent: this, protect: args.protect ?? true, retainOnDelete: true, ...(args.importId ? { import: args.importId } : {}) };
         if ("vrack" in args.routeTo) {
             // block and serviceName are ForceNew and there is no update (ovh/resource_vrack_ip.go).
             this.routing = new ovh.vrack.IpAddress(`${name}-routing`, {

@@ -100,14 +100,13 @@ async function prepareWorld(d: Deviations = {}): Promise<void> {
  * pci and r1, which the program does not declare yet (index.ts refuses a cloud endpoint, and
  * publicEndpoint.ts a routed one until HostRoute is there).
  */
-function project(forPlan = false): string {
+function project(): string {
     const dir = path.join(work, "project");
     fs.mkdirSync(path.join(dir, "stacks"), { recursive: true });
     for (const entry of ["index.ts", "components", "bin", "dist", "node_modules", "Pulumi.yaml", "package.json", "tsconfig.json"]) {
         if (!fs.existsSync(path.join(dir, entry))) fs.symlinkSync(path.join(root, entry), path.join(dir, entry));
     }
     const doc = YAML.parseDocument(fs.readFileSync(STACK_FILE, "utf8"));
-    if (forPlan) for (const name of ["pci", "r1"]) doc.deleteIn(["config", "ovh-failover:endpoints", name]);
     fs.writeFileSync(path.join(dir, "stacks", "Pulumi.layouts.yaml"), doc.toString());
     return dir;
 }
@@ -167,15 +166,15 @@ describe("adopt, every layout", () => {
         const routes = new Set(standIn.requests.map((q) => `${q.method} ${q.route}`));
         for (const used of ["GET /ip", "GET /vrack/{serviceName}/ip/{ip}", "GET /cloud/project/{serviceName}/ip/failover"]) expect(routes).toContain(used);
 
-        // The plan of the stack (without pci and r1, which the program does not declare yet) with that file.
-        project(true);
+        // The plan of the stack with that file.
+        project();
         const planned = await plan(dir, { stack: "layouts", sets: [], json: false, showSame: false }, false);
         expect(planned.exitCode, planned.message).toBe(0);
         const imported = planned.steps.filter((s) => s.op === "import").map((s) => s.name).sort();
-        expect(imported).toEqual(records.filter((n) => !/^(pci|r1)-/.test(n)).sort());
-        // TODO(issue 27): the program passes no import id to IpBlock's routing yet (index.ts,
-        // components/config/adoptFile.ts importIdsFor: records only); once it does, web-block-routing and
-        // rack-block-routing are imports here. Until then the Move finds its block where it is.
+        // The vRack block's routing is imported; the server's block is not: a Move to where it is
+        // routed already changes nothing (components/network/failoverIp.ts).
+        expect(imported).toEqual([...records, "rack-block-routing"].sort());
+        expect(planned.steps.filter((s) => s.op === "import" && s.diffs.length > 0).map((s) => s.name)).toEqual([]);
         expect(planned.output).toContain(`adopts 192.0.2.8/29 routed to ${OVH1} already: the move changes nothing`);
         expect(planned.steps.filter((s) => s.type === "pulumi-nodejs:dynamic/ovh-failover:VirtualMac").map((s) => [s.name, s.adopts])).toEqual(
             Object.entries(WEB).map(([name, [, mac]]) => [`${name}-vmac`, `the ovh MAC ${mac} the IP already has (found by ovh-failover adopt)`]));
@@ -227,7 +226,7 @@ describe("drift, every layout", () => {
 });
 
 describe("check-gateways, every layout", () => {
-    it("probes each container's gateway as its NIC has it, and says that a Public Cloud IP has none to probe", async () => {
+    it("probes each container's gateway as its NIC has it, and a Public Cloud IP's alias on its instance", async () => {
         await prepareWorld();
         const dir = project();
         const textfile = path.join(work, "gateways.prom");
@@ -239,9 +238,15 @@ describe("check-gateways, every layout", () => {
         const gateways = [...prom.matchAll(/^ovh_failover_gateway_up\{stack="layouts",endpoint="(\w+)",container="(\d+)",nic="net1",gateway="([\d.]+)"\} [01]$/gm)].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
         expect(gateways.sort()).toEqual(["lb 110 192.0.2.22", "r1 104 192.168.0.1", "web1 101 198.51.100.254", "web2 102 198.51.100.254", "web3 103 198.51.100.254"]);
         expect(prom).toMatch(/^ovh_failover_gateway_check_ok\{stack="layouts",endpoint="r1"\} 1$/m);
-        // No sample at all for the Public Cloud IP: nothing was probed, and nothing failed.
-        expect(prom).not.toContain('endpoint="pci"');
-        expect(r.stderr).toContain(`NOT PROBED: endpoint pci (instance ${INSTANCE} of project ${PROJECT}): a Public Cloud IP has no gateway of its own to probe (192.0.2.60 is a /32 alias on ens3, routed by the instance's own gateway)`);
+        // No gateway sample for the Public Cloud IP; its alias is checked on the instance instead
+        // (here the ssh stand-in runs the check on this machine, which does not hold 192.0.2.60).
+        expect(prom).not.toMatch(/^ovh_failover_gateway_up\{[^}]*endpoint="pci"/m);
+        expect(prom).toMatch(new RegExp(`^ovh_failover_alias_up\\{stack="layouts",endpoint="pci",instance="${INSTANCE}"\\} 0$`, "m"));
+        expect(prom).toMatch(/^ovh_failover_gateway_check_ok\{stack="layouts",endpoint="pci"\} 1$/m);
+        expect(r.stderr).toMatch(new RegExp(`DEAD: endpoint pci \\(instance ${INSTANCE}\\) alias: .*192\\.0\\.2\\.60`));
+        expect(r.stderr).toContain(`NOT PROBED: endpoint pci (instance ${INSTANCE} of project ${PROJECT}): a Public Cloud IP has no gateway of its own to probe (192.0.2.60 is a /32 alias on the interface of the instance's default route, routed by the instance's own gateway)`);
+        // A routed IP's host is checked too: here (this machine, through the ssh stand-in) nothing routes 192.0.2.50 to vmbr2.
+        expect(r.stderr).toMatch(/DEAD: endpoint r1 .*host-route: 192\.0\.2\.50 (is routed elsewhere than dev vmbr2|is not routed to a bridge)/);
         // Here no container interface exists (pct exec runs in this machine's namespace): every gateway is dead.
         expect(r.status).toBe(1);
     }, 120_000);
