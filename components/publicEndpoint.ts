@@ -325,7 +325,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
  * it to the server.
  */
 function declareHostRoute(self: pulumi.ComponentResource, name: string, args: PublicEndpointArgs, host: RoutedHost, routing: pulumi.Resource | undefined): HostRoute {
-    return new HostRoute(`${name}-route`, {
+    return new HostRoute(`${name}-host`, {
         proxmox: args.container.proxmox,
         bridge: host.bridge,
         bridgeAddress: host.address,

@@ -16,7 +16,7 @@ import { unlistedDiagnostics } from "../support/previewDifferences";
 import { GENERATED, GENERATED_STACK_FILE, generatedAccount, generatedLostState } from "../support/generatedStack";
 import { accountAfterUp, accountBefore } from "../support/worlds";
 
-const BUNDLED = ["reverse-proxy", "new-container", "edge-pair", "layouts"];
+const BUNDLED = ["reverse-proxy", "new-container", "edge-pair", "layouts", "routed", "public-cloud"];
 
 const tier = useProvidersTier();
 

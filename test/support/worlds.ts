@@ -85,6 +85,33 @@ function layoutsAccount(s: OvhStandIn, rackInVrack = false): void {
     s.addZone("example.org");
 }
 
+/** The routed stack's server (stacks/Pulumi.routed.yaml): no virtual MACs; its IP. */
+export const ROUTED = { server: "ns3034567.ip-198-51-100.eu", ip: "192.0.2.50" };
+
+/** The public-cloud stack's project, instance and IP (stacks/Pulumi.public-cloud.yaml). */
+export const PUBLIC_CLOUD = {
+    project: "0123456789abcdef0123456789abcdef",
+    instance: "5f0e4f9c-3b1d-4a55-9d0e-2f4b8c6a7d21",
+    otherInstance: "0c7b2c1e-8d3a-4f6b-9e2d-1a5c3b7d9f01",
+    ip: "192.0.2.60",
+    failoverId: "8a3c6e2f-4b1d-4e9a-a7c5-3d2f1b0e9c84",
+};
+
+function routedAccount(s: OvhStandIn): void {
+    s.addServer(ROUTED.server, { mainIp: "198.51.100.40", gateway: "198.51.100.254", vmacSupported: false });
+    s.addIp(ROUTED.ip, { routedTo: ROUTED.server });
+    s.addZone("example.org");
+}
+
+/** The IP imported into the project, attached to another instance of it for now. */
+function publicCloudAccount(s: OvhStandIn): void {
+    s.addCloudProject(PUBLIC_CLOUD.project, {
+        instances: [{ id: PUBLIC_CLOUD.instance, name: "web-gra-1" }, { id: PUBLIC_CLOUD.otherInstance, name: "web-gra-2" }],
+        failoverIps: [{ id: PUBLIC_CLOUD.failoverId, ip: PUBLIC_CLOUD.ip, routedTo: PUBLIC_CLOUD.otherInstance }],
+    });
+    s.addZone("example.org");
+}
+
 /**
  * What the OVH account of a bundled stack holds before its first `pulumi up`: the servers, the
  * rented IPs routed to them, the zones; nothing the stack makes (stacks/Pulumi.<stack>.yaml).
@@ -94,6 +121,10 @@ export function accountBefore(stack: string, s: OvhStandIn): void {
         servers(s);
     } else if (stack === "layouts") {
         layoutsAccount(s);
+    } else if (stack === "routed") {
+        routedAccount(s);
+    } else if (stack === "public-cloud") {
+        publicCloudAccount(s);
     } else if (stack === "new-container") {
         s.addServer("ns3054321.ip-198-51-100.eu", { mainIp: "198.51.100.30", gateway: "198.51.100.254" });
         s.addIp("203.0.113.215", { routedTo: "ns3054321.ip-198-51-100.eu" });
@@ -115,6 +146,16 @@ export function accountAfterUp(stack: string, s: OvhStandIn): void {
         for (const [name, ip] of [...LAYOUTS.webIps.map((ip, i) => [`web${i + 1}`, ip]), ["lb", LAYOUTS.rackIp]]) {
             s.addRecord("example.org", { fieldType: "A", subDomain: name, target: ip, ttl: 300 });
         }
+    } else if (stack === "routed") {
+        routedAccount(s);
+        s.addRecord("example.org", { fieldType: "A", subDomain: "app", target: ROUTED.ip, ttl: 300 });
+    } else if (stack === "public-cloud") {
+        s.addCloudProject(PUBLIC_CLOUD.project, {
+            instances: [{ id: PUBLIC_CLOUD.instance, name: "web-gra-1" }, { id: PUBLIC_CLOUD.otherInstance, name: "web-gra-2" }],
+            failoverIps: [{ id: PUBLIC_CLOUD.failoverId, ip: PUBLIC_CLOUD.ip, routedTo: PUBLIC_CLOUD.instance }],
+        });
+        s.addZone("example.org");
+        s.addRecord("example.org", { fieldType: "A", subDomain: "pci", target: PUBLIC_CLOUD.ip, ttl: 300 });
     } else if (stack === "new-container") {
         accountBefore(stack, s);
         s.addRecord("example.org", { fieldType: "A", subDomain: "off1-proxy", target: "203.0.113.215", ttl: 300 });
