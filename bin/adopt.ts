@@ -143,17 +143,15 @@ async function adoptReverse(api: OvhApi, name: string, ip: string, block: string
     result.rows.push({ resource: name, found: `reverse ${live.reverse}`, action: "replace", detail: live.reverse === wanted ? "the same value" : `${live.reverse} → ${wanted}` });
 }
 
-const IP_MOVE = "ovh:Ip/move:Move";
 const VRACK_IP = "ovh:Vrack/ipAddress:IpAddress";
 const CLOUD_ATTACH = "ovh:CloudProject/failoverIpAttach:FailoverIpAttach";
 
 /**
  * A block of ipBlocks, once for all its endpoints: its routing belongs to the IpBlock resource
- * `<name>-block-routing`. Imported, unlike a lone IP's: a vRack block cannot be added to the vRack
- * it is in (POST /vrack/{sn}/ip), and the import ids are the providers' (terraform-provider-ovh
- * v2.19.0): ovh_ip_move's importer takes the block (`d.Set("ip", d.Id())`, resource_ip_move.go),
- * ovh_vrack_ip's takes `<serviceName>,<block>` (resourceVrackIpImportState, resource_vrack_ip.go:
- * "Import Id is not SERVICE_NAME,IPBlock formatted").
+ * `<name>-block-routing`. A vRack block's is imported: it cannot be added to the vRack it is in
+ * (POST /vrack/{sn}/ip), and ovh_vrack_ip's importer takes `<serviceName>,<block>`
+ * (terraform-provider-ovh v2.19.0 resource_vrack_ip.go, resourceVrackIpImportState). A block routed
+ * to a server is not, like a lone IP's routing.
  */
 async function adoptBlock(api: OvhApi, spec: StackSpec, b: IpBlockSpec, inState: (name: string) => boolean, result: AdoptResult): Promise<void> {
     const name = `${b.name}-block-routing`;
@@ -187,16 +185,13 @@ async function adoptBlock(api: OvhApi, spec: StackSpec, b: IpBlockSpec, inState:
         return;
     }
     const server = spec.servers.get(b.server!)!;
+    // Not imported, as a lone IP's routing is not: a Move to where the block is routed changes nothing.
     result.file.observed[name] = { ip: block, routedTo };
-    if (routedTo !== null && routedTo !== server.serviceName) {
-        result.rows.push({ resource: name, found: `${block} routed to ${routedTo}`, action: "conflict", detail: `the first up would move the whole block away from ${routedTo} to ${server.serviceName}: move it by hand, or point ${keyPath("ipBlocks", b.name, "server")} at that server` });
-        return;
-    }
-    write(IP_MOVE, block, { ip: block, routedTo: { serviceName: routedTo } });
-    result.rows.push({
-        resource: name, found: `${block} ${routedTo ? `routed to ${routedTo}` : "parked"}`, ...(leaving ? {} : { id: block }),
-        ...(leaving ?? (routedTo === server.serviceName ? { action: "import" as const } : { action: "update" as const, detail: `route it to ${server.serviceName}` })),
-    });
+    result.rows.push(routedTo === server.serviceName
+        ? { resource: name, found: `${block} routed to ${routedTo}`, action: "adopt", detail: "a move to where it is changes nothing" }
+        : routedTo === null
+          ? { resource: name, found: `${block} parked`, action: "update", detail: `route it to ${server.serviceName}` }
+          : { resource: name, found: `${block} routed to ${routedTo}`, action: "conflict", detail: `the first up would move the whole block away from ${routedTo} to ${server.serviceName}: move it by hand, or point ${keyPath("ipBlocks", b.name, "server")} at that server` });
 }
 
 async function adoptEndpoint(api: OvhApi, spec: StackSpec, e: EndpointSpec, readNic: NicReader | undefined, inState: (name: string) => boolean, defaults: Map<string, number>, result: AdoptResult): Promise<void> {

@@ -72,6 +72,7 @@ export class CloudEndpoint extends pulumi.ComponentResource {
                 reverseAfter: addressRecords,
                 reverseReadiness: reverseReadiness(args.ttl ?? DEFAULT_TTL),
                 protect: args.protect,
+                importAttachId: args.importIds?.[`${name}-ip-routing`],
             }, { parent: this });
             // The alias once OVH routes the IP to the instance: the proof's route from it is then real.
             this.alias = new InstanceAlias(`${name}-guest`, {

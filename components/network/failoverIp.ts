@@ -37,6 +37,11 @@ export interface FailoverIpArgs {
     reverseReadiness?: string;
     /** Protect the routing, so that `pulumi destroy` stops at it (default true). It is retained on delete either way. */
     protect?: boolean;
+    /**
+     * A Public Cloud attach that exists already: the failover IP's id in the project, to import
+     * it by (ovh-failover adopt). A dedicated server's Move is never imported (see below).
+     */
+    importAttachId?: string;
 }
 
 export class FailoverIp extends pulumi.ComponentResource {
@@ -70,7 +75,7 @@ export class FailoverIp extends pulumi.ComponentResource {
                 serviceName: args.routeTo.cloudProject,
                 ip,
                 routedTo: args.routeTo.instanceId,
-            }, routingOpts);
+            }, { ...routingOpts, ...(args.importAttachId ? { import: args.importAttachId } : {}) });
         }
         if (reverse) {
             const routing = this.routing;
