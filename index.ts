@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    AdoptFile, CarpPair, IpmoveBundle, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, CONFIG_KEYS, endpointResourceNames, importIdsFor, vrackBlockImportIdFor, attachImportIdFor, ipmoveBundle, keyPath, nearestKey, OvhCredentialsForNodes, parseAdoptFile, unknownNamespaces, parseProgramConfig,
+    AdoptFile, CarpPair, IpmoveBundle, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, CONFIG_KEYS, endpointResourceNames, importIdsFor, vrackBlockImportIdFor, ipmoveBundle, keyPath, nearestKey, OvhCredentialsForNodes, parseAdoptFile, unknownNamespaces, parseProgramConfig,
     CloudEndpoint, CloudEndpointSpec, cloudEndpointResourceNames, OvhApiProvider, prefixText, ProgramConfig, PublicEndpoint, RawConfig, SECRET_KEYS, StackSpec, IpBlock, blockText, EndpointBlock, EndpointLayout,
 } from "./components";
 import { assertFreshBuild } from "./bin/freshBuild";
@@ -137,10 +137,7 @@ function declareCloudEndpoint(spec: StackSpec, e: CloudEndpointSpec, sshPrivateK
         cnameTarget: e.cnameTarget,
         ttl: e.ttl,
         protect: spec.protectIps,
-        importIds: {
-            ...importIdsFor(e, cloudEndpointResourceNames(e.name), adopt),
-            ...Object.fromEntries([[cloudEndpointResourceNames(e.name).routing, attachImportIdFor(cloudEndpointResourceNames(e.name).routing, e.ip, adopt)]].filter(([, id]) => id !== undefined)),
-        },
+        importIds: importIdsFor(e, cloudEndpointResourceNames(e.name), adopt),
     });
 }
 

@@ -144,7 +144,6 @@ async function adoptReverse(api: OvhApi, name: string, ip: string, block: string
 }
 
 const VRACK_IP = "ovh:Vrack/ipAddress:IpAddress";
-const CLOUD_ATTACH = "ovh:CloudProject/failoverIpAttach:FailoverIpAttach";
 
 /**
  * A block of ipBlocks, once for all its endpoints: its routing belongs to the IpBlock resource
@@ -262,10 +261,10 @@ async function adoptEndpoint(api: OvhApi, spec: StackSpec, e: EndpointSpec, read
 }
 
 /**
- * A Public Cloud endpoint: its attach, imported by the failover IP's id in the project
- * (terraform-provider-ovh v2.19.0 resource_cloud_project_failover_ip_attach.go: the importer
- * passes the id through, and Read lists GET /cloud/project/{p}/ip/failover and matches `ip`), and
- * its records. The address in the guest is the InstanceAlias's, not adopted here.
+ * A Public Cloud endpoint: its attach, observed but not imported (terraform-provider-ovh v2.19.0
+ * resource_cloud_project_failover_ip_attach.go: the importer keeps the id alone, and Read then
+ * lists GET /cloud/project//ip/failover with an empty project, a 404; seen with the real plugin),
+ * and its records. The address in the guest is the InstanceAlias's, not adopted here.
  */
 async function adoptCloudEndpoint(api: OvhApi, e: CloudEndpointSpec, inState: (name: string) => boolean, defaults: Map<string, number>, result: AdoptResult): Promise<void> {
     const names = endpointResourceNames(e.name);
@@ -279,8 +278,8 @@ async function adoptCloudEndpoint(api: OvhApi, e: CloudEndpointSpec, inState: (n
     } else if (inState(names.routing)) {
         result.rows.push({ resource: names.routing, found: `${e.ip} (id ${found.id}) attached to ${found.routedTo}`, action: "leave", detail: "in the state already: no import id written" });
     } else {
-        result.file.resources[names.routing] = { type: CLOUD_ATTACH, id: found.id, live: { serviceName: e.project, ip: e.ip, routedTo: found.routedTo } };
-        result.rows.push({ resource: names.routing, found: `${e.ip} attached to ${found.routedTo}`, id: found.id, action: "import" });
+        result.file.observed[names.routing] = { serviceName: e.project, ip: e.ip, id: found.id, routedTo: found.routedTo };
+        result.rows.push({ resource: names.routing, found: `${e.ip} (id ${found.id}) attached to ${found.routedTo}`, action: "adopt", detail: "the attach cannot be imported: the first up attaches it again to the same instance" });
     }
     await adoptReverse(api, names.reverse, e.ip, `${e.ip}/32`, e.reverse, result);
     for (const r of planRecords({ endpoint: e.name, zones: e.records, cnameTarget: e.cnameTarget }, e.ip, e.ttl)) {

@@ -37,7 +37,7 @@ export interface CloudEndpointArgs {
     ttl?: number;
     /** Protect the attach from `pulumi destroy` (default true); it is retained on delete either way. */
     protect?: boolean;
-    /** Ids of the records and the attach that exist already, by resource name, for Pulumi to import. */
+    /** Ids of the records that exist already, by resource name, for Pulumi to import. */
     importIds?: Record<string, string>;
     /** The instance is gone: its alias is forgotten on delete instead of undone over SSH. */
     instanceGone?: boolean;
@@ -72,7 +72,6 @@ export class CloudEndpoint extends pulumi.ComponentResource {
                 reverseAfter: addressRecords,
                 reverseReadiness: reverseReadiness(args.ttl ?? DEFAULT_TTL),
                 protect: args.protect,
-                importAttachId: args.importIds?.[`${name}-ip-routing`],
             }, { parent: this });
             // The alias once OVH routes the IP to the instance: the proof's route from it is then real.
             this.alias = new InstanceAlias(`${name}-guest`, {

@@ -75,7 +75,7 @@ export const PROVIDER_RULES: Record<string, ProviderRule> = {
         replaceOn: ["serviceName", "routedTo"],
         neverSent: [],
         onDelete: "nothing: a failover IP cannot be detached, it stays attached",
-        importId: "the failover IP's id in the project (an import by id alone cannot find the IP)",
+        importId: "the failover IP's id in the project; but the importer keeps the id alone and Read then asks GET /cloud/project//ip/failover, a 404 (seen with the real plugin): it cannot be imported",
     },
     "ovh:Vrack/ipAddress:IpAddress": {
         // Bridged: Check marks each object with __defaults, and fills nothing in for what the library sets.

@@ -87,9 +87,3 @@ export function vrackBlockImportIdFor(name: string, block: string, adopt: AdoptF
     if (found?.type !== "ovh:Vrack/ipAddress:IpAddress") return undefined;
     return (found.live.ip ?? found.live.block) === block ? found.id : undefined;
 }
-
-/** The import id of a Public Cloud endpoint's attach (`<endpoint>-ip-routing`), when adopt found it: the failover IP's id in the project. */
-export function attachImportIdFor(name: string, ip: string, adopt: AdoptFile | undefined): string | undefined {
-    const found = adopt?.resources[name];
-    return found?.type === "ovh:CloudProject/failoverIpAttach:FailoverIpAttach" && found.live.ip === ip ? found.id : undefined;
-}

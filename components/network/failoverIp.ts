@@ -37,11 +37,6 @@ export interface FailoverIpArgs {
     reverseReadiness?: string;
     /** Protect the routing, so that `pulumi destroy` stops at it (default true). It is retained on delete either way. */
     protect?: boolean;
-    /**
-     * A Public Cloud attach that exists already: the failover IP's id in the project, to import
-     * it by (ovh-failover adopt). A dedicated server's Move is never imported (see below).
-     */
-    importAttachId?: string;
 }
 
 export class FailoverIp extends pulumi.ComponentResource {
@@ -75,7 +70,11 @@ export class FailoverIp extends pulumi.ComponentResource {
                 serviceName: args.routeTo.cloudProject,
                 ip,
                 routedTo: args.routeTo.instanceId,
-            }, { ...routingOpts, ...(args.importAttachId ? { import: args.importAttachId } : {}) });
+            }, routingOpts);
+            // Not imported either: its importer keeps the id alone, and Read then lists
+            // GET /cloud/project/{service_name}/ip/failover with service_name still empty, a 404
+            // (terraform-provider-ovh ovh/resource_cloud_project_failover_ip_attach.go; seen with
+            // the real ovh plugin 2.19.1 in the test:providers tier).
         }
         if (reverse) {
             const routing = this.routing;
