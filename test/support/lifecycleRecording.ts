@@ -34,6 +34,8 @@ export interface LifecycleRecording {
 /** What a write is, and which steps explain it: a step of one of these resource types. */
 const WRITE_KINDS: { kind: string; write: RegExp; types: RegExp }[] = [
     { kind: "routing", write: /^POST \/ip\/\{ip\}\/move /, types: /^ovh:Ip\/move:Move$/ },
+    // A block into a vRack (POST /vrack/{sn}/ip) or out of it (DELETE …/ip/{ip}): terraform-provider-ovh ovh/resource_vrack_ip.go.
+    { kind: "routing", write: /^(POST|DELETE) \/vrack\/\{serviceName\}\/ip/, types: /^ovh:Vrack\/ipAddress:IpAddress$/ },
     { kind: "routing", write: /^POST \/cloud\/project\/\{serviceName\}\/ip\/failover\/\{id\}\/attach /, types: /^ovh:CloudProject\/failoverIpAttach:FailoverIpAttach$/ },
     { kind: "virtual MAC", write: /^(POST|DELETE) \/dedicated\/server\/\{serviceName\}\/virtualMac/, types: /^pulumi-nodejs:dynamic\/ovh-failover:VirtualMac$/ },
     { kind: "NIC", write: /^pct set /, types: /^command:remote:Command$/ },

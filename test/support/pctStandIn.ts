@@ -19,7 +19,12 @@
 //   address and cancels, so the config keeps that family's old ip and gw, and pct still exits
 //   0: the Perl only warns), the old gateway's route removed, the old address removed. The
 //   container's interfaces are the caller's network namespace's, as for exec; "outside the
-//   prefix" is read from the kernel's connected routes of the interface.
+//   prefix" is read from the kernel's connected routes of the interface;
+// - a container with a network namespace of its own (proxmoxHosts.ts links: <vmid>.netns holds
+//   its init's /proc/<pid>/ns/net) has exec and the hotplug run there, as lxc-attach enters the
+//   container's init's namespaces; with hotplug, `pct set --delete netN` of a running container
+//   takes its interface away as hot-unplugging does (the veth goes: here it is flushed and down),
+//   and a NIC hotplugged anew comes up.
 // Every call is logged to <root>/pct.log, `<nanoseconds> <command> <vmid> <option>`.
 import * as fs from "fs";
 import * as path from "path";
@@ -36,6 +41,9 @@ export function writePctStandIn(binDir: string, root: string, opts: { hotplug?: 
 dir=${root}/etc/pve/lxc
 cmd=$1; vmid=$2
 cfg="$dir/$vmid.conf"
+netns=$(cat "$dir/$vmid.netns" 2>/dev/null || true)
+# In the container's network namespace, when it has one of its own.
+inct() { if [ -n "$netns" ]; then nsenter --net="$netns" -- "$@"; else "$@"; fi; }
 printf '%s %s %s %s\\n' "$(date +%s%N)" "$cmd" "$vmid" "\${3:-}" >> ${root}/pct.log
 [ -n "$vmid" ] || { echo "400 not enough arguments" >&2; exit 255; }
 if [ "$cmd" != exec ] && [ ! -e "$cfg" ]; then echo "Configuration file 'nodes/pve/lxc/$vmid.conf' does not exist" >&2; exit 255; fi
@@ -52,11 +60,19 @@ case "$cmd" in
       echo "lxc-attach: $vmid: attach.c: get_attach_context: Connection refused - Failed to get init pid" >&2
       exit 1
     fi
-    shift 2; [ "$1" = -- ] && shift; exec "$@" ;;
+    shift 2; [ "$1" = -- ] && shift
+    [ -z "$netns" ] || exec nsenter --net="$netns" -- "$@"
+    exec "$@" ;;
   set)
     shift 2
     if [ "$1" = --delete ]; then
-      grep -v "^$2: " "$cfg" > "$cfg.new" || true; mv "$cfg.new" "$cfg"; exit 0
+      gone=$(grep "^$2: " "$cfg" | sed "s/^$2: //")
+      grep -v "^$2: " "$cfg" > "$cfg.new" || true; mv "$cfg.new" "$cfg"
+      if [ -n "${hotplug}" ] && [ -n "$netns" ] && [ -e "$dir/$vmid.running" ] && [ -n "$gone" ]; then
+        eth=$(printf '%s\n' "$gone" | tr ',' '\n' | sed -n 's/^name=//p')
+        inct ip addr flush dev "$eth"; inct ip link set dev "$eth" down
+      fi
+      exit 0
     fi
     key=\${1#--}; value=$2
     case "$key" in
@@ -83,7 +99,7 @@ case "$cmd" in
     old=$(grep "^$key: " "$cfg" | sed "s/^$key: //")
     write "$key" "$normalized"
     if [ -n "${hotplug}" ] && [ -e "$dir/$vmid.running" ]; then
-      kept=$(${hotplug} "$old" "$normalized")
+      kept=$(inct ${hotplug} "$old" "$normalized")
       [ "$kept" = "$normalized" ] || write "$key" "$kept"
     fi ;;
   *) echo "pct stand-in: $cmd not supported" >&2; exit 2 ;;
@@ -113,6 +129,7 @@ new=$2; old=$1; eth=$(opt "$new" name); kept=$new
 if [ -z "$old" ] || [ "$(opt "$old" hwaddr)" != "$(opt "$new" hwaddr)" ] || [ "$(opt "$old" name)" != "$eth" ]; then
   ip addr flush dev "$eth" scope global 2>/dev/null
   ip link set dev "$eth" address "$(opt "$new" hwaddr)"
+  ip link set dev "$eth" up
   old=""
 fi
 for v in 4 6; do

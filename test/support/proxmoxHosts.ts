@@ -6,6 +6,16 @@
 // router does. The container's interface is the lab's own (pct exec runs there). A host can also
 // serve another port at its address (the Proxmox API stand-in's 8006), and its containers' live
 // interface follows what the API stand-in does to them (containerNetwork).
+//
+// Containers of their own (`links`): as a real LXC container, each named container has a network
+// namespace of its own, `<lab>-ct<vmid>`, held by a process standing for its init (pct exec and
+// the netN hotplug enter it as lxc-attach does, by the init's /proc/<pid>/ns/net: the lab's
+// mount namespace has a /run of its own, so `ip netns` names are not seen there). The container's
+// NIC is one end of a veth pair; the other end is a port of the host bridge the link names
+// (vmbr0, vmbr1), in the router's namespace, where OVH's router holds its address: as on a
+// Proxmox server, every container on a bridge shares that segment with the router. At start the
+// NIC is as the container's configuration says (its hwaddr, up; a static ip and gw applied), as
+// the container's own network configuration leaves it after boot.
 import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -14,17 +24,33 @@ import type { ContainerNetwork } from "./proxmoxStandIn";
 import { scratch } from "./realStack";
 import { SshHost, startSshHost } from "./sshLab";
 
+/** A container's NIC in a network namespace of the container's own, on a bridge with OVH's router. */
+export interface ContainerLink {
+    /** The NIC's name in the container (netN's name=), e.g. eth1. */
+    interfaceName: string;
+    /** The host bridge its veth is a port of (netN's bridge=): vmbr0, vmbr1. */
+    bridge: string;
+    /** What OVH's router answers as on that bridge, with the prefix length: 198.51.100.254/24, 192.0.2.22/29. */
+    router: string;
+}
+
 export interface ProxmoxHostSpec {
     /** The address the stack names (servers.<name>.proxmox.host). */
     address: string;
-    /** What OVH's router answers as on the container's link. */
-    gateway: string;
+    /** What OVH's router answers as on the lab's interface (interfaceName): required with it. */
+    gateway?: string;
     gateway6?: string;
     /** The server's /64: OVH's router has it on the link. */
     prefix6?: string;
-    /** The container's interface (eth1) and its containers' configurations, running. */
-    interfaceName: string;
+    /**
+     * The lab's own interface (eth1), which every container without a link of its own has as its
+     * NIC, in the lab's namespace; none when every container has a link.
+     */
+    interfaceName?: string;
+    /** The containers' configurations, running. */
     containers: Record<number, string[]>;
+    /** Containers with a network namespace of their own, by vmid (each must be in containers). */
+    links?: Record<number, ContainerLink>;
     /** Public keys the host accepts besides its own client key. */
     authorizedKeys?: string[];
 }
@@ -38,6 +64,8 @@ export interface ProxmoxHost {
     pctLog(): { at: bigint; command: string; vmid: string; option: string }[];
     /** `ip` in the container's network namespace (the lab's). */
     ip(...args: string[]): string;
+    /** `ip` in the network namespace of a container with a link of its own. */
+    containerIp(vmid: number, ...args: string[]): string;
     /** OVH's router answers for another IPv6 prefix too (the server was given a new one). */
     addPrefix6(prefix6: string, gateway6: string): void;
     /** The host's address answers on `port` with what listens at the Unix socket `socketPath` (TCP, forwarded as is). */
@@ -66,33 +94,71 @@ net.createServer((c) => {
 }).listen(Number(port), address, () => console.log("listening"));`;
 
 export async function startProxmoxHost(from: string, spec: ProxmoxHostSpec): Promise<ProxmoxHost> {
-    const ssh = await startSshHost([spec.interfaceName], { reachable: { address: spec.address, from }, authorizedKeys: spec.authorizedKeys });
+    const ssh = await startSshHost(spec.interfaceName ? [spec.interfaceName] : [], { reachable: { address: spec.address, from }, authorizedKeys: spec.authorizedKeys });
     const gatewayNs = `${ssh.ns}-gw`;
+    const containerNs = (vmid: number) => `${ssh.ns}-ct${vmid}`;
     const root = scratch("ovhf-pve-");
     const ip = (...args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
     const forwarders: ChildProcess[] = [];
     const networks: { close(): void }[] = [];
+    const inits: ChildProcess[] = [];
+    const links = Object.entries(spec.links ?? {}).map(([vmid, link]) => ({ vmid: Number(vmid), ...link }));
     const stop = () => {
         for (const f of forwarders) f.kill("SIGTERM");
         for (const n of networks) n.close();
+        for (const i of inits) i.kill("SIGKILL");
+        for (const l of links) spawnSync("ip", ["netns", "del", containerNs(l.vmid)]);
         spawnSync("ip", ["netns", "del", gatewayNs]);
         ssh.stop();
         fs.rmSync(root, { recursive: true, force: true });
     };
     try {
-        // The other end of the container's veth (sshLab names it peer0) goes to the gateway.
         ip("netns", "add", gatewayNs);
-        ip("-n", ssh.ns, "link", "set", "peer0", "netns", gatewayNs);
         ip("-n", gatewayNs, "link", "set", "lo", "up");
-        ip("-n", gatewayNs, "link", "set", "peer0", "up");
-        ip("-n", gatewayNs, "addr", "add", `${spec.gateway}/24`, "dev", "peer0");
-        if (spec.gateway6) ip("-n", gatewayNs, "addr", "add", `${spec.gateway6}/64`, "dev", "peer0", "nodad");
-        if (spec.prefix6) ip("-n", gatewayNs, "-6", "route", "replace", spec.prefix6, "dev", "peer0");
-        // A failover IP is outside the gateway's /24: the router answers it on the link all the same.
-        ip("-n", gatewayNs, "route", "replace", "default", "dev", "peer0");
-        writePctStandIn(path.join(ssh.usrLocal, "sbin"), root, { hotplug: true });
-        writeNetHotplug(path.join(ssh.usrLocal, "sbin"));
+        if (spec.interfaceName) {
+            if (!spec.gateway) throw new Error("a lab interface (interfaceName) needs the gateway OVH's router answers as on it");
+            // The other end of the container's veth (sshLab names it peer0) goes to the gateway.
+            ip("-n", ssh.ns, "link", "set", "peer0", "netns", gatewayNs);
+            ip("-n", gatewayNs, "link", "set", "peer0", "up");
+            ip("-n", gatewayNs, "addr", "add", `${spec.gateway}/24`, "dev", "peer0");
+            if (spec.gateway6) ip("-n", gatewayNs, "addr", "add", `${spec.gateway6}/64`, "dev", "peer0", "nodad");
+            if (spec.prefix6) ip("-n", gatewayNs, "-6", "route", "replace", spec.prefix6, "dev", "peer0");
+            // A failover IP is outside the gateway's /24: the router answers it on the link all the same.
+            ip("-n", gatewayNs, "route", "replace", "default", "dev", "peer0");
+        }
+        const bin = path.join(ssh.usrLocal, "sbin");
+        writePctStandIn(bin, root, { hotplug: true });
+        writeNetHotplug(bin);
         for (const [vmid, lines] of Object.entries(spec.containers)) writeContainerConfig(root, Number(vmid), lines, true);
+        const bridges = new Set<string>();
+        for (const link of links) {
+            if (!(link.vmid in spec.containers)) throw new Error(`links.${link.vmid}: no such container`);
+            if (!bridges.has(link.bridge)) {
+                bridges.add(link.bridge);
+                ip("-n", gatewayNs, "link", "add", link.bridge, "type", "bridge");
+                ip("-n", gatewayNs, "link", "set", link.bridge, "up");
+                // The router answers ARP on a segment only for its address there (Linux answers for
+                // any of its addresses on any interface by default: the vRack's gateway would be
+                // found from the public bridge).
+                execFileSync("ip", ["netns", "exec", gatewayNs, "sysctl", "-qw", `net.ipv4.conf.${link.bridge}.arp_ignore=1`], { stdio: ["ignore", "ignore", "pipe"] });
+            }
+            // OVH's router on the bridge: one address however many containers share it.
+            const held = execFileSync("ip", ["-n", gatewayNs, "-o", "addr", "show", "dev", link.bridge], { encoding: "utf8" });
+            if (!held.includes(` ${link.router} `)) ip("-n", gatewayNs, "addr", "add", link.router, "dev", link.bridge);
+            const ns = containerNs(link.vmid);
+            ip("netns", "add", ns);
+            ip("-n", ns, "link", "set", "lo", "up");
+            ip("link", "add", link.interfaceName, "netns", ns, "type", "veth", "peer", "name", `veth${link.vmid}`, "netns", gatewayNs);
+            ip("-n", gatewayNs, "link", "set", `veth${link.vmid}`, "master", link.bridge, "up");
+            ip("-n", ns, "link", "set", link.interfaceName, "up");
+            // The container's init: what pct exec and the hotplug enter (lxc-attach enters the init's namespaces).
+            const init = await containerInit(ns);
+            inits.push(init);
+            fs.writeFileSync(path.join(root, "etc/pve/lxc", `${link.vmid}.netns`), `/proc/${init.pid}/ns/net\n`);
+            // Booted: the NIC as the configuration says.
+            const value = Object.values(configLines(spec.containers[link.vmid])).find((v) => /(?:^|,)name=([^,]+)/.exec(v)?.[1] === link.interfaceName);
+            if (value !== undefined) execFileSync("ip", ["netns", "exec", ns, "sh", path.join(bin, "net-hotplug"), "", value], { stdio: ["ignore", "ignore", "pipe"] });
+        }
     } catch (err) {
         stop();
         throw err;
@@ -110,6 +176,10 @@ export async function startProxmoxHost(from: string, spec: ProxmoxHostSpec): Pro
             });
         },
         ip: (...args) => execFileSync("ip", ["-n", ssh.ns, ...args], { encoding: "utf8" }),
+        containerIp: (vmid, ...args) => {
+            if (!links.some((l) => l.vmid === vmid)) throw new Error(`container ${vmid} has no network namespace of its own (links)`);
+            return execFileSync("ip", ["-n", containerNs(vmid), ...args], { encoding: "utf8" });
+        },
         addPrefix6: (prefix6, gateway6) => {
             ip("-n", gatewayNs, "addr", "add", `${gateway6}/64`, "dev", "peer0", "nodad");
             ip("-n", gatewayNs, "-6", "route", "replace", prefix6, "dev", "peer0");
@@ -126,12 +196,33 @@ export async function startProxmoxHost(from: string, spec: ProxmoxHostSpec): Pro
             child.on("exit", (code) => reject(new Error(`forwarder of ${spec.address}:${port} exited ${code}: ${said}`)));
         }),
         containerNetwork: (opts = {}) => {
+            if (!spec.interfaceName) throw new Error("containerNetwork: the host has no lab interface (interfaceName)");
             const n = labNetwork(ssh.ns, spec.interfaceName, path.join(ssh.usrLocal, "sbin", "net-hotplug"), opts.bootMs ?? 0);
             networks.push(n);
             return n;
         },
         stop,
     };
+}
+
+/** The netN lines of a container's configuration, by key. */
+function configLines(lines: string[]): Record<string, string> {
+    return Object.fromEntries(lines.map((l) => /^(net\d+): (.*)$/.exec(l)).filter((m): m is RegExpExecArray => m !== null).map((m) => [m[1], m[2]]));
+}
+
+/** A process in the container's network namespace standing for its init, once it runs there. */
+function containerInit(ns: string): Promise<ChildProcess> {
+    return new Promise((resolve, reject) => {
+        // It says so once it runs in the namespace (ip netns exec execs it there: the pid is its own).
+        const child = spawn("ip", ["netns", "exec", ns, "sh", "-c", "echo up; exec sleep infinity"], { stdio: ["ignore", "pipe", "pipe"] });
+        let said = "";
+        child.stdout.on("data", (d: Buffer) => {
+            said += d.toString();
+            if (said.includes("up")) resolve(child);
+        });
+        child.stderr.on("data", (d: Buffer) => (said += d.toString()));
+        child.on("exit", (code) => reject(new Error(`the init of ${ns} exited ${code}: ${said}`)));
+    });
 }
 
 /**
