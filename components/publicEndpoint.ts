@@ -238,7 +238,12 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
             ipv6: prefix && ip6 && gateway6 ? { address: ip6, prefixLength: prefix.length, gateway: gateway6 } : undefined,
             owned: args.container.owned,
             hostUnreachable: args.container.hostUnreachable,
-        }, { parent: self, dependsOn: hostRoute ? [hostRoute.applied] : [] });
+        }, {
+            parent: self,
+            // The NIC once the IP reaches the host: a routed IP's host route (itself after OVH's
+            // routing), a vRack block in its vRack; a bridged IP waits for its virtual MAC.
+            dependsOn: hostRoute ? [hostRoute.applied] : layout.mode === "vrack" && routing ? [routing] : [],
+        });
 
         // DNS moves only once the container has shown that its gateway answers.
         const probe = new GatewayProbe(`${name}-gateway`, {
