@@ -16,7 +16,7 @@ import { realProject, RealProject } from "../support/realStack";
 import { RECORDED_DIR, readRecordings, RecordedWorld } from "../support/recording";
 import { accountBefore, lostStateWorld } from "../support/worlds";
 
-const BUNDLED = ["reverse-proxy", "new-container", "edge-pair"];
+const BUNDLED = ["reverse-proxy", "new-container", "edge-pair", "layouts", "routed", "public-cloud"];
 
 /** The terminal: wide enough that no row of the tree is cut (the CLI cuts a row at the width less one). */
 const COLUMNS = 200;
