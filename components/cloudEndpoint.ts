@@ -11,7 +11,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { InstanceAlias } from "./cloud/instanceAlias";
 import { ZoneNamesArgs } from "./dns/records";
-import { DEFAULT_TTL, ServiceRecords } from "./dns/serviceRecords";
+import { DEFAULT_TTL, pendingAddressRecords, ServiceRecords } from "./dns/serviceRecords";
 import { FailoverIp } from "./network/failoverIp";
 import { reverseReadiness } from "./publicEndpoint";
 import { SshConnection } from "./shared/ssh";
@@ -58,12 +58,8 @@ export class CloudEndpoint extends pulumi.ComponentResource {
 
     constructor(name: string, args: CloudEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ovh-failover:endpoint:CloudEndpoint", name, {}, opts);
-        let recordsDeclared: (records: pulumi.Resource[]) => void = () => undefined;
-        let recordsFailed: (err: unknown) => void = () => undefined;
-        const addressRecords = new Promise<pulumi.Resource[]>((resolve, reject) => {
-            recordsDeclared = resolve;
-            recordsFailed = reject;
-        });
+        const pending = pendingAddressRecords();
+        const addressRecords = pending.records;
         try {
             this.failoverIp = new FailoverIp(`${name}-ip`, {
                 ip: args.ip,
@@ -88,9 +84,9 @@ export class CloudEndpoint extends pulumi.ComponentResource {
                 ttl: args.ttl,
                 importIds: args.importIds,
             }, { parent: this, dependsOn: [this.alias.applied] });
-            recordsDeclared(this.records.addressRecords);
+            pending.declared(this.records.addressRecords);
         } catch (err) {
-            recordsFailed(err);
+            pending.failed(err);
             throw err;
         }
         this.ip = pulumi.output(args.ip);

@@ -13,7 +13,7 @@ import { DEFAULT_VIRTUAL_MAC_TYPE } from "./shared/validate";
 import { canonicalIpv6, inPrefix, Ipv6Prefix, parseIpv6Gateway, parseIpv6Prefix, prefixText, resolveIpv6InPrefix } from "./shared/ipv6";
 import { BOOT_PATIENCE_SECONDS, GatewayProbe } from "./proxmox/gatewayProbe";
 import { ZoneNamesArgs } from "./dns/records";
-import { DEFAULT_TTL, ServiceRecords } from "./dns/serviceRecords";
+import { DEFAULT_TTL, pendingAddressRecords, ServiceRecords } from "./dns/serviceRecords";
 import { OvhApiProvider } from "./network/ovhApiProvider";
 import { VirtualMac } from "./network/virtualMac";
 import { parseIpv4Block, vrackGateway } from "./network/blocks";
@@ -162,14 +162,9 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
     const configured6 = args.server.ipv6?.gateway === undefined ? undefined : checked(self, "server.ipv6.gateway", args.server.ipv6.gateway, parseIpv6Gateway);
     if (args.ip6 !== undefined && !prefix) throw new pulumi.ResourceError("ip6 needs server.ipv6.prefix: the prefix the address is in", self);
     const ip6 = prefix && args.ip6 !== undefined ? checked(self, "ip6", args.ip6, (x) => resolveIpv6InPrefix(x, prefix)) : undefined;
-    // The reverse waits for the A records, which are declared below. Should anything in
-    // between throw, the reverse's registration fails too instead of waiting for ever.
-    let recordsDeclared: (records: pulumi.Resource[]) => void = () => undefined;
-    let recordsFailed: (err: unknown) => void = () => undefined;
-    const addressRecords = new Promise<pulumi.Resource[]>((resolve, reject) => {
-        recordsDeclared = resolve;
-        recordsFailed = reject;
-    });
+    // The reverse waits for the A records, which are declared below.
+    const pending = pendingAddressRecords();
+    const addressRecords = pending.records;
     try {
         const layout = args.layout ?? { mode: "bridged" };
         const block = args.block;
@@ -271,7 +266,7 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
             ttl: args.ttl,
             importIds: args.importIds,
         }, { parent: self, dependsOn: [probe.command] });
-        recordsDeclared(records.addressRecords);
+        pending.declared(records.addressRecords);
         return {
             ip: pulumi.output(args.ip),
             macAddress,
@@ -283,7 +278,7 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
             failoverIp, virtualMac, hostRoute, nic, probe, records,
         };
     } catch (err) {
-        recordsFailed(err);
+        pending.failed(err);
         throw err;
     }
 }

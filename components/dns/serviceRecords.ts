@@ -84,3 +84,18 @@ export class ServiceRecords extends pulumi.ComponentResource {
         this.registerOutputs({ addressNames: this.addressNames, aliasNames: this.aliasNames });
     }
 }
+
+/**
+ * The A records an endpoint will declare, for a reverse declared before them: OVH refuses a
+ * reverse whose name does not resolve to the IP, so it waits for them. Should anything in between
+ * throw, `failed` makes the reverse's registration fail too instead of waiting for ever.
+ */
+export function pendingAddressRecords(): { records: Promise<pulumi.Resource[]>; declared(records: pulumi.Resource[]): void; failed(err: unknown): void } {
+    let declared: (records: pulumi.Resource[]) => void = () => undefined;
+    let failed: (err: unknown) => void = () => undefined;
+    const records = new Promise<pulumi.Resource[]>((resolve, reject) => {
+        declared = resolve;
+        failed = reject;
+    });
+    return { records, declared, failed };
+}
