@@ -215,6 +215,9 @@ export async function startProxmoxHost(from: string, spec: ProxmoxHostSpec): Pro
             // Booted: the NIC as the configuration says.
             const value = Object.values(configLines(spec.containers[link.vmid])).find((v) => /(?:^|,)name=([^,]+)/.exec(v)?.[1] === link.interfaceName);
             if (value !== undefined) execFileSync("ip", ["netns", "exec", ns, "sh", path.join(bin, "net-hotplug"), "", value], { stdio: ["ignore", "ignore", "pipe"] });
+            // No NIC of that name in the configuration: no veth (here, down; a hotplug brings it up),
+            // so the bridge's port has no carrier, as a bridge without the container's port has none.
+            else ip("-n", ns, "link", "set", link.interfaceName, "down");
         }
     } catch (err) {
         stop();
