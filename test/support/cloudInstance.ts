@@ -57,7 +57,7 @@ export async function startCloudInstance(from: string, spec: CloudInstanceSpec):
         cloudInitNetplan = `# This file is generated from information provided by the datasource.  Changes\n# to it will not persist across an instance reboot.  To disable cloud-init's\n# network configuration capabilities, write a file\n# /etc/cloud/cloud.cfg.d/99-disable-network-config.cfg with the following:\n# network: {config: disabled}\nnetwork:\n    version: 2\n    ethernets:\n        ${i}:\n            dhcp4: true\n            match:\n                macaddress: ${mac}\n            set-name: ${i}\n`;
         await remote(ssh, `set -e
 mkdir -p /etc/netplan
-printf '%s' '${cloudInitNetplan}' > /etc/netplan/50-cloud-init.yaml
+echo ${Buffer.from(cloudInitNetplan).toString("base64")} | base64 -d > /etc/netplan/50-cloud-init.yaml
 chmod 0600 /etc/netplan/50-cloud-init.yaml
 useradd -m -d /var/home/${spec.user} -s /bin/sh ${spec.user}
 printf '%s\\n' '# Created by cloud-init v. 22.4.2' '' '# User rules for ${spec.user}' '${spec.user} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/90-cloud-init-users
