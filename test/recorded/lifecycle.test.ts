@@ -15,7 +15,7 @@ import { LifecycleRecording, readLifecycleRecordings, unexplainedWrites } from "
 import { staleVersions } from "../support/plugins";
 
 /** The stacks whose whole lifecycle the tier runs. */
-const LIFECYCLES = ["reverse-proxy", GENERATED_ENDPOINTS, "new-container", "edge-pair", "edge-pair-keepalived", "layouts"];
+const LIFECYCLES = ["reverse-proxy", GENERATED_ENDPOINTS, "new-container", "edge-pair", "edge-pair-keepalived", "layouts", "routed", "public-cloud"];
 
 const recordings = readLifecycleRecordings();
 

@@ -16,6 +16,15 @@
 // Proxmox server, every container on a bridge shares that segment with the router. At start the
 // NIC is as the container's configuration says (its hwaddr, up; a static ip and gw applied), as
 // the container's own network configuration leaves it after boot.
+//
+// Routed mode (`links` with `host`, and `uplink`): the bridge is the host's own, in the host's
+// namespace, holding the private address the container's gateway is (OVH's routed-mode guide:
+// vmbr2, no physical port, 192.168.0.1/24): the container's veth is a port of it there, and the
+// host itself answers. The host's public bridge (`uplink`, vmbr0) holds the server's address and
+// has one port, whose other end is OVH's router: the router reaches an additional IP routed to
+// the server by asking ARP for it on that link, as OVH's does (hence proxy ARP on vmbr0).
+// ifupdown2 turns forwarding on for a bridge that holds an address (addons/address.py,
+// _set_bridge_forwarding): so does the lab, on both.
 import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -31,6 +40,21 @@ export interface ContainerLink {
     /** The host bridge its veth is a port of (netN's bridge=): vmbr0, vmbr1. */
     bridge: string;
     /** What OVH's router answers as on that bridge, with the prefix length: 198.51.100.254/24, 192.0.2.22/29. */
+    router?: string;
+    /**
+     * Instead of router: the bridge is the host's own (routed mode), in the host's namespace,
+     * holding this address with its prefix length (192.168.0.1/24): the host answers as the gateway.
+     */
+    host?: string;
+}
+
+/** The host's public bridge (routed mode's uplink): the server's address on it, OVH's router at the other end of its port. */
+export interface HostUplink {
+    /** vmbr0 */
+    bridge: string;
+    /** The server's address with its prefix length: 198.51.100.40/24. */
+    address: string;
+    /** OVH's router on the link, with its prefix length: 198.51.100.254/24. */
     router: string;
 }
 
@@ -53,6 +77,8 @@ export interface ProxmoxHostSpec {
     links?: Record<number, ContainerLink>;
     /** Public keys the host accepts besides its own client key. */
     authorizedKeys?: string[];
+    /** The host's public bridge, linked to OVH's router (routed mode). */
+    uplink?: HostUplink;
 }
 
 export interface ProxmoxHost {
@@ -76,6 +102,8 @@ export interface ProxmoxHost {
      * configured.
      */
     containerNetwork(opts?: { bootMs?: number }): ContainerNetwork;
+    /** A command in OVH's router's network namespace (a ping from the Internet's side); never throws. */
+    inRouter(...argv: string[]): { status: number | null; stdout: string; stderr: string };
     stop(): void;
 }
 
@@ -126,6 +154,19 @@ export async function startProxmoxHost(from: string, spec: ProxmoxHostSpec): Pro
             // A failover IP is outside the gateway's /24: the router answers it on the link all the same.
             ip("-n", gatewayNs, "route", "replace", "default", "dev", "peer0");
         }
+        const forwarding = (ns: string, dev: string) => execFileSync("ip", ["netns", "exec", ns, "sysctl", "-qw", `net.ipv4.conf.${dev}.forwarding=1`], { stdio: ["ignore", "ignore", "pipe"] });
+        if (spec.uplink) {
+            const u = spec.uplink;
+            ip("-n", ssh.ns, "link", "add", u.bridge, "type", "bridge");
+            ip("-n", ssh.ns, "link", "set", u.bridge, "up");
+            ip("-n", ssh.ns, "addr", "add", u.address, "dev", u.bridge);
+            forwarding(ssh.ns, u.bridge);
+            // The server's NIC, the bridge's port; its other end is OVH's router.
+            ip("link", "add", "eno1", "netns", ssh.ns, "type", "veth", "peer", "name", "srv0", "netns", gatewayNs);
+            ip("-n", ssh.ns, "link", "set", "eno1", "master", u.bridge, "up");
+            ip("-n", gatewayNs, "link", "set", "srv0", "up");
+            ip("-n", gatewayNs, "addr", "add", u.router, "dev", "srv0");
+        }
         const bin = path.join(ssh.usrLocal, "sbin");
         writePctStandIn(bin, root, { hotplug: true });
         writeNetHotplug(bin);
@@ -133,7 +174,22 @@ export async function startProxmoxHost(from: string, spec: ProxmoxHostSpec): Pro
         const bridges = new Set<string>();
         for (const link of links) {
             if (!(link.vmid in spec.containers)) throw new Error(`links.${link.vmid}: no such container`);
-            if (!bridges.has(link.bridge)) {
+            if ((link.router === undefined) === (link.host === undefined)) throw new Error(`links.${link.vmid}: router or host, one of them`);
+            const ns = containerNs(link.vmid);
+            if (link.host !== undefined) {
+                // Routed mode: the bridge and its address are the host's.
+                if (!bridges.has(link.bridge)) {
+                    bridges.add(link.bridge);
+                    ip("-n", ssh.ns, "link", "add", link.bridge, "type", "bridge");
+                    ip("-n", ssh.ns, "link", "set", link.bridge, "up");
+                    ip("-n", ssh.ns, "addr", "add", link.host, "dev", link.bridge);
+                    forwarding(ssh.ns, link.bridge);
+                }
+                ip("netns", "add", ns);
+                ip("-n", ns, "link", "set", "lo", "up");
+                ip("link", "add", link.interfaceName, "netns", ns, "type", "veth", "peer", "name", `veth${link.vmid}`, "netns", ssh.ns);
+                ip("-n", ssh.ns, "link", "set", `veth${link.vmid}`, "master", link.bridge, "up");
+            } else if (!bridges.has(link.bridge)) {
                 bridges.add(link.bridge);
                 ip("-n", gatewayNs, "link", "add", link.bridge, "type", "bridge");
                 ip("-n", gatewayNs, "link", "set", link.bridge, "up");
@@ -142,14 +198,15 @@ export async function startProxmoxHost(from: string, spec: ProxmoxHostSpec): Pro
                 // found from the public bridge).
                 execFileSync("ip", ["netns", "exec", gatewayNs, "sysctl", "-qw", `net.ipv4.conf.${link.bridge}.arp_ignore=1`], { stdio: ["ignore", "ignore", "pipe"] });
             }
-            // OVH's router on the bridge: one address however many containers share it.
-            const held = execFileSync("ip", ["-n", gatewayNs, "-o", "addr", "show", "dev", link.bridge], { encoding: "utf8" });
-            if (!held.includes(` ${link.router} `)) ip("-n", gatewayNs, "addr", "add", link.router, "dev", link.bridge);
-            const ns = containerNs(link.vmid);
-            ip("netns", "add", ns);
-            ip("-n", ns, "link", "set", "lo", "up");
-            ip("link", "add", link.interfaceName, "netns", ns, "type", "veth", "peer", "name", `veth${link.vmid}`, "netns", gatewayNs);
-            ip("-n", gatewayNs, "link", "set", `veth${link.vmid}`, "master", link.bridge, "up");
+            if (link.router !== undefined) {
+                // OVH's router on the bridge: one address however many containers share it.
+                const held = execFileSync("ip", ["-n", gatewayNs, "-o", "addr", "show", "dev", link.bridge], { encoding: "utf8" });
+                if (!held.includes(` ${link.router} `)) ip("-n", gatewayNs, "addr", "add", link.router, "dev", link.bridge);
+                ip("netns", "add", ns);
+                ip("-n", ns, "link", "set", "lo", "up");
+                ip("link", "add", link.interfaceName, "netns", ns, "type", "veth", "peer", "name", `veth${link.vmid}`, "netns", gatewayNs);
+                ip("-n", gatewayNs, "link", "set", `veth${link.vmid}`, "master", link.bridge, "up");
+            }
             ip("-n", ns, "link", "set", link.interfaceName, "up");
             // The container's init: what pct exec and the hotplug enter (lxc-attach enters the init's namespaces).
             const init = await containerInit(ns);
@@ -158,6 +215,9 @@ export async function startProxmoxHost(from: string, spec: ProxmoxHostSpec): Pro
             // Booted: the NIC as the configuration says.
             const value = Object.values(configLines(spec.containers[link.vmid])).find((v) => /(?:^|,)name=([^,]+)/.exec(v)?.[1] === link.interfaceName);
             if (value !== undefined) execFileSync("ip", ["netns", "exec", ns, "sh", path.join(bin, "net-hotplug"), "", value], { stdio: ["ignore", "ignore", "pipe"] });
+            // No NIC of that name in the configuration: no veth (here, down; a hotplug brings it up),
+            // so the bridge's port has no carrier, as a bridge without the container's port has none.
+            else ip("-n", ns, "link", "set", link.interfaceName, "down");
         }
     } catch (err) {
         stop();
@@ -200,6 +260,10 @@ export async function startProxmoxHost(from: string, spec: ProxmoxHostSpec): Pro
             const n = labNetwork(ssh.ns, spec.interfaceName, path.join(ssh.usrLocal, "sbin", "net-hotplug"), opts.bootMs ?? 0);
             networks.push(n);
             return n;
+        },
+        inRouter: (...argv) => {
+            const r = spawnSync("ip", ["netns", "exec", gatewayNs, ...argv], { encoding: "utf8" });
+            return { status: r.status, stdout: r.stdout, stderr: r.stderr };
         },
         stop,
     };

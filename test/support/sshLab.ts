@@ -200,6 +200,20 @@ export async function startSshHost(interfaces: string[] = [], opts: SshHostOptio
     };
 }
 
+/** Runs a command over SSH without blocking the event loop (sshd's log pipe is read meanwhile); rejects unless it exits 0. */
+export function remote(host: SshHost, command: string, opts: { user?: string } = {}): Promise<string> {
+    return new Promise((resolve, reject) => {
+        const child = host.spawn(command, opts);
+        let out = "";
+        let err = "";
+        child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+        child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
+        child.on("error", reject);
+        child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`${command}\nexited ${code}: ${err}`))));
+        child.stdin?.end();
+    });
+}
+
 /**
  * A veth pair from the namespace `from` to the lab's: the lab holds `address` (a /32), `from`
  * routes it there, and the lab routes back to each IPv4 address `from` holds.
