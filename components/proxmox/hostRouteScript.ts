@@ -351,6 +351,11 @@ if [ -f "$state/before" ]; then
   # Deepest first; a folder that holds anything else stays.
   for d in $created; do rmdir "$d" 2>/dev/null || true; done
 fi
+# The project's own folders (/var/lib/ovh-failover/routed and the one above it, shared with the
+# NICs' records): whichever step of the stack created them, the one that leaves them empty removes
+# them, even when a replacement's record found them already there.
+rmdir "$state" 2>/dev/null || true
+rmdir "$(dirname "$state")" 2>/dev/null || true
 echo "restored: no route of the stack left on this host"
 `;
 }

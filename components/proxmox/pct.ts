@@ -237,6 +237,7 @@ ${READ}
 if ! printf '%s\\n' "$current" | grep -qiF "hwaddr=$mac"; then
   echo "$key of $vmid no longer carries $mac; left as it is"
   rm -f "$state" "$state6"
+  rmdir "$(dirname "$state")" 2>/dev/null || true
   exit 0
 fi
 if [ ! -e "$state" ]; then
@@ -252,5 +253,8 @@ else
   echo "deleted=$key"
 fi
 rm -f "$state" "$state6"
+# The project's own folder (/var/lib/ovh-failover) holds what each of the stack's steps on this host
+# needs later; whichever step created it first, the one that leaves it empty removes it.
+rmdir "$(dirname "$state")" 2>/dev/null || true
 `;
 }

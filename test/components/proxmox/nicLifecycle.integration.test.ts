@@ -72,6 +72,12 @@ describe.skipIf(!runnable)("the container NIC through a real sshd (stock Debian 
         expect(del.status, del.stderr).toBe(0);
         expect(net1()).toBe(ORIGINAL);
         expect(fs.existsSync(path.join(host.varDir, "lib/ovh-failover/pct-101-net1.original"))).toBe(false);
+        // The project's folder goes with the last record in it; one that holds another's stays.
+        expect(fs.existsSync(path.join(host.varDir, "lib/ovh-failover"))).toBe(false);
+        expect(host.run(renderCreateScript(changed)).status).toBe(0);
+        fs.writeFileSync(path.join(host.varDir, "lib/ovh-failover/pct-102-net1.original"), "\n");
+        expect(host.run(renderDeleteScript(changed)).status).toBe(0);
+        expect(fs.readdirSync(path.join(host.varDir, "lib/ovh-failover"))).toEqual(["pct-102-net1.original"]);
     });
 
     it("with IPv6: ip6 and gw6 set over the NIC's own with the on-link route to OVH's gateway; ip6 removed puts the NIC's own back; delete restores the line", () => {
