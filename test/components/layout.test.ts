@@ -79,9 +79,9 @@ const files = [...sourceFiles(components), ...sourceFiles(path.join(root, "bin")
 const graph = importGraph(files);
 
 describe("the layout of components/", () => {
-    it("has a folder per domain, and only index.ts and the composing component on top", () => {
+    it("has a folder per domain, and only index.ts and the composing components (the endpoint module's) on top", () => {
         const top = fs.readdirSync(components, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
-        expect(top.sort()).toEqual(["index.ts", "publicEndpoint.ts"]);
+        expect(top.sort()).toEqual(["cloudEndpoint.ts", "index.ts", "publicEndpoint.ts"]);
     });
 
     it("puts each component in the folder named as its type token's module", () => {
@@ -90,7 +90,7 @@ describe("the layout of components/", () => {
         );
         expect(tokens.length).toBeGreaterThanOrEqual(6);
         for (const t of tokens) {
-            // PublicEndpoint composes the others and stands on top.
+            // PublicEndpoint and CloudEndpoint compose the others and stand on top.
             const expected = t.module === "endpoint" ? "" : t.module;
             expect({ token: `${t.module}:${t.name}`, folder: folderOf(t.file) }).toEqual({ token: `${t.module}:${t.name}`, folder: expected });
         }

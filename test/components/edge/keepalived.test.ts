@@ -513,7 +513,8 @@ describe.runIf(canRunKeepalived || canRunScripts)("on this machine", () => {
             } finally {
                 ip("-n", ns, "addr", "del", "10.25.0.10/16", "dev", "eth2");
             }
-        });
+            // Room for a loaded machine: every wait above ends on its event, and each is bounded.
+        }, 300_000);
 
         it("fails only when the move fails, and says why", () => {
             const failing = freshDir();
