@@ -155,6 +155,10 @@ function declareBlocks(spec: StackSpec, adopt: AdoptFile | undefined): Map<strin
 
 function layoutOf(spec: StackSpec, e: EndpointSpec): EndpointLayout {
     if (e.mode === "routed") return { mode: "routed", hostRoute: spec.servers.get(e.server)!.routed! };
+    if (e.mode === "vrack") {
+        const rack = spec.vracks.get(spec.ipBlocks.find((b) => b.name === e.block)!.vrack!)!;
+        return { mode: "vrack", ipv6Block: rack.ipv6 && prefixText(rack.ipv6) };
+    }
     return { mode: e.mode };
 }
 

@@ -13,8 +13,8 @@
 // MAC on an IP that must have none (routed mode, a vRack block), and where a Public Cloud IP is
 // attached. With none of them set, that side is named as not compared.
 import * as fs from "fs";
-import type { CloudEndpointSpec, EndpointSpec, StackSpec } from "../components/config/stackConfig";
-import { vrackGateway } from "../components/network/blocks";
+import type { CloudEndpointSpec, EndpointSpec, StackSpec, VrackSpec } from "../components/config/stackConfig";
+import { vrackBridgedSubrange6, vrackGateway, vrackGateway6 } from "../components/network/blocks";
 import { DEFAULT_RETRY, OvhApi, OVH_SETTINGS, ovhClientOptionsFromEnv } from "../components/network/ovhApiClient";
 import { findMacForIp } from "../components/network/virtualMacProvider";
 import { localMacFor, parseNetValue } from "../components/proxmox/pct";
@@ -66,7 +66,20 @@ export function expectedNic(spec: StackSpec, e: EndpointSpec, outputs: StackOutp
     return expected;
 }
 
+function vrackOf(spec: StackSpec, e: EndpointSpec): VrackSpec | undefined {
+    const rack = spec.ipBlocks.find((b) => b.name === e.block)?.vrack;
+    return rack === undefined ? undefined : spec.vracks.get(rack);
+}
+
 function addIpv6(expected: ExpectedNic, spec: StackSpec, e: EndpointSpec, live: { gateway6?: string }): void {
+    if (e.ip6 && e.mode === "vrack") {
+        const rack = vrackOf(spec, e);
+        if (rack?.ipv6) {
+            expected.ip6 = `${e.ip6}/${vrackBridgedSubrange6(rack.ipv6).length}`;
+            expected.gw6 = vrackGateway6(rack.ipv6);
+        }
+        return;
+    }
     const server = spec.servers.get(e.server);
     const six = server?.ipv6;
     if (e.ip6 && six) {

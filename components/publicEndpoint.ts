@@ -16,7 +16,7 @@ import { ZoneNamesArgs } from "./dns/records";
 import { DEFAULT_TTL, pendingAddressRecords, ServiceRecords } from "./dns/serviceRecords";
 import { OvhApiProvider } from "./network/ovhApiProvider";
 import { VirtualMac } from "./network/virtualMac";
-import { parseIpv4Block, vrackGateway } from "./network/blocks";
+import { parseIpv4Block, vrackBridgedSubrange6, vrackGateway, vrackGateway6 } from "./network/blocks";
 import { localMacFor } from "./proxmox/pct";
 import { HostRoute } from "./proxmox/hostRoute";
 
@@ -48,7 +48,7 @@ type ServerRouting = ovh.types.output.Dedicated.GetServerSpecificationsNetworkRo
 export type EndpointLayout =
     | { mode: "bridged" }
     | { mode: "routed"; hostRoute: RoutedHost }
-    | { mode: "vrack" };
+    | { mode: "vrack"; ipv6Block?: string };
 
 /** The host's side of routed mode: a bridge with no ports and a private address (servers.<s>.routed). */
 export interface RoutedHost {
@@ -77,7 +77,10 @@ export interface PublicEndpointArgs {
     layout?: EndpointLayout;
     /** The block the IP lies in; without it the IP is a lone /32 the endpoint routes itself. */
     block?: EndpointBlock;
-    /** An IPv6 address in server.ipv6.prefix, whole or relative to it (::10): AAAA records, ip6 on the NIC. */
+    /**
+     * An IPv6 address in server.ipv6.prefix, whole or relative to it (::10): AAAA records, ip6 on the
+     * NIC. For a vrack layout, in the first /64 of layout.ipv6Block instead.
+     */
     ip6?: string;
     server: DedicatedServer;
     reverse?: string;
@@ -158,9 +161,14 @@ export function publicEndpointOutputs(p: PublicEndpointParts): pulumi.Inputs {
  */
 export function declarePublicEndpoint(self: pulumi.ComponentResource, name: string, args: PublicEndpointArgs): PublicEndpointParts {
     // IPv6 values are checked before any child is declared.
-    const prefix = args.server.ipv6 && checked(self, "server.ipv6.prefix", args.server.ipv6.prefix, parseIpv6Prefix);
+    // An IP of a vRack block sits on the vRack bridge, where the server's own prefix is not: its
+    // ip6 comes from the vRack's IPv6 block.
+    const vrackBlock6 = args.layout?.mode === "vrack" && args.layout.ipv6Block !== undefined ? checked(self, "layout.ipv6Block", args.layout.ipv6Block, parseIpv6Prefix) : undefined;
+    const prefix = args.layout?.mode === "vrack"
+        ? vrackBlock6 && vrackBridgedSubrange6(vrackBlock6)
+        : args.server.ipv6 && checked(self, "server.ipv6.prefix", args.server.ipv6.prefix, parseIpv6Prefix);
     const configured6 = args.server.ipv6?.gateway === undefined ? undefined : checked(self, "server.ipv6.gateway", args.server.ipv6.gateway, parseIpv6Gateway);
-    if (args.ip6 !== undefined && !prefix) throw new pulumi.ResourceError("ip6 needs server.ipv6.prefix: the prefix the address is in", self);
+    if (args.ip6 !== undefined && !prefix) throw new pulumi.ResourceError(args.layout?.mode === "vrack" ? "ip6 needs layout.ipv6Block: the vRack's IPv6 block, whose first /64 the address is in" : "ip6 needs server.ipv6.prefix: the prefix the address is in", self);
     const ip6 = prefix && args.ip6 !== undefined ? checked(self, "ip6", args.ip6, (x) => resolveIpv6InPrefix(x, prefix)) : undefined;
     // The reverse waits for the A records, which are declared below.
     const pending = pendingAddressRecords();
@@ -216,7 +224,11 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
             : layout.mode === "vrack"
               ? pulumi.output({ gateway: vrackGateway(parseIpv4Block(block!.cidr)), source: "vrack-block" as const, probe: [vrackGateway(parseIpv4Block(block!.cidr))] })
               : gatewayOf(self, args.server, network);
-        const resolved6 = prefix && ip6 ? gateway6Of(self, args.server.serviceName, prefix, configured6, ip6, network) : undefined;
+        const resolved6 = !prefix || !ip6
+            ? undefined
+            : vrackBlock6
+              ? vrackGateway6Of(self, vrackBlock6, ip6)
+              : gateway6Of(self, args.server.serviceName, prefix, configured6, ip6, network);
         const gateway6 = resolved6?.apply((r) => r.gateway);
         const hostRoute = layout.mode === "routed" ? declareHostRoute(self, name, args, layout.hostRoute, routing) : undefined;
 
@@ -341,6 +353,12 @@ function specificationsOf(self: pulumi.ComponentResource, server: DedicatedServe
     return server.gatewayFromApi === false
         ? pulumi.output(undefined)
         : ovh.dedicated.getServerSpecificationsNetworkOutput({ serviceName: server.serviceName }, { parent: self });
+}
+
+function vrackGateway6Of(self: pulumi.ComponentResource, block6: Ipv6Prefix, ip6: string): pulumi.Output<ResolvedGateway6> {
+    const gateway = vrackGateway6(block6);
+    if (gateway === ip6) throw new pulumi.ResourceError(`ip6 ${ip6} is the vRack's IPv6 gateway (the first address of ${prefixText(block6)})`, self);
+    return pulumi.output({ gateway, source: "vrack-block" as const });
 }
 
 function gateway6Of(

@@ -63,6 +63,8 @@ export interface RoutedHost {
 export interface EndpointLayout {
     mode: EndpointMode;
     hostRoute?: RoutedHost;
+    /** With mode vrack: the vRack's Additional IPv6 block (2001:db8:abcd:ef00::/56), whose first /64 holds ip6. */
+    ipv6Block?: string;
 }
 
 /**
@@ -199,7 +201,7 @@ export function libraryArgs(parent: pulumi.ComponentResource, name: string, args
     if (layout?.mode === "routed" && !layout.hostRoute) throw new pulumi.ResourceError("layout.hostRoute: the host's routed bridge, needed by layout.mode routed", parent);
     return {
         ip: args.ip,
-        layout: layout === undefined ? undefined : layout.mode === "routed" ? { mode: "routed", hostRoute: layout.hostRoute! } : { mode: layout.mode },
+        layout: layout === undefined ? undefined : layout.mode === "routed" ? { mode: "routed", hostRoute: layout.hostRoute! } : layout.mode === "vrack" ? { mode: "vrack", ipv6Block: layout.ipv6Block } : { mode: layout.mode },
         block: args.block && { cidr: args.block.cidr, inVrack: args.block.inVrack ?? false },
         server: args.server,
         reverse: args.reverse,

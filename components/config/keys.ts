@@ -97,6 +97,7 @@ export const CATALOG = {
         keys: [
             k("serviceName", "a vRack service name such as pn-123456", "The vRack at OVH (GET /vrack).", required),
             k("bridge", "a bridge name such as vmbr1", "The Proxmox bridge on the servers' vRack interface, where the guests of its blocks sit.", { default: "vmbr1" }),
+            k("ipv6", "the vRack's Additional IPv6 block, written as its network address (2001:db8:abcd:ef00::/56)", "For endpoints of its blocks with an ip6: they take it in the block's first /64, the subrange OVH bridges into the vRack, with the block's first address as gateway."),
         ],
     },
     ipBlock: {
@@ -141,7 +142,7 @@ export const CATALOG = {
             k("ip", "a public IPv4 address", "The failover IP: the one value an IP change edits.", required),
             k("mode", "bridged, routed, vrack or cloud", "How the IP reaches the guest: a virtual MAC (bridged), a route on the host (routed), a vRack block (vrack), a Public Cloud instance (cloud).", { default: "cloud with cloud, vrack in a vRack block, else bridged" }),
             k("cloud", "an object (below)", "Present for an IP attached to a Public Cloud instance, instead of server and container."),
-            k("ip6", "an IPv6 address in the server's prefix, best relative to it (::10)", "AAAA records and ip6/gw6 on the NIC."),
+            k("ip6", "an IPv6 address in the server's prefix, best relative to it (::10); for an IP of a vRack block, in the first /64 of the vRack's ipv6", "AAAA records and ip6/gw6 on the NIC."),
             k("reverse", "a fully qualified name with its trailing dot (proxy1.example.org.)", "The IP's reverse DNS; OVH refuses it unless the name resolves to the IP."),
             k("virtualMac", "an object (below)", "The virtual MAC that carries the IP."),
             k("container", "an object (below)", "The Proxmox container NIC that carries the IP.", { default: "required, except with cloud" }),

@@ -9,7 +9,7 @@ import { DEFAULT_SSH_PORT, DEFAULT_SSH_USER } from "../shared/ssh";
 import * as v6 from "../shared/ipv6";
 import * as v from "../shared/validate";
 import * as ipaddr from "ipaddr.js";
-import { blockContains, blockText, Ipv4Block, OvhRegion, parseIpv4Block, parseOvhRegion, regionsCompatible, VRACK_MAX_PREFIX, vrackReserved } from "../network/blocks";
+import { blockContains, blockText, Ipv4Block, OvhRegion, parseIpv4Block, parseOvhRegion, regionsCompatible, VRACK_MAX_PREFIX, vrackBridgedSubrange6, vrackGateway6, vrackReserved } from "../network/blocks";
 import { keysOf } from "./keys";
 import { ConfigReader as Reader } from "./reader";
 import { keyPath } from "../shared/validate";
@@ -73,6 +73,8 @@ export interface VrackSpec {
     serviceName: string;
     /** The Proxmox bridge on the vRack interface. */
     bridge: string;
+    /** The vRack's Additional IPv6 block: its endpoints' ip6 lie in its first /64 (network/blocks.ts). */
+    ipv6?: v6.Ipv6Prefix;
 }
 
 /** An additional IP block, routed as a whole to a server or into a vRack. */
@@ -307,6 +309,7 @@ function parseVrack(r: Reader, name: string, raw: unknown): VrackSpec | undefine
             return x;
         }) ?? "",
         bridge: r.optional(keyPath(key, "bridge"), o.bridge, v.parseBridge, "vmbr1"),
+        ipv6: r.optional(keyPath(key, "ipv6"), o.ipv6, v6.parseIpv6Prefix),
     };
 }
 
@@ -556,7 +559,11 @@ function parseEndpoint(r: Reader, name: string, raw: unknown, layout: Layout, de
         r.issues.push({ key: keyPath("servers", serverSpec.name, "proxmox", "node"), value: undefined, expected: `the Proxmox node name, needed to create the container of ${keyPath("endpoints", name)}` });
     }
     let ip6: string | undefined;
-    if (o.ip6 !== undefined && o.ip6 !== null && serverSpec) {
+    if (o.ip6 !== undefined && o.ip6 !== null && mode === "vrack" && vrack) {
+        // The server's own prefix is on its public interface, not on the vRack bridge.
+        if (vrack.ipv6) ip6 = r.parse(keyPath(key, "ip6"), o.ip6, (x) => v6.resolveIpv6InPrefix(x, vrackBridgedSubrange6(vrack.ipv6!)));
+        else if (!r.issues.some((i) => i.key === keyPath("vracks", vrack.name, "ipv6"))) r.issues.push({ key: keyPath("vracks", vrack.name, "ipv6"), value: undefined, expected: `the vRack's Additional IPv6 block, such as 2001:db8:abcd:ef00::/56, needed by ${keyPath("endpoints", name, "ip6")}: an IP of a vRack block sits on the vRack bridge, where the server's own IPv6 prefix is not` });
+    } else if (o.ip6 !== undefined && o.ip6 !== null && serverSpec) {
         if (serverSpec.ipv6) ip6 = r.parse(keyPath(key, "ip6"), o.ip6, (x) => v6.resolveIpv6InPrefix(x, serverSpec.ipv6!.prefix));
         // A prefix written but refused is reported once, under its own key.
         else if (!r.issues.some((i) => i.key.startsWith(keyPath("servers", serverSpec.name, "ipv6")))) r.issues.push({ key: keyPath("servers", serverSpec.name, "ipv6", "prefix"), value: undefined, expected: `the server's IPv6 prefix, such as 2001:db8:1:4662::/64, needed by ${keyPath("endpoints", name, "ip6")}` });
@@ -676,6 +683,10 @@ export function parseStackConfig(raw: RawConfig): StackSpec {
         }
     }
     const byIp6 = new Map<string, string>();
+    const vrackOf = (e: EndpointSpec): VrackSpec | undefined => {
+        const rack = ipBlocks.find((b) => b.name === e.block)?.vrack;
+        return rack === undefined ? undefined : vracks.get(rack);
+    };
     const byNic = new Map<string, string>();
     const byInterface = new Map<string, string>();
     const byContainer = new Map<string, { name: string; owned: boolean }>();
@@ -693,9 +704,14 @@ export function parseStackConfig(raw: RawConfig): StackSpec {
             const otherIp6 = byIp6.get(e.ip6);
             if (otherIp6) r.issues.push({ key: keyPath("endpoints", e.name, "ip6"), value: e.ip6, expected: `an IPv6 address no other endpoint uses (${keyPath("endpoints", otherIp6, "ip6")} has it)` });
             byIp6.set(e.ip6, e.name);
-            const six = servers.get(e.server)?.ipv6;
-            const gateways = six ? [six.gateway, six.prefix.length === 64 ? ovhGateway6(six.prefix) : undefined] : [];
-            if (gateways.includes(e.ip6)) r.issues.push({ key: keyPath("endpoints", e.name, "ip6"), value: e.ip6, expected: `an address other than the gateway of ${keyPath("servers", e.server, "ipv6")} (${e.ip6})` });
+            const rack = e.mode === "vrack" ? vrackOf(e) : undefined;
+            if (rack?.ipv6) {
+                if (e.ip6 === vrackGateway6(rack.ipv6)) r.issues.push({ key: keyPath("endpoints", e.name, "ip6"), value: e.ip6, expected: `an address other than the gateway of ${keyPath("vracks", rack.name, "ipv6")} (${e.ip6}, its first address)` });
+            } else {
+                const six = servers.get(e.server)?.ipv6;
+                const gateways = six ? [six.gateway, six.prefix.length === 64 ? ovhGateway6(six.prefix) : undefined] : [];
+                if (gateways.includes(e.ip6)) r.issues.push({ key: keyPath("endpoints", e.name, "ip6"), value: e.ip6, expected: `an address other than the gateway of ${keyPath("servers", e.server, "ipv6")} (${e.ip6})` });
+            }
         }
         const nicId = `${e.server}/${e.container.vmid}/net${e.container.nic}`;
         const otherNic = byNic.get(nicId);

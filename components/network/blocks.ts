@@ -1,6 +1,7 @@
 // IPv4 blocks as OVH routes them: pure rules, no API. A block is routed as a whole, to a server or
 // into a vRack; a lone additional IP is its own /32.
 import * as ipaddr from "ipaddr.js";
+import { Ipv6Prefix, ipv6Bits, ipv6FromBits } from "../shared/ipv6";
 import { ConfigValueError, parseIpv4 } from "../shared/validate";
 
 export interface Ipv4Block {
@@ -98,3 +99,17 @@ const FRENCH_TRIO: readonly string[] = ["eu-west-gra", "eu-west-rbx", "eu-west-s
 /** Whether a block of one region may be routed to a server of another. */
 export const regionsCompatible = (block: OvhRegion, server: OvhRegion): boolean =>
     block === server || (FRENCH_TRIO.includes(block) && FRENCH_TRIO.includes(server));
+
+// An Additional IPv6 block in a vRack (ovh/docs pages/bare_metal_cloud/dedicated_servers/
+// configure-an-ipv6-in-a-vrack, 2025-06): OVH gives a /56 and bridges its first /64 into the vRack,
+// whose gateway is the block's first address ("The default gateway for the first /64 subnet
+// (bridged one) is the first address from the /56 block"; it "must not be used for host
+// addressing"). The other /64s are routed subranges, sent to a next hop the customer names: not
+// what a container on the vRack bridge takes.
+export const VRACK_BRIDGED_SUBRANGE_LENGTH = 64;
+
+/** The bridged subrange of a vRack's IPv6 block: its first /64, where guests on the vRack bridge take addresses. */
+export const vrackBridgedSubrange6 = (block: Ipv6Prefix): Ipv6Prefix => ({ network: block.network, length: VRACK_BRIDGED_SUBRANGE_LENGTH });
+
+/** The IPv6 gateway of a vRack's bridged subrange: the block's first address (<block>::1). */
+export const vrackGateway6 = (block: Ipv6Prefix): string => ipv6FromBits(ipv6Bits(block.network) + 1n);

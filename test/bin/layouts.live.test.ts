@@ -52,6 +52,8 @@ interface Deviations {
     pciOn?: string;
     /** lb's NIC with another gateway. */
     lbGateway?: string;
+    /** lb's NIC with another IPv6 gateway. */
+    lbGateway6?: string;
 }
 
 /** The world as the stack says (or with the deviations), and the host's containers. */
@@ -84,13 +86,15 @@ async function prepareWorld(d: Deviations = {}): Promise<void> {
     for (const [name, ip] of [["web1", "192.0.2.9"], ["web2", "192.0.2.10"], ["web3", "192.0.2.11"], ["lb", "192.0.2.18"], ["r1", "192.0.2.50"], ["pci", "192.0.2.60"]]) {
         standIn.addRecord("example.org", { fieldType: "A", subDomain: name, target: ip, ttl: 300 });
     }
+    standIn.addRecord("example.org", { fieldType: "AAAA", subDomain: "lb", target: "2001:db8:abcd:ef00::10", ttl: 300 });
 
     const host = path.join(work, "host");
     writePctStandIn(path.join(host, "bin"), host);
     for (const [, [ip, mac, vmid]] of Object.entries(WEB)) {
         writeContainerConfig(host, vmid, [`net1: name=eth1,bridge=vmbr0,gw=198.51.100.254,hwaddr=${mac.toUpperCase()},ip=${ip}/32,type=veth`], true);
     }
-    writeContainerConfig(host, 110, [`net1: name=eth1,bridge=vmbr1,gw=${d.lbGateway ?? "192.0.2.22"},hwaddr=${localMacFor("192.0.2.18")},ip=192.0.2.18/29,type=veth`], true);
+    // lb's IPv6 is the vRack's: its IPv6 block's first /64, the block's first address as gateway.
+    writeContainerConfig(host, 110, [`net1: name=eth1,bridge=vmbr1,gw=${d.lbGateway ?? "192.0.2.22"},gw6=${d.lbGateway6 ?? "2001:db8:abcd:ef00::1"},hwaddr=${localMacFor("192.0.2.18")},ip=192.0.2.18/29,ip6=2001:db8:abcd:ef00::10/64,type=veth`], true);
     writeContainerConfig(host, 104, [`net1: name=eth1,bridge=vmbr2,gw=192.168.0.1,hwaddr=${localMacFor("192.0.2.50")},ip=192.0.2.50/32,type=veth`], true);
     fs.writeFileSync(path.join(host, "bin", "fake-ssh"), "#!/bin/sh\nshift\nexec sh -s\n", { mode: 0o755 });
 }
@@ -164,7 +168,7 @@ describe("adopt, every layout", () => {
         // The NICs as the stack sets them: nothing to change in any.
         for (const name of ["web1", "web2", "web3", "lb", "r1"]) expect(r.stdout).toMatch(new RegExp(`^${name}-nic-pct-set\\s+net1: .*the managed options are as the stack says\\)$`, "m"));
         const records = Object.entries(adopt.resources).filter(([, v]) => v.type === "ovh:Domain/zoneRecord:ZoneRecord").map(([n]) => n);
-        expect(records.sort()).toEqual(["lb", "pci", "r1", "web1", "web2", "web3"].map((n) => `${n}-dns-A-${n}.example.org`));
+        expect(records.sort()).toEqual([...["lb", "pci", "r1", "web1", "web2", "web3"].map((n) => `${n}-dns-A-${n}.example.org`), "lb-dns-AAAA-lb.example.org"].sort());
         const routes = new Set(standIn.requests.map((q) => `${q.method} ${q.route}`));
         for (const used of ["GET /ip", "GET /vrack/{serviceName}/ip/{ip}", "GET /cloud/project/{serviceName}/ip/failover"]) expect(routes).toContain(used);
 
@@ -215,14 +219,14 @@ describe("drift, every layout", () => {
     }, 120_000);
 
     it("names a block routed elsewhere, a MAC on a routed or vRack IP, a vRack NIC's gateway, an IP attached to another instance", async () => {
-        await prepareWorld({ webRoutedTo: OVH2, strayMacs: true, pciOn: OTHER_INSTANCE, lbGateway: "192.0.2.17" });
+        await prepareWorld({ webRoutedTo: OVH2, strayMacs: true, pciOn: OTHER_INSTANCE, lbGateway: "192.0.2.17", lbGateway6: "fe80::1" });
         const dir = project();
         const r = await run(dir, "drift.ts", []);
         expect(r.status, r.stderr).toBe(1);
         const lines = r.stdout.split("\n");
         expect(lines).toContain(`DRIFT: endpoint web1 (container 101 net1 on 198.51.100.20): routing: 192.0.2.8/29 is routed to ${OVH2}, the stack says ${OVH1} (ipBlocks.web.server is ovh1) (not compared: hwaddr; give --outputs)`);
         expect(lines).toContain(`DRIFT: endpoint r1 (container 104 net1 on 198.51.100.20): virtual MAC 02:00:00:00:50:01 carries 192.0.2.50 on ${OVH1}: endpoints.r1.mode is routed, which takes none`);
-        expect(lines).toContain(`DRIFT: endpoint lb (container 110 net1 on 203.0.113.20): gw is 192.0.2.17, the stack says 192.0.2.22; virtual MAC 02:00:00:00:18:01 carries 192.0.2.18 on ${OVH2}: 192.0.2.18 is in the vRack block ipBlocks.rack, which takes none`);
+        expect(lines).toContain(`DRIFT: endpoint lb (container 110 net1 on 203.0.113.20): gw is 192.0.2.17, the stack says 192.0.2.22; gw6 is fe80::1, the stack says 2001:db8:abcd:ef00::1; virtual MAC 02:00:00:00:18:01 carries 192.0.2.18 on ${OVH2}: 192.0.2.18 is in the vRack block ipBlocks.rack, which takes none`);
         expect(lines).toContain(`DRIFT: endpoint pci (instance ${INSTANCE} of project ${PROJECT}): routedTo is ${OTHER_INSTANCE}, the stack says ${INSTANCE} (endpoints.pci.cloud.instance)`);
     }, 120_000);
 });
@@ -240,6 +244,8 @@ describe("check-gateways, every layout", () => {
         const gateways = [...prom.matchAll(/^ovh_failover_gateway_up\{stack="layouts",endpoint="(\w+)",container="(\d+)",nic="net1",gateway="([\d.]+)"\} [01]$/gm)].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
         expect(gateways.sort()).toEqual(["lb 110 192.0.2.22", "r1 104 192.168.0.1", "web1 101 198.51.100.254", "web2 102 198.51.100.254", "web3 103 198.51.100.254"]);
         expect(prom).toMatch(/^ovh_failover_gateway_check_ok\{stack="layouts",endpoint="r1"\} 1$/m);
+        // lb's IPv6 gateway is its vRack IPv6 block's first address.
+        expect(prom).toMatch(/^ovh_failover_gateway6_up\{stack="layouts",endpoint="lb",container="110",nic="net1",gateway="2001:db8:abcd:ef00::1"\} 0$/m);
         // No gateway sample for the Public Cloud IP; its alias is checked on the instance instead
         // (here the ssh stand-in runs the check on this machine, which does not hold 192.0.2.60).
         expect(prom).not.toMatch(/^ovh_failover_gateway_up\{[^}]*endpoint="pci"/m);

@@ -26,6 +26,9 @@ const STACK = "layouts";
 const ZONE = "example.org";
 const GATEWAY = "198.51.100.254";
 const VRACK_GATEWAY = "192.0.2.22";
+/** The vRack's IPv6 block's first address, and lb's ip6 in its bridged /64 (stacks/Pulumi.layouts.yaml). */
+const VRACK_GATEWAY6 = "2001:db8:abcd:ef00::1";
+const LB_IP6 = "2001:db8:abcd:ef00::10";
 
 interface Endpoint { name: string; host: "ovh1" | "ovh2"; vmid: number; ip: string }
 const WEB: Endpoint[] = LAYOUTS.webIps.map((ip, i) => ({ name: `web${i + 1}`, host: "ovh1", vmid: 101 + i, ip }));
@@ -49,8 +52,11 @@ const containerLines = (e: Endpoint) => ["arch: amd64", `hostname: ${e.name}`, .
 
 /** A bridged endpoint's NIC: its virtual MAC, the IP as a /32, the server's gateway. */
 const bridgedNic = (ip: string, mac: string) => `name=eth1,bridge=vmbr0,gw=${GATEWAY},hwaddr=${mac},ip=${ip}/32,type=veth`;
-/** The vRack endpoint's NIC: the block's length, its penultimate address, a hardware address derived from the IP. */
-const vrackNic = (ip: string) => `name=eth1,bridge=vmbr1,gw=${VRACK_GATEWAY},hwaddr=0e:c0:00:02:${Number(ip.split(".")[3]).toString(16).padStart(2, "0")}:01,ip=${ip}/29,type=veth`;
+/**
+ * The vRack endpoint's NIC: the block's length, its penultimate address, a hardware address derived
+ * from the IP; its ip6 in the vRack's bridged /64, the IPv6 block's first address as gateway.
+ */
+const vrackNic = (ip: string) => `name=eth1,bridge=vmbr1,gw=${VRACK_GATEWAY},gw6=${VRACK_GATEWAY6},hwaddr=0e:c0:00:02:${Number(ip.split(".")[3]).toString(16).padStart(2, "0")}:01,ip=${ip}/29,ip6=${LB_IP6}/64,type=veth`;
 
 describe("the layouts stack through the real CLI and plugins: a block over three containers and a vRack block's endpoint", () => {
     const hosts: Record<string, ProxmoxHost> = {};
@@ -67,7 +73,7 @@ describe("the layouts stack through the real CLI and plugins: a block over three
             address: "203.0.113.20",
             containers: containersOf("ovh2"),
             // The vRack block's gateway is OVH's, on the servers' vRack bridge (configuring-an-ip-block-in-a-vrack).
-            links: { [LB.vmid]: { interfaceName: "eth1", bridge: "vmbr1", router: `${VRACK_GATEWAY}/29` } },
+            links: { [LB.vmid]: { interfaceName: "eth1", bridge: "vmbr1", router: `${VRACK_GATEWAY}/29`, router6: `${VRACK_GATEWAY6}/64` } },
             // One key for every Proxmox host, as proxmoxSshPrivateKey is one.
             authorizedKeys: [hosts.ovh1.ssh.clientPublicKey],
         });
@@ -84,6 +90,14 @@ describe("the layouts stack through the real CLI and plugins: a block over three
             mac: /link\/ether (\S+)/.exec(h.containerIp(e.vmid, "-o", "link", "show", "eth1"))?.[1],
             addresses: h.containerIp(e.vmid, "-4", "-o", "addr", "show", "dev", "eth1").split("\n").map((l) => /inet (\S+)/.exec(l)?.[1]).filter((a) => a !== undefined),
             defaultRoute: h.containerIp(e.vmid, "-4", "route", "show", "default").trim(),
+        };
+    };
+    /** The container's global IPv6 addresses and IPv6 default route. */
+    const live6 = (e: Endpoint) => {
+        const h = hosts[e.host];
+        return {
+            addresses: h.containerIp(e.vmid, "-6", "-o", "addr", "show", "dev", "eth1", "scope", "global").split("\n").map((l) => /inet6 (\S+)/.exec(l)?.[1]).filter((a) => a !== undefined),
+            defaultRoute: /^default via \S+ dev \S+/.exec(h.containerIp(e.vmid, "-6", "route", "show", "default").trim())?.[0],
         };
     };
 
@@ -148,7 +162,8 @@ describe("the layouts stack through the real CLI and plugins: a block over three
         // The block is in the vRack (its task polled to the end) before the name points at its address.
         expectInOrder(worldOf(LB, [], since, []), [/^POST \/vrack\/\{serviceName\}\/ip$/, /^GET \/vrack\/\{serviceName\}\/task\/\{taskId\}$/, DNS_WRITE]);
         expectInOrder(worldOf(LB, [], since, []), [/^pct set 110 --net1 on ovh2$/, /^pct exec 110 .*on ovh2$/, DNS_WRITE]);
-        expect(recordsOf(ZONE, "lb")).toEqual([`A ${LB.ip}`]);
+        expect(live6(LB)).toEqual({ addresses: [`${LB_IP6}/64`], defaultRoute: `default via ${VRACK_GATEWAY6} dev eth1` });
+        expect(recordsOf(ZONE, "lb")).toEqual([`A ${LB.ip}`, `AAAA ${LB_IP6}`]);
 
         // 2. Nothing to do: nothing written.
         const noop = await run("no change", "up");
@@ -186,7 +201,8 @@ describe("the layouts stack through the real CLI and plugins: a block over three
         expect(live(LB)).toEqual({ mac: "0e:c0:00:02:13:01", addresses: [`${LB_NEW_IP}/29`], defaultRoute: `default via ${VRACK_GATEWAY} dev eth1` });
         for (const e of [WEB[0], WEB[2]]) expect(netLine(hosts.ovh1.config(e.vmid), 1)).toBe(bridgedNic(e.ip, macOf[e.ip]));
         expect(recordsOf(ZONE, "web2")).toEqual([`A ${WEB2_NEW_IP}`]);
-        expect(recordsOf(ZONE, "lb")).toEqual([`A ${LB_NEW_IP}`]);
+        expect(recordsOf(ZONE, "lb")).toEqual([`A ${LB_NEW_IP}`, `AAAA ${LB_IP6}`]);
+        expect(live6(LB)).toEqual({ addresses: [`${LB_IP6}/64`], defaultRoute: `default via ${VRACK_GATEWAY6} dev eth1` });
         expect(tier.standIn.ipRoutedTo(LAYOUTS.webBlock)).toBe(OVH1);
         expect(tier.standIn.ipVrack(LAYOUTS.rackBlock)).toBe(LAYOUTS.vrack);
 

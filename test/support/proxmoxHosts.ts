@@ -41,6 +41,8 @@ export interface ContainerLink {
     bridge: string;
     /** What OVH's router answers as on that bridge, with the prefix length: 198.51.100.254/24, 192.0.2.22/29. */
     router?: string;
+    /** With router: OVH's router's IPv6 address on that bridge too, with its prefix length (a vRack's 2001:db8:abcd:ef00::1/64). */
+    router6?: string;
     /**
      * Instead of router: the bridge is the host's own (routed mode), in the host's namespace,
      * holding this address with its prefix length (192.168.0.1/24): the host answers as the gateway.
@@ -202,6 +204,7 @@ export async function startProxmoxHost(from: string, spec: ProxmoxHostSpec): Pro
                 // OVH's router on the bridge: one address however many containers share it.
                 const held = execFileSync("ip", ["-n", gatewayNs, "-o", "addr", "show", "dev", link.bridge], { encoding: "utf8" });
                 if (!held.includes(` ${link.router} `)) ip("-n", gatewayNs, "addr", "add", link.router, "dev", link.bridge);
+                if (link.router6 !== undefined && !held.includes(` ${link.router6} `)) ip("-n", gatewayNs, "addr", "add", link.router6, "dev", link.bridge, "nodad");
                 ip("netns", "add", ns);
                 ip("-n", ns, "link", "set", "lo", "up");
                 ip("link", "add", link.interfaceName, "netns", ns, "type", "veth", "peer", "name", `veth${link.vmid}`, "netns", gatewayNs);

@@ -43,8 +43,17 @@ describe("a /29 over three containers and a vRack block", () => {
         const net = (name: string) => String(byName(`${name}-nic-pct-set`).inputs.create);
         expect(net("web2")).toContain("ip=192.0.2.10/32");
         expect(net("web2")).toContain("gw=198.51.100.254");
-        expect(net("lb")).toContain("name=eth1,bridge=vmbr1,gw=192.0.2.22,hwaddr=0e:c0:00:02:12:01,ip=192.0.2.18/29,type=veth");
+        expect(net("lb")).toContain("name=eth1,bridge=vmbr1,gw=192.0.2.22,");
+        expect(net("lb")).toContain(",hwaddr=0e:c0:00:02:12:01,ip=192.0.2.18/29,");
         expect(e.resources.some((r) => r.name === "lb-vmac")).toBe(false);
+    });
+
+    it("gives the vRack NIC its ip6 in the vRack's bridged /64, with the IPv6 block's first address as gateway", () => {
+        const net = String(byName("lb-nic-pct-set").inputs.create);
+        expect(net).toContain("gw6=2001:db8:abcd:ef00::1,");
+        expect(net).toContain("ip6=2001:db8:abcd:ef00::10/64");
+        const aaaa = e.resources.filter((r) => r.type === "ovh:Domain/zoneRecord:ZoneRecord" && r.inputs.fieldtype === "AAAA");
+        expect(aaaa.map((r) => [r.inputs.subdomain, r.inputs.target])).toEqual([["lb", "2001:db8:abcd:ef00::10"]]);
     });
 });
 

@@ -35,7 +35,7 @@ function everyKey(): { raw: Json; secrets: Json } {
                     routed: { bridge: "vmbr2", address: "192.168.0.1", prefixLength: 24, uplink: "vmbr0" },
                 },
             },
-            vracks: { rack1: { serviceName: "pn-123456", bridge: "vmbr1" } },
+            vracks: { rack1: { serviceName: "pn-123456", bridge: "vmbr1", ipv6: "2001:db8:abcd:ef00::/56" } },
             ipBlocks: {
                 web: { block: "203.0.113.8/29", server: "ovh1", region: "eu-west-rbx", dropVirtualMacs: false },
                 rack: { block: "203.0.113.16/29", vrack: "rack1" },

@@ -114,6 +114,20 @@ describe("the layouts of a stack", () => {
         ["a Public Cloud endpoint without SSH", (c) => delete c.endpoints.pci.cloud.ssh, "endpoints.pci.cloud.ssh", /SSH to the instance/],
         ["a Public Cloud IP another endpoint has", (c) => (c.endpoints.pci.ip = "192.0.2.50"), "endpoints.routed.ip", /no other endpoint uses/],
         ["a vRack service name", (c) => (c.vracks.rack1.serviceName = "rack1"), "vracks.rack1.serviceName", /pn-/],
+        // IPv6 of a vRack block's IP: the vRack's own IPv6 block, never the server's prefix.
+        ["an ip6 of a vRack IP without the vRack's IPv6 block", (c) => {
+            c.servers.ovh2.ipv6 = { prefix: "2001:db8:3:1a00::/64" };
+            c.endpoints.lb.ip6 = "::10";
+        }, "vracks.rack1.ipv6", /Additional IPv6 block.*needed by endpoints\.lb\.ip6.*server's own IPv6 prefix is not/],
+        ["an ip6 of a vRack IP outside the bridged /64", (c) => {
+            c.vracks.rack1.ipv6 = "2001:db8:abcd:ef00::/56";
+            c.endpoints.lb.ip6 = "2001:db8:abcd:ef01::10";
+        }, "endpoints.lb.ip6", /inside .*2001:db8:abcd:ef00::\/64/],
+        ["an ip6 of a vRack IP that is the vRack's IPv6 gateway", (c) => {
+            c.vracks.rack1.ipv6 = "2001:db8:abcd:ef00::/56";
+            c.endpoints.lb.ip6 = "::1";
+        }, "endpoints.lb.ip6", /gateway of vracks\.rack1\.ipv6.*first address/],
+        ["a vRack IPv6 block with host bits", (c) => (c.vracks.rack1.ipv6 = "2001:db8:abcd:ef00::1/56"), "vracks.rack1.ipv6", /network address/],
     ];
 
     it.each(refusals)("refuses %s, with its key and the reason", (_what, edit, key, expected) => {
@@ -121,6 +135,16 @@ describe("the layouts of a stack", () => {
         const issue = issues.find((i) => i.key === key);
         expect(issue, JSON.stringify(issues, null, 1)).toBeDefined();
         expect(issue!.expected).toMatch(expected);
+    });
+
+    it("gives an IP of a vRack block its ip6 in the vRack's bridged /64, not in the server's prefix", () => {
+        const spec = parseStackConfig(edited((c) => {
+            c.servers.ovh2.ipv6 = { prefix: "2001:db8:3:1a00::/64" };
+            c.vracks.rack1.ipv6 = "2001:db8:abcd:ef00::/56";
+            c.endpoints.lb.ip6 = "::10";
+        }));
+        expect(spec.endpoints.find((e) => e.name === "lb")?.ip6).toBe("2001:db8:abcd:ef00::10");
+        expect(spec.vracks.get("rack1")?.ipv6).toEqual({ network: "2001:db8:abcd:ef00::", length: 56 });
     });
 
     it("accepts the vRack's drop when the stack says so, and a limit the stack keeps within", () => {

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { blockAddress, blockAddresses, blockContains, parseIpv4Block, regionsCompatible, vrackGateway, vrackReserved } from "../../../components/network/blocks";
+import { blockAddress, blockAddresses, blockContains, parseIpv4Block, regionsCompatible, vrackBridgedSubrange6, vrackGateway, vrackGateway6, vrackReserved } from "../../../components/network/blocks";
+import { inPrefix, parseIpv6Prefix } from "../../../components/shared/ipv6";
 
 const block = fc.tuple(fc.integer({ min: 24, max: 32 }), fc.integer({ min: 0, max: 255 })).map(([len, last]) => {
     const size = 2 ** (32 - len);
@@ -40,5 +41,16 @@ describe("IPv4 blocks", () => {
         expect(regionsCompatible("eu-west-gra", "eu-west-par")).toBe(false);
         expect(regionsCompatible("ca-east-bhs", "eu-west-gra")).toBe(false);
         expect(regionsCompatible("ca-east-bhs", "ca-east-bhs")).toBe(true);
+    });
+});
+
+describe("a vRack's Additional IPv6 block", () => {
+    it("bridges its first /64 into the vRack, with the block's first address as gateway", () => {
+        const block = parseIpv6Prefix("2001:db8:abcd:ef00::/56");
+        expect(vrackBridgedSubrange6(block)).toEqual({ network: "2001:db8:abcd:ef00::", length: 64 });
+        expect(vrackGateway6(block)).toBe("2001:db8:abcd:ef00::1");
+        // The gateway is inside the bridged subrange, so that a guest reaches it on-link.
+        expect(inPrefix(vrackGateway6(block), vrackBridgedSubrange6(block))).toBe(true);
+        expect(inPrefix("2001:db8:abcd:ef01::1", vrackBridgedSubrange6(block))).toBe(false);
     });
 });
