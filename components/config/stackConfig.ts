@@ -282,14 +282,16 @@ function parseRouted(r: Reader, key: string, raw: unknown): RoutedHostSpec | und
     const o = r.object(key, raw, ROUTED_KEYS);
     if (!o) return undefined;
     const routed: RoutedHostSpec = {
-        bridge: r.required(keyPath(key, "bridge"), o.bridge, v.parseBridge) ?? "",
+        // The same grammar HostRoute holds them to, so that a name it would refuse stops here,
+        // before any resource (the kernel's all/default/lo are no interface of the host).
+        bridge: r.required(keyPath(key, "bridge"), o.bridge, (x) => v.parseHostInterface(v.parseBridge(x))) ?? "",
         address: r.required(keyPath(key, "address"), o.address, parsePrivateIpv4) ?? "",
         prefixLength: r.optional(keyPath(key, "prefixLength"), o.prefixLength, (x) => {
             const n = positive("a prefix length")(x);
             if (n < 8 || n > 30) throw new v.ConfigValueError("a prefix length from 8 to 30");
             return n;
         }, 24),
-        uplink: r.optional(keyPath(key, "uplink"), o.uplink, v.parseInterfaceName, "vmbr0"),
+        uplink: r.optional(keyPath(key, "uplink"), o.uplink, v.parseHostInterface, "vmbr0"),
     };
     if (routed.bridge && routed.bridge === routed.uplink) {
         r.issues.push({ key: keyPath(key, "bridge"), value: routed.bridge, expected: `a bridge of its own, not the uplink (${keyPath(key, "uplink")} is ${routed.uplink}): OVH's routed mode puts the guests on a bridge with no ports` });

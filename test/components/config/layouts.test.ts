@@ -1,6 +1,7 @@
 // The addressing layouts of a stack (IP blocks, routed mode, vRack blocks, Public Cloud
 // endpoints) and the checks before anything moves: each refusal names its key and the reason,
 // before any resource is declared.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseStackConfig, RawConfig } from "../../../components/config/stackConfig";
 import { ConfigError, ConfigIssue } from "../../../components/shared/validate";
@@ -176,5 +177,50 @@ describe("the layouts of a stack", () => {
             issues = err.issues;
         }
         expect(issues.find((i) => i.key === "edges.edge.failoverIp")?.expected).toMatch(/ipBlocks\.web.*whole/);
+    });
+});
+
+// A hostile or careless stack file: the layouts' values that reach a shell or a host file (the
+// routed bridge's script and if-up.d hook, the instance's netplan or ifupdown file, sudo on the
+// instance) are refused at their key unless they fit a strict grammar.
+describe("hostile values in the layouts' keys", () => {
+    const hostile: [string, (c: Json) => void, string][] = [
+        ["a command in the routed bridge", (c) => (c.servers.ovh1.routed.bridge = "vmbr2;reboot"), "servers.ovh1.routed.bridge"],
+        ["a substitution in the uplink", (c) => (c.servers.ovh1.routed.uplink = "vmbr0$(id)"), "servers.ovh1.routed.uplink"],
+        ["the kernel's defaults as the uplink", (c) => (c.servers.ovh1.routed.uplink = "all"), "servers.ovh1.routed.uplink"],
+        ["the loopback as the routed bridge", (c) => (c.servers.ovh1.routed.bridge = "lo"), "servers.ovh1.routed.bridge"],
+        ["a newline in the bridge address", (c) => (c.servers.ovh1.routed.address = "192.168.0.1\nup reboot"), "servers.ovh1.routed.address"],
+        ["a prefix length of 33", (c) => (c.servers.ovh1.routed.prefixLength = 33), "servers.ovh1.routed.prefixLength"],
+        ["a quote in the vRack bridge", (c) => (c.vracks.rack1.bridge = "vmbr1'"), "vracks.rack1.bridge"],
+        ["a command in the vRack's IPv6 block", (c) => (c.vracks.rack1.ipv6 = "2001:db8::/56;id"), "vracks.rack1.ipv6"],
+        ["a command in the instance's interface", (c) => (c.endpoints.pci.cloud.interfaceName = "ens3;reboot"), "endpoints.pci.cloud.interfaceName"],
+        ["a path in the instance's interface", (c) => (c.endpoints.pci.cloud.interfaceName = "../../etc/passwd"), "endpoints.pci.cloud.interfaceName"],
+        ["a command in the instance's user", (c) => (c.endpoints.pci.cloud.ssh.user = "debian;id"), "endpoints.pci.cloud.ssh.user"],
+        ["user@host in the instance's host", (c) => (c.endpoints.pci.cloud.ssh.host = "root@198.51.100.60"), "endpoints.pci.cloud.ssh.host"],
+        ["an unknown flavour", (c) => (c.endpoints.pci.cloud.flavour = "sh -c id"), "endpoints.pci.cloud.flavour"],
+        ["a project that is not an id", (c) => (c.endpoints.pci.cloud.project = "p$(id)"), "endpoints.pci.cloud.project"],
+        ["an unknown key under routed", (c) => (c.servers.ovh1.routed.postUp = "reboot"), "servers.ovh1.routed.postUp"],
+        ["an unknown key under cloud", (c) => (c.endpoints.pci.cloud.script = "id"), "endpoints.pci.cloud.script"],
+    ];
+    it.each(hostile)("refuses %s at its key", (_what, edit, key) => {
+        const issues = issuesOf(edited(edit));
+        expect(issues.map((i) => i.key), JSON.stringify(issues)).toContain(key);
+    });
+
+    // Whatever string the interface keys are given, what is accepted is a name no shell or file
+    // reads as more than a word: letters, digits, '_', '.', '-', at most 15 characters.
+    const WORD = /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/;
+    const keys: [string, (c: Json, x: string) => void][] = [
+        ["servers.ovh1.routed.bridge", (c, x) => (c.servers.ovh1.routed.bridge = x)],
+        ["servers.ovh1.routed.uplink", (c, x) => (c.servers.ovh1.routed.uplink = x)],
+        ["vracks.rack1.bridge", (c, x) => (c.vracks.rack1.bridge = x)],
+        ["endpoints.pci.cloud.interfaceName", (c, x) => (c.endpoints.pci.cloud.interfaceName = x)],
+    ];
+    it.each(keys)("accepts at %s only a plain interface name", (key, set) => {
+        const value = fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom("vmbr2", "eth0", "a;b", "a b", "a$b", "a'b", "a\nb", "-x", "x".repeat(16)));
+        fc.assert(fc.property(value, (x) => {
+            const refused = issuesOf(edited((c) => set(c, x))).some((i) => i.key === key);
+            expect(refused || WORD.test(x), JSON.stringify(x)).toBe(true);
+        }), { numRuns: 150 });
     });
 });
