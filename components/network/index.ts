@@ -5,7 +5,7 @@ export * from "./failoverIp";
 export * from "./ipBlock";
 export * from "./ipMove";
 export * from "./moveCheck";
-export { MoveRefusedError, type MoveCheckInputs, type MoveCheckOutputs, moveCheckProvider } from "./moveCheckProvider";
+export { moveRefused, type MoveCheckInputs, type MoveCheckOutputs, moveCheckProvider } from "./moveCheckProvider";
 export * from "./ovhApiClient";
 export * from "./ovhApiProvider";
 export * from "./virtualMac";

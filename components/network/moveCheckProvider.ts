@@ -40,12 +40,14 @@ export interface MoveCheckOutputs extends MoveCheckInputs {
     virtualMacLimit?: number;
 }
 
-/** What a refusal says: the key, the block, where it was going, and why not. */
-export class MoveRefusedError extends Error {
-    constructor(inputs: MoveCheckInputs, reason: string) {
-        super(`${inputs.subject}: ${inputs.block} is not routed to ${inputs.destination}, refused before anything moves: ${reason}`);
-        this.name = "MoveRefusedError";
-    }
+/**
+ * What a refusal says: the key, the block, where it was going, and why not. A plain Error: the
+ * provider's code is serialized, and a subclass of Error rebuilt from it comes back without its
+ * message (the engine then shows "error: undefined"; seen with the real CLI in
+ * test/engine/moveCheck.engine.test.ts).
+ */
+export function moveRefused(inputs: MoveCheckInputs, reason: string): Error {
+    return new Error(`${inputs.subject}: ${inputs.block} is not routed to ${inputs.destination}, refused before anything moves: ${reason}`);
 }
 
 /**
@@ -81,9 +83,9 @@ async function blockDetails(api: OvhApi, inputs: MoveCheckInputs): Promise<IpDet
     const holding = await api.request<string[]>("GET", `${route("/ip", {})}?ip=${encodeURIComponent(inputs.block)}`);
     const bigger = holding.filter((b) => b !== inputs.block);
     if (bigger.length > 0) {
-        throw new MoveRefusedError(inputs, `OVH holds it in the block ${bigger.join(", ")}, and OVH moves only whole blocks: declare that block (ipBlocks) and route it as a whole`);
+        throw moveRefused(inputs, `OVH holds it in the block ${bigger.join(", ")}, and OVH moves only whole blocks: declare that block (ipBlocks) and route it as a whole`);
     }
-    throw new MoveRefusedError(inputs, `the OVH account has no block ${inputs.block} (GET /ip/${inputs.block} is a 404, and GET /ip?ip=${inputs.block} finds none holding it)`);
+    throw moveRefused(inputs, `the OVH account has no block ${inputs.block} (GET /ip/${inputs.block} is a 404, and GET /ip?ip=${inputs.block} finds none holding it)`);
 }
 
 const inBlock = (block: string, address: string): boolean => {
@@ -162,7 +164,7 @@ export async function checkMove(inputs: MoveCheckInputs, log: (line: string) => 
     if (toServer && inputs.needsVirtualMacs) {
         const spec = await api.request<{ vmac?: { supported?: boolean } | null }>("GET", route("/dedicated/server/{serviceName}/specifications/network", { serviceName: inputs.destination }));
         if (spec.vmac?.supported === false) {
-            throw new MoveRefusedError(inputs, `${inputs.destination} takes no virtual MAC (GET /dedicated/server/${inputs.destination}/specifications/network: vmac.supported is false), and a bridged IP of the block needs one: use routed mode (servers.<server>.routed) or a vRack block`);
+            throw moveRefused(inputs, `${inputs.destination} takes no virtual MAC (GET /dedicated/server/${inputs.destination}/specifications/network: vmac.supported is false), and a bridged IP of the block needs one: use routed mode (servers.<server>.routed) or a vRack block`);
         }
     }
     if (here) return { ...inputs, routedTo, moves: false, virtualMacs: 0 };
@@ -170,7 +172,7 @@ export async function checkMove(inputs: MoveCheckInputs, log: (line: string) => 
     const macs = await macsOfBlock(api, inputs.block, routedTo);
     if (!toServer) {
         if (macs.size > 0 && !inputs.dropVirtualMacs) {
-            throw new MoveRefusedError(inputs, `moving a block into a vRack drops its virtual MACs (ovh/docs move-failover-ip), and on ${routedTo} it has ${macs.size}: ${describeMacs(macs)}; set ${inputs.subject}.dropVirtualMacs true to accept losing them, or remove them first`);
+            throw moveRefused(inputs, `moving a block into a vRack drops its virtual MACs (ovh/docs move-failover-ip), and on ${routedTo} it has ${macs.size}: ${describeMacs(macs)}; set ${inputs.subject}.dropVirtualMacs true to accept losing them, or remove them first`);
         }
         return { ...inputs, routedTo, moves: true, virtualMacs: macs.size };
     }
@@ -179,14 +181,14 @@ export async function checkMove(inputs: MoveCheckInputs, log: (line: string) => 
         await api.request<unknown>("GET", `${route("/dedicated/server/{serviceName}/ipCanBeMovedTo", { serviceName: inputs.destination })}?ip=${encodeURIComponent(inputs.block)}`);
     } catch (err) {
         if (!(err instanceof OvhApiError) || err.status === undefined || err.status >= 500) throw err;
-        throw new MoveRefusedError(inputs, await explainRefusal(api, inputs, details, err.ovhMessage));
+        throw moveRefused(inputs, await explainRefusal(api, inputs, details, err.ovhMessage));
     }
 
     const found = await macLimitOf(api, inputs.destination, inputs.macLimit);
     if (found === undefined || macs.size === 0) return { ...inputs, routedTo, moves: true, virtualMacs: macs.size, virtualMacLimit: found?.limit };
     const there = await api.request<string[]>("GET", route("/dedicated/server/{serviceName}/virtualMac", { serviceName: inputs.destination }));
     if (there.length + macs.size > found.limit) {
-        throw new MoveRefusedError(inputs, `its virtual MACs move with it, and ${inputs.destination} has ${there.length} while the block brings ${macs.size} (${describeMacs(macs)}): ${there.length + macs.size} would pass the limit of ${found.limit} (${found.why}); remove MACs first, or route the block to another server`);
+        throw moveRefused(inputs, `its virtual MACs move with it, and ${inputs.destination} has ${there.length} while the block brings ${macs.size} (${describeMacs(macs)}): ${there.length + macs.size} would pass the limit of ${found.limit} (${found.why}); remove MACs first, or route the block to another server`);
     }
     return { ...inputs, routedTo, moves: true, virtualMacs: macs.size, destinationVirtualMacs: there.length, virtualMacLimit: found.limit };
 }

@@ -71,12 +71,12 @@ describe("an IP change is one declarative diff", () => {
         const tree = (await run(process.execPath, cli, { cwd: root })).stdout;
         expect(tree).toMatch(/^ ~ +.*ovh:Ip:Move +proxy-ip-routing +update +\[diff: ~ip\]$/m);
         expect(tree).toMatch(/^ \+- +.*pulumi-nodejs:dynamic\/ovh-failover:VirtualMac +proxy-vmac +replace +\[diff: ~ipAddress\]$/m);
-        expect(tree).toMatch(/~ 4 to update\n\s+\+-2 to replace\n\s+6 changes\. \d+ unchanged/);
+        expect(tree).toMatch(/~ 5 to update\n\s+\+-2 to replace\n\s+7 changes\. \d+ unchanged/);
         const text = (await run(process.execPath, [...cli, "--diff"], { cwd: root })).stdout;
         expect(text).toContain(`~ target: "192.0.2.10" => "${NEW_IP}"`);
         expect(text).toContain(`~ ip: "192.0.2.10/32" => "${NEW_IP}/32"`);
         expect(text).not.toContain(`"${NEW_IP}/32" (forces replacement)`);
-        expect(text).toMatch(/~ 4 to update\n\s+\+-2 to replace\n\s+6 changes\. \d+ unchanged/);
+        expect(text).toMatch(/~ 5 to update\n\s+\+-2 to replace\n\s+7 changes\. \d+ unchanged/);
         expect(text).not.toContain("\x1b["); // no colours when not on a terminal
         // Secrets print as [secret], never as the keyed hash the plan compares them by.
         expect(`${text}${JSON.stringify(json)}`).not.toMatch(/\[secret#/);
