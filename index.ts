@@ -141,8 +141,8 @@ function declareCloudEndpoint(spec: StackSpec, e: CloudEndpointSpec, sshPrivateK
     });
 }
 
-/** One IpBlock per block of ipBlocks: the routing its endpoints share. */
-function declareBlocks(spec: StackSpec, adopt: AdoptFile | undefined): Map<string, IpBlock> {
+/** One IpBlock per block of ipBlocks: the routing its endpoints share, and the checks it waits for. */
+function declareBlocks(spec: StackSpec, adopt: AdoptFile | undefined, ovhApi: OvhApiProvider | undefined): Map<string, IpBlock> {
     return new Map(spec.ipBlocks.map((b) => [b.name, new IpBlock(`${b.name}-block`, {
         block: blockText(b.block),
         routeTo: b.vrack !== undefined
@@ -150,6 +150,13 @@ function declareBlocks(spec: StackSpec, adopt: AdoptFile | undefined): Map<strin
             : { dedicatedServer: spec.servers.get(b.server!)!.serviceName },
         protect: spec.protectIps,
         importId: b.vrack === undefined ? undefined : vrackBlockImportIdFor(b.name, blockText(b.block), adopt),
+        check: {
+            subject: keyPath("ipBlocks", b.name),
+            needsVirtualMacs: spec.endpoints.some((e) => e.block === b.name && e.mode === "bridged"),
+            dropVirtualMacs: b.dropVirtualMacs,
+            macLimit: b.server === undefined ? undefined : spec.servers.get(b.server)!.virtualMacLimit,
+            ovhApi,
+        },
     })]));
 }
 
@@ -221,10 +228,10 @@ for (const [name, server] of stack.servers) {
     }
 }
 const adopt = loadAdoptFile();
-// The OVH endpoint and credentials from the stack's ovh: config, for the virtual MACs (the OVH
-// provider reads the same keys itself).
-const ovhApi = stack.endpoints.some((e) => e.mode === "bridged") ? new OvhApiProvider("ovh-api") : undefined;
-const blocks = declareBlocks(stack, adopt);
+// The OVH endpoint and credentials from the stack's ovh: config, for the virtual MACs and the
+// checks before a block or a lone IP moves (the OVH provider reads the same keys itself).
+const ovhApi = stack.ipBlocks.length > 0 || stack.endpoints.some((e) => e.mode === "bridged" || e.block === undefined) ? new OvhApiProvider("ovh-api") : undefined;
+const blocks = declareBlocks(stack, adopt, ovhApi);
 const declared = stack.endpoints.map((e) => declareEndpoint(stack, e, sshPrivateKey, adopt, ovhApi, blocks));
 const cloudSshPrivateKey = config.getSecret("cloudSshPrivateKey");
 const declaredCloud = stack.cloudEndpoints.map((e) => declareCloudEndpoint(stack, e, cloudSshPrivateKey, adopt));

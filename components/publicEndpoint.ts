@@ -110,8 +110,9 @@ export interface PublicEndpointArgs {
     /** Ids of the records that exist already, by resource name, for Pulumi to import. */
     importIds?: Record<string, string>;
     /**
-     * The provider the virtual MAC runs under, which carries the OVH endpoint and credentials;
-     * share one between endpoints. Default: one of the endpoint's own, from the stack's `ovh:` config.
+     * The provider the virtual MAC and the checks before the IP moves run under, which carries the
+     * OVH endpoint and credentials; share one between endpoints. Default: one of the endpoint's
+     * own, from the stack's `ovh:` config.
      */
     ovhApi?: OvhApiProvider;
 }
@@ -179,10 +180,15 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
         if (layout.mode === "vrack" && !block?.inVrack) throw new pulumi.ResourceError("layout vrack needs block: the vRack block the IP lies in", self);
         if (layout.mode !== "vrack" && block?.inVrack) throw new pulumi.ResourceError(`the IP is in a vRack block (${block.cidr}): its layout is vrack`, self);
         const blockLength = block ? Number(block.cidr.split("/")[1]) : 32;
+        // The provider the OVH API is read and written under by this project's own resources:
+        // the lone IP's MoveCheck, the virtual MAC. A refusal of the check names the stack's key:
+        // the program names each endpoint by its key under endpoints (index.ts).
+        const ovhApi = block === undefined || layout.mode === "bridged" ? args.ovhApi ?? new OvhApiProvider(`${name}-ovh-api`, {}, { parent: self }) : undefined;
         const failoverIp = new FailoverIp(`${name}-ip`, {
             ip: args.ip,
             block: block?.cidr,
             routeTo: block ? undefined : { dedicatedServer: args.server.serviceName },
+            check: block ? undefined : { subject: `endpoints.${name}.ip`, needsVirtualMacs: layout.mode === "bridged", macLimit: args.server.virtualMacLimit, ovhApi },
             reverse: args.reverse,
             reverseAfter: block?.routing ? addressRecords.then((rs) => [block.routing!, ...rs]) : addressRecords,
             reverseReadiness: reverseReadiness(args.ttl ?? DEFAULT_TTL),
@@ -197,14 +203,15 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
         const network = spec.apply((x) => x?.routing ?? undefined);
         let virtualMac: VirtualMac | undefined;
         if (layout.mode === "bridged") {
-            // Checked before the MAC is asked for: OVH's word on the server (vmac.supported).
+            // OVH's word on the server (vmac.supported), read by the invoke so that a preview fails
+            // already. At `up` the invoke's apply may end after the routing has started: what
+            // holds the move back is the MoveCheck it depends on (FailoverIp, IpBlock).
             const serviceName = spec.apply((x) => {
                 if (x?.vmac?.supported === false) {
                     throw new pulumi.ResourceError(`server ${args.server.serviceName}: the OVH API says it takes no virtual MAC (specifications/network vmac.supported is false), and a bridged IP needs one: use routed mode (servers.<server>.routed) or a vRack block`, self);
                 }
                 return args.server.serviceName;
             });
-            const ovhApi = args.ovhApi ?? new OvhApiProvider(`${name}-ovh-api`, {}, { parent: self });
             virtualMac = new VirtualMac(`${name}-vmac`, {
                 serviceName,
                 macLimit: args.server.virtualMacLimit,
@@ -212,7 +219,7 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
                 type: args.virtualMac?.type ?? DEFAULT_VIRTUAL_MAC_TYPE,
                 virtualMachineName: args.virtualMac?.virtualMachineName ?? name,
                 expectedMacAddress: args.virtualMac?.macAddress,
-            }, { parent: self, provider: ovhApi, dependsOn: routing ? [routing] : [] });
+            }, { parent: self, provider: ovhApi!, dependsOn: routing ? [routing] : [] });
         } else if (args.virtualMac !== undefined) {
             throw new pulumi.ResourceError(`virtualMac: a ${layout.mode} IP has no virtual MAC`, self);
         }

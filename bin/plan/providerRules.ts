@@ -3,7 +3,7 @@
 // world. The offline plan decides replacements from this table and prints the delete effects;
 // the components are written against it (test/bin/plan/providerRules.test.ts checks both).
 // Versions: @ovhcloud/pulumi-ovh 2.19 (terraform-provider-ovh v2.19), @pulumi/command 1.2.
-import { VIRTUAL_MAC_TYPE } from "./model";
+import { MOVE_CHECK_TYPE, VIRTUAL_MAC_TYPE } from "./model";
 
 export interface ProviderRule {
     /** The upstream file the rule was read in. */
@@ -135,11 +135,18 @@ export const PROVIDER_RULES: Record<string, ProviderRule> = {
         onDelete: "removes the IP from the virtual MAC (DELETE /dedicated/server/{sn}/virtualMac/{mac}/virtualAddress/{ip})",
         importId: "<serviceName>/<macAddress>/<ipAddress>",
     },
+    [MOVE_CHECK_TYPE]: {
+        source: "components/network/moveCheckProvider.ts (this project's dynamic provider: diff never replaces, an update checks again, delete does nothing)",
+        replaceOn: [],
+        neverSent: [],
+        onDelete: "does nothing at OVH: the check only read the API before the move",
+        importId: "(nothing to import: it only checks)",
+    },
     "pulumi:providers:pulumi-nodejs": {
         source: "@pulumi/pulumi cmd/dynamic-provider (no DiffConfig: the engine updates a provider whose config changed, never replaces it; sdk/go/common/resource/plugin/provider_plugin.go) and components/network/ovhApiProvider.ts",
         replaceOn: [],
         neverSent: [],
-        onDelete: "nothing in the world: it only carried the OVH endpoint and credentials to the virtual MAC provider",
+        onDelete: "nothing in the world: it only carried the OVH endpoint and credentials to the virtual MAC and move check providers",
         importId: "(a provider is not imported)",
     },
 };

@@ -7,6 +7,8 @@ import * as ovh from "@ovhcloud/pulumi-ovh";
 import * as pulumi from "@pulumi/pulumi";
 import { checked } from "../shared/checked";
 import { parseFqdn, parsePublicIpv4 } from "../shared/validate";
+import { MoveCheck } from "./moveCheck";
+import { OvhApiProvider } from "./ovhApiProvider";
 
 /** Where the IP is routed, or nothing when the edge nodes own its routing at run time. */
 export type FailoverIpRoute =
@@ -37,6 +39,13 @@ export interface FailoverIpArgs {
     reverseReadiness?: string;
     /** Protect the routing, so that `pulumi destroy` stops at it (default true). It is retained on delete either way. */
     protect?: boolean;
+    /**
+     * What the checks before a move to a dedicated server (MoveCheck, which the routing waits for)
+     * are told: the stack key to name in a refusal (default `<name>.ip`), whether the IP is
+     * bridged (needs a virtual MAC there), the server's MAC limit, and the provider that carries
+     * the OVH endpoint and credentials (default: one of its own, from the stack's `ovh:` config).
+     */
+    check?: { subject?: string; needsVirtualMacs?: boolean; macLimit?: number; ovhApi?: OvhApiProvider };
 }
 
 export class FailoverIp extends pulumi.ComponentResource {
@@ -44,6 +53,8 @@ export class FailoverIp extends pulumi.ComponentResource {
     /** The block the /ip API routes take for the IP: its own /32, or the block it lies in. */
     readonly block: pulumi.Output<string>;
     readonly routing?: ovh.ip.Move | ovh.cloudproject.FailoverIpAttach;
+    /** The checks the move to a dedicated server waits for. */
+    readonly moveCheck?: MoveCheck;
     readonly reverse?: ovh.ip.Reverse;
 
     constructor(name: string, args: FailoverIpArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -60,11 +71,19 @@ export class FailoverIp extends pulumi.ComponentResource {
         const routingOpts: pulumi.CustomResourceOptions = { parent: this, protect: args.protect ?? true, retainOnDelete: true };
 
         if (args.routeTo && "dedicatedServer" in args.routeTo) {
+            const ovhApi = args.check?.ovhApi ?? new OvhApiProvider(`${name}-ovh-api`, {}, { parent: this });
+            this.moveCheck = new MoveCheck(`${name}-move-check`, {
+                block,
+                to: { dedicatedServer: args.routeTo.dedicatedServer },
+                needsVirtualMacs: args.check?.needsVirtualMacs ?? false,
+                macLimit: args.check?.macLimit,
+                subject: args.check?.subject ?? `${name}.ip`,
+            }, { parent: this, provider: ovhApi });
             // No description: the provider never sends it (IpMoveOpts has nexthop and to only).
             this.routing = new ovh.ip.Move(`${name}-routing`, {
                 ip: block,
                 routedTo: { serviceName: args.routeTo.dedicatedServer },
-            }, routingOpts);
+            }, { ...routingOpts, dependsOn: [this.moveCheck] });
         } else if (args.routeTo) {
             this.routing = new ovh.cloudproject.FailoverIpAttach(`${name}-routing`, {
                 serviceName: args.routeTo.cloudProject,

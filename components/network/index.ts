@@ -4,6 +4,8 @@ export * from "./blocks";
 export * from "./failoverIp";
 export * from "./ipBlock";
 export * from "./ipMove";
+export * from "./moveCheck";
+export { moveRefused, type MoveCheckInputs, type MoveCheckOutputs, moveCheckProvider } from "./moveCheckProvider";
 export * from "./ovhApiClient";
 export * from "./ovhApiProvider";
 export * from "./virtualMac";

@@ -8,6 +8,8 @@ import * as ovh from "@ovhcloud/pulumi-ovh";
 import * as pulumi from "@pulumi/pulumi";
 import { checked } from "../shared/checked";
 import { blockText, Ipv4Block, parseIpv4Block, VRACK_MAX_PREFIX, vrackGateway } from "./blocks";
+import { MoveCheck } from "./moveCheck";
+import { OvhApiProvider } from "./ovhApiProvider";
 
 export interface IpBlockArgs {
     /** The block as OVH holds it, e.g. 203.0.113.8/29. */
@@ -18,11 +20,21 @@ export interface IpBlockArgs {
     protect?: boolean;
     /** A vRack block already in its vRack: the id to import its routing by (`<vrack>,<block>`, from ovh-failover adopt). */
     importId?: string;
+    /**
+     * What the checks before the block moves (MoveCheck, which the routing waits for) are told:
+     * the stack key to name in a refusal (default `<name>.block`), whether a bridged IP of the
+     * block needs a virtual MAC on the server, whether a vRack may drop the block's MACs, the
+     * server's MAC limit, and the provider that carries the OVH endpoint and credentials
+     * (default: one of its own, from the stack's `ovh:` config).
+     */
+    check?: { subject?: string; needsVirtualMacs?: boolean; dropVirtualMacs?: boolean; macLimit?: number; ovhApi?: OvhApiProvider };
 }
 
 export class IpBlock extends pulumi.ComponentResource {
     readonly block: pulumi.Output<string>;
     readonly routing: ovh.ip.Move | ovh.vrack.IpAddress;
+    /** The checks the routing waits for. */
+    readonly moveCheck: MoveCheck;
     /** A vRack block's gateway, its penultimate address; none for a block routed to a server. */
     readonly gateway?: pulumi.Output<string>;
     readonly parsed: Ipv4Block;
@@ -32,7 +44,18 @@ export class IpBlock extends pulumi.ComponentResource {
         const inVrack = "vrack" in args.routeTo;
         this.parsed = checked(this, "block", args.block, (x) => parseIpv4Block(x, inVrack ? VRACK_MAX_PREFIX : 32));
         const cidr = blockText(this.parsed);
-        const routingOpts: pulumi.CustomResourceOptions = { parent: this, protect: args.protect ?? true, retainOnDelete: true, ...(args.importId ? { import: args.importId } : {}) };
+        const ovhApi = args.check?.ovhApi ?? new OvhApiProvider(`${name}-ovh-api`, {}, { parent: this });
+        this.moveCheck = new MoveCheck(`${name}-move-check`, {
+            block: cidr,
+            to: "vrack" in args.routeTo ? { vrack: args.routeTo.vrack } : { dedicatedServer: args.routeTo.dedicatedServer },
+            needsVirtualMacs: args.check?.needsVirtualMacs ?? false,
+            dropVirtualMacs: args.check?.dropVirtualMacs ?? false,
+            macLimit: args.check?.macLimit,
+            subject: args.check?.subject ?? `${name}.block`,
+        }, { parent: this, provider: ovhApi });
+        const routingOpts: pulumi.CustomResourceOptions = {
+            parent: this, protect: args.protect ?? true, retainOnDelete: true, dependsOn: [this.moveCheck], ...(args.importId ? { import: args.importId } : {}),
+        };
         if ("vrack" in args.routeTo) {
             // block and serviceName are ForceNew and there is no update (ovh/resource_vrack_ip.go).
             this.routing = new ovh.vrack.IpAddress(`${name}-routing`, {

@@ -192,13 +192,19 @@ async function limitOfHardware(api: OvhApi, serviceName: string): Promise<{ limi
 }
 
 /**
- * Refuses a create that would make one more distinct MAC than the server takes. The limit is the
- * caller's (the stack's servers.<name>.virtualMacLimit), else the hardware's (limitOfHardware).
+ * The most distinct virtual MACs a server takes, and why: the caller's (the stack's
+ * servers.<name>.virtualMacLimit), else the hardware's (limitOfHardware); undefined when neither
+ * says. Also read by the MoveCheck provider, before a move brings MACs to the server.
  */
+export async function macLimitOf(api: OvhApi, serviceName: string, macLimit: number | undefined): Promise<{ limit: number; why: string } | undefined> {
+    return macLimit !== undefined
+        ? { limit: macLimit, why: "macLimit, from the stack's virtualMacLimit for this server; OVH's API has no such field" }
+        : await limitOfHardware(api, serviceName);
+}
+
+/** Refuses a create that would make one more distinct MAC than the server takes (macLimitOf). */
 async function checkMacLimit(api: OvhApi, inputs: VirtualMacInputs, what: string): Promise<void> {
-    const found = inputs.macLimit !== undefined
-        ? { limit: inputs.macLimit, why: "macLimit, from the stack's virtualMacLimit for this server; OVH's API has no such field" }
-        : await limitOfHardware(api, inputs.serviceName);
+    const found = await macLimitOf(api, inputs.serviceName, inputs.macLimit);
     if (found === undefined) return;
     const limit = found.limit;
     const macs = await api.request<string[]>("GET", route("/dedicated/server/{serviceName}/virtualMac", { serviceName: inputs.serviceName }));

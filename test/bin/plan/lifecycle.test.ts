@@ -174,7 +174,7 @@ describe("removing an endpoint never unroutes its IP", () => {
         expect(routing).toMatchObject({ op: "delete", blockedBy: "protect", retained: true });
         expect(routing.deleteEffect).toBeUndefined();
         const text = renderText("t", steps, { import: 0, create: 0, update: 0, replace: 0, delete: 0, same: 0 }, [], rootStack("reverse-proxy", "ovh-failover", true), { color: false }, false);
-        expect(text).toMatch(/^ - +[│ ]*└─ ovh:Ip:Move +proxy-ip-routing +delete\[retain\]$/m);
+        expect(text).toMatch(/^ - +[│ ]*[├└]─ ovh:Ip:Move +proxy-ip-routing +delete\[retain\]$/m);
         expect(text).toContain("pulumi state unprotect 'urn:pulumi:reverse-proxy::ovh-failover::ovh-failover:endpoint:PublicEndpoint$ovh-failover:network:FailoverIp$ovh:Ip/move:Move::proxy-ip-routing'");
     });
 

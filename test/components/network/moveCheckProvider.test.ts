@@ -1,0 +1,232 @@
+// The MoveCheck dynamic provider, driven for real (official @ovhcloud/node-ovh client, signed
+// HTTPS requests) against the OVH stand-in, which checks each request against the official
+// schemas and answers ipCanBeMovedTo with OVH's move rules. Each refusal names the stack key and
+// the reason; nothing the provider sends changes anything (GET only).
+import * as https from 'node:https';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { changedKeys, checkMove, moveCheckProvider, type MoveCheckInputs, type MoveCheckOutputs } from '../../../components/network/moveCheckProvider';
+import { startOvhStandIn, type OvhStandIn } from '../../support/ovhStandIn';
+
+const CAN_MOVE = '/dedicated/server/{serviceName}/ipCanBeMovedTo';
+const ENV_KEYS = ['OVH_ENDPOINT', 'OVH_APPLICATION_KEY', 'OVH_APPLICATION_SECRET', 'OVH_CONSUMER_KEY', 'OVH_CLIENT_ID', 'OVH_CLIENT_SECRET'] as const;
+
+let standIn: OvhStandIn;
+const savedEnv: Partial<Record<(typeof ENV_KEYS)[number], string>> = {};
+let savedCa: typeof https.globalAgent.options.ca;
+let n = 0;
+/** A fresh source server, destination server and /29 for each test. */
+let from = '';
+let to = '';
+let block = '';
+let firstRequest = 0;
+
+beforeAll(async () => {
+  standIn = await startOvhStandIn();
+  for (const key of ENV_KEYS) savedEnv[key] = process.env[key];
+  delete process.env.OVH_CLIENT_ID;
+  delete process.env.OVH_CLIENT_SECRET;
+  process.env.OVH_ENDPOINT = standIn.url;
+  process.env.OVH_APPLICATION_KEY = standIn.applicationKey;
+  process.env.OVH_APPLICATION_SECRET = standIn.applicationSecret;
+  process.env.OVH_CONSUMER_KEY = standIn.consumerKey;
+  savedCa = https.globalAgent.options.ca;
+  https.globalAgent.options.ca = standIn.caPem;
+});
+
+afterAll(async () => {
+  for (const key of ENV_KEYS) {
+    if (savedEnv[key] === undefined) delete process.env[key];
+    else process.env[key] = savedEnv[key];
+  }
+  https.globalAgent.options.ca = savedCa;
+  await standIn?.close();
+});
+
+beforeEach(() => {
+  n++;
+  from = `ns${200000 + n}.ip-198-51-100.eu`;
+  to = `ns${300000 + n}.ip-198-51-100.eu`;
+  block = `10.${n}.0.8/29`;
+  firstRequest = standIn.requests.length;
+});
+
+afterEach(() => {
+  expect(standIn.violations).toEqual([]);
+  const sent = standIn.requests.slice(firstRequest);
+  expect(sent.filter((r) => r.route === null).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+  // A check never changes anything at OVH.
+  expect(sent.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path}`)).toEqual([]);
+});
+
+function inputs(over: Partial<MoveCheckInputs> = {}): MoveCheckInputs {
+  return { block, destinationType: 'dedicatedServer', destination: to, needsVirtualMacs: true, dropVirtualMacs: false, subject: 'ipBlocks.web', retry: { attempts: 2, baseDelayMs: 10 }, ...over };
+}
+
+const routes = () => standIn.requests.slice(firstRequest).map((r) => r.route);
+
+async function refusal(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+  } catch (error) {
+    expect(error).toBeInstanceOf(Error);
+    return (error as Error).message;
+  }
+  throw new Error('expected the check to refuse');
+}
+
+/** The n-th address of the test's block. */
+const at = (i: number) => `10.${n}.0.${8 + i}`;
+const mac = (i: number) => `02:00:${n.toString(16).padStart(2, '0')}:00:00:${i.toString(16).padStart(2, '0')}`;
+
+describe('MoveCheck to a dedicated server', () => {
+  it('passes a move OVH allows, counting the MACs that go with the block, and says what it found', async () => {
+    standIn.addServer(from);
+    standIn.addServer(to);
+    standIn.addIp(block, { routedTo: from });
+    standIn.seedVirtualMac(from, mac(1), 'ovh', [{ ipAddress: at(1), virtualMachineName: 'a' }]);
+    standIn.seedVirtualMac(from, mac(2), 'ovh', [{ ipAddress: '192.0.2.200', virtualMachineName: 'elsewhere' }]);
+    const out = await checkMove(inputs({ macLimit: 2 }));
+    expect(out).toMatchObject({ routedTo: from, moves: true, virtualMacs: 1, destinationVirtualMacs: 0, virtualMacLimit: 2 });
+    expect(routes()).toContain(CAN_MOVE);
+    expect(standIn.ipRoutedTo(block)).toBe(from);
+  });
+
+  it('already routed there: nothing moves, and OVH is not asked whether it could', async () => {
+    standIn.addServer(to);
+    standIn.addIp(block, { routedTo: to });
+    const out = await checkMove(inputs());
+    expect(out).toMatchObject({ routedTo: to, moves: false });
+    expect(routes()).not.toContain(CAN_MOVE);
+  });
+
+  it('already routed there, to a server without virtual MACs, with a bridged IP: refused with vmac.supported', async () => {
+    standIn.addServer(to, { vmacSupported: false });
+    standIn.addIp(block, { routedTo: to });
+    const message = await refusal(checkMove(inputs({ subject: 'endpoints.proxy.ip' })));
+    expect(message).toMatch(/^endpoints\.proxy\.ip: /);
+    expect(message).toContain(`${to} takes no virtual MAC`);
+    expect(message).toContain('vmac.supported is false');
+    // With no bridged IP, the same block passes.
+    await expect(checkMove(inputs({ needsVirtualMacs: false }))).resolves.toMatchObject({ moves: false });
+  });
+
+  it('to a server without virtual MACs, with a bridged IP: refused before OVH is asked (its own check would let a block without MACs through)', async () => {
+    standIn.addServer(from);
+    standIn.addServer(to, { vmacSupported: false });
+    standIn.addIp(block, { routedTo: from });
+    const message = await refusal(checkMove(inputs()));
+    expect(message).toMatch(/^ipBlocks\.web: 10\.\d+\.0\.8\/29 is not routed to /);
+    expect(message).toContain('vmac.supported is false');
+    expect(routes()).not.toContain(CAN_MOVE);
+  });
+
+  it('across regions: OVH refuses, and the refusal names the region rule', async () => {
+    standIn.addServer(from, { region: 'eu-west-par' });
+    standIn.addServer(to, { region: 'eu-west-gra' });
+    standIn.addIp(block, { routedTo: from, regions: ['eu-west-par'] });
+    const message = await refusal(checkMove(inputs()));
+    expect(message).toMatch(/^ipBlocks\.web: /);
+    expect(message).toContain(`OVH says it cannot be moved there (GET /dedicated/server/${to}/ipCanBeMovedTo?ip=${block})`);
+    expect(message).toContain(`the block is in eu-west-par and ${to} is in eu-west-gra: a block stays in its region`);
+  });
+
+  it('within the French trio: the regions differ and the move passes', async () => {
+    standIn.addServer(from, { region: 'eu-west-rbx' });
+    standIn.addServer(to, { region: 'eu-west-gra' });
+    standIn.addIp(block, { routedTo: from, regions: ['eu-west-rbx'] });
+    await expect(checkMove(inputs())).resolves.toMatchObject({ moves: true });
+  });
+
+  it("past the stack's MAC limit: the destination's MACs plus the block's are refused", async () => {
+    standIn.addServer(from);
+    standIn.addServer(to, { hardware: { processorName: 'Intel Xeon E-2386G' } });
+    standIn.addIp(block, { routedTo: from });
+    standIn.seedVirtualMac(from, mac(1), 'ovh', [{ ipAddress: at(1), virtualMachineName: 'a' }]);
+    standIn.seedVirtualMac(from, mac(2), 'ovh', [{ ipAddress: at(2), virtualMachineName: 'b' }]);
+    standIn.seedVirtualMac(to, mac(9), 'ovh', [{ ipAddress: '192.0.2.9', virtualMachineName: 'c' }]);
+    const message = await refusal(checkMove(inputs({ macLimit: 2 })));
+    expect(message).toMatch(/^ipBlocks\.web: /);
+    expect(message).toContain(`${to} has 1 while the block brings 2`);
+    expect(message).toContain('3 would pass the limit of 2');
+    expect(message).toContain("the stack's virtualMacLimit");
+    // OVH itself would have let it through: the stand-in's server has no limit of its own.
+    expect(routes()).toContain(CAN_MOVE);
+    // Without the stack's limit, that hardware has none known: the move passes.
+    await expect(checkMove(inputs())).resolves.toMatchObject({ moves: true, virtualMacs: 2 });
+  });
+
+  it("past the hardware's limit (a third-generation Advance server takes 32)", async () => {
+    standIn.addServer(from);
+    standIn.addServer(to); // AMD EPYC 4344P
+    standIn.addIp(block, { routedTo: from });
+    standIn.seedVirtualMac(from, mac(1), 'ovh', [{ ipAddress: at(1), virtualMachineName: 'a' }]);
+    for (let i = 0; i < 32; i++) standIn.seedVirtualMac(to, mac(100 + i), 'ovh', [{ ipAddress: `192.0.2.${i + 1}`, virtualMachineName: `v${i}` }]);
+    const message = await refusal(checkMove(inputs({ needsVirtualMacs: false })));
+    expect(message).toContain(`${to} has 32 while the block brings 1`);
+    expect(message).toContain('third-generation Advance');
+  });
+
+  it('a lone IP that OVH holds in a bigger block: refused, naming that block', async () => {
+    standIn.addServer(to);
+    standIn.addIp(block, { routedTo: null });
+    const message = await refusal(checkMove(inputs({ block: `${at(2)}/32`, subject: 'endpoints.proxy.ip' })));
+    expect(message).toMatch(/^endpoints\.proxy\.ip: /);
+    expect(message).toContain(`OVH holds it in the block ${block}, and OVH moves only whole blocks`);
+  });
+
+  it('a block the account does not have: refused', async () => {
+    standIn.addServer(to);
+    const message = await refusal(checkMove(inputs()));
+    expect(message).toContain(`the OVH account has no block ${block}`);
+  });
+});
+
+describe('MoveCheck into a vRack', () => {
+  it("refuses a block whose virtual MACs the vRack would drop, unless dropVirtualMacs", async () => {
+    const vrack = `pn-${700000 + n}`;
+    standIn.addServer(from);
+    standIn.addVrack(vrack, { servers: [from] });
+    standIn.addIp(block, { routedTo: from });
+    standIn.seedVirtualMac(from, mac(3), 'ovh', [{ ipAddress: at(3), virtualMachineName: 'a' }]);
+    const into = inputs({ destinationType: 'vrack', destination: vrack, needsVirtualMacs: false, subject: 'ipBlocks.rack' });
+    const message = await refusal(checkMove(into));
+    expect(message).toMatch(/^ipBlocks\.rack: /);
+    expect(message).toContain(`on ${from} it has 1: ${mac(3)} (${at(3)})`);
+    expect(message).toContain('set ipBlocks.rack.dropVirtualMacs true');
+    await expect(checkMove({ ...into, dropVirtualMacs: true })).resolves.toMatchObject({ routedTo: from, moves: true, virtualMacs: 1 });
+    expect(Object.keys(standIn.virtualMacs(from))).toEqual([mac(3)]);
+  });
+
+  it('passes a block with no virtual MAC, and one already in the vRack', async () => {
+    const vrack = `pn-${800000 + n}`;
+    standIn.addServer(from);
+    standIn.addIp(block, { routedTo: from });
+    standIn.addVrack(vrack, { servers: [from] });
+    const into = inputs({ destinationType: 'vrack', destination: vrack, needsVirtualMacs: false, subject: 'ipBlocks.rack' });
+    await expect(checkMove(into)).resolves.toMatchObject({ moves: true, virtualMacs: 0 });
+    const other = `10.${n}.1.0/29`;
+    standIn.addIp(other, { routedTo: null });
+    standIn.addVrack(`pn-${900000 + n}`, { ips: [other] });
+    await expect(checkMove({ ...into, block: other, destination: `pn-${900000 + n}` })).resolves.toMatchObject({ moves: false });
+  });
+});
+
+describe('MoveCheck provider', () => {
+  it('an input change is an update that checks again; only the retry bounds change nothing checked; never a replacement', async () => {
+    const olds = { ...inputs(), routedTo: null, moves: true, virtualMacs: 0 } as MoveCheckOutputs;
+    expect(changedKeys(olds, inputs())).toEqual([]);
+    expect(changedKeys(olds, inputs({ block: '10.0.0.0/29', macLimit: 4 }))).toEqual(['block', 'macLimit']);
+    const diff = await moveCheckProvider.diff!('id', olds, inputs({ destination: 'ns9.ip-198-51-100.eu' }));
+    expect(diff).toMatchObject({ changes: true, replaces: [] });
+    expect(await moveCheckProvider.diff!('id', olds, inputs())).toMatchObject({ changes: false });
+
+    standIn.addServer(from);
+    standIn.addServer(to, { vmacSupported: false });
+    standIn.addIp(block, { routedTo: from });
+    await expect(moveCheckProvider.update!('id', olds, inputs())).rejects.toThrow(/vmac\.supported is false/);
+    // Delete only checked: it sends nothing.
+    const before = standIn.requests.length;
+    await moveCheckProvider.delete!('id', olds);
+    expect(standIn.requests.length).toBe(before);
+  });
+});
