@@ -71,7 +71,7 @@ export const PROVIDER_RULES: Record<string, ProviderRule> = {
     "ovh:CloudProject/failoverIpAttach:FailoverIpAttach": {
         // Bridged: Check marks each object with __defaults, and fills nothing in for what the library sets.
         checkDefaults: {},
-        source: "ovh/terraform-provider-ovh ovh/resource_cloud_project_failover_ip_attach.go (serviceName and routedTo ForceNew; no update function)",
+        source: "ovh/terraform-provider-ovh ovh/resource_cloud_project_failover_ip_attach.go (serviceName and routedTo ForceNew; ip neither ForceNew nor updatable: no update function, so the library replaces on it)",
         replaceOn: ["serviceName", "routedTo"],
         neverSent: [],
         onDelete: "nothing: a failover IP cannot be detached, it stays attached",
