@@ -140,8 +140,10 @@ describe("the public-cloud stack through the real CLI and plugins: an attach, th
         expect(await sh("cat /etc/netplan/50-cloud-init.yaml")).toBe(instance.cloudInitNetplan);
         const moved = await state();
         expect(moved.split("\n").filter((l) => !/^[0-9a-f]{64} /.test(l))).toEqual(withSecondIp(applied).split("\n").filter((l) => !/^[0-9a-f]{64} /.test(l)));
-        // The alias moved before DNS did.
-        expect(Number((await sh(`stat -c %.9Y ${NEW_ALIAS_FILE}`)).trim()) * 1000, "the new alias before DNS").toBeLessThan(ipChange.world.find((e) => DNS_WRITE.test(e.what))!.at);
+        // The new alias after the new attach, and before DNS moved.
+        const rewritten = Number((await sh(`stat -c %.9Y ${NEW_ALIAS_FILE}`)).trim()) * 1000;
+        expect(rewritten, "the new alias after the new attach").toBeGreaterThan(cloudWrites[0].at);
+        expect(rewritten, "the new alias before DNS").toBeLessThan(ipChange.world.find((e) => DNS_WRITE.test(e.what))!.at);
         expect(recordsOf(ZONE, "pci")).toEqual([`A ${PUBLIC_CLOUD.ip2}`]);
         expect(answers(PUBLIC_CLOUD.ip2)).toBe(true);
         // OVH still routes the old IP here, but the instance no longer holds it.
