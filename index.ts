@@ -124,7 +124,7 @@ function loadAdoptFile(): AdoptFile | undefined {
     }
 }
 
-function declareCloudEndpoint(spec: StackSpec, e: CloudEndpointSpec, sshPrivateKey: pulumi.Output<string> | undefined, adopt: AdoptFile | undefined): CloudEndpoint {
+function declareCloudEndpoint(e: CloudEndpointSpec, sshPrivateKey: pulumi.Output<string> | undefined, adopt: AdoptFile | undefined): CloudEndpoint {
     return new CloudEndpoint(e.name, {
         ip: e.ip,
         project: e.project,
@@ -136,7 +136,6 @@ function declareCloudEndpoint(spec: StackSpec, e: CloudEndpointSpec, sshPrivateK
         zones: e.records,
         cnameTarget: e.cnameTarget,
         ttl: e.ttl,
-        protect: spec.protectIps,
         importIds: importIdsFor(e, cloudEndpointResourceNames(e.name), adopt),
     });
 }
@@ -234,7 +233,7 @@ const ovhApi = stack.ipBlocks.length > 0 || stack.endpoints.some((e) => e.mode =
 const blocks = declareBlocks(stack, adopt, ovhApi);
 const declared = stack.endpoints.map((e) => declareEndpoint(stack, e, sshPrivateKey, adopt, ovhApi, blocks));
 const cloudSshPrivateKey = config.getSecret("cloudSshPrivateKey");
-const declaredCloud = stack.cloudEndpoints.map((e) => declareCloudEndpoint(stack, e, cloudSshPrivateKey, adopt));
+const declaredCloud = stack.cloudEndpoints.map((e) => declareCloudEndpoint(e, cloudSshPrivateKey, adopt));
 // ovh-ipmove for the edge nodes (dist/ovh-ipmove.cjs).
 const bundle = edges.length === 0 ? undefined : ipmoveBundle();
 const declaredEdges = edges.length === 0 || !bundle ? [] : edges.map((e) => declareEdge(

@@ -35,8 +35,6 @@ export interface CloudEndpointArgs {
     cnameTarget?: string;
     /** The records' TTL (default DEFAULT_TTL, 300). */
     ttl?: number;
-    /** Protect the attach from `pulumi destroy` (default true); it is retained on delete either way. */
-    protect?: boolean;
     /** Ids of the records that exist already, by resource name, for Pulumi to import. */
     importIds?: Record<string, string>;
     /** The instance is gone: its alias is forgotten on delete instead of undone over SSH. */
@@ -67,7 +65,6 @@ export class CloudEndpoint extends pulumi.ComponentResource {
                 reverse: args.reverse,
                 reverseAfter: addressRecords,
                 reverseReadiness: reverseReadiness(args.ttl ?? DEFAULT_TTL),
-                protect: args.protect,
             }, { parent: this });
             // The alias once OVH routes the IP to the instance: the proof's route from it is then real.
             this.alias = new InstanceAlias(`${name}-guest`, {

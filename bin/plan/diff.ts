@@ -107,6 +107,12 @@ function ttlWarnings(n: DeclaredResource, diffs: string[], adopt: AdoptFile | un
     return [`the record's live TTL is ${ttl} s (ovh-failover adopt): resolvers may keep the old target that long; lower the TTL first and wait it out`];
 }
 
+/** An update the provider cannot make: the preview shows it, `pulumi up` fails at it. */
+function noUpdateWarnings(n: DeclaredResource, diffs: string[]): string[] {
+    if (ruleFor(n.type)?.noUpdate !== true) return [];
+    return [`the provider has no update for this resource: pulumi up fails here ("doesn't support update") on the change of ${diffs.join(", ")}`];
+}
+
 function rebootWarnings(n: DeclaredResource, diffs: string[]): string[] {
     const rebooting = diffs.filter((d) => ruleFor(n.type)?.rebootOn?.includes(d));
     if (rebooting.length === 0) return [];
@@ -143,7 +149,7 @@ export function diffEvaluations(before: Evaluation, after: Evaluation, adopt?: A
             detailedDiff[p] = { kind: replaces.includes(topKey(p)) ? `${kind}-replace` : kind } as PropertyDiff;
         }
         if (replaces.length === 0) {
-            const warnings = [...ttlWarnings(n, diffs, adopt), ...rebootWarnings(n, diffs)];
+            const warnings = [...ttlWarnings(n, diffs, adopt), ...rebootWarnings(n, diffs), ...noUpdateWarnings(n, diffs)];
             steps.push({ ...base, op: "update", diffs, detailedDiff, ...(warnings.length ? { warnings } : {}) });
             continue;
         }

@@ -14,6 +14,12 @@ export interface ProviderRule {
     neverSent: string[];
     /** Top-level inputs whose update in place restarts what the resource is (a running container rebooted). */
     rebootOn?: string[];
+    /**
+     * The provider has no update function: a change of an input outside replaceOn is an update
+     * that `pulumi up` fails with "doesn't support update" (terraform-plugin-sdk
+     * helper/schema/resource.go, Apply), though the preview shows it as an update.
+     */
+    noUpdate?: true;
     /** What the provider's delete does (also the delete half of a replacement), given the old inputs. */
     onDelete: string | ((inputs: Record<string, unknown>) => string | undefined);
     /** What the resource's id is, and what `pulumi import` takes. */
@@ -71,9 +77,10 @@ export const PROVIDER_RULES: Record<string, ProviderRule> = {
     "ovh:CloudProject/failoverIpAttach:FailoverIpAttach": {
         // Bridged: Check marks each object with __defaults, and fills nothing in for what the library sets.
         checkDefaults: {},
-        source: "ovh/terraform-provider-ovh ovh/resource_cloud_project_failover_ip_attach.go (serviceName and routedTo ForceNew; no update function)",
+        source: "ovh/terraform-provider-ovh ovh/resource_cloud_project_failover_ip_attach.go (serviceName and routedTo ForceNew; ip neither ForceNew nor updatable: no update function, so the library replaces on it)",
         replaceOn: ["serviceName", "routedTo"],
         neverSent: [],
+        noUpdate: true,
         onDelete: "nothing: a failover IP cannot be detached, it stays attached",
         importId: "the failover IP's id in the project; but the importer keeps the id alone and Read then asks GET /cloud/project//ip/failover, a 404 (seen with the real plugin): it cannot be imported",
     },
@@ -83,6 +90,7 @@ export const PROVIDER_RULES: Record<string, ProviderRule> = {
         source: "ovh/terraform-provider-ovh ovh/resource_vrack_ip.go (service_name and block ForceNew; region Optional and Computed; no update function; the importer takes SERVICE_NAME,IPBlock)",
         replaceOn: ["serviceName", "block"],
         neverSent: [],
+        noUpdate: true,
         // resourceVrackIpDelete: DELETE /vrack/{sn}/ip/{block}, then waits for the vRack task.
         onDelete: "takes the block out of the vRack (DELETE /vrack/{serviceName}/ip/{block}): it is routed nowhere until moved",
         importId: "<vRack service name>,<block>, e.g. pn-123456,203.0.113.16/29",

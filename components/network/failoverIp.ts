@@ -37,7 +37,10 @@ export interface FailoverIpArgs {
      * least the TTL of the A record it waits for, since resolvers may hold the old one that long.
      */
     reverseReadiness?: string;
-    /** Protect the routing, so that `pulumi destroy` stops at it (default true). It is retained on delete either way. */
+    /**
+     * Protect an ip.Move, so that `pulumi destroy` stops at it (default true). It is retained on
+     * delete either way; a Public Cloud attach is never protected (see below).
+     */
     protect?: boolean;
     /**
      * What the checks before a move to a dedicated server (MoveCheck, which the routing waits for)
@@ -85,11 +88,20 @@ export class FailoverIp extends pulumi.ComponentResource {
                 routedTo: { serviceName: args.routeTo.dedicatedServer },
             }, { ...routingOpts, dependsOn: [this.moveCheck] });
         } else if (args.routeTo) {
+            // Another IP is another attach: replaced, never updated. terraform-provider-ovh
+            // ovh/resource_cloud_project_failover_ip_attach.go (v2.19.0) has no Update and leaves
+            // `ip` without ForceNew (Optional, Computed), so a change of it alone would be an
+            // update the SDK refuses ("doesn't support update": terraform-plugin-sdk
+            // helper/schema/resource.go, Apply). The replacement attaches the new IP (POST
+            // .../attach) and then forgets the old attach (retained; the provider's delete calls
+            // nothing either): the old IP stays attached where it is, since OVH has no detach.
+            // Not protected: protect would refuse that replacement, and with nothing its delete
+            // could undo there is nothing for it to guard.
             this.routing = new ovh.cloudproject.FailoverIpAttach(`${name}-routing`, {
                 serviceName: args.routeTo.cloudProject,
                 ip,
                 routedTo: args.routeTo.instanceId,
-            }, routingOpts);
+            }, { ...routingOpts, protect: false, replaceOnChanges: ["ip"] });
             // Not imported either: its importer keeps the id alone, and Read then lists
             // GET /cloud/project/{service_name}/ip/failover with service_name still empty, a 404
             // (terraform-provider-ovh ovh/resource_cloud_project_failover_ip_attach.go; seen with

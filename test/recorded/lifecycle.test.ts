@@ -2,7 +2,8 @@
 // (test/recorded/lifecycle/, written by `npm run test:providers`), read back: they exist for the
 // lock's versions, every write that reached the world is explained by a step of its phase, an
 // `up` with nothing to do wrote nothing, DNS moved only after the gateway probe, and the offline
-// plan of the stack from nothing takes the steps the real `up` from nothing took.
+// plan of the stack from nothing takes the steps the real `up` from nothing took (and, where
+// IP_CHANGES names it, the offline plan of an IP change the steps the real IP change took).
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -19,7 +20,16 @@ const LIFECYCLES = ["reverse-proxy", GENERATED_ENDPOINTS, "new-container", "edge
 
 const recordings = readLifecycleRecordings();
 
-async function planFromNothing(r: LifecycleRecording): Promise<string[]> {
+/**
+ * The IP change phases the offline plan is held to, per stack: the phase's name and the `--set`s
+ * that make it from the stack as written (what the tier's test edits in the stack file).
+ */
+const IP_CHANGES: Record<string, { phase: string; sets: string[] }> = {
+    "public-cloud": { phase: "an IP change", sets: ["endpoints.pci.ip=192.0.2.61"] },
+};
+
+/** The offline plan's changed steps: from nothing, or with these sets from the stack as written. */
+async function plannedSteps(r: LifecycleRecording, sets: string[] = []): Promise<string[]> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovh-failover-lifecycle-"));
     try {
         fs.copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
@@ -27,7 +37,7 @@ async function planFromNothing(r: LifecycleRecording): Promise<string[]> {
         fs.mkdirSync(path.join(dir, "stacks"));
         const stackFile = r.stackFile ?? fs.readFileSync(path.join(REPO, "stacks", `Pulumi.${r.stack}.yaml`), "utf8");
         fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${r.stack}.yaml`), stackFile);
-        const result = await plan(dir, { stack: r.stack, sets: [], json: true, showSame: false }, false);
+        const result = await plan(dir, { stack: r.stack, sets, json: true, showSame: false }, false);
         expect(result.message ?? "").toBe("");
         return changed((JSON.parse(result.output) as { steps: { op: string; urn: string }[] }).steps);
     } finally {
@@ -62,6 +72,13 @@ describe.each(recordings.map((r) => [r.stack, r] as const))("the lifecycle of %s
 
     it("took from nothing the steps the offline plan shows", async () => {
         expect(r.phases[0].name).toBe("up from nothing");
-        expect(await planFromNothing(r)).toEqual(r.phases[0].steps);
+        expect(await plannedSteps(r)).toEqual(r.phases[0].steps);
+    });
+
+    it.runIf(r.stack in IP_CHANGES)("took in its IP change the steps the offline plan of the changed stack shows", async () => {
+        const change = IP_CHANGES[r.stack];
+        const phase = r.phases.find((p) => p.name === change.phase);
+        expect(phase, r.phases.map((p) => p.name).join(", ")).toBeDefined();
+        expect(await plannedSteps(r, change.sets)).toEqual(phase!.steps);
     });
 });

@@ -380,6 +380,35 @@ describe('OVH stand-in: Public Cloud failover IPs and /ip moves', () => {
     ]);
   });
 
+  it('a second IP attached to the same instance leaves the first attached to it: OVH has no detach, and an attach moves only its own IP', async () => {
+    const { standIn, ovh } = await start();
+    standIn.addCloudProject(PROJECT, {
+      instances: [{ id: EDGE1, name: 'edge-1' }, { id: EDGE2, name: 'edge-2' }],
+      failoverIps: [{ id: 'fo-1', ip: '203.0.113.50', routedTo: EDGE2 }, { id: 'fo-2', ip: '203.0.113.51', routedTo: EDGE2 }],
+    });
+    const settle = async (id: string) => {
+      for (let i = 0; i < 10; i++) {
+        const f = (await ovh.requestPromised('GET', `${FIP}/${id}`)) as Record<string, unknown>;
+        if (f.status === 'ok') return f;
+      }
+      throw new Error(`${id} still pending`);
+    };
+    await ovh.requestPromised('POST', `${FIP}/fo-1/attach`, { instanceId: EDGE1 });
+    expect(await settle('fo-1')).toMatchObject({ ip: '203.0.113.50', routedTo: EDGE1 });
+    await ovh.requestPromised('POST', `${FIP}/fo-2/attach`, { instanceId: EDGE1 });
+    // While the second is pending, the first stays where it is.
+    expect(await ovh.requestPromised('GET', `${FIP}/fo-1`)).toMatchObject({ routedTo: EDGE1, status: 'ok' });
+    expect(await settle('fo-2')).toMatchObject({ ip: '203.0.113.51', routedTo: EDGE1 });
+    expect(standIn.cloudFailoverIps(PROJECT).map((f) => [f.ip, f.routedTo, f.status])).toEqual([
+      ['203.0.113.50', EDGE1, 'ok'],
+      ['203.0.113.51', EDGE1, 'ok'],
+    ]);
+    // No route takes an IP off an instance (cloud.json has no detach and no DELETE on a failover IP).
+    expect(await failure(ovh.requestPromised('DELETE', `${FIP}/fo-1`))).toMatchObject({ error: 404 });
+    expect(await failure(ovh.requestPromised('POST', `${FIP}/fo-1/detach`, {}))).toMatchObject({ error: 404 });
+    expect(standIn.cloudFailoverIps(PROJECT)[0]).toMatchObject({ routedTo: EDGE1, status: 'ok' });
+  });
+
   it("refuseAttach answers 400 with OVH's message; attachOutcome 'never' stays pending", async () => {
     const { standIn, ovh } = await startCloud();
     standIn.refuseAttach();

@@ -95,7 +95,16 @@ export const PUBLIC_CLOUD = {
     otherInstance: "0c7b2c1e-8d3a-4f6b-9e2d-1a5c3b7d9f01",
     ip: "192.0.2.60",
     failoverId: "8a3c6e2f-4b1d-4e9a-a7c5-3d2f1b0e9c84",
+    /** A second additional IP in the project: where an IP change moves the endpoint. */
+    ip2: "192.0.2.61",
+    failoverId2: "b7d1e3c5-2a4f-4c6e-8b0d-9f1a3c5e7b26",
 };
+
+/** The project's additional IPs, both attached to its other instance for now, or as `pulumi up` left them. */
+const publicCloudIps = (routedTo: string) => [
+    { id: PUBLIC_CLOUD.failoverId, ip: PUBLIC_CLOUD.ip, routedTo },
+    { id: PUBLIC_CLOUD.failoverId2, ip: PUBLIC_CLOUD.ip2, routedTo: PUBLIC_CLOUD.otherInstance },
+];
 
 function routedAccount(s: OvhStandIn): void {
     s.addServer(ROUTED.server, { mainIp: "198.51.100.40", gateway: "198.51.100.254", vmacSupported: false });
@@ -103,11 +112,11 @@ function routedAccount(s: OvhStandIn): void {
     s.addZone("example.org");
 }
 
-/** The IP imported into the project, attached to another instance of it for now. */
+/** The IPs imported into the project, attached to another instance of it for now. */
 function publicCloudAccount(s: OvhStandIn): void {
     s.addCloudProject(PUBLIC_CLOUD.project, {
         instances: [{ id: PUBLIC_CLOUD.instance, name: "web-gra-1" }, { id: PUBLIC_CLOUD.otherInstance, name: "web-gra-2" }],
-        failoverIps: [{ id: PUBLIC_CLOUD.failoverId, ip: PUBLIC_CLOUD.ip, routedTo: PUBLIC_CLOUD.otherInstance }],
+        failoverIps: publicCloudIps(PUBLIC_CLOUD.otherInstance),
     });
     s.addZone("example.org");
 }
@@ -152,7 +161,7 @@ export function accountAfterUp(stack: string, s: OvhStandIn): void {
     } else if (stack === "public-cloud") {
         s.addCloudProject(PUBLIC_CLOUD.project, {
             instances: [{ id: PUBLIC_CLOUD.instance, name: "web-gra-1" }, { id: PUBLIC_CLOUD.otherInstance, name: "web-gra-2" }],
-            failoverIps: [{ id: PUBLIC_CLOUD.failoverId, ip: PUBLIC_CLOUD.ip, routedTo: PUBLIC_CLOUD.instance }],
+            failoverIps: publicCloudIps(PUBLIC_CLOUD.instance),
         });
         s.addZone("example.org");
         s.addRecord("example.org", { fieldType: "A", subDomain: "pci", target: PUBLIC_CLOUD.ip, ttl: 300 });

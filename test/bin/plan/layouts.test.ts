@@ -69,11 +69,11 @@ describe("a Public Cloud endpoint", () => {
         return r;
     };
 
-    it("attaches the IP to the instance, protected and retained; then the alias over SSH; then DNS", () => {
+    it("attaches the IP to the instance, retained and replaced on an IP change (so not protected); then the alias over SSH; then DNS", () => {
         const attach = byName("pci-ip-routing");
         expect(attach.type).toBe("ovh:CloudProject/failoverIpAttach:FailoverIpAttach");
         expect(attach.inputs).toEqual({ serviceName: "0123456789abcdef0123456789abcdef", ip: "192.0.2.60", routedTo: "5f0e4f9c-3b1d-4a55-9d0e-2f4b8c6a7d21" });
-        expect([attach.protect, attach.retainOnDelete]).toEqual([true, true]);
+        expect([attach.protect, attach.retainOnDelete, attach.replaceOnChanges]).toEqual([false, true, ["ip"]]);
         const alias = byName("pci-guest-alias");
         expect(alias.dependencies).toContain(attach.urn);
         // The connection is a secret as a whole (it may hold the private key): only its token shows.

@@ -3,11 +3,12 @@
 // stacks declare sets an input the provider never sends.
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { evaluate } from "../../../bin/plan";
+import { evaluate, plan } from "../../../bin/plan";
 import { changedKeys, VirtualMacOutputs } from "../../../components/network/virtualMacProvider";
 import { VIRTUAL_MAC_TYPE } from "../../../bin/plan/model";
 import { deleteEffectOf, PROVIDER_RULES } from "../../../bin/plan/providerRules";
 import { listStacks, loadProject, loadStackConfig } from "../../../bin/plan/stackFiles";
+import { resourceSteps } from "../../support/planJson";
 
 const root = path.resolve(__dirname, "../../..");
 const project = loadProject(root);
@@ -33,6 +34,18 @@ describe("the provider rules", () => {
         for (const key of PROVIDER_RULES[VIRTUAL_MAC_TYPE].replaceOn) {
             expect(changedKeys(olds, { ...olds, [key]: "changed" })).toEqual([key]);
         }
+    });
+
+    it("say which resources the provider cannot update: the plan warns at such an update, and the library replaces the attach on ip instead", async () => {
+        expect(Object.entries(PROVIDER_RULES).filter(([, r]) => r.noUpdate).map(([t]) => t).sort()).toEqual(["ovh:CloudProject/failoverIpAttach:FailoverIpAttach", "ovh:Vrack/ipAddress:IpAddress"]);
+        const region = await plan(root, { stack: "layouts", sets: ["ipBlocks.rack.region=eu-west-rbx"], json: true, showSame: false }, false);
+        const update = resourceSteps(region.output).find((s) => s.name === "rack-block-routing");
+        expect(update?.op).toBe("update");
+        expect(update?.offlinePlan?.warnings).toEqual([`the provider has no update for this resource: pulumi up fails here ("doesn't support update") on the change of region`]);
+        const ip = await plan(root, { stack: "public-cloud", sets: ["endpoints.pci.ip=192.0.2.61"], json: true, showSame: false }, false);
+        const attach = resourceSteps(ip.output).find((s) => s.name === "pci-ip-routing");
+        expect(attach).toMatchObject({ op: "replace" });
+        expect(attach?.offlinePlan?.warnings).toBeUndefined();
     });
 
     it("say what a delete does: a Move parks, a command runs its delete script only if it has one", () => {

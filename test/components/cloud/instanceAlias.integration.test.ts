@@ -178,6 +178,33 @@ find /etc/network /etc/netplan /var/lib/ovh-failover -type f -exec sha256sum {} 
         expect(silentAlias()).toBe(true);
     });
 
+    it.each(["debian", "netplan"] as const)("%s: an IP change as the stack makes it (the old alias deleted first, then the new one created) leaves the instance as the first alias did, the new address in its place; its delete restores it as before", async (flavour) => {
+        const NEW_ALIAS = "203.0.113.61";
+        execFileSync("ip", ["-n", net, "route", "replace", `${NEW_ALIAS}/32`, "via", MAIN, "dev", "peer0"]);
+        /** The snapshot's lines but its digests, and each file's content: what can be compared with the other address swapped in. */
+        const comparable = async () => `${(await snapshot()).split("\n").filter((l) => !/^[0-9a-f]{64} /.test(l)).join("\n")}\n${await sh("find /etc/network /etc/netplan /var/lib/ovh-failover -type f 2>/dev/null | sort | while read -r f; do echo \"== $f\"; cat \"$f\"; done")}`;
+        const swapped = (text: string) => text.replaceAll(ALIAS, NEW_ALIAS).replaceAll(ALIAS.replaceAll(".", "-"), NEW_ALIAS.replaceAll(".", "-")).replaceAll("ens3:60", "ens3:61");
+        const before = await snapshot();
+        const old: AliasSpec = { address: ALIAS, flavour, pingTarget: GATEWAY };
+        const next: AliasSpec = { ...old, address: NEW_ALIAS };
+        expect((await run(renderAliasCreate(old))).status).toBe(0);
+        const applied = await comparable();
+
+        const del = await run(renderAliasDelete(old));
+        expect(del.status, del.stderr).toBe(0);
+        const create = await run(renderAliasCreate(next));
+        expect(create.status, create.stderr).toBe(0);
+        expect(create.stdout).toContain(`check=${GATEWAY} answers ${NEW_ALIAS}`);
+        expect(await holds()).not.toContain(`${ALIAS}/32`);
+        expect(await comparable()).toBe(swapped(applied));
+        expect(silentAlias()).toBe(true);
+        expect(inNet("ping", "-n", "-c", "1", "-W", "5", NEW_ALIAS).status).toBe(0);
+
+        expect((await run(renderAliasDelete(next))).status).toBe(0);
+        expect(await snapshot()).toBe(before);
+        execFileSync("ip", ["-n", net, "route", "del", `${NEW_ALIAS}/32`]);
+    });
+
     it("an address put there by hand, and a file of that name, are left as they were on delete", async () => {
         await sh(`ip addr add ${ALIAS}/32 dev ens3`);
         const own = "# mine\nauto ens3:60\niface ens3:60 inet static\n    address 203.0.113.60\n    netmask 255.255.255.255\n";
