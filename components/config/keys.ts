@@ -47,7 +47,7 @@ export const CATALOG = {
         summary: "The keys of the project's namespace (`ovh-failover:`). Any other key is refused, with the nearest known one.",
         keys: [
             k("dnsTtl", "0 (the zone's default) or 60 to 2147483647 seconds", "Default TTL of the DNS records; an IP change waits this long in resolvers.", { default: String(DEFAULT_TTL) }),
-            k("protectIps", "true or false", "Protect the failover IPs' routing from `pulumi destroy` (it is retained on delete either way).", { default: "true" }),
+            k("protectIps", "true or false", "Protect the routing of the IPs and blocks routed to a server or a vRack from `pulumi destroy` (it is retained on delete either way). A Public Cloud attach is never protected: an IP change replaces it, and its delete only forgets it.", { default: "true" }),
             k("servers", "a map of server name to a server", "The dedicated servers the endpoints' IPs are routed to, and their Proxmox hosts."),
             k("ipBlocks", "a map of block name to an IP block", "Additional IP blocks (/30, /29, …) routed as a whole to a server or into a vRack; a lone IP needs no entry."),
             k("vracks", "a map of vRack name to a vRack", "The vRacks that blocks are routed into."),
