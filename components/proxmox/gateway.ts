@@ -64,7 +64,7 @@ export function needsOnLinkRoute(address: string, prefixLength: number, gateway:
 // first; else a gateway written in the stack, which knows its range better than a rule; else the
 // rule, for a /64 only.
 
-export type Gateway6Source = "api" | "config" | "prefix";
+export type Gateway6Source = "api" | "config" | "prefix" | "routed-bridge";
 
 export interface Gateway6Facts {
     /** routing.ipv6.gateway from the OVH API, when known. */
