@@ -578,7 +578,7 @@ export interface HostRouteProbeSpec {
  * A check run on the host: `ip route get <address>` goes `dev <bridge>` (not local, not
  * unreachable), and net.ipv4.ip_forward and the uplink's proxy_arp are both 1. Prints
  * `host-route: <address> dev <bridge>, forwarding and proxy_arp on <uplink>: ok` and exits 0, or
- * one line per failure and exits 1.
+ * one line per failure and exits 1. With address6, the same for IPv6 (probe6).
  */
 export function renderHostRouteProbe(spec: HostRouteProbeSpec): string {
     const address6 = spec.address6 === undefined ? undefined : parseRoutedDestination6(spec.address6).replace(/\/128$/, "");
@@ -603,14 +603,20 @@ forward=$(sysctl -n net/ipv4/ip_forward 2>&1) || forward="unreadable ($forward)"
 [ "$forward" = 1 ] || fail "net.ipv4.ip_forward is $forward, not 1"
 proxy=$(sysctl -n "net/ipv4/conf/$uplink/proxy_arp" 2>&1) || proxy="unreadable ($proxy)"
 [ "$proxy" = 1 ] || fail "proxy_arp of $uplink is $proxy, not 1"
-${address6 === undefined ? "" : probe6(address6)}[ "$failed" = 0 ] || exit 1
+${address6 === undefined ? `[ "$failed" = 0 ] || exit 1
 echo "host-route: $address dev $bridge, forwarding and proxy_arp on $uplink: ok"
-${address6 === undefined ? "" : 'echo "host-route: $address6 dev $bridge, IPv6 forwarding, proxy_ndp and the neighbour proxy entry on $uplink: ok"\n'}`;
+` : probe6(address6)}`;
 }
 
-/** The probe's IPv6 checks: the route, IPv6 forwarding, proxy_ndp, the uplink's neighbour proxy entry. */
+/**
+ * The probe's IPv6 checks: the route, IPv6 forwarding, proxy_ndp, the uplink's neighbour proxy
+ * entry. Each family's ok line is printed when that family passes (check-gateways reads them for
+ * its two gauges); the exit status is 1 when either fails.
+ */
 function probe6(address6: string): string {
-    return `address6=${shellQuote(address6)}
+    return `failed4=$failed
+failed=0
+address6=${shellQuote(address6)}
 if route6=$(ip -6 route get "$address6" 2>&1); then
   case "$route6" in
     local*|anycast*|unreachable*|blackhole*|prohibit*|throw*) fail "$address6 is not routed to a bridge: $route6" ;;
@@ -625,5 +631,8 @@ ndp=$(sysctl -n "net/ipv6/conf/$uplink/proxy_ndp" 2>&1) || ndp="unreadable ($ndp
 [ "$ndp" = 1 ] || fail "proxy_ndp of $uplink is $ndp, not 1"
 ip -6 neigh show proxy dev "$uplink" 2>/dev/null | awk -v s="$address6" '$1 == s { f = 1 } END { exit !f }' ||
   fail "$uplink has no neighbour proxy entry for $address6 (ip -6 neigh show proxy dev $uplink)"
+[ "$failed4" = 0 ] && echo "host-route: $address dev $bridge, forwarding and proxy_arp on $uplink: ok"
+[ "$failed" = 0 ] && echo "host-route: $address6 dev $bridge, IPv6 forwarding, proxy_ndp and the neighbour proxy entry on $uplink: ok"
+[ "$failed4$failed" = 00 ] || exit 1
 `;
 }

@@ -225,6 +225,8 @@ case "$2" in net/ipv4/ip_forward|net/ipv4/conf/vmbr0/proxy_arp) echo 1 ;; net/ip
             "host-route: net.ipv6.conf.all.forwarding is 0, not 1",
             "host-route: proxy_ndp of vmbr0 is 0, not 1",
             "host-route: vmbr0 has no neighbour proxy entry for 2001:db8::10 (ip -6 neigh show proxy dev vmbr0)",
+            // Each family's verdict of its own: the IPv4 side passed.
+            "host-route: 203.0.113.10 dev vmbr2, forwarding and proxy_arp on vmbr0: ok",
             "",
         ].join("\n"));
     });
