@@ -62,8 +62,11 @@
 //   proxy entries (`ip -6 neigh add proxy <addr> dev <uplink>`). The kernel drops those entries,
 //   and a device's IPv6 routes, when the device goes down (seen on the lab's kernel: the hook puts
 //   both back, as it does the IPv4 routes).
-// - systemd's udev rule (above) applies the sysctl.d keys of /net/ipv6/conf/<name> to each new
+// - systemd's udev rule (above; its RUN also has --prefix=/net/ipv6/conf/$name) applies the sysctl.d keys of that prefix to each new
 //   device too, so proxy_ndp of a bridge created after boot is set.
+// An IPv4-only route renders no IPv6 step, but what all the routes of a host share (the hook, the
+// sysctl.d file's writer, the restore with the last line) knows both families: a route of either
+// kind may be the one that rewrites or removes them.
 import { shellQuote } from "../shared/shell";
 import { parseIpv6Gateway, parseRoutedDestination6 } from "../shared/ipv6";
 import {
