@@ -115,16 +115,19 @@ export async function checkEndpoint(spec: StackSpec, e: EndpointSpec, tries = 3,
     const alive = (gw: string) => out.includes(` gateway ${gw}: alive`);
     const routed = !/ route from \S+: DEAD /.test(out);
     // A routed IP's gateway is the host's bridge: it answers whatever the host does with the IP.
-    // The host's side is checked too: the /32 routed to the bridge, forwarding, proxy ARP.
+    // The host's side is checked too: the /32 routed to the bridge, forwarding, proxy ARP; with an
+    // ip6, the /128 routed to the bridge, IPv6 forwarding, proxy NDP and the uplink's proxy entry.
     const routedHost = spec.servers.get(e.server)?.routed;
     const host = e.mode === "routed" && routedHost && checked
-        ? await runOnHost(sshCommand(proxmox.host, proxmox.port, proxmox.user, proxmox.hostKey), renderHostRouteProbe({ address: e.ip, bridge: routedHost.bridge, uplink: routedHost.uplink }))
+        ? await runOnHost(sshCommand(proxmox.host, proxmox.port, proxmox.user, proxmox.hostKey), renderHostRouteProbe({ address: e.ip, bridge: routedHost.bridge, uplink: routedHost.uplink, address6: e.ip6 }))
         : undefined;
     const hostSeen = host ? host.out.split("\n").filter((l) => l !== "").join("; ") : "";
+    // The host probe prints one ok line per family that passes (renderHostRouteProbe).
+    const hostOk = (address: string) => host !== undefined && host.out.split("\n").some((l) => l.startsWith(`host-route: ${address} dev `) && l.endsWith(": ok"));
     return {
         endpoint: e.name, vmid: e.container.vmid, nic, gateway,
-        up: checked && (code === 0 || (alive(gateway) && routed)) && (host === undefined || host.code === 0),
-        ...(gateway6 ? { gateway6, up6: checked && (code === 0 || alive(gateway6)) } : {}),
+        up: checked && (code === 0 || (alive(gateway) && routed)) && (host === undefined || hostOk(e.ip)),
+        ...(gateway6 ? { gateway6, up6: checked && (code === 0 || alive(gateway6)) && (host === undefined || e.ip6 === undefined || hostOk(e.ip6)) } : {}),
         checked, seen: [seen || `ssh exited ${code} with no output`, hostSeen].filter((x) => x !== "").join("; "),
     };
 }

@@ -82,6 +82,12 @@ function addIpv6(expected: ExpectedNic, spec: StackSpec, e: EndpointSpec, live: 
     }
     const server = spec.servers.get(e.server);
     const six = server?.ipv6;
+    if (e.ip6 && six && e.mode === "routed") {
+        // A routed guest holds its own /128 behind the host, the bridge's IPv6 address its gateway.
+        expected.ip6 = `${e.ip6}/128`;
+        if (server.routed?.address6) expected.gw6 = server.routed.address6;
+        return;
+    }
     if (e.ip6 && six) {
         expected.ip6 = `${e.ip6}/${six.prefix.length}`;
         // Likewise for IPv6: the API's gateway is known only from the stack's outputs.

@@ -56,6 +56,8 @@ export interface RoutedHost {
     address: string;
     prefixLength: number;
     uplink: string;
+    /** The bridge's IPv6 address (fe80::1): the guests' IPv6 gateway; needed by a routed endpoint with ip6. */
+    address6?: string;
 }
 
 /** The block an endpoint's IP lies in, routed as a whole by an IpBlock. */
@@ -231,13 +233,18 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
             : layout.mode === "vrack"
               ? pulumi.output({ gateway: vrackGateway(parseIpv4Block(block!.cidr)), source: "vrack-block" as const, probe: [vrackGateway(parseIpv4Block(block!.cidr))] })
               : gatewayOf(self, args.server, network);
+        // A routed guest's IPv6 is its own /128 behind the host, whose bridge address is its gateway
+        // (HostRoute answers OVH's router for the address on the uplink and routes it to the bridge).
+        const routed6 = layout.mode === "routed" && ip6 ? routedGateway6(self, layout.hostRoute, ip6) : undefined;
         const resolved6 = !prefix || !ip6
             ? undefined
-            : vrackBlock6
-              ? vrackGateway6Of(self, vrackBlock6, ip6)
-              : gateway6Of(self, args.server.serviceName, prefix, configured6, ip6, network);
+            : routed6
+              ? pulumi.output<ResolvedGateway6>({ gateway: routed6, source: "routed-bridge" })
+              : vrackBlock6
+                ? vrackGateway6Of(self, vrackBlock6, ip6)
+                : gateway6Of(self, args.server.serviceName, prefix, configured6, ip6, network);
         const gateway6 = resolved6?.apply((r) => r.gateway);
-        const hostRoute = layout.mode === "routed" ? declareHostRoute(self, name, args, layout.hostRoute, routing) : undefined;
+        const hostRoute = layout.mode === "routed" ? declareHostRoute(self, name, args, layout.hostRoute, routing, routed6 && ip6) : undefined;
 
         const nic = new ContainerNic(`${name}-nic`, {
             proxmox: args.container.proxmox,
@@ -249,7 +256,7 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
             address: args.ip,
             prefixLength: layout.mode === "vrack" ? blockLength : 32,
             gateway: resolved.apply((r) => r.gateway),
-            ipv6: prefix && ip6 && gateway6 ? { address: ip6, prefixLength: prefix.length, gateway: gateway6 } : undefined,
+            ipv6: prefix && ip6 && gateway6 ? { address: ip6, prefixLength: routed6 ? 128 : prefix.length, gateway: gateway6 } : undefined,
             owned: args.container.owned,
             hostUnreachable: args.container.hostUnreachable,
         }, {
@@ -343,7 +350,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
  * the IP routed to the host's bridge, with forwarding and the uplink's proxy ARP, once OVH routes
  * it to the server.
  */
-function declareHostRoute(self: pulumi.ComponentResource, name: string, args: PublicEndpointArgs, host: RoutedHost, routing: pulumi.Resource | undefined): HostRoute {
+function declareHostRoute(self: pulumi.ComponentResource, name: string, args: PublicEndpointArgs, host: RoutedHost, routing: pulumi.Resource | undefined, ip6: string | undefined): HostRoute {
     return new HostRoute(`${name}-host`, {
         proxmox: args.container.proxmox,
         bridge: host.bridge,
@@ -351,8 +358,23 @@ function declareHostRoute(self: pulumi.ComponentResource, name: string, args: Pu
         bridgePrefixLength: host.prefixLength,
         uplink: host.uplink,
         destination: `${args.ip}/32`,
+        ...(ip6 !== undefined ? { destination6: `${ip6}/128`, bridgeAddress6: host.address6 } : {}),
         hostUnreachable: args.container.hostUnreachable,
     }, { parent: self, dependsOn: routing ? [routing] : [] });
+}
+
+/**
+ * The IPv6 gateway of a routed endpoint: the bridge's own IPv6 address (servers.<s>.routed.address6).
+ * OVH documents no routed IPv6 for Proxmox guests (proxmox-network-HG-Scale covers IPv4 only): this
+ * is the standard Linux routed setup, ours (components/proxmox/hostRouteScript.ts).
+ */
+function routedGateway6(self: pulumi.ComponentResource, host: RoutedHost, ip6: string): string {
+    if (host.address6 === undefined) {
+        throw new pulumi.ResourceError(`ip6 ${ip6} of a routed endpoint needs the routed bridge's IPv6 address (servers.<server>.routed.address6, such as fe80::1): the guest's IPv6 gateway`, self);
+    }
+    const address6 = checked(self, "layout.hostRoute.address6", host.address6, parseIpv6Gateway);
+    if (address6 === ip6) throw new pulumi.ResourceError(`ip6 ${ip6} is the routed bridge's own IPv6 address (its guests' gateway)`, self);
+    return address6;
 }
 
 /** The server's network as the OVH API states it (GET /dedicated/server/{sn}/specifications/network), unless turned off. */

@@ -41,6 +41,8 @@ export interface RoutedHostSpec {
     prefixLength: number;
     /** The public interface that gets proxy_arp. */
     uplink: string;
+    /** An IPv6 address the bridge holds (fe80::1, or any unicast address): every routed guest's IPv6 gateway. */
+    address6?: string;
 }
 
 export interface ServerSpec {
@@ -292,6 +294,7 @@ function parseRouted(r: Reader, key: string, raw: unknown): RoutedHostSpec | und
             return n;
         }, 24),
         uplink: r.optional(keyPath(key, "uplink"), o.uplink, v.parseHostInterface, "vmbr0"),
+        address6: r.optional(keyPath(key, "address6"), o.address6, v6.parseIpv6Gateway),
     };
     if (routed.bridge && routed.bridge === routed.uplink) {
         r.issues.push({ key: keyPath(key, "bridge"), value: routed.bridge, expected: `a bridge of its own, not the uplink (${keyPath(key, "uplink")} is ${routed.uplink}): OVH's routed mode puts the guests on a bridge with no ports` });
@@ -569,6 +572,17 @@ function parseEndpoint(r: Reader, name: string, raw: unknown, layout: Layout, de
         if (serverSpec.ipv6) ip6 = r.parse(keyPath(key, "ip6"), o.ip6, (x) => v6.resolveIpv6InPrefix(x, serverSpec.ipv6!.prefix));
         // A prefix written but refused is reported once, under its own key.
         else if (!r.issues.some((i) => i.key.startsWith(keyPath("servers", serverSpec.name, "ipv6")))) r.issues.push({ key: keyPath("servers", serverSpec.name, "ipv6", "prefix"), value: undefined, expected: `the server's IPv6 prefix, such as 2001:db8:1:4662::/64, needed by ${keyPath("endpoints", name, "ip6")}` });
+    }
+    if (o.ip6 !== undefined && o.ip6 !== null && routed) {
+        // A routed guest has no virtual MAC to be found on the public link by: the host answers
+        // OVH's router for its address and routes it to the bridge (HostRoute), and the guest's
+        // IPv6 gateway is the bridge's own IPv6 address.
+        const address6Key = keyPath("servers", serverSpec!.name, "routed", "address6");
+        if (routed.address6 === undefined && !r.issues.some((i) => i.key === address6Key)) {
+            r.issues.push({ key: address6Key, value: undefined, expected: `an IPv6 address the host holds on ${routed.bridge} (such as fe80::1), the routed guests' IPv6 gateway, needed by ${keyPath(key, "ip6")}` });
+        } else if (ip6 !== undefined && routed.address6 === ip6) {
+            r.issues.push({ key: keyPath(key, "ip6"), value: o.ip6, expected: `an address other than ${address6Key} (${ip6}): that one is the bridge's own, the guests' gateway` });
+        }
     }
     const vmac = o.virtualMac === undefined ? {} : r.object(keyPath(key, "virtualMac"), o.virtualMac, VMAC_KEYS) ?? {};
     if (o.virtualMac !== undefined && mode !== "bridged") {

@@ -64,8 +64,11 @@ export function needsOnLinkRoute(address: string, prefixLength: number, gateway:
 // first; else a gateway written in the stack, which knows its range better than a rule; else the
 // rule, for a /64 only.
 
-/** Where an IPv6 gateway came from; vrack-block: the first address of the vRack's IPv6 block (network/blocks.ts). */
-export type Gateway6Source = "api" | "config" | "prefix" | "vrack-block";
+/**
+ * Where an IPv6 gateway came from. vrack-block: the first address of the vRack's IPv6 block
+ * (network/blocks.ts); routed-bridge: the routed bridge's own IPv6 address (servers.<s>.routed.address6).
+ */
+export type Gateway6Source = "api" | "config" | "prefix" | "vrack-block" | "routed-bridge";
 
 export interface Gateway6Facts {
     /** routing.ipv6.gateway from the OVH API, when known. */

@@ -6,6 +6,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { checked } from "../shared/checked";
+import { parseIpv6Gateway, parseRoutedDestination6 } from "../shared/ipv6";
 import { sshConnection } from "../shared/ssh";
 import { parseBridge, parseHostInterface, parseIpv4, parseOwnerTag, parsePrefixLength4, parseRoutedDestination } from "../shared/validate";
 import type { ProxmoxConnection } from "./containerNic";
@@ -26,6 +27,13 @@ export interface HostRouteArgs {
     uplink?: pulumi.Input<string>;
     /** An additional IP (alone or /32) or a block in CIDR form. */
     destination: pulumi.Input<string>;
+    /**
+     * An IPv6 address routed to the bridge as /128 (alone or /128), with proxy NDP on the uplink;
+     * needs bridgeAddress6. Our own setup, not OVH's guide (see hostRouteScript.ts).
+     */
+    destination6?: pulumi.Input<string>;
+    /** The IPv6 address the bridge holds (fe80::1, or any unicast address): the guests' IPv6 gateway. */
+    bridgeAddress6?: pulumi.Input<string>;
     /** The host is gone: on delete or replacement, forget the route instead of undoing it over SSH. */
     hostUnreachable?: boolean;
 }
@@ -50,12 +58,17 @@ export class HostRoute extends pulumi.ComponentResource {
         if (plain(args.bridgeAddress)) checked(this, "bridgeAddress", args.bridgeAddress, parseIpv4);
         if (plain(args.bridgePrefixLength)) checked(this, "bridgePrefixLength", args.bridgePrefixLength, parsePrefixLength4);
         if (plain(args.uplink)) checked(this, "uplink", args.uplink, parseHostInterface);
+        if ((args.destination6 === undefined) !== (args.bridgeAddress6 === undefined)) {
+            throw new pulumi.ResourceError("destination6 and bridgeAddress6 go together: the guests' IPv6 gateway is the bridge's IPv6 address", this);
+        }
+        if (plain(args.destination6)) checked(this, "destination6", args.destination6, parseRoutedDestination6);
+        if (plain(args.bridgeAddress6)) checked(this, "bridgeAddress6", args.bridgeAddress6, parseIpv6Gateway);
         if (plain(args.uplink ?? HOST_ROUTE_DEFAULTS.uplink) && plain(args.bridge) && (args.uplink ?? HOST_ROUTE_DEFAULTS.uplink) === args.bridge) {
             throw new pulumi.ResourceError(`uplink: ${String(args.bridge)} is the routed bridge itself; proxy ARP belongs on the public interface`, this);
         }
         const spec: pulumi.Output<HostRouteSpec> = pulumi
-            .all([args.destination, args.bridge, args.bridgeAddress, args.bridgePrefixLength, args.uplink])
-            .apply(([destination, bridge, bridgeAddress, prefixLength, uplink]) => {
+            .all([args.destination, args.bridge, args.bridgeAddress, args.bridgePrefixLength, args.uplink, args.destination6, args.bridgeAddress6])
+            .apply(([destination, bridge, bridgeAddress, prefixLength, uplink, destination6, bridgeAddress6]) => {
                 const s: HostRouteSpec = {
                     destination: checked(this, "destination", destination, parseRoutedDestination),
                     bridge: checked(this, "bridge", bridge, (v) => parseHostInterface(parseBridge(v))),
@@ -64,6 +77,10 @@ export class HostRoute extends pulumi.ComponentResource {
                     uplink: checked(this, "uplink", uplink ?? HOST_ROUTE_DEFAULTS.uplink, parseHostInterface),
                     owner,
                 };
+                if (destination6 !== undefined && bridgeAddress6 !== undefined) {
+                    s.destination6 = checked(this, "destination6", destination6, parseRoutedDestination6);
+                    s.bridgeAddress6 = checked(this, "bridgeAddress6", bridgeAddress6, parseIpv6Gateway);
+                }
                 if (s.uplink === s.bridge) throw new pulumi.ResourceError(`uplink: ${s.uplink} is the routed bridge itself; proxy ARP belongs on the public interface`, this);
                 return s;
             });
@@ -75,10 +92,11 @@ export class HostRoute extends pulumi.ComponentResource {
             update: spec.apply(renderHostRouteUpdate),
             delete: spec.apply(renderHostRouteDelete),
             // Another host, destination, bridge, bridge address or uplink is another route:
-            // replaced, never updated in place (see deleteBeforeReplace).
+            // replaced, never updated in place (see deleteBeforeReplace). The IPv6 values join the
+            // list only when set, so that an IPv4-only route keeps the triggers it had.
             triggers: [
                 args.proxmox.host,
-                spec.apply((s) => [s.destination, s.bridge, `${s.bridgeAddress}/${s.bridgePrefixLength}`, s.uplink].join(" ")),
+                spec.apply((s) => [s.destination, s.bridge, `${s.bridgeAddress}/${s.bridgePrefixLength}`, s.uplink, ...(s.destination6 === undefined ? [] : [s.destination6, s.bridgeAddress6])].join(" ")),
             ],
             // The host keeps what delete needs (its list and records): stock sshd refuses the
             // previous output @pulumi/command offers through SetEnv (see pct.ts).

@@ -43,7 +43,32 @@
 //   when ip_forward is 0 (addons/address.py, _set_bridge_forwarding), and a hardened host sets
 //   accept_redirects to 0. So turning ip_forward back to 0 is not enough to restore a host: the
 //   values seen before are recorded and written back after it.
+//
+// IPv6 (destination6, an address routed as /128) is ours, not OVH's: OVH documents no routed
+// IPv6 for Proxmox guests (proxmox-network-HG-Scale covers IPv4 only), and a server's IPv6 is
+// on-link on its public interface, where OVH's router finds each address by neighbour discovery
+// (ovh/docs pages/bare_metal_cloud/dedicated_servers/network_ipv6). So the host answers neighbour
+// solicitations for the routed address on the uplink (a proxy entry, with proxy_ndp on) and
+// forwards it to the bridge: the standard Linux routed setup. Kernel facts relied on
+// (torvalds/linux Documentation/networking/ip-sysctl.rst, "conf/all/forwarding", "forwarding",
+// "accept_ra", "proxy_ndp"; net/ipv6/addrconf.c addrconf_fixup_forwarding):
+// - Writing net.ipv6.conf.all.forwarding sets every interface's forwarding and `default`'s to the
+//   same value; writing 0 also clears each interface's force_forwarding (kernels that have it).
+//   So, as for IPv4, the values seen before are recorded and written back after it.
+// - With forwarding 1 an interface ignores Router Advertisements unless its accept_ra is 2: a host
+//   whose routes come from RAs (`proto ra`) would lose them as they expire. Create refuses such a
+//   host (HOST_ROUTE_EXIT.raRoutes) rather than cut it off.
+// - proxy_ndp of an interface makes it answer neighbour solicitations for the addresses of its
+//   proxy entries (`ip -6 neigh add proxy <addr> dev <uplink>`). The kernel drops those entries,
+//   and a device's IPv6 routes, when the device goes down (seen on the lab's kernel: the hook puts
+//   both back, as it does the IPv4 routes).
+// - systemd's udev rule (above; its RUN also has --prefix=/net/ipv6/conf/$name) applies the sysctl.d keys of that prefix to each new
+//   device too, so proxy_ndp of a bridge created after boot is set.
+// An IPv4-only route renders no IPv6 step, but what all the routes of a host share (the hook, the
+// sysctl.d file's writer, the restore with the last line) knows both families: a route of either
+// kind may be the one that rewrites or removes them.
 import { shellQuote } from "../shared/shell";
+import { parseIpv6Gateway, parseRoutedDestination6 } from "../shared/ipv6";
 import {
     ConfigValueError, parseBridge, parseHostInterface, parseIpv4, parseOwnerTag, parsePrefixLength4, parseRoutedDestination,
 } from "../shared/validate";
@@ -60,11 +85,19 @@ export interface HostRouteSpec {
     uplink: string;
     /** Who holds the route among the resources on the host: `<project>/<stack>/<name>`. */
     owner: string;
+    /** An IPv6 address routed to the bridge as /128, with a neighbour proxy on the uplink: 2001:db8::10/128. */
+    destination6?: string;
+    /** The IPv6 address the bridge holds (the guests' IPv6 gateway), e.g. fe80::1; with destination6 only. */
+    bridgeAddress6?: string;
 }
 
 /** Where the host keeps what the stack set up. The lock lives in /run: it never goes while anyone may wait on it, and goes at reboot. */
 export const HOST_ROUTE_PATHS = {
-    /** The routes the stack holds on the host, one a line: `<destination> <bridge> <uplink> <owner> added|adopted`. */
+    /**
+     * The routes the stack holds on the host, one a line: `<destination> <bridge> <uplink> <owner>
+     * added|adopted`; an IPv6 destination's line (`…/128`) has a sixth field, whether the stack
+     * added the uplink's neighbour proxy entry: `proxy-added|proxy-kept`.
+     */
     list: "/etc/ovh-failover/routes",
     sysctlConf: "/etc/sysctl.d/90-ovh-failover.conf",
     hook: "/etc/network/if-up.d/ovh-failover",
@@ -90,6 +123,10 @@ export const HOST_ROUTE_EXIT = {
     bridgeDown: 29,
     /** Applied, but `ip route get` still goes elsewhere (a policy rule, another table): left applied for delete to undo. */
     notEffective: 28,
+    /** The bridge does not hold bridgeAddress6, the guests' IPv6 gateway. */
+    bridgeWithoutAddress6: 30,
+    /** Routes learned from Router Advertisements on an interface that would stop taking them once forwarding is on. */
+    raRoutes: 31,
 } as const;
 
 /** Seconds a script waits for another HostRoute's script on the same host. */
@@ -106,7 +143,20 @@ function checkedSpec(spec: HostRouteSpec): HostRouteSpec {
         owner: parseOwnerTag(spec.owner),
     };
     if (checked.bridge === checked.uplink) throw new ConfigValueError(`an uplink other than the routed bridge (${checked.bridge})`);
+    if ((spec.destination6 === undefined) !== (spec.bridgeAddress6 === undefined)) {
+        throw new ConfigValueError("destination6 and bridgeAddress6 together: the guests' IPv6 gateway is the bridge's address");
+    }
+    if (spec.destination6 !== undefined) {
+        checked.destination6 = parseRoutedDestination6(spec.destination6);
+        checked.bridgeAddress6 = parseIpv6Gateway(spec.bridgeAddress6);
+        if (checked.destination6 === `${checked.bridgeAddress6}/128`) throw new ConfigValueError(`a bridge address other than the routed address (${checked.bridgeAddress6})`);
+    }
     return checked;
+}
+
+/** The spec's IPv6 part, when it has one. */
+function six(spec: HostRouteSpec): { destination6: string; bridgeAddress6: string } | undefined {
+    return spec.destination6 !== undefined && spec.bridgeAddress6 !== undefined ? { destination6: spec.destination6, bridgeAddress6: spec.bridgeAddress6 } : undefined;
 }
 
 /** The address `ip route get` looks up for a destination: the IP, or a block's first address. */
@@ -124,16 +174,25 @@ export function renderIfUpHook(): string {
     return `#!/bin/sh
 # Written by ovh-failover (HostRoute); removed with the last route it lists. ifupdown runs it
 # for each interface it brings up (IFACE): the routes the stack added to that bridge, listed in
-# ${HOST_ROUTE_PATHS.list}, are put back (the kernel drops them when the bridge goes down).
+# ${HOST_ROUTE_PATHS.list}, are put back (the kernel drops them when the bridge goes down), and on
+# the uplink the neighbour proxy entries of the IPv6 ones (dropped when the uplink goes down).
 list=${HOST_ROUTE_PATHS.list}
 [ -n "\${IFACE:-}" ] && [ -r "$list" ] || exit 0
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
-while read -r dest bridge uplink _ kind; do
+while read -r dest bridge uplink _ kind ndp; do
   if [ "$bridge" = "$IFACE" ] && [ "$kind" = added ]; then
     ip route replace "$dest" dev "$bridge" || echo "ovh-failover: ip route replace $dest dev $bridge failed" >&2
   fi
   if [ "$uplink" = "$IFACE" ]; then
-    sysctl -q -w "net/ipv4/conf/$uplink/proxy_arp=1" || echo "ovh-failover: proxy_arp on $uplink failed" >&2
+    case "$dest" in
+      *:*)
+        sysctl -q -w "net/ipv6/conf/$uplink/proxy_ndp=1" || echo "ovh-failover: proxy_ndp on $uplink failed" >&2
+        if [ "$ndp" = proxy-added ]; then
+          ip -6 neigh replace proxy "\${dest%/128}" dev "$uplink" || echo "ovh-failover: neighbour proxy \${dest%/128} on $uplink failed" >&2
+        fi
+        ;;
+      *) sysctl -q -w "net/ipv4/conf/$uplink/proxy_arp=1" || echo "ovh-failover: proxy_arp on $uplink failed" >&2 ;;
+    esac
   fi
 done < "$list"
 exit 0
@@ -159,7 +218,19 @@ function header(spec: HostRouteSpec): string {
         `state=${shellQuote(p.stateDir)}`,
         `lock=${shellQuote(p.lock)}`,
         `dirs=${shellQuote(DIRS.join(" "))}`,
+        ...header6(spec),
     ].join("\n");
+}
+
+function header6(spec: HostRouteSpec): string[] {
+    const v6 = six(spec);
+    if (!v6) return [];
+    return [
+        `dest6=${shellQuote(v6.destination6)}`,
+        // ip prints a /128 without its length.
+        `shown6=${shellQuote(v6.destination6.replace(/\/128$/, ""))}`,
+        `address6=${shellQuote(v6.bridgeAddress6)}`,
+    ];
 }
 
 // Shared by every script: the tools, the lock (held to the end of the script: every read and
@@ -181,14 +252,19 @@ write_list() {
   cat > "$list.new"
   if [ -s "$list.new" ]; then mv "$list.new" "$list"; else rm -f "$list.new" "$list"; fi
 }
-uses_uplink() { [ -f "$list" ] && awk -v u="$1" '$3 == u { f = 1 } END { exit !f }' "$list"; }
+uses_uplink() { [ -f "$list" ] && awk -v u="$1" '$1 !~ /:/ && $3 == u { f = 1 } END { exit !f }' "$list"; }
 set_sysctl() { [ "$(sysctl -n "$1")" = "$2" ] || sysctl -q -w "$1=$2"; }
+# The IPv6 lines of the list (their destination holds a ':').
+any_six() { [ -f "$list" ] && awk '$1 ~ /:/ { f = 1 } END { exit !f }' "$list"; }
+uses_six() { [ -f "$list" ] && awk -v u="$1" '$1 ~ /:/ && $3 == u { f = 1 } END { exit !f }' "$list"; }
 # The sysctls the list needs, for the next boot.
 write_conf() {
   {
     echo "# Written by ovh-failover (HostRoute) for the routes in $list; removed with the last one."
     echo "net.ipv4.ip_forward = 1"
-    awk '{ print $3 }' "$list" | sort -u | while read -r u; do echo "net/ipv4/conf/$u/proxy_arp = 1"; done
+    awk '$1 !~ /:/ { print $3 }' "$list" | sort -u | while read -r u; do echo "net/ipv4/conf/$u/proxy_arp = 1"; done
+    if any_six; then echo "net/ipv6/conf/all/forwarding = 1"; fi
+    awk '$1 ~ /:/ { print $3 }' "$list" | sort -u | while read -r u; do echo "net/ipv6/conf/$u/proxy_ndp = 1"; done
   } > "$conf.new"
   mv "$conf.new" "$conf"
 }`;
@@ -205,7 +281,7 @@ export function renderHostRouteCreate(input: HostRouteSpec): string {
     const spec = checkedSpec(input);
     const x = HOST_ROUTE_EXIT;
     return `${header(spec)}
-${PRELUDE}
+${PRELUDE}${prelude6(spec)}
 ip link show dev "$bridge" >/dev/null 2>&1 ||
   refuse ${x.noBridge} "bridge $bridge does not exist on this host (create it in Proxmox: a Linux bridge with no ports and the address $address): nothing changed"
 ip -o link show dev "$bridge" | grep -qE '<([^>]*,)?UP[,>]' ||
@@ -230,7 +306,7 @@ elif printf '%s\\n' "$current" | awk -v s="$shown" -v b="$bridge" 'NR > 1 || $1 
 else
   refuse ${x.routedElsewhere} "$dest is already routed on this host, not by the stack ($(printf '%s' "$current" | tr '\\n' ';')): nothing changed"
 fi
-
+${createChecks6(spec)}
 # What the host was, recorded once: the folders and files the stack may create, then the
 # sysctls it may change (the forwarding of each interface too when ip_forward goes from 0 to 1).
 if [ ! -e "$state/before" ]; then
@@ -264,7 +340,7 @@ if [ ! -e "$state/proxy_arp.$uplink.before" ]; then
   echo "net/ipv4/conf/$uplink/proxy_arp $(sysctl -n "net/ipv4/conf/$uplink/proxy_arp")" > "$state/proxy_arp.$uplink.before.new"
   mv "$state/proxy_arp.$uplink.before.new" "$state/proxy_arp.$uplink.before"
 fi
-
+${createRecords6(spec)}
 # A line of this resource's stays where it is (a create run again changes nothing); a new one goes last.
 new="$dest $bridge $uplink $owner $kind"
 if [ -n "$line" ]; then
@@ -272,7 +348,7 @@ if [ -n "$line" ]; then
 else
   { others; echo "$new"; } | write_list
 fi
-write_conf
+${createLine6(spec)}write_conf
 cat > "$hook.new" <<'OVH_FAILOVER_HOOK'
 ${renderIfUpHook()}OVH_FAILOVER_HOOK
 chmod 755 "$hook.new"
@@ -287,7 +363,105 @@ case " $route " in
   *) refuse ${x.notEffective} "$dest is routed dev $bridge, but ip route get $probe answers: $route (a policy rule or another table?)" ;;
 esac
 echo "routed=$dest dev=$bridge kind=$kind"
+${createApply6(spec)}`;
+}
+
+// The IPv6 part of create, in the order of the IPv4 part: the checks (nothing changed on a
+// refusal), the records of what was there, the line, the run-time state. Empty without destination6.
+function createChecks6(spec: HostRouteSpec): string {
+    if (!six(spec)) return "";
+    const x = HOST_ROUTE_EXIT;
+    return `if ! ip -6 -o addr show dev "$bridge" | awk -v want="$address6" '{ split($4, a, "/"); if (a[1] == want) f = 1 } END { exit !f }'; then
+  held=$(ip -6 -o addr show dev "$bridge" | awk '{ printf "%s%s", sep, $4; sep = ", " }')
+  refuse ${x.bridgeWithoutAddress6} "bridge $bridge does not hold $address6, the guests' IPv6 gateway (it holds: \${held:-no IPv6 address}): nothing changed"
+fi
+held=$(ip -6 -o addr show to "$dest6" | awk '{ printf "%s%s on %s", sep, $4, $2; sep = ", " }')
+[ -z "$held" ] || refuse ${x.destinationOnHost} "this host holds $shown6 ($held): it cannot route it to $bridge: nothing changed"
+other=$(others6 | awk -v d="$dest6" '$1 == d { print $4 }')
+[ -z "$other" ] || refuse ${x.claimedByAnother} "$dest6 is routed by another HostRoute ($other): nothing changed"
+# Forwarding on makes an interface ignore Router Advertisements unless its accept_ra is 2.
+if [ "$(sysctl -n net/ipv6/conf/all/forwarding)" != 1 ]; then
+  ra=$(ip -6 route show proto ra | awk '{ for (i = 1; i < NF; i++) if ($i == "dev") print $(i + 1) }' | sort -u | while read -r i; do
+    [ "$(sysctl -n "net/ipv6/conf/$i/accept_ra" 2>/dev/null)" = 2 ] || printf '%s ' "$i"
+  done)
+  [ -z "$ra" ] || refuse ${x.raRoutes} "IPv6 routes from Router Advertisements on $ra: IPv6 forwarding would make the host ignore them (set accept_ra to 2 on those interfaces, or configure them statically): nothing changed"
+fi
+line6=$(mine6)
+current6=$(ip -6 route show exact "$dest6")
+if [ -n "$line6" ]; then
+  kind6=$(printf '%s\\n' "$line6" | awk '{ print $5; exit }')
+  ndp6=$(printf '%s\\n' "$line6" | awk '{ print $6; exit }')
+else
+  if [ -z "$current6" ]; then
+    kind6=added
+  elif printf '%s\\n' "$current6" | awk -v s="$shown6" -v b="$bridge" 'NR > 1 || $1 != s || $2 != "dev" || $3 != b || / via / { bad = 1 } END { exit bad }'; then
+    kind6=adopted
+  else
+    refuse ${x.routedElsewhere} "$dest6 is already routed on this host, not by the stack ($(printf '%s' "$current6" | tr '\\n' ';')): nothing changed"
+  fi
+  # A neighbour proxy entry that was there before stays on delete.
+  if ip -6 neigh show proxy dev "$uplink" | awk -v s="$shown6" '$1 == s { f = 1 } END { exit !f }'; then ndp6=proxy-kept; else ndp6=proxy-added; fi
+fi
 `;
+}
+
+function createRecords6(spec: HostRouteSpec): string {
+    if (!six(spec)) return "";
+    return `if [ ! -e "$state/forwarding6.before" ]; then
+  {
+    was=$(sysctl -n net/ipv6/conf/all/forwarding)
+    echo "net/ipv6/conf/all/forwarding $was"
+    if [ "$was" != 1 ]; then
+      for d in /proc/sys/net/ipv6/conf/*; do
+        i=\${d##*/}
+        [ "$i" = all ] && continue
+        echo "net/ipv6/conf/$i/forwarding $(cat "$d/forwarding")"
+        if [ -e "$d/force_forwarding" ]; then echo "net/ipv6/conf/$i/force_forwarding $(cat "$d/force_forwarding")"; fi
+      done
+    fi
+  } > "$state/forwarding6.before.new"
+  mv "$state/forwarding6.before.new" "$state/forwarding6.before"
+fi
+if [ ! -e "$state/proxy_ndp.$uplink.before" ]; then
+  echo "net/ipv6/conf/$uplink/proxy_ndp $(sysctl -n "net/ipv6/conf/$uplink/proxy_ndp")" > "$state/proxy_ndp.$uplink.before.new"
+  mv "$state/proxy_ndp.$uplink.before.new" "$state/proxy_ndp.$uplink.before"
+fi
+`;
+}
+
+function createLine6(spec: HostRouteSpec): string {
+    if (!six(spec)) return "";
+    return `new6="$dest6 $bridge $uplink $owner $kind6 $ndp6"
+if [ -n "$line6" ]; then
+  awk -v d="$dest6" -v o="$owner" -v n="$new6" '$1 == d && $4 == o { print n; next } { print }' "$list" | write_list
+else
+  { others6; echo "$new6"; } | write_list
+fi
+`;
+}
+
+function createApply6(spec: HostRouteSpec): string {
+    if (!six(spec)) return "";
+    const x = HOST_ROUTE_EXIT;
+    return `if [ "$kind6" = added ]; then ip -6 route replace "$dest6" dev "$bridge"; fi
+set_sysctl net/ipv6/conf/all/forwarding 1
+set_sysctl "net/ipv6/conf/$uplink/proxy_ndp" 1
+if [ "$ndp6" = proxy-added ]; then ip -6 neigh replace proxy "$shown6" dev "$uplink"; fi
+route=$(ip -6 route get "$shown6")
+case " $route " in
+  *" dev $bridge "*) ;;
+  *) refuse ${x.notEffective} "$dest6 is routed dev $bridge, but ip -6 route get $shown6 answers: $route (a policy rule or another table?)" ;;
+esac
+echo "routed6=$dest6 dev=$bridge kind=$kind6 neighbour=$ndp6"
+`;
+}
+
+/** The IPv6 line's helpers, beside the PRELUDE's others and mine. */
+function prelude6(spec: HostRouteSpec): string {
+    if (!six(spec)) return "";
+    return `
+others6() { if [ -f "$list" ]; then awk -v d="$dest6" -v o="$owner" '!($1 == d && $4 == o)' "$list"; fi; }
+mine6() { if [ -f "$list" ]; then awk -v d="$dest6" -v o="$owner" '$1 == d && $4 == o' "$list"; fi; }`;
 }
 
 /** Update: the same as create, which finds its own line and its records (values that differ replace the resource). */
@@ -306,7 +480,7 @@ export function renderHostRouteUpdate(spec: HostRouteSpec): string {
 export function renderHostRouteDelete(input: HostRouteSpec): string {
     const spec = checkedSpec(input);
     return `${header(spec)}
-${PRELUDE}
+${PRELUDE}${prelude6(spec)}
 restore_sysctls() {
   if [ -f "$1" ]; then
     while read -r key value; do
@@ -315,7 +489,7 @@ restore_sysctls() {
     rm -f "$1"
   fi
 }
-line=$(mine)
+${delete6(spec)}line=$(mine)
 if [ -z "$line" ]; then
   echo "no route of $owner to $dest in $list: nothing of it to undo"
 else
@@ -339,8 +513,9 @@ if [ -s "$list" ]; then
 fi
 # The last route of the stack on this host: everything back as it was.
 rm -f "$list"
-for f in "$state"/proxy_arp.*.before; do restore_sysctls "$f"; done
+for f in "$state"/proxy_arp.*.before "$state"/proxy_ndp.*.before; do restore_sysctls "$f"; done
 restore_sysctls "$state/forwarding.before"
+restore_sysctls "$state/forwarding6.before"
 if [ -f "$state/before" ]; then
   while read -r type path was; do
     [ "$type" = file ] || continue
@@ -360,20 +535,56 @@ echo "restored: no route of the stack left on this host"
 `;
 }
 
+// The IPv6 part of delete, before the IPv4 part (which restores everything with the last line):
+// the route if the stack added it and it is still dev <bridge>, the neighbour proxy entry if the
+// stack added it, the line; proxy_ndp once no IPv6 line uses the uplink, IPv6 forwarding once no
+// IPv6 line is left. Empty without destination6.
+function delete6(spec: HostRouteSpec): string {
+    if (!six(spec)) return "";
+    return `line6=$(mine6)
+if [ -n "$line6" ]; then
+  was_bridge6=$(printf '%s\\n' "$line6" | awk '{ print $2; exit }')
+  was_uplink6=$(printf '%s\\n' "$line6" | awk '{ print $3; exit }')
+  kind6=$(printf '%s\\n' "$line6" | awk '{ print $5; exit }')
+  ndp6=$(printf '%s\\n' "$line6" | awk '{ print $6; exit }')
+  if [ "$kind6" != added ]; then
+    echo "the route to $dest6 was there before the stack: left as it is"
+  elif ip -6 route show exact "$dest6" | awk -v s="$shown6" -v b="$was_bridge6" '$1 == s && $2 == "dev" && $3 == b && !/ via / { f = 1 } END { exit !f }'; then
+    ip -6 route del "$dest6" dev "$was_bridge6"
+    echo "removed=$dest6 dev=$was_bridge6"
+  else
+    echo "the route to $dest6 is no longer dev $was_bridge6: left as it is"
+  fi
+  if [ "$ndp6" != proxy-added ]; then
+    echo "the neighbour proxy entry of $shown6 on $was_uplink6 was there before the stack: left as it is"
+  elif ip -6 neigh show proxy dev "$was_uplink6" | awk -v s="$shown6" '$1 == s { f = 1 } END { exit !f }'; then
+    ip -6 neigh del proxy "$shown6" dev "$was_uplink6"
+    echo "removed neighbour proxy $shown6 dev=$was_uplink6"
+  fi
+  others6 | write_list
+  if ! uses_six "$was_uplink6"; then restore_sysctls "$state/proxy_ndp.$was_uplink6.before"; fi
+  if ! any_six; then restore_sysctls "$state/forwarding6.before"; fi
+fi
+`;
+}
+
 export interface HostRouteProbeSpec {
     /** The endpoint's address: an IP of the routed destination. */
     address: string;
     bridge: string;
     uplink: string;
+    /** The endpoint's IPv6 address, when the HostRoute routes one. */
+    address6?: string;
 }
 
 /**
  * A check run on the host: `ip route get <address>` goes `dev <bridge>` (not local, not
  * unreachable), and net.ipv4.ip_forward and the uplink's proxy_arp are both 1. Prints
  * `host-route: <address> dev <bridge>, forwarding and proxy_arp on <uplink>: ok` and exits 0, or
- * one line per failure and exits 1.
+ * one line per failure and exits 1. With address6, the same for IPv6 (probe6).
  */
 export function renderHostRouteProbe(spec: HostRouteProbeSpec): string {
+    const address6 = spec.address6 === undefined ? undefined : parseRoutedDestination6(spec.address6).replace(/\/128$/, "");
     const address = parseIpv4(spec.address);
     const bridge = parseHostInterface(parseBridge(spec.bridge));
     const uplink = parseHostInterface(spec.uplink);
@@ -395,7 +606,36 @@ forward=$(sysctl -n net/ipv4/ip_forward 2>&1) || forward="unreadable ($forward)"
 [ "$forward" = 1 ] || fail "net.ipv4.ip_forward is $forward, not 1"
 proxy=$(sysctl -n "net/ipv4/conf/$uplink/proxy_arp" 2>&1) || proxy="unreadable ($proxy)"
 [ "$proxy" = 1 ] || fail "proxy_arp of $uplink is $proxy, not 1"
-[ "$failed" = 0 ] || exit 1
+${address6 === undefined ? `[ "$failed" = 0 ] || exit 1
 echo "host-route: $address dev $bridge, forwarding and proxy_arp on $uplink: ok"
+` : probe6(address6)}`;
+}
+
+/**
+ * The probe's IPv6 checks: the route, IPv6 forwarding, proxy_ndp, the uplink's neighbour proxy
+ * entry. Each family's ok line is printed when that family passes (check-gateways reads them for
+ * its two gauges); the exit status is 1 when either fails.
+ */
+function probe6(address6: string): string {
+    return `failed4=$failed
+failed=0
+address6=${shellQuote(address6)}
+if route6=$(ip -6 route get "$address6" 2>&1); then
+  case "$route6" in
+    local*|anycast*|unreachable*|blackhole*|prohibit*|throw*) fail "$address6 is not routed to a bridge: $route6" ;;
+    *) case " $route6 " in *" dev $bridge "*) ;; *) fail "$address6 is routed elsewhere than dev $bridge: $route6" ;; esac ;;
+  esac
+else
+  fail "ip -6 route get $address6 failed: $route6"
+fi
+forward6=$(sysctl -n net/ipv6/conf/all/forwarding 2>&1) || forward6="unreadable ($forward6)"
+[ "$forward6" = 1 ] || fail "net.ipv6.conf.all.forwarding is $forward6, not 1"
+ndp=$(sysctl -n "net/ipv6/conf/$uplink/proxy_ndp" 2>&1) || ndp="unreadable ($ndp)"
+[ "$ndp" = 1 ] || fail "proxy_ndp of $uplink is $ndp, not 1"
+ip -6 neigh show proxy dev "$uplink" 2>/dev/null | awk -v s="$address6" '$1 == s { f = 1 } END { exit !f }' ||
+  fail "$uplink has no neighbour proxy entry for $address6 (ip -6 neigh show proxy dev $uplink)"
+[ "$failed4" = 0 ] && echo "host-route: $address dev $bridge, forwarding and proxy_arp on $uplink: ok"
+[ "$failed" = 0 ] && echo "host-route: $address6 dev $bridge, IPv6 forwarding, proxy_ndp and the neighbour proxy entry on $uplink: ok"
+[ "$failed4$failed" = 00 ] || exit 1
 `;
 }

@@ -122,3 +122,17 @@ export function ipv6FromBits(bits: bigint): string {
 export function prefixOf(address: string, length: number): Ipv6Prefix {
     return { network: ipv6FromBits(ipv6Bits(address) & ~hostMask(length)), length };
 }
+
+/**
+ * An IPv6 address a Proxmox host routes to a bridge in routed mode: global unicast, written alone
+ * or as /128, returned as `<canonical address>/128` (2001:db8:1:4662::10/128).
+ */
+export function parseRoutedDestination6(value: unknown): string {
+    const what = "a global unicast IPv6 address, alone or as /128, such as 2001:db8:1:4662::10";
+    if (typeof value !== "string") throw new ConfigValueError(what);
+    const [address, length, ...rest] = value.split("/");
+    if (rest.length > 0 || (length !== undefined && length !== "128")) throw new ConfigValueError(what);
+    const addr = parseAddress(address, what);
+    if (!addr.match(GLOBAL_UNICAST)) throw new ConfigValueError(`${what} (${addr.toRFC5952String()} is ${addr.range()})`);
+    return `${addr.toRFC5952String()}/128`;
+}

@@ -7,6 +7,7 @@ import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { expectedNic, netLine, nicDrift } from "../../bin/drift";
 import { sshCommand, stackSpec } from "../../bin/hostShell";
+import { localMacFor } from "../../components/proxmox/pct";
 
 const root = path.resolve(__dirname, "../..");
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "ovh-failover-drift-"));
@@ -25,6 +26,14 @@ describe("comparing a NIC", () => {
         // Without the API, the stack's rule gives the v6 gateway.
         const offline = { ...spec, servers: new Map([...spec.servers].map(([k, s]) => [k, { ...s, gatewayFromApi: false }])) };
         expect(expectedNic(offline, proxy).gw6).toBe("2001:db8:1:46ff:ff:ff:ff:ff");
+    });
+
+    it("expects a routed endpoint's ip6 as a /128 with the routed bridge's IPv6 address as gateway (the routed stack)", () => {
+        const routed = stackSpec(root, "routed");
+        const app = routed.endpoints[0];
+        expect(expectedNic(routed, app)).toEqual({
+            name: "eth1", bridge: "vmbr2", ip: "192.0.2.50/32", gw: "192.168.0.1", hwaddr: localMacFor("192.0.2.50"), ip6: "2001:db8:3:4662::50/128", gw6: "fe80::1",
+        });
     });
 
     it("finds nothing when the NIC is as the stack says, whatever else it holds", () => {

@@ -4,7 +4,7 @@
 // uplink (vmbr0, holding a public /24 and the default route, with forwarding on as ifupdown2 sets
 // it on a bridge with an address; ICMP redirects ignored, as a hardened host has them), the routed
 // bridge (vmbr2, no ports, 192.168.0.1/24), a bridge with no address, and one that is down.
-import { ChildProcess, spawnSync } from "child_process";
+import { ChildProcess, execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -264,6 +264,202 @@ describe.skipIf(!runnable)("HostRoute on a Proxmox-like host through a real sshd
         const deletes = await Promise.all(specs.map((s) => finished(host.spawn(renderHostRouteDelete(s)))));
         for (const r of deletes) expect(r.status, r.stderr).toBe(0);
         expect(deletes.filter((r) => r.stdout.includes("restored: no route of the stack left"))).toHaveLength(1);
+        expect(await snapshot()).toBe(base);
+    });
+});
+
+// IPv6 in routed mode, in a lab of three namespaces: the host (sshd, vmbr0 on the public link with
+// the server's /64, vmbr2 holding fe80::1), OVH's router on the other end of vmbr0's link (it
+// finds each address of the /64 by neighbour discovery, as OVH's router does), and a guest whose
+// veth is a port of vmbr2, holding its address as /128 with fe80::1 as gateway.
+// The router's answer is read from its own kernel's neighbour table (what OVH's router does with
+// it), not from ndisc6: the host answers a solicitation for a proxied address from its link-local
+// address, and ndisc6 drops an answer whose source has another scope than the global target it
+// asked for (ndisc6 src/ndisc.c, recvadv: "ensures the response came through the right interface").
+const PREFIX6 = "2001:db8:1:4662";
+const SNAPSHOT6 = `${SNAPSHOT}
+echo '## routes6'; ip -6 route show table all | sort
+echo '## proxies6'; ip -6 neigh show proxy | sort
+echo '## sysctls6'; for f in /proc/sys/net/ipv6/conf/*/forwarding /proc/sys/net/ipv6/conf/*/force_forwarding /proc/sys/net/ipv6/conf/*/proxy_ndp /proc/sys/net/ipv6/conf/*/accept_ra; do if [ -e "$f" ]; then echo "$f $(cat "$f")"; fi; done`;
+
+describe.skipIf(!runnable || spawnSync("sh", ["-c", "command -v ndisc6"]).status !== 0)("HostRoute's IPv6 on a Proxmox-like host, seen from OVH's router", () => {
+    let host: SshHost;
+    let base: string;
+    const router = `ovhf${process.pid}-r6router`;
+    const guest = `ovhf${process.pid}-r6guest`;
+    const sh = (script: string): Promise<RemoteRun> => finished(host.spawn(script));
+    const ok = async (script: string): Promise<string> => {
+        const r = await sh(script);
+        expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+        return r.stdout;
+    };
+    const snapshot = () => ok(SNAPSHOT6);
+    const file = (p: string) => ok(`cat ${p} 2>/dev/null || true`);
+    const inNs = (ns: string, ...argv: string[]) => spawnSync("ip", ["netns", "exec", ns, ...argv], { encoding: "utf8" });
+    const six = (over: Partial<HostRouteSpec> = {}): HostRouteSpec => ({
+        ...route("203.0.113.10", "v6"), destination6: `${PREFIX6}::10/128`, bridgeAddress6: "fe80::1", ...over,
+    });
+    const uplinkMac = () => JSON.parse(host.inNamespace("ip", "-j", "link", "show", "dev", "vmbr0"))[0].address as string;
+    const ping = (address: string) => inNs(router, "ping", "-6", "-c", "1", "-W", "2", address);
+    // The router's kernel solicits the address afresh (its entry flushed, then a packet to send):
+    // the link-layer address it learns, or undefined when nobody answers.
+    const solicit = (address: string): string | undefined => {
+        inNs(router, "ip", "-6", "neigh", "flush", "dev", "peer0");
+        ping(address);
+        const entries = JSON.parse(inNs(router, "ip", "-j", "-6", "neigh", "show", address, "dev", "peer0").stdout || "[]") as { lladdr?: string }[];
+        return entries[0]?.lladdr;
+    };
+    // Addresses still in duplicate address detection have no local route yet: the snapshot waits for them.
+    const settled = () => waitUntil("no tentative IPv6 address on the host", () => (host.inNamespace("ip", "-6", "addr", "show", "tentative").trim() === "" ? true : undefined), 30_000, 100);
+    // The host's public side as ifupdown2 sets it up: the server's /64 on vmbr0, fe80::1 on vmbr2.
+    const addHostAddresses = async () => {
+        host.inNamespace("ip", "-6", "addr", "replace", `${PREFIX6}::1/64`, "dev", "vmbr0", "nodad");
+        host.inNamespace("ip", "-6", "addr", "replace", "fe80::1/64", "dev", "vmbr2", "nodad");
+        host.inNamespace("ip", "route", "replace", "default", "via", "198.51.100.254", "dev", "vmbr0", "onlink");
+        await settled();
+    };
+
+    beforeAll(async () => {
+        host = await startSshHost(["vmbr0"]);
+        spawnSync("ip", ["netns", "add", router]);
+        spawnSync("ip", ["netns", "add", guest]);
+        const run = (argv: string[]) => execFileSync("ip", argv);
+        run(["-n", host.ns, "link", "set", "peer0", "netns", router]);
+        for (const argv of [
+            ["-n", router, "link", "set", "lo", "up"],
+            ["-n", router, "link", "set", "peer0", "up"],
+            ["-n", router, "-6", "addr", "add", `${PREFIX6}::fffe/64`, "dev", "peer0", "nodad"],
+            // A bridge's MAC follows its ports unless set: fixed, so is its link-local address.
+            ["-n", host.ns, "link", "add", "vmbr2", "address", "02:00:00:00:00:02", "type", "bridge"],
+            ["-n", host.ns, "addr", "add", "192.168.0.1/24", "dev", "vmbr2"],
+            ["-n", host.ns, "link", "set", "vmbr2", "up"],
+            ["-n", host.ns, "link", "add", "veth120i1", "type", "veth", "peer", "name", "eth1"],
+            ["-n", host.ns, "link", "set", "eth1", "netns", guest],
+            ["-n", host.ns, "link", "set", "veth120i1", "master", "vmbr2", "up"],
+            ["-n", guest, "link", "set", "lo", "up"],
+            ["-n", guest, "link", "set", "eth1", "up"],
+            ["-n", guest, "-6", "addr", "add", `${PREFIX6}::10/128`, "dev", "eth1", "nodad"],
+            ["-n", guest, "-6", "route", "add", "default", "via", "fe80::1", "dev", "eth1"],
+        ]) run(argv);
+        await addHostAddresses();
+        base = await snapshot();
+    });
+    afterAll(() => {
+        host?.stop();
+        spawnSync("ip", ["netns", "del", router]);
+        spawnSync("ip", ["netns", "del", guest]);
+    });
+
+    it("refuses, nothing changed: a bridge without the IPv6 gateway, an address the host holds, routes learned from Router Advertisements", async () => {
+        const cases: [HostRouteSpec, number, RegExp][] = [
+            [six({ bridgeAddress6: "fe80::2" }), HOST_ROUTE_EXIT.bridgeWithoutAddress6, /bridge vmbr2 does not hold fe80::2, the guests' IPv6 gateway \(it holds: .*fe80::1\/64/],
+            [six({ destination6: `${PREFIX6}::1` }), HOST_ROUTE_EXIT.destinationOnHost, /this host holds 2001:db8:1:4662::1 \(2001:db8:1:4662::1\/64 on vmbr0\)/],
+        ];
+        for (const [spec, code, message] of cases) {
+            const r = await sh(renderHostRouteCreate(spec));
+            expect(r.status, r.stderr).toBe(code);
+            expect(r.stderr).toMatch(message);
+            expect(r.stderr).toMatch(/nothing changed/);
+            expect(await snapshot()).toBe(base);
+        }
+        host.inNamespace("ip", "-6", "route", "add", "2001:db8:99::/64", "via", "fe80::fffe", "dev", "vmbr0", "proto", "ra");
+        const before = await snapshot();
+        const r = await sh(renderHostRouteCreate(six()));
+        expect(r.status, r.stderr).toBe(HOST_ROUTE_EXIT.raRoutes);
+        expect(r.stderr).toMatch(/IPv6 routes from Router Advertisements on vmbr0 : IPv6 forwarding would make the host ignore them \(set accept_ra to 2/);
+        expect(await snapshot()).toBe(before);
+        host.inNamespace("ip", "-6", "route", "del", "2001:db8:99::/64", "via", "fe80::fffe", "dev", "vmbr0");
+        expect(await snapshot()).toBe(base);
+    });
+
+    it("create: OVH's router's neighbour solicitation is answered with the uplink's MAC, and its ping reaches the guest's /128 through the host; the probe passes", async () => {
+        expect(solicit(`${PREFIX6}::10`)).toBeUndefined();
+        expect(ping(`${PREFIX6}::10`).status).not.toBe(0);
+        const probe = renderHostRouteProbe({ address: "203.0.113.10", bridge: "vmbr2", uplink: "vmbr0", address6: `${PREFIX6}::10` });
+        const early = await sh(probe);
+        expect(early.status).toBe(1);
+        expect(early.stdout).toMatch(/net\.ipv6\.conf\.all\.forwarding is 0, not 1/);
+        expect(early.stdout).toMatch(/proxy_ndp of vmbr0 is 0, not 1/);
+        expect(early.stdout).toMatch(/vmbr0 has no neighbour proxy entry for 2001:db8:1:4662::10/);
+
+        const r = await sh(renderHostRouteCreate(six()));
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toContain("routed6=2001:db8:1:4662::10/128 dev=vmbr2 kind=added neighbour=proxy-added");
+        expect((await ok(`ip -6 route show exact ${PREFIX6}::10/128`)).trim()).toMatch(/^2001:db8:1:4662::10 dev vmbr2 /);
+        expect((await ok("sysctl -n net.ipv6.conf.all.forwarding net.ipv6.conf.vmbr0.proxy_ndp")).split("\n").slice(0, 2)).toEqual(["1", "1"]);
+        expect(await file(HOST_ROUTE_PATHS.list)).toBe(`203.0.113.10/32 vmbr2 vmbr0 ovh-failover/lab/v6 added\n${PREFIX6}::10/128 vmbr2 vmbr0 ovh-failover/lab/v6 added proxy-added\n`);
+        expect(await file(HOST_ROUTE_PATHS.sysctlConf)).toMatch(/\nnet\.ipv4\.ip_forward = 1\nnet\/ipv4\/conf\/vmbr0\/proxy_arp = 1\nnet\/ipv6\/conf\/all\/forwarding = 1\nnet\/ipv6\/conf\/vmbr0\/proxy_ndp = 1\n$/);
+        expect(await file(`${HOST_ROUTE_PATHS.stateDir}/forwarding6.before`)).toMatch(/^net\/ipv6\/conf\/all\/forwarding 0\n(.*\n)*net\/ipv6\/conf\/default\/forwarding 0\n/);
+
+        const answer = await waitUntil("the router's solicitation answered", () => solicit(`${PREFIX6}::10`), 30_000, 200);
+        expect(answer.toLowerCase()).toBe(uplinkMac().toLowerCase());
+        await waitUntil("the router's ping answered by the guest", () => (ping(`${PREFIX6}::10`).status === 0 ? true : undefined), 30_000, 200);
+
+        const late = await sh(probe);
+        expect(late.status, late.stdout).toBe(0);
+        expect(late.stdout).toBe("host-route: 203.0.113.10 dev vmbr2, forwarding and proxy_arp on vmbr0: ok\nhost-route: 2001:db8:1:4662::10 dev vmbr2, IPv6 forwarding, proxy_ndp and the neighbour proxy entry on vmbr0: ok\n");
+
+        // Run again, a create changes nothing.
+        const before = await snapshot();
+        const again = await sh(renderHostRouteCreate(six()));
+        expect(again.status, again.stderr).toBe(0);
+        expect(await snapshot()).toBe(before);
+        // Another resource cannot claim the IPv6 address.
+        const claim = await sh(renderHostRouteCreate(six({ destination: "203.0.113.11/32", owner: "ovh-failover/lab/other" })));
+        expect(claim.status, claim.stderr).toBe(HOST_ROUTE_EXIT.claimedByAnother);
+        expect(claim.stderr).toMatch(/2001:db8:1:4662::10\/128 is routed by another HostRoute \(ovh-failover\/lab\/v6\)/);
+        expect(await snapshot()).toBe(before);
+    });
+
+    it("the hook puts back what the kernel drops: the /128 when the bridge comes up, the neighbour proxy entry when the uplink does", async () => {
+        const hook = (iface: string) => ok(`env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin IFACE=${iface} LOGICAL=${iface} MODE=start PHASE=up ADDRFAM=inet6 METHOD=static ${HOST_ROUTE_PATHS.hook}`);
+        const before = await snapshot();
+        host.inNamespace("ip", "link", "set", "vmbr2", "down");
+        host.inNamespace("ip", "link", "set", "vmbr2", "up");
+        host.inNamespace("ip", "link", "set", "vmbr0", "down");
+        host.inNamespace("ip", "link", "set", "vmbr0", "up");
+        await addHostAddresses();
+        expect((await ok(`ip -6 route show exact ${PREFIX6}::10/128`)).trim()).toBe("");
+        expect((await ok("ip -6 neigh show proxy")).trim()).toBe("");
+        await hook("vmbr2");
+        await hook("vmbr0");
+        expect(await snapshot()).toBe(before);
+        await waitUntil("the guest reachable again", () => (ping(`${PREFIX6}::10`).status === 0 ? true : undefined), 30_000, 200);
+    });
+
+    it("with an IPv4-only route beside it: delete of the IPv6 one puts IPv6 forwarding and proxy_ndp back and leaves the IPv4 side; delete of the last puts the host back exactly as it was; the router's solicitation goes unanswered", async () => {
+        const v4 = route("203.0.113.16/29", "v4only");
+        expect((await sh(renderHostRouteCreate(v4))).status).toBe(0);
+        const d1 = await sh(renderHostRouteDelete(six()));
+        expect(d1.status, d1.stderr).toBe(0);
+        expect(d1.stdout).toContain(`removed=${PREFIX6}::10/128 dev=vmbr2`);
+        expect(d1.stdout).toContain(`removed neighbour proxy ${PREFIX6}::10 dev=vmbr0`);
+        // No IPv6 line left: IPv6 forwarding and proxy_ndp are back to what they were, the IPv4 side stays.
+        expect((await ok("sysctl -n net.ipv6.conf.all.forwarding net.ipv6.conf.vmbr0.proxy_ndp net.ipv4.ip_forward")).split("\n").slice(0, 3)).toEqual(["0", "0", "1"]);
+        expect(await file(HOST_ROUTE_PATHS.sysctlConf)).not.toMatch(/ipv6/);
+        expect(await file(HOST_ROUTE_PATHS.list)).toBe("203.0.113.16/29 vmbr2 vmbr0 ovh-failover/lab/v4only added\n");
+        expect(solicit(`${PREFIX6}::10`)).toBeUndefined();
+        expect(ping(`${PREFIX6}::10`).status).not.toBe(0);
+        const d2 = await sh(renderHostRouteDelete(v4));
+        expect(d2.status, d2.stderr).toBe(0);
+        expect(await snapshot()).toBe(base);
+    });
+
+    it("on a host that forwards IPv6, answers proxy NDP and has the neighbour proxy entry already, changes none of them and leaves them at delete", async () => {
+        host.inNamespace("sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1", "net.ipv6.conf.vmbr0.proxy_ndp=1");
+        host.inNamespace("ip", "-6", "neigh", "add", "proxy", `${PREFIX6}::10`, "dev", "vmbr0");
+        const before = await snapshot();
+        const r = await sh(renderHostRouteCreate(six()));
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toContain("neighbour=proxy-kept");
+        expect(await file(`${HOST_ROUTE_PATHS.stateDir}/forwarding6.before`)).toBe("net/ipv6/conf/all/forwarding 1\n");
+        const d = await sh(renderHostRouteDelete(six()));
+        expect(d.status, d.stderr).toBe(0);
+        expect(d.stdout).toMatch(/neighbour proxy entry of 2001:db8:1:4662::10 on vmbr0 was there before the stack: left as it is/);
+        expect(await snapshot()).toBe(before);
+        // Back to the host of the other tests: all.forwarding 0 zeroes every interface's (their recorded values were 0 too).
+        host.inNamespace("ip", "-6", "neigh", "del", "proxy", `${PREFIX6}::10`, "dev", "vmbr0");
+        host.inNamespace("sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=0", "net.ipv6.conf.vmbr0.proxy_ndp=0");
         expect(await snapshot()).toBe(base);
     });
 });
