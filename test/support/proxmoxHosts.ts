@@ -24,12 +24,17 @@
 // has one port, whose other end is OVH's router: the router reaches an additional IP routed to
 // the server by asking ARP for it on that link, as OVH's does (hence proxy ARP on vmbr0).
 // ifupdown2 turns forwarding on for a bridge that holds an address (addons/address.py,
-// _set_bridge_forwarding): so does the lab, on both.
+// _set_bridge_forwarding): so does the lab, on both. With IPv6 (`uplink.ipv6`, a link's `host6`),
+// vmbr0 holds the server's main IPv6 and routes through OVH's IPv6 gateway, which the router holds
+// with the server's /64 on the link: the router finds an address of the /64 by neighbour
+// discovery (hence proxy NDP on vmbr0 for one routed to vmbr2), and vmbr2 holds the guests' IPv6
+// gateway (fe80::1).
 import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { readContainerConfig, writeContainerConfig, writeNetHotplug, writePctStandIn } from "./pctStandIn";
 import type { ContainerNetwork } from "./proxmoxStandIn";
+import { waitUntil } from "./processes";
 import { scratch } from "./realStack";
 import { SshHost, startSshHost } from "./sshLab";
 
@@ -48,6 +53,8 @@ export interface ContainerLink {
      * holding this address with its prefix length (192.168.0.1/24): the host answers as the gateway.
      */
     host?: string;
+    /** With host: the IPv6 address the host's bridge holds too, with its prefix length (fe80::1/64), added nodad. */
+    host6?: string;
 }
 
 /** The host's public bridge (routed mode's uplink): the server's address on it, OVH's router at the other end of its port. */
@@ -58,6 +65,22 @@ export interface HostUplink {
     address: string;
     /** OVH's router on the link, with its prefix length: 198.51.100.254/24. */
     router: string;
+    /**
+     * The IPv6 side, as OVH gives a dedicated server its /64 (ovh/docs pages/cloud/dedicated/
+     * network_ipv6, the Debian section): the server's main IPv6 as a /128 on its public
+     * interface, an on-link route to the gateway and the default route through it; OVH's router
+     * has the whole /64 on the link and finds each address in it by neighbour discovery.
+     */
+    ipv6?: HostUplink6;
+}
+
+export interface HostUplink6 {
+    /** The server's /64: on-link at OVH's router (2001:db8:3:4662::/64). */
+    prefix: string;
+    /** The server's main IPv6, as the guide's Debian example writes it: 2001:db8:3:4662::1/128. */
+    address: string;
+    /** OVH's gateway of the /64 (by OVH's rule, 2001:db8:3:46ff:ff:ff:ff:ff), which the router holds. */
+    gateway: string;
 }
 
 export interface ProxmoxHostSpec {
@@ -159,7 +182,8 @@ export async function startProxmoxHost(from: string, spec: ProxmoxHostSpec): Pro
         const forwarding = (ns: string, dev: string) => execFileSync("ip", ["netns", "exec", ns, "sysctl", "-qw", `net.ipv4.conf.${dev}.forwarding=1`], { stdio: ["ignore", "ignore", "pipe"] });
         if (spec.uplink) {
             const u = spec.uplink;
-            ip("-n", ssh.ns, "link", "add", u.bridge, "type", "bridge");
+            // A bridge's MAC follows its ports unless set: fixed, so is its link-local address.
+            ip("-n", ssh.ns, "link", "add", u.bridge, "address", "02:00:00:00:00:00", "type", "bridge");
             ip("-n", ssh.ns, "link", "set", u.bridge, "up");
             ip("-n", ssh.ns, "addr", "add", u.address, "dev", u.bridge);
             forwarding(ssh.ns, u.bridge);
@@ -168,6 +192,15 @@ export async function startProxmoxHost(from: string, spec: ProxmoxHostSpec): Pro
             ip("-n", ssh.ns, "link", "set", "eno1", "master", u.bridge, "up");
             ip("-n", gatewayNs, "link", "set", "srv0", "up");
             ip("-n", gatewayNs, "addr", "add", u.router, "dev", "srv0");
+            if (u.ipv6) {
+                const v6 = u.ipv6;
+                // The gateway lies outside the /64: the router holds it, and has the /64 on the link.
+                ip("-n", gatewayNs, "addr", "add", `${v6.gateway}/64`, "dev", "srv0", "nodad");
+                ip("-n", gatewayNs, "-6", "route", "replace", v6.prefix, "dev", "srv0");
+                ip("-n", ssh.ns, "-6", "addr", "add", v6.address, "dev", u.bridge, "nodad");
+                ip("-n", ssh.ns, "-6", "route", "add", v6.gateway, "dev", u.bridge);
+                ip("-n", ssh.ns, "-6", "route", "add", "default", "via", v6.gateway, "dev", u.bridge);
+            }
         }
         const bin = path.join(ssh.usrLocal, "sbin");
         writePctStandIn(bin, root, { hotplug: true });
@@ -177,14 +210,16 @@ export async function startProxmoxHost(from: string, spec: ProxmoxHostSpec): Pro
         for (const link of links) {
             if (!(link.vmid in spec.containers)) throw new Error(`links.${link.vmid}: no such container`);
             if ((link.router === undefined) === (link.host === undefined)) throw new Error(`links.${link.vmid}: router or host, one of them`);
+            if (link.host6 !== undefined && link.host === undefined) throw new Error(`links.${link.vmid}: host6 goes with host`);
             const ns = containerNs(link.vmid);
             if (link.host !== undefined) {
                 // Routed mode: the bridge and its address are the host's.
                 if (!bridges.has(link.bridge)) {
                     bridges.add(link.bridge);
-                    ip("-n", ssh.ns, "link", "add", link.bridge, "type", "bridge");
+                    ip("-n", ssh.ns, "link", "add", link.bridge, "address", `02:00:00:00:00:${(bridges.size).toString(16).padStart(2, "0")}`, "type", "bridge");
                     ip("-n", ssh.ns, "link", "set", link.bridge, "up");
                     ip("-n", ssh.ns, "addr", "add", link.host, "dev", link.bridge);
+                    if (link.host6 !== undefined) ip("-n", ssh.ns, "-6", "addr", "add", link.host6, "dev", link.bridge, "nodad");
                     forwarding(ssh.ns, link.bridge);
                 }
                 ip("netns", "add", ns);
@@ -211,6 +246,15 @@ export async function startProxmoxHost(from: string, spec: ProxmoxHostSpec): Pro
                 ip("-n", gatewayNs, "link", "set", `veth${link.vmid}`, "master", link.bridge, "up");
             }
             ip("-n", ns, "link", "set", link.interfaceName, "up");
+            if (link.host6 !== undefined) {
+                // As on a host whose guests have had their NICs before: the kernel gives an
+                // interface its link-local address the first time it has carrier and keeps it when
+                // carrier goes (seen on the lab's kernel), so without this the container's first
+                // NIC would add the bridge's and its port's, which no stack does.
+                const port = `veth${link.vmid}`;
+                const linkLocal = (dev: string) => execFileSync("ip", ["-n", ssh.ns, "-6", "-o", "addr", "show", "dev", dev, "scope", "link", "-tentative"], { encoding: "utf8" }).split("\n").some((l) => /inet6 fe80::\S+ .*scope link (?!.*nodad)/.test(l));
+                await waitUntil(`the link-local addresses of ${link.bridge} and ${port}`, () => (linkLocal(link.bridge) && linkLocal(port) ? true : undefined), 30_000, 100);
+            }
             // The container's init: what pct exec and the hotplug enter (lxc-attach enters the init's namespaces).
             const init = await containerInit(ns);
             inits.push(init);
@@ -221,6 +265,13 @@ export async function startProxmoxHost(from: string, spec: ProxmoxHostSpec): Pro
             // No NIC of that name in the configuration: no veth (here, down; a hotplug brings it up),
             // so the bridge's port has no carrier, as a bridge without the container's port has none.
             else ip("-n", ns, "link", "set", link.interfaceName, "down");
+        }
+        if (spec.uplink?.ipv6 !== undefined || links.some((l) => l.host6 !== undefined)) {
+            // An address still in duplicate address detection is not usable yet and shows as
+            // tentative: the host is ready once no namespace of it has one.
+            const namespaces = [ssh.ns, gatewayNs, ...links.map((l) => containerNs(l.vmid))];
+            const tentative = () => namespaces.filter((ns) => execFileSync("ip", ["-n", ns, "-6", "addr", "show", "tentative"], { encoding: "utf8" }).trim() !== "");
+            await waitUntil("no tentative IPv6 address on the host, OVH's router or the containers", () => (tentative().length === 0 ? true : undefined), 30_000, 100);
         }
     } catch (err) {
         stop();
