@@ -294,7 +294,7 @@ function parseRouted(r: Reader, key: string, raw: unknown): RoutedHostSpec | und
             return n;
         }, 24),
         uplink: r.optional(keyPath(key, "uplink"), o.uplink, v.parseHostInterface, "vmbr0"),
-        address6: r.optional(keyPath(key, "address6"), o.address6, v6.parseIpv6Gateway),
+        address6: r.optional(keyPath(key, "address6"), o.address6, v6.parseRoutedGateway6),
     };
     if (routed.bridge && routed.bridge === routed.uplink) {
         r.issues.push({ key: keyPath(key, "bridge"), value: routed.bridge, expected: `a bridge of its own, not the uplink (${keyPath(key, "uplink")} is ${routed.uplink}): OVH's routed mode puts the guests on a bridge with no ports` });
@@ -579,7 +579,7 @@ function parseEndpoint(r: Reader, name: string, raw: unknown, layout: Layout, de
         // IPv6 gateway is the bridge's own IPv6 address.
         const address6Key = keyPath("servers", serverSpec!.name, "routed", "address6");
         if (routed.address6 === undefined && !r.issues.some((i) => i.key === address6Key)) {
-            r.issues.push({ key: address6Key, value: undefined, expected: `an IPv6 address the host holds on ${routed.bridge} (such as fe80::1), the routed guests' IPv6 gateway, needed by ${keyPath(key, "ip6")}` });
+            r.issues.push({ key: address6Key, value: undefined, expected: `an IPv6 address the host holds on ${routed.bridge} (such as fd00::1), the routed guests' IPv6 gateway, needed by ${keyPath(key, "ip6")}` });
         } else if (ip6 !== undefined && routed.address6 === ip6) {
             r.issues.push({ key: keyPath(key, "ip6"), value: o.ip6, expected: `an address other than ${address6Key} (${ip6}): that one is the bridge's own, the guests' gateway` });
         }

@@ -87,7 +87,7 @@ export interface HostRouteSpec {
     owner: string;
     /** An IPv6 address routed to the bridge as /128, with a neighbour proxy on the uplink: 2001:db8::10/128. */
     destination6?: string;
-    /** The IPv6 address the bridge holds (the guests' IPv6 gateway), e.g. fe80::1; with destination6 only. */
+    /** The IPv6 address the bridge holds (the guests' IPv6 gateway), e.g. fd00::1; with destination6 only. */
     bridgeAddress6?: string;
 }
 

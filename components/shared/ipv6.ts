@@ -15,6 +15,7 @@ const MAX_PREFIX_LENGTH = 64;
 
 /** Global unicast (RFC 4291 §2.5.4): what a public address must be. 2001:db8::/32 (documentation) is inside it. */
 const GLOBAL_UNICAST = ipaddr.IPv6.parseCIDR("2000::/3");
+const UNIQUE_LOCAL = ipaddr.IPv6.parseCIDR("fc00::/7");
 
 const bigintOf = (a: ipaddr.IPv6): bigint => a.parts.reduce((acc, p) => (acc << 16n) | BigInt(p), 0n);
 const addressOf = (n: bigint): ipaddr.IPv6 => {
@@ -135,4 +136,23 @@ export function parseRoutedDestination6(value: unknown): string {
     const addr = parseAddress(address, what);
     if (!addr.match(GLOBAL_UNICAST)) throw new ConfigValueError(`${what} (${addr.toRFC5952String()} is ${addr.range()})`);
     return `${addr.toRFC5952String()}/128`;
+}
+
+/**
+ * The IPv6 address a routed bridge holds as its guests' gateway: global unicast or unique local
+ * (fd00::1), canonical; never link-local. Proxmox applies a running container's new gw6 with
+ * `ip -6 route replace default via <gw6>` and no device (pve-container src/PVE/LXC.pm,
+ * update_ipconfig), which the kernel refuses for a link-local gateway; Proxmox then drops that
+ * family's change without saving it and `pct set` still succeeds.
+ */
+export function parseRoutedGateway6(value: unknown): string {
+    const gw = parseIpv6(value);
+    const addr = ipaddr.IPv6.parse(gw);
+    if (addr.range() === "linkLocal") {
+        throw new ConfigValueError(`a global or unique local IPv6 address such as fd00::1, not a link-local one (${gw}): Proxmox cannot make a link-local address a running container's IPv6 gateway (its hotplug runs "ip -6 route replace default via <gw6>" with no device, which the kernel refuses)`);
+    }
+    if (!addr.match(GLOBAL_UNICAST) && !addr.match(UNIQUE_LOCAL)) {
+        throw new ConfigValueError(`a global unicast or unique local (fc00::/7) IPv6 address such as fd00::1 (${gw} is ${addr.range()})`);
+    }
+    return gw;
 }

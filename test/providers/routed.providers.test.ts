@@ -11,7 +11,7 @@
 // host route, the container's /32 and gateway) and its absence proves the host undone. IPv6 the
 // same way: vmbr0 holds the server's main IPv6 of its /64 and routes through OVH's gateway, which
 // the router holds with the /64 on the link; the router finds ::50 by neighbour discovery on that
-// link (the host's proxy NDP entry answers), and vmbr2 holds fe80::1, the container's IPv6 gateway.
+// link (the host's proxy NDP entry answers), and vmbr2 holds fd00::1, the container's IPv6 gateway.
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -39,7 +39,7 @@ const CONTAINER = ["arch: amd64", "hostname: app"];
  * The routed endpoint's NIC: the IP as a /32 and ::50 as a /128 on vmbr2, the bridge's addresses
  * as its gateways, a hardware address derived from the IP.
  */
-const routedNic = (ip: string) => `name=eth1,bridge=vmbr2,gw=192.168.0.1,gw6=fe80::1,hwaddr=0e:c0:00:02:${Number(ip.split(".")[3]).toString(16).padStart(2, "0")}:01,ip=${ip}/32,ip6=${IP6}/128,type=veth`;
+const routedNic = (ip: string) => `name=eth1,bridge=vmbr2,gw=192.168.0.1,gw6=fd00::1,hwaddr=0e:c0:00:02:${Number(ip.split(".")[3]).toString(16).padStart(2, "0")}:01,ip=${ip}/32,ip6=${IP6}/128,type=veth`;
 
 /**
  * What the stack may change on the host: its IPv4 and IPv6 routes (every table), its addresses,
@@ -66,7 +66,7 @@ describe("the routed stack through the real CLI and plugins: a server without vi
         host = await startProxmoxHost(tier.ws.network.ns, {
             address: "198.51.100.40",
             containers: { [VMID]: CONTAINER },
-            links: { [VMID]: { interfaceName: "eth1", bridge: "vmbr2", host: "192.168.0.1/24", host6: "fe80::1/64" } },
+            links: { [VMID]: { interfaceName: "eth1", bridge: "vmbr2", host: "192.168.0.1/24", host6: "fd00::1/64" } },
             uplink: {
                 bridge: "vmbr0", address: "198.51.100.40/24", router: "198.51.100.254/24",
                 // ::1 as the server's main IPv6: ours, the guide leaves the choice to the reader.
@@ -113,7 +113,7 @@ describe("the routed stack through the real CLI and plugins: a server without vi
         addresses6: host.containerIp(VMID, "-6", "-o", "addr", "show", "dev", "eth1", "scope", "global").split("\n").map((l) => /inet6 (\S+)/.exec(l)?.[1]).filter((a) => a !== undefined),
         defaultRoute6: host.containerIp(VMID, "-6", "route", "show", "default").trim(),
     });
-    const LIVE6 = { addresses6: [`${IP6}/128`], defaultRoute6: "default via fe80::1 dev eth1 metric 1024 pref medium" };
+    const LIVE6 = { addresses6: [`${IP6}/128`], defaultRoute6: "default via fd00::1 dev eth1 metric 1024 pref medium" };
     /** When the host's list of routes was last written (ms since the epoch): HostRoute's script writes it before applying the route. */
     const listWritten = async () => Number((await sh("stat -c %.9Y /etc/ovh-failover/routes")).trim()) * 1000;
     const pctSetAt = (since: number) => host.pctLog().filter((c) => c.command === "set" && c.vmid === String(VMID)).map((c) => Number(c.at / 1000n) / 1000).filter((at) => at >= since);

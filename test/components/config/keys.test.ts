@@ -32,7 +32,7 @@ function everyKey(): { raw: Json; secrets: Json } {
                     ipv6: { prefix: "2001:db8:1:4662::/64", gateway: "fe80::1" },
                     unreachable: false,
                     virtualMacs: true, virtualMacLimit: 32, region: "eu-west-gra",
-                    routed: { bridge: "vmbr2", address: "192.168.0.1", prefixLength: 24, uplink: "vmbr0", address6: "fe80::1" },
+                    routed: { bridge: "vmbr2", address: "192.168.0.1", prefixLength: 24, uplink: "vmbr0", address6: "fd00::1" },
                 },
             },
             vracks: { rack1: { serviceName: "pn-123456", bridge: "vmbr1", ipv6: "2001:db8:abcd:ef00::/56" } },
