@@ -131,7 +131,7 @@ export const CATALOG = {
         summary: "The server's IPv6 prefix.",
         keys: [
             k("prefix", "a global unicast prefix /48 to /64, written as its network address (2001:db8:1:4662::/64)", "The server's prefix; endpoints take their ip6 in it.", required),
-            k("gateway", "an IPv6 address (global unicast or link-local, such as fe80::1)", "A gateway by hand, when neither routing.ipv6.gateway nor OVH's /64 rule gives it."),
+            k("gateway", "an IPv6 address (global unicast, unique local or link-local, such as fe80::1)", "A gateway by hand, when neither routing.ipv6.gateway nor OVH's /64 rule gives it."),
         ],
     },
     endpoint: {

@@ -6,7 +6,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { checked } from "../shared/checked";
-import { isLinkLocal, parseIpv6, parseRoutedDestination6, parseRoutedGateway6 } from "../shared/ipv6";
+import { parseIpv6Gateway, parseRoutedDestination6 } from "../shared/ipv6";
 import { sshConnection } from "../shared/ssh";
 import { parseBridge, parseHostInterface, parseIpv4, parseOwnerTag, parsePrefixLength4, parseRoutedDestination } from "../shared/validate";
 import type { ProxmoxConnection } from "./containerNic";
@@ -62,7 +62,7 @@ export class HostRoute extends pulumi.ComponentResource {
             throw new pulumi.ResourceError("destination6 and bridgeAddress6 go together: the guests' IPv6 gateway is the bridge's IPv6 address", this);
         }
         if (plain(args.destination6)) checked(this, "destination6", args.destination6, parseRoutedDestination6);
-        if (plain(args.bridgeAddress6)) checked(this, "bridgeAddress6", args.bridgeAddress6, parseBridgeAddress6);
+        if (plain(args.bridgeAddress6)) checked(this, "bridgeAddress6", args.bridgeAddress6, parseIpv6Gateway);
         if (plain(args.uplink ?? HOST_ROUTE_DEFAULTS.uplink) && plain(args.bridge) && (args.uplink ?? HOST_ROUTE_DEFAULTS.uplink) === args.bridge) {
             throw new pulumi.ResourceError(`uplink: ${String(args.bridge)} is the routed bridge itself; proxy ARP belongs on the public interface`, this);
         }
@@ -79,7 +79,7 @@ export class HostRoute extends pulumi.ComponentResource {
                 };
                 if (destination6 !== undefined && bridgeAddress6 !== undefined) {
                     s.destination6 = checked(this, "destination6", destination6, parseRoutedDestination6);
-                    s.bridgeAddress6 = checked(this, "bridgeAddress6", bridgeAddress6, parseBridgeAddress6);
+                    s.bridgeAddress6 = checked(this, "bridgeAddress6", bridgeAddress6, parseIpv6Gateway);
                 }
                 if (s.uplink === s.bridge) throw new pulumi.ResourceError(`uplink: ${s.uplink} is the routed bridge itself; proxy ARP belongs on the public interface`, this);
                 return s;
@@ -113,13 +113,4 @@ export class HostRoute extends pulumi.ComponentResource {
         });
         this.registerOutputs({ destination: this.destination });
     }
-}
-
-/**
- * The bridge's IPv6 address: link-local, or global or unique local. The host takes any of them; a
- * running container takes no link-local gateway (PublicEndpoint holds the NIC's to parseRoutedGateway6).
- */
-function parseBridgeAddress6(value: unknown): string {
-    const address = parseIpv6(value);
-    return isLinkLocal(address) ? address : parseRoutedGateway6(address);
 }

@@ -100,12 +100,12 @@ export function isLinkLocal(address: string): boolean {
     return ipaddr.IPv6.parse(address).range() === "linkLocal";
 }
 
-/** A gateway: a global unicast address, or a link-local one (fe80::/10) such as fe80::1; canonical. */
+/** A gateway: a global unicast or unique local (fc00::/7) address, or a link-local one (fe80::/10) such as fe80::1; canonical. */
 export function parseIpv6Gateway(value: unknown): string {
     const gw = parseIpv6(value);
     const addr = ipaddr.IPv6.parse(gw);
-    if (!addr.match(GLOBAL_UNICAST) && addr.range() !== "linkLocal") {
-        throw new ConfigValueError(`a global unicast or a link-local (fe80::/10) IPv6 address (${gw} is ${addr.range()})`);
+    if (!addr.match(GLOBAL_UNICAST) && !addr.match(UNIQUE_LOCAL) && addr.range() !== "linkLocal") {
+        throw new ConfigValueError(`a global unicast, unique local (fc00::/7) or link-local (fe80::/10) IPv6 address (${gw} is ${addr.range()})`);
     }
     return gw;
 }
@@ -146,13 +146,9 @@ export function parseRoutedDestination6(value: unknown): string {
  * family's change without saving it and `pct set` still succeeds.
  */
 export function parseRoutedGateway6(value: unknown): string {
-    const gw = parseIpv6(value);
-    const addr = ipaddr.IPv6.parse(gw);
-    if (addr.range() === "linkLocal") {
+    const gw = parseIpv6Gateway(value);
+    if (isLinkLocal(gw)) {
         throw new ConfigValueError(`a global or unique local IPv6 address such as fd00::1, not a link-local one (${gw}): Proxmox cannot make a link-local address a running container's IPv6 gateway (its hotplug runs "ip -6 route replace default via <gw6>" with no device, which the kernel refuses)`);
-    }
-    if (!addr.match(GLOBAL_UNICAST) && !addr.match(UNIQUE_LOCAL)) {
-        throw new ConfigValueError(`a global unicast or unique local (fc00::/7) IPv6 address such as fd00::1 (${gw} is ${addr.range()})`);
     }
     return gw;
 }

@@ -59,7 +59,7 @@ describe("strict values", () => {
         ["a /72 prefix", (c) => (c.servers.ovh1.ipv6.prefix = "2001:db8:1:4662::/72"), "servers.ovh1.ipv6.prefix", /from \/48 to \/64/],
         ["a prefix without its length", (c) => (c.servers.ovh1.ipv6.prefix = "2001:db8:1:4662::"), "servers.ovh1.ipv6.prefix", /from \/48 to \/64/],
         ["a link-local prefix", (c) => (c.servers.ovh1.ipv6.prefix = "fe80::/64"), "servers.ovh1.ipv6.prefix", /global unicast/],
-        ["a multicast gateway", (c) => (c.servers.ovh1.ipv6.gateway = "ff02::1"), "servers.ovh1.ipv6.gateway", /global unicast or a link-local/],
+        ["a multicast gateway", (c) => (c.servers.ovh1.ipv6.gateway = "ff02::1"), "servers.ovh1.ipv6.gateway", /global unicast, unique local .* or link-local/],
         ["an IPv4 gateway for IPv6", (c) => (c.servers.ovh1.ipv6.gateway = "198.51.100.254"), "servers.ovh1.ipv6.gateway", /IPv6 address/],
         ["a template with a space", (c) => (c.endpoints.proxy.container.owned = { hostname: "p", template: "local:vztmpl/x y.tar.zst" }), "endpoints.proxy.container.owned.template", /template volume/],
     ];

@@ -133,7 +133,7 @@ describe("HostRoute scripts", () => {
             [{ destination6: "2001:db8::/64", bridgeAddress6: "fe80::1" }, /global unicast IPv6 address, alone or as \/128/],
             [{ destination6: "fe80::10", bridgeAddress6: "fe80::1" }, /global unicast IPv6 address.*linkLocal/],
             [{ destination6: "2001:db8::10'; reboot", bridgeAddress6: "fe80::1" }, /IPv6 address/],
-            [{ destination6: "2001:db8::10", bridgeAddress6: "ff02::1" }, /global unicast or a link-local/],
+            [{ destination6: "2001:db8::10", bridgeAddress6: "ff02::1" }, /global unicast, unique local .* or link-local/],
             [{ destination6: "2001:db8::10", bridgeAddress6: "2001:db8::10" }, /a bridge address other than the routed address/],
         ];
         for (const [over, message] of bad) {
