@@ -13,7 +13,7 @@
 // - with `hotplug`, `pct set --netN` on a running container also changes the live interface (by
 //   writeNetHotplug's script, which proxmoxHosts.ts runs for the Proxmox API stand-in too), as
 //   update_net and update_ipconfig do (src/PVE/LXC.pm): a new hwaddr or name is a new veth (no
-//   address left on it, the MAC set); then per family, when ip or gw changed: add the new
+//   address or route left on it, the MAC set); then per family, when ip or gw changed: add the new
 //   address (a failure cancels that family), `ip route add <gw> dev <if>` for a gateway outside
 //   the new address's prefix and `ip route replace default via <gw>` (a failure removes the new
 //   address and cancels, so the config keeps that family's old ip and gw, and pct still exits
@@ -127,7 +127,12 @@ with() { # property-string, option, value: the option replaced (or removed when 
 }
 new=$2; old=$1; eth=$(opt "$new" name); kept=$new
 if [ -z "$old" ] || [ "$(opt "$old" hwaddr)" != "$(opt "$new" hwaddr)" ] || [ "$(opt "$old" name)" != "$eth" ]; then
-  ip addr flush dev "$eth" scope global 2>/dev/null
+  # A new veth (update_net: veth_delete, then hotplug_net): no address and no route of the old one
+  # is left, and its link-local address is the new MAC's.
+  ip link set dev "$eth" down
+  ip addr flush dev "$eth" 2>/dev/null
+  ip -4 route flush dev "$eth" 2>/dev/null || true
+  ip -6 route flush dev "$eth" 2>/dev/null || true
   ip link set dev "$eth" address "$(opt "$new" hwaddr)"
   ip link set dev "$eth" up
   old=""
