@@ -47,9 +47,11 @@ const routedNic = (ip: string) => `name=eth1,bridge=vmbr2,gw=192.168.0.1,gw6=fd0
  * and its IPv6 forwarding, proxy NDP and accept_ra ones, and every file and folder under the
  * paths HostRoute writes (with mode and owner, and each file's digest).
  */
-const HOST_STATE = `ip -4 route show table all
+// A route's linkdown flag is the bridge's carrier, which follows the container's port (the lab's, and
+// the pct stand-in's hot-unplug): not host state the stack changes, and left out.
+const HOST_STATE = `ip -4 route show table all | sed 's/ linkdown//'
 ip -4 -o addr show
-ip -6 route show table all
+ip -6 route show table all | sed 's/ linkdown//'
 ip -6 -o addr show
 ip -6 neigh show proxy
 for f in /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/*/forwarding /proc/sys/net/ipv4/conf/*/proxy_arp /proc/sys/net/ipv4/conf/*/accept_redirects; do echo "$f $(cat "$f")"; done
