@@ -2,17 +2,14 @@
 // HTTPS requests) against the OVH stand-in, which checks each request against the official
 // schemas and answers ipCanBeMovedTo with OVH's move rules. Each refusal names the stack key and
 // the reason; nothing the provider sends changes anything (GET only).
-import * as https from 'node:https';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { changedKeys, checkMove, moveCheckProvider, type MoveCheckInputs, type MoveCheckOutputs } from '../../../components/network/moveCheckProvider';
-import { startOvhStandIn, type OvhStandIn } from '../../support/ovhStandIn';
+import { type OvhStandIn } from '../../support/ovhStandIn';
+import { useOvhStandInEnv } from '../../support/ovhStandInEnv';
 
 const CAN_MOVE = '/dedicated/server/{serviceName}/ipCanBeMovedTo';
-const ENV_KEYS = ['OVH_ENDPOINT', 'OVH_APPLICATION_KEY', 'OVH_APPLICATION_SECRET', 'OVH_CONSUMER_KEY', 'OVH_CLIENT_ID', 'OVH_CLIENT_SECRET'] as const;
 
 let standIn: OvhStandIn;
-const savedEnv: Partial<Record<(typeof ENV_KEYS)[number], string>> = {};
-let savedCa: typeof https.globalAgent.options.ca;
 let n = 0;
 /** A fresh source server, destination server and /29 for each test. */
 let from = '';
@@ -20,26 +17,9 @@ let to = '';
 let block = '';
 let firstRequest = 0;
 
-beforeAll(async () => {
-  standIn = await startOvhStandIn();
-  for (const key of ENV_KEYS) savedEnv[key] = process.env[key];
-  delete process.env.OVH_CLIENT_ID;
-  delete process.env.OVH_CLIENT_SECRET;
-  process.env.OVH_ENDPOINT = standIn.url;
-  process.env.OVH_APPLICATION_KEY = standIn.applicationKey;
-  process.env.OVH_APPLICATION_SECRET = standIn.applicationSecret;
-  process.env.OVH_CONSUMER_KEY = standIn.consumerKey;
-  savedCa = https.globalAgent.options.ca;
-  https.globalAgent.options.ca = standIn.caPem;
-});
-
-afterAll(async () => {
-  for (const key of ENV_KEYS) {
-    if (savedEnv[key] === undefined) delete process.env[key];
-    else process.env[key] = savedEnv[key];
-  }
-  https.globalAgent.options.ca = savedCa;
-  await standIn?.close();
+const ovh = useOvhStandInEnv();
+beforeAll(() => {
+  standIn = ovh.standIn();
 });
 
 beforeEach(() => {

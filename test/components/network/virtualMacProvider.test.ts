@@ -1,8 +1,7 @@
 // The VirtualMac dynamic provider, driven for real (official @ovhcloud/node-ovh client, real HTTPS,
 // signed requests) against the local OVH API stand-in, which checks every request against the
 // official schemas (dedicated-server.json) and keeps virtual MAC and task state.
-import * as https from 'node:https';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OvhApi, ovhClientOptions, route } from '../../../components/network/ovhApiClient';
 import {
   changedKeys,
@@ -13,7 +12,8 @@ import {
   type VirtualMacInputs,
   type VirtualMacOutputs,
 } from '../../../components/network/virtualMacProvider';
-import { startOvhStandIn, type OvhStandIn, type RecordedRequest } from '../../support/ovhStandIn';
+import { type OvhStandIn, type RecordedRequest } from '../../support/ovhStandIn';
+import { useOvhStandInEnv } from '../../support/ovhStandInEnv';
 
 const VMACS_ROUTE = '/dedicated/server/{serviceName}/virtualMac';
 const VMAC_ROUTE = '/dedicated/server/{serviceName}/virtualMac/{macAddress}';
@@ -21,36 +21,16 @@ const VADDR_ROUTE = '/dedicated/server/{serviceName}/virtualMac/{macAddress}/vir
 const TASK_ROUTE = '/dedicated/server/{serviceName}/task/{taskId}';
 
 const TIMING = { pollIntervalMs: 20, taskTimeoutMs: 1500, retryAttempts: 4, retryBaseDelayMs: 10 };
-const ENV_KEYS = ['OVH_ENDPOINT', 'OVH_APPLICATION_KEY', 'OVH_APPLICATION_SECRET', 'OVH_CONSUMER_KEY', 'OVH_CLIENT_ID', 'OVH_CLIENT_SECRET'] as const;
 
 let standIn: OvhStandIn;
-const savedEnv: Partial<Record<(typeof ENV_KEYS)[number], string>> = {};
-let savedCa: typeof https.globalAgent.options.ca;
 let serverCount = 0;
 /** The fresh server of the running test, and where its requests start in standIn.requests. */
 let sn = '';
 let firstRequest = 0;
 
-beforeAll(async () => {
-  standIn = await startOvhStandIn();
-  for (const key of ENV_KEYS) savedEnv[key] = process.env[key];
-  delete process.env.OVH_CLIENT_ID;
-  delete process.env.OVH_CLIENT_SECRET;
-  process.env.OVH_ENDPOINT = standIn.url;
-  process.env.OVH_APPLICATION_KEY = standIn.applicationKey;
-  process.env.OVH_APPLICATION_SECRET = standIn.applicationSecret;
-  process.env.OVH_CONSUMER_KEY = standIn.consumerKey;
-  savedCa = https.globalAgent.options.ca;
-  https.globalAgent.options.ca = standIn.caPem;
-});
-
-afterAll(async () => {
-  for (const key of ENV_KEYS) {
-    if (savedEnv[key] === undefined) delete process.env[key];
-    else process.env[key] = savedEnv[key];
-  }
-  https.globalAgent.options.ca = savedCa;
-  await standIn?.close();
+const ovh = useOvhStandInEnv();
+beforeAll(() => {
+  standIn = ovh.standIn();
 });
 
 beforeEach(() => {
