@@ -26,6 +26,8 @@ const recordings = readLifecycleRecordings();
  */
 const IP_CHANGES: Record<string, { phase: string; sets: string[] }> = {
     "public-cloud": { phase: "an IP change", sets: ["endpoints.pci.ip=192.0.2.61"] },
+    layouts: { phase: "an IP change inside each block", sets: ["endpoints.web2.ip=192.0.2.12", "endpoints.lb.ip=192.0.2.19"] },
+    routed: { phase: "an IP change", sets: ["endpoints.app.ip=192.0.2.51"] },
 };
 
 /** The offline plan's changed steps: from nothing, or with these sets from the stack as written. */
@@ -75,7 +77,8 @@ describe.each(recordings.map((r) => [r.stack, r] as const))("the lifecycle of %s
         expect(await plannedSteps(r)).toEqual(r.phases[0].steps);
     });
 
-    it.runIf(r.stack in IP_CHANGES)("took in its IP change the steps the offline plan of the changed stack shows", async () => {
+    // Only for the stacks IP_CHANGES names: the others' IP changes come after other phases.
+    if (r.stack in IP_CHANGES) it("took in its IP change the steps the offline plan of the changed stack shows", async () => {
         const change = IP_CHANGES[r.stack];
         const phase = r.phases.find((p) => p.name === change.phase);
         expect(phase, r.phases.map((p) => p.name).join(", ")).toBeDefined();
