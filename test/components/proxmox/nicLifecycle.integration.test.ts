@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NicSpec, PCT_EXIT, renderCreateScript, renderDeleteScript, renderUpdateScript } from "../../../components/proxmox/pct";
+import { NicSpec, renderCreateScript, renderDeleteScript, renderUpdateScript } from "../../../components/proxmox/pct";
 import { netLineOf, readContainerConfig, writeContainerConfig, writePctStandIn } from "../../support/pctStandIn";
 import { canRunSshLab, SshHost, startSshHost } from "../../support/sshLab";
 
@@ -103,84 +103,5 @@ describe.skipIf(!runnable)("the container NIC through a real sshd (stock Debian 
         const del = host.run(renderDeleteScript(nic));
         expect(del.status, del.stderr).toBe(0);
         expect(net1()).toBe(ORIGINAL);
-    });
-});
-
-// With the stand-in's hotplug (what pve-container's update_net and update_ipconfig do to a running
-// container, src/PVE/LXC.pm): the container's eth1 is the lab's, and the kernel's own answers
-// decide, e.g. its refusal of "ip -6 route replace default via fe80::1" with no device.
-describe.skipIf(!runnable)("the container NIC's IPv6 as Proxmox's hotplug saves it (real sshd, real kernel)", () => {
-    let host: SshHost;
-    let root: string;
-    beforeAll(async () => {
-        host = await startSshHost(["eth1"]);
-        root = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-pve-"));
-        writePctStandIn(path.join(host.usrLocal, "sbin"), root, { hotplug: true });
-    });
-    afterAll(() => {
-        host?.stop();
-        if (root) fs.rmSync(root, { recursive: true, force: true });
-    });
-
-    const BEFORE = "name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.1,hwaddr=BC:24:11:00:00:01,ip=192.0.2.5/24,type=veth";
-    const nic: NicSpec = { vmid: 101, index: 1, interfaceName: "eth1", bridge: "vmbr0", macAddress: "02:00:00:12:34:56", address: "192.0.2.10", prefixLength: 32, gateway: "198.51.100.254" };
-    const net1 = (vmid: number) => netLineOf(readContainerConfig(root, vmid), 1);
-    const running = (vmid: number, on: boolean) => {
-        const marker = path.join(root, "etc/pve/lxc", `${vmid}.running`);
-        if (on) fs.writeFileSync(marker, "");
-        else fs.rmSync(marker);
-    };
-
-    it("a running container asked for gw6=fe80::1: the step fails, saying what Proxmox kept and why; stopped, the config is written and the next start's up completes it", () => {
-        writeContainerConfig(root, 101, ["hostname: proxy", `net1: ${BEFORE}`], true);
-        const linkLocal: NicSpec = { ...nic, ipv6: { address: "2001:db8:1:4662::10", prefixLength: 64, gateway: "fe80::1", onLink: false } };
-        const failed = host.run(renderCreateScript(linkLocal));
-        expect(failed.status, failed.stderr).toBe(PCT_EXIT.ipv6NotSaved);
-        // The kernel's own refusal, passed on by Proxmox's warning.
-        expect(failed.stderr).toContain("Egress device not specified");
-        expect(failed.stderr).toContain("net1 of 101: asked ip6=2001:db8:1:4662::10/64 gw6=fe80::1, Proxmox kept ip6=(none) gw6=(none).");
-        expect(failed.stderr).toMatch(/cannot set a link-local IPv6 gateway on a running container.*src\/PVE\/LXC\.pm, update_ipconfig.*Stop the container and run "pulumi up" again/);
-        // Proxmox saved IPv4 and took the new IPv6 address back off; the script added nothing of IPv6.
-        expect(net1(101)).toBe("name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.254,hwaddr=02:00:00:12:34:56,ip=192.0.2.10/32,type=veth");
-        expect(host.inNamespace("ip", "-6", "addr", "show", "dev", "eth1", "scope", "global")).toBe("");
-        expect(host.inNamespace("ip", "-6", "route", "show", "default")).toBe("");
-        expect(failed.stdout).not.toMatch(/address6=added|default6=set|applied=/);
-
-        // Stopped: pct set only writes the config. The create runs again, as the next `pulumi up` does.
-        running(101, false);
-        const stopped = host.run(renderCreateScript(linkLocal));
-        expect(stopped.status, stopped.stderr).toBe(0);
-        expect(net1(101)).toBe("name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.254,gw6=fe80::1,hwaddr=02:00:00:12:34:56,ip=192.0.2.10/32,ip6=2001:db8:1:4662::10/64,type=veth");
-        // Delete still puts back what the NIC was before the stack (recorded by the failed create).
-        expect(fs.readFileSync(path.join(host.varDir, "lib/ovh-failover/pct-101-net1.original"), "utf8")).toBe(`${BEFORE}\n`);
-
-        // Started again (its network set up from the config), an update that changes nothing of
-        // IPv6 is saved as asked, and makes sure of the address and the default route by device.
-        running(101, true);
-        const started = host.run(renderUpdateScript(linkLocal));
-        expect(started.status, started.stderr).toBe(0);
-        expect(started.stdout).toContain("address6=added");
-        expect(host.inNamespace("ip", "-6", "route", "show", "default")).toMatch(/via fe80::1 dev eth1/);
-
-        const del = host.run(renderDeleteScript(linkLocal));
-        expect(del.status, del.stderr).toBe(0);
-        expect(net1(101)).toBe(BEFORE);
-    });
-
-    it("a running container asked for a global gw6 outside the prefix: Proxmox's hotplug saves and applies it, the step succeeds", () => {
-        writeContainerConfig(root, 102, ["hostname: proxy2", `net1: ${BEFORE.replace("00:00:01", "00:00:03")}`], true);
-        const global: NicSpec = { ...nic, vmid: 102, ipv6: { address: "2001:db8:1:4662::10", prefixLength: 64, gateway: "2001:db8:1:46ff:ff:ff:ff:ff", onLink: true } };
-        const create = host.run(renderCreateScript(global));
-        expect(create.status, create.stderr).toBe(0);
-        expect(net1(102)).toBe("name=eth1,bridge=vmbr0,firewall=1,gw=198.51.100.254,gw6=2001:db8:1:46ff:ff:ff:ff:ff,hwaddr=02:00:00:12:34:56,ip=192.0.2.10/32,ip6=2001:db8:1:4662::10/64,type=veth");
-        // Proxmox's hotplug did it all: the address, the on-link route, the default route.
-        expect(create.stdout).not.toMatch(/address6=added|onlink6=added|default6=set/);
-        expect(host.inNamespace("ip", "-6", "addr", "show", "dev", "eth1", "to", "2001:db8:1:4662::10/128")).toContain("2001:db8:1:4662::10/64");
-        expect(host.inNamespace("ip", "-6", "route", "show", "default")).toMatch(/via 2001:db8:1:46ff:ff:ff:ff:ff dev eth1/);
-        expect(create.stdout).toContain("applied=");
-
-        const del = host.run(renderDeleteScript(global));
-        expect(del.status, del.stderr).toBe(0);
-        expect(net1(102)).toBe(BEFORE.replace("00:00:01", "00:00:03"));
     });
 });
