@@ -1,6 +1,5 @@
 // Rendering of the `pct set` commands that put a failover IP on a container the stack does not
 // own. Pure functions: the ContainerNic component runs their output on the Proxmox host over SSH.
-import { isLinkLocal } from "../shared/ipv6";
 import { shellQuote } from "../shared/shell";
 
 export interface NicSpec {
@@ -130,37 +129,6 @@ const MERGE = `if [ -n "$current" ]; then
       print out }')
 fi`;
 
-/** The exit codes the scripts use, each for one failure the caller may tell apart. */
-export const PCT_EXIT = {
-    /** Proxmox did not save the ip6/gw6 the stack asked for: pct set exited 0, the config keeps the old ones. */
-    ipv6NotSaved: 30,
-} as const;
-
-/**
- * The check after `pct set`: the ip6 and gw6 asked for are the ones Proxmox saved. On a running
- * container, `pct set --netN` hotplugs per family: it adds the new address, then runs
- * `ip route replace default via <gw6>` without a device, which the kernel refuses for a
- * link-local gateway ("Egress device not specified"); Proxmox then only warns, takes the new
- * address back off and returns before saving that family, so the config keeps the old ip6/gw6
- * (or none) while pct set exits 0 (pve-container src/PVE/LXC.pm, update_ipconfig; hotplug_net
- * writes the NIC without ip/gw first). Reported as done, the IPv6 would be gone at the next start.
- * A stopped container's `pct set` only writes the config, applied at its next start.
- */
-function saved6(gateway: string): string {
-    const why = isLinkLocal(gateway)
-        ? "Proxmox's hotplug cannot set a link-local IPv6 gateway on a running container: its \"ip -6 route replace default via <gw6>\" names no device, which the kernel refuses, and it then keeps the old ip6/gw6 while pct set exits 0 (pve-container src/PVE/LXC.pm, update_ipconfig). Stop the container and run \"pulumi up\" again (a stopped container's pct set only writes the config, applied at its next start), or use an IPv6 gateway that is not link-local."
-        : "Proxmox's hotplug of the running container failed (its warning is above) and it then keeps the old ip6/gw6 while pct set exits 0 (pve-container src/PVE/LXC.pm, update_ipconfig). Stop the container and run \"pulumi up\" again (a stopped container's pct set only writes the config, applied at its next start).";
-    return `config=$(pct config "$vmid") || { echo "pct config $vmid failed after pct set: cannot tell whether $key kept ip6 and gw6" >&2; exit 1; }
-saved=$(printf '%s\\n' "$config" | sed -n "s/^$key: //p")
-saved_ip6=$(printf '%s\\n' "$saved" | tr ',' '\\n' | sed -n 's/^ip6=//p')
-saved_gw6=$(printf '%s\\n' "$saved" | tr ',' '\\n' | sed -n 's/^gw6=//p')
-if [ "ip6=$saved_ip6" != "$ip6" ] || [ "$saved_gw6" != "$gw6" ]; then
-  echo "$key of $vmid: asked $ip6 gw6=$gw6, Proxmox kept ip6=\${saved_ip6:-(none)} gw6=\${saved_gw6:-(none)}." >&2
-  echo ${shellQuote(why)} >&2
-  exit ${PCT_EXIT.ipv6NotSaved}
-fi`;
-}
-
 // A gateway outside the NIC's subnet is reachable only through an on-link route. Proxmox writes
 // one into the container's network configuration (post-up "ip route add <gw> dev <if>", for gw6
 // too unless it is inside ip6's prefix or link-local: pve-container src/PVE/LXC/Setup/Debian.pm,
@@ -174,9 +142,11 @@ function apply(nic: NicSpec): string {
     echo "onlink6=added"
   fi`
         : "";
-    // Proxmox's own hotplug made ip6/gw6 live when it saved them (saved6 checks it before); ip6 and
-    // gw6 it had already are not hotplugged again. So the address and the default route (with its
-    // device) are made sure of here, each only when missing.
+    // Proxmox's hotplug of ip6/gw6 runs "ip -6 route replace default via <gw6>" without a device,
+    // which the kernel refuses for a link-local gateway, and then takes the new address back off
+    // with only a warning, while the config keeps the new value (src/PVE/LXC.pm, update_ipconfig;
+    // vmconfig_hotplug_pending). So on a running container the address and the default route are
+    // made sure of here, each only when missing.
     const running6 = nic.ipv6
         ? `${onLink6}
   if [ -z "$(pct exec "$vmid" -- ip -6 addr show dev "$ifname" to "$addr6/128")" ]; then
@@ -198,7 +168,6 @@ printf '%s\\n%s\\n' "$ip6" "$own6" > "$state6.new"
 mv "$state6.new" "$state6"`
         : `rm -f "$state6"`;
     return `pct set "$vmid" "--$key" "$value"
-${nic.ipv6 ? saved6(nic.ipv6.gateway) : ""}
 ${record6}
 if pct status "$vmid" | grep -q 'status: running'; then
   if ! pct exec "$vmid" -- ip -4 route show "$gw" | grep -qE "dev $ifname( |$)"; then
