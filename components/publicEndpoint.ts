@@ -10,7 +10,7 @@ import { FailoverIp } from "./network/failoverIp";
 import { Gateway6Source, GatewayRuleError, GatewaySource, ResolvedGateway, ResolvedGateway6, resolveGateway, resolveGateway6 } from "./proxmox/gateway";
 import { checked } from "./shared/checked";
 import { DEFAULT_VIRTUAL_MAC_TYPE } from "./shared/validate";
-import { canonicalIpv6, inPrefix, Ipv6Prefix, parseIpv6Gateway, parseIpv6Prefix, parseRoutedGateway6, prefixText, resolveIpv6InPrefix } from "./shared/ipv6";
+import { canonicalIpv6, inPrefix, Ipv6Prefix, parseIpv6Gateway, parseIpv6Prefix, prefixText, resolveIpv6InPrefix } from "./shared/ipv6";
 import { BOOT_PATIENCE_SECONDS, GatewayProbe } from "./proxmox/gatewayProbe";
 import { ZoneNamesArgs } from "./dns/records";
 import { DEFAULT_TTL, pendingAddressRecords, ServiceRecords } from "./dns/serviceRecords";
@@ -372,7 +372,7 @@ function routedGateway6(self: pulumi.ComponentResource, host: RoutedHost, ip6: s
     if (host.address6 === undefined) {
         throw new pulumi.ResourceError(`ip6 ${ip6} of a routed endpoint needs the routed bridge's IPv6 address (servers.<server>.routed.address6, such as fd00::1): the guest's IPv6 gateway`, self);
     }
-    const address6 = checked(self, "layout.hostRoute.address6", host.address6, parseRoutedGateway6);
+    const address6 = checked(self, "layout.hostRoute.address6", host.address6, parseIpv6Gateway);
     if (address6 === ip6) throw new pulumi.ResourceError(`ip6 ${ip6} is the routed bridge's own IPv6 address (its guests' gateway)`, self);
     return address6;
 }

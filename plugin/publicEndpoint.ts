@@ -57,7 +57,7 @@ export interface RoutedHost {
     prefixLength: number;
     /** The public interface that gets proxy_arp (vmbr0). */
     uplink: string;
-    /** The bridge's IPv6 address (fd00::1; not link-local): the guests' IPv6 gateway, needed by an endpoint with ip6. */
+    /** The bridge's IPv6 address (fd00::1 or fe80::1): the guests' IPv6 gateway, needed by an endpoint with ip6. */
     address6?: string;
 }
 

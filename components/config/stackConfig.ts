@@ -294,7 +294,7 @@ function parseRouted(r: Reader, key: string, raw: unknown): RoutedHostSpec | und
             return n;
         }, 24),
         uplink: r.optional(keyPath(key, "uplink"), o.uplink, v.parseHostInterface, "vmbr0"),
-        address6: r.optional(keyPath(key, "address6"), o.address6, v6.parseRoutedGateway6),
+        address6: r.optional(keyPath(key, "address6"), o.address6, v6.parseIpv6Gateway),
     };
     if (routed.bridge && routed.bridge === routed.uplink) {
         r.issues.push({ key: keyPath(key, "bridge"), value: routed.bridge, expected: `a bridge of its own, not the uplink (${keyPath(key, "uplink")} is ${routed.uplink}): OVH's routed mode puts the guests on a bridge with no ports` });

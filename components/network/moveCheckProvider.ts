@@ -180,8 +180,12 @@ export async function checkMove(inputs: MoveCheckInputs, log: (line: string) => 
     try {
         await api.request<unknown>("GET", `${route("/dedicated/server/{serviceName}/ipCanBeMovedTo", { serviceName: inputs.destination })}?ip=${encodeURIComponent(inputs.block)}`);
     } catch (err) {
-        if (!(err instanceof OvhApiError) || err.status === undefined || err.status >= 500) throw err;
-        throw moveRefused(inputs, await explainRefusal(api, inputs, details, err.ovhMessage));
+        // OVH's word on the move is a 4xx about it. Who may ask (401, 403: a consumer key without
+        // GET /dedicated/server/*/ipCanBeMovedTo) and how often (429) say nothing of the move.
+        if (!(err instanceof OvhApiError) || err.status === undefined || err.status >= 500 || [401, 403, 429].includes(err.status)) throw err;
+        // The explanation reads the server: when that read fails, OVH's own words still stand.
+        const why = await explainRefusal(api, inputs, details, err.ovhMessage).catch(() => `OVH says it cannot be moved there (GET /dedicated/server/${inputs.destination}/ipCanBeMovedTo?ip=${inputs.block}): ${err.ovhMessage}`);
+        throw moveRefused(inputs, why);
     }
 
     const found = await macLimitOf(api, inputs.destination, inputs.macLimit);

@@ -32,7 +32,7 @@ export interface HostRouteArgs {
      * needs bridgeAddress6. Our own setup, not OVH's guide (see hostRouteScript.ts).
      */
     destination6?: pulumi.Input<string>;
-    /** The IPv6 address the bridge holds (fd00::1, or a global address; link-local works on the host, not as a running container's gateway): the guests' IPv6 gateway. */
+    /** The IPv6 address the bridge holds (fd00::1, fe80::1, or a global address): the guests' IPv6 gateway. */
     bridgeAddress6?: pulumi.Input<string>;
     /** The host is gone: on delete or replacement, forget the route instead of undoing it over SSH. */
     hostUnreachable?: boolean;

@@ -137,18 +137,3 @@ export function parseRoutedDestination6(value: unknown): string {
     if (!addr.match(GLOBAL_UNICAST)) throw new ConfigValueError(`${what} (${addr.toRFC5952String()} is ${addr.range()})`);
     return `${addr.toRFC5952String()}/128`;
 }
-
-/**
- * The IPv6 address a routed bridge holds as its guests' gateway: global unicast or unique local
- * (fd00::1), canonical; never link-local. Proxmox applies a running container's new gw6 with
- * `ip -6 route replace default via <gw6>` and no device (pve-container src/PVE/LXC.pm,
- * update_ipconfig), which the kernel refuses for a link-local gateway; Proxmox then drops that
- * family's change without saving it and `pct set` still succeeds.
- */
-export function parseRoutedGateway6(value: unknown): string {
-    const gw = parseIpv6Gateway(value);
-    if (isLinkLocal(gw)) {
-        throw new ConfigValueError(`a global or unique local IPv6 address such as fd00::1, not a link-local one (${gw}): Proxmox cannot make a link-local address a running container's IPv6 gateway (its hotplug runs "ip -6 route replace default via <gw6>" with no device, which the kernel refuses)`);
-    }
-    return gw;
-}

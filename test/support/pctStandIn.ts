@@ -16,8 +16,10 @@
 //   address or route left on it, the MAC set); then per family, when ip or gw changed: add the new
 //   address (a failure cancels that family), `ip route add <gw> dev <if>` for a gateway outside
 //   the new address's prefix and `ip route replace default via <gw>` (a failure removes the new
-//   address and cancels, so the config keeps that family's old ip and gw, and pct still exits
-//   0: the Perl only warns), the old gateway's route removed, the old address removed. The
+//   address and cancels that family live; the Perl only warns), the old gateway's route removed,
+//   the old address removed. The config takes the value asked for whatever the live interface
+//   kept: update_net returns without dying, and vmconfig_hotplug_pending then sets netN to the
+//   new value (src/PVE/LXC/Config.pm), which pct set writes; pct exits 0. The
 //   container's interfaces are the caller's network namespace's, as for exec; "outside the
 //   prefix" is read from the kernel's connected routes of the interface;
 // - a container with a network namespace of its own (proxmoxHosts.ts links: <vmid>.netns holds
@@ -121,11 +123,7 @@ export function writeNetHotplug(binDir: string): string {
 opt() { # property-string option
   printf '%s\\n' "$1" | tr ',' '\\n' | sed -n "s/^$2=//p"
 }
-with() { # property-string, option, value: the option replaced (or removed when empty), sorted as written
-  rest=$(printf '%s\\n' "$1" | tr ',' '\\n' | grep -v "^$2=")
-  { printf '%s\\n' "$rest" | head -n 1; { printf '%s\\n' "$rest" | tail -n +2; [ -z "$3" ] || echo "$2=$3"; } | sort; } | paste -sd, -
-}
-new=$2; old=$1; eth=$(opt "$new" name); kept=$new
+new=$2; old=$1; eth=$(opt "$new" name)
 if [ -z "$old" ] || [ "$(opt "$old" hwaddr)" != "$(opt "$new" hwaddr)" ] || [ "$(opt "$old" name)" != "$eth" ]; then
   # A new veth (update_net: veth_delete, then hotplug_net): no address and no route of the old one
   # is left, and its link-local address is the new MAC's.
@@ -142,18 +140,17 @@ for v in 4 6; do
   newip=$(opt "$new" ip$s); newgw=$(opt "$new" gw$s); oldip=$(opt "$old" ip$s); oldgw=$(opt "$old" gw$s)
   [ "$newip" != "$oldip" ] || [ "$newgw" != "$oldgw" ] || continue
   # dhcp, auto and manual are no address to add or remove (update_ipconfig's is_real_ip).
-  keptip=$oldip
   case "$newip" in dhcp|auto|manual) newip="" ;; esac
   case "$oldip" in dhcp|auto|manual) oldip="" ;; esac
   if [ "$newip" != "$oldip" ] && [ -n "$newip" ]; then
-    ip -$v addr add "$newip" dev "$eth" >&2 || { kept=$(with "$(with "$kept" ip$s "$keptip")" gw$s "$oldgw"); continue; }
+    ip -$v addr add "$newip" dev "$eth" >&2 || continue
   fi
   if [ "$newgw" != "$oldgw" ]; then
     if [ -n "$newgw" ]; then
       inside=$(ip -$v route show match "$newgw" proto kernel dev "$eth" | grep -v '^fe80::/64')
       if ! { { [ -z "$newip" ] || [ -n "$inside" ] || ip -$v route add "$newgw" dev "$eth" >&2; } && ip -$v route replace default via "$newgw" >&2; }; then
         [ "$newip" = "$oldip" ] || ip -$v addr del "$newip" dev "$eth" >&2
-        kept=$(with "$(with "$kept" ip$s "$keptip")" gw$s "$oldgw"); continue
+        continue
       fi
     else
       ip -$v route del default >&2 || true
@@ -162,7 +159,7 @@ for v in 4 6; do
   fi
   if [ "$newip" != "$oldip" ] && [ -n "$oldip" ]; then ip -$v addr del "$oldip" dev "$eth" >&2 || true; fi
 done
-printf '%s\\n' "$kept"
+printf '%s\\n' "$new"
 `, { mode: 0o755 });
     return file;
 }

@@ -1157,8 +1157,9 @@ export async function startProxmoxStandIn(opts: ProxmoxStandInOptions = {}): Pro
                 file.pending[opt] = value;
             } else {
                 delete file.pending[opt];
-                // vmconfig_hotplug_pending → update_net: the live NIC follows, and what could not
-                // be applied (update_ipconfig only warns) is not written.
+                // vmconfig_hotplug_pending → update_net: the live NIC follows as far as it can
+                // (update_ipconfig only warns), and netN takes the value asked for either way
+                // (src/PVE/LXC/Config.pm sets $conf->{$opt} once update_net returns).
                 file.conf[opt] = isRunning && /^net\d+$/.test(opt) && opts.network ? opts.network.hotplug(vmid, opt, file.conf[opt], value) : value;
             }
         }

@@ -140,13 +140,12 @@ describe("the layouts of a stack", () => {
         ["a routed IP with ip6 on a host without routed.address6", (c) => withIpv6(c, undefined), "servers.ovh1.routed.address6", /IPv6 address the host holds on vmbr2 .*needed by endpoints\.routed\.ip6/],
         ["a routed ip6 outside the server's prefix", (c) => withIpv6(c, "fd00::1", "2001:db8:2::10"), "endpoints.routed.ip6", /inside the server's prefix 2001:db8:1:4662::\/64/],
         ["a routed ip6 that is the bridge's own address", (c) => withIpv6(c, "2001:db8:1:4662::1", "::1"), "endpoints.routed.ip6", /other than servers\.ovh1\.routed\.address6 \(2001:db8:1:4662::1\)/],
-        ["a link-local routed bridge IPv6 address, which Proxmox cannot make a running container's gateway", (c) => withIpv6(c, "fe80::1"), "servers.ovh1.routed.address6", /not a link-local one .*route replace default via/],
         ["a routed bridge IPv6 address that is multicast", (c) => withIpv6(c, "ff02::1"), "servers.ovh1.routed.address6", /global unicast, unique local/],
         ["a routed bridge IPv6 address that is not one", (c) => withIpv6(c, "192.168.0.1"), "servers.ovh1.routed.address6", /IPv6 address/],
     ];
 
     it("takes a routed endpoint's ip6 in the server's prefix (relative form too) with the bridge's IPv6 address, link-local or not", () => {
-        for (const address6 of ["fd00::1", "FD00::0:1", "2001:db8:ffff::1"]) {
+        for (const address6 of ["fd00::1", "FD00::0:1", "fe80::1", "2001:db8:ffff::1"]) {
             const spec = parseStackConfig(edited((c) => withIpv6(c, address6, "::10")));
             expect(spec.endpoints.find((e) => e.name === "routed")?.ip6).toBe("2001:db8:1:4662::10");
             expect(spec.servers.get("ovh1")?.routed?.address6).toBe(address6 === "FD00::0:1" ? "fd00::1" : address6);

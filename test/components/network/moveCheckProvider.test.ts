@@ -110,6 +110,17 @@ describe('MoveCheck to a dedicated server', () => {
     expect(message).toContain(`the block is in eu-west-par and ${to} is in eu-west-gra: a block stays in its region`);
   });
 
+  it("a consumer key that may not ask (403) is the API's error, not a refusal of the move", async () => {
+    standIn.addServer(from);
+    standIn.addServer(to);
+    standIn.addIp(block, { routedTo: from });
+    standIn.failNext({ method: 'GET', route: CAN_MOVE, status: 403, message: 'This call has not been granted' });
+    const message = await refusal(checkMove(inputs()));
+    expect(message).toContain('HTTP 403');
+    expect(message).toContain('This call has not been granted');
+    expect(message).not.toContain('refused before anything moves');
+  });
+
   it('within the French trio: the regions differ and the move passes', async () => {
     standIn.addServer(from, { region: 'eu-west-rbx' });
     standIn.addServer(to, { region: 'eu-west-gra' });
