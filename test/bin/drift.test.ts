@@ -32,7 +32,7 @@ describe("comparing a NIC", () => {
         const routed = stackSpec(root, "routed");
         const app = routed.endpoints[0];
         expect(expectedNic(routed, app)).toEqual({
-            name: "eth1", bridge: "vmbr2", ip: "192.0.2.50/32", gw: "192.168.0.1", hwaddr: localMacFor("192.0.2.50"), ip6: "2001:db8:3:4662::50/128", gw6: "fe80::1",
+            name: "eth1", bridge: "vmbr2", ip: "192.0.2.50/32", gw: "192.168.0.1", hwaddr: localMacFor("192.0.2.50"), ip6: "2001:db8:3:4662::50/128", gw6: "fd00::1",
         });
     });
 
