@@ -1,7 +1,7 @@
 // The Pulumi dynamic provider of MoveCheck: what OVH would do to a block routed to a server or into
 // a vRack, read (GET only) before the routing resource that moves it runs. Each refusal names the
 // stack key the block comes from (`subject`) and the reason. It never changes anything at OVH:
-// delete does nothing, read keeps what the last check found.
+// delete does nothing, read re-reads where the block is routed.
 import type * as pulumi from "@pulumi/pulumi";
 import { parseOvhRegion, regionsCompatible } from "./blocks";
 import { DEFAULT_RETRY, OVH_SETTINGS, OvhApi, OvhApiError, OvhApiSettings, ovhClientOptions, route } from "./ovhApiClient";
@@ -204,8 +204,29 @@ export function changedKeys(olds: MoveCheckInputs, news: MoveCheckInputs): (keyo
     return CHECKED_KEYS.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
 }
 
-/** The serialized provider code, which the SDK keeps beside the outputs (cmd/dynamic-provider). */
-const PROVIDER_KEY = "__provider";
+/**
+ * Whether the check runs again: a checked input changed, or the block was not routed to the
+ * destination when last read (a check that let it move, or a refresh that found it moved by
+ * hand). The retry bounds and the serialized provider code are not checked inputs.
+ */
+export function checksAgain(olds: MoveCheckOutputs, news: MoveCheckInputs): boolean {
+    return changedKeys(olds, news).length > 0 || (olds.routedTo ?? null) !== news.destination;
+}
+
+/**
+ * Where OVH routes the block now (GET /ip/{ip}, as the check reads it), null: nowhere, or the
+ * account no longer holds the block as such (the check run next says why).
+ */
+export async function readRouting(inputs: MoveCheckInputs, log: (line: string) => void = () => undefined): Promise<string | null> {
+    const api = apiFor(inputs, log);
+    try {
+        const details = await api.request<IpDetails>("GET", route("/ip/{ip}", { ip: inputs.block }));
+        return details.routedTo?.serviceName ?? null;
+    } catch (err) {
+        if (err instanceof OvhApiError && err.status === 404) return null;
+        throw err;
+    }
+}
 
 export const moveCheckProvider: pulumi.dynamic.ResourceProvider = {
     async configure(req: pulumi.dynamic.ConfigureRequest) {
@@ -216,15 +237,14 @@ export const moveCheckProvider: pulumi.dynamic.ResourceProvider = {
         return { id: `${outs.block}>${outs.destination}`, outs };
     },
     async read(id: string, props: MoveCheckOutputs) {
-        // Nothing at OVH is this resource's: what the check found stays as it was.
-        return { id, props };
+        // Nothing at OVH is this resource's, but where the block is routed is what diff compares:
+        // a block moved by hand shows here, and the next up checks again before it moves back.
+        const routedTo = await readRouting(props);
+        return { id, props: { ...props, routedTo, moves: routedTo !== props.destination } };
     },
     async diff(_id: string, olds: MoveCheckOutputs, news: MoveCheckInputs) {
-        // Never a replacement: an update checks again, and deleting a check does nothing. New
-        // provider code alone is an update too, so that the state keeps the code read runs.
-        const changed = changedKeys(olds, news);
-        const newCode = (olds as unknown as Record<string, unknown>)[PROVIDER_KEY] !== (news as unknown as Record<string, unknown>)[PROVIDER_KEY];
-        return { changes: changed.length > 0 || newCode || JSON.stringify(olds.retry ?? null) !== JSON.stringify(news.retry ?? null), replaces: [], deleteBeforeReplace: false };
+        // Never a replacement: an update checks again, and deleting a check does nothing.
+        return { changes: checksAgain(olds, news), replaces: [], deleteBeforeReplace: false };
     },
     async update(_id: string, _olds: MoveCheckOutputs, news: MoveCheckInputs) {
         return { outs: await checkMove(news) };

@@ -92,11 +92,13 @@ export class HostRoute extends pulumi.ComponentResource {
             update: spec.apply(renderHostRouteUpdate),
             delete: spec.apply(renderHostRouteDelete),
             // Another host, destination, bridge, bridge address or uplink is another route:
-            // replaced, never updated in place (see deleteBeforeReplace). The IPv6 values join the
-            // list only when set, so that an IPv4-only route keeps the triggers it had.
+            // replaced, never updated in place (see deleteBeforeReplace). The IPv6 values are not
+            // among them: a replacement deletes first, so adding, changing or removing IPv6 would
+            // cut the IPv4 route for a moment (and, with the host's last route, turn forwarding
+            // off); the update script swaps the IPv6 line in place instead (hostRouteScript.ts).
             triggers: [
                 args.proxmox.host,
-                spec.apply((s) => [s.destination, s.bridge, `${s.bridgeAddress}/${s.bridgePrefixLength}`, s.uplink, ...(s.destination6 === undefined ? [] : [s.destination6, s.bridgeAddress6])].join(" ")),
+                spec.apply((s) => [s.destination, s.bridge, `${s.bridgeAddress}/${s.bridgePrefixLength}`, s.uplink].join(" ")),
             ],
             // The host keeps what delete needs (its list and records): stock sshd refuses the
             // previous output @pulumi/command offers through SetEnv (see pct.ts).

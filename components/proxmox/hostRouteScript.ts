@@ -269,6 +269,17 @@ write_conf() {
   mv "$conf.new" "$conf"
 }`;
 
+/** A record of sysctls written back, then gone (delete, and update for a stale IPv6 line). */
+const RESTORE_SYSCTLS = `restore_sysctls() {
+  if [ -f "$1" ]; then
+    while read -r key value; do
+      if [ -e "/proc/sys/$key" ]; then set_sysctl "$key" "$value"; fi
+    done < "$1"
+    rm -f "$1"
+  fi
+}
+`;
+
 /**
  * Create: refuse (its own exit code, nothing changed) a missing bridge, a bridge without its
  * address, a missing uplink, a destination the host holds an address in, a destination routed on
@@ -278,7 +289,11 @@ write_conf() {
  * write the list, the sysctl.d file and the hook, and apply at run time.
  */
 export function renderHostRouteCreate(input: HostRouteSpec): string {
-    const spec = checkedSpec(input);
+    return renderApply(checkedSpec(input), "");
+}
+
+/** Create's script; afterChecks runs once every refusal is behind (nothing changed before it). */
+function renderApply(spec: HostRouteSpec, afterChecks: string): string {
     const x = HOST_ROUTE_EXIT;
     return `${header(spec)}
 ${PRELUDE}${prelude6(spec)}
@@ -306,7 +321,7 @@ elif printf '%s\\n' "$current" | awk -v s="$shown" -v b="$bridge" 'NR > 1 || $1 
 else
   refuse ${x.routedElsewhere} "$dest is already routed on this host, not by the stack ($(printf '%s' "$current" | tr '\\n' ';')): nothing changed"
 fi
-${createChecks6(spec)}
+${createChecks6(spec)}${afterChecks}
 # What the host was, recorded once: the folders and files the stack may create, then the
 # sysctls it may change (the forwarding of each interface too when ip_forward goes from 0 to 1).
 if [ ! -e "$state/before" ]; then
@@ -464,9 +479,51 @@ others6() { if [ -f "$list" ]; then awk -v d="$dest6" -v o="$owner" '!($1 == d &
 mine6() { if [ -f "$list" ]; then awk -v d="$dest6" -v o="$owner" '$1 == d && $4 == o' "$list"; fi; }`;
 }
 
-/** Update: the same as create, which finds its own line and its records (values that differ replace the resource). */
-export function renderHostRouteUpdate(spec: HostRouteSpec): string {
-    return renderHostRouteCreate(spec);
+/**
+ * Update: create, which finds its own line and its records (another host, destination, bridge,
+ * bridge address or uplink replaces the resource), after undoing this resource's IPv6 lines for
+ * an address other than destination6 (destination6 removed or changed: those values are not
+ * among the triggers, so that adding IPv6 to a route never cuts its IPv4 route for a moment).
+ * A stale line is undone as delete undoes its IPv6 line; the IPv6 sysctls are written back only
+ * when no IPv6 line is left and none is about to be added, so a changed address never turns
+ * IPv6 forwarding off between the two. Nothing stale: nothing more than create.
+ */
+export function renderHostRouteUpdate(input: HostRouteSpec): string {
+    const spec = checkedSpec(input);
+    return renderApply(spec, `${RESTORE_SYSCTLS}${stale6(spec)}`);
+}
+
+function stale6(spec: HostRouteSpec): string {
+    return `# This resource's IPv6 lines for another address than the one it routes now.
+keep6=${shellQuote(spec.destination6 ?? "")}
+keep_uplink6=${shellQuote(spec.destination6 === undefined ? "" : spec.uplink)}
+stale=$(if [ -f "$list" ]; then awk -v k="$keep6" -v o="$owner" '$1 ~ /:/ && $4 == o && $1 != k' "$list"; fi)
+if [ -n "$stale" ]; then
+  printf '%s\n' "$stale" | while read -r old6 old_bridge6 old_uplink6 _ old_kind6 old_ndp6; do
+    old_shown6=\${old6%/128}
+    if [ "$old_kind6" != added ]; then
+      echo "the route to $old6 was there before the stack: left as it is"
+    elif ip -6 route show exact "$old6" | awk -v s="$old_shown6" -v b="$old_bridge6" '$1 == s && $2 == "dev" && $3 == b && !/ via / { f = 1 } END { exit !f }'; then
+      ip -6 route del "$old6" dev "$old_bridge6"
+      echo "removed=$old6 dev=$old_bridge6"
+    else
+      echo "the route to $old6 is no longer dev $old_bridge6: left as it is"
+    fi
+    if [ "$old_ndp6" != proxy-added ]; then
+      echo "the neighbour proxy entry of $old_shown6 on $old_uplink6 was there before the stack: left as it is"
+    elif ip -6 neigh show proxy dev "$old_uplink6" | awk -v s="$old_shown6" '$1 == s { f = 1 } END { exit !f }'; then
+      ip -6 neigh del proxy "$old_shown6" dev "$old_uplink6"
+      echo "removed neighbour proxy $old_shown6 dev=$old_uplink6"
+    fi
+  done
+  awk -v k="$keep6" -v o="$owner" '!($1 ~ /:/ && $4 == o && $1 != k)' "$list" | write_list
+  for u in $(printf '%s\n' "$stale" | awk '{ print $3 }' | sort -u); do
+    if [ "$u" != "$keep_uplink6" ] && ! uses_six "$u"; then restore_sysctls "$state/proxy_ndp.$u.before"; fi
+  done
+  if [ -z "$keep6" ] && ! any_six; then restore_sysctls "$state/forwarding6.before"; fi
+  write_conf
+fi
+`;
 }
 
 /**
@@ -481,15 +538,7 @@ export function renderHostRouteDelete(input: HostRouteSpec): string {
     const spec = checkedSpec(input);
     return `${header(spec)}
 ${PRELUDE}${prelude6(spec)}
-restore_sysctls() {
-  if [ -f "$1" ]; then
-    while read -r key value; do
-      if [ -e "/proc/sys/$key" ]; then set_sysctl "$key" "$value"; fi
-    done < "$1"
-    rm -f "$1"
-  fi
-}
-${delete6(spec)}line=$(mine)
+${RESTORE_SYSCTLS}${delete6(spec)}line=$(mine)
 if [ -z "$line" ]; then
   echo "no route of $owner to $dest in $list: nothing of it to undo"
 else

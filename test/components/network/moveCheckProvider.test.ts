@@ -4,6 +4,7 @@
 // the reason; nothing the provider sends changes anything (GET only).
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { changedKeys, checkMove, moveCheckProvider, type MoveCheckInputs, type MoveCheckOutputs } from '../../../components/network/moveCheckProvider';
+import { DEFAULT_RETRY, OvhApi, ovhClientOptions, route } from '../../../components/network/ovhApiClient';
 import { type OvhStandIn } from '../../support/ovhStandIn';
 import { useOvhStandInEnv } from '../../support/ovhStandInEnv';
 
@@ -204,12 +205,17 @@ describe('MoveCheck into a vRack', () => {
 
 describe('MoveCheck provider', () => {
   it('an input change is an update that checks again; only the retry bounds change nothing checked; never a replacement', async () => {
-    const olds = { ...inputs(), routedTo: null, moves: true, virtualMacs: 0 } as MoveCheckOutputs;
+    const olds = { ...inputs(), routedTo: to, moves: false, virtualMacs: 0 } as MoveCheckOutputs;
     expect(changedKeys(olds, inputs())).toEqual([]);
     expect(changedKeys(olds, inputs({ block: '10.0.0.0/29', macLimit: 4 }))).toEqual(['block', 'macLimit']);
     const diff = await moveCheckProvider.diff!('id', olds, inputs({ destination: 'ns9.ip-198-51-100.eu' }));
     expect(diff).toMatchObject({ changes: true, replaces: [] });
     expect(await moveCheckProvider.diff!('id', olds, inputs())).toMatchObject({ changes: false });
+    // Operational values and new provider code alone check nothing again.
+    expect(await moveCheckProvider.diff!('id', olds, inputs({ retry: { attempts: 9, baseDelayMs: 1 } }))).toMatchObject({ changes: false });
+    expect(await moveCheckProvider.diff!('id', olds, inputs({ retry: undefined }))).toMatchObject({ changes: false });
+    const code = (o: object, c: string) => ({ ...o, __provider: c });
+    expect(await moveCheckProvider.diff!('id', code(olds, 'code at create'), code(inputs(), 'code with a fix'))).toMatchObject({ changes: false });
 
     standIn.addServer(from);
     standIn.addServer(to, { vmacSupported: false });
@@ -219,5 +225,93 @@ describe('MoveCheck provider', () => {
     const before = standIn.requests.length;
     await moveCheckProvider.delete!('id', olds);
     expect(standIn.requests.length).toBe(before);
+  });
+});
+
+/**
+ * The block moved by hand, as an operator would in the API (POST /ip/{ip}/move, then the task
+ * read until done), outside the window afterEach checks for writes.
+ */
+async function moveByHand(target: string): Promise<void> {
+  const api = new OvhApi(ovhClientOptions({}), DEFAULT_RETRY, () => undefined);
+  const task = await api.request<{ taskId: number }>('POST', route('/ip/{ip}/move', { ip: block }), { to: target });
+  for (let reads = 0; reads < 100; reads++) {
+    const now = await api.request<{ status: string }>('GET', route('/ip/{ip}/task/{taskId}', { ip: block, taskId: String(task.taskId) }));
+    if (now.status === 'done') break;
+    if (now.status !== 'todo' && now.status !== 'doing' && now.status !== 'init') throw new Error(`the hand move ended ${now.status}`);
+  }
+  expect(standIn.ipRoutedTo(block)).toBe(target);
+  firstRequest = standIn.requests.length;
+}
+
+describe('MoveCheck refresh', () => {
+  it('a block moved by hand: read shows where it is, diff is an update, and the update checks the move back', async () => {
+    standIn.addServer(from);
+    standIn.addServer(to);
+    standIn.addIp(block, { routedTo: to });
+    const created = await moveCheckProvider.create!(inputs());
+    const stored = created.outs as MoveCheckOutputs;
+    expect(stored).toMatchObject({ routedTo: to, moves: false });
+
+    await moveByHand(from);
+    const read = await moveCheckProvider.read!(created.id, stored);
+    expect(read.id).toBe(created.id);
+    expect(read.props).toMatchObject({ ...inputs(), routedTo: from, moves: true });
+    expect(routes().filter((r) => r !== '/auth/time')).toEqual(['/ip/{ip}']);
+    const diff = await moveCheckProvider.diff!(created.id, read.props as MoveCheckOutputs, inputs());
+    expect(diff).toMatchObject({ changes: true, replaces: [] });
+    expect(diff.deleteBeforeReplace).toBeFalsy();
+
+    const checked = await moveCheckProvider.update!(created.id, read.props as MoveCheckOutputs, inputs());
+    expect(checked.outs).toMatchObject({ routedTo: from, moves: true });
+    expect(routes()).toContain(CAN_MOVE);
+    // The routing resource moves it back; the next up checks once more, finds it there, then is quiet.
+    await moveByHand(to);
+    const after = checked.outs as MoveCheckOutputs;
+    expect(await moveCheckProvider.diff!(created.id, after, inputs())).toMatchObject({ changes: true });
+    const settled = (await moveCheckProvider.update!(created.id, after, inputs())).outs as MoveCheckOutputs;
+    expect(settled).toMatchObject({ routedTo: to, moves: false });
+    expect(await moveCheckProvider.diff!(created.id, settled, inputs())).toMatchObject({ changes: false });
+  });
+
+  it('a block moved by hand and given a virtual MAC there: the update refuses the move back past the MAC limit', async () => {
+    standIn.addServer(from);
+    standIn.addServer(to);
+    standIn.addIp(block, { routedTo: to });
+    standIn.seedVirtualMac(to, mac(9), 'ovh', [{ ipAddress: '192.0.2.9', virtualMachineName: 'c' }]);
+    const created = await moveCheckProvider.create!(inputs({ macLimit: 1 }));
+    expect(created.outs).toMatchObject({ routedTo: to, moves: false });
+
+    await moveByHand(from);
+    standIn.seedVirtualMac(from, mac(1), 'ovh', [{ ipAddress: at(1), virtualMachineName: 'a' }]);
+    const read = (await moveCheckProvider.read!(created.id, created.outs as MoveCheckOutputs)).props as MoveCheckOutputs;
+    expect(read).toMatchObject({ routedTo: from, moves: true });
+    expect(await moveCheckProvider.diff!(created.id, read, inputs({ macLimit: 1 }))).toMatchObject({ changes: true, replaces: [] });
+    const message = await refusal(moveCheckProvider.update!(created.id, read, inputs({ macLimit: 1 })));
+    expect(message).toMatch(/^ipBlocks\.web: /);
+    expect(message).toContain(`${to} has 1 while the block brings 1`);
+    expect(message).toContain('2 would pass the limit of 1');
+    expect(standIn.ipRoutedTo(block)).toBe(from);
+  });
+
+  it('no drift: read finds the block where it was checked, and diff changes nothing', async () => {
+    standIn.addServer(to);
+    standIn.addIp(block, { routedTo: to });
+    const created = await moveCheckProvider.create!(inputs());
+    const read = await moveCheckProvider.read!(created.id, created.outs as MoveCheckOutputs);
+    expect(read.props).toEqual(created.outs);
+    expect(await moveCheckProvider.diff!(created.id, read.props as MoveCheckOutputs, inputs())).toMatchObject({ changes: false });
+    expect(standIn.ipRoutedTo(block)).toBe(to);
+  });
+
+  it('a block the account no longer holds: read shows it routed nowhere, and the update says why', async () => {
+    standIn.addServer(to);
+    standIn.addIp(block, { routedTo: to });
+    const stored = (await moveCheckProvider.create!(inputs())).outs as MoveCheckOutputs;
+    const gone = { ...stored, block: `10.${n}.9.0/29` };
+    const read = (await moveCheckProvider.read!('id', gone)).props as MoveCheckOutputs;
+    expect(read).toMatchObject({ routedTo: null, moves: true });
+    const message = await refusal(moveCheckProvider.update!('id', read, inputs({ block: gone.block })));
+    expect(message).toContain(`the OVH account has no block ${gone.block}`);
   });
 });

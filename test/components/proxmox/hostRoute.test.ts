@@ -145,6 +145,167 @@ describe("HostRoute scripts", () => {
     });
 });
 
+describe("HostRoute update of the IPv6 part, run against a stand-in host", () => {
+    // The scripts run under sh and busybox sh with stand-ins of ip and sysctl that keep the
+    // routes, the uplink's neighbour proxy entries and the sysctls in files and log each change;
+    // the host files go to a temporary folder. flock and awk are the real ones. Real iproute2 and
+    // sysctl in network namespaces: hostRoute.integration.test.ts.
+    const uplink = "eth0"; // restore writes back only keys that exist under /proc/sys
+    const base: HostRouteSpec = { ...spec, uplink, owner: "ovh-failover/prod/r1" };
+    const with6: HostRouteSpec = { ...base, destination6: "2001:db8::10", bridgeAddress6: "fe80::1" };
+    const shells = has("busybox") ? [["sh"], ["busybox", "sh"]] : [["sh"]];
+
+    const fakeIp = (f: string) => `#!/bin/sh
+F=${f}
+echo "ip $*" >> "$F/log"
+fam=4
+case "$1" in -4) shift ;; -6) fam=6; shift ;; esac
+[ "$1" = -o ] && shift
+strip() { s=\${1%/32}; s=\${s%/128}; echo "$s"; }
+touch "$F/routes4" "$F/routes6" "$F/neigh"
+case "$1 $2" in
+  "link show") echo "3: $4: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500" ;;
+  "addr show")
+    if [ "$3 $4" = "dev vmbr2" ]; then
+      if [ $fam = 4 ]; then echo "5: vmbr2    inet 192.168.0.1/24 scope global vmbr2"; else echo "5: vmbr2    inet6 fe80::1/64 scope link"; fi
+    fi ;;
+  "route show") if [ "$3" = exact ]; then awk -v s="$(strip "$4")" '$1 == s' "$F/routes$fam"; fi ;;
+  "route replace") s=$(strip "$3"); { awk -v s="$s" '$1 != s' "$F/routes$fam"; echo "$s dev $5"; } > "$F/new"; mv "$F/new" "$F/routes$fam" ;;
+  "route del") s=$(strip "$3"); awk -v s="$s" '$1 != s' "$F/routes$fam" > "$F/new"; mv "$F/new" "$F/routes$fam" ;;
+  "route get") awk -v s="$3" '$1 == s { print s " dev " $3 " src x"; f = 1 } END { if (!f) print s " via 192.0.2.1 dev eth0" }' "$F/routes$fam" ;;
+  "neigh show") awk -v u="$5" '$2 == u { print $1 " proxy" }' "$F/neigh" ;;
+  "neigh replace") { awk -v a="$4" -v u="$6" '!($1 == a && $2 == u)' "$F/neigh"; echo "$4 $6"; } > "$F/new"; mv "$F/new" "$F/neigh" ;;
+  "neigh del") awk -v a="$4" -v u="$6" '!($1 == a && $2 == u)' "$F/neigh" > "$F/new"; mv "$F/new" "$F/neigh" ;;
+  *) echo "stand-in ip: $*" >&2; exit 2 ;;
+esac
+`;
+    const fakeSysctl = (f: string) => `#!/bin/sh
+F=${f}
+case "$1" in
+  -n) k=$(echo "$2" | tr / .); cat "$F/sys/$k" 2>/dev/null || echo 0 ;;
+  -q) kv=$3; k=$(echo "\${kv%%=*}" | tr / .); echo "sysctl $k=\${kv#*=}" >> "$F/log"; echo "\${kv#*=}" > "$F/sys/$k" ;;
+  *) exit 2 ;;
+esac
+`;
+
+    function host() {
+        const f = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-hostroute-update-"));
+        fs.mkdirSync(path.join(f, "bin"));
+        fs.mkdirSync(path.join(f, "sys"));
+        fs.writeFileSync(path.join(f, "bin", "ip"), fakeIp(f), { mode: 0o755 });
+        fs.writeFileSync(path.join(f, "bin", "sysctl"), fakeSysctl(f), { mode: 0o755 });
+        const initial = { "net.ipv4.ip_forward": "0", "net.ipv4.conf.all.accept_redirects": "1", [`net.ipv4.conf.${uplink}.proxy_arp`]: "0", "net.ipv6.conf.all.forwarding": "0", [`net.ipv6.conf.${uplink}.proxy_ndp`]: "0" };
+        for (const [k, v] of Object.entries(initial)) fs.writeFileSync(path.join(f, "sys", k), `${v}\n`);
+        const root = path.join(f, "root");
+        const paths = { list: `${root}/etc/ovh-failover/routes`, conf: `${root}/etc/sysctl.d/90-ovh-failover.conf`, hook: `${root}/etc/network/if-up.d/ovh-failover`, state: `${root}/var/lib/ovh-failover/routed`, lock: `${f}/lock/routes.lock` };
+        const dirs = [`${root}/etc/ovh-failover`, `${root}/etc/sysctl.d`, `${root}/etc/network`, `${root}/etc/network/if-up.d`, `${root}/var/lib/ovh-failover`, paths.state].join(" ");
+        const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "");
+        let shell = 0;
+        return {
+            run(script: string) {
+                let moved = script.replace(/^dirs='.*'$/m, `dirs='${dirs}'`);
+                for (const [k, v] of Object.entries(paths)) moved = moved.replace(new RegExp(`^${k}='.*'$`, "m"), `${k}='${v}'`);
+                expect(moved).not.toContain("'/etc/");
+                const [cmd, ...args] = shells[shell++ % shells.length];
+                const r = spawnSync(cmd, [...args, "-c", moved], { encoding: "utf8", env: { PATH: `${f}/bin:/usr/bin:/bin` }, timeout: 60_000 });
+                expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+                return r.stdout;
+            },
+            /** What the host holds now: routes, proxy entries, sysctls, the list and the sysctl.d file. */
+            snapshot: () => ({
+                routes4: read(`${f}/routes4`), routes6: read(`${f}/routes6`), neigh: read(`${f}/neigh`), list: read(paths.list), conf: read(paths.conf),
+                sys: Object.fromEntries(Object.keys(initial).map((k) => [k, read(path.join(f, "sys", k)).trim()])),
+            }),
+            log: () => read(`${f}/log`),
+            clearLog: () => fs.rmSync(`${f}/log`, { force: true }),
+            done: () => fs.rmSync(f, { recursive: true, force: true }),
+        };
+    }
+
+    it("adding IPv6 to a routed IPv4 route, then removing it: the IPv4 route is never touched, and the IPv6 part goes back as it was", () => {
+        const h = host();
+        try {
+            h.run(renderHostRouteCreate(base));
+            const v4only = h.snapshot();
+            expect(v4only.routes4).toBe("203.0.113.10 dev vmbr2\n");
+            h.clearLog();
+
+            h.run(renderHostRouteUpdate(with6));
+            const both = h.snapshot();
+            expect(both.routes6).toBe("2001:db8::10 dev vmbr2\n");
+            expect(both.neigh).toBe(`2001:db8::10 ${uplink}\n`);
+            expect(both.sys).toMatchObject({ "net.ipv6.conf.all.forwarding": "1", [`net.ipv6.conf.${uplink}.proxy_ndp`]: "1" });
+            expect(both.list).toBe(`203.0.113.10/32 vmbr2 ${uplink} ovh-failover/prod/r1 added\n2001:db8::10/128 vmbr2 ${uplink} ovh-failover/prod/r1 added proxy-added\n`);
+            expect(h.log()).not.toMatch(/ip (-4 )?route del|ip_forward=0|proxy_arp=0/);
+            h.clearLog();
+
+            const out = h.run(renderHostRouteUpdate(base));
+            expect(out).toContain("removed=2001:db8::10/128 dev=vmbr2");
+            expect(out).toContain(`removed neighbour proxy 2001:db8::10 dev=${uplink}`);
+            // Back to what the IPv4-only route left: the IPv6 sysctls too, and the sysctl.d file.
+            expect(h.snapshot()).toEqual(v4only);
+            expect(h.log()).not.toMatch(/ip (-4 )?route del|ip_forward=0|proxy_arp=0/);
+            h.clearLog();
+
+            // Nothing stale: the same update again changes nothing.
+            h.run(renderHostRouteUpdate(base));
+            expect(h.snapshot()).toEqual(v4only);
+            expect(h.log()).not.toMatch(/ del |sysctl /);
+        } finally {
+            h.done();
+        }
+    });
+
+    it("a changed IPv6 address: the old one's route and proxy entry go before the new one's are added, with IPv6 forwarding kept on; another owner's lines stay", () => {
+        const h = host();
+        const other: HostRouteSpec = { ...base, destination: "203.0.113.20/32", owner: "ovh-failover/prod/r2", destination6: "2001:db8::20", bridgeAddress6: "fe80::1" };
+        try {
+            const original = h.snapshot();
+            h.run(renderHostRouteCreate(with6));
+            h.run(renderHostRouteCreate(other));
+            h.clearLog();
+
+            const moved: HostRouteSpec = { ...with6, destination6: "2001:db8::30" };
+            h.run(renderHostRouteUpdate(moved));
+            const after = h.snapshot();
+            expect(after.routes6.split("\n").filter(Boolean).sort()).toEqual(["2001:db8::20 dev vmbr2", "2001:db8::30 dev vmbr2"]);
+            expect(after.neigh.split("\n").filter(Boolean).sort()).toEqual([`2001:db8::20 ${uplink}`, `2001:db8::30 ${uplink}`]);
+            expect(after.list).toContain(`2001:db8::20/128 vmbr2 ${uplink} ovh-failover/prod/r2 added proxy-added`);
+            expect(after.list).toContain(`2001:db8::30/128 vmbr2 ${uplink} ovh-failover/prod/r1 added proxy-added`);
+            expect(after.list).not.toContain("2001:db8::10/");
+            const log = h.log();
+            expect(log.indexOf("ip -6 route del 2001:db8::10/128 dev vmbr2")).toBeGreaterThanOrEqual(0);
+            expect(log.indexOf("ip -6 route del 2001:db8::10/128 dev vmbr2")).toBeLessThan(log.indexOf("ip -6 route replace 2001:db8::30/128 dev vmbr2"));
+            expect(log).not.toMatch(/=0$/m);
+            expect(log).not.toMatch(/route del 203\.|2001:db8::20/);
+
+            // Both routes removed to the last: every sysctl back to what the host had before the first.
+            h.run(renderHostRouteDelete(other));
+            h.run(renderHostRouteUpdate({ ...base }));
+            expect(h.snapshot().sys["net.ipv6.conf.all.forwarding"]).toBe("0");
+            h.run(renderHostRouteDelete(base));
+            expect(h.snapshot()).toEqual(original);
+        } finally {
+            h.done();
+        }
+    });
+
+    it("an IPv6 route whose address did not change: the update is create run again, and changes nothing", () => {
+        const h = host();
+        try {
+            h.run(renderHostRouteCreate(with6));
+            const before = h.snapshot();
+            h.clearLog();
+            const out = h.run(renderHostRouteUpdate(with6));
+            expect(out).not.toContain("removed");
+            expect(h.snapshot()).toEqual(before);
+            expect(h.log()).not.toMatch(/ del |sysctl /);
+        } finally {
+            h.done();
+        }
+    });
+});
+
 describe("the host-side probe", () => {
     const probe = renderHostRouteProbe({ address: "203.0.113.10", bridge: "vmbr2", uplink: "vmbr0" });
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "ovhf-hostroute-probe-"));
@@ -270,7 +431,7 @@ describe("the HostRoute component (mock runtime)", () => {
         expect(inputs.addPreviousOutputInEnv).toBe(false);
     });
 
-    it("with an IPv6 destination: the scripts carry it, canonical as /128, and it joins the replacement triggers", async () => {
+    it("with an IPv6 destination: the scripts carry it, canonical as /128, and the replacement triggers stay the IPv4 route's", async () => {
         const { HostRoute } = await import("../../../components/proxmox/hostRoute");
         const route = new HostRoute("r6-route", {
             proxmox: { host: "198.51.100.20", hostKey: "ssh-ed25519 AAAA" },
@@ -282,13 +443,15 @@ describe("the HostRoute component (mock runtime)", () => {
         });
         await outputOf(route.applied.urn);
         const cmd = registered.find((r) => r.name === "r6-route-route");
-        const inputs = cmd!.inputs as { create: string; triggers: unknown[] };
+        const inputs = cmd!.inputs as { create: string; update: string; triggers: unknown[] };
         const expected: HostRouteSpec = {
             destination: "203.0.113.10/32", bridge: "vmbr2", bridgeAddress: "192.168.0.1", bridgePrefixLength: 24, uplink: "vmbr0", owner: "ovh-failover/unit/r6-route",
             destination6: "2001:db8::10/128", bridgeAddress6: "fe80::1",
         };
         expect(inputs.create).toBe(renderHostRouteCreate(expected));
-        expect(inputs.triggers).toEqual(["198.51.100.20", "203.0.113.10/32 vmbr2 192.168.0.1/24 vmbr0 2001:db8::10/128 fe80::1"]);
+        expect(inputs.update).toBe(renderHostRouteUpdate(expected));
+        // Adding, changing or removing IPv6 is an update: a replacement would delete the IPv4 route first.
+        expect(inputs.triggers).toEqual(["198.51.100.20", "203.0.113.10/32 vmbr2 192.168.0.1/24 vmbr0"]);
         const proxmox = { host: "198.51.100.20" };
         expect(() => new HostRoute("b6", { proxmox, bridge: "vmbr2", bridgeAddress: "192.168.0.1", destination: "203.0.113.10", destination6: "2001:db8::10" })).toThrow(/destination6 and bridgeAddress6 go together/);
         expect(() => new HostRoute("b7", { proxmox, bridge: "vmbr2", bridgeAddress: "192.168.0.1", destination: "203.0.113.10", destination6: "fe80::10", bridgeAddress6: "fe80::1" })).toThrow(/destination6: "fe80::10" is not valid/);
