@@ -4,11 +4,11 @@
 // uplink (vmbr0, holding a public /24 and the default route, with forwarding on as ifupdown2 sets
 // it on a bridge with an address; ICMP redirects ignored, as a hardened host has them), the routed
 // bridge (vmbr2, no ports, 192.168.0.1/24), a bridge with no address, and one that is down.
-import { ChildProcess, execFileSync, spawnSync } from "child_process";
+import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-    HOST_ROUTE_EXIT, HOST_ROUTE_PATHS, HostRouteSpec, renderHostRouteCreate, renderHostRouteDelete, renderHostRouteProbe, renderIfUpHook,
+    HOST_ROUTE_EXIT, HOST_ROUTE_PATHS, HostRouteSpec, renderHostRouteCreate, renderHostRouteDelete, renderHostRouteProbe, renderHostRouteUpdate, renderIfUpHook,
 } from "../../../components/proxmox/hostRouteScript";
 import { waitUntil } from "../../support/processes";
 import { canRunSshLab, RemoteRun, SshHost, startSshHost } from "../../support/sshLab";
@@ -442,6 +442,65 @@ describe.skipIf(!runnable || spawnSync("sh", ["-c", "command -v ndisc6"]).status
         expect(ping(`${PREFIX6}::10`).status).not.toBe(0);
         const d2 = await sh(renderHostRouteDelete(v4));
         expect(d2.status, d2.stderr).toBe(0);
+        expect(await snapshot()).toBe(base);
+    });
+
+    it("an update adds IPv6 to a live IPv4 route, changes its address, then removes it, the IPv4 route never touched; delete puts the host back exactly as it was", async () => {
+        const v4 = route("203.0.113.10", "v6");
+        const v4Route = async () => (await ok("ip -4 route show exact 203.0.113.10")).trim();
+        expect((await sh(renderHostRouteCreate(v4))).status).toBe(0);
+        const routed4 = await v4Route();
+        expect(routed4).toMatch(/^203\.0\.113\.10 dev vmbr2 /);
+        // The IPv4 route is watched for the whole of each update: a delete-first step would show.
+        const watch = async (script: string): Promise<RemoteRun> => {
+            const monitor = spawn("ip", ["-n", host.ns, "-4", "monitor", "route"], { stdio: ["ignore", "pipe", "ignore"] });
+            let events = "";
+            monitor.stdout.on("data", (d: Buffer) => (events += d.toString()));
+            // Listening once it reports a marker route that comes and goes.
+            await waitUntil("ip monitor listening", () => {
+                host.inNamespace("ip", "route", "replace", "198.18.0.1/32", "dev", "vmbr2");
+                return /198\.18\.0\.1/.test(events) ? true : undefined;
+            }, 30_000, 100);
+            host.inNamespace("ip", "route", "del", "198.18.0.1/32", "dev", "vmbr2");
+            const r = await sh(script);
+            monitor.kill();
+            expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+            expect(events).not.toMatch(/Deleted .*203\.0\.113\.10/);
+            expect(await v4Route()).toBe(routed4);
+            return r;
+        };
+
+        const added = await watch(renderHostRouteUpdate(six()));
+        expect(added.stdout).toContain("routed6=2001:db8:1:4662::10/128 dev=vmbr2 kind=added neighbour=proxy-added");
+        await waitUntil("the router's ping answered by the guest", () => (ping(`${PREFIX6}::10`).status === 0 ? true : undefined), 30_000, 200);
+
+        // Another address: the old /128 and its proxy entry go, IPv6 forwarding stays on between the two.
+        inNs(guest, "ip", "-6", "addr", "add", `${PREFIX6}::11/128`, "dev", "eth1", "nodad");
+        const changed = await watch(renderHostRouteUpdate(six({ destination6: `${PREFIX6}::11/128` })));
+        expect(changed.stdout).toContain(`removed=${PREFIX6}::10/128 dev=vmbr2`);
+        expect(changed.stdout).toContain(`removed neighbour proxy ${PREFIX6}::10 dev=vmbr0`);
+        expect(changed.stdout).not.toMatch(/forwarding.*0/);
+        expect((await ok(`ip -6 route show exact ${PREFIX6}::10/128`)).trim()).toBe("");
+        expect((await ok("ip -6 neigh show proxy")).trim()).toBe(`${PREFIX6}::11 dev vmbr0 proxy`);
+        expect(await file(HOST_ROUTE_PATHS.list)).toBe(`203.0.113.10/32 vmbr2 vmbr0 ovh-failover/lab/v6 added\n${PREFIX6}::11/128 vmbr2 vmbr0 ovh-failover/lab/v6 added proxy-added\n`);
+        await waitUntil("the router's ping to the new address answered", () => (ping(`${PREFIX6}::11`).status === 0 ? true : undefined), 30_000, 200);
+        expect(solicit(`${PREFIX6}::10`)).toBeUndefined();
+
+        // IPv6 removed: IPv6 forwarding and proxy_ndp are written back, the IPv4 side stays.
+        const removed = await watch(renderHostRouteUpdate(v4));
+        expect(removed.stdout).toContain(`removed=${PREFIX6}::11/128 dev=vmbr2`);
+        expect((await ok("sysctl -n net.ipv6.conf.all.forwarding net.ipv6.conf.vmbr0.proxy_ndp net.ipv4.ip_forward")).split("\n").slice(0, 3)).toEqual(["0", "0", "1"]);
+        expect(await file(HOST_ROUTE_PATHS.sysctlConf)).not.toMatch(/ipv6/);
+        expect(await file(HOST_ROUTE_PATHS.list)).toBe("203.0.113.10/32 vmbr2 vmbr0 ovh-failover/lab/v6 added\n");
+        expect(solicit(`${PREFIX6}::11`)).toBeUndefined();
+        // Run again with nothing stale, an update changes nothing.
+        const before = await snapshot();
+        expect((await sh(renderHostRouteUpdate(v4))).status).toBe(0);
+        expect(await snapshot()).toBe(before);
+
+        const d = await sh(renderHostRouteDelete(v4));
+        expect(d.status, d.stderr).toBe(0);
+        inNs(guest, "ip", "-6", "addr", "del", `${PREFIX6}::11/128`, "dev", "eth1");
         expect(await snapshot()).toBe(base);
     });
 
