@@ -38,6 +38,11 @@ export interface MoveCheckOutputs extends MoveCheckInputs {
     destinationVirtualMacs?: number;
     /** The limit those were held to, when one is known. */
     virtualMacLimit?: number;
+    /**
+     * Set only by a refresh (read) that found the block routed elsewhere than the destination,
+     * moved by hand or never moved: the next up checks again before the block moves (back).
+     */
+    foundElsewhere?: boolean;
 }
 
 /**
@@ -205,12 +210,13 @@ export function changedKeys(olds: MoveCheckInputs, news: MoveCheckInputs): (keyo
 }
 
 /**
- * Whether the check runs again: a checked input changed, or the block was not routed to the
- * destination when last read (a check that let it move, or a refresh that found it moved by
- * hand). The retry bounds and the serialized provider code are not checked inputs.
+ * Whether the check runs again: a checked input changed, or a refresh found the block elsewhere
+ * than the destination. A block the last check let move is not checked again on the next up
+ * (the routing resource moved it, or retries the move that check allowed), so that up is quiet.
+ * The retry bounds and the serialized provider code are not checked inputs.
  */
 export function checksAgain(olds: MoveCheckOutputs, news: MoveCheckInputs): boolean {
-    return changedKeys(olds, news).length > 0 || (olds.routedTo ?? null) !== news.destination;
+    return changedKeys(olds, news).length > 0 || olds.foundElsewhere === true;
 }
 
 /**
@@ -240,7 +246,10 @@ export const moveCheckProvider: pulumi.dynamic.ResourceProvider = {
         // Nothing at OVH is this resource's, but where the block is routed is what diff compares:
         // a block moved by hand shows here, and the next up checks again before it moves back.
         const routedTo = await readRouting(props);
-        return { id, props: { ...props, routedTo, moves: routedTo !== props.destination } };
+        const found: MoveCheckOutputs = { ...props, routedTo, moves: routedTo !== props.destination };
+        delete found.foundElsewhere;
+        if (found.moves) found.foundElsewhere = true;
+        return { id, props: found };
     },
     async diff(_id: string, olds: MoveCheckOutputs, news: MoveCheckInputs) {
         // Never a replacement: an update checks again, and deleting a check does nothing.

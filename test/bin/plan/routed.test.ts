@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { evaluate } from "../../../bin/plan";
 import { DeclaredResource, Evaluation } from "../../../bin/plan/model";
 import { loadProject, loadStackConfig } from "../../../bin/plan/stackFiles";
-import { renderHostRouteCreate, renderHostRouteDelete } from "../../../components/proxmox/hostRouteScript";
+import { renderHostRouteCreate, renderHostRouteDelete, renderHostRouteUpdate } from "../../../components/proxmox/hostRouteScript";
 
 const root = path.resolve(__dirname, "../../..");
 const project = loadProject(root);
@@ -31,7 +31,9 @@ describe("the routed stack with IPv6", () => {
         };
         expect(route.inputs.create).toBe(renderHostRouteCreate(spec));
         expect(route.inputs.delete).toBe(renderHostRouteDelete(spec));
-        expect(route.inputs.triggers).toEqual(["198.51.100.40", "192.0.2.50/32 vmbr2 192.168.0.1/24 vmbr0 2001:db8:3:4662::50/128 fd00::1"]);
+        expect(route.inputs.update).toBe(renderHostRouteUpdate(spec));
+        // The IPv6 values are not triggers: adding or changing them updates in place.
+        expect(route.inputs.triggers).toEqual(["198.51.100.40", "192.0.2.50/32 vmbr2 192.168.0.1/24 vmbr0"]);
     });
 
     it("gives the NIC the /128 with the bridge's IPv6 address as gateway, after the host's route", () => {

@@ -211,6 +211,10 @@ describe('MoveCheck provider', () => {
     const diff = await moveCheckProvider.diff!('id', olds, inputs({ destination: 'ns9.ip-198-51-100.eu' }));
     expect(diff).toMatchObject({ changes: true, replaces: [] });
     expect(await moveCheckProvider.diff!('id', olds, inputs())).toMatchObject({ changes: false });
+    // A check that let the block move is not run again on the next up; a refresh that found it elsewhere is.
+    const letMove = { ...olds, routedTo: from, moves: true } as MoveCheckOutputs;
+    expect(await moveCheckProvider.diff!('id', letMove, inputs())).toMatchObject({ changes: false });
+    expect(await moveCheckProvider.diff!('id', { ...letMove, foundElsewhere: true }, inputs())).toMatchObject({ changes: true, replaces: [] });
     // Operational values and new provider code alone check nothing again.
     expect(await moveCheckProvider.diff!('id', olds, inputs({ retry: { attempts: 9, baseDelayMs: 1 } }))).toMatchObject({ changes: false });
     expect(await moveCheckProvider.diff!('id', olds, inputs({ retry: undefined }))).toMatchObject({ changes: false });
@@ -256,7 +260,7 @@ describe('MoveCheck refresh', () => {
     await moveByHand(from);
     const read = await moveCheckProvider.read!(created.id, stored);
     expect(read.id).toBe(created.id);
-    expect(read.props).toMatchObject({ ...inputs(), routedTo: from, moves: true });
+    expect(read.props).toMatchObject({ ...inputs(), routedTo: from, moves: true, foundElsewhere: true });
     expect(routes().filter((r) => r !== '/auth/time')).toEqual(['/ip/{ip}']);
     const diff = await moveCheckProvider.diff!(created.id, read.props as MoveCheckOutputs, inputs());
     expect(diff).toMatchObject({ changes: true, replaces: [] });
@@ -264,14 +268,16 @@ describe('MoveCheck refresh', () => {
 
     const checked = await moveCheckProvider.update!(created.id, read.props as MoveCheckOutputs, inputs());
     expect(checked.outs).toMatchObject({ routedTo: from, moves: true });
+    expect(checked.outs).not.toHaveProperty('foundElsewhere');
     expect(routes()).toContain(CAN_MOVE);
-    // The routing resource moves it back; the next up checks once more, finds it there, then is quiet.
+    // The routing resource moves it back; the next up is quiet, and so is the next refresh.
     await moveByHand(to);
     const after = checked.outs as MoveCheckOutputs;
-    expect(await moveCheckProvider.diff!(created.id, after, inputs())).toMatchObject({ changes: true });
-    const settled = (await moveCheckProvider.update!(created.id, after, inputs())).outs as MoveCheckOutputs;
-    expect(settled).toMatchObject({ routedTo: to, moves: false });
-    expect(await moveCheckProvider.diff!(created.id, settled, inputs())).toMatchObject({ changes: false });
+    expect(await moveCheckProvider.diff!(created.id, after, inputs())).toMatchObject({ changes: false });
+    const reread = (await moveCheckProvider.read!(created.id, after)).props as MoveCheckOutputs;
+    expect(reread).toMatchObject({ routedTo: to, moves: false });
+    expect(reread).not.toHaveProperty('foundElsewhere');
+    expect(await moveCheckProvider.diff!(created.id, reread, inputs())).toMatchObject({ changes: false });
   });
 
   it('a block moved by hand and given a virtual MAC there: the update refuses the move back past the MAC limit', async () => {
