@@ -1,11 +1,15 @@
 // The MoveCheck dynamic provider run by the real engine against the HTTPS OVH stand-in: its
 // preview held against the offline plan's, then `up` with a refused check, which must leave the
-// block where it is (no POST /ip/{ip}/move reaches OVH), then `up` with a check that passes.
+// block where it is (no POST /ip/{ip}/move reaches OVH), then `up` with a check that passes; then
+// a quiet no-op `up`, and a block moved by hand that is checked again once a refresh has seen it.
 import * as fs from "fs";
+import * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { plan } from "../../bin/plan";
+import { moveFailoverIp } from "../../components/network/ipMove";
+import { OvhApi, ovhClientOptions } from "../../components/network/ovhApiClient";
 import { Stack } from "@pulumi/pulumi/automation";
 import { EngineNetwork, engineNetwork, engineWorkspace, EngineWorkspace, previewSteps, REPO } from "../support/engine";
 import { expectSamePreview } from "../support/previewCompare";
@@ -153,6 +157,45 @@ describe("the checks before a block moves, through the real engine", () => {
         expect(order.indexOf("/dedicated/server/{serviceName}/ipCanBeMovedTo")).toBeGreaterThanOrEqual(0);
         expect(order.indexOf("/dedicated/server/{serviceName}/ipCanBeMovedTo")).toBeLessThan(order.indexOf(MOVE_ROUTE));
         expect(standIn.ipRoutedTo(BLOCK)).toBe(OTHER);
+        expect(standIn.violations).toEqual([]);
+        expect(ws.guard.attempts).toEqual([]);
+    });
+
+    it("a no-op up checks nothing again; a block moved by hand is seen by a refresh, and the next up checks again before anything moves", async () => {
+        const { stack } = await stackOf("drift", true, FROM);
+        await stack.up();
+        expect(standIn.ipRoutedTo(BLOCK)).toBe(FROM);
+        const checks = (from: number) => standIn.requests.slice(from).filter((r) => r.route === "/dedicated/server/{serviceName}/ipCanBeMovedTo").length;
+
+        const quietFrom = standIn.requests.length;
+        const quiet = await stack.up();
+        expect(quiet.summary.resourceChanges).toEqual({ same: 4 });
+        expect(checks(quietFrom)).toBe(0);
+
+        // Moved by hand, as in OVH's control panel: the API's own move and its task.
+        const savedCa = https.globalAgent.options.ca;
+        https.globalAgent.options.ca = standIn.caPem;
+        try {
+            const api = new OvhApi(ovhClientOptions({ endpoint: standIn.url, applicationKey: standIn.applicationKey, applicationSecret: standIn.applicationSecret, consumerKey: standIn.consumerKey }, {}));
+            await moveFailoverIp(api, { kind: "dedicated", serviceName: OTHER }, BLOCK, { timeoutMs: 60_000, pollIntervalMs: 50, log: () => undefined });
+        } finally {
+            https.globalAgent.options.ca = savedCa;
+        }
+        expect(standIn.ipRoutedTo(BLOCK)).toBe(OTHER);
+
+        // Without a refresh the state still says FROM: nothing to check.
+        expect((await previewSteps(ws, stack)).changeSummary).toEqual({ same: 4 });
+        const refreshed = await stack.refresh();
+        expect(refreshed.summary.resourceChanges).toMatchObject({ update: 1 });
+        expect((await previewSteps(ws, stack)).changeSummary).toEqual({ same: 3, update: 1 });
+        const againFrom = standIn.requests.length;
+        const up = await stack.up();
+        expect(up.summary.resourceChanges).toEqual({ same: 3, update: 1 });
+        expect(up.outputs.routedTo.value).toBe(OTHER);
+        expect(checks(againFrom)).toBe(1);
+        expect(standIn.requests.slice(againFrom).filter((r) => r.method !== "GET")).toEqual([]);
+        // Checked: quiet again.
+        expect((await previewSteps(ws, stack)).changeSummary).toEqual({ same: 4 });
         expect(standIn.violations).toEqual([]);
         expect(ws.guard.attempts).toEqual([]);
     });
