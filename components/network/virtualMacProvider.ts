@@ -98,8 +98,21 @@ export async function findMacForIp(api: OvhApi, serviceName: string, ip: string)
     return undefined;
 }
 
-/** A task still unfinished when the wait ran out: nothing is known yet, so nothing may be retried. */
-export class TaskTimeoutError extends Error {}
+/**
+ * A task still unfinished when the wait ran out: nothing is known yet, so nothing may be retried.
+ * A plain Error with a mark, not a subclass: the provider's code is serialized, and a subclass of
+ * Error rebuilt from it loses its message (the engine shows "error: undefined"; seen with the
+ * real CLI in test/engine/virtualMac.engine.test.ts).
+ */
+const TASK_TIMEOUT = "ovhFailoverTaskTimeout";
+
+function taskTimeout(message: string): Error {
+    return Object.assign(new Error(message), { [TASK_TIMEOUT]: true });
+}
+
+export function isTaskTimeout(err: unknown): boolean {
+    return err instanceof Error && (err as Error & Record<string, unknown>)[TASK_TIMEOUT] === true;
+}
 
 /** Polls a server task until it ends; a task that fails or outlives the bound is an error. */
 export async function waitForTask(api: OvhApi, serviceName: string, task: ServerTask, timing: VirtualMacTiming, what: string): Promise<void> {
@@ -107,7 +120,7 @@ export async function waitForTask(api: OvhApi, serviceName: string, task: Server
     let current = task;
     while (UNFINISHED.includes(current.status)) {
         if (Date.now() >= deadline) {
-            throw new TaskTimeoutError(
+            throw taskTimeout(
                 `${what}: OVH task ${task.taskId} (${task.function}) on ${serviceName} is still '${current.status}' after ${(timing.taskTimeoutMs / 1000).toFixed(1)} s; ` +
                     `see GET /dedicated/server/${serviceName}/task/${task.taskId}, then run pulumi up again: the operation resumes where it is`,
             );
@@ -135,7 +148,7 @@ async function waitForPendingTasks(api: OvhApi, serviceName: string, functions: 
             // making this very MAC (a run that crashed after its POST): sending again could make a
             // second one, so the wait's timeout is an error.
             await waitForTask(api, serviceName, task, timing, what).catch((err: unknown) => {
-                if (err instanceof TaskTimeoutError) throw err;
+                if (isTaskTimeout(err)) throw err;
             });
             waited++;
         }
