@@ -98,20 +98,14 @@ export async function findMacForIp(api: OvhApi, serviceName: string, ip: string)
     return undefined;
 }
 
-/**
- * A task still unfinished when the wait ran out: nothing is known yet, so nothing may be retried.
- * A plain Error with a mark, not a subclass: the provider's code is serialized, and a subclass of
- * Error rebuilt from it loses its message (the engine shows "error: undefined"; seen with the
- * real CLI in test/engine/virtualMac.engine.test.ts).
- */
-const TASK_TIMEOUT = "ovhFailoverTaskTimeout";
-
-function taskTimeout(message: string): Error {
-    return Object.assign(new Error(message), { [TASK_TIMEOUT]: true });
-}
-
-export function isTaskTimeout(err: unknown): boolean {
-    return err instanceof Error && (err as Error & Record<string, unknown>)[TASK_TIMEOUT] === true;
+/** A task still unfinished when the wait ran out: nothing is known yet, so nothing may be retried. */
+export class TaskTimeoutError extends Error {
+    constructor(message: string) {
+        super(message);
+        // Serialized provider code loses what super() sets (see OvhApiError).
+        this.message = message;
+        this.name = "TaskTimeoutError";
+    }
 }
 
 /** Polls a server task until it ends; a task that fails or outlives the bound is an error. */
@@ -120,7 +114,7 @@ export async function waitForTask(api: OvhApi, serviceName: string, task: Server
     let current = task;
     while (UNFINISHED.includes(current.status)) {
         if (Date.now() >= deadline) {
-            throw taskTimeout(
+            throw new TaskTimeoutError(
                 `${what}: OVH task ${task.taskId} (${task.function}) on ${serviceName} is still '${current.status}' after ${(timing.taskTimeoutMs / 1000).toFixed(1)} s; ` +
                     `see GET /dedicated/server/${serviceName}/task/${task.taskId}, then run pulumi up again: the operation resumes where it is`,
             );
@@ -148,7 +142,7 @@ async function waitForPendingTasks(api: OvhApi, serviceName: string, functions: 
             // making this very MAC (a run that crashed after its POST): sending again could make a
             // second one, so the wait's timeout is an error.
             await waitForTask(api, serviceName, task, timing, what).catch((err: unknown) => {
-                if (isTaskTimeout(err)) throw err;
+                if (err instanceof TaskTimeoutError) throw err;
             });
             waited++;
         }

@@ -180,6 +180,25 @@ describe("a virtual MAC made before the provider that carries the stack's ovh: c
         expect(ws.guard.attempts).toEqual([]);
     });
 
+    it("an error answer of the OVH API fails up with the API's message (method, path, status, OVH's words), not an empty error", async () => {
+        const dir = ws.project({ "Pulumi.yaml": PROJECT, "index.ts": program(true) });
+        const unknown = await ws.stack(dir, "unknown");
+        await unknown.setAllConfig({
+            serviceName: { value: "ns3012398.ip-198-51-100.eu" },
+            ip: { value: "203.0.113.13" },
+            "ovh:endpoint": { value: standIn.url },
+            "ovh:applicationKey": { value: standIn.applicationKey, secret: true },
+            "ovh:applicationSecret": { value: standIn.applicationSecret, secret: true },
+            "ovh:consumerKey": { value: standIn.consumerKey, secret: true },
+        });
+        let failure = "";
+        await unknown.up().catch((err: unknown) => {
+            failure = String(err);
+        });
+        expect(failure).toMatch(/OVH API GET \/dedicated\/server\/ns3012398\.ip-198-51-100\.eu\S* failed: HTTP 404/);
+        expect(failure).not.toContain("error: undefined");
+    });
+
     it("moves under it with no change at OVH: the MAC is neither replaced nor deleted", async () => {
         const dir = ws.project({ "Pulumi.yaml": PROJECT, "index.ts": program(false) });
         const stack = await ws.stack(dir, "before");
