@@ -88,7 +88,7 @@ export const CATALOG = {
             k("address", "a private IPv4 address such as 192.168.0.1", "The bridge's address: the gateway of every routed guest.", required),
             k("prefixLength", "8 to 30", "The prefix length of the bridge's address.", { default: "24" }),
             k("uplink", "an interface name such as vmbr0", "The public interface that answers ARP for the routed IPs (proxy_arp).", { default: "vmbr0" }),
-            k("address6", "an IPv6 address such as fd00::1 or fe80::1 (global, unique local or link-local)", "An IPv6 address the host holds on the bridge: the IPv6 gateway of the routed guests; needed by a routed endpoint with ip6, whose address the host then answers for on the uplink (proxy_ndp) and routes to the bridge."),
+            k("address6", "an IPv6 address such as fd00::1 or fe80::1 (global, unique local or link-local), outside the server's IPv6 prefix", "An IPv6 address the host holds on the bridge: the IPv6 gateway of the routed guests; needed by a routed endpoint with ip6, whose address the host then answers for on the uplink (proxy_ndp) and routes to the bridge."),
         ],
     },
     vrack: {

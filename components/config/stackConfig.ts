@@ -267,6 +267,12 @@ function parseServer(r: Reader, name: string, raw: unknown): ServerSpec | undefi
         // OVH's rule is for a /64 (components/proxmox/gateway.ts, ovhGateway6).
         r.issues.push({ key: keyPath(key, "ipv6", "gateway"), value: undefined, expected: `the IPv6 gateway from the control panel (such as fe80::1): no rule gives one for a /${ipv6.prefix.length} when ${keyPath(key, "gatewayFromApi")} is false` });
     }
+    const address6 = server.routed?.address6;
+    if (ipv6 && address6 !== undefined && v6.inPrefix(address6, ipv6.prefix)) {
+        // The server's prefix is on-link on the uplink (ovh/docs network_ipv6), where the host
+        // holds its own address of it: the bridge's gateway address is one of the bridge's own.
+        r.issues.push({ key: keyPath(key, "routed", "address6"), value: address6, expected: `an address outside ${keyPath(key, "ipv6", "prefix")} (${v6.prefixText(ipv6.prefix)}), such as fd00::1 or fe80::1: that prefix is on the uplink (${server.routed!.uplink}), and the routed guests take their addresses from it` });
+    }
     if (server.mainIp !== undefined) {
         if (server.gateway === server.mainIp) r.issues.push({ key: keyPath(key, "gateway"), value: server.gateway, expected: `the server's gateway, not its own main IP (${keyPath(key, "mainIp")})` });
         server.gatewayCandidates?.forEach((g, i) => {
@@ -578,10 +584,9 @@ function parseEndpoint(r: Reader, name: string, raw: unknown, layout: Layout, de
         // OVH's router for its address and routes it to the bridge (HostRoute), and the guest's
         // IPv6 gateway is the bridge's own IPv6 address.
         const address6Key = keyPath("servers", serverSpec!.name, "routed", "address6");
+        // (An ip6 equal to it cannot pass: the bridge's address is refused inside the server's prefix.)
         if (routed.address6 === undefined && !r.issues.some((i) => i.key === address6Key)) {
             r.issues.push({ key: address6Key, value: undefined, expected: `an IPv6 address the host holds on ${routed.bridge} (such as fd00::1), the routed guests' IPv6 gateway, needed by ${keyPath(key, "ip6")}` });
-        } else if (ip6 !== undefined && routed.address6 === ip6) {
-            r.issues.push({ key: keyPath(key, "ip6"), value: o.ip6, expected: `an address other than ${address6Key} (${ip6}): that one is the bridge's own, the guests' gateway` });
         }
     }
     const vmac = o.virtualMac === undefined ? {} : r.object(keyPath(key, "virtualMac"), o.virtualMac, VMAC_KEYS) ?? {};

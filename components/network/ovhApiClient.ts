@@ -27,6 +27,10 @@ export interface OvhClientOptions {
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
 
+function apiErrorMessage(method: HttpMethod, path: string, status: number | undefined, ovhMessage: string): string {
+    return `OVH API ${method} ${path} failed: ${status === undefined ? "no answer" : `HTTP ${status}`}: ${ovhMessage}`;
+}
+
 /** An answer from the OVH API that was not a success, or no answer at all (status undefined). */
 export class OvhApiError extends Error {
     constructor(
@@ -35,7 +39,13 @@ export class OvhApiError extends Error {
         readonly status: number | undefined,
         readonly ovhMessage: string,
     ) {
-        super(`OVH API ${method} ${path} failed: ${status === undefined ? "no answer" : `HTTP ${status}`}: ${ovhMessage}`);
+        super(apiErrorMessage(method, path, status, ovhMessage));
+        // Set once more: the dynamic providers' code is serialized, and @pulumi/pulumi's closure
+        // serializer (runtime/closure/createClosure.js) rewrites super(...) into __super.call(this, ...),
+        // which for Error sets nothing on this: the engine then shows an empty error (seen with the
+        // real CLI in test/engine/virtualMac.engine.test.ts). Any Error subclass such code throws
+        // sets its message itself.
+        this.message = apiErrorMessage(method, path, status, ovhMessage);
         this.name = "OvhApiError";
     }
 

@@ -99,7 +99,14 @@ export async function findMacForIp(api: OvhApi, serviceName: string, ip: string)
 }
 
 /** A task still unfinished when the wait ran out: nothing is known yet, so nothing may be retried. */
-export class TaskTimeoutError extends Error {}
+export class TaskTimeoutError extends Error {
+    constructor(message: string) {
+        super(message);
+        // Serialized provider code loses what super() sets (see OvhApiError).
+        this.message = message;
+        this.name = "TaskTimeoutError";
+    }
+}
 
 /** Polls a server task until it ends; a task that fails or outlives the bound is an error. */
 export async function waitForTask(api: OvhApi, serviceName: string, task: ServerTask, timing: VirtualMacTiming, what: string): Promise<void> {

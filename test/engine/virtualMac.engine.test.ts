@@ -26,7 +26,7 @@ const config = new pulumi.Config();
 const vmac = new VirtualMac("proxy-vmac", {
     serviceName: config.require("serviceName"),
     ipAddress: config.require("ip"),
-    timing: { pollIntervalMs: 50, retryBaseDelayMs: 10 },
+    timing: { pollIntervalMs: 50, retryBaseDelayMs: 10, ...(config.getNumber("taskTimeoutMs") === undefined ? {} : { taskTimeoutMs: config.getNumber("taskTimeoutMs") }) },
 }${withProvider ? ", { provider: new OvhApiProvider(\"ovh-api\") }" : ""});
 export const macAddress = vmac.macAddress;
 `;
@@ -148,6 +148,55 @@ describe("a virtual MAC made before the provider that carries the stack's ovh: c
     });
     afterAll(async () => {
         await ws?.close();
+    });
+
+    it("a task OVH never finishes fails up with the wait's message (task, status, what to do), not an empty error", async () => {
+        // A server of its own: its stuck task would hold up every later add on the same server.
+        const stuckServer = "ns3012399.ip-198-51-100.eu";
+        standIn.addServer(stuckServer, { mainIp: "198.51.100.99" });
+        const stuckDir = ws.project({ "Pulumi.yaml": PROJECT, "index.ts": program(true) });
+        const stuck = await ws.stack(stuckDir, "stuck");
+        await stuck.setAllConfig({
+            serviceName: { value: stuckServer },
+            ip: { value: "203.0.113.12" },
+            taskTimeoutMs: { value: "300" },
+            "ovh:endpoint": { value: standIn.url },
+            "ovh:applicationKey": { value: standIn.applicationKey, secret: true },
+            "ovh:applicationSecret": { value: standIn.applicationSecret, secret: true },
+            "ovh:consumerKey": { value: standIn.consumerKey, secret: true },
+        });
+        standIn.taskOutcome("addVirtualMac", "never");
+        let failure = "";
+        try {
+            await stuck.up().catch((err: unknown) => {
+                failure = String(err);
+            });
+        } finally {
+            standIn.taskOutcome("addVirtualMac", "done");
+        }
+        expect(failure).toMatch(/OVH task \d+ \(addVirtualMac\) on ns3012399\.ip-198-51-100\.eu is still '(todo|init|doing)' after 0\.3 s/);
+        expect(failure).toContain("then run pulumi up again: the operation resumes where it is");
+        expect(failure).not.toContain("error: undefined");
+        expect(ws.guard.attempts).toEqual([]);
+    });
+
+    it("an error answer of the OVH API fails up with the API's message (method, path, status, OVH's words), not an empty error", async () => {
+        const dir = ws.project({ "Pulumi.yaml": PROJECT, "index.ts": program(true) });
+        const unknown = await ws.stack(dir, "unknown");
+        await unknown.setAllConfig({
+            serviceName: { value: "ns3012398.ip-198-51-100.eu" },
+            ip: { value: "203.0.113.13" },
+            "ovh:endpoint": { value: standIn.url },
+            "ovh:applicationKey": { value: standIn.applicationKey, secret: true },
+            "ovh:applicationSecret": { value: standIn.applicationSecret, secret: true },
+            "ovh:consumerKey": { value: standIn.consumerKey, secret: true },
+        });
+        let failure = "";
+        await unknown.up().catch((err: unknown) => {
+            failure = String(err);
+        });
+        expect(failure).toMatch(/OVH API GET \/dedicated\/server\/ns3012398\.ip-198-51-100\.eu\S* failed: HTTP 404/);
+        expect(failure).not.toContain("error: undefined");
     });
 
     it("moves under it with no change at OVH: the MAC is neither replaced nor deleted", async () => {

@@ -139,7 +139,8 @@ describe("the layouts of a stack", () => {
         // IPv6 in routed mode.
         ["a routed IP with ip6 on a host without routed.address6", (c) => withIpv6(c, undefined), "servers.ovh1.routed.address6", /IPv6 address the host holds on vmbr2 .*needed by endpoints\.routed\.ip6/],
         ["a routed ip6 outside the server's prefix", (c) => withIpv6(c, "fd00::1", "2001:db8:2::10"), "endpoints.routed.ip6", /inside the server's prefix 2001:db8:1:4662::\/64/],
-        ["a routed ip6 that is the bridge's own address", (c) => withIpv6(c, "2001:db8:1:4662::1", "::1"), "endpoints.routed.ip6", /other than servers\.ovh1\.routed\.address6 \(2001:db8:1:4662::1\)/],
+        ["a routed bridge IPv6 address inside the server's prefix", (c) => withIpv6(c, "2001:db8:1:4662::1", "::10"), "servers.ovh1.routed.address6", /outside servers\.ovh1\.ipv6\.prefix \(2001:db8:1:4662::\/64\).*on the uplink \(vmbr0\)/],
+        ["a routed ip6 that is the bridge's own address", (c) => withIpv6(c, "2001:db8:1:4662::1", "::1"), "servers.ovh1.routed.address6", /outside servers\.ovh1\.ipv6\.prefix/],
         ["a routed bridge IPv6 address that is multicast", (c) => withIpv6(c, "ff02::1"), "servers.ovh1.routed.address6", /global unicast, unique local/],
         ["a routed bridge IPv6 address that is not one", (c) => withIpv6(c, "192.168.0.1"), "servers.ovh1.routed.address6", /IPv6 address/],
     ];
