@@ -222,6 +222,26 @@ function pythonProject(project: string, main: string): string {
     return dir;
 }
 
+const MISSING_OVH = /no resource plugin 'pulumi-resource-ovh' found in the workspace at version v2\.19\.1/;
+
+/**
+ * The preview of the Python program `main` in a project of its own, stopped by a missing plugin
+ * (`missing`, its error): the children it registered, each of them one the TypeScript program
+ * `tsMain` declares with the library, under the same URN at every depth.
+ */
+async function previewedChildren(project: string, main: string, tsMain: string, missing: RegExp): Promise<{ dir: string; children: string[] }> {
+    const dir = pythonProject(project, main);
+    const stack = await ws.stack(dir, "dev");
+    const { urns, errors } = await pythonPreview(stack);
+    console.log(urns.join("\n"));
+    expect(errors).toMatch(missing);
+    const children = urns.filter((u) => u !== `urn:pulumi:dev::${project}::pulumi:pulumi:Stack::${project}-dev`);
+    const ts = await typescriptUrns(project, tsMain);
+    for (const urn of children) expect(ts).toContain(urn);
+    expect(ws.guard.attempts).toEqual([]);
+    return { dir, children };
+}
+
 let ws: EngineWorkspace;
 beforeAll(async () => {
     ws = await engineWorkspace({ PIP_NO_INDEX: "1", PIP_NO_BUILD_ISOLATION: "0" });
@@ -273,53 +293,28 @@ describe("a Python program on the plugin package", () => {
     });
 
     it("declares a CarpPair: the pair and its IP register under the library's URNs, up to the missing command plugin", async () => {
-        const dir = pythonProject("pyedge", EDGE_MAIN);
-        expect(fs.existsSync(path.join(dir, "sdks/ovh-failover/pulumi_ovh_failover/carp_pair.py"))).toBe(true);
-
-        const stack = await ws.stack(dir, "dev");
-        const { urns, errors } = await pythonPreview(stack);
-        console.log(urns.join("\n"));
         // The first child that needs a provider is the bundle's copy to edge-1 (command:remote:CopyToRemote).
-        expect(errors).toMatch(/no resource plugin 'pulumi-resource-command' found in the workspace at version v1\.2\.1/);
-        const children = urns.filter((u) => u !== "urn:pulumi:dev::pyedge::pulumi:pulumi:Stack::pyedge-dev");
-        expect(children).toContain("urn:pulumi:dev::pyedge::ovh-failover:edge:CarpPair::edge");
         // The pair's IP registers alongside the first copy that stops the run: it may not get there first.
-        const ts = await typescriptUrns("pyedge", TS_EDGE_MAIN);
-        for (const urn of children) expect(ts).toContain(urn);
-        expect(ws.guard.attempts).toEqual([]);
+        const { dir, children } = await previewedChildren("pyedge", EDGE_MAIN, TS_EDGE_MAIN, /no resource plugin 'pulumi-resource-command' found in the workspace at version v1\.2\.1/);
+        expect(fs.existsSync(path.join(dir, "sdks/ovh-failover/pulumi_ovh_failover/carp_pair.py"))).toBe(true);
+        expect(children).toContain("urn:pulumi:dev::pyedge::ovh-failover:edge:CarpPair::edge");
     });
 
     it("declares an IpBlock: the block, its provider and its check register under the library's URNs, up to the missing ovh plugin", async () => {
-        const dir = pythonProject("pyblock", BLOCK_MAIN);
-        expect(fs.existsSync(path.join(dir, "sdks/ovh-failover/pulumi_ovh_failover/ip_block.py"))).toBe(true);
-
-        const stack = await ws.stack(dir, "dev");
-        const { urns, errors } = await pythonPreview(stack);
-        console.log(urns.join("\n"));
         // The routing (ovh:Ip/move:Move) waits for the check, then needs the ovh plugin.
-        expect(errors).toMatch(/no resource plugin 'pulumi-resource-ovh' found in the workspace at version v2\.19\.1/);
-        const children = urns.filter((u) => u !== "urn:pulumi:dev::pyblock::pulumi:pulumi:Stack::pyblock-dev");
+        const { dir, children } = await previewedChildren("pyblock", BLOCK_MAIN, TS_BLOCK_MAIN, MISSING_OVH);
+        expect(fs.existsSync(path.join(dir, "sdks/ovh-failover/pulumi_ovh_failover/ip_block.py"))).toBe(true);
         expect(children).toContain("urn:pulumi:dev::pyblock::ovh-failover:network:IpBlock::web-block");
+        // The block's own provider (the stack's ovh: config) and the check that runs under it.
+        expect(children).toContain("urn:pulumi:dev::pyblock::ovh-failover:network:IpBlock$pulumi:providers:pulumi-nodejs::web-block-ovh-api");
         expect(children).toContain("urn:pulumi:dev::pyblock::ovh-failover:network:IpBlock$pulumi-nodejs:dynamic/ovh-failover:MoveCheck::web-block-move-check");
-        const ts = await typescriptUrns("pyblock", TS_BLOCK_MAIN);
-        for (const urn of children) expect(ts).toContain(urn);
-        expect(ws.guard.attempts).toEqual([]);
     });
 
     it("declares a CloudEndpoint: the endpoint and its IP register under the library's URNs, up to the missing ovh plugin", async () => {
-        const dir = pythonProject("pycloud", CLOUD_MAIN);
-        expect(fs.existsSync(path.join(dir, "sdks/ovh-failover/pulumi_ovh_failover/cloud_endpoint.py"))).toBe(true);
-
-        const stack = await ws.stack(dir, "dev");
-        const { urns, errors } = await pythonPreview(stack);
-        console.log(urns.join("\n"));
         // The attach to the instance (ovh:CloudProject/failoverIpAttach) is the first child that needs a plugin.
-        expect(errors).toMatch(/no resource plugin 'pulumi-resource-ovh' found in the workspace at version v2\.19\.1/);
-        const children = urns.filter((u) => u !== "urn:pulumi:dev::pycloud::pulumi:pulumi:Stack::pycloud-dev");
+        const { dir, children } = await previewedChildren("pycloud", CLOUD_MAIN, TS_CLOUD_MAIN, MISSING_OVH);
+        expect(fs.existsSync(path.join(dir, "sdks/ovh-failover/pulumi_ovh_failover/cloud_endpoint.py"))).toBe(true);
         expect(children).toContain("urn:pulumi:dev::pycloud::ovh-failover:endpoint:CloudEndpoint::app");
         expect(children).toContain("urn:pulumi:dev::pycloud::ovh-failover:endpoint:CloudEndpoint$ovh-failover:network:FailoverIp::app-ip");
-        const ts = await typescriptUrns("pycloud", TS_CLOUD_MAIN);
-        for (const urn of children) expect(ts).toContain(urn);
-        expect(ws.guard.attempts).toEqual([]);
     });
 });
