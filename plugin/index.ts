@@ -3,4 +3,6 @@
 // and serves them as the provider of package "ovh-failover" (package.json's name), with the
 // schema its analyzer infers from their args.
 export { CarpPair } from "./carpPair";
+export { CloudEndpoint } from "./cloudEndpoint";
+export { IpBlock } from "./ipBlock";
 export { PublicEndpoint } from "./publicEndpoint";

@@ -189,16 +189,26 @@ export interface PublicEndpointArgs {
     ovhApi?: OvhApiSettings;
 }
 
+/**
+ * The provider for ovhApi's settings, or none without them. Named `<name>-ovh-api`, the name the
+ * library gives its default provider: with or without settings, the provider has the same URN
+ * when its parent is the component.
+ */
+export function ovhApiProvider(name: string, ovhApi: OvhApiSettings | undefined, parent: pulumi.Resource | undefined): OvhApiProvider | undefined {
+    if (!ovhApi) return undefined;
+    const settings: OvhApiProviderArgs = {
+        endpoint: ovhApi.endpoint,
+        applicationKey: ovhApi.applicationKey,
+        applicationSecret: ovhApi.applicationSecret,
+        consumerKey: ovhApi.consumerKey,
+        clientId: ovhApi.clientId,
+        clientSecret: ovhApi.clientSecret,
+    };
+    return new OvhApiProvider(`${name}-ovh-api`, settings, { parent });
+}
+
 /** The library's args for the plugin's: the same values, and a provider resource for ovhApi. */
 export function libraryArgs(parent: pulumi.ComponentResource, name: string, args: PublicEndpointArgs): LibraryArgs {
-    const settings: OvhApiProviderArgs | undefined = args.ovhApi && {
-        endpoint: args.ovhApi.endpoint,
-        applicationKey: args.ovhApi.applicationKey,
-        applicationSecret: args.ovhApi.applicationSecret,
-        consumerKey: args.ovhApi.consumerKey,
-        clientId: args.ovhApi.clientId,
-        clientSecret: args.ovhApi.clientSecret,
-    };
     const layout = args.layout;
     if (layout?.mode === "routed" && !layout.hostRoute) throw new pulumi.ResourceError("layout.hostRoute: the host's routed bridge, needed by layout.mode routed", parent);
     return {
@@ -215,9 +225,7 @@ export function libraryArgs(parent: pulumi.ComponentResource, name: string, args
         protect: args.protect,
         probe: args.probe,
         importIds: args.importIds,
-        // The name the library gives its default provider: with or without settings, the provider
-        // has the same URN.
-        ovhApi: settings && new OvhApiProvider(`${name}-ovh-api`, settings, { parent }),
+        ovhApi: ovhApiProvider(name, args.ovhApi, parent),
     };
 }
 

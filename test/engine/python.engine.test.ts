@@ -1,6 +1,7 @@
 // A Python program on the plugin package (plugin/), through the real CLI and our language hosts:
 // `pulumi package add` generates and installs the Python SDK, the program declares a
-// PublicEndpoint (or a CarpPair), and `pulumi preview` runs the component provider's Construct.
+// PublicEndpoint (or a CarpPair, an IpBlock, a CloudEndpoint), and `pulumi preview` runs the
+// component provider's Construct.
 // The ovh and command provider plugins are not in this suite (docs/testing.md), so the preview
 // stops at the first child that needs one; what was registered before, as `pulumi preview --json`
 // lists it, is held against what a TypeScript program registers with the library for the same args.
@@ -158,6 +159,89 @@ new CarpPair("edge", {
 });
 `;
 
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMl7ZAtKZt9Ij7jq387j6PueCz+uHHISJPDZE3dAKT3u";
+
+const BLOCK_MAIN = `import pulumi
+import pulumi_ovh_failover as ovh_failover
+
+block = ovh_failover.IpBlock(
+    "web-block",
+    block="203.0.113.8/29",
+    route_to=ovh_failover.IpBlockRoutingArgs(dedicated_server="ns1.ip-198-51-100.eu"),
+    check=ovh_failover.MoveCheckOptionsArgs(subject="ipBlocks.web", needs_virtual_macs=True, mac_limit=32),
+)
+pulumi.export("block", block.block)
+`;
+
+const TS_BLOCK_MAIN = `import { IpBlock } from ${lib("network/ipBlock")};
+const block = new IpBlock("web-block", {
+    block: "203.0.113.8/29",
+    routeTo: { dedicatedServer: "ns1.ip-198-51-100.eu" },
+    check: { subject: "ipBlocks.web", needsVirtualMacs: true, macLimit: 32 },
+});
+export const cidr = block.block;
+`;
+
+const CLOUD_MAIN = `import pulumi
+import pulumi_ovh_failover as ovh_failover
+
+app = ovh_failover.CloudEndpoint(
+    "app",
+    ip="203.0.113.40",
+    project="0123456789abcdef0123456789abcdef",
+    instance_id="6c2e9e38-4ad5-4a2b-9d51-2f0e1e2b3c4d",
+    ssh=ovh_failover.InstanceSshArgs(host="198.51.100.50", user="debian", host_key="${HOST_KEY}", private_key=pulumi.Output.secret("not a key")),
+    flavour=ovh_failover.AliasFlavour.DEBIAN,
+    zones=[ovh_failover.ZoneNamesArgs(zone="example.org", a=["app"])],
+)
+pulumi.export("ip", app.ip)
+`;
+
+const TS_CLOUD_MAIN = `import * as pulumi from "@pulumi/pulumi";
+import { CloudEndpoint } from ${lib("cloudEndpoint")};
+new CloudEndpoint("app", {
+    ip: "203.0.113.40",
+    project: "0123456789abcdef0123456789abcdef",
+    instanceId: "6c2e9e38-4ad5-4a2b-9d51-2f0e1e2b3c4d",
+    ssh: { host: "198.51.100.50", user: "debian", hostKey: "${HOST_KEY}", privateKey: pulumi.secret("not a key") },
+    flavour: "debian",
+    zones: [{ zone: "example.org", a: ["app"] }],
+});
+`;
+
+/** A Python project whose program is `main`, with the plugin package added (`pulumi package add`). */
+function pythonProject(project: string, main: string): string {
+    const { venv, plugin } = venvAndPlugin();
+    const dir = ws.project({
+        "Pulumi.yaml": `name: ${project}\nruntime:\n  name: python\n  options:\n    virtualenv: ${venv}\n`,
+        "requirements.txt": `pulumi==${PULUMI_PY}\n`,
+        "__main__.py": main,
+    });
+    const add = spawnSync(ws.pulumiPath, ["package", "add", plugin], { cwd: dir, env: { ...process.env, ...ws.env }, encoding: "utf8" });
+    expect(add.status, add.stderr).toBe(0);
+    return dir;
+}
+
+const MISSING_OVH = /no resource plugin 'pulumi-resource-ovh' found in the workspace at version v2\.19\.1/;
+
+/**
+ * The preview of the Python program `main` in a project of its own, stopped by a missing plugin
+ * (`missing`, its error): the children it registered, each of them one the TypeScript program
+ * `tsMain` declares with the library, under the same URN at every depth.
+ */
+async function previewedChildren(project: string, main: string, tsMain: string, missing: RegExp): Promise<{ dir: string; children: string[] }> {
+    const dir = pythonProject(project, main);
+    const stack = await ws.stack(dir, "dev");
+    const { urns, errors } = await pythonPreview(stack);
+    console.log(urns.join("\n"));
+    expect(errors).toMatch(missing);
+    const children = urns.filter((u) => u !== `urn:pulumi:dev::${project}::pulumi:pulumi:Stack::${project}-dev`);
+    const ts = await typescriptUrns(project, tsMain);
+    for (const urn of children) expect(ts).toContain(urn);
+    expect(ws.guard.attempts).toEqual([]);
+    return { dir, children };
+}
+
 let ws: EngineWorkspace;
 beforeAll(async () => {
     ws = await engineWorkspace({ PIP_NO_INDEX: "1", PIP_NO_BUILD_ISOLATION: "0" });
@@ -209,26 +293,28 @@ describe("a Python program on the plugin package", () => {
     });
 
     it("declares a CarpPair: the pair and its IP register under the library's URNs, up to the missing command plugin", async () => {
-        const { venv, plugin } = venvAndPlugin();
-        const dir = ws.project({
-            "Pulumi.yaml": `name: pyedge\nruntime:\n  name: python\n  options:\n    virtualenv: ${venv}\n`,
-            "requirements.txt": `pulumi==${PULUMI_PY}\n`,
-            "__main__.py": EDGE_MAIN,
-        });
-        const add = spawnSync(ws.pulumiPath, ["package", "add", plugin], { cwd: dir, env: { ...process.env, ...ws.env }, encoding: "utf8" });
-        expect(add.status, add.stderr).toBe(0);
-        expect(fs.existsSync(path.join(dir, "sdks/ovh-failover/pulumi_ovh_failover/carp_pair.py"))).toBe(true);
-
-        const stack = await ws.stack(dir, "dev");
-        const { urns, errors } = await pythonPreview(stack);
-        console.log(urns.join("\n"));
         // The first child that needs a provider is the bundle's copy to edge-1 (command:remote:CopyToRemote).
-        expect(errors).toMatch(/no resource plugin 'pulumi-resource-command' found in the workspace at version v1\.2\.1/);
-        const children = urns.filter((u) => u !== "urn:pulumi:dev::pyedge::pulumi:pulumi:Stack::pyedge-dev");
-        expect(children).toContain("urn:pulumi:dev::pyedge::ovh-failover:edge:CarpPair::edge");
         // The pair's IP registers alongside the first copy that stops the run: it may not get there first.
-        const ts = await typescriptUrns("pyedge", TS_EDGE_MAIN);
-        for (const urn of children) expect(ts).toContain(urn);
-        expect(ws.guard.attempts).toEqual([]);
+        const { dir, children } = await previewedChildren("pyedge", EDGE_MAIN, TS_EDGE_MAIN, /no resource plugin 'pulumi-resource-command' found in the workspace at version v1\.2\.1/);
+        expect(fs.existsSync(path.join(dir, "sdks/ovh-failover/pulumi_ovh_failover/carp_pair.py"))).toBe(true);
+        expect(children).toContain("urn:pulumi:dev::pyedge::ovh-failover:edge:CarpPair::edge");
+    });
+
+    it("declares an IpBlock: the block, its provider and its check register under the library's URNs, up to the missing ovh plugin", async () => {
+        // The routing (ovh:Ip/move:Move) waits for the check, then needs the ovh plugin.
+        const { dir, children } = await previewedChildren("pyblock", BLOCK_MAIN, TS_BLOCK_MAIN, MISSING_OVH);
+        expect(fs.existsSync(path.join(dir, "sdks/ovh-failover/pulumi_ovh_failover/ip_block.py"))).toBe(true);
+        expect(children).toContain("urn:pulumi:dev::pyblock::ovh-failover:network:IpBlock::web-block");
+        // The block's own provider (the stack's ovh: config) and the check that runs under it.
+        expect(children).toContain("urn:pulumi:dev::pyblock::ovh-failover:network:IpBlock$pulumi:providers:pulumi-nodejs::web-block-ovh-api");
+        expect(children).toContain("urn:pulumi:dev::pyblock::ovh-failover:network:IpBlock$pulumi-nodejs:dynamic/ovh-failover:MoveCheck::web-block-move-check");
+    });
+
+    it("declares a CloudEndpoint: the endpoint and its IP register under the library's URNs, up to the missing ovh plugin", async () => {
+        // The attach to the instance (ovh:CloudProject/failoverIpAttach) is the first child that needs a plugin.
+        const { dir, children } = await previewedChildren("pycloud", CLOUD_MAIN, TS_CLOUD_MAIN, MISSING_OVH);
+        expect(fs.existsSync(path.join(dir, "sdks/ovh-failover/pulumi_ovh_failover/cloud_endpoint.py"))).toBe(true);
+        expect(children).toContain("urn:pulumi:dev::pycloud::ovh-failover:endpoint:CloudEndpoint::app");
+        expect(children).toContain("urn:pulumi:dev::pycloud::ovh-failover:endpoint:CloudEndpoint$ovh-failover:network:FailoverIp::app-ip");
     });
 });

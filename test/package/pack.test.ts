@@ -77,6 +77,17 @@ describe("the npm package", () => {
         expect(files).toContain("dist/ovh-ipmove.cjs");
         expect(files).toContain("LICENSE");
         expect(files).toContain("plugin/PulumiPlugin.yaml");
+        // Every file of the plugin package (its components: plugin/index.ts), and each library
+        // file it imports, so that the package's components load where it is installed.
+        const pluginFiles = fs.readdirSync(path.join(root, "plugin")).map((f) => `plugin/${f}`);
+        expect(pluginFiles).toEqual(expect.arrayContaining(["plugin/index.ts", "plugin/publicEndpoint.ts", "plugin/carpPair.ts", "plugin/ipBlock.ts", "plugin/cloudEndpoint.ts"]));
+        for (const f of pluginFiles) {
+            expect(files, f).toContain(f);
+            if (!f.endsWith(".ts")) continue;
+            for (const [, spec] of fs.readFileSync(path.join(root, f), "utf8").matchAll(/^import .* from "(\.\.?\/[^"]+)";$/gm)) {
+                expect(files, `${f} imports ${spec}`).toContain(`${path.posix.join("plugin", spec)}.ts`);
+            }
+        }
         // The README's links reach the documentation in node_modules too.
         expect(files).toContain("docs/library.md");
         const shipped = new Set(files);

@@ -7,41 +7,7 @@ import { describe, expect, it } from "vitest";
 import { CarpPair as LibraryCarpPair, CarpPairArgs as LibraryArgs } from "../../components/edge/carpPair";
 import { ipmoveBundle } from "../../components/edge/ipmoveBundle";
 import { CarpPair, CarpPairArgs } from "../../plugin/carpPair";
-
-interface Registered { urn: string; state: Record<string, unknown> }
-interface MockMonitor { getRegisteredResources(): Map<string, Registered> }
-
-// Internal to @pulumi/pulumi (runtime/settings.js), as pulumi.runtime.disconnect uses it: resolves
-// once every registration the program started has been answered.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const outputOf = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply(resolve));
-
-/**
- * Runs `declare` in a fresh mock runtime; the URN and state of every resource it registered: the
- * inputs (newResource gives them back as state), serialized as the engine would get them
- * (secrets and assets as signed objects), or for a component the outputs it registered.
- */
-async function registrations(declare: () => unknown): Promise<Map<string, Record<string, unknown>>> {
-    await pulumi.runtime.setMocks({ newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: () => ({}) }, "edge-project", "dev", false);
-    const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitor;
-    let thrown: unknown;
-    try {
-        declare();
-    } catch (err) {
-        thrown = err;
-    }
-    await waitForRPCs();
-    if (thrown) throw thrown;
-    const byUrn = new Map<string, Record<string, unknown>>();
-    for (const [urn, r] of monitor.getRegisteredResources()) {
-        const state = r.state as Record<string, unknown> & { toJavaScript?: () => Record<string, unknown> };
-        byUrn.set(urn, typeof state.toJavaScript === "function" ? state.toJavaScript() : state);
-    }
-    return byUrn;
-}
+import { outputOf, registrations, SECRET_SIG } from "../support/mockRegistrations";
 
 const ssh = (host: string) => ({ host, hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMl7ZAtKZt9Ij7jq387j6PueCz+uHHISJPDZE3dAKT3u", user: "edge" });
 const PROJECT = "0123456789abcdef0123456789abcdef";

@@ -1,13 +1,16 @@
 // The plugin package's schema, as the engine gets it (GetSchema): inferred by @pulumi/pulumi's
 // analyzer from plugin/'s TypeScript, without the engine. Every arg of the library's
-// PublicEndpoint and CarpPair has its counterpart in it, and each of them reaches the library
-// (for CarpPair: test/plugin/carpPair.test.ts).
+// PublicEndpoint, CarpPair, IpBlock and CloudEndpoint has its counterpart in it, and each of them
+// reaches the library (test/plugin/carpPair.test.ts, ipBlock.test.ts, cloudEndpoint.test.ts).
 import * as path from "path";
 import ts from "typescript";
 import { ComponentProvider } from "@pulumi/pulumi/provider/experimental/provider";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ALIAS_FLAVOURS } from "../../components/shared/validate";
 import { CarpPair } from "../../plugin/carpPair";
+import { CloudEndpoint } from "../../plugin/cloudEndpoint";
+import { IpBlock } from "../../plugin/ipBlock";
 import { libraryArgs, PublicEndpoint, PublicEndpointArgs } from "../../plugin/publicEndpoint";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -52,21 +55,45 @@ function typeProperties(file: string, name: string, member?: string, kind?: stri
     };
 }
 
+/** The properties of each arm of the union type of an interface's member, merged: each name, and those every arm requires. */
+function unionProperties(file: string, name: string, member: string): { all: string[]; required: string[] } {
+    typeProperties(file, name);
+    const program = programs.get(file)!;
+    const checker = program.getTypeChecker();
+    let arms: readonly ts.Type[] = [];
+    program.getSourceFile(file)!.forEachChild((node) => {
+        if (ts.isInterfaceDeclaration(node) && node.name.text === name) {
+            const type = checker.getNonNullableType(checker.getTypeOfSymbol(checker.getTypeAtLocation(node).getProperty(member)!));
+            arms = (type as ts.UnionType).types;
+        }
+    });
+    const each = arms.map((t) => t.getProperties().map((p) => ({ name: p.name, optional: (p.flags & ts.SymbolFlags.Optional) !== 0 })));
+    return {
+        all: [...new Set(each.flat().map((p) => p.name))].sort(),
+        required: [...new Set(each.flat().map((p) => p.name))].filter((n) => each.every((arm) => arm.some((p) => p.name === n && !p.optional))).sort(),
+    };
+}
+
 /** The property names of an interface of a file, as TypeScript sees them. */
 const interfaceProperties = (file: string, name: string): string[] => typeProperties(file, name).all;
 
 let schema: PackageSpec;
+/** A property's type by its name in the package (AccessRule for #/types/ovh-failover:index:AccessRule). */
+const ref = (p: PropertySpec) => p.$ref?.replace("#/types/ovh-failover:index:", "");
+const type = (name: string) => schema.types[`ovh-failover:index:${name}`];
+/** The field names of a type of the package. */
+const names = (name: string) => Object.keys(type(name).properties!).sort();
 beforeAll(async () => {
-    const provider = new ComponentProvider({ name: "ovh-failover", dirname: path.join(ROOT, "plugin"), components: [PublicEndpoint, CarpPair] });
+    const provider = new ComponentProvider({ name: "ovh-failover", dirname: path.join(ROOT, "plugin"), components: [PublicEndpoint, CarpPair, IpBlock, CloudEndpoint] });
     schema = JSON.parse(await provider.getSchema()) as PackageSpec;
 });
 
 describe("the plugin package's schema", () => {
-    it("serves PublicEndpoint and CarpPair as ovh-failover:index:*, components", () => {
+    it("serves PublicEndpoint, CarpPair, IpBlock and CloudEndpoint as ovh-failover:index:*, components", () => {
         expect(schema.name).toBe("ovh-failover");
-        expect(Object.keys(schema.resources).sort()).toEqual(["ovh-failover:index:CarpPair", "ovh-failover:index:PublicEndpoint"]);
-        expect(schema.resources["ovh-failover:index:PublicEndpoint"].isComponent).toBe(true);
-        expect(schema.resources["ovh-failover:index:CarpPair"].isComponent).toBe(true);
+        const tokens = ["CarpPair", "CloudEndpoint", "IpBlock", "PublicEndpoint"].map((c) => `ovh-failover:index:${c}`);
+        expect(Object.keys(schema.resources).sort()).toEqual(tokens);
+        for (const token of tokens) expect(schema.resources[token].isComponent, token).toBe(true);
     });
 
     it("has every arg of the library's PublicEndpoint, the same ones required", () => {
@@ -105,9 +132,6 @@ describe("the plugin package's CarpPair", () => {
     const LIBRARY = path.join(ROOT, "components/edge/carpPair.ts");
     const SPEC = path.join(ROOT, "components/edge/carpSpec.ts");
     const pair = () => schema.resources["ovh-failover:index:CarpPair"];
-    const ref = (p: PropertySpec) => p.$ref?.replace("#/types/ovh-failover:index:", "");
-    const type = (name: string) => schema.types[`ovh-failover:index:${name}`];
-    const names = (name: string) => Object.keys(type(name).properties!).sort();
 
     it("has every arg of the library's CarpPairArgs, the same ones required", () => {
         const library = typeProperties(LIBRARY, "CarpPairArgs");
@@ -180,6 +204,81 @@ describe("the plugin package's CarpPair", () => {
         const rules = pair().properties.accessRules;
         expect(rules).toMatchObject({ type: "object", additionalProperties: { type: "array", items: { $ref: "#/types/ovh-failover:index:AccessRule" } } });
         expect(names("AccessRule")).toEqual(["method", "path"]);
+    });
+});
+
+/** A component of the package has the library's args, the same ones required (these), and these outputs. */
+function expectArgsAndOutputs(component: string, library: { all: string[]; required: string[] }, required: string[], outputs: string[]): void {
+    const resource = schema.resources[`ovh-failover:index:${component}`];
+    expect(Object.keys(resource.inputProperties).sort()).toEqual(library.all);
+    expect(resource.requiredInputs.sort()).toEqual(library.required);
+    expect(resource.requiredInputs.sort()).toEqual(required);
+    expect(Object.keys(resource.properties).sort()).toEqual(outputs);
+}
+
+describe("the plugin package's IpBlock", () => {
+    const LIBRARY = path.join(ROOT, "components/network/ipBlock.ts");
+    const block = () => schema.resources["ovh-failover:index:IpBlock"];
+
+    it("has every arg of the library's IpBlockArgs, the same ones required, and its outputs", () => {
+        // The outputs the library registers; its routing and its check are resources of their own.
+        expectArgsAndOutputs("IpBlock", typeProperties(LIBRARY, "IpBlockArgs"), ["block", "routeTo"], ["block", "gateway"]);
+    });
+
+    it("carries routeTo as one object of the union's fields, and check as MoveCheckOptions with the provider's settings", () => {
+        const input = block().inputProperties;
+        // routeTo: { dedicatedServer } | { vrack, region? }: every field of both, none required
+        // (exactly one of dedicatedServer and vrack: test/plugin/ipBlock.test.ts).
+        expect(ref(input.routeTo)).toBe("IpBlockRouting");
+        expect(names("IpBlockRouting")).toEqual(unionProperties(LIBRARY, "IpBlockArgs", "routeTo").all);
+        expect(type("IpBlockRouting").required ?? []).toEqual([]);
+        // check: an inline type whose ovhApi is a provider instance.
+        expect(ref(input.check)).toBe("MoveCheckOptions");
+        const check = typeProperties(LIBRARY, "IpBlockArgs", "check");
+        expect(names("MoveCheckOptions")).toEqual(check.all);
+        expect(type("MoveCheckOptions").required ?? []).toEqual(check.required);
+        expect(ref(type("MoveCheckOptions").properties!.ovhApi)).toBe("OvhApiSettings");
+    });
+
+    it("takes the destination and the provider's settings as inputs, so that an output or a secret passes through", () => {
+        for (const field of names("IpBlockRouting")) expect(type("IpBlockRouting").properties![field].plain, field).toBeUndefined();
+        for (const field of names("OvhApiSettings")) expect(type("OvhApiSettings").properties![field].plain, field).toBeUndefined();
+        // The library checks the block as it declares the children: a plain value.
+        expect(block().inputProperties.block.plain).toBe(true);
+    });
+});
+
+describe("the plugin package's CloudEndpoint", () => {
+    const LIBRARY = path.join(ROOT, "components/cloudEndpoint.ts");
+    const endpoint = () => schema.resources["ovh-failover:index:CloudEndpoint"];
+
+    it("has every arg of the library's CloudEndpointArgs, the same ones required, and its outputs", () => {
+        expectArgsAndOutputs("CloudEndpoint", typeProperties(LIBRARY, "CloudEndpointArgs"), ["instanceId", "ip", "project", "ssh"], ["interfaceName", "ip"]);
+    });
+
+    it("carries ssh as InstanceSsh (the host key required), the flavour as an enum, the zones as ZoneNames", () => {
+        const input = endpoint().inputProperties;
+        // ssh: SshConnection & { hostKey: Input<string> }
+        expect(ref(input.ssh)).toBe("InstanceSsh");
+        const ssh = typeProperties(LIBRARY, "CloudEndpointArgs", "ssh");
+        expect(names("InstanceSsh")).toEqual(ssh.all);
+        expect(type("InstanceSsh").required!.sort()).toEqual(ssh.required);
+        expect(type("InstanceSsh").required!.sort()).toEqual(["host", "hostKey"]);
+        // flavour: AliasFlavour, a union of the library's ALIAS_FLAVOURS.
+        expect(ref(input.flavour)).toBe("AliasFlavour");
+        expect(type("AliasFlavour").type).toBe("string");
+        expect(type("AliasFlavour").enum!.map((e) => e.value)).toEqual([...ALIAS_FLAVOURS]);
+        expect(ref(input.zones.items!)).toBe("ZoneNames");
+        expect(input.importIds).toMatchObject({ type: "object", additionalProperties: { type: "string" } });
+    });
+
+    it("takes the project, the instance and the SSH connection's fields as inputs, so that an output or a secret passes through", () => {
+        const input = endpoint().inputProperties;
+        expect(input.project.plain).toBeUndefined();
+        expect(input.instanceId.plain).toBeUndefined();
+        for (const field of names("InstanceSsh")) expect(type("InstanceSsh").properties![field].plain, field).toBeUndefined();
+        // The library checks the IP as it declares the children: a plain value.
+        expect(input.ip.plain).toBe(true);
     });
 });
 
