@@ -269,13 +269,35 @@ write_conf() {
   mv "$conf.new" "$conf"
 }`;
 
-/** A record of sysctls written back, then gone (delete, and update for a stale IPv6 line). */
-const RESTORE_SYSCTLS = `restore_sysctls() {
+/**
+ * What undoes an IPv6 line (delete, and update for a stale one): a record of sysctls written back,
+ * then gone; and the line's /128 and neighbour proxy entry removed when the stack added them and
+ * they are still as it left them (arguments: the list line's address, bridge, uplink, and how the
+ * route and the proxy entry came).
+ */
+const UNDO6 = `restore_sysctls() {
   if [ -f "$1" ]; then
     while read -r key value; do
       if [ -e "/proc/sys/$key" ]; then set_sysctl "$key" "$value"; fi
     done < "$1"
     rm -f "$1"
+  fi
+}
+undo_line6() {
+  undo_shown6=\${1%/128}
+  if [ "$4" != added ]; then
+    echo "the route to $1 was there before the stack: left as it is"
+  elif ip -6 route show exact "$1" | awk -v s="$undo_shown6" -v b="$2" '$1 == s && $2 == "dev" && $3 == b && !/ via / { f = 1 } END { exit !f }'; then
+    ip -6 route del "$1" dev "$2"
+    echo "removed=$1 dev=$2"
+  else
+    echo "the route to $1 is no longer dev $2: left as it is"
+  fi
+  if [ "$5" != proxy-added ]; then
+    echo "the neighbour proxy entry of $undo_shown6 on $3 was there before the stack: left as it is"
+  elif ip -6 neigh show proxy dev "$3" | awk -v s="$undo_shown6" '$1 == s { f = 1 } END { exit !f }'; then
+    ip -6 neigh del proxy "$undo_shown6" dev "$3"
+    echo "removed neighbour proxy $undo_shown6 dev=$3"
   fi
 }
 `;
@@ -490,7 +512,7 @@ mine6() { if [ -f "$list" ]; then awk -v d="$dest6" -v o="$owner" '$1 == d && $4
  */
 export function renderHostRouteUpdate(input: HostRouteSpec): string {
     const spec = checkedSpec(input);
-    return renderApply(spec, `${RESTORE_SYSCTLS}${stale6(spec)}`);
+    return renderApply(spec, `${UNDO6}${stale6(spec)}`);
 }
 
 function stale6(spec: HostRouteSpec): string {
@@ -500,21 +522,7 @@ keep_uplink6=${shellQuote(spec.destination6 === undefined ? "" : spec.uplink)}
 stale=$(if [ -f "$list" ]; then awk -v k="$keep6" -v o="$owner" '$1 ~ /:/ && $4 == o && $1 != k' "$list"; fi)
 if [ -n "$stale" ]; then
   printf '%s\n' "$stale" | while read -r old6 old_bridge6 old_uplink6 _ old_kind6 old_ndp6; do
-    old_shown6=\${old6%/128}
-    if [ "$old_kind6" != added ]; then
-      echo "the route to $old6 was there before the stack: left as it is"
-    elif ip -6 route show exact "$old6" | awk -v s="$old_shown6" -v b="$old_bridge6" '$1 == s && $2 == "dev" && $3 == b && !/ via / { f = 1 } END { exit !f }'; then
-      ip -6 route del "$old6" dev "$old_bridge6"
-      echo "removed=$old6 dev=$old_bridge6"
-    else
-      echo "the route to $old6 is no longer dev $old_bridge6: left as it is"
-    fi
-    if [ "$old_ndp6" != proxy-added ]; then
-      echo "the neighbour proxy entry of $old_shown6 on $old_uplink6 was there before the stack: left as it is"
-    elif ip -6 neigh show proxy dev "$old_uplink6" | awk -v s="$old_shown6" '$1 == s { f = 1 } END { exit !f }'; then
-      ip -6 neigh del proxy "$old_shown6" dev "$old_uplink6"
-      echo "removed neighbour proxy $old_shown6 dev=$old_uplink6"
-    fi
+    undo_line6 "$old6" "$old_bridge6" "$old_uplink6" "$old_kind6" "$old_ndp6"
   done
   awk -v k="$keep6" -v o="$owner" '!($1 ~ /:/ && $4 == o && $1 != k)' "$list" | write_list
   for u in $(printf '%s\n' "$stale" | awk '{ print $3 }' | sort -u); do
@@ -538,7 +546,7 @@ export function renderHostRouteDelete(input: HostRouteSpec): string {
     const spec = checkedSpec(input);
     return `${header(spec)}
 ${PRELUDE}${prelude6(spec)}
-${RESTORE_SYSCTLS}${delete6(spec)}line=$(mine)
+${UNDO6}${delete6(spec)}line=$(mine)
 if [ -z "$line" ]; then
   echo "no route of $owner to $dest in $list: nothing of it to undo"
 else
@@ -596,20 +604,7 @@ if [ -n "$line6" ]; then
   was_uplink6=$(printf '%s\\n' "$line6" | awk '{ print $3; exit }')
   kind6=$(printf '%s\\n' "$line6" | awk '{ print $5; exit }')
   ndp6=$(printf '%s\\n' "$line6" | awk '{ print $6; exit }')
-  if [ "$kind6" != added ]; then
-    echo "the route to $dest6 was there before the stack: left as it is"
-  elif ip -6 route show exact "$dest6" | awk -v s="$shown6" -v b="$was_bridge6" '$1 == s && $2 == "dev" && $3 == b && !/ via / { f = 1 } END { exit !f }'; then
-    ip -6 route del "$dest6" dev "$was_bridge6"
-    echo "removed=$dest6 dev=$was_bridge6"
-  else
-    echo "the route to $dest6 is no longer dev $was_bridge6: left as it is"
-  fi
-  if [ "$ndp6" != proxy-added ]; then
-    echo "the neighbour proxy entry of $shown6 on $was_uplink6 was there before the stack: left as it is"
-  elif ip -6 neigh show proxy dev "$was_uplink6" | awk -v s="$shown6" '$1 == s { f = 1 } END { exit !f }'; then
-    ip -6 neigh del proxy "$shown6" dev "$was_uplink6"
-    echo "removed neighbour proxy $shown6 dev=$was_uplink6"
-  fi
+  undo_line6 "$dest6" "$was_bridge6" "$was_uplink6" "$kind6" "$ndp6"
   others6 | write_list
   if ! uses_six "$was_uplink6"; then restore_sysctls "$state/proxy_ndp.$was_uplink6.before"; fi
   if ! any_six; then restore_sysctls "$state/forwarding6.before"; fi
