@@ -2,10 +2,10 @@
 // records a program declares (validated and written one way), the answer one server gave for a
 // name and type, whether they match, and how both read in a message. Pure functions.
 //
-// The ZoneServes provider's serialized code runs these, so they import no module of their own for
-// addresses: Pulumi's closure serializer fails on ipaddr.js as imported ("Could not find property
-// info for real property on object: IPv4") and on node's net as vitest imports it (isIPv4 reaches
-// native code); test/components/dns/zoneServesProvider.test.ts serializes the provider.
+// The ZoneServes provider's serialized code runs these, so they import no module for addresses:
+// Pulumi's closure serializer fails on ipaddr.js and on node's net as vitest imports them ("Could
+// not find property info for real property on object: IPv4"; net's isIPv4 reaches native code),
+// and test/components/dns/zoneServesProvider.test.ts serializes the provider under vitest.
 import { ConfigValueError, DNS_LABEL, parseZoneName } from "../shared/validate";
 
 /** Dotted decimal, no leading zeros (RFC 791 text form as inet_pton takes it). */

@@ -156,7 +156,8 @@ export async function askAddress(address: string, expected: ExpectedRecord[]): P
     return Promise.all(expected.map((e) => ask(resolver, e)));
 }
 
-interface AddressState {
+/** What the check knows of one address while it asks. */
+export interface AddressState {
     nameServer: string;
     address: string;
     matchedAt: string | null;
@@ -201,7 +202,8 @@ export function notServedMessage(zone: string, withinSeconds: number, states: Ad
             expected.forEach((e, i) => {
                 const a = s.last[i];
                 if (a !== undefined && answerMatches(a, e)) return;
-                lines.push(`  ${server} (${s.address}): ${e.name} ${e.type} answers ${a === undefined ? "nothing yet" : showAnswer(e.type, a)}, expected ${showExpected(e)}`);
+                const said = a === undefined ? "was not asked" : a.kind === "silent" ? showAnswer(e.type, a) : `answers ${showAnswer(e.type, a)}`;
+                lines.push(`  ${server} (${s.address}): ${e.name} ${e.type} ${said}, expected ${showExpected(e)}`);
             });
         }
     }

@@ -101,6 +101,8 @@ export interface KnotServerOptions {
 export interface KnotLab {
     /** The network namespace the servers run in. */
     ns: string;
+    /** This namespace's end of the veth pair: an address where no name server listens. */
+    hostAddress: string;
     /** A server with the next addresses of the lab, answering once this resolves. */
     start(opts: KnotServerOptions): Promise<KnotServer>;
     /** Stops every server, then removes the namespace (and with it the veth pair). */
@@ -162,6 +164,7 @@ export function createKnotLab(): KnotLab {
 
     return {
         ns,
+        hostAddress: `198.19.${octet}.1`,
         async start(opts) {
             const k = 53 + servers.length;
             const address = `198.19.${octet}.${k}`;

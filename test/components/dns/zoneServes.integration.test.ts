@@ -229,6 +229,32 @@ describe.runIf(runnable)("ZoneServes against Knot DNS fed by the stand-in's refr
         expect(standIn.zoneRefreshes().filter((z) => z === zone)).toEqual([zone, zone]);
     });
 
+    it("does not wait for an address that never answers beside one of the same server that serves; a server with no answering address fails", async () => {
+        const ids = await world();
+        standIn.onZoneRefresh(async (z, records) => {
+            await ns1.publish(z, records);
+            await ns2.publish(z, records);
+        });
+        await changeRecords(ids);
+        // The lab's own end of the link: an address, but no name server on it.
+        const silent = lab.hostAddress;
+        const withSilent: ResolveHost = async (host) => (host === NS1 ? [ns1.address, silent] : [ns2.address]);
+        const out = await checkZoneServes(zoneServesInputs("silent", args({ withinSeconds: 60 })), withSilent);
+        expect(out.servers.map((s) => [s.nameServer, s.address, s.answered, s.matchedAt !== null])).toEqual([
+            [NS1, ns1.address, true, true],
+            [NS1, silent, false, false],
+            [NS2, ns2.address, true, true],
+        ]);
+        expect(out.servers[1].answers[0]).toMatchObject({ values: null, answer: expect.stringMatching(/^no answer \(E[A-Z]+\)$/) });
+
+        const onlySilent: ResolveHost = async (host) => (host === NS1 ? [ns1.address] : [silent]);
+        const err = await checkZoneServes(zoneServesInputs("silent", args({ withinSeconds: 2, pollSeconds: 0.5 })), onlySilent).then(
+            () => undefined,
+            (e: unknown) => e as Error,
+        );
+        expect(err?.message.split("\n")[1]).toMatch(new RegExp(`^  ${NS2} \\(${silent.replace(/\./g, "\\.")}\\): www\\.${zone.replace(/\./g, "\\.")}\\. A no answer \\(E[A-Z]+\\), expected 203\\.0\\.113\\.50$`));
+    });
+
     it("fails naming a name server that has no address here", async () => {
         await world();
         standIn.onZoneRefresh((z, records) => ns1.publish(z, records));
