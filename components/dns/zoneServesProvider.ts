@@ -79,7 +79,8 @@ const configured: { ovh: OvhApiSettings } = { ovh: {} };
 
 /**
  * An OVH API failure in words built from its fields: the provider's code is serialized, and an
- * Error subclass rebuilt from it loses what super() set (moveCheckProvider.ts, moveRefused).
+ * Error subclass rebuilt from it loses what super() set (the comment at OvhApiError in
+ * ovhApiClient.ts; moveCheckProvider.ts, moveRefused).
  */
 function ovhFailure(err: OvhApiError): string {
     return `OVH API ${err.method} ${err.path} failed: ${err.status === undefined ? "no answer" : `HTTP ${err.status}`}: ${err.ovhMessage}`;
