@@ -1,6 +1,7 @@
 // The library: one folder per domain, named as the type tokens' module (ovh-failover:<module>:<Name>),
 // and PublicEndpoint, which composes them. Imports run one way:
-//   shared <- network, proxmox, dns, cloud <- edge <- config;  PublicEndpoint <- network, proxmox, dns.
+//   shared <- network, proxmox, dns, cloud <- edge <- config (dns also uses network's OVH API client);
+//   PublicEndpoint <- network, proxmox, dns.
 export * from "./cloud";
 export * from "./config";
 export * from "./dns";

@@ -1,3 +1,7 @@
-// DNS (tokens ovh-failover:dns:*): which records an endpoint needs, and their OVH zone records.
+// DNS (tokens ovh-failover:dns:*): which records an endpoint needs, their OVH zone records, and the
+// proof that the zone's name servers serve them.
+export * from "./answers";
 export * from "./records";
 export * from "./serviceRecords";
+export * from "./zoneServes";
+export { checkZoneServes, type ResolveHost, type ServerProof, type ZoneServesInputs, type ZoneServesOutputs, zoneServesProvider } from "./zoneServesProvider";

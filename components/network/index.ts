@@ -1,6 +1,7 @@
 // The OVH side (tokens ovh-failover:network:*): the failover IP's routing and reverse, its virtual
 // MAC, the OVH API client, and the IP move an edge node runs when promoted.
 export * from "./blocks";
+export * from "./dynamicOvh";
 export * from "./failoverIp";
 export * from "./ipBlock";
 export * from "./ipMove";

@@ -774,6 +774,64 @@ describe('OVH stand-in: the calls of the Pulumi ovh provider (terraform-provider
     ]);
   });
 
+  it('the zones of the account, a zone with its name servers, and its status: deployed again by a refresh', async () => {
+    const { standIn, go } = await startWorld();
+    standIn.addZone('example.net');
+    expect(await go.ok('GET', '/domain/zone')).toEqual([ZONE, 'example.net']);
+    const zone = (await go.ok('GET', `/domain/zone/${ZONE}`)) as { name: string; nameServers: string[] };
+    expect(zone).toMatchObject({ name: ZONE, nameServers: [expect.stringMatching(/^dns\d+\.ovh\.net$/), expect.stringMatching(/^ns\d+\.ovh\.net$/)] });
+    standIn.setZoneNameServers(ZONE, ['dns28.ovh.net', 'ns28.ovh.net']);
+    expect(await go.ok('GET', `/domain/zone/${ZONE}`)).toMatchObject({ nameServers: ['dns28.ovh.net', 'ns28.ovh.net'] });
+    expect(await go.call('GET', '/domain/zone/unknown.example')).toMatchObject({ status: 404 });
+
+    expect(await go.ok('GET', `/domain/zone/${ZONE}/status`)).toEqual({ isDeployed: true, errors: [], warnings: [] });
+    await go.ok('POST', RECORDS, { target: '203.0.113.50', ttl: 0, fieldType: 'A', subDomain: 'proxy1' });
+    expect(await go.ok('GET', `/domain/zone/${ZONE}/status`)).toMatchObject({ isDeployed: false });
+    await go.ok('POST', `/domain/zone/${ZONE}/refresh`);
+    expect(await go.ok('GET', `/domain/zone/${ZONE}/status`)).toMatchObject({ isDeployed: true });
+    // Every answer was checked against domain.json (domain.ZoneWithIAM, domain.zone.Status).
+    expect(standIn.violations).toEqual([]);
+  });
+
+  it('a refresh a key is not granted: 403 NOT_GRANTED_CALL, nothing published, nothing counted; granted again, the hook gets the records', async () => {
+    const { standIn, go } = await startWorld();
+    const published: Array<[string, ZoneRecord[]]> = [];
+    standIn.onZoneRefresh((zone, records) => void published.push([zone, records]));
+    const created = (await go.ok('POST', RECORDS, { target: '203.0.113.50', ttl: 0, fieldType: 'A', subDomain: 'proxy1' })) as ZoneRecord;
+    standIn.zoneRefreshGranted(false);
+    expect(await go.call('POST', `/domain/zone/${ZONE}/refresh`)).toEqual({
+      status: 403,
+      body: { class: 'Client::Forbidden', message: 'This call has not been granted', errorCode: 'NOT_GRANTED_CALL', httpCode: '403 Forbidden' },
+    });
+    expect(published).toEqual([]);
+    expect(standIn.zoneRefreshes()).toEqual([]);
+    expect(await go.ok('GET', `/domain/zone/${ZONE}/status`)).toMatchObject({ isDeployed: false });
+    standIn.zoneRefreshGranted(true);
+    await go.ok('POST', `/domain/zone/${ZONE}/refresh`);
+    expect(published).toEqual([[ZONE, [created]]]);
+    expect(standIn.zoneRefreshes()).toEqual([ZONE]);
+    // A hook that fails is the test's bug: answered 500 and recorded, never counted as a refresh.
+    standIn.onZoneRefresh(() => {
+      throw new Error('the DNS server is gone');
+    });
+    expect(await go.call('POST', `/domain/zone/${ZONE}/refresh`)).toMatchObject({ status: 500 });
+    expect(standIn.zoneRefreshes()).toEqual([ZONE]);
+    expect(standIn.violations).toEqual([expect.stringContaining('the DNS server is gone')]);
+  });
+
+  it('TXT targets are stored quoted, as OVH stores them; one sent quoted is kept; other types are stored as sent', async () => {
+    const { standIn, go } = await startWorld();
+    const spf = (await go.ok('POST', RECORDS, { target: 'v=spf1 ip4:203.0.113.50 -all', ttl: 0, fieldType: 'TXT' })) as ZoneRecord;
+    expect(spf.target).toBe('"v=spf1 ip4:203.0.113.50 -all"');
+    const quoted = (await go.ok('POST', RECORDS, { target: '"a" "b"', ttl: 0, fieldType: 'TXT', subDomain: 'two' })) as ZoneRecord;
+    expect(quoted.target).toBe('"a" "b"');
+    await go.ok('PUT', `${RECORDS}/${spf.id}`, { target: 'v=spf1 ip4:203.0.113.77 -all', ttl: 0 });
+    expect(await go.ok('GET', `${RECORDS}/${spf.id}`)).toMatchObject({ target: '"v=spf1 ip4:203.0.113.77 -all"' });
+    const a = (await go.ok('POST', RECORDS, { target: '203.0.113.50', ttl: 0, fieldType: 'A', subDomain: 'proxy1' })) as ZoneRecord;
+    expect(a.target).toBe('203.0.113.50');
+    expect(standIn.violations).toEqual([]);
+  });
+
   it('ovh_cloud_project_failover_ip_attach: list, attach, re-read the list until settled; import read', async () => {
     const { standIn, go } = await startWorld();
     const list = (await go.ok('GET', FIPS)) as CloudFailoverIp[];

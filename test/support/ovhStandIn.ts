@@ -14,7 +14,9 @@
  *   operationPending for a step before it is ok and routed to the new instance, one step per
  *   GET of the failover IP or of the list) and /ip blocks (routing, POST move and park making a
  *   genericMoveFloatingIp task that advances like the server tasks, reverses) are stateful too,
- *   and so are DNS zones (records created, updated, deleted; refreshes counted).
+ *   and so are DNS zones (records created, updated, deleted, TXT targets quoted as OVH stores
+ *   them; the zone's name servers; refreshes counted, refused like a key without the access rule,
+ *   or handed to a hook that publishes the records to a real DNS server: test/support/knot.ts).
  * - Blocks bigger than /32 are first-class: GET /ip finds the block holding an address, a block
  *   moves whole (one address of it is refused), its virtual MACs follow it to the new server, and
  *   a move is refused across regions, to a server without virtual MACs, with a MAC shared inside
@@ -293,12 +295,27 @@ export interface OvhStandIn {
   reverseResolves(rule: ReverseResolution): void;
   /** A DNS zone (GET /domain/zone/{zoneName}/record…), empty until addRecord. */
   addZone(zone: string): void;
-  /** A record of a zone; returns its id. */
+  /** A record of a zone, as OVH holds it (a TXT target quoted: see storedTarget); returns its id. */
   addRecord(zone: string, record: ZoneRecordSeed): number;
   /** The records of a zone now (domain.zone.Record), by id. */
   zoneRecords(zone: string): ZoneRecord[];
   /** The zones refreshed so far, one entry per successful POST /domain/zone/{zoneName}/refresh. */
   zoneRefreshes(): string[];
+  /**
+   * The zone's name servers from now on (domain.ZoneWithIAM.nameServers, host names); by default
+   * a pair as OVH assigns them, dns<n>.ovh.net and ns<n>.ovh.net.
+   */
+  setZoneNameServers(zone: string, nameServers: string[]): void;
+  /**
+   * Whether POST /domain/zone/{zoneName}/refresh is granted (the default): refused, it is answered
+   * 403 as OVH answers a key without the access rule, and changes nothing.
+   */
+  zoneRefreshGranted(granted: boolean): void;
+  /**
+   * Called on each successful refresh with the zone and its records, before the answer (null: none):
+   * a test publishes them to a real DNS server, as OVH's refresh does to its own.
+   */
+  onZoneRefresh(hook: ZoneRefreshHook | null): void;
   ipTasks(block: string): IpTask[];
   /** A vRack, with the servers in it. */
   addVrack(serviceName: string, seed?: VrackSeed): void;
@@ -2212,15 +2229,51 @@ export interface ZoneRecord extends ZoneRecordSeed {
   zone: string;
 }
 
+export type ZoneRefreshHook = (zone: string, records: ZoneRecord[]) => void | Promise<void>;
+
+/** What the stand-in holds of a zone besides its records (domain.ZoneWithIAM, domain.zone.Status). */
+interface ZoneState {
+  nameServers: string[];
+  /** When a record last changed, or the zone was made. */
+  lastUpdate: Date;
+  /** No record has changed since the last successful refresh. */
+  deployed: boolean;
+  iamId: string;
+}
+
 class DnsZones {
   private readonly zones = new Map<string, Map<number, ZoneRecord>>();
+  private readonly states = new Map<string, ZoneState>();
   private nextId = 5_000_000_001;
   readonly refreshes: string[] = [];
   /** The SOA's TTL: a zone's default. */
   defaultTtl = 3600;
+  refreshGranted = true;
+  refreshHook: ZoneRefreshHook | null = null;
 
   add(zone: string): void {
-    if (!this.zones.has(zone)) this.zones.set(zone, new Map());
+    if (this.zones.has(zone)) return;
+    this.zones.set(zone, new Map());
+    // OVH gives a zone a numbered pair of its servers, e.g. dns200.ovh.net and ns200.ovh.net.
+    const n = 100 + this.zones.size;
+    this.states.set(zone, { nameServers: [`dns${n}.ovh.net`, `ns${n}.ovh.net`], lastUpdate: new Date(), deployed: true, iamId: crypto.randomUUID() });
+  }
+
+  names(): string[] {
+    return [...this.zones.keys()];
+  }
+
+  state(zone: string): ZoneState {
+    const state = this.states.get(zone);
+    if (!state) throw new Error(`ovhStandIn: unknown zone ${zone} (call addZone first)`);
+    return state;
+  }
+
+  /** A record changed: the zone needs a refresh to be served so. */
+  changed(zone: string): void {
+    const state = this.state(zone);
+    state.lastUpdate = new Date();
+    state.deployed = false;
   }
 
   addRecord(zone: string, seed: ZoneRecordSeed): number {
@@ -2255,6 +2308,15 @@ function ilike(value: string, pattern: string): boolean {
   return new RegExp(`^${re}$`, 'i').test(value);
 }
 
+/**
+ * A TXT target as OVH stores it: quoted when it was given unquoted (terraform-provider-ovh v2.19.0
+ * ovh/resource_domain_zone_record.go, the target's DiffSuppressFunc: "The API silently quotes TXT
+ * fields", and suppresses the diff when `"\"" + new + "\"" == old`); one already quoted is kept.
+ */
+export function storedTarget(fieldType: string, target: string): string {
+  return fieldType === 'TXT' && !target.startsWith('"') ? `"${target}"` : target;
+}
+
 function dnsRoutes(zones: DnsZones): RouteTable {
   const withZone =
     (then: (records: Map<number, ZoneRecord>, r: StandInRequest) => StandInReply): StandInHandler =>
@@ -2286,12 +2348,14 @@ function dnsRoutes(zones: DnsZones): RouteTable {
       // for a minute. The record exists at once: listable and readable.
       withZone((records, r) => {
         const body = isRecord(r.body) ? r.body : {};
+        const fieldType = stringField(body, 'fieldType');
         const id = zones.addRecord(r.params.zoneName, {
-          fieldType: stringField(body, 'fieldType'),
+          fieldType,
           subDomain: stringField(body, 'subDomain'),
-          target: stringField(body, 'target'),
+          target: storedTarget(fieldType, stringField(body, 'target')),
           ttl: typeof body.ttl === 'number' ? body.ttl : 0,
         });
+        zones.changed(r.params.zoneName);
         return { status: 200, body: { ...records.get(id) } };
       }),
     ],
@@ -2314,8 +2378,9 @@ function dnsRoutes(zones: DnsZones): RouteTable {
         if (!rec) return notFound(`id = ${r.params.id}`);
         const body = isRecord(r.body) ? r.body : {};
         if ('subDomain' in body) rec.subDomain = stringField(body, 'subDomain');
-        if (typeof body.target === 'string') rec.target = body.target;
+        if (typeof body.target === 'string') rec.target = storedTarget(rec.fieldType, body.target);
         if ('ttl' in body) rec.ttl = typeof body.ttl === 'number' ? body.ttl : 0;
+        zones.changed(r.params.zoneName);
         return { status: 200, body: null };
       }),
     ],
@@ -2325,6 +2390,7 @@ function dnsRoutes(zones: DnsZones): RouteTable {
       // resource_domain_zone_record.go: Delete sends this (a 404 counts as gone), then refreshes.
       withZone((records, r) => {
         if (!records.delete(Number(r.params.id))) return notFound(`id = ${r.params.id}`);
+        zones.changed(r.params.zoneName);
         return { status: 200, body: null };
       }),
     ],
@@ -2338,11 +2404,50 @@ function dnsRoutes(zones: DnsZones): RouteTable {
       'POST',
       '/domain/zone/{zoneName}/refresh',
       // resource_domain_zone_record.go: sent after each create, update and delete, with no body;
-      // an error (a 403 for a credential without this route, say) is logged and ignored.
-      withZone((_, r) => {
+      // an error (a 403 for a credential without this route, say) is logged and ignored. A key
+      // without the access rule is answered 403 NOT_GRANTED_CALL, "This call has not been
+      // granted" (python-ovh ovh/client.py maps that errorCode to NotGrantedCall). A hook set by
+      // the test publishes the records before the answer, as OVH's refresh applies the zone.
+      async (r) => {
+        const records = zones.get(r.params.zoneName);
+        if (!records) return notFound(`zoneName = ${r.params.zoneName}`);
+        if (!zones.refreshGranted) return authError({ status: 403, message: DEFAULT_MESSAGES[403], errorCode: 'NOT_GRANTED_CALL' });
+        if (zones.refreshHook) await zones.refreshHook(r.params.zoneName, [...records.values()].map((rec) => ({ ...rec })));
         zones.refreshes.push(r.params.zoneName);
+        zones.state(r.params.zoneName).deployed = true;
         return { status: 200, body: null };
+      },
+    ],
+    [
+      'GET',
+      '/domain/zone',
+      // domain.json: the zone names of the account (string[]); iamTags, a filter, is not modelled.
+      () => ({ status: 200, body: zones.names() }),
+    ],
+    [
+      'GET',
+      '/domain/zone/{zoneName}',
+      // domain.ZoneWithIAM: nameServers is "Name servers that host the DNS zone".
+      withZone((_, r) => {
+        const state = zones.state(r.params.zoneName);
+        return {
+          status: 200,
+          body: {
+            name: r.params.zoneName,
+            nameServers: [...state.nameServers],
+            dnssecSupported: true,
+            hasDnsAnycast: false,
+            lastUpdate: ovhDate(state.lastUpdate),
+            iam: { id: state.iamId, urn: `urn:v1:eu:resource:dnsZone:${r.params.zoneName}`, displayName: null, tags: null },
+          },
+        };
       }),
+    ],
+    [
+      'GET',
+      '/domain/zone/{zoneName}/status',
+      // domain.zone.Status: deployed unless a record changed since the last refresh.
+      withZone((_, r) => ({ status: 200, body: { isDeployed: zones.state(r.params.zoneName).deployed, errors: [], warnings: [] } })),
     ],
   ];
 }
@@ -2681,6 +2786,15 @@ export async function startOvhStandIn(opts: StandInOptions = {}): Promise<OvhSta
       return [...records.values()].map((rec) => ({ ...rec }));
     },
     zoneRefreshes: () => [...core.dns.refreshes],
+    setZoneNameServers(zone, nameServers) {
+      core.dns.state(zone).nameServers = [...nameServers];
+    },
+    zoneRefreshGranted(granted) {
+      core.dns.refreshGranted = granted;
+    },
+    onZoneRefresh(hook) {
+      core.dns.refreshHook = hook;
+    },
     ipTasks: (block) => [...core.ips.mustGet(block).tasks.values()].map((t) => taskBody(t.task)),
     addVrack(serviceName, seed) {
       for (const server of seed?.servers ?? []) core.world.mustGet(server);

@@ -1,0 +1,115 @@
+// What a name server answers against what a zone should serve: values compared as the types
+// mean them, answers and expectations as messages say them, and the expected records refused
+// with the argument named when they cannot be met.
+import { describe, expect, it } from "vitest";
+import { answerMatches, errorAnswer, type ExpectedRecord, normalizeValue, parseExpectedRecords, showAnswer, showExpected, txtText, valuesAnswer } from "../../../components/dns/answers";
+
+const expected = (type: ExpectedRecord["type"], values: string[], name = "www.example.org."): ExpectedRecord => ({ name, type, values: values.map((v) => normalizeValue(type, v)).sort() });
+
+describe("comparing an answer with the expected values", () => {
+    it("compares IPv6 addresses parsed: 2001:db8::1 is 2001:0db8:0:0::0001, and another address is not", () => {
+        expect(answerMatches(valuesAnswer("AAAA", ["2001:db8::1"]), expected("AAAA", ["2001:0db8:0:0::0001"]))).toBe(true);
+        expect(answerMatches(valuesAnswer("AAAA", ["2001:DB8::1"]), expected("AAAA", ["2001:db8::1"]))).toBe(true);
+        expect(answerMatches(valuesAnswer("AAAA", ["2001:db8::2"]), expected("AAAA", ["2001:db8::1"]))).toBe(false);
+    });
+
+    it("compares the whole RRset in any order: one value more or less is not a match", () => {
+        expect(answerMatches(valuesAnswer("A", ["203.0.113.2", "203.0.113.1"]), expected("A", ["203.0.113.1", "203.0.113.2"]))).toBe(true);
+        expect(answerMatches(valuesAnswer("A", ["203.0.113.1", "203.0.113.2"]), expected("A", ["203.0.113.1"]))).toBe(false);
+        expect(answerMatches(valuesAnswer("A", ["203.0.113.1"]), expected("A", ["203.0.113.1", "203.0.113.2"]))).toBe(false);
+    });
+
+    it("compares CNAME targets as names: case and the trailing dot aside", () => {
+        expect(answerMatches(valuesAnswer("CNAME", ["Proxy1.Example.org"]), expected("CNAME", ["proxy1.example.org."]))).toBe(true);
+        expect(answerMatches(valuesAnswer("CNAME", ["proxy2.example.org"]), expected("CNAME", ["proxy1.example.org."]))).toBe(false);
+    });
+
+    it("compares TXT as the text served: a server's strings joined, OVH's quoted form read, case kept", () => {
+        // A resolver hands a record's character-strings; the check joins them without spaces (RFC 7208 §3.3).
+        expect(answerMatches(valuesAnswer("TXT", ["v=spf1 ip4:203.0.113.10 -all"]), expected("TXT", ['"v=spf1 ip4:203.0.113.10" " -all"']))).toBe(true);
+        expect(answerMatches(valuesAnswer("TXT", ["v=spf1 ip4:203.0.113.10 -all"]), expected("TXT", ["v=spf1 ip4:203.0.113.10 -all"]))).toBe(true);
+        expect(answerMatches(valuesAnswer("TXT", ["V=SPF1 ip4:203.0.113.10 -all"]), expected("TXT", ["v=spf1 ip4:203.0.113.10 -all"]))).toBe(false);
+        expect(txtText('"say \\"hi\\"" "\\065"')).toBe('say "hi"A');
+    });
+
+    it("takes NXDOMAIN and NODATA for 'no such record', and only when none is expected", () => {
+        expect(answerMatches(errorAnswer("ENOTFOUND"), expected("A", []))).toBe(true);
+        expect(answerMatches(errorAnswer("ENODATA"), expected("A", []))).toBe(true);
+        expect(answerMatches(errorAnswer("ENOTFOUND"), expected("A", ["203.0.113.1"]))).toBe(false);
+        expect(answerMatches(valuesAnswer("A", ["203.0.113.1"]), expected("A", []))).toBe(false);
+    });
+
+    it("never takes an error or silence for a match, and tells them apart", () => {
+        for (const code of ["EREFUSED", "ESERVFAIL", "ETIMEOUT", "ECONNREFUSED"]) expect(answerMatches(errorAnswer(code), expected("A", []))).toBe(false);
+        expect(errorAnswer("EREFUSED")).toEqual({ kind: "refused", code: "REFUSED" });
+        expect(errorAnswer("ETIMEOUT")).toEqual({ kind: "silent", code: "ETIMEOUT" });
+    });
+});
+
+describe("what messages say", () => {
+    it("an answer and an expectation, per type", () => {
+        expect(showAnswer("A", valuesAnswer("A", ["203.0.113.2", "203.0.113.1"]))).toBe("203.0.113.1, 203.0.113.2");
+        expect(showAnswer("TXT", valuesAnswer("TXT", ["v=spf1 -all"]))).toBe('"v=spf1 -all"');
+        expect(showAnswer("A", errorAnswer("ENOTFOUND"))).toBe("no such name (NXDOMAIN)");
+        expect(showAnswer("AAAA", errorAnswer("ENODATA"))).toBe("no AAAA record (NODATA)");
+        expect(showAnswer("A", errorAnswer("ESERVFAIL"))).toBe("an error (SERVFAIL)");
+        expect(showAnswer("A", errorAnswer("ETIMEOUT"))).toBe("no answer (ETIMEOUT)");
+        expect(showExpected(expected("AAAA", ["2001:0db8::0001"]))).toBe("2001:db8::1");
+        expect(showExpected(expected("A", []))).toBe("no A record");
+    });
+});
+
+describe("the expected records", () => {
+    it("are written one way: names lower case with their dot, values normalized, sorted, each once", () => {
+        const { zone, expected: records, issues } = parseExpectedRecords(
+            [
+                { name: "WWW.Example.org.", type: "AAAA", values: ["2001:0DB8::0010", "2001:db8::10", "2001:db8::2"] },
+                { name: "example.org.", type: "TXT", values: ['"v=spf1 -all"'] },
+                { name: "*.dev.example.org.", type: "A", values: [] },
+            ],
+            "Example.org",
+        );
+        expect(issues).toEqual([]);
+        expect(zone).toBe("example.org");
+        expect(records).toEqual([
+            { name: "www.example.org.", type: "AAAA", values: ["2001:db8::10", "2001:db8::2"] },
+            { name: "example.org.", type: "TXT", values: ["v=spf1 -all"] },
+            { name: "*.dev.example.org.", type: "A", values: [] },
+        ]);
+    });
+
+    it("refuse what cannot be met, naming each argument, its value and what is expected", () => {
+        const { issues } = parseExpectedRecords(
+            [
+                { name: "www.example.org", type: "A", values: ["203.0.113.1"] },
+                { name: "www.example.net.", type: "A", values: ["203.0.113.1"] },
+                { name: "api.example.org.", type: "MX", values: ["10 mx.example.org."] },
+                { name: "api.example.org.", type: "A", values: ["203.0.113.1"] },
+                { name: "bad.example.org.", type: "A", values: ["203.0.113.300", 7] },
+                { name: "ttl.example.org.", type: "A", values: ["203.0.113.1"], ttl: 60 },
+                { name: "API.example.org.", type: "A", values: ["203.0.113.2"] },
+                { name: "alias.example.org.", type: "CNAME", values: ["a.example.org.", "b.example.org."] },
+                { name: "both.example.org.", type: "CNAME", values: ["a.example.org."] },
+                { name: "both.example.org.", type: "A", values: ["203.0.113.1"] },
+                "www",
+            ],
+            "example.org",
+        );
+        expect(issues.map((i) => `${i.key}: ${JSON.stringify(i.value)}: ${i.expected}`)).toEqual([
+            'expected[0].name: "www.example.org": a name written whole with its trailing dot, such as www.example.org.',
+            'expected[1].name: "www.example.net.": a name of the zone example.org (example.org. or a name ending in .example.org.)',
+            'expected[2].type: "MX": one of A, AAAA, CNAME, TXT',
+            'expected[4].values[0]: "203.0.113.300": an IPv4 address such as 203.0.113.10',
+            "expected[4].values[1]: 7: a string",
+            "expected[5].ttl: 60: no such field: name, type and values are",
+            'expected[6]: "api.example.org. A": each name and type once (expected[3] has it already)',
+            'expected[7].values: ["a.example.org.","b.example.org."]: one CNAME target at most (RFC 1034 §3.6.2: a name has one CNAME)',
+            'expected[10]: "www": an object {name, type, values}',
+            'expected[8]: "both.example.org. CNAME": a name that is a CNAME and nothing else (expected[9] expects A there)',
+        ]);
+    });
+
+    it("refuse a zone that is not one, and a list that is not one", () => {
+        expect(parseExpectedRecords("www", "example").issues.map((i) => i.key)).toEqual(["zone", "expected"]);
+    });
+});
