@@ -516,21 +516,31 @@ export function renderHostRouteUpdate(input: HostRouteSpec): string {
 }
 
 function stale6(spec: HostRouteSpec): string {
-    return `# This resource's IPv6 lines for another address than the one it routes now.
-keep6=${shellQuote(spec.destination6 ?? "")}
-keep_uplink6=${shellQuote(spec.destination6 === undefined ? "" : spec.uplink)}
+    return undoOwn6(spec.destination6 ?? "", spec.destination6 === undefined ? "" : spec.uplink, true);
+}
+
+/**
+ * This resource's IPv6 lines in the list, but the one for keep6 (on keepUplink6), undone: each
+ * line's /128 and neighbour proxy entry as undo_line6 undoes them, the lines, proxy_ndp of an
+ * uplink no IPv6 line uses any more (unless keepUplink6, about to use it), and IPv6 forwarding
+ * once no IPv6 line is left and none is kept. Read from the list, not from the spec: a delete
+ * rendered before an update that failed half-way still undoes the line that update wrote.
+ */
+function undoOwn6(keep6: string, keepUplink6: string, writeConf: boolean): string {
+    return `# This resource's IPv6 lines, but the one it keeps.
+keep6=${shellQuote(keep6)}
+keep_uplink6=${shellQuote(keepUplink6)}
 stale=$(if [ -f "$list" ]; then awk -v k="$keep6" -v o="$owner" '$1 ~ /:/ && $4 == o && $1 != k' "$list"; fi)
 if [ -n "$stale" ]; then
-  printf '%s\n' "$stale" | while read -r old6 old_bridge6 old_uplink6 _ old_kind6 old_ndp6; do
+  printf '%s\\n' "$stale" | while read -r old6 old_bridge6 old_uplink6 _ old_kind6 old_ndp6; do
     undo_line6 "$old6" "$old_bridge6" "$old_uplink6" "$old_kind6" "$old_ndp6"
   done
   awk -v k="$keep6" -v o="$owner" '!($1 ~ /:/ && $4 == o && $1 != k)' "$list" | write_list
-  for u in $(printf '%s\n' "$stale" | awk '{ print $3 }' | sort -u); do
+  for u in $(printf '%s\\n' "$stale" | awk '{ print $3 }' | sort -u); do
     if [ "$u" != "$keep_uplink6" ] && ! uses_six "$u"; then restore_sysctls "$state/proxy_ndp.$u.before"; fi
   done
   if [ -z "$keep6" ] && ! any_six; then restore_sysctls "$state/forwarding6.before"; fi
-  write_conf
-fi
+${writeConf ? "  write_conf\n" : ""}fi
 `;
 }
 
@@ -546,7 +556,7 @@ export function renderHostRouteDelete(input: HostRouteSpec): string {
     const spec = checkedSpec(input);
     return `${header(spec)}
 ${PRELUDE}${prelude6(spec)}
-${UNDO6}${delete6(spec)}line=$(mine)
+${UNDO6}${undoOwn6("", "", false)}line=$(mine)
 if [ -z "$line" ]; then
   echo "no route of $owner to $dest in $list: nothing of it to undo"
 else
@@ -589,26 +599,6 @@ fi
 rmdir "$state" 2>/dev/null || true
 rmdir "$(dirname "$state")" 2>/dev/null || true
 echo "restored: no route of the stack left on this host"
-`;
-}
-
-// The IPv6 part of delete, before the IPv4 part (which restores everything with the last line):
-// the route if the stack added it and it is still dev <bridge>, the neighbour proxy entry if the
-// stack added it, the line; proxy_ndp once no IPv6 line uses the uplink, IPv6 forwarding once no
-// IPv6 line is left. Empty without destination6.
-function delete6(spec: HostRouteSpec): string {
-    if (!six(spec)) return "";
-    return `line6=$(mine6)
-if [ -n "$line6" ]; then
-  was_bridge6=$(printf '%s\\n' "$line6" | awk '{ print $2; exit }')
-  was_uplink6=$(printf '%s\\n' "$line6" | awk '{ print $3; exit }')
-  kind6=$(printf '%s\\n' "$line6" | awk '{ print $5; exit }')
-  ndp6=$(printf '%s\\n' "$line6" | awk '{ print $6; exit }')
-  undo_line6 "$dest6" "$was_bridge6" "$was_uplink6" "$kind6" "$ndp6"
-  others6 | write_list
-  if ! uses_six "$was_uplink6"; then restore_sysctls "$state/proxy_ndp.$was_uplink6.before"; fi
-  if ! any_six; then restore_sysctls "$state/forwarding6.before"; fi
-fi
 `;
 }
 

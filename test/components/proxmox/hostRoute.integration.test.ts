@@ -504,6 +504,17 @@ describe.skipIf(!runnable || spawnSync("sh", ["-c", "command -v ndisc6"]).status
         expect(await snapshot()).toBe(base);
     });
 
+    it("a delete rendered before IPv6 was added (an update that failed half-way keeps it in the state) still undoes the IPv6 line the host holds: the host back exactly as it was", async () => {
+        const r = await sh(renderHostRouteCreate(six()));
+        expect(r.status, r.stderr).toBe(0);
+        expect(await file(HOST_ROUTE_PATHS.list)).toContain(`${PREFIX6}::10/128 vmbr2 vmbr0 ovh-failover/lab/v6 added proxy-added`);
+        const d = await sh(renderHostRouteDelete(route("203.0.113.10", "v6")));
+        expect(d.status, d.stderr).toBe(0);
+        expect(d.stdout).toContain(`removed=${PREFIX6}::10/128 dev=vmbr2`);
+        expect(d.stdout).toContain(`removed neighbour proxy ${PREFIX6}::10 dev=vmbr0`);
+        expect(await snapshot()).toBe(base);
+    });
+
     it("on a host that forwards IPv6, answers proxy NDP and has the neighbour proxy entry already, changes none of them and leaves them at delete", async () => {
         host.inNamespace("sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1", "net.ipv6.conf.vmbr0.proxy_ndp=1");
         host.inNamespace("ip", "-6", "neigh", "add", "proxy", `${PREFIX6}::10`, "dev", "vmbr0");
