@@ -28,7 +28,7 @@ export interface ZoneServesInputs {
 export interface ServedAnswer {
     name: string;
     type: ExpectedRecord["type"];
-    /** The values it answered (as compared), or null when it answered none. */
+    /** The values it answered (as compared; as served when one is not of the type), or null when it answered none. */
     values: string[] | null;
     /** The answer as a message says it. */
     answer: string;
@@ -143,7 +143,12 @@ async function ask(resolver: dns.promises.Resolver, expected: ExpectedRecord): P
                 return valuesAnswer("TXT", (await resolver.resolveTxt(expected.name)).map((chunks) => chunks.join("")));
         }
     } catch (err) {
-        return errorAnswer((err as NodeJS.ErrnoException).code);
+        // Only a failed query is an answer of its own (node's dns rejects with a string code); a
+        // value that is not of the type is read by valuesAnswer, and anything else is a fault here,
+        // never taken for silence.
+        const code = (err as NodeJS.ErrnoException | null)?.code;
+        if (typeof code !== "string") throw err;
+        return errorAnswer(code);
     }
 }
 
@@ -187,7 +192,7 @@ function proofOf(state: AddressState, expected: ExpectedRecord[]): ServerProof {
         answered: state.answered,
         answers: expected.map((e, i) => {
             const a = state.last[i] ?? { kind: "silent", code: "not asked" };
-            return { name: e.name, type: e.type, values: a.kind === "values" ? a.values : null, answer: showAnswer(e.type, a) };
+            return { name: e.name, type: e.type, values: a.kind === "values" || a.kind === "unreadable" ? a.values : null, answer: showAnswer(e.type, a) };
         }),
     };
 }
