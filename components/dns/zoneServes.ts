@@ -21,7 +21,7 @@ export interface ZoneServesArgs {
      * with its trailing dot; TXT is the text served (ASCII), or OVH's quoted form of it.
      */
     expected: { name: string; type: ServedType; values: string[] }[];
-    /** How long the servers have after the refresh (default 600 s). */
+    /** How long OVH has to accept the refresh and the servers to serve the records, from the first refresh request (default 600 s). */
     withinSeconds?: number;
     /** Between two rounds of questions (default 5 s). */
     pollSeconds?: number;
