@@ -109,7 +109,7 @@ function ipv6Text(address: string): string | undefined {
  * ParseTxtReply: OneByteString), so an expected text with any other character than ASCII could
  * never be seen served: it is refused rather than waited for.
  */
-const ASCII = /^[\x00-\x7f]*$/;
+const ASCII = /^\p{ASCII}*$/u;
 
 /**
  * One expected value as compared: an IPv4 address in dotted decimal, an IPv6 address in its RFC
