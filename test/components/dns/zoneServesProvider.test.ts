@@ -100,7 +100,7 @@ describe("the ZoneServes provider at OVH (the stand-in)", () => {
     }, 60_000);
 
     it("a 401, or a 403 other than 'not granted', refused the credentials: said so with OVH's words, the rule one possible cause, at once", async () => {
-        const credentials = `OVH refused the credentials: check the ovh: settings (keys, consumer key, OAuth2 client) are the account's and valid; a missing access rule may also be the cause: ${rule.replace(/^add /, "add ")}`;
+        const credentials = `OVH refused the credentials: check the ovh: settings (keys, consumer key, OAuth2 client) are the account's and valid; a missing access rule may also be the cause: ${rule}`;
         standIn.failNext({ method: "POST", route: "/domain/zone/{zoneName}/refresh", status: 401, message: "You must login first" });
         let err = await failure(checkZoneServes(inputs(), async () => ["192.0.2.1"]));
         expect(err?.message).toBe(`zone ${zone}: OVH refused to refresh the zone (POST /domain/zone/${zone}/refresh: HTTP 401: You must login first), so its changed records are not served: ${credentials}`);
