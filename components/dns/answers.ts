@@ -26,13 +26,16 @@ export interface ExpectedRecord {
 
 /**
  * What one server answered for one name and type:
- * - values: a NOERROR answer with records (written as normalizeValue writes them, sorted);
+ * - values: a NOERROR answer with records (written as servedValue writes them, sorted);
+ * - unreadable: a NOERROR answer with a value that is not one of the type (kept as served): an
+ *   answer, and never a match;
  * - absent: NXDOMAIN (no such name) or NODATA (the name, but no record of the type);
  * - refused: the server answered with an error of its own (REFUSED, SERVFAIL, …);
  * - silent: no answer at all (timeout, connection refused, unreachable).
  */
 export type Answer =
     | { kind: "values"; values: string[] }
+    | { kind: "unreadable"; values: string[] }
     | { kind: "absent"; code: "NXDOMAIN" | "NODATA" }
     | { kind: "refused"; code: string }
     | { kind: "silent"; code: string };
@@ -102,9 +105,21 @@ function ipv6Text(address: string): string | undefined {
 }
 
 /**
- * One value as compared: an IPv4 address in dotted decimal, an IPv6 address in its RFC 5952 form
- * (2001:0db8::0001 and 2001:db8::1 are one address), a CNAME target fully qualified in lower
- * case (a server's answer has no trailing dot), TXT text as served.
+ * Node reads a served TXT string one byte a character, as Latin-1 (node src/cares_wrap.cc,
+ * ParseTxtReply: OneByteString), so an expected text with any other character than ASCII could
+ * never be seen served: it is refused rather than waited for.
+ */
+const ASCII = /^\p{ASCII}*$/u;
+
+/**
+ * One expected value as compared: an IPv4 address in dotted decimal, an IPv6 address in its RFC
+ * 5952 form (2001:0db8::0001 and 2001:db8::1 are one address), a CNAME target fully qualified in
+ * lower case, TXT text as served (OVH's quoted form read, see txtText), ASCII only.
+ *
+ * A CNAME target must be written whole with its trailing dot: a record's target without one is
+ * relative to the zone (RFC 1035 §5.1: in a master file, as a zone is written, a name not ending
+ * in a dot is relative to the origin), so "www.example.org" in a record of example.org is
+ * www.example.org.example.org.; read here as absolute it would expect another name than served.
  */
 export function normalizeValue(type: ServedType, value: string): string {
     switch (type) {
@@ -117,17 +132,38 @@ export function normalizeValue(type: ServedType, value: string): string {
             return text;
         }
         case "CNAME":
-            return fqdnOf(value.endsWith(".") ? value : `${value}.`, "a name");
-        case "TXT":
-            return txtText(value);
+            return fqdnOf(value, "a CNAME target");
+        case "TXT": {
+            const text = txtText(value);
+            if (!ASCII.test(text)) throw new ConfigValueError("TXT text in ASCII: node reads a served TXT string as Latin-1 (src/cares_wrap.cc ParseTxtReply), so other characters could never be seen served");
+            return text;
+        }
+    }
+}
+
+/**
+ * One value a server answered, written as an expected one is, or undefined when it is not one of
+ * the type. A CNAME target comes without its trailing dot (node's resolveCname); TXT is compared as
+ * served, the record's character-strings joined: node hands them raw (src/cares_wrap.cc
+ * ParseTxtReply), so quotes in them are text, never OVH's quoted form.
+ */
+export function servedValue(type: ServedType, value: string): string | undefined {
+    try {
+        if (type === "TXT") return value;
+        return normalizeValue(type, type === "CNAME" && !value.endsWith(".") ? `${value}.` : value);
+    } catch (err) {
+        if (err instanceof ConfigValueError) return undefined;
+        throw err;
     }
 }
 
 const sortedOnce = (values: string[]): string[] => [...new Set(values)].sort();
 
-/** The values of a server's NOERROR answer, written as the expected ones are. */
+/** The values of a server's NOERROR answer, written as the expected ones are; kept as served when one is not of the type. */
 export function valuesAnswer(type: ServedType, values: string[]): Answer {
-    return { kind: "values", values: sortedOnce(values.map((v) => normalizeValue(type, v))) };
+    const read = values.map((v) => servedValue(type, v));
+    if (read.some((v) => v === undefined)) return { kind: "unreadable", values: sortedOnce(values) };
+    return { kind: "values", values: sortedOnce(read as string[]) };
 }
 
 /**
@@ -162,6 +198,8 @@ export function showAnswer(type: ServedType, answer: Answer): string {
     switch (answer.kind) {
         case "values":
             return answer.values.length === 0 ? "nothing" : showValues(type, answer.values);
+        case "unreadable":
+            return `${answer.values.map((v) => JSON.stringify(v)).join(", ")} (not ${type} values)`;
         case "absent":
             return answer.code === "NXDOMAIN" ? "no such name (NXDOMAIN)" : `no ${type} record (NODATA)`;
         case "refused":

@@ -17,11 +17,11 @@ export interface ZoneServesArgs {
     /**
      * What its name servers must answer: each name fully qualified (www.example.org.), its type,
      * and every value of that type there (an empty list: no such record, e.g. one deleted).
-     * Addresses compare parsed (2001:db8::1 is 2001:0db8::1); TXT is the text served, or OVH's
-     * quoted form of it.
+     * Addresses compare parsed (2001:db8::1 is 2001:0db8::1); a CNAME target is written whole
+     * with its trailing dot; TXT is the text served (ASCII), or OVH's quoted form of it.
      */
     expected: { name: string; type: ServedType; values: string[] }[];
-    /** How long the servers have after the refresh (default 600 s). */
+    /** How long OVH has to accept the refresh and the servers to serve the records, from the first refresh request (default 600 s). */
     withinSeconds?: number;
     /** Between two rounds of questions (default 5 s). */
     pollSeconds?: number;

@@ -8,7 +8,7 @@
 import type * as dns from "dns";
 import type * as pulumi from "@pulumi/pulumi";
 import { ovhApiOf, ovhSettingsFromConfig } from "../network/dynamicOvh";
-import { OvhApi, OvhApiError, OvhApiSettings, route, sleep } from "../network/ovhApiClient";
+import { DEFAULT_RETRY, OvhApi, OvhApiError, OvhApiSettings, route, sleep } from "../network/ovhApiClient";
 import { Answer, answered, answerMatches, errorAnswer, ExpectedRecord, showAnswer, showExpected, valuesAnswer } from "./answers";
 
 export interface ZoneServesInputs {
@@ -16,7 +16,7 @@ export interface ZoneServesInputs {
     zone: string;
     /** What its name servers must answer (parseExpectedRecords wrote them). */
     expected: ExpectedRecord[];
-    /** The bound: how long the servers have to answer so, from the refresh. */
+    /** The bound: how long OVH has to accept the refresh and the servers to answer so, from the first refresh request. */
     withinSeconds: number;
     /** How long between two rounds of questions. */
     pollSeconds: number;
@@ -28,7 +28,7 @@ export interface ZoneServesInputs {
 export interface ServedAnswer {
     name: string;
     type: ExpectedRecord["type"];
-    /** The values it answered (as compared), or null when it answered none. */
+    /** The values it answered (as compared; as served when one is not of the type), or null when it answered none. */
     values: string[] | null;
     /** The answer as a message says it. */
     answer: string;
@@ -87,26 +87,49 @@ function ovhFailure(err: OvhApiError): string {
 }
 
 /**
- * The refusal of a refresh: a consumer key needs the access rule POST /domain/zone/*\/refresh
- * (docs/ovh-credentials.md), an IAM policy the action dnsZone:apiovh:refresh (domain.json,
- * iamActions of POST /domain/zone/{zoneName}/refresh).
+ * The refusal of a refresh. OVH answers a consumer key without the access rule 403 "This call has
+ * not been granted" (errorCode NOT_GRANTED_CALL, python-ovh ovh/client.py NotGrantedCall; node-ovh
+ * hands only the message): it needs the rule POST /domain/zone/*\/refresh (docs/ovh-credentials.md),
+ * an IAM policy the action dnsZone:apiovh:refresh (domain.json, iamActions of POST
+ * /domain/zone/{zoneName}/refresh). A 401, or another 403 (INVALID_CREDENTIAL, NOT_CREDENTIAL,
+ * INVALID_KEY, FORBIDDEN in python-ovh ovh/client.py), refused the credentials themselves.
  */
 export function refreshRefused(zone: string, status: number, ovhMessage: string): Error {
-    return new Error(
-        `zone ${zone}: OVH refused to refresh the zone (POST /domain/zone/${zone}/refresh: HTTP ${status}: ${ovhMessage}), so its changed records are not served: ` +
-            `add the access rule POST /domain/zone/*/refresh to the consumer key (docs/ovh-credentials.md), or the action dnsZone:apiovh:refresh to the IAM policy of the OAuth2 client, then run pulumi up again`,
-    );
+    const refused = `zone ${zone}: OVH refused to refresh the zone (POST /domain/zone/${zone}/refresh: HTTP ${status}: ${ovhMessage}), so its changed records are not served: `;
+    const rule = "the access rule POST /domain/zone/*/refresh to the consumer key (docs/ovh-credentials.md), or the action dnsZone:apiovh:refresh to the IAM policy of the OAuth2 client";
+    if (status === 403 && ovhMessage.includes("This call has not been granted")) return new Error(`${refused}add ${rule}, then run pulumi up again`);
+    return new Error(`${refused}OVH refused the credentials: check the ovh: settings (keys, consumer key, OAuth2 client) are the account's and valid; a missing access rule may also be the cause: add ${rule}, then run pulumi up again`);
 }
 
-/** POST /domain/zone/{zoneName}/refresh: OVH applies the zone's records to its name servers. */
-export async function refreshZone(api: OvhApi, zone: string): Promise<void> {
-    try {
-        await api.request<unknown>("POST", route("/domain/zone/{zoneName}/refresh", { zoneName: zone }));
-    } catch (err) {
-        if (!(err instanceof OvhApiError)) throw err;
-        if (err.status === 401 || err.status === 403) throw refreshRefused(zone, err.status, err.ovhMessage);
-        if (err.status === 404) throw new Error(`zone ${zone}: the OVH account has no such zone (${ovhFailure(err)})`, { cause: err });
-        throw new Error(`zone ${zone}: the refresh failed, so its changed records may not be served: ${ovhFailure(err)}`, { cause: err });
+/** Exponential backoff between two tries of a call that OVH or the resolver may answer later. */
+interface Backoff {
+    baseDelayMs: number;
+    maxDelayMs: number;
+}
+
+const backoffDelay = (backoff: Backoff, attempt: number): number => Math.min(backoff.maxDelayMs, backoff.baseDelayMs * 2 ** (attempt - 1));
+
+/**
+ * POST /domain/zone/{zoneName}/refresh: OVH applies the zone's records to its name servers. Tried
+ * again with backoff until the deadline: OVH refuses a refresh while another is scheduled ("you
+ * cannot schedule more than one refresh at a time", ovh/terraform-provider-ovh#76), and its own
+ * acceptance test retries the refresh for 5 minutes (terraform-provider-ovh
+ * ovh/resource_domain_zone_record_test.go). A 401 or 403 (the credentials) and a 404 (no such
+ * zone) will not change by waiting: they fail at once.
+ */
+export async function refreshZone(api: OvhApi, zone: string, deadline: number, backoff: Backoff): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+        try {
+            await api.request<unknown>("POST", route("/domain/zone/{zoneName}/refresh", { zoneName: zone }));
+            return;
+        } catch (err) {
+            if (!(err instanceof OvhApiError)) throw err;
+            if (err.status === 401 || err.status === 403) throw refreshRefused(zone, err.status, err.ovhMessage);
+            if (err.status === 404) throw new Error(`zone ${zone}: the OVH account has no such zone (${ovhFailure(err)})`, { cause: err });
+            const left = deadline - Date.now();
+            if (left <= 0) throw new Error(`zone ${zone}: OVH did not accept the refresh (${attempt} ${attempt === 1 ? "try" : "tries"}), so its changed records may not be served: ${ovhFailure(err)}`, { cause: err });
+            await sleep(Math.min(backoffDelay(backoff, attempt), left));
+        }
     }
 }
 
@@ -143,7 +166,12 @@ async function ask(resolver: dns.promises.Resolver, expected: ExpectedRecord): P
                 return valuesAnswer("TXT", (await resolver.resolveTxt(expected.name)).map((chunks) => chunks.join("")));
         }
     } catch (err) {
-        return errorAnswer((err as NodeJS.ErrnoException).code);
+        // Only a failed query is an answer of its own (node's dns rejects with a string code); a
+        // value that is not of the type is read by valuesAnswer, and anything else is a fault here,
+        // never taken for silence.
+        const code = (err as NodeJS.ErrnoException | null)?.code;
+        if (typeof code !== "string") throw err;
+        return errorAnswer(code);
     }
 }
 
@@ -187,7 +215,7 @@ function proofOf(state: AddressState, expected: ExpectedRecord[]): ServerProof {
         answered: state.answered,
         answers: expected.map((e, i) => {
             const a = state.last[i] ?? { kind: "silent", code: "not asked" };
-            return { name: e.name, type: e.type, values: a.kind === "values" ? a.values : null, answer: showAnswer(e.type, a) };
+            return { name: e.name, type: e.type, values: a.kind === "values" || a.kind === "unreadable" ? a.values : null, answer: showAnswer(e.type, a) };
         }),
     };
 }
@@ -210,10 +238,40 @@ export function notServedMessage(zone: string, withinSeconds: number, states: Ad
     }
     const serving = states.filter((s) => s.matchedAt !== null).map((s) => `${s.nameServer} (${s.address}) since ${s.matchedAt}`);
     return (
-        `zone ${zone}: its name servers do not all serve the expected records ${withinSeconds} s after the refresh:\n${lines.join("\n")}` +
+        `zone ${zone}: its name servers do not all serve the expected records within ${withinSeconds} s of the first refresh request:\n${lines.join("\n")}` +
         (serving.length > 0 ? `\nserving them: ${serving.join(", ")}` : "") +
         `\nA server that keeps an old answer has not loaded the refreshed zone: wait, or see OVH's GET /domain/zone/${zone}/status, then run pulumi up again: a proof that failed is run again by the next up`
     );
+}
+
+/**
+ * The addresses of a name server, the lookup tried again with backoff until the deadline: a
+ * resolver that cannot answer now (EAI_AGAIN, a timeout) may answer later. ENOTFOUND (and no
+ * address at all) is the resolver's answer that the name has none (node lib/internal/errors.js
+ * dnsException names EAI_NONAME and EAI_NODATA so), which a resolver keeps as it was for the
+ * negative answer's TTL (RFC 2308 §5), so waiting the bound out would only delay the failure: it
+ * fails after one more try, which covers a resolver that said so while it was being restarted.
+ */
+async function addressesOf(resolveHost: ResolveHost, zone: string, nameServer: string, deadline: number, backoff: Backoff): Promise<string[]> {
+    let none = 0;
+    for (let attempt = 1; ; attempt++) {
+        let addresses: string[] = [];
+        let failure: unknown;
+        try {
+            addresses = await resolveHost(nameServer);
+        } catch (err) {
+            failure = err;
+        }
+        if (addresses.length > 0) return [...new Set(addresses)];
+        const code = failure === undefined ? undefined : ((failure as NodeJS.ErrnoException).code ?? String(failure));
+        if (code === undefined || code === "ENOTFOUND") none++;
+        const left = deadline - Date.now();
+        if (left <= 0 || none >= 2) {
+            const tries = `asked ${attempt} ${attempt === 1 ? "time" : "times"}`;
+            throw new Error(`zone ${zone}: its name server ${nameServer} (GET /domain/zone/${zone}) has no address here: ${code === undefined ? tries : `${code}, ${tries}`}`, { cause: failure });
+        }
+        await sleep(Math.min(backoffDelay(backoff, attempt), left));
+    }
 }
 
 /**
@@ -222,21 +280,15 @@ export function notServedMessage(zone: string, withinSeconds: number, states: Ad
  */
 export async function checkZoneServes(inputs: ZoneServesInputs, resolveHost: ResolveHost = defaultResolveHost): Promise<ZoneServesOutputs> {
     const api = ovhApiOf(configured.ovh, inputs.retry);
-    await refreshZone(api, inputs.zone);
+    const deadline = Date.now() + inputs.withinSeconds * 1000;
+    const backoff = { baseDelayMs: inputs.retry?.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs, maxDelayMs: DEFAULT_RETRY.maxDelayMs };
+    await refreshZone(api, inputs.zone, deadline, backoff);
     const refreshedAt = new Date();
-    const deadline = refreshedAt.getTime() + inputs.withinSeconds * 1000;
     const nameServers = await zoneNameServers(api, inputs.zone);
 
     const states: AddressState[] = [];
     for (const nameServer of nameServers) {
-        let addresses: string[];
-        try {
-            addresses = await resolveHost(nameServer);
-        } catch (err) {
-            throw new Error(`zone ${inputs.zone}: its name server ${nameServer} (GET /domain/zone/${inputs.zone}) has no address here: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
-        }
-        if (addresses.length === 0) throw new Error(`zone ${inputs.zone}: its name server ${nameServer} (GET /domain/zone/${inputs.zone}) has no address here`);
-        for (const address of new Set(addresses)) states.push({ nameServer, address, matchedAt: null, answered: false, last: [] });
+        for (const address of await addressesOf(resolveHost, inputs.zone, nameServer, deadline, backoff)) states.push({ nameServer, address, matchedAt: null, answered: false, last: [] });
     }
 
     for (;;) {

@@ -754,6 +754,26 @@ describe('OVH stand-in: the calls of the Pulumi ovh provider (terraform-provider
     expect(standIn.violations).toEqual([expect.stringContaining('unknown field "fieldType"')]);
   });
 
+  it('refreshes refused as while another is scheduled: the next N answered 409, nothing refreshed, then granted', async () => {
+    const { standIn, go } = await startWorld();
+    standIn.refuseZoneRefreshes(2);
+    for (let i = 0; i < 2; i++) {
+      expect(await go.call('POST', `/domain/zone/${ZONE}/refresh`)).toMatchObject({
+        status: 409,
+        body: { message: 'You cannot schedule more than one refresh at a time' },
+      });
+    }
+    expect(standIn.zoneRefreshes()).toEqual([]);
+    expect(await go.call('POST', `/domain/zone/${ZONE}/refresh`)).toMatchObject({ status: 200 });
+    expect(standIn.zoneRefreshes()).toEqual([ZONE]);
+    // A call replaces the refusals still pending.
+    standIn.refuseZoneRefreshes(5, 400);
+    standIn.refuseZoneRefreshes(0);
+    expect(await go.call('POST', `/domain/zone/${ZONE}/refresh`)).toMatchObject({ status: 200 });
+    expect(() => standIn.refuseZoneRefreshes(1, 500)).toThrow('a refused refresh is a 4xx, not 500');
+    expect(standIn.violations).toEqual([]);
+  });
+
   it('a refresh refused with 403 is answered 403; the record change it follows stands', async () => {
     const { standIn, go } = await startWorld();
     standIn.failNext({ method: 'POST', route: '/domain/zone/{zoneName}/refresh', status: 403 });

@@ -312,6 +312,14 @@ export interface OvhStandIn {
    */
   zoneRefreshGranted(granted: boolean): void;
   /**
+   * The next `count` (default 1) refreshes are refused as while another refresh is scheduled ("you
+   * cannot schedule more than one refresh at a time", ovh/terraform-provider-ovh#76), and change
+   * nothing. OVH's status and words for it are not published: the 409 (default) and the message
+   * are the stand-in's; domain.json declares no error answer for the route, so a 4xx fits it.
+   * A call replaces the refusals still pending (0: none).
+   */
+  refuseZoneRefreshes(count?: number, status?: number): void;
+  /**
    * Called on each successful refresh with the zone and its records, before the answer (null: none):
    * a test publishes them to a real DNS server, as OVH's refresh does to its own.
    */
@@ -2791,6 +2799,12 @@ export async function startOvhStandIn(opts: StandInOptions = {}): Promise<OvhSta
     },
     zoneRefreshGranted(granted) {
       core.dns.refreshGranted = granted;
+    },
+    refuseZoneRefreshes(count = 1, status = 409) {
+      if (status < 400 || status >= 500) throw new Error(`ovhStandIn: a refused refresh is a 4xx, not ${status}`);
+      const message = 'You cannot schedule more than one refresh at a time';
+      for (const f of core.faults) if (f.route === '/domain/zone/{zoneName}/refresh' && f.message === message) f.remaining = 0;
+      core.faults.push({ method: 'POST', route: '/domain/zone/{zoneName}/refresh', status, remaining: count, message });
     },
     onZoneRefresh(hook) {
       core.dns.refreshHook = hook;

@@ -2,7 +2,7 @@
 // mean them, answers and expectations as messages say them, and the expected records refused
 // with the argument named when they cannot be met.
 import { describe, expect, it } from "vitest";
-import { answerMatches, errorAnswer, type ExpectedRecord, normalizeValue, parseExpectedRecords, showAnswer, showExpected, txtText, valuesAnswer } from "../../../components/dns/answers";
+import { answered, answerMatches, errorAnswer, type ExpectedRecord, normalizeValue, parseExpectedRecords, showAnswer, showExpected, txtText, valuesAnswer } from "../../../components/dns/answers";
 
 const expected = (type: ExpectedRecord["type"], values: string[], name = "www.example.org."): ExpectedRecord => ({ name, type, values: values.map((v) => normalizeValue(type, v)).sort() });
 
@@ -19,9 +19,38 @@ describe("comparing an answer with the expected values", () => {
         expect(answerMatches(valuesAnswer("A", ["203.0.113.1"]), expected("A", ["203.0.113.1", "203.0.113.2"]))).toBe(false);
     });
 
-    it("compares CNAME targets as names: case and the trailing dot aside", () => {
+    it("compares CNAME targets as names: case and the served name's missing trailing dot aside", () => {
         expect(answerMatches(valuesAnswer("CNAME", ["Proxy1.Example.org"]), expected("CNAME", ["proxy1.example.org."]))).toBe(true);
         expect(answerMatches(valuesAnswer("CNAME", ["proxy2.example.org"]), expected("CNAME", ["proxy1.example.org."]))).toBe(false);
+    });
+
+    it("refuses an expected CNAME target without its trailing dot: in a record it would be relative to the zone", () => {
+        expect(() => normalizeValue("CNAME", "proxy1.example.org")).toThrow("a CNAME target written whole with its trailing dot, such as www.example.org.");
+        expect(normalizeValue("CNAME", "Proxy1.Example.org.")).toBe("proxy1.example.org.");
+    });
+
+    it("compares served TXT as served: quotes a server sends are text, not OVH's quoted form", () => {
+        expect(answerMatches(valuesAnswer("TXT", ['"abc"']), expected("TXT", ["abc"]))).toBe(false);
+        expect(answerMatches(valuesAnswer("TXT", ['"abc"']), expected("TXT", ['"\\"abc\\""']))).toBe(true);
+        // Not OVH's quoted form, and no error: an answer that does not match, shown as served.
+        const odd = valuesAnswer("TXT", ['"hi" there']);
+        expect(odd).toEqual({ kind: "values", values: ['"hi" there'] });
+        expect(answerMatches(odd, expected("TXT", ["hi there"]))).toBe(false);
+        expect(showAnswer("TXT", odd)).toBe('"\\"hi\\" there"');
+    });
+
+    it("takes a served value that is not of its type for an answer that never matches, shown as served", () => {
+        const odd = valuesAnswer("CNAME", ["bad name.example.org", "ok.example.org"]);
+        expect(odd).toEqual({ kind: "unreadable", values: ["bad name.example.org", "ok.example.org"] });
+        expect(answered(odd)).toBe(true);
+        expect(answerMatches(odd, expected("CNAME", ["ok.example.org."]))).toBe(false);
+        expect(showAnswer("CNAME", odd)).toBe('"bad name.example.org", "ok.example.org" (not CNAME values)');
+    });
+
+    it("refuses an expected TXT text that is not ASCII: node reads served TXT as Latin-1, so it could never match", () => {
+        expect(() => normalizeValue("TXT", "café")).toThrow("TXT text in ASCII");
+        expect(() => normalizeValue("TXT", '"caf\\233"')).toThrow("TXT text in ASCII");
+        expect(normalizeValue("TXT", "v=spf1 -all")).toBe("v=spf1 -all");
     });
 
     it("compares TXT as the text served: a server's strings joined, OVH's quoted form read, case kept", () => {
@@ -92,6 +121,7 @@ describe("the expected records", () => {
                 { name: "both.example.org.", type: "CNAME", values: ["a.example.org."] },
                 { name: "both.example.org.", type: "A", values: ["203.0.113.1"] },
                 "www",
+                { name: "txt.example.org.", type: "TXT", values: ["naïve"] },
             ],
             "example.org",
         );
@@ -105,6 +135,7 @@ describe("the expected records", () => {
             'expected[6]: "api.example.org. A": each name and type once (expected[3] has it already)',
             'expected[7].values: ["a.example.org.","b.example.org."]: one CNAME target at most (RFC 1034 §3.6.2: a name has one CNAME)',
             'expected[10]: "www": an object {name, type, values}',
+            'expected[11].values[0]: "naïve": TXT text in ASCII: node reads a served TXT string as Latin-1 (src/cares_wrap.cc ParseTxtReply), so other characters could never be seen served',
             'expected[8]: "both.example.org. CNAME": a name that is a CNAME and nothing else (expected[9] expects A there)',
         ]);
     });

@@ -153,6 +153,37 @@ describe.runIf(runnable)("ZoneServes against Knot DNS fed by the stand-in's refr
         expect((await askAddress(ns2.address, zoneServesInputs("after", args()).expected))[0]).toEqual({ kind: "values", values: ["203.0.113.10"] });
     });
 
+    it("reads a served TXT as served: quotes in its text are text, and a text that is not OVH's quoted form is an answer, never silence", async () => {
+        await world();
+        // Stored as OVH stores a TXT target: the served texts are "abc" and "hi" there, quotes included.
+        standIn.addRecord(zone, { fieldType: "TXT", subDomain: "q", target: '"\\"abc\\""', ttl: 0 });
+        standIn.addRecord(zone, { fieldType: "TXT", subDomain: "odd", target: '"\\"hi\\" there"', ttl: 0 });
+        await ns1.publish(zone, standIn.zoneRecords(zone));
+        const expected = zoneServesInputs("txt", {
+            zone,
+            expected: [
+                { name: `q.${zone}.`, type: "TXT", values: ["abc"] },
+                { name: `odd.${zone}.`, type: "TXT", values: ["hi there"] },
+            ],
+        }).expected;
+        expect(await askAddress(ns1.address, expected)).toEqual([
+            { kind: "values", values: ['"abc"'] },
+            { kind: "values", values: ['"hi" there'] },
+        ]);
+        const err = await checkZoneServes({ zone, expected, withinSeconds: 1, pollSeconds: 0.2, retry: { attempts: 2, baseDelayMs: 10 } }, async (host) => {
+            if (host === NS1) return [ns1.address];
+            if (host === NS2) return [ns2.address];
+            throw Object.assign(new Error(`no such host ${host}`), { code: "ENOTFOUND" });
+        }).then(
+            () => undefined,
+            (e: unknown) => e as Error,
+        );
+        expect(err?.message.split("\n").slice(1, 3)).toEqual([
+            `  ${NS1} (${ns1.address}): q.${zone}. TXT answers "\\"abc\\"", expected "abc"`,
+            `  ${NS1} (${ns1.address}): odd.${zone}. TXT answers "\\"hi\\" there", expected "hi there"`,
+        ]);
+    });
+
     it("fails after the bound when a server keeps the old answer, naming it, each address, what it answers and what was expected", async () => {
         const ids = await world();
         // The refresh reaches the first server only: the second keeps the zone it had.
@@ -166,7 +197,7 @@ describe.runIf(runnable)("ZoneServes against Knot DNS fed by the stand-in's refr
         expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
         expect(err?.constructor).toBe(Error);
         const lines = err!.message.split("\n");
-        expect(lines[0]).toBe(`zone ${zone}: its name servers do not all serve the expected records 3 s after the refresh:`);
+        expect(lines[0]).toBe(`zone ${zone}: its name servers do not all serve the expected records within 3 s of the first refresh request:`);
         const stale = (address: string) => [
             `  ${NS2} (${address}): www.${zone}. A answers 203.0.113.10, expected 203.0.113.50`,
             `  ${NS2} (${address}): www.${zone}. AAAA answers 2001:db8:1::10, expected 2001:db8:1::50`,

@@ -40,7 +40,7 @@ describe("what a failed proof says", () => {
             addr("ns1.ovh.net", "2001:db8::2", [errorAnswer("ETIMEOUT"), errorAnswer("ETIMEOUT")], null, false),
         ], [A, AAAA]);
         expect(text.split("\n")).toEqual([
-            "zone example.org: its name servers do not all serve the expected records 600 s after the refresh:",
+            "zone example.org: its name servers do not all serve the expected records within 600 s of the first refresh request:",
             "  ns1.ovh.net (192.0.2.2): www.example.org. A answers 203.0.113.10, expected 203.0.113.50",
             "  ns1.ovh.net (192.0.2.2): www.example.org. AAAA answers no AAAA record (NODATA), expected 2001:db8::50",
             // Silent, and no address of its server serves the records: it is named too.
@@ -99,19 +99,48 @@ describe("the ZoneServes provider at OVH (the stand-in)", () => {
         expect(err?.message).toBe(`zone ${zone}: OVH refused to refresh the zone (POST /domain/zone/${zone}/refresh: HTTP 403: This call has not been granted), so its changed records are not served: ${rule}`);
     }, 60_000);
 
-    it("a 401 is a refusal too", async () => {
+    it("a 401, or a 403 other than 'not granted', refused the credentials: said so with OVH's words, the rule one possible cause, at once", async () => {
+        const credentials = `OVH refused the credentials: check the ovh: settings (keys, consumer key, OAuth2 client) are the account's and valid; a missing access rule may also be the cause: ${rule}`;
         standIn.failNext({ method: "POST", route: "/domain/zone/{zoneName}/refresh", status: 401, message: "You must login first" });
-        const err = await failure(checkZoneServes(inputs(), async () => ["192.0.2.1"]));
-        expect(err?.message).toBe(`zone ${zone}: OVH refused to refresh the zone (POST /domain/zone/${zone}/refresh: HTTP 401: You must login first), so its changed records are not served: ${rule}`);
+        let err = await failure(checkZoneServes(inputs(), async () => ["192.0.2.1"]));
+        expect(err?.message).toBe(`zone ${zone}: OVH refused to refresh the zone (POST /domain/zone/${zone}/refresh: HTTP 401: You must login first), so its changed records are not served: ${credentials}`);
+        standIn.failNext({ method: "POST", route: "/domain/zone/{zoneName}/refresh", status: 403, message: "Invalid credential" });
+        err = await failure(checkZoneServes(inputs(), async () => ["192.0.2.1"]));
+        expect(err?.message).toBe(`zone ${zone}: OVH refused to refresh the zone (POST /domain/zone/${zone}/refresh: HTTP 403: Invalid credential), so its changed records are not served: ${credentials}`);
+        expect(sent()).toEqual(["401 POST /domain/zone/{zoneName}/refresh", "403 POST /domain/zone/{zoneName}/refresh"]);
     });
 
-    it("a zone the account does not have, a refresh OVH fails, and a zone without name servers: each said as such", async () => {
+    it("a refresh refused while another is scheduled (4xx), or failed (5xx), is tried again with backoff, then the proof goes on", async () => {
+        standIn.refuseZoneRefreshes(2);
+        standIn.failNext({ method: "POST", route: "/domain/zone/{zoneName}/refresh", status: 500 });
+        const notFound = () => Promise.reject(Object.assign(new Error("no"), { code: "ENOTFOUND" }));
+        const err = await failure(checkZoneServes(inputs(), notFound));
+        expect(err?.message).toMatch(/has no address here: ENOTFOUND/);
+        // The fault set last is taken first (500), then the two refusals, then the refresh is accepted.
+        expect(sent().slice(0, 5)).toEqual([
+            expect.stringMatching(/^(409|500) POST \/domain\/zone\/\{zoneName\}\/refresh$/),
+            expect.stringMatching(/^(409|500) POST \/domain\/zone\/\{zoneName\}\/refresh$/),
+            expect.stringMatching(/^(409|500) POST \/domain\/zone\/\{zoneName\}\/refresh$/),
+            "200 POST /domain/zone/{zoneName}/refresh",
+            "200 GET /domain/zone/{zoneName}",
+        ]);
+        expect(standIn.zoneRefreshes().filter((z) => z === zone)).toEqual([zone]);
+    });
+
+    it("a refresh refused until the bound runs out fails with OVH's last words and the number of tries", async () => {
+        standIn.refuseZoneRefreshes(10_000);
+        const err = await failure(checkZoneServes(inputs({ withinSeconds: 0.3 }), async () => ["192.0.2.1"]));
+        expect(err?.message).toMatch(
+            new RegExp(`^zone ${zone.replace(/\./g, "\\.")}: OVH did not accept the refresh \\(\\d+ tries\\), so its changed records may not be served: OVH API POST /domain/zone/${zone.replace(/\./g, "\\.")}/refresh failed: HTTP 409: You cannot schedule more than one refresh at a time$`),
+        );
+        expect(sent().length).toBeGreaterThan(1);
+        expect(sent().every((r) => r === "409 POST /domain/zone/{zoneName}/refresh")).toBe(true);
+        standIn.refuseZoneRefreshes(0);
+    });
+
+    it("a zone the account does not have, and a zone without name servers: each said as such", async () => {
         expect((await failure(checkZoneServes(inputs({ zone: "nowhere.example.org" }))))?.message).toBe(
             "zone nowhere.example.org: the OVH account has no such zone (OVH API POST /domain/zone/nowhere.example.org/refresh failed: HTTP 404: The requested object (zoneName = nowhere.example.org) does not exist)",
-        );
-        standIn.failNext({ method: "POST", route: "/domain/zone/{zoneName}/refresh", status: 500 });
-        expect((await failure(checkZoneServes(inputs())))?.message).toBe(
-            `zone ${zone}: the refresh failed, so its changed records may not be served: OVH API POST /domain/zone/${zone}/refresh failed: HTTP 500: Internal server error`,
         );
         standIn.setZoneNameServers(zone, []);
         expect((await failure(checkZoneServes(inputs())))?.message).toBe(
@@ -128,10 +157,49 @@ describe("the ZoneServes provider at OVH (the stand-in)", () => {
                 throw Object.assign(new Error("no"), { code: "ENOTFOUND" });
             }),
         );
-        expect(err?.message).toBe(`zone ${zone}: its name server dns1.ovh.net (GET /domain/zone/${zone}) has no address here: ENOTFOUND`);
-        expect(asked).toEqual(["dns1.ovh.net"]);
+        // ENOTFOUND is the resolver's answer that there is no address: one more try, not the whole bound.
+        expect(err?.message).toBe(`zone ${zone}: its name server dns1.ovh.net (GET /domain/zone/${zone}) has no address here: ENOTFOUND, asked 2 times`);
+        expect(asked).toEqual(["dns1.ovh.net", "dns1.ovh.net"]);
         expect(sent()).toEqual(["200 POST /domain/zone/{zoneName}/refresh", "200 GET /domain/zone/{zoneName}"]);
         expect(standIn.zoneRefreshes()).toContain(zone);
+    });
+});
+
+describe("the lookup of a name server's addresses", () => {
+    const ovh = useOvhStandInEnv();
+    let zone = "";
+    let n = 0;
+    beforeEach(() => {
+        n++;
+        zone = `l${n}.example.org`;
+        ovh.standIn().addZone(zone);
+        ovh.standIn().setZoneNameServers(zone, ["dns1.ovh.net"]);
+    });
+    const inputs = (over: Partial<ZoneServesInputs> = {}): ZoneServesInputs => ({ zone, expected: [{ ...A, name: `www.${zone}.` }], withinSeconds: 5, pollSeconds: 0.1, retry: { attempts: 2, baseDelayMs: 10 }, ...over });
+    const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as Error);
+    const failing = (codes: string[]) => {
+        const asked: string[] = [];
+        const resolve = async (host: string) => {
+            asked.push(host);
+            const code = codes[Math.min(asked.length, codes.length) - 1];
+            throw Object.assign(new Error(`getaddrinfo ${code} ${host}`), { code });
+        };
+        return { asked, resolve };
+    };
+
+    it("is tried again while the resolver cannot answer (EAI_AGAIN), until it answers", async () => {
+        const { asked, resolve } = failing(["EAI_AGAIN", "EAI_AGAIN", "EAI_AGAIN", "ENOTFOUND"]);
+        const err = await failure(checkZoneServes(inputs(), resolve));
+        // Three failures to ask, then two answers that the name has no address.
+        expect(err?.message).toBe(`zone ${zone}: its name server dns1.ovh.net (GET /domain/zone/${zone}) has no address here: ENOTFOUND, asked 5 times`);
+        expect(asked).toEqual(Array(5).fill("dns1.ovh.net"));
+    });
+
+    it("fails at the bound when the resolver never answers, with its code and how often it was asked", async () => {
+        const { asked, resolve } = failing(["EAI_AGAIN"]);
+        const err = await failure(checkZoneServes(inputs({ withinSeconds: 0.3 }), resolve));
+        expect(err?.message).toMatch(new RegExp(`^zone ${zone.replace(/\./g, "\\.")}: its name server \\S+ \\(GET /domain/zone/${zone.replace(/\./g, "\\.")}\\) has no address here: EAI_AGAIN, asked \\d+ times$`));
+        expect(asked.length).toBeGreaterThan(2);
     });
 });
 
