@@ -78,15 +78,6 @@ const QUERY = { timeout: 3000, tries: 2 };
 const configured: { ovh: OvhApiSettings } = { ovh: {} };
 
 /**
- * An OVH API failure in words built from its fields: the provider's code is serialized, and an
- * Error subclass rebuilt from it loses what super() set (the comment at OvhApiError in
- * ovhApiClient.ts; moveCheckProvider.ts, moveRefused).
- */
-function ovhFailure(err: OvhApiError): string {
-    return `OVH API ${err.method} ${err.path} failed: ${err.status === undefined ? "no answer" : `HTTP ${err.status}`}: ${err.ovhMessage}`;
-}
-
-/**
  * The refusal of a refresh. OVH answers a consumer key without the access rule 403 "This call has
  * not been granted" (errorCode NOT_GRANTED_CALL, python-ovh ovh/client.py NotGrantedCall; node-ovh
  * hands only the message): it needs the rule POST /domain/zone/*\/refresh (docs/ovh-credentials.md),
@@ -125,9 +116,9 @@ export async function refreshZone(api: OvhApi, zone: string, deadline: number, b
         } catch (err) {
             if (!(err instanceof OvhApiError)) throw err;
             if (err.status === 401 || err.status === 403) throw refreshRefused(zone, err.status, err.ovhMessage);
-            if (err.status === 404) throw new Error(`zone ${zone}: the OVH account has no such zone (${ovhFailure(err)})`, { cause: err });
+            if (err.status === 404) throw new Error(`zone ${zone}: the OVH account has no such zone (${err.message})`, { cause: err });
             const left = deadline - Date.now();
-            if (left <= 0) throw new Error(`zone ${zone}: OVH did not accept the refresh (${attempt} ${attempt === 1 ? "try" : "tries"}), so its changed records may not be served: ${ovhFailure(err)}`, { cause: err });
+            if (left <= 0) throw new Error(`zone ${zone}: OVH did not accept the refresh (${attempt} ${attempt === 1 ? "try" : "tries"}), so its changed records may not be served: ${err.message}`, { cause: err });
             await sleep(Math.min(backoffDelay(backoff, attempt), left));
         }
     }
@@ -143,7 +134,7 @@ async function zoneNameServers(api: OvhApi, zone: string): Promise<string[]> {
     try {
         details = await api.request<ZoneDetails>("GET", route("/domain/zone/{zoneName}", { zoneName: zone }));
     } catch (err) {
-        if (err instanceof OvhApiError) throw new Error(`zone ${zone}: its name servers could not be read: ${ovhFailure(err)}`, { cause: err });
+        if (err instanceof OvhApiError) throw new Error(`zone ${zone}: its name servers could not be read: ${err.message}`, { cause: err });
         throw err;
     }
     const names = (details.nameServers ?? []).map((n) => n.replace(/\.$/, "").toLowerCase());
