@@ -5,7 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import {
     AdoptFile, CarpPair, IpmoveBundle, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, CONFIG_KEYS, endpointResourceNames, importIdsFor, vrackBlockImportIdFor, ipmoveBundle, keyPath, nearestKey, OvhCredentialsForNodes, parseAdoptFile, unknownNamespaces, parseProgramConfig,
-    CloudEndpoint, CloudEndpointSpec, cloudEndpointResourceNames, OvhApiProvider, prefixText, ProgramConfig, PublicEndpoint, RawConfig, SECRET_KEYS, StackSpec, IpBlock, blockText, EndpointBlock, EndpointLayout,
+    CloudEndpoint, CloudEndpointSpec, cloudEndpointResourceNames, OvhApiProvider, prefixText, ProgramConfig, PublicEndpoint, RawConfig, SECRET_KEYS, StackSpec, IpBlock, blockText, EndpointBlock, EndpointLayout, provesRecords, ZoneNames,
 } from "./components";
 import { assertFreshBuild } from "./bin/freshBuild";
 
@@ -124,7 +124,7 @@ function loadAdoptFile(): AdoptFile | undefined {
     }
 }
 
-function declareCloudEndpoint(e: CloudEndpointSpec, sshPrivateKey: pulumi.Output<string> | undefined, adopt: AdoptFile | undefined): CloudEndpoint {
+function declareCloudEndpoint(spec: StackSpec, e: CloudEndpointSpec, sshPrivateKey: pulumi.Output<string> | undefined, adopt: AdoptFile | undefined, ovhApi: OvhApiProvider | undefined): CloudEndpoint {
     return new CloudEndpoint(e.name, {
         ip: e.ip,
         project: e.project,
@@ -136,7 +136,9 @@ function declareCloudEndpoint(e: CloudEndpointSpec, sshPrivateKey: pulumi.Output
         zones: e.records,
         cnameTarget: e.cnameTarget,
         ttl: e.ttl,
+        servesWithinSeconds: spec.dnsServesWithin,
         importIds: importIdsFor(e, cloudEndpointResourceNames(e.name), adopt),
+        ovhApi,
     });
 }
 
@@ -211,6 +213,7 @@ function declareEndpoint(spec: StackSpec, e: EndpointSpec, sshPrivateKey: pulumi
         zones: e.records,
         cnameTarget: e.cnameTarget,
         ttl: e.ttl,
+        servesWithinSeconds: spec.dnsServesWithin,
         protect: spec.protectIps,
         importIds: importIdsFor(e, endpointResourceNames(e.name), adopt),
         ovhApi,
@@ -227,13 +230,17 @@ for (const [name, server] of stack.servers) {
     }
 }
 const adopt = loadAdoptFile();
-// The OVH endpoint and credentials from the stack's ovh: config, for the virtual MACs and the
-// checks before a block or a lone IP moves (the OVH provider reads the same keys itself).
-const ovhApi = stack.ipBlocks.length > 0 || stack.endpoints.some((e) => e.mode === "bridged" || e.block === undefined) ? new OvhApiProvider("ovh-api") : undefined;
+// The OVH endpoint and credentials from the stack's ovh: config, for the virtual MACs, the checks
+// before a block or a lone IP moves and the proof that DNS serves the records (the OVH provider
+// reads the same keys itself).
+const provesDns = (e: { records: ZoneNames[] }) => provesRecords({ zones: e.records, servesWithinSeconds: stack.dnsServesWithin });
+const ovhApi = stack.ipBlocks.length > 0 || stack.endpoints.some((e) => e.mode === "bridged" || e.block === undefined || provesDns(e)) || stack.cloudEndpoints.some(provesDns)
+    ? new OvhApiProvider("ovh-api")
+    : undefined;
 const blocks = declareBlocks(stack, adopt, ovhApi);
 const declared = stack.endpoints.map((e) => declareEndpoint(stack, e, sshPrivateKey, adopt, ovhApi, blocks));
 const cloudSshPrivateKey = config.getSecret("cloudSshPrivateKey");
-const declaredCloud = stack.cloudEndpoints.map((e) => declareCloudEndpoint(e, cloudSshPrivateKey, adopt));
+const declaredCloud = stack.cloudEndpoints.map((e) => declareCloudEndpoint(stack, e, cloudSshPrivateKey, adopt, ovhApi));
 // ovh-ipmove for the edge nodes (dist/ovh-ipmove.cjs).
 const bundle = edges.length === 0 ? undefined : ipmoveBundle();
 const declaredEdges = edges.length === 0 || !bundle ? [] : edges.map((e) => declareEdge(

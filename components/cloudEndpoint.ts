@@ -13,7 +13,8 @@ import { InstanceAlias } from "./cloud/instanceAlias";
 import { ZoneNamesArgs } from "./dns/records";
 import { DEFAULT_TTL, pendingAddressRecords, ServiceRecords } from "./dns/serviceRecords";
 import { FailoverIp } from "./network/failoverIp";
-import { reverseReadiness } from "./publicEndpoint";
+import { OvhApiProvider } from "./network/ovhApiProvider";
+import { provesRecords, reverseReadiness } from "./publicEndpoint";
 import { SshConnection } from "./shared/ssh";
 import { AliasFlavour } from "./shared/validate";
 
@@ -35,6 +36,14 @@ export interface CloudEndpointArgs {
     cnameTarget?: string;
     /** The records' TTL (default DEFAULT_TTL, 300). */
     ttl?: number;
+    /** How long the zones' name servers have to serve changed records (default 600 s; 0: no proof). */
+    servesWithinSeconds?: number;
+    /**
+     * The provider the proof that DNS serves the records runs under, which carries the OVH endpoint
+     * and credentials; share one between endpoints. Default: one of the endpoint's own, from the
+     * stack's `ovh:` config.
+     */
+    ovhApi?: OvhApiProvider;
     /** Ids of the records that exist already, by resource name, for Pulumi to import. */
     importIds?: Record<string, string>;
     /** The instance is gone: its alias is forgotten on delete instead of undone over SSH. */
@@ -80,6 +89,8 @@ export class CloudEndpoint extends pulumi.ComponentResource {
                 cnameTarget: args.cnameTarget,
                 ttl: args.ttl,
                 importIds: args.importIds,
+                servesWithinSeconds: args.servesWithinSeconds,
+                ovhApi: provesRecords(args) ? args.ovhApi ?? new OvhApiProvider(`${name}-ovh-api`, {}, { parent: this }) : undefined,
             }, { parent: this, dependsOn: [this.alias.applied] });
             pending.declared(this.records.addressRecords);
         } catch (err) {

@@ -1,6 +1,6 @@
 // The library: one folder per domain, named as the type tokens' module (ovh-failover:<module>:<Name>),
 // and PublicEndpoint, which composes them. Imports run one way:
-//   shared <- network, proxmox, dns, cloud <- edge <- config (dns also uses network's OVH API client);
+//   shared <- network, proxmox, dns, cloud <- edge <- config (dns also uses network's OVH API client and provider);
 //   PublicEndpoint <- network, proxmox, dns.
 export * from "./cloud";
 export * from "./config";

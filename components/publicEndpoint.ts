@@ -105,6 +105,8 @@ export interface PublicEndpointArgs {
     cnameTarget?: string;
     /** The records' TTL (default DEFAULT_TTL, 300). */
     ttl?: number;
+    /** How long the zones' name servers have to serve changed records (default 600 s; 0: no proof). */
+    servesWithinSeconds?: number;
     /** Protect the IP's routing from `pulumi destroy` (default true); it is retained on delete either way. */
     protect?: boolean;
     /** ARP requests per gateway and seconds allowed for a verdict (defaults 3 and 5). */
@@ -112,8 +114,8 @@ export interface PublicEndpointArgs {
     /** Ids of the records that exist already, by resource name, for Pulumi to import. */
     importIds?: Record<string, string>;
     /**
-     * The provider the virtual MAC and the checks before the IP moves run under, which carries the
-     * OVH endpoint and credentials; share one between endpoints. Default: one of the endpoint's
+     * The provider the virtual MAC, the checks before the IP moves and the proof that DNS serves
+     * the records run under, which carries the OVH endpoint and credentials; share one between endpoints. Default: one of the endpoint's
      * own, from the stack's `ovh:` config.
      */
     ovhApi?: OvhApiProvider;
@@ -122,6 +124,11 @@ export interface PublicEndpointArgs {
 /** The names of an endpoint's resources that can be adopted: what an adopt file is keyed by. */
 export function endpointResourceNames(name: string): { routing: string; reverse: string; vmac: string; nic: string; records: string } {
     return { routing: `${name}-ip-routing`, reverse: `${name}-ip-reverse`, vmac: `${name}-vmac`, nic: `${name}-nic-pct-set`, records: `${name}-dns` };
+}
+
+/** Whether the endpoint's records get a proof that DNS serves them, which asks the OVH API. */
+export function provesRecords(args: { zones?: ZoneNamesArgs[]; servesWithinSeconds?: number }): boolean {
+    return args.servesWithinSeconds !== 0 && (args.zones ?? []).some((z) => (z.a?.length ?? 0) + (z.cname?.length ?? 0) > 0);
 }
 
 /**
@@ -183,9 +190,11 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
         if (layout.mode !== "vrack" && block?.inVrack) throw new pulumi.ResourceError(`the IP is in a vRack block (${block.cidr}): its layout is vrack`, self);
         const blockLength = block ? Number(block.cidr.split("/")[1]) : 32;
         // The provider the OVH API is read and written under by this project's own resources:
-        // the lone IP's MoveCheck, the virtual MAC. A refusal of the check names the stack's key:
-        // the program names each endpoint by its key under endpoints (index.ts).
-        const ovhApi = block === undefined || layout.mode === "bridged" ? args.ovhApi ?? new OvhApiProvider(`${name}-ovh-api`, {}, { parent: self }) : undefined;
+        // the lone IP's MoveCheck, the virtual MAC, the proof that DNS serves the records. A
+        // refusal of the check names the stack's key: the program names each endpoint by its key
+        // under endpoints (index.ts).
+        const needsApi = block === undefined || layout.mode === "bridged" || provesRecords(args);
+        const ovhApi = needsApi ? args.ovhApi ?? new OvhApiProvider(`${name}-ovh-api`, {}, { parent: self }) : undefined;
         const failoverIp = new FailoverIp(`${name}-ip`, {
             ip: args.ip,
             block: block?.cidr,
@@ -291,6 +300,8 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
             cnameTarget: args.cnameTarget,
             ttl: args.ttl,
             importIds: args.importIds,
+            servesWithinSeconds: args.servesWithinSeconds,
+            ovhApi,
         }, { parent: self, dependsOn: [probe.command] });
         pending.declared(records.addressRecords);
         return {

@@ -9,7 +9,7 @@
 // IpBlock: it and its children get the URNs a TypeScript program gives them.
 import * as pulumi from "@pulumi/pulumi";
 import { CloudEndpoint as LibraryCloudEndpoint, CloudEndpointArgs as LibraryArgs } from "../components/cloudEndpoint";
-import { SshConnection, ZoneNames } from "./publicEndpoint";
+import { OvhApiSettings, ovhApiProvider, SshConnection, ZoneNames } from "./publicEndpoint";
 
 /** Where the instance keeps the /32 across reboots: netplan (Ubuntu 22.04 and later, Debian 12) or debian (ifupdown, Debian 11). */
 export const AliasFlavour = {
@@ -43,14 +43,21 @@ export interface CloudEndpointArgs {
     cnameTarget?: string;
     /** The records' TTL (default 300). */
     ttl?: number;
+    /** How long the zones' name servers have to serve changed records, in seconds (default 600; 0: no proof). */
+    servesWithinSeconds?: number;
+    /** The OVH API settings the proof that DNS serves the records runs under (default: the stack's `ovh:` config). */
+    ovhApi?: OvhApiSettings;
     /** Ids of the records that exist already, by resource name, for Pulumi to import. */
     importIds?: Record<string, string>;
     /** The instance is gone: its alias is forgotten on delete instead of undone over SSH. */
     instanceGone?: boolean;
 }
 
-/** The library's args for the plugin's: the same values. */
-export function libraryArgs(args: CloudEndpointArgs): LibraryArgs {
+/**
+ * The library's args for the plugin's: the same values, and a provider for ovhApi, made before the
+ * component, beside it (as plugin/ipBlock.ts's).
+ */
+export function libraryArgs(name: string, args: CloudEndpointArgs, parent: pulumi.Resource | undefined): LibraryArgs {
     const ssh = args.ssh;
     return {
         ip: args.ip,
@@ -63,8 +70,10 @@ export function libraryArgs(args: CloudEndpointArgs): LibraryArgs {
         zones: args.zones,
         cnameTarget: args.cnameTarget,
         ttl: args.ttl,
+        servesWithinSeconds: args.servesWithinSeconds,
         importIds: args.importIds,
         instanceGone: args.instanceGone,
+        ovhApi: ovhApiProvider(name, args.ovhApi, parent),
     };
 }
 
@@ -82,6 +91,6 @@ export class CloudEndpoint extends libraryComponent {
     declare readonly interfaceName: pulumi.Output<string>;
 
     constructor(name: string, args: CloudEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(name, libraryArgs(args), opts);
+        super(name, libraryArgs(name, args, opts?.parent), opts);
     }
 }

@@ -181,6 +181,8 @@ export interface PublicEndpointArgs {
     zones?: ZoneNames[];
     cnameTarget?: string;
     ttl?: number;
+    /** How long the zones' name servers have to serve changed records, in seconds (default 600; 0: no proof). */
+    servesWithinSeconds?: number;
     /** Protect the IP's routing from `pulumi destroy` (default true). */
     protect?: boolean;
     probe?: ProbeOptions;
@@ -222,6 +224,7 @@ export function libraryArgs(parent: pulumi.ComponentResource, name: string, args
         zones: args.zones,
         cnameTarget: args.cnameTarget,
         ttl: args.ttl,
+        servesWithinSeconds: args.servesWithinSeconds,
         protect: args.protect,
         probe: args.probe,
         importIds: args.importIds,

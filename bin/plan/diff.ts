@@ -5,7 +5,8 @@
 // pulumi/pulumi pkg/resource/deploy/step_generator.go (replacement order, protect) and step.go
 // (retainOnDelete).
 import { changedKeys, deleteBeforeReplace as virtualMacDeletesFirst, VirtualMacInputs, VirtualMacOutputs } from "../../components/network/virtualMacProvider";
-import { ChangeSummary, DeclaredResource, Evaluation, PropertyDiff, ReplacementOrder, SIG, Step, VIRTUAL_MAC_TYPE } from "./model";
+import { provesAgain, ZoneServesInputs } from "../../components/dns/zoneServesProvider";
+import { ChangeSummary, DeclaredResource, Evaluation, PropertyDiff, ReplacementOrder, SIG, Step, VIRTUAL_MAC_TYPE, ZONE_SERVES_TYPE } from "./model";
 import type { AdoptFile } from "../../components/config/adoptFile";
 import { deleteEffectOf, ruleFor } from "./providerRules";
 
@@ -139,7 +140,9 @@ export function diffEvaluations(before: Evaluation, after: Evaluation, adopt?: A
         }
         const paths = withoutIgnored(diffPaths(o.inputs, n.inputs), n.ignoreChanges);
         const diffs = [...new Set(Object.keys(paths).map(topKey))].sort();
-        if (diffs.length === 0) {
+        // Our proof's diff answers "no change" unless the zone or what it must serve changed (its bounds are how, not what).
+        const unchangedProof = n.type === ZONE_SERVES_TYPE && !provesAgain(o.inputs as unknown as ZoneServesInputs, n.inputs as unknown as ZoneServesInputs);
+        if (diffs.length === 0 || unchangedProof) {
             steps.push({ ...base, op: "same", diffs, detailedDiff: {} });
             continue;
         }

@@ -22,6 +22,9 @@ export const VIRTUAL_MAC_TYPE = "pulumi-nodejs:dynamic/ovh-failover:VirtualMac";
 /** The type token of the MoveCheck dynamic resource (the checks before a block moves). */
 export const MOVE_CHECK_TYPE = "pulumi-nodejs:dynamic/ovh-failover:MoveCheck";
 
+/** The type token of the ZoneServes dynamic resource (the proof that a zone's name servers serve its records). */
+export const ZONE_SERVES_TYPE = "pulumi-nodejs:dynamic/ovh-failover:ZoneServes";
+
 /**
  * Offline stand-in for an output only known once applied, e.g. the MAC OVH will assign. It names
  * what it stands for, and it changes when what it derives from changes, so that the plan shows

@@ -3,7 +3,7 @@
 // world. The offline plan decides replacements from this table and prints the delete effects;
 // the components are written against it (test/bin/plan/providerRules.test.ts checks both).
 // Versions: @ovhcloud/pulumi-ovh 2.19 (terraform-provider-ovh v2.19), @pulumi/command 1.2.
-import { MOVE_CHECK_TYPE, VIRTUAL_MAC_TYPE } from "./model";
+import { MOVE_CHECK_TYPE, VIRTUAL_MAC_TYPE, ZONE_SERVES_TYPE } from "./model";
 
 export interface ProviderRule {
     /** The upstream file the rule was read in. */
@@ -150,11 +150,18 @@ export const PROVIDER_RULES: Record<string, ProviderRule> = {
         onDelete: "does nothing at OVH: the check only read the API before the move",
         importId: "(nothing to import: it only checks)",
     },
+    [ZONE_SERVES_TYPE]: {
+        source: "components/dns/zoneServesProvider.ts (this project's dynamic provider: diff never replaces and proves again only when the zone or what it must serve changes, delete does nothing)",
+        replaceOn: [],
+        neverSent: [],
+        onDelete: "does nothing at OVH or in DNS: the proof only refreshed the zone and asked its name servers",
+        importId: "(nothing to import: it only proves)",
+    },
     "pulumi:providers:pulumi-nodejs": {
         source: "@pulumi/pulumi cmd/dynamic-provider (no DiffConfig: the engine updates a provider whose config changed, never replaces it; sdk/go/common/resource/plugin/provider_plugin.go) and components/network/ovhApiProvider.ts",
         replaceOn: [],
         neverSent: [],
-        onDelete: "nothing in the world: it only carried the OVH endpoint and credentials to the virtual MAC and move check providers",
+        onDelete: "nothing in the world: it only carried the OVH endpoint and credentials to the virtual MAC, move check and DNS proof providers",
         importId: "(a provider is not imported)",
     },
 };

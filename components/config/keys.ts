@@ -2,6 +2,7 @@
 // (npm run docs:keys writes it from here). The allowed-key lists of stackConfig.ts and
 // edgeConfig.ts are read from it, so a key cannot be accepted without being described.
 import { DEFAULT_TTL } from "../dns/serviceRecords";
+import { DEFAULT_SERVES_WITHIN_SECONDS } from "../dns/zoneServes";
 import { DEFAULT_ADVBASE, DEFAULT_CARP_UNIT, DEFAULT_HEALTH_INTERVAL_SECONDS, DEFAULT_IPMOVE_PATH, DEFAULT_PREEMPT, DEFAULT_REASSERT_SECONDS } from "../edge/carpSpec";
 import { DEFAULT_FLAVOUR } from "../edge/edgeDeploy";
 import { CONTAINER_DEFAULTS } from "../proxmox/containerNic";
@@ -47,6 +48,7 @@ export const CATALOG = {
         summary: "The keys of the project's namespace (`ovh-failover:`). Any other key is refused, with the nearest known one.",
         keys: [
             k("dnsTtl", "0 (the zone's default) or 60 to 2147483647 seconds", "Default TTL of the DNS records; an IP change waits this long in resolvers.", { default: String(DEFAULT_TTL) }),
+            k("dnsServesWithin", "0, or 1 to 86400 seconds", "After an `up` changed an endpoint's records, how long each zone's own name servers (as OVH lists them) have to answer the new values; `up` fails past it, naming each server and what it still answers. The zone is refreshed at OVH first, and a refused refresh fails with the access rule to add. 0: no proof (the records are applied, not proven served).", { default: String(DEFAULT_SERVES_WITHIN_SECONDS) }),
             k("protectIps", "true or false", "Protect the routing of the IPs and blocks routed to a server or a vRack from `pulumi destroy` (it is retained on delete either way). A Public Cloud attach is never protected: an IP change replaces it, and its delete only forgets it.", { default: "true" }),
             k("servers", "a map of server name to a server", "The dedicated servers the endpoints' IPs are routed to, and their Proxmox hosts."),
             k("ipBlocks", "a map of block name to an IP block", "Additional IP blocks (/30, /29, …) routed as a whole to a server or into a vRack; a lone IP needs no entry."),

@@ -3,6 +3,7 @@
 // the value, and what is expected; all issues are reported together.
 import { EndpointNames, findRecordConflicts, parseRecordName, unsaidCnameTargets, ZoneNames } from "../dns/records";
 import { DEFAULT_TTL } from "../dns/serviceRecords";
+import { DEFAULT_SERVES_WITHIN_SECONDS } from "../dns/zoneServes";
 import { CONTAINER_DEFAULTS, defaultInterfaceName } from "../proxmox/containerNic";
 import { ovhGateway6 } from "../proxmox/gateway";
 import { DEFAULT_SSH_PORT, DEFAULT_SSH_USER } from "../shared/ssh";
@@ -165,6 +166,8 @@ export interface CloudEndpointSpec {
 
 export interface StackSpec {
     protectIps: boolean;
+    /** Seconds the zones' name servers have to serve changed records; 0: no proof. */
+    dnsServesWithin: number;
     servers: Map<string, ServerSpec>;
     vracks: Map<string, VrackSpec>;
     ipBlocks: IpBlockSpec[];
@@ -173,7 +176,7 @@ export interface StackSpec {
 }
 
 /** A stack that declares nothing. */
-export const emptyStack = (): StackSpec => ({ protectIps: true, servers: new Map(), vracks: new Map(), ipBlocks: [], endpoints: [], cloudEndpoints: [] });
+export const emptyStack = (): StackSpec => ({ protectIps: true, dnsServesWithin: DEFAULT_SERVES_WITHIN_SECONDS, servers: new Map(), vracks: new Map(), ipBlocks: [], endpoints: [], cloudEndpoints: [] });
 
 /** The raw values of the stack's keys, without the project namespace. */
 export type RawConfig = Record<string, unknown>;
@@ -662,6 +665,7 @@ export function parseStackConfig(raw: RawConfig): StackSpec {
     const r = new Reader();
     const dnsTtl = r.optional("dnsTtl", raw.dnsTtl, v.parseTtl, DEFAULT_TTL);
     const protectIps = r.optional("protectIps", raw.protectIps, v.parseBoolean, true);
+    const dnsServesWithin = r.optional("dnsServesWithin", raw.dnsServesWithin, v.parseServesWithin, DEFAULT_SERVES_WITHIN_SECONDS);
 
     const rawEndpoints = raw.endpoints !== null && typeof raw.endpoints === "object" && !Array.isArray(raw.endpoints) ? Object.values(raw.endpoints as Record<string, unknown>) : [];
     const onlyCloud = rawEndpoints.length > 0 && rawEndpoints.every((e) => e !== null && typeof e === "object" && "cloud" in e);
@@ -750,5 +754,5 @@ export function parseStackConfig(raw: RawConfig): StackSpec {
     for (const c of [...findRecordConflicts(names), ...unsaidCnameTargets(names)]) r.issues.push({ key: c.key, value: c.value, expected: c.expected });
 
     if (r.issues.length > 0) throw new v.ConfigError(r.issues);
-    return { protectIps, servers, vracks, ipBlocks, endpoints, cloudEndpoints };
+    return { protectIps, dnsServesWithin, servers, vracks, ipBlocks, endpoints, cloudEndpoints };
 }

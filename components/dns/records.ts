@@ -174,3 +174,31 @@ export function findRecordConflicts(endpoints: EndpointNames[]): RecordConflict[
     }
     return conflicts;
 }
+
+/** One name and type a zone must serve once its records are applied, with every value of it. */
+export interface ServedRecord {
+    /** Fully qualified, with its trailing dot. */
+    name: string;
+    type: RecordType;
+    values: string[];
+}
+
+/**
+ * What each zone's name servers must answer once the records are applied, zone by zone: every
+ * name and type the records declare, with all their values. A name the records no longer declare
+ * is not asked for: its record is deleted after the new ones are proven (the engine runs deletes
+ * last), so its absence cannot be proven in the same `up`.
+ */
+export function servedByZone(records: RecordSpec[]): Map<string, ServedRecord[]> {
+    const zones = new Map<string, Map<string, ServedRecord>>();
+    for (const r of records) {
+        const zone = zones.get(r.zone) ?? new Map<string, ServedRecord>();
+        zones.set(r.zone, zone);
+        const name = fqdn(r.subdomain, r.zone);
+        const key = `${name} ${r.fieldtype}`;
+        const served = zone.get(key) ?? { name, type: r.fieldtype, values: [] };
+        zone.set(key, served);
+        if (!served.values.includes(r.target)) served.values.push(r.target);
+    }
+    return new Map([...zones].map(([zone, byKey]) => [zone, [...byKey.values()]]));
+}

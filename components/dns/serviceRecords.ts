@@ -1,11 +1,14 @@
 // The DNS records of a service in OVH zones: A (and AAAA) records for the canonical names, CNAMEs
 // for the aliases, so that an IP change touches only the address records. TTL DEFAULT_TTL by default.
+// After the records of a zone change, a ZoneServes per zone proves that its name servers serve them.
 import * as ovh from "@ovhcloud/pulumi-ovh";
 import * as pulumi from "@pulumi/pulumi";
 import { checked } from "../shared/checked";
-import { APEX, canonicalName, findRecordConflicts, fqdn, parseRecordName, planRecords, recordName, RecordSpec, ZoneNames, ZoneNamesArgs } from "./records";
+import { APEX, canonicalName, findRecordConflicts, fqdn, parseRecordName, planRecords, recordName, RecordSpec, servedByZone, ZoneNames, ZoneNamesArgs } from "./records";
+import { DEFAULT_SERVES_WITHIN_SECONDS, ZoneServes } from "./zoneServes";
+import { OvhApiProvider } from "../network/ovhApiProvider";
 import { parseIpv6 } from "../shared/ipv6";
-import { parseFqdn, parsePublicIpv4, parseTtl, parseZoneName } from "../shared/validate";
+import { parseFqdn, parsePublicIpv4, parseServesWithin, parseTtl, parseZoneName } from "../shared/validate";
 
 export interface ServiceRecordsArgs {
     /** The IP the A records hold. */
@@ -23,6 +26,22 @@ export interface ServiceRecordsArgs {
      * imports a record by (terraform-provider-ovh ovh/resource_domain_zone_record.go, importer).
      */
     importIds?: Record<string, string>;
+    /**
+     * How long each zone's name servers have to serve the records once an `up` changed them, in
+     * seconds (default DEFAULT_SERVES_WITHIN_SECONDS, 600); 0: no proof is declared.
+     */
+    servesWithinSeconds?: number;
+    /**
+     * The provider the proof asks OVH under (the zone's refresh and name servers), which carries
+     * the OVH endpoint and credentials; share one between components. Default: one of the
+     * records' own, from the stack's `ovh:` config.
+     */
+    ovhApi?: OvhApiProvider;
+}
+
+/** The name of a zone's proof that its name servers serve the records: `<component>-serves.<zone>`. */
+export function zoneServesName(component: string, zone: string): string {
+    return `${component}-serves.${zone}`;
 }
 
 /** The name of a record's resource: what an adopt file keys it by. */
@@ -52,12 +71,15 @@ export class ServiceRecords extends pulumi.ComponentResource {
     readonly records: ovh.domain.ZoneRecord[];
     /** The A records: what makes the canonical names resolve to the IP (the reverse waits for them). */
     readonly addressRecords: ovh.domain.ZoneRecord[];
+    /** Per zone, the proof that its name servers serve the records (none with servesWithinSeconds 0). */
+    readonly served: ZoneServes[];
 
     constructor(name: string, args: ServiceRecordsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ovh-failover:dns:ServiceRecords", name, {}, opts);
         const ip = checked(this, "ip", args.ip, parsePublicIpv4);
         const ip6 = args.ip6 === undefined ? undefined : checked(this, "ip6", args.ip6, parseIpv6);
         const ttl = checked(this, "ttl", args.ttl ?? DEFAULT_TTL, parseTtl);
+        const servesWithin = checked(this, "servesWithinSeconds", args.servesWithinSeconds ?? DEFAULT_SERVES_WITHIN_SECONDS, parseServesWithin);
         if (args.cnameTarget !== undefined) checked(this, "cnameTarget", args.cnameTarget, parseFqdn);
         const zones = checkedZones(this, args.zones ?? []);
         const names = { endpoint: name, zones, cnameTarget: args.cnameTarget };
@@ -78,6 +100,18 @@ export class ServiceRecords extends pulumi.ComponentResource {
             );
         });
         this.addressRecords = this.records.filter((_, i) => planned[i].fieldtype === "A");
+        const byZone = servesWithin === 0 ? new Map() : servedByZone(planned);
+        const ovhApi = byZone.size === 0 ? undefined : args.ovhApi ?? new OvhApiProvider(`${name}-ovh-api`, {}, { parent: this });
+        this.served = [...byZone].map(([zone, expected]) => new ZoneServes(zoneServesName(name, zone), {
+            zone,
+            expected,
+            withinSeconds: servesWithin,
+        }, {
+            parent: this,
+            provider: ovhApi,
+            // After every record of its zone: the proof asks for what they hold once applied.
+            dependsOn: this.records.filter((_, i) => planned[i].zone === zone),
+        }));
         this.addressNames = zones.flatMap((z) => z.a.map((n) => fqdn(n, z.zone)));
         this.aliasNames = zones.flatMap((z) => z.cname.map((n) => fqdn(n, z.zone)));
         this.canonicalName = canonicalName(names);

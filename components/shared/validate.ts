@@ -147,6 +147,15 @@ export function parseTtl(value: unknown): number {
     return n;
 }
 
+/** How long the zone's name servers have to serve a change: 0 (no proof) or 1 to 86400 seconds. */
+export function parseServesWithin(value: unknown): number {
+    const n = parseInteger(value);
+    if (n === undefined || n < 0 || n > 86400) {
+        throw new ConfigValueError("a number of seconds from 1 to 86400, or 0 to skip the proof that DNS serves the records");
+    }
+    return n;
+}
+
 export function parsePort(value: unknown): number {
     const n = parseInteger(value);
     if (n === undefined || n < 1 || n > 65535) throw new ConfigValueError("a TCP port from 1 to 65535");

@@ -246,9 +246,11 @@ describe("npm run adopt after a lost state", () => {
         // Only what finds what exists by itself is created: the routing (a move to where it is),
         // the vMAC (the MAC the IP has), the NIC (merged as it is), and the probe; and what is
         // nothing in the world: the check before the move (it only reads, and finds the IP where
-        // it is), and the provider that carries the OVH credentials to it and to the vMAC.
+        // it is), the proof per zone that DNS serves the records (it only refreshes and asks), and
+        // the provider that carries the OVH credentials to them and to the vMAC.
         expect(byOp("create").sort()).toEqual([
-            "command:remote:Command", "command:remote:Command", "ovh:Ip/move:Move", "pulumi-nodejs:dynamic/ovh-failover:MoveCheck", "pulumi-nodejs:dynamic/ovh-failover:VirtualMac", "pulumi:providers:pulumi-nodejs",
+            "command:remote:Command", "command:remote:Command", "ovh:Ip/move:Move", "pulumi-nodejs:dynamic/ovh-failover:MoveCheck", "pulumi-nodejs:dynamic/ovh-failover:VirtualMac",
+            "pulumi-nodejs:dynamic/ovh-failover:ZoneServes", "pulumi-nodejs:dynamic/ovh-failover:ZoneServes", "pulumi:providers:pulumi-nodejs",
         ]);
         expect(planned.output).toContain(`adopts the ovh MAC ${world.macAddress} the IP already has`);
     });

@@ -211,13 +211,27 @@ describe("the zone apex, written \"@\" or \"\"", () => {
         };
         const at = declared("at", "@");
         const empty = declared("empty", "");
-        await Promise.all([...at.records.records, ...empty.records.records].map((r) => outputOf(r.urn)));
+        await Promise.all([...at.records.records, ...empty.records.records, ...at.records.served, ...empty.records.served].map((r) => outputOf(r.urn)));
         expect(at.rows().sort((a, b) => a.name.localeCompare(b.name))).toEqual(empty.rows().sort((a, b) => a.name.localeCompare(b.name)));
-        expect(at.rows().map((r) => r.name).sort()).toEqual(["-A-apex.example.org", "-A-www.example.org", "-CNAME-shop.example.org"]);
+        expect(at.rows().map((r) => r.name).sort()).toEqual(["-A-apex.example.org", "-A-www.example.org", "-CNAME-shop.example.org", "-ovh-api", "-serves.example.org"]);
+        // The proof asks for every name and type the zone's records declare, with their values.
+        expect(at.rows().find((r) => r.name === "-serves.example.org")?.inputs.expected).toEqual([
+            { name: "example.org.", type: "A", values: ["192.0.2.60"] },
+            { name: "www.example.org.", type: "A", values: ["192.0.2.60"] },
+            { name: "shop.example.org.", type: "CNAME", values: ["example.org."] },
+        ]);
         expect(at.records.canonicalName).toBe("example.org.");
         expect(at.rows().find((r) => r.inputs.fieldtype === "CNAME")?.inputs).toMatchObject({ subdomain: "shop", target: "example.org." });
         expect(at.rows().find((r) => r.name === "-A-apex.example.org")?.inputs).toMatchObject({ subdomain: "" });
         expect(at.records.addressNames).toEqual(["example.org.", "www.example.org."]);
+    });
+
+    it("proves nothing with servesWithinSeconds 0, and asks for no OVH API provider for it", async () => {
+        const { ServiceRecords } = await import("../../components/dns/serviceRecords");
+        const records = new ServiceRecords("unproven", { ip: "192.0.2.61", zones: [{ zone: "example.org", a: ["www"] }], servesWithinSeconds: 0 });
+        await Promise.all(records.records.map((r) => outputOf(r.urn)));
+        expect(records.served).toEqual([]);
+        expect(registered.filter((r) => r.name.startsWith("unproven-")).map((r) => r.name)).toEqual(["unproven-A-www.example.org"]);
     });
 
     it("refuses a CNAME at the apex written \"@\", and a bad name with its key", async () => {

@@ -1,6 +1,7 @@
 // The promise of the project: changing the IP of the example stack is one edit, and the diff
 // touches exactly the checks before the move, the IP's routing, its virtual MAC, the container NIC and the A records, plus
-// the gateway probe, which runs again to prove the new NIC's gateway before DNS moves. A CNAME
+// the gateway probe, which runs again to prove the new NIC's gateway before DNS moves, and the
+// proof that each zone's name servers serve the new records. A CNAME
 // that came to depend on the IP, or anything else that moved, makes this test fail.
 import { execFile } from "child_process";
 import * as path from "path";
@@ -25,7 +26,7 @@ describe("an IP change is one declarative diff", () => {
         steps = result.steps;
     });
 
-    it("changes exactly the move check, the routing, the vMAC, the NIC, the probe and the A records", () => {
+    it("changes exactly the move check, the routing, the vMAC, the NIC, the probe, the A records and their proof", () => {
         const changed = Object.fromEntries(steps.filter((s) => s.op !== "same").map((s) => [s.name, s.op]));
         expect(changed).toEqual(EXPECTED);
     });
@@ -59,7 +60,7 @@ describe("an IP change is one declarative diff", () => {
             newState: { urn: "urn:pulumi:reverse-proxy::ovh-failover::pulumi:pulumi:Stack::ovh-failover-reverse-proxy", custom: false, type: "pulumi:pulumi:Stack" },
             detailedDiff: null,
         });
-        expect(json.changeSummary).toEqual({ update: 5, replace: 2, same: 15 });
+        expect(json.changeSummary).toEqual({ update: 7, replace: 2, same: 15 });
         for (const s of json.steps) expect(s.urn).toMatch(/^urn:pulumi:reverse-proxy::ovh-failover::/);
         // An update names its changed inputs (diffReasons), a replacement the ones that replace it.
         const routing = resourceSteps(out).find((s) => s.name === "proxy-ip-routing")!;
@@ -71,12 +72,12 @@ describe("an IP change is one declarative diff", () => {
         const tree = (await run(process.execPath, cli, { cwd: root })).stdout;
         expect(tree).toMatch(/^ ~ +.*ovh:Ip:Move +proxy-ip-routing +update +\[diff: ~ip\]$/m);
         expect(tree).toMatch(/^ \+- +.*pulumi-nodejs:dynamic\/ovh-failover:VirtualMac +proxy-vmac +replace +\[diff: ~ipAddress\]$/m);
-        expect(tree).toMatch(/~ 5 to update\n\s+\+-2 to replace\n\s+7 changes\. \d+ unchanged/);
+        expect(tree).toMatch(/~ 7 to update\n\s+\+-2 to replace\n\s+9 changes\. \d+ unchanged/);
         const text = (await run(process.execPath, [...cli, "--diff"], { cwd: root })).stdout;
         expect(text).toContain(`~ target: "192.0.2.10" => "${NEW_IP}"`);
         expect(text).toContain(`~ ip: "192.0.2.10/32" => "${NEW_IP}/32"`);
         expect(text).not.toContain(`"${NEW_IP}/32" (forces replacement)`);
-        expect(text).toMatch(/~ 5 to update\n\s+\+-2 to replace\n\s+7 changes\. \d+ unchanged/);
+        expect(text).toMatch(/~ 7 to update\n\s+\+-2 to replace\n\s+9 changes\. \d+ unchanged/);
         expect(text).not.toContain("\x1b["); // no colours when not on a terminal
         // Secrets print as [secret], never as the keyed hash the plan compares them by.
         expect(`${text}${JSON.stringify(json)}`).not.toMatch(/\[secret#/);

@@ -21,13 +21,15 @@ describe("a new IPv6 prefix is one declarative diff", () => {
         steps = result.steps;
     });
 
-    it("changes exactly the NIC, the probe and the AAAA records of that server's endpoint", () => {
+    it("changes exactly the NIC, the probe and the AAAA records of that server's endpoint, and their proof", () => {
         const changed = Object.fromEntries(steps.filter((s) => s.op !== "same").map((s) => [s.name, s.op]));
         expect(changed).toEqual({
             "proxy-nic-pct-set": "update",
             "proxy-gateway-arp": "replace",
             "proxy-dns-AAAA-proxy1.example.org": "update",
             "proxy-dns-AAAA-apex.example.net": "update",
+            "proxy-dns-serves.example.org": "update",
+            "proxy-dns-serves.example.net": "update",
         });
     });
 
@@ -53,7 +55,7 @@ describe("a new IPv6 prefix is one declarative diff", () => {
         const out = await run(process.execPath, ["--import", "tsx", path.join(root, "bin/plan.ts"), "reverse-proxy", "--set", SET, "--json"], { cwd: root });
         const json = JSON.parse(out.stdout) as { changeSummary: Record<string, number> };
         // The root stack is counted as pulumi preview --json counts it.
-        expect(json.changeSummary).toEqual({ update: 3, replace: 1, same: 18 });
+        expect(json.changeSummary).toEqual({ update: 5, replace: 1, same: 18 });
     });
 });
 

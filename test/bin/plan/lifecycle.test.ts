@@ -126,12 +126,12 @@ describe("an IP change is one pulumi up", () => {
 describe("a Public Cloud endpoint's IP change is one pulumi up", () => {
     const opts = { stack: "public-cloud", sets: ["endpoints.pci.ip=192.0.2.61"], showSame: false };
 
-    it("attaches the new IP first and forgets the old attach (retained, nothing detaches it), moves the alias delete-first, then the record", async () => {
+    it("attaches the new IP first and forgets the old attach (retained, nothing detaches it), moves the alias delete-first, then the record and its proof", async () => {
         const r = await plan(root, { ...opts, json: false }, false);
         expect(r.exitCode).toBe(0);
         expect(r.output).not.toContain("PROTECTED");
         const changedSteps = r.steps.filter((s) => s.op !== "same");
-        expect(changedSteps.map((s) => `${s.op} ${s.name}`).sort()).toEqual(["replace pci-guest-alias", "replace pci-ip-routing", "update pci-dns-A-pci.example.org"]);
+        expect(changedSteps.map((s) => `${s.op} ${s.name}`).sort()).toEqual(["replace pci-guest-alias", "replace pci-ip-routing", "update pci-dns-A-pci.example.org", "update pci-dns-serves.example.org"]);
         const attach = byName(r.steps, "pci-ip-routing");
         expect(attach).toMatchObject({ replacementOrder: "create-before-delete", retained: true });
         expect(attach.blockedBy).toBeUndefined();
@@ -145,9 +145,10 @@ describe("a Public Cloud endpoint's IP change is one pulumi up", () => {
         expect(String(alias.new!.inputs.create)).not.toContain("192.0.2.60");
         expect(alias.new!.dependencies).toContain(attach.urn);
         expect(byName(r.steps, "pci-dns-A-pci.example.org").new!.inputs.target).toBe("192.0.2.61");
+        expect(byName(r.steps, "pci-dns-serves.example.org").new!.inputs.expected).toEqual([{ name: "pci.example.org.", type: "A", values: ["192.0.2.61"] }]);
     });
 
-    it("in the engine's order: the new attach, the old alias removed, the new alias, DNS; the old attach forgotten last", async () => {
+    it("in the engine's order: the new attach, the old alias removed, the new alias, DNS and its proof; the old attach forgotten last", async () => {
         const json = await plan(root, { ...opts, json: true, showReplacementSteps: true }, false);
         const ops = resourceSteps(json.output).filter((s) => s.op !== "same").map((s) => `${s.op} ${s.name}`);
         expect(ops).toEqual([
@@ -157,6 +158,7 @@ describe("a Public Cloud endpoint's IP change is one pulumi up", () => {
             "replace pci-guest-alias",
             "create-replacement pci-guest-alias",
             "update pci-dns-A-pci.example.org",
+            "update pci-dns-serves.example.org",
             "delete-replaced pci-ip-routing",
         ]);
         const forgotten = resourceSteps(json.output).find((s) => s.op === "delete-replaced" && s.name === "pci-ip-routing")!;

@@ -102,7 +102,7 @@ describe("plan --diff", () => {
         expect(folded.output).toContain("--diff-full prints them in full");
         expect(folded.output).not.toMatch(/^ +\| /m);
         expect(full.output).toMatch(/^ {6}\| set -eu$/m);
-        expect(folded.output.split("\n").length).toBeLessThan(200);
+        expect(folded.output.split("\n").length).toBeLessThan(300);
         expect(full.output.split("\n").length).toBeGreaterThan(folded.output.split("\n").length);
     });
 

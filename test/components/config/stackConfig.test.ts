@@ -63,6 +63,8 @@ describe("stack config", () => {
         ["bridge name", (c) => (c.endpoints.proxy.container.bridge = "vmbr0; rm -rf /"), "endpoints.proxy.container.bridge", /bridge name/],
         ["TTL", (c) => (c.endpoints.proxy.ttl = 10), "endpoints.proxy.ttl", /from 60/],
         ["default TTL", (c) => (c.dnsTtl = 59), "dnsTtl", /from 60/],
+        ["DNS proof bound", (c) => (c.dnsServesWithin = 86401), "dnsServesWithin", /1 to 86400, or 0/],
+        ["DNS proof bound as a duration", (c) => (c.dnsServesWithin = "10m"), "dnsServesWithin", /1 to 86400, or 0/],
         ["DNS name", (c) => (c.endpoints.proxy.records["example.org"].a = ["proxy_1!"]), 'endpoints.proxy.records["example.org"].a[0]', /labels of letters/],
         ["zone name", (c) => (c.endpoints.proxy.records.localhost = { a: ["x"] }), "endpoints.proxy.records.localhost", /zone name/],
         ["duplicate name", (c) => c.endpoints.proxy.records["example.org"].cname.push("api"), 'endpoints.proxy.records["example.org"].cname[5]', /declared once/],

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { APEX, canonicalName, EndpointNames, findRecordConflicts, fqdn, parseRecordName, planRecords, recordName, unsaidCnameTargets } from "../../../components/dns/records";
+import { APEX, canonicalName, EndpointNames, findRecordConflicts, fqdn, parseRecordName, planRecords, recordName, servedByZone, unsaidCnameTargets } from "../../../components/dns/records";
 import { recordResourceName } from "../../../components/dns/serviceRecords";
 
 const proxy = {
@@ -113,6 +113,38 @@ describe("the apex, \"@\" or \"\"", () => {
             const raw: EndpointNames = { endpoint: "web", zones: [{ zone: "example.org", a: ["@", ...e.names], cname: e.cnames }] };
             expect(canonicalName(raw)).toBe("example.org.");
             expect(findRecordConflicts([raw])).toEqual(findRecordConflicts([{ ...raw, zones: [{ ...raw.zones[0], a: ["", ...e.names] }] }]));
+        }));
+    });
+});
+
+describe("what each zone must serve", () => {
+    it("is every name and type of the zone's records, with their values, zone by zone", () => {
+        const names: EndpointNames = {
+            endpoint: "proxy",
+            zones: [
+                { zone: "example.org", a: ["", "proxy1"], cname: ["www"] },
+                { zone: "example.net", a: [], cname: ["shop"] },
+            ],
+        };
+        const served = servedByZone(planRecords(names, "192.0.2.10", 300, "2001:db8::10"));
+        expect([...served.keys()]).toEqual(["example.org", "example.net"]);
+        expect(served.get("example.org")).toEqual([
+            { name: "example.org.", type: "A", values: ["192.0.2.10"] },
+            { name: "proxy1.example.org.", type: "A", values: ["192.0.2.10"] },
+            { name: "example.org.", type: "AAAA", values: ["2001:db8::10"] },
+            { name: "proxy1.example.org.", type: "AAAA", values: ["2001:db8::10"] },
+            { name: "www.example.org.", type: "CNAME", values: ["example.org."] },
+        ]);
+        // A CNAME in another zone than its target: that zone serves the CNAME, not the address.
+        expect(served.get("example.net")).toEqual([{ name: "shop.example.net.", type: "CNAME", values: ["example.org."] }]);
+    });
+
+    it("asks each name and type once, whatever the records repeat", () => {
+        fc.assert(fc.property(fc.array(fc.constantFrom("a", "b", "c"), { maxLength: 6 }), (subs) => {
+            const records = subs.map((subdomain) => ({ zone: "example.org", subdomain, fieldtype: "A" as const, target: "192.0.2.10", ttl: 300 }));
+            const served = servedByZone(records).get("example.org") ?? [];
+            expect(served.map((s) => s.name)).toEqual([...new Set(subs)].map((s) => `${s}.example.org.`));
+            for (const s of served) expect(s.values).toEqual(["192.0.2.10"]);
         }));
     });
 });
