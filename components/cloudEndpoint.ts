@@ -92,7 +92,7 @@ export class CloudEndpoint extends pulumi.ComponentResource {
                 servesWithinSeconds: args.servesWithinSeconds,
                 ovhApi: provesRecords(args) ? args.ovhApi ?? new OvhApiProvider(`${name}-ovh-api`, {}, { parent: this }) : undefined,
             }, { parent: this, dependsOn: [this.alias.applied] });
-            pending.declared(this.records.addressRecords);
+            pending.declared(this.records.reverseWaitsFor);
         } catch (err) {
             pending.failed(err);
             throw err;

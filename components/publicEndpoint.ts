@@ -303,7 +303,7 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
             servesWithinSeconds: args.servesWithinSeconds,
             ovhApi,
         }, { parent: self, dependsOn: [probe.command] });
-        pending.declared(records.addressRecords);
+        pending.declared(records.reverseWaitsFor);
         return {
             ip: pulumi.output(args.ip),
             macAddress,

@@ -4,7 +4,7 @@
 import * as ovh from "@ovhcloud/pulumi-ovh";
 import * as pulumi from "@pulumi/pulumi";
 import { checked } from "../shared/checked";
-import { APEX, canonicalName, findRecordConflicts, fqdn, parseRecordName, planRecords, recordName, RecordSpec, servedByZone, ZoneNames, ZoneNamesArgs } from "./records";
+import { APEX, canonicalName, findRecordConflicts, fqdn, parseRecordName, planRecords, recordName, RecordSpec, ServedRecord, servedByZone, ZoneNames, ZoneNamesArgs } from "./records";
 import { DEFAULT_SERVES_WITHIN_SECONDS, ZoneServes } from "./zoneServes";
 import { OvhApiProvider } from "../network/ovhApiProvider";
 import { parseIpv6 } from "../shared/ipv6";
@@ -73,6 +73,11 @@ export class ServiceRecords extends pulumi.ComponentResource {
     readonly addressRecords: ovh.domain.ZoneRecord[];
     /** Per zone, the proof that its name servers serve the records (none with servesWithinSeconds 0). */
     readonly served: ZoneServes[];
+    /**
+     * What a reverse of the IP waits for: OVH refuses a reverse whose name does not resolve to the
+     * IP, so the A records, and the proof that their zones' servers serve them when there is one.
+     */
+    readonly reverseWaitsFor: pulumi.Resource[];
 
     constructor(name: string, args: ServiceRecordsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ovh-failover:dns:ServiceRecords", name, {}, opts);
@@ -100,18 +105,20 @@ export class ServiceRecords extends pulumi.ComponentResource {
             );
         });
         this.addressRecords = this.records.filter((_, i) => planned[i].fieldtype === "A");
-        const byZone = servesWithin === 0 ? new Map() : servedByZone(planned);
+        const byZone = servesWithin === 0 ? new Map<string, ServedRecord[]>() : servedByZone(planned);
         const ovhApi = byZone.size === 0 ? undefined : args.ovhApi ?? new OvhApiProvider(`${name}-ovh-api`, {}, { parent: this });
-        this.served = [...byZone].map(([zone, expected]) => new ZoneServes(zoneServesName(name, zone), {
+        const proofs = [...byZone].map(([zone, expected]) => ({
             zone,
-            expected,
-            withinSeconds: servesWithin,
-        }, {
-            parent: this,
-            provider: ovhApi,
-            // After every record of its zone: the proof asks for what they hold once applied.
-            dependsOn: this.records.filter((_, i) => planned[i].zone === zone),
+            proof: new ZoneServes(zoneServesName(name, zone), { zone, expected, withinSeconds: servesWithin }, {
+                parent: this,
+                provider: ovhApi,
+                // After every record of its zone: the proof asks for what they hold once applied.
+                dependsOn: this.records.filter((_, i) => planned[i].zone === zone),
+            }),
         }));
+        this.served = proofs.map((p) => p.proof);
+        const addressZones = new Set(planned.filter((r) => r.fieldtype === "A").map((r) => r.zone));
+        this.reverseWaitsFor = [...this.addressRecords, ...proofs.filter((p) => addressZones.has(p.zone)).map((p) => p.proof)];
         this.addressNames = zones.flatMap((z) => z.a.map((n) => fqdn(n, z.zone)));
         this.aliasNames = zones.flatMap((z) => z.cname.map((n) => fqdn(n, z.zone)));
         this.canonicalName = canonicalName(names);

@@ -114,14 +114,33 @@ describe("the example stack (reverse-proxy) through the real CLI and plugins: ev
         expect(Object.values(tier.standIn.virtualMacs(OVH2)).flatMap((m) => Object.keys(m.addresses))).toEqual([NEW_IP]);
         expect(recordsOf("example.org", "proxy1")).toEqual([`A ${NEW_IP}`, "AAAA 2001:db8:3:1a00::10"]);
 
-        // 6. A record added, one removed: only those two, nothing else written.
+        // 6. A record added, one removed: only those two and the zone's proof, nothing else written.
         editStack(project, (doc) => doc.setIn([...endpoint, "records", "example.org", "cname"], ["world", "api", "blog", "static", "cdn"]));
         const records = await run("a record added, one removed", "up");
-        expect(changed(records.steps)).toEqual(["create ovh:Domain/zoneRecord:ZoneRecord proxy-dns-CNAME-cdn.example.org", "delete ovh:Domain/zoneRecord:ZoneRecord proxy-dns-CNAME-images.example.org"]);
+        expect(changed(records.steps)).toEqual([
+            "create ovh:Domain/zoneRecord:ZoneRecord proxy-dns-CNAME-cdn.example.org",
+            "delete ovh:Domain/zoneRecord:ZoneRecord proxy-dns-CNAME-images.example.org",
+            "update pulumi-nodejs:dynamic/ovh-failover:ZoneServes proxy-dns-serves.example.org",
+        ]);
         expect(records.world.filter((e) => e.writes).map((e) => e.what)).toEqual(expect.arrayContaining(["POST /domain/zone/{zoneName}/record", "DELETE /domain/zone/{zoneName}/record/{id}"]));
         expect(records.world.filter((e) => e.writes && !/^(POST|DELETE) \/domain\/zone\/\{zoneName\}\/(record|refresh)/.test(e.what))).toEqual([]);
         expect(recordsOf("example.org", "cdn")).toEqual(["CNAME proxy1.example.org."]);
         expect(recordsOf("example.org", "images")).toEqual([]);
+        expect(await tier.dns.ask("cdn.example.org", "CNAME")).toEqual(["proxy1.example.org"]);
+
+        // 6b. The consumer key lost the refresh rule: the provider only logs the refused refresh
+        // (terraform-provider-ovh#1290), the proof fails `up` naming the rule; with it back, `up` proves it.
+        tier.standIn.zoneRefreshGranted(false);
+        editStack(project, (doc) => doc.setIn([...endpoint, "records", "example.org", "cname"], ["world", "api", "blog", "static", "cdn", "www"]));
+        const unrefreshed = await operation(project, "up");
+        expect(unrefreshed.code).not.toBe(0);
+        expect(unrefreshed.diagnostics.join("\n")).toContain("add the access rule POST /domain/zone/*/refresh to the consumer key");
+        expect(recordsOf("example.org", "www")).toEqual(["CNAME proxy1.example.org."]);
+        expect(await tier.dns.ask("www.example.org", "CNAME")).toEqual([]);
+        tier.standIn.zoneRefreshGranted(true);
+        const granted = await run("the refresh rule given back", "up");
+        expect(changed(granted.steps)).toEqual(["update pulumi-nodejs:dynamic/ovh-failover:ZoneServes proxy-dns-serves.example.org"]);
+        expect(await tier.dns.ask("www.example.org", "CNAME")).toEqual(["proxy1.example.org"]);
 
         // 7. Nothing to do again.
         const again = await run("no change again", "up");
@@ -140,7 +159,8 @@ describe("the example stack (reverse-proxy) through the real CLI and plugins: ev
         expect(init.code, init.stderr).toBe(0);
         const recovered = await run("state lost: adopt --no-state, then up", "up");
         expect(recovered.steps.filter((st) => st.op === "import").length).toBeGreaterThan(0);
-        expect(recovered.world.filter((e) => e.writes && !/^pct set /.test(e.what))).toEqual([]);
+        // What it writes: the NIC merged as it is, and the proofs' refreshes, which deploy the zones as they are.
+        expect(recovered.world.filter((e) => e.writes && !/^(pct set |POST \/domain\/zone\/\{zoneName\}\/refresh$)/.test(e.what))).toEqual([]);
         expect({ net1: netLine(hosts.ovh2.config(101), 1), macs: tier.standIn.virtualMacs(OVH2), records: tier.standIn.zoneRecords("example.org").length }).toEqual(before);
         const settled = await run("no change after the recovery", "up");
         expect(changed(settled.steps)).toEqual([]);

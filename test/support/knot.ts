@@ -79,7 +79,7 @@ export function renderZoneFile(zone: string, records: ZoneRecordSeed[], opts: Zo
 export interface KnotServer {
     /** Where it answers, on port 53. */
     address: string;
-    address6: string;
+    address6?: string;
     /** Writes the zone's file from these records and reloads it; resolves once the zone is loaded. */
     publish(zone: string, records: ZoneRecordSeed[]): Promise<void>;
     /** How many times publish reloaded a zone. */
@@ -98,13 +98,16 @@ export interface KnotServerOptions {
     defaultTtl?: number;
 }
 
+/** A server of a lab: it has an IPv6 address too. */
+export type LabKnotServer = KnotServer & { address6: string };
+
 export interface KnotLab {
     /** The network namespace the servers run in. */
     ns: string;
     /** This namespace's end of the veth pair: an address where no name server listens. */
     hostAddress: string;
-    /** A server with the next addresses of the lab, answering once this resolves. */
-    start(opts: KnotServerOptions): Promise<KnotServer>;
+    /** A server with the next addresses of the lab (IPv4 and IPv6), answering once this resolves. */
+    start(opts: KnotServerOptions): Promise<LabKnotServer>;
     /** Stops every server, then removes the namespace (and with it the veth pair). */
     destroy(): Promise<void>;
 }
@@ -148,7 +151,6 @@ export function createKnotLab(): KnotLab {
     const hostIf = `kh${tag}`.slice(0, 15);
     const nsIf = `kn${tag}`.slice(0, 15);
     const servers: KnotServer[] = [];
-    const dirs: string[] = [];
     ip("netns", "add", ns);
     try {
         ip("-n", ns, "link", "set", "lo", "up");
@@ -171,91 +173,106 @@ export function createKnotLab(): KnotLab {
             const address6 = `fd28:${octet.toString(16)}::${k}`;
             ip("-n", ns, "addr", "add", `${address}/24`, "dev", nsIf);
             ip("-n", ns, "-6", "addr", "add", `${address6}/64`, "dev", nsIf, "nodad");
-
-            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "knot-"));
-            dirs.push(dir);
-            fs.mkdirSync(path.join(dir, "zones"));
-            fs.mkdirSync(path.join(dir, "db"));
-            const zones = Object.keys(opts.zones);
-            const serials = new Map(zones.map((z) => [z, 2026120700]));
-            const fileOptions = (zone: string): ZoneFileOptions => ({ serial: serials.get(zone)!, nameServers: opts.nameServers ?? ["ns.invalid."], defaultTtl: opts.defaultTtl ?? 3600 });
-            const write = (zone: string, records: ZoneRecordSeed[]) => {
-                const file = path.join(dir, "zones", `${zone}.zone`);
-                fs.writeFileSync(`${file}.new`, renderZoneFile(zone, records, fileOptions(zone)));
-                fs.renameSync(`${file}.new`, file);
-            };
-            for (const [zone, records] of Object.entries(opts.zones)) write(zone, records);
-            const conf = path.join(dir, "knot.conf");
-            fs.writeFileSync(conf, [
-                "server:",
-                `    rundir: "${dir}"`,
-                "    user: root:root",
-                `    listen: [ ${address}@53, ${address6}@53 ]`,
-                "database:",
-                `    storage: "${path.join(dir, "db")}"`,
-                "log:",
-                "  - target: stderr",
-                "    any: info",
-                "template:",
-                "  - id: default",
-                `    storage: "${path.join(dir, "zones")}"`,
-                "    zonefile-sync: -1",
-                "    zonefile-load: whole",
-                "    journal-content: none",
-                "    semantic-checks: off",
-                "zone:",
-                ...zones.flatMap((z) => [`  - domain: ${z}`, `    file: ${z}.zone`]),
-                "",
-            ].join("\n"));
-
-            let logged = "";
-            // `ip netns exec` execs knotd in the namespace: the child's pid is knotd's.
-            const child = spawn("ip", ["netns", "exec", ns, KNOTD, "-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
-            child.stderr?.on("data", (d: Buffer) => (logged += d.toString()));
-            const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-            let reloads = 0;
-            const server: KnotServer = {
-                address,
-                address6,
-                async publish(zone, records) {
-                    if (!serials.has(zone)) throw new Error(`knot at ${address} does not serve ${zone} (it serves ${zones.join(", ")})`);
-                    serials.set(zone, serials.get(zone)! + 1);
-                    write(zone, records);
-                    try {
-                        await execFileAsync(KNOTC, ["-c", conf, "-b", "zone-reload", zone], { timeout: 30_000 });
-                    } catch (err) {
-                        const e = err as { stdout?: string; stderr?: string; message: string };
-                        throw new Error(`knotc zone-reload ${zone} at ${address} failed: ${e.stdout ?? ""}${e.stderr ?? e.message}\n${logged}`, { cause: err });
-                    }
-                    reloads++;
-                },
-                get reloads() {
-                    return reloads;
-                },
-                log: () => logged,
-                async stop() {
-                    if (child.exitCode !== null || child.signalCode !== null) return;
-                    child.kill("SIGTERM");
-                    const killed = setTimeout(() => child.kill("SIGKILL"), 10_000);
-                    await exited;
-                    clearTimeout(killed);
-                },
-            };
+            const server = await startKnot({ address, address6, netns: ns }, opts);
             servers.push(server);
-            try {
-                await firstAnswer(address, zones, child, () => logged);
-            } catch (err) {
-                await server.stop();
-                throw err;
-            }
-            return server;
+            return Object.assign(server, { address6 });
         },
         async destroy() {
             for (const s of servers) await s.stop();
             spawnSync("ip", ["netns", "del", ns]);
             // The host end goes with its peer; should it linger, remove it.
             spawnSync("ip", ["link", "del", hostIf], { stdio: "ignore" });
-            for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
         },
     };
+}
+
+/** Where a server listens, on port 53: its addresses, in a network namespace or in this one. */
+export interface KnotListen {
+    address: string;
+    address6?: string;
+    /** The namespace it runs in (default: this process's). */
+    netns?: string;
+}
+
+/** A knotd serving `opts.zones`, answering once this resolves; its files are removed when it stops. */
+export async function startKnot(where: KnotListen, opts: KnotServerOptions): Promise<KnotServer> {
+    const { address, address6 } = where;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "knot-"));
+    fs.mkdirSync(path.join(dir, "zones"));
+    fs.mkdirSync(path.join(dir, "db"));
+    const zones = Object.keys(opts.zones);
+    const serials = new Map(zones.map((z) => [z, 2026120700]));
+    const fileOptions = (zone: string): ZoneFileOptions => ({ serial: serials.get(zone)!, nameServers: opts.nameServers ?? ["ns.invalid."], defaultTtl: opts.defaultTtl ?? 3600 });
+    const write = (zone: string, records: ZoneRecordSeed[]) => {
+        const file = path.join(dir, "zones", `${zone}.zone`);
+        fs.writeFileSync(`${file}.new`, renderZoneFile(zone, records, fileOptions(zone)));
+        fs.renameSync(`${file}.new`, file);
+    };
+    for (const [zone, records] of Object.entries(opts.zones)) write(zone, records);
+    const conf = path.join(dir, "knot.conf");
+    fs.writeFileSync(conf, [
+        "server:",
+        `    rundir: "${dir}"`,
+        "    user: root:root",
+        `    listen: [ ${[address, address6].filter((a) => a !== undefined).map((a) => `${a}@53`).join(", ")} ]`,
+        "database:",
+        `    storage: "${path.join(dir, "db")}"`,
+        "log:",
+        "  - target: stderr",
+        "    any: info",
+        "template:",
+        "  - id: default",
+        `    storage: "${path.join(dir, "zones")}"`,
+        "    zonefile-sync: -1",
+        "    zonefile-load: whole",
+        "    journal-content: none",
+        "    semantic-checks: off",
+        "zone:",
+        ...zones.flatMap((z) => [`  - domain: ${z}`, `    file: ${z}.zone`]),
+        "",
+    ].join("\n"));
+
+    let logged = "";
+    // `ip netns exec` execs knotd in the namespace: the child's pid is knotd's.
+    const argv = [KNOTD, "-c", conf];
+    const child = where.netns ? spawn("ip", ["netns", "exec", where.netns, ...argv], { stdio: ["ignore", "ignore", "pipe"] }) : spawn(argv[0], argv.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
+    child.stderr?.on("data", (d: Buffer) => (logged += d.toString()));
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    let reloads = 0;
+    const server: KnotServer = {
+        address,
+        address6,
+        async publish(zone, records) {
+            if (!serials.has(zone)) throw new Error(`knot at ${address} does not serve ${zone} (it serves ${zones.join(", ")})`);
+            serials.set(zone, serials.get(zone)! + 1);
+            write(zone, records);
+            try {
+                await execFileAsync(KNOTC, ["-c", conf, "-b", "zone-reload", zone], { timeout: 30_000 });
+            } catch (err) {
+                const e = err as { stdout?: string; stderr?: string; message: string };
+                throw new Error(`knotc zone-reload ${zone} at ${address} failed: ${e.stdout ?? ""}${e.stderr ?? e.message}\n${logged}`, { cause: err });
+            }
+            reloads++;
+        },
+        get reloads() {
+            return reloads;
+        },
+        log: () => logged,
+        async stop() {
+            if (child.exitCode === null && child.signalCode === null) {
+                child.kill("SIGTERM");
+                const killed = setTimeout(() => child.kill("SIGKILL"), 10_000);
+                await exited;
+                clearTimeout(killed);
+            }
+            fs.rmSync(dir, { recursive: true, force: true });
+        },
+    };
+    try {
+        await firstAnswer(address, zones, child, () => logged);
+    } catch (err) {
+        await server.stop();
+        throw err;
+    }
+    return server;
 }

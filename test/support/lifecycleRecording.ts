@@ -40,7 +40,9 @@ const WRITE_KINDS: { kind: string; write: RegExp; types: RegExp }[] = [
     { kind: "virtual MAC", write: /^(POST|DELETE) \/dedicated\/server\/\{serviceName\}\/virtualMac/, types: /^pulumi-nodejs:dynamic\/ovh-failover:VirtualMac$/ },
     { kind: "NIC", write: /^pct set /, types: /^command:remote:Command$/ },
     { kind: "container", write: /^(POST|PUT|DELETE) \/nodes\//, types: /^proxmoxve:index\/containerLegacy:ContainerLegacy$/ },
-    { kind: "DNS", write: /^(POST|PUT|DELETE) \/domain\/zone\/\{zoneName\}\/(record|refresh)/, types: /^ovh:Domain\/zoneRecord:ZoneRecord$/ },
+    { kind: "DNS", write: /^(POST|PUT|DELETE) \/domain\/zone\/\{zoneName\}\/record/, types: /^ovh:Domain\/zoneRecord:ZoneRecord$/ },
+    // The provider refreshes the zone after each record it writes; the proof that DNS serves them refreshes it too.
+    { kind: "DNS", write: /^POST \/domain\/zone\/\{zoneName\}\/refresh/, types: /^(ovh:Domain\/zoneRecord:ZoneRecord|pulumi-nodejs:dynamic\/ovh-failover:ZoneServes)$/ },
     { kind: "reverse", write: /^(POST|DELETE) \/ip\/\{ip\}\/reverse/, types: /^ovh:Ip\/reverse:Reverse$/ },
     // An edge node (test/support/edgeNodes.ts): the bundle copied over SFTP, a deploy or removal
     // script run over SSH, and what that script did to the node's system (its daemon, interfaces,

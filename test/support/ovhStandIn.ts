@@ -2237,6 +2237,11 @@ export interface ZoneRecord extends ZoneRecordSeed {
   zone: string;
 }
 
+/** The name servers of the stand-in's n-th zone (from 1): OVH gives a zone a numbered pair of its own, e.g. dns200.ovh.net and ns200.ovh.net. */
+export function zoneNameServers(n: number): string[] {
+  return [`dns${100 + n}.ovh.net`, `ns${100 + n}.ovh.net`];
+}
+
 export type ZoneRefreshHook = (zone: string, records: ZoneRecord[]) => void | Promise<void>;
 
 /** What the stand-in holds of a zone besides its records (domain.ZoneWithIAM, domain.zone.Status). */
@@ -2262,9 +2267,7 @@ class DnsZones {
   add(zone: string): void {
     if (this.zones.has(zone)) return;
     this.zones.set(zone, new Map());
-    // OVH gives a zone a numbered pair of its servers, e.g. dns200.ovh.net and ns200.ovh.net.
-    const n = 100 + this.zones.size;
-    this.states.set(zone, { nameServers: [`dns${n}.ovh.net`, `ns${n}.ovh.net`], lastUpdate: new Date(), deployed: true, iamId: crypto.randomUUID() });
+    this.states.set(zone, { nameServers: zoneNameServers(this.zones.size), lastUpdate: new Date(), deployed: true, iamId: crypto.randomUUID() });
   }
 
   names(): string[] {

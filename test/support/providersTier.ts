@@ -8,12 +8,15 @@ import type { Recording } from "./recording";
 import type { OvhStandIn } from "./ovhStandIn";
 import type { FoundPlugin } from "./plugins";
 import { PluginWorkspace, pluginWorkspace } from "./pluginWorkspace";
+import type { StandInDns } from "./standInDns";
 
 export interface ProvidersTier {
     plugins: FoundPlugin[];
     ws: EngineWorkspace;
     /** The current test's stand-in, answering for eu.api.ovh.com on port 443. */
     standIn: OvhStandIn;
+    /** The name servers of the stand-in's zones: what each refresh deployed. */
+    dns: StandInDns;
     /** The CLI and its plugins trust this certificate too, from now on in this file (another stand-in's). */
     trust(caPem: string): void;
 }
@@ -27,6 +30,7 @@ export function useProvidersTier(): ProvidersTier {
         workspace = await pluginWorkspace();
         tier.plugins = workspace.plugins;
         tier.ws = workspace.ws;
+        tier.dns = workspace.dns;
         for (const p of tier.plugins) console.log(`pulumi-resource-${p.name} ${p.version} (GetPluginInfo; package-lock.json ${p.sdkVersion}): ${p.source.repository}@${p.source.commit}`);
         console.log(`pulumi ${tier.ws.engine.cliVersion}`);
     }, 600_000);

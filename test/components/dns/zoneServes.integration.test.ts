@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { zoneServesInputs, type ZoneServesArgs } from "../../../components/dns/zoneServes";
 import { askAddress, checkZoneServes, type ResolveHost, zoneServesProvider, type ZoneServesOutputs } from "../../../components/dns/zoneServesProvider";
 import { OvhApi, route } from "../../../components/network/ovhApiClient";
-import { canRunKnot, createKnotLab, type KnotLab, type KnotServer } from "../../support/knot";
+import { canRunKnot, createKnotLab, type KnotLab, type LabKnotServer } from "../../support/knot";
 import type { OvhStandIn } from "../../support/ovhStandIn";
 import { useOvhStandInEnv } from "../../support/ovhStandInEnv";
 import { serializedProvider } from "../../support/serializedProvider";
@@ -25,8 +25,8 @@ describe.runIf(runnable)("ZoneServes against Knot DNS fed by the stand-in's refr
     let lab: KnotLab;
     let n = 0;
     let zone = "";
-    let ns1: KnotServer;
-    let ns2: KnotServer;
+    let ns1: LabKnotServer;
+    let ns2: LabKnotServer;
     /** Publications a hook started and did not wait for. */
     let pending: Promise<void>[] = [];
 
