@@ -145,11 +145,19 @@ describe("the stack that owns its container (new-container) through the real CLI
         // 3. Records added, then one added and one removed: only those, nothing else written.
         editStack(project, (doc) => doc.setIn([...endpoint, "records", "example.org", "cname"], ["www", "api"]));
         const added = await run("records added", "up");
-        expect(changed(added.steps)).toEqual(["create ovh:Domain/zoneRecord:ZoneRecord off1-proxy-dns-CNAME-api.example.org", "create ovh:Domain/zoneRecord:ZoneRecord off1-proxy-dns-CNAME-www.example.org"]);
+        expect(changed(added.steps)).toEqual([
+            "create ovh:Domain/zoneRecord:ZoneRecord off1-proxy-dns-CNAME-api.example.org",
+            "create ovh:Domain/zoneRecord:ZoneRecord off1-proxy-dns-CNAME-www.example.org",
+            "update pulumi-nodejs:dynamic/ovh-failover:ZoneServes off1-proxy-dns-serves.example.org",
+        ]);
         expect(added.world.filter((e) => e.writes && !/^POST \/domain\/zone\/\{zoneName\}\/(record|refresh)$/.test(e.what))).toEqual([]);
         editStack(project, (doc) => doc.setIn([...endpoint, "records", "example.org", "cname"], ["www", "cdn"]));
         const records = await run("a record added, one removed", "up");
-        expect(changed(records.steps)).toEqual(["create ovh:Domain/zoneRecord:ZoneRecord off1-proxy-dns-CNAME-cdn.example.org", "delete ovh:Domain/zoneRecord:ZoneRecord off1-proxy-dns-CNAME-api.example.org"]);
+        expect(changed(records.steps)).toEqual([
+            "create ovh:Domain/zoneRecord:ZoneRecord off1-proxy-dns-CNAME-cdn.example.org",
+            "delete ovh:Domain/zoneRecord:ZoneRecord off1-proxy-dns-CNAME-api.example.org",
+            "update pulumi-nodejs:dynamic/ovh-failover:ZoneServes off1-proxy-dns-serves.example.org",
+        ]);
         expect(records.world.filter((e) => e.writes && !/^(POST|DELETE) \/domain\/zone\/\{zoneName\}\/(record|refresh)/.test(e.what))).toEqual([]);
         expect(recordsOf("cdn")).toEqual(["CNAME off1-proxy.example.org."]);
         expect(recordsOf("www")).toEqual(["CNAME off1-proxy.example.org."]);

@@ -122,6 +122,7 @@ describe("the public-cloud stack through the real CLI and plugins: an attach, th
             "replace command:remote:Command pci-guest-alias",
             "replace ovh:CloudProject/failoverIpAttach:FailoverIpAttach pci-ip-routing",
             "update ovh:Domain/zoneRecord:ZoneRecord pci-dns-A-pci.example.org",
+            "update pulumi-nodejs:dynamic/ovh-failover:ZoneServes pci-dns-serves.example.org",
         ]);
         const cloudWrites = ipChange.world.filter((e) => e.writes && !DNS_WRITE.test(e.what) && !/^POST \/domain\/zone\/\{zoneName\}\/refresh$/.test(e.what));
         expect(cloudWrites.map((e) => `${e.what} ${e.status}`)).toEqual(["POST /cloud/project/{serviceName}/ip/failover/{id}/attach 200"]);

@@ -31,16 +31,24 @@ export function standInDns(address: string): StandInDns {
         server = undefined;
     };
     // knotd reads its zones from its configuration at start: a zone it does not serve yet
-    // restarts it with every zone.
-    const publish = async (zone: string, records: ZoneRecord[]) => {
+    // restarts it with every zone. Refreshes of two zones may come at once (the OVH provider
+    // writes records in parallel): one at a time, so that one knotd listens, not two.
+    const deploy = async (zone: string, records: ZoneRecord[]) => {
         const known = zones.has(zone);
         zones.set(zone, records);
         if (server && known) return server.publish(zone, records);
         await stop();
         server = await startKnot({ address }, { zones: Object.fromEntries(zones), nameServers: [OVH_NAME_SERVERS[0]] });
     };
+    let queue: Promise<void> = Promise.resolve();
+    const publish = (zone: string, records: ZoneRecord[]): Promise<void> => {
+        const next = queue.then(() => deploy(zone, records));
+        queue = next.catch(() => undefined);
+        return next;
+    };
     return {
         async serve(standIn) {
+            await queue;
             await stop();
             zones = new Map();
             standIn.onZoneRefresh(publish);
@@ -58,6 +66,9 @@ export function standInDns(address: string): StandInDns {
             }
         },
         log: () => server?.log() ?? lastLog,
-        stop,
+        async stop() {
+            await queue;
+            await stop();
+        },
     };
 }
