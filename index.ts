@@ -5,7 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import {
     AdoptFile, CarpPair, IpmoveBundle, ConfigError, ConfigIssue, EdgeConfig, EndpointSpec, CONFIG_KEYS, endpointResourceNames, importIdsFor, vrackBlockImportIdFor, ipmoveBundle, keyPath, nearestKey, OvhCredentialsForNodes, parseAdoptFile, unknownNamespaces, parseProgramConfig,
-    CloudEndpoint, CloudEndpointSpec, cloudEndpointResourceNames, OvhApiProvider, prefixText, ProgramConfig, PublicEndpoint, RawConfig, SECRET_KEYS, StackSpec, IpBlock, blockText, EndpointBlock, EndpointLayout, provesRecords, ZoneNames,
+    CloudEndpoint, CloudEndpointSpec, cloudEndpointResourceNames, OvhApiProvider, prefixText, ProgramConfig, PublicEndpoint, RawConfig, SECRET_KEYS, StackSpec, IpBlock, blockText, EndpointBlock, EndpointLayout, provesRecords, ServiceRecords, ZoneNames,
 } from "./components";
 import { assertFreshBuild } from "./bin/freshBuild";
 
@@ -137,6 +137,7 @@ function declareCloudEndpoint(spec: StackSpec, e: CloudEndpointSpec, sshPrivateK
         cnameTarget: e.cnameTarget,
         ttl: e.ttl,
         servesWithinSeconds: spec.dnsServesWithin,
+        lowerTtl: e.lowerTtl,
         importIds: importIdsFor(e, cloudEndpointResourceNames(e.name), adopt),
         ovhApi,
     });
@@ -214,6 +215,7 @@ function declareEndpoint(spec: StackSpec, e: EndpointSpec, sshPrivateKey: pulumi
         cnameTarget: e.cnameTarget,
         ttl: e.ttl,
         servesWithinSeconds: spec.dnsServesWithin,
+        lowerTtl: e.lowerTtl,
         protect: spec.protectIps,
         importIds: importIdsFor(e, endpointResourceNames(e.name), adopt),
         ovhApi,
@@ -255,6 +257,15 @@ const declaredEdges = edges.length === 0 || !bundle ? [] : edges.map((e) => decl
 /** Per edge pair and node, the OVH API rules the node's consumer key needs. */
 export const edgeAccessRules = Object.fromEntries(declaredEdges.map((d, i) => [edges[i].name, d.accessRules]));
 
+/**
+ * While the records are lowered (lowerTtl): since when, and from when the IP can change without a
+ * resolver keeping the old address; `ovh-failover change-ip` reads it from the stack's outputs.
+ */
+function ttlLoweringOf(records: ServiceRecords): { ttlLowering?: Record<string, pulumi.Output<string | number>> } {
+    const l = records.lowering;
+    return l ? { ttlLowering: { loweredAt: l.loweredAt, safeAt: l.safeAt, fromTtl: l.fromTtl, toTtl: l.toTtl } } : {};
+}
+
 export const endpoints = Object.fromEntries(
     declared.map((d, i) => [
         stack.endpoints[i].name,
@@ -266,6 +277,7 @@ export const endpoints = Object.fromEntries(
             addressNames: d.records.addressNames,
             aliasNames: d.records.aliasNames,
             ...(d.ip6 ? { ip6: d.ip6, gateway6: d.gateway6, gateway6Source: d.gateway6Source } : {}),
+            ...ttlLoweringOf(d.records),
         },
     ]),
 );
@@ -274,6 +286,7 @@ export const endpoints = Object.fromEntries(
 export const cloudEndpoints = Object.fromEntries(
     declaredCloud.map((d, i) => [
         stack.cloudEndpoints[i].name,
-        { ip: d.ip, interfaceName: d.interfaceName, addressNames: d.records.addressNames, aliasNames: d.records.aliasNames },
+        { ip: d.ip, interfaceName: d.interfaceName, addressNames: d.records.addressNames, aliasNames: d.records.aliasNames, ...ttlLoweringOf(d.records) },
     ]),
 );
+

@@ -36,6 +36,8 @@ export interface CloudEndpointArgs {
     cnameTarget?: string;
     /** The records' TTL (default DEFAULT_TTL, 300). */
     ttl?: number;
+    /** While given, the records' TTL (below ttl) and a TtlLowering since when: the first step of an IP change. */
+    lowerTtl?: number;
     /** How long the zones' name servers have to serve changed records (default 600 s; 0: no proof). */
     servesWithinSeconds?: number;
     /**
@@ -90,6 +92,7 @@ export class CloudEndpoint extends pulumi.ComponentResource {
                 ttl: args.ttl,
                 importIds: args.importIds,
                 servesWithinSeconds: args.servesWithinSeconds,
+                lowerTtl: args.lowerTtl,
                 ovhApi: provesRecords(args) ? args.ovhApi ?? new OvhApiProvider(`${name}-ovh-api`, {}, { parent: this }) : undefined,
             }, { parent: this, dependsOn: [this.alias.applied] });
             pending.declared(this.records.reverseWaitsFor);

@@ -105,6 +105,8 @@ export interface PublicEndpointArgs {
     cnameTarget?: string;
     /** The records' TTL (default DEFAULT_TTL, 300). */
     ttl?: number;
+    /** While given, the records' TTL (below ttl) and a TtlLowering since when: the first step of an IP change. */
+    lowerTtl?: number;
     /** How long the zones' name servers have to serve changed records (default 600 s; 0: no proof). */
     servesWithinSeconds?: number;
     /** Protect the IP's routing from `pulumi destroy` (default true); it is retained on delete either way. */
@@ -301,6 +303,7 @@ export function declarePublicEndpoint(self: pulumi.ComponentResource, name: stri
             ttl: args.ttl,
             importIds: args.importIds,
             servesWithinSeconds: args.servesWithinSeconds,
+            lowerTtl: args.lowerTtl,
             ovhApi,
         }, { parent: self, dependsOn: [probe.command] });
         pending.declared(records.reverseWaitsFor);

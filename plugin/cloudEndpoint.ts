@@ -43,6 +43,8 @@ export interface CloudEndpointArgs {
     cnameTarget?: string;
     /** The records' TTL (default 300). */
     ttl?: number;
+    /** While given, the records' TTL (below ttl), and the stack records since when: the first step of an IP change. */
+    lowerTtl?: number;
     /** How long the zones' name servers have to serve changed records, in seconds (default 600; 0: no proof). */
     servesWithinSeconds?: number;
     /** The OVH API settings the proof that DNS serves the records runs under (default: the stack's `ovh:` config). */
@@ -71,6 +73,7 @@ export function libraryArgs(name: string, args: CloudEndpointArgs, parent: pulum
         cnameTarget: args.cnameTarget,
         ttl: args.ttl,
         servesWithinSeconds: args.servesWithinSeconds,
+        lowerTtl: args.lowerTtl,
         importIds: args.importIds,
         instanceGone: args.instanceGone,
         ovhApi: ovhApiProvider(name, args.ovhApi, parent),

@@ -181,6 +181,8 @@ export interface PublicEndpointArgs {
     zones?: ZoneNames[];
     cnameTarget?: string;
     ttl?: number;
+    /** While given, the records' TTL (below ttl), and the stack records since when: the first step of an IP change. */
+    lowerTtl?: number;
     /** How long the zones' name servers have to serve changed records, in seconds (default 600; 0: no proof). */
     servesWithinSeconds?: number;
     /** Protect the IP's routing from `pulumi destroy` (default true). */
@@ -225,6 +227,7 @@ export function libraryArgs(parent: pulumi.ComponentResource, name: string, args
         cnameTarget: args.cnameTarget,
         ttl: args.ttl,
         servesWithinSeconds: args.servesWithinSeconds,
+        lowerTtl: args.lowerTtl,
         protect: args.protect,
         probe: args.probe,
         importIds: args.importIds,

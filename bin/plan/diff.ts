@@ -5,8 +5,9 @@
 // pulumi/pulumi pkg/resource/deploy/step_generator.go (replacement order, protect) and step.go
 // (retainOnDelete).
 import { changedKeys, deleteBeforeReplace as virtualMacDeletesFirst, VirtualMacInputs, VirtualMacOutputs } from "../../components/network/virtualMacProvider";
+import { loweringChanges, TtlLoweringInputs } from "../../components/dns/ttlLoweringProvider";
 import { provesAgain, ZoneServesInputs } from "../../components/dns/zoneServesProvider";
-import { ChangeSummary, DeclaredResource, Evaluation, PropertyDiff, ReplacementOrder, SIG, Step, VIRTUAL_MAC_TYPE, ZONE_SERVES_TYPE } from "./model";
+import { ChangeSummary, DeclaredResource, Evaluation, PropertyDiff, ReplacementOrder, SIG, Step, TTL_LOWERING_TYPE, VIRTUAL_MAC_TYPE, ZONE_SERVES_TYPE } from "./model";
 import type { AdoptFile } from "../../components/config/adoptFile";
 import { deleteEffectOf, ruleFor } from "./providerRules";
 
@@ -140,9 +141,11 @@ export function diffEvaluations(before: Evaluation, after: Evaluation, adopt?: A
         }
         const paths = withoutIgnored(diffPaths(o.inputs, n.inputs), n.ignoreChanges);
         const diffs = [...new Set(Object.keys(paths).map(topKey))].sort();
-        // Our proof's diff answers "no change" unless the zone or what it must serve changed (its bounds are how, not what).
-        const unchangedProof = n.type === ZONE_SERVES_TYPE && !provesAgain(o.inputs as unknown as ZoneServesInputs, n.inputs as unknown as ZoneServesInputs);
-        if (diffs.length === 0 || unchangedProof) {
+        // Our own providers' diffs answer "no change" for some input changes: the proof's bounds
+        // (how, not what), a lowering's lower TTL before.
+        const unchangedByProvider = (n.type === ZONE_SERVES_TYPE && !provesAgain(o.inputs as unknown as ZoneServesInputs, n.inputs as unknown as ZoneServesInputs))
+            || (n.type === TTL_LOWERING_TYPE && !loweringChanges(o.inputs as unknown as TtlLoweringInputs, n.inputs as unknown as TtlLoweringInputs));
+        if (diffs.length === 0 || unchangedByProvider) {
             steps.push({ ...base, op: "same", diffs, detailedDiff: {} });
             continue;
         }

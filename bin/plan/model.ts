@@ -25,6 +25,9 @@ export const MOVE_CHECK_TYPE = "pulumi-nodejs:dynamic/ovh-failover:MoveCheck";
 /** The type token of the ZoneServes dynamic resource (the proof that a zone's name servers serve its records). */
 export const ZONE_SERVES_TYPE = "pulumi-nodejs:dynamic/ovh-failover:ZoneServes";
 
+/** The type token of the TtlLowering dynamic resource (since when an endpoint's records are at a lowered TTL). */
+export const TTL_LOWERING_TYPE = "pulumi-nodejs:dynamic/ovh-failover:TtlLowering";
+
 /**
  * Offline stand-in for an output only known once applied, e.g. the MAC OVH will assign. It names
  * what it stands for, and it changes when what it derives from changes, so that the plan shows

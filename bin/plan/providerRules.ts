@@ -3,7 +3,7 @@
 // world. The offline plan decides replacements from this table and prints the delete effects;
 // the components are written against it (test/bin/plan/providerRules.test.ts checks both).
 // Versions: @ovhcloud/pulumi-ovh 2.19 (terraform-provider-ovh v2.19), @pulumi/command 1.2.
-import { MOVE_CHECK_TYPE, VIRTUAL_MAC_TYPE, ZONE_SERVES_TYPE } from "./model";
+import { MOVE_CHECK_TYPE, TTL_LOWERING_TYPE, VIRTUAL_MAC_TYPE, ZONE_SERVES_TYPE } from "./model";
 
 export interface ProviderRule {
     /** The upstream file the rule was read in. */
@@ -156,6 +156,13 @@ export const PROVIDER_RULES: Record<string, ProviderRule> = {
         neverSent: [],
         onDelete: "does nothing at OVH or in DNS: the proof only refreshed the zone and asked its name servers",
         importId: "(nothing to import: it only proves)",
+    },
+    [TTL_LOWERING_TYPE]: {
+        source: "components/dns/ttlLoweringProvider.ts (this project's dynamic provider: diff never replaces and updates on other records, another lowered TTL or a higher TTL before; delete does nothing)",
+        replaceOn: [],
+        neverSent: [],
+        onDelete: "does nothing in the world: it only remembered since when the records were lowered",
+        importId: "(nothing to import: it only remembers a time)",
     },
     "pulumi:providers:pulumi-nodejs": {
         source: "@pulumi/pulumi cmd/dynamic-provider (no DiffConfig: the engine updates a provider whose config changed, never replaces it; sdk/go/common/resource/plugin/provider_plugin.go) and components/network/ovhApiProvider.ts",

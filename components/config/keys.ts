@@ -152,6 +152,7 @@ export const CATALOG = {
             k("records", "a map of zone (written records[\"example.org\"]) to { a, cname }", "The DNS records that point at the IP."),
             k("cnameTarget", "a fully qualified name with its trailing dot", "Where the CNAMEs point.", { default: "the first A name, when A names are in one zone only (else required)" }),
             k("ttl", "0 (the zone's default) or 60 to 2147483647 seconds", "The records' TTL.", { default: "dnsTtl" }),
+            k("lowerTtl", "60 seconds to one below ttl", "While set, the records' TTL instead of ttl, and the stack records since when (output ttlLowerings): the first step of an IP change, which `ovh-failover change-ip` sets, waits out and removes.", { default: "unset" }),
         ],
     },
     virtualMac: {

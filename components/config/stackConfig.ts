@@ -143,6 +143,8 @@ export interface EndpointSpec {
     records: ZoneNames[];
     cnameTarget?: string;
     ttl: number;
+    /** The records' TTL while an IP change is prepared (ovh-failover change-ip), below ttl. */
+    lowerTtl?: number;
 }
 
 export const CLOUD_FLAVOURS = ["netplan", "debian"] as const;
@@ -162,6 +164,7 @@ export interface CloudEndpointSpec {
     records: ZoneNames[];
     cnameTarget?: string;
     ttl: number;
+    lowerTtl?: number;
 }
 
 export interface StackSpec {
@@ -492,11 +495,13 @@ function parseZones(r: Reader, key: string, raw: unknown): ZoneNames[] {
 
 /** What a Proxmox endpoint and a Public Cloud endpoint have alike. */
 function parseCommon(r: Reader, key: string, o: Record<string, unknown>, defaultTtl: number) {
+    const ttl = r.optional(keyPath(key, "ttl"), o.ttl, v.parseTtl, defaultTtl);
     return {
         reverse: r.optional(keyPath(key, "reverse"), o.reverse, v.parseFqdn),
         records: o.records === undefined ? [] : parseZones(r, keyPath(key, "records"), o.records),
         cnameTarget: r.optional(keyPath(key, "cnameTarget"), o.cnameTarget, v.parseFqdn),
-        ttl: r.optional(keyPath(key, "ttl"), o.ttl, v.parseTtl, defaultTtl),
+        ttl,
+        lowerTtl: r.optional(keyPath(key, "lowerTtl"), o.lowerTtl, (x) => v.parseLoweredTtl(x, ttl ?? defaultTtl)),
     };
 }
 

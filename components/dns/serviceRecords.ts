@@ -5,10 +5,11 @@ import * as ovh from "@ovhcloud/pulumi-ovh";
 import * as pulumi from "@pulumi/pulumi";
 import { checked } from "../shared/checked";
 import { APEX, canonicalName, findRecordConflicts, fqdn, parseRecordName, planRecords, recordName, RecordSpec, ServedRecord, servedByZone, ZoneNames, ZoneNamesArgs } from "./records";
+import { TtlLowering } from "./ttlLowering";
 import { DEFAULT_SERVES_WITHIN_SECONDS, ZoneServes } from "./zoneServes";
 import { OvhApiProvider } from "../network/ovhApiProvider";
 import { parseIpv6 } from "../shared/ipv6";
-import { parseFqdn, parsePublicIpv4, parseServesWithin, parseTtl, parseZoneName } from "../shared/validate";
+import { parseFqdn, parseLoweredTtl, parsePublicIpv4, parseServesWithin, parseTtl, parseZoneName } from "../shared/validate";
 
 export interface ServiceRecordsArgs {
     /** The IP the A records hold. */
@@ -21,6 +22,11 @@ export interface ServiceRecordsArgs {
     cnameTarget?: string;
     /** 0 (the zone's default) or at least 60; default DEFAULT_TTL (300). */
     ttl?: number;
+    /**
+     * While given, the records' TTL instead of ttl (below it), and a TtlLowering records since
+     * when: the first step of an IP change (`ovh-failover change-ip`).
+     */
+    lowerTtl?: number;
     /**
      * Records that exist already, by resource name: `<recordId>.<zone>`, the id the OVH provider
      * imports a record by (terraform-provider-ovh ovh/resource_domain_zone_record.go, importer).
@@ -78,6 +84,8 @@ export class ServiceRecords extends pulumi.ComponentResource {
      * IP, so the A records, and the proof that their zones' servers serve them when there is one.
      */
     readonly reverseWaitsFor: pulumi.Resource[];
+    /** Since when the records are at lowerTtl, when it is given. */
+    readonly lowering?: TtlLowering;
 
     constructor(name: string, args: ServiceRecordsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ovh-failover:dns:ServiceRecords", name, {}, opts);
@@ -85,6 +93,7 @@ export class ServiceRecords extends pulumi.ComponentResource {
         const ip6 = args.ip6 === undefined ? undefined : checked(this, "ip6", args.ip6, parseIpv6);
         const ttl = checked(this, "ttl", args.ttl ?? DEFAULT_TTL, parseTtl);
         const servesWithin = checked(this, "servesWithinSeconds", args.servesWithinSeconds ?? DEFAULT_SERVES_WITHIN_SECONDS, parseServesWithin);
+        const lowerTtl = args.lowerTtl === undefined ? undefined : checked(this, "lowerTtl", args.lowerTtl, (x) => parseLoweredTtl(x, ttl));
         if (args.cnameTarget !== undefined) checked(this, "cnameTarget", args.cnameTarget, parseFqdn);
         const zones = checkedZones(this, args.zones ?? []);
         const names = { endpoint: name, zones, cnameTarget: args.cnameTarget };
@@ -95,7 +104,7 @@ export class ServiceRecords extends pulumi.ComponentResource {
 
         // dependsOn given to the component holds for every record: DNS moves after what it waits for.
         const dependsOn = opts?.dependsOn;
-        const planned = planRecords(names, ip, ttl, ip6);
+        const planned = planRecords(names, ip, lowerTtl ?? ttl, ip6);
         this.records = planned.map((r) => {
             const resourceName = recordResourceName(name, r);
             return new ovh.domain.ZoneRecord(
@@ -119,6 +128,13 @@ export class ServiceRecords extends pulumi.ComponentResource {
         this.served = proofs.map((p) => p.proof);
         const addressZones = new Set(planned.filter((r) => r.fieldtype === "A").map((r) => r.zone));
         this.reverseWaitsFor = [...this.addressRecords, ...proofs.filter((p) => addressZones.has(p.zone)).map((p) => p.proof)];
+        if (lowerTtl !== undefined && planned.length > 0) {
+            this.lowering = new TtlLowering(`${name}-ttl-lowering`, {
+                records: planned.map((r) => `${fqdn(r.subdomain, r.zone)} ${r.fieldtype}`),
+                fromTtl: ttl,
+                toTtl: lowerTtl,
+            }, { parent: this, dependsOn: [...this.records, ...this.served] });
+        }
         this.addressNames = zones.flatMap((z) => z.a.map((n) => fqdn(n, z.zone)));
         this.aliasNames = zones.flatMap((z) => z.cname.map((n) => fqdn(n, z.zone)));
         this.canonicalName = canonicalName(names);

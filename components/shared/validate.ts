@@ -147,6 +147,14 @@ export function parseTtl(value: unknown): number {
     return n;
 }
 
+/** A TTL an IP change lowers the records to: at least OVH's 60 s, below their TTL (not the zone's default, 0, unknown here). */
+export function parseLoweredTtl(value: unknown, ttl: number): number {
+    const n = parseInteger(value);
+    if (ttl === 0) throw new ConfigValueError("no lowering of records whose TTL is the zone's default (ttl 0, unknown here): set their ttl to the zone's TTL first");
+    if (n === undefined || n < 60 || n >= ttl) throw new ConfigValueError(`a TTL in seconds from 60 to ${ttl - 1}: below the records' TTL (${ttl})`);
+    return n;
+}
+
 /** How long the zone's name servers have to serve a change: 0 (no proof) or 1 to 86400 seconds. */
 export function parseServesWithin(value: unknown): number {
     const n = parseInteger(value);

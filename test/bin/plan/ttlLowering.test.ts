@@ -1,0 +1,34 @@
+// The first step of an IP change (ovh-failover change-ip): lowerTtl set on an endpoint lowers its
+// records' TTL and records since when, and changes nothing else: not the reverse (its retry bound
+// follows the configured TTL), not the proofs (a TTL is not what they ask for).
+import * as path from "path";
+import { describe, expect, it } from "vitest";
+import { plan } from "../../../bin/plan";
+
+const root = path.resolve(__dirname, "../../..");
+
+describe("lowerTtl on an endpoint", () => {
+    it("updates exactly its records' TTL and creates the lowering after them", async () => {
+        const r = await plan(root, { stack: "reverse-proxy", sets: ["endpoints.proxy.lowerTtl=60"], json: false, showSame: false }, false);
+        expect(r.exitCode, r.message).toBe(0);
+        const changed = r.steps.filter((s) => s.op !== "same");
+        const records = changed.filter((s) => s.type === "ovh:Domain/zoneRecord:ZoneRecord");
+        expect(records.length).toBeGreaterThan(0);
+        for (const s of records) expect(s, s.name).toMatchObject({ op: "update", diffs: ["ttl"] });
+        expect(records.map((s) => s.new!.inputs.ttl)).toEqual(records.map(() => 60));
+        const others = changed.filter((s) => s.type !== "ovh:Domain/zoneRecord:ZoneRecord");
+        expect(others.map((s) => `${s.op} ${s.name}`)).toEqual(["create proxy-dns-ttl-lowering"]);
+        const lowering = others[0];
+        expect(lowering.new!.inputs).toMatchObject({ fromTtl: 300, toTtl: 60 });
+        const named = (i: Record<string, unknown>) => `${i.subdomain === "" ? "" : `${String(i.subdomain)}.`}${String(i.zone)}. ${String(i.fieldtype)}`;
+        expect([...(lowering.new!.inputs.records as string[])].sort()).toEqual(records.map((s) => named(s.new!.inputs)).sort());
+        for (const s of records) expect(lowering.new!.dependencies).toContain(s.urn);
+    });
+
+    it("refuses a lowered TTL that is not below the records' TTL, naming the key", async () => {
+        const r = await plan(root, { stack: "reverse-proxy", sets: ["endpoints.proxy.lowerTtl=300"], json: false, showSame: false }, false);
+        expect(r.exitCode).not.toBe(0);
+        expect(r.message ?? r.output).toContain("endpoints.proxy.lowerTtl");
+        expect(r.message ?? r.output).toContain("below the records' TTL (300)");
+    });
+});
