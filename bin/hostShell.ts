@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseStackConfig, RawConfig, StackSpec } from "../components/config/stackConfig";
 import { keyPath } from "../components/shared/validate";
-import { loadFlagStackFile, loadProject, loadStackConfig } from "./plan/stackFiles";
+import { applySet, loadFlagStackFile, loadProject, loadStackConfig } from "./plan/stackFiles";
 
 let knownHostsDir: string | undefined;
 
@@ -50,11 +50,11 @@ export function runOnHost(argv: string[], input: string): Promise<{ code: number
 }
 
 /** The stack's configuration, parsed and checked as the program does (from another stack file if given). */
-export function stackSpec(dir: string, stack: string, stackFile?: string): StackSpec {
+export function stackSpec(dir: string, stack: string, stackFile?: string, sets: string[] = []): StackSpec {
     const project = loadProject(dir);
     const prefix = `${project.name}:`;
     const raw: RawConfig = {};
-    const config = stackFile ? loadFlagStackFile(project, stackFile) : loadStackConfig(dir, project, stack);
+    const config = sets.reduce((c, s) => applySet(project, c, s), stackFile ? loadFlagStackFile(project, stackFile) : loadStackConfig(dir, project, stack));
     for (const [key, value] of config) {
         if (!key.startsWith(prefix)) continue;
         try {

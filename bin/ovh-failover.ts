@@ -69,6 +69,26 @@ OVH_CONSUMER_KEY) and SSH to the hosts. Writes nothing while a conflict is left 
 `,
         load: () => require("./adopt") as CommandModule,
     },
+    "change-ip": {
+        summary: "an IP change in the order resolvers follow at once: TTL lowered, waited out, change, TTL restored",
+        help: `usage: ovh-failover change-ip <stack> --set <key>=<value> [--set …] [options]
+
+Runs an IP change through the Pulumi CLI (its Automation API, in this project) so that no resolver
+keeps the old address: it lowers the TTL of the address records the change reaches
+(endpoints.<e>.lowerTtl, then pulumi up), waits one old TTL from when the stack applied them (the
+time is in the stack's state), makes the change (the --set values, then pulumi up, which proves
+each zone's name servers serve the new records) and restores the TTL (lowerTtl removed, then
+pulumi up). The stack file keeps the change: commit it. Stopped anywhere, the same command
+resumes where the stack stands. Needs what pulumi up needs (credentials, the Proxmox hosts).
+
+  --set <key>=<value>  the change, as pulumi config set --path takes it
+                       (endpoints.proxy.ip=203.0.113.20); repeatable
+  --lower-ttl <s>      the TTL to lower to (default 60, OVH's lowest; below the records' TTL)
+  --dry-run            print the schedule; change nothing
+  -h, --help           this help
+`,
+        load: () => require("./change-ip") as CommandModule,
+    },
     drift: {
         summary: "compare the container NICs with what the stack sets (pulumi refresh cannot see them)",
         help: `usage: ovh-failover drift <stack> [--outputs <file>]

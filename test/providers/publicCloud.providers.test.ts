@@ -155,7 +155,8 @@ describe("the public-cloud stack through the real CLI and plugins: an attach, th
         const records = await run("another name", "up");
         expect(changed(records.steps)).toEqual(changed(records.previewed));
         expect(changed(records.steps).every((s) => /dns/.test(s)), changed(records.steps).join("\n")).toBe(true);
-        expect(records.world.filter((e) => e.writes).map((e) => e.what)).toEqual(["POST /domain/zone/{zoneName}/record", "POST /domain/zone/{zoneName}/refresh"]);
+        // The record, the provider's refresh after it, and the proof's refresh before it asks.
+        expect(records.world.filter((e) => e.writes).map((e) => e.what)).toEqual(["POST /domain/zone/{zoneName}/record", "POST /domain/zone/{zoneName}/refresh", "POST /domain/zone/{zoneName}/refresh"]);
         expect(recordsOf(ZONE, "www")).toEqual([`A ${PUBLIC_CLOUD.ip2}`]);
         expect(recordsOf(ZONE, "pci")).toEqual([`A ${PUBLIC_CLOUD.ip2}`]);
         expect(await state()).toBe(moved);
