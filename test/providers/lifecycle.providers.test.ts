@@ -187,6 +187,42 @@ describe("the example stack (reverse-proxy) through the real CLI and plugins: ev
         const file = writeLifecycleRecording({ stack: "reverse-proxy", recorded: recordedBy(tier), phases: lifecycle.phases });
         console.log(`recorded ${path.relative(REPO, file)}`);
     });
+
+    it("ovh-failover change-ip: the records lowered, waited out, the IP changed and proven served by the zones' name server, the TTL restored", async () => {
+        accountBefore("reverse-proxy", tier.standIn);
+        tier.standIn.addIp(NEW_IP, { routedTo: OVH2 });
+        const secrets = [tier.standIn.applicationSecret, tier.standIn.consumerKey, hosts.ovh1.ssh.clientKey.split("\n")[1]];
+        // TTL 61 s, lowered to 60 s: the wait is a minute.
+        const stackFile = withLabKeys(fs.readFileSync(path.join(REPO, "stacks", "Pulumi.reverse-proxy.yaml"), "utf8"), hosts).replace("ovh-failover:dnsTtl: 300", "ovh-failover:dnsTtl: 61");
+        const { project, run, recordsOf } = await startLifecycle(tier, hosts, "reverse-proxy", stackFile, () => secrets);
+        await run("up from nothing", "up");
+        expect(await tier.dns.ask("proxy1.example.org", "A")).toEqual([IP]);
+
+        const changeIp = await project.run([process.execPath, path.join(REPO, "dist", "bin", "ovh-failover.js"), "change-ip", "reverse-proxy", "--set", `endpoints.proxy.ip=${NEW_IP}`]);
+        expect(changeIp.code, `${changeIp.stdout}\n${changeIp.stderr}`).toBe(0);
+        const out = changeIp.stdout;
+        const at = (text: string) => out.indexOf(text);
+        expect(at("== lower the TTL of proxy")).toBeGreaterThan(0);
+        expect(at("== wait until")).toBeGreaterThan(at("== lower the TTL of proxy"));
+        expect(at(`== change: endpoints.proxy.ip=${NEW_IP}`)).toBeGreaterThan(at("== wait until"));
+        expect(at("== restore the TTL of proxy")).toBeGreaterThan(at("== change:"));
+        // Every changed name is answered by the zones' name server with the new address, at the TTL restored.
+        for (const [zone, name] of [["example.org", "proxy1"], ["example.net", ""]]) {
+            expect(recordsOf(zone, name).filter((r) => r.startsWith("A "))).toEqual([`A ${NEW_IP}`]);
+            expect(await tier.dns.ask(name === "" ? zone : `${name}.${zone}`, "A")).toEqual([NEW_IP]);
+            expect(tier.standIn.zoneRecords(zone).filter((r) => r.fieldType === "A").map((r) => r.ttl)).toEqual([61]);
+        }
+        expect(tier.standIn.ipRoutedTo(NEW_IP)).toBe(OVH1);
+        const outputs = await project.pulumi("stack", "output", "--json", "--stack", "reverse-proxy");
+        expect((JSON.parse(outputs.stdout) as { endpoints: Record<string, Record<string, unknown>> }).endpoints.proxy.ttlLowering).toBeUndefined();
+        expect(fs.readFileSync(path.join(project.dir, "stacks", "Pulumi.reverse-proxy.yaml"), "utf8")).not.toContain("lowerTtl");
+        expect(tier.standIn.violations).toEqual([]);
+
+        editStack(project, (doc) => doc.setIn(["config", "ovh-failover:protectIps"], false));
+        await run("routing unprotected", "up");
+        await run("destroy", "destroy");
+        expect(netLine(hosts.ovh1.config(101), 1)).toBe(NET1_BEFORE);
+    });
 });
 
 function gateway6Of(prefix: string): { gateway6: string; prefix6: string } {
