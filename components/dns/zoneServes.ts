@@ -16,7 +16,8 @@ export interface ZoneServesArgs {
     zone: string;
     /**
      * What its name servers must answer: each name fully qualified (www.example.org.), its type,
-     * and every value of that type there (an empty list: no such record, e.g. one deleted).
+     * and the values it must serve (others beside them may be served too: answerMatches); an
+     * empty list: no such record, e.g. one deleted.
      * Addresses compare parsed (2001:db8::1 is 2001:0db8::1); a CNAME target is written whole
      * with its trailing dot; TXT is the text served (ASCII), or OVH's quoted form of it.
      */

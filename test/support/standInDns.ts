@@ -12,7 +12,7 @@ export const OVH_NAME_SERVERS = Array.from({ length: 8 }, (_, i) => zoneNameServ
 export interface StandInDns {
     /** From now on, each refresh of this stand-in's zones is served (the zones of an earlier stand-in are forgotten). */
     serve(standIn: OvhStandIn): Promise<void>;
-    /** What the server answers for a name and type now, as node's resolver gives it (none: no such record, or no zone served yet). */
+    /** What the server answers for a name and type now, as node's resolver gives it (none: no such record); throws before the first refresh. */
     ask(name: string, type: "A" | "AAAA" | "CNAME"): Promise<string[]>;
     /** The server's log, for a failure's message. */
     log(): string;
@@ -54,7 +54,7 @@ export function standInDns(address: string): StandInDns {
             standIn.onZoneRefresh(publish);
         },
         async ask(name, type) {
-            if (!server) return [];
+            if (!server) throw new Error(`standInDns: asked for ${name} ${type}, but no zone has been refreshed yet: no server runs`);
             const resolver = new dns.promises.Resolver({ timeout: 2000, tries: 2 });
             resolver.setServers([address]);
             try {
