@@ -24,6 +24,7 @@ function everyKey(): { raw: Json; secrets: Json } {
     return {
         raw: {
             dnsTtl: 300,
+            dnsServesWithin: 600,
             protectIps: true,
             servers: {
                 ovh1: {
@@ -54,6 +55,7 @@ function everyKey(): { raw: Json; secrets: Json } {
                     records: { "example.org": { a: ["proxy1"], cname: ["www"] } },
                     cnameTarget: "proxy1.example.org.",
                     ttl: 300,
+                    lowerTtl: 60,
                 },
                 routed: { server: "ovh1", ip: "203.0.113.9", mode: "routed", container: { vmid: 102, nic: 1 } },
                 lb: { server: "ovh1", ip: "203.0.113.18", container: { vmid: 103, nic: 1 } },
