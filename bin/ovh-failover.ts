@@ -89,6 +89,26 @@ resumes where the stack stands. Needs what pulumi up needs (credentials, the Pro
 `,
         load: () => require("./change-ip") as CommandModule,
     },
+    "find-ip": {
+        summary: "every place an address still appears (DNS of every zone, reverse, routing, virtual MACs, containers), managed by the stack or not",
+        help: `usage: ovh-failover find-ip <address> [--stack <stack>] [options]
+
+Lists every place the address (IPv4 or IPv6) still appears: the records of every zone of the OVH
+account (A or AAAA targets; TXT and SPF text, an SPF ip4:/ip6: block that holds it included), its
+reverse and where OVH routes it, the virtual MACs of the account's servers, and with --stack the
+container configs of the stack's Proxmox hosts (pct config of every container pct list shows,
+over SSH). With --stack each place says whether the stack manages it (the key that declares it)
+or not. Reads only. Needs the OVH variables (OVH_ENDPOINT, OVH_APPLICATION_KEY,
+OVH_APPLICATION_SECRET, OVH_CONSUMER_KEY), and SSH to the hosts with --stack. Exit 1 when
+something the stack does not manage holds the address (without --stack: when anything does), 2 on
+an error or a host that could not be read, else 0.
+
+  --stack <stack>      the stack whose hosts are read and whose declarations are matched
+  --stack-file <file>  read the stack's config from this file instead of Pulumi.<stack>.yaml
+  -h, --help           this help
+`,
+        load: () => require("./find-ip") as CommandModule,
+    },
     drift: {
         summary: "compare the container NICs with what the stack sets (pulumi refresh cannot see them)",
         help: `usage: ovh-failover drift <stack> [--outputs <file>]

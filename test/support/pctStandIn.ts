@@ -6,6 +6,7 @@
 //   added; the value is written back `name` first, then the other options in alphabetical order;
 // - `pct set <vmid> --delete netN` removes the line;
 // - `pct config <vmid>` prints the `key: value` lines, sorted by key;
+// - `pct list` prints nothing without a container, else a header and one line per container;
 // - `pct status <vmid>` prints `status: running` or `status: stopped`;
 // - `pct exec <vmid> -- <cmd…>` runs the command (here, in the caller's network namespace) in a
 //   running container, and fails on a stopped one: pct.pm's exec is `lxc-attach -n <vmid> -- …`
@@ -47,6 +48,18 @@ netns=$(cat "$dir/$vmid.netns" 2>/dev/null || true)
 # In the container's network namespace, when it has one of its own.
 inct() { if [ -n "$netns" ]; then nsenter --net="$netns" -- "$@"; else "$@"; fi; }
 printf '%s %s %s %s\\n' "$(date +%s%N)" "$cmd" "$vmid" "\${3:-}" >> ${root}/pct.log
+if [ "$cmd" = list ]; then
+  # pve-container src/PVE/CLI/pct.pm, list: nothing without a container, else a header and a line per
+  # container by vmid, each printf "%-10s %-10s %-12s %-20s\\n" of vmid, status, lock, name.
+  ids=$(ls "$dir" | sed -n 's/^\\([0-9][0-9]*\\)\\.conf$/\\1/p' | sort -n)
+  [ -n "$ids" ] || exit 0
+  printf '%-10s %-10s %-12s %-20s\\n' VMID Status Lock Name
+  for id in $ids; do
+    st=stopped; [ -e "$dir/$id.running" ] && st=running
+    printf '%-10s %-10s %-12s %-20s\\n' "$id" "$st" "$(sed -n 's/^lock: //p' "$dir/$id.conf")" "$(sed -n 's/^hostname: //p' "$dir/$id.conf")"
+  done
+  exit 0
+fi
 [ -n "$vmid" ] || { echo "400 not enough arguments" >&2; exit 255; }
 if [ "$cmd" != exec ] && [ ! -e "$cfg" ]; then echo "Configuration file 'nodes/pve/lxc/$vmid.conf' does not exist" >&2; exit 255; fi
 write() { # key value: replace the line, keep the file sorted
