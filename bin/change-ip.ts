@@ -68,9 +68,9 @@ async function run(stack: Stack, project: string, step: Step, sets: string[], ch
     } else if (step.step === "wait") {
         // The schedule's time was an estimate for records lowered by this run: the state has the real one.
         const until = await safeAt(stack, changing);
-        const ms = until - Date.now();
-        process.stdout.write(`\n== wait until ${new Date(until).toISOString()} (${Math.max(0, Math.ceil(ms / 1000))} s): resolvers let go of the old TTL; stopped, run the same command again to resume\n`);
-        if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+        process.stdout.write(`\n== wait until ${new Date(until).toISOString()} (${Math.max(0, Math.ceil((until - Date.now()) / 1000))} s): resolvers let go of the old TTL; stopped, run the same command again to resume\n`);
+        // setTimeout takes at most 2^31-1 ms (about 24.8 days): longer waits in steps of a day.
+        for (let left = until - Date.now(); left > 0; left = until - Date.now()) await new Promise((resolve) => setTimeout(resolve, Math.min(left, 86_400_000)));
     } else if (step.step === "change") {
         for (const s of sets) {
             const eq = s.indexOf("=");
@@ -105,7 +105,19 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
         const steps = remainingSteps(changing, lowerings, opts.lowerTo, new Date(), stillLowered);
         process.stdout.write(renderSchedule(changing, steps, opts.sets));
         if (opts.dryRun) return;
-        for (const step of steps) await run(stack, project, step, opts.sets, changing.map((c) => c.endpoint));
+        // The wait is one TTL of the stack file: a TTL edited and not applied yet is not the one
+        // resolvers were given. A run under way (a lowering in the state) has applied the file.
+        if (steps[0]?.step === "lower" && changing.every((c) => lowerings[c.endpoint] === undefined)) {
+            const pending = Object.entries((await stack.preview()).changeSummary).filter(([op, n]) => op !== "same" && n > 0);
+            if (pending.length > 0) throw new Error(`the stack has changes not applied yet (${pending.map(([op, n]) => `${n} to ${op}`).join(", ")}): run pulumi up first, so that the TTL waited out is the one resolvers were given`);
+        }
+        for (const step of steps) {
+            try {
+                await run(stack, project, step, opts.sets, changing.filter((c) => c.ttl > 60).map((c) => c.endpoint));
+            } catch (err) {
+                throw new Error(`the ${step.step} step failed; the stack file holds what it set, and the same command resumes from where the stack stands: ${(err as Error).message}`, { cause: err });
+            }
+        }
         if (steps.length > 0) process.stdout.write(`\nchanged: ${opts.sets.join(", ")}; commit ${path.relative(process.cwd(), dir) || "."}'s stack file\n`);
     } catch (err) {
         process.stderr.write(`error: ${(err as Error).message}\n`);

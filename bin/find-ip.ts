@@ -72,13 +72,16 @@ async function virtualMacPlaces(api: OvhApi, text: string): Promise<Place[]> {
 }
 
 /** Every container's config on a host: `pct list`'s first column (pve-container src/PVE/CLI/pct.pm, list), then `pct config`. */
-const CONTAINER_CONFIGS = `pct list | awk 'NR > 1 { print $1 }' | while read -r id; do echo "== $id"; pct config "$id" || exit 1; done\n`;
+const CONTAINER_CONFIGS = `set -e\nlist=$(pct list)\nfor id in $(printf '%s\\n' "$list" | awk 'NR > 1 { print $1 }'); do echo "== $id"; pct config "$id"; done\n`;
 
 async function containerPlaces(spec: StackSpec, address: Address, notRead: string[]): Promise<Place[]> {
     const places: Place[] = [];
     for (const [server, s] of spec.servers) {
         const p = s.proxmox;
-        if (!p || s.unreachable) continue;
+        if (!p || s.unreachable) {
+            notRead.push(`the containers of ${server}: ${p ? "the stack marks the server unreachable" : "the stack names no Proxmox host for it"}`);
+            continue;
+        }
         const r = await runOnHost(sshCommand(p.host, p.port, p.user, p.hostKey), CONTAINER_CONFIGS);
         if (r.code !== 0) {
             notRead.push(`the containers of ${server} (${p.host}): ${r.out.trim().split("\n").pop() ?? `exit ${r.code}`}`);

@@ -69,24 +69,31 @@ export type Step =
  * (an `up` that failed) is lowered again.
  */
 export function remainingSteps(changing: ChangingEndpoint[], lowerings: Record<string, LoweringOutput | undefined>, lowerTo: number, now: Date, stillLowered: string[] = []): Step[] {
-    // The change applied already (a run stopped before it restored): only the restore is left.
+    // The stack file holds the change already (a run stopped, or an up that failed, after it was
+    // set): the restore's up applies it, if it is not, and restores the TTL.
     if (changing.length === 0) return stillLowered.length > 0 ? [{ step: "restore", endpoints: stillLowered }] : [];
-    const toLower = changing.filter((c) => lowerings[c.endpoint] === undefined);
+    const unknown = changing.filter((c) => c.ttl === 0);
+    if (unknown.length > 0) {
+        throw new Error(`${unknown.map((c) => `endpoints.${c.endpoint}`).join(", ")}: the records' TTL is the zone's default (ttl 0), unknown here, so no wait can be computed: set their ttl to the zone's TTL (its SOA's) first, and let an up apply it`);
+    }
+    // At OVH's lowest TTL already: nothing to lower, resolvers let go within it.
+    const lowerable = changing.filter((c) => c.ttl > 60);
+    const toLower = lowerable.filter((c) => lowerings[c.endpoint] === undefined);
     const steps: Step[] = [];
-    if (toLower.length > 0) steps.push({ step: "lower", endpoints: toLower.map((c) => c.endpoint), ttl: Object.fromEntries(toLower.map((c) => [c.endpoint, Math.min(lowerTo, c.ttl - 1)])) });
+    if (toLower.length > 0) steps.push({ step: "lower", endpoints: toLower.map((c) => c.endpoint), ttl: Object.fromEntries(toLower.map((c) => [c.endpoint, Math.max(60, Math.min(lowerTo, c.ttl - 1))])) });
     // Lowered now, it is safe one old TTL from now; lowered earlier, when the outputs say.
-    const safeAt = Math.max(
-        ...changing.map((c) => (lowerings[c.endpoint] ? Date.parse(lowerings[c.endpoint]!.safeAt) : now.getTime() + c.ttl * 1000)),
-    );
+    const safeAt = Math.max(now.getTime(), ...lowerable.map((c) => (lowerings[c.endpoint] ? Date.parse(lowerings[c.endpoint]!.safeAt) : now.getTime() + c.ttl * 1000)));
     if (safeAt > now.getTime()) steps.push({ step: "wait", until: new Date(safeAt).toISOString() });
-    steps.push({ step: "change" }, { step: "restore", endpoints: changing.map((c) => c.endpoint) });
+    steps.push({ step: "change" });
+    const lowered = [...new Set([...lowerable.map((c) => c.endpoint), ...stillLowered])];
+    if (lowered.length > 0) steps.push({ step: "restore", endpoints: lowered });
     return steps;
 }
 
 /** The schedule as --dry-run prints it. */
 export function renderSchedule(changing: ChangingEndpoint[], steps: Step[], sets: string[]): string {
     if (steps.length === 0) return "no address record changes: nothing to schedule (a plain pulumi up applies the change)\n";
-    const lines = changing.length > 0 ? ["records whose address changes:"] : ["the change is applied; the records are still lowered:"];
+    const lines = changing.length > 0 ? ["records whose address changes:"] : ["the stack file holds the change (its up may not have finished); the records are still lowered:"];
     for (const c of changing) lines.push(`  ${c.endpoint}: ${c.records.join(", ")} (TTL ${c.ttl} s)`);
     lines.push("steps:");
     steps.forEach((s, i) => {

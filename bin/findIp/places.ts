@@ -35,14 +35,21 @@ export function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 {
  */
 export function tokenHolds(token: string, address: ipaddr.IPv4 | ipaddr.IPv6, slash: "block" | "address" = "block"): boolean {
     const bare = token.replace(/^[+\-~?]?ip[46]:/i, "");
+    // An IPv4 address after a label and a colon (ip:192.0.2.10, a description's text) is one too;
+    // an IPv6 address is all colons, and read whole.
+    const candidates = address.kind() === "ipv4" && bare.includes(":") ? [bare, bare.slice(bare.lastIndexOf(":") + 1)] : [bare];
+    return candidates.some((c) => holds(c, address, slash));
+}
+
+function holds(text: string, address: ipaddr.IPv4 | ipaddr.IPv6, slash: "block" | "address"): boolean {
     try {
-        if (bare.includes("/") && slash === "block") {
-            const [net, len] = ipaddr.parseCIDR(bare);
+        if (text.includes("/") && slash === "block") {
+            const [net, len] = ipaddr.parseCIDR(text);
             return net.kind() === address.kind() && address.match([net, len]);
         }
-        const text = bare.split("/")[0];
-        if (!ipaddr.isValid(text)) return false;
-        const other = ipaddr.parse(text);
+        const plain = text.split("/")[0];
+        if (!ipaddr.isValid(plain)) return false;
+        const other = ipaddr.parse(plain);
         return other.kind() === address.kind() && other.toNormalizedString() === address.toNormalizedString();
     } catch {
         return false;
@@ -67,11 +74,17 @@ export function recordTextHolds(target: string, address: ipaddr.IPv4 | ipaddr.IP
     return textHolds(text, address);
 }
 
-/** The `key: value` lines of `pct config` that hold the address (net1: …,ip=192.0.2.10/32,…). */
+/**
+ * The `key: value` lines of `pct config` that hold the address (net1: …,ip=192.0.2.10/32,…). The
+ * description is printed percent-escaped (pve-container src/PVE/CLI/pct.pm, config:
+ * PVE::Tools::encode_text, which escapes ':' and control characters): read decoded.
+ */
 export function configLinesHolding(config: string, address: ipaddr.IPv4 | ipaddr.IPv6): { key: string; value: string }[] {
     return config.split("\n").flatMap((line) => {
         const m = /^([^:\s]+):\s?(.*)$/.exec(line);
-        return m && textHolds(m[2], address, "address") ? [{ key: m[1], value: m[2] }] : [];
+        if (!m) return [];
+        const text = m[1] === "description" ? m[2].replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))) : m[2];
+        return textHolds(text, address, "address") ? [{ key: m[1], value: m[2] }] : [];
     });
 }
 

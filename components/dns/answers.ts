@@ -22,6 +22,11 @@ export interface ExpectedRecord {
     type: ServedType;
     /** Each value as compared (see normalizeValue), sorted, each once. */
     values: string[];
+    /**
+     * A or AAAA only: the TTL the server must give them too (seconds), as after a TTL change that
+     * must be served before it counts (a TTL lowering before an IP change).
+     */
+    ttl?: number;
 }
 
 /**
@@ -34,7 +39,7 @@ export interface ExpectedRecord {
  * - silent: no answer at all (timeout, connection refused, unreachable).
  */
 export type Answer =
-    | { kind: "values"; values: string[] }
+    | { kind: "values"; values: string[]; ttls?: number[] }
     | { kind: "unreadable"; values: string[] }
     | { kind: "absent"; code: "NXDOMAIN" | "NODATA" }
     | { kind: "refused"; code: string }
@@ -160,10 +165,10 @@ export function servedValue(type: ServedType, value: string): string | undefined
 const sortedOnce = (values: string[]): string[] => [...new Set(values)].sort();
 
 /** The values of a server's NOERROR answer, written as the expected ones are; kept as served when one is not of the type. */
-export function valuesAnswer(type: ServedType, values: string[]): Answer {
+export function valuesAnswer(type: ServedType, values: string[], ttls?: number[]): Answer {
     const read = values.map((v) => servedValue(type, v));
     if (read.some((v) => v === undefined)) return { kind: "unreadable", values: sortedOnce(values) };
-    return { kind: "values", values: sortedOnce(read as string[]) };
+    return ttls === undefined ? { kind: "values", values: sortedOnce(read as string[]) } : { kind: "values", values: sortedOnce(read as string[]), ttls: [...new Set(ttls)].sort((a, b) => a - b) };
 }
 
 /**
@@ -196,6 +201,8 @@ export const answered = (answer: Answer): boolean => answer.kind !== "silent";
 export function answerMatches(answer: Answer, expected: ExpectedRecord): boolean {
     if (answer.kind === "absent") return expected.values.length === 0;
     if (answer.kind !== "values" || expected.values.length === 0) return false;
+    // An authoritative server gives a record its TTL as the zone holds it, the same for an RRset (RFC 2181 §5.2).
+    if (expected.ttl !== undefined && (answer.ttls === undefined || answer.ttls.some((t) => t !== expected.ttl))) return false;
     return expected.values.every((v) => answer.values.includes(v));
 }
 
@@ -205,7 +212,7 @@ const showValues = (type: ServedType, values: string[]): string => values.map((v
 export function showAnswer(type: ServedType, answer: Answer): string {
     switch (answer.kind) {
         case "values":
-            return answer.values.length === 0 ? "nothing" : showValues(type, answer.values);
+            return answer.values.length === 0 ? "nothing" : `${showValues(type, answer.values)}${answer.ttls ? ` (TTL ${answer.ttls.join(", ")})` : ""}`;
         case "unreadable":
             return `${answer.values.map((v) => JSON.stringify(v)).join(", ")} (not ${type} values)`;
         case "absent":
@@ -219,7 +226,7 @@ export function showAnswer(type: ServedType, answer: Answer): string {
 
 /** The expected RRset as a message says it. */
 export function showExpected(expected: ExpectedRecord): string {
-    return expected.values.length === 0 ? `no ${expected.type} record` : showValues(expected.type, expected.values);
+    return expected.values.length === 0 ? `no ${expected.type} record` : `${showValues(expected.type, expected.values)}${expected.ttl === undefined ? "" : ` (TTL ${expected.ttl})`}`;
 }
 
 function isRecordObject(value: unknown): value is Record<string, unknown> {
@@ -259,7 +266,7 @@ export function parseExpectedRecords(value: unknown, zoneValue: unknown, key = "
         const before = issues.length;
         if (!isRecordObject(entry)) return void issue(at, entry, "an object {name, type, values}");
         for (const field of Object.keys(entry)) {
-            if (!["name", "type", "values"].includes(field)) issue(`${at}.${field}`, entry[field], "no such field: name, type and values are");
+            if (!["name", "type", "values", "ttl"].includes(field)) issue(`${at}.${field}`, entry[field], "no such field: name, type, values and ttl are");
         }
         let name: string | undefined;
         try {
@@ -288,6 +295,9 @@ export function parseExpectedRecords(value: unknown, zoneValue: unknown, key = "
                 issue(`${at}.values[${j}]`, v, err.message);
             }
         });
+        const ttl = entry.ttl;
+        if (ttl !== undefined && (typeof ttl !== "number" || !Number.isInteger(ttl) || ttl < 0 || ttl > 2_147_483_647)) issue(`${at}.ttl`, ttl, "a TTL in seconds, 0 to 2147483647");
+        else if (ttl !== undefined && type !== undefined && type !== "A" && type !== "AAAA") issue(`${at}.ttl`, ttl, "no ttl: only an A or AAAA expectation has one");
         if (name === undefined || type === undefined) return;
         const rrset = sortedOnce(values);
         if (type === "CNAME" && rrset.length > 1) issue(`${at}.values`, entry.values, "one CNAME target at most (RFC 1034 §3.6.2: a name has one CNAME)");
@@ -297,7 +307,7 @@ export function parseExpectedRecords(value: unknown, zoneValue: unknown, key = "
         const previous = seen.get(id);
         if (previous !== undefined) return void issue(at, `${name} ${type}`, `each name and type once (${key}[${previous}] has it already)`);
         seen.set(id, i);
-        expected.push({ name, type, values: rrset });
+        expected.push(ttl === undefined ? { name, type, values: rrset } : { name, type, values: rrset, ttl: ttl as number });
     });
     // RFC 1034 §3.6.2: a name with a CNAME has no other data; expecting both cannot be met.
     for (const e of expected) {

@@ -181,22 +181,25 @@ export interface ServedRecord {
     name: string;
     type: RecordType;
     values: string[];
+    /** A and AAAA, with `withTtl`: their TTL, which must be served too. */
+    ttl?: number;
 }
 
 /**
  * What each zone's name servers must answer once the records are applied, zone by zone: every
  * name and type the records declare, with all their values. A name the records no longer declare
  * is not asked for: its record is deleted after the new ones are proven (the engine runs deletes
- * last), so its absence cannot be proven in the same `up`.
+ * last), so its absence cannot be proven in the same `up`. `withTtl`: the address records' TTL
+ * must be served too (while a lowering is in effect, so that it counts from when it is served).
  */
-export function servedByZone(records: RecordSpec[]): Map<string, ServedRecord[]> {
+export function servedByZone(records: RecordSpec[], withTtl = false): Map<string, ServedRecord[]> {
     const zones = new Map<string, Map<string, ServedRecord>>();
     for (const r of records) {
         const zone = zones.get(r.zone) ?? new Map<string, ServedRecord>();
         zones.set(r.zone, zone);
         const name = fqdn(r.subdomain, r.zone);
         const key = `${name} ${r.fieldtype}`;
-        const served = zone.get(key) ?? { name, type: r.fieldtype, values: [] };
+        const served: ServedRecord = zone.get(key) ?? (withTtl && r.fieldtype !== "CNAME" ? { name, type: r.fieldtype, values: [], ttl: r.ttl } : { name, type: r.fieldtype, values: [] });
         zone.set(key, served);
         if (!served.values.includes(r.target)) served.values.push(r.target);
     }

@@ -114,7 +114,8 @@ export class ServiceRecords extends pulumi.ComponentResource {
             );
         });
         this.addressRecords = this.records.filter((_, i) => planned[i].fieldtype === "A");
-        const byZone = servesWithin === 0 ? new Map<string, ServedRecord[]>() : servedByZone(planned);
+        // While lowered, the proof asks for the lowered TTL too: the lowering counts from when it is served.
+        const byZone = servesWithin === 0 ? new Map<string, ServedRecord[]>() : servedByZone(planned, lowerTtl !== undefined);
         const ovhApi = byZone.size === 0 ? undefined : args.ovhApi ?? new OvhApiProvider(`${name}-ovh-api`, {}, { parent: this });
         const proofs = [...byZone].map(([zone, expected]) => ({
             zone,

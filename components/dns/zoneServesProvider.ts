@@ -146,10 +146,16 @@ async function zoneNameServers(api: OvhApi, zone: string): Promise<string[]> {
 async function ask(resolver: dns.promises.Resolver, expected: ExpectedRecord): Promise<Answer> {
     try {
         switch (expected.type) {
-            case "A":
-                return valuesAnswer("A", await resolver.resolve4(expected.name));
-            case "AAAA":
-                return valuesAnswer("AAAA", await resolver.resolve6(expected.name));
+            case "A": {
+                if (expected.ttl === undefined) return valuesAnswer("A", await resolver.resolve4(expected.name));
+                const records = await resolver.resolve4(expected.name, { ttl: true });
+                return valuesAnswer("A", records.map((r) => r.address), records.map((r) => r.ttl));
+            }
+            case "AAAA": {
+                if (expected.ttl === undefined) return valuesAnswer("AAAA", await resolver.resolve6(expected.name));
+                const records = await resolver.resolve6(expected.name, { ttl: true });
+                return valuesAnswer("AAAA", records.map((r) => r.address), records.map((r) => r.ttl));
+            }
             case "CNAME":
                 return valuesAnswer("CNAME", await resolver.resolveCname(expected.name));
             case "TXT":

@@ -28,10 +28,15 @@ afterEach(async () => {
 });
 
 /** Two Proxmox hosts (the stack's ovh1 and ovh2), each with its containers, and an ssh that picks one by address. */
-function hosts(containers: Record<string, Record<number, string[]>>): NodeJS.ProcessEnv {
+function hosts(containers: Record<string, Record<number, string[]> | "no pct">): NodeJS.ProcessEnv {
     const cases: string[] = [];
     for (const [address, cts] of Object.entries(containers)) {
         const dir = path.join(work, address);
+        if (cts === "no pct") {
+            // A host where pct is not on the PATH: the list fails, which must not read as no container.
+            cases.push(`  *@${address}) PATH=/usr/bin:/bin ;;`);
+            continue;
+        }
         writePctStandIn(path.join(dir, "bin"), dir);
         for (const [vmid, lines] of Object.entries(cts)) writeContainerConfig(dir, Number(vmid), lines, true);
         cases.push(`  *@${address}) PATH=${path.join(dir, "bin")}:$PATH ;;`);
@@ -83,6 +88,8 @@ describe("where an address appears", () => {
             { key: "net1", value: "name=eth1,gw=192.0.2.1,ip=192.0.2.10/32,type=veth" },
             { key: "description", value: "was 192.0.2.10 until May" },
         ]);
+        // pct prints the description percent-escaped (':' and new lines).
+        expect(configLinesHolding("description: old%0Aip%3A192.0.2.10\n", address)).toEqual([{ key: "description", value: "old%0Aip%3A192.0.2.10" }]);
         // An IPv6 address in its /64: only that address, not its neighbours.
         expect(configLinesHolding("net1: ip6=2001:db8:1:4662::10/64", parseAddress("2001:db8:1:4662::11"))).toEqual([]);
         expect(configLinesHolding("net1: ip6=2001:db8:1:4662::10/64", parseAddress("2001:db8:1:4662:0::10"))).toHaveLength(1);
@@ -148,8 +155,11 @@ describe("ovh-failover find-ip", () => {
         expect(r.status).toBe(0);
     });
 
-    it("exits 2 when a host cannot be read and nothing unmanaged was found, and on a bad address", async () => {
+    it("exits 2 when a host cannot be read (no route, no pct) and nothing unmanaged was found, and on a bad address", async () => {
         lostStateWorld(standIn);
+        const noPct = await findIp(hosts({ "198.51.100.20": "no pct", "203.0.113.20": {} }), NEW_IP, "--stack", "reverse-proxy");
+        expect(noPct.stdout).toMatch(/^not read: the containers of ovh1 \(198\.51\.100\.20\): .*pct.*not found$/m);
+        expect(noPct.status).toBe(2);
         const env = hosts({ "198.51.100.20": {} });
         const r = await findIp(env, NEW_IP, "--stack", "reverse-proxy");
         expect(r.stdout).toContain("not read: the containers of ovh2 (203.0.113.20): ssh: connect to host root@203.0.113.20: No route to host");

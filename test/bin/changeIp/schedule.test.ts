@@ -44,6 +44,22 @@ describe("what is left of an IP change", () => {
         expect(remainingSteps([], {}, 60, NOW)).toEqual([]);
     });
 
+    it("lowers nothing at OVH's lowest TTL already, and refuses the zone's default TTL, which no wait can be computed from", () => {
+        const fast = [{ endpoint: "fast", records: ["a.example.org. A"], ttl: 60 }];
+        expect(remainingSteps(fast, {}, 60, NOW)).toEqual([{ step: "change" }]);
+        expect(() => remainingSteps([{ endpoint: "zone", records: ["a.example.org. A"], ttl: 0 }], {}, 60, NOW)).toThrow(/endpoints\.zone: the records' TTL is the zone's default \(ttl 0\)/);
+    });
+
+    it("waits for the later of two endpoints, and restores both", () => {
+        const two = [...changing, { endpoint: "web", records: ["web.example.org. A"], ttl: 3600 }];
+        expect(remainingSteps(two, {}, 60, NOW)).toEqual([
+            { step: "lower", endpoints: ["proxy", "web"], ttl: { proxy: 60, web: 60 } },
+            { step: "wait", until: "2026-12-08T11:00:00.000Z" },
+            { step: "change" },
+            { step: "restore", endpoints: ["proxy", "web"] },
+        ]);
+    });
+
     it("never lowers to the records' own TTL or above", () => {
         expect(remainingSteps([{ endpoint: "slow", records: ["a.example.org. A"], ttl: 61 }], {}, 600, NOW)[0]).toEqual({ step: "lower", endpoints: ["slow"], ttl: { slow: 60 } });
     });

@@ -116,13 +116,15 @@ describe("the expected records", () => {
                 { name: "api.example.org.", type: "MX", values: ["10 mx.example.org."] },
                 { name: "api.example.org.", type: "A", values: ["203.0.113.1"] },
                 { name: "bad.example.org.", type: "A", values: ["203.0.113.300", 7] },
-                { name: "ttl.example.org.", type: "A", values: ["203.0.113.1"], ttl: 60 },
+                { name: "ttl.example.org.", type: "A", values: ["203.0.113.1"], ttl: 60, weight: 1 },
                 { name: "API.example.org.", type: "A", values: ["203.0.113.2"] },
                 { name: "alias.example.org.", type: "CNAME", values: ["a.example.org.", "b.example.org."] },
                 { name: "both.example.org.", type: "CNAME", values: ["a.example.org."] },
                 { name: "both.example.org.", type: "A", values: ["203.0.113.1"] },
                 "www",
                 { name: "txt.example.org.", type: "TXT", values: ["naïve"] },
+                { name: "ttl.example.org.", type: "CNAME", values: ["a.example.org."], ttl: 60 },
+                { name: "neg.example.org.", type: "A", values: ["203.0.113.1"], ttl: -1 },
             ],
             "example.org",
         );
@@ -132,13 +134,26 @@ describe("the expected records", () => {
             'expected[2].type: "MX": one of A, AAAA, CNAME, TXT',
             'expected[4].values[0]: "203.0.113.300": an IPv4 address such as 203.0.113.10',
             "expected[4].values[1]: 7: a string",
-            "expected[5].ttl: 60: no such field: name, type and values are",
+            "expected[5].weight: 1: no such field: name, type, values and ttl are",
             'expected[6]: "api.example.org. A": each name and type once (expected[3] has it already)',
             'expected[7].values: ["a.example.org.","b.example.org."]: one CNAME target at most (RFC 1034 §3.6.2: a name has one CNAME)',
             'expected[10]: "www": an object {name, type, values}',
             'expected[11].values[0]: "naïve": TXT text in ASCII: node reads a served TXT string as Latin-1 (src/cares_wrap.cc ParseTxtReply), so other characters could never be seen served',
+            "expected[12].ttl: 60: no ttl: only an A or AAAA expectation has one",
+            "expected[13].ttl: -1: a TTL in seconds, 0 to 2147483647",
             'expected[8]: "both.example.org. CNAME": a name that is a CNAME and nothing else (expected[9] expects A there)',
         ]);
+    });
+
+    it("with a TTL expected, match only the answer that gives it", () => {
+        const lowered = { ...expected("A", ["203.0.113.1"]), ttl: 60 };
+        expect(answerMatches(valuesAnswer("A", ["203.0.113.1"], [60]), lowered)).toBe(true);
+        expect(answerMatches(valuesAnswer("A", ["203.0.113.1"], [300]), lowered)).toBe(false);
+        // An answer read without its TTL proves nothing of it.
+        expect(answerMatches(valuesAnswer("A", ["203.0.113.1"]), lowered)).toBe(false);
+        expect(showAnswer("A", valuesAnswer("A", ["203.0.113.1"], [300]))).toBe("203.0.113.1 (TTL 300)");
+        expect(showExpected(lowered)).toBe("203.0.113.1 (TTL 60)");
+        expect(parseExpectedRecords([{ name: "www.example.org.", type: "AAAA", values: ["2001:db8::1"], ttl: 60 }], "example.org").expected).toEqual([{ name: "www.example.org.", type: "AAAA", values: ["2001:db8::1"], ttl: 60 }]);
     });
 
     it("refuse a zone that is not one, and a list that is not one", () => {

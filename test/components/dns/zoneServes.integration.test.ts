@@ -9,7 +9,7 @@ import { zoneServesInputs, type ZoneServesArgs } from "../../../components/dns/z
 import { askAddress, checkZoneServes, type ResolveHost, zoneServesProvider, type ZoneServesOutputs } from "../../../components/dns/zoneServesProvider";
 import { OvhApi, route } from "../../../components/network/ovhApiClient";
 import { canRunKnot, createKnotLab, type KnotLab, type LabKnotServer } from "../../support/knot";
-import type { OvhStandIn } from "../../support/ovhStandIn";
+import type { OvhStandIn, ZoneRecord } from "../../support/ovhStandIn";
 import { useOvhStandInEnv } from "../../support/ovhStandInEnv";
 import { serializedProvider } from "../../support/serializedProvider";
 
@@ -124,6 +124,28 @@ describe.runIf(runnable)("ZoneServes against Knot DNS fed by the stand-in's refr
             { name: `old.${zone}.`, type: "A", values: null, answer: "no such name (NXDOMAIN)" },
         ]);
         for (const s of out.servers) expect(Date.parse(s.matchedAt!)).toBeGreaterThanOrEqual(Date.parse(out.refreshedAt));
+    });
+
+    it("with a TTL expected, waits until the servers give it: a lowered TTL counts once it is served", async () => {
+        const ids = await world();
+        // The lowering at OVH (PUT ttl), then a refresh that ns2 takes only on its second round.
+        const api = new OvhApi();
+        await api.request("PUT", route("/domain/zone/{zoneName}/record/{id}", { zoneName: zone, id: ids.a }), { subDomain: "www", target: "203.0.113.10", ttl: 60 });
+        let published: ((records: ZoneRecord[]) => void) | undefined;
+        standIn.onZoneRefresh(async (z, records) => {
+            await ns1.publish(z, records);
+            published = (r) => pending.push(ns2.publish(z, r));
+        });
+        const lowered = { zone, expected: [{ name: `www.${zone}.`, type: "A" as const, values: ["203.0.113.10"], ttl: 60 }], pollSeconds: 0.2, retry: { attempts: 2, baseDelayMs: 10 } };
+        // Both serve the address already; only ns1 the lowered TTL: the proof is not done.
+        const early = await checkZoneServes(zoneServesInputs("early", { ...lowered, withinSeconds: 2 }), resolveHost).then(() => "", (e: Error) => e.message);
+        expect(early).toContain(`${NS2} (${ns2.address}): www.${zone}. A answers 203.0.113.10 (TTL 300), expected 203.0.113.10 (TTL 60)`);
+        expect(early).not.toContain(`${NS1} (${ns1.address}):`);
+        published!(standIn.zoneRecords(zone));
+        await Promise.all(pending);
+        const out = await checkZoneServes(zoneServesInputs("lowered", { ...lowered, withinSeconds: 30 }), resolveHost);
+        expect(out.servers.every((sv) => sv.matchedAt !== null)).toBe(true);
+        expect(out.servers[0].answers[0].answer).toBe("203.0.113.10 (TTL 60)");
     });
 
     it("fails when the key may not refresh the zone (403), with OVH's words and the rule to add; nothing is published", async () => {
