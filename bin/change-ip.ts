@@ -107,9 +107,11 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
         if (opts.dryRun) return;
         // The wait is one TTL of the stack file: a TTL edited and not applied yet is not the one
         // resolvers were given. A run under way (a lowering in the state) has applied the file.
+        // The CLI's own verdict (--expect-no-changes fails the preview), not the event log's
+        // summary, which the Automation API leaves empty when it cannot read it.
         if (steps[0]?.step === "lower" && changing.every((c) => lowerings[c.endpoint] === undefined)) {
-            const pending = Object.entries((await stack.preview()).changeSummary).filter(([op, n]) => op !== "same" && n > 0);
-            if (pending.length > 0) throw new Error(`the stack has changes not applied yet (${pending.map(([op, n]) => `${n} to ${op}`).join(", ")}): run pulumi up first, so that the TTL waited out is the one resolvers were given`);
+            const preview = await stack.preview({ expectNoChanges: true }).then(() => undefined, (err: unknown) => err as Error);
+            if (preview) throw new Error(`the stack has changes not applied yet (pulumi preview --expect-no-changes failed): run pulumi up first, so that the TTL waited out is the one resolvers were given\n${preview.message}`);
         }
         for (const step of steps) {
             try {

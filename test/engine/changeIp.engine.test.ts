@@ -1,6 +1,7 @@
 // `ovh-failover change-ip` through the real CLI (the Automation API), on the parts that need no
-// provider plugin: a program that reads the stack's config as the project's does and declares, for
-// an endpoint the stack file lowers (lowerTtl), the TtlLowering ServiceRecords declares, with the
+// provider plugin: a program that reads the stack's config as the project's does and declares, per
+// endpoint, a dynamic resource that stands for its records (address and TTL), and for an endpoint
+// the stack file lowers (lowerTtl), the TtlLowering ServiceRecords declares after them, with the
 // same output (endpoints.<e>.ttlLowering). The command is stopped while it waits, then run again:
 // it resumes from the time the state holds, changes the IP and restores the TTL.
 import { spawn } from "child_process";
@@ -20,9 +21,15 @@ import { TtlLowering } from ${lib("dns/ttlLowering")};
 
 const config = new pulumi.Config();
 const spec = parseStackConfig({ dnsTtl: config.getNumber("dnsTtl"), servers: config.requireObject("servers"), endpoints: config.requireObject("endpoints") });
+// What stands for the endpoint's records here: their address and TTL, kept as given.
+const kept: pulumi.dynamic.ResourceProvider = {
+    async create(inputs: Record<string, unknown>) { return { id: "records", outs: inputs }; },
+    async update(_id: string, _olds: Record<string, unknown>, news: Record<string, unknown>) { return { outs: news }; },
+};
 export const endpoints = Object.fromEntries(spec.endpoints.map((e) => {
+    const records = new pulumi.dynamic.Resource(kept, e.name + "-dns", { ip: e.ip, ttl: e.lowerTtl ?? e.ttl });
     if (e.lowerTtl === undefined) return [e.name, { ip: e.ip }];
-    const l = new TtlLowering(e.name + "-dns-ttl-lowering", { records: ["proxy1.example.org. A"], fromTtl: e.ttl, toTtl: e.lowerTtl });
+    const l = new TtlLowering(e.name + "-dns-ttl-lowering", { records: ["proxy1.example.org. A"], fromTtl: e.ttl, toTtl: e.lowerTtl }, { dependsOn: [records] });
     return [e.name, { ip: e.ip, ttlLowering: { loweredAt: l.loweredAt, safeAt: l.safeAt, fromTtl: l.fromTtl, toTtl: l.toTtl } }];
 }));
 `;
@@ -83,6 +90,19 @@ describe("ovh-failover change-ip through the real CLI", () => {
         const stack = await ws.stack(dir, "dev");
         await stack.up();
 
+        // A TTL edited and not applied: the wait would count the wrong one, so nothing starts.
+        const stackFilePath = path.join(dir, "Pulumi.dev.yaml");
+        const applied = fs.readFileSync(stackFilePath, "utf8");
+        const edited = YAML.parse(applied) as { config: Record<string, unknown> };
+        edited.config["ovh-failover:dnsTtl"] = 62;
+        fs.writeFileSync(stackFilePath, YAML.stringify(edited));
+        const pending = await changeIp(dir);
+        expect(pending.code, `${pending.stdout}\n${pending.stderr}`).toBe(1);
+        expect(pending.stderr).toContain("the stack has changes not applied yet (pulumi preview --expect-no-changes failed): run pulumi up first");
+        expect(pending.stderr).toContain("proxy-dns");
+        expect((await stack.history()).length).toBe(1);
+        fs.writeFileSync(stackFilePath, applied);
+
         const dry = await changeIp(dir, "--dry-run");
         expect(dry.code, dry.stderr).toBe(0);
         expect(dry.stdout).toContain("proxy: example.net. A, proxy1.example.org. A (TTL 61 s)");
@@ -111,7 +131,8 @@ describe("ovh-failover change-ip through the real CLI", () => {
         const history = await stack.history();
         // up, lower, change, restore (newest first); the change after the safe time.
         expect(history.length).toBe(4);
-        expect(new Date(history[1].startTime).getTime()).toBeGreaterThanOrEqual(Date.parse(lowering.safeAt));
+        // The history's times are whole seconds.
+        expect(new Date(history[1].startTime).getTime()).toBeGreaterThanOrEqual(Math.floor(Date.parse(lowering.safeAt) / 1000) * 1000);
         const after = (await stack.outputs()).endpoints.value as Record<string, { ip: string; ttlLowering?: unknown }>;
         expect(after.proxy).toEqual({ ip: NEW_IP });
         const file = YAML.parse(fs.readFileSync(path.join(dir, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, { proxy: Record<string, unknown> }> };
