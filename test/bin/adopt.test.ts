@@ -10,7 +10,7 @@ import * as YAML from "yaml";
 import { plan } from "../../bin/plan";
 import { Step } from "../../bin/plan/model";
 import { AdoptFile } from "../../components/config/adoptFile";
-import { startOvhStandIn, type OvhStandIn } from "../support/ovhStandIn";
+import { standInClientEnv, startOvhStandIn, type OvhStandIn } from "../support/ovhStandIn";
 import { writeContainerConfig, writePctStandIn } from "../support/pctStandIn";
 import { resourceSteps } from "../support/planJson";
 import { IP, lostStateWorld, seed000World, World } from "../support/worlds";
@@ -52,11 +52,7 @@ async function runAdopt(world: World, dir: string, env: NodeJS.ProcessEnv = {}, 
         env: {
             PATH: `${path.join(host, "bin")}:${process.env.PATH}`,
             OVH_FAILOVER_SSH: path.join(host, "bin", "fake-ssh"),
-            NODE_EXTRA_CA_CERTS: standIn.caFile,
-            OVH_ENDPOINT: standIn.url,
-            OVH_APPLICATION_KEY: standIn.applicationKey,
-            OVH_APPLICATION_SECRET: standIn.applicationSecret,
-            OVH_CONSUMER_KEY: standIn.consumerKey,
+            ...standInClientEnv(standIn),
             ...env,
         },
     });

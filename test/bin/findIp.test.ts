@@ -9,7 +9,7 @@ import * as path from "path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { configLinesHolding, managedBy, parseAddress, recordTextHolds, tokenHolds } from "../../bin/findIp/places";
 import { stackSpec } from "../../bin/hostShell";
-import { startOvhStandIn, type OvhStandIn } from "../support/ovhStandIn";
+import { standInClientEnv, startOvhStandIn, type OvhStandIn } from "../support/ovhStandIn";
 import { writeContainerConfig, writePctStandIn } from "../support/pctStandIn";
 import { IP, lostStateWorld, OVH1 } from "../support/worlds";
 
@@ -52,11 +52,7 @@ function findIp(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ status: nu
             cwd: root,
             env: {
                 PATH: process.env.PATH,
-                NODE_EXTRA_CA_CERTS: standIn.caFile,
-                OVH_ENDPOINT: standIn.url,
-                OVH_APPLICATION_KEY: standIn.applicationKey,
-                OVH_APPLICATION_SECRET: standIn.applicationSecret,
-                OVH_CONSUMER_KEY: standIn.consumerKey,
+                ...standInClientEnv(standIn),
                 ...env,
             },
         });

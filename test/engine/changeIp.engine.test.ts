@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as YAML from "yaml";
-import { engineWorkspace, EngineWorkspace, REPO, runCaptured } from "../support/engine";
+import { engineWorkspace, EngineWorkspace, REPO, runCaptured, tsProjectFile } from "../support/engine";
 
 const NEW_IP = "203.0.113.77";
 
@@ -35,14 +35,7 @@ export const endpoints = Object.fromEntries(spec.endpoints.map((e) => {
 `;
 }
 
-const PROJECT = `name: ovh-failover
-runtime:
-  name: nodejs
-  options:
-    typescript: false
-    nodeargs: "--import tsx"
-main: index.ts
-`;
+const PROJECT = tsProjectFile("ovh-failover");
 
 /** The example stack's servers and endpoints, its records at TTL 61 s: the lowering to 60 s is waited out in a minute. */
 function stackFile(): string {

@@ -11,7 +11,7 @@ import { plan } from "../../bin/plan";
 import { moveFailoverIp } from "../../components/network/ipMove";
 import { OvhApi, ovhClientOptions } from "../../components/network/ovhApiClient";
 import { Stack } from "@pulumi/pulumi/automation";
-import { EngineNetwork, engineNetwork, engineWorkspace, EngineWorkspace, previewSteps, REPO } from "../support/engine";
+import { EngineNetwork, engineNetwork, engineWorkspace, EngineWorkspace, previewSteps, REPO, tsProjectFile } from "../support/engine";
 import { expectSamePreview } from "../support/previewCompare";
 import { normalizePreview } from "../support/recording";
 import { OvhStandIn, startOvhStandIn } from "../support/ovhStandIn";
@@ -60,14 +60,7 @@ new pulumi.dynamic.Resource(mover, "web-block-routing", { block, to }, { depends
 `;
 }
 
-const PROJECT = `name: movecheck
-runtime:
-  name: nodejs
-  options:
-    typescript: false
-    nodeargs: "--import tsx"
-main: index.ts
-`;
+const PROJECT = tsProjectFile("movecheck");
 
 let standIn: OvhStandIn;
 let caDir: string;

@@ -7,7 +7,7 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { plan } from "../../bin/plan";
 import { Stack } from "@pulumi/pulumi/automation";
-import { EngineNetwork, engineNetwork, engineWorkspace, EngineWorkspace, previewSteps, REPO } from "../support/engine";
+import { EngineNetwork, engineNetwork, engineWorkspace, EngineWorkspace, previewSteps, REPO, tsProjectFile } from "../support/engine";
 import { expectSamePreview } from "../support/previewCompare";
 import { normalizePreview } from "../support/recording";
 import { OvhStandIn, startOvhStandIn } from "../support/ovhStandIn";
@@ -32,14 +32,7 @@ export const macAddress = vmac.macAddress;
 `;
 }
 
-const PROJECT = `name: vmac
-runtime:
-  name: nodejs
-  options:
-    typescript: false
-    nodeargs: "--import tsx"
-main: index.ts
-`;
+const PROJECT = tsProjectFile("vmac");
 
 let standIn: OvhStandIn;
 let caDir: string;

@@ -11,7 +11,7 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OvhApi, ovhClientOptions, route } from "../../components/network/ovhApiClient";
 import { canRunKnot } from "../support/knot";
-import { EngineNetwork, engineNetwork, engineWorkspace, EngineWorkspace, REPO } from "../support/engine";
+import { EngineNetwork, engineNetwork, engineWorkspace, EngineWorkspace, REPO, tsProjectFile } from "../support/engine";
 import { OvhStandIn, startOvhStandIn } from "../support/ovhStandIn";
 import { OVH_NAME_SERVERS, StandInDns, standInDns } from "../support/standInDns";
 
@@ -35,14 +35,7 @@ export const servers = proof.servers;
 `;
 }
 
-const PROJECT = `name: zoneserves
-runtime:
-  name: nodejs
-  options:
-    typescript: false
-    nodeargs: "--import tsx"
-main: index.ts
-`;
+const PROJECT = tsProjectFile("zoneserves");
 
 let standIn: OvhStandIn;
 let dns: StandInDns;

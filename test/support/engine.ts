@@ -193,6 +193,11 @@ export function engineNetwork(hosts: string[] = []): EngineNetwork {
     return { ns, hostAddress, prefix: ["ip", "netns", "exec", ns], close };
 }
 
+/** The Pulumi.yaml of a test's TypeScript program (index.ts, run through tsx), named `name`. */
+export function tsProjectFile(name: string): string {
+    return `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n    nodeargs: "--import tsx"\nmain: index.ts\n`;
+}
+
 export interface EngineWorkspaceOptions {
     /** The network namespace to run in (shared with another workspace); else one of its own. */
     network?: EngineNetwork;

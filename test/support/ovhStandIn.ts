@@ -2830,3 +2830,14 @@ export async function startOvhStandIn(opts: StandInOptions = {}): Promise<OvhSta
     vrackSchema: core.catalog.vrackSchema,
   };
 }
+
+/** The environment a command of bin/ reads the OVH API from, pointed at this stand-in (its certificate trusted). */
+export function standInClientEnv(standIn: Pick<OvhStandIn, 'caFile' | 'url' | 'applicationKey' | 'applicationSecret' | 'consumerKey'>): Record<string, string> {
+  return {
+    NODE_EXTRA_CA_CERTS: standIn.caFile,
+    OVH_ENDPOINT: standIn.url,
+    OVH_APPLICATION_KEY: standIn.applicationKey,
+    OVH_APPLICATION_SECRET: standIn.applicationSecret,
+    OVH_CONSUMER_KEY: standIn.consumerKey,
+  };
+}
