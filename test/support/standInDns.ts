@@ -14,8 +14,6 @@ export interface StandInDns {
     serve(standIn: OvhStandIn): Promise<void>;
     /** What the server answers for a name and type now, as node's resolver gives it (none: no such record); throws before the first refresh. */
     ask(name: string, type: "A" | "AAAA" | "CNAME"): Promise<string[]>;
-    /** The server's log, for a failure's message. */
-    log(): string;
     stop(): Promise<void>;
 }
 
@@ -23,10 +21,8 @@ export interface StandInDns {
 export function standInDns(address: string): StandInDns {
     let server: KnotServer | undefined;
     let zones = new Map<string, ZoneRecord[]>();
-    let lastLog = "";
     const stop = async () => {
         if (!server) return;
-        lastLog = server.log();
         await server.stop();
         server = undefined;
     };
@@ -65,7 +61,6 @@ export function standInDns(address: string): StandInDns {
                 throw err;
             }
         },
-        log: () => server?.log() ?? lastLog,
         async stop() {
             await queue;
             await stop();
